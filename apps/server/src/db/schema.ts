@@ -1,0 +1,119 @@
+import { sql } from 'drizzle-orm';
+import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+
+/** Every timestamp is epoch milliseconds (UTC); the wire converts to ISO-8601. */
+const ms = (name: string) => integer(name, { mode: 'number' });
+
+export const contacts = sqliteTable('contacts', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  phone: text('phone').notNull().unique(),
+  name: text('name'),
+  optedOutAt: ms('opted_out_at'),
+  optOutSource: text('opt_out_source'),
+  createdAt: ms('created_at').notNull(),
+});
+
+export const conversations = sqliteTable(
+  'conversations',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    contactId: integer('contact_id')
+      .notNull()
+      .references(() => contacts.id),
+    ourNumber: text('our_number').notNull(),
+    status: text('status', { enum: ['open', 'closed'] })
+      .notNull()
+      .default('open'),
+    assignedAgentId: integer('assigned_agent_id'),
+    lastMessageAt: ms('last_message_at'),
+    lastMessagePreview: text('last_message_preview'),
+    lastMessageDirection: text('last_message_direction', { enum: ['in', 'out'] }),
+    unreadCount: integer('unread_count').notNull().default(0),
+    createdAt: ms('created_at').notNull(),
+  },
+  (t) => [
+    uniqueIndex('conversations_contact_number_uq').on(t.contactId, t.ourNumber),
+    index('conversations_last_message_idx').on(t.lastMessageAt, t.id),
+    index('conversations_status_last_idx').on(t.status, t.lastMessageAt, t.id),
+  ],
+);
+
+export const messages = sqliteTable(
+  'messages',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    conversationId: integer('conversation_id')
+      .notNull()
+      .references(() => conversations.id),
+    direction: text('direction', { enum: ['in', 'out'] }).notNull(),
+    providerMessageUuid: text('provider_message_uuid').unique(),
+    clientRef: text('client_ref').unique(),
+    from: text('from').notNull(),
+    to: text('to').notNull(),
+    text: text('text').notNull(),
+    encoding: text('encoding', { enum: ['gsm7', 'ucs2'] }).notNull(),
+    segments: integer('segments').notNull(),
+    status: text('status').notNull(),
+    statusAt: ms('status_at').notNull(),
+    errorCode: text('error_code'),
+    errorTitle: text('error_title'),
+    errorDetail: text('error_detail'),
+    errorReason: text('error_reason'),
+    price: text('price'),
+    currency: text('currency'),
+    agentId: integer('agent_id'),
+    campaignId: integer('campaign_id'),
+    providerTimestamp: ms('provider_timestamp'),
+    createdAt: ms('created_at').notNull(),
+  },
+  (t) => [index('messages_conversation_created_idx').on(t.conversationId, t.createdAt, t.id)],
+);
+
+export const messageStatusHistory = sqliteTable(
+  'message_status_history',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    /** null while the status is an orphan (no message known for its uuid or client_ref yet). */
+    messageId: integer('message_id').references(() => messages.id),
+    providerMessageUuid: text('provider_message_uuid').notNull(),
+    clientRef: text('client_ref'),
+    status: text('status').notNull(),
+    providerTimestamp: ms('provider_timestamp').notNull(),
+    receivedAt: ms('received_at').notNull(),
+    /** true when the message's own status moved because of this row. */
+    applied: integer('applied', { mode: 'boolean' }).notNull().default(false),
+    raw: text('raw').notNull(),
+  },
+  (t) => [
+    // One row per (uuid, status, provider time): a redelivery of the same webhook adds nothing.
+    uniqueIndex('status_history_dedupe_uq').on(t.providerMessageUuid, t.status, t.providerTimestamp),
+    index('status_history_message_idx').on(t.messageId),
+    index('status_history_orphan_ref_idx')
+      .on(t.clientRef)
+      .where(sql`message_id is null`),
+  ],
+);
+
+export const webhookLog = sqliteTable(
+  'webhook_log',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    path: text('path').notNull(),
+    receivedAt: ms('received_at').notNull(),
+    signatureOk: integer('signature_ok', { mode: 'boolean' }).notNull(),
+    /** Request headers as JSON (kept whole so a request refused under a wrong secret can be replayed). */
+    headers: text('headers').notNull(),
+    rawBody: text('raw_body').notNull(),
+    httpStatus: integer('http_status').notNull(),
+    outcome: text('outcome').notNull(),
+    error: text('error'),
+  },
+  (t) => [index('webhook_log_received_idx').on(t.receivedAt)],
+);
+
+export const events = sqliteTable('events', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  type: text('type').notNull(),
+  payload: text('payload').notNull(),
+  createdAt: ms('created_at').notNull(),
+});

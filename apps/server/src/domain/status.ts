@@ -1,0 +1,126 @@
+import { and, asc, eq, isNull, or } from 'drizzle-orm';
+import { messageStatusHistory, messages } from '../db/schema';
+import type { EventLog, Tx } from '../events/log';
+import { canTransition, isFailureStatus } from './status-rules';
+import { toMessageDto } from './views';
+
+/** A delivery report, provider-neutral (the webhook route maps the provider's payload onto it). */
+export interface StatusReport {
+  providerMessageId: string;
+  clientRef: string | null;
+  status: string;
+  /** Provider's time of the status, epoch ms. */
+  timestamp: number;
+  errorCode: string | null;
+  errorTitle: string | null;
+  errorDetail: string | null;
+  /** Short agent-readable reason for errorCode. */
+  errorReason: string | null;
+  price: string | null;
+  currency: string | null;
+  raw: unknown;
+}
+
+export type StatusOutcome = 'applied' | 'unchanged' | 'duplicate' | 'orphan';
+
+type MessageRow = typeof messages.$inferSelect;
+type Append = Parameters<Parameters<EventLog['write']>[0]>[1];
+
+/**
+ * Records a delivery report. Every distinct report lands in the history; the message moves only
+ * forward (status-rules). Found by provider id, else by our client_ref (a status that beats the send
+ * response). A report for no known message is kept as an orphan and adopted when the message appears.
+ */
+export function recordStatus({ log, report }: { log: EventLog; report: StatusReport }): StatusOutcome {
+  return log.write((tx, append) => {
+    const message = findMessage(tx, report);
+    const inserted = tx
+      .insert(messageStatusHistory)
+      .values({
+        messageId: message?.id ?? null,
+        providerMessageUuid: report.providerMessageId,
+        clientRef: report.clientRef,
+        status: report.status,
+        providerTimestamp: report.timestamp,
+        receivedAt: Date.now(),
+        raw: JSON.stringify(report),
+      })
+      .onConflictDoNothing()
+      .returning({ id: messageStatusHistory.id })
+      .get();
+    if (!inserted) return 'duplicate';
+    if (!message) return 'orphan';
+    const changed = applyReport(tx, append, message, report, inserted.id);
+    // Found by client_ref, the message may just have learned its provider id: earlier orphans with it apply now.
+    if (message.providerMessageUuid === null) adoptOrphans(tx, append, message.id);
+    return changed ? 'applied' : 'unchanged';
+  });
+}
+
+function findMessage(tx: Tx, report: StatusReport): MessageRow | undefined {
+  const byUuid = tx.select().from(messages).where(eq(messages.providerMessageUuid, report.providerMessageId)).get();
+  if (byUuid) return byUuid;
+  if (!report.clientRef) return undefined;
+  return tx
+    .select()
+    .from(messages)
+    .where(and(eq(messages.clientRef, report.clientRef), eq(messages.direction, 'out')))
+    .get();
+}
+
+/** Applies one report to its message; appends `message.status` if anything changed. */
+function applyReport(tx: Tx, append: Append, message: MessageRow, report: StatusReport, historyId: number): boolean {
+  const patch: Partial<MessageRow> = {};
+  if (message.providerMessageUuid === null) patch.providerMessageUuid = report.providerMessageId;
+  const moves = canTransition(message.status, report.status);
+  if (moves) {
+    patch.status = report.status;
+    patch.statusAt = Date.now();
+    if (isFailureStatus(report.status)) {
+      patch.errorCode = report.errorCode;
+      patch.errorTitle = report.errorTitle;
+      patch.errorDetail = report.errorDetail;
+      patch.errorReason = report.errorReason ?? report.errorDetail ?? report.errorTitle ?? `Message ${report.status}`;
+    }
+  }
+  if (report.price !== null && message.price === null) {
+    patch.price = report.price;
+    patch.currency = report.currency;
+  }
+  if (Object.keys(patch).length === 0) return false;
+
+  const updated = tx.update(messages).set(patch).where(eq(messages.id, message.id)).returning().get();
+  if (moves) {
+    tx.update(messageStatusHistory).set({ applied: true }).where(eq(messageStatusHistory.id, historyId)).run();
+  }
+  if (!updated) return false;
+  append({ type: 'message.status', payload: { message: toMessageDto(updated), previousStatus: toMessageDto(message).status } });
+  return true;
+}
+
+/**
+ * Once a message learns its provider id (the send response), reports that arrived before it
+ * (orphans with that id or our client_ref) are attached and applied in provider-time order.
+ * Runs inside the caller's transaction.
+ */
+export function adoptOrphans(tx: Tx, append: Append, messageId: number): void {
+  const current = tx.select().from(messages).where(eq(messages.id, messageId)).get();
+  if (!current) return;
+  const matches = [
+    current.providerMessageUuid ? eq(messageStatusHistory.providerMessageUuid, current.providerMessageUuid) : undefined,
+    current.clientRef ? eq(messageStatusHistory.clientRef, current.clientRef) : undefined,
+  ].filter((m) => m !== undefined);
+  if (matches.length === 0) return;
+  const orphans = tx
+    .select()
+    .from(messageStatusHistory)
+    .where(and(isNull(messageStatusHistory.messageId), or(...matches)))
+    .orderBy(asc(messageStatusHistory.providerTimestamp), asc(messageStatusHistory.id))
+    .all();
+  for (const orphan of orphans) {
+    tx.update(messageStatusHistory).set({ messageId }).where(eq(messageStatusHistory.id, orphan.id)).run();
+    const report = JSON.parse(orphan.raw) as StatusReport;
+    const fresh = tx.select().from(messages).where(eq(messages.id, messageId)).get();
+    if (fresh) applyReport(tx, append, fresh, report, orphan.id);
+  }
+}

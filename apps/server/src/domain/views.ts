@@ -1,0 +1,88 @@
+import { eq } from 'drizzle-orm';
+import type { ContactDto, ConversationDto, MessageDto, MessageStatus } from '@parley/shared';
+import { contacts, conversations, messages } from '../db/schema';
+import type { Tx } from '../events/log';
+import type { Db } from '../db/client';
+
+type Reader = Pick<Db, 'select'> | Tx;
+type MessageRow = typeof messages.$inferSelect;
+type ConversationRow = typeof conversations.$inferSelect;
+type ContactRow = typeof contacts.$inferSelect;
+
+const iso = (ms: number) => new Date(ms).toISOString();
+const isoOrNull = (ms: number | null) => (ms === null ? null : iso(ms));
+
+export function toMessageDto(m: MessageRow): MessageDto {
+  return {
+    id: m.id,
+    conversationId: m.conversationId,
+    direction: m.direction,
+    from: m.from,
+    to: m.to,
+    text: m.text,
+    status: m.status as MessageStatus,
+    statusAt: iso(m.statusAt),
+    segments: m.segments,
+    encoding: m.encoding,
+    providerMessageId: m.providerMessageUuid,
+    clientRef: m.clientRef,
+    errorCode: m.errorCode,
+    errorReason: m.errorReason,
+    errorDetail: m.errorDetail,
+    price: m.price,
+    currency: m.currency,
+    agentId: m.agentId,
+    campaignId: m.campaignId,
+    createdAt: iso(m.createdAt),
+  };
+}
+
+export function toContactDto(c: ContactRow): ContactDto {
+  return {
+    id: c.id,
+    phone: c.phone,
+    name: c.name,
+    optedOutAt: isoOrNull(c.optedOutAt),
+    optOutSource: c.optOutSource,
+    createdAt: iso(c.createdAt),
+  };
+}
+
+export function toConversationDto(c: ConversationRow, contact: ContactRow): ConversationDto {
+  return {
+    id: c.id,
+    contactId: c.contactId,
+    contactPhone: contact.phone,
+    contactName: contact.name,
+    contactOptedOut: contact.optedOutAt !== null,
+    ourNumber: c.ourNumber,
+    status: c.status,
+    assignedAgentId: c.assignedAgentId,
+    lastMessageAt: isoOrNull(c.lastMessageAt),
+    lastMessagePreview: c.lastMessagePreview,
+    lastMessageDirection: c.lastMessageDirection,
+    unreadCount: c.unreadCount,
+    createdAt: iso(c.createdAt),
+  };
+}
+
+export function loadMessage(db: Reader, id: number): MessageDto | null {
+  const row = db.select().from(messages).where(eq(messages.id, id)).get();
+  return row ? toMessageDto(row) : null;
+}
+
+export function loadConversation(db: Reader, id: number): ConversationDto | null {
+  const row = db
+    .select({ c: conversations, contact: contacts })
+    .from(conversations)
+    .innerJoin(contacts, eq(contacts.id, conversations.contactId))
+    .where(eq(conversations.id, id))
+    .get();
+  return row ? toConversationDto(row.c, row.contact) : null;
+}
+
+/** Up to 140 characters of a message for the conversation list. */
+export function previewOf(text: string): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length > 140 ? `${flat.slice(0, 139)}…` : flat;
+}

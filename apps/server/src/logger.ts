@@ -1,0 +1,20 @@
+import pino, { type Logger } from 'pino';
+import type { Config } from './config';
+
+/** Paths that may carry secrets; pino replaces their values before anything is written. */
+const REDACT = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'res.headers["set-cookie"]',
+  'headers.authorization',
+  'headers.cookie',
+  '*.password',
+  '*.token',
+  '*.privateKey',
+  '*.signatureSecret',
+  '*.apiSecret',
+];
+
+export function createLogger(level: Config['logLevel']): Logger {
+  return pino({ level, redact: { paths: REDACT, censor: '[redacted]' }, base: { service: 'parley' } });
+}

@@ -1,0 +1,45 @@
+/** One outbound text, as the outbox worker hands it to a provider. Numbers are E.164 with `+`. */
+export interface OutboundSms {
+  /** Parley's message id; sent to the provider as `client_ref` so an early status webhook can find the message. */
+  messageId: string;
+  from: string;
+  to: string;
+  text: string;
+}
+
+export interface SendResult {
+  providerMessageId: string;
+}
+
+export interface ProviderFailure {
+  /** true: the same request may succeed later (429, 5xx, network, Vonage 1000). false: it never will. */
+  retryable: boolean;
+  /** HTTP status of the provider's answer; undefined for network errors. */
+  httpStatus?: number;
+  /** The provider's error code (Vonage's numeric code as a string, or e.g. 'http_422', 'network'). */
+  code: string;
+  /** A short reason an agent can read ("Invalid number", "Throttled by Vonage"). */
+  reason: string;
+  /** The provider's own title/detail, kept verbatim for the record. */
+  title?: string;
+  detail?: string;
+  invalidParameters?: { name: string; reason: string }[];
+  /** Honour a Retry-After the provider gave us. */
+  retryAfterMs?: number;
+}
+
+export class ProviderError extends Error {
+  readonly failure: ProviderFailure;
+  constructor(failure: ProviderFailure) {
+    super(`${failure.reason}${failure.detail ? `: ${failure.detail}` : ''}`);
+    this.name = 'ProviderError';
+    this.failure = failure;
+  }
+}
+
+export interface SmsProvider {
+  readonly name: 'vonage' | 'sandbox';
+  /** Resolves with the provider's message id, or throws ProviderError. Never throws anything else. */
+  send(msg: OutboundSms): Promise<SendResult>;
+  close?(): Promise<void>;
+}

@@ -1,0 +1,216 @@
+/**
+ * SmsProvider on the Vonage Messages API (JWT auth with the application's RSA key).
+ *
+ * SDK facts found by experiment with @vonage/server-sdk 3.27.0 / @vonage/server-client 1.20.0,
+ * which fetches with node-fetch 3 (not the global fetch):
+ * - non-2xx → `VetchError` (its `.name` is plain 'Error'); status and body only on `.response`, a
+ *   node-fetch Response whose body is still unread. `.config` holds the request incl. the JWT: never log it.
+ * - connection refused / DNS → node-fetch `FetchError` (name 'FetchError', type 'system', code 'ECONNREFUSED').
+ * - the `timeout` option aborts with node-fetch `AbortError` (name 'AbortError', type 'aborted').
+ * - a 2xx whose Content-Type is not application/json resolves with `messageUUID: undefined`.
+ */
+import { Vonage } from '@vonage/server-sdk';
+import { SMS } from '@vonage/messages';
+import { createPrivateKey } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { describeVonageError } from './vonage-errors';
+import { ProviderError } from './types';
+import type { OutboundSms, ProviderFailure, SendResult, SmsProvider } from './types';
+
+export interface VonageProviderOptions {
+  applicationId: string;
+  /** PEM contents or a path to the PEM file. */
+  privateKey: string;
+  /** Default https://api.nexmo.com; the SDK posts to `${apiHost}/v1/messages`. */
+  apiHost?: string;
+  /** Abort a send after this long (default 10 s). */
+  timeoutMs?: number;
+}
+
+const DEFAULT_TIMEOUT_MS = 10_000;
+const NOT_PEM = 'VONAGE_PRIVATE_KEY: not a PEM private key (expected -----BEGIN PRIVATE KEY-----)';
+
+/** Echo a path in errors only if it cannot be key material pasted in the wrong format. */
+function printablePath(value: string): string | undefined {
+  return value.length <= 255 && !/[\r\n]/.test(value) ? value : undefined;
+}
+
+function readKeyFile(path: string): string {
+  const shown = printablePath(path);
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    if (shown === undefined) throw new Error('VONAGE_PRIVATE_KEY: neither a PEM private key nor a readable file path (value not shown)');
+    const code = isRecord(error) ? error.code : undefined;
+    if (code === 'ENOENT') throw new Error(`VONAGE_PRIVATE_KEY: file ${shown} not found`);
+    throw new Error(`VONAGE_PRIVATE_KEY: file ${shown} is not readable (${typeof code === 'string' ? code : 'error'})`);
+  }
+}
+
+/**
+ * The PEM from `value` (PEM contents, or a file path), checked with node:crypto to be an RSA private
+ * key. Errors say what is wrong and never include key material.
+ */
+export function readVonagePrivateKey(value: string): string {
+  if (value.trim() === '') throw new Error('VONAGE_PRIVATE_KEY: empty');
+  let pem = value.includes('-----BEGIN') ? value : readKeyFile(value.trim());
+  // An env var often carries the PEM on one line with literal \n sequences.
+  if (!pem.includes('\n') && pem.includes('\\n')) pem = pem.replace(/\\n/g, '\n');
+  if (!pem.includes('-----BEGIN')) throw new Error(NOT_PEM);
+  let key;
+  try {
+    key = createPrivateKey(pem);
+  } catch (error) {
+    const code = isRecord(error) ? error.code : undefined;
+    if (code === 'ERR_MISSING_PASSPHRASE') throw new Error('VONAGE_PRIVATE_KEY: the PEM private key is encrypted; give an unencrypted key');
+    throw new Error(NOT_PEM);
+  }
+  if (key.asymmetricKeyType !== 'rsa') throw new Error('VONAGE_PRIVATE_KEY: not an RSA private key (Vonage signs its JWTs with RS256)');
+  return pem;
+}
+
+/** E.164 `+447700900000` → `447700900000`; an alphanumeric sender passes unchanged. */
+export function toVonageAddress(value: string): string {
+  return value.startsWith('+') ? value.slice(1) : value;
+}
+
+interface HttpResponseLike {
+  status: number;
+  headers: { get(name: string): string | null };
+  text(): Promise<string>;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null;
+}
+
+function httpResponseOf(error: unknown): HttpResponseLike | undefined {
+  const response = isRecord(error) ? error.response : undefined;
+  if (!isRecord(response) || typeof response.status !== 'number') return undefined;
+  const headers = response.headers;
+  if (!isRecord(headers) || typeof headers.get !== 'function' || typeof response.text !== 'function') return undefined;
+  return response as unknown as HttpResponseLike;
+}
+
+function stringField(body: Record<string, unknown>, key: string): string | undefined {
+  const value = body[key];
+  if (typeof value === 'string') return value;
+  return typeof value === 'number' ? String(value) : undefined;
+}
+
+function invalidParameters(value: unknown): ProviderFailure['invalidParameters'] {
+  if (!Array.isArray(value)) return undefined;
+  const params = value.filter(isRecord).map((p) => ({
+    name: typeof p.name === 'string' ? p.name : '',
+    reason: typeof p.reason === 'string' ? p.reason : '',
+  }));
+  return params.length > 0 ? params : undefined;
+}
+
+/** Retry-After as seconds or an HTTP date → milliseconds from now. */
+export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
+  if (value === null || value.trim() === '') return undefined;
+  const trimmed = value.trim();
+  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
+  const at = Date.parse(trimmed);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+async function readBody(response: HttpResponseLike): Promise<{ json?: Record<string, unknown>; text?: string }> {
+  let text: string;
+  try {
+    text = await response.text();
+  } catch {
+    return {};
+  }
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (isRecord(parsed) && !Array.isArray(parsed)) return { json: parsed };
+  } catch {
+    // not JSON: keep a short snippet below
+  }
+  const snippet = text.replace(/\s+/g, ' ').trim().slice(0, 200);
+  return snippet === '' ? {} : { text: snippet };
+}
+
+async function fromHttpResponse(response: HttpResponseLike): Promise<ProviderError> {
+  const httpStatus = response.status;
+  const { json, text } = await readBody(response);
+  const title = json ? stringField(json, 'title') : undefined;
+  const detail = json ? stringField(json, 'detail') : text;
+  // Only a numeric title is a Vonage error code (as in status webhooks); the `type` URL fragments
+  // of send errors do not follow the x-errors numbering (the spec shows #1000 on a 500, #1010 on a 429).
+  const code = title !== undefined && /^\d+$/.test(title.trim()) ? title.trim() : undefined;
+  const described = describeVonageError({ httpStatus, code, title, detail });
+  const failure: ProviderFailure = { ...described, httpStatus };
+  if (title !== undefined) failure.title = title;
+  if (detail !== undefined) failure.detail = detail;
+  const params = json ? invalidParameters(json.invalid_parameters) : undefined;
+  if (params) failure.invalidParameters = params;
+  const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
+  if (retryAfterMs !== undefined) failure.retryAfterMs = retryAfterMs;
+  return new ProviderError(failure);
+}
+
+const NETWORK_CODES = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH',
+  'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT',
+]);
+
+function isNetworkError(error: Error): boolean {
+  if (error.name === 'FetchError') return true; // node-fetch, used by the SDK
+  if (error instanceof TypeError && error.message === 'fetch failed') return true; // global fetch
+  const code = (error as { code?: unknown }).code;
+  const causeCode = isRecord(error.cause) ? error.cause.code : undefined;
+  return (typeof code === 'string' && NETWORK_CODES.has(code)) || (typeof causeCode === 'string' && NETWORK_CODES.has(causeCode));
+}
+
+/** Map anything the SDK throws to a ProviderError. */
+export async function toProviderError(error: unknown, timeoutMs: number): Promise<ProviderError> {
+  if (error instanceof ProviderError) return error;
+  const response = httpResponseOf(error);
+  if (response) return fromHttpResponse(response);
+  if (error instanceof Error && (error.name === 'AbortError' || error.name === 'TimeoutError')) {
+    return new ProviderError({ retryable: true, code: 'network', reason: `Vonage did not answer within ${timeoutMs} ms` });
+  }
+  if (error instanceof Error && isNetworkError(error)) {
+    return new ProviderError({ retryable: true, code: 'network', reason: 'Could not reach Vonage', detail: error.message });
+  }
+  const detail = error instanceof Error ? error.message : String(error);
+  return new ProviderError({ retryable: false, code: 'unknown', reason: 'Unexpected error while sending via Vonage', detail });
+}
+
+export function createVonageProvider(opts: VonageProviderOptions): SmsProvider {
+  const privateKey = readVonagePrivateKey(opts.privateKey);
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const vonage = new Vonage(
+    { applicationId: opts.applicationId, privateKey },
+    { timeout: timeoutMs, ...(opts.apiHost ? { apiHost: opts.apiHost } : {}) },
+  );
+
+  async function send(msg: OutboundSms): Promise<SendResult> {
+    let messageUUID: unknown;
+    try {
+      // SMSParams types `channel` and `messageType` as required; the class sets both itself.
+      const sms = new SMS({
+        channel: 'sms',
+        messageType: 'text',
+        to: toVonageAddress(msg.to),
+        from: toVonageAddress(msg.from),
+        text: msg.text,
+        clientRef: msg.messageId,
+      });
+      ({ messageUUID } = await vonage.messages.send(sms));
+    } catch (error) {
+      throw await toProviderError(error, timeoutMs);
+    }
+    if (typeof messageUUID !== 'string' || messageUUID === '') {
+      // Vonage accepted it (2xx) but the id is missing: do not retry (it would send twice); the
+      // status webhook still finds the message through client_ref.
+      throw new ProviderError({ retryable: false, code: 'invalid_response', reason: 'Vonage accepted the message but returned no message id' });
+    }
+    return { providerMessageId: messageUUID };
+  }
+
+  return { name: 'vonage', send };
+}

@@ -1,0 +1,68 @@
+/** Wire shapes: what procedures return and events carry. Plain JSON, timestamps as ISO-8601 strings. */
+import type { SmsEncoding } from './sms';
+
+export type MessageDirection = 'in' | 'out';
+
+/** Outbound: queued → submitted → delivered|read, or a failure state (final). Inbound: received. */
+export const MESSAGE_STATUSES = [
+  'queued',
+  'submitted',
+  'delivered',
+  'read',
+  'rejected',
+  'undeliverable',
+  'failed',
+  'interrupted',
+  'received',
+] as const;
+export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
+
+export interface MessageDto {
+  id: number;
+  conversationId: number;
+  direction: MessageDirection;
+  from: string;
+  to: string;
+  text: string;
+  status: MessageStatus;
+  statusAt: string;
+  segments: number;
+  encoding: SmsEncoding;
+  providerMessageId: string | null;
+  clientRef: string | null;
+  errorCode: string | null;
+  errorReason: string | null;
+  errorDetail: string | null;
+  price: string | null;
+  currency: string | null;
+  agentId: number | null;
+  campaignId: number | null;
+  createdAt: string;
+}
+
+export type ConversationStatus = 'open' | 'closed';
+
+export interface ConversationDto {
+  id: number;
+  contactId: number;
+  contactPhone: string;
+  contactName: string | null;
+  contactOptedOut: boolean;
+  ourNumber: string;
+  status: ConversationStatus;
+  assignedAgentId: number | null;
+  lastMessageAt: string | null;
+  lastMessagePreview: string | null;
+  lastMessageDirection: MessageDirection | null;
+  unreadCount: number;
+  createdAt: string;
+}
+
+export interface ContactDto {
+  id: number;
+  phone: string;
+  name: string | null;
+  optedOutAt: string | null;
+  optOutSource: string | null;
+  createdAt: string;
+}

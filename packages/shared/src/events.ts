@@ -1,0 +1,15 @@
+import type { ContactDto, ConversationDto, MessageDto } from './dto';
+
+/** The event union: every state change appends exactly one or more of these to the event log. */
+export type ParleyEventBody =
+  | { type: 'message.created'; payload: { message: MessageDto } }
+  | { type: 'message.status'; payload: { message: MessageDto; previousStatus: MessageDto['status'] } }
+  | { type: 'conversation.updated'; payload: { conversation: ConversationDto } }
+  | { type: 'contact.updated'; payload: { contact: ContactDto } };
+
+export type ParleyEventType = ParleyEventBody['type'];
+
+/** An event as stored and streamed: the body plus its log position and time. */
+export type ParleyEvent = ParleyEventBody & { id: number; createdAt: string };
+
+export type EventOf<T extends ParleyEventType> = Extract<ParleyEvent, { type: T }>;

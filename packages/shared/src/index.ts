@@ -1,0 +1,5 @@
+export * from './dto';
+export * from './events';
+export * from './phone';
+export * from './sms';
+export * from './vonage';
