@@ -117,3 +117,63 @@ export const events = sqliteTable('events', {
   payload: text('payload').notNull(),
   createdAt: ms('created_at').notNull(),
 });
+
+export const agents = sqliteTable('agents', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  email: text('email').notNull().unique(),
+  name: text('name').notNull(),
+  passwordHash: text('password_hash').notNull(),
+  role: text('role', { enum: ['admin', 'agent'] })
+    .notNull()
+    .default('agent'),
+  disabledAt: ms('disabled_at'),
+  createdAt: ms('created_at').notNull(),
+});
+
+export const sessions = sqliteTable(
+  'sessions',
+  {
+    /** SHA-256 of the cookie's token; the token itself is never stored. */
+    tokenHash: text('token_hash').primaryKey(),
+    agentId: integer('agent_id')
+      .notNull()
+      .references(() => agents.id),
+    expiresAt: ms('expires_at').notNull(),
+    createdAt: ms('created_at').notNull(),
+  },
+  (t) => [index('sessions_agent_idx').on(t.agentId)],
+);
+
+export const apiTokens = sqliteTable('api_tokens', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  name: text('name').notNull(),
+  /** SHA-256 of the token; shown once at creation. */
+  tokenHash: text('token_hash').notNull().unique(),
+  /** First characters, to tell tokens apart in a list. */
+  prefix: text('prefix').notNull(),
+  agentId: integer('agent_id')
+    .notNull()
+    .references(() => agents.id),
+  lastUsedAt: ms('last_used_at'),
+  revokedAt: ms('revoked_at'),
+  createdAt: ms('created_at').notNull(),
+});
+
+export const outbox = sqliteTable(
+  'outbox',
+  {
+    messageId: integer('message_id')
+      .primaryKey()
+      .references(() => messages.id),
+    /** Lower sends first: agents' replies (0) before campaign messages (10). */
+    priority: integer('priority').notNull().default(0),
+    state: text('state', { enum: ['queued', 'sending'] })
+      .notNull()
+      .default('queued'),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: ms('next_attempt_at').notNull(),
+    lastError: text('last_error'),
+    createdAt: ms('created_at').notNull(),
+  },
+  (t) => [index('outbox_due_idx').on(t.state, t.priority, t.nextAttemptAt)],
+);

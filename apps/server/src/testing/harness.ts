@@ -1,0 +1,69 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { testConfig, type Config } from '../config';
+import { createServer, type ParleyServer } from '../server';
+import { signVonageWebhook } from '../webhooks/sign';
+
+export interface TestServer extends ParleyServer {
+  dir: string;
+  /** POST a body to a webhook path, signed with the server's secret unless `authorization` is given (null: none). */
+  postWebhook(
+    path: '/webhooks/inbound' | '/webhooks/status',
+    body: unknown,
+    opts?: { authorization?: string | null; contentType?: string; raw?: string },
+  ): Promise<Response>;
+  dispose(): Promise<void>;
+}
+
+/** A real Parley on port 0 with a temp database directory; `dispose()` closes it and removes the files. */
+export async function startTestServer(overrides: Partial<Config> = {}, dir?: string): Promise<TestServer> {
+  const ownDir = dir ?? mkdtempSync(join(tmpdir(), 'parley-test-'));
+  const server = await createServer(testConfig({ databasePath: join(ownDir, 'parley.db'), ...overrides }));
+  return {
+    ...server,
+    dir: ownDir,
+    async postWebhook(path, body, opts = {}) {
+      const raw = opts.raw ?? JSON.stringify(body);
+      const headers: Record<string, string> = { 'content-type': opts.contentType ?? 'application/json' };
+      const authorization =
+        opts.authorization === undefined ? await signVonageWebhook(raw, server.signatureSecret) : opts.authorization;
+      if (authorization !== null) headers.authorization = authorization;
+      return fetch(`${server.url}${path}`, { method: 'POST', headers, body: raw });
+    },
+    async dispose() {
+      await server.close();
+      if (!dir) rmSync(ownDir, { recursive: true, force: true });
+    },
+  };
+}
+
+let seq = 0;
+/** A Vonage inbound payload (the shape of shared/vonage/examples/inbound-sms.json) with a fresh uuid. */
+export function inboundPayload(over: Record<string, unknown> = {}): Record<string, unknown> {
+  seq += 1;
+  return {
+    channel: 'sms',
+    message_uuid: `00000000-0000-4000-8000-${String(Date.now() % 1e6).padStart(6, '0')}${String(seq).padStart(6, '0')}`,
+    to: '447700900000',
+    from: '447700900001',
+    timestamp: new Date().toISOString(),
+    message_type: 'text',
+    text: 'Hello From Vonage!',
+    sms: { num_messages: '1', keyword: 'HELLO' },
+    usage: { currency: 'EUR', price: '0.0333' },
+    origin: { network_code: '12345' },
+    ...over,
+  };
+}
+
+/** A Vonage status payload (shared/vonage/examples/status-*.json shape). */
+export function statusPayload(over: Record<string, unknown> & { message_uuid: string; status: string }): Record<string, unknown> {
+  return {
+    to: '447700900001',
+    from: '447700900000',
+    timestamp: new Date().toISOString(),
+    channel: 'sms',
+    ...over,
+  };
+}
