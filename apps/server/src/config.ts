@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { normalizePhone } from '@parley/shared';
 
 const optionalString = z
   .string()
@@ -118,6 +119,13 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       problems.push('VONAGE_PRIVATE_KEY: required with SMS_PROVIDER=vonage (a path to the .key file, or the PEM itself)');
     if (!e.VONAGE_NUMBER) problems.push('VONAGE_NUMBER: required with SMS_PROVIDER=vonage (the number you send from)');
   }
+  let number = '+447700900000';
+  if (e.VONAGE_NUMBER) {
+    const n = normalizePhone(e.VONAGE_NUMBER);
+    if (n.ok) number = n.e164;
+    else if (/^[A-Za-z0-9 ]{1,11}$/.test(e.VONAGE_NUMBER) && /[A-Za-z]/.test(e.VONAGE_NUMBER)) number = e.VONAGE_NUMBER;
+    else problems.push(`VONAGE_NUMBER: ${n.reason} ("${e.VONAGE_NUMBER}"); use E.164 like +447700900000`);
+  }
   if (e.ADMIN_PASSWORD && !e.ADMIN_EMAIL) problems.push('ADMIN_EMAIL: required when ADMIN_PASSWORD is set');
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -132,7 +140,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       apiKey: e.VONAGE_API_KEY,
       apiSecret: e.VONAGE_API_SECRET,
       signatureSecret: e.VONAGE_SIGNATURE_SECRET,
-      number: e.VONAGE_NUMBER ?? '+447700900000',
+      number,
       apiHost: e.VONAGE_API_HOST,
     },
     publicUrl: e.PUBLIC_URL,
