@@ -7,6 +7,7 @@ import type { Config } from './config';
 import { openDb, type Db } from './db/client';
 import { EventLog } from './events/log';
 import { healthHandler } from './http/health';
+import { createMetrics } from './http/metrics';
 import { createLogger } from './logger';
 import { resolveSignatureSecret } from './secrets';
 import { createSignatureVerifier } from './webhooks/signature';
@@ -49,8 +50,17 @@ export async function createServer(config: Config): Promise<ParleyServer> {
       },
     }),
   );
+  const metrics = createMetrics({ events: () => events.stats, outbox: () => null });
   app.get('/healthz', healthHandler(db));
-  const webhookDeps = { db, log: events, verifier, logger, maxBodyBytes: config.webhookMaxBodyBytes };
+  app.get('/metrics', (req, res) => metrics.handler(req, res));
+  const webhookDeps = {
+    db,
+    log: events,
+    verifier,
+    logger,
+    maxBodyBytes: config.webhookMaxBodyBytes,
+    onOutcome: (kind: string, outcome: string) => metrics.webhook(`/webhooks/${kind}`, outcome),
+  };
   app.use('/webhooks', webhookRouter(webhookDeps), webhookErrorHandler(webhookDeps));
   app.use((_req, res) => {
     res.status(404).json({ error: 'not found' });
