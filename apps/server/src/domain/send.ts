@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { eq } from 'drizzle-orm';
+import { and, asc, eq, lte, min, sql } from 'drizzle-orm';
 import { countSms, normalizePhone } from '@parley/shared';
 import type { ConversationDto, MessageDto } from '@parley/shared';
 import { contacts, conversations, messages, outbox } from '../db/schema';
 import { AppError } from '../errors';
+import type { Db } from '../db/client';
 import type { EventLog, Tx } from '../events/log';
+import { adoptOrphans } from './status';
 import { touchConversation, upsertContact, upsertConversation } from './contacts';
 import { loadConversation, previewOf, toMessageDto } from './views';
 
@@ -149,4 +151,150 @@ function optedOutError(contact: ContactRow): AppError {
     'OPTED_OUT',
     `The contact ${contact.phone} opted out (STOP) ${when}; Parley will not text them until they send START`,
   );
+}
+
+// ---- The outbox's transitions, driven by outbox/worker.ts (which owns the policy: rate, retries). ----
+
+type MessageRow = typeof messages.$inferSelect;
+
+/** A row claimed for sending: state 'sending' is committed before the provider is called. */
+export interface ClaimedSend {
+  messageId: number;
+  clientRef: string;
+  from: string;
+  to: string;
+  text: string;
+  /** Attempts made before this one. */
+  attempts: number;
+}
+
+export const RESTART_REASON = 'Parley restarted while sending; it may or may not have been delivered';
+
+/** Sets a message's fields and status time, appending `message.status`. */
+function moveMessage(tx: Tx, append: Append, current: MessageRow, patch: Partial<MessageRow>): void {
+  const updated = tx.update(messages).set({ ...patch, statusAt: Date.now() }).where(eq(messages.id, current.id)).returning().get();
+  if (updated) append({ type: 'message.status', payload: { message: toMessageDto(updated), previousStatus: toMessageDto(current).status } });
+}
+
+const loadRow = (tx: Tx, id: number) => tx.select().from(messages).where(eq(messages.id, id)).get();
+const deleteRow = (tx: Tx, id: number) => tx.delete(outbox).where(eq(outbox.messageId, id)).run();
+const due = (now: number) => and(eq(outbox.state, 'queued'), lte(outbox.nextAttemptAt, now));
+
+/**
+ * Rows left 'sending' by a process that died: unknown whether sent, so never resent. A message
+ * still `queued` becomes `interrupted` (a later status webhook, found by client_ref, settles it);
+ * one a webhook already settled keeps its status. Returns the message ids.
+ */
+export function recoverInterruptedSends({ log }: { log: EventLog }): number[] {
+  return log.write((tx, append) => {
+    const stuck = tx.select({ id: outbox.messageId }).from(outbox).where(eq(outbox.state, 'sending')).all();
+    for (const { id } of stuck) {
+      const current = loadRow(tx, id);
+      if (current?.status === 'queued') moveMessage(tx, append, current, { status: 'interrupted', errorReason: RESTART_REASON });
+      deleteRow(tx, id);
+    }
+    return stuck.map((s) => s.id);
+  });
+}
+
+export function hasDueSend({ db, now = Date.now() }: { db: Db; now?: number }): boolean {
+  return db.select({ id: outbox.messageId }).from(outbox).where(due(now)).limit(1).get() !== undefined;
+}
+
+/** When the earliest queued row falls due (epoch ms), or null when none is queued. */
+export function nextSendDueAt({ db }: { db: Db }): number | null {
+  return db.select({ at: min(outbox.nextAttemptAt) }).from(outbox).where(eq(outbox.state, 'queued')).get()?.at ?? null;
+}
+
+export function outboxStats({ db, now = Date.now() }: { db: Db; now?: number }): { depth: number; oldestQueuedAgeMs: number | null } {
+  const row = db
+    .select({ depth: sql<number>`count(*)`, oldest: sql<number | null>`min(case when ${outbox.state} = 'queued' then ${outbox.createdAt} end)` })
+    .from(outbox)
+    .get();
+  const oldest = row?.oldest ?? null;
+  return { depth: row?.depth ?? 0, oldestQueuedAgeMs: oldest === null ? null : Math.max(0, now - oldest) };
+}
+
+/**
+ * Claims the next due row (priority, then due time) by setting it 'sending'. A row whose message was
+ * settled elsewhere is dropped; one whose contact opted out after it was queued fails (a message
+ * queued after the opt-out was allowed on purpose: the STOP confirmation). undefined: nothing due.
+ */
+export function claimNextSend({ log, now = Date.now() }: { log: EventLog; now?: number }): ClaimedSend | 'skipped' | undefined {
+  return log.write((tx, append) => {
+    const row = tx
+      .select({ o: outbox, m: messages, optedOutAt: contacts.optedOutAt })
+      .from(outbox)
+      .innerJoin(messages, eq(messages.id, outbox.messageId))
+      .innerJoin(conversations, eq(conversations.id, messages.conversationId))
+      .innerJoin(contacts, eq(contacts.id, conversations.contactId))
+      .where(due(now))
+      .orderBy(asc(outbox.priority), asc(outbox.nextAttemptAt), asc(outbox.messageId))
+      .limit(1)
+      .get();
+    if (!row) return undefined;
+    const { m } = row;
+    if (m.status !== 'queued') {
+      deleteRow(tx, m.id);
+      return 'skipped';
+    }
+    if (row.optedOutAt !== null && m.createdAt < row.optedOutAt) {
+      moveMessage(tx, append, m, { status: 'failed', errorCode: 'OPTED_OUT', errorReason: 'The contact opted out (STOP) before this message was sent' });
+      deleteRow(tx, m.id);
+      return 'skipped';
+    }
+    tx.update(outbox).set({ state: 'sending' }).where(eq(outbox.messageId, m.id)).run();
+    return { messageId: m.id, clientRef: m.clientRef ?? String(m.id), from: m.from, to: m.to, text: m.text, attempts: row.o.attempts };
+  });
+}
+
+/**
+ * The provider accepted it: provider id stored (unless a status webhook already set it), `submitted`
+ * only if still `queued` (never over a later status), outbox row gone, earlier orphan reports adopted.
+ * Returns false when a webhook had already stored a different provider id.
+ */
+export function recordSendAccepted({ log, messageId, providerMessageId }: { log: EventLog; messageId: number; providerMessageId: string }): boolean {
+  return log.write((tx, append) => {
+    deleteRow(tx, messageId);
+    const current = loadRow(tx, messageId);
+    if (!current) return true;
+    const patch: Partial<MessageRow> = current.providerMessageUuid === null ? { providerMessageUuid: providerMessageId } : {};
+    if (current.status === 'queued') moveMessage(tx, append, current, { ...patch, status: 'submitted' });
+    else if (patch.providerMessageUuid) tx.update(messages).set(patch).where(eq(messages.id, messageId)).run();
+    adoptOrphans(tx, append, messageId);
+    return current.providerMessageUuid === null || current.providerMessageUuid === providerMessageId;
+  });
+}
+
+/** Back to 'queued' for another attempt; false (row dropped) if the message was settled meanwhile. */
+export function recordSendRetry(opts: { log: EventLog; messageId: number; attempts: number; nextAttemptAt: number; lastError: string }): boolean {
+  return opts.log.write((tx) => {
+    if (loadRow(tx, opts.messageId)?.status !== 'queued') {
+      deleteRow(tx, opts.messageId);
+      return false;
+    }
+    tx.update(outbox)
+      .set({ state: 'queued', attempts: opts.attempts, nextAttemptAt: opts.nextAttemptAt, lastError: opts.lastError })
+      .where(eq(outbox.messageId, opts.messageId))
+      .run();
+    return true;
+  });
+}
+
+export interface SendError {
+  code: string | null;
+  title: string | null;
+  detail: string | null;
+  reason: string;
+}
+
+/** The send ended for good: `failed`, or `interrupted` (may have been sent). Never over a status a webhook set. */
+export function recordSendEnded(opts: { log: EventLog; messageId: number; status: 'failed' | 'interrupted'; error: SendError }): void {
+  opts.log.write((tx, append) => {
+    deleteRow(tx, opts.messageId);
+    const current = loadRow(tx, opts.messageId);
+    if (current?.status !== 'queued') return;
+    const { code, title, detail, reason } = opts.error;
+    moveMessage(tx, append, current, { status: opts.status, errorCode: code, errorTitle: title, errorDetail: detail, errorReason: reason });
+  });
 }

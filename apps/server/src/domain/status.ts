@@ -76,6 +76,13 @@ function applyReport(tx: Tx, append: Append, message: MessageRow, report: Status
   if (moves) {
     patch.status = report.status;
     patch.statusAt = Date.now();
+    if (message.status === 'interrupted' && !isFailureStatus(report.status)) {
+      // The provider settled an unknown send as a success: the "may not have been sent" note no longer applies.
+      patch.errorCode = null;
+      patch.errorTitle = null;
+      patch.errorDetail = null;
+      patch.errorReason = null;
+    }
     if (isFailureStatus(report.status)) {
       patch.errorCode = report.errorCode;
       patch.errorTitle = report.errorTitle;

@@ -31,6 +31,7 @@ export function retryDelayMs(attempt: number, opts: BackoffOptions = {}, retryAf
  * - `unknown`: the request may have reached the provider (a timeout, or the connection dropped after
  *   the request was written). Vonage does not deduplicate, so resending could text the contact twice:
  *   the message becomes `interrupted` and a later status webhook (found by client_ref) settles it;
+ *   A 2xx without a message id (`invalid_response`) is treated the same way;
  * - `fail`: it never will succeed (4xx, invalid number, credentials…).
  */
 export type FailureVerdict = 'retry' | 'unknown' | 'fail';
@@ -39,11 +40,12 @@ export type FailureVerdict = 'retry' | 'unknown' | 'fail';
 const NOT_SENT = /\b(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|EADDRNOTAVAIL|UND_ERR_CONNECT_TIMEOUT|CERT_[A-Z_]+|ERR_TLS_CERT_[A-Z_]+)\b|\bconnect ETIMEDOUT\b/;
 
 export function classifyFailure(failure: ProviderFailure): FailureVerdict {
+  // Accepted (2xx) without an id: it was sent; the status webhook settles it through client_ref.
+  if (failure.code === 'invalid_response') return 'unknown';
   if (failure.code === 'network') {
     // Forward-compatible: a provider that knows whether the request left may say so explicitly.
-    const sent = (failure as { requestSent?: unknown }).requestSent;
-    if (sent === false) return 'retry';
-    if (sent === true) return 'unknown';
+    if (failure.requestSent === false) return 'retry';
+    if (failure.requestSent === true) return 'unknown';
     // providers/vonage.ts keeps the transport error's message in `detail` for connection failures
     // ("… reason: connect ECONNREFUSED 127.0.0.1:9"); a timeout has no detail, a reset says
     // "socket hang up" / ECONNRESET. Only a failure to connect proves nothing was sent.

@@ -24,6 +24,11 @@ export interface ProviderFailure {
   title?: string;
   detail?: string;
   invalidParameters?: { name: string; reason: string }[];
+  /**
+   * For transport failures: false when the request provably never left (connection refused, DNS),
+   * true when it may have reached the provider (timeout, reset) — then a retry could send twice.
+   */
+  requestSent?: boolean;
   /** Honour a Retry-After the provider gave us. */
   retryAfterMs?: number;
 }

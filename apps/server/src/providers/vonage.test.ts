@@ -162,11 +162,11 @@ describe('Vonage provider against the mock', () => {
 
   it('a dropped connection and a timeout are retryable network errors', async () => {
     mock.enqueue({ status: 202, drop: true });
-    expect(await failure(provider.send(msg))).toMatchObject({ retryable: true, code: 'network' });
+    expect(await failure(provider.send(msg))).toMatchObject({ retryable: true, code: 'network', requestSent: true });
     const quick = createVonageProvider({ applicationId: APP_ID, privateKey: keyPair.privateKeyPem, apiHost: mock.url, timeoutMs: 100 });
     mock.enqueue({ ...accepted(), delayMs: 1000 });
     const f = await failure(quick.send(msg));
-    expect(f).toEqual({ retryable: true, code: 'network', reason: 'Vonage did not answer within 100 ms' });
+    expect(f).toEqual({ retryable: true, code: 'network', requestSent: true, reason: 'Vonage did not answer within 100 ms' });
   });
 
   it('a body that breaks the spec is refused with 422 and recorded', async () => {
@@ -192,7 +192,7 @@ describe('network failures', () => {
     await mock.close();
     const provider = createVonageProvider({ applicationId: APP_ID, privateKey: keyPair.privateKeyPem, apiHost: url });
     const f = await failure(provider.send(msg));
-    expect(f).toMatchObject({ retryable: true, code: 'network', reason: 'Could not reach Vonage' });
+    expect(f).toMatchObject({ retryable: true, code: 'network', requestSent: false, reason: 'Could not reach Vonage' });
     expect(f.httpStatus).toBeUndefined();
     expect(f.detail).toContain('ECONNREFUSED');
   });

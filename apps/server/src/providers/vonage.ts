@@ -165,16 +165,33 @@ function isNetworkError(error: Error): boolean {
   return (typeof code === 'string' && NETWORK_CODES.has(code)) || (typeof causeCode === 'string' && NETWORK_CODES.has(causeCode));
 }
 
+const NOT_CONNECTED_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
+
+/** True when the transport error proves the request never reached Vonage (so a retry cannot double-send). */
+function neverConnected(error: Error): boolean {
+  const code = (error as { code?: unknown }).code;
+  const causeCode = isRecord(error.cause) ? error.cause.code : undefined;
+  if (typeof code === 'string' && NOT_CONNECTED_CODES.has(code)) return true;
+  if (typeof causeCode === 'string' && NOT_CONNECTED_CODES.has(causeCode)) return true;
+  return /\b(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH)\b/.test(error.message);
+}
+
 /** Map anything the SDK throws to a ProviderError. */
 export async function toProviderError(error: unknown, timeoutMs: number): Promise<ProviderError> {
   if (error instanceof ProviderError) return error;
   const response = httpResponseOf(error);
   if (response) return fromHttpResponse(response);
   if (error instanceof Error && (error.name === 'AbortError' || error.name === 'TimeoutError')) {
-    return new ProviderError({ retryable: true, code: 'network', reason: `Vonage did not answer within ${timeoutMs} ms` });
+    return new ProviderError({ retryable: true, code: 'network', requestSent: true, reason: `Vonage did not answer within ${timeoutMs} ms` });
   }
   if (error instanceof Error && isNetworkError(error)) {
-    return new ProviderError({ retryable: true, code: 'network', reason: 'Could not reach Vonage', detail: error.message });
+    return new ProviderError({
+      retryable: true,
+      code: 'network',
+      requestSent: !neverConnected(error),
+      reason: 'Could not reach Vonage',
+      detail: error.message,
+    });
   }
   const detail = error instanceof Error ? error.message : String(error);
   return new ProviderError({ retryable: false, code: 'unknown', reason: 'Unexpected error while sending via Vonage', detail });

@@ -1,0 +1,61 @@
+import { describe, expect, it } from 'vitest';
+import { TokenBucket, sleep } from './token-bucket';
+
+function clock(start = 0) {
+  let t = start;
+  return { now: () => t, advance: (ms: number) => void (t += ms) };
+}
+
+describe('TokenBucket', () => {
+  it('starts full with capacity max(1, rate/10) and then refills at the rate', () => {
+    const c = clock();
+    const bucket = new TokenBucket({ ratePerSecond: 30, now: c.now });
+    expect(bucket.capacity).toBe(3);
+    expect([bucket.tryTake(), bucket.tryTake(), bucket.tryTake()]).toEqual([0, 0, 0]);
+    expect(bucket.tryTake()).toBeCloseTo(1000 / 30, 5);
+    c.advance(1000 / 30);
+    expect(bucket.tryTake()).toBe(0);
+    c.advance(10_000); // idle time never builds a burst beyond capacity
+    expect([bucket.tryTake(), bucket.tryTake(), bucket.tryTake()]).toEqual([0, 0, 0]);
+    expect(bucket.tryTake()).toBeGreaterThan(0);
+  });
+
+  it('has a capacity of at least one token at low rates', () => {
+    const c = clock();
+    const bucket = new TokenBucket({ ratePerSecond: 2, now: c.now });
+    expect(bucket.capacity).toBe(1);
+    expect(bucket.tryTake()).toBe(0);
+    expect(bucket.tryTake()).toBe(500);
+  });
+
+  it('refund gives back an unused token', () => {
+    const c = clock();
+    const bucket = new TokenBucket({ ratePerSecond: 1, now: c.now });
+    expect(bucket.tryTake()).toBe(0);
+    bucket.refund();
+    expect(bucket.tryTake()).toBe(0);
+  });
+
+  it('refuses a non-positive rate', () => {
+    expect(() => new TokenBucket({ ratePerSecond: 0 })).toThrow(/positive/);
+  });
+
+  it('take() waits for a token and sustains the rate', async () => {
+    const bucket = new TokenBucket({ ratePerSecond: 100, capacity: 1 });
+    const started = performance.now();
+    for (let i = 0; i < 21; i++) expect(await bucket.take()).toBe(true);
+    const elapsed = performance.now() - started;
+    expect(elapsed).toBeGreaterThanOrEqual(195);
+    expect(elapsed).toBeLessThan(400);
+  });
+
+  it('take() resolves false when aborted', async () => {
+    const bucket = new TokenBucket({ ratePerSecond: 0.1 });
+    await bucket.take();
+    const controller = new AbortController();
+    const taking = bucket.take(controller.signal);
+    controller.abort();
+    expect(await taking).toBe(false);
+    expect(await sleep(10_000, controller.signal)).toBe(false);
+  });
+});

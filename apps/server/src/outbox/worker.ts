@@ -1,0 +1,203 @@
+import { performance } from 'node:perf_hooks';
+import type { Logger } from 'pino';
+import type { Db } from '../db/client';
+import type { EventLog } from '../events/log';
+import {
+  claimNextSend, hasDueSend, nextSendDueAt, outboxStats, recordSendAccepted, recordSendEnded, recordSendRetry, recoverInterruptedSends,
+} from '../domain/send';
+import type { ClaimedSend } from '../domain/send';
+import { ProviderError } from '../providers/types';
+import type { ProviderFailure, SmsProvider } from '../providers/types';
+import { classifyFailure, failureDetail, retryDelayMs } from './backoff';
+import type { BackoffOptions } from './backoff';
+import { TokenBucket } from './token-bucket';
+
+export interface OutboxWorkerOptions {
+  db: Db;
+  log: EventLog;
+  provider: SmsProvider;
+  ratePerSecond: number;
+  /** Sends in flight at once (default 8). */
+  concurrency?: number;
+  /** Attempts per message before a retryable failure becomes final (default 8). */
+  maxAttempts?: number;
+  logger: Logger;
+  /** Safety-net poll when nothing wakes the worker (default 1000 ms). */
+  pollMs?: number;
+  /** Retry delays (default base 1 s, cap 5 min, full jitter). */
+  backoff?: BackoffOptions;
+  /** One bucket shared by everything that sends; default: a bucket at `ratePerSecond`. */
+  bucket?: TokenBucket;
+  metrics?: { onSend?(durationMs: number, outcome: 'ok' | string): void };
+}
+
+export interface OutboxStats {
+  /** Rows in the outbox (queued, waiting for a retry, or sending). */
+  depth: number;
+  oldestQueuedAgeMs: number | null;
+  inFlight: number;
+  state: 'running' | 'stopped';
+}
+
+export interface OutboxWorker {
+  /** Recovers rows left 'sending' by a crash (→ interrupted), then drains. */
+  start(): void;
+  /** Stops taking rows and waits for the sends in flight to settle. */
+  stop(): Promise<void>;
+  /** Something was queued: look now rather than at the next poll. */
+  wake(): void;
+  stats(): OutboxStats;
+}
+
+function unexpected(error: unknown): ProviderFailure {
+  const detail = error instanceof Error ? error.message : String(error);
+  return { retryable: false, code: 'unknown', reason: 'Unexpected error while sending', detail };
+}
+
+/**
+ * Drains the outbox through one token bucket with bounded concurrency. Each row is claimed
+ * ('sending', committed) before the provider is called, and each outcome is recorded in one
+ * transaction (domain/send.ts), so a crash never causes a blind resend. Never throws out of its loop.
+ */
+export function createOutboxWorker(opts: OutboxWorkerOptions): OutboxWorker {
+  const { db, log, provider, logger } = opts;
+  const concurrency = Math.max(1, opts.concurrency ?? 8);
+  const maxAttempts = Math.max(1, opts.maxAttempts ?? 8);
+  const pollMs = opts.pollMs ?? 1000;
+  const bucket = opts.bucket ?? new TokenBucket({ ratePerSecond: opts.ratePerSecond });
+  const inFlight = new Set<Promise<void>>();
+  let running = false;
+  let abort = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  let pumping: Promise<void> | undefined;
+  let again = false;
+
+  function onFailure(claimed: ClaimedSend, failure: ProviderFailure): void {
+    const { messageId } = claimed;
+    const attempts = claimed.attempts + 1;
+    const verdict = classifyFailure(failure);
+    const code = failure.code;
+    if (verdict === 'retry' && attempts < maxAttempts) {
+      const delayMs = retryDelayMs(attempts, opts.backoff, failure.retryAfterMs);
+      const lastError = `${code}: ${failure.reason}`;
+      if (recordSendRetry({ log, messageId, attempts, nextAttemptAt: Date.now() + delayMs, lastError })) {
+        logger.info({ messageId, attempts, delayMs, code }, 'outbox: send will be retried');
+      }
+      return;
+    }
+    if (verdict === 'unknown') {
+      const reason = `${failure.reason}; the message may or may not have been sent (not retried, to avoid a double text)`;
+      recordSendEnded({ log, messageId, status: 'interrupted', error: { code: null, title: null, detail: failure.detail ?? null, reason } });
+      logger.warn({ messageId, attempts, code, reason: failure.reason }, 'outbox: send outcome unknown; marked interrupted');
+      return;
+    }
+    const gaveUp = verdict === 'retry' ? ` (gave up after ${attempts} attempts)` : '';
+    const error = { code, title: failure.title ?? null, detail: failureDetail(failure), reason: `${failure.reason}${gaveUp}` };
+    recordSendEnded({ log, messageId, status: 'failed', error });
+    logger.warn({ messageId, attempts, code, reason: failure.reason }, 'outbox: send failed');
+  }
+
+  async function sendOne(claimed: ClaimedSend): Promise<void> {
+    const started = performance.now();
+    let providerMessageId: string | undefined;
+    let failure: ProviderFailure | undefined;
+    try {
+      ({ providerMessageId } = await provider.send({ messageId: claimed.clientRef, from: claimed.from, to: claimed.to, text: claimed.text }));
+    } catch (error) {
+      failure = error instanceof ProviderError ? error.failure : unexpected(error);
+    }
+    try {
+      opts.metrics?.onSend?.(performance.now() - started, failure ? failure.code : 'ok');
+    } catch (err) {
+      logger.warn({ err }, 'outbox: metrics callback failed');
+    }
+    if (failure) return onFailure(claimed, failure);
+    if (providerMessageId !== undefined && !recordSendAccepted({ log, messageId: claimed.messageId, providerMessageId })) {
+      logger.warn({ messageId: claimed.messageId }, 'outbox: the send response id differs from the one a status webhook gave');
+    }
+  }
+
+  function dispatch(claimed: ClaimedSend): void {
+    const task = sendOne(claimed)
+      .catch((err: unknown) => logger.error({ err, messageId: claimed.messageId }, 'outbox: could not record a send outcome'))
+      .finally(() => {
+        inFlight.delete(task);
+        wake();
+      });
+    inFlight.add(task);
+  }
+
+  async function drain(): Promise<void> {
+    const signal = abort.signal;
+    while (running && inFlight.size < concurrency && hasDueSend({ db })) {
+      // Token first, then claim: a row never waits in 'sending' for the rate limit.
+      if (!(await bucket.take(signal)) || !running) return;
+      const claimed = claimNextSend({ log });
+      if (claimed === undefined) return bucket.refund();
+      if (claimed === 'skipped') bucket.refund();
+      else dispatch(claimed);
+    }
+  }
+
+  function schedule(): void {
+    clearTimeout(timer);
+    if (!running) return;
+    let delayMs = pollMs;
+    try {
+      const next = inFlight.size < concurrency ? nextSendDueAt({ db }) : null;
+      if (next !== null) delayMs = Math.min(pollMs, Math.max(0, next - Date.now()));
+    } catch (err) {
+      logger.error({ err }, 'outbox: could not read the queue');
+    }
+    timer = setTimeout(wake, delayMs);
+  }
+
+  function wake(): void {
+    if (!running) return;
+    if (pumping) {
+      again = true;
+      return;
+    }
+    pumping = (async () => {
+      do {
+        again = false;
+        try {
+          await drain();
+        } catch (err) {
+          logger.error({ err }, 'outbox: drain failed');
+        }
+      } while (again && running);
+    })().finally(() => {
+      pumping = undefined;
+      schedule();
+    });
+  }
+
+  return {
+    start() {
+      if (running) return;
+      try {
+        const interrupted = recoverInterruptedSends({ log });
+        if (interrupted.length > 0) {
+          logger.warn({ messageIds: interrupted }, 'outbox: sends in flight at the last shutdown marked interrupted (not resent)');
+        }
+      } catch (err) {
+        logger.error({ err }, 'outbox: startup recovery failed');
+      }
+      running = true;
+      abort = new AbortController();
+      wake();
+    },
+    async stop() {
+      running = false;
+      abort.abort();
+      clearTimeout(timer);
+      await pumping;
+      await Promise.allSettled([...inFlight]);
+    },
+    wake,
+    stats() {
+      return { ...outboxStats({ db }), inFlight: inFlight.size, state: running ? 'running' : 'stopped' };
+    },
+  };
+}
