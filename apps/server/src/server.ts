@@ -12,6 +12,17 @@ import { createLogger } from './logger';
 import { resolveSignatureSecret } from './secrets';
 import { createSignatureVerifier } from './webhooks/signature';
 import { webhookErrorHandler, webhookRouter } from './webhooks/routes';
+import { createOutboxWorker, type OutboxWorker } from './outbox/worker';
+import type { SmsProvider } from './providers/types';
+import { createSandboxProvider } from './providers/sandbox';
+import { createVonageProvider } from './providers/vonage';
+
+export interface ServerOptions {
+  /** Use this provider instead of the one config names (tests). */
+  provider?: SmsProvider;
+  /** false: no outbox worker (tests that drive their own). Default true. */
+  worker?: boolean;
+}
 
 export interface ParleyServer {
   url: string;
@@ -22,17 +33,24 @@ export interface ParleyServer {
   logger: Logger;
   /** The secret webhooks are verified with (the sandbox signs with it too). */
   signatureSecret: string;
+  provider: SmsProvider;
+  /** The outbox worker, or null when started with `{ worker: false }`. */
+  outbox: OutboxWorker | null;
   /** Stop accepting, finish in-flight requests, close the database. Idempotent. */
   close(): Promise<void>;
 }
 
 /** Builds everything Parley is made of — no module-level state — and listens on config.port. */
-export async function createServer(config: Config): Promise<ParleyServer> {
+export async function createServer(config: Config, options: ServerOptions = {}): Promise<ParleyServer> {
   const logger = createLogger(config.logLevel);
   const db = openDb(config.databasePath);
   const events = new EventLog(db);
   const signatureSecret = resolveSignatureSecret(config);
   const verifier = createSignatureVerifier({ secret: signatureSecret, maxAgeSeconds: config.webhookMaxAgeSeconds });
+
+  // A Vonage key that cannot be read stops the start before we listen; the sandbox needs our URL first.
+  const earlyProvider =
+    options.provider ?? (config.provider === 'vonage' ? createProvider(config, { url: '', signatureSecret, logger }) : undefined);
 
   const app = express();
   app.disable('x-powered-by');
@@ -50,8 +68,10 @@ export async function createServer(config: Config): Promise<ParleyServer> {
       },
     }),
   );
-  const metrics = createMetrics({ events: () => events.stats, outbox: () => null });
-  app.get('/healthz', healthHandler(db));
+  // The worker exists only once we listen (the sandbox posts to our own URL); these read it late.
+  let outbox: OutboxWorker | null = null;
+  const metrics = createMetrics({ events: () => events.stats, outbox: () => outbox?.stats() ?? null });
+  app.get('/healthz', healthHandler(db, () => ({ outbox: outbox?.stats() ?? { state: 'disabled' } })));
   app.get('/metrics', (req, res) => metrics.handler(req, res));
   const webhookDeps = {
     db,
@@ -81,6 +101,19 @@ export async function createServer(config: Config): Promise<ParleyServer> {
   const { port } = server.address() as AddressInfo;
   const url = `http://${config.host && config.host !== '0.0.0.0' ? config.host : '127.0.0.1'}:${port}`;
 
+  const provider = earlyProvider ?? createProvider(config, { url, signatureSecret, logger });
+  if (options.worker !== false) {
+    outbox = createOutboxWorker({
+      db,
+      log: events,
+      provider,
+      ratePerSecond: config.sendRatePerSecond,
+      logger,
+      metrics: { onSend: (ms, outcome) => metrics.providerSend(ms, outcome) },
+    });
+    outbox.start();
+  }
+
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
@@ -88,9 +121,24 @@ export async function createServer(config: Config): Promise<ParleyServer> {
         server.close(() => resolve());
         server.closeIdleConnections();
       });
+      await outbox?.stop();
+      await provider.close?.();
       events.close();
       db.$client.close();
     })());
 
-  return { url, port, config, db, events, logger, signatureSecret, close };
+  return { url, port, config, db, events, logger, signatureSecret, provider, outbox, close };
+}
+
+function createProvider(config: Config, ctx: { url: string; signatureSecret: string; logger: Logger }): SmsProvider {
+  if (config.provider === 'sandbox') {
+    return createSandboxProvider({
+      statusUrl: `${ctx.url}/webhooks/status`,
+      signatureSecret: ctx.signatureSecret,
+      logger: ctx.logger.child({ component: 'sandbox' }),
+    });
+  }
+  const { applicationId, privateKey, apiHost } = config.vonage;
+  if (!applicationId || !privateKey) throw new Error('VONAGE_APPLICATION_ID and VONAGE_PRIVATE_KEY are required');
+  return createVonageProvider({ applicationId, privateKey, ...(apiHost ? { apiHost } : {}) });
 }

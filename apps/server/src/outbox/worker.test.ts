@@ -34,7 +34,7 @@ type Setup = Partial<Omit<OutboxWorkerOptions, 'db' | 'log' | 'logger' | 'provid
 
 async function setup(o: Setup = {}): Promise<{ server: TestServer; worker: OutboxWorker }> {
   const { dir, timeoutMs, apiHost, start, ...rest } = o;
-  const server = await startTestServer({}, dir);
+  const server = await startTestServer({}, dir, { worker: false });
   const provider = createVonageProvider({ applicationId: APP_ID, privateKey: mock.keyPair.privateKeyPem, apiHost: apiHost ?? mock.url, timeoutMs: timeoutMs ?? 2000 });
   const worker = createOutboxWorker({
     db: server.db, log: server.events, logger: server.logger, provider,

@@ -22,7 +22,7 @@ afterEach(async () => {
 });
 
 async function setup() {
-  const server = await startTestServer();
+  const server = await startTestServer({}, undefined, { worker: false });
   const sandbox = createSandboxProvider({
     statusUrl: `${server.url}/webhooks/status`, signatureSecret: server.signatureSecret,
     delaysMs: { submitted: 20, delivered: 60 }, retryDelayMs: 20, logger,

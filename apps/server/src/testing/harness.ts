@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { testConfig, type Config } from '../config';
-import { createServer, type ParleyServer } from '../server';
+import { createServer, type ParleyServer, type ServerOptions } from '../server';
 import { signVonageWebhook } from '../webhooks/sign';
 
 export interface TestServer extends ParleyServer {
@@ -17,9 +17,13 @@ export interface TestServer extends ParleyServer {
 }
 
 /** A real Parley on port 0 with a temp database directory; `dispose()` closes it and removes the files. */
-export async function startTestServer(overrides: Partial<Config> = {}, dir?: string): Promise<TestServer> {
+export async function startTestServer(
+  overrides: Partial<Config> = {},
+  dir?: string,
+  options: ServerOptions = {},
+): Promise<TestServer> {
   const ownDir = dir ?? mkdtempSync(join(tmpdir(), 'parley-test-'));
-  const server = await createServer(testConfig({ databasePath: join(ownDir, 'parley.db'), ...overrides }));
+  const server = await createServer(testConfig({ databasePath: join(ownDir, 'parley.db'), ...overrides }), options);
   return {
     ...server,
     dir: ownDir,
