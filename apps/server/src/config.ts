@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { normalizePhone } from '@parley/shared';
+import { DEFAULT_HELP_TEXT } from './domain/keywords';
 
 const optionalString = z
   .string()
@@ -98,8 +99,6 @@ export class ConfigError extends Error {
   }
 }
 
-const DEFAULT_HELP =
-  'Parley: reply to this number to reach our team. Reply STOP to opt out, START to opt back in. Msg & data rates may apply.';
 
 /** Reads the environment into a typed Config; throws ConfigError naming every bad or missing variable. */
 export function loadConfig(env: Record<string, string | undefined>): Config {
@@ -149,7 +148,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     webhookMaxBodyBytes: e.WEBHOOK_MAX_BODY_BYTES,
     adminEmail: e.ADMIN_EMAIL,
     adminPassword: e.ADMIN_PASSWORD,
-    helpText: e.HELP_TEXT ?? DEFAULT_HELP,
+    helpText: e.HELP_TEXT ?? DEFAULT_HELP_TEXT,
     logLevel: e.LOG_LEVEL,
   };
 }

@@ -79,6 +79,8 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     verifier,
     logger,
     maxBodyBytes: config.webhookMaxBodyBytes,
+    helpText: config.helpText,
+    onQueued: () => outbox?.wake(),
     onOutcome: (kind: string, outcome: string) => metrics.webhook(`/webhooks/${kind}`, outcome),
   };
   app.use('/webhooks', webhookRouter(webhookDeps), webhookErrorHandler(webhookDeps));

@@ -22,3 +22,5 @@ export function matchKeyword(text: string): Keyword | null {
 export const STOP_CONFIRMATION =
   'You have been unsubscribed and will receive no more messages from us. Reply START to resubscribe.';
 export const START_CONFIRMATION = 'You have been resubscribed. Reply STOP to unsubscribe, HELP for help.';
+export const DEFAULT_HELP_TEXT =
+  'Parley: reply to this number to reach our team. Reply STOP to opt out, START to opt back in. Msg & data rates may apply.';

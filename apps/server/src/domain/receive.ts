@@ -3,16 +3,30 @@ import { countSms, type MessageDto, type VonageInbound } from '@parley/shared';
 import { messages } from '../db/schema';
 import type { EventLog } from '../events/log';
 import { touchConversation, upsertContact, upsertConversation } from './contacts';
+import { DEFAULT_HELP_TEXT, matchKeyword, START_CONFIRMATION, STOP_CONFIRMATION } from './keywords';
+import { setOptOutIn } from './optout';
+import { queueMessageIn } from './send';
 import { loadConversation, previewOf, toMessageDto } from './views';
 
-export type ReceiveResult = { duplicate: true; messageId: number } | { duplicate: false; message: MessageDto };
+export type ReceiveResult =
+  | { duplicate: true; messageId: number }
+  | { duplicate: false; message: MessageDto; /** an automatic reply was queued: wake the outbox */ queuedReply: boolean };
 
 /**
  * Stores one inbound text: contact and conversation upserted, message inserted, conversation bumped,
  * `message.created` + `conversation.updated` appended — one transaction. The same provider uuid again
  * changes nothing and appends nothing.
  */
-export function receiveInbound({ log, inbound }: { log: EventLog; inbound: VonageInbound }): ReceiveResult {
+export function receiveInbound({
+  log,
+  inbound,
+  helpText = DEFAULT_HELP_TEXT,
+}: {
+  log: EventLog;
+  inbound: VonageInbound;
+  /** The answer to HELP/INFO. */
+  helpText?: string;
+}): ReceiveResult {
   return log.write((tx, append) => {
     const existing = tx
       .select({ id: messages.id })
@@ -52,6 +66,22 @@ export function receiveInbound({ log, inbound }: { log: EventLog; inbound: Vonag
     append({ type: 'message.created', payload: { message } });
     const updated = loadConversation(tx, conversation.id);
     if (updated) append({ type: 'conversation.updated', payload: { conversation: updated } });
-    return { duplicate: false, message };
+
+    // Compliance keywords (DESIGN §5), in the same transaction: the opt-out and its one confirmation.
+    const reply = (text: string) =>
+      queueMessageIn(tx, append, { ourNumber: inbound.to, conversationId: conversation.id, text, agentId: null, allowOptedOut: true });
+    let queuedReply = false;
+    const keyword = matchKeyword(inbound.text);
+    if (keyword === 'stop' || keyword === 'start') {
+      const { changed } = setOptOutIn(tx, append, { contactId: contact.id, optedOut: keyword === 'stop', source: 'keyword' });
+      if (changed) {
+        reply(keyword === 'stop' ? STOP_CONFIRMATION : START_CONFIRMATION);
+        queuedReply = true;
+      }
+    } else if (keyword === 'help') {
+      reply(helpText);
+      queuedReply = true;
+    }
+    return { duplicate: false, message, queuedReply };
   });
 }

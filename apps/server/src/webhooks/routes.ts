@@ -18,7 +18,10 @@ interface Deps {
   verifier: SignatureVerifier;
   logger: Logger;
   maxBodyBytes: number;
+  helpText: string;
   onOutcome?: WebhookOutcomeListener;
+  /** Called when an inbound queued an automatic reply (STOP/START/HELP), to wake the outbox. */
+  onQueued?: () => void;
 }
 
 const JSON_TYPE = /^application\/([\w.+-]+\+)?json\b/i;
@@ -66,7 +69,8 @@ async function handle(deps: Deps, kind: WebhookKind, req: Request, res: Response
   if (kind === 'inbound') {
     const parsed = vonageInboundSchema.safeParse(json);
     if (!parsed.success) return refuse(200, 'schema_error', parsed.error.message, true);
-    const result = receiveInbound({ log: deps.log, inbound: parsed.data });
+    const result = receiveInbound({ log: deps.log, inbound: parsed.data, helpText: deps.helpText });
+    if (!result.duplicate && result.queuedReply) deps.onQueued?.();
     return finish(deps, kind, req, res, 200, result.duplicate ? 'duplicate' : 'stored');
   }
 

@@ -1,0 +1,182 @@
+import { and, asc, count, desc, eq, gt, isNull, lt, or } from 'drizzle-orm';
+import type { Db } from '../db/client';
+import { agents, apiTokens, sessions } from '../db/schema';
+
+/**
+ * Agents, their sessions and API tokens: the SQL behind auth/. These rows are access control, not
+ * inbox state, so they are written directly (no event): nothing on the live view depends on them.
+ */
+
+export type AgentRole = 'admin' | 'agent';
+
+/** An agent as procedures return it: never the password hash. */
+export interface AgentDto {
+  id: number;
+  email: string;
+  name: string;
+  role: AgentRole;
+  disabledAt: string | null;
+  createdAt: string;
+}
+
+export interface ApiTokenDto {
+  id: number;
+  name: string;
+  /** The first characters of the token, to tell tokens apart. */
+  prefix: string;
+  agentId: number;
+  lastUsedAt: string | null;
+  revokedAt: string | null;
+  createdAt: string;
+}
+
+type AgentRow = typeof agents.$inferSelect;
+type TokenRow = typeof apiTokens.$inferSelect;
+
+const isoOrNull = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+export function toAgentDto(a: AgentRow): AgentDto {
+  return {
+    id: a.id,
+    email: a.email,
+    name: a.name,
+    role: a.role,
+    disabledAt: isoOrNull(a.disabledAt),
+    createdAt: new Date(a.createdAt).toISOString(),
+  };
+}
+
+function toApiTokenDto(t: TokenRow): ApiTokenDto {
+  return {
+    id: t.id,
+    name: t.name,
+    prefix: t.prefix,
+    agentId: t.agentId,
+    lastUsedAt: isoOrNull(t.lastUsedAt),
+    revokedAt: isoOrNull(t.revokedAt),
+    createdAt: new Date(t.createdAt).toISOString(),
+  };
+}
+
+/** Emails are stored and compared lower-case. */
+export const normalizeEmail = (email: string) => email.trim().toLowerCase();
+
+export function countAgents(db: Db): number {
+  return db.select({ n: count() }).from(agents).get()?.n ?? 0;
+}
+
+export function insertAgent(
+  db: Db,
+  a: { email: string; name: string; passwordHash: string; role: AgentRole },
+): AgentDto {
+  const row = db
+    .insert(agents)
+    .values({ ...a, email: normalizeEmail(a.email), createdAt: Date.now() })
+    .returning()
+    .get();
+  return toAgentDto(row);
+}
+
+/** The agent with this email and its password hash (for login), or undefined. */
+export function findAgentForLogin(db: Db, email: string): { agent: AgentDto; passwordHash: string } | undefined {
+  const row = db.select().from(agents).where(eq(agents.email, normalizeEmail(email))).get();
+  return row ? { agent: toAgentDto(row), passwordHash: row.passwordHash } : undefined;
+}
+
+export function getAgent(db: Db, id: number): AgentDto | undefined {
+  const row = db.select().from(agents).where(eq(agents.id, id)).get();
+  return row ? toAgentDto(row) : undefined;
+}
+
+export function listAgents(db: Db): AgentDto[] {
+  return db.select().from(agents).orderBy(asc(agents.name), asc(agents.id)).all().map(toAgentDto);
+}
+
+// ── sessions ──────────────────────────────────────────────────────────────────────────────────────
+
+export function insertSession(db: Db, s: { tokenHash: string; agentId: number; expiresAt: number }): void {
+  db.insert(sessions)
+    .values({ ...s, createdAt: Date.now() })
+    .run();
+}
+
+/** The enabled agent behind an unexpired session, or undefined. */
+export function findSessionAgent(db: Db, tokenHash: string, now = Date.now()): AgentDto | undefined {
+  const row = db
+    .select({ agent: agents })
+    .from(sessions)
+    .innerJoin(agents, eq(agents.id, sessions.agentId))
+    .where(and(eq(sessions.tokenHash, tokenHash), gt(sessions.expiresAt, now), isNull(agents.disabledAt)))
+    .get();
+  return row ? toAgentDto(row.agent) : undefined;
+}
+
+export function deleteSession(db: Db, tokenHash: string): void {
+  db.delete(sessions).where(eq(sessions.tokenHash, tokenHash)).run();
+}
+
+export function deleteExpiredSessions(db: Db, now = Date.now()): number {
+  return db.delete(sessions).where(lt(sessions.expiresAt, now)).run().changes;
+}
+
+// ── API tokens ────────────────────────────────────────────────────────────────────────────────────
+
+export function insertApiToken(
+  db: Db,
+  t: { name: string; tokenHash: string; prefix: string; agentId: number },
+): ApiTokenDto {
+  return toApiTokenDto(
+    db
+      .insert(apiTokens)
+      .values({ ...t, createdAt: Date.now() })
+      .returning()
+      .get(),
+  );
+}
+
+/** last_used_at is refreshed at most once a minute, so a busy script does not write on every call. */
+const LAST_USED_GRANULARITY_MS = 60_000;
+
+/** The enabled agent behind an unrevoked token, or undefined; notes the token's use. */
+export function findTokenAgent(db: Db, tokenHash: string, now = Date.now()): AgentDto | undefined {
+  const row = db
+    .select({ agent: agents, tokenId: apiTokens.id })
+    .from(apiTokens)
+    .innerJoin(agents, eq(agents.id, apiTokens.agentId))
+    .where(and(eq(apiTokens.tokenHash, tokenHash), isNull(apiTokens.revokedAt), isNull(agents.disabledAt)))
+    .get();
+  if (!row) return undefined;
+  db.update(apiTokens)
+    .set({ lastUsedAt: now })
+    .where(
+      and(
+        eq(apiTokens.id, row.tokenId),
+        or(isNull(apiTokens.lastUsedAt), lt(apiTokens.lastUsedAt, now - LAST_USED_GRANULARITY_MS)),
+      ),
+    )
+    .run();
+  return toAgentDto(row.agent);
+}
+
+/** One agent's tokens, or everyone's when agentId is null; newest first. */
+export function listApiTokens(db: Db, agentId: number | null): ApiTokenDto[] {
+  const q = db.select().from(apiTokens);
+  const rows = (agentId === null ? q : q.where(eq(apiTokens.agentId, agentId)))
+    .orderBy(desc(apiTokens.createdAt), desc(apiTokens.id))
+    .all();
+  return rows.map(toApiTokenDto);
+}
+
+export function getApiToken(db: Db, id: number): ApiTokenDto | undefined {
+  const row = db.select().from(apiTokens).where(eq(apiTokens.id, id)).get();
+  return row ? toApiTokenDto(row) : undefined;
+}
+
+/** Marks a token revoked (once; revoking again keeps the first time). */
+export function revokeApiTokenRow(db: Db, id: number, now = Date.now()): ApiTokenDto | undefined {
+  db.update(apiTokens)
+    .set({ revokedAt: now })
+    .where(and(eq(apiTokens.id, id), isNull(apiTokens.revokedAt)))
+    .run();
+  return getApiToken(db, id);
+}

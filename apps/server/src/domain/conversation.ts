@@ -1,0 +1,217 @@
+import { and, desc, eq, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
+import type { ContactDto, ConversationDto, ConversationStatus, MessageDto } from '@parley/shared';
+import type { Db } from '../db/client';
+import { agents, contacts, conversations, messages } from '../db/schema';
+import { AppError } from '../errors';
+import type { EventLog, Tx } from '../events/log';
+import { loadConversation, toContactDto, toConversationDto, toMessageDto } from './views';
+
+export type ConversationFilter = 'open' | 'closed' | 'mine' | 'unassigned' | 'all';
+export interface Page<T> {
+  items: T[];
+  /** Pass back as `cursor` for the next page; null on the last page. */
+  nextCursor: string | null;
+}
+
+export const DEFAULT_PAGE = 50;
+export const MAX_PAGE = 200;
+
+// ── cursors: opaque base64url JSON of the last item's sort key ────────────────────────────────────
+
+type Key = [at: number | null, id: number];
+
+function encodeCursor(key: Key): string {
+  return Buffer.from(JSON.stringify(key)).toString('base64url');
+}
+
+function decodeCursor(cursor: string): Key {
+  try {
+    const v: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (Array.isArray(v) && v.length === 2 && (v[0] === null || Number.isInteger(v[0])) && Number.isInteger(v[1])) {
+      return [v[0] as number | null, v[1] as number];
+    }
+  } catch {
+    // fall through
+  }
+  throw new AppError('BAD_REQUEST', 'Invalid cursor: pass back a nextCursor exactly as it was returned');
+}
+
+const pageSize = (limit: number | undefined) => Math.min(Math.max(Math.trunc(limit ?? DEFAULT_PAGE), 1), MAX_PAGE);
+
+/** `%text%` for LIKE with its wildcards escaped (paired with `escape '\'`). */
+const containing = (text: string) => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+
+// ── reads ─────────────────────────────────────────────────────────────────────────────────────────
+
+/**
+ * Conversations newest activity first (last_message_at desc, id desc; never-messaged ones last),
+ * keyset-paged. `mine` and `unassigned` list open conversations only. `search` matches the contact's
+ * number by its digits, the contact's name, or any message's text.
+ */
+export function listConversations(opts: {
+  db: Db;
+  agentId: number;
+  filter?: ConversationFilter;
+  search?: string;
+  cursor?: string | null;
+  limit?: number;
+}): Page<ConversationDto> {
+  const limit = pageSize(opts.limit);
+  const where: (SQL | undefined)[] = [filterCondition(opts.filter ?? 'all', opts.agentId), searchCondition(opts.search)];
+  if (opts.cursor) {
+    const [at, id] = decodeCursor(opts.cursor);
+    const lma = conversations.lastMessageAt;
+    where.push(
+      at === null
+        ? and(isNull(lma), lt(conversations.id, id))
+        : or(lt(lma, at), and(eq(lma, at), lt(conversations.id, id)), isNull(lma)),
+    );
+  }
+  const rows = opts.db
+    .select({ c: conversations, contact: contacts })
+    .from(conversations)
+    .innerJoin(contacts, eq(contacts.id, conversations.contactId))
+    .where(and(...where))
+    .orderBy(sql`${conversations.lastMessageAt} desc nulls last`, desc(conversations.id))
+    .limit(limit + 1)
+    .all();
+  const page = rows.slice(0, limit);
+  const last = page.at(-1);
+  return {
+    items: page.map((r) => toConversationDto(r.c, r.contact)),
+    nextCursor: rows.length > limit && last ? encodeCursor([last.c.lastMessageAt, last.c.id]) : null,
+  };
+}
+
+function filterCondition(filter: ConversationFilter, agentId: number): SQL | undefined {
+  switch (filter) {
+    case 'open':
+      return eq(conversations.status, 'open');
+    case 'closed':
+      return eq(conversations.status, 'closed');
+    case 'mine':
+      return and(eq(conversations.status, 'open'), eq(conversations.assignedAgentId, agentId));
+    case 'unassigned':
+      return and(eq(conversations.status, 'open'), isNull(conversations.assignedAgentId));
+    case 'all':
+      return undefined;
+  }
+}
+
+function searchCondition(search: string | undefined): SQL | undefined {
+  const text = search?.trim() ?? '';
+  if (text === '') return undefined;
+  const like = containing(text);
+  const matches: SQL[] = [
+    sql`${contacts.name} like ${like} escape '\\'`,
+    sql`exists (select 1 from ${messages} where ${messages.conversationId} = ${conversations.id} and ${messages.text} like ${like} escape '\\')`,
+  ];
+  const digits = text.replace(/\D/g, '');
+  if (digits.length > 0) matches.push(sql`${contacts.phone} like ${containing(digits)} escape '\\'`);
+  return or(...matches);
+}
+
+export function getConversation({ db, id }: { db: Db; id: number }): ConversationDto {
+  const found = loadConversation(db, id);
+  if (!found) throw new AppError('NOT_FOUND', `Conversation ${id} not found`);
+  return found;
+}
+
+/** A conversation's messages newest first, keyset-paged on (created_at, id). */
+export function listMessages(opts: {
+  db: Db;
+  conversationId: number;
+  cursor?: string | null;
+  limit?: number;
+}): Page<MessageDto> {
+  getConversation({ db: opts.db, id: opts.conversationId });
+  const limit = pageSize(opts.limit);
+  const where: (SQL | undefined)[] = [eq(messages.conversationId, opts.conversationId)];
+  if (opts.cursor) {
+    const [at, id] = decodeCursor(opts.cursor);
+    if (at === null) throw new AppError('BAD_REQUEST', 'Invalid cursor for messages');
+    where.push(or(lt(messages.createdAt, at), and(eq(messages.createdAt, at), lt(messages.id, id))));
+  }
+  const rows = opts.db
+    .select()
+    .from(messages)
+    .where(and(...where))
+    .orderBy(desc(messages.createdAt), desc(messages.id))
+    .limit(limit + 1)
+    .all();
+  const page = rows.slice(0, limit);
+  const last = page.at(-1);
+  return {
+    items: page.map(toMessageDto),
+    nextCursor: rows.length > limit && last ? encodeCursor([last.createdAt, last.id]) : null,
+  };
+}
+
+/** A contact and its conversations (newest activity first). */
+export function getContact({ db, id }: { db: Db; id: number }): ContactDto & { conversations: ConversationDto[] } {
+  const contact = db.select().from(contacts).where(eq(contacts.id, id)).get();
+  if (!contact) throw new AppError('NOT_FOUND', `Contact ${id} not found`);
+  const rows = db
+    .select()
+    .from(conversations)
+    .where(eq(conversations.contactId, id))
+    .orderBy(sql`${conversations.lastMessageAt} desc nulls last`, desc(conversations.id))
+    .all();
+  return { ...toContactDto(contact), conversations: rows.map((c) => toConversationDto(c, contact)) };
+}
+
+// ── changes: one transaction each, `conversation.updated` only when something changed ────────────
+
+type ConversationRow = typeof conversations.$inferSelect;
+type Patch = Partial<Pick<ConversationRow, 'unreadCount' | 'assignedAgentId' | 'status'>>;
+
+function update(log: EventLog, id: number, decide: (tx: Tx, row: ConversationRow) => Patch | null): ConversationDto {
+  return log.write((tx, append) => {
+    const row = tx.select().from(conversations).where(eq(conversations.id, id)).get();
+    if (!row) throw new AppError('NOT_FOUND', `Conversation ${id} not found`);
+    const patch = decide(tx, row);
+    if (patch) tx.update(conversations).set(patch).where(eq(conversations.id, id)).run();
+    const conversation = loadConversation(tx, id);
+    if (!conversation) throw new Error(`conversation ${id} vanished inside its transaction`);
+    if (patch) append({ type: 'conversation.updated', payload: { conversation } });
+    return conversation;
+  });
+}
+
+export function markRead({ log, id }: { log: EventLog; id: number }): ConversationDto {
+  return update(log, id, (_tx, row) => (row.unreadCount === 0 ? null : { unreadCount: 0 }));
+}
+
+/** Assigns to an existing, enabled agent, or unassigns (null). */
+export function assignConversation({ log, id, agentId }: { log: EventLog; id: number; agentId: number | null }): ConversationDto {
+  return update(log, id, (tx, row) => {
+    if (agentId !== null) {
+      const agent = tx.select({ id: agents.id, disabledAt: agents.disabledAt }).from(agents).where(eq(agents.id, agentId)).get();
+      if (!agent) throw new AppError('NOT_FOUND', `Agent ${agentId} not found`);
+      if (agent.disabledAt !== null) throw new AppError('BAD_REQUEST', `Agent ${agentId} is disabled`);
+    }
+    return row.assignedAgentId === agentId ? null : { assignedAgentId: agentId };
+  });
+}
+
+export function setConversationStatus({
+  log,
+  id,
+  status,
+}: {
+  log: EventLog;
+  id: number;
+  status: ConversationStatus;
+}): ConversationDto {
+  return update(log, id, (_tx, row) => (row.status === status ? null : { status }));
+}
+
+/** Ids of a contact's conversations (for opt-out fan-out). */
+export function conversationIdsOfContact(tx: Tx, contactId: number): number[] {
+  return tx
+    .select({ id: conversations.id })
+    .from(conversations)
+    .where(eq(conversations.contactId, contactId))
+    .all()
+    .map((r) => r.id);
+}
