@@ -155,6 +155,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
 
 /** A config for tests and benches: sandbox, temp paths supplied by the caller, quiet logs. */
 export function testConfig(overrides: Partial<Config> & { databasePath: string }): Config {
-  const base = loadConfig({ LOG_LEVEL: 'silent', PORT: '0' });
+  const base = loadConfig({
+    LOG_LEVEL: 'silent',
+    PORT: '0',
+    ADMIN_EMAIL: 'admin@parley.test',
+    ADMIN_PASSWORD: 'parley-test-password',
+  });
   return { ...base, ...overrides, vonage: { ...base.vonage, ...overrides.vonage } };
 }

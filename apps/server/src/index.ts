@@ -1,2 +1,3 @@
 export { createServer, type ParleyServer } from './server';
 export { loadConfig, testConfig, type Config } from './config';
+export { appRouter, type AppRouter, type RouterInputs, type RouterOutputs } from './trpc/root';

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
@@ -16,6 +17,11 @@ import { createOutboxWorker, type OutboxWorker } from './outbox/worker';
 import type { SmsProvider } from './providers/types';
 import { createSandboxProvider } from './providers/sandbox';
 import { createVonageProvider } from './providers/vonage';
+import { ensureFirstAdmin, type FirstAdminResult } from './auth/bootstrap';
+import { createLoginRateLimiter } from './auth/rate-limit';
+import { attachTrpc } from './trpc/attach';
+import { signVonageWebhook } from './webhooks/sign';
+import { toVonageNumber } from '@parley/shared';
 
 export interface ServerOptions {
   /** Use this provider instead of the one config names (tests). */
@@ -36,6 +42,8 @@ export interface ParleyServer {
   provider: SmsProvider;
   /** The outbox worker, or null when started with `{ worker: false }`. */
   outbox: OutboxWorker | null;
+  /** Whether this start created the first admin (and its generated password, if it made one up). */
+  firstAdmin: FirstAdminResult;
   /** Stop accepting, finish in-flight requests, close the database. Idempotent. */
   close(): Promise<void>;
 }
@@ -46,6 +54,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
   const db = openDb(config.databasePath);
   const events = new EventLog(db);
   const signatureSecret = resolveSignatureSecret(config);
+  const firstAdmin = await ensureFirstAdmin({ db, config, logger });
   const verifier = createSignatureVerifier({ secret: signatureSecret, maxAgeSeconds: config.webhookMaxAgeSeconds });
 
   // A Vonage key that cannot be read stops the start before we listen; the sandbox needs our URL first.
@@ -70,7 +79,11 @@ export async function createServer(config: Config, options: ServerOptions = {}):
   );
   // The worker exists only once we listen (the sandbox posts to our own URL); these read it late.
   let outbox: OutboxWorker | null = null;
-  const metrics = createMetrics({ events: () => events.stats, outbox: () => outbox?.stats() ?? null });
+  let metricsSubscribers = () => 0;
+  const metrics = createMetrics({
+    events: () => ({ appended: events.stats.appended, subscribers: metricsSubscribers() }),
+    outbox: () => outbox?.stats() ?? null,
+  });
   app.get('/healthz', healthHandler(db, () => ({ outbox: outbox?.stats() ?? { state: 'disabled' } })));
   app.get('/metrics', (req, res) => metrics.handler(req, res));
   const webhookDeps = {
@@ -84,6 +97,27 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     onOutcome: (kind: string, outcome: string) => metrics.webhook(`/webhooks/${kind}`, outcome),
   };
   app.use('/webhooks', webhookRouter(webhookDeps), webhookErrorHandler(webhookDeps));
+
+  const server: Server = createHttpServer(app);
+  let url = '';
+  const trpc = attachTrpc({
+    app,
+    server,
+    deps: {
+      db,
+      log: events,
+      config,
+      logger,
+      loginLimiter: createLoginRateLimiter(),
+      outbox: { wake: () => outbox?.wake() },
+      ourNumber: config.vonage.number,
+      ...(config.provider === 'sandbox'
+        ? { simulateInbound: (input: { from: string; text: string }) => simulateInbound(url, signatureSecret, config, input) }
+        : {}),
+    },
+  });
+  metricsSubscribers = () => trpc.subscriberCount();
+
   app.use((_req, res) => {
     res.status(404).json({ error: 'not found' });
   });
@@ -92,7 +126,6 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     if (!res.headersSent) res.status(500).json({ error: 'internal error' });
   });
 
-  const server: Server = createHttpServer(app);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => {
@@ -101,7 +134,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     });
   });
   const { port } = server.address() as AddressInfo;
-  const url = `http://${config.host && config.host !== '0.0.0.0' ? config.host : '127.0.0.1'}:${port}`;
+  url = `http://${config.host && config.host !== '0.0.0.0' ? config.host : '127.0.0.1'}:${port}`;
 
   const provider = earlyProvider ?? createProvider(config, { url, signatureSecret, logger });
   if (options.worker !== false) {
@@ -119,6 +152,8 @@ export async function createServer(config: Config, options: ServerOptions = {}):
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
+      trpc.broadcastReconnect();
+      await trpc.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
@@ -129,7 +164,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
       db.$client.close();
     })());
 
-  return { url, port, config, db, events, logger, signatureSecret, provider, outbox, close };
+  return { url, port, config, db, events, logger, signatureSecret, provider, outbox, firstAdmin, close };
 }
 
 function createProvider(config: Config, ctx: { url: string; signatureSecret: string; logger: Logger }): SmsProvider {
@@ -143,4 +178,30 @@ function createProvider(config: Config, ctx: { url: string; signatureSecret: str
   const { applicationId, privateKey, apiHost } = config.vonage;
   if (!applicationId || !privateKey) throw new Error('VONAGE_APPLICATION_ID and VONAGE_PRIVATE_KEY are required');
   return createVonageProvider({ applicationId, privateKey, ...(apiHost ? { apiHost } : {}) });
+}
+
+/** Sandbox: an inbound text posted, signed, through the real /webhooks/inbound path. */
+async function simulateInbound(
+  baseUrl: string,
+  secret: string,
+  config: Config,
+  input: { from: string; text: string },
+): Promise<void> {
+  const body = JSON.stringify({
+    channel: 'sms',
+    message_uuid: randomUUID(),
+    to: toVonageNumber(config.vonage.number),
+    from: toVonageNumber(input.from),
+    timestamp: new Date().toISOString(),
+    message_type: 'text',
+    text: input.text,
+  });
+  const res = await fetch(`${baseUrl}/webhooks/inbound`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: await signVonageWebhook(body, secret) },
+    body,
+  });
+  const answer = (await res.json().catch(() => ({}))) as { outcome?: string; error?: string };
+  if (res.status !== 200 || answer.outcome === 'schema_error')
+    throw new Error(`the inbound webhook refused the simulated text: ${answer.error ?? answer.outcome ?? res.status}`);
 }

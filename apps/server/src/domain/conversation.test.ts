@@ -94,6 +94,8 @@ describe('listConversations', () => {
     expect(ids('100%')).toEqual([b]);
     expect(ids('%')).toEqual([b]);
     expect(ids('nothing like it')).toEqual([]);
+    // A word with a digit in it is a text search, not "every number containing 1".
+    expect(ids('parcel 1')).toEqual([]);
   });
 
   it('refuses a cursor it did not make', () => {

@@ -46,7 +46,7 @@ const containing = (text: string) => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`
 /**
  * Conversations newest activity first (last_message_at desc, id desc; never-messaged ones last),
  * keyset-paged. `mine` and `unassigned` list open conversations only. `search` matches the contact's
- * number by its digits, the contact's name, or any message's text.
+ * number by its digits (when the search looks like a number), the contact's name, or any message's text.
  */
 export function listConversations(opts: {
   db: Db;
@@ -106,8 +106,11 @@ function searchCondition(search: string | undefined): SQL | undefined {
     sql`${contacts.name} like ${like} escape '\\'`,
     sql`exists (select 1 from ${messages} where ${messages.conversationId} = ${conversations.id} and ${messages.text} like ${like} escape '\\')`,
   ];
+  // Number-like searches ('+44 7700 900', '(415) 555') match the phone by its digits, whatever the format.
   const digits = text.replace(/\D/g, '');
-  if (digits.length > 0) matches.push(sql`${contacts.phone} like ${containing(digits)} escape '\\'`);
+  if (digits.length > 0 && /^[\d\s+().-]+$/.test(text)) {
+    matches.push(sql`${contacts.phone} like ${containing(digits)} escape '\\'`);
+  }
   return or(...matches);
 }
 

@@ -1,0 +1,118 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { eq } from 'drizzle-orm';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openDb, type Db } from '../db/client';
+import { agents, apiTokens, sessions } from '../db/schema';
+import { insertAgent } from '../domain/agents';
+import { hashPassword } from './password';
+import { createLoginRateLimiter } from './rate-limit';
+import {
+  SESSION_COOKIE,
+  agentForSessionHash,
+  cookieSecure,
+  createSession,
+  endSession,
+  loginWithPassword,
+  readCookie,
+  serializeCookie,
+} from './session';
+import { authenticateApiToken, createApiToken, listApiTokensFor, revokeApiToken, sha256Hex } from './tokens';
+
+let dir: string;
+let db: Db;
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'parley-session-'));
+  db = openDb(join(dir, 'test.db'));
+});
+afterEach(() => {
+  db.$client.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const agent = (email = 'a@x.test', role: 'admin' | 'agent' = 'agent', passwordHash = 'x') =>
+  insertAgent(db, { email, name: email, passwordHash, role });
+
+describe('sessions', () => {
+  it('stores only the hash; expires; ends; stops at a disabled agent', () => {
+    const a = agent();
+    const s = createSession(db, a.id);
+    expect(db.select().from(sessions).all().map((r) => r.tokenHash)).toEqual([sha256Hex(s.token)]);
+    expect(agentForSessionHash(db, s.tokenHash)?.id).toBe(a.id);
+
+    db.update(sessions).set({ expiresAt: Date.now() - 1 }).run();
+    expect(agentForSessionHash(db, s.tokenHash)).toBeNull();
+
+    const t = createSession(db, a.id);
+    db.update(agents).set({ disabledAt: Date.now() }).where(eq(agents.id, a.id)).run();
+    expect(agentForSessionHash(db, t.tokenHash)).toBeNull();
+    db.update(agents).set({ disabledAt: null }).where(eq(agents.id, a.id)).run();
+    expect(agentForSessionHash(db, t.tokenHash)?.id).toBe(a.id);
+    endSession(db, t.tokenHash);
+    expect(agentForSessionHash(db, t.tokenHash)).toBeNull();
+  });
+
+  it('logs in with the right password; wrong password and unknown email fail alike', async () => {
+    const a = agent('a@x.test', 'agent', await hashPassword('right-password'));
+    const limiter = createLoginRateLimiter();
+    const ok = await loginWithPassword({ db, limiter, email: ' A@X.test', password: 'right-password', ip: null });
+    expect(ok.agent.id).toBe(a.id);
+    await expect(loginWithPassword({ db, limiter, email: 'a@x.test', password: 'nope', ip: null })).rejects.toThrow(
+      'Wrong email or password',
+    );
+    await expect(loginWithPassword({ db, limiter, email: 'b@x.test', password: 'nope', ip: null })).rejects.toThrow(
+      'Wrong email or password',
+    );
+  });
+});
+
+describe('cookies', () => {
+  it('serializes HttpOnly SameSite=Lax Path=/ cookies, Secure only for https', () => {
+    const c = serializeCookie(SESSION_COOKIE, 'abc', { secure: false, maxAgeSeconds: 60 });
+    expect(c).toBe('parley_session=abc; Path=/; Max-Age=60; HttpOnly; SameSite=Lax');
+    expect(serializeCookie(SESSION_COOKIE, '', { secure: true, maxAgeSeconds: 0 })).toMatch(/Max-Age=0; .*Expires=.*; Secure$/);
+    expect(cookieSecure({ publicUrl: 'https://parley.example.com' })).toBe(true);
+    expect(cookieSecure({ publicUrl: 'http://localhost:3000' })).toBe(false);
+    expect(cookieSecure({ publicUrl: undefined })).toBe(false);
+  });
+
+  it('reads one cookie from a header', () => {
+    expect(readCookie('a=1; parley_session=tok%2Den; b=2', SESSION_COOKIE)).toBe('tok-en');
+    expect(readCookie('a=1', SESSION_COOKIE)).toBeUndefined();
+    expect(readCookie(undefined, SESSION_COOKIE)).toBeUndefined();
+  });
+});
+
+describe('API tokens', () => {
+  it('are pk_ + 43 base64url chars, stored hashed, work until revoked', () => {
+    const a = agent();
+    const created = createApiToken({ db, agentId: a.id, name: ' script ' });
+    expect(created.token).toMatch(/^pk_[\w-]{43}$/);
+    expect(created.name).toBe('script');
+    expect(created.prefix).toBe(created.token.slice(0, 9));
+    const row = db.select().from(apiTokens).get();
+    expect(row?.tokenHash).toBe(sha256Hex(created.token));
+    expect(JSON.stringify(row)).not.toContain(created.token);
+
+    expect(authenticateApiToken(db, created.token)?.id).toBe(a.id);
+    expect(db.select().from(apiTokens).get()?.lastUsedAt).not.toBeNull();
+    expect(authenticateApiToken(db, 'pk_wrong')).toBeNull();
+    expect(authenticateApiToken(db, created.token.slice(3))).toBeNull();
+
+    revokeApiToken({ db, agent: a, id: created.id });
+    expect(authenticateApiToken(db, created.token)).toBeNull();
+  });
+
+  it('an agent lists and revokes only their own; an admin all', () => {
+    const a = agent('a@x.test');
+    const b = agent('b@x.test');
+    const admin = agent('root@x.test', 'admin');
+    const ta = createApiToken({ db, agentId: a.id, name: 'a' });
+    createApiToken({ db, agentId: b.id, name: 'b' });
+    expect(listApiTokensFor({ db, agent: a }).map((t) => t.name)).toEqual(['a']);
+    expect(listApiTokensFor({ db, agent: admin }).map((t) => t.name).sort()).toEqual(['a', 'b']);
+    expect(() => revokeApiToken({ db, agent: b, id: ta.id })).toThrow(/not found/);
+    expect(revokeApiToken({ db, agent: admin, id: ta.id }).revokedAt).not.toBeNull();
+  });
+});

@@ -1,0 +1,68 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { Db } from '../db/client';
+import {
+  findTokenAgent,
+  getApiToken,
+  insertApiToken,
+  listApiTokens,
+  revokeApiTokenRow,
+  type AgentDto,
+  type ApiTokenDto,
+} from '../domain/agents';
+import { AppError } from '../errors';
+
+export const API_TOKEN_PREFIX = 'pk_';
+/** How much of a token is kept in clear to tell tokens apart: 'pk_' and 6 characters. */
+const SHOWN_PREFIX_CHARS = API_TOKEN_PREFIX.length + 6;
+
+/** Hex SHA-256: how session and API tokens are stored (the tokens are random, so no salt is needed). */
+export function sha256Hex(value: string): string {
+  return createHash('sha256').update(value, 'utf8').digest('hex');
+}
+
+/** A fresh random secret: 32 bytes as base64url. */
+export function randomToken(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+export interface CreatedApiToken extends ApiTokenDto {
+  /** The token itself: shown once, never stored. */
+  token: string;
+}
+
+export function createApiToken({ db, agentId, name }: { db: Db; agentId: number; name: string }): CreatedApiToken {
+  const token = `${API_TOKEN_PREFIX}${randomToken()}`;
+  const row = insertApiToken(db, {
+    name: name.trim(),
+    tokenHash: sha256Hex(token),
+    prefix: token.slice(0, SHOWN_PREFIX_CHARS),
+    agentId,
+  });
+  return { ...row, token };
+}
+
+/** The agent an `Authorization: Bearer pk_…` token belongs to, or null (unknown, revoked, agent disabled). */
+export function authenticateApiToken(db: Db, token: string): AgentDto | null {
+  if (!token.startsWith(API_TOKEN_PREFIX)) return null;
+  return agentForTokenHash(db, sha256Hex(token));
+}
+
+export function agentForTokenHash(db: Db, tokenHash: string): AgentDto | null {
+  return findTokenAgent(db, tokenHash) ?? null;
+}
+
+/** An agent sees their own tokens; an admin sees everyone's. */
+export function listApiTokensFor({ db, agent }: { db: Db; agent: AgentDto }): ApiTokenDto[] {
+  return listApiTokens(db, agent.role === 'admin' ? null : agent.id);
+}
+
+/** Revokes a token its owner (or an admin) names; another agent's token is NOT_FOUND, not FORBIDDEN. */
+export function revokeApiToken({ db, agent, id }: { db: Db; agent: AgentDto; id: number }): ApiTokenDto {
+  const token = getApiToken(db, id);
+  if (!token || (token.agentId !== agent.id && agent.role !== 'admin')) {
+    throw new AppError('NOT_FOUND', `API token ${id} not found`);
+  }
+  const revoked = revokeApiTokenRow(db, id);
+  if (!revoked) throw new AppError('NOT_FOUND', `API token ${id} not found`);
+  return revoked;
+}

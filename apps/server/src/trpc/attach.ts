@@ -1,0 +1,74 @@
+import type { IncomingMessage, Server } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Express } from 'express';
+import type { TRPCError } from '@trpc/server';
+import { createExpressMiddleware } from '@trpc/server/adapters/express';
+import { applyWSSHandler } from '@trpc/server/adapters/ws';
+import { WebSocketServer } from 'ws';
+import { createHttpContext, createWsContext, type AppDeps } from './context';
+import { appRouter } from './root';
+
+export const TRPC_PATH = '/trpc';
+
+export interface AttachedTrpc {
+  /** Stops taking upgrades and closes every WebSocket (their subscriptions end). */
+  close(): Promise<void>;
+  /** Tells every WebSocket client to reconnect (before a restart/deploy); they resume by lastEventId. */
+  broadcastReconnect(): void;
+  /** Open WebSocket connections. */
+  subscriberCount(): number;
+}
+
+/**
+ * tRPC on one HTTP server: HTTP at /trpc (plain JSON, batching allowed; `POST /trpc/message.send`
+ * with the input as the JSON body works without a client library) and WebSocket upgrades on the
+ * same path for subscriptions.
+ */
+export function attachTrpc({ app, server, deps }: { app: Express; server: Server; deps: AppDeps }): AttachedTrpc {
+  const onError = ({ error, path, type }: { error: TRPCError; path: string | undefined; type: string }) => {
+    if (error.code === 'INTERNAL_SERVER_ERROR') deps.logger.error({ err: error.cause ?? error, path, type }, 'tRPC procedure failed');
+  };
+
+  app.use(
+    TRPC_PATH,
+    createExpressMiddleware({
+      router: appRouter,
+      createContext: (opts) => createHttpContext(deps, opts),
+      onError,
+      // A subscription over HTTP (SSE) reports errors inside its stream; without a session it still answers 401.
+      responseMeta: ({ ctx, type }) => (type === 'subscription' && !ctx?.agent ? { status: 401 } : {}),
+    }),
+  );
+
+  const wss = new WebSocketServer({ noServer: true });
+  const handler = applyWSSHandler({
+    wss,
+    router: appRouter,
+    createContext: (opts) => createWsContext(deps, opts),
+    onError,
+    keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 5_000 },
+  });
+
+  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    if (path === TRPC_PATH) {
+      wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+    } else if (server.listenerCount('upgrade') === 1) {
+      // Nobody else handles upgrades: answer rather than leave the socket hanging.
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    }
+  };
+  server.on('upgrade', onUpgrade);
+
+  let closing: Promise<void> | undefined;
+  return {
+    close: () =>
+      (closing ??= new Promise<void>((resolve) => {
+        server.off('upgrade', onUpgrade);
+        for (const client of wss.clients) client.terminate();
+        wss.close(() => resolve());
+      })),
+    broadcastReconnect: () => handler.broadcastReconnectNotification(),
+    subscriberCount: () => wss.clients.size,
+  };
+}

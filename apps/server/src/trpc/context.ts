@@ -1,0 +1,137 @@
+import type { IncomingMessage } from 'node:http';
+import type { Logger } from 'pino';
+import type { CreateExpressContextOptions } from '@trpc/server/adapters/express';
+import type { CreateWSSContextFnOptions } from '@trpc/server/adapters/ws';
+import { SESSION_COOKIE, agentForSessionHash, readCookie } from '../auth/session';
+import type { LoginRateLimiter } from '../auth/rate-limit';
+import { API_TOKEN_PREFIX, agentForTokenHash, sha256Hex } from '../auth/tokens';
+import type { Config } from '../config';
+import type { Db } from '../db/client';
+import type { AgentDto } from '../domain/agents';
+import type { EventLog } from '../events/log';
+
+export interface SimulateInboundInput {
+  /** E.164 sender. */
+  from: string;
+  text: string;
+}
+
+/** Everything procedures need, built once by createServer (no module-level state). */
+export interface AppDeps {
+  db: Db;
+  log: EventLog;
+  config: Config;
+  logger: Logger;
+  /** Wakes the outbox worker after something was queued. */
+  outbox: { wake(): void };
+  /** The number Parley sends from (E.164, or an alphanumeric sender id). */
+  ourNumber: string;
+  /** Counts failed logins per email and per IP (in memory, per instance). */
+  loginLimiter: LoginRateLimiter;
+  /** Sandbox only: delivers a signed inbound webhook through the real /webhooks/inbound path; throws if it is not accepted. */
+  simulateInbound?: (input: SimulateInboundInput) => Promise<void>;
+}
+
+/** What a request authenticated with; kept as hashes so a WebSocket can re-check it on every call. */
+export type Credential = { kind: 'session'; hash: string } | { kind: 'token'; hash: string };
+
+export interface Context {
+  deps: AppDeps;
+  /** The signed-in agent, or null (agentProcedure answers UNAUTHORIZED). */
+  agent: AgentDto | null;
+  credential: Credential | null;
+  via: 'http' | 'ws' | 'internal';
+  /** The client's address (rate limiting); null when unknown. */
+  ip: string | null;
+  /** Appends a Set-Cookie header to the response; null over WebSocket (no response to set it on). */
+  setCookie: ((value: string) => void) | null;
+}
+
+/** The context without a transport: tests and createCaller build it directly. */
+export function createContextInner(opts: {
+  deps: AppDeps;
+  agent?: AgentDto | null;
+  credential?: Credential | null;
+  via?: Context['via'];
+  ip?: string | null;
+  setCookie?: ((value: string) => void) | null;
+}): Context {
+  return {
+    deps: opts.deps,
+    agent: opts.agent ?? null,
+    credential: opts.credential ?? null,
+    via: opts.via ?? 'internal',
+    ip: opts.ip ?? null,
+    setCookie: opts.setCookie ?? null,
+  };
+}
+
+/** The agent a credential stands for right now (null: unknown, expired, revoked or disabled). */
+export function resolveCredential(db: Db, credential: Credential | null): AgentDto | null {
+  if (!credential) return null;
+  return credential.kind === 'session' ? agentForSessionHash(db, credential.hash) : agentForTokenHash(db, credential.hash);
+}
+
+/** `Authorization: Bearer pk_…` wins over the session cookie; a bad token is not rescued by a cookie. */
+function credentialFrom(opts: { authorization?: string | undefined; token?: unknown; cookie?: string | undefined }): Credential | null {
+  const bearer = /^Bearer\s+(\S+)\s*$/i.exec(opts.authorization ?? '')?.[1];
+  const token = bearer ?? (typeof opts.token === 'string' && opts.token !== '' ? opts.token : undefined);
+  if (token !== undefined) {
+    // A string that cannot be a token still gets a credential (that matches nothing): 401, not the cookie.
+    return { kind: 'token', hash: token.startsWith(API_TOKEN_PREFIX) ? sha256Hex(token) : '' };
+  }
+  const session = readCookie(opts.cookie, SESSION_COOKIE);
+  return session ? { kind: 'session', hash: sha256Hex(session) } : null;
+}
+
+export function createHttpContext(deps: AppDeps, { req, res }: Pick<CreateExpressContextOptions, 'req' | 'res'>): Context {
+  const credential = credentialFrom({ authorization: req.headers.authorization, cookie: req.headers.cookie });
+  return createContextInner({
+    deps,
+    agent: resolveCredential(deps.db, credential),
+    credential,
+    via: 'http',
+    ip: req.ip ?? req.socket.remoteAddress ?? null,
+    setCookie: (value) => res.append('Set-Cookie', value),
+  });
+}
+
+/**
+ * Once per WebSocket connection. The browser sends its cookie with the upgrade (same origin only:
+ * a cookie on a cross-site upgrade is ignored, against cross-site WebSocket hijacking); scripts pass
+ * `connectionParams: { token }`. agentProcedure re-checks the credential on every call.
+ */
+export function createWsContext(deps: AppDeps, { req, info }: Pick<CreateWSSContextFnOptions, 'req' | 'info'>): Context {
+  const credential = credentialFrom({
+    authorization: req.headers.authorization,
+    token: info.connectionParams?.token,
+    cookie: sameOrigin(req, deps.config.publicUrl) ? req.headers.cookie : undefined,
+  });
+  return createContextInner({
+    deps,
+    agent: resolveCredential(deps.db, credential),
+    credential,
+    via: 'ws',
+    ip: req.socket.remoteAddress ?? null,
+    setCookie: null,
+  });
+}
+
+/** No Origin (not a browser), or an Origin whose host is the request's Host or PUBLIC_URL's. */
+export function sameOrigin(req: IncomingMessage, publicUrl: string | undefined): boolean {
+  const origin = req.headers.origin;
+  if (origin === undefined) return true;
+  let host: string;
+  try {
+    host = new URL(origin).host;
+  } catch {
+    return false;
+  }
+  if (host === req.headers.host) return true;
+  if (!publicUrl) return false;
+  try {
+    return host === new URL(publicUrl).host;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,72 @@
+import { initTRPC, TRPCError, type TRPC_ERROR_CODE_KEY } from '@trpc/server';
+import { z, ZodError } from 'zod';
+import { AppError, type AppErrorCode } from '../errors';
+import { resolveCredential, type Context } from './context';
+
+/** Each domain error code, once, as a tRPC code (and so an HTTP status). */
+const CODE: Record<AppErrorCode, TRPC_ERROR_CODE_KEY> = {
+  BAD_REQUEST: 'BAD_REQUEST',
+  NOT_FOUND: 'NOT_FOUND',
+  // 412: the request is fine, the contact's state forbids it until they text START.
+  OPTED_OUT: 'PRECONDITION_FAILED',
+  CONFLICT: 'CONFLICT',
+  UNAUTHORIZED: 'UNAUTHORIZED',
+  FORBIDDEN: 'FORBIDDEN',
+  TOO_MANY_REQUESTS: 'TOO_MANY_REQUESTS',
+  PRECONDITION_FAILED: 'PRECONDITION_FAILED',
+};
+
+export function toTRPCError(error: AppError): TRPCError {
+  return new TRPCError({ code: CODE[error.code], message: error.message, cause: error });
+}
+
+const t = initTRPC.context<Context>().create({
+  // Plain JSON on the wire (DESIGN §4): no transformer. No stack traces to clients either.
+  isDev: false,
+  errorFormatter({ shape, error }) {
+    const cause = error.cause;
+    const internal = error.code === 'INTERNAL_SERVER_ERROR';
+    return {
+      ...shape,
+      // Unexpected errors keep their details in the server log (onError), not on the wire.
+      message: internal ? 'Internal server error' : shape.message,
+      data: {
+        ...shape.data,
+        /** The domain code (e.g. 'OPTED_OUT') so clients branch on it, never on the message. */
+        appCode: cause instanceof AppError ? cause.code : null,
+        zodError: cause instanceof ZodError ? z.flattenError(cause) : null,
+      },
+    };
+  },
+});
+
+export const router = t.router;
+export const createCallerFactory = t.createCallerFactory;
+export const middleware = t.middleware;
+
+/** Domain functions throw AppError; here it becomes a TRPCError with the mapped code and the same message. */
+const mapAppErrors = t.middleware(async ({ next }) => {
+  const result = await next();
+  if (!result.ok && result.error.cause instanceof AppError) throw toTRPCError(result.error.cause);
+  return result;
+});
+
+export const publicProcedure = t.procedure.use(mapAppErrors);
+
+/**
+ * A signed-in agent (session cookie or API token). Over WebSocket the context lives as long as the
+ * connection, so the credential is checked again on each call: logout, revocation and disabling
+ * take effect without a reconnect.
+ */
+export const agentProcedure = publicProcedure.use(({ ctx, next }) => {
+  const agent = ctx.via === 'ws' ? resolveCredential(ctx.deps.db, ctx.credential) : ctx.agent;
+  if (!agent) {
+    throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Sign in, or send Authorization: Bearer <API token>' });
+  }
+  return next({ ctx: { ...ctx, agent } });
+});
+
+export const adminProcedure = agentProcedure.use(({ ctx, next }) => {
+  if (ctx.agent.role !== 'admin') throw new TRPCError({ code: 'FORBIDDEN', message: 'Only an admin can do this' });
+  return next({ ctx });
+});

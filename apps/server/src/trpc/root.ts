@@ -1,0 +1,28 @@
+import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
+import { createCallerFactory, router } from './init';
+import { agentRouter } from './routers/agent';
+import { apiTokenRouter } from './routers/api-token';
+import { authRouter } from './routers/auth';
+import { contactRouter } from './routers/contact';
+import { conversationRouter } from './routers/conversation';
+import { eventRouter } from './routers/event';
+import { messageRouter } from './routers/message';
+import { sandboxRouter } from './routers/sandbox';
+
+export const appRouter = router({
+  auth: authRouter,
+  agent: agentRouter,
+  apiToken: apiTokenRouter,
+  conversation: conversationRouter,
+  message: messageRouter,
+  contact: contactRouter,
+  sandbox: sandboxRouter,
+  event: eventRouter,
+});
+
+export type AppRouter = typeof appRouter;
+export type RouterInputs = inferRouterInputs<AppRouter>;
+export type RouterOutputs = inferRouterOutputs<AppRouter>;
+
+/** `createCaller(createContextInner({ deps, agent }))`: the router without a transport (tests, scripts). */
+export const createCaller = createCallerFactory(appRouter);

@@ -1,0 +1,42 @@
+import type { TRPCRouterRecord } from '@trpc/server';
+import { z } from 'zod';
+import {
+  SESSION_COOKIE,
+  SESSION_TTL_MS,
+  cookieSecure,
+  endSession,
+  loginWithPassword,
+  serializeCookie,
+} from '../../auth/session';
+import { AppError } from '../../errors';
+import { agentProcedure, publicProcedure } from '../init';
+
+export const loginInput = z.object({
+  email: z.string().trim().min(1, 'Enter your email').max(320),
+  password: z.string().min(1, 'Enter your password').max(1024),
+});
+
+export const authRouter = {
+  /** The only procedure open without a session or token. Sets the HttpOnly `parley_session` cookie. */
+  login: publicProcedure.input(loginInput).mutation(async ({ ctx, input }) => {
+    const { setCookie, deps } = ctx;
+    if (!setCookie) throw new AppError('BAD_REQUEST', 'Sign in over HTTP: POST /trpc/auth.login');
+    const { agent, session } = await loginWithPassword({ db: deps.db, limiter: deps.loginLimiter, ip: ctx.ip, ...input });
+    setCookie(
+      serializeCookie(SESSION_COOKIE, session.token, {
+        secure: cookieSecure(deps.config),
+        maxAgeSeconds: SESSION_TTL_MS / 1000,
+      }),
+    );
+    return { agent };
+  }),
+
+  /** Ends the cookie's session (a Bearer token stays valid: revoke it with apiToken.revoke). */
+  logout: agentProcedure.mutation(({ ctx }) => {
+    if (ctx.credential?.kind === 'session') endSession(ctx.deps.db, ctx.credential.hash);
+    ctx.setCookie?.(serializeCookie(SESSION_COOKIE, '', { secure: cookieSecure(ctx.deps.config), maxAgeSeconds: 0 }));
+    return { ok: true as const };
+  }),
+
+  me: agentProcedure.query(({ ctx }) => ctx.agent),
+} satisfies TRPCRouterRecord;

@@ -1,0 +1,48 @@
+import type { TRPCRouterRecord } from '@trpc/server';
+import { z } from 'zod';
+import {
+  MAX_PAGE,
+  assignConversation,
+  getConversation,
+  listConversations,
+  listMessages,
+  markRead,
+  setConversationStatus,
+} from '../../domain/conversation';
+import { agentProcedure } from '../init';
+
+const id = z.number().int().positive();
+const cursor = z.string().max(200).nullish();
+const limit = z.number().int().min(1).max(MAX_PAGE).optional();
+
+export const conversationListInput = z
+  .object({
+    filter: z.enum(['open', 'closed', 'mine', 'unassigned', 'all']).optional(),
+    search: z.string().max(200).optional(),
+    cursor,
+    limit,
+  })
+  .optional();
+
+export const conversationRouter = {
+  list: agentProcedure
+    .input(conversationListInput)
+    .query(({ ctx, input }) => listConversations({ db: ctx.deps.db, agentId: ctx.agent.id, ...input })),
+
+  get: agentProcedure.input(z.object({ id })).query(({ ctx, input }) => getConversation({ db: ctx.deps.db, id: input.id })),
+
+  /** Newest first; `nextCursor` pages back in time. */
+  messages: agentProcedure
+    .input(z.object({ conversationId: id, cursor, limit }))
+    .query(({ ctx, input }) => listMessages({ db: ctx.deps.db, ...input })),
+
+  markRead: agentProcedure.input(z.object({ id })).mutation(({ ctx, input }) => markRead({ log: ctx.deps.log, id: input.id })),
+
+  assign: agentProcedure
+    .input(z.object({ id, agentId: id.nullable() }))
+    .mutation(({ ctx, input }) => assignConversation({ log: ctx.deps.log, ...input })),
+
+  setStatus: agentProcedure
+    .input(z.object({ id, status: z.enum(['open', 'closed']) }))
+    .mutation(({ ctx, input }) => setConversationStatus({ log: ctx.deps.log, ...input })),
+} satisfies TRPCRouterRecord;
