@@ -29,7 +29,7 @@ const t = initTRPC.context<Context>().create({
     return {
       ...shape,
       // Unexpected errors keep their details in the server log (onError), not on the wire.
-      message: internal ? 'Internal server error' : shape.message,
+      message: internal ? 'Internal server error' : cause instanceof ZodError ? readableZodMessage(cause) : shape.message,
       data: {
         ...shape.data,
         /** The domain code (e.g. 'OPTED_OUT') so clients branch on it, never on the message. */
@@ -70,3 +70,8 @@ export const adminProcedure = agentProcedure.use(({ ctx, next }) => {
   if (ctx.agent.role !== 'admin') throw new TRPCError({ code: 'FORBIDDEN', message: 'Only an admin can do this' });
   return next({ ctx });
 });
+
+/** "to: Number is too short; text: Too small" — what a person (or a curl user) reads, not a JSON dump. */
+function readableZodMessage(error: ZodError): string {
+  return error.issues.map((i) => (i.path.length > 0 ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ');
+}
