@@ -63,6 +63,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
 
   const app = express();
   app.disable('x-powered-by');
+  app.set('etag', false);
   app.set('trust proxy', 'loopback');
   app.use(
     pinoHttp({

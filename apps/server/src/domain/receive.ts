@@ -1,12 +1,10 @@
-import { eq } from 'drizzle-orm';
 import { countSms, type MessageDto, type VonageInbound } from '@parley/shared';
-import { messages } from '../db/schema';
 import type { EventLog } from '../events/log';
-import { touchConversation, upsertContact, upsertConversation } from './contacts';
 import { DEFAULT_HELP_TEXT, matchKeyword, START_CONFIRMATION, STOP_CONFIRMATION } from './keywords';
 import { setOptOutIn } from './optout';
 import { queueMessageIn } from './send';
-import { loadConversation, previewOf, toMessageDto } from './views';
+import { previewOf, toConversationDto, toMessageDto } from './views';
+import { receiveQueries } from './receive-queries';
 
 export type ReceiveResult =
   | { duplicate: true; messageId: number }
@@ -27,45 +25,38 @@ export function receiveInbound({
   /** The answer to HELP/INFO. */
   helpText?: string;
 }): ReceiveResult {
+  const q = receiveQueries(log.db);
   return log.write((tx, append) => {
-    const existing = tx
-      .select({ id: messages.id })
-      .from(messages)
-      .where(eq(messages.providerMessageUuid, inbound.messageUuid))
-      .get();
+    const existing = q.existing.get({ uuid: inbound.messageUuid });
     if (existing) return { duplicate: true, messageId: existing.id };
 
     const now = Date.now();
-    const contact = upsertContact(tx, inbound.from, now);
-    const conversation = upsertConversation(tx, contact.id, inbound.to, now);
+    const contact = q.upsertContact.get({ phone: inbound.from, now });
+    if (!contact) throw new Error('contact upsert returned no row');
+    const conversation = q.upsertConversation.get({ contactId: contact.id, ourNumber: inbound.to, now });
+    if (!conversation) throw new Error('conversation upsert returned no row');
     const count = countSms(inbound.text);
     const providerTs = Date.parse(inbound.timestamp);
-    const row = tx
-      .insert(messages)
-      .values({
-        conversationId: conversation.id,
-        direction: 'in',
-        providerMessageUuid: inbound.messageUuid,
-        from: inbound.from,
-        to: inbound.to,
-        text: inbound.text,
-        encoding: count.encoding,
-        segments: inbound.numMessages ?? Math.max(count.segments, 1),
-        status: 'received',
-        statusAt: now,
-        price: inbound.price,
-        currency: inbound.currency,
-        providerTimestamp: Number.isNaN(providerTs) ? null : providerTs,
-        createdAt: now,
-      })
-      .returning()
-      .get();
-    touchConversation(tx, conversation.id, { at: now, preview: previewOf(inbound.text), direction: 'in' });
+    const row = q.insertMessage.get({
+      conversationId: conversation.id,
+      uuid: inbound.messageUuid,
+      from: inbound.from,
+      to: inbound.to,
+      text: inbound.text,
+      encoding: count.encoding,
+      segments: inbound.numMessages ?? Math.max(count.segments, 1),
+      price: inbound.price,
+      currency: inbound.currency,
+      providerTimestamp: Number.isNaN(providerTs) ? null : providerTs,
+      now,
+    });
+    if (!row) throw new Error('message insert returned no row');
+    const bumped = q.bumpConversation.get({ id: conversation.id, now, preview: previewOf(inbound.text) });
+    if (!bumped) throw new Error('conversation update returned no row');
 
     const message = toMessageDto(row);
     append({ type: 'message.created', payload: { message } });
-    const updated = loadConversation(tx, conversation.id);
-    if (updated) append({ type: 'conversation.updated', payload: { conversation: updated } });
+    append({ type: 'conversation.updated', payload: { conversation: toConversationDto(bumped, contact) } });
 
     // Compliance keywords (DESIGN §5), in the same transaction: the opt-out and its one confirmation.
     const reply = (text: string) =>

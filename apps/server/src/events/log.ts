@@ -1,5 +1,5 @@
 import { EventEmitter, on } from 'node:events';
-import { asc, gt } from 'drizzle-orm';
+import { asc, gt, sql } from 'drizzle-orm';
 import type { ParleyEvent, ParleyEventBody } from '@parley/shared';
 import type { Db } from '../db/client';
 import { events } from '../db/schema';
@@ -19,8 +19,16 @@ export class EventLog {
   private subscribers = 0;
   private appendedCount = 0;
 
-  constructor(private readonly db: Db) {
+  private readonly insertEvent;
+
+  constructor(readonly db: Db) {
     this.emitter.setMaxListeners(0);
+    // Prepared once: appending is on every write's hot path.
+    this.insertEvent = db
+      .insert(events)
+      .values({ type: sql.placeholder('type'), payload: sql.placeholder('payload'), createdAt: sql.placeholder('createdAt') })
+      .returning({ id: events.id })
+      .prepare();
   }
 
   /**
@@ -43,13 +51,11 @@ export class EventLog {
     return result;
   }
 
-  private appendIn(tx: Tx, event: ParleyEventBody): ParleyEvent {
+  // Runs on the same connection as `tx` (better-sqlite3 is synchronous), so it is inside the transaction.
+  private appendIn(_tx: Tx, event: ParleyEventBody): ParleyEvent {
     const createdAt = Date.now();
-    const row = tx
-      .insert(events)
-      .values({ type: event.type, payload: JSON.stringify(event.payload), createdAt })
-      .returning({ id: events.id })
-      .get();
+    const row = this.insertEvent.get({ type: event.type, payload: JSON.stringify(event.payload), createdAt });
+    if (!row) throw new Error('event insert returned no row');
     return { ...event, id: row.id, createdAt: new Date(createdAt).toISOString() } as ParleyEvent;
   }
 

@@ -1,0 +1,82 @@
+/**
+ * The two servers `bench/webhooks.ts` compares, one per process (started by spawnTarget):
+ * - parley: the real server, createServer(testConfig(...)), verifying every signature.
+ * - baseline: bare node:http that reads the body, JSON.parses it and does one prepared
+ *   better-sqlite3 insert per request (WAL, synchronous=NORMAL, like openDb), then answers 200.
+ */
+import { mkdirSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import { testConfig } from '../src/config';
+import { createServer } from '../src/server';
+import { serveTarget, type RunningTarget } from './target';
+
+export type WebhooksTargetArgs =
+  | { kind: 'parley'; databasePath: string; signatureSecret: string }
+  | { kind: 'baseline'; databasePath: string };
+
+async function startParley(databasePath: string, signatureSecret: string): Promise<RunningTarget> {
+  const base = testConfig({ databasePath, logLevel: 'silent', port: 0, host: '127.0.0.1' });
+  const server = await createServer({ ...base, vonage: { ...base.vonage, signatureSecret } });
+  return { url: server.url, close: () => server.close() };
+}
+
+function text(v: unknown): string {
+  return typeof v === 'string' ? v : String(v ?? '');
+}
+
+async function startBaseline(databasePath: string): Promise<RunningTarget> {
+  mkdirSync(dirname(databasePath), { recursive: true });
+  const db = new Database(databasePath);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.exec(`create table if not exists inbound (
+    id integer primary key autoincrement,
+    message_uuid text not null,
+    sender text not null,
+    recipient text not null,
+    body text not null,
+    received_at integer not null
+  )`);
+  const insert = db.prepare(
+    'insert into inbound (message_uuid, sender, recipient, body, received_at) values (?, ?, ?, ?, ?)',
+  );
+
+  const server = createHttpServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      let json: Record<string, unknown>;
+      try {
+        json = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
+      } catch {
+        res.writeHead(400, { 'content-type': 'application/json' }).end('{"error":"invalid json"}');
+        return;
+      }
+      insert.run(text(json.message_uuid), text(json.from), text(json.to), text(json.text), Date.now());
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => {
+          db.close();
+          resolve();
+        });
+        server.closeIdleConnections();
+      }),
+  };
+}
+
+await serveTarget<WebhooksTargetArgs>((args) =>
+  args.kind === 'parley' ? startParley(args.databasePath, args.signatureSecret) : startBaseline(args.databasePath),
+);
