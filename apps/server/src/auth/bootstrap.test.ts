@@ -1,24 +1,19 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openDb, type Db } from '../db/client';
+import type { Db } from '../db/client';
+import { openTempDb, type TempDb } from '../testing/temp-db';
 import { countAgents, findAgentForLogin } from '../domain/agents';
 import { DEFAULT_ADMIN_EMAIL, ensureFirstAdmin } from './bootstrap';
 import { verifyPassword } from './password';
 
-let dir: string;
+let t: TempDb;
 let db: Db;
 const logger = pino({ level: 'silent' });
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'parley-boot-'));
-  db = openDb(join(dir, 'test.db'));
+  t = openTempDb('parley-boot-');
+  db = t.db;
 });
-afterEach(() => {
-  db.$client.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterEach(() => t.dispose());
 
 describe('ensureFirstAdmin', () => {
   it('creates admin@parley.local with a generated password printed once, then does nothing', async () => {

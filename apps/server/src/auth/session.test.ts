@@ -1,9 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { eq } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openDb, type Db } from '../db/client';
+import type { Db } from '../db/client';
+import { openTempDb, type TempDb } from '../testing/temp-db';
 import { agents, apiTokens, sessions } from '../db/schema';
 import { insertAgent } from '../domain/agents';
 import { hashPassword } from './password';
@@ -20,16 +18,13 @@ import {
 } from './session';
 import { authenticateApiToken, createApiToken, listApiTokensFor, revokeApiToken, sha256Hex } from './tokens';
 
-let dir: string;
+let t: TempDb;
 let db: Db;
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'parley-session-'));
-  db = openDb(join(dir, 'test.db'));
+  t = openTempDb('parley-session-');
+  db = t.db;
 });
-afterEach(() => {
-  db.$client.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterEach(() => t.dispose());
 
 const agent = (email = 'a@x.test', role: 'admin' | 'agent' = 'agent', passwordHash = 'x') =>
   insertAgent(db, { email, name: email, passwordHash, role });

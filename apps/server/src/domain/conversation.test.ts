@@ -1,12 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { eq } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { vonageInboundSchema } from '@parley/shared';
-import { openDb, type Db } from '../db/client';
+import type { Db } from '../db/client';
+import { openTempDb, type TempDb } from '../testing/temp-db';
 import { conversations, messages } from '../db/schema';
-import { EventLog } from '../events/log';
+import type { EventLog } from '../events/log';
 import { inboundPayload } from '../testing/harness';
 import { insertAgent } from './agents';
 import {
@@ -20,21 +18,16 @@ import {
 } from './conversation';
 import { receiveInbound } from './receive';
 
-let dir: string;
+let t: TempDb;
 let db: Db;
 let log: EventLog;
 let agentId: number;
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'parley-conv-'));
-  db = openDb(join(dir, 'test.db'));
-  log = new EventLog(db);
+  t = openTempDb('parley-conv-');
+  ({ db, log } = t);
   agentId = insertAgent(db, { email: 'a@x.test', name: 'A', passwordHash: 'x', role: 'agent' }).id;
 });
-afterEach(() => {
-  log.close();
-  db.$client.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterEach(() => t.dispose());
 
 /** An inbound text from `from` (digits), returning its conversation id. */
 function inbound(from: string, text = 'hello'): number {

@@ -1,29 +1,22 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { vonageInboundSchema } from '@parley/shared';
-import { openDb, type Db } from '../db/client';
-import { EventLog } from '../events/log';
+import type { Db } from '../db/client';
+import type { EventLog } from '../events/log';
+import { openTempDb, type TempDb } from '../testing/temp-db';
 import { inboundPayload } from '../testing/harness';
 import { upsertConversation } from './contacts';
 import { getConversation } from './conversation';
 import { setOptOut, setOptOutIn } from './optout';
 import { receiveInbound } from './receive';
 
-let dir: string;
+let t: TempDb;
 let db: Db;
 let log: EventLog;
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'parley-optout-'));
-  db = openDb(join(dir, 'test.db'));
-  log = new EventLog(db);
+  t = openTempDb('parley-optout-');
+  ({ db, log } = t);
 });
-afterEach(() => {
-  log.close();
-  db.$client.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterEach(() => t.dispose());
 
 function seed(): { contactId: number; conversationIds: number[] } {
   const r = receiveInbound({ log, inbound: vonageInboundSchema.parse(inboundPayload({ from: '447700900001' })), helpText: 'help' });

@@ -1,24 +1,15 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ParleyEvent } from '@parley/shared';
-import { openDb, type Db } from '../db/client';
-import { EventLog } from './log';
+import { openTempDb, type TempDb } from '../testing/temp-db';
+import type { EventLog } from './log';
 
-let dir: string;
-let db: Db;
+let t: TempDb;
 let log: EventLog;
 beforeEach(() => {
-  dir = mkdtempSync(join(tmpdir(), 'parley-log-'));
-  db = openDb(join(dir, 'log.db'));
-  log = new EventLog(db);
+  t = openTempDb('parley-log-');
+  log = t.log;
 });
-afterEach(() => {
-  log.close();
-  db.$client.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterEach(() => t.dispose());
 
 const contactEvent = (id: number) =>
   ({
