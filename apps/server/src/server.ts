@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
@@ -8,6 +9,7 @@ import type { Config } from './config';
 import { openDb, type Db } from './db/client';
 import { EventLog } from './events/log';
 import { healthHandler } from './http/health';
+import { serveWebApp } from './http/static';
 import { createMetrics } from './http/metrics';
 import { createLogger } from './logger';
 import { resolveSignatureSecret } from './secrets';
@@ -118,6 +120,8 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     },
   });
   metricsSubscribers = () => trpc.subscriberCount();
+
+  serveWebApp(app, fileURLToPath(new URL('../../web/dist', import.meta.url)));
 
   app.use((_req, res) => {
     res.status(404).json({ error: 'not found' });

@@ -3,3 +3,4 @@ export * from './events';
 export * from './phone';
 export * from './sms';
 export * from './vonage';
+export * from './inputs';

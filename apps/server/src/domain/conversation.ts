@@ -1,5 +1,6 @@
 import { and, desc, eq, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { ContactDto, ConversationDto, ConversationStatus, MessageDto } from '@parley/shared';
+import { MAX_PAGE } from '@parley/shared';
 import type { Db } from '../db/client';
 import { agents, contacts, conversations, messages } from '../db/schema';
 import { AppError } from '../errors';
@@ -14,7 +15,7 @@ export interface Page<T> {
 }
 
 export const DEFAULT_PAGE = 50;
-export const MAX_PAGE = 200;
+export { MAX_PAGE };
 
 // ── cursors: opaque base64url JSON of the last item's sort key ────────────────────────────────────
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { and, asc, eq, lte, min, sql } from 'drizzle-orm';
-import { countSms, normalizePhone } from '@parley/shared';
+import { MAX_TEXT_CHARS, countSms, normalizePhone } from '@parley/shared';
 import type { ConversationDto, MessageDto } from '@parley/shared';
 import { contacts, conversations, messages, outbox } from '../db/schema';
 import { AppError } from '../errors';
@@ -11,7 +11,7 @@ import { touchConversation, upsertContact, upsertConversation } from './contacts
 import { loadConversation, previewOf, toMessageDto } from './views';
 
 /** Vonage Messages' limit for SMS `text`. */
-export const MAX_TEXT_CHARS = 1000;
+export { MAX_TEXT_CHARS };
 /** Outbox priorities: lower sends first. */
 export const PRIORITY = { reply: 0, campaign: 10 } as const;
 

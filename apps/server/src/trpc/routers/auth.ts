@@ -1,5 +1,5 @@
 import type { TRPCRouterRecord } from '@trpc/server';
-import { z } from 'zod';
+import { loginInput } from '@parley/shared';
 import {
   SESSION_COOKIE,
   SESSION_TTL_MS,
@@ -11,10 +11,6 @@ import {
 import { AppError } from '../../errors';
 import { agentProcedure, publicProcedure } from '../init';
 
-export const loginInput = z.object({
-  email: z.string().trim().min(1, 'Enter your email').max(320),
-  password: z.string().min(1, 'Enter your password').max(1024),
-});
 
 export const authRouter = {
   /** The only procedure open without a session or token. Sets the HttpOnly `parley_session` cookie. */

@@ -1,7 +1,7 @@
 import type { TRPCRouterRecord } from '@trpc/server';
 import { z } from 'zod';
+import { conversationListInput, pageCursor, pageLimit } from '@parley/shared';
 import {
-  MAX_PAGE,
   assignConversation,
   getConversation,
   listConversations,
@@ -12,17 +12,9 @@ import {
 import { agentProcedure } from '../init';
 
 const id = z.number().int().positive();
-const cursor = z.string().max(200).nullish();
-const limit = z.number().int().min(1).max(MAX_PAGE).optional();
+const cursor = pageCursor;
+const limit = pageLimit;
 
-export const conversationListInput = z
-  .object({
-    filter: z.enum(['open', 'closed', 'mine', 'unassigned', 'all']).optional(),
-    search: z.string().max(200).optional(),
-    cursor,
-    limit,
-  })
-  .optional();
 
 export const conversationRouter = {
   list: agentProcedure

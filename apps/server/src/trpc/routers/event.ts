@@ -1,11 +1,8 @@
 import { tracked, type TRPCRouterRecord } from '@trpc/server';
-import { z } from 'zod';
+import { eventStreamInput } from '@parley/shared';
 import { agentProcedure } from '../init';
 
 /** An object (not a primitive): the ws adapter merges the client's last seen id into it on reconnect. */
-export const eventStreamInput = z
-  .object({ lastEventId: z.string().regex(/^\d+$/, 'lastEventId is an event id').nullish() })
-  .optional();
 
 export const eventRouter = {
   /**

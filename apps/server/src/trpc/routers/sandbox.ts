@@ -1,10 +1,8 @@
 import type { TRPCRouterRecord } from '@trpc/server';
-import { z } from 'zod';
-import { e164Schema } from '@parley/shared';
+import { simulateInboundInput } from '@parley/shared';
 import { AppError } from '../../errors';
 import { agentProcedure } from '../init';
 
-export const simulateInboundInput = z.object({ from: e164Schema, text: z.string().min(1, 'Type a message').max(1000) });
 
 export const sandboxRouter = {
   /** A text "from" a phone, through the real signed /webhooks/inbound path; it arrives on event.stream. */

@@ -1,0 +1,49 @@
+/**
+ * Procedure inputs that clients also validate with (forms use the same schema as the server).
+ * The server declares them with `.input()`; the web app imports them for its forms.
+ */
+import { z } from 'zod';
+import { e164Schema } from './phone';
+
+export const MAX_TEXT_CHARS = 1000;
+export const MAX_PAGE = 200;
+
+export const loginInput = z.object({
+  email: z.string().trim().min(1, 'Enter your email').max(320),
+  password: z.string().min(1, 'Enter your password').max(1024),
+});
+
+/** `{ to, text }` starts (or continues) a conversation with a number; `{ conversationId, text }` replies in one. */
+export const sendMessageInput = z
+  .strictObject({
+    to: e164Schema.optional(),
+    conversationId: z.number().int().positive().optional(),
+    text: z.string(),
+  })
+  .refine((v) => (v.to === undefined) !== (v.conversationId === undefined), {
+    message: 'Give either `to` (a phone number) or `conversationId`, not both',
+  });
+
+export const simulateInboundInput = z.object({
+  from: e164Schema,
+  text: z.string().min(1, 'Type a message').max(MAX_TEXT_CHARS),
+});
+
+export const pageCursor = z.string().max(200).nullish();
+export const pageLimit = z.number().int().min(1).max(MAX_PAGE).optional();
+
+export const conversationFilter = z.enum(['open', 'closed', 'mine', 'unassigned', 'all']);
+export type ConversationFilter = z.infer<typeof conversationFilter>;
+
+export const conversationListInput = z
+  .object({
+    filter: conversationFilter.optional(),
+    search: z.string().max(200).optional(),
+    cursor: pageCursor,
+    limit: pageLimit,
+  })
+  .optional();
+
+export const eventStreamInput = z
+  .object({ lastEventId: z.string().regex(/^\d+$/, 'lastEventId is an event id').nullish() })
+  .optional();
