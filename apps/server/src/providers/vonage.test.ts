@@ -82,6 +82,15 @@ describe('Vonage provider against the mock', () => {
     await mock.close();
   });
 
+  it('reuses one application JWT across sends (signing per request capped throughput)', async () => {
+    await provider.send(msg);
+    await provider.send(msg);
+    const [a, b] = mock.requests;
+    expect(a?.headers.authorization).toMatch(/^Bearer /);
+    expect(b?.headers.authorization).toBe(a?.headers.authorization);
+    expect(mock.requests.every((r) => r.authError === undefined || r.authError === null)).toBe(true);
+  });
+
   it('202: returns the message uuid and sends a spec-valid body with a verified JWT', async () => {
     const result = await provider.send(msg);
     const [req] = mock.requests;

@@ -14,6 +14,7 @@ import { SMS } from '@vonage/messages';
 import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describeVonageError } from './vonage-errors';
+import { ReusedJwtAuth } from './vonage-auth';
 import { ProviderError } from './types';
 import type { OutboundSms, ProviderFailure, SendResult, SmsProvider } from './types';
 
@@ -201,7 +202,7 @@ export function createVonageProvider(opts: VonageProviderOptions): SmsProvider {
   const privateKey = readVonagePrivateKey(opts.privateKey);
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const vonage = new Vonage(
-    { applicationId: opts.applicationId, privateKey },
+    new ReusedJwtAuth({ applicationId: opts.applicationId, privateKey }),
     { timeout: timeoutMs, ...(opts.apiHost ? { apiHost: opts.apiHost } : {}) },
   );
 
