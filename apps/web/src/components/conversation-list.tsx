@@ -1,0 +1,84 @@
+import { useEffect, useMemo, useRef } from 'react';
+import { useInfiniteQuery } from '@tanstack/react-query';
+import { useVirtualizer } from '@tanstack/react-virtual';
+import type { ConversationFilter } from '../live/conversation-order';
+import { errorMessage } from '../lib/errors';
+import { useDebounced } from '../lib/use-debounced';
+import { useListKeys } from '../lib/use-list-keys';
+import { trpc } from '../trpc';
+import { ConversationRow } from './conversation-row';
+
+const ROW_HEIGHT = 68;
+const PAGE = 100;
+
+export function ConversationList({
+  filter,
+  search,
+  selected,
+  onSelect,
+}: {
+  filter: ConversationFilter;
+  search: string;
+  selected: number | null;
+  onSelect: (id: number) => void;
+}) {
+  const query = useDebounced(search.trim(), 250);
+  const list = useInfiniteQuery(
+    trpc.conversation.list.infiniteQueryOptions(
+      { filter, search: query || undefined, limit: PAGE },
+      { getNextPageParam: (page) => page.nextCursor ?? undefined },
+    ),
+  );
+  const items = useMemo(() => list.data?.pages.flatMap((page) => page.items) ?? [], [list.data]);
+  const scroller = useRef<HTMLDivElement>(null);
+  const virtualizer = useVirtualizer({
+    count: items.length,
+    getScrollElement: () => scroller.current,
+    estimateSize: () => ROW_HEIGHT,
+    overscan: 8,
+  });
+  const virtualItems = virtualizer.getVirtualItems();
+  const lastIndex = virtualItems.at(-1)?.index ?? -1;
+
+  const { hasNextPage, isFetchingNextPage, fetchNextPage } = list;
+  useEffect(() => {
+    if (hasNextPage && !isFetchingNextPage && lastIndex >= items.length - 10) void fetchNextPage();
+  }, [hasNextPage, isFetchingNextPage, fetchNextPage, lastIndex, items.length]);
+
+  useListKeys(items, selected, (id, index) => {
+    onSelect(id);
+    virtualizer.scrollToIndex(index, { align: 'auto' });
+  });
+
+  if (list.isPending) return <p className="list-message muted">Loading conversations…</p>;
+  if (list.isError) return <p className="list-message error" role="alert">{errorMessage(list.error)}</p>;
+  if (items.length === 0) {
+    return (
+      <div className="list-message">
+        <p>{query ? `Nothing matches “${query}”.` : 'No conversations here yet.'}</p>
+        <p className="muted">{query ? 'Try a number or a word from a message.' : 'New texts appear as they arrive.'}</p>
+      </div>
+    );
+  }
+
+  return (
+    <div className="conversation-scroller" ref={scroller} role="list" aria-label="Conversation list" aria-busy={list.isFetching}>
+      <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
+        {virtualItems.map((row) => {
+          const conversation = items[row.index];
+          if (!conversation) return null;
+          return (
+            <div
+              key={conversation.id}
+              role="listitem"
+              className="row-slot"
+              style={{ transform: `translateY(${row.start}px)`, height: row.size }}
+            >
+              <ConversationRow conversation={conversation} selected={conversation.id === selected} onSelect={onSelect} />
+            </div>
+          );
+        })}
+      </div>
+    </div>
+  );
+}

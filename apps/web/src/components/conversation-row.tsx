@@ -1,0 +1,47 @@
+import type { ConversationDto } from '@parley/shared';
+import { displayName, formatListTime } from '../lib/format';
+
+export function ConversationRow({
+  conversation,
+  selected,
+  onSelect,
+}: {
+  conversation: ConversationDto;
+  selected: boolean;
+  onSelect: (id: number) => void;
+}) {
+  const unread = conversation.unreadCount > 0;
+  const name = displayName(conversation);
+  return (
+    <button
+      type="button"
+      className={`conversation-row ${selected ? 'selected' : ''} ${unread ? 'unread' : ''}`}
+      aria-current={selected ? 'true' : undefined}
+      aria-label={`${name}${unread ? `, ${conversation.unreadCount} unread` : ''}`}
+      data-conversation-id={conversation.id}
+      onClick={() => onSelect(conversation.id)}
+    >
+      <span className="row-top">
+        <span className="row-name">{name}</span>
+        {conversation.lastMessageAt && (
+          <time className="row-time" dateTime={conversation.lastMessageAt}>
+            {formatListTime(conversation.lastMessageAt)}
+          </time>
+        )}
+      </span>
+      <span className="row-bottom">
+        <span className="row-preview">
+          {conversation.lastMessageDirection === 'out' && <span className="muted">You: </span>}
+          {conversation.lastMessagePreview ?? <span className="muted">No messages yet</span>}
+        </span>
+        {conversation.status === 'closed' && <span className="tag">Closed</span>}
+        {conversation.contactOptedOut && <span className="tag tag-danger">Opted out</span>}
+        {unread && (
+          <span className="badge" aria-hidden="true">
+            {conversation.unreadCount > 99 ? '99+' : conversation.unreadCount}
+          </span>
+        )}
+      </span>
+    </button>
+  );
+}

@@ -1,0 +1,48 @@
+import type { ConversationFilter } from '../live/conversation-order';
+
+const FILTERS: { value: ConversationFilter; label: string }[] = [
+  { value: 'open', label: 'Open' },
+  { value: 'mine', label: 'Mine' },
+  { value: 'unassigned', label: 'Unassigned' },
+  { value: 'closed', label: 'Closed' },
+  { value: 'all', label: 'All' },
+];
+
+export function ListToolbar({
+  filter,
+  onFilter,
+  search,
+  onSearch,
+}: {
+  filter: ConversationFilter;
+  onFilter: (filter: ConversationFilter) => void;
+  search: string;
+  onSearch: (search: string) => void;
+}) {
+  return (
+    <div className="list-toolbar">
+      <input
+        className="search"
+        type="search"
+        placeholder="Search number or text"
+        aria-label="Search conversations by number or text"
+        value={search}
+        onChange={(e) => onSearch(e.target.value)}
+      />
+      <div className="filters" role="tablist" aria-label="Filter conversations">
+        {FILTERS.map((f) => (
+          <button
+            key={f.value}
+            type="button"
+            role="tab"
+            aria-selected={filter === f.value}
+            className={`filter ${filter === f.value ? 'active' : ''}`}
+            onClick={() => onFilter(f.value)}
+          >
+            {f.label}
+          </button>
+        ))}
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,76 @@
+import { useMutation, useQuery } from '@tanstack/react-query';
+import type { ConversationDto } from '@parley/shared';
+import type { RouterOutputs } from '@parley/server';
+import { displayName } from '../lib/format';
+import { errorMessage } from '../lib/errors';
+import { queryClient, trpc } from '../trpc';
+
+export function ThreadHeader({
+  conversation,
+  me,
+  onBack,
+}: {
+  conversation: ConversationDto;
+  me: RouterOutputs['auth']['me'];
+  onBack: () => void;
+}) {
+  const agents = useQuery({ ...trpc.agent.list.queryOptions(), staleTime: 5 * 60_000 });
+  const onSuccess = (updated: ConversationDto) => queryClient.setQueryData(trpc.conversation.get.queryKey({ id: updated.id }), updated);
+  const assign = useMutation(trpc.conversation.assign.mutationOptions({ onSuccess }));
+  const setStatus = useMutation(trpc.conversation.setStatus.mutationOptions({ onSuccess }));
+  const error = assign.error ?? setStatus.error;
+  const closed = conversation.status === 'closed';
+  const active = (agents.data ?? []).filter((agent) => agent.disabledAt === null || agent.id === conversation.assignedAgentId);
+
+  return (
+    <header className="thread-header">
+      <button className="button ghost back" type="button" onClick={onBack} aria-label="Back to conversations">
+        ←
+      </button>
+      <div className="thread-title">
+        <h2>{displayName(conversation)}</h2>
+        <span className="muted small">
+          {conversation.contactName ? `${conversation.contactPhone} · ` : ''}to {conversation.ourNumber}
+          {conversation.contactOptedOut && <span className="tag tag-danger">Opted out</span>}
+        </span>
+      </div>
+      <div className="thread-actions">
+        {conversation.assignedAgentId !== me.id && !closed && (
+          <button className="button" type="button" onClick={() => assign.mutate({ id: conversation.id, agentId: me.id })} disabled={assign.isPending}>
+            Assign to me
+          </button>
+        )}
+        <label className="visually-hidden" htmlFor={`assign-${conversation.id}`}>
+          Assigned agent
+        </label>
+        <select
+          id={`assign-${conversation.id}`}
+          className="select"
+          value={conversation.assignedAgentId ?? ''}
+          onChange={(e) => assign.mutate({ id: conversation.id, agentId: e.target.value === '' ? null : Number(e.target.value) })}
+          disabled={assign.isPending}
+        >
+          <option value="">Unassigned</option>
+          {active.map((agent) => (
+            <option key={agent.id} value={agent.id}>
+              {agent.id === me.id ? `${agent.name} (me)` : agent.name}
+            </option>
+          ))}
+        </select>
+        <button
+          className="button"
+          type="button"
+          onClick={() => setStatus.mutate({ id: conversation.id, status: closed ? 'open' : 'closed' })}
+          disabled={setStatus.isPending}
+        >
+          {closed ? 'Reopen' : 'Close'}
+        </button>
+      </div>
+      {error && (
+        <p className="error thread-error" role="alert">
+          {errorMessage(error)}
+        </p>
+      )}
+    </header>
+  );
+}

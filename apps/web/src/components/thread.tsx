@@ -1,0 +1,41 @@
+import { useEffect } from 'react';
+import { useMutation, useQuery } from '@tanstack/react-query';
+import type { RouterOutputs } from '@parley/server';
+import { errorMessage } from '../lib/errors';
+import { queryClient, trpc } from '../trpc';
+import { Composer } from './composer';
+import { MessageList } from './message-list';
+import { ThreadHeader } from './thread-header';
+
+export function Thread({ id, me, onBack }: { id: number; me: RouterOutputs['auth']['me']; onBack: () => void }) {
+  const conversation = useQuery(trpc.conversation.get.queryOptions({ id }));
+  const markRead = useMutation(
+    trpc.conversation.markRead.mutationOptions({
+      onSuccess: (updated) => queryClient.setQueryData(trpc.conversation.get.queryKey({ id }), updated),
+    }),
+  );
+  const unread = conversation.data?.unreadCount ?? 0;
+  const { mutate: markAsRead, isPending: marking } = markRead;
+
+  // Open means read: on opening, and again when a text arrives while it is open.
+  useEffect(() => {
+    if (unread > 0 && !marking) markAsRead({ id });
+  }, [unread, id, marking, markAsRead]);
+
+  if (conversation.isPending) return <div className="thread muted pad">Loading…</div>;
+  if (conversation.isError) {
+    return (
+      <div className="thread pad">
+        <button className="button ghost back" type="button" onClick={onBack}>← Back</button>
+        <p className="error" role="alert">{errorMessage(conversation.error)}</p>
+      </div>
+    );
+  }
+  return (
+    <section className="thread" aria-label={`Conversation with ${conversation.data.contactName ?? conversation.data.contactPhone}`}>
+      <ThreadHeader conversation={conversation.data} me={me} onBack={onBack} />
+      <MessageList conversationId={id} />
+      <Composer conversation={conversation.data} />
+    </section>
+  );
+}

@@ -1,0 +1,27 @@
+import type { MessageDto, MessageStatus } from '@parley/shared';
+
+export type StatusTone = 'pending' | 'ok' | 'failed';
+
+const LABELS: Record<MessageStatus, { label: string; tone: StatusTone }> = {
+  queued: { label: 'Queued', tone: 'pending' },
+  submitted: { label: 'Sent', tone: 'pending' },
+  delivered: { label: 'Delivered', tone: 'ok' },
+  read: { label: 'Read', tone: 'ok' },
+  rejected: { label: 'Rejected', tone: 'failed' },
+  undeliverable: { label: 'Undeliverable', tone: 'failed' },
+  failed: { label: 'Failed', tone: 'failed' },
+  interrupted: { label: 'Interrupted', tone: 'failed' },
+  received: { label: 'Received', tone: 'ok' },
+};
+
+export function statusLabel(status: MessageStatus): { label: string; tone: StatusTone } {
+  return LABELS[status];
+}
+
+/** Why a message failed, in words: the provider's reason, its detail and code when there are any. */
+export function failureReason(message: Pick<MessageDto, 'errorCode' | 'errorReason' | 'errorDetail'>): string {
+  const parts = [message.errorReason, message.errorDetail].filter((part): part is string => Boolean(part));
+  const unique = parts.filter((part, index) => parts.indexOf(part) === index);
+  const text = unique.join(' — ') || 'No reason given';
+  return message.errorCode && !text.includes(message.errorCode) ? `${text} (error ${message.errorCode})` : text;
+}

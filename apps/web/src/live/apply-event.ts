@@ -1,0 +1,130 @@
+import type { InfiniteData, QueryClient } from '@tanstack/react-query';
+import type { ConversationDto, ContactDto, MessageDto, ParleyEvent } from '@parley/shared';
+import { trpc } from '../trpc';
+import { compareConversations, matchesFilter, type ConversationFilter } from './conversation-order';
+
+type ConversationPage = { items: ConversationDto[]; nextCursor: string | null };
+type MessagePage = { items: MessageDto[]; nextCursor: string | null };
+
+/**
+ * Applies one live event to the query cache — the only place the live stream touches data. Lists and
+ * threads already loaded change in place; nothing is refetched.
+ */
+export function applyEvent(queryClient: QueryClient, event: ParleyEvent, me: { id: number }): void {
+  switch (event.type) {
+    case 'message.created':
+    case 'message.status':
+      upsertMessage(queryClient, event.payload.message);
+      return;
+    case 'conversation.updated':
+      upsertConversation(queryClient, event.payload.conversation, me);
+      return;
+    case 'contact.updated':
+      updateContact(queryClient, event.payload.contact);
+      return;
+  }
+}
+
+function upsertMessage(queryClient: QueryClient, message: MessageDto): void {
+  queryClient.setQueriesData<InfiniteData<MessagePage>>(
+    trpc.conversation.messages.infiniteQueryFilter({ conversationId: message.conversationId }),
+    (data) => {
+      if (!data) return data;
+      let found = false;
+      const pages = data.pages.map((page) => ({
+        ...page,
+        items: page.items.map((item) => {
+          if (item.id !== message.id) return item;
+          found = true;
+          return message;
+        }),
+      }));
+      const [first, ...rest] = pages;
+      if (found || !first) return { ...data, pages };
+      // Newest first: a new message goes on top of the first page.
+      return { ...data, pages: [{ ...first, items: [message, ...first.items] }, ...rest] };
+    },
+  );
+}
+
+function upsertConversation(queryClient: QueryClient, conversation: ConversationDto, me: { id: number }): void {
+  queryClient.setQueryData(trpc.conversation.get.queryKey({ id: conversation.id }), conversation);
+  for (const query of queryClient.getQueryCache().findAll(trpc.conversation.list.infiniteQueryFilter())) {
+    const input = inputOf(query.queryKey);
+    queryClient.setQueryData<InfiniteData<ConversationPage>>(query.queryKey, (data) =>
+      data ? placeConversation(data, conversation, input, me) : data,
+    );
+  }
+}
+
+interface ListInput {
+  filter: ConversationFilter;
+  search: string;
+}
+
+function inputOf(queryKey: readonly unknown[]): ListInput {
+  const meta = queryKey[1];
+  const input = typeof meta === 'object' && meta !== null && 'input' in meta ? (meta as { input: unknown }).input : undefined;
+  const record = typeof input === 'object' && input !== null ? (input as Partial<ListInput>) : {};
+  return { filter: record.filter ?? 'all', search: record.search?.trim() ?? '' };
+}
+
+/** Replaces, inserts or removes the conversation in one cached list, keeping the server's order. */
+export function placeConversation(
+  data: InfiniteData<ConversationPage>,
+  conversation: ConversationDto,
+  input: ListInput,
+  me: { id: number },
+): InfiniteData<ConversationPage> {
+  const all = data.pages.flatMap((page) => page.items);
+  const present = all.some((item) => item.id === conversation.id);
+  // A search list keeps what the server matched (updated in place); it does not guess new matches.
+  const belongs = input.search === '' ? matchesFilter(conversation, input.filter, me.id) : present;
+  if (!present && !belongs) return data;
+  const rest = all.filter((item) => item.id !== conversation.id);
+  let items = rest;
+  if (belongs) {
+    const index = rest.findIndex((item) => compareConversations(conversation, item) < 0);
+    const hasMore = (data.pages.at(-1)?.nextCursor ?? null) !== null;
+    // Older than everything loaded while more pages exist: it arrives when the user scrolls there.
+    if (index === -1 && hasMore) items = rest;
+    else items = index === -1 ? [...rest, conversation] : [...rest.slice(0, index), conversation, ...rest.slice(index)];
+  }
+  // Same page sizes, the first page absorbing the difference, so each page's cursor stays right.
+  const delta = items.length - all.length;
+  let offset = 0;
+  const pages = data.pages.map((page, index) => {
+    const size = Math.max(0, page.items.length + (index === 0 ? delta : 0));
+    const slice = items.slice(offset, offset + size);
+    offset += size;
+    return { ...page, items: slice };
+  });
+  return { ...data, pages };
+}
+
+function updateContact(queryClient: QueryClient, contact: ContactDto): void {
+  const optedOut = contact.optedOutAt !== null;
+  for (const query of queryClient.getQueryCache().findAll(trpc.conversation.list.infiniteQueryFilter())) {
+    queryClient.setQueryData<InfiniteData<ConversationPage>>(query.queryKey, (data) =>
+      data
+        ? {
+            ...data,
+            pages: data.pages.map((page) => ({
+              ...page,
+              items: page.items.map((item) =>
+                item.contactId === contact.id ? { ...item, contactOptedOut: optedOut, contactName: contact.name } : item,
+              ),
+            })),
+          }
+        : data,
+    );
+  }
+  for (const query of queryClient.getQueryCache().findAll(trpc.conversation.get.queryFilter())) {
+    queryClient.setQueryData<ConversationDto>(query.queryKey, (data) =>
+      data && data.contactId === contact.id ? { ...data, contactOptedOut: optedOut, contactName: contact.name } : data,
+    );
+  }
+  queryClient.setQueriesData<ContactDto>(trpc.contact.get.queryFilter({ id: contact.id }), (data) =>
+    data ? { ...data, ...contact } : data,
+  );
+}

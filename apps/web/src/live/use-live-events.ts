@@ -1,0 +1,69 @@
+import { useEffect } from 'react';
+import type { ParleyEvent } from '@parley/shared';
+import { isUnauthorized } from '../lib/errors';
+import { sessionExpired } from '../auth/session-events';
+import { queryClient, trpcClient } from '../trpc';
+import { applyEvent } from './apply-event';
+import { setConnectionStatus } from './connection-status';
+
+/** The last event applied. The ws client resends it on every reconnect; we keep it for a fresh subscribe. */
+let lastEventId: string | null = null;
+
+export function useLiveEvents(meId: number): void {
+  useEffect(() => {
+    let stopped = false;
+    let everStarted = lastEventId !== null;
+    let unsubscribe: (() => void) | null = null;
+    let retry: ReturnType<typeof setTimeout> | undefined;
+
+    const online = () => (navigator.onLine ? undefined : setConnectionStatus('offline'));
+    const start = () => {
+      const subscription = trpcClient.event.stream.subscribe(
+        { lastEventId },
+        {
+          onStarted: () => {
+            setConnectionStatus('live');
+            // Events between the first page load and this subscription: one refetch, once.
+            if (!everStarted) void queryClient.invalidateQueries();
+            everStarted = true;
+          },
+          onData: ({ id, data }) => {
+            lastEventId = id;
+            applyEvent(queryClient, data as ParleyEvent, { id: meId });
+          },
+          onConnectionStateChange: (state) => {
+            if (state.state === 'connecting' && state.error) setConnectionStatus(navigator.onLine ? 'reconnecting' : 'offline');
+            if (state.state === 'pending') setConnectionStatus('live');
+          },
+          onError: (error) => {
+            if (isUnauthorized(error)) {
+              sessionExpired();
+              return;
+            }
+            setConnectionStatus('reconnecting');
+            subscription.unsubscribe();
+            if (!stopped) retry = setTimeout(start, 2_000);
+          },
+        },
+      );
+      unsubscribe = () => subscription.unsubscribe();
+    };
+
+    start();
+    window.addEventListener('offline', online);
+    window.addEventListener('online', online);
+    return () => {
+      stopped = true;
+      clearTimeout(retry);
+      unsubscribe?.();
+      window.removeEventListener('offline', online);
+      window.removeEventListener('online', online);
+      setConnectionStatus('connecting');
+    };
+  }, [meId]);
+}
+
+/** Sign-out: the next agent starts from a fresh page load of data, not our position. */
+export function resetLiveCursor(): void {
+  lastEventId = null;
+}

@@ -1,0 +1,42 @@
+import { MutationCache, QueryCache, QueryClient } from '@tanstack/react-query';
+import { createTRPCClient, createWSClient, httpBatchLink, splitLink, wsLink } from '@trpc/client';
+import { createTRPCOptionsProxy } from '@trpc/tanstack-react-query';
+import type { AppRouter } from '@parley/server';
+import { isUnauthorized } from './lib/errors';
+import { sessionExpired } from './auth/session-events';
+
+const wsUrl = () => `${window.location.protocol === 'https:' ? 'wss' : 'ws'}://${window.location.host}/trpc`;
+
+/** Retries quickly at first (a restart takes a second or two), never waits more than 5 s. */
+const retryDelayMs = (attempt: number) => Math.min(500 * 2 ** attempt, 5_000);
+
+/** Lazy: connects when the first subscription starts (after sign-in, so the upgrade carries the cookie). */
+export const wsClient = createWSClient({ url: wsUrl, retryDelayMs, lazy: { enabled: true, closeMs: 0 } });
+
+export const trpcClient = createTRPCClient<AppRouter>({
+  links: [
+    splitLink({
+      condition: (op) => op.type === 'subscription',
+      true: wsLink({ client: wsClient }),
+      false: httpBatchLink({ url: '/trpc' }),
+    }),
+  ],
+});
+
+const onError = (error: unknown) => {
+  if (isUnauthorized(error)) sessionExpired();
+};
+
+export const queryClient = new QueryClient({
+  queryCache: new QueryCache({ onError }),
+  mutationCache: new MutationCache({ onError }),
+  defaultOptions: {
+    queries: {
+      staleTime: 30_000,
+      refetchOnWindowFocus: false,
+      retry: (count, error) => !isUnauthorized(error) && count < 2,
+    },
+  },
+});
+
+export const trpc = createTRPCOptionsProxy<AppRouter>({ client: trpcClient, queryClient });
