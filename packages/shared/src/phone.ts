@@ -73,7 +73,7 @@ export function toVonageNumber(e164: string): string {
 }
 
 /** A string that must be a possible phone number; outputs its E.164 form. */
-export const e164Schema = z.string().transform((input, ctx) => {
+export const e164Schema = /* @__PURE__ */ z.string().transform((input, ctx) => {
   const result = normalizePhone(input);
   if (!result.ok) {
     ctx.addIssue({ code: 'custom', message: result.reason, input });

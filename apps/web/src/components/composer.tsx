@@ -1,6 +1,6 @@
 import { useState, type FormEvent, type KeyboardEvent } from 'react';
 import { useMutation, useQuery } from '@tanstack/react-query';
-import type { ConversationDto } from '@parley/shared';
+import type { ConversationDto } from '@parley/shared/dto';
 import { errorMessage } from '../lib/errors';
 import { trpc } from '../trpc';
 import { SmsCounter } from './sms-counter';

@@ -1,4 +1,4 @@
-import type { ConversationDto } from '@parley/shared';
+import type { ConversationDto } from '@parley/shared/dto';
 import { displayName, formatListTime } from '../lib/format';
 
 export function ConversationRow({

@@ -1,4 +1,4 @@
-import type { MessageDto } from '@parley/shared';
+import type { MessageDto } from '@parley/shared/dto';
 import { formatTime } from '../lib/format';
 import { MessageStatusBadge } from './message-status';
 

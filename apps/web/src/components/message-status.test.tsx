@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { cleanup, fireEvent, render, screen } from '@testing-library/react';
-import type { MessageStatus } from '@parley/shared';
+import type { MessageStatus } from '@parley/shared/dto';
 import { MessageStatusBadge } from './message-status';
 
 afterEach(cleanup);

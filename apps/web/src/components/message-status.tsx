@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import type { MessageDto } from '@parley/shared';
+import type { MessageDto } from '@parley/shared/dto';
 import { failureReason, statusLabel } from '../lib/message-status';
 
 /** An outbound message's status; a failure shows its reason on hover (title) or tap. */

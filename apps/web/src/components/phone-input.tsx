@@ -1,4 +1,4 @@
-import { normalizePhone } from '@parley/shared';
+import { normalizePhone } from '@parley/shared/phone';
 
 /** A phone number field that says, while typing, what E.164 number it reads (or why it cannot). */
 export function PhoneInput({ id, label, value, onChange }: { id: string; label: string; value: string; onChange: (value: string) => void }) {

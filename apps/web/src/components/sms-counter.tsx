@@ -1,4 +1,4 @@
-import { countSms, nonGsmCharacters } from '@parley/shared';
+import { countSms, nonGsmCharacters } from '@parley/shared/sms';
 
 /** Characters, encoding and segments as the text is typed, with a warning when it costs more. */
 export function SmsCounter({ text }: { text: string }) {

@@ -1,5 +1,5 @@
 import { useMutation, useQuery } from '@tanstack/react-query';
-import type { ConversationDto } from '@parley/shared';
+import type { ConversationDto } from '@parley/shared/dto';
 import type { RouterOutputs } from '@parley/server';
 import { displayName } from '../lib/format';
 import { errorMessage } from '../lib/errors';

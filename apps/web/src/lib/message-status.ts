@@ -1,4 +1,4 @@
-import type { MessageDto, MessageStatus } from '@parley/shared';
+import type { MessageDto, MessageStatus } from '@parley/shared/dto';
 
 export type StatusTone = 'pending' | 'ok' | 'failed';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ConversationDto } from '@parley/shared';
+import type { ConversationDto } from '@parley/shared/dto';
 import { placeConversation } from './apply-event';
 
 const conversation = (id: number, minute: number, patch: Partial<ConversationDto> = {}): ConversationDto => ({

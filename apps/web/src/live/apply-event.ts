@@ -1,5 +1,6 @@
 import type { InfiniteData, QueryClient } from '@tanstack/react-query';
-import type { ConversationDto, ContactDto, MessageDto, ParleyEvent } from '@parley/shared';
+import type { ConversationDto, ContactDto, MessageDto } from '@parley/shared/dto';
+import type { ParleyEvent } from '@parley/shared/events';
 import { trpc } from '../trpc';
 import { compareConversations, matchesFilter, type ConversationFilter } from './conversation-order';
 

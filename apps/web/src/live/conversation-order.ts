@@ -1,4 +1,4 @@
-import type { ConversationDto } from '@parley/shared';
+import type { ConversationDto } from '@parley/shared/dto';
 
 export type ConversationFilter = 'open' | 'closed' | 'mine' | 'unassigned' | 'all';
 

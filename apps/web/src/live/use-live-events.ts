@@ -1,5 +1,5 @@
 import { useEffect } from 'react';
-import type { ParleyEvent } from '@parley/shared';
+import type { ParleyEvent } from '@parley/shared/events';
 import { isUnauthorized } from '../lib/errors';
 import { sessionExpired } from '../auth/session-events';
 import { queryClient, trpcClient } from '../trpc';
