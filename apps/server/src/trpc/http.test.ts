@@ -1,28 +1,23 @@
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import express from 'express';
-import pino from 'pino';
 import { WebSocket as WsWebSocket, type ClientOptions } from 'ws';
 import { createTRPCClient, createWSClient, httpBatchLink, splitLink, wsLink, type TRPCClientError } from '@trpc/client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { vonageInboundSchema, type ParleyEvent } from '@parley/shared';
 import { hashPassword } from '../auth/password';
-import { createLoginRateLimiter } from '../auth/rate-limit';
 import { createApiToken } from '../auth/tokens';
-import { testConfig } from '../config';
-import { openDb, type Db } from '../db/client';
+import type { Db } from '../db/client';
+import { testAppDeps } from '../testing/app-deps';
+import { openTempDb, type TempDb } from '../testing/temp-db';
 import { insertAgent, type AgentDto } from '../domain/agents';
 import { receiveInbound } from '../domain/receive';
-import { EventLog } from '../events/log';
+import type { EventLog } from '../events/log';
 import { inboundPayload } from '../testing/harness';
 import { attachTrpc, type AttachedTrpc } from './attach';
-import type { AppDeps } from './context';
 import { appRouter, type AppRouter } from './root';
 
-let dir: string;
+let t: TempDb;
 let db: Db;
 let log: EventLog;
 let server: Server;
@@ -32,19 +27,9 @@ let alice: AgentDto;
 let token: string;
 
 beforeEach(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'parley-http-'));
-  const databasePath = join(dir, 'test.db');
-  db = openDb(databasePath);
-  log = new EventLog(db);
-  const deps: AppDeps = {
-    db,
-    log,
-    config: testConfig({ databasePath }),
-    logger: pino({ level: 'silent' }),
-    outbox: { wake: () => undefined },
-    ourNumber: '+447700900000',
-    loginLimiter: createLoginRateLimiter(),
-  };
+  t = openTempDb('parley-http-');
+  ({ db, log } = t);
+  const deps = testAppDeps(t);
   alice = insertAgent(db, { email: 'alice@x.test', name: 'Alice', passwordHash: await hashPassword('alice-password'), role: 'agent' });
   token = createApiToken({ db, agentId: alice.id, name: 'test' }).token;
   const app = express();
@@ -57,9 +42,7 @@ afterEach(async () => {
   await trpc.close();
   server.closeAllConnections();
   await new Promise<void>((resolve) => server.close(() => resolve()));
-  log.close();
-  db.$client.close();
-  rmSync(dir, { recursive: true, force: true });
+  t.dispose();
 });
 
 const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>

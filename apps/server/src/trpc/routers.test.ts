@@ -1,23 +1,19 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import pino from 'pino';
 import { isTrackedEnvelope, TRPCError } from '@trpc/server';
 import { afterEach, beforeEach, describe, expect, it, vi, type Mock } from 'vitest';
 import { vonageInboundSchema, type ParleyEvent } from '@parley/shared';
 import { hashPassword } from '../auth/password';
-import { createLoginRateLimiter } from '../auth/rate-limit';
-import { testConfig } from '../config';
-import { openDb, type Db } from '../db/client';
+import type { Db } from '../db/client';
+import { testAppDeps } from '../testing/app-deps';
+import { openTempDb, type TempDb } from '../testing/temp-db';
 import { insertAgent, type AgentDto } from '../domain/agents';
 import { receiveInbound } from '../domain/receive';
-import { EventLog } from '../events/log';
+import type { EventLog } from '../events/log';
 import { inboundPayload } from '../testing/harness';
 import { createContextInner, type AppDeps } from './context';
 import { adminProcedure, createCallerFactory, router } from './init';
 import { createCaller } from './root';
 
-let dir: string;
+let t: TempDb;
 let db: Db;
 let log: EventLog;
 let deps: AppDeps;
@@ -26,28 +22,14 @@ let alice: AgentDto;
 let admin: AgentDto;
 
 beforeEach(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'parley-trpc-'));
-  const databasePath = join(dir, 'test.db');
-  db = openDb(databasePath);
-  log = new EventLog(db);
+  t = openTempDb('parley-trpc-');
+  ({ db, log } = t);
   wake = vi.fn<() => void>();
-  deps = {
-    db,
-    log,
-    config: testConfig({ databasePath }),
-    logger: pino({ level: 'silent' }),
-    outbox: { wake },
-    ourNumber: '+447700900000',
-    loginLimiter: createLoginRateLimiter(),
-  };
+  deps = testAppDeps(t, wake);
   alice = insertAgent(db, { email: 'alice@x.test', name: 'Alice', passwordHash: await hashPassword('alice-password'), role: 'agent' });
   admin = insertAgent(db, { email: 'root@x.test', name: 'Root', passwordHash: 'x', role: 'admin' });
 });
-afterEach(() => {
-  log.close();
-  db.$client.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterEach(() => t.dispose());
 
 const as = (agent: AgentDto | null, extra: Partial<Parameters<typeof createContextInner>[0]> = {}) =>
   createCaller(createContextInner({ deps, agent, ...extra }));
