@@ -1,11 +1,17 @@
-import { and, eq, sql } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { contacts, conversations } from '../db/schema';
 import type { Tx } from '../events/log';
 
+// DO UPDATE (a no-op) rather than DO NOTHING so RETURNING gives the row either way: one statement
+// (the inbound hot path uses the same statements, prepared, in receive-queries.ts).
 export function upsertContact(tx: Tx, phone: string, now: number): typeof contacts.$inferSelect {
-  tx.insert(contacts).values({ phone, createdAt: now }).onConflictDoNothing({ target: contacts.phone }).run();
-  const row = tx.select().from(contacts).where(eq(contacts.phone, phone)).get();
-  if (!row) throw new Error(`contact ${phone} vanished inside its transaction`);
+  const row = tx
+    .insert(contacts)
+    .values({ phone, createdAt: now })
+    .onConflictDoUpdate({ target: contacts.phone, set: { phone: sql`excluded.phone` } })
+    .returning()
+    .get();
+  if (!row) throw new Error(`contact ${phone}: upsert returned no row`);
   return row;
 }
 
@@ -15,16 +21,13 @@ export function upsertConversation(
   ourNumber: string,
   now: number,
 ): typeof conversations.$inferSelect {
-  tx.insert(conversations)
-    .values({ contactId, ourNumber, createdAt: now })
-    .onConflictDoNothing({ target: [conversations.contactId, conversations.ourNumber] })
-    .run();
   const row = tx
-    .select()
-    .from(conversations)
-    .where(and(eq(conversations.contactId, contactId), eq(conversations.ourNumber, ourNumber)))
+    .insert(conversations)
+    .values({ contactId, ourNumber, createdAt: now })
+    .onConflictDoUpdate({ target: [conversations.contactId, conversations.ourNumber], set: { ourNumber: sql`excluded.our_number` } })
+    .returning()
     .get();
-  if (!row) throw new Error(`conversation ${contactId}/${ourNumber} vanished inside its transaction`);
+  if (!row) throw new Error(`conversation ${contactId}/${ourNumber}: upsert returned no row`);
   return row;
 }
 

@@ -1,4 +1,5 @@
 import { and, asc, eq, isNull, or } from 'drizzle-orm';
+import type { MessageStatus } from '@parley/shared';
 import { messageStatusHistory, messages } from '../db/schema';
 import type { EventLog, Tx } from '../events/log';
 import { canTransition, isFailureStatus } from './status-rules';
@@ -101,7 +102,7 @@ function applyReport(tx: Tx, append: Append, message: MessageRow, report: Status
     tx.update(messageStatusHistory).set({ applied: true }).where(eq(messageStatusHistory.id, historyId)).run();
   }
   if (!updated) return false;
-  append({ type: 'message.status', payload: { message: toMessageDto(updated), previousStatus: toMessageDto(message).status } });
+  append({ type: 'message.status', payload: { message: toMessageDto(updated), previousStatus: message.status as MessageStatus } });
   return true;
 }
 
