@@ -1,4 +1,5 @@
 /** Wire shapes: what procedures return and events carry. Plain JSON, timestamps as ISO-8601 strings. */
+import type { ProviderName } from './providers';
 import type { SmsEncoding } from './sms';
 
 export type MessageDirection = 'in' | 'out';
@@ -49,6 +50,8 @@ export interface ConversationDto {
   contactName: string | null;
   contactOptedOut: boolean;
   ourNumber: string;
+  /** The provider of ourNumber: replies leave through it. */
+  provider: ProviderName;
   status: ConversationStatus;
   assignedAgentId: number | null;
   lastMessageAt: string | null;

@@ -1,3 +1,4 @@
+import type { CampaignDto } from './campaign';
 import type { ContactDto, ConversationDto, MessageDto } from './dto';
 
 /** The event union: every state change appends exactly one or more of these to the event log. */
@@ -5,7 +6,9 @@ export type ParleyEventBody =
   | { type: 'message.created'; payload: { message: MessageDto } }
   | { type: 'message.status'; payload: { message: MessageDto; previousStatus: MessageDto['status'] } }
   | { type: 'conversation.updated'; payload: { conversation: ConversationDto } }
-  | { type: 'contact.updated'; payload: { contact: ContactDto } };
+  | { type: 'contact.updated'; payload: { contact: ContactDto } }
+  /** Coalesced: at most a few per second per campaign, each with the counts at that moment. */
+  | { type: 'campaign.progress'; payload: { campaign: CampaignDto } };
 
 export type ParleyEventType = ParleyEventBody['type'];
 

@@ -4,3 +4,5 @@ export * from './phone';
 export * from './sms';
 export * from './vonage';
 export * from './inputs';
+export * from './campaign';
+export * from './providers';

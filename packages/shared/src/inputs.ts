@@ -19,6 +19,8 @@ export const sendMessageInput = z
     to: e164Schema.optional(),
     conversationId: z.number().int().positive().optional(),
     text: z.string(),
+    /** With `to`: which of our numbers starts the conversation (default: the configured default). */
+    from: e164Schema.optional(),
   })
   .refine((v) => (v.to === undefined) !== (v.conversationId === undefined), {
     message: 'Give either `to` (a phone number) or `conversationId`, not both',
@@ -26,6 +28,8 @@ export const sendMessageInput = z
 
 export const simulateInboundInput = z.object({
   from: e164Schema,
+  /** Which of our numbers it is sent to (default: the default number); its provider's webhook path is used. */
+  to: e164Schema.optional(),
   text: z.string().min(1, 'Type a message').max(MAX_TEXT_CHARS),
 });
 
@@ -39,6 +43,8 @@ export const conversationListInput = z
   .object({
     filter: conversationFilter.optional(),
     search: z.string().max(200).optional(),
+    /** Only conversations on this number of ours. */
+    number: z.string().max(32).optional(),
     cursor: pageCursor,
     limit: pageLimit,
   })

@@ -21,6 +21,10 @@ export const conversations = sqliteTable(
       .notNull()
       .references(() => contacts.id),
     ourNumber: text('our_number').notNull(),
+    /** The provider of our_number when the conversation began (replies route by the number's current provider). */
+    provider: text('provider', { enum: ['vonage', 'plivo', 'sinch'] })
+      .notNull()
+      .default('vonage'),
     status: text('status', { enum: ['open', 'closed'] })
       .notNull()
       .default('open'),
@@ -35,6 +39,7 @@ export const conversations = sqliteTable(
     uniqueIndex('conversations_contact_number_uq').on(t.contactId, t.ourNumber),
     index('conversations_last_message_idx').on(t.lastMessageAt, t.id),
     index('conversations_status_last_idx').on(t.status, t.lastMessageAt, t.id),
+    index('conversations_number_last_idx').on(t.ourNumber, t.lastMessageAt, t.id),
   ],
 );
 
@@ -165,9 +170,14 @@ export const outbox = sqliteTable(
     messageId: integer('message_id')
       .primaryKey()
       .references(() => messages.id),
+    /** Which provider's worker sends it (each provider has its own rate limit). */
+    provider: text('provider', { enum: ['vonage', 'plivo', 'sinch'] })
+      .notNull()
+      .default('vonage'),
     /** Lower sends first: agents' replies (0) before campaign messages (10). */
     priority: integer('priority').notNull().default(0),
-    state: text('state', { enum: ['queued', 'sending'] })
+    /** queued → sending (claimed); held: a paused campaign's row, not claimed until resumed. */
+    state: text('state', { enum: ['queued', 'sending', 'held'] })
       .notNull()
       .default('queued'),
     attempts: integer('attempts').notNull().default(0),
@@ -175,5 +185,5 @@ export const outbox = sqliteTable(
     lastError: text('last_error'),
     createdAt: ms('created_at').notNull(),
   },
-  (t) => [index('outbox_due_idx').on(t.state, t.priority, t.nextAttemptAt)],
+  (t) => [index('outbox_due_idx').on(t.provider, t.state, t.priority, t.nextAttemptAt)],
 );

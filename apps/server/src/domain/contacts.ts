@@ -1,4 +1,5 @@
 import { eq, sql } from 'drizzle-orm';
+import type { ProviderName } from '@parley/shared';
 import { contacts, conversations } from '../db/schema';
 import type { Tx } from '../events/log';
 
@@ -20,10 +21,12 @@ export function upsertConversation(
   contactId: number,
   ourNumber: string,
   now: number,
+  /** Set when the conversation is created; an existing one keeps its own. */
+  provider: ProviderName = 'vonage',
 ): typeof conversations.$inferSelect {
   const row = tx
     .insert(conversations)
-    .values({ contactId, ourNumber, createdAt: now })
+    .values({ contactId, ourNumber, provider, createdAt: now })
     .onConflictDoUpdate({ target: [conversations.contactId, conversations.ourNumber], set: { ourNumber: sql`excluded.our_number` } })
     .returning()
     .get();

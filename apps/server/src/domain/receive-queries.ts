@@ -20,9 +20,9 @@ function build(db: Db) {
       .prepare(),
     upsertConversation: db
       .insert(conversations)
-      .values({ contactId: p('contactId'), ourNumber: p('ourNumber'), createdAt: p('now') })
+      .values({ contactId: p('contactId'), ourNumber: p('ourNumber'), provider: sql`${p('provider')}`, createdAt: p('now') })
       .onConflictDoUpdate({ target: [conversations.contactId, conversations.ourNumber], set: { ourNumber: sql`excluded.our_number` } })
-      .returning({ id: conversations.id })
+      .returning({ id: conversations.id, provider: conversations.provider })
       .prepare(),
     insertMessage: db
       .insert(messages)

@@ -1,10 +1,27 @@
-import { countSms, type MessageDto, type VonageInbound } from '@parley/shared';
+import { countSms, type MessageDto, type ProviderName } from '@parley/shared';
 import type { EventLog } from '../events/log';
 import { DEFAULT_HELP_TEXT, matchKeyword, START_CONFIRMATION, STOP_CONFIRMATION } from './keywords';
 import { setOptOutIn } from './optout';
 import { queueMessageIn } from './send';
 import { previewOf, toConversationDto, toMessageDto } from './views';
 import { receiveQueries } from './receive-queries';
+
+/** An inbound text, provider-neutral: each webhook route maps its provider's payload onto this. */
+export interface InboundSms {
+  /** The provider's message id: the idempotency key. */
+  messageUuid: string;
+  /** E.164 (the customer). */
+  from: string;
+  /** E.164, or our sender id: the number it was sent to. */
+  to: string;
+  text: string;
+  /** ISO-8601, the provider's time of receipt. */
+  timestamp: string;
+  /** Parts it arrived in, when the provider says. */
+  numMessages: number | null;
+  price: string | null;
+  currency: string | null;
+}
 
 export type ReceiveResult =
   | { duplicate: true; messageId: number }
@@ -18,10 +35,13 @@ export type ReceiveResult =
 export function receiveInbound({
   log,
   inbound,
+  provider = 'vonage',
   helpText = DEFAULT_HELP_TEXT,
 }: {
   log: EventLog;
-  inbound: VonageInbound;
+  inbound: InboundSms;
+  /** Whose webhook it came through: a new conversation is on this provider. */
+  provider?: ProviderName;
   /** The answer to HELP/INFO. */
   helpText?: string;
 }): ReceiveResult {
@@ -33,7 +53,7 @@ export function receiveInbound({
     const now = Date.now();
     const contact = q.upsertContact.get({ phone: inbound.from, now });
     if (!contact) throw new Error('contact upsert returned no row');
-    const conversation = q.upsertConversation.get({ contactId: contact.id, ourNumber: inbound.to, now });
+    const conversation = q.upsertConversation.get({ contactId: contact.id, ourNumber: inbound.to, provider, now });
     if (!conversation) throw new Error('conversation upsert returned no row');
     const count = countSms(inbound.text);
     const providerTs = Date.parse(inbound.timestamp);

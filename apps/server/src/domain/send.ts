@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { and, asc, eq, lte, min, sql } from 'drizzle-orm';
 import { MAX_TEXT_CHARS, countSms, normalizePhone } from '@parley/shared';
-import type { ConversationDto, MessageDto } from '@parley/shared';
+import type { ConversationDto, MessageDto, ProviderName } from '@parley/shared';
 import { contacts, conversations, messages, outbox } from '../db/schema';
 import { AppError } from '../errors';
 import type { Db } from '../db/client';
@@ -21,6 +21,8 @@ type ContactRow = typeof contacts.$inferSelect;
 export interface QueueMessageInput {
   /** Our sending number (E.164); used when the conversation is new. */
   ourNumber: string;
+  /** The provider of `ourNumber`, recorded on a new conversation (default 'vonage'). Replies use the conversation's. */
+  provider?: ProviderName;
   /** Exactly one of `to` and `conversationId`. */
   to?: string;
   conversationId?: number;
@@ -88,7 +90,7 @@ export function queueMessageIn(tx: Tx, append: Append, opts: QueueMessageInput):
     .returning()
     .get();
   tx.insert(outbox)
-    .values({ messageId: row.id, priority: opts.priority ?? PRIORITY.reply, state: 'queued', nextAttemptAt: now, createdAt: now })
+    .values({ messageId: row.id, provider: target.provider, priority: opts.priority ?? PRIORITY.reply, state: 'queued', nextAttemptAt: now, createdAt: now })
     .run();
   touchConversation(tx, target.conversationId, { at: now, preview: previewOf(opts.text), direction: 'out' });
 
@@ -112,6 +114,7 @@ interface Target {
   contact: ContactRow;
   conversationId: number;
   ourNumber: string;
+  provider: ProviderName;
 }
 
 function resolveTarget(tx: Tx, opts: QueueMessageInput, now: number): Target {
@@ -127,7 +130,7 @@ function resolveTarget(tx: Tx, opts: QueueMessageInput, now: number): Target {
       .where(eq(conversations.id, opts.conversationId))
       .get();
     if (!found) throw new AppError('NOT_FOUND', `Conversation ${opts.conversationId} not found`);
-    return { contact: found.contact, conversationId: found.c.id, ourNumber: found.c.ourNumber };
+    return { contact: found.contact, conversationId: found.c.id, ourNumber: found.c.ourNumber, provider: found.c.provider };
   }
 
   const phone = normalizePhone(opts.to ?? '');
@@ -136,8 +139,8 @@ function resolveTarget(tx: Tx, opts: QueueMessageInput, now: number): Target {
   const existing = tx.select().from(contacts).where(eq(contacts.phone, phone.e164)).get();
   if (existing?.optedOutAt != null && opts.allowOptedOut !== true) throw optedOutError(existing);
   const contact = existing ?? upsertContact(tx, phone.e164, now);
-  const conversation = upsertConversation(tx, contact.id, opts.ourNumber, now);
-  return { contact, conversationId: conversation.id, ourNumber: conversation.ourNumber };
+  const conversation = upsertConversation(tx, contact.id, opts.ourNumber, now, opts.provider);
+  return { contact, conversationId: conversation.id, ourNumber: conversation.ourNumber, provider: conversation.provider };
 }
 
 /** "2025-02-03 12:14 UTC" */

@@ -56,6 +56,7 @@ export function toConversationDto(c: ConversationRow, contact: ContactRow): Conv
     contactName: contact.name,
     contactOptedOut: contact.optedOutAt !== null,
     ourNumber: c.ourNumber,
+    provider: c.provider,
     status: c.status,
     assignedAgentId: c.assignedAgentId,
     lastMessageAt: isoOrNull(c.lastMessageAt),

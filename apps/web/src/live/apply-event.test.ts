@@ -9,6 +9,7 @@ const conversation = (id: number, minute: number, patch: Partial<ConversationDto
   contactName: null,
   contactOptedOut: false,
   ourNumber: '+447700900000',
+  provider: 'vonage',
   status: 'open',
   assignedAgentId: null,
   lastMessageAt: new Date(Date.UTC(2025, 0, 1, 12, minute)).toISOString(),
