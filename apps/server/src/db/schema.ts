@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
 /** Every timestamp is epoch milliseconds (UTC); the wire converts to ISO-8601. */
 const ms = (name: string) => integer(name, { mode: 'number' });
@@ -186,4 +186,15 @@ export const outbox = sqliteTable(
     createdAt: ms('created_at').notNull(),
   },
   (t) => [index('outbox_due_idx').on(t.provider, t.state, t.priority, t.nextAttemptAt)],
+);
+
+/** Signature nonces already accepted (Plivo V3, Sinch HMAC), kept a day so a captured request cannot be replayed. */
+export const webhookNonces = sqliteTable(
+  'webhook_nonces',
+  {
+    provider: text('provider').notNull(),
+    nonce: text('nonce').notNull(),
+    seenAt: ms('seen_at').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.provider, t.nonce] }), index('webhook_nonces_seen_idx').on(t.seenAt)],
 );

@@ -43,7 +43,8 @@ export class ProviderError extends Error {
 }
 
 export interface SmsProvider {
-  readonly name: 'vonage' | 'sandbox';
+  /** For logs: 'vonage', 'plivo', 'sinch', or 'sandbox' / 'sandbox:plivo' … */
+  readonly name: string;
   /** Resolves with the provider's message id, or throws ProviderError. Never throws anything else. */
   send(msg: OutboundSms): Promise<SendResult>;
   close?(): Promise<void>;
