@@ -22,6 +22,7 @@ import { createVonageProvider } from './providers/vonage';
 import { ensureFirstAdmin, type FirstAdminResult } from './auth/bootstrap';
 import { createLoginRateLimiter } from './auth/rate-limit';
 import { attachTrpc } from './trpc/attach';
+import { createNumberRegistry } from './numbers';
 import { signVonageWebhook } from './webhooks/sign';
 import { toVonageNumber } from '@parley/shared';
 
@@ -113,7 +114,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
       logger,
       loginLimiter: createLoginRateLimiter(),
       outbox: { wake: () => outbox?.wake() },
-      ourNumber: config.vonage.number,
+      numbers: createNumberRegistry([{ number: config.vonage.number, provider: 'vonage', sandbox: config.provider === 'sandbox', isDefault: true }]),
       ...(config.provider === 'sandbox'
         ? { simulateInbound: (input: { from: string; text: string }) => simulateInbound(url, signatureSecret, config, input) }
         : {}),

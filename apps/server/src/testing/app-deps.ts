@@ -1,6 +1,7 @@
 import pino from 'pino';
 import { createLoginRateLimiter } from '../auth/rate-limit';
 import { testConfig } from '../config';
+import { createNumberRegistry } from '../numbers';
 import type { AppDeps } from '../trpc/context';
 import type { TempDb } from './temp-db';
 
@@ -12,7 +13,7 @@ export function testAppDeps(t: TempDb, wake: () => void = () => undefined): AppD
     config: testConfig({ databasePath: t.path }),
     logger: pino({ level: 'silent' }),
     outbox: { wake },
-    ourNumber: '+447700900000',
+    numbers: createNumberRegistry([{ number: '+447700900000', provider: 'vonage', sandbox: true, isDefault: true }]),
     loginLimiter: createLoginRateLimiter(),
   };
 }

@@ -9,6 +9,7 @@ import type { Config } from '../config';
 import type { Db } from '../db/client';
 import type { AgentDto } from '../domain/agents';
 import type { EventLog } from '../events/log';
+import type { NumberRegistry } from '../numbers';
 
 export interface SimulateInboundInput {
   /** E.164 sender. */
@@ -24,8 +25,8 @@ export interface AppDeps {
   logger: Logger;
   /** Wakes the outbox worker after something was queued. */
   outbox: { wake(): void };
-  /** The number Parley sends from (E.164, or an alphanumeric sender id). */
-  ourNumber: string;
+  /** Our numbers, each on its provider; the default one starts new conversations. */
+  numbers: NumberRegistry;
   /** Counts failed logins per email and per IP (in memory, per instance). */
   loginLimiter: LoginRateLimiter;
   /** Sandbox only: delivers a signed inbound webhook through the real /webhooks/inbound path; throws if it is not accepted. */

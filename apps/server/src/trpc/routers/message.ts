@@ -7,7 +7,9 @@ import { agentProcedure } from '../init';
 export const messageRouter = {
   /** Queues the message (status `queued`) and wakes the outbox; the answer is the queued message. */
   send: agentProcedure.input(sendMessageInput).mutation(({ ctx, input }) => {
-    const { message } = queueMessage({ log: ctx.deps.log, ourNumber: ctx.deps.ourNumber, agentId: ctx.agent.id, ...input });
+    const { from, ...rest } = input;
+    const ours = ctx.deps.numbers.pick(from);
+    const { message } = queueMessage({ log: ctx.deps.log, ourNumber: ours.number, provider: ours.provider, agentId: ctx.agent.id, ...rest });
     ctx.deps.outbox.wake();
     return message;
   }),
