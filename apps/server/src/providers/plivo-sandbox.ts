@@ -1,0 +1,243 @@
+/**
+ * The embedded Plivo stand-in: no account needed. It accepts sends with a uuid, as Plivo's 202 does,
+ * then posts form-encoded, V3-signed status callbacks (`queued`, `sent`, then `delivered` — or a
+ * failure for the test numbers below) to Parley's own `/webhooks/plivo/status?ref=<id>`, and can post
+ * a signed inbound to `/webhooks/plivo/inbound`: the whole Plivo pipeline runs as it would live.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { countSms } from '@parley/shared';
+import { signPlivoV3 } from '../webhooks/plivo-signature';
+import { describePlivoHttpError } from './plivo-errors';
+import { toPlivoAddress } from './plivo';
+import { ProviderError } from './types';
+import type { OutboundSms, SendResult, SmsProvider } from './types';
+
+/** Numbers with a scripted outcome (fictional UK range, as the Vonage sandbox); every other number is delivered. */
+export const PLIVO_SANDBOX_TEST_NUMBERS = [
+  {
+    number: '+447700900666',
+    outcome: 'rejected',
+    description: 'The send is accepted, then the status callback says `rejected` with ErrorCode 100 (prohibited by the carrier).',
+  },
+  {
+    number: '+447700900429',
+    outcome: 'throttled',
+    description: 'The first 2 sends of a message fail with HTTP 429 (throttled, retryable); the 3rd is accepted and delivered.',
+  },
+  {
+    number: '+447700900500',
+    outcome: 'undeliverable',
+    description: '`sent`, then `undelivered` with ErrorCode 70 (destination permanently unavailable).',
+  },
+] as const;
+
+const REJECTED = '+447700900666';
+const THROTTLED = '+447700900429';
+const UNDELIVERABLE = '+447700900500';
+const THROTTLED_SENDS = 2;
+/** USD per segment; Plivo's callbacks carry no currency. */
+const RATE_PER_SEGMENT = 0.0079;
+const POST_ATTEMPTS = 5;
+
+export interface PlivoSandboxOptions {
+  /** Parley's own base URL (read at each post: known only once the server listens). */
+  baseUrl: () => string;
+  /** Signs the callbacks; the webhook router must verify with the same token. */
+  authToken: string;
+  logger: Logger;
+  /** After the send: when `sent`, then when the final status, is posted (default 300 / 1200 ms). */
+  delaysMs?: { submitted: number; delivered: number };
+  /** First wait between callback retries (doubling); default 250 ms. */
+  retryDelayMs?: number;
+}
+
+export type PlivoSandbox = SmsProvider & {
+  close(): Promise<void>;
+  /** Posts a signed inbound SMS form (numbers E.164) to /webhooks/plivo/inbound; throws unless 2xx. */
+  simulateInbound(input: { from: string; to: string; text: string }): Promise<void>;
+};
+
+/** `YYYY-MM-DD HH:MM:SS.ffffff` in UTC, Plivo's timestamp form. */
+export function plivoTimestamp(ms: number): string {
+  const iso = new Date(ms).toISOString();
+  return `${iso.slice(0, 10)} ${iso.slice(11, 23)}000`;
+}
+
+/** A 20-digit nonce, as Plivo's look. */
+function nonce(): string {
+  return [...randomBytes(20)].map((b) => String(b % 10)).join('');
+}
+
+function joinUrl(base: string, path: string): string {
+  return `${base.replace(/\/+$/, '')}${path}`;
+}
+
+export function createPlivoSandbox(opts: PlivoSandboxOptions): PlivoSandbox {
+  const delays = opts.delaysMs ?? { submitted: 300, delivered: 1200 };
+  const retryDelay = opts.retryDelayMs ?? 250;
+  const throttled = new Map<string, number>();
+  /** Pending waits: close() clears each timer and resolves its wait with false. */
+  const timers = new Map<NodeJS.Timeout, () => void>();
+  const abort = new AbortController();
+  const pending = new Set<Promise<void>>();
+  let closed = false;
+
+  function wait(ms: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      if (closed) return resolve(false);
+      const timer = setTimeout(() => {
+        timers.delete(timer);
+        resolve(!closed);
+      }, Math.max(0, ms));
+      timers.set(timer, () => resolve(false));
+    });
+  }
+
+  /** One form POST, V3-signed with a fresh nonce (a reused nonce is refused as a replay). */
+  async function postForm(path: string, fields: [string, string][]): Promise<globalThis.Response> {
+    const url = joinUrl(opts.baseUrl(), path);
+    const n = nonce();
+    return fetch(url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-plivo-signature-v3': signPlivoV3({ url, params: fields, nonce: n, authToken: opts.authToken }),
+        'x-plivo-signature-v3-nonce': n,
+      },
+      body: new URLSearchParams(fields).toString(),
+      signal: abort.signal,
+    });
+  }
+
+  /** Posts one status callback; retries (re-signed) on non-2xx or a connection error, like Plivo. */
+  async function postStatus(msg: OutboundSms, fields: [string, string][]): Promise<void> {
+    const path = `/webhooks/plivo/status?ref=${encodeURIComponent(msg.messageId)}`;
+    const status = fields.find(([k]) => k === 'Status')?.[1];
+    for (let attempt = 1; attempt <= POST_ATTEMPTS && !closed; attempt++) {
+      try {
+        const res = await postForm(path, fields);
+        await res.arrayBuffer();
+        if (res.ok) return;
+        opts.logger.warn({ status: res.status, callbackStatus: status, attempt }, 'sandbox:plivo: status callback refused');
+      } catch (err) {
+        if (closed) return;
+        opts.logger.warn({ err: { message: (err as Error).message }, attempt }, 'sandbox:plivo: status callback failed');
+      }
+      if (!(await wait(retryDelay * 2 ** (attempt - 1)))) return;
+    }
+    if (!closed) opts.logger.error({ callbackStatus: status, ref: msg.messageId }, 'sandbox:plivo: gave up on a status callback');
+  }
+
+  async function report(msg: OutboundSms, uuid: string): Promise<void> {
+    const units = Math.max(1, countSms(msg.text).segments);
+    const charged = (RATE_PER_SEGMENT * units).toFixed(5);
+    const queuedAt = Date.now();
+    let sequence = 0;
+    type Extra = { errorCode?: string; amount?: string; sentAt?: number; deliveredAt?: number };
+    const fields = (status: string, extra: Extra = {}): [string, string][] => [
+      ['Status', status],
+      ['From', toPlivoAddress(msg.from)],
+      ['To', toPlivoAddress(msg.to)],
+      ['Type', 'sms'],
+      ['MessageUUID', uuid],
+      ['ParentMessageUUID', uuid],
+      ['PartInfo', '1 of 1'],
+      ['MCC', '234'],
+      ['MNC', '10'],
+      ['PowerpackUUID', ''],
+      ['requester_ip', '127.0.0.1'],
+      ['MessageTime', plivoTimestamp(queuedAt)],
+      ['Units', String(units)],
+      ['TotalRate', RATE_PER_SEGMENT.toFixed(5)],
+      ['TotalAmount', extra.amount ?? charged],
+      ['ErrorCode', extra.errorCode ?? ''],
+      ['Sequence', String(++sequence)],
+      ['QueuedTime', plivoTimestamp(queuedAt)],
+      ...(extra.sentAt !== undefined ? ([['SentTime', plivoTimestamp(extra.sentAt)]] as [string, string][]) : []),
+      ...(extra.deliveredAt !== undefined ? ([['DeliveryReportTime', plivoTimestamp(extra.deliveredAt)]] as [string, string][]) : []),
+    ];
+
+    // Like Plivo, `queued` may reach us around the time of the 202; Parley ignores it.
+    if (!(await wait(0))) return;
+    await postStatus(msg, fields('queued', { amount: '0.00000' }));
+    if (!(await wait(delays.submitted - (Date.now() - queuedAt)))) return;
+    if (msg.to === REJECTED) {
+      await postStatus(msg, fields('rejected', { errorCode: '100', amount: '0.00000' }));
+      return;
+    }
+    const sentAt = Date.now();
+    await postStatus(msg, fields('sent', { sentAt }));
+    if (!(await wait(delays.delivered - (Date.now() - queuedAt)))) return;
+    const deliveredAt = Math.max(Date.now(), sentAt + 1);
+    if (msg.to === UNDELIVERABLE) {
+      await postStatus(msg, fields('undelivered', { errorCode: '70', sentAt, deliveredAt }));
+      return;
+    }
+    await postStatus(msg, fields('delivered', { sentAt, deliveredAt }));
+  }
+
+  async function send(msg: OutboundSms): Promise<SendResult> {
+    if (closed) throw new ProviderError({ retryable: true, code: 'sandbox_closed', reason: 'Plivo sandbox is closed' });
+    if (msg.to === THROTTLED) {
+      const seen = throttled.get(msg.messageId) ?? 0;
+      if (seen < THROTTLED_SENDS) {
+        throttled.set(msg.messageId, seen + 1);
+        throw new ProviderError({
+          ...describePlivoHttpError(429),
+          httpStatus: 429,
+          detail: `Sandbox test number ${THROTTLED}: throttled ${seen + 1} of ${THROTTLED_SENDS} times`,
+        });
+      }
+      throttled.delete(msg.messageId);
+    }
+    const uuid = randomUUID();
+    const task = report(msg, uuid).catch((err: unknown) => opts.logger.error({ err }, 'sandbox:plivo: status report failed'));
+    pending.add(task);
+    void task.finally(() => pending.delete(task));
+    return { providerMessageId: uuid };
+  }
+
+  async function simulateInbound(input: { from: string; to: string; text: string }): Promise<void> {
+    const fields: [string, string][] = [
+      ['From', toPlivoAddress(input.from)],
+      ['To', toPlivoAddress(input.to)],
+      ['Text', input.text],
+      ['Type', 'sms'],
+      ['MessageUUID', randomUUID()],
+      ['Units', String(Math.max(1, countSms(input.text).segments))],
+      ['TotalRate', '0.00000'],
+      ['TotalAmount', '0.00000'],
+      ['MessageIntent', ''],
+      ['PowerpackUUID', ''],
+    ];
+    const res = await postForm('/webhooks/plivo/inbound', fields);
+    const answer = await res.text();
+    if (!res.ok) {
+      let error = answer.slice(0, 200);
+      try {
+        const parsed = JSON.parse(answer) as { error?: unknown; outcome?: unknown };
+        error = String(parsed.error ?? parsed.outcome ?? error);
+      } catch {
+        // not JSON: the snippet
+      }
+      throw new Error(`the Plivo inbound webhook refused the simulated text (HTTP ${res.status}): ${error}`);
+    }
+  }
+
+  return {
+    name: 'sandbox:plivo',
+    send,
+    simulateInbound,
+    async close() {
+      closed = true;
+      abort.abort();
+      for (const [timer, cancel] of timers) {
+        clearTimeout(timer);
+        cancel();
+      }
+      timers.clear();
+      await Promise.allSettled([...pending]);
+    },
+  };
+}

@@ -1,0 +1,215 @@
+/**
+ * Plivo webhooks, mounted at /webhooks/plivo: `POST /inbound` (the Application's message_url) and
+ * `POST /status` (the per-message `url` given on each send, with `?ref=<our client ref>`).
+ * Raw form body → V3/V2 signature → fields → domain → 200. Refused or odd requests are kept whole in
+ * webhook_log. Plivo retries any non-2xx (4xx too) three times over ~7 minutes, so a malformed but
+ * genuine callback is answered 200 after it is stored, never refused into a retry loop.
+ */
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import type { Logger } from 'pino';
+import { fromVonageNumber, parseVonageTimestamp } from '@parley/shared';
+import type { Db } from '../db/client';
+import type { EventLog } from '../events/log';
+import { receiveInbound, type InboundSms } from '../domain/receive';
+import { recordStatus } from '../domain/status';
+import { logWebhook } from '../domain/webhook-log';
+import { isPlivoNoError, plivoErrorReason, plivoStatusToParley } from '../providers/plivo-errors';
+import type { NonceStore } from './nonces';
+import { verifyPlivoRequest } from './plivo-signature';
+
+export interface PlivoWebhookOptions {
+  db: Db;
+  log: EventLog;
+  logger: Logger;
+  helpText: string;
+  maxBodyBytes: number;
+  nonces: NonceStore;
+  authToken: string;
+  mainAuthToken?: string;
+  /** Parley's public base URL, e.g. https://parley.example.com (no trailing slash). */
+  publicUrl: () => string;
+  /** An inbound queued an automatic reply (STOP/START/HELP): wake the outbox. */
+  onQueued?: () => void;
+  onOutcome?: (path: string, outcome: string) => void;
+}
+
+type Kind = 'inbound' | 'status';
+type Scheme = 'v3' | 'v2';
+
+const FORM_TYPE = /^application\/x-www-form-urlencoded\b/i;
+const EMPTY_RESPONSE = '<Response></Response>';
+const V2_NOTE = 'accepted with a V2 signature only: the query (ref) and the body are not authenticated';
+const TIME_FIELDS = ['DeliveryReportTime', 'SentTime', 'QueuedTime', 'MessageTime'] as const;
+
+export function plivoWebhookRouter(opts: PlivoWebhookOptions): Router {
+  const router = express.Router();
+  const raw = express.raw({ type: () => true, limit: opts.maxBodyBytes });
+  router.post('/inbound', raw, (req, res) => handle(opts, 'inbound', req, res));
+  router.post('/status', raw, (req, res) => handle(opts, 'status', req, res));
+  router.all(['/inbound', '/status'], (_req, res) => {
+    res.set('Allow', 'POST').status(405).json({ error: 'method not allowed: use POST (set message_method / method to POST at Plivo)' });
+  });
+  router.use(bodyErrorHandler(opts));
+  return router;
+}
+
+/** Plivo's number forms (`14155550123`, `+60124361111`) → E.164; an alphanumeric sender id unchanged. */
+function fromPlivoNumber(value: string): string {
+  return fromVonageNumber(value.trim());
+}
+
+/** `YYYY-MM-DD HH:MM:SS.ffffff`, no zone: read as UTC (as Plivo's list API does). */
+function plivoTime(value: string | undefined): number | undefined {
+  if (value === undefined || value.trim() === '') return undefined;
+  const iso = parseVonageTimestamp(value);
+  return iso === null ? undefined : Date.parse(iso);
+}
+
+const countOrNull = (value: string | undefined): number | null =>
+  value !== undefined && /^\d+$/.test(value.trim()) && Number(value) > 0 ? Number(value) : null;
+const textOrNull = (value: string | undefined): string | null => (value === undefined || value.trim() === '' ? null : value.trim());
+
+function handle(opts: PlivoWebhookOptions, kind: Kind, req: Request, res: Response): void {
+  const path = `/webhooks/plivo/${kind}`;
+  const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+  const rawBody = body.toString('utf8');
+  /** Set once the signature verified. */
+  const auth: { scheme?: Scheme } = {};
+
+  /** Answers, reports the outcome, logs one line; `problem` (or a V2 signature) also keeps the request in webhook_log. */
+  const done = (status: number, outcome: string, problem?: string): void => {
+    const scheme = auth.scheme;
+    const note = [problem, scheme === 'v2' ? V2_NOTE : undefined].filter((p) => p !== undefined);
+    if (note.length > 0) {
+      logWebhook(opts.db, {
+        path: req.originalUrl,
+        signatureOk: scheme !== undefined,
+        headers: req.headers,
+        rawBody,
+        httpStatus: status,
+        outcome,
+        error: note.join('; '),
+      });
+    }
+    opts.onOutcome?.(path, outcome);
+    const level = status >= 400 ? 'warn' : 'info';
+    opts.logger[level]({ webhook: path, outcome, status, scheme: scheme ?? null, ...(problem ? { reason: problem } : {}), ip: req.ip }, 'plivo webhook');
+    if (status >= 300) res.status(status).json({ error: problem ?? outcome, outcome });
+    // Plivo reads an inbound answer as XML; an empty <Response> sends nothing (replies go through our outbox).
+    else if (kind === 'inbound') res.status(status).type('application/xml').send(EMPTY_RESPONSE);
+    else res.status(status).json({ ok: true, outcome });
+  };
+
+  if (!FORM_TYPE.test(req.get('content-type') ?? '')) {
+    return done(415, 'unsupported_media_type', 'Content-Type must be application/x-www-form-urlencoded (Plivo posts form fields)');
+  }
+
+  // URLSearchParams, not qs: bracketed keys stay flat strings and empty fields are kept — both are signed.
+  const form = new URLSearchParams(rawBody);
+  const pairs = [...form];
+  // The URL Plivo called, as it was signed: PUBLIC_URL + path and query. Never rebuilt from Host or
+  // req.protocol: behind a proxy or tunnel those say http / an internal host, and the signature breaks
+  // (and a client-chosen Host must not decide what we verify against).
+  const base = opts.publicUrl().replace(/\/+$/, '');
+  const url = `${base}${req.originalUrl}`;
+  const verified = verifyPlivoRequest({
+    method: req.method,
+    url,
+    headers: req.headers,
+    params: pairs,
+    authToken: opts.authToken,
+    ...(opts.mainAuthToken ? { mainAuthToken: opts.mainAuthToken } : {}),
+    nonces: opts.nonces,
+  });
+  if (!verified.ok) return done(verified.status, 'bad_signature', verified.reason);
+  auth.scheme = verified.scheme;
+
+  const field = (name: string): string | undefined => form.get(name) ?? undefined;
+  const query = new URLSearchParams(req.originalUrl.split('?').slice(1).join('?'));
+  return kind === 'inbound' ? inbound(opts, field, done) : status(opts, field, pairs, query, verified.scheme, done);
+}
+
+type Field = (name: string) => string | undefined;
+type Done = (status: number, outcome: string, problem?: string) => void;
+
+function inbound(opts: PlivoWebhookOptions, field: Field, done: Done): void {
+  const type = (field('Type') ?? 'sms').trim().toLowerCase();
+  if (type !== 'sms' && type !== '') return done(200, 'ignored_type', `Type "${type}" is not handled (Parley takes SMS only)`);
+  const messageUuid = textOrNull(field('MessageUUID'));
+  const from = textOrNull(field('From'));
+  const to = textOrNull(field('To'));
+  if (messageUuid === null || from === null || to === null) {
+    const missing = [messageUuid === null && 'MessageUUID', from === null && 'From', to === null && 'To'].filter(Boolean).join(', ');
+    return done(200, 'schema_error', `inbound without ${missing}`);
+  }
+  const at = plivoTime(field('MessageTime'));
+  // MessageIntent (Plivo's own optout/optin/help detection) is ignored: Parley matches keywords itself
+  // (domain/keywords) and its opt-out list is the source of truth; Plivo's shows up as error 200.
+  const sms: InboundSms = {
+    messageUuid,
+    from: fromPlivoNumber(from),
+    to: fromPlivoNumber(to),
+    text: field('Text') ?? '',
+    timestamp: new Date(at ?? Date.now()).toISOString(),
+    numMessages: countOrNull(field('Units')),
+    price: textOrNull(field('TotalAmount')),
+    currency: textOrNull(field('Currency')),
+  };
+  const result = receiveInbound({ log: opts.log, inbound: sms, provider: 'plivo', helpText: opts.helpText });
+  if (!result.duplicate && result.queuedReply) opts.onQueued?.();
+  done(200, result.duplicate ? 'duplicate' : 'stored');
+}
+
+function status(opts: PlivoWebhookOptions, field: Field, pairs: [string, string][], query: URLSearchParams, scheme: Scheme, done: Done): void {
+  const messageUuid = textOrNull(field('MessageUUID'));
+  const plivoStatus = textOrNull(field('Status'));
+  if (messageUuid === null || plivoStatus === null) {
+    return done(200, 'schema_error', `status callback without ${messageUuid === null ? 'MessageUUID' : 'Status'}`);
+  }
+  const mapped = plivoStatusToParley(plivoStatus);
+  if (mapped === null) {
+    // `queued` changes nothing; anything else is new to us: kept for review, still answered 200.
+    return plivoStatus.toLowerCase() === 'queued' ? done(200, 'ignored') : done(200, 'ignored', `unknown Plivo status "${plivoStatus}"`);
+  }
+  // Trust `ref` only under V3, which signs the query. V2 signs scheme://host/path + nonce only, so a
+  // captured V2 header set replays with any ?ref= and body: a forged ref could settle another message
+  // still waiting for its send answer. By uuid alone a forger would need Plivo's unguessable uuid.
+  const ref = scheme === 'v3' ? textOrNull(query.get('ref') ?? undefined) : null;
+  const errorCode = textOrNull(field('ErrorCode'));
+  const code = isPlivoNoError(errorCode) ? null : errorCode;
+  const at = TIME_FIELDS.map((name) => plivoTime(field(name))).find((t) => t !== undefined);
+  const outcome = recordStatus({
+    log: opts.log,
+    report: {
+      // Split messages: current docs say ParentMessageUUID equals MessageUUID; older ones, that parts
+      // share the parent (the first part's uuid, the one the send returned).
+      providerMessageId: textOrNull(field('ParentMessageUUID')) ?? messageUuid,
+      clientRef: ref,
+      status: mapped,
+      timestamp: at ?? Date.now(),
+      errorCode: code,
+      errorTitle: null,
+      errorDetail: null,
+      errorReason: code === null ? null : plivoErrorReason(code),
+      price: textOrNull(field('TotalAmount')),
+      currency: textOrNull(field('Currency')),
+      raw: { ...Object.fromEntries(pairs), ...(ref !== null ? { ref } : {}), scheme },
+    },
+  });
+  done(200, outcome);
+}
+
+/** Body-parser failures (413 too large, 400 unreadable) on these paths: kept in webhook_log, answered 4xx. */
+function bodyErrorHandler(opts: PlivoWebhookOptions) {
+  return (err: unknown, req: Request, res: Response, next: NextFunction): void => {
+    const s = typeof err === 'object' && err !== null ? ((err as { status?: unknown }).status ?? (err as { statusCode?: unknown }).statusCode) : undefined;
+    if (typeof s !== 'number' || s < 400 || s >= 500 || res.headersSent) return next(err);
+    const outcome = s === 413 ? 'too_large' : 'unreadable_body';
+    const message = s === 413 ? 'body exceeds the webhook size limit' : 'body could not be read';
+    logWebhook(opts.db, { path: req.originalUrl, signatureOk: false, headers: req.headers, rawBody: '', httpStatus: s, outcome, error: message });
+    const path = req.path.endsWith('/status') ? '/webhooks/plivo/status' : '/webhooks/plivo/inbound';
+    opts.onOutcome?.(path, outcome);
+    opts.logger.warn({ webhook: path, outcome, status: s }, 'plivo webhook');
+    res.status(s).json({ error: message, outcome });
+  };
+}

@@ -1,0 +1,234 @@
+/**
+ * Sinch SMS callbacks, mounted at /webhooks/sinch: POST /inbound and POST /status. Inbound texts and
+ * delivery reports may share one URL, so both paths dispatch on the body's `type`.
+ *
+ * Sinch retries 5xx and 429 and drops any other 4xx, so everything refused with a 4xx (bad
+ * signature, invalid JSON, wrong Content-Type) is written to webhook_log *before* answering: a
+ * misconfigured secret costs a reprocess, not lost messages. Bodies Parley cannot use (schema
+ * failures, unknown types, multi-recipient batch reports) are stored raw and answered 200.
+ */
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import { fromVonageNumber, parseVonageTimestamp } from '@parley/shared';
+import type { Db } from '../db/client';
+import type { EventLog } from '../events/log';
+import { receiveInbound, type InboundSms } from '../domain/receive';
+import { recordStatus, type StatusReport } from '../domain/status';
+import { logWebhook } from '../domain/webhook-log';
+import { sinchCodeReason, sinchStatusToParley } from '../providers/sinch-errors';
+import type { NonceStore } from './nonces';
+import { verifySinchSignature } from './sinch-signature';
+
+export interface SinchWebhookOptions {
+  db: Db;
+  log: EventLog;
+  logger: Logger;
+  helpText: string;
+  maxBodyBytes: number;
+  nonces: NonceStore;
+  /** SINCH_WEBHOOK_SECRET: when set, every callback must carry a valid HMAC signature. */
+  webhookSecret?: string;
+  /** An inbound queued an automatic reply (STOP/START/HELP): wake the outbox. */
+  onQueued?: () => void;
+  onOutcome?: (path: string, outcome: string) => void;
+}
+
+const JSON_TYPE = /^application\/([\w.+-]+\+)?json\b/i;
+
+// ---- Payloads (lenient: unknown fields kept; numbers with or without '+'; `code` a number or digits) ----
+
+const address = z.union([z.string().min(1), z.number()]).transform((v) => fromVonageNumber(String(v)));
+const isoTime = z.string().transform((value, ctx) => {
+  const iso = parseVonageTimestamp(value);
+  if (iso !== null) return iso;
+  ctx.addIssue({ code: 'custom', message: 'Unrecognised timestamp format', input: value });
+  return z.NEVER;
+});
+const detailCode = z.union([z.number().int(), z.string().regex(/^\d+$/).transform(Number)]);
+const optionalText = z.union([z.string(), z.number()]).nullish().transform((v) => (v === null || v === undefined || String(v) === '' ? null : String(v)));
+
+const moTextSchema = z.looseObject({
+  type: z.literal('mo_text'),
+  id: z.string().min(1),
+  from: address,
+  to: address,
+  body: z.string().nullish(),
+  received_at: isoTime,
+});
+
+const recipientReportSchema = z.looseObject({
+  type: z.literal('recipient_delivery_report_sms'),
+  batch_id: z.string().min(1),
+  status: z.string().min(1),
+  code: detailCode,
+  at: isoTime,
+  operator_status_at: isoTime.nullish(),
+  client_reference: optionalText,
+  recipient: address.nullish(),
+});
+
+const batchReportSchema = z.looseObject({
+  type: z.literal('delivery_report_sms'),
+  batch_id: z.string().min(1),
+  total_message_count: z.number().int().nullish(),
+  client_reference: optionalText,
+  statuses: z.array(z.looseObject({ code: detailCode, count: z.number().int(), status: z.string().min(1) })),
+});
+
+/** A Sinch status Parley maps, else Sinch's own word (`Queued`, a future status): kept in history, never applied. */
+function reportStatus(sinchStatus: string): string {
+  return sinchStatusToParley(sinchStatus) ?? sinchStatus;
+}
+
+function statusReport(p: {
+  batchId: string; clientRef: string | null; status: string; code: number; timestamp: number; raw: unknown;
+}): StatusReport {
+  const status = reportStatus(p.status);
+  const delivered = status === 'delivered';
+  return {
+    providerMessageId: p.batchId,
+    clientRef: p.clientRef,
+    status,
+    timestamp: p.timestamp,
+    errorCode: delivered ? null : String(p.code),
+    // Sinch's own status name: Failed, Expired and Deleted all become `undeliverable`.
+    errorTitle: delivered ? null : p.status,
+    errorDetail: null,
+    errorReason: delivered ? null : sinchCodeReason(p.code, p.status),
+    price: null,
+    currency: null,
+    raw: p.raw,
+  };
+}
+
+// ---- Router ----
+
+type Result = { status: number; outcome: string; error?: string; type?: string };
+
+export function sinchWebhookRouter(opts: SinchWebhookOptions): express.Router {
+  const router: Router = express.Router();
+  const raw = express.raw({ type: () => true, limit: opts.maxBodyBytes });
+  let warnedUnsigned = false;
+
+  const handle = (path: string) => (req: Request, res: Response) => {
+    const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    const store = (r: Result, signatureOk: boolean): Result => {
+      logWebhook(opts.db, {
+        path, signatureOk, headers: req.headers, rawBody: body.toString('utf8'), httpStatus: r.status, outcome: r.outcome, error: r.error ?? null,
+      });
+      return r;
+    };
+    let result: Result;
+    try {
+      result = dispatch(req, body, store);
+    } catch (err) {
+      opts.logger.error({ err, webhook: path }, 'sinch webhook: processing failed');
+      // 5xx: Sinch retries. Stored too, in case the retry is refused as a replay of this nonce.
+      result = store({ status: 500, outcome: 'error', error: 'internal error while processing the callback' }, false);
+    }
+    finish(path, req, res, result);
+  };
+
+  function dispatch(req: Request, body: Buffer, store: (r: Result, signatureOk: boolean) => Result): Result {
+    if (!JSON_TYPE.test(req.get('content-type') ?? '')) {
+      return store({ status: 415, outcome: 'unsupported_media_type', error: 'Content-Type must be application/json' }, false);
+    }
+    let signatureOk = false;
+    if (opts.webhookSecret !== undefined && opts.webhookSecret !== '') {
+      const verified = verifySinchSignature({ headers: req.headers, rawBody: body, secret: opts.webhookSecret, nonces: opts.nonces });
+      if (!verified.ok) return store({ status: verified.status, outcome: 'bad_signature', error: verified.reason }, false);
+      signatureOk = true;
+    } else if (!warnedUnsigned) {
+      warnedUnsigned = true;
+      opts.logger.warn('Sinch callbacks are unauthenticated: set SINCH_WEBHOOK_SECRET (after Sinch turns on HMAC signing for the service plan)');
+    }
+
+    let json: unknown;
+    try {
+      json = JSON.parse(body.toString('utf8'));
+    } catch {
+      return store({ status: 400, outcome: 'invalid_json', error: 'body is not valid JSON' }, signatureOk);
+    }
+    const type = typeof json === 'object' && json !== null && 'type' in json && typeof json.type === 'string' ? json.type : undefined;
+    const schemaError = (error: z.ZodError): Result => store({ status: 200, outcome: 'schema_error', error: z.prettifyError(error), type }, signatureOk);
+
+    if (type === 'mo_text') {
+      const parsed = moTextSchema.safeParse(json);
+      if (!parsed.success) return schemaError(parsed.error);
+      const p = parsed.data;
+      const inbound: InboundSms = {
+        messageUuid: p.id, from: p.from, to: p.to, text: p.body ?? '', timestamp: p.received_at, numMessages: null, price: null, currency: null,
+      };
+      const received = receiveInbound({ log: opts.log, inbound, provider: 'sinch', helpText: opts.helpText });
+      if (!received.duplicate && received.queuedReply) opts.onQueued?.();
+      return { status: 200, outcome: received.duplicate ? 'duplicate' : 'stored', type };
+    }
+
+    if (type === 'recipient_delivery_report_sms') {
+      const parsed = recipientReportSchema.safeParse(json);
+      if (!parsed.success) return schemaError(parsed.error);
+      const p = parsed.data;
+      const report = statusReport({
+        batchId: p.batch_id, clientRef: p.client_reference, status: p.status, code: p.code,
+        timestamp: Date.parse(p.operator_status_at ?? p.at), raw: p,
+      });
+      return { status: 200, outcome: recordStatus({ log: opts.log, report }), type };
+    }
+
+    if (type === 'delivery_report_sms') {
+      const parsed = batchReportSchema.safeParse(json);
+      if (!parsed.success) return schemaError(parsed.error);
+      const p = parsed.data;
+      const [only] = p.statuses;
+      // Parley sends one recipient per batch with per_recipient reports, so a batch report only
+      // comes if the service plan or someone else's send asked for summary/full. One recipient
+      // with one status is that recipient's status: record it (a batch report has no time of
+      // its own, so the time of receipt stands in). Several recipients are not a Parley send:
+      // there is no per-message status to take from counts, so keep the body for review.
+      if (only !== undefined && p.statuses.length === 1 && only.count === 1 && (p.total_message_count ?? 1) === 1) {
+        const report = statusReport({
+          batchId: p.batch_id, clientRef: p.client_reference, status: only.status, code: only.code, timestamp: Date.now(), raw: p,
+        });
+        return { status: 200, outcome: recordStatus({ log: opts.log, report }), type };
+      }
+      return store({ status: 200, outcome: 'ignored_batch_report', error: 'batch report for several recipients: not a Parley send', type }, signatureOk);
+    }
+
+    // mo_binary, mo_media (MMS) and anything Sinch adds later: kept whole, answered 200 so Sinch does not retry.
+    return store({ status: 200, outcome: 'ignored_type', error: `callback type ${type ?? '(none)'} is not handled`, type }, signatureOk);
+  }
+
+  function finish(path: string, req: Request, res: Response, r: Result): void {
+    opts.onOutcome?.(path, r.outcome);
+    const level = r.status >= 400 ? 'warn' : 'info';
+    opts.logger[level](
+      { webhook: path, outcome: r.outcome, status: r.status, ...(r.type ? { type: r.type } : {}), ...(r.error ? { reason: r.error } : {}), ip: req.ip },
+      'webhook',
+    );
+    res.status(r.status).json(r.status < 300 ? { ok: true, outcome: r.outcome } : { error: r.error ?? r.outcome, outcome: r.outcome });
+  }
+
+  router.post('/inbound', raw, handle('/webhooks/sinch/inbound'));
+  router.post('/status', raw, handle('/webhooks/sinch/status'));
+  router.all(['/inbound', '/status'], (_req, res) => {
+    res.set('Allow', 'POST').status(405).json({ error: 'method not allowed: use POST' });
+  });
+  // Body-parser failures (413 too large, 400 unreadable): nothing was read, so only the headers are kept.
+  router.use((err: unknown, req: Request, res: Response, next: NextFunction) => {
+    const status = httpStatusOf(err);
+    if (status === undefined || status >= 500 || res.headersSent) return next(err);
+    const path = `/webhooks/sinch${req.path}`;
+    const outcome = status === 413 ? 'too_large' : 'unreadable_body';
+    const error = status === 413 ? 'body exceeds the webhook size limit' : 'body could not be read';
+    logWebhook(opts.db, { path, signatureOk: false, headers: req.headers, rawBody: '', httpStatus: status, outcome, error });
+    finish(path, req, res, { status, outcome, error });
+  });
+  return router;
+}
+
+function httpStatusOf(err: unknown): number | undefined {
+  if (typeof err !== 'object' || err === null) return undefined;
+  const s = (err as { status?: unknown; statusCode?: unknown }).status ?? (err as { statusCode?: unknown }).statusCode;
+  return typeof s === 'number' ? s : undefined;
+}
