@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from './config';
+import { ConfigError, configuredNumbers, loadConfig, sendRateOf } from './config';
 
 const problemsOf = (env: Record<string, string>) => {
   try {
@@ -53,4 +53,40 @@ describe('loadConfig', () => {
     expect(loadConfig({ DATABASE_URL: ':memory:' }).databasePath).toBe(':memory:');
     expect(loadConfig({ DATABASE_URL: 'file:/tmp/p.db' }).databasePath).toBe('/tmp/p.db');
   });
+
+  it('sandbox mode simulates every provider, each with a fictional number, Vonage the default', () => {
+    const c = loadConfig({});
+    expect(configuredNumbers(c)).toEqual([
+      { number: '+447700900000', provider: 'vonage', sandbox: true, isDefault: true },
+      { number: '+14155550100', provider: 'plivo', sandbox: true, isDefault: false },
+      { number: '+14155550142', provider: 'sinch', sandbox: true, isDefault: false },
+    ]);
+  });
+
+  it('takes several numbers per provider and a DEFAULT_NUMBER that must be one of them', () => {
+    const c = loadConfig({ PLIVO_NUMBER: '14155550100, +1 415 555 0101', DEFAULT_NUMBER: '+14155550101' });
+    const numbers = configuredNumbers(c);
+    expect(numbers[0]).toEqual({ number: '+14155550101', provider: 'plivo', sandbox: true, isDefault: true });
+    expect(numbers.filter((n) => n.provider === 'plivo').map((n) => n.number).sort()).toEqual(['+14155550100', '+14155550101']);
+    expect(problemsOf({ DEFAULT_NUMBER: '+15550000000' }).join('\n')).toMatch(/DEFAULT_NUMBER: \+15550000000 is not one of the configured numbers/);
+    expect(problemsOf({ PLIVO_NUMBER: '+447700900000' }).join('\n')).toMatch(/\+447700900000 is configured for more than one provider/);
+  });
+
+  it('live Plivo or Sinch alone needs only their own variables, and names each missing one', () => {
+    expect(problemsOf({ SMS_PROVIDER: 'plivo' }).map((p) => p.split(':')[0])).toEqual(['PLIVO_AUTH_ID', 'PLIVO_AUTH_TOKEN', 'PLIVO_NUMBER', 'PUBLIC_URL']);
+    expect(problemsOf({ SMS_PROVIDER: 'sinch' }).map((p) => p.split(':')[0])).toEqual(['SINCH_SERVICE_PLAN_ID', 'SINCH_API_TOKEN', 'SINCH_NUMBER']);
+    expect(problemsOf({ SMS_PROVIDER: 'sinch', SINCH_REGION: 'mars' }).join('\n')).toMatch(/SINCH_REGION: must be one of us, eu, au, br, ca/);
+    const c = loadConfig({
+      SMS_PROVIDER: 'sinch', SINCH_SERVICE_PLAN_ID: 'plan', SINCH_API_TOKEN: 'token', SINCH_NUMBER: '+14155550142',
+      PLIVO_AUTH_ID: 'MA123', PLIVO_AUTH_TOKEN: 'secret', PLIVO_NUMBER: '+14155550100', PUBLIC_URL: 'https://parley.example.com',
+      SEND_RATE_PER_SECOND: '20', PLIVO_SEND_RATE_PER_SECOND: '5',
+    });
+    expect(configuredNumbers(c)).toEqual([
+      { number: '+14155550142', provider: 'sinch', sandbox: false, isDefault: true },
+      { number: '+14155550100', provider: 'plivo', sandbox: false, isDefault: false },
+    ]);
+    expect(c.vonage.enabled).toBe(false);
+    expect([sendRateOf(c, 'plivo'), sendRateOf(c, 'sinch')]).toEqual([5, 20]);
+  });
 });
+

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { normalizePhone } from '@parley/shared';
+import { normalizePhone, type NumberDto, type ProviderName } from '@parley/shared';
 import { DEFAULT_HELP_TEXT } from './domain/keywords';
 
 const optionalString = z
@@ -44,7 +44,10 @@ const envSchema = z.object({
     }
     return url.slice('file:'.length);
   }),
-  SMS_PROVIDER: optionalString.pipe(z.enum(['sandbox', 'vonage']).optional()).transform((v) => v ?? 'sandbox'),
+  SMS_PROVIDER: optionalString
+    .pipe(z.enum(['sandbox', 'vonage', 'plivo', 'sinch'], { message: 'must be sandbox, vonage, plivo or sinch' }).optional())
+    .transform((v) => v ?? 'sandbox'),
+  DEFAULT_NUMBER: optionalString,
   VONAGE_APPLICATION_ID: optionalString,
   VONAGE_PRIVATE_KEY: optionalString,
   VONAGE_API_KEY: optionalString,
@@ -52,6 +55,21 @@ const envSchema = z.object({
   VONAGE_SIGNATURE_SECRET: optionalString,
   VONAGE_NUMBER: optionalString,
   VONAGE_API_HOST: optionalString.pipe(z.url({ message: 'must be a URL like https://api.nexmo.com' }).optional()),
+  PLIVO_AUTH_ID: optionalString,
+  PLIVO_AUTH_TOKEN: optionalString,
+  PLIVO_MAIN_AUTH_TOKEN: optionalString,
+  PLIVO_NUMBER: optionalString,
+  PLIVO_API_URL: optionalString.pipe(z.url({ message: 'must be a URL like https://api.plivo.com' }).optional()),
+  PLIVO_SEND_RATE_PER_SECOND: positiveNumber(0),
+  SINCH_SERVICE_PLAN_ID: optionalString,
+  SINCH_API_TOKEN: optionalString,
+  SINCH_REGION: optionalString
+    .pipe(z.enum(['us', 'eu', 'au', 'br', 'ca'], { message: 'must be one of us, eu, au, br, ca' }).optional())
+    .transform((v) => v ?? 'us'),
+  SINCH_NUMBER: optionalString,
+  SINCH_WEBHOOK_SECRET: optionalString,
+  SINCH_API_URL: optionalString.pipe(z.url({ message: 'must be a URL like https://us.sms.api.sinch.com' }).optional()),
+  SINCH_SEND_RATE_PER_SECOND: positiveNumber(0),
   PUBLIC_URL: optionalString.pipe(z.url({ message: 'must be a URL like https://parley.example.com' }).optional()),
   SEND_RATE_PER_SECOND: positiveNumber(30),
   WEBHOOK_MAX_AGE_SECONDS: positiveNumber(90_000),
@@ -64,13 +82,21 @@ const envSchema = z.object({
     .transform((v) => v ?? 'info'),
 });
 
+export type ProviderMode = 'sandbox' | ProviderName;
+
 export interface Config {
   port: number;
   host: string | undefined;
   /** SQLite file path, or ':memory:'. */
   databasePath: string;
-  provider: 'sandbox' | 'vonage';
+  /** 'sandbox': every provider simulated; otherwise the provider of the default number, live. */
+  provider: ProviderMode;
+  /** DEFAULT_NUMBER: new conversations and campaigns start from it (default: the first number of SMS_PROVIDER's provider). */
+  defaultNumber: string | undefined;
   vonage: {
+    enabled: boolean;
+    /** Every number (VONAGE_NUMBER may list several, comma-separated); `number` is the first. */
+    numbers: string[];
     applicationId: string | undefined;
     privateKey: string | undefined;
     apiKey: string | undefined;
@@ -79,6 +105,28 @@ export interface Config {
     signatureSecret: string | undefined;
     number: string;
     apiHost: string | undefined;
+  };
+  plivo: {
+    enabled: boolean;
+    authId: string | undefined;
+    /** In sandbox mode without PLIVO_AUTH_TOKEN: undefined until the server generates one beside the database. */
+    authToken: string | undefined;
+    mainAuthToken: string | undefined;
+    numbers: string[];
+    apiUrl: string | undefined;
+    /** Overrides sendRatePerSecond for Plivo (its default account limit is 5 MPS). */
+    sendRatePerSecond: number | undefined;
+  };
+  sinch: {
+    enabled: boolean;
+    servicePlanId: string | undefined;
+    apiToken: string | undefined;
+    region: 'us' | 'eu' | 'au' | 'br' | 'ca';
+    /** HMAC secret; without it live Sinch callbacks are unauthenticated (README). Sandbox generates one. */
+    webhookSecret: string | undefined;
+    numbers: string[];
+    apiUrl: string | undefined;
+    sendRatePerSecond: number | undefined;
   };
   publicUrl: string | undefined;
   sendRatePerSecond: number;
@@ -108,39 +156,103 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   }
   const e = parsed.data;
   const problems: string[] = [];
-  if (e.SMS_PROVIDER === 'vonage') {
-    if (!e.VONAGE_SIGNATURE_SECRET)
-      problems.push(
-        'VONAGE_SIGNATURE_SECRET: required with SMS_PROVIDER=vonage (Dashboard → Settings → signature secret); Parley refuses unsigned webhooks',
-      );
-    if (!e.VONAGE_APPLICATION_ID) problems.push('VONAGE_APPLICATION_ID: required with SMS_PROVIDER=vonage');
-    if (!e.VONAGE_PRIVATE_KEY)
-      problems.push('VONAGE_PRIVATE_KEY: required with SMS_PROVIDER=vonage (a path to the .key file, or the PEM itself)');
-    if (!e.VONAGE_NUMBER) problems.push('VONAGE_NUMBER: required with SMS_PROVIDER=vonage (the number you send from)');
+  const sandbox = e.SMS_PROVIDER === 'sandbox';
+  const required = (name: string, value: string | undefined, why: string) => {
+    if (!value) problems.push(`${name}: ${why}`);
+  };
+
+  // Live mode: a provider is on when SMS_PROVIDER names it or its account id is given; then all its
+  // variables are required. Sandbox mode: every provider is simulated, each with a fictional number.
+  const vonageOn = sandbox || e.SMS_PROVIDER === 'vonage' || e.VONAGE_APPLICATION_ID !== undefined;
+  const plivoOn = sandbox || e.SMS_PROVIDER === 'plivo' || e.PLIVO_AUTH_ID !== undefined;
+  const sinchOn = sandbox || e.SMS_PROVIDER === 'sinch' || e.SINCH_SERVICE_PLAN_ID !== undefined;
+  if (!sandbox && vonageOn) {
+    const why = 'required for Vonage';
+    required('VONAGE_SIGNATURE_SECRET', e.VONAGE_SIGNATURE_SECRET, `${why} (Dashboard → Settings → signature secret); Parley refuses unsigned webhooks`);
+    required('VONAGE_APPLICATION_ID', e.VONAGE_APPLICATION_ID, why);
+    required('VONAGE_PRIVATE_KEY', e.VONAGE_PRIVATE_KEY, `${why} (a path to the .key file, or the PEM itself)`);
+    required('VONAGE_NUMBER', e.VONAGE_NUMBER, `${why} (the number you send from)`);
   }
-  let number = '+447700900000';
-  if (e.VONAGE_NUMBER) {
-    const n = normalizePhone(e.VONAGE_NUMBER);
-    if (n.ok) number = n.e164;
-    else if (/^[A-Za-z0-9 ]{1,11}$/.test(e.VONAGE_NUMBER) && /[A-Za-z]/.test(e.VONAGE_NUMBER)) number = e.VONAGE_NUMBER;
-    else problems.push(`VONAGE_NUMBER: ${n.reason} ("${e.VONAGE_NUMBER}"); use E.164 like +447700900000`);
+  if (!sandbox && plivoOn) {
+    const why = 'required for Plivo';
+    required('PLIVO_AUTH_ID', e.PLIVO_AUTH_ID, `${why} (Plivo console → Account → Auth ID)`);
+    required('PLIVO_AUTH_TOKEN', e.PLIVO_AUTH_TOKEN, `${why}: it authenticates sends and verifies Plivo's webhook signatures`);
+    required('PLIVO_NUMBER', e.PLIVO_NUMBER, `${why} (your Plivo number)`);
+    required('PUBLIC_URL', e.PUBLIC_URL, `${why}: Plivo signs the exact URL it calls, and status callbacks are addressed to it`);
+  }
+  if (!sandbox && sinchOn) {
+    const why = 'required for Sinch';
+    required('SINCH_SERVICE_PLAN_ID', e.SINCH_SERVICE_PLAN_ID, `${why} (Sinch dashboard → SMS → APIs)`);
+    required('SINCH_API_TOKEN', e.SINCH_API_TOKEN, why);
+    required('SINCH_NUMBER', e.SINCH_NUMBER, `${why} (your Sinch number)`);
+  }
+
+  const numbersOf = (name: string, value: string | undefined, fallback: string, on: boolean): string[] => {
+    if (!on) return [];
+    if (value === undefined) return [fallback];
+    const out: string[] = [];
+    for (const raw of value.split(',').map((v) => v.trim()).filter((v) => v !== '')) {
+      const n = normalizePhone(raw);
+      if (n.ok) out.push(n.e164);
+      else if (/^[A-Za-z0-9 ]{1,11}$/.test(raw) && /[A-Za-z]/.test(raw)) out.push(raw);
+      else problems.push(`${name}: ${n.reason} ("${raw}"); use E.164 like ${fallback}`);
+    }
+    return out;
+  };
+  const vonageNumbers = numbersOf('VONAGE_NUMBER', e.VONAGE_NUMBER, '+447700900000', vonageOn);
+  const plivoNumbers = numbersOf('PLIVO_NUMBER', e.PLIVO_NUMBER, '+14155550100', plivoOn);
+  const sinchNumbers = numbersOf('SINCH_NUMBER', e.SINCH_NUMBER, '+14155550142', sinchOn);
+  const all = [...vonageNumbers, ...plivoNumbers, ...sinchNumbers];
+  const seen = new Set<string>();
+  for (const n of all) {
+    if (seen.has(n)) problems.push(`${n} is configured for more than one provider; each number belongs to one`);
+    seen.add(n);
+  }
+  let defaultNumber: string | undefined;
+  if (e.DEFAULT_NUMBER) {
+    const n = normalizePhone(e.DEFAULT_NUMBER);
+    defaultNumber = n.ok ? n.e164 : e.DEFAULT_NUMBER;
+    if (!seen.has(defaultNumber)) problems.push(`DEFAULT_NUMBER: ${e.DEFAULT_NUMBER} is not one of the configured numbers (${all.join(', ')})`);
   }
   if (e.ADMIN_PASSWORD && !e.ADMIN_EMAIL) problems.push('ADMIN_EMAIL: required when ADMIN_PASSWORD is set');
   if (problems.length > 0) throw new ConfigError(problems);
+  const rate = (v: number) => (v > 0 ? v : undefined);
 
   return {
     port: e.PORT,
     host: e.HOST,
     databasePath: e.DATABASE_URL,
     provider: e.SMS_PROVIDER,
+    defaultNumber,
     vonage: {
+      enabled: vonageOn,
+      numbers: vonageNumbers,
       applicationId: e.VONAGE_APPLICATION_ID,
       privateKey: e.VONAGE_PRIVATE_KEY,
       apiKey: e.VONAGE_API_KEY,
       apiSecret: e.VONAGE_API_SECRET,
       signatureSecret: e.VONAGE_SIGNATURE_SECRET,
-      number,
+      number: vonageNumbers[0] ?? '+447700900000',
       apiHost: e.VONAGE_API_HOST,
+    },
+    plivo: {
+      enabled: plivoOn,
+      authId: e.PLIVO_AUTH_ID,
+      authToken: e.PLIVO_AUTH_TOKEN,
+      mainAuthToken: e.PLIVO_MAIN_AUTH_TOKEN,
+      numbers: plivoNumbers,
+      apiUrl: e.PLIVO_API_URL,
+      sendRatePerSecond: rate(e.PLIVO_SEND_RATE_PER_SECOND),
+    },
+    sinch: {
+      enabled: sinchOn,
+      servicePlanId: e.SINCH_SERVICE_PLAN_ID,
+      apiToken: e.SINCH_API_TOKEN,
+      region: e.SINCH_REGION,
+      webhookSecret: e.SINCH_WEBHOOK_SECRET,
+      numbers: sinchNumbers,
+      apiUrl: e.SINCH_API_URL,
+      sendRatePerSecond: rate(e.SINCH_SEND_RATE_PER_SECOND),
     },
     publicUrl: e.PUBLIC_URL,
     sendRatePerSecond: e.SEND_RATE_PER_SECOND,
@@ -153,6 +265,32 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   };
 }
 
+/** Our numbers, each on its provider; the default (DEFAULT_NUMBER, else SMS_PROVIDER's first) first. */
+export function configuredNumbers(config: Config): NumberDto[] {
+  const sandbox = config.provider === 'sandbox';
+  const list: NumberDto[] = [];
+  const add = (provider: ProviderName, numbers: string[], on: boolean) => {
+    if (on) for (const number of numbers) list.push({ number, provider, sandbox, isDefault: false });
+  };
+  const vonage = config.vonage.numbers.includes(config.vonage.number) ? config.vonage.numbers : [config.vonage.number, ...config.vonage.numbers];
+  add('vonage', vonage, config.vonage.enabled);
+  add('plivo', config.plivo.numbers, config.plivo.enabled);
+  add('sinch', config.sinch.numbers, config.sinch.enabled);
+  const preferred =
+    list.find((n) => n.number === config.defaultNumber) ??
+    list.find((n) => n.provider === config.provider) ??
+    list[0];
+  if (preferred) preferred.isDefault = true;
+  return [...list].sort((a, b) => Number(b.isDefault) - Number(a.isDefault));
+}
+
+/** Messages per second each provider's outbox worker sends. */
+export function sendRateOf(config: Config, provider: ProviderName): number {
+  if (provider === 'plivo') return config.plivo.sendRatePerSecond ?? config.sendRatePerSecond;
+  if (provider === 'sinch') return config.sinch.sendRatePerSecond ?? config.sendRatePerSecond;
+  return config.sendRatePerSecond;
+}
+
 /** A config for tests and benches: sandbox, temp paths supplied by the caller, quiet logs. */
 export function testConfig(overrides: Partial<Config> & { databasePath: string }): Config {
   const base = loadConfig({
@@ -161,5 +299,11 @@ export function testConfig(overrides: Partial<Config> & { databasePath: string }
     ADMIN_EMAIL: 'admin@parley.test',
     ADMIN_PASSWORD: 'parley-test-password',
   });
-  return { ...base, ...overrides, vonage: { ...base.vonage, ...overrides.vonage } };
+  return {
+    ...base,
+    ...overrides,
+    vonage: { ...base.vonage, ...overrides.vonage },
+    plivo: { ...base.plivo, ...overrides.plivo },
+    sinch: { ...base.sinch, ...overrides.sinch },
+  };
 }

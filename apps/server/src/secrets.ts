@@ -10,9 +10,16 @@ import type { Config } from './config';
  */
 export function resolveSignatureSecret(config: Config): string {
   if (config.vonage.signatureSecret) return config.vonage.signatureSecret;
-  if (config.provider === 'vonage') throw new Error('VONAGE_SIGNATURE_SECRET is required with SMS_PROVIDER=vonage');
+  if (config.provider !== 'sandbox' && config.vonage.enabled)
+    throw new Error('VONAGE_SIGNATURE_SECRET is required when Vonage is configured');
+  // Sandbox, or live without Vonage: a secret nobody else knows (Vonage webhooks are then refused).
+  return keptSecret(config, 'signature-secret');
+}
+
+/** A random secret generated once and kept beside the database (mode 0600); fresh per process for :memory:. */
+export function keptSecret(config: Config, name: string): string {
   if (config.databasePath === ':memory:') return randomBytes(32).toString('hex');
-  const file = `${config.databasePath}.signature-secret`;
+  const file = `${config.databasePath}.${name}`;
   if (existsSync(file)) {
     const kept = readFileSync(file, 'utf8').trim();
     if (kept.length > 0) return kept;

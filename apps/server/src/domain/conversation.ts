@@ -54,11 +54,17 @@ export function listConversations(opts: {
   agentId: number;
   filter?: ConversationFilter;
   search?: string;
+  /** Only conversations on this number of ours. */
+  number?: string;
   cursor?: string | null;
   limit?: number;
 }): Page<ConversationDto> {
   const limit = pageSize(opts.limit);
-  const where: (SQL | undefined)[] = [filterCondition(opts.filter ?? 'all', opts.agentId), searchCondition(opts.search)];
+  const where: (SQL | undefined)[] = [
+    filterCondition(opts.filter ?? 'all', opts.agentId),
+    searchCondition(opts.search),
+    opts.number ? eq(conversations.ourNumber, opts.number) : undefined,
+  ];
   if (opts.cursor) {
     const [at, id] = decodeCursor(opts.cursor);
     const lma = conversations.lastMessageAt;

@@ -181,16 +181,24 @@ function moveMessage(tx: Tx, append: Append, current: MessageRow, patch: Partial
 
 const loadRow = (tx: Tx, id: number) => tx.select().from(messages).where(eq(messages.id, id)).get();
 const deleteRow = (tx: Tx, id: number) => tx.delete(outbox).where(eq(outbox.messageId, id)).run();
-const due = (now: number) => and(eq(outbox.state, 'queued'), lte(outbox.nextAttemptAt, now));
+/** Queued rows (of one provider's queue, when given). */
+const queuedOf = (provider?: ProviderName) =>
+  provider === undefined ? eq(outbox.state, 'queued') : and(eq(outbox.provider, provider), eq(outbox.state, 'queued'));
+const due = (now: number, provider?: ProviderName) => and(queuedOf(provider), lte(outbox.nextAttemptAt, now));
 
 /**
  * Rows left 'sending' by a process that died: unknown whether sent, so never resent. A message
  * still `queued` becomes `interrupted` (a later status webhook, found by client_ref, settles it);
  * one a webhook already settled keeps its status. Returns the message ids.
  */
-export function recoverInterruptedSends({ log }: { log: EventLog }): number[] {
+export function recoverInterruptedSends({ log, provider }: { log: EventLog; provider?: ProviderName }): number[] {
   return log.write((tx, append) => {
-    const stuck = tx.select({ id: outbox.messageId }).from(outbox).where(eq(outbox.state, 'sending')).all();
+    const sending = eq(outbox.state, 'sending');
+    const stuck = tx
+      .select({ id: outbox.messageId })
+      .from(outbox)
+      .where(provider === undefined ? sending : and(sending, eq(outbox.provider, provider)))
+      .all();
     for (const { id } of stuck) {
       const current = loadRow(tx, id);
       if (current?.status === 'queued') moveMessage(tx, append, current, { status: 'interrupted', errorReason: RESTART_REASON });
@@ -200,19 +208,20 @@ export function recoverInterruptedSends({ log }: { log: EventLog }): number[] {
   });
 }
 
-export function hasDueSend({ db, now = Date.now() }: { db: Db; now?: number }): boolean {
-  return db.select({ id: outbox.messageId }).from(outbox).where(due(now)).limit(1).get() !== undefined;
+export function hasDueSend({ db, now = Date.now(), provider }: { db: Db; now?: number; provider?: ProviderName }): boolean {
+  return db.select({ id: outbox.messageId }).from(outbox).where(due(now, provider)).limit(1).get() !== undefined;
 }
 
 /** When the earliest queued row falls due (epoch ms), or null when none is queued. */
-export function nextSendDueAt({ db }: { db: Db }): number | null {
-  return db.select({ at: min(outbox.nextAttemptAt) }).from(outbox).where(eq(outbox.state, 'queued')).get()?.at ?? null;
+export function nextSendDueAt({ db, provider }: { db: Db; provider?: ProviderName }): number | null {
+  return db.select({ at: min(outbox.nextAttemptAt) }).from(outbox).where(queuedOf(provider)).get()?.at ?? null;
 }
 
-export function outboxStats({ db, now = Date.now() }: { db: Db; now?: number }): { depth: number; oldestQueuedAgeMs: number | null } {
+export function outboxStats({ db, now = Date.now(), provider }: { db: Db; now?: number; provider?: ProviderName }): { depth: number; oldestQueuedAgeMs: number | null } {
   const row = db
     .select({ depth: sql<number>`count(*)`, oldest: sql<number | null>`min(case when ${outbox.state} = 'queued' then ${outbox.createdAt} end)` })
     .from(outbox)
+    .where(provider === undefined ? undefined : eq(outbox.provider, provider))
     .get();
   const oldest = row?.oldest ?? null;
   return { depth: row?.depth ?? 0, oldestQueuedAgeMs: oldest === null ? null : Math.max(0, now - oldest) };
@@ -223,7 +232,7 @@ export function outboxStats({ db, now = Date.now() }: { db: Db; now?: number }):
  * settled elsewhere is dropped; one whose contact opted out after it was queued fails (a message
  * queued after the opt-out was allowed on purpose: the STOP confirmation). undefined: nothing due.
  */
-export function claimNextSend({ log, now = Date.now() }: { log: EventLog; now?: number }): ClaimedSend | 'skipped' | undefined {
+export function claimNextSend({ log, now = Date.now(), provider }: { log: EventLog; now?: number; provider?: ProviderName }): ClaimedSend | 'skipped' | undefined {
   return log.write((tx, append) => {
     const row = tx
       .select({ o: outbox, m: messages, optedOutAt: contacts.optedOutAt })
@@ -231,7 +240,7 @@ export function claimNextSend({ log, now = Date.now() }: { log: EventLog; now?: 
       .innerJoin(messages, eq(messages.id, outbox.messageId))
       .innerJoin(conversations, eq(conversations.id, messages.conversationId))
       .innerJoin(contacts, eq(contacts.id, conversations.contactId))
-      .where(due(now))
+      .where(due(now, provider))
       .orderBy(asc(outbox.priority), asc(outbox.nextAttemptAt), asc(outbox.messageId))
       .limit(1)
       .get();

@@ -8,6 +8,7 @@ import {
 import type { ClaimedSend } from '../domain/send';
 import { ProviderError } from '../providers/types';
 import type { ProviderFailure, SmsProvider } from '../providers/types';
+import type { ProviderName } from '@parley/shared';
 import { classifyFailure, failureDetail, retryDelayMs } from './backoff';
 import type { BackoffOptions } from './backoff';
 import { TokenBucket } from './token-bucket';
@@ -16,6 +17,8 @@ export interface OutboxWorkerOptions {
   db: Db;
   log: EventLog;
   provider: SmsProvider;
+  /** Claim only rows queued for this provider (each provider has its own worker and rate); default: every row. */
+  queue?: ProviderName;
   ratePerSecond: number;
   /** Sends in flight at once (default 8). */
   concurrency?: number;
@@ -60,7 +63,7 @@ function unexpected(error: unknown): ProviderFailure {
  * transaction (domain/send.ts), so a crash never causes a blind resend. Never throws out of its loop.
  */
 export function createOutboxWorker(opts: OutboxWorkerOptions): OutboxWorker {
-  const { db, log, provider, logger } = opts;
+  const { db, log, provider, logger, queue } = opts;
   const concurrency = Math.max(1, opts.concurrency ?? 8);
   const maxAttempts = Math.max(1, opts.maxAttempts ?? 8);
   const pollMs = opts.pollMs ?? 1000;
@@ -129,10 +132,10 @@ export function createOutboxWorker(opts: OutboxWorkerOptions): OutboxWorker {
 
   async function drain(): Promise<void> {
     const signal = abort.signal;
-    while (running && inFlight.size < concurrency && hasDueSend({ db })) {
+    while (running && inFlight.size < concurrency && hasDueSend({ db, provider: queue })) {
       // Token first, then claim: a row never waits in 'sending' for the rate limit.
       if (!(await bucket.take(signal)) || !running) return;
-      const claimed = claimNextSend({ log });
+      const claimed = claimNextSend({ log, provider: queue });
       if (claimed === undefined) return bucket.refund();
       if (claimed === 'skipped') bucket.refund();
       else dispatch(claimed);
@@ -144,7 +147,7 @@ export function createOutboxWorker(opts: OutboxWorkerOptions): OutboxWorker {
     if (!running) return;
     let delayMs = pollMs;
     try {
-      const next = inFlight.size < concurrency ? nextSendDueAt({ db }) : null;
+      const next = inFlight.size < concurrency ? nextSendDueAt({ db, provider: queue }) : null;
       if (next !== null) delayMs = Math.min(pollMs, Math.max(0, next - Date.now()));
     } catch (err) {
       logger.error({ err }, 'outbox: could not read the queue');
@@ -177,7 +180,7 @@ export function createOutboxWorker(opts: OutboxWorkerOptions): OutboxWorker {
     start() {
       if (running) return;
       try {
-        const interrupted = recoverInterruptedSends({ log });
+        const interrupted = recoverInterruptedSends({ log, provider: queue });
         if (interrupted.length > 0) {
           logger.warn({ messageIds: interrupted }, 'outbox: sends in flight at the last shutdown marked interrupted (not resent)');
         }
@@ -197,7 +200,7 @@ export function createOutboxWorker(opts: OutboxWorkerOptions): OutboxWorker {
     },
     wake,
     stats() {
-      return { ...outboxStats({ db }), inFlight: inFlight.size, state: running ? 'running' : 'stopped' };
+      return { ...outboxStats({ db, provider: queue }), inFlight: inFlight.size, state: running ? 'running' : 'stopped' };
     },
   };
 }

@@ -7,6 +7,7 @@ import { useDebounced } from '../lib/use-debounced';
 import { useListKeys } from '../lib/use-list-keys';
 import { trpc } from '../trpc';
 import { ConversationRow } from './conversation-row';
+import { useNumbers } from '../lib/numbers';
 
 const ROW_HEIGHT = 68;
 const PAGE = 100;
@@ -14,18 +15,22 @@ const PAGE = 100;
 export function ConversationList({
   filter,
   search,
+  number = '',
   selected,
   onSelect,
 }: {
   filter: ConversationFilter;
   search: string;
+  /** Only conversations on this number of ours ('' = all). */
+  number?: string;
   selected: number | null;
   onSelect: (id: number) => void;
 }) {
   const query = useDebounced(search.trim(), 250);
+  const several = useNumbers().length > 1;
   const list = useInfiniteQuery(
     trpc.conversation.list.infiniteQueryOptions(
-      { filter, search: query || undefined, limit: PAGE },
+      { filter, search: query || undefined, number: number || undefined, limit: PAGE },
       { getNextPageParam: (page) => page.nextCursor ?? undefined },
     ),
   );
@@ -74,7 +79,7 @@ export function ConversationList({
               className="row-slot"
               style={{ transform: `translateY(${row.start}px)`, height: row.size }}
             >
-              <ConversationRow conversation={conversation} selected={conversation.id === selected} onSelect={onSelect} />
+              <ConversationRow conversation={conversation} selected={conversation.id === selected} onSelect={onSelect} showNumber={several} />
             </div>
           );
         })}

@@ -1,14 +1,18 @@
 import type { ConversationDto } from '@parley/shared/dto';
+import { PROVIDER_LABELS } from '@parley/shared/providers';
 import { displayName, formatListTime } from '../lib/format';
 
 export function ConversationRow({
   conversation,
   selected,
   onSelect,
+  showNumber = false,
 }: {
   conversation: ConversationDto;
   selected: boolean;
   onSelect: (id: number) => void;
+  /** Several numbers configured: say which one (and provider) this conversation is on. */
+  showNumber?: boolean;
 }) {
   const unread = conversation.unreadCount > 0;
   const name = displayName(conversation);
@@ -34,6 +38,11 @@ export function ConversationRow({
           {conversation.lastMessageDirection === 'out' && <span className="muted">You: </span>}
           {conversation.lastMessagePreview ?? <span className="muted">No messages yet</span>}
         </span>
+        {showNumber && (
+          <span className={`tag tag-provider provider-${conversation.provider}`} title={`On ${conversation.ourNumber}`}>
+            {PROVIDER_LABELS[conversation.provider]}
+          </span>
+        )}
         {conversation.status === 'closed' && <span className="tag">Closed</span>}
         {conversation.contactOptedOut && <span className="tag tag-danger">Opted out</span>}
         {unread && (

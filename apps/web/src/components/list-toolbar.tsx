@@ -1,4 +1,5 @@
 import type { ConversationFilter } from '../live/conversation-order';
+import { NumberSelect } from '../lib/numbers';
 
 const FILTERS: { value: ConversationFilter; label: string }[] = [
   { value: 'open', label: 'Open' },
@@ -13,11 +14,16 @@ export function ListToolbar({
   onFilter,
   search,
   onSearch,
+  number,
+  onNumber,
 }: {
   filter: ConversationFilter;
   onFilter: (filter: ConversationFilter) => void;
   search: string;
   onSearch: (search: string) => void;
+  /** '' = every number. */
+  number: string;
+  onNumber: (number: string) => void;
 }) {
   return (
     <div className="list-toolbar">
@@ -29,6 +35,7 @@ export function ListToolbar({
         value={search}
         onChange={(e) => onSearch(e.target.value)}
       />
+      <NumberSelect id="list-number" label="Number" value={number} onChange={onNumber} allLabel="All numbers" />
       <div className="filters" role="tablist" aria-label="Filter conversations">
         {FILTERS.map((f) => (
           <button

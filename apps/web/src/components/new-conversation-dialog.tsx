@@ -3,18 +3,20 @@ import { useMutation } from '@tanstack/react-query';
 import { errorMessage } from '../lib/errors';
 import { trpc } from '../trpc';
 import { PhoneInput, phoneOrNull } from './phone-input';
+import { NumberSelect } from '../lib/numbers';
 import { SmsCounter } from './sms-counter';
 
 export function NewConversationDialog({ onClose, onSent }: { onClose: () => void; onSent: (conversationId: number) => void }) {
   const [to, setTo] = useState('');
   const [text, setText] = useState('');
+  const [from, setFrom] = useState('');
   const send = useMutation(trpc.message.send.mutationOptions({ onSuccess: (message) => onSent(message.conversationId) }));
   const e164 = phoneOrNull(to);
   const ready = e164 !== null && text.trim() !== '' && !send.isPending;
 
   const submit = (event?: FormEvent) => {
     event?.preventDefault();
-    if (ready) send.mutate({ to: e164, text });
+    if (ready) send.mutate({ to: e164, text, ...(from ? { from } : {}) });
   };
   const onKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>) => {
     if (event.key === 'Enter' && !event.shiftKey && !event.nativeEvent.isComposing) submit(event);
@@ -33,6 +35,7 @@ export function NewConversationDialog({ onClose, onSent }: { onClose: () => void
       >
         <h2 id="new-title">New conversation</h2>
         <PhoneInput id="new-to" label="To" value={to} onChange={setTo} />
+        <NumberSelect id="new-from" label="From" value={from} onChange={setFrom} allLabel="Default number" />
         <label className="field" htmlFor="new-text">
           <span>Message</span>
           <textarea id="new-text" rows={4} value={text} onChange={(e) => setText(e.target.value)} onKeyDown={onKeyDown} />

@@ -3,17 +3,19 @@ import { useMutation } from '@tanstack/react-query';
 import { errorMessage } from '../lib/errors';
 import { trpc } from '../trpc';
 import { PhoneInput, phoneOrNull } from './phone-input';
+import { NumberSelect } from '../lib/numbers';
 
 /** Sandbox provider only: a text "from" a phone, through the real signed webhook path. */
 export function SandboxPanel({ onClose }: { onClose: () => void }) {
   const [from, setFrom] = useState('+447700900123');
   const [text, setText] = useState('');
+  const [to, setTo] = useState('');
   const simulate = useMutation(trpc.sandbox.simulateInbound.mutationOptions({ onSuccess: () => setText('') }));
   const e164 = phoneOrNull(from);
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    if (e164 && text.trim() !== '') simulate.mutate({ from: e164, text });
+    if (e164 && text.trim() !== '') simulate.mutate({ from: e164, text, ...(to ? { to } : {}) });
   };
 
   return (
@@ -26,6 +28,7 @@ export function SandboxPanel({ onClose }: { onClose: () => void }) {
       </div>
       <div className="sandbox-fields">
         <PhoneInput id="sandbox-from" label="From" value={from} onChange={setFrom} />
+        <NumberSelect id="sandbox-to" label="To" value={to} onChange={setTo} allLabel="Default number" />
         <label className="field grow" htmlFor="sandbox-text">
           <span>Text</span>
           <input id="sandbox-text" value={text} onChange={(e) => setText(e.target.value)} placeholder="Hi, is my order on its way?" />

@@ -1,6 +1,7 @@
 import { useMutation, useQuery } from '@tanstack/react-query';
 import type { ConversationDto } from '@parley/shared/dto';
 import type { RouterOutputs } from '@parley/server';
+import { PROVIDER_LABELS } from '@parley/shared/providers';
 import { displayName } from '../lib/format';
 import { errorMessage } from '../lib/errors';
 import { queryClient, trpc } from '../trpc';
@@ -30,7 +31,7 @@ export function ThreadHeader({
       <div className="thread-title">
         <h2>{displayName(conversation)}</h2>
         <span className="muted small">
-          {conversation.contactName ? `${conversation.contactPhone} · ` : ''}to {conversation.ourNumber}
+          {conversation.contactName ? `${conversation.contactPhone} · ` : ''}to {conversation.ourNumber} via {PROVIDER_LABELS[conversation.provider]}
           {conversation.contactOptedOut && <span className="tag tag-danger">Opted out</span>}
         </span>
       </div>
