@@ -18,6 +18,13 @@ export class ServerHarness {
   readonly dir = mkdtempSync(path.join(tmpdir(), 'parley-e2e-'));
   current: RunningServer | null = null;
 
+  /** More variables for the server (e.g. SEND_RATE_PER_SECOND), over the defaults below. */
+  readonly env: Record<string, string>;
+
+  constructor(env: Record<string, string> = {}) {
+    this.env = env;
+  }
+
   async start(port = 0): Promise<RunningServer> {
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
       cwd: serverDir,
@@ -29,6 +36,7 @@ export class ServerHarness {
         ADMIN_PASSWORD: ADMIN.password,
         SMS_PROVIDER: 'sandbox',
         LOG_LEVEL: 'info',
+        ...this.env,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -8,11 +8,13 @@
  */
 import { availableParallelism, cpus } from 'node:os';
 import type { Benchmark } from './types';
+import { campaignBenchmark } from './campaign';
 import { latencyBenchmark } from './latency';
 import { outboxBenchmark } from './outbox';
+import { statsBenchmark } from './stats';
 import { webhooksBenchmark } from './webhooks';
 
-export const benchmarks: readonly Benchmark[] = [webhooksBenchmark, outboxBenchmark, latencyBenchmark];
+export const benchmarks: readonly Benchmark[] = [webhooksBenchmark, outboxBenchmark, latencyBenchmark, campaignBenchmark, statsBenchmark];
 
 async function main(argv: readonly string[]): Promise<number> {
   const filters = argv.filter((a) => a !== '--');

@@ -5,30 +5,40 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { pinoHttp } from 'pino-http';
 import type { Logger } from 'pino';
-import type { Config } from './config';
+import { configuredNumbers, sendRateOf, type Config } from './config';
 import { openDb, type Db } from './db/client';
 import { EventLog } from './events/log';
 import { healthHandler } from './http/health';
 import { serveWebApp } from './http/static';
 import { createMetrics } from './http/metrics';
 import { createLogger } from './logger';
-import { resolveSignatureSecret } from './secrets';
+import { keptSecret, resolveSignatureSecret } from './secrets';
 import { createSignatureVerifier } from './webhooks/signature';
 import { webhookErrorHandler, webhookRouter } from './webhooks/routes';
 import { createOutboxWorker, type OutboxWorker } from './outbox/worker';
+import { createCampaignFeeder, type CampaignFeeder } from './campaigns/feeder';
 import type { SmsProvider } from './providers/types';
 import { createSandboxProvider } from './providers/sandbox';
 import { createVonageProvider } from './providers/vonage';
+import { createPlivoProvider } from './providers/plivo';
+import { createPlivoSandbox } from './providers/plivo-sandbox';
+import { createSinchProvider } from './providers/sinch';
+import { createSinchSandbox } from './providers/sinch-sandbox';
+import { plivoWebhookRouter } from './webhooks/plivo';
+import { sinchWebhookRouter } from './webhooks/sinch';
+import { createNonceStore } from './webhooks/nonces';
 import { ensureFirstAdmin, type FirstAdminResult } from './auth/bootstrap';
 import { createLoginRateLimiter } from './auth/rate-limit';
 import { attachTrpc } from './trpc/attach';
-import { createNumberRegistry } from './numbers';
+import { createNumberRegistry, type NumberRegistry } from './numbers';
 import { signVonageWebhook } from './webhooks/sign';
-import { toVonageNumber } from '@parley/shared';
+import { toVonageNumber, type ProviderName } from '@parley/shared';
 
 export interface ServerOptions {
-  /** Use this provider instead of the one config names (tests). */
+  /** Use this provider for Vonage numbers instead of the one config names (tests). */
   provider?: SmsProvider;
+  /** Use these providers instead of the configured ones (tests). */
+  providers?: Partial<Record<ProviderName, SmsProvider>>;
   /** false: no outbox worker (tests that drive their own). Default true. */
   worker?: boolean;
 }
@@ -42,8 +52,13 @@ export interface ParleyServer {
   logger: Logger;
   /** The secret webhooks are verified with (the sandbox signs with it too). */
   signatureSecret: string;
+  /** The Vonage numbers' provider (the sandbox in sandbox mode). */
   provider: SmsProvider;
-  /** The outbox worker, or null when started with `{ worker: false }`. */
+  /** Every configured provider's sender. */
+  providers: Map<ProviderName, SmsProvider>;
+  /** Our numbers, each on its provider. */
+  numbers: NumberRegistry;
+  /** The outbox workers (one per provider) as one, or null when started with `{ worker: false }`. */
   outbox: OutboxWorker | null;
   /** Whether this start created the first admin (and its generated password, if it made one up). */
   firstAdmin: FirstAdminResult;
@@ -59,10 +74,22 @@ export async function createServer(config: Config, options: ServerOptions = {}):
   const signatureSecret = resolveSignatureSecret(config);
   const firstAdmin = await ensureFirstAdmin({ db, config, logger });
   const verifier = createSignatureVerifier({ secret: signatureSecret, maxAgeSeconds: config.webhookMaxAgeSeconds });
+  const numbers = createNumberRegistry(configuredNumbers(config));
+  const sandbox = config.provider === 'sandbox';
+  // Sandbox: the stand-ins sign with secrets generated beside the database, verified by the real routes.
+  const plivoToken = config.plivo.enabled ? (config.plivo.authToken ?? keptSecret(config, 'plivo-auth-token')) : undefined;
+  const sinchSecret = config.sinch.enabled
+    ? (config.sinch.webhookSecret ?? (sandbox ? keptSecret(config, 'sinch-webhook-secret') : undefined))
+    : undefined;
+  const nonces = createNonceStore(db);
+  // Known once we listen (the sandbox stand-ins post to our own URL); closures below read them late.
+  let url = '';
+  let plivoSandbox: ReturnType<typeof createPlivoSandbox> | undefined;
+  let sinchSandbox: ReturnType<typeof createSinchSandbox> | undefined;
 
   // A Vonage key that cannot be read stops the start before we listen; the sandbox needs our URL first.
   const earlyProvider =
-    options.provider ?? (config.provider === 'vonage' ? createProvider(config, { url: '', signatureSecret, logger }) : undefined);
+    options.providers?.vonage ?? options.provider ?? (!sandbox && config.vonage.enabled ? createProvider(config, { url: '', signatureSecret, logger }) : undefined);
 
   const app = express();
   app.disable('x-powered-by');
@@ -83,6 +110,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
   );
   // The worker exists only once we listen (the sandbox posts to our own URL); these read it late.
   let outbox: OutboxWorker | null = null;
+  let campaigns: CampaignFeeder | null = null;
   let metricsSubscribers = () => 0;
   const metrics = createMetrics({
     events: () => ({ appended: events.stats.appended, subscribers: metricsSubscribers() }),
@@ -100,10 +128,39 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     onQueued: () => outbox?.wake(),
     onOutcome: (kind: string, outcome: string) => metrics.webhook(`/webhooks/${kind}`, outcome),
   };
+  // Plivo signs the exact URL it called: behind a proxy that is PUBLIC_URL, never Host/protocol as seen here.
+  // The sandbox stand-ins post to our own address, so in sandbox mode that is the URL they sign.
+  const publicBase = () => (sandbox ? url : (config.publicUrl ?? url)).replace(/\/+$/, '');
+  const providerWebhookDeps = {
+    db,
+    log: events,
+    logger,
+    helpText: config.helpText,
+    maxBodyBytes: config.webhookMaxBodyBytes,
+    nonces,
+    onQueued: () => outbox?.wake(),
+    onOutcome: (path: string, outcome: string) => metrics.webhook(path, outcome),
+  };
+  if (plivoToken !== undefined) {
+    app.use(
+      '/webhooks/plivo',
+      plivoWebhookRouter({
+        ...providerWebhookDeps,
+        authToken: plivoToken,
+        ...(config.plivo.mainAuthToken ? { mainAuthToken: config.plivo.mainAuthToken } : {}),
+        publicUrl: publicBase,
+      }),
+    );
+  }
+  if (config.sinch.enabled) {
+    if (sinchSecret === undefined) {
+      logger.warn('Sinch callbacks are unauthenticated: ask Sinch to enable HMAC signing and set SINCH_WEBHOOK_SECRET (README)');
+    }
+    app.use('/webhooks/sinch', sinchWebhookRouter({ ...providerWebhookDeps, ...(sinchSecret ? { webhookSecret: sinchSecret } : {}) }));
+  }
   app.use('/webhooks', webhookRouter(webhookDeps), webhookErrorHandler(webhookDeps));
 
   const server: Server = createHttpServer(app);
-  let url = '';
   const trpc = attachTrpc({
     app,
     server,
@@ -114,9 +171,18 @@ export async function createServer(config: Config, options: ServerOptions = {}):
       logger,
       loginLimiter: createLoginRateLimiter(),
       outbox: { wake: () => outbox?.wake() },
-      numbers: createNumberRegistry([{ number: config.vonage.number, provider: 'vonage', sandbox: config.provider === 'sandbox', isDefault: true }]),
-      ...(config.provider === 'sandbox'
-        ? { simulateInbound: (input: { from: string; text: string }) => simulateInbound(url, signatureSecret, config, input) }
+      campaigns: { wake: () => campaigns?.wake() },
+      numbers,
+      ...(sandbox
+        ? {
+            simulateInbound: (input: { from: string; to?: string; text: string }) => {
+              const ours = numbers.pick(input.to);
+              const message = { from: input.from, to: ours.number, text: input.text };
+              if (ours.provider === 'plivo' && plivoSandbox) return plivoSandbox.simulateInbound(message);
+              if (ours.provider === 'sinch' && sinchSandbox) return sinchSandbox.simulateInbound(message);
+              return simulateInbound(url, signatureSecret, message);
+            },
+          }
         : {}),
     },
   });
@@ -143,16 +209,65 @@ export async function createServer(config: Config, options: ServerOptions = {}):
   url = `http://${config.host && config.host !== '0.0.0.0' ? config.host : '127.0.0.1'}:${port}`;
 
   const provider = earlyProvider ?? createProvider(config, { url, signatureSecret, logger });
+  const providers = new Map<ProviderName, SmsProvider>();
+  if (config.vonage.enabled) providers.set('vonage', provider);
+  if (config.plivo.enabled && plivoToken !== undefined) {
+    const given = options.providers?.plivo;
+    if (given) providers.set('plivo', given);
+    else if (sandbox) providers.set('plivo', (plivoSandbox = createPlivoSandbox({ baseUrl: () => url, authToken: plivoToken, logger: logger.child({ component: 'sandbox:plivo' }) })));
+    else {
+      const { authId } = config.plivo;
+      if (!authId) throw new Error('PLIVO_AUTH_ID is required for Plivo');
+      providers.set('plivo', createPlivoProvider({
+        authId,
+        authToken: plivoToken,
+        ...(config.plivo.apiUrl ? { apiUrl: config.plivo.apiUrl } : {}),
+        statusUrl: (ref) => `${publicBase()}/webhooks/plivo/status?ref=${encodeURIComponent(ref)}`,
+      }));
+    }
+  }
+  if (config.sinch.enabled) {
+    const given = options.providers?.sinch;
+    if (given) providers.set('sinch', given);
+    else if (sandbox && sinchSecret !== undefined)
+      providers.set('sinch', (sinchSandbox = createSinchSandbox({ baseUrl: () => url, webhookSecret: sinchSecret, logger: logger.child({ component: 'sandbox:sinch' }) })));
+    else {
+      const { servicePlanId, apiToken } = config.sinch;
+      if (!servicePlanId || !apiToken) throw new Error('SINCH_SERVICE_PLAN_ID and SINCH_API_TOKEN are required for Sinch');
+      // With HMAC signing on, Sinch only calls the dashboard's callback URL; without it we name ours per batch.
+      const callbackUrl = sinchSecret === undefined && config.publicUrl ? `${publicBase()}/webhooks/sinch/status` : undefined;
+      providers.set('sinch', createSinchProvider({
+        servicePlanId,
+        apiToken,
+        region: config.sinch.region,
+        ...(config.sinch.apiUrl ? { apiUrl: config.sinch.apiUrl } : {}),
+        ...(callbackUrl ? { callbackUrl } : {}),
+      }));
+    }
+  }
   if (options.worker !== false) {
-    outbox = createOutboxWorker({
+    const workers = [...providers].map(([name, p]) =>
+      createOutboxWorker({
+        db,
+        log: events,
+        provider: p,
+        queue: name,
+        ratePerSecond: sendRateOf(config, name),
+        logger: logger.child({ outbox: name }),
+        metrics: { onSend: (ms, outcome) => metrics.providerSend(ms, outcome) },
+      }),
+    );
+    outbox = combineWorkers(workers);
+    outbox.start();
+    // Campaigns feed the outbox a window at a time (after its crash recovery above).
+    campaigns = createCampaignFeeder({
       db,
       log: events,
-      provider,
-      ratePerSecond: config.sendRatePerSecond,
-      logger,
-      metrics: { onSend: (ms, outcome) => metrics.providerSend(ms, outcome) },
+      logger: logger.child({ component: 'campaigns' }),
+      rateFor: (name) => sendRateOf(config, name),
+      wakeOutbox: () => outbox?.wake(),
     });
-    outbox.start();
+    campaigns.start();
   }
 
   let closing: Promise<void> | undefined;
@@ -164,13 +279,14 @@ export async function createServer(config: Config, options: ServerOptions = {}):
         server.close(() => resolve());
         server.closeIdleConnections();
       });
+      await campaigns?.stop();
       await outbox?.stop();
-      await provider.close?.();
+      await Promise.all([...new Set([provider, ...providers.values()])].map((p) => p.close?.()));
       events.close();
       db.$client.close();
     })());
 
-  return { url, port, config, db, events, logger, signatureSecret, provider, outbox, firstAdmin, close };
+  return { url, port, config, db, events, logger, signatureSecret, provider, providers, numbers, outbox, firstAdmin, close };
 }
 
 function createProvider(config: Config, ctx: { url: string; signatureSecret: string; logger: Logger }): SmsProvider {
@@ -186,17 +302,37 @@ function createProvider(config: Config, ctx: { url: string; signatureSecret: str
   return createVonageProvider({ applicationId, privateKey, ...(apiHost ? { apiHost } : {}) });
 }
 
+/** One worker per provider, driven as one: start/stop/wake all, stats summed. */
+function combineWorkers(workers: OutboxWorker[]): OutboxWorker {
+  return {
+    start: () => workers.forEach((w) => w.start()),
+    stop: async () => {
+      await Promise.all(workers.map((w) => w.stop()));
+    },
+    wake: () => workers.forEach((w) => w.wake()),
+    stats() {
+      const all = workers.map((w) => w.stats());
+      const ages = all.map((s) => s.oldestQueuedAgeMs).filter((a): a is number => a !== null);
+      return {
+        depth: all.reduce((n, s) => n + s.depth, 0),
+        oldestQueuedAgeMs: ages.length > 0 ? Math.max(...ages) : null,
+        inFlight: all.reduce((n, s) => n + s.inFlight, 0),
+        state: all.some((s) => s.state === 'running') ? 'running' : 'stopped',
+      };
+    },
+  };
+}
+
 /** Sandbox: an inbound text posted, signed, through the real /webhooks/inbound path. */
 async function simulateInbound(
   baseUrl: string,
   secret: string,
-  config: Config,
-  input: { from: string; text: string },
+  input: { from: string; to: string; text: string },
 ): Promise<void> {
   const body = JSON.stringify({
     channel: 'sms',
     message_uuid: randomUUID(),
-    to: toVonageNumber(config.vonage.number),
+    to: toVonageNumber(input.to),
     from: toVonageNumber(input.from),
     timestamp: new Date().toISOString(),
     message_type: 'text',

@@ -1,12 +1,27 @@
-import { useEffect, useState } from 'react';
+import { lazy, Suspense, useEffect, useState, type ReactNode } from 'react';
 import { useQuery } from '@tanstack/react-query';
+import type { RouterOutputs } from '@parley/server';
 import { onSessionExpired } from './auth/session-events';
 import { resetSession } from './auth/reset-session';
+import { AppHeader } from './components/app-header';
+import { Link } from './components/link';
+import { PageErrorBoundary } from './components/page-error-boundary';
+import { useLiveEvents } from './live/use-live-events';
+import { paths, usePathname, useRoute } from './lib/navigation';
 import { InboxPage } from './pages/inbox-page';
 import { LoginPage } from './pages/login-page';
 import { queryClient, trpc } from './trpc';
 
+// Everything but the inbox loads on first visit, so the inbox bundle stays as it was (recharts is big).
+const CampaignsPage = lazy(() => import('./pages/campaigns-page').then((m) => ({ default: m.CampaignsPage })));
+const NewCampaignPage = lazy(() => import('./pages/campaigns-page').then((m) => ({ default: m.NewCampaignPage })));
+const CampaignDetailPage = lazy(() => import('./pages/campaign-detail').then((m) => ({ default: m.CampaignDetailPage })));
+const ContactsPage = lazy(() => import('./pages/contacts-page').then((m) => ({ default: m.ContactsPage })));
+const StatsPage = lazy(() => import('./pages/stats-page').then((m) => ({ default: m.StatsPage })));
+
 const EXPIRED = 'Your session has expired. Sign in again to continue.';
+
+type Agent = RouterOutputs['auth']['me'];
 
 export function App() {
   const me = useQuery({ ...trpc.auth.me.queryOptions(), retry: false, staleTime: Infinity });
@@ -23,6 +38,51 @@ export function App() {
   );
 
   if (me.isPending) return <div className="splash" aria-busy="true">Loading Parley…</div>;
-  if (me.data) return <InboxPage me={me.data} />;
+  if (me.data) return <SignedIn me={me.data} />;
   return <LoginPage notice={notice} onSignedIn={() => setNotice(null)} />;
+}
+
+/** One live stream for every page (it survives page switches), then the page the URL names. */
+function SignedIn({ me }: { me: Agent }) {
+  useLiveEvents(me.id);
+  const route = useRoute();
+  switch (route.page) {
+    case 'inbox':
+      return <InboxPage me={me} />;
+    case 'campaigns':
+      return <Page me={me}><CampaignsPage /></Page>;
+    case 'campaign-new':
+      return <Page me={me}><NewCampaignPage /></Page>;
+    case 'campaign':
+      return <Page me={me}><CampaignDetailPage key={route.id} id={route.id} /></Page>;
+    case 'contacts':
+      return <Page me={me}><ContactsPage me={me} /></Page>;
+    case 'stats':
+      return <Page me={me}><StatsPage /></Page>;
+    case 'not-found':
+      return (
+        <Page me={me}>
+          <div className="empty-state">
+            <h2>Nothing here</h2>
+            <p className="muted">
+              There is no page at {window.location.pathname}. <Link to={paths.inbox}>Go to the inbox</Link>.
+            </p>
+          </div>
+        </Page>
+      );
+  }
+}
+
+function Page({ me, children }: { me: Agent; children: ReactNode }) {
+  const pathname = usePathname();
+  return (
+    <div className="app">
+      <AppHeader me={me} />
+      <main className="page">
+        <PageErrorBoundary key={pathname}>
+          <Suspense fallback={<p className="page-loading muted" aria-busy="true">Loading…</p>}>{children}</Suspense>
+        </PageErrorBoundary>
+      </main>
+    </div>
+  );
 }

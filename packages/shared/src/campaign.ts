@@ -3,6 +3,7 @@
  * import these; the server declares the inputs with `.input()`.
  */
 import { z } from 'zod';
+import type { ContactDto } from './dto';
 import type { SmsEncoding } from './sms';
 import { MAX_TEXT_CHARS, pageCursor, pageLimit } from './inputs';
 import { e164Schema } from './phone';
@@ -41,6 +42,15 @@ export const campaignCreateInput = z.object({
 export const campaignPreviewInput = campaignCreateInput.partial({ name: true });
 
 export const campaignIdInput = z.object({ id: z.number().int().positive() });
+
+/** `campaign.list()` takes no input; optionally a status filter and keyset paging (newest first). */
+export const campaignListInput = z
+  .object({
+    status: z.enum(CAMPAIGN_STATUSES).optional(),
+    cursor: pageCursor,
+    limit: pageLimit,
+  })
+  .optional();
 
 export const CAMPAIGN_RECIPIENT_STATES = [
   /** valid, not handed to the outbox yet */
@@ -125,6 +135,23 @@ export interface CampaignPreviewDto {
   problems: Pick<CampaignRecipientDto, 'line' | 'input' | 'state' | 'reason'>[];
 }
 
+/** `campaign.list` output: newest first. */
+export interface CampaignListDto {
+  items: CampaignDto[];
+  nextCursor: string | null;
+}
+
+/** `campaign.create` output: the campaign plus the first rows it will not send (as in the preview). */
+export interface CampaignCreatedDto extends CampaignDto {
+  problems: CampaignPreviewDto['problems'];
+}
+
+/** `campaign.recipients` output: in CSV/list order. */
+export interface CampaignRecipientsPageDto {
+  items: CampaignRecipientDto[];
+  nextCursor: string | null;
+}
+
 // ---- contacts ----
 
 export const contactListInput = z
@@ -140,6 +167,26 @@ export const contactUpdateInput = z.object({
   id: z.number().int().positive(),
   name: z.string().trim().max(200).nullable(),
 });
+
+/** A contact in `contact.list`: the contact plus its conversations' count and latest activity. */
+export interface ContactListItemDto extends ContactDto {
+  conversationCount: number;
+  lastMessageAt: string | null;
+}
+
+/** `contact.list` output: newest contacts first. */
+export interface ContactListDto {
+  items: ContactListItemDto[];
+  nextCursor: string | null;
+}
+
+/** `contact.exportOptOuts` output: a CSV (`phone,name,opted_out_at,source`) for the browser to download. */
+export interface OptOutExportDto {
+  filename: string;
+  csv: string;
+  /** Data rows in the CSV. */
+  count: number;
+}
 
 // ---- stats ----
 

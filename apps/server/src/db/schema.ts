@@ -71,7 +71,16 @@ export const messages = sqliteTable(
     providerTimestamp: ms('provider_timestamp'),
     createdAt: ms('created_at').notNull(),
   },
-  (t) => [index('messages_conversation_created_idx').on(t.conversationId, t.createdAt, t.id)],
+  (t) => [
+    index('messages_conversation_created_idx').on(t.conversationId, t.createdAt, t.id),
+    // stats.summary: one created_at range per (direction, status) — counts and durations that never
+    // touch the table (covering), no per-row expressions.
+    index('messages_stats_idx').on(t.direction, t.status, t.createdAt, t.statusAt),
+    // A campaign's counts by status (covering; only campaign messages are indexed).
+    index('messages_campaign_status_idx')
+      .on(t.campaignId, t.status, t.errorCode)
+      .where(sql`campaign_id is not null`),
+  ],
 );
 
 export const messageStatusHistory = sqliteTable(
@@ -197,4 +206,51 @@ export const webhookNonces = sqliteTable(
     seenAt: ms('seen_at').notNull(),
   },
   (t) => [primaryKey({ columns: [t.provider, t.nonce] }), index('webhook_nonces_seen_idx').on(t.seenAt)],
+);
+
+/** One text sent to many people (issue 5). Recipients are written at creation; the feeder queues them a window at a time. */
+export const campaigns = sqliteTable('campaigns', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  name: text('name').notNull(),
+  text: text('text').notNull(),
+  status: text('status', { enum: ['running', 'paused', 'done', 'cancelled'] }).notNull(),
+  ourNumber: text('our_number').notNull(),
+  provider: text('provider', { enum: ['vonage', 'plivo', 'sinch'] }).notNull(),
+  encoding: text('encoding', { enum: ['gsm7', 'ucs2'] }).notNull(),
+  segments: integer('segments').notNull(),
+  /** Rows given, and how many of them were invalid, duplicates or opted out at creation. */
+  totalCount: integer('total_count').notNull(),
+  invalidCount: integer('invalid_count').notNull(),
+  duplicateCount: integer('duplicate_count').notNull(),
+  skippedCount: integer('skipped_count').notNull(),
+  createdByAgentId: integer('created_by_agent_id'),
+  createdAt: ms('created_at').notNull(),
+  updatedAt: ms('updated_at').notNull(),
+  finishedAt: ms('finished_at'),
+});
+
+export const campaignRecipients = sqliteTable(
+  'campaign_recipients',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    campaignId: integer('campaign_id')
+      .notNull()
+      .references(() => campaigns.id),
+    /** 1-based CSV line (header = 1) or array index + 1. */
+    line: integer('line').notNull(),
+    /** The phone as given. */
+    input: text('input').notNull(),
+    /** E.164; null when invalid. */
+    phone: text('phone'),
+    name: text('name'),
+    /**
+     * pending (not handed to the outbox yet) → queued (a message exists: its status is the live
+     * state), or skipped | invalid | duplicate | cancelled.
+     */
+    state: text('state', { enum: ['pending', 'queued', 'skipped', 'invalid', 'duplicate', 'cancelled'] }).notNull(),
+    reason: text('reason'),
+    messageId: integer('message_id').references(() => messages.id),
+    contactId: integer('contact_id'),
+  },
+  (t) => [index('campaign_recipients_state_idx').on(t.campaignId, t.state, t.id)],
 );

@@ -13,6 +13,7 @@ export function testAppDeps(t: TempDb, wake: () => void = () => undefined): AppD
     config: testConfig({ databasePath: t.path }),
     logger: pino({ level: 'silent' }),
     outbox: { wake },
+    campaigns: { wake: () => undefined },
     numbers: createNumberRegistry([{ number: '+447700900000', provider: 'vonage', sandbox: true, isDefault: true }]),
     loginLimiter: createLoginRateLimiter(),
   };

@@ -14,6 +14,8 @@ import type { NumberRegistry } from '../numbers';
 export interface SimulateInboundInput {
   /** E.164 sender. */
   from: string;
+  /** Which of our numbers receives it (default: the default number); its provider's webhook path is used. */
+  to?: string | undefined;
   text: string;
 }
 
@@ -25,6 +27,8 @@ export interface AppDeps {
   logger: Logger;
   /** Wakes the outbox worker after something was queued. */
   outbox: { wake(): void };
+  /** Wakes the campaign feeder after a campaign was created or resumed. */
+  campaigns: { wake(): void };
   /** Our numbers, each on its provider; the default one starts new conversations. */
   numbers: NumberRegistry;
   /** Counts failed logins per email and per IP (in memory, per instance). */

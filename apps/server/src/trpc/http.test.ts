@@ -11,6 +11,7 @@ import type { Db } from '../db/client';
 import { testAppDeps } from '../testing/app-deps';
 import { openTempDb, type TempDb } from '../testing/temp-db';
 import { insertAgent, type AgentDto } from '../domain/agents';
+import { setOptOut } from '../domain/optout';
 import { receiveInbound } from '../domain/receive';
 import type { EventLog } from '../events/log';
 import { inboundPayload } from '../testing/harness';
@@ -117,7 +118,9 @@ describe('tRPC over HTTP', () => {
     const contact = ((await (await get('conversation.get', { id: sent.conversationId }, bearer())).json()) as {
       result: { data: { contactId: number } };
     }).result.data;
-    expect((await post('contact.setOptOut', { id: contact.contactId, optedOut: true }, bearer())).status).toBe(200);
+    // Manual opt-out is admin-only (403 for an agent's token); the opt-out itself as STOP would record it.
+    expect((await post('contact.setOptOut', { id: contact.contactId, optedOut: true }, bearer())).status).toBe(403);
+    setOptOut({ log, contactId: contact.contactId, optedOut: true, source: 'keyword' });
     const refused = await post('message.send', { conversationId: sent.conversationId, text: 'again' }, bearer());
     expect(refused.status).toBe(412);
     const refusedBody = (await refused.json()) as { error: { message: string; data: { appCode: string; stack?: string } } };

@@ -3,11 +3,14 @@ import { createCallerFactory, router } from './init';
 import { agentRouter } from './routers/agent';
 import { apiTokenRouter } from './routers/api-token';
 import { authRouter } from './routers/auth';
+import { campaignRouter } from './routers/campaign';
 import { contactRouter } from './routers/contact';
 import { conversationRouter } from './routers/conversation';
 import { eventRouter } from './routers/event';
 import { messageRouter } from './routers/message';
+import { numberRouter } from './routers/number';
 import { sandboxRouter } from './routers/sandbox';
+import { statsRouter } from './routers/stats';
 
 export const appRouter = router({
   auth: authRouter,
@@ -15,7 +18,10 @@ export const appRouter = router({
   apiToken: apiTokenRouter,
   conversation: conversationRouter,
   message: messageRouter,
+  number: numberRouter,
   contact: contactRouter,
+  campaign: campaignRouter,
+  stats: statsRouter,
   sandbox: sandboxRouter,
   event: eventRouter,
 });

@@ -1,8 +1,17 @@
 import { useMutation } from '@tanstack/react-query';
 import type { RouterOutputs } from '@parley/server';
 import { resetSession } from '../auth/reset-session';
+import { paths, sectionOf, useRoute, type Section } from '../lib/navigation';
 import { trpc } from '../trpc';
 import { ConnectionIndicator } from './connection-indicator';
+import { Link } from './link';
+
+const NAV: { section: Section; label: string; to: string }[] = [
+  { section: 'inbox', label: 'Inbox', to: paths.inbox },
+  { section: 'campaigns', label: 'Campaigns', to: paths.campaigns },
+  { section: 'contacts', label: 'Contacts', to: paths.contacts },
+  { section: 'stats', label: 'Stats', to: paths.stats },
+];
 
 export function AppHeader({
   me,
@@ -10,9 +19,11 @@ export function AppHeader({
   onSandbox,
 }: {
   me: RouterOutputs['auth']['me'];
-  onNew: () => void;
-  onSandbox: () => void;
+  /** Inbox only: the "New conversation" and sandbox buttons. */
+  onNew?: () => void;
+  onSandbox?: () => void;
 }) {
+  const current = sectionOf(useRoute());
   const logout = useMutation(trpc.auth.logout.mutationOptions({ onSettled: () => resetSession() }));
   return (
     <header className="app-header">
@@ -21,15 +32,31 @@ export function AppHeader({
         <span className="brand-name">Parley</span>
       </span>
       <ConnectionIndicator />
+      <nav className="app-nav" aria-label="Main">
+        {NAV.map((item) => (
+          <Link
+            key={item.section}
+            to={item.to}
+            className={`nav-link${item.section === current ? ' active' : ''}`}
+            aria-current={item.section === current ? 'page' : undefined}
+          >
+            {item.label}
+          </Link>
+        ))}
+      </nav>
       <span className="spacer" />
-      <button className="button primary" type="button" onClick={onNew}>
-        <span aria-hidden="true">+</span>
-        <span className="hide-narrow">New</span>
-        <span className="visually-hidden"> conversation</span>
-      </button>
-      <button className="button ghost" type="button" onClick={onSandbox} title="Simulate an inbound text (sandbox)">
-        Sandbox
-      </button>
+      {onNew && (
+        <button className="button primary" type="button" onClick={onNew}>
+          <span aria-hidden="true">+</span>
+          <span className="hide-narrow">New</span>
+          <span className="visually-hidden"> conversation</span>
+        </button>
+      )}
+      {onSandbox && (
+        <button className="button ghost" type="button" onClick={onSandbox} title="Simulate an inbound text (sandbox)">
+          Sandbox
+        </button>
+      )}
       <span className="agent" title={me.email} aria-label={`Signed in as ${me.name}`}>
         <span className="avatar" aria-hidden="true">{me.name.slice(0, 1).toUpperCase()}</span>
         <span className="hide-narrow agent-name">{me.name}</span>

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { ConversationDto } from '@parley/shared/dto';
-import { placeConversation } from './apply-event';
+import { QueryClient, type InfiniteData } from '@tanstack/react-query';
+import type { CampaignDto, CampaignListDto, ContactListDto } from '@parley/shared/campaign';
+import { trpc } from '../trpc';
+import { applyEvent, placeConversation } from './apply-event';
 
 const conversation = (id: number, minute: number, patch: Partial<ConversationDto> = {}): ConversationDto => ({
   id,
@@ -64,5 +67,82 @@ describe('placeConversation', () => {
     const before = data([conversation(1, 30)], [conversation(2, 20)]);
     const stillMore = { ...before, pages: before.pages.map((page) => ({ ...page, nextCursor: 'more' })) };
     expect(ids(placeConversation(stillMore, conversation(9, 1), all, me))).toEqual([[1], [2]]);
+  });
+});
+
+// ---- campaign.progress and contact.updated (issue 5) ----
+
+const campaign = (id: number, patch: Partial<CampaignDto> = {}): CampaignDto => ({
+  id,
+  name: `Campaign ${id}`,
+  text: 'Hi {name}',
+  status: 'running',
+  ourNumber: '+447700900000',
+  encoding: 'gsm7',
+  segments: 1,
+  counts: { total: 2, invalid: 0, duplicate: 0, skipped: 0, pending: 2, queued: 0, submitted: 0, delivered: 0, failed: 0, interrupted: 0, cancelled: 0 },
+  createdByAgentId: 7,
+  createdAt: '2025-01-01T12:00:00.000Z',
+  updatedAt: `2025-01-01T12:00:0${id % 10}.000Z`,
+  finishedAt: null,
+  ...patch,
+});
+
+const progress = (c: CampaignDto) => ({ type: 'campaign.progress' as const, payload: { campaign: c }, id: 1, createdAt: c.updatedAt });
+
+describe('campaign.progress', () => {
+  it('updates the campaign and its row in every list, live', () => {
+    const qc = new QueryClient();
+    qc.setQueryData(trpc.campaign.get.queryKey({ id: 2 }), campaign(2));
+    qc.setQueryData<CampaignListDto>(trpc.campaign.list.queryKey({ limit: 50 }), { items: [campaign(2), campaign(1)], nextCursor: null });
+    qc.setQueryData<InfiniteData<CampaignListDto>>(trpc.campaign.list.infiniteQueryKey({ limit: 50 }), {
+      pages: [{ items: [campaign(2), campaign(1)], nextCursor: null }],
+      pageParams: [null],
+    });
+    const done = campaign(2, { status: 'done', updatedAt: '2025-01-01T12:01:00.000Z', counts: { ...campaign(2).counts, pending: 0, delivered: 2 } });
+    applyEvent(qc, progress(done), me);
+    expect(qc.getQueryData<CampaignDto>(trpc.campaign.get.queryKey({ id: 2 }))?.status).toBe('done');
+    expect(qc.getQueryData<CampaignListDto>(trpc.campaign.list.queryKey({ limit: 50 }))?.items.map((c) => [c.id, c.status])).toEqual([
+      [2, 'done'],
+      [1, 'running'],
+    ]);
+    const infinite = qc.getQueryData<InfiniteData<CampaignListDto>>(trpc.campaign.list.infiniteQueryKey({ limit: 50 }));
+    expect(infinite?.pages[0]?.items[0]?.counts.delivered).toBe(2);
+  });
+
+  it('puts a new campaign on top of the first page only, and keeps a newer state over a late event', () => {
+    const qc = new QueryClient();
+    qc.setQueryData<CampaignListDto>(trpc.campaign.list.queryKey({ limit: 1 }), { items: [campaign(2)], nextCursor: 'c' });
+    qc.setQueryData<CampaignListDto>(trpc.campaign.list.queryKey({ limit: 1, cursor: 'c' }), { items: [campaign(1)], nextCursor: null });
+    applyEvent(qc, progress(campaign(3)), me);
+    expect(qc.getQueryData<CampaignListDto>(trpc.campaign.list.queryKey({ limit: 1 }))?.items.map((c) => c.id)).toEqual([3, 2]);
+    expect(qc.getQueryData<CampaignListDto>(trpc.campaign.list.queryKey({ limit: 1, cursor: 'c' }))?.items.map((c) => c.id)).toEqual([1]);
+
+    qc.setQueryData(trpc.campaign.get.queryKey({ id: 3 }), campaign(3, { status: 'paused', updatedAt: '2025-01-01T13:00:00.000Z' }));
+    applyEvent(qc, progress(campaign(3, { updatedAt: '2025-01-01T12:30:00.000Z' })), me);
+    expect(qc.getQueryData<CampaignDto>(trpc.campaign.get.queryKey({ id: 3 }))?.status).toBe('paused');
+  });
+
+  it('drops a campaign from a status-filtered list it no longer belongs to', () => {
+    const qc = new QueryClient();
+    qc.setQueryData<CampaignListDto>(trpc.campaign.list.queryKey({ status: 'running' }), { items: [campaign(2)], nextCursor: null });
+    applyEvent(qc, progress(campaign(2, { status: 'done', updatedAt: '2025-01-01T12:05:00.000Z' })), me);
+    expect(qc.getQueryData<CampaignListDto>(trpc.campaign.list.queryKey({ status: 'running' }))?.items).toEqual([]);
+  });
+});
+
+describe('contact.updated in contact lists', () => {
+  it('renames and opts out the row in place', () => {
+    const qc = new QueryClient();
+    const row = { id: 5, phone: '+447700900005', name: null, optedOutAt: null, optOutSource: null, createdAt: '2025-01-01T00:00:00.000Z', conversationCount: 1, lastMessageAt: null };
+    qc.setQueryData<ContactListDto>(trpc.contact.list.queryKey({ search: '0005' }), { items: [row], nextCursor: null });
+    const { conversationCount: _c, lastMessageAt: _l, ...contact } = row;
+    applyEvent(
+      qc,
+      { type: 'contact.updated', payload: { contact: { ...contact, name: 'Eve', optedOutAt: '2025-01-02T00:00:00.000Z', optOutSource: 'keyword' } }, id: 2, createdAt: '2025-01-02T00:00:00.000Z' },
+      me,
+    );
+    const updated = qc.getQueryData<ContactListDto>(trpc.contact.list.queryKey({ search: '0005' }))?.items[0];
+    expect(updated).toMatchObject({ name: 'Eve', optOutSource: 'keyword', conversationCount: 1 });
   });
 });

@@ -1,5 +1,6 @@
 import type { InfiniteData, QueryClient } from '@tanstack/react-query';
 import type { ConversationDto, ContactDto, MessageDto } from '@parley/shared/dto';
+import type { CampaignDto } from '@parley/shared/campaign';
 import type { ParleyEvent } from '@parley/shared/events';
 import { trpc } from '../trpc';
 import { compareConversations, matchesFilter, type ConversationFilter } from './conversation-order';
@@ -22,6 +23,10 @@ export function applyEvent(queryClient: QueryClient, event: ParleyEvent, me: { i
       return;
     case 'contact.updated':
       updateContact(queryClient, event.payload.contact);
+      updateContactLists(queryClient, event.payload.contact);
+      return;
+    case 'campaign.progress':
+      upsertCampaign(queryClient, event.payload.campaign);
       return;
   }
 }
@@ -61,13 +66,15 @@ function upsertConversation(queryClient: QueryClient, conversation: Conversation
 interface ListInput {
   filter: ConversationFilter;
   search: string;
+  /** Only conversations on this number of ours, when set. */
+  number?: string | undefined;
 }
 
 function inputOf(queryKey: readonly unknown[]): ListInput {
   const meta = queryKey[1];
   const input = typeof meta === 'object' && meta !== null && 'input' in meta ? (meta as { input: unknown }).input : undefined;
   const record = typeof input === 'object' && input !== null ? (input as Partial<ListInput>) : {};
-  return { filter: record.filter ?? 'all', search: record.search?.trim() ?? '' };
+  return { filter: record.filter ?? 'all', search: record.search?.trim() ?? '', number: record.number };
 }
 
 /** Replaces, inserts or removes the conversation in one cached list, keeping the server's order. */
@@ -80,7 +87,8 @@ export function placeConversation(
   const all = data.pages.flatMap((page) => page.items);
   const present = all.some((item) => item.id === conversation.id);
   // A search list keeps what the server matched (updated in place); it does not guess new matches.
-  const belongs = input.search === '' ? matchesFilter(conversation, input.filter, me.id) : present;
+  const onNumber = !input.number || conversation.ourNumber === input.number;
+  const belongs = input.search === '' ? onNumber && matchesFilter(conversation, input.filter, me.id) : present;
   if (!present && !belongs) return data;
   const rest = all.filter((item) => item.id !== conversation.id);
   let items = rest;
@@ -127,5 +135,55 @@ function updateContact(queryClient: QueryClient, contact: ContactDto): void {
   }
   queryClient.setQueriesData<ContactDto>(trpc.contact.get.queryFilter({ id: contact.id }), (data) =>
     data ? { ...data, ...contact } : data,
+  );
+}
+
+// ---- campaigns and contacts (issue 5) ----
+
+/** A cached page list, as a plain query ({ items, nextCursor }) or an infinite one ({ pages }). */
+type Paged<T> = { items: T[]; nextCursor: string | null } | InfiniteData<{ items: T[]; nextCursor: string | null }>;
+
+function mapPaged<T>(data: Paged<T> | undefined, map: (items: T[], first: boolean) => T[]): Paged<T> | undefined {
+  if (!data) return data;
+  if ('pages' in data) return { ...data, pages: data.pages.map((page, index) => ({ ...page, items: map(page.items, index === 0) })) };
+  return { ...data, items: map(data.items, true) };
+}
+
+function inputRecord(queryKey: readonly unknown[]): Record<string, unknown> {
+  const meta = queryKey[1];
+  const input = typeof meta === 'object' && meta !== null && 'input' in meta ? (meta as { input: unknown }).input : undefined;
+  return typeof input === 'object' && input !== null ? (input as Record<string, unknown>) : {};
+}
+
+/** campaign.progress: the campaign's own cache, and every list that shows it (a new one goes on top). */
+export function upsertCampaign(queryClient: QueryClient, campaign: CampaignDto): void {
+  queryClient.setQueryData<CampaignDto>(trpc.campaign.get.queryKey({ id: campaign.id }), (old) =>
+    // Coalesced events can overtake a mutation's answer; keep whichever is newer.
+    old && old.updatedAt > campaign.updatedAt ? old : { ...old, ...campaign },
+  );
+  for (const query of queryClient.getQueryCache().findAll({ queryKey: trpc.campaign.list.pathKey() })) {
+    const input = inputRecord(query.queryKey);
+    const firstPage = input.cursor === undefined || input.cursor === null;
+    const belongs = input.status === undefined || input.status === campaign.status;
+    queryClient.setQueryData<Paged<CampaignDto>>(query.queryKey, (data) =>
+      mapPaged(data, (items, first) => {
+        const index = items.findIndex((item) => item.id === campaign.id);
+        if (index !== -1) {
+          if (!belongs) return items.filter((item) => item.id !== campaign.id);
+          return items.map((item) => (item.id === campaign.id && item.updatedAt <= campaign.updatedAt ? campaign : item));
+        }
+        // Newest first: a campaign we have not seen is newer than the first page's first row.
+        const newest = items[0];
+        const isNew = !newest || campaign.id > newest.id;
+        return first && firstPage && belongs && isNew ? [campaign, ...items] : items;
+      }),
+    );
+  }
+}
+
+/** contact.updated: rows of contact.list change in place (name, opt-out); nothing is added or removed. */
+export function updateContactLists(queryClient: QueryClient, contact: ContactDto): void {
+  queryClient.setQueriesData<Paged<ContactDto>>({ queryKey: trpc.contact.list.pathKey() }, (data) =>
+    mapPaged(data, (items) => items.map((item) => (item.id === contact.id ? { ...item, ...contact } : item))),
   );
 }

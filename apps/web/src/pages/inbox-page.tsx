@@ -7,16 +7,15 @@ import { NewConversationDialog } from '../components/new-conversation-dialog';
 import { SandboxPanel } from '../components/sandbox-panel';
 import { Thread } from '../components/thread';
 import type { ConversationFilter } from '../live/conversation-order';
-import { useLiveEvents } from '../live/use-live-events';
 import { useSelectedConversation } from '../lib/use-selected-conversation';
 
 type Agent = RouterOutputs['auth']['me'];
 
 export function InboxPage({ me }: { me: Agent }) {
-  useLiveEvents(me.id);
   const [selected, select] = useSelectedConversation();
   const [filter, setFilter] = useState<ConversationFilter>('open');
   const [search, setSearch] = useState('');
+  const [number, setNumber] = useState('');
   const [panel, setPanel] = useState<'new' | 'sandbox' | null>(null);
 
   return (
@@ -34,8 +33,8 @@ export function InboxPage({ me }: { me: Agent }) {
       )}
       <div className="inbox">
         <aside className="sidebar" aria-label="Conversations">
-          <ListToolbar filter={filter} onFilter={setFilter} search={search} onSearch={setSearch} />
-          <ConversationList filter={filter} search={search} selected={selected} onSelect={select} />
+          <ListToolbar filter={filter} onFilter={setFilter} search={search} onSearch={setSearch} number={number} onNumber={setNumber} />
+          <ConversationList filter={filter} search={search} number={number} selected={selected} onSelect={select} />
         </aside>
         <main className="thread-pane">
           {selected === null ? (

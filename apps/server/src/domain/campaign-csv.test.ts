@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { AppError } from '../errors';
+import { parseRecipientsCsv } from './campaign-csv';
+
+function badRequest(text: string): string {
+  try {
+    parseRecipientsCsv(text);
+  } catch (error) {
+    expect(error).toBeInstanceOf(AppError);
+    expect((error as AppError).code).toBe('BAD_REQUEST');
+    return (error as AppError).message;
+  }
+  throw new Error('expected BAD_REQUEST');
+}
+
+describe('parseRecipientsCsv', () => {
+  it('reads the phone and name columns with their lines (the header is line 1)', () => {
+    expect(parseRecipientsCsv('phone,name\n+447700900001,Ann\n+447700900002,\n')).toEqual([
+      { line: 2, phone: '+447700900001', name: 'Ann' },
+      { line: 3, phone: '+447700900002', name: null },
+    ]);
+  });
+
+  it('takes number, mobile, msisdn or to as the phone column, any case, in any position', () => {
+    for (const header of ['Number', 'MOBILE', ' msisdn ', 'To']) {
+      expect(parseRecipientsCsv(`id,${header},Name\n7,447700900001,Bo`)).toEqual([{ line: 2, phone: '447700900001', name: 'Bo' }]);
+    }
+    // `phone` wins when several are present.
+    expect(parseRecipientsCsv('to,phone\n+1,+2')[0]?.phone).toBe('+2');
+  });
+
+  it('handles quotes, escaped quotes, delimiters and line breaks inside quotes; lines count physical lines', () => {
+    const csv = 'name,phone\n"Smith, Jo","+44 7700 900001"\n"Say ""hi""",+447700900002\n"Two\nlines",+447700900003\n+447700900004';
+    expect(parseRecipientsCsv(csv)).toEqual([
+      { line: 2, phone: '+44 7700 900001', name: 'Smith, Jo' },
+      { line: 3, phone: '+447700900002', name: 'Say "hi"' },
+      { line: 4, phone: '+447700900003', name: 'Two\nlines' },
+      { line: 6, phone: '', name: '+447700900004' },
+    ]);
+  });
+
+  it('tolerates a BOM, CRLF, blank lines, missing trailing fields and spaces', () => {
+    const csv = '\uFEFFPhone , Name\r\n\r\n +447700900001 , Ann \r\n\r\n+447700900002\r\n   \r\n,\r\n"",x\r\n';
+    expect(parseRecipientsCsv(csv)).toEqual([
+      { line: 3, phone: '+447700900001', name: 'Ann' },
+      { line: 5, phone: '+447700900002', name: null },
+      // Spaces-only and delimiters-only lines are blank; a quoted empty phone is a row (reported invalid).
+      { line: 8, phone: '', name: 'x' },
+    ]);
+  });
+
+  it('detects ; and tab delimiters from the header', () => {
+    expect(parseRecipientsCsv('name;phone\n"A; B";+447700900001\n')).toEqual([{ line: 2, phone: '+447700900001', name: 'A; B' }]);
+    expect(parseRecipientsCsv('phone\tname\n+447700900001\tAnn, Jr')).toEqual([{ line: 2, phone: '+447700900001', name: 'Ann, Jr' }]);
+  });
+
+  it('without a phone column: BAD_REQUEST naming the columns found', () => {
+    expect(badRequest('email,name\na@b.c,Ann\n')).toBe(
+      'The CSV has no phone column: its header has "email", "name". Name the column phone, number, mobile, msisdn or to',
+    );
+    expect(badRequest('+447700900001\n+447700900002')).toMatch(/no header row: its first line \("\+447700900001"\) looks like a recipient/);
+    expect(badRequest('')).toMatch(/The CSV is empty/);
+    expect(badRequest('\n\n')).toMatch(/The CSV is empty/);
+  });
+
+  it('reads a header with no rows as no recipients', () => {
+    expect(parseRecipientsCsv('phone,name\n')).toEqual([]);
+  });
+});

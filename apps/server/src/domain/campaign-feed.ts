@@ -1,0 +1,129 @@
+import { and, asc, eq, sql } from 'drizzle-orm';
+import type { CampaignDto, ProviderName } from '@parley/shared';
+import type { Db } from '../db/client';
+import { campaignRecipients, campaigns, contacts, messages } from '../db/schema';
+import { AppError } from '../errors';
+import type { EventLog, Tx } from '../events/log';
+import { optedOutReason, personalise } from './campaign-recipients';
+import { appendProgressIn, findCampaign, requireCampaign, type CampaignRow } from './campaign-views';
+import { PRIORITY, queueMessageIn } from './send';
+
+/**
+ * The campaign feeder's steps (campaigns/feeder.ts owns the loop and the pace). Each is one
+ * transaction, so a crash leaves every recipient either pending or queued with its message — never
+ * queued twice.
+ */
+
+export function setCampaignStatus(tx: Tx, id: number, status: CampaignRow['status'], finished: boolean): CampaignRow {
+  const now = Date.now();
+  const row = tx
+    .update(campaigns)
+    .set({ status, updatedAt: now, ...(finished ? { finishedAt: now } : {}) })
+    .where(eq(campaigns.id, id))
+    .returning()
+    .get();
+  if (!row) throw new Error(`campaign ${id} vanished inside its transaction`);
+  return row;
+}
+
+/** Campaigns the feeder works on, oldest first. */
+export function runningCampaigns(db: Db): { id: number; provider: ProviderName }[] {
+  return db
+    .select({ id: campaigns.id, provider: campaigns.provider })
+    .from(campaigns)
+    .where(eq(campaigns.status, 'running'))
+    .orderBy(asc(campaigns.id))
+    .all();
+}
+
+/** A campaign's messages still `queued` (in the outbox, claimed or not); partial index messages_campaign_status_idx. */
+export function queuedCampaignMessages(db: Db, id: number): number {
+  return (
+    db
+      .select({ n: sql<number>`count(*)` })
+      .from(messages)
+      .where(and(eq(messages.campaignId, id), eq(messages.status, 'queued')))
+      .get()?.n ?? 0
+  );
+}
+
+export interface FeedResult {
+  /** Recipients handed to the outbox (a message each). */
+  queued: number;
+  /** Recipients that opted out (or became unsendable) since the campaign was created. */
+  skipped: number;
+  /** Pending recipients are left after this step. */
+  more: boolean;
+}
+
+/**
+ * Queues up to `max` pending recipients of a running campaign, in list order: each gets its message
+ * (in the contact's conversation, `{name}` personalised) and outbox row at campaign priority, and
+ * is marked queued with its message id — one transaction. A contact who opted out since creation is
+ * skipped. Nothing happens unless the campaign is running.
+ */
+export function feedCampaign({ log, id, max }: { log: EventLog; id: number; max: number }): FeedResult {
+  return log.write((tx, append) => {
+    const result: FeedResult = { queued: 0, skipped: 0, more: false };
+    const campaign = findCampaign(log.db, id);
+    if (!campaign || campaign.status !== 'running' || max <= 0) return result;
+    const pending = tx
+      .select({ id: campaignRecipients.id, phone: campaignRecipients.phone, name: campaignRecipients.name })
+      .from(campaignRecipients)
+      .where(and(eq(campaignRecipients.campaignId, id), eq(campaignRecipients.state, 'pending')))
+      .orderBy(asc(campaignRecipients.id))
+      .limit(max + 1)
+      .all();
+    result.more = pending.length > max;
+    for (const r of pending.slice(0, max)) {
+      const mark = (patch: Partial<typeof campaignRecipients.$inferInsert>) =>
+        tx.update(campaignRecipients).set(patch).where(eq(campaignRecipients.id, r.id)).run();
+      try {
+        const { message, conversation } = queueMessageIn(tx, append, {
+          ourNumber: campaign.ourNumber,
+          provider: campaign.provider,
+          to: r.phone ?? '',
+          text: personalise(campaign.text, r.name),
+          agentId: null,
+          campaignId: id,
+          priority: PRIORITY.campaign,
+        });
+        mark({ state: 'queued', messageId: message.id, contactId: conversation.contactId });
+        result.queued += 1;
+      } catch (err) {
+        // queueMessageIn refuses before it writes anything: the rest of the batch goes on.
+        if (!(err instanceof AppError) || (err.code !== 'OPTED_OUT' && err.code !== 'BAD_REQUEST')) throw err;
+        const contact = tx.select().from(contacts).where(eq(contacts.phone, r.phone ?? '')).get();
+        if (err.code === 'OPTED_OUT' && contact?.optedOutAt != null) {
+          const reason = `${optedOutReason({ optedOutAt: contact.optedOutAt, source: contact.optOutSource })}, after the campaign was created`;
+          mark({ state: 'skipped', reason, contactId: contact.id });
+        } else {
+          mark({ state: 'invalid', reason: err.message });
+        }
+        result.skipped += 1;
+      }
+    }
+    return result;
+  });
+}
+
+/** A running campaign with nothing pending and nothing queued becomes done (with a progress event). */
+export function finishCampaignIfDone({ log, id }: { log: EventLog; id: number }): CampaignDto | null {
+  return log.write((tx, append) => {
+    const campaign = findCampaign(log.db, id);
+    if (!campaign || campaign.status !== 'running') return null;
+    const pending = tx
+      .select({ id: campaignRecipients.id })
+      .from(campaignRecipients)
+      .where(and(eq(campaignRecipients.campaignId, id), eq(campaignRecipients.state, 'pending')))
+      .limit(1)
+      .get();
+    if (pending || queuedCampaignMessages(log.db, id) > 0) return null;
+    return appendProgressIn(log.db, append, setCampaignStatus(tx, id, 'done', true));
+  });
+}
+
+/** A `campaign.progress` event in its own transaction (the feeder's coalesced updates). */
+export function appendCampaignProgress({ log, id }: { log: EventLog; id: number }): CampaignDto {
+  return log.write((_tx, append) => appendProgressIn(log.db, append, requireCampaign(log.db, id)));
+}

@@ -1,0 +1,231 @@
+import { and, eq, inArray, isNotNull } from 'drizzle-orm';
+import { MAX_TEXT_CHARS, countSms } from '@parley/shared';
+import type { CampaignCreatedDto, CampaignDto, CampaignPreviewDto, ProviderName } from '@parley/shared';
+import type { Db } from '../db/client';
+import { campaignRecipients, campaigns, contacts, messages, outbox } from '../db/schema';
+import { AppError } from '../errors';
+import type { EventLog, Tx } from '../events/log';
+import {
+  classifyRows,
+  normaliseRows,
+  readRecipients,
+  type CheckedRow,
+  type NormalisedRow,
+  type OptedOutContact,
+  type RecipientReport,
+  type RecipientsInput,
+} from './campaign-recipients';
+import { setCampaignStatus } from './campaign-feed';
+import { CANCELLED_CODE, CANCELLED_REASON, appendProgressIn, campaignCounts, requireCampaign, toCampaignDto } from './campaign-views';
+import { toMessageDto } from './views';
+
+export interface CampaignTextInput {
+  text: string;
+  recipients: RecipientsInput;
+}
+
+export interface CreateCampaignInput extends CampaignTextInput {
+  log: EventLog;
+  name: string;
+  /** Our sending number and its provider (from the number registry). */
+  ourNumber: string;
+  provider: ProviderName;
+  agentId: number | null;
+}
+
+function checkText(text: string): void {
+  if (text.trim() === '') throw new AppError('BAD_REQUEST', 'Type the message');
+  const length = Array.from(text).length;
+  if (length > MAX_TEXT_CHARS) throw new AppError('BAD_REQUEST', `The text is ${length} characters; the limit is ${MAX_TEXT_CHARS}`);
+}
+
+/** Opted-out contacts by E.164 (read inside the writing transaction, so none slips through). */
+function loadOptedOut(db: Db): Map<string, OptedOutContact> {
+  const rows = db
+    .select({ id: contacts.id, phone: contacts.phone, optedOutAt: contacts.optedOutAt, source: contacts.optOutSource })
+    .from(contacts)
+    .where(isNotNull(contacts.optedOutAt))
+    .all();
+  return new Map(rows.map((r) => [r.phone, { id: r.id, optedOutAt: r.optedOutAt ?? 0, source: r.source }]));
+}
+
+/** Rows read and normalised (no database): the slow part, done before the writing transaction. */
+async function readAndNormalise(input: CampaignTextInput): Promise<NormalisedRow[]> {
+  checkText(input.text);
+  return normaliseRows(readRecipients(input.recipients), input.text);
+}
+
+/** The validation report and cost of a campaign, nothing written. */
+export async function previewCampaign({ db, ...input }: CampaignTextInput & { db: Db }): Promise<CampaignPreviewDto> {
+  const normalised = await readAndNormalise(input);
+  const r = classifyRows(normalised, loadOptedOut(db));
+  const count = countSms(input.text);
+  return {
+    encoding: count.encoding,
+    segments: Math.max(count.segments, 1),
+    sendable: r.sendable,
+    totalSegments: r.totalSegments,
+    counts: r.counts,
+    problems: r.problems,
+  };
+}
+
+function nothingToSend(r: RecipientReport): string {
+  const parts = [
+    r.counts.invalid > 0 ? `${r.counts.invalid} invalid` : '',
+    r.counts.duplicate > 0 ? `${r.counts.duplicate} duplicate` : '',
+    r.counts.skipped > 0 ? `${r.counts.skipped} opted out` : '',
+  ].filter((s) => s !== '');
+  const first = r.problems[0];
+  const example = first ? ` (line ${first.line}: ${first.reason ?? first.state})` : '';
+  return `No recipient can be sent to: of ${r.counts.total}, ${parts.join(', ')}${example}`;
+}
+
+/** One multi-row INSERT per this many recipients (8 columns each: well under SQLite's 32,766 variables). */
+const INSERT_BATCH = 500;
+
+/** Bulk insert in the caller's transaction: a prepared multi-row statement reused per batch. */
+function insertRecipients(db: Db, campaignId: number, rows: CheckedRow[]): void {
+  const sqlFor = (n: number) =>
+    `insert into campaign_recipients (campaign_id, line, input, phone, name, state, reason, contact_id) values ${Array.from({ length: n }, () => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`;
+  const full = db.$client.prepare(sqlFor(INSERT_BATCH));
+  const params: unknown[] = [];
+  let i = 0;
+  for (; i + INSERT_BATCH <= rows.length; i += INSERT_BATCH) {
+    params.length = 0;
+    for (let j = i; j < i + INSERT_BATCH; j++) {
+      const r = rows[j] as CheckedRow;
+      params.push(campaignId, r.line, r.input, r.phone, r.name, r.state, r.reason, r.contactId);
+    }
+    full.run(params);
+  }
+  const rest = rows.slice(i);
+  if (rest.length > 0) {
+    db.$client.prepare(sqlFor(rest.length)).run(rest.flatMap((r) => [campaignId, r.line, r.input, r.phone, r.name, r.state, r.reason, r.contactId]));
+  }
+}
+
+/**
+ * Creates a running campaign: every row validated (E.164, possible-number rules), duplicates
+ * collapsed, opted-out contacts skipped, then the campaign and all its recipient rows written in one
+ * transaction with a `campaign.progress` event. No message is queued here: the campaign feeder
+ * queues recipients a window at a time (wake it after this returns). Throws BAD_REQUEST when the
+ * input cannot be read or no recipient can be sent to.
+ */
+export async function createCampaign(opts: CreateCampaignInput): Promise<CampaignCreatedDto> {
+  const { log } = opts;
+  const normalised = await readAndNormalise(opts);
+  return log.write((tx, append) => {
+    const r = classifyRows(normalised, loadOptedOut(log.db));
+    if (r.sendable === 0) throw new AppError('BAD_REQUEST', nothingToSend(r));
+    const now = Date.now();
+    const count = countSms(opts.text);
+    const row = tx
+      .insert(campaigns)
+      .values({
+        name: opts.name.trim(),
+        text: opts.text,
+        status: 'running',
+        ourNumber: opts.ourNumber,
+        provider: opts.provider,
+        encoding: count.encoding,
+        segments: Math.max(count.segments, 1),
+        totalCount: r.counts.total,
+        invalidCount: r.counts.invalid,
+        duplicateCount: r.counts.duplicate,
+        skippedCount: r.counts.skipped,
+        createdByAgentId: opts.agentId,
+        createdAt: now,
+        updatedAt: now,
+      })
+      .returning()
+      .get();
+    insertRecipients(log.db, row.id, r.rows);
+    const campaign = appendProgressIn(log.db, append, row);
+    return { ...campaign, problems: r.problems };
+  });
+}
+
+/** Ids of a campaign's messages still `queued` (partial index messages_campaign_status_idx). */
+const queuedMessageIds = (tx: Tx, id: number) =>
+  tx.select({ id: messages.id }).from(messages).where(and(eq(messages.campaignId, id), eq(messages.status, 'queued')));
+
+/**
+ * Pauses a running campaign at once: the feeder stops queueing it and its outbox rows not yet
+ * claimed become `held` (the worker claims only `queued` rows); a send already in flight finishes.
+ * Pausing a paused campaign changes nothing.
+ */
+export function pauseCampaign({ log, id }: { log: EventLog; id: number }): CampaignDto {
+  return log.write((tx, append) => {
+    const row = requireCampaign(log.db, id);
+    if (row.status === 'paused') return toCampaignDto(row, campaignCounts(log.db, row));
+    if (row.status !== 'running') {
+      throw new AppError('PRECONDITION_FAILED', `Campaign ${id} is ${row.status}; only a running campaign can be paused`);
+    }
+    tx.update(outbox)
+      .set({ state: 'held' })
+      .where(and(eq(outbox.state, 'queued'), inArray(outbox.messageId, queuedMessageIds(tx, id))))
+      .run();
+    return appendProgressIn(log.db, append, setCampaignStatus(tx, id, 'paused', false));
+  });
+}
+
+/** Resumes a paused campaign: held rows back to `queued`. Wake the outbox and the feeder after. */
+export function resumeCampaign({ log, id }: { log: EventLog; id: number }): CampaignDto {
+  return log.write((tx, append) => {
+    const row = requireCampaign(log.db, id);
+    if (row.status === 'running') return toCampaignDto(row, campaignCounts(log.db, row));
+    if (row.status !== 'paused') {
+      throw new AppError('PRECONDITION_FAILED', `Campaign ${id} is ${row.status}; only a paused campaign can be resumed`);
+    }
+    tx.update(outbox)
+      .set({ state: 'queued' })
+      .where(and(eq(outbox.state, 'held'), inArray(outbox.messageId, queuedMessageIds(tx, id))))
+      .run();
+    return appendProgressIn(log.db, append, setCampaignStatus(tx, id, 'running', false));
+  });
+}
+
+/**
+ * Cancels a running or paused campaign: recipients not yet queued become `cancelled`; queued or
+ * held messages not yet claimed leave the outbox and fail with code CANCELLED (a `message.status`
+ * each); a send already in flight finishes. Cancelling a cancelled campaign changes nothing.
+ */
+export function cancelCampaign({ log, id }: { log: EventLog; id: number }): CampaignDto {
+  return log.write((tx, append) => {
+    const row = requireCampaign(log.db, id);
+    if (row.status === 'cancelled') return toCampaignDto(row, campaignCounts(log.db, row));
+    if (row.status === 'done') {
+      throw new AppError('PRECONDITION_FAILED', `Campaign ${id} is done; only a running or paused campaign can be cancelled`);
+    }
+    tx.update(campaignRecipients)
+      .set({ state: 'cancelled', reason: CANCELLED_REASON })
+      .where(and(eq(campaignRecipients.campaignId, id), eq(campaignRecipients.state, 'pending')))
+      .run();
+    const unsent = tx
+      .select({ m: messages })
+      .from(messages)
+      .innerJoin(outbox, eq(outbox.messageId, messages.id))
+      .where(and(eq(messages.campaignId, id), eq(messages.status, 'queued'), inArray(outbox.state, ['queued', 'held'])))
+      .all();
+    const now = Date.now();
+    for (const { m } of unsent) {
+      tx.delete(outbox).where(eq(outbox.messageId, m.id)).run();
+      const updated = tx
+        .update(messages)
+        .set({ status: 'failed', statusAt: now, errorCode: CANCELLED_CODE, errorReason: CANCELLED_REASON })
+        .where(eq(messages.id, m.id))
+        .returning()
+        .get();
+      if (updated) append({ type: 'message.status', payload: { message: toMessageDto(updated), previousStatus: 'queued' } });
+    }
+    const ids = unsent.map((u) => u.m.id);
+    for (let i = 0; i < ids.length; i += 500) {
+      tx.update(campaignRecipients)
+        .set({ state: 'cancelled', reason: CANCELLED_REASON })
+        .where(and(eq(campaignRecipients.campaignId, id), eq(campaignRecipients.state, 'queued'), inArray(campaignRecipients.messageId, ids.slice(i, i + 500))))
+        .run();
+    }
+    return appendProgressIn(log.db, append, setCampaignStatus(tx, id, 'cancelled', true));
+  });
+}

@@ -1,0 +1,111 @@
+import { and, asc, desc, eq, isNotNull, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
+import type { ContactDto, ContactListDto, OptOutExportDto } from '@parley/shared';
+import type { Db } from '../db/client';
+import { contacts } from '../db/schema';
+import { AppError } from '../errors';
+import type { EventLog } from '../events/log';
+import { decodeIdCursor, encodeIdCursor } from './campaign-views';
+import { DEFAULT_PAGE, MAX_PAGE, conversationIdsOfContact } from './conversation';
+import { loadConversation, toContactDto } from './views';
+
+const pageSize = (limit: number | undefined) => Math.min(Math.max(Math.trunc(limit ?? DEFAULT_PAGE), 1), MAX_PAGE);
+/** `%text%` for LIKE with its wildcards escaped (paired with `escape '\'`). */
+const containing = (text: string) => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+
+function searchCondition(search: string | undefined): SQL | undefined {
+  const text = search?.trim() ?? '';
+  if (text === '') return undefined;
+  const matches: SQL[] = [sql`${contacts.name} like ${containing(text)} escape '\\'`];
+  // '+44 7700 900', '(415) 555': the phone by its digits, whatever the format.
+  const digits = text.replace(/\D/g, '');
+  if (digits.length > 0 && /^[\d\s+().-]+$/.test(text)) matches.push(sql`${contacts.phone} like ${containing(digits)} escape '\\'`);
+  return or(...matches);
+}
+
+/** Contacts newest first, keyset-paged; search by name or number; optionally only (not) opted out. */
+export function listContacts(opts: {
+  db: Db;
+  search?: string | undefined;
+  optedOut?: boolean | undefined;
+  cursor?: string | null | undefined;
+  limit?: number | undefined;
+}): ContactListDto {
+  const limit = pageSize(opts.limit);
+  const where: (SQL | undefined)[] = [
+    searchCondition(opts.search),
+    opts.optedOut === undefined ? undefined : opts.optedOut ? isNotNull(contacts.optedOutAt) : isNull(contacts.optedOutAt),
+  ];
+  if (opts.cursor) where.push(lt(contacts.id, decodeIdCursor(opts.cursor)));
+  // Per row of the page only: conversations_contact_number_uq starts with contact_id.
+  const rows = opts.db
+    .select({
+      c: contacts,
+      // Spelled out: drizzle renders a column of the outer table unqualified inside a subquery.
+      conversationCount: sql<number>`(select count(*) from conversations cv where cv.contact_id = contacts.id)`,
+      lastMessageAt: sql<number | null>`(select max(cv.last_message_at) from conversations cv where cv.contact_id = contacts.id)`,
+    })
+    .from(contacts)
+    .where(and(...where))
+    .orderBy(desc(contacts.id))
+    .limit(limit + 1)
+    .all();
+  const page = rows.slice(0, limit);
+  const last = page.at(-1);
+  return {
+    items: page.map((r) => ({
+      ...toContactDto(r.c),
+      conversationCount: r.conversationCount,
+      lastMessageAt: r.lastMessageAt === null ? null : new Date(r.lastMessageAt).toISOString(),
+    })),
+    nextCursor: rows.length > limit && last ? encodeIdCursor(last.c.id) : null,
+  };
+}
+
+/**
+ * Renames a contact (null or blank clears the name). Appends `contact.updated` and a
+ * `conversation.updated` for each of its conversations, so open inboxes show the new name; an
+ * unchanged name writes and appends nothing.
+ */
+export function updateContactName({ log, id, name }: { log: EventLog; id: number; name: string | null }): ContactDto {
+  const wanted = name === null || name.trim() === '' ? null : name.trim();
+  return log.write((tx, append) => {
+    const row = tx.select().from(contacts).where(eq(contacts.id, id)).get();
+    if (!row) throw new AppError('NOT_FOUND', `Contact ${id} not found`);
+    if (row.name === wanted) return toContactDto(row);
+    const updated = tx.update(contacts).set({ name: wanted }).where(eq(contacts.id, id)).returning().get();
+    if (!updated) throw new Error(`contact ${id} vanished inside its transaction`);
+    const contact = toContactDto(updated);
+    append({ type: 'contact.updated', payload: { contact } });
+    for (const conversationId of conversationIdsOfContact(tx, id)) {
+      const conversation = loadConversation(tx, conversationId);
+      if (conversation) append({ type: 'conversation.updated', payload: { conversation } });
+    }
+    return contact;
+  });
+}
+
+/** RFC 4180 quoting; a text field that a spreadsheet would run as a formula gets a leading '. */
+function csvField(value: string, guardFormula: boolean): string {
+  const safe = guardFormula && /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+}
+
+/** Every opted-out contact as CSV (`phone,name,opted_out_at,source`), earliest opt-out first. */
+export function exportOptOuts({ db, now = Date.now() }: { db: Db; now?: number }): OptOutExportDto {
+  const rows = db
+    .select({ phone: contacts.phone, name: contacts.name, optedOutAt: contacts.optedOutAt, source: contacts.optOutSource })
+    .from(contacts)
+    .where(isNotNull(contacts.optedOutAt))
+    .orderBy(asc(contacts.optedOutAt), asc(contacts.id))
+    .all();
+  const lines = ['phone,name,opted_out_at,source'];
+  for (const r of rows) {
+    const at = r.optedOutAt === null ? '' : new Date(r.optedOutAt).toISOString();
+    lines.push([csvField(r.phone, false), csvField(r.name ?? '', true), at, csvField(r.source ?? '', true)].join(','));
+  }
+  return {
+    filename: `parley-opt-outs-${new Date(now).toISOString().slice(0, 10)}.csv`,
+    csv: `${lines.join('\r\n')}\r\n`,
+    count: rows.length,
+  };
+}

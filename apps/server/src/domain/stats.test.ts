@@ -1,0 +1,118 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Db } from '../db/client';
+import { messages } from '../db/schema';
+import { AppError } from '../errors';
+import { openTempDb, type TempDb } from '../testing/temp-db';
+import { upsertContact, upsertConversation } from './contacts';
+import { statsSummary } from './stats';
+
+let t: TempDb;
+let db: Db;
+let conversationId: number;
+beforeEach(() => {
+  t = openTempDb('parley-stats-');
+  db = t.db;
+  conversationId = t.log.write((tx) => upsertConversation(tx, upsertContact(tx, '+447700900001', 0).id, '+447700900000', 0)).id;
+});
+afterEach(() => t.dispose());
+
+const at = (iso: string) => Date.parse(iso);
+let n = 0;
+function seed(direction: 'in' | 'out', createdAt: string, status: string, o: { afterMs?: number; code?: string; reason?: string } = {}): void {
+  n += 1;
+  const created = at(createdAt);
+  db.insert(messages)
+    .values({
+      conversationId, direction, clientRef: `ref-${n}`, from: 'a', to: 'b', text: 'x', encoding: 'gsm7', segments: 1,
+      status, statusAt: created + (o.afterMs ?? 0), errorCode: o.code ?? null, errorReason: o.reason ?? null, createdAt: created,
+    })
+    .run();
+}
+
+const INVALID = { code: '1170', reason: 'Number is invalid or missing' };
+
+/** A hand-counted data set: two days in range, one message before it, one exactly at its end. */
+function seedDataSet(): void {
+  // 2026-03-08
+  seed('in', '2026-03-08T01:00:00Z', 'received');
+  seed('in', '2026-03-08T09:30:00Z', 'received');
+  seed('in', '2026-03-08T23:59:59Z', 'received');
+  seed('out', '2026-03-08T02:00:00Z', 'delivered', { afterMs: 1_000 });
+  seed('out', '2026-03-08T03:00:00Z', 'delivered', { afterMs: 5_000 });
+  seed('out', '2026-03-08T04:00:00Z', 'read', { afterMs: 3_000 });
+  seed('out', '2026-03-08T05:00:00Z', 'failed', INVALID);
+  seed('out', '2026-03-08T06:00:00Z', 'undeliverable', INVALID);
+  seed('out', '2026-03-08T07:00:00Z', 'rejected', { code: 'http_422', reason: 'Vonage refused the message as invalid' });
+  seed('out', '2026-03-08T08:00:00Z', 'queued');
+  seed('out', '2026-03-08T09:00:00Z', 'submitted');
+  // 2026-03-09
+  seed('in', '2026-03-09T00:00:00Z', 'received');
+  seed('in', '2026-03-09T10:00:00Z', 'received');
+  seed('out', '2026-03-09T11:00:00Z', 'delivered', { afterMs: 2_000 });
+  seed('out', '2026-03-09T12:00:00Z', 'interrupted');
+  seed('out', '2026-03-09T13:00:00Z', 'failed', { code: 'CANCELLED', reason: 'Campaign cancelled before this message was sent' });
+  // outside the range
+  seed('out', '2026-03-07T23:59:59Z', 'delivered', { afterMs: 99_000 });
+  seed('in', '2026-03-10T00:00:00Z', 'received');
+}
+
+describe('statsSummary', () => {
+  it('agrees with a hand count', () => {
+    seedDataSet();
+    const s = statsSummary({ db, since: '2026-03-08T00:00:00Z', until: '2026-03-10T00:00:00Z', bucket: 'day' });
+    expect(s).toEqual({
+      since: '2026-03-08T00:00:00.000Z',
+      until: '2026-03-10T00:00:00.000Z',
+      bucket: 'day',
+      inbound: 5,
+      outbound: 11,
+      delivered: 4,
+      failed: 4,
+      pending: 3,
+      deliveryRate: 0.5,
+      // delivered after 1, 2, 3 and 5 s: the middle two average to 2.5 s
+      medianTimeToDeliveredMs: 2_500,
+      failuresByReason: [
+        { code: '1170', reason: 'Number is invalid or missing', count: 2 },
+        { code: 'CANCELLED', reason: 'Campaign cancelled before this message was sent', count: 1 },
+        { code: 'http_422', reason: 'Vonage refused the message as invalid', count: 1 },
+      ],
+      buckets: [
+        { start: '2026-03-08T00:00:00.000Z', inbound: 3, outbound: 8, delivered: 3, failed: 3 },
+        { start: '2026-03-09T00:00:00.000Z', inbound: 2, outbound: 3, delivered: 1, failed: 1 },
+      ],
+    });
+  });
+
+  it('hourly buckets by default for two days or less; partial buckets at the edges; odd medians', () => {
+    seedDataSet();
+    const s = statsSummary({ db, since: '2026-03-08T01:30:00Z', until: '2026-03-09T12:00:00Z' });
+    expect(s.bucket).toBe('hour');
+    expect(s.buckets).toHaveLength(35);
+    expect(s.buckets[0]).toEqual({ start: '2026-03-08T01:00:00.000Z', inbound: 0, outbound: 0, delivered: 0, failed: 0 });
+    expect(s.buckets.find((b) => b.start === '2026-03-08T02:00:00.000Z')).toMatchObject({ outbound: 1, delivered: 1 });
+    const sum = (k: 'inbound' | 'outbound' | 'delivered' | 'failed') => s.buckets.reduce((a, b) => a + b[k], 0);
+    expect([sum('inbound'), sum('outbound'), sum('delivered'), sum('failed')]).toEqual([s.inbound, s.outbound, s.delivered, s.failed]);
+    // in range: 2 in (09:30, 23:59:59) + 1 (00:00 on the 9th) + 1 (10:00) = 4; delivered after 1, 5, 3, 2 s
+    expect([s.inbound, s.delivered, s.medianTimeToDeliveredMs]).toEqual([4, 4, 2_500]);
+    const odd = statsSummary({ db, since: '2026-03-08T00:00:00Z', until: '2026-03-09T00:00:00Z' });
+    expect(odd.medianTimeToDeliveredMs).toBe(3_000);
+  });
+
+  it('defaults to the last 30 days by day; nothing yields zeros and nulls; bad ranges are refused', () => {
+    const empty = statsSummary({ db, now: at('2026-03-10T12:00:00Z') });
+    expect(empty).toMatchObject({ since: '2026-02-08T12:00:00.000Z', until: '2026-03-10T12:00:00.000Z', bucket: 'day', inbound: 0, deliveryRate: null, medianTimeToDeliveredMs: null, failuresByReason: [] });
+    expect(empty.buckets).toHaveLength(31);
+    const refused = (f: () => unknown) => {
+      try {
+        f();
+      } catch (e) {
+        expect(e).toBeInstanceOf(AppError);
+        return (e as AppError).message;
+      }
+      return 'no error';
+    };
+    expect(refused(() => statsSummary({ db, since: '2026-03-10T00:00:00Z', until: '2026-03-09T00:00:00Z' }))).toBe('since must be before until');
+    expect(refused(() => statsSummary({ db, since: '2025-01-01T00:00:00Z', until: '2026-03-09T00:00:00Z', bucket: 'hour' }))).toMatch(/at most 2200 buckets/);
+  });
+});

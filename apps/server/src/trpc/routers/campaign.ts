@@ -1,0 +1,48 @@
+import type { TRPCRouterRecord } from '@trpc/server';
+import {
+  campaignCreateInput,
+  campaignIdInput,
+  campaignListInput,
+  campaignPreviewInput,
+  campaignRecipientsListInput,
+} from '@parley/shared';
+import { cancelCampaign, createCampaign, pauseCampaign, previewCampaign, resumeCampaign } from '../../domain/campaign';
+import { listCampaigns, listRecipients, loadCampaignDto } from '../../domain/campaign-views';
+import { agentProcedure } from '../init';
+
+export const campaignRouter = {
+  /** Validates and writes the campaign and its recipients; the feeder starts sending at once. */
+  create: agentProcedure.input(campaignCreateInput).mutation(async ({ ctx, input }) => {
+    const { from, ...rest } = input;
+    const ours = ctx.deps.numbers.pick(from);
+    const created = await createCampaign({ log: ctx.deps.log, ourNumber: ours.number, provider: ours.provider, agentId: ctx.agent.id, ...rest });
+    ctx.deps.campaigns.wake();
+    return created;
+  }),
+
+  /** The validation report and cost, nothing written. A mutation so a large CSV travels in a POST body. */
+  preview: agentProcedure.input(campaignPreviewInput).mutation(({ ctx, input }) => {
+    if (input.from !== undefined) ctx.deps.numbers.pick(input.from);
+    return previewCampaign({ db: ctx.deps.db, text: input.text, recipients: input.recipients });
+  }),
+
+  list: agentProcedure.input(campaignListInput).query(({ ctx, input }) => listCampaigns({ db: ctx.deps.db, ...input })),
+
+  get: agentProcedure.input(campaignIdInput).query(({ ctx, input }) => loadCampaignDto(ctx.deps.db, input.id)),
+
+  /** One row per recipient given, in list order, with its live state and reason. */
+  recipients: agentProcedure
+    .input(campaignRecipientsListInput)
+    .query(({ ctx, input }) => listRecipients({ db: ctx.deps.db, ...input })),
+
+  pause: agentProcedure.input(campaignIdInput).mutation(({ ctx, input }) => pauseCampaign({ log: ctx.deps.log, id: input.id })),
+
+  resume: agentProcedure.input(campaignIdInput).mutation(({ ctx, input }) => {
+    const campaign = resumeCampaign({ log: ctx.deps.log, id: input.id });
+    ctx.deps.outbox.wake();
+    ctx.deps.campaigns.wake();
+    return campaign;
+  }),
+
+  cancel: agentProcedure.input(campaignIdInput).mutation(({ ctx, input }) => cancelCampaign({ log: ctx.deps.log, id: input.id })),
+} satisfies TRPCRouterRecord;

@@ -1,0 +1,8 @@
+import type { TRPCRouterRecord } from '@trpc/server';
+import { statsSummaryInput } from '@parley/shared';
+import { statsSummary } from '../../domain/stats';
+import { agentProcedure } from '../init';
+
+export const statsRouter = {
+  summary: agentProcedure.input(statsSummaryInput).query(({ ctx, input }) => statsSummary({ db: ctx.deps.db, ...input })),
+} satisfies TRPCRouterRecord;

@@ -1,0 +1,99 @@
+import { useSyncExternalStore, type MouseEvent } from 'react';
+
+/**
+ * Pages live in the URL (History API, no router library): `/` and `/c/:id` are the inbox (the open
+ * conversation is the inbox's own business, see use-selected-conversation), then `/campaigns`,
+ * `/campaigns/new`, `/campaigns/:id`, `/contacts` and `/stats`. The server answers any HTML request
+ * with index.html, so reload, back/forward and links opened in a new tab all work.
+ */
+export type Route =
+  | { page: 'inbox' }
+  | { page: 'campaigns' }
+  | { page: 'campaign-new' }
+  | { page: 'campaign'; id: number }
+  | { page: 'contacts' }
+  | { page: 'stats' }
+  | { page: 'not-found' };
+
+export type Section = 'inbox' | 'campaigns' | 'contacts' | 'stats';
+
+export function parseRoute(pathname: string): Route {
+  const path = pathname.length > 1 ? pathname.replace(/\/+$/, '') : pathname;
+  if (path === '/' || /^\/c\/\d+$/.test(path)) return { page: 'inbox' };
+  if (path === '/campaigns') return { page: 'campaigns' };
+  if (path === '/campaigns/new') return { page: 'campaign-new' };
+  const campaign = /^\/campaigns\/(\d+)$/.exec(path);
+  if (campaign?.[1]) return { page: 'campaign', id: Number(campaign[1]) };
+  if (path === '/contacts') return { page: 'contacts' };
+  if (path === '/stats') return { page: 'stats' };
+  return { page: 'not-found' };
+}
+
+/** Which top-level nav entry a route belongs to. */
+export function sectionOf(route: Route): Section | null {
+  switch (route.page) {
+    case 'inbox':
+      return 'inbox';
+    case 'campaigns':
+    case 'campaign-new':
+    case 'campaign':
+      return 'campaigns';
+    case 'contacts':
+      return 'contacts';
+    case 'stats':
+      return 'stats';
+    case 'not-found':
+      return null;
+  }
+}
+
+export const paths = {
+  inbox: '/',
+  conversation: (id: number) => `/c/${id}`,
+  campaigns: '/campaigns',
+  newCampaign: '/campaigns/new',
+  campaign: (id: number) => `/campaigns/${id}`,
+  contacts: '/contacts',
+  stats: '/stats',
+};
+
+/**
+ * Pushes (or replaces) a history entry and announces it as a `popstate`, so every listener — useRoute()
+ * and the inbox's open-conversation hook alike — reads the new location, as on back/forward.
+ */
+export function navigate(to: string, options: { replace?: boolean } = {}): void {
+  const current = window.location.pathname + window.location.search;
+  if (to !== current) {
+    if (options.replace) window.history.replaceState(null, '', to);
+    else window.history.pushState(null, '', to);
+  }
+  window.dispatchEvent(new PopStateEvent('popstate', { state: null }));
+}
+
+function subscribe(onChange: () => void): () => void {
+  window.addEventListener('popstate', onChange);
+  return () => window.removeEventListener('popstate', onChange);
+}
+
+const pathname = () => window.location.pathname;
+
+/** The current pathname, re-rendering on navigate() and back/forward. */
+export function usePathname(): string {
+  return useSyncExternalStore(subscribe, pathname);
+}
+
+export function useRoute(): Route {
+  return parseRoute(usePathname());
+}
+
+/**
+ * For an <a href>: a plain left click navigates in place; ctrl/cmd/shift/middle click keep the
+ * browser's behaviour (new tab, new window).
+ */
+export function followLink(event: MouseEvent<HTMLAnchorElement>): void {
+  if (event.defaultPrevented || event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+  const target = event.currentTarget.getAttribute('target');
+  if (target && target !== '_self') return;
+  event.preventDefault();
+  navigate(event.currentTarget.getAttribute('href') ?? '/');
+}
