@@ -13,6 +13,12 @@ const REDACT = [
   '*.privateKey',
   '*.signatureSecret',
   '*.apiSecret',
+  '*.authToken',
+  '*.mainAuthToken',
+  '*.apiToken',
+  '*.webhookSecret',
+  'headers["x-plivo-signature-v3"]',
+  'headers["x-sinch-webhook-signature"]',
 ];
 
 export function createLogger(level: Config['logLevel']): Logger {

@@ -79,6 +79,13 @@ export function feedCampaign({ log, id, max }: { log: EventLog; id: number; max:
       const mark = (patch: Partial<typeof campaignRecipients.$inferInsert>) =>
         tx.update(campaignRecipients).set(patch).where(eq(campaignRecipients.id, r.id)).run();
       try {
+        // A name from the CSV fills in a contact without one (never overwrites an agent's edit).
+        if (r.phone && r.name && r.name.trim() !== '') {
+          tx.insert(contacts)
+            .values({ phone: r.phone, name: r.name.trim(), createdAt: Date.now() })
+            .onConflictDoUpdate({ target: contacts.phone, set: { name: sql`coalesce(${contacts.name}, excluded.name)` } })
+            .run();
+        }
         const { message, conversation } = queueMessageIn(tx, append, {
           ourNumber: campaign.ourNumber,
           provider: campaign.provider,

@@ -161,6 +161,20 @@ describe('feeding', () => {
     expect(finishCampaignIfDone({ log, id: c.id })).toBeNull();
   });
 
+  it("fills in a contact's missing name from the CSV, never over a name it already has", async () => {
+    log.write((tx) => tx.update(contacts).set({ name: 'Bea (from support)' }).where(eq(contacts.id, upsertContact(tx, '+447700900002', Date.now()).id)).run());
+    const c = await create([{ phone: '+447700900001', name: ' Ann ' }, { phone: '+447700900002', name: 'Beatrice' }, '+447700900003']);
+    feedCampaign({ log, id: c.id, max: 10 });
+    const names = db.select({ phone: contacts.phone, name: contacts.name }).from(contacts).orderBy(contacts.phone).all();
+    expect(names).toEqual([
+      { phone: '+447700900001', name: 'Ann' },
+      { phone: '+447700900002', name: 'Bea (from support)' },
+      { phone: '+447700900003', name: null },
+    ]);
+    const updates = log.readAfter(0).flatMap((e) => (e.type === 'conversation.updated' ? [e.payload.conversation] : []));
+    expect(updates.find((u) => u.contactPhone === '+447700900001')?.contactName).toBe('Ann');
+  });
+
   it('done once nothing is pending or queued; counts follow the messages; recipients filter by live state', async () => {
     const c = await create(['+447700900001', '+447700900002', '+447700900003', 'bad']);
     feedCampaign({ log, id: c.id, max: 10 });
