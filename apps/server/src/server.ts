@@ -52,7 +52,7 @@ export interface ParleyServer {
   logger: Logger;
   /** The secret webhooks are verified with (the sandbox signs with it too). */
   signatureSecret: string;
-  /** The Vonage numbers' provider (the sandbox in sandbox mode). */
+  /** The default number's provider (Vonage's sandbox in sandbox mode). */
   provider: SmsProvider;
   /** Every configured provider's sender. */
   providers: Map<ProviderName, SmsProvider>;
@@ -208,9 +208,8 @@ export async function createServer(config: Config, options: ServerOptions = {}):
   const { port } = server.address() as AddressInfo;
   url = `http://${config.host && config.host !== '0.0.0.0' ? config.host : '127.0.0.1'}:${port}`;
 
-  const provider = earlyProvider ?? createProvider(config, { url, signatureSecret, logger });
   const providers = new Map<ProviderName, SmsProvider>();
-  if (config.vonage.enabled) providers.set('vonage', provider);
+  if (config.vonage.enabled) providers.set('vonage', earlyProvider ?? createProvider(config, { url, signatureSecret, logger }));
   if (config.plivo.enabled && plivoToken !== undefined) {
     const given = options.providers?.plivo;
     if (given) providers.set('plivo', given);
@@ -281,11 +280,13 @@ export async function createServer(config: Config, options: ServerOptions = {}):
       });
       await campaigns?.stop();
       await outbox?.stop();
-      await Promise.all([...new Set([provider, ...providers.values()])].map((p) => p.close?.()));
+      await Promise.all([...providers.values()].map((p) => p.close?.()));
       events.close();
       db.$client.close();
     })());
 
+  const provider = providers.get(numbers.defaultNumber().provider) ?? [...providers.values()][0];
+  if (!provider) throw new Error('no provider is configured');
   return { url, port, config, db, events, logger, signatureSecret, provider, providers, numbers, outbox, firstAdmin, close };
 }
 
