@@ -93,7 +93,7 @@ describe('operator API on a real server (sandbox provider)', () => {
     const metrics = await (await fetch(`${s.url}/metrics`)).text();
     expect(metrics).toMatch(/parley_webhooks_total\{path="\/webhooks\/status",outcome="applied"\} \d+/);
     expect(metrics).toMatch(/parley_outbox_depth \d+/);
-    expect(metrics).toMatch(/parley_provider_send_seconds_count\{outcome="ok"\} \d+/);
+    expect(metrics).toMatch(/parley_provider_send_seconds_count\{provider="vonage",outcome="ok"\} \d+/);
     expect(metrics).toMatch(/process_cpu_user_seconds_total/);
     const health = (await (await fetch(`${s.url}/healthz`)).json()) as { outbox: { state: string; depth: number } };
     expect(health.outbox.state).toBe('running');

@@ -253,7 +253,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
         queue: name,
         ratePerSecond: sendRateOf(config, name),
         logger: logger.child({ outbox: name }),
-        metrics: { onSend: (ms, outcome) => metrics.providerSend(ms, outcome) },
+        metrics: { onSend: (ms, outcome) => metrics.providerSend(name, ms, outcome) },
       }),
     );
     outbox = combineWorkers(workers);

@@ -20,14 +20,14 @@ export function createMetrics(sources: MetricSources) {
   const providerLatency = new Histogram({
     name: 'parley_provider_send_seconds',
     help: 'Provider send call latency',
-    labelNames: ['outcome'] as const,
+    labelNames: ['provider', 'outcome'] as const,
     buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [registry],
   });
   const providerErrors = new Counter({
     name: 'parley_provider_errors_total',
-    help: 'Provider send errors by code',
-    labelNames: ['code'] as const,
+    help: 'Provider send errors by provider and code',
+    labelNames: ['provider', 'code'] as const,
     registers: [registry],
   });
   new Gauge({
@@ -68,9 +68,9 @@ export function createMetrics(sources: MetricSources) {
     webhook(path: string, outcome: string) {
       webhooks.inc({ path, outcome });
     },
-    providerSend(durationMs: number, outcome: string) {
-      providerLatency.observe({ outcome: outcome === 'ok' ? 'ok' : 'error' }, durationMs / 1000);
-      if (outcome !== 'ok') providerErrors.inc({ code: outcome });
+    providerSend(provider: string, durationMs: number, outcome: string) {
+      providerLatency.observe({ provider, outcome: outcome === 'ok' ? 'ok' : 'error' }, durationMs / 1000);
+      if (outcome !== 'ok') providerErrors.inc({ provider, code: outcome });
     },
     async handler(_req: Request, res: Response) {
       res.set('Content-Type', registry.contentType).send(await registry.metrics());
