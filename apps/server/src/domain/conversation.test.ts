@@ -91,6 +91,23 @@ describe('listConversations', () => {
     expect(ids('parcel 1')).toEqual([]);
   });
 
+  it('finds text from the full-text index: substrings, any case, quotes and Unicode, and new messages at once', () => {
+    const a = inbound('447700900201', 'Olá, o "pacote" chegou? 📦');
+    const b = inbound('447700900202', 'Order ORD-1182 is late');
+    const ids = (search: string) => listConversations({ db, agentId, search }).items.map((x) => x.id);
+    expect(ids('RD-118')).toEqual([b]);
+    expect(ids('"pacote"')).toEqual([a]);
+    expect(ids('OLÁ')).toEqual([a]); // the trigram index folds case beyond ASCII, too
+    expect(ids('olá')).toEqual([a]);
+    expect(ids('chegou? 📦')).toEqual([a]);
+    expect(ids('is lat')).toEqual([b]);
+    expect(ids('ate')).toEqual([b]);
+    // Two characters: below a trigram, answered by a scan.
+    expect(ids('d-')).toEqual([b]);
+    const c = inbound('447700900203', 'late again');
+    expect(ids('late').sort()).toEqual([b, c].sort());
+  });
+
   it('refuses a cursor it did not make', () => {
     expect(() => listConversations({ db, agentId, cursor: 'garbage' })).toThrow(/Invalid cursor/);
   });

@@ -109,16 +109,27 @@ function searchCondition(search: string | undefined): SQL | undefined {
   const text = search?.trim() ?? '';
   if (text === '') return undefined;
   const like = containing(text);
-  const matches: SQL[] = [
-    sql`${contacts.name} like ${like} escape '\\'`,
-    sql`exists (select 1 from ${messages} where ${messages.conversationId} = ${conversations.id} and ${messages.text} like ${like} escape '\\')`,
-  ];
+  const matches: SQL[] = [sql`${contacts.name} like ${like} escape '\\'`, textCondition(text, like)];
   // Number-like searches ('+44 7700 900', '(415) 555') match the phone by its digits, whatever the format.
   const digits = text.replace(/\D/g, '');
   if (digits.length > 0 && /^[\d\s+().-]+$/.test(text)) {
     matches.push(sql`${contacts.phone} like ${containing(digits)} escape '\\'`);
   }
   return or(...matches);
+}
+
+/**
+ * Conversations with a message containing `text`. Three characters or more: the trigram full-text
+ * index (messages_fts, migration 0005) finds the messages — a phrase query there is a case-insensitive
+ * substring match, like LIKE '%…%', without reading every message. Shorter: no trigram to look up,
+ * so a scan with LIKE.
+ */
+function textCondition(text: string, like: string): SQL {
+  if (Array.from(text).length < 3) {
+    return sql`exists (select 1 from ${messages} where ${messages.conversationId} = ${conversations.id} and ${messages.text} like ${like} escape '\\')`;
+  }
+  const phrase = `"${text.replaceAll('"', '""')}"`;
+  return sql`${conversations.id} in (select ${messages.conversationId} from ${messages} where ${messages.id} in (select rowid from messages_fts where messages_fts match ${phrase}))`;
 }
 
 export function getConversation({ db, id }: { db: Db; id: number }): ConversationDto {
