@@ -35,6 +35,8 @@ export function attachTrpc({ app, server, deps }: { app: Express; server: Server
       router: appRouter,
       createContext: (opts) => createHttpContext(deps, opts),
       onError,
+      // Bounded (a campaign's CSV is the largest input: MAX 32 MB in campaignRecipientsInput); beyond: 413.
+      maxBodySize: 40 * 1024 * 1024,
       // A subscription over HTTP (SSE) reports errors inside its stream; without a session it still answers 401.
       responseMeta: ({ ctx, type }) => (type === 'subscription' && !ctx?.agent ? { status: 401 } : {}),
     }),
