@@ -10,6 +10,7 @@ import { countSms } from '@parley/shared';
 import { signPlivoV3 } from '../webhooks/plivo-signature';
 import { describePlivoHttpError } from './plivo-errors';
 import { toPlivoAddress } from './plivo';
+import { createSandboxKit, SANDBOX_NUMBERS, THROTTLED_SENDS } from './sandbox-kit';
 import { ProviderError } from './types';
 import type { OutboundSms, SendResult, SmsProvider } from './types';
 
@@ -32,13 +33,9 @@ export const PLIVO_SANDBOX_TEST_NUMBERS = [
   },
 ] as const;
 
-const REJECTED = '+447700900666';
-const THROTTLED = '+447700900429';
-const UNDELIVERABLE = '+447700900500';
-const THROTTLED_SENDS = 2;
+const { rejected: REJECTED, throttled: THROTTLED, undeliverable: UNDELIVERABLE } = SANDBOX_NUMBERS;
 /** USD per segment; Plivo's callbacks carry no currency. */
 const RATE_PER_SEGMENT = 0.0079;
-const POST_ATTEMPTS = 5;
 
 export interface PlivoSandboxOptions {
   /** Parley's own base URL (read at each post: known only once the server listens). */
@@ -75,24 +72,8 @@ function joinUrl(base: string, path: string): string {
 
 export function createPlivoSandbox(opts: PlivoSandboxOptions): PlivoSandbox {
   const delays = opts.delaysMs ?? { submitted: 300, delivered: 1200 };
-  const retryDelay = opts.retryDelayMs ?? 250;
-  const throttled = new Map<string, number>();
-  /** Pending waits: close() clears each timer and resolves its wait with false. */
-  const timers = new Map<NodeJS.Timeout, () => void>();
-  const abort = new AbortController();
-  const pending = new Set<Promise<void>>();
-  let closed = false;
-
-  function wait(ms: number): Promise<boolean> {
-    return new Promise((resolve) => {
-      if (closed) return resolve(false);
-      const timer = setTimeout(() => {
-        timers.delete(timer);
-        resolve(!closed);
-      }, Math.max(0, ms));
-      timers.set(timer, () => resolve(false));
-    });
-  }
+  const kit = createSandboxKit({ logger: opts.logger, label: 'sandbox:plivo', retryDelayMs: opts.retryDelayMs });
+  const { wait } = kit;
 
   /** One form POST, V3-signed with a fresh nonce (a reused nonce is refused as a replay). */
   async function postForm(path: string, fields: [string, string][]): Promise<globalThis.Response> {
@@ -106,27 +87,15 @@ export function createPlivoSandbox(opts: PlivoSandboxOptions): PlivoSandbox {
         'x-plivo-signature-v3-nonce': n,
       },
       body: new URLSearchParams(fields).toString(),
-      signal: abort.signal,
+      signal: kit.signal,
     });
   }
 
-  /** Posts one status callback; retries (re-signed) on non-2xx or a connection error, like Plivo. */
-  async function postStatus(msg: OutboundSms, fields: [string, string][]): Promise<void> {
+  /** Posts one status callback; retried (re-signed with a fresh nonce) on non-2xx or a connection error, like Plivo. */
+  function postStatus(msg: OutboundSms, fields: [string, string][]): Promise<void> {
     const path = `/webhooks/plivo/status?ref=${encodeURIComponent(msg.messageId)}`;
     const status = fields.find(([k]) => k === 'Status')?.[1];
-    for (let attempt = 1; attempt <= POST_ATTEMPTS && !closed; attempt++) {
-      try {
-        const res = await postForm(path, fields);
-        await res.arrayBuffer();
-        if (res.ok) return;
-        opts.logger.warn({ status: res.status, callbackStatus: status, attempt }, 'sandbox:plivo: status callback refused');
-      } catch (err) {
-        if (closed) return;
-        opts.logger.warn({ err: { message: (err as Error).message }, attempt }, 'sandbox:plivo: status callback failed');
-      }
-      if (!(await wait(retryDelay * 2 ** (attempt - 1)))) return;
-    }
-    if (!closed) opts.logger.error({ callbackStatus: status, ref: msg.messageId }, 'sandbox:plivo: gave up on a status callback');
+    return kit.deliver({ callbackStatus: status, ref: msg.messageId }, () => postForm(path, fields));
   }
 
   async function report(msg: OutboundSms, uuid: string): Promise<void> {
@@ -178,23 +147,17 @@ export function createPlivoSandbox(opts: PlivoSandboxOptions): PlivoSandbox {
   }
 
   async function send(msg: OutboundSms): Promise<SendResult> {
-    if (closed) throw new ProviderError({ retryable: true, code: 'sandbox_closed', reason: 'Plivo sandbox is closed' });
-    if (msg.to === THROTTLED) {
-      const seen = throttled.get(msg.messageId) ?? 0;
-      if (seen < THROTTLED_SENDS) {
-        throttled.set(msg.messageId, seen + 1);
-        throw new ProviderError({
-          ...describePlivoHttpError(429),
-          httpStatus: 429,
-          detail: `Sandbox test number ${THROTTLED}: throttled ${seen + 1} of ${THROTTLED_SENDS} times`,
-        });
-      }
-      throttled.delete(msg.messageId);
+    if (kit.isClosed()) throw new ProviderError({ retryable: true, code: 'sandbox_closed', reason: 'Plivo sandbox is closed' });
+    const seen = kit.throttledSeen(msg);
+    if (seen !== null) {
+      throw new ProviderError({
+        ...describePlivoHttpError(429),
+        httpStatus: 429,
+        detail: `Sandbox test number ${THROTTLED}: throttled ${seen + 1} of ${THROTTLED_SENDS} times`,
+      });
     }
     const uuid = randomUUID();
-    const task = report(msg, uuid).catch((err: unknown) => opts.logger.error({ err }, 'sandbox:plivo: status report failed'));
-    pending.add(task);
-    void task.finally(() => pending.delete(task));
+    kit.track(() => report(msg, uuid));
     return { providerMessageId: uuid };
   }
 
@@ -225,19 +188,5 @@ export function createPlivoSandbox(opts: PlivoSandboxOptions): PlivoSandbox {
     }
   }
 
-  return {
-    name: 'sandbox:plivo',
-    send,
-    simulateInbound,
-    async close() {
-      closed = true;
-      abort.abort();
-      for (const [timer, cancel] of timers) {
-        clearTimeout(timer);
-        cancel();
-      }
-      timers.clear();
-      await Promise.allSettled([...pending]);
-    },
-  };
+  return { name: 'sandbox:plivo', send, simulateInbound, close: kit.close };
 }

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { countSms, toVonageNumber } from '@parley/shared';
 import { signVonageWebhook } from '../webhooks/sign';
+import { createSandboxKit, SANDBOX_NUMBERS, THROTTLED_SENDS } from './sandbox-kit';
 import { ProviderError } from './types';
 import type { OutboundSms, SendResult, SmsProvider } from './types';
 
@@ -29,12 +30,8 @@ export const SANDBOX_TEST_NUMBERS = [
   },
 ] as const;
 
-const REJECTED = '+447700900666';
-const THROTTLED = '+447700900429';
-const UNDELIVERABLE = '+447700900500';
-const THROTTLED_SENDS = 2;
+const { rejected: REJECTED, throttled: THROTTLED, undeliverable: UNDELIVERABLE } = SANDBOX_NUMBERS;
 const PRICE_PER_SEGMENT = 0.0333;
-const POST_ATTEMPTS = 5;
 const ERROR_TYPE = 'https://developer.nexmo.com/api-errors/messages-olympus#';
 
 export interface SandboxProviderOptions {
@@ -56,47 +53,20 @@ function errorBody(code: string, detail: string): Record<string, unknown> {
 
 export function createSandboxProvider(opts: SandboxProviderOptions): SandboxProvider {
   const delays = opts.delaysMs ?? { submitted: 300, delivered: 1200 };
-  const retryDelay = opts.retryDelayMs ?? 250;
-  const throttled = new Map<string, number>();
-  /** Pending waits: close() clears each timer and resolves its wait with false. */
-  const timers = new Map<NodeJS.Timeout, () => void>();
-  const abort = new AbortController();
-  const pending = new Set<Promise<void>>();
-  let closed = false;
+  const kit = createSandboxKit({ logger: opts.logger, label: 'sandbox', retryDelayMs: opts.retryDelayMs });
+  const { wait } = kit;
 
-  function wait(ms: number): Promise<boolean> {
-    return new Promise((resolve) => {
-      if (closed) return resolve(false);
-      const timer = setTimeout(() => {
-        timers.delete(timer);
-        resolve(!closed);
-      }, Math.max(0, ms));
-      timers.set(timer, () => resolve(false));
-    });
-  }
-
-  /** POSTs one signed status body; retries on non-2xx or a connection error. */
-  async function post(body: Record<string, unknown>): Promise<void> {
+  /** POSTs one signed status body (a fresh JWT per attempt); retried by the kit. */
+  function post(body: Record<string, unknown>): Promise<void> {
     const raw = JSON.stringify(body);
-    for (let attempt = 1; attempt <= POST_ATTEMPTS && !closed; attempt++) {
-      try {
-        const authorization = await signVonageWebhook(raw, opts.signatureSecret);
-        const res = await fetch(opts.statusUrl, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', authorization },
-          body: raw,
-          signal: abort.signal,
-        });
-        await res.arrayBuffer();
-        if (res.ok) return;
-        opts.logger.warn({ status: res.status, webhookStatus: body.status, attempt }, 'sandbox: status webhook refused');
-      } catch (err) {
-        if (closed) return;
-        opts.logger.warn({ err: { message: (err as Error).message }, attempt }, 'sandbox: status webhook failed');
-      }
-      if (!(await wait(retryDelay * 2 ** (attempt - 1)))) return;
-    }
-    if (!closed) opts.logger.error({ webhookStatus: body.status, client_ref: body.client_ref }, 'sandbox: gave up on a status webhook');
+    return kit.deliver({ webhookStatus: body.status, client_ref: body.client_ref }, async () =>
+      fetch(opts.statusUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: await signVonageWebhook(raw, opts.signatureSecret) },
+        body: raw,
+        signal: kit.signal,
+      }),
+    );
   }
 
   async function report(msg: OutboundSms, uuid: string): Promise<void> {
@@ -129,37 +99,18 @@ export function createSandboxProvider(opts: SandboxProviderOptions): SandboxProv
   }
 
   async function send(msg: OutboundSms): Promise<SendResult> {
-    if (closed) throw new ProviderError({ retryable: true, code: 'sandbox_closed', reason: 'Sandbox provider is closed' });
-    if (msg.to === THROTTLED) {
-      const seen = throttled.get(msg.messageId) ?? 0;
-      if (seen < THROTTLED_SENDS) {
-        throttled.set(msg.messageId, seen + 1);
-        throw new ProviderError({
-          retryable: true, httpStatus: 429, code: '1000', reason: 'Throttled by Vonage',
-          title: 'Rate Limit Hit', detail: `Sandbox test number ${THROTTLED}: throttled ${seen + 1} of ${THROTTLED_SENDS} times`,
-        });
-      }
-      throttled.delete(msg.messageId);
+    if (kit.isClosed()) throw new ProviderError({ retryable: true, code: 'sandbox_closed', reason: 'Sandbox provider is closed' });
+    const seen = kit.throttledSeen(msg);
+    if (seen !== null) {
+      throw new ProviderError({
+        retryable: true, httpStatus: 429, code: '1000', reason: 'Throttled by Vonage',
+        title: 'Rate Limit Hit', detail: `Sandbox test number ${THROTTLED}: throttled ${seen + 1} of ${THROTTLED_SENDS} times`,
+      });
     }
     const uuid = randomUUID();
-    const task = report(msg, uuid).catch((err: unknown) => opts.logger.error({ err }, 'sandbox: status report failed'));
-    pending.add(task);
-    void task.finally(() => pending.delete(task));
+    kit.track(() => report(msg, uuid));
     return { providerMessageId: uuid };
   }
 
-  return {
-    name: 'sandbox',
-    send,
-    async close() {
-      closed = true;
-      abort.abort();
-      for (const [timer, cancel] of timers) {
-        clearTimeout(timer);
-        cancel();
-      }
-      timers.clear();
-      await Promise.allSettled([...pending]);
-    },
-  };
+  return { name: 'sandbox', send, close: kit.close };
 }

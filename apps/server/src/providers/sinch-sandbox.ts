@@ -8,6 +8,7 @@
 import type { Logger } from 'pino';
 import { toVonageNumber } from '@parley/shared';
 import { signSinchWebhook, ulidLike } from '../webhooks/sinch-signature';
+import { createSandboxKit, SANDBOX_NUMBERS, THROTTLED_SENDS } from './sandbox-kit';
 import { ProviderError } from './types';
 import type { OutboundSms, SendResult, SmsProvider } from './types';
 
@@ -30,11 +31,7 @@ export const SINCH_SANDBOX_TEST_NUMBERS = [
   },
 ] as const;
 
-const REJECTED = '+447700900666';
-const THROTTLED = '+447700900429';
-const UNDELIVERABLE = '+447700900500';
-const THROTTLED_SENDS = 2;
-const POST_ATTEMPTS = 5;
+const { rejected: REJECTED, throttled: THROTTLED, undeliverable: UNDELIVERABLE } = SANDBOX_NUMBERS;
 
 export interface SinchSandboxOptions {
   /** Parley's own base URL (known once it listens), e.g. http://127.0.0.1:3000 */
@@ -54,24 +51,8 @@ export type SinchSandbox = SmsProvider & {
 
 export function createSinchSandbox(opts: SinchSandboxOptions): SinchSandbox {
   const delays = opts.delaysMs ?? { submitted: 300, delivered: 1200 };
-  const retryDelay = opts.retryDelayMs ?? 250;
-  const throttled = new Map<string, number>();
-  /** Pending waits: close() clears each timer and resolves its wait with false. */
-  const timers = new Map<NodeJS.Timeout, () => void>();
-  const abort = new AbortController();
-  const pending = new Set<Promise<void>>();
-  let closed = false;
-
-  function wait(ms: number): Promise<boolean> {
-    return new Promise((resolve) => {
-      if (closed) return resolve(false);
-      const timer = setTimeout(() => {
-        timers.delete(timer);
-        resolve(!closed);
-      }, Math.max(0, ms));
-      timers.set(timer, () => resolve(false));
-    });
-  }
+  const kit = createSandboxKit({ logger: opts.logger, label: 'sandbox:sinch', retryDelayMs: opts.retryDelayMs });
+  const { wait } = kit;
 
   /** One signed POST, as Sinch makes it. */
   async function postOnce(path: string, body: Record<string, unknown>): Promise<Response> {
@@ -80,26 +61,14 @@ export function createSinchSandbox(opts: SinchSandboxOptions): SinchSandbox {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...signSinchWebhook({ rawBody: raw, secret: opts.webhookSecret }) },
       body: raw,
-      signal: abort.signal,
+      signal: kit.signal,
     });
     return res;
   }
 
-  /** Posts a delivery report; retries on non-2xx or a connection error (each attempt freshly signed). */
-  async function post(body: Record<string, unknown>): Promise<void> {
-    for (let attempt = 1; attempt <= POST_ATTEMPTS && !closed; attempt++) {
-      try {
-        const res = await postOnce('/webhooks/sinch/status', body);
-        await res.arrayBuffer();
-        if (res.ok) return;
-        opts.logger.warn({ status: res.status, reportStatus: body.status, attempt }, 'sandbox:sinch: delivery report refused');
-      } catch (err) {
-        if (closed) return;
-        opts.logger.warn({ err: { message: (err as Error).message }, attempt }, 'sandbox:sinch: delivery report failed');
-      }
-      if (!(await wait(retryDelay * 2 ** (attempt - 1)))) return;
-    }
-    if (!closed) opts.logger.error({ reportStatus: body.status, batch_id: body.batch_id }, 'sandbox:sinch: gave up on a delivery report');
+  /** Posts a delivery report; retried (freshly signed) on non-2xx or a connection error. */
+  function post(body: Record<string, unknown>): Promise<void> {
+    return kit.deliver({ reportStatus: body.status, batch_id: body.batch_id }, () => postOnce('/webhooks/sinch/status', body));
   }
 
   async function report(msg: OutboundSms, batchId: string): Promise<void> {
@@ -123,22 +92,16 @@ export function createSinchSandbox(opts: SinchSandboxOptions): SinchSandbox {
   }
 
   async function send(msg: OutboundSms): Promise<SendResult> {
-    if (closed) throw new ProviderError({ retryable: true, code: 'sandbox_closed', reason: 'Sinch sandbox is closed' });
-    if (msg.to === THROTTLED) {
-      const seen = throttled.get(msg.messageId) ?? 0;
-      if (seen < THROTTLED_SENDS) {
-        throttled.set(msg.messageId, seen + 1);
-        throw new ProviderError({
-          retryable: true, httpStatus: 429, code: 'http_429', reason: 'Throttled by Sinch',
-          detail: `Sandbox test number ${THROTTLED}: throttled ${seen + 1} of ${THROTTLED_SENDS} times`,
-        });
-      }
-      throttled.delete(msg.messageId);
+    if (kit.isClosed()) throw new ProviderError({ retryable: true, code: 'sandbox_closed', reason: 'Sinch sandbox is closed' });
+    const seen = kit.throttledSeen(msg);
+    if (seen !== null) {
+      throw new ProviderError({
+        retryable: true, httpStatus: 429, code: 'http_429', reason: 'Throttled by Sinch',
+        detail: `Sandbox test number ${THROTTLED}: throttled ${seen + 1} of ${THROTTLED_SENDS} times`,
+      });
     }
     const batchId = ulidLike();
-    const task = report(msg, batchId).catch((err: unknown) => opts.logger.error({ err }, 'sandbox:sinch: delivery reports failed'));
-    pending.add(task);
-    void task.finally(() => pending.delete(task));
+    kit.track(() => report(msg, batchId));
     return { providerMessageId: batchId };
   }
 
@@ -161,19 +124,5 @@ export function createSinchSandbox(opts: SinchSandboxOptions): SinchSandbox {
     throw new Error(`the Sinch inbound webhook refused the simulated text: ${answer.error ?? answer.outcome ?? res.status}`);
   }
 
-  return {
-    name: 'sandbox:sinch',
-    send,
-    simulateInbound,
-    async close() {
-      closed = true;
-      abort.abort();
-      for (const [timer, cancel] of timers) {
-        clearTimeout(timer);
-        cancel();
-      }
-      timers.clear();
-      await Promise.allSettled([...pending]);
-    },
-  };
+  return { name: 'sandbox:sinch', send, simulateInbound, close: kit.close };
 }
