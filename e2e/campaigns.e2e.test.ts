@@ -1,9 +1,6 @@
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium } from './support/browser';
-import { screenshotsDir } from './support/paths';
+import { eventually, launchChromium, screenshot, signIn } from './support/browser';
 import { ADMIN, ServerHarness } from './support/server';
 import { ensureWebBuilt } from './support/web-build';
 
@@ -33,36 +30,6 @@ async function simulateInbound(from: string, text: string): Promise<void> {
   expect(res.status(), await res.text()).toBe(200);
 }
 
-/** The app scrolls inside `.page`, not the document: for a whole page, grow the viewport to fit it, then restore. */
-async function screenshot(name: string, wholePage = false): Promise<void> {
-  mkdirSync(screenshotsDir, { recursive: true });
-  const file = path.join(screenshotsDir, `${name}.png`);
-  const viewport = page.viewportSize() ?? { width: 1280, height: 900 };
-  if (wholePage) {
-    const height = await page.evaluate(() => {
-      const scroller = document.querySelector('.page');
-      const header = document.querySelector('.app-header');
-      return (header?.getBoundingClientRect().height ?? 0) + (scroller?.scrollHeight ?? 0);
-    });
-    await page.setViewportSize({ width: viewport.width, height: Math.min(2400, Math.max(viewport.height, Math.ceil(height))) });
-  }
-  await page.screenshot({ path: file });
-  if (wholePage) await page.setViewportSize(viewport);
-  console.log(`screenshot: ${file}`);
-}
-
-async function eventually(check: () => Promise<void>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-}
-
 const nav = (name: string) => page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name, exact: true });
 const progressBar = () => page.getByTestId('campaign-progress');
 /** A chart's own SVG (its legend icons are SVGs too). */
@@ -84,11 +51,7 @@ describe('campaigns, stats and contacts in Chromium', () => {
   });
 
   it('signs in; a contact texts STOP', async () => {
-    await page.goto(baseUrl);
-    await page.getByLabel('Email').fill(ADMIN.email);
-    await page.getByLabel('Password').fill(ADMIN.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.locator('.connection[data-status="live"]').waitFor();
+    await signIn(page, baseUrl, ADMIN);
     await simulateInbound(OPTED_OUT, 'STOP');
   });
 
@@ -116,7 +79,7 @@ describe('campaigns, stats and contacts in Chromium', () => {
     await expect(problem(21).textContent()).resolves.toContain('not-a-number');
     await expect(problem(22).locator('[data-state]').getAttribute('data-state')).resolves.toBe('duplicate');
     await expect(problem(23).locator('[data-state]').getAttribute('data-state')).resolves.toBe('skipped');
-    await screenshot('campaign-new', true);
+    await screenshot(page, 'campaign-new', true);
 
     await page.evaluate(() => Object.assign(window, { __noReload: true }));
     await page.getByRole('button', { name: `Send to ${SENDABLE} recipients` }).click();
@@ -147,7 +110,7 @@ describe('campaigns, stats and contacts in Chromium', () => {
     await page.locator('.campaign-status[data-status="done"]').waitFor();
     await page.getByTestId('recipient-report').locator(`tr[data-recipient="${REJECTED}"] [data-state="failed"]`).waitFor();
     await new Promise((resolve) => setTimeout(resolve, 500)); // the bar's width transition
-    await screenshot('campaign-detail', true);
+    await screenshot(page, 'campaign-detail', true);
   });
 
   it('opens a recipient’s conversation from the report, with the campaign’s text in the thread', async () => {
@@ -163,7 +126,7 @@ describe('campaigns, stats and contacts in Chromium', () => {
     await progressBar().waitFor();
     await page.getByRole('link', { name: '← Campaigns' }).click();
     await page.locator('.campaign-card', { hasText: 'Order ready' }).locator('.campaign-status[data-status="done"]').waitFor();
-    await screenshot('campaigns');
+    await screenshot(page, 'campaigns');
   });
 
   it('renders the Stats charts', async () => {
@@ -180,7 +143,7 @@ describe('campaigns, stats and contacts in Chromium', () => {
     await page.getByRole('button', { name: '24 hours', pressed: true }).waitFor();
     await chartSvg('chart-volume').waitFor();
     await new Promise((resolve) => setTimeout(resolve, 700)); // bar animation
-    await screenshot('stats', true);
+    await screenshot(page, 'stats', true);
   });
 
   it('lists contacts with their opt-out state, searchable, with the opt-out export', async () => {
@@ -189,7 +152,7 @@ describe('campaigns, stats and contacts in Chromium', () => {
     await optedOut.getByTestId('optout-state').waitFor();
     await expect(optedOut.getByTestId('optout-state').textContent()).resolves.toContain('texted STOP');
     await optedOut.getByRole('button', { name: /^Opt in/ }).waitFor();
-    await screenshot('contacts', true);
+    await screenshot(page, 'contacts', true);
 
     await page.getByLabel('Search contacts').fill('900305');
     await eventually(async () => expect(await page.locator('tbody tr[data-contact]').count()).toBe(1));
@@ -215,7 +178,7 @@ describe('campaigns, stats and contacts in Chromium', () => {
     await nav('Campaigns').click();
     await page.locator('.campaign-card .campaign-name').first().click();
     await progressBar().waitFor();
-    await screenshot('campaign-phone');
+    await screenshot(page, 'campaign-phone');
     // The page never scrolls sideways (a wide table scrolls inside its own box).
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
     expect(overflow).toBe(0);

@@ -1,9 +1,6 @@
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium } from './support/browser';
-import { screenshotsDir } from './support/paths';
+import { eventually, launchChromium, screenshot } from './support/browser';
 import { ADMIN, ServerHarness } from './support/server';
 import { ensureWebBuilt } from './support/web-build';
 
@@ -19,26 +16,6 @@ let baseUrl: string;
 async function simulateInbound(from: string, text: string): Promise<void> {
   const res = await page.request.post(`${baseUrl}/trpc/sandbox.simulateInbound`, { data: { from, text } });
   expect(res.status(), await res.text()).toBe(200);
-}
-
-async function screenshot(name: string): Promise<void> {
-  mkdirSync(screenshotsDir, { recursive: true });
-  const file = path.join(screenshotsDir, `${name}.png`);
-  await page.screenshot({ path: file });
-  console.log(`screenshot: ${file}`);
-}
-
-/** Polls until the check passes (the UI settles asynchronously). */
-async function eventually(check: () => Promise<void>, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      return await check();
-    } catch (error) {
-      if (Date.now() > deadline) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
 }
 
 const row = (text: string) => page.locator('.conversation-row', { hasText: text });
@@ -88,7 +65,7 @@ describe('the inbox in Chromium', () => {
     await expect(page.getByTestId('sms-encoding').textContent()).resolves.toBe('Unicode');
     await page.getByTestId('sms-unicode-warning').waitFor();
     await page.getByTestId('sms-segments-warning').waitFor();
-    await screenshot('composer-counter');
+    await screenshot(page, 'composer-counter');
     await input.fill('');
   });
 
@@ -104,7 +81,7 @@ describe('the inbox in Chromium', () => {
     await expect(sent.locator('.bubble').textContent()).resolves.toBe('Sorry about that\nit ships today.');
     await eventually(async () => expect(await input.inputValue()).toBe(''));
     await sent.locator('.status[data-status="delivered"]').waitFor({ timeout: 15_000 });
-    await screenshot('inbox');
+    await screenshot(page, 'inbox');
   });
 
   it('shows a failed send with its reason', async () => {
@@ -124,7 +101,7 @@ describe('the inbox in Chromium', () => {
     expect(reason).not.toBe('No reason given');
     await failed.click();
     await sent.locator('.status-reason').waitFor();
-    await screenshot('thread-failed');
+    await screenshot(page, 'thread-failed');
   });
 
   it('locks the composer when the contact texts STOP', async () => {
@@ -134,7 +111,7 @@ describe('the inbox in Chromium', () => {
     await page.getByTestId('composer-locked').waitFor();
     await expect(page.getByLabel('Reply').count()).resolves.toBe(0);
     await page.setViewportSize({ width: 390, height: 780 });
-    await screenshot('thread-phone');
+    await screenshot(page, 'thread-phone');
     await page.setViewportSize({ width: 1280, height: 800 });
   });
 

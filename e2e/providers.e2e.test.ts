@@ -1,9 +1,6 @@
-import { mkdirSync } from 'node:fs';
-import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium } from './support/browser';
-import { screenshotsDir } from './support/paths';
+import { launchChromium, screenshot, signIn } from './support/browser';
 import { ADMIN, ServerHarness } from './support/server';
 import { ensureWebBuilt } from './support/web-build';
 
@@ -27,11 +24,7 @@ describe('several providers in one inbox, in Chromium', () => {
     baseUrl = (await harness.start()).url;
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    await page.goto(baseUrl);
-    await page.getByLabel('Email').fill(ADMIN.email);
-    await page.getByLabel('Password').fill(ADMIN.password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.locator('.connection[data-status="live"]').waitFor();
+    await signIn(page, baseUrl, ADMIN);
   });
 
   afterAll(async () => {
@@ -59,10 +52,7 @@ describe('several providers in one inbox, in Chromium', () => {
     await sent.waitFor();
     // Plivo's sandbox posts `sent` then `delivered` callbacks to /webhooks/plivo/status?ref=…
     await sent.locator('.status[data-status="delivered"]').waitFor({ timeout: 15_000 });
-    mkdirSync(screenshotsDir, { recursive: true });
-    const file = path.join(screenshotsDir, 'inbox-providers.png');
-    await page.screenshot({ path: file });
-    console.log(`screenshot: ${file}`);
+    await screenshot(page, 'inbox-providers');
   });
 
   it('starts a conversation from the Sinch number and filters the list by number', async () => {
