@@ -7,49 +7,19 @@
  * then answers from a per-test script: held requests wait, queued responses go first, then the
  * `respond` function, else `202` shaped like send-response-202.json.
  */
-import { createServer } from 'node:http';
-import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
+import { startMockApi, type HeldRequest, type MockApi, type MockResponse, type RecordedRequest } from './mock-api';
 
-export interface PlivoRecordedRequest {
-  /** 1-based arrival order. */
-  n: number;
-  method: string;
-  url: string;
-  headers: IncomingHttpHeaders;
-  rawBody: string;
-  /** Parsed JSON, or undefined when the body is not JSON. */
-  body: unknown;
-  receivedAt: Date;
+export interface PlivoRecordedRequest extends RecordedRequest {
   /** Decoded Basic credentials. */
   auth?: { authId: string; authToken: string };
-  /** Why the credentials are refused (→ 401), or undefined. */
-  authError?: string;
-  /** Where the request breaks the documented shape; empty when it conforms (→ 400 otherwise). */
-  specErrors: string[];
   /** The uuid the default 202 answers with (known on arrival, e.g. to post a callback while held). */
   messageUuid: string;
 }
 
-export interface PlivoMockResponse {
-  status: number;
-  /** Objects are sent as JSON; strings as they are. */
-  body?: unknown;
-  headers?: Record<string, string>;
-  delayMs?: number;
-  /** Destroy the connection without answering. */
-  drop?: boolean;
-}
-
+export type PlivoMockResponse = MockResponse;
 export type PlivoResponder = (req: PlivoRecordedRequest, n: number) => PlivoMockResponse | Promise<PlivoMockResponse>;
-
-export interface PlivoHeldRequest {
-  /** Resolves when the held request has arrived. */
-  received: Promise<PlivoRecordedRequest>;
-  /** Let the request go on to its scripted answer. */
-  release(): void;
-}
+export type PlivoHeldRequest = HeldRequest<PlivoRecordedRequest>;
 
 export interface MockPlivoOptions {
   /** When set, the path's and the credentials' auth id must equal it. */
@@ -60,15 +30,8 @@ export interface MockPlivoOptions {
   rejectInvalid?: boolean;
 }
 
-export interface MockPlivo {
-  url: string;
-  requests: PlivoRecordedRequest[];
-  enqueue(...responses: PlivoMockResponse[]): void;
-  respond(fn: PlivoResponder): void;
-  hold(): PlivoHeldRequest;
+export interface MockPlivo extends MockApi<PlivoRecordedRequest> {
   specViolations(): PlivoRecordedRequest[];
-  reset(): void;
-  close(): Promise<void>;
 }
 
 /** 202 as in send-response-202.json. */
@@ -157,95 +120,19 @@ function checkSpec(req: PlivoRecordedRequest, opts: MockPlivoOptions): void {
   if (b.method !== undefined && b.method !== 'POST' && b.method !== 'GET') errors.push('method: POST or GET');
 }
 
-async function readAll(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-function send(res: ServerResponse, r: PlivoMockResponse): void {
-  const isText = typeof r.body === 'string';
-  const payload = r.body === undefined ? '' : isText ? String(r.body) : JSON.stringify(r.body);
-  const type = r.body === undefined ? {} : { 'content-type': isText ? 'text/plain' : 'application/json' };
-  res.writeHead(r.status, { ...type, ...r.headers });
-  res.end(payload);
-}
-
 export async function startMockPlivo(opts: MockPlivoOptions = {}): Promise<MockPlivo> {
-  const requests: PlivoRecordedRequest[] = [];
-  let queue: PlivoMockResponse[] = [];
-  let responder: PlivoResponder | undefined;
-  let holds: { arrived(req: PlivoRecordedRequest): void; gate: Promise<void> }[] = [];
-  const pendingReleases = new Set<() => void>();
-
-  async function answer(req: PlivoRecordedRequest): Promise<PlivoMockResponse> {
-    const held = holds.shift();
-    if (held) {
-      held.arrived(req);
-      await held.gate;
-    }
-    if (req.authError) return plivoError(401, `authentication_failed: ${req.authError}`);
-    if (req.specErrors.length > 0 && opts.rejectInvalid !== false) return plivoError(400, req.specErrors.join('; '));
-    const next = queue.shift();
-    if (next) return next;
-    return responder ? responder(req, req.n) : plivoAccepted(req.messageUuid);
-  }
-
-  const server = createServer((incoming, res) => {
-    void (async () => {
-      const rawBody = await readAll(incoming);
-      let body: unknown;
-      try {
-        body = JSON.parse(rawBody);
-      } catch {
-        body = undefined;
-      }
-      const req: PlivoRecordedRequest = {
-        n: requests.length + 1, method: incoming.method ?? '', url: incoming.url ?? '', headers: incoming.headers,
-        rawBody, body, receivedAt: new Date(), specErrors: [], messageUuid: randomUUID(),
-      };
-      requests.push(req);
+  const api = await startMockApi<PlivoRecordedRequest>({
+    record: (base) => ({ ...base, messageUuid: randomUUID() }),
+    check(req) {
       const authError = checkAuth(req, opts);
       if (authError) req.authError = authError;
       checkSpec(req, opts);
-      const response = await answer(req);
-      if (response.delayMs) await new Promise((r) => setTimeout(r, response.delayMs));
-      if (response.drop) incoming.socket.destroy();
-      else send(res, response);
-    })().catch((error: unknown) => {
-      if (!res.headersSent) send(res, plivoError(500, `mock-plivo failure: ${String(error)}`));
-    });
+      if (req.authError) return plivoError(401, `authentication_failed: ${req.authError}`);
+      if (req.specErrors.length > 0 && opts.rejectInvalid !== false) return plivoError(400, req.specErrors.join('; '));
+      return undefined;
+    },
+    accept: (req) => plivoAccepted(req.messageUuid),
+    failure: (error) => plivoError(500, `mock-plivo failure: ${String(error)}`),
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-
-  return {
-    url: `http://127.0.0.1:${port}`,
-    requests,
-    enqueue: (...responses) => void queue.push(...responses),
-    respond: (fn) => void (responder = fn),
-    hold() {
-      let arrived: (req: PlivoRecordedRequest) => void = () => {};
-      let release: () => void = () => {};
-      const received = new Promise<PlivoRecordedRequest>((r) => (arrived = r));
-      const gate = new Promise<void>((r) => (release = r));
-      pendingReleases.add(release);
-      holds.push({ arrived, gate });
-      return { received, release };
-    },
-    specViolations: () => requests.filter((r) => r.specErrors.length > 0),
-    reset() {
-      requests.length = 0;
-      queue = [];
-      responder = undefined;
-      holds = [];
-      for (const release of pendingReleases) release();
-      pendingReleases.clear();
-    },
-    async close() {
-      for (const release of pendingReleases) release();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
+  return { ...api, specViolations: () => api.requests.filter((r) => r.specErrors.length > 0) };
 }

@@ -5,44 +5,17 @@
  * from a per-test script: queued responses first, then `respond`, else `201` with the batch (the
  * shape of examples/send-response-201.json) under a fresh ULID-like id.
  */
-import { createServer } from 'node:http';
-import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { startMockApi, type HeldRequest, type MockApi, type MockResponse, type RecordedRequest } from './mock-api';
 import { ulidLike } from '../webhooks/sinch-signature';
 
-export interface SinchRecordedRequest {
-  /** 1-based arrival order. */
-  n: number;
-  method: string;
-  url: string;
-  headers: IncomingHttpHeaders;
-  rawBody: string;
-  /** Parsed JSON, or undefined when the body is not JSON. */
-  body: unknown;
-  receivedAt: Date;
-  authError?: string;
-  /** Where the request breaks the contract; empty when it conforms. */
-  specErrors: string[];
+export interface SinchRecordedRequest extends RecordedRequest {
   /** The batch id the default 201 answers with (known on arrival, e.g. for a report sent while held). */
   batchId: string;
 }
 
-export interface SinchMockResponse {
-  status: number;
-  /** Objects are sent as JSON; strings as they are. */
-  body?: unknown;
-  headers?: Record<string, string>;
-  delayMs?: number;
-  /** Destroy the connection without answering. */
-  drop?: boolean;
-}
-
+export type SinchMockResponse = MockResponse;
 export type SinchResponder = (req: SinchRecordedRequest, n: number) => SinchMockResponse | Promise<SinchMockResponse>;
-
-export interface SinchHeldRequest {
-  received: Promise<SinchRecordedRequest>;
-  release(): void;
-}
+export type SinchHeldRequest = HeldRequest<SinchRecordedRequest>;
 
 export interface MockSinchOptions {
   /** Default 'test-plan'. */
@@ -53,17 +26,10 @@ export interface MockSinchOptions {
   rejectInvalid?: boolean;
 }
 
-export interface MockSinch {
-  url: string;
+export interface MockSinch extends MockApi<SinchRecordedRequest> {
   servicePlanId: string;
   apiToken: string;
-  requests: SinchRecordedRequest[];
-  enqueue(...responses: SinchMockResponse[]): void;
-  respond(fn: SinchResponder): void;
-  hold(): SinchHeldRequest;
   specViolations(): SinchRecordedRequest[];
-  reset(): void;
-  close(): Promise<void>;
 }
 
 /** Error bodies as Sinch gives them (`{ code, text }`), by HTTP status; `code`/`text` override. */
@@ -131,29 +97,10 @@ export function validateBatch(body: unknown): string[] {
   return errors;
 }
 
-async function readAll(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-function send(res: ServerResponse, r: SinchMockResponse): void {
-  const isText = typeof r.body === 'string';
-  const payload = r.body === undefined ? '' : isText ? String(r.body) : JSON.stringify(r.body);
-  const type = r.body === undefined ? {} : { 'content-type': isText ? 'text/plain' : 'application/json' };
-  res.writeHead(r.status, { ...type, ...r.headers });
-  res.end(payload);
-}
-
 export async function startMockSinch(opts: MockSinchOptions = {}): Promise<MockSinch> {
   const servicePlanId = opts.servicePlanId ?? 'test-plan';
   const apiToken = opts.apiToken ?? 'test-token';
   const path = `/xms/v1/${servicePlanId}/batches`;
-  const requests: SinchRecordedRequest[] = [];
-  let queue: SinchMockResponse[] = [];
-  let responder: SinchResponder | undefined;
-  let holds: { arrived(req: SinchRecordedRequest): void; gate: Promise<void> }[] = [];
-  const pendingReleases = new Set<() => void>();
 
   function check(req: SinchRecordedRequest): SinchMockResponse | undefined {
     if (req.method !== 'POST' || req.url !== path) {
@@ -179,73 +126,16 @@ export async function startMockSinch(opts: MockSinchOptions = {}): Promise<MockS
     return undefined;
   }
 
-  async function answer(req: SinchRecordedRequest): Promise<SinchMockResponse> {
-    const held = holds.shift();
-    if (held) {
-      held.arrived(req);
-      await held.gate;
-    }
-    const refused = check(req);
-    if (refused) return refused;
-    const next = queue.shift();
-    if (next) return next;
-    return responder ? responder(req, req.n) : batchCreated(req);
-  }
-
-  const server = createServer((incoming, res) => {
-    void (async () => {
-      const rawBody = await readAll(incoming);
-      let body: unknown;
-      try {
-        body = JSON.parse(rawBody);
-      } catch {
-        body = undefined;
-      }
-      const req: SinchRecordedRequest = {
-        n: requests.length + 1, method: incoming.method ?? '', url: incoming.url ?? '', headers: incoming.headers,
-        rawBody, body, receivedAt: new Date(), specErrors: [], batchId: ulidLike(),
-      };
-      requests.push(req);
-      const response = await answer(req);
-      if (response.delayMs) await new Promise((r) => setTimeout(r, response.delayMs));
-      if (response.drop) incoming.socket.destroy();
-      else send(res, response);
-    })().catch((error: unknown) => {
-      if (!res.headersSent) send(res, { status: 500, body: { code: 'mock_failure', text: String(error) } });
-    });
+  const api = await startMockApi<SinchRecordedRequest>({
+    record: (base) => ({ ...base, batchId: ulidLike() }),
+    check,
+    accept: (req) => batchCreated(req),
+    failure: (error) => ({ status: 500, body: { code: 'mock_failure', text: String(error) } }),
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-
   return {
-    url: `http://127.0.0.1:${port}`,
+    ...api,
     servicePlanId,
     apiToken,
-    requests,
-    enqueue: (...responses) => void queue.push(...responses),
-    respond: (fn) => void (responder = fn),
-    hold() {
-      let arrived: (req: SinchRecordedRequest) => void = () => {};
-      let release: () => void = () => {};
-      const received = new Promise<SinchRecordedRequest>((r) => (arrived = r));
-      const gate = new Promise<void>((r) => (release = r));
-      pendingReleases.add(release);
-      holds.push({ arrived, gate });
-      return { received, release };
-    },
-    specViolations: () => requests.filter((r) => r.specErrors.length > 0 || r.authError !== undefined),
-    reset() {
-      requests.length = 0;
-      queue = [];
-      responder = undefined;
-      holds = [];
-      for (const release of pendingReleases) release();
-      pendingReleases.clear();
-    },
-    async close() {
-      for (const release of pendingReleases) release();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    specViolations: () => api.requests.filter((r) => r.specErrors.length > 0 || r.authError !== undefined),
   };
 }
