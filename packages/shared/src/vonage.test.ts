@@ -3,7 +3,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseVonageTimestamp, vonageInboundSchema, vonageStatusSchema } from './vonage';
 
-const EXAMPLES = new URL('../../../../shared/vonage/examples/', import.meta.url);
+// The Vonage fixtures live with the server's tests (apps/server/test/fixtures/vonage, see its README).
+const EXAMPLES = new URL('../../../apps/server/test/fixtures/vonage/examples/', import.meta.url);
 
 function example(name: string): Record<string, unknown> {
   return JSON.parse(readFileSync(new URL(name, EXAMPLES), 'utf8')) as Record<string, unknown>;
@@ -17,8 +18,8 @@ const inbound = (): Record<string, unknown> => example('inbound-sms.json');
 const rejected = (): Record<string, unknown> => example('status-rejected.json');
 
 describe('Vonage examples', () => {
-  it('resolves the examples directory to /work/shared/vonage/examples', () => {
-    expect(fileURLToPath(EXAMPLES)).toMatch(/[/\\]shared[/\\]vonage[/\\]examples[/\\]$/);
+  it('reads the examples from the repository\'s own fixtures', () => {
+    expect(fileURLToPath(EXAMPLES)).toMatch(/[/\\]test[/\\]fixtures[/\\]vonage[/\\]examples[/\\]$/);
     expect(readdirSync(EXAMPLES)).toContain('inbound-sms.json');
   });
 

@@ -1,4 +1,4 @@
-/** Compliance keywords (DESIGN §5): the whole message, case- and space-insensitive. */
+/** Compliance keywords (README "Compliance keywords"): the whole message, case- and space-insensitive. */
 export type Keyword = 'stop' | 'start' | 'help';
 
 const KEYWORDS: Record<string, Keyword> = {

@@ -78,7 +78,7 @@ export function receiveInbound({
     append({ type: 'message.created', payload: { message } });
     append({ type: 'conversation.updated', payload: { conversation: toConversationDto(bumped, contact) } });
 
-    // Compliance keywords (DESIGN §5), in the same transaction: the opt-out and its one confirmation.
+    // Compliance keywords (README "Compliance keywords"), in the same transaction: the opt-out and its one confirmation.
     const reply = (text: string) =>
       queueMessageIn(tx, append, { ourNumber: inbound.to, conversationId: conversation.id, text, agentId: null, allowOptedOut: true });
     let queuedReply = false;

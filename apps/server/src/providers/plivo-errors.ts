@@ -2,7 +2,7 @@
  * Plivo statuses, callback error codes and HTTP answers → Parley's terms.
  *
  * Codes are Plivo's SMS error table (`ErrorCode` on status callbacks, `error_code` in the message
- * record); see /work/shared/plivo/README.md. A failed or undelivered callback is final for its
+ * record); see apps/server/test/fixtures/plivo/README.md. A failed or undelivered callback is final for its
  * message whatever the code: "temporary" only means a later, new send may work.
  */
 

@@ -9,7 +9,7 @@ import { describePlivoHttpError, isPlivoNoError, plivoErrorReason, plivoStatusTo
 import { ProviderError, type OutboundSms, type ProviderFailure } from './types';
 
 const example = (name: string): unknown =>
-  JSON.parse(readFileSync(new URL(`../../../../../shared/plivo/examples/${name}`, import.meta.url), 'utf8'));
+  JSON.parse(readFileSync(new URL(`../../test/fixtures/plivo/examples/${name}`, import.meta.url), 'utf8'));
 
 const AUTH_ID = 'MAZDQ1ZJIYMDZKMMZKYM';
 const AUTH_TOKEN = 'PlivoTestTokenPlivoTestTokenPlivoToken01';

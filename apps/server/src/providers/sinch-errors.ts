@@ -1,6 +1,6 @@
 /**
  * Sinch SMS (xms v1) vocabularies → Parley's: delivery-report statuses and detail codes, and the
- * error answers of `POST /xms/v1/{service_plan_id}/batches`. Source: /work/shared/sinch/README.md.
+ * error answers of `POST /xms/v1/{service_plan_id}/batches`. Source: apps/server/test/fixtures/sinch/README.md.
  */
 
 export type SinchParleyStatus = 'submitted' | 'delivered' | 'undeliverable' | 'rejected';

@@ -8,7 +8,7 @@ import { createSinchProvider, sinchApiUrl, type SinchProviderOptions } from './s
 import { ProviderError, type OutboundSms, type ProviderFailure } from './types';
 
 const example = (name: string): Record<string, unknown> =>
-  JSON.parse(readFileSync(new URL(`../../../../../shared/sinch/examples/${name}`, import.meta.url), 'utf8')) as Record<string, unknown>;
+  JSON.parse(readFileSync(new URL(`../../test/fixtures/sinch/examples/${name}`, import.meta.url), 'utf8')) as Record<string, unknown>;
 
 const TOKEN = 'sinch-secret-token-3f9a';
 const PLAN = 'plan-0123abcd';

@@ -43,7 +43,7 @@ export async function startTestServer(
 }
 
 let seq = 0;
-/** A Vonage inbound payload (the shape of shared/vonage/examples/inbound-sms.json) with a fresh uuid. */
+/** A Vonage inbound payload (the shape of test/fixtures/vonage/examples/inbound-sms.json) with a fresh uuid. */
 export function inboundPayload(over: Record<string, unknown> = {}): Record<string, unknown> {
   seq += 1;
   return {
@@ -61,7 +61,7 @@ export function inboundPayload(over: Record<string, unknown> = {}): Record<strin
   };
 }
 
-/** A Vonage status payload (shared/vonage/examples/status-*.json shape). */
+/** A Vonage status payload (test/fixtures/vonage/examples/status-*.json shape). */
 export function statusPayload(over: Record<string, unknown> & { message_uuid: string; status: string }): Record<string, unknown> {
   return {
     to: '447700900001',

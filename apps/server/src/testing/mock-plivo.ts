@@ -3,7 +3,7 @@
  * server on 127.0.0.1).
  *
  * Like Plivo it checks Basic auth (auth id in the path and in the credentials; the token when given)
- * and the JSON body against the documented send request (/work/shared/plivo/README.md "Sending"),
+ * and the JSON body against the documented send request (apps/server/test/fixtures/plivo/README.md "Sending"),
  * then answers from a per-test script: held requests wait, queued responses go first, then the
  * `respond` function, else `202` shaped like send-response-202.json.
  */

@@ -1,7 +1,7 @@
 /**
  * A programmable stand-in for `POST {apiUrl}/xms/v1/{service_plan_id}/batches` (a real node:http
  * server on 127.0.0.1). Like Sinch it checks the path, the Bearer token and the Content-Type, and
- * validates the batch body against the contract in /work/shared/sinch/README.md; then it answers
+ * validates the batch body against the contract in apps/server/test/fixtures/sinch/README.md; then it answers
  * from a per-test script: queued responses first, then `respond`, else `201` with the batch (the
  * shape of examples/send-response-201.json) under a fresh ULID-like id.
  */

@@ -1,8 +1,8 @@
 /**
  * Spec-driven validation of what we send to Vonage, for tests and the mock.
  *
- * Loads Vonage's published Messages OpenAPI spec from `<repo root>/../shared/vonage/` (CI clones the
- * repo with `shared/` beside it), picks the SMS text variant of the send-message request body,
+ * Loads Vonage's published Messages OpenAPI spec from `apps/server/test/fixtures/vonage/` (a verbatim
+ * copy, see the README there), picks the SMS text variant of the send-message request body,
  * inlines its `$ref`s and compiles it with ajv.
  */
 import { readFileSync } from 'node:fs';
@@ -15,9 +15,10 @@ import { parse } from 'yaml';
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
 
-/** apps/server/src/testing → ../../../../ is the repo root; shared/ is its sibling. */
-const REPO_ROOT = new URL('../../../../', import.meta.url);
-export const MESSAGES_SPEC_PATH = fileURLToPath(new URL('../shared/vonage/messages-openapi.yml', REPO_ROOT));
+/** apps/server/src/testing → ../../ is apps/server. */
+export const MESSAGES_SPEC_PATH = fileURLToPath(
+  new URL('../../test/fixtures/vonage/messages-openapi.yml', import.meta.url),
+);
 
 let specCache: JsonObject | undefined;
 let validatorCache: ValidateFunction | undefined;
@@ -91,7 +92,7 @@ function smsRequestSchema(doc: JsonObject): Json {
 }
 
 /**
- * PATCH (documented in shared/vonage/README.md, same as messages-openapi.prism-patched.yml):
+ * PATCH (documented in test/fixtures/vonage/README.md):
  * `components.schemas.baseMessageType.required` lists `message`, a Messages v0.1 leftover that
  * neither the v1 API nor the SDK sends. Dropping it is the only change made to the published spec.
  */

@@ -21,7 +21,7 @@ export function toTRPCError(error: AppError): TRPCError {
 }
 
 const t = initTRPC.context<Context>().create({
-  // Plain JSON on the wire (DESIGN §4): no transformer. No stack traces to clients either.
+  // Plain JSON on the wire: no transformer. No stack traces to clients either.
   isDev: false,
   errorFormatter({ shape, error }) {
     const cause = error.cause;

@@ -28,7 +28,7 @@ interface WorkedExample {
 }
 
 const ex = JSON.parse(
-  readFileSync(new URL('../../../../../shared/plivo/examples/signature-worked-example.json', import.meta.url), 'utf8'),
+  readFileSync(new URL('../../test/fixtures/plivo/examples/signature-worked-example.json', import.meta.url), 'utf8'),
 ) as WorkedExample;
 const TOKEN = ex.authToken;
 const [inbound, status] = ex.v3;

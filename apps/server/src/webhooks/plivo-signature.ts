@@ -1,5 +1,5 @@
 /**
- * Plivo webhook signatures (/work/shared/plivo/README.md "Signatures"), with node:crypto only.
+ * Plivo webhook signatures (apps/server/test/fixtures/plivo/README.md "Signatures"), with node:crypto only.
  *
  * V3 (`X-Plivo-Signature-V3`, `-Ma-V3`, nonce `X-Plivo-Signature-V3-Nonce`): HMAC-SHA256 over the
  * exact URL Plivo called, its sorted query, every form field (decoded, empties included, sorted by

@@ -17,7 +17,7 @@ import { createNonceStore } from './nonces';
 import { plivoWebhookRouter } from './plivo';
 import { signPlivoV2, signPlivoV3 } from './plivo-signature';
 
-const examples = new URL('../../../../../shared/plivo/examples/', import.meta.url);
+const examples = new URL('../../test/fixtures/plivo/examples/', import.meta.url);
 const text = (name: string) => readFileSync(new URL(name, examples), 'utf8');
 const worked = JSON.parse(text('signature-worked-example.json')) as {
   authToken: string;

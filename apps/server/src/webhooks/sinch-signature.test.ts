@@ -15,7 +15,7 @@ interface Vector {
   headers: Record<string, string>;
 }
 const worked = JSON.parse(
-  readFileSync(new URL('../../../../../shared/sinch/examples/signature-worked-example.json', import.meta.url), 'utf8'),
+  readFileSync(new URL('../../test/fixtures/sinch/examples/signature-worked-example.json', import.meta.url), 'utf8'),
 ) as Vector & { signedData: string; expectedSignature: string; sdkTestVector: Vector };
 const VECTORS: [string, Vector][] = [
   ['the worked example', worked],

@@ -4,7 +4,7 @@
  *   signature = base64(HMAC-SHA256(key = the secret's UTF-8 bytes, signed))
  * in `x-sinch-webhook-signature`, with `-algorithm` ("HmacSHA256"), `-nonce` and `-timestamp`.
  * The key is the secret string itself, not base64-decoded (unlike Sinch's Voice/Verification signing).
- * See /work/shared/sinch/README.md for what the official SDKs leave out; this verifier does all of it.
+ * See apps/server/test/fixtures/sinch/README.md for what the official SDKs leave out; this verifier does all of it.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';

@@ -13,7 +13,7 @@ import { sinchWebhookRouter } from './sinch';
 import { signSinchWebhook } from './sinch-signature';
 
 const example = (name: string): Record<string, unknown> =>
-  JSON.parse(readFileSync(new URL(`../../../../../shared/sinch/examples/${name}`, import.meta.url), 'utf8')) as Record<string, unknown>;
+  JSON.parse(readFileSync(new URL(`../../test/fixtures/sinch/examples/${name}`, import.meta.url), 'utf8')) as Record<string, unknown>;
 
 const SECRET = 'parley-test-sinch-webhook-secret';
 const OUR = '+12015550100';

@@ -8,7 +8,7 @@ import { inboundPayload, startTestServer, statusPayload, type TestServer } from 
 import { signVonageWebhook } from './sign';
 
 const example = (name: string) =>
-  JSON.parse(readFileSync(new URL(`../../../../../shared/vonage/examples/${name}`, import.meta.url), 'utf8')) as Record<
+  JSON.parse(readFileSync(new URL(`../../test/fixtures/vonage/examples/${name}`, import.meta.url), 'utf8')) as Record<
     string,
     unknown
   >;
