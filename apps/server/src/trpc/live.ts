@@ -17,8 +17,10 @@ export interface LiveConnection {
   socket: WebSocket;
   /** Subscriptions open on it now. */
   subscriptions: number;
-  /** Closes the connection (once) with a code the client's reconnect logic handles. */
+  /** Closes the connection (once) with a code the client's reconnect logic handles; its subscriptions end at once. */
   close(code: number, reason: string): void;
+  /** Aborts when close() is called. */
+  closed: AbortSignal;
 }
 
 /** The message an ended credential gives its subscriptions; the web app treats UNAUTHORIZED as "signed out". */
@@ -37,13 +39,17 @@ export const SIGNED_OUT_MESSAGE = 'Your session ended (signed out, expired or re
  *
  *     stream: agentProcedure.subscription(({ ctx, signal }) =>
  *       whileSignedIn(ctx, signal, (s) => mySource(s)))
+ *
+ * Call it from the resolver itself (not inside a generator), so that a refusal comes before
+ * the subscription is reported started.
  */
-export async function* whileSignedIn<T>(
+export function whileSignedIn<T>(
   ctx: Context,
   signal: AbortSignal | undefined,
   source: (signal: AbortSignal) => AsyncIterable<T>,
 ): AsyncGenerator<T> {
   const { deps, connection, credential } = ctx;
+  // Checked before the subscription is "started": a refusal is the subscription's only answer.
   // In-process callers (tests, createCaller) bring an agent and no credential: nothing to watch.
   if (credential ? !resolveCredential(deps.db, credential) : !ctx.agent) {
     throw new TRPCError({ code: 'UNAUTHORIZED', message: SIGNED_OUT_MESSAGE });
@@ -52,8 +58,24 @@ export async function* whileSignedIn<T>(
   if (connection && connection.subscriptions >= limit) {
     throw new TRPCError({ code: 'TOO_MANY_REQUESTS', message: `At most ${limit} subscriptions per connection` });
   }
+  // The slot is held from now: released when the stream ends, or when it is stopped before it ran.
+  let held = connection !== null;
   if (connection) connection.subscriptions += 1;
+  const release = () => {
+    if (held && connection) connection.subscriptions -= 1;
+    held = false;
+  };
+  signal?.addEventListener('abort', release, { once: true });
+  return run(ctx, signal, source, release);
+}
 
+async function* run<T>(
+  ctx: Context,
+  signal: AbortSignal | undefined,
+  source: (signal: AbortSignal) => AsyncIterable<T>,
+  release: () => void,
+): AsyncGenerator<T> {
+  const { deps, connection, credential } = ctx;
   const inner = new AbortController();
   let signedOut = false;
   let stop!: (value: 'stop') => void;
@@ -62,9 +84,9 @@ export async function* whileSignedIn<T>(
     inner.abort();
     stop('stop');
   };
-  signal?.addEventListener('abort', end, { once: true });
-  deps.shutdown.addEventListener('abort', end, { once: true });
-  if (signal?.aborted || deps.shutdown.aborted) end();
+  const ends = [signal, deps.shutdown, connection?.closed].filter((x): x is AbortSignal => x !== undefined);
+  for (const s of ends) s.addEventListener('abort', end, { once: true });
+  if (ends.some((s) => s.aborted)) end();
   const unwatch = credential
     ? deps.credentials.watch(
         `${credential.kind}:${credential.hash}`,
@@ -96,9 +118,8 @@ export async function* whileSignedIn<T>(
   } finally {
     unwatch();
     inner.abort();
-    signal?.removeEventListener('abort', end);
-    deps.shutdown.removeEventListener('abort', end);
-    if (connection) connection.subscriptions -= 1;
+    release();
+    for (const s of ends) s.removeEventListener('abort', end);
     // The source saw its signal abort; let it finish its own cleanup without waiting here.
     if (pending) pending.catch(() => undefined);
     void Promise.resolve(pending)
@@ -131,13 +152,15 @@ export async function paceConsumer(ctx: Context, signal: AbortSignal): Promise<v
 
 /** Wraps a `ws` socket: `close` sends the code, then drops the socket (and its unsent buffer) soon after. */
 export function liveConnection(socket: WebSocket): LiveConnection {
-  let closed = false;
+  const closed = new AbortController();
+  socket.once('close', () => closed.abort());
   return {
     socket,
     subscriptions: 0,
+    closed: closed.signal,
     close(code, reason) {
-      if (closed) return;
-      closed = true;
+      if (closed.signal.aborted) return;
+      closed.abort();
       try {
         socket.close(code, reason);
       } catch {

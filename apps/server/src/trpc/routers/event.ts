@@ -1,7 +1,7 @@
 import { tracked, type TRPCRouterRecord } from '@trpc/server';
 import { eventStreamInput } from '@parley/shared';
 import { AppError } from '../../errors';
-import { agentProcedure, toTRPCError } from '../init';
+import { agentProcedure } from '../init';
 import { paceConsumer, whileSignedIn } from '../live';
 
 /** An object (not a primitive): the ws adapter merges the client's last seen id into it on reconnect. */
@@ -15,15 +15,15 @@ export const eventRouter = {
    * subscribe again without an id. The replay is read page by page at the consumer's pace; the
    * stream ends when the credential does (whileSignedIn).
    */
-  stream: agentProcedure.input(eventStreamInput).subscription(async function* ({ ctx, input, signal }) {
+  stream: agentProcedure.input(eventStreamInput).subscription(({ ctx, input, signal }) => {
     const { log } = ctx.deps;
     const requested = input?.lastEventId ? Number(input.lastEventId) : null;
-    if (requested !== null && Number.isFinite(requested) && requested <= log.lastId() && !log.canResumeAfter(requested)) {
-      // Thrown from the generator, after the AppError middleware: map it here.
-      throw toTRPCError(new AppError('RESYNC', `Events after ${requested} were compacted: refetch and subscribe again without lastEventId`));
+    const known = requested !== null && Number.isFinite(requested) && requested <= log.lastId();
+    if (known && !log.canResumeAfter(requested)) {
+      throw new AppError('RESYNC', `Events after ${requested} were compacted: refetch, then subscribe again without lastEventId`);
     }
-    const after = requested !== null && Number.isFinite(requested) && requested <= log.lastId() ? requested : null;
-    yield* whileSignedIn(ctx, signal, async function* (s) {
+    const after = known ? requested : null;
+    return whileSignedIn(ctx, signal, async function* (s) {
       for await (const event of log.subscribe(after, s, { pace: (p) => paceConsumer(ctx, p) })) {
         yield tracked(String(event.id), event);
       }
