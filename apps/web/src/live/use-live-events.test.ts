@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { renderHook, cleanup } from '@testing-library/react';
 import { TRPCClientError } from '@trpc/client';
+import type * as TrpcModule from '../trpc';
 
 interface Callbacks {
   onStarted?: () => void;
@@ -10,7 +11,7 @@ interface Callbacks {
 const calls: Array<{ input: { lastEventId: string | null }; callbacks: Callbacks; unsubscribe: ReturnType<typeof vi.fn> }> = [];
 
 vi.mock('../trpc', async (importOriginal) => {
-  const actual = await importOriginal<typeof import('../trpc')>();
+  const actual = await importOriginal<typeof TrpcModule>();
   return {
     ...actual,
     trpcClient: {
