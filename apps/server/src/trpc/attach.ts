@@ -29,7 +29,14 @@ export interface AttachedTrpc {
  */
 export function attachTrpc({ app, server, deps }: { app: Express; server: Server; deps: AppDeps }): AttachedTrpc {
   const onError = ({ error, path, type }: { error: TRPCError; path: string | undefined; type: string }) => {
-    if (error.code === 'INTERNAL_SERVER_ERROR') deps.logger.error({ err: error.cause ?? error, path, type }, 'tRPC procedure failed');
+    if (error.code !== 'INTERNAL_SERVER_ERROR') return;
+    // A WebSocket's own failure (e.g. a message over WS_MAX_PAYLOAD_BYTES, closed 1009): the client's doing, not ours.
+    const wsCode = (error.cause as { code?: unknown } | undefined)?.code;
+    if (path === undefined && type === 'unknown' && typeof wsCode === 'string' && wsCode.startsWith('WS_ERR_')) {
+      deps.logger.warn({ code: wsCode, reason: error.cause?.message }, 'WebSocket connection refused a message');
+      return;
+    }
+    deps.logger.error({ err: error.cause ?? error, path, type }, 'tRPC procedure failed');
   };
 
   app.use(

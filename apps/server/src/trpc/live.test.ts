@@ -141,6 +141,30 @@ describe('a live stream ends with its credential', () => {
     expect(live.seen.some((e) => e.type === 'message.created' && e.payload.message.text === 'after logout')).toBe(false);
   });
 
+  it('logout also ends an HTTP (SSE) stream of event.stream', async () => {
+    const s = await start({ credentialRecheckMs: 60_000 });
+    const cookie = await login(s);
+    const sse = await fetch(`${s.url}/trpc/event.stream?input=${encodeURIComponent(JSON.stringify({ lastEventId: null }))}`, {
+      headers: { cookie, accept: 'text/event-stream' },
+    });
+    expect(sse.status).toBe(200);
+    const reader = sse.body?.getReader();
+    if (!reader) throw new Error('no body');
+    let text = '';
+    const done = (async () => {
+      for (;;) {
+        const chunk = await reader.read();
+        if (chunk.done) return text;
+        text += new TextDecoder().decode(chunk.value);
+      }
+    })();
+    await until(() => text.includes('connected'), 5000, 'the stream to open');
+    const out = await fetch(`${s.url}/trpc/auth.logout`, { method: 'POST', headers: { cookie, origin: s.url, 'content-type': 'application/json' }, body: '{}' });
+    expect(out.status).toBe(200);
+    const { value: all } = await within(done, 1000);
+    expect(all).toContain('UNAUTHORIZED');
+  });
+
   it('a revoked API token ends its stream at once', async () => {
     const s = await start({ credentialRecheckMs: 60_000 });
     const admin = await login(s);
