@@ -255,6 +255,25 @@ describe('WebSocket limits', () => {
     expect(code).toBe(1008);
   });
 
+  it('caps open connections (WS_MAX_CONNECTIONS): the next upgrade is answered 503', async () => {
+    const s = await start({ wsMaxConnections: 2 });
+    const first = await rawSocket(s);
+    await rawSocket(s);
+    const refused = await new Promise<number>((resolve, reject) => {
+      const ws = new WsWebSocket(wsUrl(s));
+      ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+      ws.once('open', () => reject(new Error('a third connection was accepted')));
+      ws.once('error', () => undefined);
+    });
+    expect(refused).toBe(503);
+    // A slot frees when a connection closes.
+    const closed = closeOf(first);
+    first.close();
+    await closed;
+    await new Promise((r) => setTimeout(r, 50));
+    await rawSocket(s);
+  });
+
   it('caps subscriptions per connection', async () => {
     const s = await start({ wsMaxSubscriptionsPerConnection: 3 });
     const base = s.events.stats.subscribers; // the campaign feeder follows the log too
