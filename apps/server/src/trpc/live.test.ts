@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { WebSocket as WsWebSocket, type ClientOptions } from 'ws';
 import { createTRPCClient, createWSClient, httpBatchLink, splitLink, wsLink, type TRPCClientError } from '@trpc/client';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -330,6 +331,24 @@ describe('backpressure and replay', () => {
     const grew = peak - rssBefore;
     // Unpaced, the three replays (~120 MB of frames) were buffered whole: +450 MB in the issue.
     expect(grew).toBeLessThan(80 * 1024 * 1024);
+  });
+
+  it('an HTTP (SSE) stream that stops reading lets go of its place in the log after WS_SLOW_CONSUMER_MS', async () => {
+    const s = await start({ wsSlowConsumerMs: 1000 });
+    const base = s.events.stats.subscribers; // the campaign feeder follows the log too
+    appendMany(s, 40_000);
+    const cookie = await login(s);
+    const { port } = new URL(s.url);
+    const socket = connect(Number(port), '127.0.0.1');
+    closers.push(() => socket.destroy());
+    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+    const input = encodeURIComponent(JSON.stringify({ lastEventId: '1' }));
+    socket.write(`GET /trpc/event.stream?input=${input} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nCookie: ${cookie}\r\nAccept: text/event-stream\r\n\r\n`);
+    // Never read.
+    socket.pause();
+    await until(() => s.events.stats.subscribers === base + 1, 5000, 'the stream to start');
+    expect(s.events.oldestCursor()).toBeLessThan(40_000);
+    await until(() => s.events.stats.subscribers === base, 10_000, 'the stalled stream to let go');
   });
 
   it('a normal client still replays 40,000 events from lastEventId in order, then follows live', async () => {

@@ -34,7 +34,8 @@ export const SIGNED_OUT_MESSAGE = 'Your session ended (signed out, expired or re
  *    session expiry, a revoked token, a disabled agent;
  *  - caps the subscriptions one WebSocket connection holds (`WS_MAX_SUBSCRIPTIONS_PER_CONNECTION`);
  *  - ends with the server's shutdown signal;
- *  - disconnects a WebSocket whose unsent data passes `WS_MAX_BUFFERED_BYTES` (slow consumer).
+ *  - disconnects a WebSocket whose unsent data passes `WS_MAX_BUFFERED_BYTES` (slow consumer), and
+ *    closes the source of a consumer that takes nothing for `WS_SLOW_CONSUMER_MS`.
  * `source` gets a signal that aborts when any of these ends the subscription.
  *
  *     stream: agentProcedure.subscription(({ ctx, signal }) =>
@@ -108,7 +109,23 @@ async function* run<T>(
       const next = await Promise.race([pending, stopped]);
       if (next === 'stop' || next.done) break;
       pending = undefined;
-      yield next.value;
+      // A consumer that stops taking values (an HTTP stream waits for the socket to drain) must not
+      // hold the source — its cursor would hold back compaction — for ever: past WS_SLOW_CONSUMER_MS
+      // the source is closed, and the stream ends when (if) the consumer comes back.
+      let stalled = false;
+      const stall = setTimeout(() => {
+        stalled = true;
+        inner.abort();
+        void iterator.return?.()?.catch(() => undefined);
+        connection?.close(WS_CLOSE.SLOW_CONSUMER, 'slow consumer: reconnect and resume');
+      }, deps.config.live.wsSlowConsumerMs);
+      stall.unref();
+      try {
+        yield next.value;
+      } finally {
+        clearTimeout(stall);
+      }
+      if (stalled) break;
       if (connection && connection.socket.bufferedAmount > deps.config.live.wsMaxBufferedBytes) {
         connection.close(WS_CLOSE.SLOW_CONSUMER, 'slow consumer: reconnect and resume');
         break;
