@@ -199,6 +199,18 @@ describe('a live stream ends with its credential', () => {
     await new Promise((r) => setTimeout(r, 300));
     expect(live.seen).toEqual([]);
   });
+
+  it('a disabled agent’s stream ends within a second (anything that makes resolveCredential say no)', async () => {
+    const s = await start({ credentialRecheckMs: 250 });
+    const cookie = await login(s);
+    const { trpcClient } = client(s, { cookie });
+    const live = await stream(trpcClient);
+    // As the team inbox's "disable agent" will do (it also calls deps.credentials.revoked() for at once).
+    s.db.$client.prepare('update agents set disabled_at = ?').run(Date.now());
+    const { value: error, ms } = await within(live.ended, 1500);
+    expect(ms).toBeLessThan(1000);
+    expect(error?.data?.code).toBe('UNAUTHORIZED');
+  });
 });
 
 /** A bare `ws` connection speaking tRPC's wire format (what an attacker's script would do). */
