@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createApiToken } from '../auth/tokens';
+import type { SmsProvider } from '../providers/types';
 import { inboundPayload, startTestServer, type TestServer } from '../testing/harness';
 
 const serverDir = fileURLToPath(new URL('../..', import.meta.url));
@@ -113,4 +114,36 @@ describe('another process holding SQLite’s write lock', () => {
     const n = (s.db.$client.prepare("select count(*) as n from messages where text = 'too long'").get() as { n: number }).n;
     expect(n).toBe(0);
   });
+
+  it('the outbox records a provider’s answer that arrives while the database is locked (retried, not lost)', async () => {
+    let answer!: () => void;
+    let asked!: () => void;
+    const askedP = new Promise<void>((r) => (asked = r));
+    const provider: SmsProvider = {
+      name: 'held',
+      send: () => {
+        asked();
+        return new Promise((resolve) => (answer = () => resolve({ providerMessageId: 'held-1' })));
+      },
+    };
+    const s = (parley = await startTestServer({}, undefined, { providers: { vonage: provider } }));
+    const token = createApiToken({ db: s.db, agentId: 1, name: 'busy' }).token;
+    expect((await send(s, token, 'answered during the lock')).status).toBe(200);
+    await askedP;
+    const lock = await holdWriteLock(s.config.databasePath, 1500);
+    answer();
+    await lock.released;
+    const row = () =>
+      s.db.$client.prepare("select status, provider_message_uuid as id from messages where text = 'answered during the lock'").get() as { status: string; id: string | null };
+    await until(() => row().id === 'held-1');
+    expect(row().status).toBe('submitted');
+  });
 });
+
+async function until(check: () => boolean, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

@@ -38,3 +38,19 @@ export function isDbBusy(err: unknown): boolean {
   }
   return false;
 }
+
+/**
+ * Runs `fn` (one transaction or statement); while SQLite answers SQLITE_BUSY it runs it again after
+ * an asynchronous backoff (25 ms doubling, at most 500 ms), for at most `maxMs`; then the error stands.
+ */
+export async function retryWhileBusy<T>(fn: () => T, maxMs = 5000): Promise<T> {
+  const deadline = Date.now() + maxMs;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return fn();
+    } catch (err) {
+      if (!isDbBusy(err) || Date.now() >= deadline) throw err;
+    }
+    await new Promise((resolve) => setTimeout(resolve, Math.min(25 * 2 ** attempt, 500, Math.max(0, deadline - Date.now()))));
+  }
+}
