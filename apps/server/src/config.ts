@@ -77,6 +77,19 @@ const envSchema = z.object({
   ADMIN_EMAIL: optionalString.pipe(z.email({ message: 'must be an email address' }).optional()),
   ADMIN_PASSWORD: optionalString.pipe(z.string().min(8, 'must be at least 8 characters').optional()),
   HELP_TEXT: optionalString,
+  WS_MAX_PAYLOAD_BYTES: positiveNumber(1024 * 1024),
+  WS_MAX_CONNECTIONS: positiveNumber(1000),
+  WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: positiveNumber(10),
+  WS_AUTH_TIMEOUT_MS: positiveNumber(5000),
+  WS_MAX_BUFFERED_BYTES: positiveNumber(4 * 1024 * 1024),
+  WS_SLOW_CONSUMER_MS: positiveNumber(15_000),
+  CREDENTIAL_RECHECK_MS: positiveNumber(500),
+  EVENTS_RETENTION_DAYS: positiveNumber(7),
+  EVENTS_RETENTION_COUNT: positiveNumber(200_000),
+  EVENTS_COMPACT_INTERVAL_MS: positiveNumber(60_000),
+  SHUTDOWN_GRACE_MS: positiveNumber(5000),
+  DB_BUSY_TIMEOUT_MS: positiveNumber(100),
+  DB_BUSY_RETRY_MS: positiveNumber(5000),
   LOG_LEVEL: optionalString
     .pipe(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional())
     .transform((v) => v ?? 'info'),
@@ -136,6 +149,36 @@ export interface Config {
   adminPassword: string | undefined;
   helpText: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Live streams, shutdown and SQLite contention (docs/notes/h3.md). */
+  live: LiveConfig;
+}
+
+export interface LiveConfig {
+  /** Largest WebSocket message accepted (ws closes the connection with 1009 beyond). */
+  wsMaxPayloadBytes: number;
+  /** Open WebSocket connections at once; further upgrades are answered 503. */
+  wsMaxConnections: number;
+  /** Subscriptions one connection may hold open; more are refused TOO_MANY_REQUESTS. */
+  wsMaxSubscriptionsPerConnection: number;
+  /** A connection without a valid credential is closed after this long. */
+  wsAuthTimeoutMs: number;
+  /** A connection whose unsent data exceeds this is disconnected (slow consumer). */
+  wsMaxBufferedBytes: number;
+  /** How long a stream waits for a slow consumer's socket to drain before disconnecting it. */
+  wsSlowConsumerMs: number;
+  /** How often open subscriptions re-check their credential (logout, expiry, revocation end them). */
+  credentialRecheckMs: number;
+  /** Events older than this many days are compacted. */
+  eventsRetentionDays: number;
+  /** At most this many of the newest events are kept. */
+  eventsRetentionCount: number;
+  eventsCompactIntervalMs: number;
+  /** After SIGTERM, open streams and connections get this long before they are closed. */
+  shutdownGraceMs: number;
+  /** SQLite's (synchronous) busy_timeout: kept short so a held lock never freezes the process. */
+  dbBusyTimeoutMs: number;
+  /** How long a write that met a locked database is retried (asynchronously) before answering 503. */
+  dbBusyRetryMs: number;
 }
 
 export class ConfigError extends Error {
@@ -262,6 +305,21 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     adminPassword: e.ADMIN_PASSWORD,
     helpText: e.HELP_TEXT ?? DEFAULT_HELP_TEXT,
     logLevel: e.LOG_LEVEL,
+    live: {
+      wsMaxPayloadBytes: e.WS_MAX_PAYLOAD_BYTES,
+      wsMaxConnections: e.WS_MAX_CONNECTIONS,
+      wsMaxSubscriptionsPerConnection: e.WS_MAX_SUBSCRIPTIONS_PER_CONNECTION,
+      wsAuthTimeoutMs: e.WS_AUTH_TIMEOUT_MS,
+      wsMaxBufferedBytes: e.WS_MAX_BUFFERED_BYTES,
+      wsSlowConsumerMs: e.WS_SLOW_CONSUMER_MS,
+      credentialRecheckMs: e.CREDENTIAL_RECHECK_MS,
+      eventsRetentionDays: e.EVENTS_RETENTION_DAYS,
+      eventsRetentionCount: e.EVENTS_RETENTION_COUNT,
+      eventsCompactIntervalMs: e.EVENTS_COMPACT_INTERVAL_MS,
+      shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+      dbBusyTimeoutMs: e.DB_BUSY_TIMEOUT_MS,
+      dbBusyRetryMs: e.DB_BUSY_RETRY_MS,
+    },
   };
 }
 
@@ -292,7 +350,9 @@ export function sendRateOf(config: Config, provider: ProviderName): number {
 }
 
 /** A config for tests and benches: sandbox, temp paths supplied by the caller, quiet logs. */
-export function testConfig(overrides: Partial<Config> & { databasePath: string }): Config {
+export type ConfigOverrides = Partial<Omit<Config, 'live'>> & { live?: Partial<LiveConfig> };
+
+export function testConfig(overrides: ConfigOverrides & { databasePath: string }): Config {
   const base = loadConfig({
     LOG_LEVEL: 'silent',
     PORT: '0',
@@ -305,5 +365,7 @@ export function testConfig(overrides: Partial<Config> & { databasePath: string }
     vonage: { ...base.vonage, ...overrides.vonage },
     plivo: { ...base.plivo, ...overrides.plivo },
     sinch: { ...base.sinch, ...overrides.sinch },
+    // Tests close servers with clients still connected: a short grace keeps them quick.
+    live: { ...base.live, shutdownGraceMs: 300, ...overrides.live },
   };
 }

@@ -7,7 +7,11 @@ export type AppErrorCode =
   | 'UNAUTHORIZED'
   | 'FORBIDDEN'
   | 'TOO_MANY_REQUESTS'
-  | 'PRECONDITION_FAILED';
+  | 'PRECONDITION_FAILED'
+  /** event.stream: the events after the client's lastEventId were compacted; refetch and start from the tail. */
+  | 'RESYNC'
+  /** Another process held SQLite's write lock for longer than DB_BUSY_RETRY_MS: 503, try again. */
+  | 'DB_BUSY';
 
 export class AppError extends Error {
   readonly code: AppErrorCode;

@@ -19,11 +19,14 @@ async function main(): Promise<void> {
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    parley.logger.info({ signal }, 'shutting down: finishing in-flight requests');
+    const graceMs = config.live.shutdownGraceMs;
+    parley.logger.info({ signal, graceMs }, 'shutting down: draining (healthz 503), finishing in-flight requests');
+    // close() ends streams after the grace; this only guards against a step that never returns.
+    const limitMs = graceMs + 10_000;
     const force = setTimeout(() => {
-      parley.logger.error('shutdown took over 10 s; exiting');
+      parley.logger.error(`shutdown took over ${limitMs / 1000} s; exiting`);
       process.exit(1);
-    }, 10_000);
+    }, limitMs);
     force.unref();
     parley
       .close()

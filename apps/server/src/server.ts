@@ -6,7 +6,8 @@ import express from 'express';
 import { pinoHttp } from 'pino-http';
 import type { Logger } from 'pino';
 import { configuredNumbers, sendRateOf, type Config } from './config';
-import { openDb, type Db } from './db/client';
+import { isDbBusy, openDb, type Db } from './db/client';
+import { createCredentialWatch } from './auth/credential-watch';
 import { EventLog } from './events/log';
 import { healthHandler } from './http/health';
 import { serveWebApp } from './http/static';
@@ -62,15 +63,25 @@ export interface ParleyServer {
   outbox: OutboxWorker | null;
   /** Whether this start created the first admin (and its generated password, if it made one up). */
   firstAdmin: FirstAdminResult;
-  /** Stop accepting, finish in-flight requests, close the database. Idempotent. */
+  /**
+   * Drains and stops: /healthz answers 503, no new connections or upgrades, in-flight requests
+   * finish; after SHUTDOWN_GRACE_MS (at once when nothing is left open) subscriptions end and the
+   * remaining connections are closed; then the feeder and outbox stop and the database closes —
+   * always, even if a step fails. Idempotent.
+   */
   close(): Promise<void>;
+  /** One compaction of the event log now (it also runs every EVENTS_COMPACT_INTERVAL_MS). */
+  compactEvents(): Promise<number>;
 }
 
 /** Builds everything Parley is made of — no module-level state — and listens on config.port. */
 export async function createServer(config: Config, options: ServerOptions = {}): Promise<ParleyServer> {
   const logger = createLogger(config.logLevel);
-  const db = openDb(config.databasePath);
+  const db = openDb(config.databasePath, { busyTimeoutMs: config.live.dbBusyTimeoutMs });
   const events = new EventLog(db);
+  const credentials = createCredentialWatch({ intervalMs: config.live.credentialRecheckMs });
+  const shutdown = new AbortController();
+  let draining = false;
   const signatureSecret = resolveSignatureSecret(config);
   const firstAdmin = await ensureFirstAdmin({ db, config, logger });
   const verifier = createSignatureVerifier({ secret: signatureSecret, maxAgeSeconds: config.webhookMaxAgeSeconds });
@@ -95,6 +106,11 @@ export async function createServer(config: Config, options: ServerOptions = {}):
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('trust proxy', 'loopback');
+  // Draining: every answer closes its connection, so keep-alive clients move elsewhere.
+  app.use((_req, res, next) => {
+    if (draining) res.setHeader('Connection', 'close');
+    next();
+  });
   app.use(
     pinoHttp({
       logger,
@@ -115,6 +131,10 @@ export async function createServer(config: Config, options: ServerOptions = {}):
   const metrics = createMetrics({
     events: () => ({ appended: events.stats.appended, subscribers: metricsSubscribers() }),
     outbox: () => outbox?.stats() ?? null,
+  });
+  app.get('/healthz', (_req, res, next) => {
+    if (draining) res.status(503).json({ status: 'draining' });
+    else next();
   });
   app.get('/healthz', healthHandler(db, () => ({ outbox: outbox?.stats() ?? { state: 'disabled' } })));
   app.get('/metrics', (req, res) => metrics.handler(req, res));
@@ -170,6 +190,8 @@ export async function createServer(config: Config, options: ServerOptions = {}):
       config,
       logger,
       loginLimiter: createLoginRateLimiter(),
+      credentials,
+      shutdown: shutdown.signal,
       outbox: { wake: () => outbox?.wake() },
       campaigns: { wake: () => campaigns?.wake() },
       numbers,
@@ -193,7 +215,13 @@ export async function createServer(config: Config, options: ServerOptions = {}):
   app.use((_req, res) => {
     res.status(404).json({ error: 'not found' });
   });
-  app.use((err: unknown, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
+  app.use((err: unknown, req: express.Request, res: express.Response, _next: express.NextFunction) => {
+    if (isDbBusy(err)) {
+      // Another process holds the write lock: nothing was committed; providers retry a 503.
+      logger.warn({ url: req.path }, 'database busy: answered 503');
+      if (!res.headersSent) res.status(503).set('Retry-After', '5').json({ error: 'database busy, retry later' });
+      return;
+    }
     logger.error({ err }, 'unhandled error');
     if (!res.headersSent) res.status(500).json({ error: 'internal error' });
   });
@@ -269,25 +297,58 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     campaigns.start();
   }
 
+  // Old events go, a chunk at a time, behind the oldest cursor an open stream still needs.
+  const retention = { keepCount: config.live.eventsRetentionCount, maxAgeMs: config.live.eventsRetentionDays * 86_400_000 };
+  let compacting: Promise<number> | null = null;
+  const compactEvents = () =>
+    (compacting ??= events
+      .compact(retention)
+      .catch((err: unknown) => {
+        logger.warn({ err }, 'event compaction failed; retried at the next interval');
+        return 0;
+      })
+      .finally(() => (compacting = null)));
+  const compactTimer = setInterval(() => void compactEvents(), config.live.eventsCompactIntervalMs);
+  compactTimer.unref();
+
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
-      trpc.broadcastReconnect();
-      await trpc.close();
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
+      draining = true;
+      try {
+        trpc.stopAccepting();
+        // No new connections; idle keep-alive ones close now, busy ones finish their request.
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
-      });
-      await campaigns?.stop();
-      await outbox?.stop();
-      await Promise.all([...providers.values()].map((p) => p.close?.()));
-      events.close();
-      db.$client.close();
+        trpc.broadcastReconnect();
+        let graceTimer: ReturnType<typeof setTimeout> | undefined;
+        await Promise.race([closed, new Promise<void>((resolve) => (graceTimer = setTimeout(resolve, config.live.shutdownGraceMs)))]);
+        clearTimeout(graceTimer);
+        // Grace over: streams (WebSocket and HTTP) end, remaining connections are cut.
+        shutdown.abort();
+        await trpc.close();
+        await new Promise((resolve) => setImmediate(resolve));
+        server.closeAllConnections();
+        await closed;
+      } finally {
+        clearInterval(compactTimer);
+        credentials.close();
+        try {
+          await campaigns?.stop();
+          await outbox?.stop();
+          await Promise.all([...providers.values()].map((p) => p.close?.()));
+          await compacting;
+        } finally {
+          events.close();
+          db.$client.close();
+          logger.info('stopped: outbox stopped, database closed');
+        }
+      }
     })());
 
   const provider = providers.get(numbers.defaultNumber().provider) ?? [...providers.values()][0];
   if (!provider) throw new Error('no provider is configured');
-  return { url, port, config, db, events, logger, signatureSecret, provider, providers, numbers, outbox, firstAdmin, close };
+  return { url, port, config, db, events, logger, signatureSecret, provider, providers, numbers, outbox, firstAdmin, close, compactEvents };
 }
 
 function createProvider(config: Config, ctx: { url: string; signatureSecret: string; logger: Logger }): SmsProvider {

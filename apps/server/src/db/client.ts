@@ -10,15 +10,47 @@ export type Db = BetterSQLite3Database<typeof schema> & { $client: Database.Data
 
 const migrationsFolder = fileURLToPath(new URL('./migrations', import.meta.url));
 
-/** Opens (creating if needed) and migrates the database. WAL, foreign keys on, a busy timeout for other processes. */
-export function openDb(path: string): Db {
+/**
+ * Opens (creating if needed) and migrates the database. WAL, foreign keys on, a busy timeout for
+ * other processes — short for the server (`DB_BUSY_TIMEOUT_MS`: better-sqlite3 waits synchronously,
+ * freezing the event loop meanwhile); writes that still meet the lock are retried asynchronously
+ * (trpc/init.ts) or answered 503 (webhooks).
+ */
+export function openDb(path: string, opts: { busyTimeoutMs?: number } = {}): Db {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const sqlite = new Database(path);
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
+  // Migrating may wait longer: nothing else is served yet.
   sqlite.pragma('busy_timeout = 5000');
   const db = drizzle(sqlite, { schema });
   migrate(db, { migrationsFolder });
+  sqlite.pragma(`busy_timeout = ${Math.max(0, Math.floor(opts.busyTimeoutMs ?? 5000))}`);
   return db;
+}
+
+/** Whether an error (or its cause chain) is SQLite's "database is locked" (another connection holds the write lock). */
+export function isDbBusy(err: unknown): boolean {
+  for (let e = err, depth = 0; typeof e === 'object' && e !== null && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && code.startsWith('SQLITE_BUSY')) return true;
+  }
+  return false;
+}
+
+/**
+ * Runs `fn` (one transaction or statement); while SQLite answers SQLITE_BUSY it runs it again after
+ * an asynchronous backoff (25 ms doubling, at most 500 ms), for at most `maxMs`; then the error stands.
+ */
+export async function retryWhileBusy<T>(fn: () => T, maxMs = 5000): Promise<T> {
+  const deadline = Date.now() + maxMs;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return fn();
+    } catch (err) {
+      if (!isDbBusy(err) || Date.now() >= deadline) throw err;
+    }
+    await new Promise((resolve) => setTimeout(resolve, Math.min(25 * 2 ** attempt, 500, Math.max(0, deadline - Date.now()))));
+  }
 }

@@ -1,5 +1,5 @@
 import { and, asc, count, desc, eq, gt, isNull, lt, or } from 'drizzle-orm';
-import type { Db } from '../db/client';
+import { isDbBusy, type Db } from '../db/client';
 import { agents, apiTokens, sessions } from '../db/schema';
 
 /**
@@ -146,15 +146,20 @@ export function findTokenAgent(db: Db, tokenHash: string, now = Date.now()): Age
     .where(and(eq(apiTokens.tokenHash, tokenHash), isNull(apiTokens.revokedAt), isNull(agents.disabledAt)))
     .get();
   if (!row) return undefined;
-  db.update(apiTokens)
-    .set({ lastUsedAt: now })
-    .where(
-      and(
-        eq(apiTokens.id, row.tokenId),
-        or(isNull(apiTokens.lastUsedAt), lt(apiTokens.lastUsedAt, now - LAST_USED_GRANULARITY_MS)),
-      ),
-    )
-    .run();
+  try {
+    db.update(apiTokens)
+      .set({ lastUsedAt: now })
+      .where(
+        and(
+          eq(apiTokens.id, row.tokenId),
+          or(isNull(apiTokens.lastUsedAt), lt(apiTokens.lastUsedAt, now - LAST_USED_GRANULARITY_MS)),
+        ),
+      )
+      .run();
+  } catch (err) {
+    // Bookkeeping only: a database locked by another process must not refuse the token.
+    if (!isDbBusy(err)) throw err;
+  }
   return toAgentDto(row.agent);
 }
 

@@ -79,3 +79,62 @@ describe('EventLog', () => {
     ac.abort();
   });
 });
+
+describe('EventLog compaction and pacing', () => {
+  const appendN = (n: number) =>
+    log.write((_tx, append) => {
+      for (let i = 1; i <= n; i++) append(contactEvent(i));
+    });
+
+  it('keeps the newest events and never removes what an open subscriber still has to read', async () => {
+    appendN(200);
+    const ac = new AbortController();
+    const iter = log.subscribe(50, ac.signal);
+    expect(await take(iter, 1)).toEqual([51]);
+    // Keep 10: but the subscriber is at 51, so only 1..51 may go.
+    expect(await log.compact({ keepCount: 10, maxAgeMs: 1e12, chunk: 16 })).toBe(51);
+    expect(log.firstId()).toBe(52);
+    const rest = await take(iter, 149);
+    expect(rest).toEqual(Array.from({ length: 149 }, (_, i) => i + 52));
+    ac.abort();
+    await iter.return(undefined);
+    // Nobody reading: down to the newest 10.
+    expect(await log.compact({ keepCount: 10, maxAgeMs: 1e12, chunk: 16 })).toBe(139);
+    expect(log.firstId()).toBe(191);
+    expect(log.canResumeAfter(190)).toBe(true);
+    expect(log.canResumeAfter(189)).toBe(false);
+  });
+
+  it('removes events older than the retention age even under the count', async () => {
+    appendN(30);
+    const now = Date.now() + 10 * 86_400_000;
+    expect(await log.compact({ keepCount: 1000, maxAgeMs: 86_400_000, now })).toBe(29);
+    // The newest always stays: ids keep counting from it.
+    expect(log.firstId()).toBe(30);
+    appendOne(31);
+    expect(log.lastId()).toBe(31);
+  });
+
+  it('reads a page only when pace() lets it, and falls back to the table when live events overflow', async () => {
+    appendN(1200);
+    const ac = new AbortController();
+    let release!: () => void;
+    let paced = 0;
+    const iter = log.subscribe(0, ac.signal, {
+      pace: () => {
+        paced += 1;
+        return paced === 2 ? new Promise<void>((r) => (release = r)) : Promise.resolve();
+      },
+    });
+    expect((await take(iter, 500)).at(-1)).toBe(500);
+    const next = iter.next();
+    await new Promise((r) => setTimeout(r, 20));
+    expect(paced).toBe(2); // waiting before the second page
+    // Meanwhile a burst bigger than the live buffer commits.
+    appendN(3000);
+    release();
+    const ids = [(await next).value?.id, ...(await take(iter, 3699))];
+    expect(ids).toEqual(Array.from({ length: 3700 }, (_, i) => i + 501));
+    ac.abort();
+  });
+});

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
-import type { Db } from '../db/client';
+import { retryWhileBusy, type Db } from '../db/client';
 import type { EventLog } from '../events/log';
 import {
   claimNextSend, hasDueSend, nextSendDueAt, outboxStats, recordSendAccepted, recordSendEnded, recordSendRetry, recoverInterruptedSends,
@@ -114,8 +114,10 @@ export function createOutboxWorker(opts: OutboxWorkerOptions): OutboxWorker {
     } catch (err) {
       logger.warn({ err }, 'outbox: metrics callback failed');
     }
-    if (failure) return onFailure(claimed, failure);
-    if (providerMessageId !== undefined && !recordSendAccepted({ log, messageId: claimed.messageId, providerMessageId })) {
+    // The provider has answered: its outcome must be recorded even while another process holds the database.
+    if (failure) return retryWhileBusy(() => onFailure(claimed, failure), 8_000);
+    const id = providerMessageId;
+    if (id !== undefined && !(await retryWhileBusy(() => recordSendAccepted({ log, messageId: claimed.messageId, providerMessageId: id }), 8_000))) {
       logger.warn({ messageId: claimed.messageId }, 'outbox: the send response id differs from the one a status webhook gave');
     }
   }

@@ -1,4 +1,5 @@
 import pino from 'pino';
+import { createCredentialWatch } from '../auth/credential-watch';
 import { createLoginRateLimiter } from '../auth/rate-limit';
 import { testConfig } from '../config';
 import { createNumberRegistry } from '../numbers';
@@ -16,5 +17,7 @@ export function testAppDeps(t: TempDb, wake: () => void = () => undefined): AppD
     campaigns: { wake: () => undefined },
     numbers: createNumberRegistry([{ number: '+447700900000', provider: 'vonage', sandbox: true, isDefault: true }]),
     loginLimiter: createLoginRateLimiter(),
+    credentials: createCredentialWatch({ intervalMs: 200 }),
+    shutdown: new AbortController().signal,
   };
 }

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { testConfig, type Config } from '../config';
+import { testConfig, type ConfigOverrides } from '../config';
 import { createServer, type ParleyServer, type ServerOptions } from '../server';
 import { signVonageWebhook } from '../webhooks/sign';
 
@@ -18,7 +18,7 @@ export interface TestServer extends ParleyServer {
 
 /** A real Parley on port 0 with a temp database directory; `dispose()` closes it and removes the files. */
 export async function startTestServer(
-  overrides: Partial<Config> = {},
+  overrides: ConfigOverrides = {},
   dir?: string,
   options: ServerOptions = {},
 ): Promise<TestServer> {

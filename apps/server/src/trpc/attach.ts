@@ -4,8 +4,9 @@ import type { Express } from 'express';
 import type { TRPCError } from '@trpc/server';
 import { createExpressMiddleware } from '@trpc/server/adapters/express';
 import { applyWSSHandler } from '@trpc/server/adapters/ws';
-import { WebSocketServer } from 'ws';
-import { createHttpContext, createWsContext, type AppDeps } from './context';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { createHttpContext, createWsContext, type AppDeps, type Context } from './context';
+import { liveConnection, WS_CLOSE, type LiveConnection } from './live';
 import { appRouter } from './root';
 
 export const TRPC_PATH = '/trpc';
@@ -13,6 +14,8 @@ export const TRPC_PATH = '/trpc';
 export interface AttachedTrpc {
   /** Stops taking upgrades and closes every WebSocket (their subscriptions end). */
   close(): Promise<void>;
+  /** Stops taking upgrades (draining); open connections keep going until close(). */
+  stopAccepting(): void;
   /** Tells every WebSocket client to reconnect (before a restart/deploy); they resume by lastEventId. */
   broadcastReconnect(): void;
   /** Open WebSocket connections. */
@@ -26,7 +29,14 @@ export interface AttachedTrpc {
  */
 export function attachTrpc({ app, server, deps }: { app: Express; server: Server; deps: AppDeps }): AttachedTrpc {
   const onError = ({ error, path, type }: { error: TRPCError; path: string | undefined; type: string }) => {
-    if (error.code === 'INTERNAL_SERVER_ERROR') deps.logger.error({ err: error.cause ?? error, path, type }, 'tRPC procedure failed');
+    if (error.code !== 'INTERNAL_SERVER_ERROR') return;
+    // A WebSocket's own failure (e.g. a message over WS_MAX_PAYLOAD_BYTES, closed 1009): the client's doing, not ours.
+    const wsCode = (error.cause as { code?: unknown } | undefined)?.code;
+    if (path === undefined && type === 'unknown' && typeof wsCode === 'string' && wsCode.startsWith('WS_ERR_')) {
+      deps.logger.warn({ code: wsCode, reason: error.cause?.message }, 'WebSocket connection refused a message');
+      return;
+    }
+    deps.logger.error({ err: error.cause ?? error, path, type }, 'tRPC procedure failed');
   };
 
   app.use(
@@ -42,18 +52,42 @@ export function attachTrpc({ app, server, deps }: { app: Express; server: Server
     }),
   );
 
-  const wss = new WebSocketServer({ noServer: true });
+  const live = deps.config.live;
+  // maxPayload: ws refuses (close 1009) a bigger message from its header, before buffering it.
+  const wss = new WebSocketServer({ noServer: true, maxPayload: live.wsMaxPayloadBytes });
+  const connections = new WeakMap<WebSocket, LiveConnection>();
+  const contexts = new WeakMap<WebSocket, Context>();
+  // Registered before tRPC's own listener, which creates the context at once: the connection exists by then.
+  wss.on('connection', (ws: WebSocket) => {
+    const connection = liveConnection(ws);
+    connections.set(ws, connection);
+    // A connection that never presents a valid credential is closed: it may not sit on a slot.
+    const timer = setTimeout(() => {
+      if (!contexts.get(ws)?.agent) connection.close(WS_CLOSE.UNAUTHENTICATED, 'authentication required');
+    }, live.wsAuthTimeoutMs);
+    timer.unref();
+    ws.once('close', () => clearTimeout(timer));
+  });
+
   const handler = applyWSSHandler({
     wss,
     router: appRouter,
-    createContext: (opts) => createWsContext(deps, opts),
+    createContext: (opts) => {
+      const ctx = createWsContext(deps, opts, connections.get(opts.res) ?? null);
+      contexts.set(opts.res, ctx);
+      return ctx;
+    },
     onError,
     keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 5_000 },
   });
-
+  let accepting = true;
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname;
     if (path === TRPC_PATH) {
+      if (!accepting || wss.clients.size >= live.wsMaxConnections) {
+        socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nRetry-After: 5\r\nContent-Length: 0\r\n\r\n');
+        return;
+      }
       wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
     } else if (server.listenerCount('upgrade') === 1) {
       // Nobody else handles upgrades: answer rather than leave the socket hanging.
@@ -66,10 +100,14 @@ export function attachTrpc({ app, server, deps }: { app: Express; server: Server
   return {
     close: () =>
       (closing ??= new Promise<void>((resolve) => {
+        accepting = false;
         server.off('upgrade', onUpgrade);
         for (const client of wss.clients) client.terminate();
         wss.close(() => resolve());
       })),
+    stopAccepting: () => {
+      accepting = false;
+    },
     broadcastReconnect: () => handler.broadcastReconnectNotification(),
     subscriberCount: () => wss.clients.size,
   };

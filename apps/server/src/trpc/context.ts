@@ -10,6 +10,8 @@ import type { Db } from '../db/client';
 import type { AgentDto } from '../domain/agents';
 import type { EventLog } from '../events/log';
 import type { NumberRegistry } from '../numbers';
+import type { CredentialWatch } from '../auth/credential-watch';
+import type { LiveConnection } from './live';
 
 export interface SimulateInboundInput {
   /** E.164 sender. */
@@ -33,6 +35,13 @@ export interface AppDeps {
   numbers: NumberRegistry;
   /** Counts failed logins per email and per IP (in memory, per instance). */
   loginLimiter: LoginRateLimiter;
+  /**
+   * Open subscriptions' credentials, re-checked on an interval; call `credentials.revoked()` after
+   * anything that ends a session, token or agent so their streams end at once (whileSignedIn).
+   */
+  credentials: CredentialWatch;
+  /** Aborts when the server shuts down: every subscription ends with it. */
+  shutdown: AbortSignal;
   /** Sandbox only: delivers a signed inbound webhook through the real /webhooks/inbound path; throws if it is not accepted. */
   simulateInbound?: (input: SimulateInboundInput) => Promise<void>;
 }
@@ -50,6 +59,8 @@ export interface Context {
   ip: string | null;
   /** Appends a Set-Cookie header to the response; null over WebSocket (no response to set it on). */
   setCookie: ((value: string) => void) | null;
+  /** The WebSocket connection the call came on (null over HTTP and in-process). */
+  connection: LiveConnection | null;
 }
 
 /** The context without a transport: tests and createCaller build it directly. */
@@ -60,6 +71,7 @@ export function createContextInner(opts: {
   via?: Context['via'];
   ip?: string | null;
   setCookie?: ((value: string) => void) | null;
+  connection?: LiveConnection | null;
 }): Context {
   return {
     deps: opts.deps,
@@ -68,6 +80,7 @@ export function createContextInner(opts: {
     via: opts.via ?? 'internal',
     ip: opts.ip ?? null,
     setCookie: opts.setCookie ?? null,
+    connection: opts.connection ?? null,
   };
 }
 
@@ -106,7 +119,11 @@ export function createHttpContext(deps: AppDeps, { req, res }: Pick<CreateExpres
  * a cookie on a cross-site upgrade is ignored, against cross-site WebSocket hijacking); scripts pass
  * `connectionParams: { token }`. agentProcedure re-checks the credential on every call.
  */
-export function createWsContext(deps: AppDeps, { req, info }: Pick<CreateWSSContextFnOptions, 'req' | 'info'>): Context {
+export function createWsContext(
+  deps: AppDeps,
+  { req, info }: Pick<CreateWSSContextFnOptions, 'req' | 'info'>,
+  connection: LiveConnection | null = null,
+): Context {
   const credential = credentialFrom({
     authorization: req.headers.authorization,
     token: info.connectionParams?.token,
@@ -119,6 +136,7 @@ export function createWsContext(deps: AppDeps, { req, info }: Pick<CreateWSSCont
     via: 'ws',
     ip: req.socket.remoteAddress ?? null,
     setCookie: null,
+    connection,
   });
 }
 

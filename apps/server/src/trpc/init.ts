@@ -1,5 +1,6 @@
 import { initTRPC, TRPCError, type TRPC_ERROR_CODE_KEY } from '@trpc/server';
 import { z, ZodError } from 'zod';
+import { isDbBusy } from '../db/client';
 import { AppError, type AppErrorCode } from '../errors';
 import { resolveCredential, type Context } from './context';
 
@@ -14,6 +15,9 @@ const CODE: Record<AppErrorCode, TRPC_ERROR_CODE_KEY> = {
   FORBIDDEN: 'FORBIDDEN',
   TOO_MANY_REQUESTS: 'TOO_MANY_REQUESTS',
   PRECONDITION_FAILED: 'PRECONDITION_FAILED',
+  // 409: the client's position no longer exists; it refetches and subscribes from the tail.
+  RESYNC: 'CONFLICT',
+  DB_BUSY: 'SERVICE_UNAVAILABLE',
 };
 
 export function toTRPCError(error: AppError): TRPCError {
@@ -51,7 +55,29 @@ const mapAppErrors = t.middleware(async ({ next }) => {
   return result;
 });
 
-export const publicProcedure = t.procedure.use(mapAppErrors);
+/**
+ * A mutation that met SQLite's write lock held by another process (SQLITE_BUSY after the short
+ * busy_timeout) rolled back whole; it is run again after an asynchronous backoff — the event loop
+ * stays free meanwhile — until DB_BUSY_RETRY_MS, then answered 503 (appCode DB_BUSY), never 500.
+ */
+const busy = () => toTRPCError(new AppError('DB_BUSY', 'The database is busy (locked by another process); try again in a few seconds'));
+const retryWhenBusy = t.middleware(async ({ ctx, type, next }) => {
+  if (type !== 'mutation') {
+    const result = await next();
+    if (!result.ok && isDbBusy(result.error.cause ?? result.error)) throw busy();
+    return result;
+  }
+  const deadline = Date.now() + ctx.deps.config.live.dbBusyRetryMs;
+  for (let attempt = 0; ; attempt++) {
+    const result = await next();
+    if (result.ok || !isDbBusy(result.error.cause ?? result.error)) return result;
+    const left = deadline - Date.now();
+    if (left <= 0) throw busy();
+    await new Promise((resolve) => setTimeout(resolve, Math.min(25 * 2 ** attempt, 500, left)));
+  }
+});
+
+export const publicProcedure = t.procedure.use(mapAppErrors).use(retryWhenBusy);
 
 /**
  * A signed-in agent (session cookie or API token). Over WebSocket the context lives as long as the

@@ -1,6 +1,6 @@
 import { useEffect } from 'react';
 import type { ParleyEvent } from '@parley/shared/events';
-import { isUnauthorized } from '../lib/errors';
+import { appCodeOf, isUnauthorized } from '../lib/errors';
 import { sessionExpired } from '../auth/session-events';
 import { queryClient, trpcClient } from '../trpc';
 import { applyEvent } from './apply-event';
@@ -38,6 +38,15 @@ export function useLiveEvents(meId: number): void {
           onError: (error) => {
             if (isUnauthorized(error)) {
               sessionExpired();
+              return;
+            }
+            if (appCodeOf(error) === 'RESYNC') {
+              // Our position was compacted away on the server: start again from the tail, and
+              // refetch everything once that subscription has started (so nothing falls between).
+              lastEventId = null;
+              everStarted = false;
+              subscription.unsubscribe();
+              if (!stopped) start();
               return;
             }
             setConnectionStatus('reconnecting');

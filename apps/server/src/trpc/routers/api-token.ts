@@ -16,5 +16,10 @@ export const apiTokenRouter = {
 
   revoke: agentProcedure
     .input(z.object({ id }))
-    .mutation(({ ctx, input }) => revokeApiToken({ db: ctx.deps.db, agent: ctx.agent, id: input.id })),
+    .mutation(({ ctx, input }) => {
+      const revoked = revokeApiToken({ db: ctx.deps.db, agent: ctx.agent, id: input.id });
+      // Streams opened with it end now.
+      ctx.deps.credentials.revoked();
+      return revoked;
+    }),
 } satisfies TRPCRouterRecord;

@@ -29,7 +29,11 @@ export const authRouter = {
 
   /** Ends the cookie's session (a Bearer token stays valid: revoke it with apiToken.revoke). */
   logout: agentProcedure.mutation(({ ctx }) => {
-    if (ctx.credential?.kind === 'session') endSession(ctx.deps.db, ctx.credential.hash);
+    if (ctx.credential?.kind === 'session') {
+      endSession(ctx.deps.db, ctx.credential.hash);
+      // Its open streams (every tab) end now, not at the next re-check.
+      ctx.deps.credentials.revoked();
+    }
     ctx.setCookie?.(serializeCookie(SESSION_COOKIE, '', { secure: cookieSecure(ctx.deps.config), maxAgeSeconds: 0 }));
     return { ok: true as const };
   }),

@@ -1,6 +1,8 @@
 import { tracked, type TRPCRouterRecord } from '@trpc/server';
 import { eventStreamInput } from '@parley/shared';
+import { AppError } from '../../errors';
 import { agentProcedure } from '../init';
+import { paceConsumer, whileSignedIn } from '../live';
 
 /** An object (not a primitive): the ws adapter merges the client's last seen id into it on reconnect. */
 
@@ -9,13 +11,22 @@ export const eventRouter = {
    * Every event after `lastEventId` from the log, then live ones, each `tracked` with its id: a client
    * that reconnects resumes where it stopped, missing nothing and seeing nothing twice. Without an id
    * it starts at the newest event. (An id beyond the log, e.g. after the database was reset, counts as none.)
+   * An id whose following events were compacted away answers `appCode: 'RESYNC'`: refetch, then
+   * subscribe again without an id. The replay is read page by page at the consumer's pace; the
+   * stream ends when the credential does (whileSignedIn).
    */
-  stream: agentProcedure.input(eventStreamInput).subscription(async function* ({ ctx, input, signal }) {
+  stream: agentProcedure.input(eventStreamInput).subscription(({ ctx, input, signal }) => {
     const { log } = ctx.deps;
     const requested = input?.lastEventId ? Number(input.lastEventId) : null;
-    const after = requested !== null && requested <= log.lastId() ? requested : null;
-    for await (const event of log.subscribe(after, signal)) {
-      yield tracked(String(event.id), event);
+    const known = requested !== null && Number.isFinite(requested) && requested <= log.lastId();
+    if (known && !log.canResumeAfter(requested)) {
+      throw new AppError('RESYNC', `Events after ${requested} were compacted: refetch, then subscribe again without lastEventId`);
     }
+    const after = known ? requested : null;
+    return whileSignedIn(ctx, signal, async function* (s) {
+      for await (const event of log.subscribe(after, s, { pace: (p) => paceConsumer(ctx, p) })) {
+        yield tracked(String(event.id), event);
+      }
+    });
   }),
 } satisfies TRPCRouterRecord;
