@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
+import compression from 'compression';
 import { pinoHttp } from 'pino-http';
 import type { Logger } from 'pino';
 import { configuredNumbers, sendRateOf, type Config } from './config';
@@ -29,6 +30,9 @@ import { sinchWebhookRouter } from './webhooks/sinch';
 import { createNonceStore } from './webhooks/nonces';
 import { ensureFirstAdmin, type FirstAdminResult } from './auth/bootstrap';
 import { createLoginRateLimiter } from './auth/rate-limit';
+import { createApiRateLimiter } from './auth/api-rate-limit';
+import { createHashGate } from './auth/hash-gate';
+import { securityHeaders } from './http/security';
 import { attachTrpc } from './trpc/attach';
 import { createNumberRegistry, type NumberRegistry } from './numbers';
 import { signVonageWebhook } from './webhooks/sign';
@@ -41,6 +45,8 @@ export interface ServerOptions {
   providers?: Partial<Record<ProviderName, SmsProvider>>;
   /** false: no outbox worker (tests that drive their own). Default true. */
   worker?: boolean;
+  /** Serve the web app from here instead of apps/web/dist (tests). */
+  webDistDir?: string;
 }
 
 export interface ParleyServer {
@@ -94,7 +100,15 @@ export async function createServer(config: Config, options: ServerOptions = {}):
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  app.set('trust proxy', 'loopback');
+  // Whose X-Forwarded-For names the client (the login limiter keys on it): TRUST_PROXY, default loopback.
+  app.set('trust proxy', config.trustProxy);
+  app.use(securityHeaders(config));
+  // Web assets and JSON answers compressed; streams (SSE, JSON lines) never, they must flush per event.
+  app.use(
+    compression({
+      filter: (req, res) => !/event-stream|jsonl/i.test(String(res.getHeader('Content-Type') ?? '')) && compression.filter(req, res),
+    }),
+  );
   app.use(
     pinoHttp({
       logger,
@@ -102,7 +116,8 @@ export async function createServer(config: Config, options: ServerOptions = {}):
       autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/metrics' },
       // One lean line per request: method, url, status, time. Headers (and so secrets) stay out.
       serializers: {
-        req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
+        // tRPC: the procedure path only — a GET's `?input=` holds search terms and other user data.
+        req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: logUrl(req.url) }),
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
         err: (err: Error) => ({ message: err.message }),
       },
@@ -169,7 +184,9 @@ export async function createServer(config: Config, options: ServerOptions = {}):
       log: events,
       config,
       logger,
-      loginLimiter: createLoginRateLimiter(),
+      loginLimiter: createLoginRateLimiter({ maxFailures: config.login.maxFailures, windowMs: config.login.windowSeconds * 1000 }),
+      hashGate: createHashGate(config.passwordHash),
+      apiLimiter: createApiRateLimiter(config.apiRateLimit),
       outbox: { wake: () => outbox?.wake() },
       campaigns: { wake: () => campaigns?.wake() },
       numbers,
@@ -188,7 +205,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
   });
   metricsSubscribers = () => trpc.subscriberCount();
 
-  serveWebApp(app, fileURLToPath(new URL('../../web/dist', import.meta.url)));
+  serveWebApp(app, options.webDistDir ?? fileURLToPath(new URL('../../web/dist', import.meta.url)));
 
   app.use((_req, res) => {
     res.status(404).json({ error: 'not found' });
@@ -288,6 +305,11 @@ export async function createServer(config: Config, options: ServerOptions = {}):
   const provider = providers.get(numbers.defaultNumber().provider) ?? [...providers.values()][0];
   if (!provider) throw new Error('no provider is configured');
   return { url, port, config, db, events, logger, signatureSecret, provider, providers, numbers, outbox, firstAdmin, close };
+}
+
+/** A request's URL as logged: /trpc calls without their query string (inputs), everything else as is. */
+export function logUrl(url: string): string {
+  return /^\/trpc(\/|\?|$)/.test(url) ? url.replace(/\?.*$/, '') : url;
 }
 
 function createProvider(config: Config, ctx: { url: string; signatureSecret: string; logger: Logger }): SmsProvider {

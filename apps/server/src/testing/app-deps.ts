@@ -1,4 +1,6 @@
 import pino from 'pino';
+import { createApiRateLimiter } from '../auth/api-rate-limit';
+import { createHashGate } from '../auth/hash-gate';
 import { createLoginRateLimiter } from '../auth/rate-limit';
 import { testConfig } from '../config';
 import { createNumberRegistry } from '../numbers';
@@ -7,14 +9,17 @@ import type { TempDb } from './temp-db';
 
 /** tRPC dependencies over a temp database, for router and transport tests that need no full server. */
 export function testAppDeps(t: TempDb, wake: () => void = () => undefined): AppDeps {
+  const config = testConfig({ databasePath: t.path });
   return {
     db: t.db,
     log: t.log,
-    config: testConfig({ databasePath: t.path }),
+    config,
     logger: pino({ level: 'silent' }),
     outbox: { wake },
     campaigns: { wake: () => undefined },
     numbers: createNumberRegistry([{ number: '+447700900000', provider: 'vonage', sandbox: true, isDefault: true }]),
     loginLimiter: createLoginRateLimiter(),
+    hashGate: createHashGate(config.passwordHash),
+    apiLimiter: createApiRateLimiter(config.apiRateLimit),
   };
 }
