@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import compression from 'compression';
 import { pinoHttp } from 'pino-http';
-import type { Logger } from 'pino';
+import type { DestinationStream, Logger } from 'pino';
 import { configuredNumbers, sendRateOf, type Config } from './config';
 import { openDb, type Db } from './db/client';
 import { EventLog } from './events/log';
@@ -47,6 +47,8 @@ export interface ServerOptions {
   worker?: boolean;
   /** Serve the web app from here instead of apps/web/dist (tests). */
   webDistDir?: string;
+  /** Write the log here instead of stdout (tests). */
+  logDestination?: DestinationStream;
 }
 
 export interface ParleyServer {
@@ -74,7 +76,7 @@ export interface ParleyServer {
 
 /** Builds everything Parley is made of — no module-level state — and listens on config.port. */
 export async function createServer(config: Config, options: ServerOptions = {}): Promise<ParleyServer> {
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config.logLevel, options.logDestination);
   const db = openDb(config.databasePath);
   const events = new EventLog(db);
   const signatureSecret = resolveSignatureSecret(config);
