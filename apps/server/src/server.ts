@@ -105,10 +105,14 @@ export async function createServer(config: Config, options: ServerOptions = {}):
   // Whose X-Forwarded-For names the client (the login limiter keys on it): TRUST_PROXY, default loopback.
   app.set('trust proxy', config.trustProxy);
   app.use(securityHeaders(config));
-  // Web assets and JSON answers compressed; streams (SSE, JSON lines) never, they must flush per event.
+  // GET answers compressed: web assets and query JSON (lists). Not streams (SSE, JSON lines: they must
+  // flush per event), nor POST answers (mutations and webhook replies are small).
   app.use(
     compression({
-      filter: (req, res) => !/event-stream|jsonl/i.test(String(res.getHeader('Content-Type') ?? '')) && compression.filter(req, res),
+      filter: (req, res) =>
+        (req.method === 'GET' || req.method === 'HEAD') &&
+        !/event-stream|jsonl/i.test(String(res.getHeader('Content-Type') ?? '')) &&
+        compression.filter(req, res),
     }),
   );
   app.use(
