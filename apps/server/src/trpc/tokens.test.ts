@@ -1,4 +1,7 @@
 import { eq } from 'drizzle-orm';
+import { createTRPCClient, createWSClient, wsLink, type TRPCClientError } from '@trpc/client';
+import { WebSocket as WsWebSocket } from 'ws';
+import type { AppRouter } from './root';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Config } from '../config';
 import { apiTokens } from '../db/schema';
@@ -144,6 +147,28 @@ describe('API tokens: minted only by a session, scoped, expiring', () => {
       message: 'expiresAt: must be in the future',
     });
     expect((await api.post('apiToken.create', { name: 'both', expiresAt: at, expiresInDays: 1 }, { cookie })).status).toBe(400);
+  });
+});
+
+describe('scopes over a WebSocket', () => {
+  it('event.stream needs read; a mutation over the socket needs send', async () => {
+    const api = await start();
+    const cookie = await api.cookie();
+    const sendOnly = (await api.token(cookie, { name: 'send-only', scopes: ['send'] })).token;
+    const wsClient = createWSClient({ url: `${api.s.url.replace('http', 'ws')}/trpc`, connectionParams: { token: sendOnly }, WebSocket: WsWebSocket as unknown as typeof WebSocket, retryDelayMs: () => 50 });
+    const client = createTRPCClient<AppRouter>({ links: [wsLink({ client: wsClient })] });
+    const error = await new Promise<TRPCClientError<AppRouter>>((resolve) => {
+      client.event.stream.subscribe({ lastEventId: null }, { onError: (e) => resolve(e as TRPCClientError<AppRouter>) });
+    });
+    expect(error.data?.code).toBe('FORBIDDEN');
+    expect(error.message).toBe('This API token lacks the "read" scope');
+    expect((await client.message.send.mutate({ to: '+447700900001', text: 'over ws' })).status).toBe('queued');
+    const queryError = await client.auth.me.query().then(
+      () => null,
+      (e: unknown) => e as TRPCClientError<AppRouter>,
+    );
+    expect(queryError?.data?.code).toBe('FORBIDDEN');
+    wsClient.close();
   });
 });
 
