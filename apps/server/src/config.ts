@@ -1,6 +1,8 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { normalizePhone, type NumberDto, type ProviderName } from '@parley/shared';
 import { DEFAULT_HELP_TEXT } from './domain/keywords';
+import { PASSWORD_COST, TEST_PASSWORD_COST, type PasswordCost } from './auth/password';
 
 const optionalString = z
   .string()
@@ -20,6 +22,36 @@ const positiveNumber = (fallback: number) =>
       }
       return n;
     });
+
+const positiveInteger = (fallback: number) =>
+  positiveNumber(fallback).transform((n, ctx) => {
+    if (!Number.isInteger(n)) {
+      ctx.addIssue({ code: 'custom', message: `must be a whole number, got ${n}` });
+      return z.NEVER;
+    }
+    return n;
+  });
+
+/** Express `trust proxy`: true/false, a hop count, or addresses, subnets and loopback/linklocal/uniquelocal. */
+export type TrustProxy = boolean | number | string;
+const trustProxy = optionalString.transform((v, ctx): TrustProxy => {
+  if (v === undefined) return 'loopback';
+  if (v === 'true' || v === 'false') return v === 'true';
+  if (/^\d+$/.test(v)) return Number(v);
+  for (const item of v.split(',').map((i) => i.trim())) {
+    const [address = '', prefix] = item.split('/');
+    const named = ['loopback', 'linklocal', 'uniquelocal'].includes(item);
+    const prefixOk = prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (isIP(address) === 6 ? 128 : 32));
+    if (!named && !(isIP(address) !== 0 && prefixOk)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `"${item}" is not true, false, a hop count, an IP address, a subnet or loopback/linklocal/uniquelocal`,
+      });
+      return z.NEVER;
+    }
+  }
+  return v;
+});
 
 const envSchema = z.object({
   PORT: z
@@ -90,6 +122,27 @@ const envSchema = z.object({
   SHUTDOWN_GRACE_MS: positiveNumber(5000),
   DB_BUSY_TIMEOUT_MS: positiveNumber(100),
   DB_BUSY_RETRY_MS: positiveNumber(5000),
+  TRUST_PROXY: trustProxy,
+  LOGIN_MAX_FAILURES: positiveInteger(5),
+  LOGIN_WINDOW_SECONDS: positiveNumber(15 * 60),
+  PASSWORD_HASH_CONCURRENCY: positiveInteger(2),
+  PASSWORD_HASH_QUEUE: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === '') return 16;
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 0) {
+        ctx.addIssue({ code: 'custom', message: `must be a whole number ≥ 0, got "${v}"` });
+        return z.NEVER;
+      }
+      return n;
+    }),
+  API_RATE_LIMIT_PER_MINUTE: positiveInteger(600),
+  API_SEND_RATE_LIMIT_PER_MINUTE: positiveInteger(30),
+  TRPC_MAX_BATCH_SIZE: positiveInteger(20),
+  TRPC_MAX_BODY_BYTES: positiveInteger(1024 * 1024),
+  TRPC_UPLOAD_MAX_BODY_BYTES: positiveInteger(40 * 1024 * 1024),
   LOG_LEVEL: optionalString
     .pipe(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional())
     .transform((v) => v ?? 'info'),
@@ -148,6 +201,18 @@ export interface Config {
   adminEmail: string | undefined;
   adminPassword: string | undefined;
   helpText: string;
+  /** Express `trust proxy` (TRUST_PROXY): whose X-Forwarded-For is believed for the client address. */
+  trustProxy: TrustProxy;
+  /** Failed sign-ins per email and per client address in a window, then 429. */
+  login: { maxFailures: number; windowSeconds: number };
+  /** scrypt parameters of new hashes (never lowered by the environment; testConfig uses a cheap one). */
+  passwordCost: PasswordCost;
+  /** Password hashes running at once, and waiting beyond those (more: 429). */
+  passwordHash: { concurrency: number; queue: number };
+  /** Per session or API token: calls per minute, and of those, sends (message.send, …) per minute. */
+  apiRateLimit: { perMinute: number; sendsPerMinute: number };
+  /** tRPC: calls per batch; body bytes per request (the upload limit only for a signed-in campaign upload). */
+  trpc: { maxBatchSize: number; maxBodyBytes: number; uploadMaxBodyBytes: number };
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Live streams, shutdown and SQLite contention (docs/notes/h3.md). */
   live: LiveConfig;
@@ -304,6 +369,16 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     adminEmail: e.ADMIN_EMAIL,
     adminPassword: e.ADMIN_PASSWORD,
     helpText: e.HELP_TEXT ?? DEFAULT_HELP_TEXT,
+    trustProxy: e.TRUST_PROXY,
+    login: { maxFailures: e.LOGIN_MAX_FAILURES, windowSeconds: e.LOGIN_WINDOW_SECONDS },
+    passwordCost: PASSWORD_COST,
+    passwordHash: { concurrency: e.PASSWORD_HASH_CONCURRENCY, queue: e.PASSWORD_HASH_QUEUE },
+    apiRateLimit: { perMinute: e.API_RATE_LIMIT_PER_MINUTE, sendsPerMinute: e.API_SEND_RATE_LIMIT_PER_MINUTE },
+    trpc: {
+      maxBatchSize: e.TRPC_MAX_BATCH_SIZE,
+      maxBodyBytes: e.TRPC_MAX_BODY_BYTES,
+      uploadMaxBodyBytes: e.TRPC_UPLOAD_MAX_BODY_BYTES,
+    },
     logLevel: e.LOG_LEVEL,
     live: {
       wsMaxPayloadBytes: e.WS_MAX_PAYLOAD_BYTES,
@@ -349,7 +424,10 @@ export function sendRateOf(config: Config, provider: ProviderName): number {
   return config.sendRatePerSecond;
 }
 
-/** A config for tests and benches: sandbox, temp paths supplied by the caller, quiet logs. */
+/**
+ * A config for tests and benches: sandbox, temp paths supplied by the caller, quiet logs, and a cheap
+ * password cost (TEST_PASSWORD_COST; a test that needs the real one passes `passwordCost`).
+ */
 export type ConfigOverrides = Partial<Omit<Config, 'live'>> & { live?: Partial<LiveConfig> };
 
 export function testConfig(overrides: ConfigOverrides & { databasePath: string }): Config {
@@ -361,6 +439,7 @@ export function testConfig(overrides: ConfigOverrides & { databasePath: string }
   });
   return {
     ...base,
+    passwordCost: TEST_PASSWORD_COST,
     ...overrides,
     vonage: { ...base.vonage, ...overrides.vonage },
     plivo: { ...base.plivo, ...overrides.plivo },

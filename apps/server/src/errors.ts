@@ -15,9 +15,12 @@ export type AppErrorCode =
 
 export class AppError extends Error {
   readonly code: AppErrorCode;
-  constructor(code: AppErrorCode, message: string) {
+  /** TOO_MANY_REQUESTS: when to try again; HTTP answers carry it as `Retry-After`. */
+  readonly retryAfterSeconds: number | undefined;
+  constructor(code: AppErrorCode, message: string, opts: { retryAfterSeconds?: number } = {}) {
     super(message);
     this.name = 'AppError';
     this.code = code;
+    this.retryAfterSeconds = opts.retryAfterSeconds === undefined ? undefined : Math.max(1, Math.ceil(opts.retryAfterSeconds));
   }
 }

@@ -1,4 +1,4 @@
-import pino, { type Logger } from 'pino';
+import pino, { type DestinationStream, type Logger } from 'pino';
 import type { Config } from './config';
 
 /** Paths that may carry secrets; pino replaces their values before anything is written. */
@@ -21,6 +21,8 @@ const REDACT = [
   'headers["x-sinch-webhook-signature"]',
 ];
 
-export function createLogger(level: Config['logLevel']): Logger {
-  return pino({ level, redact: { paths: REDACT, censor: '[redacted]' }, base: { service: 'parley' } });
+/** JSON lines to stdout, or to `destination` (tests read what would be logged). */
+export function createLogger(level: Config['logLevel'], destination?: DestinationStream): Logger {
+  const options = { level, redact: { paths: REDACT, censor: '[redacted]' }, base: { service: 'parley' } };
+  return destination ? pino(options, destination) : pino(options);
 }

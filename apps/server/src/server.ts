@@ -3,8 +3,9 @@ import { fileURLToPath } from 'node:url';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express from 'express';
+import compression from 'compression';
 import { pinoHttp } from 'pino-http';
-import type { Logger } from 'pino';
+import type { DestinationStream, Logger } from 'pino';
 import { configuredNumbers, sendRateOf, type Config } from './config';
 import { isDbBusy, openDb, type Db } from './db/client';
 import { createCredentialWatch } from './auth/credential-watch';
@@ -30,6 +31,9 @@ import { sinchWebhookRouter } from './webhooks/sinch';
 import { createNonceStore } from './webhooks/nonces';
 import { ensureFirstAdmin, type FirstAdminResult } from './auth/bootstrap';
 import { createLoginRateLimiter } from './auth/rate-limit';
+import { createApiRateLimiter } from './auth/api-rate-limit';
+import { createHashGate } from './auth/hash-gate';
+import { securityHeaders } from './http/security';
 import { attachTrpc } from './trpc/attach';
 import { createNumberRegistry, type NumberRegistry } from './numbers';
 import { signVonageWebhook } from './webhooks/sign';
@@ -42,6 +46,10 @@ export interface ServerOptions {
   providers?: Partial<Record<ProviderName, SmsProvider>>;
   /** false: no outbox worker (tests that drive their own). Default true. */
   worker?: boolean;
+  /** Serve the web app from here instead of apps/web/dist (tests). */
+  webDistDir?: string;
+  /** Write the log here instead of stdout (tests). */
+  logDestination?: DestinationStream;
 }
 
 export interface ParleyServer {
@@ -76,7 +84,7 @@ export interface ParleyServer {
 
 /** Builds everything Parley is made of — no module-level state — and listens on config.port. */
 export async function createServer(config: Config, options: ServerOptions = {}): Promise<ParleyServer> {
-  const logger = createLogger(config.logLevel);
+  const logger = createLogger(config.logLevel, options.logDestination);
   const db = openDb(config.databasePath, { busyTimeoutMs: config.live.dbBusyTimeoutMs });
   const events = new EventLog(db);
   const credentials = createCredentialWatch({ intervalMs: config.live.credentialRecheckMs });
@@ -105,7 +113,19 @@ export async function createServer(config: Config, options: ServerOptions = {}):
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  app.set('trust proxy', 'loopback');
+  // Whose X-Forwarded-For names the client (the login limiter keys on it): TRUST_PROXY, default loopback.
+  app.set('trust proxy', config.trustProxy);
+  app.use(securityHeaders(config));
+  // GET answers compressed: web assets and query JSON (lists). Not streams (SSE, JSON lines: they must
+  // flush per event), nor POST answers (mutations and webhook replies are small).
+  app.use(
+    compression({
+      filter: (req, res) =>
+        (req.method === 'GET' || req.method === 'HEAD') &&
+        !/event-stream|jsonl/i.test(String(res.getHeader('Content-Type') ?? '')) &&
+        compression.filter(req, res),
+    }),
+  );
   // Draining: every answer closes its connection, so keep-alive clients move elsewhere.
   app.use((_req, res, next) => {
     if (draining) res.setHeader('Connection', 'close');
@@ -118,7 +138,8 @@ export async function createServer(config: Config, options: ServerOptions = {}):
       autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/metrics' },
       // One lean line per request: method, url, status, time. Headers (and so secrets) stay out.
       serializers: {
-        req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
+        // tRPC: the procedure path only — a GET's `?input=` holds search terms and other user data.
+        req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: logUrl(req.url) }),
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
         err: (err: Error) => ({ message: err.message }),
       },
@@ -189,7 +210,9 @@ export async function createServer(config: Config, options: ServerOptions = {}):
       log: events,
       config,
       logger,
-      loginLimiter: createLoginRateLimiter(),
+      loginLimiter: createLoginRateLimiter({ maxFailures: config.login.maxFailures, windowMs: config.login.windowSeconds * 1000 }),
+      hashGate: createHashGate(config.passwordHash),
+      apiLimiter: createApiRateLimiter(config.apiRateLimit),
       credentials,
       shutdown: shutdown.signal,
       outbox: { wake: () => outbox?.wake() },
@@ -210,7 +233,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
   });
   metricsSubscribers = () => trpc.subscriberCount();
 
-  serveWebApp(app, fileURLToPath(new URL('../../web/dist', import.meta.url)));
+  serveWebApp(app, options.webDistDir ?? fileURLToPath(new URL('../../web/dist', import.meta.url)));
 
   app.use((_req, res) => {
     res.status(404).json({ error: 'not found' });
@@ -349,6 +372,11 @@ export async function createServer(config: Config, options: ServerOptions = {}):
   const provider = providers.get(numbers.defaultNumber().provider) ?? [...providers.values()][0];
   if (!provider) throw new Error('no provider is configured');
   return { url, port, config, db, events, logger, signatureSecret, provider, providers, numbers, outbox, firstAdmin, close, compactEvents };
+}
+
+/** A request's URL as logged: /trpc calls without their query string (inputs), everything else as is. */
+export function logUrl(url: string): string {
+  return /^\/trpc(\/|\?|$)/.test(url) ? url.replace(/\?.*$/, '') : url;
 }
 
 function createProvider(config: Config, ctx: { url: string; signatureSecret: string; logger: Logger }): SmsProvider {

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import type { ContactDto } from './dto';
 import type { SmsEncoding } from './sms';
-import { MAX_TEXT_CHARS, pageCursor, pageLimit } from './inputs';
+import { MAX_TEXT_CHARS, pageCursor, pageLimit, searchText } from './inputs';
 import { e164Schema } from './phone';
 
 /** running → paused ⇄ running → done; running|paused → cancelled. done and cancelled are final. */
@@ -156,7 +156,7 @@ export interface CampaignRecipientsPageDto {
 
 export const contactListInput = z
   .object({
-    search: z.string().max(200).optional(),
+    search: searchText.optional(),
     optedOut: z.boolean().optional(),
     cursor: pageCursor,
     limit: pageLimit,

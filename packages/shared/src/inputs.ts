@@ -33,6 +33,14 @@ export const simulateInboundInput = z.object({
   text: z.string().min(1, 'Type a message').max(MAX_TEXT_CHARS),
 });
 
+/** Control characters (C0, DEL, C1: a NUL among them) removed: they never belong in a search. */
+export function stripControlChars(text: string): string {
+  return text.replace(/\p{Cc}+/gu, '');
+}
+
+/** A search box's text: up to 200 characters, control characters removed. */
+export const searchText = z.string().max(200).transform(stripControlChars);
+
 export const pageCursor = z.string().max(200).nullish();
 export const pageLimit = z.number().int().min(1).max(MAX_PAGE).optional();
 
@@ -42,7 +50,7 @@ export type ConversationFilter = z.infer<typeof conversationFilter>;
 export const conversationListInput = z
   .object({
     filter: conversationFilter.optional(),
-    search: z.string().max(200).optional(),
+    search: searchText.optional(),
     /** Only conversations on this number of ours. */
     number: z.string().max(32).optional(),
     cursor: pageCursor,

@@ -27,7 +27,7 @@ export async function ensureFirstAdmin({
   print = (text: string) => console.log(text),
 }: {
   db: Db;
-  config: Pick<Config, 'adminEmail' | 'adminPassword'>;
+  config: Pick<Config, 'adminEmail' | 'adminPassword'> & Partial<Pick<Config, 'passwordCost'>>;
   logger: Logger;
   print?: (text: string) => void;
 }): Promise<FirstAdminResult> {
@@ -35,7 +35,7 @@ export async function ensureFirstAdmin({
   const email = config.adminEmail ?? DEFAULT_ADMIN_EMAIL;
   const password = config.adminPassword ?? generatePassword();
   const generatedPassword = config.adminPassword === undefined ? password : null;
-  const passwordHash = await hashPassword(password);
+  const passwordHash = await hashPassword(password, config.passwordCost);
   // Checked again after the (slow) hash: another instance may have bootstrapped meanwhile.
   if (countAgents(db) > 0) return { created: false };
   const agent = insertAgent(db, { email, name: 'Admin', passwordHash, role: 'admin' });

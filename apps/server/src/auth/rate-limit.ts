@@ -9,10 +9,13 @@ export interface LoginRateLimiterOptions {
 }
 
 export interface LoginRateLimiter {
-  /** Throws TOO_MANY_REQUESTS when any key has used up its failures. Call before checking the password. */
-  check(keys: readonly string[]): void;
-  /** Counts a failed attempt against every key. */
-  fail(keys: readonly string[]): void;
+  /**
+   * Counts an attempt against every key BEFORE the password is checked (so concurrent attempts cannot
+   * all pass a check first), or throws TOO_MANY_REQUESTS when any key has used up its attempts.
+   */
+  attempt(keys: readonly string[]): void;
+  /** Gives an attempt back (a right password, or one never checked). */
+  refund(keys: readonly string[]): void;
   /** Forgets a key's failures (the email's, after a good password; never the IP's). */
   reset(key: string): void;
 }
@@ -30,8 +33,9 @@ export function loginKeys(email: string, ip: string | null): string[] {
 }
 
 /**
- * Fixed-window failure counting, in memory (one per server instance; it lives in the app's deps).
- * Only failures count, so an agent who types the password right is never slowed down.
+ * Fixed-window attempt counting, in memory (one per server instance; it lives in the app's deps).
+ * Every attempt counts when it starts and a right password refunds it, so only failures remain
+ * counted and an agent who types the password right is never slowed down.
  */
 export function createLoginRateLimiter(opts: LoginRateLimiterOptions = {}): LoginRateLimiter {
   const maxFailures = opts.maxFailures ?? 5;
@@ -53,26 +57,32 @@ export function createLoginRateLimiter(opts: LoginRateLimiterOptions = {}): Logi
   };
 
   return {
-    check(keys) {
+    attempt(keys) {
       const at = now();
       for (const key of keys) {
         const w = live(key, at);
         if (w && w.failures >= maxFailures) {
-          const minutes = Math.max(1, Math.ceil((w.startedAt + windowMs - at) / 60_000));
+          const seconds = (w.startedAt + windowMs - at) / 1000;
+          const minutes = Math.max(1, Math.ceil(seconds / 60));
           throw new AppError(
             'TOO_MANY_REQUESTS',
             `Too many failed sign-in attempts; try again in ${minutes} minute${minutes === 1 ? '' : 's'}`,
+            { retryAfterSeconds: seconds },
           );
         }
       }
-    },
-    fail(keys) {
-      const at = now();
       prune(at);
       for (const key of keys) {
         const w = live(key, at);
         if (w) w.failures += 1;
         else windows.set(key, { failures: 1, startedAt: at });
+      }
+    },
+    refund(keys) {
+      const at = now();
+      for (const key of keys) {
+        const w = live(key, at);
+        if (w) w.failures = Math.max(0, w.failures - 1);
       }
     },
     reset(key) {

@@ -4,7 +4,7 @@ import type { Db } from '../db/client';
 import { openTempDb, type TempDb } from '../testing/temp-db';
 import { agents, apiTokens, sessions } from '../db/schema';
 import { insertAgent } from '../domain/agents';
-import { hashPassword } from './password';
+import { TEST_PASSWORD_COST, hashPassword } from './password';
 import { createLoginRateLimiter } from './rate-limit';
 import {
   SESSION_COOKIE,
@@ -49,14 +49,14 @@ describe('sessions', () => {
   });
 
   it('logs in with the right password; wrong password and unknown email fail alike', async () => {
-    const a = agent('a@x.test', 'agent', await hashPassword('right-password'));
+    const a = agent('a@x.test', 'agent', await hashPassword('right-password', TEST_PASSWORD_COST));
     const limiter = createLoginRateLimiter();
-    const ok = await loginWithPassword({ db, limiter, email: ' A@X.test', password: 'right-password', ip: null });
+    const ok = await loginWithPassword({ db, limiter, cost: TEST_PASSWORD_COST, email: ' A@X.test', password: 'right-password', ip: null });
     expect(ok.agent.id).toBe(a.id);
-    await expect(loginWithPassword({ db, limiter, email: 'a@x.test', password: 'nope', ip: null })).rejects.toThrow(
+    await expect(loginWithPassword({ db, limiter, cost: TEST_PASSWORD_COST, email: 'a@x.test', password: 'nope', ip: null })).rejects.toThrow(
       'Wrong email or password',
     );
-    await expect(loginWithPassword({ db, limiter, email: 'b@x.test', password: 'nope', ip: null })).rejects.toThrow(
+    await expect(loginWithPassword({ db, limiter, cost: TEST_PASSWORD_COST, email: 'b@x.test', password: 'nope', ip: null })).rejects.toThrow(
       'Wrong email or password',
     );
   });

@@ -1,8 +1,17 @@
 import type { Config } from '../config';
 import type { Db } from '../db/client';
-import { deleteExpiredSessions, deleteSession, findAgentForLogin, findSessionAgent, insertSession, type AgentDto } from '../domain/agents';
+import {
+  deleteExpiredSessions,
+  deleteSession,
+  findAgentForLogin,
+  findSessionAgent,
+  insertSession,
+  setAgentPasswordHash,
+  type AgentDto,
+} from '../domain/agents';
 import { AppError } from '../errors';
-import { DUMMY_PASSWORD_HASH, verifyPassword } from './password';
+import type { HashGate } from './hash-gate';
+import { PASSWORD_COST, dummyPasswordHash, hashPassword, needsRehash, verifyPassword, type PasswordCost } from './password';
 import { loginKeys, type LoginRateLimiter } from './rate-limit';
 import { randomToken, sha256Hex } from './tokens';
 
@@ -83,7 +92,9 @@ export function readCookie(header: string | undefined, name: string): string | u
 
 /**
  * Checks an email and password under the rate limiter and opens a session. Unknown email and wrong
- * password fail alike (same message, same scrypt cost); failures count per email and per IP.
+ * password fail alike (same message, same scrypt cost); attempts count per email and per IP before
+ * the hash runs (a right password gives its attempt back). Hashes run through `hashGate` (bounded
+ * concurrency). A hash made at a lower cost than `cost` is replaced after a successful check.
  */
 export async function loginWithPassword(opts: {
   db: Db;
@@ -91,17 +102,31 @@ export async function loginWithPassword(opts: {
   email: string;
   password: string;
   ip: string | null;
+  cost?: PasswordCost;
+  hashGate?: HashGate;
 }): Promise<{ agent: AgentDto; session: NewSession }> {
+  const cost = opts.cost ?? PASSWORD_COST;
+  const gate = opts.hashGate ?? { run: <T>(fn: () => Promise<T>) => fn() };
   const keys = loginKeys(opts.email, opts.ip);
-  opts.limiter.check(keys);
+  opts.limiter.attempt(keys);
   const found = findAgentForLogin(opts.db, opts.email);
-  const ok = await verifyPassword(opts.password, found?.passwordHash ?? DUMMY_PASSWORD_HASH);
-  if (!found || !ok) {
-    opts.limiter.fail(keys);
-    throw new AppError('UNAUTHORIZED', 'Wrong email or password');
+  let ok: boolean;
+  try {
+    ok = await gate.run(() => verifyPassword(opts.password, found?.passwordHash ?? dummyPasswordHash(cost)));
+  } catch (error) {
+    // Never checked (sign-in busy): the attempt does not count.
+    opts.limiter.refund(keys);
+    throw error;
   }
-  if (found.agent.disabledAt !== null) throw new AppError('FORBIDDEN', 'This account is disabled; ask an admin');
+  if (!found || !ok) throw new AppError('UNAUTHORIZED', 'Wrong email or password');
+  opts.limiter.refund(keys);
   const [emailKey] = keys;
   if (emailKey) opts.limiter.reset(emailKey);
+  if (found.agent.disabledAt !== null) throw new AppError('FORBIDDEN', 'This account is disabled; ask an admin');
+  if (needsRehash(found.passwordHash, cost)) {
+    // Upgraded while we know the password; when sign-in is busy it waits for the next login.
+    const upgraded = await gate.run(() => hashPassword(opts.password, cost)).catch(() => null);
+    if (upgraded) setAgentPasswordHash(opts.db, found.agent.id, { from: found.passwordHash, to: upgraded });
+  }
   return { agent: found.agent, session: createSession(opts.db, found.agent.id) };
 }

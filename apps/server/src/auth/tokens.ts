@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Db } from '../db/client';
 import {
+  findTokenAccess,
   findTokenAgent,
   getApiToken,
   insertApiToken,
@@ -8,6 +9,7 @@ import {
   revokeApiTokenRow,
   type AgentDto,
   type ApiTokenDto,
+  type ApiTokenScope,
 } from '../domain/agents';
 import { AppError } from '../errors';
 
@@ -30,15 +32,39 @@ export interface CreatedApiToken extends ApiTokenDto {
   token: string;
 }
 
-export function createApiToken({ db, agentId, name }: { db: Db; agentId: number; name: string }): CreatedApiToken {
+/** What a new token may do unless its creator says otherwise: use the inbox, not administer it. */
+export const DEFAULT_API_TOKEN_SCOPES: readonly ApiTokenScope[] = ['read', 'send'];
+
+export function createApiToken({
+  db,
+  agentId,
+  name,
+  scopes = DEFAULT_API_TOKEN_SCOPES,
+  expiresAt = null,
+}: {
+  db: Db;
+  agentId: number;
+  name: string;
+  scopes?: readonly ApiTokenScope[];
+  /** Epoch ms; null: never. */
+  expiresAt?: number | null;
+}): CreatedApiToken {
   const token = `${API_TOKEN_PREFIX}${randomToken()}`;
   const row = insertApiToken(db, {
     name: name.trim(),
     tokenHash: sha256Hex(token),
     prefix: token.slice(0, SHOWN_PREFIX_CHARS),
     agentId,
+    scopes,
+    expiresAt,
   });
   return { ...row, token };
+}
+
+/** A token's agent and scopes right now, or null (unknown, revoked, expired, agent disabled). */
+export function accessForTokenHash(db: Db, tokenHash: string): { agent: AgentDto; scopes: ApiTokenScope[] } | null {
+  const found = findTokenAccess(db, tokenHash);
+  return found ? { agent: found.agent, scopes: found.scopes } : null;
 }
 
 /** The agent an `Authorization: Bearer pk_…` token belongs to, or null (unknown, revoked, agent disabled). */

@@ -63,7 +63,8 @@ async function start(rate: number): Promise<Parley> {
     rmSync(dir, { recursive: true, force: true });
   });
   const admin = server.db.select().from(agents).get();
-  const { token } = createApiToken({ db: server.db, agentId: admin?.id ?? 0, name: 'test' });
+  // Campaigns are admin procedures: the token needs the admin scope beside read and send.
+  const { token } = createApiToken({ db: server.db, agentId: admin?.id ?? 0, name: 'test', scopes: ['read', 'send', 'admin'] });
   return { server, call: (path, input) => trpc(server.url, token, path, input) };
 }
 

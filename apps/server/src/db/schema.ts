@@ -171,6 +171,10 @@ export const apiTokens = sqliteTable('api_tokens', {
   lastUsedAt: ms('last_used_at'),
   revokedAt: ms('revoked_at'),
   createdAt: ms('created_at').notNull(),
+  /** Comma-separated scopes: read, send, admin (tokens made before scopes existed: read,send). */
+  scopes: text('scopes').notNull().default('read,send'),
+  /** After this the token no longer authenticates; null: it does not expire. */
+  expiresAt: ms('expires_at'),
 });
 
 export const outbox = sqliteTable(

@@ -19,9 +19,16 @@ export interface AgentDto {
   createdAt: string;
 }
 
+/** What an API token may do: `read` queries and subscriptions, `send` mutations, `admin` admin procedures. */
+export type ApiTokenScope = 'read' | 'send' | 'admin';
+export const API_TOKEN_SCOPES: readonly ApiTokenScope[] = ['read', 'send', 'admin'];
+
 export interface ApiTokenDto {
   id: number;
   name: string;
+  scopes: ApiTokenScope[];
+  /** null: does not expire. */
+  expiresAt: string | null;
   /** The first characters of the token, to tell tokens apart. */
   prefix: string;
   agentId: number;
@@ -51,11 +58,18 @@ function toApiTokenDto(t: TokenRow): ApiTokenDto {
     id: t.id,
     name: t.name,
     prefix: t.prefix,
+    scopes: parseScopes(t.scopes),
+    expiresAt: isoOrNull(t.expiresAt),
     agentId: t.agentId,
     lastUsedAt: isoOrNull(t.lastUsedAt),
     revokedAt: isoOrNull(t.revokedAt),
     createdAt: new Date(t.createdAt).toISOString(),
   };
+}
+
+function parseScopes(stored: string): ApiTokenScope[] {
+  const listed = new Set(stored.split(','));
+  return API_TOKEN_SCOPES.filter((s) => listed.has(s));
 }
 
 /** Emails are stored and compared lower-case. */
@@ -81,6 +95,17 @@ export function insertAgent(
 export function findAgentForLogin(db: Db, email: string): { agent: AgentDto; passwordHash: string } | undefined {
   const row = db.select().from(agents).where(eq(agents.email, normalizeEmail(email))).get();
   return row ? { agent: toAgentDto(row), passwordHash: row.passwordHash } : undefined;
+}
+
+/** Replaces a password hash (a rehash at a higher cost) unless it changed meanwhile; true when written. */
+export function setAgentPasswordHash(db: Db, id: number, hash: { from: string; to: string }): boolean {
+  return (
+    db
+      .update(agents)
+      .set({ passwordHash: hash.to })
+      .where(and(eq(agents.id, id), eq(agents.passwordHash, hash.from)))
+      .run().changes === 1
+  );
 }
 
 export function getAgent(db: Db, id: number): AgentDto | undefined {
@@ -123,12 +148,12 @@ export function deleteExpiredSessions(db: Db, now = Date.now()): number {
 
 export function insertApiToken(
   db: Db,
-  t: { name: string; tokenHash: string; prefix: string; agentId: number },
+  t: { name: string; tokenHash: string; prefix: string; agentId: number; scopes: readonly ApiTokenScope[]; expiresAt: number | null },
 ): ApiTokenDto {
   return toApiTokenDto(
     db
       .insert(apiTokens)
-      .values({ ...t, createdAt: Date.now() })
+      .values({ ...t, scopes: API_TOKEN_SCOPES.filter((s) => t.scopes.includes(s)).join(','), createdAt: Date.now() })
       .returning()
       .get(),
   );
@@ -139,11 +164,27 @@ const LAST_USED_GRANULARITY_MS = 60_000;
 
 /** The enabled agent behind an unrevoked token, or undefined; notes the token's use. */
 export function findTokenAgent(db: Db, tokenHash: string, now = Date.now()): AgentDto | undefined {
+  return findTokenAccess(db, tokenHash, now)?.agent;
+}
+
+/** The enabled agent behind an unrevoked, unexpired token and the token's scopes, or undefined; notes its use. */
+export function findTokenAccess(
+  db: Db,
+  tokenHash: string,
+  now = Date.now(),
+): { agent: AgentDto; tokenId: number; scopes: ApiTokenScope[] } | undefined {
   const row = db
-    .select({ agent: agents, tokenId: apiTokens.id })
+    .select({ agent: agents, tokenId: apiTokens.id, scopes: apiTokens.scopes })
     .from(apiTokens)
     .innerJoin(agents, eq(agents.id, apiTokens.agentId))
-    .where(and(eq(apiTokens.tokenHash, tokenHash), isNull(apiTokens.revokedAt), isNull(agents.disabledAt)))
+    .where(
+      and(
+        eq(apiTokens.tokenHash, tokenHash),
+        isNull(apiTokens.revokedAt),
+        isNull(agents.disabledAt),
+        or(isNull(apiTokens.expiresAt), gt(apiTokens.expiresAt, now)),
+      ),
+    )
     .get();
   if (!row) return undefined;
   try {
@@ -160,7 +201,7 @@ export function findTokenAgent(db: Db, tokenHash: string, now = Date.now()): Age
     // Bookkeeping only: a database locked by another process must not refuse the token.
     if (!isDbBusy(err)) throw err;
   }
-  return toAgentDto(row.agent);
+  return { agent: toAgentDto(row.agent), tokenId: row.tokenId, scopes: parseScopes(row.scopes) };
 }
 
 /** One agent's tokens, or everyone's when agentId is null; newest first. */

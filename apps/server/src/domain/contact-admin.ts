@@ -1,5 +1,6 @@
 import { and, asc, desc, eq, isNotNull, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { ContactDto, ContactListDto, OptOutExportDto } from '@parley/shared';
+import { stripControlChars } from '@parley/shared';
 import type { Db } from '../db/client';
 import { contacts } from '../db/schema';
 import { AppError } from '../errors';
@@ -13,7 +14,8 @@ const pageSize = (limit: number | undefined) => Math.min(Math.max(Math.trunc(lim
 const containing = (text: string) => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
 function searchCondition(search: string | undefined): SQL | undefined {
-  const text = search?.trim() ?? '';
+  // Control characters (a NUL would break the FTS5 phrase) never reach SQL, whoever calls.
+  const text = stripControlChars(search ?? '').trim();
   if (text === '') return undefined;
   const matches: SQL[] = [sql`${contacts.name} like ${containing(text)} escape '\\'`];
   // '+44 7700 900', '(415) 555': the phone by its digits, whatever the format.

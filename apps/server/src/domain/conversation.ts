@@ -1,6 +1,6 @@
 import { and, desc, eq, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { ContactDto, ConversationDto, ConversationStatus, MessageDto } from '@parley/shared';
-import { MAX_PAGE } from '@parley/shared';
+import { MAX_PAGE, stripControlChars } from '@parley/shared';
 import type { Db } from '../db/client';
 import { agents, contacts, conversations, messages } from '../db/schema';
 import { AppError } from '../errors';
@@ -106,7 +106,8 @@ function filterCondition(filter: ConversationFilter, agentId: number): SQL | und
 }
 
 function searchCondition(search: string | undefined): SQL | undefined {
-  const text = search?.trim() ?? '';
+  // Control characters (a NUL would break the FTS5 phrase) never reach SQL, whoever calls.
+  const text = stripControlChars(search ?? '').trim();
   if (text === '') return undefined;
   const like = containing(text);
   const matches: SQL[] = [sql`${contacts.name} like ${like} escape '\\'`, textCondition(text, like)];

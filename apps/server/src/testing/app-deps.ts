@@ -1,5 +1,7 @@
 import pino from 'pino';
 import { createCredentialWatch } from '../auth/credential-watch';
+import { createApiRateLimiter } from '../auth/api-rate-limit';
+import { createHashGate } from '../auth/hash-gate';
 import { createLoginRateLimiter } from '../auth/rate-limit';
 import { testConfig } from '../config';
 import { createNumberRegistry } from '../numbers';
@@ -8,10 +10,11 @@ import type { TempDb } from './temp-db';
 
 /** tRPC dependencies over a temp database, for router and transport tests that need no full server. */
 export function testAppDeps(t: TempDb, wake: () => void = () => undefined): AppDeps {
+  const config = testConfig({ databasePath: t.path });
   return {
     db: t.db,
     log: t.log,
-    config: testConfig({ databasePath: t.path }),
+    config,
     logger: pino({ level: 'silent' }),
     outbox: { wake },
     campaigns: { wake: () => undefined },
@@ -19,5 +22,7 @@ export function testAppDeps(t: TempDb, wake: () => void = () => undefined): AppD
     loginLimiter: createLoginRateLimiter(),
     credentials: createCredentialWatch({ intervalMs: 200 }),
     shutdown: new AbortController().signal,
+    hashGate: createHashGate(config.passwordHash),
+    apiLimiter: createApiRateLimiter(config.apiRateLimit),
   };
 }

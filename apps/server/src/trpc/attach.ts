@@ -5,7 +5,9 @@ import type { TRPCError } from '@trpc/server';
 import { createExpressMiddleware } from '@trpc/server/adapters/express';
 import { applyWSSHandler } from '@trpc/server/adapters/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
+import { AppError } from '../errors';
 import { createHttpContext, createWsContext, type AppDeps, type Context } from './context';
+import { trpcGate } from './gate';
 import { liveConnection, WS_CLOSE, type LiveConnection } from './live';
 import { appRouter } from './root';
 
@@ -39,17 +41,26 @@ export function attachTrpc({ app, server, deps }: { app: Express; server: Server
     deps.logger.error({ err: error.cause ?? error, path, type }, 'tRPC procedure failed');
   };
 
-  app.use(
-    TRPC_PATH,
+  const adapter = (maxBodySize: number) =>
     createExpressMiddleware({
       router: appRouter,
       createContext: (opts) => createHttpContext(deps, opts),
       onError,
-      // Bounded (a campaign's CSV is the largest input: MAX 32 MB in campaignRecipientsInput); beyond: 413.
-      maxBodySize: 40 * 1024 * 1024,
-      // A subscription over HTTP (SSE) reports errors inside its stream; without a session it still answers 401.
-      responseMeta: ({ ctx, type }) => (type === 'subscription' && !ctx?.agent ? { status: 401 } : {}),
-    }),
+      maxBodySize,
+      maxBatchSize: deps.config.trpc.maxBatchSize,
+      responseMeta: ({ ctx, type, errors }) => {
+        // 429s say when to come back.
+        const retryAfter = Math.max(0, ...errors.map((e) => (e.cause instanceof AppError ? (e.cause.retryAfterSeconds ?? 0) : 0)));
+        const headers: Record<string, string> = retryAfter > 0 ? { 'retry-after': String(retryAfter) } : {};
+        // A subscription over HTTP (SSE) reports errors inside its stream; without a session it still answers 401.
+        return type === 'subscription' && !ctx?.agent ? { status: 401, headers } : { headers };
+      },
+    });
+  // Bodies bounded per procedure (gate.ts): the large limit (a campaign's CSV, MAX 32 MB in
+  // campaignRecipientsInput) only for a signed-in admin's campaign upload; every other call the small one.
+  app.use(
+    TRPC_PATH,
+    trpcGate(deps, { small: adapter(deps.config.trpc.maxBodyBytes), large: adapter(deps.config.trpc.uploadMaxBodyBytes) }),
   );
 
   const live = deps.config.live;
@@ -78,6 +89,7 @@ export function attachTrpc({ app, server, deps }: { app: Express; server: Server
       return ctx;
     },
     onError,
+    maxBatchSize: deps.config.trpc.maxBatchSize,
     keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 5_000 },
   });
   let accepting = true;

@@ -3,11 +3,13 @@ import type { Logger } from 'pino';
 import type { CreateExpressContextOptions } from '@trpc/server/adapters/express';
 import type { CreateWSSContextFnOptions } from '@trpc/server/adapters/ws';
 import { SESSION_COOKIE, agentForSessionHash, readCookie } from '../auth/session';
+import type { ApiRateLimiter } from '../auth/api-rate-limit';
+import type { HashGate } from '../auth/hash-gate';
 import type { LoginRateLimiter } from '../auth/rate-limit';
-import { API_TOKEN_PREFIX, agentForTokenHash, sha256Hex } from '../auth/tokens';
+import { API_TOKEN_PREFIX, accessForTokenHash, sha256Hex } from '../auth/tokens';
 import type { Config } from '../config';
 import type { Db } from '../db/client';
-import type { AgentDto } from '../domain/agents';
+import { API_TOKEN_SCOPES, type AgentDto, type ApiTokenScope } from '../domain/agents';
 import type { EventLog } from '../events/log';
 import type { NumberRegistry } from '../numbers';
 import type { CredentialWatch } from '../auth/credential-watch';
@@ -42,6 +44,10 @@ export interface AppDeps {
   credentials: CredentialWatch;
   /** Aborts when the server shuts down: every subscription ends with it. */
   shutdown: AbortSignal;
+  /** Bounds concurrent password hashes (sign-in); a full queue answers 429. */
+  hashGate: HashGate;
+  /** Calls and sends per session / API token (429 with Retry-After beyond). */
+  apiLimiter: ApiRateLimiter;
   /** Sandbox only: delivers a signed inbound webhook through the real /webhooks/inbound path; throws if it is not accepted. */
   simulateInbound?: (input: SimulateInboundInput) => Promise<void>;
 }
@@ -54,6 +60,8 @@ export interface Context {
   /** The signed-in agent, or null (agentProcedure answers UNAUTHORIZED). */
   agent: AgentDto | null;
   credential: Credential | null;
+  /** What the credential may do: a session everything its agent may; a token only its scopes. */
+  scopes: readonly ApiTokenScope[];
   via: 'http' | 'ws' | 'internal';
   /** The client's address (rate limiting); null when unknown. */
   ip: string | null;
@@ -68,6 +76,7 @@ export function createContextInner(opts: {
   deps: AppDeps;
   agent?: AgentDto | null;
   credential?: Credential | null;
+  scopes?: readonly ApiTokenScope[];
   via?: Context['via'];
   ip?: string | null;
   setCookie?: ((value: string) => void) | null;
@@ -77,6 +86,7 @@ export function createContextInner(opts: {
     deps: opts.deps,
     agent: opts.agent ?? null,
     credential: opts.credential ?? null,
+    scopes: opts.scopes ?? API_TOKEN_SCOPES,
     via: opts.via ?? 'internal',
     ip: opts.ip ?? null,
     setCookie: opts.setCookie ?? null,
@@ -86,12 +96,19 @@ export function createContextInner(opts: {
 
 /** The agent a credential stands for right now (null: unknown, expired, revoked or disabled). */
 export function resolveCredential(db: Db, credential: Credential | null): AgentDto | null {
+  return resolveAccess(db, credential)?.agent ?? null;
+}
+
+/** The agent and scopes a credential stands for right now (a session: every scope), or null. */
+export function resolveAccess(db: Db, credential: Credential | null): { agent: AgentDto; scopes: readonly ApiTokenScope[] } | null {
   if (!credential) return null;
-  return credential.kind === 'session' ? agentForSessionHash(db, credential.hash) : agentForTokenHash(db, credential.hash);
+  if (credential.kind === 'token') return accessForTokenHash(db, credential.hash);
+  const agent = agentForSessionHash(db, credential.hash);
+  return agent ? { agent, scopes: API_TOKEN_SCOPES } : null;
 }
 
 /** `Authorization: Bearer pk_…` wins over the session cookie; a bad token is not rescued by a cookie. */
-function credentialFrom(opts: { authorization?: string | undefined; token?: unknown; cookie?: string | undefined }): Credential | null {
+export function credentialFrom(opts: { authorization?: string | undefined; token?: unknown; cookie?: string | undefined }): Credential | null {
   const bearer = /^Bearer\s+(\S+)\s*$/i.exec(opts.authorization ?? '')?.[1];
   const token = bearer ?? (typeof opts.token === 'string' && opts.token !== '' ? opts.token : undefined);
   if (token !== undefined) {
@@ -104,10 +121,12 @@ function credentialFrom(opts: { authorization?: string | undefined; token?: unkn
 
 export function createHttpContext(deps: AppDeps, { req, res }: Pick<CreateExpressContextOptions, 'req' | 'res'>): Context {
   const credential = credentialFrom({ authorization: req.headers.authorization, cookie: req.headers.cookie });
+  const access = resolveAccess(deps.db, credential);
   return createContextInner({
     deps,
-    agent: resolveCredential(deps.db, credential),
+    agent: access?.agent ?? null,
     credential,
+    scopes: access?.scopes ?? [],
     via: 'http',
     ip: req.ip ?? req.socket.remoteAddress ?? null,
     setCookie: (value) => res.append('Set-Cookie', value),
@@ -129,10 +148,12 @@ export function createWsContext(
     token: info.connectionParams?.token,
     cookie: sameOrigin(req, deps.config.publicUrl) ? req.headers.cookie : undefined,
   });
+  const access = resolveAccess(deps.db, credential);
   return createContextInner({
     deps,
-    agent: resolveCredential(deps.db, credential),
+    agent: access?.agent ?? null,
     credential,
+    scopes: access?.scopes ?? [],
     via: 'ws',
     ip: req.socket.remoteAddress ?? null,
     setCookie: null,

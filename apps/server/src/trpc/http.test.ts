@@ -5,7 +5,7 @@ import { WebSocket as WsWebSocket, type ClientOptions } from 'ws';
 import { createTRPCClient, createWSClient, httpBatchLink, splitLink, wsLink, type TRPCClientError } from '@trpc/client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { vonageInboundSchema, type ParleyEvent } from '@parley/shared';
-import { hashPassword } from '../auth/password';
+import { TEST_PASSWORD_COST, hashPassword } from '../auth/password';
 import { createApiToken } from '../auth/tokens';
 import type { Db } from '../db/client';
 import { testAppDeps } from '../testing/app-deps';
@@ -31,7 +31,7 @@ beforeEach(async () => {
   t = openTempDb('parley-http-');
   ({ db, log } = t);
   const deps = testAppDeps(t);
-  alice = insertAgent(db, { email: 'alice@x.test', name: 'Alice', passwordHash: await hashPassword('alice-password'), role: 'agent' });
+  alice = insertAgent(db, { email: 'alice@x.test', name: 'Alice', passwordHash: await hashPassword('alice-password', TEST_PASSWORD_COST), role: 'agent' });
   token = createApiToken({ db, agentId: alice.id, name: 'test' }).token;
   const app = express();
   server = createServer(app);

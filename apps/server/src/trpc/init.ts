@@ -2,7 +2,8 @@ import { initTRPC, TRPCError, type TRPC_ERROR_CODE_KEY } from '@trpc/server';
 import { z, ZodError } from 'zod';
 import { isDbBusy } from '../db/client';
 import { AppError, type AppErrorCode } from '../errors';
-import { resolveCredential, type Context } from './context';
+import type { ApiTokenScope } from '../domain/agents';
+import { resolveAccess, type Context, type Credential } from './context';
 
 /** Each domain error code, once, as a tRPC code (and so an HTTP status). */
 const CODE: Record<AppErrorCode, TRPC_ERROR_CODE_KEY> = {
@@ -38,6 +39,8 @@ const t = initTRPC.context<Context>().create({
         ...shape.data,
         /** The domain code (e.g. 'OPTED_OUT') so clients branch on it, never on the message. */
         appCode: cause instanceof AppError ? cause.code : null,
+        /** TOO_MANY_REQUESTS: seconds until a retry can succeed (HTTP answers also carry `Retry-After`). */
+        retryAfter: cause instanceof AppError ? (cause.retryAfterSeconds ?? null) : null,
         zodError: cause instanceof ZodError ? z.flattenError(cause) : null,
       },
     };
@@ -79,21 +82,49 @@ const retryWhenBusy = t.middleware(async ({ ctx, type, next }) => {
 
 export const publicProcedure = t.procedure.use(mapAppErrors).use(retryWhenBusy);
 
+/** The rate limiter's key for a credential: one budget per session and per API token. */
+const limitKey = (credential: Credential | null) => (credential ? `${credential.kind}:${credential.hash}` : 'none');
+
+function requireScope(scopes: readonly ApiTokenScope[], scope: ApiTokenScope) {
+  if (!scopes.includes(scope)) {
+    throw new TRPCError({ code: 'FORBIDDEN', message: `This API token lacks the "${scope}" scope` });
+  }
+}
+
 /**
  * A signed-in agent (session cookie or API token). Over WebSocket the context lives as long as the
  * connection, so the credential is checked again on each call: logout, revocation and disabling
- * take effect without a reconnect.
+ * take effect without a reconnect. A token needs the `read` scope for queries and subscriptions and
+ * `send` for mutations (a session has every scope). Each call counts against the credential's rate.
  */
-export const agentProcedure = publicProcedure.use(({ ctx, next }) => {
-  const agent = ctx.via === 'ws' ? resolveCredential(ctx.deps.db, ctx.credential) : ctx.agent;
-  if (!agent) {
+export const agentProcedure = publicProcedure.use(async ({ ctx, type, next }) => {
+  const access = ctx.via === 'ws' ? resolveAccess(ctx.deps.db, ctx.credential) : ctx.agent ? { agent: ctx.agent, scopes: ctx.scopes } : null;
+  if (!access) {
     throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Sign in, or send Authorization: Bearer <API token>' });
   }
-  return next({ ctx: { ...ctx, agent } });
+  requireScope(access.scopes, type === 'mutation' ? 'send' : 'read');
+  if (ctx.via !== 'internal') await ctx.deps.apiLimiter.call(limitKey(ctx.credential));
+  return next({ ctx: { ...ctx, agent: access.agent, scopes: access.scopes } });
 });
 
+/** A mutation that makes Parley send texts: counted against the credential's send rate too. */
+export const sendProcedure = agentProcedure.use(async ({ ctx, next }) => {
+  if (ctx.via !== 'internal') await ctx.deps.apiLimiter.send(limitKey(ctx.credential));
+  return next({ ctx });
+});
+
+/** Only with a signed-in session (a cookie), never with an API token: a token cannot mint tokens. */
+export const sessionProcedure = agentProcedure.use(({ ctx, next }) => {
+  if (ctx.via !== 'internal' && ctx.credential?.kind !== 'session') {
+    throw new TRPCError({ code: 'FORBIDDEN', message: 'Only a signed-in session can do this, not an API token' });
+  }
+  return next({ ctx });
+});
+
+/** An admin agent; with a token, one that has the `admin` scope as well. */
 export const adminProcedure = agentProcedure.use(({ ctx, next }) => {
   if (ctx.agent.role !== 'admin') throw new TRPCError({ code: 'FORBIDDEN', message: 'Only an admin can do this' });
+  requireScope(ctx.scopes, 'admin');
   return next({ ctx });
 });
 

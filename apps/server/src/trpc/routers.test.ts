@@ -1,7 +1,7 @@
 import { isTrackedEnvelope, TRPCError } from '@trpc/server';
 import { afterEach, beforeEach, describe, expect, it, vi, type Mock } from 'vitest';
 import { vonageInboundSchema, type ParleyEvent } from '@parley/shared';
-import { hashPassword } from '../auth/password';
+import { TEST_PASSWORD_COST, hashPassword } from '../auth/password';
 import type { Db } from '../db/client';
 import { testAppDeps } from '../testing/app-deps';
 import { openTempDb, type TempDb } from '../testing/temp-db';
@@ -26,7 +26,7 @@ beforeEach(async () => {
   ({ db, log } = t);
   wake = vi.fn<() => void>();
   deps = testAppDeps(t, wake);
-  alice = insertAgent(db, { email: 'alice@x.test', name: 'Alice', passwordHash: await hashPassword('alice-password'), role: 'agent' });
+  alice = insertAgent(db, { email: 'alice@x.test', name: 'Alice', passwordHash: await hashPassword('alice-password', TEST_PASSWORD_COST), role: 'agent' });
   admin = insertAgent(db, { email: 'root@x.test', name: 'Root', passwordHash: 'x', role: 'admin' });
 });
 afterEach(() => t.dispose());

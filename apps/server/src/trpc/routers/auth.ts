@@ -13,11 +13,21 @@ import { agentProcedure, publicProcedure } from '../init';
 
 
 export const authRouter = {
-  /** The only procedure open without a session or token. Sets the HttpOnly `parley_session` cookie. */
+  /**
+   * The only procedure open without a session or token (see CREDENTIAL_PROCEDURES: never inside a
+   * batch). Sets the HttpOnly `parley_session` cookie.
+   */
   login: publicProcedure.input(loginInput).mutation(async ({ ctx, input }) => {
     const { setCookie, deps } = ctx;
     if (!setCookie) throw new AppError('BAD_REQUEST', 'Sign in over HTTP: POST /trpc/auth.login');
-    const { agent, session } = await loginWithPassword({ db: deps.db, limiter: deps.loginLimiter, ip: ctx.ip, ...input });
+    const { agent, session } = await loginWithPassword({
+      db: deps.db,
+      limiter: deps.loginLimiter,
+      ip: ctx.ip,
+      cost: deps.config.passwordCost,
+      hashGate: deps.hashGate,
+      ...input,
+    });
     setCookie(
       serializeCookie(SESSION_COOKIE, session.token, {
         secure: cookieSecure(deps.config),

@@ -10,6 +10,7 @@ import { createCaller } from '../root';
 let t: TempDb;
 let deps: AppDeps;
 let alice: AgentDto;
+let bob: AgentDto;
 let wakeFeeder: Mock<() => void>;
 let wakeOutbox: Mock<() => void>;
 beforeEach(() => {
@@ -17,7 +18,9 @@ beforeEach(() => {
   wakeOutbox = vi.fn<() => void>();
   wakeFeeder = vi.fn<() => void>();
   deps = { ...testAppDeps(t, wakeOutbox), campaigns: { wake: wakeFeeder } };
-  alice = insertAgent(t.db, { email: 'alice@x.test', name: 'Alice', passwordHash: 'x', role: 'agent' });
+  // Campaigns are run by admins (create, preview, pause, resume, cancel); agents see them.
+  alice = insertAgent(t.db, { email: 'alice@x.test', name: 'Alice', passwordHash: 'x', role: 'admin' });
+  bob = insertAgent(t.db, { email: 'bob@x.test', name: 'Bob', passwordHash: 'x', role: 'agent' });
 });
 afterEach(() => t.dispose());
 
@@ -29,6 +32,21 @@ async function trpcError(p: Promise<unknown>): Promise<TRPCError> {
 }
 
 describe('campaign router', () => {
+  it('only an admin creates, previews, pauses, resumes or cancels; an agent lists and reads', async () => {
+    const created = await as(alice).campaign.create({ name: 'Launch', text: 'Hi', recipients: ['+447700900001'] });
+    const b = as(bob);
+    const refused = [
+      b.campaign.create({ name: 'Mine', text: 'Hi', recipients: ['+447700900002'] }),
+      b.campaign.preview({ text: 'Hi', recipients: ['+447700900002'] }),
+      b.campaign.pause({ id: created.id }),
+      b.campaign.resume({ id: created.id }),
+      b.campaign.cancel({ id: created.id }),
+    ];
+    for (const p of refused) expect((await trpcError(p)).code).toBe('FORBIDDEN');
+    expect((await b.campaign.list()).items.map((c) => c.id)).toEqual([created.id]);
+    expect((await b.campaign.get({ id: created.id })).status).toBe('running');
+  });
+
   it('create wakes the feeder and answers the campaign with its problems; list, get, recipients', async () => {
     const c = as(alice);
     const created = await c.campaign.create({ name: ' Launch ', text: 'Hi {name}', recipients: 'phone,name\n+447700900001,Ann\nnope,Bo\n' });

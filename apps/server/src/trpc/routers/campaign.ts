@@ -8,11 +8,11 @@ import {
 } from '@parley/shared';
 import { cancelCampaign, createCampaign, pauseCampaign, previewCampaign, resumeCampaign } from '../../domain/campaign';
 import { listCampaigns, listRecipients, loadCampaignDto } from '../../domain/campaign-views';
-import { agentProcedure } from '../init';
+import { adminProcedure, agentProcedure } from '../init';
 
 export const campaignRouter = {
   /** Validates and writes the campaign and its recipients; the feeder starts sending at once. */
-  create: agentProcedure.input(campaignCreateInput).mutation(async ({ ctx, input }) => {
+  create: adminProcedure.input(campaignCreateInput).mutation(async ({ ctx, input }) => {
     const { from, ...rest } = input;
     const ours = ctx.deps.numbers.pick(from);
     const created = await createCampaign({ log: ctx.deps.log, ourNumber: ours.number, provider: ours.provider, agentId: ctx.agent.id, ...rest });
@@ -21,7 +21,7 @@ export const campaignRouter = {
   }),
 
   /** The validation report and cost, nothing written. A mutation so a large CSV travels in a POST body. */
-  preview: agentProcedure.input(campaignPreviewInput).mutation(({ ctx, input }) => {
+  preview: adminProcedure.input(campaignPreviewInput).mutation(({ ctx, input }) => {
     if (input.from !== undefined) ctx.deps.numbers.pick(input.from);
     return previewCampaign({ db: ctx.deps.db, text: input.text, recipients: input.recipients });
   }),
@@ -35,14 +35,14 @@ export const campaignRouter = {
     .input(campaignRecipientsListInput)
     .query(({ ctx, input }) => listRecipients({ db: ctx.deps.db, ...input })),
 
-  pause: agentProcedure.input(campaignIdInput).mutation(({ ctx, input }) => pauseCampaign({ log: ctx.deps.log, id: input.id })),
+  pause: adminProcedure.input(campaignIdInput).mutation(({ ctx, input }) => pauseCampaign({ log: ctx.deps.log, id: input.id })),
 
-  resume: agentProcedure.input(campaignIdInput).mutation(({ ctx, input }) => {
+  resume: adminProcedure.input(campaignIdInput).mutation(({ ctx, input }) => {
     const campaign = resumeCampaign({ log: ctx.deps.log, id: input.id });
     ctx.deps.outbox.wake();
     ctx.deps.campaigns.wake();
     return campaign;
   }),
 
-  cancel: agentProcedure.input(campaignIdInput).mutation(({ ctx, input }) => cancelCampaign({ log: ctx.deps.log, id: input.id })),
+  cancel: adminProcedure.input(campaignIdInput).mutation(({ ctx, input }) => cancelCampaign({ log: ctx.deps.log, id: input.id })),
 } satisfies TRPCRouterRecord;

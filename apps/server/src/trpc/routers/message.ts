@@ -1,12 +1,12 @@
 import type { TRPCRouterRecord } from '@trpc/server';
 import { sendMessageInput } from '@parley/shared';
 import { queueMessage } from '../../domain/send';
-import { agentProcedure } from '../init';
+import { sendProcedure } from '../init';
 
 
 export const messageRouter = {
   /** Queues the message (status `queued`) and wakes the outbox; the answer is the queued message. */
-  send: agentProcedure.input(sendMessageInput).mutation(({ ctx, input }) => {
+  send: sendProcedure.input(sendMessageInput).mutation(({ ctx, input }) => {
     const { from, ...rest } = input;
     const ours = ctx.deps.numbers.pick(from);
     const { message } = queueMessage({ log: ctx.deps.log, ourNumber: ours.number, provider: ours.provider, agentId: ctx.agent.id, ...rest });
