@@ -77,6 +77,7 @@ const envSchema = z.object({
   ADMIN_EMAIL: optionalString.pipe(z.email({ message: 'must be an email address' }).optional()),
   ADMIN_PASSWORD: optionalString.pipe(z.string().min(8, 'must be at least 8 characters').optional()),
   HELP_TEXT: optionalString,
+  PRESENCE_TTL_SECONDS: positiveNumber(30),
   LOG_LEVEL: optionalString
     .pipe(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional())
     .transform((v) => v ?? 'info'),
@@ -135,6 +136,8 @@ export interface Config {
   adminEmail: string | undefined;
   adminPassword: string | undefined;
   helpText: string;
+  /** PRESENCE_TTL_SECONDS in ms: a presence entry (viewing, typing) lives this long after its last heartbeat. */
+  presenceTtlMs: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }
 
@@ -261,6 +264,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     adminEmail: e.ADMIN_EMAIL,
     adminPassword: e.ADMIN_PASSWORD,
     helpText: e.HELP_TEXT ?? DEFAULT_HELP_TEXT,
+    presenceTtlMs: Math.round(e.PRESENCE_TTL_SECONDS * 1000),
     logLevel: e.LOG_LEVEL,
   };
 }

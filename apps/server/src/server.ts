@@ -30,6 +30,7 @@ import { createNonceStore } from './webhooks/nonces';
 import { ensureFirstAdmin, type FirstAdminResult } from './auth/bootstrap';
 import { createLoginRateLimiter } from './auth/rate-limit';
 import { attachTrpc } from './trpc/attach';
+import { PresenceHub } from './presence/hub';
 import { createNumberRegistry, type NumberRegistry } from './numbers';
 import { signVonageWebhook } from './webhooks/sign';
 import { toVonageNumber, type ProviderName } from '@parley/shared';
@@ -161,6 +162,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
   app.use('/webhooks', webhookRouter(webhookDeps), webhookErrorHandler(webhookDeps));
 
   const server: Server = createHttpServer(app);
+  const presence = new PresenceHub({ ttlMs: config.presenceTtlMs });
   const trpc = attachTrpc({
     app,
     server,
@@ -170,6 +172,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
       config,
       logger,
       loginLimiter: createLoginRateLimiter(),
+      presence,
       outbox: { wake: () => outbox?.wake() },
       campaigns: { wake: () => campaigns?.wake() },
       numbers,
@@ -282,6 +285,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
       await outbox?.stop();
       await Promise.all([...providers.values()].map((p) => p.close?.()));
       events.close();
+      presence.close();
       db.$client.close();
     })());
 

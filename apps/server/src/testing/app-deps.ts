@@ -2,6 +2,7 @@ import pino from 'pino';
 import { createLoginRateLimiter } from '../auth/rate-limit';
 import { testConfig } from '../config';
 import { createNumberRegistry } from '../numbers';
+import { PresenceHub } from '../presence/hub';
 import type { AppDeps } from '../trpc/context';
 import type { TempDb } from './temp-db';
 
@@ -16,5 +17,6 @@ export function testAppDeps(t: TempDb, wake: () => void = () => undefined): AppD
     campaigns: { wake: () => undefined },
     numbers: createNumberRegistry([{ number: '+447700900000', provider: 'vonage', sandbox: true, isDefault: true }]),
     loginLimiter: createLoginRateLimiter(),
+    presence: new PresenceHub({ ttlMs: 30_000 }),
   };
 }

@@ -10,6 +10,7 @@ import type { Db } from '../db/client';
 import type { AgentDto } from '../domain/agents';
 import type { EventLog } from '../events/log';
 import type { NumberRegistry } from '../numbers';
+import type { PresenceHub } from '../presence/hub';
 
 export interface SimulateInboundInput {
   /** E.164 sender. */
@@ -33,6 +34,8 @@ export interface AppDeps {
   numbers: NumberRegistry;
   /** Counts failed logins per email and per IP (in memory, per instance). */
   loginLimiter: LoginRateLimiter;
+  /** Who is online, viewing and typing (in memory; presence.update / presence.stream). */
+  presence: PresenceHub;
   /** Sandbox only: delivers a signed inbound webhook through the real /webhooks/inbound path; throws if it is not accepted. */
   simulateInbound?: (input: SimulateInboundInput) => Promise<void>;
 }
@@ -50,6 +53,8 @@ export interface Context {
   ip: string | null;
   /** Appends a Set-Cookie header to the response; null over WebSocket (no response to set it on). */
   setCookie: ((value: string) => void) | null;
+  /** `protocol://host` the request came to (invite links without PUBLIC_URL); null when unknown. */
+  origin: string | null;
 }
 
 /** The context without a transport: tests and createCaller build it directly. */
@@ -60,6 +65,7 @@ export function createContextInner(opts: {
   via?: Context['via'];
   ip?: string | null;
   setCookie?: ((value: string) => void) | null;
+  origin?: string | null;
 }): Context {
   return {
     deps: opts.deps,
@@ -68,6 +74,7 @@ export function createContextInner(opts: {
     via: opts.via ?? 'internal',
     ip: opts.ip ?? null,
     setCookie: opts.setCookie ?? null,
+    origin: opts.origin ?? null,
   };
 }
 
@@ -98,6 +105,7 @@ export function createHttpContext(deps: AppDeps, { req, res }: Pick<CreateExpres
     via: 'http',
     ip: req.ip ?? req.socket.remoteAddress ?? null,
     setCookie: (value) => res.append('Set-Cookie', value),
+    origin: req.headers.host ? `${req.protocol}://${req.headers.host}` : null,
   });
 }
 
