@@ -315,3 +315,11 @@ export function listNotes(db: Db, conversationId: number): NoteDto[] {
   return rows.reverse().map(toNoteDto);
 }
 
+
+/** Unread inbound texts across open conversations (the tab title's count). */
+export function unreadTotal(db: Db): { messages: number; conversations: number } {
+  const row = db.$client
+    .prepare("select coalesce(sum(unread_count), 0) as messages, count(*) as conversations from conversations where status = 'open' and unread_count > 0")
+    .get() as { messages: number; conversations: number };
+  return { messages: row.messages, conversations: row.conversations };
+}
