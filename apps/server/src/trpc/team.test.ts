@@ -313,6 +313,7 @@ describe('private notes', () => {
     expect((await server().postWebhook('/webhooks/inbound', inboundPayload({ text: 'my order is late' }))).status).toBe(200);
     const [conversation] = (await query<{ items: { id: number }[] }>('conversation.list', {}, { cookie: admin })).data.items;
     if (!conversation) throw new Error('no conversation');
+    expect((await query('conversation.unreadCount', null, { cookie: bob.cookie })).data).toEqual({ messages: 1, conversations: 1 });
     const window = { since: new Date(Date.now() - 3_600_000).toISOString(), until: new Date(Date.now() + 3_600_000).toISOString() };
     const statsBefore = (await query('stats.summary', window, { cookie: admin })).data;
 
@@ -341,6 +342,7 @@ describe('private notes', () => {
     expect((await query('stats.summary', window, { cookie: admin })).data).toEqual(statsBefore);
     const conv = await query<{ lastMessagePreview: string }>('conversation.get', { id: conversation.id }, { cookie: admin });
     expect(conv.data.lastMessagePreview).toBe('my order is late');
+    expect((await query('conversation.unreadCount', null, { cookie: bob.cookie })).data).toEqual({ messages: 1, conversations: 1 });
 
     // The provider gets exactly the reply that follows, never the note.
     mock.enqueue(accepted());

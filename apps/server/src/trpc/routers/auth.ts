@@ -67,6 +67,7 @@ export const authRouter = {
   /** Ends the cookie's session (a Bearer token stays valid: revoke it with apiToken.revoke). */
   logout: agentProcedure.mutation(({ ctx }) => {
     if (ctx.credential?.kind === 'session') endSession(ctx.deps.db, ctx.credential.hash);
+    ctx.deps.presence.remove(ctx.agent.id);
     ctx.setCookie?.(serializeCookie(SESSION_COOKIE, '', { secure: cookieSecure(ctx.deps.config), maxAgeSeconds: 0 }));
     return { ok: true as const };
   }),
