@@ -69,6 +69,9 @@ function show(queryClient: QueryClient, title: string, body: string, conversatio
 }
 
 export async function notifyFor(queryClient: QueryClient, event: ParleyEvent, me: { id: number }): Promise<void> {
+  const prefs = preferences(queryClient);
+  // Nothing to show or play: no work (not even a lookup) per event.
+  if (!prefs.sound && !(prefs.desktop && notificationsSupported() && Notification.permission === 'granted')) return;
   if (event.type === 'message.created') {
     const message = event.payload.message;
     if (message.direction !== 'in' || lookingAt() === message.conversationId) return;

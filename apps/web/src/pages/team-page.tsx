@@ -135,7 +135,16 @@ function MemberRow({
 }) {
   const [editing, setEditing] = useState(false);
   const [name, setName] = useState(member.name);
-  const update = useMutation(trpc.agent.update.mutationOptions({ onSuccess: () => { setEditing(false); void refresh(); } }));
+  const update = useMutation(
+    trpc.agent.update.mutationOptions({
+      onSuccess: (updated) => {
+        setEditing(false);
+        void refresh();
+        // My own name or role changed: the header and what the UI offers follow at once.
+        if (updated.id === me.id) queryClient.setQueryData(trpc.auth.me.queryKey(), updated);
+      },
+    }),
+  );
   const disable = useMutation(trpc.agent.setDisabled.mutationOptions({ onSuccess: () => void refresh() }));
   const reset = useMutation(
     trpc.agent.resetPassword.mutationOptions({
