@@ -32,6 +32,11 @@ export function useOthersPresence(conversationId?: number): PresenceEntry[] {
   return all.filter((e) => e.agentId !== me && (conversationId === undefined || e.conversationId === conversationId));
 }
 
+/** Everyone present (me included): who is online. */
+export function useAllPresence(): PresenceEntry[] {
+  return useSyncExternalStore(subscribe, snapshot);
+}
+
 /** "Ann is replying…", "Ann and Bob are viewing"; null when nobody else is there. */
 export function presenceLabel(others: PresenceEntry[]): string | null {
   if (others.length === 0) return null;

@@ -2,6 +2,7 @@ import { useState, type FormEvent } from 'react';
 import { useMutation, useQuery } from '@tanstack/react-query';
 import type { RouterOutputs } from '@parley/server';
 import type { AgentRole } from '@parley/shared/team';
+import { useAllPresence } from '../live/presence';
 import { errorMessage } from '../lib/errors';
 import { formatListTime } from '../lib/format';
 import { queryClient, trpc } from '../trpc';
@@ -16,6 +17,7 @@ export function TeamPage({ me }: { me: Agent }) {
   const team = useQuery(trpc.agent.list.queryOptions());
   const admin = me.role === 'admin';
   const [link, setLink] = useState<{ label: string; url: string } | null>(null);
+  const online = new Set(useAllPresence().map((e) => e.agentId));
 
   return (
     <div className="page-body team-page">
@@ -59,7 +61,7 @@ export function TeamPage({ me }: { me: Agent }) {
         </thead>
         <tbody>
           {(team.data ?? []).map((member) => (
-            <MemberRow key={member.id} member={member} me={me} admin={admin} onLink={setLink} />
+            <MemberRow key={member.id} member={member} me={me} admin={admin} online={online.has(member.id)} onLink={setLink} />
           ))}
         </tbody>
       </table>
@@ -126,11 +128,13 @@ function MemberRow({
   member,
   me,
   admin,
+  online,
   onLink,
 }: {
   member: Member;
   me: Agent;
   admin: boolean;
+  online: boolean;
   onLink: (link: { label: string; url: string }) => void;
 }) {
   const [editing, setEditing] = useState(false);
@@ -202,7 +206,17 @@ function MemberRow({
       <td>
         <span className={`tag ${disabled ? 'tag-danger' : member.invitePending ? 'tag-warn' : 'tag-ok'}`}>{stateOf(member)}</span>
       </td>
-      <td>{member.lastSeenAt ? <time dateTime={member.lastSeenAt}>{formatListTime(member.lastSeenAt)}</time> : <span className="muted">never</span>}</td>
+      <td>
+        {online ? (
+          <span className="presence">
+            <span className="presence-dot" aria-hidden="true" /> online now
+          </span>
+        ) : member.lastSeenAt ? (
+          <time dateTime={member.lastSeenAt}>{formatListTime(member.lastSeenAt)}</time>
+        ) : (
+          <span className="muted">never</span>
+        )}
+      </td>
       {admin && (
         <td className="row-actions">
           {!editing && (
