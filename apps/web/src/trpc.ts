@@ -16,7 +16,8 @@ export const wsClient = createWSClient({ url: wsUrl, retryDelayMs, lazy: { enabl
 export const trpcClient = createTRPCClient<AppRouter>({
   links: [
     splitLink({
-      condition: (op) => op.type === 'subscription',
+      // Presence heartbeats ride the same WebSocket as the streams (no HTTP request every 10 s per tab).
+      condition: (op) => op.type === 'subscription' || op.path === 'presence.update',
       true: wsLink({ client: wsClient }),
       false: httpBatchLink({ url: '/trpc' }),
     }),
