@@ -166,13 +166,13 @@ describe('the team inbox with two agents in Chromium', () => {
     expect(messages).toEqual(['Where is my parcel?']);
   });
 
-  it('before sending, Bea is told that Admin replied since her composer opened, and asked', async () => {
+  it('before sending, Bea is told that Admin replied since she began writing, and asked', async () => {
+    await b.getByLabel('Reply', { exact: true }).fill('Hi! Checking on it now.');
     await a.getByRole('tab', { name: 'Reply' }).click();
     await a.getByLabel('Reply', { exact: true }).fill('Your parcel left the depot this morning.');
     await a.getByLabel('Reply', { exact: true }).press('Enter');
     await b.locator('.message .bubble', { hasText: 'left the depot' }).waitFor();
 
-    await b.getByLabel('Reply', { exact: true }).fill('Hi! Checking on it now.');
     await b.getByLabel('Reply', { exact: true }).press('Enter');
     const collision = b.getByTestId('collision');
     await collision.waitFor();
@@ -184,5 +184,10 @@ describe('the team inbox with two agents in Chromium', () => {
     // Acknowledged: the next send goes straight out.
     await b.getByLabel('Reply', { exact: true }).press('Enter');
     await b.locator('.message .bubble', { hasText: 'Checking on it now' }).waitFor();
+    // A reply that was already in the thread before Bea began writing is no collision.
+    await b.getByLabel('Reply', { exact: true }).fill('Anything else I can do?');
+    await b.getByLabel('Reply', { exact: true }).press('Enter');
+    await b.locator('.message .bubble', { hasText: 'Anything else' }).waitFor();
+    await expect(b.getByTestId('collision').count()).resolves.toBe(0);
   });
 });

@@ -62,7 +62,7 @@ export function ComposerForm({ conversationId, me, notesOnly = false }: { conver
   const [mode, setMode] = useState<'reply' | 'note'>(notesOnly ? 'note' : 'reply');
   const [text, setText] = useState('');
   const [collision, setCollision] = useState<MessageDto[] | null>(null);
-  // When this agent's composer opened (or they last acknowledged a colleague's reply).
+  // When this agent began writing this reply (or last acknowledged a colleague's reply).
   const openedAt = useRef(Date.now());
   const typingTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
   const agents = useQuery({ ...trpc.agent.list.queryOptions(), staleTime: 60_000 });
@@ -146,6 +146,8 @@ export function ComposerForm({ conversationId, me, notesOnly = false }: { conver
         }
         value={text}
         onChange={(e) => {
+          // A reply begins when the box stops being empty: colleagues' replies after that are news to me.
+          if (text.trim() === '' && e.target.value.trim() !== '') openedAt.current = Date.now();
           setText(e.target.value);
           if (send.error) send.reset();
           if (note.error) note.reset();
