@@ -143,6 +143,7 @@ const envSchema = z.object({
   TRPC_MAX_BATCH_SIZE: positiveInteger(20),
   TRPC_MAX_BODY_BYTES: positiveInteger(1024 * 1024),
   TRPC_UPLOAD_MAX_BODY_BYTES: positiveInteger(40 * 1024 * 1024),
+  PRESENCE_TTL_SECONDS: positiveNumber(30),
   LOG_LEVEL: optionalString
     .pipe(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional())
     .transform((v) => v ?? 'info'),
@@ -213,6 +214,8 @@ export interface Config {
   apiRateLimit: { perMinute: number; sendsPerMinute: number };
   /** tRPC: calls per batch; body bytes per request (the upload limit only for a signed-in campaign upload). */
   trpc: { maxBatchSize: number; maxBodyBytes: number; uploadMaxBodyBytes: number };
+  /** PRESENCE_TTL_SECONDS in ms: a presence entry (viewing, typing) lives this long after its last heartbeat. */
+  presenceTtlMs: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Live streams, shutdown and SQLite contention (docs/notes/h3.md). */
   live: LiveConfig;
@@ -379,6 +382,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       maxBodyBytes: e.TRPC_MAX_BODY_BYTES,
       uploadMaxBodyBytes: e.TRPC_UPLOAD_MAX_BODY_BYTES,
     },
+    presenceTtlMs: Math.round(e.PRESENCE_TTL_SECONDS * 1000),
     logLevel: e.LOG_LEVEL,
     live: {
       wsMaxPayloadBytes: e.WS_MAX_PAYLOAD_BYTES,

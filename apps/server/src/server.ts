@@ -35,6 +35,7 @@ import { createApiRateLimiter } from './auth/api-rate-limit';
 import { createHashGate } from './auth/hash-gate';
 import { securityHeaders } from './http/security';
 import { attachTrpc } from './trpc/attach';
+import { PresenceHub } from './presence/hub';
 import { createNumberRegistry, type NumberRegistry } from './numbers';
 import { signVonageWebhook } from './webhooks/sign';
 import { toVonageNumber, type ProviderName } from '@parley/shared';
@@ -202,6 +203,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
   app.use('/webhooks', webhookRouter(webhookDeps), webhookErrorHandler(webhookDeps));
 
   const server: Server = createHttpServer(app);
+  const presence = new PresenceHub({ ttlMs: config.presenceTtlMs });
   const trpc = attachTrpc({
     app,
     server,
@@ -215,6 +217,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
       apiLimiter: createApiRateLimiter(config.apiRateLimit),
       credentials,
       shutdown: shutdown.signal,
+      presence,
       outbox: { wake: () => outbox?.wake() },
       campaigns: { wake: () => campaigns?.wake() },
       numbers,
@@ -362,6 +365,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
           await Promise.all([...providers.values()].map((p) => p.close?.()));
           await compacting;
         } finally {
+          presence.close();
           events.close();
           db.$client.close();
           logger.info('stopped: outbox stopped, database closed');

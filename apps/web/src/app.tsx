@@ -7,7 +7,9 @@ import { AppHeader } from './components/app-header';
 import { Link } from './components/link';
 import { PageErrorBoundary } from './components/page-error-boundary';
 import { useLiveEvents } from './live/use-live-events';
+import { usePresence } from './live/presence';
 import { paths, usePathname, useRoute } from './lib/navigation';
+import { AcceptInvitePage } from './pages/accept-invite-page';
 import { InboxPage } from './pages/inbox-page';
 import { LoginPage } from './pages/login-page';
 import { queryClient, trpc } from './trpc';
@@ -18,6 +20,8 @@ const NewCampaignPage = lazy(() => import('./pages/campaigns-page').then((m) => 
 const CampaignDetailPage = lazy(() => import('./pages/campaign-detail').then((m) => ({ default: m.CampaignDetailPage })));
 const ContactsPage = lazy(() => import('./pages/contacts-page').then((m) => ({ default: m.ContactsPage })));
 const StatsPage = lazy(() => import('./pages/stats-page').then((m) => ({ default: m.StatsPage })));
+const TeamPage = lazy(() => import('./pages/team-page').then((m) => ({ default: m.TeamPage })));
+const AccountPage = lazy(() => import('./pages/account-page').then((m) => ({ default: m.AccountPage })));
 
 const EXPIRED = 'Your session has expired. Sign in again to continue.';
 
@@ -26,6 +30,7 @@ type Agent = RouterOutputs['auth']['me'];
 export function App() {
   const me = useQuery({ ...trpc.auth.me.queryOptions(), retry: false, staleTime: Infinity });
   const [notice, setNotice] = useState<string | null>(null);
+  const route = useRoute();
 
   useEffect(
     () =>
@@ -37,6 +42,8 @@ export function App() {
     [],
   );
 
+  // An invitation or reset link works signed in or not (it signs in as the invitee).
+  if (route.page === 'invite') return <AcceptInvitePage />;
   if (me.isPending) return <div className="splash" aria-busy="true">Loading Parley…</div>;
   if (me.data) return <SignedIn me={me.data} />;
   return <LoginPage notice={notice} onSignedIn={() => setNotice(null)} />;
@@ -45,6 +52,11 @@ export function App() {
 /** One live stream for every page (it survives page switches), then the page the URL names. */
 function SignedIn({ me }: { me: Agent }) {
   useLiveEvents(me.id);
+  usePresence(me.id);
+  useUnreadTitle();
+  // Loaded once so live notifications know the agent's choices and teammates' names.
+  useQuery(trpc.agent.preferences.queryOptions());
+  useQuery({ ...trpc.agent.list.queryOptions(), staleTime: 60_000 });
   const route = useRoute();
   switch (route.page) {
     case 'inbox':
@@ -59,6 +71,11 @@ function SignedIn({ me }: { me: Agent }) {
       return <Page me={me}><ContactsPage me={me} /></Page>;
     case 'stats':
       return <Page me={me}><StatsPage /></Page>;
+    case 'team':
+      return <Page me={me}><TeamPage me={me} /></Page>;
+    case 'account':
+      return <Page me={me}><AccountPage me={me} /></Page>;
+    case 'invite':
     case 'not-found':
       return (
         <Page me={me}>
@@ -71,6 +88,16 @@ function SignedIn({ me }: { me: Agent }) {
         </Page>
       );
   }
+}
+
+/** "(3) Parley": unread inbound texts in open conversations, kept live by the event stream. */
+function useUnreadTitle(): void {
+  const unread = useQuery({ ...trpc.conversation.unreadCount.queryOptions(), staleTime: 60_000 });
+  const count = unread.data?.messages ?? 0;
+  useEffect(() => {
+    document.title = count > 0 ? `(${count > 99 ? '99+' : count}) Parley` : 'Parley';
+  }, [count]);
+  useEffect(() => () => void (document.title = 'Parley'), []);
 }
 
 function Page({ me, children }: { me: Agent; children: ReactNode }) {

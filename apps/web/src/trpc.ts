@@ -16,7 +16,8 @@ export const wsClient = createWSClient({ url: wsUrl, retryDelayMs, lazy: { enabl
 export const trpcClient = createTRPCClient<AppRouter>({
   links: [
     splitLink({
-      condition: (op) => op.type === 'subscription',
+      // Presence heartbeats ride the same WebSocket as the streams (no HTTP request every 10 s per tab).
+      condition: (op) => op.type === 'subscription' || op.path === 'presence.update',
       true: wsLink({ client: wsClient }),
       false: splitLink({
         // The server refuses sign-in calls inside a batch (each costs a password hash): alone, always.
@@ -35,7 +36,8 @@ const onError = (error: unknown) => {
 
 export const queryClient = new QueryClient({
   queryCache: new QueryCache({ onError }),
-  mutationCache: new MutationCache({ onError }),
+  // A mutation whose 401 is about what was typed (an invitation link), not the session, opts out.
+  mutationCache: new MutationCache({ onError: (error, _vars, _ctx, mutation) => (mutation.meta?.ownAuthErrors ? undefined : onError(error)) }),
   defaultOptions: {
     queries: {
       staleTime: 30_000,

@@ -1,5 +1,6 @@
 import type { CampaignDto } from './campaign';
 import type { ContactDto, ConversationDto, MessageDto } from './dto';
+import type { NoteDto } from './team';
 
 /** The event union: every state change appends exactly one or more of these to the event log. */
 export type ParleyEventBody =
@@ -8,7 +9,9 @@ export type ParleyEventBody =
   | { type: 'conversation.updated'; payload: { conversation: ConversationDto } }
   | { type: 'contact.updated'; payload: { contact: ContactDto } }
   /** Coalesced: at most a few per second per campaign, each with the counts at that moment. */
-  | { type: 'campaign.progress'; payload: { campaign: CampaignDto } };
+  | { type: 'campaign.progress'; payload: { campaign: CampaignDto } }
+  /** A private note between agents (never sent to the contact); `mentions` are agent ids. */
+  | { type: 'note.created'; payload: { note: NoteDto; mentions: number[] } };
 
 export type ParleyEventType = ParleyEventBody['type'];
 

@@ -6,3 +6,4 @@ export * from './vonage';
 export * from './inputs';
 export * from './campaign';
 export * from './providers';
+export * from './team';

@@ -141,8 +141,48 @@ export const agents = sqliteTable('agents', {
     .notNull()
     .default('agent'),
   disabledAt: ms('disabled_at'),
+  /** Last sign-in or presence heartbeat (refreshed at most once a minute). */
+  lastSeenAt: ms('last_seen_at'),
+  /** The agent's notification choices as JSON (see domain/team.ts); null: the defaults. */
+  preferences: text('preferences'),
   createdAt: ms('created_at').notNull(),
 });
+
+/** One-time links: an invitation or a password reset. Only the SHA-256 of the token is kept. */
+export const agentInvites = sqliteTable(
+  'agent_invites',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    tokenHash: text('token_hash').notNull().unique(),
+    agentId: integer('agent_id')
+      .notNull()
+      .references(() => agents.id),
+    kind: text('kind', { enum: ['invite', 'reset'] }).notNull(),
+    expiresAt: ms('expires_at').notNull(),
+    usedAt: ms('used_at'),
+    createdAt: ms('created_at').notNull(),
+  },
+  (t) => [index('agent_invites_agent_idx').on(t.agentId)],
+);
+
+/** Private notes between agents in a thread: never sent, never counted as messages. */
+export const notes = sqliteTable(
+  'notes',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    conversationId: integer('conversation_id')
+      .notNull()
+      .references(() => conversations.id),
+    agentId: integer('agent_id')
+      .notNull()
+      .references(() => agents.id),
+    text: text('text').notNull(),
+    /** JSON array of the mentioned agents' ids. */
+    mentions: text('mentions').notNull().default('[]'),
+    createdAt: ms('created_at').notNull(),
+  },
+  (t) => [index('notes_conversation_created_idx').on(t.conversationId, t.createdAt, t.id)],
+);
 
 export const sessions = sqliteTable(
   'sessions',

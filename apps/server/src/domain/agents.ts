@@ -16,6 +16,8 @@ export interface AgentDto {
   name: string;
   role: AgentRole;
   disabledAt: string | null;
+  /** Last sign-in or presence heartbeat (at most a minute stale); null: never. */
+  lastSeenAt: string | null;
   createdAt: string;
 }
 
@@ -49,6 +51,7 @@ export function toAgentDto(a: AgentRow): AgentDto {
     name: a.name,
     role: a.role,
     disabledAt: isoOrNull(a.disabledAt),
+    lastSeenAt: isoOrNull(a.lastSeenAt),
     createdAt: new Date(a.createdAt).toISOString(),
   };
 }

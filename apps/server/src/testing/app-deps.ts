@@ -5,6 +5,7 @@ import { createHashGate } from '../auth/hash-gate';
 import { createLoginRateLimiter } from '../auth/rate-limit';
 import { testConfig } from '../config';
 import { createNumberRegistry } from '../numbers';
+import { PresenceHub } from '../presence/hub';
 import type { AppDeps } from '../trpc/context';
 import type { TempDb } from './temp-db';
 
@@ -24,5 +25,6 @@ export function testAppDeps(t: TempDb, wake: () => void = () => undefined): AppD
     shutdown: new AbortController().signal,
     hashGate: createHashGate(config.passwordHash),
     apiLimiter: createApiRateLimiter(config.apiRateLimit),
+    presence: new PresenceHub({ ttlMs: 30_000 }),
   };
 }

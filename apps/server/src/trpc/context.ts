@@ -14,6 +14,7 @@ import type { EventLog } from '../events/log';
 import type { NumberRegistry } from '../numbers';
 import type { CredentialWatch } from '../auth/credential-watch';
 import type { LiveConnection } from './live';
+import type { PresenceHub } from '../presence/hub';
 
 export interface SimulateInboundInput {
   /** E.164 sender. */
@@ -48,6 +49,8 @@ export interface AppDeps {
   hashGate: HashGate;
   /** Calls and sends per session / API token (429 with Retry-After beyond). */
   apiLimiter: ApiRateLimiter;
+  /** Who is online, viewing and typing (in memory; presence.update / presence.stream). */
+  presence: PresenceHub;
   /** Sandbox only: delivers a signed inbound webhook through the real /webhooks/inbound path; throws if it is not accepted. */
   simulateInbound?: (input: SimulateInboundInput) => Promise<void>;
 }
@@ -69,6 +72,8 @@ export interface Context {
   setCookie: ((value: string) => void) | null;
   /** The WebSocket connection the call came on (null over HTTP and in-process). */
   connection: LiveConnection | null;
+  /** `protocol://host` the request came to (invite links without PUBLIC_URL); null when unknown. */
+  origin: string | null;
 }
 
 /** The context without a transport: tests and createCaller build it directly. */
@@ -81,6 +86,7 @@ export function createContextInner(opts: {
   ip?: string | null;
   setCookie?: ((value: string) => void) | null;
   connection?: LiveConnection | null;
+  origin?: string | null;
 }): Context {
   return {
     deps: opts.deps,
@@ -91,6 +97,7 @@ export function createContextInner(opts: {
     ip: opts.ip ?? null,
     setCookie: opts.setCookie ?? null,
     connection: opts.connection ?? null,
+    origin: opts.origin ?? null,
   };
 }
 
@@ -130,6 +137,7 @@ export function createHttpContext(deps: AppDeps, { req, res }: Pick<CreateExpres
     via: 'http',
     ip: req.ip ?? req.socket.remoteAddress ?? null,
     setCookie: (value) => res.append('Set-Cookie', value),
+    origin: req.headers.host ? `${req.protocol}://${req.headers.host}` : null,
   });
 }
 

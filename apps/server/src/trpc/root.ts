@@ -8,7 +8,9 @@ import { contactRouter } from './routers/contact';
 import { conversationRouter } from './routers/conversation';
 import { eventRouter } from './routers/event';
 import { messageRouter } from './routers/message';
+import { noteRouter } from './routers/note';
 import { numberRouter } from './routers/number';
+import { presenceRouter } from './routers/presence';
 import { sandboxRouter } from './routers/sandbox';
 import { statsRouter } from './routers/stats';
 
@@ -24,6 +26,8 @@ export const appRouter = router({
   stats: statsRouter,
   sandbox: sandboxRouter,
   event: eventRouter,
+  note: noteRouter,
+  presence: presenceRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -5,6 +5,7 @@ import { paths, sectionOf, useRoute, type Section } from '../lib/navigation';
 import { trpc } from '../trpc';
 import { ConnectionIndicator } from './connection-indicator';
 import { Link } from './link';
+import { NotificationSettings } from './notification-settings';
 
 const NAV: { section: Section; label: string; to: string }[] = [
   { section: 'inbox', label: 'Inbox', to: paths.inbox },
@@ -12,6 +13,8 @@ const NAV: { section: Section; label: string; to: string }[] = [
   { section: 'contacts', label: 'Contacts', to: paths.contacts },
   { section: 'stats', label: 'Stats', to: paths.stats },
 ];
+/** Only admins manage the team; the page is not offered to agents. */
+const ADMIN_NAV: { section: Section; label: string; to: string }[] = [{ section: 'team', label: 'Team', to: paths.team }];
 
 export function AppHeader({
   me,
@@ -33,7 +36,7 @@ export function AppHeader({
       </span>
       <ConnectionIndicator />
       <nav className="app-nav" aria-label="Main">
-        {NAV.map((item) => (
+        {[...NAV, ...(me.role === 'admin' ? ADMIN_NAV : [])].map((item) => (
           <Link
             key={item.section}
             to={item.to}
@@ -57,10 +60,16 @@ export function AppHeader({
           Sandbox
         </button>
       )}
-      <span className="agent" title={me.email} aria-label={`Signed in as ${me.name}`}>
+      <NotificationSettings compact />
+      <Link
+        to={paths.account}
+        className={`agent${current === 'account' ? ' active' : ''}`}
+        title={`${me.email} — your account`}
+        aria-label={`Signed in as ${me.name}: your account`}
+      >
         <span className="avatar" aria-hidden="true">{me.name.slice(0, 1).toUpperCase()}</span>
         <span className="hide-narrow agent-name">{me.name}</span>
-      </span>
+      </Link>
       <button className="button ghost" type="button" onClick={() => logout.mutate()} disabled={logout.isPending}>
         Sign out
       </button>

@@ -1,13 +1,30 @@
-import { useState, type FormEvent, type KeyboardEvent } from 'react';
-import { useMutation, useQuery } from '@tanstack/react-query';
-import type { ConversationDto } from '@parley/shared/dto';
+import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
+import { useMutation, useQuery, type InfiniteData } from '@tanstack/react-query';
+import type { ConversationDto, MessageDto } from '@parley/shared/dto';
+import type { RouterOutputs } from '@parley/server';
+import { addNote } from '../live/apply-event';
+import { reportPresence } from '../live/presence';
 import { errorMessage } from '../lib/errors';
-import { trpc } from '../trpc';
+import { formatTime } from '../lib/format';
+import { queryClient, trpc } from '../trpc';
 import { SmsCounter } from './sms-counter';
 
-export function Composer({ conversation }: { conversation: ConversationDto }) {
-  if (conversation.contactOptedOut) return <OptedOutNotice contactId={conversation.contactId} />;
-  return <ComposerForm conversationId={conversation.id} />;
+type Agent = RouterOutputs['auth']['me'];
+type MessagePage = { items: MessageDto[]; nextCursor: string | null };
+
+/** After the last keystroke, "replying…" lasts this long. */
+const TYPING_MS = 4_000;
+
+export function Composer({ conversation, me }: { conversation: ConversationDto; me: Agent }) {
+  if (conversation.contactOptedOut) {
+    return (
+      <>
+        <OptedOutNotice contactId={conversation.contactId} />
+        <ComposerForm conversationId={conversation.id} me={me} notesOnly />
+      </>
+    );
+  }
+  return <ComposerForm conversationId={conversation.id} me={me} />;
 }
 
 function OptedOutNotice({ contactId }: { contactId: number }) {
@@ -23,13 +40,73 @@ function OptedOutNotice({ contactId }: { contactId: number }) {
   );
 }
 
-export function ComposerForm({ conversationId }: { conversationId: number }) {
-  const [text, setText] = useState('');
-  const send = useMutation(trpc.message.send.mutationOptions({ onSuccess: () => setText('') }));
+/**
+ * Replies another agent sent in this conversation after `since` (from the thread's cached messages,
+ * which the live stream keeps current): the collision check before sending.
+ */
+function repliesByOthersSince(conversationId: number, meId: number, since: number): MessageDto[] {
+  const found = new Map<number, MessageDto>();
+  for (const [, data] of queryClient.getQueriesData<InfiniteData<MessagePage>>(
+    trpc.conversation.messages.infiniteQueryFilter({ conversationId }),
+  )) {
+    for (const page of data?.pages ?? []) {
+      for (const m of page.items) {
+        if (m.direction === 'out' && m.agentId !== null && m.agentId !== meId && Date.parse(m.createdAt) > since) found.set(m.id, m);
+      }
+    }
+  }
+  return [...found.values()].sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+}
 
-  const submit = () => {
-    if (text.trim() === '' || send.isPending) return;
+export function ComposerForm({ conversationId, me, notesOnly = false }: { conversationId: number; me: Agent; notesOnly?: boolean }) {
+  const [mode, setMode] = useState<'reply' | 'note'>(notesOnly ? 'note' : 'reply');
+  const [text, setText] = useState('');
+  const [collision, setCollision] = useState<MessageDto[] | null>(null);
+  // When this agent began writing this reply (or last acknowledged a colleague's reply).
+  const openedAt = useRef(Date.now());
+  const typingTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  const agents = useQuery({ ...trpc.agent.list.queryOptions(), staleTime: 60_000 });
+  const send = useMutation(
+    trpc.message.send.mutationOptions({
+      onSuccess: () => {
+        setText('');
+        openedAt.current = Date.now();
+      },
+    }),
+  );
+  const note = useMutation(
+    trpc.note.add.mutationOptions({
+      onSuccess: (added) => {
+        setText('');
+        addNote(queryClient, added);
+      },
+    }),
+  );
+  const pending = send.isPending || note.isPending;
+  const error = mode === 'reply' ? send.error : note.error;
+
+  const stopTyping = () => {
+    clearTimeout(typingTimer.current);
+    reportPresence({ typing: false });
+  };
+  useEffect(() => () => clearTimeout(typingTimer.current), []);
+
+  const sendReply = () => {
+    stopTyping();
     send.mutate({ conversationId, text });
+  };
+  const submit = () => {
+    if (text.trim() === '' || pending) return;
+    if (mode === 'note') {
+      note.mutate({ conversationId, text });
+      return;
+    }
+    const others = repliesByOthersSince(conversationId, me.id, openedAt.current);
+    if (others.length > 0) {
+      setCollision(others);
+      return;
+    }
+    sendReply();
   };
   const onKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>) => {
     if (event.key === 'Enter' && !event.shiftKey && !event.nativeEvent.isComposing) {
@@ -41,33 +118,94 @@ export function ComposerForm({ conversationId }: { conversationId: number }) {
     event.preventDefault();
     submit();
   };
+  const nameOf = (id: number | null) => agents.data?.find((a) => a.id === id)?.name ?? 'Another agent';
 
   return (
-    <form className="composer" onSubmit={onSubmit}>
+    <form className={`composer${mode === 'note' ? ' composer-note' : ''}`} onSubmit={onSubmit}>
+      {!notesOnly && (
+        <div className="composer-modes" role="tablist" aria-label="Composer mode">
+          <button type="button" role="tab" aria-selected={mode === 'reply'} className={`mode${mode === 'reply' ? ' active' : ''}`} onClick={() => setMode('reply')}>
+            Reply
+          </button>
+          <button type="button" role="tab" aria-selected={mode === 'note'} className={`mode${mode === 'note' ? ' active' : ''}`} onClick={() => { setMode('note'); stopTyping(); }}>
+            Private note
+          </button>
+        </div>
+      )}
       <label className="visually-hidden" htmlFor={`composer-${conversationId}`}>
-        Reply
+        {mode === 'reply' ? 'Reply' : 'Private note'}
       </label>
       <textarea
         id={`composer-${conversationId}`}
         className="composer-input"
         rows={3}
-        placeholder="Write a reply — Enter sends, Shift+Enter for a new line"
+        placeholder={
+          mode === 'reply'
+            ? 'Write a reply — Enter sends, Shift+Enter for a new line'
+            : 'A private note for your team (never sent) — @name mentions a teammate'
+        }
         value={text}
         onChange={(e) => {
+          // A reply begins when the box stops being empty: colleagues' replies after that are news to me.
+          if (text.trim() === '' && e.target.value.trim() !== '') openedAt.current = Date.now();
           setText(e.target.value);
           if (send.error) send.reset();
+          if (note.error) note.reset();
+          if (mode === 'reply') {
+            reportPresence({ typing: e.target.value.trim() !== '' });
+            clearTimeout(typingTimer.current);
+            typingTimer.current = setTimeout(() => reportPresence({ typing: false }), TYPING_MS);
+          }
         }}
+        onBlur={stopTyping}
         onKeyDown={onKeyDown}
       />
+      {collision && (
+        <div className="collision" role="alertdialog" aria-labelledby={`collision-${conversationId}`} data-testid="collision">
+          <p id={`collision-${conversationId}`}>
+            <strong>{[...new Set(collision.map((m) => nameOf(m.agentId)))].join(' and ')} replied while you were writing:</strong>
+          </p>
+          <ul>
+            {collision.map((m) => (
+              <li key={m.id}>
+                <span className="muted">{formatTime(m.createdAt)}</span> “{m.text}”
+              </li>
+            ))}
+          </ul>
+          <div className="collision-actions">
+            <button
+              className="button primary"
+              type="button"
+              onClick={() => {
+                setCollision(null);
+                openedAt.current = Date.now();
+                sendReply();
+              }}
+            >
+              Send mine anyway
+            </button>
+            <button
+              className="button"
+              type="button"
+              onClick={() => {
+                setCollision(null);
+                openedAt.current = Date.now();
+              }}
+            >
+              Don’t send
+            </button>
+          </div>
+        </div>
+      )}
       <div className="composer-footer">
-        <SmsCounter text={text} />
-        <button className="button primary" type="submit" disabled={send.isPending || text.trim() === ''}>
-          {send.isPending ? 'Sending…' : 'Send'}
+        {mode === 'reply' ? <SmsCounter text={text} /> : <span className="muted small">Only your team sees notes.</span>}
+        <button className="button primary" type="submit" disabled={pending || text.trim() === '' || collision !== null}>
+          {mode === 'reply' ? (send.isPending ? 'Sending…' : 'Send') : note.isPending ? 'Adding…' : 'Add note'}
         </button>
       </div>
-      {send.error && (
+      {error && (
         <p className="error" role="alert" data-testid="send-error">
-          {errorMessage(send.error)}
+          {errorMessage(error)}
         </p>
       )}
     </form>

@@ -1,6 +1,7 @@
 import type { ConversationDto } from '@parley/shared/dto';
 import { PROVIDER_LABELS } from '@parley/shared/providers';
 import { displayName, formatListTime } from '../lib/format';
+import { presenceLabel, useOthersPresence } from '../live/presence';
 
 export function ConversationRow({
   conversation,
@@ -16,6 +17,7 @@ export function ConversationRow({
 }) {
   const unread = conversation.unreadCount > 0;
   const name = displayName(conversation);
+  const here = presenceLabel(useOthersPresence(conversation.id));
   return (
     <button
       type="button"
@@ -34,10 +36,16 @@ export function ConversationRow({
         )}
       </span>
       <span className="row-bottom">
-        <span className="row-preview">
-          {conversation.lastMessageDirection === 'out' && <span className="muted">You: </span>}
-          {conversation.lastMessagePreview ?? <span className="muted">No messages yet</span>}
-        </span>
+        {here ? (
+          <span className="row-preview row-presence" data-testid="row-presence">
+            {here}
+          </span>
+        ) : (
+          <span className="row-preview">
+            {conversation.lastMessageDirection === 'out' && <span className="muted">You: </span>}
+            {conversation.lastMessagePreview ?? <span className="muted">No messages yet</span>}
+          </span>
+        )}
         {showNumber && (
           <span className={`tag tag-provider provider-${conversation.provider}`} title={`On ${conversation.ourNumber}`}>
             {PROVIDER_LABELS[conversation.provider]}

@@ -3,6 +3,7 @@ import type { ConversationDto } from '@parley/shared/dto';
 import type { RouterOutputs } from '@parley/server';
 import { PROVIDER_LABELS } from '@parley/shared/providers';
 import { displayName } from '../lib/format';
+import { presenceLabel, useOthersPresence } from '../live/presence';
 import { errorMessage } from '../lib/errors';
 import { queryClient, trpc } from '../trpc';
 
@@ -21,6 +22,7 @@ export function ThreadHeader({
   const setStatus = useMutation(trpc.conversation.setStatus.mutationOptions({ onSuccess }));
   const error = assign.error ?? setStatus.error;
   const closed = conversation.status === 'closed';
+  const here = presenceLabel(useOthersPresence(conversation.id));
   const active = (agents.data ?? []).filter((agent) => agent.disabledAt === null || agent.id === conversation.assignedAgentId);
 
   return (
@@ -34,6 +36,11 @@ export function ThreadHeader({
           {conversation.contactName ? `${conversation.contactPhone} · ` : ''}to {conversation.ourNumber} via {PROVIDER_LABELS[conversation.provider]}
           {conversation.contactOptedOut && <span className="tag tag-danger">Opted out</span>}
         </span>
+        {here && (
+          <span className="presence" role="status" data-testid="thread-presence">
+            <span className="presence-dot" aria-hidden="true" /> {here}
+          </span>
+        )}
       </div>
       <div className="thread-actions">
         {conversation.assignedAgentId !== me.id && !closed && (

@@ -1,4 +1,5 @@
 import { useEffect } from 'react';
+import { reportPresence } from '../live/presence';
 import { useMutation, useQuery } from '@tanstack/react-query';
 import type { RouterOutputs } from '@parley/server';
 import { errorMessage } from '../lib/errors';
@@ -16,6 +17,12 @@ export function Thread({ id, me, onBack }: { id: number; me: RouterOutputs['auth
   );
   const unread = conversation.data?.unreadCount ?? 0;
   const { mutate: markAsRead, isPending: marking } = markRead;
+
+  // Others see who is looking at this conversation (and, from the composer, who is typing).
+  useEffect(() => {
+    reportPresence({ conversationId: id, typing: false });
+    return () => reportPresence({ conversationId: null, typing: false });
+  }, [id]);
 
   // Open means read: on opening, and again when a text arrives while it is open.
   useEffect(() => {
@@ -35,7 +42,7 @@ export function Thread({ id, me, onBack }: { id: number; me: RouterOutputs['auth
     <section className="thread" aria-label={`Conversation with ${conversation.data.contactName ?? conversation.data.contactPhone}`}>
       <ThreadHeader conversation={conversation.data} me={me} onBack={onBack} />
       <MessageList conversationId={id} />
-      <Composer conversation={conversation.data} />
+      <Composer conversation={conversation.data} me={me} />
     </section>
   );
 }

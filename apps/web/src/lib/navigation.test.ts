@@ -17,6 +17,9 @@ describe('parseRoute', () => {
     ['/campaigns/42', { page: 'campaign', id: 42 }],
     ['/contacts', { page: 'contacts' }],
     ['/stats', { page: 'stats' }],
+    ['/team', { page: 'team' }],
+    ['/account', { page: 'account' }],
+    ['/invite', { page: 'invite' }],
     ['/nope', { page: 'not-found' }],
   ])('%s', (path, route) => {
     expect(parseRoute(path)).toEqual(route);

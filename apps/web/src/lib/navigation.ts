@@ -13,9 +13,12 @@ export type Route =
   | { page: 'campaign'; id: number }
   | { page: 'contacts' }
   | { page: 'stats' }
+  | { page: 'team' }
+  | { page: 'account' }
+  | { page: 'invite' }
   | { page: 'not-found' };
 
-export type Section = 'inbox' | 'campaigns' | 'contacts' | 'stats';
+export type Section = 'inbox' | 'campaigns' | 'contacts' | 'stats' | 'team' | 'account';
 
 export function parseRoute(pathname: string): Route {
   const path = pathname.length > 1 ? pathname.replace(/\/+$/, '') : pathname;
@@ -26,6 +29,10 @@ export function parseRoute(pathname: string): Route {
   if (campaign?.[1]) return { page: 'campaign', id: Number(campaign[1]) };
   if (path === '/contacts') return { page: 'contacts' };
   if (path === '/stats') return { page: 'stats' };
+  if (path === '/team') return { page: 'team' };
+  if (path === '/account') return { page: 'account' };
+  // An invitation or password-reset link: the token is in the #fragment (never sent to the server).
+  if (path === '/invite') return { page: 'invite' };
   return { page: 'not-found' };
 }
 
@@ -42,6 +49,11 @@ export function sectionOf(route: Route): Section | null {
       return 'contacts';
     case 'stats':
       return 'stats';
+    case 'team':
+      return 'team';
+    case 'account':
+      return 'account';
+    case 'invite':
     case 'not-found':
       return null;
   }
@@ -55,6 +67,8 @@ export const paths = {
   campaign: (id: number) => `/campaigns/${id}`,
   contacts: '/contacts',
   stats: '/stats',
+  team: '/team',
+  account: '/account',
 };
 
 /**

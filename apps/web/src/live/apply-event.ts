@@ -2,6 +2,7 @@ import type { InfiniteData, QueryClient } from '@tanstack/react-query';
 import type { ConversationDto, ContactDto, MessageDto } from '@parley/shared/dto';
 import type { CampaignDto } from '@parley/shared/campaign';
 import type { ParleyEvent } from '@parley/shared/events';
+import type { NoteDto } from '@parley/shared/team';
 import { trpc } from '../trpc';
 import { compareConversations, matchesFilter, type ConversationFilter } from './conversation-order';
 
@@ -28,7 +29,17 @@ export function applyEvent(queryClient: QueryClient, event: ParleyEvent, me: { i
     case 'campaign.progress':
       upsertCampaign(queryClient, event.payload.campaign);
       return;
+    case 'note.created':
+      addNote(queryClient, event.payload.note);
+      return;
   }
+}
+
+/** A private note joins its thread's notes (oldest first), once. */
+export function addNote(queryClient: QueryClient, note: NoteDto): void {
+  queryClient.setQueryData<NoteDto[]>(trpc.note.list.queryKey({ conversationId: note.conversationId }), (notes) =>
+    notes && !notes.some((n) => n.id === note.id) ? [...notes, note] : notes,
+  );
 }
 
 function upsertMessage(queryClient: QueryClient, message: MessageDto): void {

@@ -2,9 +2,10 @@ import { useEffect } from 'react';
 import type { ParleyEvent } from '@parley/shared/events';
 import { appCodeOf, isUnauthorized } from '../lib/errors';
 import { sessionExpired } from '../auth/session-events';
-import { queryClient, trpcClient } from '../trpc';
+import { queryClient, trpc, trpcClient } from '../trpc';
 import { applyEvent } from './apply-event';
 import { setConnectionStatus } from './connection-status';
+import { notifyFor } from './notifications';
 
 /** The last event applied. The ws client resends it on every reconnect; we keep it for a fresh subscribe. */
 let lastEventId: string | null = null;
@@ -15,6 +16,12 @@ export function useLiveEvents(meId: number): void {
     let everStarted = lastEventId !== null;
     let unsubscribe: (() => void) | null = null;
     let retry: ReturnType<typeof setTimeout> | undefined;
+    // The tab title's unread count: refetched once per burst of conversation changes.
+    let unread: ReturnType<typeof setTimeout> | undefined;
+    const refreshUnread = () => {
+      clearTimeout(unread);
+      unread = setTimeout(() => void queryClient.invalidateQueries({ queryKey: trpc.conversation.unreadCount.queryKey() }), 300);
+    };
 
     const online = () => (navigator.onLine ? undefined : setConnectionStatus('offline'));
     const start = () => {
@@ -29,7 +36,10 @@ export function useLiveEvents(meId: number): void {
           },
           onData: ({ id, data }) => {
             lastEventId = id;
-            applyEvent(queryClient, data as ParleyEvent, { id: meId });
+            const event = data as ParleyEvent;
+            applyEvent(queryClient, event, { id: meId });
+            if (event.type === 'conversation.updated') refreshUnread();
+            void notifyFor(queryClient, event, { id: meId });
           },
           onConnectionStateChange: (state) => {
             if (state.state === 'connecting' && state.error) setConnectionStatus(navigator.onLine ? 'reconnecting' : 'offline');
@@ -64,6 +74,7 @@ export function useLiveEvents(meId: number): void {
     return () => {
       stopped = true;
       clearTimeout(retry);
+      clearTimeout(unread);
       unsubscribe?.();
       window.removeEventListener('offline', online);
       window.removeEventListener('online', online);

@@ -10,7 +10,7 @@ afterEach(() => {
   queryClient.clear();
 });
 
-const agent = (role: 'admin' | 'agent') => ({ id: 1, email: 'a@parley.test', name: 'A', role, disabledAt: null, createdAt: '2025-01-01T00:00:00.000Z' });
+const agent = (role: 'admin' | 'agent') => ({ id: 1, email: 'a@parley.test', name: 'A', role, disabledAt: null, lastSeenAt: null, createdAt: '2025-01-01T00:00:00.000Z' });
 
 const list: ContactListDto = {
   items: [

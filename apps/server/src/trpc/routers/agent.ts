@@ -1,8 +1,62 @@
 import type { TRPCRouterRecord } from '@trpc/server';
-import { listAgents } from '../../domain/agents';
-import { agentProcedure } from '../init';
+import { agentIdInput, inviteAgentInput, setAgentDisabledInput, setPreferencesInput, updateAgentInput } from '@parley/shared';
+import { hashPassword } from '../../auth/password';
+import type { Context } from '../context';
+import {
+  createResetLink,
+  getPreferences,
+  inviteAgent,
+  listTeam,
+  setAgentDisabled,
+  setPreferences,
+  updateAgent,
+} from '../../domain/team';
+import { adminProcedure, agentProcedure } from '../init';
+
+/** Where an invitation or reset link points: PUBLIC_URL when set, else the origin the admin's request came to. */
+export const INVITE_PATH = '/invite';
+
+function inviteUrl(ctx: Pick<Context, 'deps' | 'origin'>, token: string): string {
+  const base = (ctx.deps.config.publicUrl ?? ctx.origin ?? '').replace(/\/+$/, '');
+  // In the fragment: browsers never send it, so the token stays out of server and proxy logs.
+  return `${base}${INVITE_PATH}#token=${token}`;
+}
 
 export const agentRouter = {
-  /** Everyone who can be assigned a conversation (and who cannot: disabledAt). */
-  list: agentProcedure.query(({ ctx }) => listAgents(ctx.deps.db)),
+  /** Everyone who can be assigned a conversation (and who cannot: disabledAt), with role and last seen. */
+  list: agentProcedure.query(({ ctx }) => listTeam(ctx.deps.db)),
+
+  /** Admins: creates the agent and answers a one-time link (7 days) for them to choose a password. */
+  invite: adminProcedure.input(inviteAgentInput).mutation(async ({ ctx, input }) => {
+    const { deps } = ctx;
+    const { agent, token } = await inviteAgent({
+      db: deps.db,
+      ...input,
+      hash: (password) => deps.hashGate.run(() => hashPassword(password, deps.config.passwordCost)),
+    });
+    return { agent, inviteUrl: inviteUrl(ctx, token) };
+  }),
+
+  /** Admins: rename, or change role (the last active admin cannot be demoted). */
+  update: adminProcedure.input(updateAgentInput).mutation(({ ctx, input }) => updateAgent({ db: ctx.deps.db, ...input })),
+
+  /** Admins: disabling ends the agent's sessions, API tokens and presence at once. */
+  setDisabled: adminProcedure.input(setAgentDisabledInput).mutation(({ ctx, input }) => {
+    const agent = setAgentDisabled({ db: ctx.deps.db, ...input, actorId: ctx.agent.id });
+    if (input.disabled) {
+      ctx.deps.presence.remove(agent.id);
+      // Their open streams (event.stream, presence.stream) end now, not at the next re-check.
+      ctx.deps.credentials.revoked();
+    }
+    return agent;
+  }),
+
+  /** Admins: a one-time link for the agent to choose a new password (their earlier links stop working). */
+  resetPassword: adminProcedure.input(agentIdInput).mutation(({ ctx, input }) => ({
+    inviteUrl: inviteUrl(ctx, createResetLink({ db: ctx.deps.db, id: input.id })),
+  })),
+
+  /** The signed-in agent's notification choices (kept server-side, so they follow the agent). */
+  preferences: agentProcedure.query(({ ctx }) => getPreferences(ctx.deps.db, ctx.agent.id)),
+  setPreferences: agentProcedure.input(setPreferencesInput).mutation(({ ctx, input }) => setPreferences(ctx.deps.db, ctx.agent.id, input)),
 } satisfies TRPCRouterRecord;

@@ -9,6 +9,7 @@ import {
   markRead,
   setConversationStatus,
 } from '../../domain/conversation';
+import { unreadTotal } from '../../domain/team';
 import { agentProcedure } from '../init';
 
 const id = z.number().int().positive();
@@ -20,6 +21,9 @@ export const conversationRouter = {
   list: agentProcedure
     .input(conversationListInput)
     .query(({ ctx, input }) => listConversations({ db: ctx.deps.db, agentId: ctx.agent.id, ...input })),
+
+  /** Unread inbound texts across open conversations, and how many conversations hold them (the tab title). */
+  unreadCount: agentProcedure.query(({ ctx }) => unreadTotal(ctx.deps.db)),
 
   get: agentProcedure.input(z.object({ id })).query(({ ctx, input }) => getConversation({ db: ctx.deps.db, id: input.id })),
 

@@ -1,0 +1,334 @@
+import { and, asc, count, desc, eq, isNull, lt, ne, or } from 'drizzle-orm';
+import {
+  DEFAULT_PREFERENCES,
+  preferencesSchema,
+  type AgentPreferences,
+  type AgentRole,
+  type NoteDto,
+} from '@parley/shared';
+import type { Db } from '../db/client';
+import { agentInvites, agents, apiTokens, conversations, notes, sessions } from '../db/schema';
+import { AppError } from '../errors';
+import type { EventLog } from '../events/log';
+import { generatePassword, hashPassword } from '../auth/password';
+import { randomToken, sha256Hex } from '../auth/tokens';
+import { getAgent, normalizeEmail, toAgentDto, type AgentDto } from './agents';
+
+/**
+ * The team (issue 12): invitations and password-reset links, roles, disabling, notes with
+ * @mentions and per-agent preferences. Access control rows are written directly (no event), as in
+ * agents.ts; a note is inbox state and is written through the event log (`note.created`).
+ */
+
+export const INVITE_TTL_MS = 7 * 24 * 60 * 60 * 1000;
+
+/** An agent as the Team page shows it: plus whether their invitation is still unaccepted. */
+export interface TeamMemberDto extends AgentDto {
+  invitePending: boolean;
+}
+
+export function listTeam(db: Db): TeamMemberDto[] {
+  const pending = new Set(
+    db
+      .select({ agentId: agentInvites.agentId })
+      .from(agentInvites)
+      .innerJoin(agents, eq(agents.id, agentInvites.agentId))
+      .where(and(eq(agentInvites.kind, 'invite'), isNull(agentInvites.usedAt), isNull(agents.lastSeenAt)))
+      .all()
+      .map((r) => r.agentId),
+  );
+  return db
+    .select()
+    .from(agents)
+    .orderBy(asc(agents.name), asc(agents.id))
+    .all()
+    .map((row) => ({ ...toAgentDto(row), invitePending: pending.has(row.id) }));
+}
+
+function requireAgent(db: Db, id: number): AgentDto {
+  const agent = getAgent(db, id);
+  if (!agent) throw new AppError('NOT_FOUND', `Agent ${id} not found`);
+  return agent;
+}
+
+function activeAdminCount(db: Db): number {
+  return (
+    db
+      .select({ n: count() })
+      .from(agents)
+      .where(and(eq(agents.role, 'admin'), isNull(agents.disabledAt)))
+      .get()?.n ?? 0
+  );
+}
+
+function guardLastAdmin(db: Db, target: AgentDto, what: string): void {
+  if (target.role === 'admin' && target.disabledAt === null && activeAdminCount(db) <= 1) {
+    throw new AppError('CONFLICT', `${target.name} is the last active admin and cannot be ${what}; make another agent an admin first`);
+  }
+}
+
+/** A fresh one-time link for an agent; earlier unused links of the agent stop working. */
+function issueLink(db: Db, agentId: number, kind: 'invite' | 'reset', now: number): string {
+  const token = randomToken();
+  db.transaction((tx) => {
+    tx.update(agentInvites)
+      .set({ usedAt: now })
+      .where(and(eq(agentInvites.agentId, agentId), isNull(agentInvites.usedAt)))
+      .run();
+    tx.insert(agentInvites)
+      .values({ tokenHash: sha256Hex(token), agentId, kind, expiresAt: now + INVITE_TTL_MS, createdAt: now })
+      .run();
+  });
+  return token;
+}
+
+export async function inviteAgent(opts: {
+  db: Db;
+  email: string;
+  name: string;
+  role: AgentRole;
+  /** How the placeholder password is hashed (the server passes its cost and hash gate). */
+  hash?: (password: string) => Promise<string>;
+  now?: number;
+}): Promise<{ agent: AgentDto; token: string }> {
+  const { db } = opts;
+  const now = opts.now ?? Date.now();
+  const email = normalizeEmail(opts.email);
+  const exists = () => db.select({ id: agents.id }).from(agents).where(eq(agents.email, email)).get();
+  if (exists()) throw new AppError('CONFLICT', `An agent with the email ${email} already exists`);
+  // Until the invitation is accepted the account has a random password nobody knows (so a sign-in
+  // attempt costs a real scrypt check, like any other wrong password).
+  const passwordHash = await (opts.hash ?? hashPassword)(generatePassword());
+  if (exists()) throw new AppError('CONFLICT', `An agent with the email ${email} already exists`);
+  const row = db
+    .insert(agents)
+    .values({ email, name: opts.name.trim(), role: opts.role, passwordHash, createdAt: now })
+    .returning()
+    .get();
+  return { agent: toAgentDto(row), token: issueLink(db, row.id, 'invite', now) };
+}
+
+export function createResetLink({ db, id, now = Date.now() }: { db: Db; id: number; now?: number }): string {
+  const agent = requireAgent(db, id);
+  if (agent.disabledAt !== null) throw new AppError('BAD_REQUEST', `${agent.name} is disabled; enable the account first`);
+  return issueLink(db, id, 'reset', now);
+}
+
+/**
+ * Uses an invitation or reset link: sets the password, ends the agent's other sessions and marks the
+ * link used, all or nothing. A forged, used or expired link is UNAUTHORIZED with the reason.
+ */
+export async function acceptInvite(opts: {
+  db: Db;
+  token: string;
+  password: string;
+  /** How the new password is hashed (the server passes its cost and hash gate). */
+  hash?: (password: string) => Promise<string>;
+  now?: number;
+}): Promise<AgentDto> {
+  const { db } = opts;
+  const now = opts.now ?? Date.now();
+  const tokenHash = sha256Hex(opts.token);
+  const check = () => {
+    const link = db.select().from(agentInvites).where(eq(agentInvites.tokenHash, tokenHash)).get();
+    if (!link) throw new AppError('UNAUTHORIZED', 'This link is not valid: check that it was copied whole, or ask an admin for a new one');
+    if (link.usedAt !== null) throw new AppError('UNAUTHORIZED', 'This link was already used (or replaced by a newer one); ask an admin for a new one');
+    if (link.expiresAt <= now) throw new AppError('UNAUTHORIZED', 'This link has expired (links last 7 days); ask an admin for a new one');
+    const agent = requireAgent(db, link.agentId);
+    if (agent.disabledAt !== null) throw new AppError('UNAUTHORIZED', 'This account is disabled; ask an admin');
+    return link;
+  };
+  check();
+  const passwordHash = await (opts.hash ?? hashPassword)(opts.password);
+  return db.transaction((tx) => {
+    // Checked again inside the transaction: two concurrent uses of one link, only one wins.
+    const link = check();
+    const used = tx
+      .update(agentInvites)
+      .set({ usedAt: now })
+      .where(and(eq(agentInvites.id, link.id), isNull(agentInvites.usedAt)))
+      .run();
+    if (used.changes !== 1) throw new AppError('UNAUTHORIZED', 'This link was already used; ask an admin for a new one');
+    tx.update(agents).set({ passwordHash, lastSeenAt: now }).where(eq(agents.id, link.agentId)).run();
+    tx.delete(sessions).where(eq(sessions.agentId, link.agentId)).run();
+    return requireAgent(db, link.agentId);
+  });
+}
+
+export function updateAgent(opts: { db: Db; id: number; name?: string | undefined; role?: AgentRole | undefined }): AgentDto {
+  const { db, id } = opts;
+  return db.transaction(() => {
+    const agent = requireAgent(db, id);
+    if (opts.role === 'agent' && agent.role === 'admin') guardLastAdmin(db, agent, 'demoted');
+    const set: Partial<typeof agents.$inferInsert> = {};
+    if (opts.name !== undefined) set.name = opts.name.trim();
+    if (opts.role !== undefined) set.role = opts.role;
+    db.update(agents).set(set).where(eq(agents.id, id)).run();
+    return requireAgent(db, id);
+  });
+}
+
+/**
+ * Disabling ends everything the agent signed in with, at once: their sessions are deleted, their API
+ * tokens revoked (re-enabling does not revive them) and unused links voided. The credential lookups
+ * refuse a disabled agent too, so a request already in flight fails on its next check.
+ */
+export function setAgentDisabled(opts: { db: Db; id: number; disabled: boolean; actorId: number; now?: number }): AgentDto {
+  const { db, id } = opts;
+  const now = opts.now ?? Date.now();
+  return db.transaction(() => {
+    const agent = requireAgent(db, id);
+    if (!opts.disabled) {
+      db.update(agents).set({ disabledAt: null }).where(eq(agents.id, id)).run();
+      return requireAgent(db, id);
+    }
+    if (agent.disabledAt !== null) return agent;
+    guardLastAdmin(db, agent, 'disabled');
+    if (id === opts.actorId) throw new AppError('BAD_REQUEST', 'You cannot disable your own account');
+    db.update(agents).set({ disabledAt: now }).where(eq(agents.id, id)).run();
+    db.delete(sessions).where(eq(sessions.agentId, id)).run();
+    db.update(apiTokens).set({ revokedAt: now }).where(and(eq(apiTokens.agentId, id), isNull(apiTokens.revokedAt))).run();
+    db.update(agentInvites).set({ usedAt: now }).where(and(eq(agentInvites.agentId, id), isNull(agentInvites.usedAt))).run();
+    return requireAgent(db, id);
+  });
+}
+
+/** A new password for the agent; every session but `keepSessionHash` (the caller's own) ends. */
+export function setPasswordHash(opts: { db: Db; agentId: number; passwordHash: string; keepSessionHash: string | null }): void {
+  const { db, agentId } = opts;
+  db.transaction((tx) => {
+    tx.update(agents).set({ passwordHash: opts.passwordHash }).where(eq(agents.id, agentId)).run();
+    const others = opts.keepSessionHash === null ? eq(sessions.agentId, agentId) : and(eq(sessions.agentId, agentId), ne(sessions.tokenHash, opts.keepSessionHash));
+    tx.delete(sessions).where(others).run();
+  });
+}
+
+export function passwordHashOf(db: Db, agentId: number): string | undefined {
+  return db.select({ h: agents.passwordHash }).from(agents).where(eq(agents.id, agentId)).get()?.h;
+}
+
+/** How stale "last seen" may be: it is written at most once a minute per agent. */
+const LAST_SEEN_GRANULARITY_MS = 60_000;
+
+export function touchLastSeen(db: Db, agentId: number, now = Date.now()): void {
+  db.update(agents)
+    .set({ lastSeenAt: now })
+    .where(and(eq(agents.id, agentId), or(isNull(agents.lastSeenAt), lt(agents.lastSeenAt, now - LAST_SEEN_GRANULARITY_MS))))
+    .run();
+}
+
+// ── preferences ───────────────────────────────────────────────────────────────────────────────────
+
+export function getPreferences(db: Db, agentId: number): AgentPreferences {
+  const raw = db.select({ p: agents.preferences }).from(agents).where(eq(agents.id, agentId)).get()?.p;
+  if (!raw) return { ...DEFAULT_PREFERENCES };
+  try {
+    return preferencesSchema.parse({ ...DEFAULT_PREFERENCES, ...(JSON.parse(raw) as object) });
+  } catch {
+    return { ...DEFAULT_PREFERENCES };
+  }
+}
+
+export function setPreferences(db: Db, agentId: number, change: Partial<AgentPreferences>): AgentPreferences {
+  const next: AgentPreferences = { ...getPreferences(db, agentId) };
+  if (change.desktop !== undefined) next.desktop = change.desktop;
+  if (change.sound !== undefined) next.sound = change.sound;
+  db.update(agents).set({ preferences: JSON.stringify(next) }).where(eq(agents.id, agentId)).run();
+  return next;
+}
+
+// ── notes and @mentions ───────────────────────────────────────────────────────────────────────────
+
+/** Lower-case letters and digits only: "Ann-Marie O'Neil" → "annmarieoneil". */
+const handleOf = (s: string) => s.normalize('NFKC').toLowerCase().replace(/[^\p{L}\p{N}]/gu, '');
+
+/**
+ * The handles an agent answers to: their first name, their whole name without spaces or punctuation
+ * and their email's local part, compared without case ("@ann", "@AnnLee", "@ann.lee" all mention
+ * Ann Lee). A first name two agents share mentions both; the whole name picks one.
+ */
+export function handlesOf(agent: Pick<AgentDto, 'name' | 'email'>): string[] {
+  const first = agent.name.trim().split(/\s+/)[0] ?? '';
+  const local = agent.email.split('@')[0] ?? '';
+  return [...new Set([handleOf(first), handleOf(agent.name), handleOf(local)].filter((h) => h !== ''))];
+}
+
+/** The `@word` tokens of a text (an email address like a@b.c is not a mention). */
+export function mentionTokens(text: string): string[] {
+  const out: string[] = [];
+  for (const m of text.matchAll(/(?<![\p{L}\p{N}_.@])@([\p{L}\p{N}][\p{L}\p{N}._'-]*)/gu)) {
+    const h = handleOf(m[1] ?? '');
+    if (h !== '') out.push(h);
+  }
+  return out;
+}
+
+/** Ids of the enabled agents a text mentions. */
+export function resolveMentions(db: Db, text: string): number[] {
+  const tokens = new Set(mentionTokens(text));
+  if (tokens.size === 0) return [];
+  return db
+    .select()
+    .from(agents)
+    .where(isNull(agents.disabledAt))
+    .orderBy(asc(agents.id))
+    .all()
+    .filter((a) => handlesOf(a).some((h) => tokens.has(h)))
+    .map((a) => a.id);
+}
+
+type NoteRow = typeof notes.$inferSelect;
+
+function toNoteDto(n: NoteRow): NoteDto {
+  let mentions: number[] = [];
+  try {
+    const parsed: unknown = JSON.parse(n.mentions);
+    if (Array.isArray(parsed)) mentions = parsed.filter((v): v is number => Number.isInteger(v));
+  } catch {
+    // an unreadable list mentions nobody
+  }
+  return { id: n.id, conversationId: n.conversationId, agentId: n.agentId, text: n.text, mentions, createdAt: new Date(n.createdAt).toISOString() };
+}
+
+/** Writes a note and its `note.created` event in one transaction. No outbox row: it is never sent. */
+export function addNote(opts: { log: EventLog; agentId: number; conversationId: number; text: string }): NoteDto {
+  const { log } = opts;
+  const db = log.db;
+  const text = opts.text.trim();
+  const mentions = resolveMentions(db, text);
+  return log.write((tx, append) => {
+    const conversation = tx.select({ id: conversations.id }).from(conversations).where(eq(conversations.id, opts.conversationId)).get();
+    if (!conversation) throw new AppError('NOT_FOUND', `Conversation ${opts.conversationId} not found`);
+    const row = tx
+      .insert(notes)
+      .values({ conversationId: opts.conversationId, agentId: opts.agentId, text, mentions: JSON.stringify(mentions), createdAt: Date.now() })
+      .returning()
+      .get();
+    const note = toNoteDto(row);
+    append({ type: 'note.created', payload: { note, mentions } });
+    return note;
+  });
+}
+
+/** A conversation's notes, oldest first (a thread rarely has many; capped at the newest 500). */
+export function listNotes(db: Db, conversationId: number): NoteDto[] {
+  const exists = db.select({ id: conversations.id }).from(conversations).where(eq(conversations.id, conversationId)).get();
+  if (!exists) throw new AppError('NOT_FOUND', `Conversation ${conversationId} not found`);
+  const rows = db
+    .select()
+    .from(notes)
+    .where(eq(notes.conversationId, conversationId))
+    .orderBy(desc(notes.createdAt), desc(notes.id))
+    .limit(500)
+    .all();
+  return rows.reverse().map(toNoteDto);
+}
+
+
+/** Unread inbound texts across open conversations (the tab title's count). */
+export function unreadTotal(db: Db): { messages: number; conversations: number } {
+  const row = db.$client
+    .prepare("select coalesce(sum(unread_count), 0) as messages, count(*) as conversations from conversations where status = 'open' and unread_count > 0")
+    .get() as { messages: number; conversations: number };
+  return { messages: row.messages, conversations: row.conversations };
+}
