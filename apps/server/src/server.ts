@@ -27,6 +27,7 @@ import { createSinchSandbox } from './providers/sinch-sandbox';
 import { plivoWebhookRouter } from './webhooks/plivo';
 import { sinchWebhookRouter } from './webhooks/sinch';
 import { createNonceStore } from './webhooks/nonces';
+import { createWebhookLog } from './domain/webhook-log';
 import { ensureFirstAdmin, type FirstAdminResult } from './auth/bootstrap';
 import { createLoginRateLimiter } from './auth/rate-limit';
 import { attachTrpc } from './trpc/attach';
@@ -82,6 +83,8 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     ? (config.sinch.webhookSecret ?? (sandbox ? keptSecret(config, 'sinch-webhook-secret') : undefined))
     : undefined;
   const nonces = createNonceStore(db);
+  // One bounded refusal log for every webhook route (per-source rate, size caps and retention shared).
+  const webhookLog = createWebhookLog(db, config.webhookLog);
   // Known once we listen (the sandbox stand-ins post to our own URL); closures below read them late.
   let url = '';
   let plivoSandbox: ReturnType<typeof createPlivoSandbox> | undefined;
@@ -116,7 +119,14 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     events: () => ({ appended: events.stats.appended, subscribers: metricsSubscribers() }),
     outbox: () => outbox?.stats() ?? null,
   });
-  app.get('/healthz', healthHandler(db, () => ({ outbox: outbox?.stats() ?? { state: 'disabled' } })));
+  app.get(
+    '/healthz',
+    healthHandler(db, () => ({ outbox: outbox?.stats() ?? { state: 'disabled' }, webhookLog: webhookLog.stats() }), {
+      databasePath: config.databasePath,
+      minFreeBytes: config.healthMinFreeBytes,
+      probeIntervalMs: config.healthProbeIntervalMs,
+    }),
+  );
   app.get('/metrics', (req, res) => metrics.handler(req, res));
   const webhookDeps = {
     db,
@@ -125,6 +135,9 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     logger,
     maxBodyBytes: config.webhookMaxBodyBytes,
     helpText: config.helpText,
+    webhookLog,
+    numbers,
+    autoReplyWindowMs: config.autoReplyWindowMs,
     onQueued: () => outbox?.wake(),
     onOutcome: (kind: string, outcome: string) => metrics.webhook(`/webhooks/${kind}`, outcome),
   };
@@ -138,6 +151,9 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     helpText: config.helpText,
     maxBodyBytes: config.webhookMaxBodyBytes,
     nonces,
+    webhookLog,
+    numbers,
+    autoReplyWindowMs: config.autoReplyWindowMs,
     onQueued: () => outbox?.wake(),
     onOutcome: (path: string, outcome: string) => metrics.webhook(path, outcome),
   };
@@ -147,6 +163,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
       plivoWebhookRouter({
         ...providerWebhookDeps,
         authToken: plivoToken,
+        allowV2: config.plivo.allowV2,
         ...(config.plivo.mainAuthToken ? { mainAuthToken: config.plivo.mainAuthToken } : {}),
         publicUrl: publicBase,
       }),
