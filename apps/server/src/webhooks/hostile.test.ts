@@ -15,6 +15,11 @@ import { signPlivoV2, signPlivoV3 } from './plivo-signature';
 import { signSinchWebhook } from './sinch-signature';
 
 let s: TestServer | undefined;
+/** The server the running test started. */
+const srv = (): TestServer => {
+  if (!s) throw new Error('no server started');
+  return s;
+};
 afterEach(async () => {
   await s?.dispose();
   s = undefined;
@@ -81,7 +86,7 @@ describe('the refusal log is bounded', () => {
 
   it('refusals are stored at most N a minute per source: beyond it answered the same, counted, not stored', async () => {
     s = await startTestServer({ webhookLog: limits({ perSourcePerMinute: 5 }) });
-    const answers = await Promise.all(Array.from({ length: 20 }, () => s!.postWebhook('/webhooks/inbound', inboundPayload(), { authorization: 'Bearer forged' })));
+    const answers = await Promise.all(Array.from({ length: 20 }, () => srv().postWebhook('/webhooks/inbound', inboundPayload(), { authorization: 'Bearer forged' })));
     expect(answers.map((a) => a.status)).toEqual(Array(20).fill(401));
     expect(logRows(s)).toHaveLength(5);
     const health = (await (await fetch(`${s.url}/healthz`)).json()) as { webhookLog: { dropped: number; stored: number } };
@@ -112,7 +117,7 @@ describe('the refusal log is bounded', () => {
     for (let i = 0; i < 1200; i++) insert.run(old);
     // The first refusal after start prunes (and every minute after); batches of a few hundred, each on its own turn of the loop.
     expect((await unsigned(s, '{}')).status).toBe(503);
-    await expect.poll(() => logRows(s!).length, { timeout: 5000 }).toBe(1);
+    await expect.poll(() => logRows(srv()).length, { timeout: 5000 }).toBe(1);
     expect(logRows(s)[0]?.raw_body).toBe('{}');
   });
 
@@ -166,7 +171,7 @@ describe('/healthz tells a database that cannot be written', () => {
     s = await startTestServer({ healthProbeIntervalMs: 60_000 });
     await fetch(`${s.url}/healthz`);
     const at = (s.db.$client.prepare('select checked_at from health_probe').get() as { checked_at: number }).checked_at;
-    await Promise.all(Array.from({ length: 20 }, () => fetch(`${s!.url}/healthz`)));
+    await Promise.all(Array.from({ length: 20 }, () => fetch(`${srv().url}/healthz`)));
     expect((s.db.$client.prepare('select checked_at from health_probe').get() as { checked_at: number }).checked_at).toBe(at);
   });
 });
@@ -294,7 +299,7 @@ describe('Sinch: the nonce is recorded with the data it admitted', () => {
     const secret = keptSecret(s.config, 'sinch-webhook-secret');
     const body = JSON.stringify({ type: 'mo_text', id: randomUUID(), from: '447700900321', to: '14155550142', body: 'boom', received_at: new Date().toISOString() });
     const headers = { 'content-type': 'application/json', ...signSinchWebhook({ rawBody: body, secret }) };
-    const send = () => fetch(`${s!.url}/webhooks/sinch/inbound`, { method: 'POST', headers, body });
+    const send = () => fetch(`${srv().url}/webhooks/sinch/inbound`, { method: 'POST', headers, body });
     // Force the processing to fail inside its transaction.
     s.db.$client.exec("create trigger fail_boom before insert on messages when new.text = 'boom' begin select raise(abort, 'forced failure'); end");
     expect((await send()).status).toBe(500);
