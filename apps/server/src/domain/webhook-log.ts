@@ -8,7 +8,8 @@ export interface WebhookLogEntry {
   /** true: the request's signature verified (or it came through an authenticated path) — kept whole. */
   signatureOk: boolean;
   headers: Record<string, unknown>;
-  rawBody: Buffer | string;
+  /** null: the body was never read (too large, unreadable): no hash or length is recorded. */
+  rawBody: Buffer | string | null;
   httpStatus: number;
   outcome: string;
   error: string | null;
@@ -185,7 +186,8 @@ export function createWebhookLog(db: Db, limits: Partial<WebhookLogLimits> = {})
   return {
     write(entry) {
       const now = Date.now();
-      const body = typeof entry.rawBody === 'string' ? Buffer.from(entry.rawBody, 'utf8') : entry.rawBody;
+      const body = entry.rawBody === null ? Buffer.alloc(0) : typeof entry.rawBody === 'string' ? Buffer.from(entry.rawBody, 'utf8') : entry.rawBody;
+      const unread = entry.rawBody === null;
       if (!entry.signatureOk && !allow(entry.source ?? 'unknown', now)) {
         dropped += 1;
         return;
@@ -199,8 +201,8 @@ export function createWebhookLog(db: Db, limits: Partial<WebhookLogLimits> = {})
           signatureOk: entry.signatureOk,
           headers,
           rawBody,
-          bodySha256: createHash('sha256').update(body).digest('hex'),
-          bodyBytes: body.length,
+          bodySha256: unread ? null : createHash('sha256').update(body).digest('hex'),
+          bodyBytes: unread ? null : body.length,
           httpStatus: entry.httpStatus,
           outcome: entry.outcome,
           error: entry.error === null ? null : entry.error.slice(0, 2000),

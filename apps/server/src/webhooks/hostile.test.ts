@@ -108,6 +108,14 @@ describe('the refusal log is bounded', () => {
     expect(kept?.outcome).toBe('invalid_json');
   });
 
+  it('an oversized body is refused 413 and kept as its headers only (never read, so no hash or length)', async () => {
+    s = await startTestServer();
+    const res = await unsigned(s, JSON.stringify({ pad: 'q'.repeat(200_000) }));
+    expect(res.status).toBe(413);
+    const [row] = logRows(s);
+    expect(row).toMatchObject({ outcome: 'too_large', raw_body: '', body_sha256: null, body_bytes: null, signature_ok: 0 });
+  });
+
   it('rows past the retention are deleted', async () => {
     s = await startTestServer({ webhookLog: limits({ retentionMs: 24 * 3600 * 1000 }) });
     const insert = s.db.$client.prepare(

@@ -229,7 +229,7 @@ function bodyErrorHandler(opts: PlivoWebhookOptions) {
     const outcome = s === 413 ? 'too_large' : 'unreadable_body';
     const message = s === 413 ? 'body exceeds the webhook size limit' : 'body could not be read';
     (opts.webhookLog ?? defaultWebhookLog(opts.db)).write({
-      path: req.originalUrl, signatureOk: false, source: req.ip, headers: req.headers, rawBody: '', httpStatus: s, outcome, error: message,
+      path: req.originalUrl, signatureOk: false, source: req.ip, headers: req.headers, rawBody: null, httpStatus: s, outcome, error: message,
     });
     const path = req.path.endsWith('/status') ? '/webhooks/plivo/status' : '/webhooks/plivo/inbound';
     opts.onOutcome?.(path, outcome);

@@ -140,7 +140,7 @@ export function webhookErrorHandler(deps: Pick<Deps, 'db' | 'logger' | 'onOutcom
       signatureOk: false,
       source: req.ip,
       headers: req.headers,
-      rawBody: '',
+      rawBody: null,
       httpStatus: status,
       outcome,
       error: message,

@@ -274,7 +274,7 @@ export function sinchWebhookRouter(opts: SinchWebhookOptions): express.Router {
     const path = `/webhooks/sinch${req.path}`;
     const outcome = status === 413 ? 'too_large' : 'unreadable_body';
     const error = status === 413 ? 'body exceeds the webhook size limit' : 'body could not be read';
-    webhookLog.write({ path, signatureOk: false, source: req.ip, headers: req.headers, rawBody: '', httpStatus: status, outcome, error });
+    webhookLog.write({ path, signatureOk: false, source: req.ip, headers: req.headers, rawBody: null, httpStatus: status, outcome, error });
     finish(path, req, res, { status, outcome, error });
   });
   return router;
