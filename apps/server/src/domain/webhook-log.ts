@@ -231,8 +231,3 @@ export function defaultWebhookLog(db: Db): WebhookLog {
   }
   return log;
 }
-
-/** Keeps a refused or unreadable webhook (bounded, credentials redacted) in the database's default log. */
-export function logWebhook(db: Db, entry: WebhookLogEntry): void {
-  defaultWebhookLog(db).write(entry);
-}
