@@ -30,6 +30,8 @@ const WARMUP_MS = 2_000;
 const PHASE_MS = Number(process.env.BENCH_ABUSE_PHASE_MS ?? 10_000);
 const FLOOD: Omit<FloodArgs, 'url' | 'token'> = { loops: 4, readers: { authenticated: 3, anonymous: 50 } };
 const TARGET_ENTRY = new URL('./webhooks-target.ts', import.meta.url);
+/** Legitimate requests that failed in transport, by error code. */
+const transportErrors = new Map<string, number>();
 const FLOOD_ENTRY = new URL('./abuse-flood.ts', import.meta.url);
 
 export const abuseBenchmark: Benchmark = {
@@ -81,7 +83,8 @@ async function run(): Promise<void> {
 
     print(calm, during, report, before, after, health);
     const lost = [...calm.failed, ...during.failed].reduce((n, [, c]) => n + c, 0);
-    if (lost > 0) throw new Error(`${lost} legitimate webhooks were not answered 200 (${describe(calm.failed)} before; ${describe(during.failed)} during)`);
+    const codes = [...transportErrors].map(([c, n]) => `${n}× ${c}`).join(', ');
+    if (lost > 0) throw new Error(`${lost} legitimate webhooks were not answered 200 (${describe(calm.failed)} before; ${describe(during.failed)} during${codes ? `; transport errors: ${codes}` : ''})`);
   } finally {
     flood?.kill();
     await target.stop().catch(() => undefined);
@@ -142,7 +145,8 @@ async function paced(target: Target, agent: Agent, take: () => { body: Buffer; a
   return phase;
 }
 
-function post(base: string, agent: Agent, r: { body: Buffer; authorization: string }): Promise<number> {
+/** Status code, or 0 for a transport error. A reset on a reused keep-alive socket (the server closed it idle) is retried once, as Node's docs advise. */
+function post(base: string, agent: Agent, r: { body: Buffer; authorization: string }, retried = false): Promise<number> {
   return new Promise((resolve) => {
     const url = new URL('/webhooks/inbound', base);
     const req = request(
@@ -160,7 +164,13 @@ function post(base: string, agent: Agent, r: { body: Buffer; authorization: stri
         res.on('end', () => resolve(res.statusCode ?? 0));
       },
     );
-    req.on('error', () => resolve(0));
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      if (!retried && req.reusedSocket && (err.code === 'ECONNRESET' || err.code === 'EPIPE')) resolve(post(base, agent, r, true));
+      else {
+        transportErrors.set(err.code ?? err.message, (transportErrors.get(err.code ?? err.message) ?? 0) + 1);
+        resolve(0);
+      }
+    });
     req.end(r.body);
   });
 }
