@@ -14,6 +14,9 @@ export interface HealthOptions {
   probeIntervalMs?: number;
 }
 
+/** How long the write probe waits for another connection's lock (ms). */
+const PROBE_BUSY_TIMEOUT_MS = 100;
+
 interface Probe {
   at: number;
   /** null: writable and enough space. */
@@ -36,10 +39,16 @@ export function healthHandler(db: Db, extras: HealthExtras = () => ({}), opts: H
 
   const probe = async (): Promise<Probe> => {
     const now = Date.now();
+    // A short busy timeout for the probe alone: a database another process holds locked is reported
+    // at once, instead of /healthz (and the whole process with it) waiting out the connection's timeout.
+    const previous = Number(db.$client.pragma('busy_timeout', { simple: true }));
     try {
+      db.$client.pragma(`busy_timeout = ${PROBE_BUSY_TIMEOUT_MS}`);
       db.$client.prepare('insert into health_probe (id, checked_at) values (1, ?) on conflict (id) do update set checked_at = excluded.checked_at').run(now);
     } catch (err) {
       return { at: now, problem: `database cannot be written: ${err instanceof Error ? err.message : String(err)}`, freeBytes: null };
+    } finally {
+      if (Number.isFinite(previous)) db.$client.pragma(`busy_timeout = ${previous}`);
     }
     if (dir === undefined) return { at: now, problem: null, freeBytes: null };
     try {

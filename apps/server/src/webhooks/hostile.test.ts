@@ -6,6 +6,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { statSync, existsSync } from 'node:fs';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { inboundPayload, startTestServer, type TestServer } from '../testing/harness';
 import { keptSecret } from '../secrets';
@@ -164,6 +165,24 @@ describe('/healthz tells a database that cannot be written', () => {
     expect(((await res.json()) as { reason: string }).reason).toMatch(/database cannot be written/);
     s.db.$client.pragma('query_only = OFF');
     expect((await fetch(`${s.url}/healthz`)).status).toBe(200);
+  });
+
+  it('answers 503 at once while another process holds the database locked for writing', async () => {
+    s = await startTestServer({ healthProbeIntervalMs: 0 });
+    const other = new Database(s.config.databasePath);
+    try {
+      other.exec('begin immediate');
+      const started = performance.now();
+      const res = await fetch(`${s.url}/healthz`);
+      expect(res.status).toBe(503);
+      expect(((await res.json()) as { reason: string }).reason).toMatch(/database cannot be written: database is locked/);
+      // The connection's own busy timeout (seconds) is not waited out by the probe.
+      expect(performance.now() - started).toBeLessThan(2000);
+      other.exec('rollback');
+      expect((await fetch(`${s.url}/healthz`)).status).toBe(200);
+    } finally {
+      other.close();
+    }
   });
 
   it('answers 503 when the disk holding the database has less free space than HEALTH_MIN_FREE_BYTES', async () => {
