@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { isIPv6 } from 'node:net';
 import { asc, eq, inArray, lt, sql } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { webhookLog } from '../db/schema';
@@ -68,6 +69,21 @@ const UNAUTHENTICATED_HEADER_CHARS = 256;
 const MAX_SOURCES = 10_000;
 /** Rows deleted per pruning statement: a short write, never a long stall. */
 const PRUNE_BATCH = 500;
+
+/**
+ * The rate limiter's key for an address: IPv4 as is (an IPv4-mapped IPv6 address as its IPv4), IPv6
+ * by its /64 (one subscriber's whole prefix: rotating addresses inside it does not escape the limit).
+ */
+export function sourceKey(address: string): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped?.[1]) return mapped[1];
+  if (!isIPv6(address)) return address;
+  const [head = '', tail = ''] = address.split('::');
+  const left = head === '' ? [] : head.split(':');
+  const right = address.includes('::') ? (tail === '' ? [] : tail.split(':')) : [];
+  const groups = address.includes('::') ? [...left, ...Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right] : left;
+  return `${groups.slice(0, 4).map((g) => g.toLowerCase().replace(/^0+(?=.)/, '')).join(':')}::/64`;
+}
 
 /** Headers with every credential replaced by its length; for an unauthenticated request, long values cut. */
 export function redactHeaders(headers: Record<string, unknown>, authenticated: boolean): Record<string, unknown> {
@@ -188,7 +204,7 @@ export function createWebhookLog(db: Db, limits: Partial<WebhookLogLimits> = {})
       const now = Date.now();
       const body = entry.rawBody === null ? Buffer.alloc(0) : typeof entry.rawBody === 'string' ? Buffer.from(entry.rawBody, 'utf8') : entry.rawBody;
       const unread = entry.rawBody === null;
-      if (!entry.signatureOk && !allow(entry.source ?? 'unknown', now)) {
+      if (!entry.signatureOk && !allow(sourceKey(entry.source ?? 'unknown'), now)) {
         dropped += 1;
         return;
       }
