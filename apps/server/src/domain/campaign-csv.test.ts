@@ -88,4 +88,11 @@ describe('parseRecipientsCsv', () => {
     const csv = `phone,name\n${rows}\n`;
     await expect(parseRecipientsCsv(csv, { maxRows: 1000 })).rejects.toThrow(/More than 1000 recipients: reading stopped at line 1002/);
   });
+
+  it('a quote left open in a large file stops the reading there with one error, not a cascade', async () => {
+    const rows = Array.from({ length: 40_000 }, (_, i) => `+4477009${String(i).padStart(5, '0')},n${i}`);
+    const { rows: read, errors } = await parseRecipientsCsv(`phone,name\n+447700900001,Ann\n+447700900002,"Bo\n${rows.join('\n')}\n`);
+    expect(read).toEqual([{ line: 2, phone: '+447700900001', name: 'Ann' }]);
+    expect(errors).toEqual([{ line: 3, reason: 'The record starting on line 3 runs past 256 KB (a quote left open?): the file was not read beyond it' }]);
+  });
 });

@@ -67,6 +67,7 @@ export async function parseRecipientsCsv(text: string, opts: { maxRows?: number 
   let quotedInRecord = false;
   let overCap: number | undefined;
   let headerProblem: AppError | undefined;
+  let runaway = false;
 
   const parser = parse({
     delimiter,
@@ -107,9 +108,11 @@ export async function parseRecipientsCsv(text: string, opts: { maxRows?: number 
       return null;
     },
     on_skip: (err: CsvError | undefined) => {
-      if (!err) return;
+      if (!err || runaway) return;
       const line = prevEnd + 1 + ((numberOf(err, 'empty_lines') ?? prevEmpty) - prevEmpty);
       errors.push({ line, reason: describeCsvError(err, line) });
+      // Past a runaway record the parser is still inside its quote: nothing after it can be trusted.
+      if (err.code === 'CSV_MAX_RECORD_SIZE') runaway = true;
       prevEnd = numberOf(err, 'lines') ?? prevEnd;
       quotedInRecord = false;
     },
@@ -133,13 +136,13 @@ export async function parseRecipientsCsv(text: string, opts: { maxRows?: number 
         chunk = chunk.slice(0, -1);
       }
       parser.write(chunk.replace(/\r\n?/g, '\n'));
-      if (overCap !== undefined || headerProblem !== undefined) break;
+      if (overCap !== undefined || headerProblem !== undefined || runaway) break;
       if (performance.now() - sliceStart >= SLICE_MS) {
         await nextTurn();
         sliceStart = performance.now();
       }
     }
-    if (overCap !== undefined || headerProblem !== undefined) parser.destroy();
+    if (overCap !== undefined || headerProblem !== undefined || runaway) parser.destroy();
     else {
       if (carry !== '') parser.write('\n');
       parser.end();
@@ -173,7 +176,7 @@ function describeCsvError(err: CsvError, line: number): string {
     case 'CSV_QUOTE_NOT_CLOSED':
       return `A quoted field opens on line ${line} and is never closed${end !== undefined && end > line ? ` (lines ${line}-${end} would have been read as one field)` : ''}: close or remove the quote`;
     case 'CSV_MAX_RECORD_SIZE':
-      return `The record starting on line ${line} is longer than ${MAX_RECORD_CHARS} characters (a quote left open?)`;
+      return `The record starting on line ${line} runs past ${MAX_RECORD_CHARS / 1024} KB (a quote left open?): the file was not read beyond it`;
     default:
       return err.message;
   }
