@@ -62,6 +62,15 @@ describe('campaigns, stats and contacts in Chromium', () => {
     await page.getByRole('link', { name: 'New campaign' }).first().click();
     await page.getByLabel('Name', { exact: true }).fill('Order ready');
     await page.getByLabel('Message', { exact: true }).fill('Hi {name}, your order is ready for pickup. Reply STOP to opt out.');
+    // A file with a quote never closed: its lines are listed, and it cannot be sent.
+    const broken = `phone,name\n${VALID[1]?.phone},"Ben\n${VALID[2]?.phone},Cat\n`;
+    await page.locator('#campaign-file').setInputFiles({ name: 'broken.csv', mimeType: 'text/csv', buffer: Buffer.from(broken) });
+    const csvErrors = page.getByTestId('preview-csv-errors');
+    await csvErrors.waitFor();
+    await expect(csvErrors.locator('tr[data-line="2"]').textContent()).resolves.toContain('A quoted field opens on line 2 and is never closed');
+    await expect(page.getByRole('button', { name: /^Send/ }).isDisabled()).resolves.toBe(true);
+    await page.getByRole('button', { name: 'Remove broken.csv' }).click();
+
     await page.locator('#campaign-file').setInputFiles({ name: 'customers.csv', mimeType: 'text/csv', buffer: Buffer.from(CSV) });
     await page.getByTestId('campaign-file').getByText('customers.csv').waitFor();
 

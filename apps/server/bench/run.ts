@@ -8,13 +8,14 @@
  */
 import { availableParallelism, cpus } from 'node:os';
 import type { Benchmark } from './types';
+import { abuseBenchmark } from './abuse';
 import { campaignBenchmark } from './campaign';
 import { latencyBenchmark } from './latency';
 import { outboxBenchmark } from './outbox';
 import { statsBenchmark } from './stats';
 import { webhooksBenchmark } from './webhooks';
 
-export const benchmarks: readonly Benchmark[] = [webhooksBenchmark, outboxBenchmark, latencyBenchmark, campaignBenchmark, statsBenchmark];
+export const benchmarks: readonly Benchmark[] = [webhooksBenchmark, outboxBenchmark, latencyBenchmark, campaignBenchmark, statsBenchmark, abuseBenchmark];
 
 async function main(argv: readonly string[]): Promise<number> {
   const filters = argv.filter((a) => a !== '--');

@@ -25,6 +25,25 @@ describe('loadConfig', () => {
     expect(c.vonage.number).toBe('+447700900000');
   });
 
+  it('bounds the refusal log, rations auto-replies and leaves Plivo V2-only off unless told (defaults and overrides)', () => {
+    const d = loadConfig({});
+    expect(d.webhookLog).toEqual({ excerptBytes: 2048, perSourcePerMinute: 60, maxRows: 10_000, maxBytes: 64 * 1024 * 1024, retentionMs: 30 * 86_400_000 });
+    expect([d.autoReplyWindowMs, d.healthMinFreeBytes, d.plivo.allowV2]).toEqual([600_000, 64 * 1024 * 1024, false]);
+    const c = loadConfig({
+      WEBHOOK_LOG_EXCERPT_BYTES: '512',
+      WEBHOOK_LOG_PER_SOURCE_PER_MINUTE: '5',
+      WEBHOOK_LOG_MAX_ROWS: '100',
+      WEBHOOK_LOG_MAX_BYTES: '1000000',
+      WEBHOOK_LOG_RETENTION_DAYS: '7',
+      AUTO_REPLY_WINDOW_SECONDS: '60',
+      HEALTH_MIN_FREE_BYTES: '1',
+      PLIVO_ALLOW_V2: 'true',
+    });
+    expect(c.webhookLog).toEqual({ excerptBytes: 512, perSourcePerMinute: 5, maxRows: 100, maxBytes: 1_000_000, retentionMs: 7 * 86_400_000 });
+    expect([c.autoReplyWindowMs, c.healthMinFreeBytes, c.plivo.allowV2]).toEqual([60_000, 1, true]);
+    expect(problemsOf({ PLIVO_ALLOW_V2: 'maybe', WEBHOOK_LOG_MAX_ROWS: '-1' }).map((p) => p.split(':')[0])).toEqual(['WEBHOOK_LOG_MAX_ROWS', 'PLIVO_ALLOW_V2']);
+  });
+
   it('normalises VONAGE_NUMBER to E.164 and keeps an alphanumeric sender id', () => {
     expect(loadConfig({ VONAGE_NUMBER: '447700900123' }).vonage.number).toBe('+447700900123');
     expect(loadConfig({ VONAGE_NUMBER: 'Parley' }).vonage.number).toBe('Parley');

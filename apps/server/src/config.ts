@@ -106,6 +106,16 @@ const envSchema = z.object({
   SEND_RATE_PER_SECOND: positiveNumber(30),
   WEBHOOK_MAX_AGE_SECONDS: positiveNumber(90_000),
   WEBHOOK_MAX_BODY_BYTES: positiveNumber(64 * 1024),
+  WEBHOOK_LOG_EXCERPT_BYTES: positiveNumber(2048),
+  WEBHOOK_LOG_PER_SOURCE_PER_MINUTE: positiveNumber(60),
+  WEBHOOK_LOG_MAX_ROWS: positiveNumber(10_000),
+  WEBHOOK_LOG_MAX_BYTES: positiveNumber(64 * 1024 * 1024),
+  WEBHOOK_LOG_RETENTION_DAYS: positiveNumber(30),
+  AUTO_REPLY_WINDOW_SECONDS: positiveNumber(600),
+  HEALTH_MIN_FREE_BYTES: positiveNumber(64 * 1024 * 1024),
+  PLIVO_ALLOW_V2: optionalString
+    .pipe(z.enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' }).optional())
+    .transform((v) => v === 'true' || v === '1' || v === 'yes'),
   ADMIN_EMAIL: optionalString.pipe(z.email({ message: 'must be an email address' }).optional()),
   ADMIN_PASSWORD: optionalString.pipe(z.string().min(8, 'must be at least 8 characters').optional()),
   HELP_TEXT: optionalString,
@@ -183,6 +193,8 @@ export interface Config {
     apiUrl: string | undefined;
     /** Overrides sendRatePerSecond for Plivo (its default account limit is 5 MPS). */
     sendRatePerSecond: number | undefined;
+    /** PLIVO_ALLOW_V2: accept webhooks signed with V2 only (no body signature). Default false. */
+    allowV2: boolean;
   };
   sinch: {
     enabled: boolean;
@@ -199,6 +211,20 @@ export interface Config {
   sendRatePerSecond: number;
   webhookMaxAgeSeconds: number;
   webhookMaxBodyBytes: number;
+  /** The refusal log's bounds (webhook_log). */
+  webhookLog: {
+    excerptBytes: number;
+    perSourcePerMinute: number;
+    maxRows: number;
+    maxBytes: number;
+    retentionMs: number;
+  };
+  /** Automatic replies (HELP, STOP/START confirmations) per conversation and kind at most once per this many ms. */
+  autoReplyWindowMs: number;
+  /** /healthz answers 503 when the database's file system has less free space than this. */
+  healthMinFreeBytes: number;
+  /** /healthz rewrites its probe row at most this often (ms). */
+  healthProbeIntervalMs: number;
   adminEmail: string | undefined;
   adminPassword: string | undefined;
   helpText: string;
@@ -354,6 +380,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       numbers: plivoNumbers,
       apiUrl: e.PLIVO_API_URL,
       sendRatePerSecond: rate(e.PLIVO_SEND_RATE_PER_SECOND),
+      allowV2: e.PLIVO_ALLOW_V2,
     },
     sinch: {
       enabled: sinchOn,
@@ -369,6 +396,16 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     sendRatePerSecond: e.SEND_RATE_PER_SECOND,
     webhookMaxAgeSeconds: e.WEBHOOK_MAX_AGE_SECONDS,
     webhookMaxBodyBytes: e.WEBHOOK_MAX_BODY_BYTES,
+    webhookLog: {
+      excerptBytes: Math.floor(e.WEBHOOK_LOG_EXCERPT_BYTES),
+      perSourcePerMinute: e.WEBHOOK_LOG_PER_SOURCE_PER_MINUTE,
+      maxRows: Math.floor(e.WEBHOOK_LOG_MAX_ROWS),
+      maxBytes: e.WEBHOOK_LOG_MAX_BYTES,
+      retentionMs: e.WEBHOOK_LOG_RETENTION_DAYS * 24 * 60 * 60 * 1000,
+    },
+    autoReplyWindowMs: e.AUTO_REPLY_WINDOW_SECONDS * 1000,
+    healthMinFreeBytes: e.HEALTH_MIN_FREE_BYTES,
+    healthProbeIntervalMs: 5000,
     adminEmail: e.ADMIN_EMAIL,
     adminPassword: e.ADMIN_PASSWORD,
     helpText: e.HELP_TEXT ?? DEFAULT_HELP_TEXT,
@@ -432,7 +469,10 @@ export function sendRateOf(config: Config, provider: ProviderName): number {
  * A config for tests and benches: sandbox, temp paths supplied by the caller, quiet logs, and a cheap
  * password cost (TEST_PASSWORD_COST; a test that needs the real one passes `passwordCost`).
  */
-export type ConfigOverrides = Partial<Omit<Config, 'live'>> & { live?: Partial<LiveConfig> };
+export type ConfigOverrides = Partial<Omit<Config, 'live' | 'webhookLog'>> & {
+  live?: Partial<LiveConfig>;
+  webhookLog?: Partial<Config['webhookLog']>;
+};
 
 export function testConfig(overrides: ConfigOverrides & { databasePath: string }): Config {
   const base = loadConfig({
@@ -450,5 +490,6 @@ export function testConfig(overrides: ConfigOverrides & { databasePath: string }
     sinch: { ...base.sinch, ...overrides.sinch },
     // Tests close servers with clients still connected: a short grace keeps them quick.
     live: { ...base.live, shutdownGraceMs: 300, ...overrides.live },
+    webhookLog: { ...base.webhookLog, ...overrides.webhookLog },
   };
 }

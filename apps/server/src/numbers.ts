@@ -12,6 +12,14 @@ export interface NumberRegistry {
   providers(): ProviderName[];
 }
 
+/** What a webhook route needs to know: which numbers are ours, on which provider. */
+export type OurNumbers = Pick<NumberRegistry, 'find'>;
+
+/** Whether `number` is one of ours on `provider` (an inbound to any other `to` is not for Parley). */
+export function isOurNumber(numbers: OurNumbers, provider: ProviderName, number: string): boolean {
+  return numbers.find(number)?.provider === provider;
+}
+
 export function createNumberRegistry(numbers: NumberDto[]): NumberRegistry {
   if (numbers.length === 0) throw new Error('at least one number is required');
   const byNumber = new Map(numbers.map((n) => [n.number, n]));

@@ -29,6 +29,7 @@ import { createSinchSandbox } from './providers/sinch-sandbox';
 import { plivoWebhookRouter } from './webhooks/plivo';
 import { sinchWebhookRouter } from './webhooks/sinch';
 import { createNonceStore } from './webhooks/nonces';
+import { createWebhookLog } from './domain/webhook-log';
 import { ensureFirstAdmin, type FirstAdminResult } from './auth/bootstrap';
 import { createLoginRateLimiter } from './auth/rate-limit';
 import { createApiRateLimiter } from './auth/api-rate-limit';
@@ -102,6 +103,8 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     ? (config.sinch.webhookSecret ?? (sandbox ? keptSecret(config, 'sinch-webhook-secret') : undefined))
     : undefined;
   const nonces = createNonceStore(db);
+  // One bounded refusal log for every webhook route (per-source rate, size caps and retention shared).
+  const webhookLog = createWebhookLog(db, config.webhookLog);
   // Known once we listen (the sandbox stand-ins post to our own URL); closures below read them late.
   let url = '';
   let plivoSandbox: ReturnType<typeof createPlivoSandbox> | undefined;
@@ -158,7 +161,14 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     if (draining) res.status(503).json({ status: 'draining' });
     else next();
   });
-  app.get('/healthz', healthHandler(db, () => ({ outbox: outbox?.stats() ?? { state: 'disabled' } })));
+  app.get(
+    '/healthz',
+    healthHandler(db, () => ({ outbox: outbox?.stats() ?? { state: 'disabled' }, webhookLog: webhookLog.stats() }), {
+      databasePath: config.databasePath,
+      minFreeBytes: config.healthMinFreeBytes,
+      probeIntervalMs: config.healthProbeIntervalMs,
+    }),
+  );
   app.get('/metrics', (req, res) => metrics.handler(req, res));
   const webhookDeps = {
     db,
@@ -167,6 +177,9 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     logger,
     maxBodyBytes: config.webhookMaxBodyBytes,
     helpText: config.helpText,
+    webhookLog,
+    numbers,
+    autoReplyWindowMs: config.autoReplyWindowMs,
     onQueued: () => outbox?.wake(),
     onOutcome: (kind: string, outcome: string) => metrics.webhook(`/webhooks/${kind}`, outcome),
   };
@@ -180,6 +193,9 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     helpText: config.helpText,
     maxBodyBytes: config.webhookMaxBodyBytes,
     nonces,
+    webhookLog,
+    numbers,
+    autoReplyWindowMs: config.autoReplyWindowMs,
     onQueued: () => outbox?.wake(),
     onOutcome: (path: string, outcome: string) => metrics.webhook(path, outcome),
   };
@@ -189,6 +205,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
       plivoWebhookRouter({
         ...providerWebhookDeps,
         authToken: plivoToken,
+        allowV2: config.plivo.allowV2,
         ...(config.plivo.mainAuthToken ? { mainAuthToken: config.plivo.mainAuthToken } : {}),
         publicUrl: publicBase,
       }),

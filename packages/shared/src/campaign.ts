@@ -133,6 +133,8 @@ export interface CampaignPreviewDto {
   counts: Pick<CampaignCounts, 'total' | 'invalid' | 'duplicate' | 'skipped'>;
   /** The first rows that will not be sent (invalid, duplicate, opted out), with reasons. */
   problems: Pick<CampaignRecipientDto, 'line' | 'input' | 'state' | 'reason'>[];
+  /** CSV lines that could not be read (e.g. a quote never closed); a campaign is not created while there are any. */
+  csvErrors: { line: number; reason: string }[];
 }
 
 /** `campaign.list` output: newest first. */

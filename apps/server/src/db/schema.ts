@@ -115,15 +115,25 @@ export const webhookLog = sqliteTable(
     path: text('path').notNull(),
     receivedAt: ms('received_at').notNull(),
     signatureOk: integer('signature_ok', { mode: 'boolean' }).notNull(),
-    /** Request headers as JSON (kept whole so a request refused under a wrong secret can be replayed). */
+    /** Request headers as JSON; credentials (Authorization, Cookie, signature headers) redacted to their length. */
     headers: text('headers').notNull(),
+    /** The body, or for an unauthenticated refusal only its first bytes (WEBHOOK_LOG_EXCERPT_BYTES). */
     rawBody: text('raw_body').notNull(),
+    /** Hex SHA-256 and byte length of the whole body as received (null on rows written before they were kept). */
+    bodySha256: text('body_sha256'),
+    bodyBytes: integer('body_bytes'),
     httpStatus: integer('http_status').notNull(),
     outcome: text('outcome').notNull(),
     error: text('error'),
   },
   (t) => [index('webhook_log_received_idx').on(t.receivedAt)],
 );
+
+/** One row, rewritten by /healthz at most every few seconds: proves the database still takes writes. */
+export const healthProbe = sqliteTable('health_probe', {
+  id: integer('id').primaryKey(),
+  checkedAt: ms('checked_at').notNull(),
+});
 
 export const events = sqliteTable('events', {
   id: integer('id').primaryKey({ autoIncrement: true }),

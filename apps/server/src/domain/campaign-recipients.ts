@@ -1,7 +1,7 @@
 import { MAX_CAMPAIGN_RECIPIENTS, MAX_TEXT_CHARS, countSms, normalizePhone } from '@parley/shared';
 import type { CampaignPreviewDto, CampaignRecipientState } from '@parley/shared';
 import { AppError } from '../errors';
-import { parseRecipientsCsv, type RecipientRow } from './campaign-csv';
+import { parseRecipientsCsv, type CsvLineError, type RecipientRow } from './campaign-csv';
 
 /** As `campaign.create` takes them: numbers, `{ phone, name }`, or CSV text. */
 export type RecipientsInput = string | (string | { phone: string; name?: string | null | undefined })[];
@@ -11,8 +11,10 @@ const MAX_INPUT_CHARS = 64;
 const MAX_NAME_CHARS = 200;
 /** Problems listed in a preview or a create answer (the rest are in `campaign.recipients`). */
 export const MAX_PROBLEMS = 100;
-/** Rows normalised between yields to the event loop (libphonenumber costs ~5-25 µs a number). */
-const CHUNK = 4_000;
+/** Rows normalised between looks at the clock (libphonenumber costs ~5-25 µs a number). */
+const CHUNK = 200;
+/** Normalising yields to the event loop once it has run this long (ms): a loaded machine stays responsive. */
+const SLICE_MS = 10;
 
 const PLACEHOLDER = /\{\s*name\s*\}/gi;
 const LEADING_PLACEHOLDER = /^[ \t]*\{\s*name\s*\}[ \t]*[,:;]?[ \t]*/i;
@@ -65,23 +67,33 @@ export interface RecipientReport {
   problems: CampaignPreviewDto['problems'];
 }
 
-/** The rows of an array or CSV input, before any check. Throws BAD_REQUEST for an unreadable CSV or too many rows. */
-export function readRecipients(recipients: RecipientsInput): RecipientRow[] {
-  const rows =
-    typeof recipients === 'string'
-      ? parseRecipientsCsv(recipients)
-      : recipients.map((r, i) =>
-          typeof r === 'string'
-            ? { line: i + 1, phone: r.trim(), name: null }
-            : { line: i + 1, phone: r.phone.trim(), name: r.name?.trim() || null },
-        );
-  if (rows.length === 0) {
-    throw new AppError('BAD_REQUEST', typeof recipients === 'string' ? 'The CSV has a header but no recipients' : 'No recipients given');
+/**
+ * The rows of an array or CSV input, before any check, and the CSV lines that could not be read.
+ * Throws BAD_REQUEST for a CSV without a header or phone column, or too many rows (a CSV stops being
+ * read at the cap).
+ */
+export async function readRecipients(recipients: RecipientsInput): Promise<{ rows: RecipientRow[]; csvErrors: CsvLineError[] }> {
+  if (typeof recipients === 'string') {
+    const { rows, errors } = await parseRecipientsCsv(recipients, { maxRows: MAX_CAMPAIGN_RECIPIENTS });
+    if (rows.length === 0 && errors.length === 0) throw new AppError('BAD_REQUEST', 'The CSV has a header but no recipients');
+    return { rows, csvErrors: errors };
   }
+  const rows = recipients.map((r, i) =>
+    typeof r === 'string'
+      ? { line: i + 1, phone: r.trim(), name: null }
+      : { line: i + 1, phone: r.phone.trim(), name: r.name?.trim() || null },
+  );
+  if (rows.length === 0) throw new AppError('BAD_REQUEST', 'No recipients given');
   if (rows.length > MAX_CAMPAIGN_RECIPIENTS) {
     throw new AppError('BAD_REQUEST', `${rows.length} recipients given; a campaign takes at most ${MAX_CAMPAIGN_RECIPIENTS}`);
   }
-  return rows;
+  return { rows, csvErrors: [] };
+}
+
+/** "line 2: A quoted field opens…; line 9: …" (the first few). */
+export function describeCsvErrors(errors: CsvLineError[]): string {
+  const shown = errors.slice(0, 3).map((e) => `line ${e.line}: ${e.reason}`).join('; ');
+  return errors.length > 3 ? `${shown}; and ${errors.length - 3} more` : shown;
 }
 
 /**
@@ -93,8 +105,12 @@ export async function normaliseRows(rows: RecipientRow[], text: string): Promise
   const baseSegments = Math.max(countSms(text).segments, 1);
   const seen = new Map<string, ReturnType<typeof normalizePhone>>();
   const out: NormalisedRow[] = new Array<NormalisedRow>(rows.length);
+  let sliceStart = performance.now();
   for (let i = 0; i < rows.length; i++) {
-    if (i > 0 && i % CHUNK === 0) await new Promise((resolve) => setImmediate(resolve));
+    if (i > 0 && i % CHUNK === 0 && performance.now() - sliceStart >= SLICE_MS) {
+      await new Promise((resolve) => setImmediate(resolve));
+      sliceStart = performance.now();
+    }
     const r = rows[i] as RecipientRow;
     let result = seen.get(r.phone);
     if (!result) {

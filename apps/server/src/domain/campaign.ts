@@ -7,6 +7,7 @@ import { AppError } from '../errors';
 import type { EventLog, Tx } from '../events/log';
 import {
   classifyRows,
+  describeCsvErrors,
   normaliseRows,
   readRecipients,
   type CheckedRow,
@@ -50,14 +51,15 @@ function loadOptedOut(db: Db): Map<string, OptedOutContact> {
 }
 
 /** Rows read and normalised (no database): the slow part, done before the writing transaction. */
-async function readAndNormalise(input: CampaignTextInput): Promise<NormalisedRow[]> {
+async function readAndNormalise(input: CampaignTextInput): Promise<{ normalised: NormalisedRow[]; csvErrors: CampaignPreviewDto['csvErrors'] }> {
   checkText(input.text);
-  return normaliseRows(readRecipients(input.recipients), input.text);
+  const { rows, csvErrors } = await readRecipients(input.recipients);
+  return { normalised: await normaliseRows(rows, input.text), csvErrors };
 }
 
-/** The validation report and cost of a campaign, nothing written. */
+/** The validation report and cost of a campaign, nothing written; CSV lines that could not be read are listed in `csvErrors`. */
 export async function previewCampaign({ db, ...input }: CampaignTextInput & { db: Db }): Promise<CampaignPreviewDto> {
-  const normalised = await readAndNormalise(input);
+  const { normalised, csvErrors } = await readAndNormalise(input);
   const r = classifyRows(normalised, loadOptedOut(db));
   const count = countSms(input.text);
   return {
@@ -67,8 +69,12 @@ export async function previewCampaign({ db, ...input }: CampaignTextInput & { db
     totalSegments: r.totalSegments,
     counts: r.counts,
     problems: r.problems,
+    csvErrors: csvErrors.slice(0, MAX_CSV_ERRORS),
   };
 }
+
+/** CSV lines that could not be read, listed in a preview at most. */
+const MAX_CSV_ERRORS = 100;
 
 function nothingToSend(r: RecipientReport): string {
   const parts = [
@@ -114,7 +120,11 @@ function insertRecipients(db: Db, campaignId: number, rows: CheckedRow[]): void 
  */
 export async function createCampaign(opts: CreateCampaignInput): Promise<CampaignCreatedDto> {
   const { log } = opts;
-  const normalised = await readAndNormalise(opts);
+  const { normalised, csvErrors } = await readAndNormalise(opts);
+  // Never a campaign from a file that did not parse completely: the lost lines could be recipients.
+  if (csvErrors.length > 0) {
+    throw new AppError('BAD_REQUEST', `The CSV did not parse completely, so no campaign was created: ${describeCsvErrors(csvErrors)}`);
+  }
   return log.write((tx, append) => {
     const r = classifyRows(normalised, loadOptedOut(log.db));
     if (r.sendable === 0) throw new AppError('BAD_REQUEST', nothingToSend(r));

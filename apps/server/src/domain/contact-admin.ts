@@ -1,3 +1,4 @@
+import { stringify } from 'csv-stringify/sync';
 import { and, asc, desc, eq, isNotNull, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { ContactDto, ContactListDto, OptOutExportDto } from '@parley/shared';
 import { stripControlChars } from '@parley/shared';
@@ -86,10 +87,21 @@ export function updateContactName({ log, id, name }: { log: EventLog; id: number
   });
 }
 
-/** RFC 4180 quoting; a text field that a spreadsheet would run as a formula gets a leading '. */
-function csvField(value: string, guardFormula: boolean): string {
-  const safe = guardFormula && /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
-  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+/** A stored phone number is E.164 (`+` and digits): no formula, so it keeps its `+` unescaped (the file re-imports). */
+const E164 = /^\+\d{1,15}$/;
+
+/**
+ * RFC 4180 CSV with csv-stringify; every cell a spreadsheet would run as a formula (starting with
+ * = + - @, tab or CR) gets a leading ' (`escape_formulas`), except a validated E.164 phone number.
+ */
+export function toCsv(header: string[], rows: (string | null)[][]): string {
+  return stringify([header, ...rows.map((r) => r.map((v) => v ?? ''))], {
+    record_delimiter: '\r\n',
+    escape_formulas: true,
+    // csv-stringify leaves a lone CR unquoted once a formula guard is prepended: quote any line break.
+    quoted_match: /[\r\n]/,
+    cast: { string: (value) => (E164.test(value) ? { value, escape_formulas: false } : value) },
+  });
 }
 
 /** Every opted-out contact as CSV (`phone,name,opted_out_at,source`), earliest opt-out first. */
@@ -100,14 +112,13 @@ export function exportOptOuts({ db, now = Date.now() }: { db: Db; now?: number }
     .where(isNotNull(contacts.optedOutAt))
     .orderBy(asc(contacts.optedOutAt), asc(contacts.id))
     .all();
-  const lines = ['phone,name,opted_out_at,source'];
-  for (const r of rows) {
-    const at = r.optedOutAt === null ? '' : new Date(r.optedOutAt).toISOString();
-    lines.push([csvField(r.phone, false), csvField(r.name ?? '', true), at, csvField(r.source ?? '', true)].join(','));
-  }
+  const csv = toCsv(
+    ['phone', 'name', 'opted_out_at', 'source'],
+    rows.map((r) => [r.phone, r.name, r.optedOutAt === null ? '' : new Date(r.optedOutAt).toISOString(), r.source]),
+  );
   return {
     filename: `parley-opt-outs-${new Date(now).toISOString().slice(0, 10)}.csv`,
-    csv: `${lines.join('\r\n')}\r\n`,
+    csv,
     count: rows.length,
   };
 }

@@ -1,5 +1,7 @@
 import { countSms, type MessageDto, type ProviderName } from '@parley/shared';
-import type { EventLog } from '../events/log';
+import { and, eq, gt, isNull } from 'drizzle-orm';
+import { messages } from '../db/schema';
+import type { EventLog, Tx } from '../events/log';
 import { DEFAULT_HELP_TEXT, matchKeyword, START_CONFIRMATION, STOP_CONFIRMATION } from './keywords';
 import { setOptOutIn } from './optout';
 import { queueMessageIn } from './send';
@@ -37,6 +39,8 @@ export function receiveInbound({
   inbound,
   provider = 'vonage',
   helpText = DEFAULT_HELP_TEXT,
+  autoReplyWindowMs = DEFAULT_AUTO_REPLY_WINDOW_MS,
+  admit,
 }: {
   log: EventLog;
   inbound: InboundSms;
@@ -44,9 +48,17 @@ export function receiveInbound({
   provider?: ProviderName;
   /** The answer to HELP/INFO. */
   helpText?: string;
+  /**
+   * One automatic reply of a kind (HELP answer, STOP or START confirmation) per conversation (our
+   * number + contact) per this many ms; the keyword's effect (the opt-out) is recorded every time.
+   */
+  autoReplyWindowMs?: number;
+  /** Runs first inside the transaction (e.g. records the request's nonce): it commits or rolls back with the message. */
+  admit?: (tx: Tx) => void;
 }): ReceiveResult {
   const q = receiveQueries(log.db);
   return log.write((tx, append) => {
+    admit?.(tx);
     const existing = q.existing.get({ uuid: inbound.messageUuid });
     if (existing) return { duplicate: true, messageId: existing.id };
 
@@ -79,20 +91,43 @@ export function receiveInbound({
     append({ type: 'conversation.updated', payload: { conversation: toConversationDto(bumped, contact) } });
 
     // Compliance keywords (README "Compliance keywords"), in the same transaction: the opt-out and its one confirmation.
-    const reply = (text: string) =>
-      queueMessageIn(tx, append, { ourNumber: inbound.to, conversationId: conversation.id, text, agentId: null, allowOptedOut: true });
     let queuedReply = false;
+    /** Queues `text` unless the same automatic reply went to this conversation within the window (SMS pumping). */
+    const reply = (text: string) => {
+      if (autoReplyWindowMs > 0 && repliedRecently(tx, conversation.id, text, now - autoReplyWindowMs)) return;
+      queueMessageIn(tx, append, { ourNumber: inbound.to, conversationId: conversation.id, text, agentId: null, allowOptedOut: true });
+      queuedReply = true;
+    };
     const keyword = matchKeyword(inbound.text);
     if (keyword === 'stop' || keyword === 'start') {
       const { changed } = setOptOutIn(tx, append, { contactId: contact.id, optedOut: keyword === 'stop', source: 'keyword' });
-      if (changed) {
-        reply(keyword === 'stop' ? STOP_CONFIRMATION : START_CONFIRMATION);
-        queuedReply = true;
-      }
+      if (changed) reply(keyword === 'stop' ? STOP_CONFIRMATION : START_CONFIRMATION);
     } else if (keyword === 'help') {
       reply(helpText);
-      queuedReply = true;
     }
     return { duplicate: false, message, queuedReply };
   });
+}
+
+/** Automatic replies of one kind per conversation at most once per this many ms (AUTO_REPLY_WINDOW_SECONDS). */
+export const DEFAULT_AUTO_REPLY_WINDOW_MS = 10 * 60 * 1000;
+
+/** An automatic reply (no agent, no campaign) with this text in this conversation since `since` (indexed by conversation, time). */
+function repliedRecently(tx: Tx, conversationId: number, text: string, since: number): boolean {
+  const row = tx
+    .select({ id: messages.id })
+    .from(messages)
+    .where(
+      and(
+        eq(messages.conversationId, conversationId),
+        gt(messages.createdAt, since),
+        eq(messages.direction, 'out'),
+        isNull(messages.agentId),
+        isNull(messages.campaignId),
+        eq(messages.text, text),
+      ),
+    )
+    .limit(1)
+    .get();
+  return row !== undefined;
 }

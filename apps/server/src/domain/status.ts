@@ -32,8 +32,18 @@ type Append = Parameters<Parameters<EventLog['write']>[0]>[1];
  * forward (status-rules). Found by provider id, else by our client_ref (a status that beats the send
  * response). A report for no known message is kept as an orphan and adopted when the message appears.
  */
-export function recordStatus({ log, report }: { log: EventLog; report: StatusReport }): StatusOutcome {
+export function recordStatus({
+  log,
+  report,
+  admit,
+}: {
+  log: EventLog;
+  report: StatusReport;
+  /** Runs first inside the transaction (e.g. records the request's nonce): what it writes commits or rolls back with the report. */
+  admit?: (tx: Tx) => void;
+}): StatusOutcome {
   return log.write((tx, append) => {
+    admit?.(tx);
     const message = findMessage(tx, report);
     const inserted = tx
       .insert(messageStatusHistory)

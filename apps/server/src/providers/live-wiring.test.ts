@@ -49,7 +49,7 @@ describe('live providers wired by createServer', () => {
       provider: 'plivo',
       publicUrl,
       vonage: { ...VONAGE_OFF },
-      plivo: { enabled: true, authId: 'MA_TEST', authToken: TOKEN, mainAuthToken: undefined, numbers: [PLIVO], apiUrl: plivo.url, sendRatePerSecond: undefined },
+      plivo: { enabled: true, authId: 'MA_TEST', authToken: TOKEN, mainAuthToken: undefined, numbers: [PLIVO], apiUrl: plivo.url, sendRatePerSecond: undefined, allowV2: false },
       sinch: { enabled: false, servicePlanId: undefined, apiToken: undefined, region: 'us', webhookSecret: undefined, numbers: [], apiUrl: undefined, sendRatePerSecond: undefined },
     });
     expect(s.numbers.list()).toEqual([{ number: PLIVO, provider: 'plivo', sandbox: false, isDefault: true }]);
@@ -84,7 +84,7 @@ describe('live providers wired by createServer', () => {
     s = await startTestServer({
       provider: 'sinch',
       vonage: { ...VONAGE_OFF },
-      plivo: { enabled: false, authId: undefined, authToken: undefined, mainAuthToken: undefined, numbers: [], apiUrl: undefined, sendRatePerSecond: undefined },
+      plivo: { enabled: false, authId: undefined, authToken: undefined, mainAuthToken: undefined, numbers: [], apiUrl: undefined, sendRatePerSecond: undefined, allowV2: false },
       sinch: { enabled: true, servicePlanId: sinch.servicePlanId, apiToken: sinch.apiToken, region: 'eu', webhookSecret: SECRET, numbers: [SINCH], apiUrl: sinch.url, sendRatePerSecond: undefined },
     });
     const { message } = queueMessage({ log: s.events, ourNumber: SINCH, provider: 'sinch', to: '+447700900002', text: 'hi via Sinch', agentId: 1 });

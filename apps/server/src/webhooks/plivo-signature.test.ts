@@ -47,6 +47,7 @@ function memoryNonces(): NonceStore & { claims: [string, string][] } {
       seen.add(key);
       return true;
     },
+    seen: (provider, nonce) => seen.has(`${provider}\u0000${nonce}`),
   };
 }
 
@@ -61,6 +62,7 @@ function verify(e: V3Example, over: Partial<Parameters<typeof verifyPlivoRequest
     params: pairs(e.rawBody),
     authToken: TOKEN,
     nonces: memoryNonces(),
+    allowV2: true,
     ...over,
   });
 }

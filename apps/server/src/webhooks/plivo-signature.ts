@@ -128,6 +128,11 @@ export interface VerifyPlivoRequestOptions {
   /** The main account's token: checks `-Ma-V3` / `-Ma-V2`. Unset: those are checked with authToken (a main account signs both with its own). */
   mainAuthToken?: string;
   nonces: NonceStore;
+  /**
+   * Accept a request signed with V2 only (PLIVO_ALLOW_V2; default false). V2 covers neither the query
+   * nor the body, so with it on anyone holding one captured V2 header set could post any body once.
+   */
+  allowV2?: boolean;
   now?: number;
 }
 
@@ -137,8 +142,8 @@ const refuse = (reason: string): PlivoVerifyResult => ({ ok: false, status: 401,
  * Verifies a Plivo webhook. V3 whenever any V3 header is present — a V3 failure never falls back to
  * V2 (an attacker could otherwise strip V3 and replay captured V2 headers with any body). The nonce
  * is claimed only once a signature verified (junk cannot burn nonces) and a repeat is refused.
- * V2-only is accepted as Plivo's documented fallback, flagged `scheme: 'v2'`: its body is not
- * authenticated. No headers → 401 (Plivo retries 4xx three times, then gives up).
+ * V2-only is accepted only with `allowV2` (Plivo's documented fallback, flagged `scheme: 'v2'`: its
+ * body is not authenticated). When both are present, both nonces are recorded. No headers → 401 (Plivo retries 4xx three times, then gives up).
  */
 export function verifyPlivoRequest(opts: VerifyPlivoRequestOptions): PlivoVerifyResult {
   const get = (name: string) => headerOf(opts.headers, name);
@@ -156,6 +161,10 @@ export function verifyPlivoRequest(opts: VerifyPlivoRequestOptions): PlivoVerify
       (maV3 !== undefined && mainToken !== '' && anyMatches(maV3, hmac(mainToken, payload)));
     if (!good) return refuse(`V3 signature does not match (signed URL ${describeUrl(opts.url)}; check PUBLIC_URL and PLIVO_AUTH_TOKEN)`);
     if (!opts.nonces.claim(PLIVO_NONCE_PROVIDER, v3Nonce, opts.now)) return refuse('V3 nonce already used (replay)');
+    // Plivo sends V2 headers beside V3: their nonce is recorded too, or those V2 headers (which sign
+    // no body) could be replayed on their own with a forged body.
+    const v2NonceToo = get(H.v2Nonce);
+    if (v2NonceToo !== undefined && v2NonceToo !== v3Nonce) opts.nonces.claim(PLIVO_NONCE_PROVIDER, v2NonceToo, opts.now);
     return { ok: true, scheme: 'v3' };
   }
 
@@ -165,6 +174,9 @@ export function verifyPlivoRequest(opts: VerifyPlivoRequestOptions): PlivoVerify
   if (v2 !== undefined || maV2 !== undefined || v2Nonce !== undefined) {
     if (v2Nonce === undefined) return refuse('V2 signature without X-Plivo-Signature-V2-Nonce');
     if (v2 === undefined && maV2 === undefined) return refuse('V2 nonce without an X-Plivo-Signature-V2 or -Ma-V2 header');
+    if (opts.allowV2 !== true) {
+      return refuse('V2-only signature refused: V2 does not sign the body (Plivo sends V3 too; set PLIVO_ALLOW_V2=true only if yours does not)');
+    }
     const good =
       (v2 !== undefined && opts.authToken !== '' && anyMatches(v2, signPlivoV2({ url: opts.url, nonce: v2Nonce, authToken: opts.authToken }))) ||
       (maV2 !== undefined && mainToken !== '' && anyMatches(maV2, signPlivoV2({ url: opts.url, nonce: v2Nonce, authToken: mainToken })));

@@ -54,7 +54,9 @@ afterEach(async () => {
 
 const nonce = () => String(BigInt(`0x${randomUUID().replace(/-/g, '')}`)).slice(0, 20);
 
-async function startStack(opts: { publicUrl?: string; mainAuthToken?: string; mock?: MockPlivo; maxBodyBytes?: number } = {}): Promise<Stack> {
+async function startStack(
+  opts: { publicUrl?: string; mainAuthToken?: string; mock?: MockPlivo; maxBodyBytes?: number; allowV2?: boolean } = {},
+): Promise<Stack> {
   const tmp = openTempDb('parley-plivo-');
   const outcomes: [string, string][] = [];
   let url = '';
@@ -70,6 +72,8 @@ async function startStack(opts: { publicUrl?: string; mainAuthToken?: string; mo
       maxBodyBytes: opts.maxBodyBytes ?? 64 * 1024,
       nonces: createNonceStore(tmp.db),
       authToken: TOKEN,
+      // These stacks test V2 as Plivo's documented fallback; the default (V2-only refused) is tested on its own.
+      allowV2: opts.allowV2 ?? true,
       ...(opts.mainAuthToken ? { mainAuthToken: opts.mainAuthToken } : {}),
       publicUrl: () => opts.publicUrl ?? url,
       onQueued: () => {

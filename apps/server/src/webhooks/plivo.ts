@@ -1,9 +1,10 @@
 /**
  * Plivo webhooks, mounted at /webhooks/plivo: `POST /inbound` (the Application's message_url) and
  * `POST /status` (the per-message `url` given on each send, with `?ref=<our client ref>`).
- * Raw form body → V3/V2 signature → fields → domain → 200. Refused or odd requests are kept whole in
- * webhook_log. Plivo retries any non-2xx (4xx too) three times over ~7 minutes, so a malformed but
- * genuine callback is answered 200 after it is stored, never refused into a retry loop.
+ * Raw form body → V3/V2 signature → fields → domain → 200. Refused or odd requests are kept in
+ * webhook_log (whole when signed, an excerpt and hash when not). Plivo retries any non-2xx (4xx
+ * too) three times over ~7 minutes, so a malformed but genuine callback is answered 200 after it is
+ * stored, never refused into a retry loop.
  */
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { Logger } from 'pino';
@@ -12,7 +13,8 @@ import type { Db } from '../db/client';
 import type { EventLog } from '../events/log';
 import { receiveInbound, type InboundSms } from '../domain/receive';
 import { recordStatus } from '../domain/status';
-import { logWebhook } from '../domain/webhook-log';
+import { defaultWebhookLog, type WebhookLog } from '../domain/webhook-log';
+import { isOurNumber, type OurNumbers } from '../numbers';
 import { isPlivoNoError, plivoErrorReason, plivoStatusToParley } from '../providers/plivo-errors';
 import type { NonceStore } from './nonces';
 import { verifyPlivoRequest } from './plivo-signature';
@@ -31,6 +33,14 @@ export interface PlivoWebhookOptions {
   /** An inbound queued an automatic reply (STOP/START/HELP): wake the outbox. */
   onQueued?: () => void;
   onOutcome?: (path: string, outcome: string) => void;
+  /** PLIVO_ALLOW_V2: accept requests signed with V2 only (default false: V2 signs no body). */
+  allowV2?: boolean;
+  /** The bounded refusal log (default: one per database with default limits). */
+  webhookLog?: WebhookLog;
+  /** Our numbers: an inbound whose To is not ours on Plivo is refused (kept, nothing created). Unset: not checked. */
+  numbers?: OurNumbers;
+  /** Automatic replies per contact and kind at most once per this many ms. */
+  autoReplyWindowMs?: number;
 }
 
 type Kind = 'inbound' | 'status';
@@ -81,11 +91,12 @@ function handle(opts: PlivoWebhookOptions, kind: Kind, req: Request, res: Respon
     const scheme = auth.scheme;
     const note = [problem, scheme === 'v2' ? V2_NOTE : undefined].filter((p) => p !== undefined);
     if (note.length > 0) {
-      logWebhook(opts.db, {
+      (opts.webhookLog ?? defaultWebhookLog(opts.db)).write({
         path: req.originalUrl,
         signatureOk: scheme !== undefined,
+        source: req.ip,
         headers: req.headers,
-        rawBody,
+        rawBody: body,
         httpStatus: status,
         outcome,
         error: note.join('; '),
@@ -120,6 +131,7 @@ function handle(opts: PlivoWebhookOptions, kind: Kind, req: Request, res: Respon
     authToken: opts.authToken,
     ...(opts.mainAuthToken ? { mainAuthToken: opts.mainAuthToken } : {}),
     nonces: opts.nonces,
+    allowV2: opts.allowV2 === true,
   });
   if (!verified.ok) return done(verified.status, 'bad_signature', verified.reason);
   auth.scheme = verified.scheme;
@@ -155,7 +167,17 @@ function inbound(opts: PlivoWebhookOptions, field: Field, done: Done): void {
     price: textOrNull(field('TotalAmount')),
     currency: textOrNull(field('Currency')),
   };
-  const result = receiveInbound({ log: opts.log, inbound: sms, provider: 'plivo', helpText: opts.helpText });
+  if (opts.numbers && !isOurNumber(opts.numbers, 'plivo', sms.to)) {
+    // Signed but not for us: kept, answered 200 (Plivo would retry a 4xx to no avail), nothing created or sent.
+    return done(200, 'not_our_number', `inbound to ${sms.to}, which is not one of Parley's Plivo numbers`);
+  }
+  const result = receiveInbound({
+    log: opts.log,
+    inbound: sms,
+    provider: 'plivo',
+    helpText: opts.helpText,
+    ...(opts.autoReplyWindowMs !== undefined ? { autoReplyWindowMs: opts.autoReplyWindowMs } : {}),
+  });
   if (!result.duplicate && result.queuedReply) opts.onQueued?.();
   done(200, result.duplicate ? 'duplicate' : 'stored');
 }
@@ -206,7 +228,9 @@ function bodyErrorHandler(opts: PlivoWebhookOptions) {
     if (typeof s !== 'number' || s < 400 || s >= 500 || res.headersSent) return next(err);
     const outcome = s === 413 ? 'too_large' : 'unreadable_body';
     const message = s === 413 ? 'body exceeds the webhook size limit' : 'body could not be read';
-    logWebhook(opts.db, { path: req.originalUrl, signatureOk: false, headers: req.headers, rawBody: '', httpStatus: s, outcome, error: message });
+    (opts.webhookLog ?? defaultWebhookLog(opts.db)).write({
+      path: req.originalUrl, signatureOk: false, source: req.ip, headers: req.headers, rawBody: null, httpStatus: s, outcome, error: message,
+    });
     const path = req.path.endsWith('/status') ? '/webhooks/plivo/status' : '/webhooks/plivo/inbound';
     opts.onOutcome?.(path, outcome);
     opts.logger.warn({ webhook: path, outcome, status: s }, 'plivo webhook');

@@ -5,7 +5,8 @@ import type { Db } from '../db/client';
 import type { EventLog } from '../events/log';
 import { receiveInbound } from '../domain/receive';
 import { recordStatus } from '../domain/status';
-import { logWebhook } from '../domain/webhook-log';
+import { defaultWebhookLog, type WebhookLog } from '../domain/webhook-log';
+import { isOurNumber, type OurNumbers } from '../numbers';
 import { vonageErrorReason } from '../providers/vonage-errors';
 import type { SignatureVerifier } from './signature';
 
@@ -22,6 +23,12 @@ interface Deps {
   onOutcome?: WebhookOutcomeListener;
   /** Called when an inbound queued an automatic reply (STOP/START/HELP), to wake the outbox. */
   onQueued?: () => void;
+  /** The bounded refusal log (default: one per database with default limits). */
+  webhookLog?: WebhookLog;
+  /** Our numbers: an inbound to any other `to` is refused (kept in webhook_log, no conversation). Unset: not checked. */
+  numbers?: OurNumbers;
+  /** Automatic replies (HELP, STOP/START confirmations) per contact and kind at most once per this many ms. */
+  autoReplyWindowMs?: number;
 }
 
 const JSON_TYPE = /^application\/([\w.+-]+\+)?json\b/i;
@@ -41,11 +48,12 @@ export function webhookRouter(deps: Deps): Router {
 async function handle(deps: Deps, kind: WebhookKind, req: Request, res: Response): Promise<void> {
   const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
   const refuse = (status: number, outcome: string, error: string, signatureOk: boolean) => {
-    logWebhook(deps.db, {
+    (deps.webhookLog ?? defaultWebhookLog(deps.db)).write({
       path: req.path,
       signatureOk,
+      source: req.ip,
       headers: req.headers,
-      rawBody: body.toString('utf8'),
+      rawBody: body,
       httpStatus: status,
       outcome,
       error,
@@ -69,7 +77,16 @@ async function handle(deps: Deps, kind: WebhookKind, req: Request, res: Response
   if (kind === 'inbound') {
     const parsed = vonageInboundSchema.safeParse(json);
     if (!parsed.success) return refuse(200, 'schema_error', parsed.error.message, true);
-    const result = receiveInbound({ log: deps.log, inbound: parsed.data, helpText: deps.helpText });
+    // Signed, but to a number that is not ours on Vonage: kept for review, answered 200 like any
+    // well-signed callback Parley cannot use (a retry would not change it), and nothing is created or sent.
+    if (deps.numbers && !isOurNumber(deps.numbers, 'vonage', parsed.data.to))
+      return refuse(200, 'not_our_number', `inbound to ${parsed.data.to}, which is not one of Parley's Vonage numbers`, true);
+    const result = receiveInbound({
+      log: deps.log,
+      inbound: parsed.data,
+      helpText: deps.helpText,
+      ...(deps.autoReplyWindowMs !== undefined ? { autoReplyWindowMs: deps.autoReplyWindowMs } : {}),
+    });
     if (!result.duplicate && result.queuedReply) deps.onQueued?.();
     return finish(deps, kind, req, res, 200, result.duplicate ? 'duplicate' : 'stored');
   }
@@ -112,17 +129,18 @@ function finish(
 }
 
 /** Body-parser failures on webhook paths (413 too large, 400 bad encoding) are logged and answered 4xx. */
-export function webhookErrorHandler(deps: Pick<Deps, 'db' | 'logger' | 'onOutcome'>) {
+export function webhookErrorHandler(deps: Pick<Deps, 'db' | 'logger' | 'onOutcome' | 'webhookLog'>) {
   return (err: unknown, req: Request, res: Response, next: (err?: unknown) => void): void => {
     const status = httpStatusOf(err);
     if (status === undefined || status >= 500 || res.headersSent) return next(err);
     const outcome = status === 413 ? 'too_large' : 'unreadable_body';
     const message = status === 413 ? 'body exceeds the webhook size limit' : 'body could not be read';
-    logWebhook(deps.db, {
+    (deps.webhookLog ?? defaultWebhookLog(deps.db)).write({
       path: req.path,
       signatureOk: false,
+      source: req.ip,
       headers: req.headers,
-      rawBody: '',
+      rawBody: null,
       httpStatus: status,
       outcome,
       error: message,

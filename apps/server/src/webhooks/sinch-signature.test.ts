@@ -44,7 +44,7 @@ const without = (headers: Record<string, string>, name: string) => Object.fromEn
 
 describe.each(VECTORS)('verifySinchSignature on %s', (_name, v) => {
   it('verifies', () => {
-    expect(verify(v)).toEqual({ ok: true });
+    expect(verify(v)).toMatchObject({ ok: true });
   });
 
   it('is reproduced by signSinchWebhook (HMAC-SHA256 over body.nonce.timestamp, key = the secret as UTF-8)', () => {
@@ -94,15 +94,15 @@ describe.each(VECTORS)('verifySinchSignature on %s', (_name, v) => {
     expect(verify(v, { now: at(v, MAX_AGE_S + 1) })).toMatchObject({ ok: false, reason: 'signature timestamp is too old' });
     expect(verify(v, { now: at(v, -(MAX_FUTURE_SKEW_S + 1)) })).toMatchObject({ ok: false, reason: 'signature timestamp is in the future' });
     // Refused requests did not claim the nonce: the genuine one still passes.
-    expect(verify(v, { now: at(v, 22 * 3600 + 45 * 60) })).toEqual({ ok: true });
+    expect(verify(v, { now: at(v, 22 * 3600 + 45 * 60) })).toMatchObject({ ok: true });
   });
 
   it('accepts 5 min ahead of our clock', () => {
-    expect(verify(v, { now: at(v, -MAX_FUTURE_SKEW_S) })).toEqual({ ok: true });
+    expect(verify(v, { now: at(v, -MAX_FUTURE_SKEW_S) })).toMatchObject({ ok: true });
   });
 
   it('refuses a replay (the same nonce again), even hours later', () => {
-    expect(verify(v)).toEqual({ ok: true });
+    expect(verify(v)).toMatchObject({ ok: true });
     expect(verify(v)).toEqual({ ok: false, status: 401, reason: 'replayed callback (nonce already used)' });
     expect(verify(v, { now: at(v, 3600) })).toMatchObject({ ok: false, reason: expect.stringContaining('replayed') });
   });
@@ -110,7 +110,7 @@ describe.each(VECTORS)('verifySinchSignature on %s', (_name, v) => {
   it('claims the nonce only after the MAC verifies: a forgery with a genuine nonce does not burn it', () => {
     expect(verify(v, { secret: 'forger' }).ok).toBe(false);
     expect(verify(v, { rawBody: Buffer.from('{}') }).ok).toBe(false);
-    expect(verify(v)).toEqual({ ok: true });
+    expect(verify(v)).toMatchObject({ ok: true });
   });
 });
 
@@ -120,7 +120,7 @@ describe('signSinchWebhook / ulidLike', () => {
     expect(headers[SINCH_NONCE_HEADER]).toMatch(/^[0-9A-HJKMNP-TV-Z]{26}$/);
     expect(Math.abs(Number(headers[SINCH_TIMESTAMP_HEADER]) - Date.now() / 1000)).toBeLessThan(5);
     expect(headers[SINCH_ALGORITHM_HEADER]).toBe('HmacSHA256');
-    expect(verifySinchSignature({ headers, rawBody: Buffer.from('{"a":1}'), secret: 's', nonces })).toEqual({ ok: true });
+    expect(verifySinchSignature({ headers, rawBody: Buffer.from('{"a":1}'), secret: 's', nonces })).toMatchObject({ ok: true });
   });
 
   it('ulidLike sorts by time and does not repeat', () => {

@@ -25,7 +25,7 @@ export type SinchSignatureHeaders = {
   [SINCH_TIMESTAMP_HEADER]: string;
 };
 
-export type SinchSignatureResult = { ok: true } | { ok: false; status: 401; reason: string };
+export type SinchSignatureResult = { ok: true; nonce: string } | { ok: false; status: 401; reason: string };
 
 /** A signature may be at most this far ahead of our clock (clock skew). */
 export const MAX_FUTURE_SKEW_S = 5 * 60;
@@ -100,6 +100,11 @@ export function verifySinchSignature(opts: {
   nonces: NonceStore;
   /** Epoch ms; default Date.now(). */
   now?: number;
+  /**
+   * false: a nonce seen before is still refused, but this one is not recorded: the caller claims it
+   * in the transaction that stores what the request carried (so a retry after a failure is not a "replay").
+   */
+  claim?: boolean;
 }): SinchSignatureResult {
   const now = opts.now ?? Date.now();
   const values: string[] = [];
@@ -124,6 +129,7 @@ export function verifySinchSignature(opts: {
   const ts = Number(timestamp);
   if (ts > nowS + MAX_FUTURE_SKEW_S) return refuse('signature timestamp is in the future');
   if (ts < nowS - MAX_AGE_S) return refuse('signature timestamp is too old');
-  if (!opts.nonces.claim(SINCH_NONCE_PROVIDER, nonce, now)) return refuse('replayed callback (nonce already used)');
-  return { ok: true };
+  const replay = opts.claim === false ? opts.nonces.seen(SINCH_NONCE_PROVIDER, nonce, now) : !opts.nonces.claim(SINCH_NONCE_PROVIDER, nonce, now);
+  if (replay) return refuse('replayed callback (nonce already used)');
+  return { ok: true, nonce };
 }

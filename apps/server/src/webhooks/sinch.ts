@@ -3,8 +3,9 @@
  * delivery reports may share one URL, so both paths dispatch on the body's `type`.
  *
  * Sinch retries 5xx and 429 and drops any other 4xx, so everything refused with a 4xx (bad
- * signature, invalid JSON, wrong Content-Type) is written to webhook_log *before* answering: a
- * misconfigured secret costs a reprocess, not lost messages. Bodies Parley cannot use (schema
+ * signature, invalid JSON, wrong Content-Type) is written to webhook_log *before* answering (an
+ * unsigned one as an excerpt and hash, rate-limited per source). A verified nonce is recorded in the
+ * transaction that stores what it admitted: a request that failed (500) can be retried, a replay cannot. Bodies Parley cannot use (schema
  * failures, unknown types, multi-recipient batch reports) are stored raw and answered 200.
  */
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
@@ -15,10 +16,11 @@ import type { Db } from '../db/client';
 import type { EventLog } from '../events/log';
 import { receiveInbound, type InboundSms } from '../domain/receive';
 import { recordStatus, type StatusReport } from '../domain/status';
-import { logWebhook } from '../domain/webhook-log';
+import { defaultWebhookLog, type WebhookLog } from '../domain/webhook-log';
+import { isOurNumber, type OurNumbers } from '../numbers';
 import { sinchCodeReason, sinchStatusToParley } from '../providers/sinch-errors';
 import type { NonceStore } from './nonces';
-import { verifySinchSignature } from './sinch-signature';
+import { SINCH_NONCE_PROVIDER, verifySinchSignature } from './sinch-signature';
 
 export interface SinchWebhookOptions {
   db: Db;
@@ -32,7 +34,16 @@ export interface SinchWebhookOptions {
   /** An inbound queued an automatic reply (STOP/START/HELP): wake the outbox. */
   onQueued?: () => void;
   onOutcome?: (path: string, outcome: string) => void;
+  /** The bounded refusal log (default: one per database with default limits). */
+  webhookLog?: WebhookLog;
+  /** Our numbers: an inbound whose `to` is not ours on Sinch is refused (kept, nothing created). Unset: not checked. */
+  numbers?: OurNumbers;
+  /** Automatic replies per contact and kind at most once per this many ms. */
+  autoReplyWindowMs?: number;
 }
+
+/** A nonce claimed inside the transaction turned out to be taken: the request is a replay. */
+class ReplayError extends Error {}
 
 const JSON_TYPE = /^application\/([\w.+-]+\+)?json\b/i;
 
@@ -111,34 +122,65 @@ export function sinchWebhookRouter(opts: SinchWebhookOptions): express.Router {
   const raw = express.raw({ type: () => true, limit: opts.maxBodyBytes });
   let warnedUnsigned = false;
 
+  const webhookLog = opts.webhookLog ?? defaultWebhookLog(opts.db);
+
   const handle = (path: string) => (req: Request, res: Response) => {
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    /** The verified nonce: recorded in the transaction that stores what the request admitted. */
+    const auth: { nonce?: string; signatureOk: boolean } = { signatureOk: false };
+    const admit = (): void => {
+      if (auth.nonce !== undefined && !opts.nonces.claim(SINCH_NONCE_PROVIDER, auth.nonce)) throw new ReplayError();
+    };
     const store = (r: Result, signatureOk: boolean): Result => {
-      logWebhook(opts.db, {
-        path, signatureOk, headers: req.headers, rawBody: body.toString('utf8'), httpStatus: r.status, outcome: r.outcome, error: r.error ?? null,
-      });
+      const write = () => {
+        if (signatureOk) admit();
+        webhookLog.write({
+          path, signatureOk, source: req.ip, headers: req.headers, rawBody: body, httpStatus: r.status, outcome: r.outcome, error: r.error ?? null,
+        });
+      };
+      if (signatureOk) opts.db.transaction(write);
+      else write();
       return r;
     };
     let result: Result;
     try {
-      result = dispatch(req, body, store);
+      result = dispatch(req, body, store, admit, auth);
     } catch (err) {
-      opts.logger.error({ err, webhook: path }, 'sinch webhook: processing failed');
-      // 5xx: Sinch retries. Stored too, in case the retry is refused as a replay of this nonce.
-      result = store({ status: 500, outcome: 'error', error: 'internal error while processing the callback' }, false);
+      if (err instanceof ReplayError) {
+        result = store({ status: 401, outcome: 'bad_signature', error: 'replayed callback (nonce already used)' }, false);
+      } else {
+        opts.logger.error({ err, webhook: path }, 'sinch webhook: processing failed');
+        // 5xx: Sinch retries. The nonce was not recorded (it rolled back with the data), so the retry is accepted.
+        result = { status: 500, outcome: 'error', error: 'internal error while processing the callback' };
+        try {
+          webhookLog.write({
+            path, signatureOk: auth.signatureOk, source: req.ip, headers: req.headers, rawBody: body, httpStatus: 500, outcome: result.outcome, error: result.error ?? null,
+          });
+        } catch (logErr) {
+          opts.logger.error({ err: logErr, webhook: path }, 'sinch webhook: could not keep the failed callback in webhook_log');
+        }
+      }
     }
     finish(path, req, res, result);
   };
 
-  function dispatch(req: Request, body: Buffer, store: (r: Result, signatureOk: boolean) => Result): Result {
+  function dispatch(
+    req: Request,
+    body: Buffer,
+    store: (r: Result, signatureOk: boolean) => Result,
+    admit: () => void,
+    auth: { nonce?: string; signatureOk: boolean },
+  ): Result {
     if (!JSON_TYPE.test(req.get('content-type') ?? '')) {
       return store({ status: 415, outcome: 'unsupported_media_type', error: 'Content-Type must be application/json' }, false);
     }
     let signatureOk = false;
     if (opts.webhookSecret !== undefined && opts.webhookSecret !== '') {
-      const verified = verifySinchSignature({ headers: req.headers, rawBody: body, secret: opts.webhookSecret, nonces: opts.nonces });
+      const verified = verifySinchSignature({ headers: req.headers, rawBody: body, secret: opts.webhookSecret, nonces: opts.nonces, claim: false });
       if (!verified.ok) return store({ status: verified.status, outcome: 'bad_signature', error: verified.reason }, false);
       signatureOk = true;
+      auth.nonce = verified.nonce;
+      auth.signatureOk = true;
     } else if (!warnedUnsigned) {
       warnedUnsigned = true;
       opts.logger.warn('Sinch callbacks are unauthenticated: set SINCH_WEBHOOK_SECRET (after Sinch turns on HMAC signing for the service plan)');
@@ -160,7 +202,18 @@ export function sinchWebhookRouter(opts: SinchWebhookOptions): express.Router {
       const inbound: InboundSms = {
         messageUuid: p.id, from: p.from, to: p.to, text: p.body ?? '', timestamp: p.received_at, numMessages: null, price: null, currency: null,
       };
-      const received = receiveInbound({ log: opts.log, inbound, provider: 'sinch', helpText: opts.helpText });
+      if (opts.numbers && !isOurNumber(opts.numbers, 'sinch', p.to)) {
+        // Not for us: kept (whole when signed), answered 200 as any callback Parley cannot use, nothing created or sent.
+        return store({ status: 200, outcome: 'not_our_number', error: `inbound to ${p.to}, which is not one of Parley's Sinch numbers`, type }, signatureOk);
+      }
+      const received = receiveInbound({
+        log: opts.log,
+        inbound,
+        provider: 'sinch',
+        helpText: opts.helpText,
+        admit,
+        ...(opts.autoReplyWindowMs !== undefined ? { autoReplyWindowMs: opts.autoReplyWindowMs } : {}),
+      });
       if (!received.duplicate && received.queuedReply) opts.onQueued?.();
       return { status: 200, outcome: received.duplicate ? 'duplicate' : 'stored', type };
     }
@@ -173,7 +226,7 @@ export function sinchWebhookRouter(opts: SinchWebhookOptions): express.Router {
         batchId: p.batch_id, clientRef: p.client_reference, status: p.status, code: p.code,
         timestamp: Date.parse(p.operator_status_at ?? p.at), raw: p,
       });
-      return { status: 200, outcome: recordStatus({ log: opts.log, report }), type };
+      return { status: 200, outcome: recordStatus({ log: opts.log, report, admit }), type };
     }
 
     if (type === 'delivery_report_sms') {
@@ -190,7 +243,7 @@ export function sinchWebhookRouter(opts: SinchWebhookOptions): express.Router {
         const report = statusReport({
           batchId: p.batch_id, clientRef: p.client_reference, status: only.status, code: only.code, timestamp: Date.now(), raw: p,
         });
-        return { status: 200, outcome: recordStatus({ log: opts.log, report }), type };
+        return { status: 200, outcome: recordStatus({ log: opts.log, report, admit }), type };
       }
       return store({ status: 200, outcome: 'ignored_batch_report', error: 'batch report for several recipients: not a Parley send', type }, signatureOk);
     }
@@ -221,7 +274,7 @@ export function sinchWebhookRouter(opts: SinchWebhookOptions): express.Router {
     const path = `/webhooks/sinch${req.path}`;
     const outcome = status === 413 ? 'too_large' : 'unreadable_body';
     const error = status === 413 ? 'body exceeds the webhook size limit' : 'body could not be read';
-    logWebhook(opts.db, { path, signatureOk: false, headers: req.headers, rawBody: '', httpStatus: status, outcome, error });
+    webhookLog.write({ path, signatureOk: false, source: req.ip, headers: req.headers, rawBody: null, httpStatus: status, outcome, error });
     finish(path, req, res, { status, outcome, error });
   });
   return router;

@@ -18,7 +18,9 @@ function fakeServer() {
         if (procedure === 'campaign.preview') {
           const input = body[String(index)] as { text: string; recipients: unknown };
           previews.push(input);
-          const count = Array.isArray(input.recipients) ? input.recipients.length : 0;
+          const count = Array.isArray(input.recipients) ? input.recipients.length : typeof input.recipients === 'string' ? 1 : 0;
+          // A CSV with a quote that never closes, as the server reports it.
+          const broken = typeof input.recipients === 'string' && (input.recipients.split('"').length - 1) % 2 === 1;
           const data: CampaignPreviewDto = {
             encoding: /[^\x20-\x7e]/.test(input.text) ? 'ucs2' : 'gsm7',
             segments: 1,
@@ -26,6 +28,7 @@ function fakeServer() {
             totalSegments: count,
             counts: { total: count, invalid: 0, duplicate: 0, skipped: 0 },
             problems: [],
+            csvErrors: broken ? [{ line: 2, reason: 'A quoted field opens on line 2 and is never closed' }] : [],
           };
           return { result: { data } };
         }
@@ -92,5 +95,22 @@ describe('CampaignForm', () => {
     expect(screen.queryByLabelText('Or paste them')).toBeNull();
     fireEvent.click(screen.getByRole('button', { name: 'Remove people.csv' }));
     expect(screen.getByLabelText('Or paste them')).toBeTruthy();
+  });
+
+  it('a CSV with unreadable lines shows them and cannot be sent', async () => {
+    render(
+      <QueryClientProvider client={queryClient}>
+        <CampaignForm onCreated={() => undefined} />
+      </QueryClientProvider>,
+    );
+    fireEvent.change(screen.getByLabelText('Name'), { target: { value: 'Spring' } });
+    fireEvent.change(screen.getByLabelText('Message'), { target: { value: 'Hi' } });
+    const csv = 'phone,name\n+447700900001,"Ann\n+447700900002,Bob\n';
+    const file = new File([csv], 'people.csv', { type: 'text/csv' });
+    Object.defineProperty(file, 'text', { value: () => Promise.resolve(csv) });
+    fireEvent.change(screen.getByLabelText('Upload CSV…'), { target: { files: [file] } });
+    await waitFor(() => expect(screen.getByTestId('preview-csv-errors').textContent).toContain('A quoted field opens on line 2 and is never closed'));
+    expect(sendButton().hasAttribute('disabled')).toBe(true);
+    expect(screen.getByText('Fix the CSV lines listed above first')).toBeTruthy();
   });
 });

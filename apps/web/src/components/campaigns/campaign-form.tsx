@@ -76,7 +76,9 @@ export function CampaignForm({ onCreated }: { onCreated: (campaign: CampaignCrea
   const current = result && result.input === previewInput ? result.data : null;
   const updating = previewInput !== null && (previewInput !== debounced || preview.isPending);
   const previewError = preview.isError && preview.variables === previewInput ? preview.error : null;
-  const ready = name.trim() !== '' && current !== null && current.sendable > 0 && !create.isPending;
+  // A file that did not parse completely is never sent: the server refuses it too.
+  const unreadable = current !== null && (current.csvErrors?.length ?? 0) > 0;
+  const ready = name.trim() !== '' && current !== null && current.sendable > 0 && !unreadable && !create.isPending;
 
   const onFile = async (event: ChangeEvent<HTMLInputElement>) => {
     const chosen = event.target.files?.[0];
@@ -198,7 +200,14 @@ export function CampaignForm({ onCreated }: { onCreated: (campaign: CampaignCrea
       )}
       <div className="form-actions">
         <span className="muted small">
-          {missing ?? (updating ? 'Checking…' : current && current.sendable === 0 ? 'No recipient can be sent to' : '')}
+          {missing ??
+            (updating
+              ? 'Checking…'
+              : unreadable
+                ? 'Fix the CSV lines listed above first'
+                : current && current.sendable === 0
+                  ? 'No recipient can be sent to'
+                  : '')}
         </span>
         <button className="button primary" type="submit" disabled={!ready}>
           {create.isPending

@@ -12,6 +12,7 @@ const preview = (patch: Partial<CampaignPreviewDto> = {}): CampaignPreviewDto =>
   totalSegments: 3,
   counts: { total: 3, invalid: 0, duplicate: 0, skipped: 0 },
   problems: [],
+  csvErrors: [],
   ...patch,
 });
 
@@ -67,5 +68,21 @@ describe('CampaignPreview', () => {
       />,
     );
     expect(screen.getByText(/Showing the first 1 of 250/)).toBeTruthy();
+  });
+
+  it('lists the CSV lines that could not be read, with line and reason, above the counts', () => {
+    render(
+      <CampaignPreview
+        preview={preview({
+          sendable: 1,
+          counts: { total: 1, invalid: 0, duplicate: 0, skipped: 0 },
+          csvErrors: [{ line: 3, reason: 'A quoted field opens on line 3 and is never closed (lines 3-9 would have been read as one field): close or remove the quote' }],
+        })}
+      />,
+    );
+    const box = screen.getByTestId('preview-csv-errors');
+    expect(within(box).getByRole('heading').textContent).toBe('The CSV could not be read completely: 1 line to fix before it can be sent');
+    const row = box.querySelector('tr[data-line="3"]');
+    expect(row?.textContent).toContain('A quoted field opens on line 3 and is never closed');
   });
 });

@@ -10,10 +10,37 @@ const plural = (n: number, one: string, many = `${one}s`) => `${formatCount(n)} 
  */
 export function CampaignPreview({ preview, updating = false }: { preview: CampaignPreviewDto; updating?: boolean }) {
   const { counts, problems, sendable, segments, totalSegments } = preview;
+  const csvErrors = preview.csvErrors ?? [];
   const leftOut = counts.invalid + counts.duplicate + counts.skipped;
   const exact = totalSegments === segments * sendable;
   return (
     <section className="campaign-preview" aria-label="Preview" aria-busy={updating} data-testid="campaign-preview">
+      {csvErrors.length > 0 && (
+        <div className="preview-csv-errors" role="alert" data-testid="preview-csv-errors">
+          <h3 className="error">
+            The CSV could not be read completely: {plural(csvErrors.length, 'line')} to fix before it can be sent
+          </h3>
+          <p className="muted small">Recipients on these lines (and any a broken quote ran into) are not counted below.</p>
+          <div className="table-wrap">
+            <table className="table">
+              <thead>
+                <tr>
+                  <th scope="col">Line</th>
+                  <th scope="col">What is wrong</th>
+                </tr>
+              </thead>
+              <tbody>
+                {csvErrors.map((e) => (
+                  <tr key={e.line} data-line={e.line}>
+                    <td className="num">{e.line}</td>
+                    <td>{e.reason}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        </div>
+      )}
       <dl className="preview-facts">
         <div>
           <dt>Encoding</dt>
