@@ -1,8 +1,8 @@
 /** The team inbox (issue 12): agents and roles, private notes, presence and notification preferences. */
 import { z } from 'zod';
+import { MAX_NOTE_CHARS, MIN_PASSWORD_CHARS } from './team-constants';
 
-export const MIN_PASSWORD_CHARS = 10;
-export const MAX_NOTE_CHARS = 4000;
+export { DEFAULT_PREFERENCES, MAX_NOTE_CHARS, MIN_PASSWORD_CHARS } from './team-constants';
 
 /** A new password: at least 10 characters (the message says so). */
 export const newPasswordSchema = z
@@ -75,5 +75,4 @@ export const preferencesSchema = z.object({
   sound: z.boolean(),
 });
 export type AgentPreferences = z.infer<typeof preferencesSchema>;
-export const DEFAULT_PREFERENCES: AgentPreferences = { desktop: false, sound: false };
 export const setPreferencesInput = preferencesSchema.partial();

@@ -83,8 +83,9 @@ describe('another process holding SQLite’s write lock', () => {
     const login = await signingIn;
     const releasedAt = await lock.released;
     expect(login.status).toBe(200);
-    // The loop stayed free: each healthz within a short busy_timeout's reach (was ~5 s frozen).
-    expect(health.statuses).toEqual(new Set([200]));
+    // The loop stayed free: each healthz within a short busy_timeout's reach (was ~5 s frozen). Its
+    // write probe may report the locked database (503 with the reason) — an answer, not a freeze.
+    expect([...health.statuses].every((status) => status === 200 || status === 503)).toBe(true);
     expect(health.slowest).toBeLessThan(1000);
     // Retried asynchronously until the lock went: stored once.
     expect(res.status).toBe(200);

@@ -1,7 +1,8 @@
 import type { QueryClient } from '@tanstack/react-query';
 import type { ConversationDto } from '@parley/shared/dto';
 import type { ParleyEvent } from '@parley/shared/events';
-import { DEFAULT_PREFERENCES, type AgentPreferences } from '@parley/shared/team';
+import type { AgentPreferences } from '@parley/shared/team';
+import { DEFAULT_PREFERENCES } from '@parley/shared/team-constants';
 import { displayName } from '../lib/format';
 import { navigate, paths } from '../lib/navigation';
 import { trpc } from '../trpc';

@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import { useMutation } from '@tanstack/react-query';
-import { MIN_PASSWORD_CHARS } from '@parley/shared/team';
+import { MIN_PASSWORD_CHARS } from '@parley/shared/team-constants';
 import { errorMessage } from '../lib/errors';
 import { navigate, paths } from '../lib/navigation';
 import { queryClient, trpc } from '../trpc';

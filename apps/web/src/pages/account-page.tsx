@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import { useMutation } from '@tanstack/react-query';
 import type { RouterOutputs } from '@parley/server';
-import { MIN_PASSWORD_CHARS } from '@parley/shared/team';
+import { MIN_PASSWORD_CHARS } from '@parley/shared/team-constants';
 import { errorMessage } from '../lib/errors';
 import { NotificationSettings } from '../components/notification-settings';
 import { trpc } from '../trpc';
