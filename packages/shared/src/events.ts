@@ -1,5 +1,6 @@
 import type { CampaignDto } from './campaign';
 import type { ContactDto, ConversationDto, MessageDto } from './dto';
+import type { SettingsDto } from './settings';
 import type { NoteDto } from './team';
 
 /** The event union: every state change appends exactly one or more of these to the event log. */
@@ -11,7 +12,9 @@ export type ParleyEventBody =
   /** Coalesced: at most a few per second per campaign, each with the counts at that moment. */
   | { type: 'campaign.progress'; payload: { campaign: CampaignDto } }
   /** A private note between agents (never sent to the contact); `mentions` are agent ids. */
-  | { type: 'note.created'; payload: { note: NoteDto; mentions: number[] } };
+  | { type: 'note.created'; payload: { note: NoteDto; mentions: number[] } }
+  /** An admin changed the workspace settings: the whole new document. */
+  | { type: 'settings.updated'; payload: { settings: SettingsDto } };
 
 export type ParleyEventType = ParleyEventBody['type'];
 

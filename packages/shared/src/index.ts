@@ -7,3 +7,5 @@ export * from './inputs';
 export * from './campaign';
 export * from './providers';
 export * from './team';
+export * from './settings';
+export * from './settings-defaults';

@@ -308,3 +308,11 @@ export const campaignRecipients = sqliteTable(
   },
   (t) => [index('campaign_recipients_state_idx').on(t.campaignId, t.state, t.id)],
 );
+
+/** Workspace settings: one row (id 1), the document as JSON; missing fields take their defaults. */
+export const settings = sqliteTable('settings', {
+  id: integer('id').primaryKey(),
+  value: text('value').notNull(),
+  updatedAt: ms('updated_at').notNull(),
+  updatedBy: integer('updated_by').references(() => agents.id),
+});

@@ -12,6 +12,7 @@ import { noteRouter } from './routers/note';
 import { numberRouter } from './routers/number';
 import { presenceRouter } from './routers/presence';
 import { sandboxRouter } from './routers/sandbox';
+import { settingsRouter } from './routers/settings';
 import { statsRouter } from './routers/stats';
 
 export const appRouter = router({
@@ -28,6 +29,7 @@ export const appRouter = router({
   event: eventRouter,
   note: noteRouter,
   presence: presenceRouter,
+  settings: settingsRouter,
 });
 
 export type AppRouter = typeof appRouter;

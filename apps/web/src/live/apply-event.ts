@@ -32,6 +32,9 @@ export function applyEvent(queryClient: QueryClient, event: ParleyEvent, me: { i
     case 'note.created':
       addNote(queryClient, event.payload.note);
       return;
+    case 'settings.updated':
+      queryClient.setQueryData(trpc.settings.get.queryKey(), event.payload.settings);
+      return;
   }
 }
 

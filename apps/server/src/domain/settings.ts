@@ -1,0 +1,61 @@
+/**
+ * Workspace settings: one JSON document (row id 1) over the defaults. Reading merges the stored
+ * fields over DEFAULT_SETTINGS, so a field added later has its default until an admin sets it.
+ * Changes go through the event log (`settings.updated`), like every other state change.
+ */
+import { eq } from 'drizzle-orm';
+import { DEFAULT_SETTINGS, settingsSchema, type Settings, type SettingsDto, type SettingsUpdate } from '@parley/shared';
+import type { Db } from '../db/client';
+import { settings } from '../db/schema';
+import type { EventLog, Tx } from '../events/log';
+
+const ROW_ID = 1;
+
+function read(db: Db | Tx): SettingsDto {
+  const row = db.select().from(settings).where(eq(settings.id, ROW_ID)).get();
+  if (!row) return { ...DEFAULT_SETTINGS, updatedAt: null, updatedBy: null };
+  let stored: unknown = {};
+  try {
+    stored = JSON.parse(row.value);
+  } catch {
+    // an unreadable document counts as the defaults
+  }
+  // Field by field: a stored value that no longer validates falls back to its default.
+  const merged: Record<string, unknown> = { ...DEFAULT_SETTINGS };
+  if (typeof stored === 'object' && stored !== null) {
+    for (const [key, value] of Object.entries(stored)) {
+      const field = settingsSchema.shape[key as keyof Settings];
+      if (field?.safeParse(value).success) merged[key] = value;
+    }
+  }
+  return {
+    ...(merged as Settings),
+    updatedAt: new Date(row.updatedAt).toISOString(),
+    updatedBy: row.updatedBy,
+  };
+}
+
+export function getSettings(db: Db): SettingsDto {
+  return read(db);
+}
+
+/** Applies `patch` (already validated) and appends `settings.updated` with the whole new document. */
+export function updateSettings(opts: { log: EventLog; agentId: number | null; patch: SettingsUpdate; now?: number }): SettingsDto {
+  const now = opts.now ?? Date.now();
+  return opts.log.write((tx, append) => {
+    const current = read(tx);
+    const { updatedAt: _at, updatedBy: _by, ...values } = current;
+    const next: Settings = { ...values };
+    for (const [key, value] of Object.entries(opts.patch)) {
+      if (value !== undefined) (next as Record<string, unknown>)[key] = value;
+    }
+    const value = JSON.stringify(next);
+    tx.insert(settings)
+      .values({ id: ROW_ID, value, updatedAt: now, updatedBy: opts.agentId })
+      .onConflictDoUpdate({ target: settings.id, set: { value, updatedAt: now, updatedBy: opts.agentId } })
+      .run();
+    const dto: SettingsDto = { ...next, updatedAt: new Date(now).toISOString(), updatedBy: opts.agentId };
+    append({ type: 'settings.updated', payload: { settings: dto } });
+    return dto;
+  });
+}

@@ -1,0 +1,13 @@
+import type { TRPCRouterRecord } from '@trpc/server';
+import { settingsUpdateInput } from '@parley/shared';
+import { getSettings, updateSettings } from '../../domain/settings';
+import { adminProcedure, agentProcedure } from '../init';
+
+export const settingsRouter = {
+  /** The workspace settings (every agent reads them: the UI follows them). */
+  get: agentProcedure.query(({ ctx }) => getSettings(ctx.deps.db)),
+  /** Admins: change any subset; an event (`settings.updated`) tells every open inbox. */
+  update: adminProcedure
+    .input(settingsUpdateInput)
+    .mutation(({ ctx, input }) => updateSettings({ log: ctx.deps.log, agentId: ctx.agent.id, patch: input })),
+} satisfies TRPCRouterRecord;
