@@ -62,11 +62,11 @@ function SignedIn({ me }: { me: Agent }) {
     case 'inbox':
       return <InboxPage me={me} />;
     case 'campaigns':
-      return <Page me={me}><CampaignsPage /></Page>;
+      return <Page me={me}><CampaignsPage me={me} /></Page>;
     case 'campaign-new':
-      return <Page me={me}><NewCampaignPage /></Page>;
+      return <Page me={me}><NewCampaignPage me={me} /></Page>;
     case 'campaign':
-      return <Page me={me}><CampaignDetailPage key={route.id} id={route.id} /></Page>;
+      return <Page me={me}><CampaignDetailPage key={route.id} id={route.id} me={me} /></Page>;
     case 'contacts':
       return <Page me={me}><ContactsPage me={me} /></Page>;
     case 'stats':

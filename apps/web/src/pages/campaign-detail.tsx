@@ -1,5 +1,6 @@
 import { useState } from 'react';
 import { useMutation, useQuery } from '@tanstack/react-query';
+import type { RouterOutputs } from '@parley/server';
 import type { CampaignDto } from '@parley/shared/campaign';
 import { CampaignProgress, CampaignStatusTag, formatCount } from '../components/campaigns/campaign-progress';
 import { RecipientReport } from '../components/campaigns/recipient-report';
@@ -7,12 +8,13 @@ import { Link } from '../components/link';
 import { upsertCampaign } from '../live/apply-event';
 import { errorMessage } from '../lib/errors';
 import { paths } from '../lib/navigation';
+import { CAMPAIGN_ADMIN_HINT } from '../lib/roles';
 import { queryClient, trpc } from '../trpc';
 
 const dateTime = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' });
 
 /** One campaign: live progress and counts, pause/resume/cancel, and the per-recipient report. */
-export function CampaignDetailPage({ id }: { id: number }) {
+export function CampaignDetailPage({ id, me }: { id: number; me: RouterOutputs['auth']['me'] }) {
   const campaign = useQuery(trpc.campaign.get.queryOptions({ id }));
 
   return (
@@ -29,13 +31,13 @@ export function CampaignDetailPage({ id }: { id: number }) {
           </p>
         </div>
       ) : (
-        <CampaignDetail campaign={campaign.data} />
+        <CampaignDetail campaign={campaign.data} admin={me.role === 'admin'} />
       )}
     </div>
   );
 }
 
-function CampaignDetail({ campaign }: { campaign: CampaignDto }) {
+function CampaignDetail({ campaign, admin }: { campaign: CampaignDto; admin: boolean }) {
   const { counts } = campaign;
   const notSent = counts.invalid + counts.duplicate;
   return (
@@ -45,7 +47,7 @@ function CampaignDetail({ campaign }: { campaign: CampaignDto }) {
           <h1 id="campaign-title">{campaign.name}</h1>
           <CampaignStatusTag status={campaign.status} />
           <span className="spacer" />
-          <CampaignActions campaign={campaign} />
+          {admin ? <CampaignActions campaign={campaign} /> : <span className="muted small">{CAMPAIGN_ADMIN_HINT}</span>}
         </div>
         <p className="muted small campaign-meta">
           From {campaign.ourNumber} · {campaign.encoding === 'ucs2' ? 'Unicode' : 'GSM-7'} ·{' '}

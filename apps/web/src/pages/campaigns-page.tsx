@@ -1,16 +1,22 @@
 import { useInfiniteQuery } from '@tanstack/react-query';
+import type { RouterOutputs } from '@parley/server';
 import { CampaignForm } from '../components/campaigns/campaign-form';
 import { CampaignProgress, CampaignStatusTag, formatCount } from '../components/campaigns/campaign-progress';
 import { Link } from '../components/link';
 import { errorMessage } from '../lib/errors';
 import { formatListTime } from '../lib/format';
 import { navigate, paths } from '../lib/navigation';
+import { CAMPAIGN_ADMIN_HINT } from '../lib/roles';
 import { trpc } from '../trpc';
 
 const PAGE = 50;
 
+type Agent = RouterOutputs['auth']['me'];
+
+
 /** Every campaign, newest first, each with its status and progress (kept live by campaign.progress). */
-export function CampaignsPage() {
+export function CampaignsPage({ me }: { me: Agent }) {
+  const admin = me.role === 'admin';
   const list = useInfiniteQuery(
     trpc.campaign.list.infiniteQueryOptions({ limit: PAGE }, { getNextPageParam: (page) => page.nextCursor ?? undefined }),
   );
@@ -21,9 +27,13 @@ export function CampaignsPage() {
       <div className="page-head">
         <h1>Campaigns</h1>
         <span className="spacer" />
-        <Link to={paths.newCampaign} className="button primary">
-          <span aria-hidden="true">+</span> New campaign
-        </Link>
+        {admin ? (
+          <Link to={paths.newCampaign} className="button primary">
+            <span aria-hidden="true">+</span> New campaign
+          </Link>
+        ) : (
+          <span className="muted small">{CAMPAIGN_ADMIN_HINT}</span>
+        )}
       </div>
       {list.isPending ? (
         <p className="muted">Loading campaigns…</p>
@@ -35,11 +45,13 @@ export function CampaignsPage() {
         <div className="empty-state card">
           <h2>No campaigns yet</h2>
           <p className="muted">Send one text to a list of numbers from a CSV: each reply lands in the inbox.</p>
-          <p>
-            <Link to={paths.newCampaign} className="button primary">
-              New campaign
-            </Link>
-          </p>
+          {admin && (
+            <p>
+              <Link to={paths.newCampaign} className="button primary">
+                New campaign
+              </Link>
+            </p>
+          )}
         </div>
       ) : (
         <ul className="campaign-list" aria-label="Campaigns">
@@ -76,13 +88,17 @@ export function CampaignsPage() {
   );
 }
 
-export function NewCampaignPage() {
+export function NewCampaignPage({ me }: { me: Agent }) {
   return (
     <div className="page-body narrow">
       <p className="breadcrumb">
         <Link to={paths.campaigns}>← Campaigns</Link>
       </p>
-      <CampaignForm onCreated={(campaign) => navigate(paths.campaign(campaign.id), { replace: true })} />
+      {me.role === 'admin' ? (
+        <CampaignForm onCreated={(campaign) => navigate(paths.campaign(campaign.id), { replace: true })} />
+      ) : (
+        <p className="muted">{CAMPAIGN_ADMIN_HINT}.</p>
+      )}
     </div>
   );
 }
