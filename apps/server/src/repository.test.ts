@@ -45,6 +45,14 @@ describe('the repository is self-contained', () => {
     }
   });
 
+  it('names its package manager and supports Node 20 and Node 26 (the active LTS)', () => {
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { packageManager?: string; engines?: { node?: string } };
+    expect(pkg.packageManager).toMatch(/^pnpm@12\./);
+    expect(pkg.engines?.node).toBe('>=20.19 <27');
+    // CI runs the server and shared suites on Node 26 too.
+    expect(readFileSync(join(ROOT, '.ci/run'), 'utf8')).toMatch(/node-suite 26\./);
+  });
+
   it('.env.example lists every variable config.ts reads, with its default', () => {
     const source = readFileSync(join(ROOT, 'apps/server/src/config.ts'), 'utf8');
     const schema = source.slice(source.indexOf('const envSchema = z.object({'), source.indexOf('\n});', source.indexOf('const envSchema')));
