@@ -65,10 +65,11 @@ export function AppHeader({
         to={paths.account}
         className={`agent${current === 'account' ? ' active' : ''}`}
         title={`${me.email} — your account`}
-        aria-label={`Signed in as ${me.name}: your account`}
       >
+        {/* Named by its text, which starts with what it shows (WCAG 2.5.3: the visible label is in the name). */}
         <span className="avatar" aria-hidden="true">{me.name.slice(0, 1).toUpperCase()}</span>
         <span className="hide-narrow agent-name">{me.name}</span>
+        <span className="visually-hidden">: signed in, your account</span>
       </Link>
       <button className="button ghost" type="button" onClick={() => logout.mutate()} disabled={logout.isPending}>
         Sign out

@@ -23,7 +23,6 @@ export function ConversationRow({
       type="button"
       className={`conversation-row ${selected ? 'selected' : ''} ${unread ? 'unread' : ''}`}
       aria-current={selected ? 'true' : undefined}
-      aria-label={`${name}${unread ? `, ${conversation.unreadCount} unread` : ''}`}
       data-conversation-id={conversation.id}
       onClick={() => onSelect(conversation.id)}
     >
@@ -54,9 +53,13 @@ export function ConversationRow({
         {conversation.status === 'closed' && <span className="tag">Closed</span>}
         {conversation.contactOptedOut && <span className="tag tag-danger">Opted out</span>}
         {unread && (
-          <span className="badge" aria-hidden="true">
-            {conversation.unreadCount > 99 ? '99+' : conversation.unreadCount}
-          </span>
+          <>
+            <span className="badge" aria-hidden="true">
+              {conversation.unreadCount > 99 ? '99+' : conversation.unreadCount}
+            </span>
+            {/* The button's name is its text (what it shows, WCAG 2.5.3), so the count is said in words. */}
+            <span className="visually-hidden">, {conversation.unreadCount} unread</span>
+          </>
         )}
       </span>
     </button>
