@@ -20,11 +20,14 @@ export function AppHeader({
   me,
   onNew,
   onSandbox,
+  onShortcuts,
 }: {
   me: RouterOutputs['auth']['me'];
   /** Inbox only: the "New conversation" and sandbox buttons. */
   onNew?: () => void;
   onSandbox?: () => void;
+  /** Inbox only: the keyboard shortcuts (also `?`). */
+  onShortcuts?: () => void;
 }) {
   const current = sectionOf(useRoute());
   const logout = useMutation(trpc.auth.logout.mutationOptions({ onSettled: () => resetSession() }));
@@ -58,6 +61,12 @@ export function AppHeader({
       {onSandbox && (
         <button className="button ghost" type="button" onClick={onSandbox} title="Simulate an inbound text (sandbox)">
           Sandbox
+        </button>
+      )}
+      {onShortcuts && (
+        <button className="button ghost" type="button" onClick={onShortcuts} title="Keyboard shortcuts (?)">
+          <span aria-hidden="true">?</span>
+          <span className="visually-hidden">Keyboard shortcuts</span>
         </button>
       )}
       <NotificationSettings compact />

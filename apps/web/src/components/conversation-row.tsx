@@ -6,11 +6,14 @@ import { presenceLabel, useOthersPresence } from '../live/presence';
 export function ConversationRow({
   conversation,
   selected,
+  cursor = false,
   onSelect,
   showNumber = false,
 }: {
   conversation: ConversationDto;
   selected: boolean;
+  /** Where the keyboard's j / k are (Enter opens it). */
+  cursor?: boolean;
   onSelect: (id: number) => void;
   /** Several numbers configured: say which one (and provider) this conversation is on. */
   showNumber?: boolean;
@@ -21,7 +24,7 @@ export function ConversationRow({
   return (
     <button
       type="button"
-      className={`conversation-row ${selected ? 'selected' : ''} ${unread ? 'unread' : ''}`}
+      className={`conversation-row ${selected ? 'selected' : ''} ${cursor ? 'cursor' : ''} ${unread ? 'unread' : ''}`}
       aria-current={selected ? 'true' : undefined}
       data-conversation-id={conversation.id}
       onClick={() => onSelect(conversation.id)}
