@@ -24,6 +24,9 @@ export function useDialogFocus(
     const trap = createFocusTrap(container, {
       initialFocus: () => (initialFocus ? container.querySelector<HTMLElement>(initialFocus) : null) ?? undefined,
       fallbackFocus: container,
+      // At once, not a tick later: the key that opened it was already handled (preventDefault), so it
+      // cannot reach the field that gets focus.
+      delayInitialFocus: false,
       // The dialog closes itself (its owner unmounts it), which deactivates the trap below.
       escapeDeactivates: (event) => {
         event.preventDefault();
