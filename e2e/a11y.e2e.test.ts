@@ -1,8 +1,7 @@
 import AxeBuilder from '@axe-core/playwright';
-import type { Result } from 'axe-core';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, signIn } from './support/browser';
+import { launchChromium, screenshot, signIn } from './support/browser';
 import { ADMIN, ServerHarness } from './support/server';
 import { ensureWebBuilt } from './support/web-build';
 
@@ -19,7 +18,7 @@ async function seriousViolations(): Promise<string[]> {
     // WCAG 2.5.3 "label in name" is an experimental rule in axe 4.13: on by hand.
     .options({ rules: { 'label-content-name-mismatch': { enabled: true } } })
     .analyze();
-  const bad = results.violations.filter((v: Result) => v.impact === 'serious' || v.impact === 'critical');
+  const bad = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
   const lines = bad.flatMap((v) => v.nodes.map((node) => `${v.id} (${v.impact}): ${node.target.join(' ')} — ${node.failureSummary ?? ''}`));
   for (const line of lines) console.log(line);
   return lines;
@@ -54,6 +53,31 @@ describe('axe finds no serious or critical violation', () => {
     await page.locator('.conversation-row', { hasText: CUSTOMER }).click();
     await page.getByLabel('Reply').waitFor();
     expect(await seriousViolations()).toEqual([]);
+  });
+
+  it('on the shortcuts dialog, which ? opens, keeps Tab inside, and Escape closes back to the list', async () => {
+    await page.locator('.conversation-row').first().focus();
+    await page.keyboard.press('Escape');
+    await page.locator('body').press('?');
+    const dialog = page.getByRole('dialog', { name: 'Keyboard shortcuts' });
+    await dialog.waitFor();
+    await screenshot(page, 'shortcuts-dialog');
+    expect(await seriousViolations()).toEqual([]);
+    for (let i = 0; i < 4; i++) {
+      await page.keyboard.press(i % 2 ? 'Shift+Tab' : 'Tab');
+      expect(await page.evaluate(() => document.activeElement?.closest('[role="dialog"]') !== null)).toBe(true);
+    }
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'detached' });
+  });
+
+  it('on the new conversation dialog (n)', async () => {
+    await page.locator('body').press('n');
+    await page.getByRole('dialog', { name: 'New conversation' }).waitFor();
+    expect(await page.evaluate(() => document.activeElement?.id)).toBe('new-to');
+    expect(await seriousViolations()).toEqual([]);
+    await page.keyboard.press('Escape');
+    await page.getByRole('dialog').waitFor({ state: 'detached' });
   });
 
   for (const [name, path, ready] of [

@@ -68,7 +68,9 @@ describe('the shortcuts dialog', () => {
 
     fireEvent.click(opener);
     expect(document.activeElement).toBe(screen.getByRole('button', { name: 'Close' }));
-    fireEvent.click(document.querySelector('.sheet-backdrop')!);
+    const backdrop = document.querySelector('.sheet-backdrop');
+    if (!backdrop) throw new Error('no backdrop');
+    fireEvent.click(backdrop);
     expect(screen.queryByRole('dialog')).toBeNull();
     // focus-trap gives focus back a tick after the trap ends.
     await waitFor(() => expect(document.activeElement).toBe(opener));

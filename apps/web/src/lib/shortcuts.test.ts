@@ -25,6 +25,12 @@ function mount(html: string): { handlers: Record<ShortcutAction, ReturnType<type
   return { handlers, root: document.body };
 }
 
+function byId(id: string): HTMLElement {
+  const el = document.getElementById(id);
+  if (!el) throw new Error(`no #${id}`);
+  return el;
+}
+
 const calledActions = (handlers: Record<ShortcutAction, ReturnType<typeof vi.fn>>) =>
   (Object.keys(handlers) as ShortcutAction[]).filter((action) => handlers[action].mock.calls.length > 0);
 
@@ -59,7 +65,7 @@ describe('the inbox keys', () => {
     ['a child of a contenteditable', '<div contenteditable=""><b id="t">bold</b></div>'],
   ])('never fire while typing in %s', (_, html) => {
     const { handlers } = mount(html);
-    const field = document.getElementById('t')!;
+    const field = byId('t');
     for (const shortcut of SHORTCUTS) for (const key of shortcut.keys) expect(press(field, key).defaultPrevented).toBe(false);
     expect(calledActions(handlers)).toEqual([]);
   });
@@ -88,7 +94,7 @@ describe('the inbox keys', () => {
 
   it('let a focused button take its own Enter (a focused row opens by its click), but not its letters', () => {
     const { handlers } = mount('<button id="row">Ann</button>');
-    const row = document.getElementById('row')!;
+    const row = byId('row');
     expect(press(row, 'Enter').defaultPrevented).toBe(false);
     expect(handlers.open).not.toHaveBeenCalled();
     press(row, 'e');
@@ -97,19 +103,19 @@ describe('the inbox keys', () => {
 
   it('leave ↑ ↓ to a scrollable thread, and move the list when it has focus', () => {
     const { handlers } = mount('<div id="messages" tabindex="0"></div><div data-list-keys><button id="row">Ann</button></div>');
-    press(document.getElementById('messages')!, 'ArrowDown');
+    press(byId('messages'), 'ArrowDown');
     expect(handlers.next).not.toHaveBeenCalled();
-    press(document.getElementById('row')!, 'ArrowDown');
+    press(byId('row'), 'ArrowDown');
     expect(handlers.next).toHaveBeenCalledTimes(1);
     // j works from anywhere that is not a field.
-    press(document.getElementById('messages')!, 'j');
+    press(byId('messages'), 'j');
     expect(handlers.next).toHaveBeenCalledTimes(2);
   });
 
   it('do nothing while a dialog is open, even with focus outside it', () => {
     const { handlers } = mount('<button id="outside">x</button><div role="dialog" aria-modal="true"><button id="inside">Close</button></div>');
-    press(document.getElementById('inside')!, 'e');
-    press(document.getElementById('outside')!, 'n');
+    press(byId('inside'), 'e');
+    press(byId('outside'), 'n');
     press(document.body, 'j');
     expect(calledActions(handlers)).toEqual([]);
   });
