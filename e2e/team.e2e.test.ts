@@ -103,7 +103,7 @@ describe('the team inbox with two agents in Chromium', () => {
     await screenshot(b, 'accept-invite');
     await b.getByRole('button', { name: 'Set password and sign in' }).click();
     await b.locator('.connection[data-status="live"]').waitFor();
-    await expect(b.getByLabel(/Signed in as Bea Jones/).count()).resolves.toBe(1);
+    await expect(b.getByRole('link', { name: /^Bea Jones\W*signed in/ }).count()).resolves.toBe(1);
     // The token left the address bar; the agent sees no Team page.
     expect(new URL(b.url()).hash).toBe('');
     await expect(b.getByRole('link', { name: 'Team' }).count()).resolves.toBe(0);

@@ -20,11 +20,14 @@ export function AppHeader({
   me,
   onNew,
   onSandbox,
+  onShortcuts,
 }: {
   me: RouterOutputs['auth']['me'];
   /** Inbox only: the "New conversation" and sandbox buttons. */
   onNew?: () => void;
   onSandbox?: () => void;
+  /** Inbox only: the keyboard shortcuts (also `?`). */
+  onShortcuts?: () => void;
 }) {
   const current = sectionOf(useRoute());
   const logout = useMutation(trpc.auth.logout.mutationOptions({ onSettled: () => resetSession() }));
@@ -60,15 +63,22 @@ export function AppHeader({
           Sandbox
         </button>
       )}
+      {onShortcuts && (
+        <button className="button ghost" type="button" onClick={onShortcuts} title="Keyboard shortcuts (?)">
+          <span aria-hidden="true">?</span>
+          <span className="visually-hidden">Keyboard shortcuts</span>
+        </button>
+      )}
       <NotificationSettings compact />
       <Link
         to={paths.account}
         className={`agent${current === 'account' ? ' active' : ''}`}
         title={`${me.email} — your account`}
-        aria-label={`Signed in as ${me.name}: your account`}
       >
+        {/* Named by its text, which starts with what it shows (WCAG 2.5.3: the visible label is in the name). */}
         <span className="avatar" aria-hidden="true">{me.name.slice(0, 1).toUpperCase()}</span>
         <span className="hide-narrow agent-name">{me.name}</span>
+        <span className="visually-hidden">: signed in, your account</span>
       </Link>
       <button className="button ghost" type="button" onClick={() => logout.mutate()} disabled={logout.isPending}>
         Sign out

@@ -6,11 +6,14 @@ import { presenceLabel, useOthersPresence } from '../live/presence';
 export function ConversationRow({
   conversation,
   selected,
+  cursor = false,
   onSelect,
   showNumber = false,
 }: {
   conversation: ConversationDto;
   selected: boolean;
+  /** Where the keyboard's j / k are (Enter opens it). */
+  cursor?: boolean;
   onSelect: (id: number) => void;
   /** Several numbers configured: say which one (and provider) this conversation is on. */
   showNumber?: boolean;
@@ -21,9 +24,8 @@ export function ConversationRow({
   return (
     <button
       type="button"
-      className={`conversation-row ${selected ? 'selected' : ''} ${unread ? 'unread' : ''}`}
+      className={`conversation-row ${selected ? 'selected' : ''} ${cursor ? 'cursor' : ''} ${unread ? 'unread' : ''}`}
       aria-current={selected ? 'true' : undefined}
-      aria-label={`${name}${unread ? `, ${conversation.unreadCount} unread` : ''}`}
       data-conversation-id={conversation.id}
       onClick={() => onSelect(conversation.id)}
     >
@@ -54,9 +56,13 @@ export function ConversationRow({
         {conversation.status === 'closed' && <span className="tag">Closed</span>}
         {conversation.contactOptedOut && <span className="tag tag-danger">Opted out</span>}
         {unread && (
-          <span className="badge" aria-hidden="true">
-            {conversation.unreadCount > 99 ? '99+' : conversation.unreadCount}
-          </span>
+          <>
+            <span className="badge" aria-hidden="true">
+              {conversation.unreadCount > 99 ? '99+' : conversation.unreadCount}
+            </span>
+            {/* The button's name is its text (what it shows, WCAG 2.5.3), so the count is said in words. */}
+            <span className="visually-hidden">, {conversation.unreadCount} unread</span>
+          </>
         )}
       </span>
     </button>

@@ -9,6 +9,9 @@ const FILTERS: { value: ConversationFilter; label: string }[] = [
   { value: 'all', label: 'All' },
 ];
 
+/** `/` focuses it. */
+export const SEARCH_INPUT_ID = 'conversation-search';
+
 export function ListToolbar({
   filter,
   onFilter,
@@ -28,6 +31,7 @@ export function ListToolbar({
   return (
     <div className="list-toolbar">
       <input
+        id={SEARCH_INPUT_ID}
         className="search"
         type="search"
         placeholder="Search number or text"

@@ -57,7 +57,7 @@ export function MessageList({ conversationId }: { conversationId: number }) {
           return (
             <Fragment key={item.kind === 'message' ? `m${item.message.id}` : `n${item.note.id}`}>
               {newDay && (
-                <li className="day-divider" role="separator">
+                <li className="day-divider">
                   <span>{formatDay(item.at)}</span>
                 </li>
               )}

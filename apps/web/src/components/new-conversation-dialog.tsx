@@ -1,6 +1,7 @@
-import { useState, type FormEvent, type KeyboardEvent } from 'react';
+import { useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
 import { useMutation } from '@tanstack/react-query';
 import { errorMessage } from '../lib/errors';
+import { useDialogFocus } from '../lib/use-dialog-focus';
 import { trpc } from '../trpc';
 import { PhoneInput, phoneOrNull } from './phone-input';
 import { NumberSelect } from '../lib/numbers';
@@ -10,6 +11,9 @@ export function NewConversationDialog({ onClose, onSent }: { onClose: () => void
   const [to, setTo] = useState('');
   const [text, setText] = useState('');
   const [from, setFrom] = useState('');
+  const dialog = useRef<HTMLFormElement>(null);
+  // Focus stays inside while it is open, starts on "To", Escape closes, and focus goes back to the opener.
+  useDialogFocus(dialog, onClose, { initialFocus: '#new-to' });
   const send = useMutation(trpc.message.send.mutationOptions({ onSuccess: (message) => onSent(message.conversationId) }));
   const e164 = phoneOrNull(to);
   const ready = e164 !== null && text.trim() !== '' && !send.isPending;
@@ -25,13 +29,13 @@ export function NewConversationDialog({ onClose, onSent }: { onClose: () => void
   return (
     <div className="sheet-backdrop" onClick={onClose}>
       <form
+        ref={dialog}
         className="sheet"
         role="dialog"
         aria-modal="true"
         aria-labelledby="new-title"
         onSubmit={submit}
         onClick={(e) => e.stopPropagation()}
-        onKeyDown={(e) => e.key === 'Escape' && onClose()}
       >
         <h2 id="new-title">New conversation</h2>
         <PhoneInput id="new-to" label="To" value={to} onChange={setTo} />

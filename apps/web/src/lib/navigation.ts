@@ -90,10 +90,16 @@ function subscribe(onChange: () => void): () => void {
 }
 
 const pathname = () => window.location.pathname;
+const pathAndQuery = () => window.location.pathname + window.location.search;
 
 /** The current pathname, re-rendering on navigate() and back/forward. */
 export function usePathname(): string {
   return useSyncExternalStore(subscribe, pathname);
+}
+
+/** The current pathname and query (`/c/4?filter=mine`), re-rendering on navigate() and back/forward. */
+export function useLocation(): string {
+  return useSyncExternalStore(subscribe, pathAndQuery);
 }
 
 export function useRoute(): Route {

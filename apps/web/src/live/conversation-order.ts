@@ -2,6 +2,13 @@ import type { ConversationDto } from '@parley/shared/dto';
 
 export type ConversationFilter = 'open' | 'closed' | 'mine' | 'unassigned' | 'all';
 
+/** Every filter, for reading one from the URL (a Record, so a new filter cannot be forgotten here). */
+const FILTERS: Record<ConversationFilter, true> = { open: true, closed: true, mine: true, unassigned: true, all: true };
+
+export function isConversationFilter(value: string): value is ConversationFilter {
+  return Object.hasOwn(FILTERS, value);
+}
+
 /** The server's filters, client side (`mine` and `unassigned` are open conversations only). */
 export function matchesFilter(conversation: ConversationDto, filter: ConversationFilter, meId: number): boolean {
   switch (filter) {

@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useRef, useState } from 'react';
 import { useMutation, useQuery } from '@tanstack/react-query';
 import type { RouterOutputs } from '@parley/server';
 import type { CampaignDto } from '@parley/shared/campaign';
@@ -9,6 +9,7 @@ import { upsertCampaign } from '../live/apply-event';
 import { errorMessage } from '../lib/errors';
 import { paths } from '../lib/navigation';
 import { CAMPAIGN_ADMIN_HINT } from '../lib/roles';
+import { useDialogFocus } from '../lib/use-dialog-focus';
 import { queryClient, trpc } from '../trpc';
 
 const dateTime = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' });
@@ -68,6 +69,7 @@ function CampaignDetail({ campaign, admin }: { campaign: CampaignDto; admin: boo
 
 function CampaignActions({ campaign }: { campaign: CampaignDto }) {
   const [confirming, setConfirming] = useState(false);
+  const opener = useRef<HTMLButtonElement>(null);
   const onSuccess = (updated: CampaignDto) => {
     setConfirming(false);
     upsertCampaign(queryClient, updated);
@@ -92,29 +94,55 @@ function CampaignActions({ campaign }: { campaign: CampaignDto }) {
           Resume
         </button>
       )}
-      {!confirming && (
-        <button className="button danger" type="button" onClick={() => setConfirming(true)} disabled={busy}>
-          Cancel…
-        </button>
-      )}
+      {/* Hidden, not removed, while confirming: focus comes back to it when the question closes. */}
+      <button ref={opener} className="button danger" type="button" onClick={() => setConfirming(true)} disabled={busy} hidden={confirming}>
+        Cancel…
+      </button>
       {confirming && (
-        <div className="confirm" role="alertdialog" aria-labelledby="cancel-question">
-          <span id="cancel-question">
-            Cancel the campaign? {formatCount(left)} {left === 1 ? 'message' : 'messages'} not sent yet will not be sent.
-          </span>
-          <button className="button" type="button" onClick={() => setConfirming(false)} disabled={busy}>
-            Keep it
-          </button>
-          <button className="button danger-solid" type="button" onClick={() => cancel.mutate({ id: campaign.id })} disabled={busy}>
-            Cancel campaign
-          </button>
-        </div>
+        <CancelConfirm
+          left={left}
+          busy={busy}
+          onKeep={() => setConfirming(false)}
+          onCancel={() => cancel.mutate({ id: campaign.id })}
+          returnFocus={() => opener.current}
+        />
       )}
       {error && (
         <p className="error campaign-action-error" role="alert">
           {errorMessage(error)}
         </p>
       )}
+    </div>
+  );
+}
+
+/** "Cancel the campaign?": focus starts on the safe answer and stays in the question; Escape keeps it. */
+function CancelConfirm({
+  left,
+  busy,
+  onKeep,
+  onCancel,
+  returnFocus,
+}: {
+  left: number;
+  busy: boolean;
+  onKeep: () => void;
+  onCancel: () => void;
+  returnFocus: () => HTMLElement | null;
+}) {
+  const box = useRef<HTMLDivElement>(null);
+  useDialogFocus(box, onKeep, { initialFocus: '[data-keep]', returnFocus });
+  return (
+    <div ref={box} className="confirm" role="alertdialog" aria-labelledby="cancel-question">
+      <span id="cancel-question">
+        Cancel the campaign? {formatCount(left)} {left === 1 ? 'message' : 'messages'} not sent yet will not be sent.
+      </span>
+      <button className="button" type="button" onClick={onKeep} disabled={busy} data-keep>
+        Keep it
+      </button>
+      <button className="button danger-solid" type="button" onClick={onCancel} disabled={busy}>
+        Cancel campaign
+      </button>
     </div>
   );
 }

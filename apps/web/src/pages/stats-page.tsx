@@ -6,7 +6,7 @@ import { errorMessage } from '../lib/errors';
 import { chartPoints, formatDuration, formatRate, periodInput, PERIODS, type ChartPoint, type PeriodId } from '../lib/stats';
 import { trpc } from '../trpc';
 
-const COLORS = { inbound: '#0ea5e9', outbound: '#4f46e5', rate: '#0f8a5f', grid: '#e1e4e9', axis: '#667085' };
+const COLORS = { inbound: '#0ea5e9', outbound: '#4f46e5', rate: '#0f8a5f', grid: '#e1e4e9', axis: '#5b6478' };
 const number = new Intl.NumberFormat();
 const CHART_STYLE = { width: '100%', height: 260 };
 const AXIS = { stroke: COLORS.axis, fontSize: 12, tickLine: false } as const;
