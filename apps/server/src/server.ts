@@ -19,6 +19,8 @@ import { createSignatureVerifier } from './webhooks/signature';
 import { webhookErrorHandler, webhookRouter } from './webhooks/routes';
 import { createOutboxWorker, type OutboxWorker } from './outbox/worker';
 import { createCampaignFeeder, type CampaignFeeder } from './campaigns/feeder';
+import { createDueScanner } from './jobs/due';
+import { wakeDueSnoozes } from './domain/conversation';
 import type { SmsProvider } from './providers/types';
 import { createSandboxProvider } from './providers/sandbox';
 import { createVonageProvider } from './providers/vonage';
@@ -52,6 +54,8 @@ export interface ServerOptions {
   webDistDir?: string;
   /** Write the log here instead of stdout (tests). */
   logDestination?: DestinationStream;
+  /** The clock (epoch ms) for due times — snoozes (tests move it). Default Date.now. */
+  now?: () => number;
 }
 
 export interface ParleyServer {
@@ -91,6 +95,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
   const events = new EventLog(db);
   const credentials = createCredentialWatch({ intervalMs: config.live.credentialRecheckMs });
   const shutdown = new AbortController();
+  const clock = options.now ?? Date.now;
   let draining = false;
   const signatureSecret = resolveSignatureSecret(config);
   const firstAdmin = await ensureFirstAdmin({ db, config, logger });
@@ -235,6 +240,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
       credentials,
       shutdown: shutdown.signal,
       presence,
+      now: clock,
       outbox: { wake: () => outbox?.wake() },
       campaigns: { wake: () => campaigns?.wake() },
       numbers,
@@ -340,6 +346,16 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     campaigns.start();
   }
 
+  // Snoozed conversations whose time came reopen (a scan of the database: survives restarts).
+  const snoozes = createDueScanner({
+    name: 'snooze',
+    intervalMs: config.dueScanIntervalMs,
+    now: clock,
+    logger,
+    pass: (now) => void wakeDueSnoozes({ log: events, now }),
+  });
+  snoozes.start();
+
   // Old events go, a chunk at a time, behind the oldest cursor an open stream still needs.
   const retention = { keepCount: config.live.eventsRetentionCount, maxAgeMs: config.live.eventsRetentionDays * 86_400_000 };
   let compacting: Promise<number> | null = null;
@@ -377,6 +393,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
         clearInterval(compactTimer);
         credentials.close();
         try {
+          await snoozes.stop();
           await campaigns?.stop();
           await outbox?.stop();
           await Promise.all([...providers.values()].map((p) => p.close?.()));

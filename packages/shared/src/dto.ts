@@ -41,7 +41,7 @@ export interface MessageDto {
   createdAt: string;
 }
 
-export type ConversationStatus = 'open' | 'closed';
+export type ConversationStatus = 'open' | 'pending' | 'snoozed' | 'closed';
 
 export interface ConversationDto {
   id: number;
@@ -53,6 +53,8 @@ export interface ConversationDto {
   /** The provider of ourNumber: replies leave through it. */
   provider: ProviderName;
   status: ConversationStatus;
+  /** ISO time a snoozed conversation reopens by itself; null unless status is 'snoozed'. */
+  snoozeUntil: string | null;
   assignedAgentId: number | null;
   lastMessageAt: string | null;
   lastMessagePreview: string | null;
@@ -68,4 +70,14 @@ export interface ContactDto {
   optedOutAt: string | null;
   optOutSource: string | null;
   createdAt: string;
+}
+
+export interface CannedReplyDto {
+  id: number;
+  /** What follows `/` in the composer: lower-case letters, digits, '-' and '_'. */
+  shortcut: string;
+  text: string;
+  createdBy: number | null;
+  createdAt: string;
+  updatedAt: string;
 }

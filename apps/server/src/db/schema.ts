@@ -25,9 +25,11 @@ export const conversations = sqliteTable(
     provider: text('provider', { enum: ['vonage', 'plivo', 'sinch'] })
       .notNull()
       .default('vonage'),
-    status: text('status', { enum: ['open', 'closed'] })
+    status: text('status', { enum: ['open', 'pending', 'snoozed', 'closed'] })
       .notNull()
       .default('open'),
+    /** While status is 'snoozed': when it reopens by itself (the snooze waker scans for it). */
+    snoozeUntil: ms('snooze_until'),
     assignedAgentId: integer('assigned_agent_id'),
     lastMessageAt: ms('last_message_at'),
     lastMessagePreview: text('last_message_preview'),
@@ -40,6 +42,10 @@ export const conversations = sqliteTable(
     index('conversations_last_message_idx').on(t.lastMessageAt, t.id),
     index('conversations_status_last_idx').on(t.status, t.lastMessageAt, t.id),
     index('conversations_number_last_idx').on(t.ourNumber, t.lastMessageAt, t.id),
+    // The snooze waker's due-time scan: snoozed conversations by wake-up time.
+    index('conversations_snooze_idx')
+      .on(t.snoozeUntil)
+      .where(sql`status = 'snoozed'`),
   ],
 );
 
@@ -315,4 +321,14 @@ export const settings = sqliteTable('settings', {
   value: text('value').notNull(),
   updatedAt: ms('updated_at').notNull(),
   updatedBy: integer('updated_by').references(() => agents.id),
+});
+
+/** Canned replies, shared by the workspace: `/shortcut` in the composer inserts `text` with its fields filled. */
+export const cannedReplies = sqliteTable('canned_replies', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  shortcut: text('shortcut').notNull().unique(),
+  text: text('text').notNull(),
+  createdBy: integer('created_by'),
+  createdAt: ms('created_at').notNull(),
+  updatedAt: ms('updated_at').notNull(),
 });

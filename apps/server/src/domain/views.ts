@@ -58,6 +58,7 @@ export function toConversationDto(c: ConversationRow, contact: ContactRow): Conv
     ourNumber: c.ourNumber,
     provider: c.provider,
     status: c.status,
+    snoozeUntil: c.status === 'snoozed' ? isoOrNull(c.snoozeUntil) : null,
     assignedAgentId: c.assignedAgentId,
     lastMessageAt: isoOrNull(c.lastMessageAt),
     lastMessagePreview: c.lastMessagePreview,
