@@ -108,6 +108,8 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     ? (config.sinch.webhookSecret ?? (sandbox ? keptSecret(config, 'sinch-webhook-secret') : undefined))
     : undefined;
   const nonces = createNonceStore(db);
+  const presence = new PresenceHub({ ttlMs: config.presenceTtlMs });
+  const onlineAgentIds = () => presence.list().map((p) => p.agentId);
   // One bounded refusal log for every webhook route (per-source rate, size caps and retention shared).
   const webhookLog = createWebhookLog(db, config.webhookLog);
   // Known once we listen (the sandbox stand-ins post to our own URL); closures below read them late.
@@ -185,6 +187,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     webhookLog,
     numbers,
     autoReplyWindowMs: config.autoReplyWindowMs,
+    onlineAgentIds,
     onQueued: () => outbox?.wake(),
     onOutcome: (kind: string, outcome: string) => metrics.webhook(`/webhooks/${kind}`, outcome),
   };
@@ -201,6 +204,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     webhookLog,
     numbers,
     autoReplyWindowMs: config.autoReplyWindowMs,
+    onlineAgentIds,
     onQueued: () => outbox?.wake(),
     onOutcome: (path: string, outcome: string) => metrics.webhook(path, outcome),
   };
@@ -225,7 +229,6 @@ export async function createServer(config: Config, options: ServerOptions = {}):
   app.use('/webhooks', webhookRouter(webhookDeps), webhookErrorHandler(webhookDeps));
 
   const server: Server = createHttpServer(app);
-  const presence = new PresenceHub({ ttlMs: config.presenceTtlMs });
   const trpc = attachTrpc({
     app,
     server,
