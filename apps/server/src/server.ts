@@ -21,6 +21,7 @@ import { createOutboxWorker, type OutboxWorker } from './outbox/worker';
 import { createCampaignFeeder, type CampaignFeeder } from './campaigns/feeder';
 import { createDueScanner } from './jobs/due';
 import { wakeDueSnoozes } from './domain/conversation';
+import { releaseDueScheduled } from './domain/send';
 import type { SmsProvider } from './providers/types';
 import { createSandboxProvider } from './providers/sandbox';
 import { createVonageProvider } from './providers/vonage';
@@ -358,6 +359,17 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     pass: (now) => void wakeDueSnoozes({ log: events, now }),
   });
   snoozes.start();
+  // Scheduled sends whose time came go into the outbox (opt-out checked now). Only with a worker.
+  const scheduled = createDueScanner({
+    name: 'scheduled-sends',
+    intervalMs: config.dueScanIntervalMs,
+    now: clock,
+    logger,
+    pass: (now) => {
+      if (releaseDueScheduled({ log: events, now }) > 0) outbox?.wake();
+    },
+  });
+  if (outbox) scheduled.start();
 
   // Old events go, a chunk at a time, behind the oldest cursor an open stream still needs.
   const retention = { keepCount: config.live.eventsRetentionCount, maxAgeMs: config.live.eventsRetentionDays * 86_400_000 };
@@ -397,6 +409,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
         credentials.close();
         try {
           await snoozes.stop();
+          await scheduled.stop();
           await campaigns?.stop();
           await outbox?.stop();
           await Promise.all([...providers.values()].map((p) => p.close?.()));

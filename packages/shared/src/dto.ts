@@ -4,8 +4,9 @@ import type { SmsEncoding } from './sms';
 
 export type MessageDirection = 'in' | 'out';
 
-/** Outbound: queued → submitted → delivered|read, or a failure state (final). Inbound: received. */
+/** Outbound: (scheduled →) queued → submitted → delivered|read, or a failure state (final). Inbound: received. */
 export const MESSAGE_STATUSES = [
+  'scheduled',
   'queued',
   'submitted',
   'delivered',
@@ -38,6 +39,10 @@ export interface MessageDto {
   currency: string | null;
   agentId: number | null;
   campaignId: number | null;
+  /** Send later: when a `scheduled` message is queued (ISO); null otherwise. */
+  sendAt: string | null;
+  /** A retry: the id of the failed message it resends; null otherwise. */
+  retryOf: number | null;
   createdAt: string;
 }
 

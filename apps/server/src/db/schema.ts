@@ -75,9 +75,20 @@ export const messages = sqliteTable(
     agentId: integer('agent_id'),
     campaignId: integer('campaign_id'),
     providerTimestamp: ms('provider_timestamp'),
+    /** Send later: while status is 'scheduled', when the due scan queues it. */
+    sendAt: ms('send_at'),
+    /** A retry: the failed message it resends (one retry per original). */
+    retryOf: integer('retry_of'),
     createdAt: ms('created_at').notNull(),
   },
   (t) => [
+    // The scheduled-send due scan: scheduled messages by due time.
+    index('messages_scheduled_idx')
+      .on(t.sendAt)
+      .where(sql`status = 'scheduled'`),
+    uniqueIndex('messages_retry_of_uq')
+      .on(t.retryOf)
+      .where(sql`retry_of is not null`),
     index('messages_conversation_created_idx').on(t.conversationId, t.createdAt, t.id),
     // stats.summary: one created_at range per (direction, status) — counts and durations that never
     // touch the table (covering), no per-row expressions.

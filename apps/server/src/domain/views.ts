@@ -33,6 +33,8 @@ export function toMessageDto(m: MessageRow): MessageDto {
     currency: m.currency,
     agentId: m.agentId,
     campaignId: m.campaignId,
+    sendAt: isoOrNull(m.sendAt),
+    retryOf: m.retryOf,
     createdAt: iso(m.createdAt),
   };
 }

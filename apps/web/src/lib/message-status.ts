@@ -3,6 +3,7 @@ import type { MessageDto, MessageStatus } from '@parley/shared/dto';
 export type StatusTone = 'pending' | 'ok' | 'failed';
 
 const LABELS: Record<MessageStatus, { label: string; tone: StatusTone }> = {
+  scheduled: { label: 'Scheduled', tone: 'pending' },
   queued: { label: 'Queued', tone: 'pending' },
   submitted: { label: 'Sent', tone: 'pending' },
   delivered: { label: 'Delivered', tone: 'ok' },
