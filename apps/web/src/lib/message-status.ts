@@ -26,3 +26,12 @@ export function failureReason(message: Pick<MessageDto, 'errorCode' | 'errorReas
   const text = unique.join(' — ') || 'No reason given';
   return message.errorCode && !text.includes(message.errorCode) ? `${text} (error ${message.errorCode})` : text;
 }
+
+/**
+ * Whether Parley knows the message never reached the handset (the server decides; this only hides
+ * the button where it would refuse): rejected, or failed before the provider accepted it.
+ */
+export function canOfferRetry(message: Pick<MessageDto, 'direction' | 'status' | 'providerMessageId' | 'errorCode'>): boolean {
+  if (message.direction !== 'out' || message.errorCode === 'CANCELLED' || message.errorCode === 'OPTED_OUT') return false;
+  return message.status === 'rejected' || (message.status === 'failed' && message.providerMessageId === null);
+}

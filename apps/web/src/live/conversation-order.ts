@@ -1,6 +1,6 @@
 import type { ConversationDto } from '@parley/shared/dto';
 
-export type ConversationFilter = 'open' | 'closed' | 'mine' | 'unassigned' | 'all';
+export type ConversationFilter = 'open' | 'pending' | 'snoozed' | 'closed' | 'mine' | 'unassigned' | 'all';
 
 /** The server's filters, client side (`mine` and `unassigned` are open conversations only). */
 export function matchesFilter(conversation: ConversationDto, filter: ConversationFilter, meId: number): boolean {
@@ -9,6 +9,10 @@ export function matchesFilter(conversation: ConversationDto, filter: Conversatio
       return true;
     case 'open':
       return conversation.status === 'open';
+    case 'pending':
+      return conversation.status === 'pending';
+    case 'snoozed':
+      return conversation.status === 'snoozed';
     case 'closed':
       return conversation.status === 'closed';
     case 'mine':
