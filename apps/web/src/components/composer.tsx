@@ -226,7 +226,7 @@ export function ComposerForm({
           // A reply begins when the box stops being empty: colleagues' replies after that are news to me.
           if (text.trim() === '' && e.target.value.trim() !== '') openedAt.current = Date.now();
           setText(e.target.value);
-          if (!e.target.value.startsWith('/')) setPickerClosed(false);
+          setPickerClosed(false);
           setPickerIndex(0);
           if (send.error) send.reset();
           if (note.error) note.reset();
