@@ -119,4 +119,17 @@ describe('faster answers in Chromium', () => {
     await first.getByTestId('retry').waitFor({ state: 'detached' });
     await screenshot(page, 'retry-delivered');
   });
+
+  it('schedules a reply from the composer, shows it scheduled, and cancels it', async () => {
+    await row('Ada Lovelace').click();
+    await page.getByLabel('Reply').fill('Good morning! Calling you at ten.');
+    await page.getByTestId('send-later').click();
+    await page.getByTestId('send-later-tomorrow').click();
+    const scheduled = page.locator('.message[data-status="scheduled"]', { hasText: 'Calling you at ten' });
+    await scheduled.waitFor();
+    await scheduled.getByTestId('scheduled-for').waitFor();
+    await screenshot(page, 'send-later-scheduled');
+    await scheduled.getByRole('button', { name: 'Cancel' }).click();
+    await page.locator('.message[data-status="failed"]', { hasText: 'Calling you at ten' }).waitFor();
+  });
 });
