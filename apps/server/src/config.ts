@@ -154,6 +154,7 @@ const envSchema = z.object({
   TRPC_MAX_BODY_BYTES: positiveInteger(1024 * 1024),
   TRPC_UPLOAD_MAX_BODY_BYTES: positiveInteger(40 * 1024 * 1024),
   PRESENCE_TTL_SECONDS: positiveNumber(30),
+  DUE_SCAN_INTERVAL_SECONDS: positiveNumber(15),
   LOG_LEVEL: optionalString
     .pipe(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional())
     .transform((v) => v ?? 'info'),
@@ -242,6 +243,8 @@ export interface Config {
   trpc: { maxBatchSize: number; maxBodyBytes: number; uploadMaxBodyBytes: number };
   /** PRESENCE_TTL_SECONDS in ms: a presence entry (viewing, typing) lives this long after its last heartbeat. */
   presenceTtlMs: number;
+  /** DUE_SCAN_INTERVAL_SECONDS in ms: how often snoozes that fell due are looked for (default 15 s). */
+  dueScanIntervalMs: number;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Live streams, shutdown and SQLite contention (docs/notes/h3.md). */
   live: LiveConfig;
@@ -420,6 +423,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       uploadMaxBodyBytes: e.TRPC_UPLOAD_MAX_BODY_BYTES,
     },
     presenceTtlMs: Math.round(e.PRESENCE_TTL_SECONDS * 1000),
+    dueScanIntervalMs: Math.round(e.DUE_SCAN_INTERVAL_SECONDS * 1000),
     logLevel: e.LOG_LEVEL,
     live: {
       wsMaxPayloadBytes: e.WS_MAX_PAYLOAD_BYTES,

@@ -19,6 +19,9 @@ import { createSignatureVerifier } from './webhooks/signature';
 import { webhookErrorHandler, webhookRouter } from './webhooks/routes';
 import { createOutboxWorker, type OutboxWorker } from './outbox/worker';
 import { createCampaignFeeder, type CampaignFeeder } from './campaigns/feeder';
+import { createDueScanner } from './jobs/due';
+import { wakeDueSnoozes } from './domain/conversation';
+import { releaseDueScheduled } from './domain/send';
 import type { SmsProvider } from './providers/types';
 import { createSandboxProvider } from './providers/sandbox';
 import { createVonageProvider } from './providers/vonage';
@@ -52,6 +55,8 @@ export interface ServerOptions {
   webDistDir?: string;
   /** Write the log here instead of stdout (tests). */
   logDestination?: DestinationStream;
+  /** The clock (epoch ms) for due times — snoozes (tests move it). Default Date.now. */
+  now?: () => number;
 }
 
 export interface ParleyServer {
@@ -91,6 +96,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
   const events = new EventLog(db);
   const credentials = createCredentialWatch({ intervalMs: config.live.credentialRecheckMs });
   const shutdown = new AbortController();
+  const clock = options.now ?? Date.now;
   let draining = false;
   const signatureSecret = resolveSignatureSecret(config);
   const firstAdmin = await ensureFirstAdmin({ db, config, logger });
@@ -103,6 +109,8 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     ? (config.sinch.webhookSecret ?? (sandbox ? keptSecret(config, 'sinch-webhook-secret') : undefined))
     : undefined;
   const nonces = createNonceStore(db);
+  const presence = new PresenceHub({ ttlMs: config.presenceTtlMs });
+  const onlineAgentIds = () => presence.list().map((p) => p.agentId);
   // One bounded refusal log for every webhook route (per-source rate, size caps and retention shared).
   const webhookLog = createWebhookLog(db, config.webhookLog);
   // Known once we listen (the sandbox stand-ins post to our own URL); closures below read them late.
@@ -180,6 +188,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     webhookLog,
     numbers,
     autoReplyWindowMs: config.autoReplyWindowMs,
+    onlineAgentIds,
     onQueued: () => outbox?.wake(),
     onOutcome: (kind: string, outcome: string) => metrics.webhook(`/webhooks/${kind}`, outcome),
   };
@@ -196,6 +205,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     webhookLog,
     numbers,
     autoReplyWindowMs: config.autoReplyWindowMs,
+    onlineAgentIds,
     onQueued: () => outbox?.wake(),
     onOutcome: (path: string, outcome: string) => metrics.webhook(path, outcome),
   };
@@ -220,7 +230,6 @@ export async function createServer(config: Config, options: ServerOptions = {}):
   app.use('/webhooks', webhookRouter(webhookDeps), webhookErrorHandler(webhookDeps));
 
   const server: Server = createHttpServer(app);
-  const presence = new PresenceHub({ ttlMs: config.presenceTtlMs });
   const trpc = attachTrpc({
     app,
     server,
@@ -235,6 +244,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
       credentials,
       shutdown: shutdown.signal,
       presence,
+      now: clock,
       outbox: { wake: () => outbox?.wake() },
       campaigns: { wake: () => campaigns?.wake() },
       numbers,
@@ -340,6 +350,27 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     campaigns.start();
   }
 
+  // Snoozed conversations whose time came reopen (a scan of the database: survives restarts).
+  const snoozes = createDueScanner({
+    name: 'snooze',
+    intervalMs: config.dueScanIntervalMs,
+    now: clock,
+    logger,
+    pass: (now) => void wakeDueSnoozes({ log: events, now }),
+  });
+  snoozes.start();
+  // Scheduled sends whose time came go into the outbox (opt-out checked now). Only with a worker.
+  const scheduled = createDueScanner({
+    name: 'scheduled-sends',
+    intervalMs: config.dueScanIntervalMs,
+    now: clock,
+    logger,
+    pass: (now) => {
+      if (releaseDueScheduled({ log: events, now }) > 0) outbox?.wake();
+    },
+  });
+  if (outbox) scheduled.start();
+
   // Old events go, a chunk at a time, behind the oldest cursor an open stream still needs.
   const retention = { keepCount: config.live.eventsRetentionCount, maxAgeMs: config.live.eventsRetentionDays * 86_400_000 };
   let compacting: Promise<number> | null = null;
@@ -377,6 +408,8 @@ export async function createServer(config: Config, options: ServerOptions = {}):
         clearInterval(compactTimer);
         credentials.close();
         try {
+          await snoozes.stop();
+          await scheduled.stop();
           await campaigns?.stop();
           await outbox?.stop();
           await Promise.all([...providers.values()].map((p) => p.close?.()));

@@ -20,6 +20,7 @@ const NewCampaignPage = lazy(() => import('./pages/campaigns-page').then((m) => 
 const CampaignDetailPage = lazy(() => import('./pages/campaign-detail').then((m) => ({ default: m.CampaignDetailPage })));
 const ContactsPage = lazy(() => import('./pages/contacts-page').then((m) => ({ default: m.ContactsPage })));
 const StatsPage = lazy(() => import('./pages/stats-page').then((m) => ({ default: m.StatsPage })));
+const CannedRepliesPage = lazy(() => import('./pages/canned-replies-page').then((m) => ({ default: m.CannedRepliesPage })));
 const TeamPage = lazy(() => import('./pages/team-page').then((m) => ({ default: m.TeamPage })));
 const AccountPage = lazy(() => import('./pages/account-page').then((m) => ({ default: m.AccountPage })));
 
@@ -73,6 +74,8 @@ function SignedIn({ me }: { me: Agent }) {
       return <Page me={me}><StatsPage /></Page>;
     case 'team':
       return <Page me={me}><TeamPage me={me} /></Page>;
+    case 'canned':
+      return <Page me={me}><CannedRepliesPage /></Page>;
     case 'account':
       return <Page me={me}><AccountPage me={me} /></Page>;
     case 'invite':

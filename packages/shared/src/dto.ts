@@ -4,8 +4,9 @@ import type { SmsEncoding } from './sms';
 
 export type MessageDirection = 'in' | 'out';
 
-/** Outbound: queued → submitted → delivered|read, or a failure state (final). Inbound: received. */
+/** Outbound: (scheduled →) queued → submitted → delivered|read, or a failure state (final). Inbound: received. */
 export const MESSAGE_STATUSES = [
+  'scheduled',
   'queued',
   'submitted',
   'delivered',
@@ -38,10 +39,14 @@ export interface MessageDto {
   currency: string | null;
   agentId: number | null;
   campaignId: number | null;
+  /** Send later: when a `scheduled` message is queued (ISO); null otherwise. */
+  sendAt: string | null;
+  /** A retry: the id of the failed message it resends; null otherwise. */
+  retryOf: number | null;
   createdAt: string;
 }
 
-export type ConversationStatus = 'open' | 'closed';
+export type ConversationStatus = 'open' | 'pending' | 'snoozed' | 'closed';
 
 export interface ConversationDto {
   id: number;
@@ -53,6 +58,8 @@ export interface ConversationDto {
   /** The provider of ourNumber: replies leave through it. */
   provider: ProviderName;
   status: ConversationStatus;
+  /** ISO time a snoozed conversation reopens by itself; null unless status is 'snoozed'. */
+  snoozeUntil: string | null;
   assignedAgentId: number | null;
   lastMessageAt: string | null;
   lastMessagePreview: string | null;
@@ -68,4 +75,14 @@ export interface ContactDto {
   optedOutAt: string | null;
   optOutSource: string | null;
   createdAt: string;
+}
+
+export interface CannedReplyDto {
+  id: number;
+  /** What follows `/` in the composer: lower-case letters, digits, '-' and '_'. */
+  shortcut: string;
+  text: string;
+  createdBy: number | null;
+  createdAt: string;
+  updatedAt: string;
 }

@@ -9,3 +9,4 @@ export * from './providers';
 export * from './team';
 export * from './settings';
 export * from './settings-defaults';
+export * from './canned';

@@ -21,6 +21,8 @@ export const sendMessageInput = z
     text: z.string(),
     /** With `to`: which of our numbers starts the conversation (default: the configured default). */
     from: e164Schema.optional(),
+    /** Send later: an ISO time, in the future and at most a year ahead; the message is `scheduled` until then. */
+    sendAt: z.string().max(40).optional(),
   })
   .refine((v) => (v.to === undefined) !== (v.conversationId === undefined), {
     message: 'Give either `to` (a phone number) or `conversationId`, not both',
@@ -44,7 +46,7 @@ export const searchText = z.string().max(200).transform(stripControlChars);
 export const pageCursor = z.string().max(200).nullish();
 export const pageLimit = z.number().int().min(1).max(MAX_PAGE).optional();
 
-export const conversationFilter = z.enum(['open', 'closed', 'mine', 'unassigned', 'all']);
+export const conversationFilter = z.enum(['open', 'pending', 'snoozed', 'closed', 'mine', 'unassigned', 'all']);
 export type ConversationFilter = z.infer<typeof conversationFilter>;
 
 export const conversationListInput = z

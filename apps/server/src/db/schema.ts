@@ -25,9 +25,11 @@ export const conversations = sqliteTable(
     provider: text('provider', { enum: ['vonage', 'plivo', 'sinch'] })
       .notNull()
       .default('vonage'),
-    status: text('status', { enum: ['open', 'closed'] })
+    status: text('status', { enum: ['open', 'pending', 'snoozed', 'closed'] })
       .notNull()
       .default('open'),
+    /** While status is 'snoozed': when it reopens by itself (the snooze waker scans for it). */
+    snoozeUntil: ms('snooze_until'),
     assignedAgentId: integer('assigned_agent_id'),
     lastMessageAt: ms('last_message_at'),
     lastMessagePreview: text('last_message_preview'),
@@ -40,6 +42,10 @@ export const conversations = sqliteTable(
     index('conversations_last_message_idx').on(t.lastMessageAt, t.id),
     index('conversations_status_last_idx').on(t.status, t.lastMessageAt, t.id),
     index('conversations_number_last_idx').on(t.ourNumber, t.lastMessageAt, t.id),
+    // The snooze waker's due-time scan: snoozed conversations by wake-up time.
+    index('conversations_snooze_idx')
+      .on(t.snoozeUntil)
+      .where(sql`status = 'snoozed'`),
   ],
 );
 
@@ -69,9 +75,20 @@ export const messages = sqliteTable(
     agentId: integer('agent_id'),
     campaignId: integer('campaign_id'),
     providerTimestamp: ms('provider_timestamp'),
+    /** Send later: while status is 'scheduled', when the due scan queues it. */
+    sendAt: ms('send_at'),
+    /** A retry: the failed message it resends (one retry per original). */
+    retryOf: integer('retry_of'),
     createdAt: ms('created_at').notNull(),
   },
   (t) => [
+    // The scheduled-send due scan: scheduled messages by due time.
+    index('messages_scheduled_idx')
+      .on(t.sendAt)
+      .where(sql`status = 'scheduled'`),
+    uniqueIndex('messages_retry_of_uq')
+      .on(t.retryOf)
+      .where(sql`retry_of is not null`),
     index('messages_conversation_created_idx').on(t.conversationId, t.createdAt, t.id),
     // stats.summary: one created_at range per (direction, status) — counts and durations that never
     // touch the table (covering), no per-row expressions.
@@ -315,4 +332,14 @@ export const settings = sqliteTable('settings', {
   value: text('value').notNull(),
   updatedAt: ms('updated_at').notNull(),
   updatedBy: integer('updated_by').references(() => agents.id),
+});
+
+/** Canned replies, shared by the workspace: `/shortcut` in the composer inserts `text` with its fields filled. */
+export const cannedReplies = sqliteTable('canned_replies', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  shortcut: text('shortcut').notNull().unique(),
+  text: text('text').notNull(),
+  createdBy: integer('created_by'),
+  createdAt: ms('created_at').notNull(),
+  updatedAt: ms('updated_at').notNull(),
 });

@@ -1,4 +1,4 @@
-import { and, desc, eq, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, isNull, lt, lte, or, sql, type SQL } from 'drizzle-orm';
 import type { ContactDto, ConversationDto, ConversationStatus, MessageDto } from '@parley/shared';
 import { MAX_PAGE, stripControlChars } from '@parley/shared';
 import type { Db } from '../db/client';
@@ -7,7 +7,7 @@ import { AppError } from '../errors';
 import type { EventLog, Tx } from '../events/log';
 import { loadConversation, toContactDto, toConversationDto, toMessageDto } from './views';
 
-export type ConversationFilter = 'open' | 'closed' | 'mine' | 'unassigned' | 'all';
+export type ConversationFilter = 'open' | 'pending' | 'snoozed' | 'closed' | 'mine' | 'unassigned' | 'all';
 export interface Page<T> {
   items: T[];
   /** Pass back as `cursor` for the next page; null on the last page. */
@@ -94,6 +94,10 @@ function filterCondition(filter: ConversationFilter, agentId: number): SQL | und
   switch (filter) {
     case 'open':
       return eq(conversations.status, 'open');
+    case 'pending':
+      return eq(conversations.status, 'pending');
+    case 'snoozed':
+      return eq(conversations.status, 'snoozed');
     case 'closed':
       return eq(conversations.status, 'closed');
     case 'mine':
@@ -185,7 +189,7 @@ export function getContact({ db, id }: { db: Db; id: number }): ContactDto & { c
 // ── changes: one transaction each, `conversation.updated` only when something changed ────────────
 
 type ConversationRow = typeof conversations.$inferSelect;
-type Patch = Partial<Pick<ConversationRow, 'unreadCount' | 'assignedAgentId' | 'status'>>;
+type Patch = Partial<Pick<ConversationRow, 'unreadCount' | 'assignedAgentId' | 'status' | 'snoozeUntil'>>;
 
 function update(log: EventLog, id: number, decide: (tx: Tx, row: ConversationRow) => Patch | null): ConversationDto {
   return log.write((tx, append) => {
@@ -216,16 +220,68 @@ export function assignConversation({ log, id, agentId }: { log: EventLog; id: nu
   });
 }
 
+/** Snoozes end at most this far ahead. */
+export const MAX_SNOOZE_MS = 366 * 86_400_000;
+
+/**
+ * open | pending (waiting on the customer) | snoozed (until `snoozeUntil`, ISO, in the future) | closed.
+ * Any status but snoozed clears the snooze time. An inbound text reopens pending and snoozed ones
+ * (receive-queries), and the snooze waker reopens snoozed ones when their time comes.
+ */
 export function setConversationStatus({
   log,
   id,
   status,
+  snoozeUntil,
+  now = Date.now(),
 }: {
   log: EventLog;
   id: number;
   status: ConversationStatus;
+  snoozeUntil?: string | undefined;
+  now?: number;
 }): ConversationDto {
-  return update(log, id, (_tx, row) => (row.status === status ? null : { status }));
+  let until: number | null = null;
+  if (status === 'snoozed') {
+    if (snoozeUntil === undefined) throw new AppError('BAD_REQUEST', 'snoozed needs snoozeUntil: the ISO time it reopens');
+    until = Date.parse(snoozeUntil);
+    if (Number.isNaN(until)) throw new AppError('BAD_REQUEST', `snoozeUntil is not an ISO time: ${snoozeUntil}`);
+    if (until <= now) throw new AppError('BAD_REQUEST', 'snoozeUntil must be in the future');
+    if (until > now + MAX_SNOOZE_MS) throw new AppError('BAD_REQUEST', 'snoozeUntil may be at most a year ahead');
+  } else if (snoozeUntil !== undefined) {
+    throw new AppError('BAD_REQUEST', `snoozeUntil is only for status snoozed, not ${status}`);
+  }
+  return update(log, id, (_tx, row) =>
+    row.status === status && (row.snoozeUntil ?? null) === until ? null : { status, snoozeUntil: until },
+  );
+}
+
+/**
+ * The snooze waker's one pass: every snoozed conversation whose snooze_until <= now reopens, a
+ * `conversation.updated` each, in chunks of `batch` per transaction. The due-time lives in the
+ * database, so a restart (or a clock that moved while we were down) wakes what fell due meanwhile.
+ */
+export function wakeDueSnoozes({ log, now, batch = 200 }: { log: EventLog; now: number; batch?: number }): number {
+  let woken = 0;
+  for (;;) {
+    const n = log.write((tx, append) => {
+      const due = tx
+        .select({ id: conversations.id })
+        .from(conversations)
+        .where(and(eq(conversations.status, 'snoozed'), lte(conversations.snoozeUntil, now)))
+        .orderBy(asc(conversations.snoozeUntil))
+        .limit(batch)
+        .all();
+      for (const { id } of due) {
+        tx.update(conversations).set({ status: 'open', snoozeUntil: null }).where(eq(conversations.id, id)).run();
+        const conversation = loadConversation(tx, id);
+        if (conversation) append({ type: 'conversation.updated', payload: { conversation } });
+      }
+      return due.length;
+    });
+    woken += n;
+    if (n < batch) return woken;
+  }
 }
 
 /** Ids of a contact's conversations (for opt-out fan-out). */

@@ -51,7 +51,9 @@ function build(db: Db) {
         lastMessagePreview: sql`${p('preview')}`,
         lastMessageDirection: 'in',
         unreadCount: sql`${conversations.unreadCount} + 1`,
+        // A pending, snoozed or closed conversation is open again when the contact writes.
         status: 'open',
+        snoozeUntil: null,
       })
       .where(eq(conversations.id, p('id')))
       .returning()

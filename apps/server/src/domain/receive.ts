@@ -7,6 +7,8 @@ import { setOptOutIn } from './optout';
 import { queueMessageIn } from './send';
 import { previewOf, toConversationDto, toMessageDto } from './views';
 import { receiveQueries } from './receive-queries';
+import { autoAssignIn } from './auto-assign';
+import { conversations } from '../db/schema';
 
 /** An inbound text, provider-neutral: each webhook route maps its provider's payload onto this. */
 export interface InboundSms {
@@ -41,6 +43,7 @@ export function receiveInbound({
   helpText = DEFAULT_HELP_TEXT,
   autoReplyWindowMs = DEFAULT_AUTO_REPLY_WINDOW_MS,
   admit,
+  onlineAgentIds,
 }: {
   log: EventLog;
   inbound: InboundSms;
@@ -55,6 +58,8 @@ export function receiveInbound({
   autoReplyWindowMs?: number;
   /** Runs first inside the transaction (e.g. records the request's nonce): it commits or rolls back with the message. */
   admit?: (tx: Tx) => void;
+  /** Agents online now (presence): auto-assignment's candidates. Absent: no auto-assignment. */
+  onlineAgentIds?: () => readonly number[];
 }): ReceiveResult {
   const q = receiveQueries(log.db);
   return log.write((tx, append) => {
@@ -83,8 +88,13 @@ export function receiveInbound({
       now,
     });
     if (!row) throw new Error('message insert returned no row');
-    const bumped = q.bumpConversation.get({ id: conversation.id, now, preview: previewOf(inbound.text) });
+    let bumped = q.bumpConversation.get({ id: conversation.id, now, preview: previewOf(inbound.text) });
     if (!bumped) throw new Error('conversation update returned no row');
+    // A conversation's first inbound text: auto-assignment (settings), in the same event.
+    if (onlineAgentIds && bumped.assignedAgentId === null) {
+      const assigned = autoAssignIn(tx, { conversationId: conversation.id, onlineAgentIds: onlineAgentIds() });
+      if (assigned !== null) bumped = tx.select().from(conversations).where(eq(conversations.id, conversation.id)).get() ?? bumped;
+    }
 
     const message = toMessageDto(row);
     append({ type: 'message.created', payload: { message } });

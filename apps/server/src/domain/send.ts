@@ -34,6 +34,10 @@ export interface QueueMessageInput {
   priority?: number;
   /** Only for the STOP confirmation: queue even though the contact opted out. */
   allowOptedOut?: boolean;
+  /** Send later (epoch ms, already validated by checkSendAt): stored `scheduled`, no outbox row until due. */
+  sendAt?: number;
+  /** A retry: the failed message this one resends. */
+  retryOf?: number;
 }
 
 export interface QueuedMessage {
@@ -81,17 +85,21 @@ export function queueMessageIn(tx: Tx, append: Append, opts: QueueMessageInput):
       text: opts.text,
       encoding: count.encoding,
       segments: Math.max(count.segments, 1),
-      status: 'queued',
+      status: opts.sendAt === undefined ? 'queued' : 'scheduled',
       statusAt: now,
       agentId: opts.agentId,
       campaignId: opts.campaignId ?? null,
+      sendAt: opts.sendAt ?? null,
+      retryOf: opts.retryOf ?? null,
       createdAt: now,
     })
     .returning()
     .get();
-  tx.insert(outbox)
-    .values({ messageId: row.id, provider: target.provider, priority: opts.priority ?? PRIORITY.reply, state: 'queued', nextAttemptAt: now, createdAt: now })
-    .run();
+  if (opts.sendAt === undefined) {
+    tx.insert(outbox)
+      .values({ messageId: row.id, provider: target.provider, priority: opts.priority ?? PRIORITY.reply, state: 'queued', nextAttemptAt: now, createdAt: now })
+      .run();
+  }
   touchConversation(tx, target.conversationId, { at: now, preview: previewOf(opts.text), direction: 'out' });
 
   const message = toMessageDto(row);
@@ -100,6 +108,113 @@ export function queueMessageIn(tx: Tx, append: Append, opts: QueueMessageInput):
   if (!conversation) throw new Error(`conversation ${target.conversationId} vanished inside its transaction`);
   append({ type: 'conversation.updated', payload: { conversation } });
   return { message, conversation };
+}
+
+/** Send later: at most this far ahead. */
+export const MAX_SEND_AHEAD_MS = 366 * 86_400_000;
+
+/** `sendAt` (ISO) as epoch ms: BAD_REQUEST when unreadable, not in the future, or more than a year ahead. */
+export function checkSendAt(sendAt: string, now: number): number {
+  const at = Date.parse(sendAt);
+  if (Number.isNaN(at)) throw new AppError('BAD_REQUEST', `sendAt is not an ISO time: ${sendAt}`);
+  if (at <= now) throw new AppError('BAD_REQUEST', 'sendAt is in the past: pick a time in the future');
+  if (at > now + MAX_SEND_AHEAD_MS) throw new AppError('BAD_REQUEST', 'sendAt may be at most a year ahead');
+  return at;
+}
+
+/**
+ * The scheduled-send due scan's one pass: every `scheduled` message whose send_at <= now is queued
+ * into the outbox (status `queued`), or — when its contact opted out meanwhile — fails with
+ * OPTED_OUT and the reason: opt-out is judged at send time, not when it was scheduled. A chunk per
+ * transaction. Returns how many were queued (wake the outbox when > 0).
+ * Quiet hours can hold these back by adding a condition to `dueScheduled` below.
+ */
+export function releaseDueScheduled({ log, now, batch = 200 }: { log: EventLog; now: number; batch?: number }): number {
+  let queued = 0;
+  for (;;) {
+    const seen = log.write((tx, append) => {
+      const due = tx
+        .select({ m: messages, optedOutAt: contacts.optedOutAt, provider: conversations.provider })
+        .from(messages)
+        .innerJoin(conversations, eq(conversations.id, messages.conversationId))
+        .innerJoin(contacts, eq(contacts.id, conversations.contactId))
+        .where(and(eq(messages.status, 'scheduled'), lte(messages.sendAt, now)))
+        .orderBy(asc(messages.sendAt), asc(messages.id))
+        .limit(batch)
+        .all();
+      for (const { m, optedOutAt, provider } of due) {
+        if (optedOutAt !== null) {
+          moveMessage(tx, append, m, {
+            status: 'failed',
+            errorCode: 'OPTED_OUT',
+            errorReason: `The contact opted out (STOP) on ${formatUtc(optedOutAt)}, before this scheduled message was due; it was not sent`,
+          });
+          continue;
+        }
+        moveMessage(tx, append, m, { status: 'queued' });
+        tx.insert(outbox)
+          .values({ messageId: m.id, provider, priority: PRIORITY.reply, state: 'queued', nextAttemptAt: now, createdAt: now })
+          .run();
+        queued += 1;
+      }
+      return due.length;
+    });
+    if (seen < batch) return queued;
+  }
+}
+
+/** Cancels a scheduled message before it is due: status `failed` with errorCode CANCELLED. */
+export function cancelScheduled({ log, id }: { log: EventLog; id: number }): MessageDto {
+  return log.write((tx, append) => {
+    const m = loadRow(tx, id);
+    if (!m) throw new AppError('NOT_FOUND', `Message ${id} not found`);
+    if (m.status !== 'scheduled') throw new AppError('CONFLICT', `Message ${id} is ${m.status}, not scheduled: it can no longer be cancelled`);
+    moveMessage(tx, append, m, { status: 'failed', errorCode: 'CANCELLED', errorReason: 'Cancelled before it was due' });
+    const after = loadRow(tx, id);
+    if (!after) throw new Error(`message ${id} vanished inside its transaction`);
+    return toMessageDto(after);
+  });
+}
+
+/**
+ * Why a message may not be retried, or null when it may: only outbound messages Parley knows never
+ * reached the handset — `rejected` by the provider, or `failed` before the provider accepted it
+ * (no provider id) — whose contact has not opted out and which have not been retried already.
+ */
+function retryRefusal(tx: Tx, m: MessageRow, contact: ContactRow): string | null {
+  if (m.direction !== 'out') return 'Only outbound messages can be retried';
+  if (m.status === 'undeliverable') return 'The provider accepted it and reported it undeliverable: it may have reached the handset, so Parley will not resend it';
+  if (m.status === 'interrupted') return 'Parley stopped while sending it: it may have been sent, so Parley will not resend it';
+  if (m.errorCode === 'CANCELLED') return 'It was cancelled before it was due; send it again instead';
+  const neverAccepted = m.status === 'rejected' || (m.status === 'failed' && m.providerMessageUuid === null);
+  if (!neverAccepted) return `It is ${m.status}: only a message the provider refused or that failed before the provider accepted it can be retried`;
+  if (contact.optedOutAt !== null) return `The contact ${contact.phone} opted out (STOP): Parley will not text them until they send START`;
+  const again = tx.select({ id: messages.id }).from(messages).where(eq(messages.retryOf, m.id)).get();
+  if (again) return `It was retried already (message ${again.id}); a message is retried at most once`;
+  return null;
+}
+
+/** Queues a new message (new client_ref) with the failed one's text, linked by retryOf; CONFLICT with the reason otherwise. */
+export function retryMessage({ log, id, agentId }: { log: EventLog; id: number; agentId: number | null }): QueuedMessage {
+  return log.write((tx, append) => {
+    const found = tx
+      .select({ m: messages, contact: contacts })
+      .from(messages)
+      .innerJoin(conversations, eq(conversations.id, messages.conversationId))
+      .innerJoin(contacts, eq(contacts.id, conversations.contactId))
+      .where(eq(messages.id, id))
+      .get();
+    if (!found) throw new AppError('NOT_FOUND', `Message ${id} not found`);
+    const refusal = retryRefusal(tx, found.m, found.contact);
+    if (refusal) throw new AppError('CONFLICT', `Message ${id} cannot be retried: ${refusal}`);
+    return queueMessageIn(tx, append, {
+      ourNumber: found.m.from,
+      conversationId: found.m.conversationId,
+      text: found.m.text,
+      agentId,
+      retryOf: found.m.id,
+    });
+  });
 }
 
 function checkText(text: string): void {

@@ -35,7 +35,7 @@ function read(db: Db | Tx): SettingsDto {
   };
 }
 
-export function getSettings(db: Db): SettingsDto {
+export function getSettings(db: Db | Tx): SettingsDto {
   return read(db);
 }
 

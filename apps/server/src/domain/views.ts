@@ -33,6 +33,8 @@ export function toMessageDto(m: MessageRow): MessageDto {
     currency: m.currency,
     agentId: m.agentId,
     campaignId: m.campaignId,
+    sendAt: isoOrNull(m.sendAt),
+    retryOf: m.retryOf,
     createdAt: iso(m.createdAt),
   };
 }
@@ -58,6 +60,7 @@ export function toConversationDto(c: ConversationRow, contact: ContactRow): Conv
     ourNumber: c.ourNumber,
     provider: c.provider,
     status: c.status,
+    snoozeUntil: c.status === 'snoozed' ? isoOrNull(c.snoozeUntil) : null,
     assignedAgentId: c.assignedAgentId,
     lastMessageAt: isoOrNull(c.lastMessageAt),
     lastMessagePreview: c.lastMessagePreview,

@@ -52,7 +52,7 @@ const settle = (server: TestServer, id: number, status: string) =>
 
 describe('sandbox provider', () => {
   it('documents its test numbers', () => {
-    expect(SANDBOX_TEST_NUMBERS.map((n) => n.number)).toEqual(['+447700900666', '+447700900429', '+447700900500']);
+    expect(SANDBOX_TEST_NUMBERS.map((n) => n.number)).toEqual(['+447700900666', '+447700900429', '+447700900500', '+447700900422']);
     for (const n of SANDBOX_TEST_NUMBERS) expect(n.description.length).toBeGreaterThan(20);
   });
 

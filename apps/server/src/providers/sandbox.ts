@@ -28,7 +28,16 @@ export const SANDBOX_TEST_NUMBERS = [
     outcome: 'undeliverable',
     description: 'Submitted, then `undeliverable` with error 1190 (absent subscriber, permanent).',
   },
+  {
+    number: '+447700900422',
+    outcome: 'refused-once',
+    description:
+      'The first send of a given text to it (per sandbox start) is refused with HTTP 422 / error 1120 before acceptance (so Retry is offered); the same text again is accepted and delivered.',
+  },
 ] as const;
+
+/** Refused the first time a text is sent to it, delivered after (the Retry button's test number; Vonage sandbox only). */
+export const REFUSED_ONCE = '+447700900422';
 
 const { rejected: REJECTED, throttled: THROTTLED, undeliverable: UNDELIVERABLE } = SANDBOX_NUMBERS;
 const PRICE_PER_SEGMENT = 0.0333;
@@ -55,6 +64,8 @@ export function createSandboxProvider(opts: SandboxProviderOptions): SandboxProv
   const delays = opts.delaysMs ?? { submitted: 300, delivered: 1200 };
   const kit = createSandboxKit({ logger: opts.logger, label: 'sandbox', retryDelayMs: opts.retryDelayMs });
   const { wait } = kit;
+  /** Texts already refused once to REFUSED_ONCE (bounded: a test number, not a workload). */
+  const refusedOnce = new Set<string>();
 
   /** POSTs one signed status body (a fresh JWT per attempt); retried by the kit. */
   function post(body: Record<string, unknown>): Promise<void> {
@@ -105,6 +116,14 @@ export function createSandboxProvider(opts: SandboxProviderOptions): SandboxProv
       throw new ProviderError({
         retryable: true, httpStatus: 429, code: '1000', reason: 'Throttled by Vonage',
         title: 'Rate Limit Hit', detail: `Sandbox test number ${THROTTLED}: throttled ${seen + 1} of ${THROTTLED_SENDS} times`,
+      });
+    }
+    if (msg.to === REFUSED_ONCE && !refusedOnce.has(msg.text)) {
+      if (refusedOnce.size >= 1000) refusedOnce.clear();
+      refusedOnce.add(msg.text);
+      throw new ProviderError({
+        retryable: false, httpStatus: 422, code: '1120', reason: 'Refused by Vonage',
+        title: 'Illegal Sender Address', detail: `Sandbox test number ${REFUSED_ONCE}: refused the first time this text is sent`,
       });
     }
     const uuid = randomUUID();

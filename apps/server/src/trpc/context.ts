@@ -51,6 +51,8 @@ export interface AppDeps {
   apiLimiter: ApiRateLimiter;
   /** Who is online, viewing and typing (in memory; presence.update / presence.stream). */
   presence: PresenceHub;
+  /** The clock (epoch ms) due times are judged by; tests inject one. */
+  now?: () => number;
   /** Sandbox only: delivers a signed inbound webhook through the real /webhooks/inbound path; throws if it is not accepted. */
   simulateInbound?: (input: SimulateInboundInput) => Promise<void>;
 }

@@ -3,6 +3,7 @@ import { createCallerFactory, router } from './init';
 import { agentRouter } from './routers/agent';
 import { apiTokenRouter } from './routers/api-token';
 import { authRouter } from './routers/auth';
+import { cannedReplyRouter } from './routers/canned-reply';
 import { campaignRouter } from './routers/campaign';
 import { contactRouter } from './routers/contact';
 import { conversationRouter } from './routers/conversation';
@@ -30,6 +31,7 @@ export const appRouter = router({
   note: noteRouter,
   presence: presenceRouter,
   settings: settingsRouter,
+  cannedReply: cannedReplyRouter,
 });
 
 export type AppRouter = typeof appRouter;

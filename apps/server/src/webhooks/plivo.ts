@@ -41,6 +41,8 @@ export interface PlivoWebhookOptions {
   numbers?: OurNumbers;
   /** Automatic replies per contact and kind at most once per this many ms. */
   autoReplyWindowMs?: number;
+  /** Agents online now (presence): auto-assignment's candidates. */
+  onlineAgentIds?: () => readonly number[];
 }
 
 type Kind = 'inbound' | 'status';
@@ -177,6 +179,7 @@ function inbound(opts: PlivoWebhookOptions, field: Field, done: Done): void {
     provider: 'plivo',
     helpText: opts.helpText,
     ...(opts.autoReplyWindowMs !== undefined ? { autoReplyWindowMs: opts.autoReplyWindowMs } : {}),
+      ...(opts.onlineAgentIds ? { onlineAgentIds: opts.onlineAgentIds } : {}),
   });
   if (!result.duplicate && result.queuedReply) opts.onQueued?.();
   done(200, result.duplicate ? 'duplicate' : 'stored');

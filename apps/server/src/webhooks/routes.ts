@@ -29,6 +29,8 @@ interface Deps {
   numbers?: OurNumbers;
   /** Automatic replies (HELP, STOP/START confirmations) per contact and kind at most once per this many ms. */
   autoReplyWindowMs?: number;
+  /** Agents online now (presence): auto-assignment's candidates. */
+  onlineAgentIds?: () => readonly number[];
 }
 
 const JSON_TYPE = /^application\/([\w.+-]+\+)?json\b/i;
@@ -86,6 +88,7 @@ async function handle(deps: Deps, kind: WebhookKind, req: Request, res: Response
       inbound: parsed.data,
       helpText: deps.helpText,
       ...(deps.autoReplyWindowMs !== undefined ? { autoReplyWindowMs: deps.autoReplyWindowMs } : {}),
+      ...(deps.onlineAgentIds ? { onlineAgentIds: deps.onlineAgentIds } : {}),
     });
     if (!result.duplicate && result.queuedReply) deps.onQueued?.();
     return finish(deps, kind, req, res, 200, result.duplicate ? 'duplicate' : 'stored');

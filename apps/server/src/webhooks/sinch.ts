@@ -40,6 +40,8 @@ export interface SinchWebhookOptions {
   numbers?: OurNumbers;
   /** Automatic replies per contact and kind at most once per this many ms. */
   autoReplyWindowMs?: number;
+  /** Agents online now (presence): auto-assignment's candidates. */
+  onlineAgentIds?: () => readonly number[];
 }
 
 /** A nonce claimed inside the transaction turned out to be taken: the request is a replay. */
@@ -213,6 +215,7 @@ export function sinchWebhookRouter(opts: SinchWebhookOptions): express.Router {
         helpText: opts.helpText,
         admit,
         ...(opts.autoReplyWindowMs !== undefined ? { autoReplyWindowMs: opts.autoReplyWindowMs } : {}),
+      ...(opts.onlineAgentIds ? { onlineAgentIds: opts.onlineAgentIds } : {}),
       });
       if (!received.duplicate && received.queuedReply) opts.onQueued?.();
       return { status: 200, outcome: received.duplicate ? 'duplicate' : 'stored', type };

@@ -12,6 +12,7 @@ const NAV: { section: Section; label: string; to: string }[] = [
   { section: 'campaigns', label: 'Campaigns', to: paths.campaigns },
   { section: 'contacts', label: 'Contacts', to: paths.contacts },
   { section: 'stats', label: 'Stats', to: paths.stats },
+  { section: 'canned', label: 'Canned replies', to: paths.canned },
 ];
 /** Only admins manage the team; the page is not offered to agents. */
 const ADMIN_NAV: { section: Section; label: string; to: string }[] = [{ section: 'team', label: 'Team', to: paths.team }];

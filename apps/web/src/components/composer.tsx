@@ -8,6 +8,8 @@ import { errorMessage } from '../lib/errors';
 import { formatTime } from '../lib/format';
 import { queryClient, trpc } from '../trpc';
 import { SmsCounter } from './sms-counter';
+import { TimeMenu } from './time-menu';
+import { CANNED_FIELDS, cannedValues, fillCanned } from '@parley/shared/canned';
 
 type Agent = RouterOutputs['auth']['me'];
 type MessagePage = { items: MessageDto[]; nextCursor: string | null };
@@ -24,7 +26,7 @@ export function Composer({ conversation, me }: { conversation: ConversationDto; 
       </>
     );
   }
-  return <ComposerForm conversationId={conversation.id} me={me} />;
+  return <ComposerForm conversationId={conversation.id} me={me} conversation={conversation} />;
 }
 
 function OptedOutNotice({ contactId }: { contactId: number }) {
@@ -58,9 +60,37 @@ function repliesByOthersSince(conversationId: number, meId: number, since: numbe
   return [...found.values()].sort((a, b) => a.createdAt.localeCompare(b.createdAt));
 }
 
-export function ComposerForm({ conversationId, me, notesOnly = false }: { conversationId: number; me: Agent; notesOnly?: boolean }) {
+/** `{field}`s of the canned-reply fields still in the text (left unfilled: no value). */
+const UNFILLED = new RegExp(`\\{(${CANNED_FIELDS.join('|')})\\}`, 'g');
+
+export function ComposerForm({
+  conversationId,
+  me,
+  notesOnly = false,
+  conversation,
+}: {
+  conversationId: number;
+  me: Agent;
+  notesOnly?: boolean;
+  /** For canned replies' fields ({name}, {our_number}). */
+  conversation?: ConversationDto;
+}) {
   const [mode, setMode] = useState<'reply' | 'note'>(notesOnly ? 'note' : 'reply');
   const [text, setText] = useState('');
+  const [laterOpen, setLaterOpen] = useState(false);
+  const [pickerIndex, setPickerIndex] = useState(0);
+  const [pickerClosed, setPickerClosed] = useState(false);
+  const slash = mode === 'reply' && !pickerClosed ? /^\/(\S*)$/.exec(text) : null;
+  const canned = useQuery({ ...trpc.cannedReply.list.queryOptions(), enabled: slash !== null, staleTime: 30_000 });
+  const choices = slash ? (canned.data ?? []).filter((r) => r.shortcut.startsWith((slash[1] ?? '').toLowerCase())).slice(0, 8) : [];
+  const textarea = useRef<HTMLTextAreaElement>(null);
+  const insertCanned = (replyText: string) => {
+    const filled = fillCanned(replyText, cannedValues({ contactName: conversation?.contactName ?? null, agentName: me.name, ourNumber: conversation?.ourNumber ?? null }));
+    setText(filled.text);
+    setPickerIndex(0);
+    textarea.current?.focus();
+  };
+  const unfilled = mode === 'reply' ? [...new Set([...text.matchAll(UNFILLED)].map((m) => m[0]))] : [];
   const [collision, setCollision] = useState<MessageDto[] | null>(null);
   // When this agent began writing this reply (or last acknowledged a colleague's reply).
   const openedAt = useRef(Date.now());
@@ -109,6 +139,26 @@ export function ComposerForm({ conversationId, me, notesOnly = false }: { conver
     sendReply();
   };
   const onKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>) => {
+    if (slash && choices.length > 0) {
+      if (event.key === 'ArrowDown' || event.key === 'ArrowUp') {
+        event.preventDefault();
+        const step = event.key === 'ArrowDown' ? 1 : -1;
+        setPickerIndex((i) => (i + step + choices.length) % choices.length);
+        return;
+      }
+      if (event.key === 'Enter' && !event.nativeEvent.isComposing) {
+        event.preventDefault();
+        const chosen = choices[Math.min(pickerIndex, choices.length - 1)];
+        if (chosen) insertCanned(chosen.text);
+        return;
+      }
+    }
+    if (slash && event.key === 'Escape') {
+      event.preventDefault();
+      event.stopPropagation();
+      setPickerClosed(true);
+      return;
+    }
     if (event.key === 'Enter' && !event.shiftKey && !event.nativeEvent.isComposing) {
       event.preventDefault();
       submit();
@@ -135,8 +185,35 @@ export function ComposerForm({ conversationId, me, notesOnly = false }: { conver
       <label className="visually-hidden" htmlFor={`composer-${conversationId}`}>
         {mode === 'reply' ? 'Reply' : 'Private note'}
       </label>
+      {slash && (
+        <div className="canned-picker" data-testid="canned-picker">
+          {choices.length === 0 ? (
+            <p className="muted small">{canned.isPending ? 'Loading canned replies…' : 'No canned reply starts with that — manage them on the Canned replies page'}</p>
+          ) : (
+            <ul role="listbox" aria-label="Canned replies" id={`canned-${conversationId}`}>
+              {choices.map((r, i) => (
+                <li
+                  key={r.id}
+                  role="option"
+                  id={`canned-${conversationId}-${r.id}`}
+                  aria-selected={i === Math.min(pickerIndex, choices.length - 1)}
+                  className={`canned-choice${i === Math.min(pickerIndex, choices.length - 1) ? ' active' : ''}`}
+                  onMouseDown={(e) => {
+                    e.preventDefault();
+                    insertCanned(r.text);
+                  }}
+                >
+                  <strong>/{r.shortcut}</strong> <span className="muted small">{r.text}</span>
+                </li>
+              ))}
+            </ul>
+          )}
+        </div>
+      )}
       <textarea
+        ref={textarea}
         id={`composer-${conversationId}`}
+        aria-controls={slash ? `canned-${conversationId}` : undefined}
         className="composer-input"
         rows={3}
         placeholder={
@@ -149,6 +226,8 @@ export function ComposerForm({ conversationId, me, notesOnly = false }: { conver
           // A reply begins when the box stops being empty: colleagues' replies after that are news to me.
           if (text.trim() === '' && e.target.value.trim() !== '') openedAt.current = Date.now();
           setText(e.target.value);
+          setPickerClosed(false);
+          setPickerIndex(0);
           if (send.error) send.reset();
           if (note.error) note.reset();
           if (mode === 'reply') {
@@ -197,8 +276,27 @@ export function ComposerForm({ conversationId, me, notesOnly = false }: { conver
           </div>
         </div>
       )}
+      {unfilled.length > 0 && (
+        <p className="unfilled small" role="status" data-testid="unfilled">
+          No value for {unfilled.map((f) => <mark key={f} className="unfilled-field">{f}</mark>)} — edit it before sending.
+        </p>
+      )}
       <div className="composer-footer">
         {mode === 'reply' ? <SmsCounter text={text} /> : <span className="muted small">Only your team sees notes.</span>}
+        {mode === 'reply' && (
+          <TimeMenu
+            label="Send later"
+            title="Send later at"
+            open={laterOpen}
+            onOpenChange={setLaterOpen}
+            disabled={pending || text.trim() === '' || collision !== null}
+            testId="send-later"
+            onPick={(at) => {
+              stopTyping();
+              send.mutate({ conversationId, text, sendAt: at.toISOString() });
+            }}
+          />
+        )}
         <button className="button primary" type="submit" disabled={pending || text.trim() === '' || collision !== null}>
           {mode === 'reply' ? (send.isPending ? 'Sending…' : 'Send') : note.isPending ? 'Adding…' : 'Add note'}
         </button>

@@ -5,6 +5,8 @@ const FILTERS: { value: ConversationFilter; label: string }[] = [
   { value: 'open', label: 'Open' },
   { value: 'mine', label: 'Mine' },
   { value: 'unassigned', label: 'Unassigned' },
+  { value: 'pending', label: 'Pending' },
+  { value: 'snoozed', label: 'Snoozed' },
   { value: 'closed', label: 'Closed' },
   { value: 'all', label: 'All' },
 ];

@@ -29,6 +29,12 @@ export function MessageList({ conversationId }: { conversationId: number }) {
     }
     return merged.sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : 0));
   }, [messages.data, messages.hasNextPage, notes.data]);
+  // Originals that were retried already (the retry is in the thread too): no second Retry.
+  const retried = useMemo(() => {
+    const ids = new Set<number>();
+    for (const item of items) if (item.kind === 'message' && item.message.retryOf !== null) ids.add(item.message.retryOf);
+    return ids;
+  }, [items]);
   const scroller = useRef<HTMLDivElement>(null);
   const newest = items.at(-1);
   const newestKey = newest ? `${newest.kind}-${newest.kind === 'message' ? newest.message.id : newest.note.id}` : undefined;
@@ -61,7 +67,7 @@ export function MessageList({ conversationId }: { conversationId: number }) {
                   <span>{formatDay(item.at)}</span>
                 </li>
               )}
-              {item.kind === 'message' ? <MessageBubble message={item.message} /> : <NoteItem note={item.note} />}
+              {item.kind === 'message' ? <MessageBubble message={item.message} retried={retried.has(item.message.id)} /> : <NoteItem note={item.note} />}
             </Fragment>
           );
         })}

@@ -1,4 +1,8 @@
+import { useSnoozeMenuShortcut } from '../lib/snooze-menu-shortcut';
+import { useImperativeHandle, useState, type Ref } from 'react';
 import { useMutation, useQuery } from '@tanstack/react-query';
+import { TimeMenu } from './time-menu';
+import { formatWhen } from '../lib/snooze-times';
 import type { ConversationDto } from '@parley/shared/dto';
 import type { RouterOutputs } from '@parley/server';
 import { PROVIDER_LABELS } from '@parley/shared/providers';
@@ -7,15 +11,27 @@ import { presenceLabel, useOthersPresence } from '../live/presence';
 import { errorMessage } from '../lib/errors';
 import { queryClient, trpc } from '../trpc';
 
+/** What keyboard shortcuts (or anything else) can trigger in the open thread's header. */
+export interface ThreadHeaderActions {
+  /** Marks the conversation pending (waiting on the customer); again: back to open. */
+  togglePending(): void;
+  /** Opens the snooze menu (focus on its first choice). */
+  openSnoozeMenu(): void;
+}
+
 export function ThreadHeader({
   conversation,
   me,
   onBack,
+  actionsRef,
 }: {
   conversation: ConversationDto;
   me: RouterOutputs['auth']['me'];
   onBack: () => void;
+  /** Shortcuts `p` and `s` call these. */
+  actionsRef?: Ref<ThreadHeaderActions>;
 }) {
+  const [snoozeOpen, setSnoozeOpen] = useState(false);
   const agents = useQuery({ ...trpc.agent.list.queryOptions(), staleTime: 5 * 60_000 });
   const onSuccess = (updated: ConversationDto) => queryClient.setQueryData(trpc.conversation.get.queryKey({ id: updated.id }), updated);
   const assign = useMutation(trpc.conversation.assign.mutationOptions({ onSuccess }));
@@ -23,6 +39,12 @@ export function ThreadHeader({
   const error = assign.error ?? setStatus.error;
   const closed = conversation.status === 'closed';
   const here = presenceLabel(useOthersPresence(conversation.id));
+  const pending = conversation.status === 'pending';
+  const snoozed = conversation.status === 'snoozed';
+  const togglePending = () => setStatus.mutate({ id: conversation.id, status: pending ? 'open' : 'pending' });
+  useImperativeHandle(actionsRef, () => ({ togglePending, openSnoozeMenu: () => setSnoozeOpen(true) }));
+  // The `s` key opens this menu while the header is shown.
+  useSnoozeMenuShortcut(() => setSnoozeOpen(true));
   const active = (agents.data ?? []).filter((agent) => agent.disabledAt === null || agent.id === conversation.assignedAgentId);
 
   return (
@@ -36,6 +58,12 @@ export function ThreadHeader({
           {conversation.contactName ? `${conversation.contactPhone} · ` : ''}to {conversation.ourNumber} via {PROVIDER_LABELS[conversation.provider]}
           {conversation.contactOptedOut && <span className="tag tag-danger">Opted out</span>}
         </span>
+        {pending && <span className="tag" data-testid="status-tag">Pending</span>}
+        {snoozed && conversation.snoozeUntil && (
+          <span className="tag" data-testid="status-tag">
+            Snoozed until {formatWhen(conversation.snoozeUntil)}
+          </span>
+        )}
         {here && (
           <span className="presence" role="status" data-testid="thread-presence">
             <span className="presence-dot" aria-hidden="true" /> {here}
@@ -65,6 +93,28 @@ export function ThreadHeader({
             </option>
           ))}
         </select>
+        {!closed && (
+          <button className="button" type="button" onClick={togglePending} disabled={setStatus.isPending} aria-pressed={pending} data-testid="pending-button">
+            {pending ? 'Not pending' : 'Pending'}
+          </button>
+        )}
+        {snoozed ? (
+          <button className="button" type="button" onClick={() => setStatus.mutate({ id: conversation.id, status: 'open' })} disabled={setStatus.isPending} data-testid="unsnooze">
+            Unsnooze
+          </button>
+        ) : (
+          !closed && (
+            <TimeMenu
+              label="Snooze"
+              title="Snooze until"
+              open={snoozeOpen}
+              onOpenChange={setSnoozeOpen}
+              disabled={setStatus.isPending}
+              testId="snooze"
+              onPick={(at) => setStatus.mutate({ id: conversation.id, status: 'snoozed', snoozeUntil: at.toISOString() })}
+            />
+          )
+        )}
         <button
           className="button"
           type="button"

@@ -6,9 +6,21 @@ import { errorMessage } from '../lib/errors';
 import { queryClient, trpc } from '../trpc';
 import { Composer } from './composer';
 import { MessageList } from './message-list';
-import { ThreadHeader } from './thread-header';
+import { ThreadHeader, type ThreadHeaderActions } from './thread-header';
+import type { Ref } from 'react';
 
-export function Thread({ id, me, onBack }: { id: number; me: RouterOutputs['auth']['me']; onBack: () => void }) {
+export function Thread({
+  id,
+  me,
+  onBack,
+  headerActionsRef,
+}: {
+  id: number;
+  me: RouterOutputs['auth']['me'];
+  onBack: () => void;
+  /** Keyboard shortcuts: `p` → togglePending(), `s` → openSnoozeMenu(). */
+  headerActionsRef?: Ref<ThreadHeaderActions>;
+}) {
   const conversation = useQuery(trpc.conversation.get.queryOptions({ id }));
   const markRead = useMutation(
     trpc.conversation.markRead.mutationOptions({
@@ -40,7 +52,7 @@ export function Thread({ id, me, onBack }: { id: number; me: RouterOutputs['auth
   }
   return (
     <section className="thread" aria-label={`Conversation with ${conversation.data.contactName ?? conversation.data.contactPhone}`}>
-      <ThreadHeader conversation={conversation.data} me={me} onBack={onBack} />
+      <ThreadHeader conversation={conversation.data} me={me} onBack={onBack} {...(headerActionsRef ? { actionsRef: headerActionsRef } : {})} />
       <MessageList conversationId={id} />
       <Composer conversation={conversation.data} me={me} />
     </section>

@@ -3,6 +3,7 @@ import type { MessageDto, MessageStatus } from '@parley/shared/dto';
 export type StatusTone = 'pending' | 'ok' | 'failed';
 
 const LABELS: Record<MessageStatus, { label: string; tone: StatusTone }> = {
+  scheduled: { label: 'Scheduled', tone: 'pending' },
   queued: { label: 'Queued', tone: 'pending' },
   submitted: { label: 'Sent', tone: 'pending' },
   delivered: { label: 'Delivered', tone: 'ok' },
@@ -24,4 +25,13 @@ export function failureReason(message: Pick<MessageDto, 'errorCode' | 'errorReas
   const unique = parts.filter((part, index) => parts.indexOf(part) === index);
   const text = unique.join(' — ') || 'No reason given';
   return message.errorCode && !text.includes(message.errorCode) ? `${text} (error ${message.errorCode})` : text;
+}
+
+/**
+ * Whether Parley knows the message never reached the handset (the server decides; this only hides
+ * the button where it would refuse): rejected, or failed before the provider accepted it.
+ */
+export function canOfferRetry(message: Pick<MessageDto, 'direction' | 'status' | 'providerMessageId' | 'errorCode'>): boolean {
+  if (message.direction !== 'out' || message.errorCode === 'CANCELLED' || message.errorCode === 'OPTED_OUT') return false;
+  return message.status === 'rejected' || (message.status === 'failed' && message.providerMessageId === null);
 }

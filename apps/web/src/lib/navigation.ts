@@ -14,11 +14,12 @@ export type Route =
   | { page: 'contacts' }
   | { page: 'stats' }
   | { page: 'team' }
+  | { page: 'canned' }
   | { page: 'account' }
   | { page: 'invite' }
   | { page: 'not-found' };
 
-export type Section = 'inbox' | 'campaigns' | 'contacts' | 'stats' | 'team' | 'account';
+export type Section = 'inbox' | 'campaigns' | 'contacts' | 'stats' | 'team' | 'canned' | 'account';
 
 export function parseRoute(pathname: string): Route {
   const path = pathname.length > 1 ? pathname.replace(/\/+$/, '') : pathname;
@@ -30,6 +31,7 @@ export function parseRoute(pathname: string): Route {
   if (path === '/contacts') return { page: 'contacts' };
   if (path === '/stats') return { page: 'stats' };
   if (path === '/team') return { page: 'team' };
+  if (path === '/canned-replies') return { page: 'canned' };
   if (path === '/account') return { page: 'account' };
   // An invitation or password-reset link: the token is in the #fragment (never sent to the server).
   if (path === '/invite') return { page: 'invite' };
@@ -51,6 +53,8 @@ export function sectionOf(route: Route): Section | null {
       return 'stats';
     case 'team':
       return 'team';
+    case 'canned':
+      return 'canned';
     case 'account':
       return 'account';
     case 'invite':
@@ -68,6 +72,7 @@ export const paths = {
   contacts: '/contacts',
   stats: '/stats',
   team: '/team',
+  canned: '/canned-replies',
   account: '/account',
 };
 

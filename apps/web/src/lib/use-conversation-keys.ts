@@ -20,6 +20,7 @@ export function useConversationKeys(selected: number | null, me: Agent) {
   const failed = (error: unknown) => setSaid({ text: errorMessage(error), error: true });
   const assign = useMutation(trpc.conversation.assign.mutationOptions({ onSuccess: done('Assigned to you.'), onError: failed }));
   const close = useMutation(trpc.conversation.setStatus.mutationOptions({ onSuccess: done('Conversation closed.'), onError: failed }));
+  const pending = useMutation(trpc.conversation.setStatus.mutationOptions({ onSuccess: done('Marked pending.'), onError: failed }));
   const current = () =>
     selected === null ? undefined : queryClient.getQueryData<ConversationDto>(trpc.conversation.get.queryKey({ id: selected }));
 
@@ -39,11 +40,13 @@ export function useConversationKeys(selected: number | null, me: Agent) {
             if (current()?.assignedAgentId === me.id) return setSaid({ text: 'Already assigned to you.', error: false });
             assign.mutate({ id: selected, agentId: me.id });
           },
-    /**
-     * `p` needs `conversation.setStatus` to take 'pending' (issue 13, item 2); here it takes 'open' | 'closed'
-     * only, so `p` is not offered (the help says so). Once it does, this is a third mutation like `close`:
-     * `selected === null ? undefined : () => pending.mutate({ id: selected, status: 'pending' })`.
-     */
-    markPending: undefined as (() => void) | undefined,
+    /** `p`: waiting on the customer (an inbound text reopens it). */
+    markPending:
+      selected === null
+        ? undefined
+        : () => {
+            if (current()?.status === 'pending') return setSaid({ text: 'Already pending.', error: false });
+            pending.mutate({ id: selected, status: 'pending' });
+          },
   };
 }

@@ -13,6 +13,7 @@ const conversation = (id: number, minute: number, patch: Partial<ConversationDto
   contactOptedOut: false,
   ourNumber: '+447700900000',
   provider: 'vonage',
+  snoozeUntil: null,
   status: 'open',
   assignedAgentId: null,
   lastMessageAt: new Date(Date.UTC(2025, 0, 1, 12, minute)).toISOString(),

@@ -1,9 +1,9 @@
 import type { ConversationDto } from '@parley/shared/dto';
 
-export type ConversationFilter = 'open' | 'closed' | 'mine' | 'unassigned' | 'all';
+export type ConversationFilter = 'open' | 'pending' | 'snoozed' | 'closed' | 'mine' | 'unassigned' | 'all';
 
 /** Every filter, for reading one from the URL (a Record, so a new filter cannot be forgotten here). */
-const FILTERS: Record<ConversationFilter, true> = { open: true, closed: true, mine: true, unassigned: true, all: true };
+const FILTERS: Record<ConversationFilter, true> = { open: true, pending: true, snoozed: true, closed: true, mine: true, unassigned: true, all: true };
 
 export function isConversationFilter(value: string): value is ConversationFilter {
   return Object.hasOwn(FILTERS, value);
@@ -16,6 +16,10 @@ export function matchesFilter(conversation: ConversationDto, filter: Conversatio
       return true;
     case 'open':
       return conversation.status === 'open';
+    case 'pending':
+      return conversation.status === 'pending';
+    case 'snoozed':
+      return conversation.status === 'snoozed';
     case 'closed':
       return conversation.status === 'closed';
     case 'mine':

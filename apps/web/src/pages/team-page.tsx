@@ -6,6 +6,7 @@ import { useAllPresence } from '../live/presence';
 import { errorMessage } from '../lib/errors';
 import { formatListTime } from '../lib/format';
 import { queryClient, trpc } from '../trpc';
+import { AutoAssignSettings } from '../components/auto-assign-settings';
 
 type Agent = RouterOutputs['auth']['me'];
 type Member = RouterOutputs['agent']['list'][number];
@@ -29,6 +30,7 @@ export function TeamPage({ me }: { me: Agent }) {
             ? 'Invite colleagues, change roles, disable accounts. Admins also manage API tokens, opt-outs and campaigns.'
             : 'Who works in this inbox. Ask an admin to invite someone or change a role.'}
       </p>
+      {admin && <AutoAssignSettings />}
       {admin && <InviteForm onLink={setLink} />}
       {link && (
         <div className="invite-link card" role="status" data-testid="invite-link">

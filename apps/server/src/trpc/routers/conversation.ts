@@ -39,6 +39,8 @@ export const conversationRouter = {
     .mutation(({ ctx, input }) => assignConversation({ log: ctx.deps.log, ...input })),
 
   setStatus: agentProcedure
-    .input(z.object({ id, status: z.enum(['open', 'closed']) }))
-    .mutation(({ ctx, input }) => setConversationStatus({ log: ctx.deps.log, ...input })),
+    .input(z.object({ id, status: z.enum(['open', 'pending', 'snoozed', 'closed']), snoozeUntil: z.string().max(40).optional() }))
+    .mutation(({ ctx, input }) =>
+      setConversationStatus({ log: ctx.deps.log, now: (ctx.deps.now ?? Date.now)(), ...input }),
+    ),
 } satisfies TRPCRouterRecord;

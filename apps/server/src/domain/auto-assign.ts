@@ -1,0 +1,60 @@
+/**
+ * Auto-assignment (settings.autoAssign = 'round-robin'): a conversation's first inbound text gives it
+ * to the next eligible agent — enabled, online (presence), and holding fewer than maxOpenPerAgent open
+ * conversations. "Next" is by agent id after the agent of the most recently created assigned
+ * conversation, wrapping around; nobody eligible: it stays unassigned. Runs inside the inbound
+ * transaction, so the assignment is in the same `conversation.updated` event as the message.
+ */
+import { and, asc, count, desc, eq, inArray, isNotNull, isNull } from 'drizzle-orm';
+import { agents, conversations, messages } from '../db/schema';
+import type { Tx } from '../events/log';
+import { getSettings } from './settings';
+
+export function autoAssignIn(tx: Tx, opts: { conversationId: number; onlineAgentIds: readonly number[] }): number | null {
+  const settings = getSettings(tx);
+  if (settings.autoAssign !== 'round-robin' || opts.onlineAgentIds.length === 0) return null;
+  const row = tx
+    .select({ assigned: conversations.assignedAgentId })
+    .from(conversations)
+    .where(eq(conversations.id, opts.conversationId))
+    .get();
+  if (!row || row.assigned !== null) return null;
+  const inbound = tx
+    .select({ n: count() })
+    .from(messages)
+    .where(and(eq(messages.conversationId, opts.conversationId), eq(messages.direction, 'in')))
+    .get();
+  if ((inbound?.n ?? 0) !== 1) return null; // not its first inbound text
+
+  const candidates = tx
+    .select({ id: agents.id })
+    .from(agents)
+    .where(and(inArray(agents.id, [...opts.onlineAgentIds]), isNull(agents.disabledAt)))
+    .orderBy(asc(agents.id))
+    .all()
+    .map((a) => a.id);
+  if (candidates.length === 0) return null;
+  const load = new Map(
+    tx
+      .select({ agentId: conversations.assignedAgentId, n: count() })
+      .from(conversations)
+      .where(and(eq(conversations.status, 'open'), inArray(conversations.assignedAgentId, candidates)))
+      .groupBy(conversations.assignedAgentId)
+      .all()
+      .map((r) => [r.agentId, r.n]),
+  );
+  const eligible = candidates.filter((id) => (load.get(id) ?? 0) < settings.maxOpenPerAgent);
+  if (eligible.length === 0) return null;
+  const last = tx
+    .select({ agentId: conversations.assignedAgentId })
+    .from(conversations)
+    .where(isNotNull(conversations.assignedAgentId))
+    .orderBy(desc(conversations.createdAt), desc(conversations.id))
+    .limit(1)
+    .get();
+  const lastId = last?.agentId ?? 0;
+  const next = eligible.find((id) => id > lastId) ?? eligible[0];
+  if (next === undefined) return null;
+  tx.update(conversations).set({ assignedAgentId: next }).where(eq(conversations.id, opts.conversationId)).run();
+  return next;
+}
