@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ConversationDto } from '@parley/shared';
 import { inboundPayload, startTestServer, type TestServer } from '../testing/harness';
+import { trpcCall, type TrpcReply } from '../testing/trpc-http';
 
 /** Round-robin auto-assignment over real HTTP: online agents in turn, offline and capped ones skipped, an event. */
 const ADMIN = { email: 'admin@parley.test', password: 'parley-test-password' };
@@ -11,18 +12,9 @@ afterEach(async () => {
   s = undefined;
 });
 
-type Body = { result?: { data: unknown }; error?: { message: string } };
-
-async function call(path: string, input: unknown, cookie: string, method: 'GET' | 'POST' = 'POST'): Promise<{ status: number; body: Body; cookie: string | null }> {
+function call(path: string, input: unknown, cookie: string, method: 'GET' | 'POST' = 'POST'): Promise<TrpcReply> {
   if (!s) throw new Error('no server');
-  const headers = { 'content-type': 'application/json', cookie };
-  const url = `${s.url}/trpc/${path}`;
-  const res =
-    method === 'GET'
-      ? await fetch(`${url}?input=${encodeURIComponent(JSON.stringify(input))}`, { headers })
-      : await fetch(url, { method: 'POST', headers, body: JSON.stringify(input) });
-  const set = res.headers.get('set-cookie');
-  return { status: res.status, body: (await res.json()) as Body, cookie: set ? (set.split(';')[0] ?? null) : null };
+  return trpcCall(s.url, path, input, cookie, method);
 }
 
 async function agent(admin: string, email: string, name: string): Promise<{ id: number; cookie: string }> {

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { fillCanned, type CannedReplyDto } from '@parley/shared';
 import { startTestServer, type TestServer } from '../testing/harness';
+import { trpcCall, type TrpcReply } from '../testing/trpc-http';
 
 /** cannedReply.* over real HTTP: validation at save (unknown field named), duplicate shortcuts, search. */
 const ADMIN = { email: 'admin@parley.test', password: 'parley-test-password' };
@@ -11,18 +12,9 @@ afterEach(async () => {
   s = undefined;
 });
 
-type Body = { result?: { data: unknown }; error?: { message: string; data: { httpStatus: number; code: string } } };
-
-async function call(path: string, input: unknown, cookie: string, method: 'GET' | 'POST' = 'POST'): Promise<{ status: number; body: Body; cookie: string | null }> {
+function call(path: string, input: unknown, cookie: string, method: 'GET' | 'POST' = 'POST'): Promise<TrpcReply> {
   if (!s) throw new Error('no server');
-  const headers = { 'content-type': 'application/json', cookie };
-  const url = `${s.url}/trpc/${path}`;
-  const res =
-    method === 'GET'
-      ? await fetch(input === undefined ? url : `${url}?input=${encodeURIComponent(JSON.stringify(input))}`, { headers })
-      : await fetch(url, { method: 'POST', headers, body: JSON.stringify(input) });
-  const set = res.headers.get('set-cookie');
-  return { status: res.status, body: (await res.json()) as Body, cookie: set ? (set.split(';')[0] ?? null) : null };
+  return trpcCall(s.url, path, input, cookie, method);
 }
 
 describe('canned replies', () => {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SettingsDto } from '@parley/shared';
 import { startTestServer, type TestServer } from '../testing/harness';
+import { trpcCall, type TrpcReply } from '../testing/trpc-http';
 
 /** settings.get / settings.update over real HTTP: defaults, admin only, validated, stored, an event. */
 const ADMIN = { email: 'admin@parley.test', password: 'parley-test-password' };
@@ -16,18 +17,9 @@ afterEach(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-type Body = { result?: { data: unknown }; error?: { message: string; data: { httpStatus: number } } };
-
-async function call(path: string, input: unknown, cookie: string, method: 'GET' | 'POST' = 'POST'): Promise<{ status: number; body: Body; cookie: string | null }> {
+function call(path: string, input: unknown, cookie: string, method: 'GET' | 'POST' = 'POST'): Promise<TrpcReply> {
   if (!s) throw new Error('no server');
-  const headers = { 'content-type': 'application/json', cookie };
-  const url = `${s.url}/trpc/${path}`;
-  const res =
-    method === 'GET'
-      ? await fetch(`${url}?input=${encodeURIComponent(JSON.stringify(input))}`, { headers })
-      : await fetch(url, { method: 'POST', headers, body: JSON.stringify(input) });
-  const set = res.headers.get('set-cookie');
-  return { status: res.status, body: (await res.json()) as Body, cookie: set ? (set.split(';')[0] ?? null) : null };
+  return trpcCall(s.url, path, input, cookie, method);
 }
 
 async function signIn(email: string, password: string): Promise<string> {
