@@ -10,3 +10,4 @@ export * from './team';
 export * from './settings';
 export * from './settings-defaults';
 export * from './canned';
+export * from './audit';

@@ -343,3 +343,24 @@ export const cannedReplies = sqliteTable('canned_replies', {
   createdAt: ms('created_at').notNull(),
   updatedAt: ms('updated_at').notNull(),
 });
+
+/**
+ * Who did what and when (admin actions, consent changed by hand, exports, erasures). Append-only:
+ * rows are written by domain/audit.ts inside the write transaction of the action itself, and no
+ * code path updates or deletes them.
+ */
+export const auditLog = sqliteTable(
+  'audit_log',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    at: ms('at').notNull(),
+    agentId: integer('agent_id'),
+    via: text('via', { enum: ['session', 'token', 'system'] }).notNull(),
+    action: text('action').notNull(),
+    targetType: text('target_type'),
+    targetId: text('target_id'),
+    /** JSON object, or null. */
+    detail: text('detail'),
+  },
+  (t) => [index('audit_log_action_idx').on(t.action, t.id)],
+);

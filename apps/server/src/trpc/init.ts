@@ -132,3 +132,9 @@ export const adminProcedure = agentProcedure.use(({ ctx, next }) => {
 function readableZodMessage(error: ZodError): string {
   return error.issues.map((i) => (i.path.length > 0 ? `${i.path.join('.')}: ${i.message}` : i.message)).join('; ');
 }
+
+/** The audit log's actor for a call: the agent, and whether they came with a session or an API token. */
+export function auditActor(ctx: Pick<Context, 'agent' | 'credential' | 'via'>): import('../domain/audit').AuditActor {
+  if (!ctx.agent) return { agentId: null, via: 'system' };
+  return { agentId: ctx.agent.id, via: ctx.credential?.kind === 'token' ? 'token' : 'session' };
+}
