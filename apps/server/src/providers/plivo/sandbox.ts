@@ -7,12 +7,12 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { countSms } from '@parley/shared';
-import { signPlivoV3 } from '../webhooks/plivo-signature';
-import { describePlivoHttpError } from './plivo-errors';
-import { toPlivoAddress } from './plivo';
-import { createSandboxKit, SANDBOX_NUMBERS, THROTTLED_SENDS } from './sandbox-kit';
-import { ProviderError } from './types';
-import type { OutboundSms, SendResult, SmsProvider } from './types';
+import { signPlivoV3 } from './signature';
+import { describePlivoHttpError } from './errors';
+import { toPlivoAddress } from './sender';
+import { createSandboxKit, SANDBOX_NUMBERS, THROTTLED_SENDS } from '../sandbox-kit';
+import { ProviderError } from '../types';
+import type { OutboundSms, SendResult, SmsProvider } from '../types';
 
 /** Numbers with a scripted outcome (fictional UK range, as the Vonage sandbox); every other number is delivered. */
 export const PLIVO_SANDBOX_TEST_NUMBERS = [

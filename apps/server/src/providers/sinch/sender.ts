@@ -4,9 +4,9 @@
  * per batch. Plain `fetch` (the Sinch SDK is not used). The token is only ever put in that header:
  * never in an error, a reason or a log line.
  */
-import { describeSinchSendError } from './sinch-errors';
-import { ProviderError } from './types';
-import type { OutboundSms, ProviderFailure, SendResult, SmsProvider } from './types';
+import { describeSinchSendError } from './errors';
+import { ProviderError } from '../types';
+import type { OutboundSms, ProviderFailure, SendResult, SmsProvider } from '../types';
 
 export const SINCH_REGIONS = ['us', 'eu', 'au', 'br', 'ca'] as const;
 

@@ -7,10 +7,10 @@
  */
 import type { Logger } from 'pino';
 import { toVonageNumber } from '@parley/shared';
-import { signSinchWebhook, ulidLike } from '../webhooks/sinch-signature';
-import { createSandboxKit, SANDBOX_NUMBERS, THROTTLED_SENDS } from './sandbox-kit';
-import { ProviderError } from './types';
-import type { OutboundSms, SendResult, SmsProvider } from './types';
+import { signSinchWebhook, ulidLike } from './signature';
+import { createSandboxKit, SANDBOX_NUMBERS, THROTTLED_SENDS } from '../sandbox-kit';
+import { ProviderError } from '../types';
+import type { OutboundSms, SendResult, SmsProvider } from '../types';
 
 /** Numbers with a scripted outcome (the same fictional UK range as the Vonage sandbox); every other number is delivered. */
 export const SINCH_SANDBOX_TEST_NUMBERS = [

@@ -12,15 +12,15 @@ import express, { type NextFunction, type Request, type Response, type Router } 
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { fromVonageNumber, parseVonageTimestamp } from '@parley/shared';
-import type { Db } from '../db/client';
-import type { EventLog } from '../events/log';
-import { receiveInbound, type InboundSms } from '../domain/receive';
-import { recordStatus, type StatusReport } from '../domain/status';
-import { defaultWebhookLog, type WebhookLog } from '../domain/webhook-log';
-import { isOurNumber, type OurNumbers } from '../numbers';
-import { sinchCodeReason, sinchStatusToParley } from '../providers/sinch-errors';
-import type { NonceStore } from './nonces';
-import { SINCH_NONCE_PROVIDER, verifySinchSignature } from './sinch-signature';
+import type { Db } from '../../db/client';
+import type { EventLog } from '../../events/log';
+import { receiveInbound, type InboundSms } from '../../domain/receive';
+import { recordStatus, type StatusReport } from '../../domain/status';
+import { defaultWebhookLog, type WebhookLog } from '../../domain/webhook-log';
+import { isOurNumber, type OurNumbers } from '../../numbers';
+import { sinchCodeReason, sinchStatusToParley } from './errors';
+import type { NonceStore } from '../../webhooks/nonces';
+import { SINCH_NONCE_PROVIDER, verifySinchSignature } from './signature';
 
 export interface SinchWebhookOptions {
   db: Db;

@@ -13,10 +13,10 @@ import { Vonage } from '@vonage/server-sdk';
 import { SMS } from '@vonage/messages';
 import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { describeVonageError } from './vonage-errors';
-import { ReusedJwtAuth } from './vonage-auth';
-import { ProviderError } from './types';
-import type { OutboundSms, ProviderFailure, SendResult, SmsProvider } from './types';
+import { describeVonageError } from './errors';
+import { ReusedJwtAuth } from './auth';
+import { ProviderError } from '../types';
+import type { OutboundSms, ProviderFailure, SendResult, SmsProvider } from '../types';
 
 export interface VonageProviderOptions {
   applicationId: string;

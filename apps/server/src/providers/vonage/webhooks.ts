@@ -1,13 +1,13 @@
 import express, { type Request, type Response, type Router } from 'express';
 import type { Logger } from 'pino';
 import { vonageInboundSchema, vonageStatusSchema } from '@parley/shared';
-import type { Db } from '../db/client';
-import type { EventLog } from '../events/log';
-import { receiveInbound } from '../domain/receive';
-import { recordStatus } from '../domain/status';
-import { defaultWebhookLog, type WebhookLog } from '../domain/webhook-log';
-import { isOurNumber, type OurNumbers } from '../numbers';
-import { vonageErrorReason } from '../providers/vonage-errors';
+import type { Db } from '../../db/client';
+import type { EventLog } from '../../events/log';
+import { receiveInbound } from '../../domain/receive';
+import { recordStatus } from '../../domain/status';
+import { defaultWebhookLog, type WebhookLog } from '../../domain/webhook-log';
+import { isOurNumber, type OurNumbers } from '../../numbers';
+import { vonageErrorReason } from './errors';
 import type { SignatureVerifier } from './signature';
 
 export type WebhookKind = 'inbound' | 'status';

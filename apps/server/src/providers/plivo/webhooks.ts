@@ -9,15 +9,15 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { Logger } from 'pino';
 import { fromVonageNumber, parseVonageTimestamp } from '@parley/shared';
-import type { Db } from '../db/client';
-import type { EventLog } from '../events/log';
-import { receiveInbound, type InboundSms } from '../domain/receive';
-import { recordStatus } from '../domain/status';
-import { defaultWebhookLog, type WebhookLog } from '../domain/webhook-log';
-import { isOurNumber, type OurNumbers } from '../numbers';
-import { isPlivoNoError, plivoErrorReason, plivoStatusToParley } from '../providers/plivo-errors';
-import type { NonceStore } from './nonces';
-import { verifyPlivoRequest } from './plivo-signature';
+import type { Db } from '../../db/client';
+import type { EventLog } from '../../events/log';
+import { receiveInbound, type InboundSms } from '../../domain/receive';
+import { recordStatus } from '../../domain/status';
+import { defaultWebhookLog, type WebhookLog } from '../../domain/webhook-log';
+import { isOurNumber, type OurNumbers } from '../../numbers';
+import { isPlivoNoError, plivoErrorReason, plivoStatusToParley } from './errors';
+import type { NonceStore } from '../../webhooks/nonces';
+import { verifyPlivoRequest } from './signature';
 
 export interface PlivoWebhookOptions {
   db: Db;

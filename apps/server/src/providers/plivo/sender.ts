@@ -8,9 +8,9 @@
  * Correlation: the 202's `message_uuid[0]`, and for callbacks that beat it the `?ref=<our id>` in
  * the per-message status URL (V3 signatures cover that query string).
  */
-import { describePlivoHttpError } from './plivo-errors';
-import { ProviderError } from './types';
-import type { OutboundSms, ProviderFailure, SendResult, SmsProvider } from './types';
+import { describePlivoHttpError } from './errors';
+import { ProviderError } from '../types';
+import type { OutboundSms, ProviderFailure, SendResult, SmsProvider } from '../types';
 
 export interface PlivoProviderOptions {
   authId: string;
