@@ -114,3 +114,28 @@ export function createSandboxProvider(opts: SandboxProviderOptions): SandboxProv
 
   return { name: 'sandbox', send, close: kit.close };
 }
+
+/** Sandbox: an inbound text posted, signed, through the real /webhooks/inbound path. */
+export async function simulateVonageInbound(
+  baseUrl: string,
+  secret: string,
+  input: { from: string; to: string; text: string },
+): Promise<void> {
+  const body = JSON.stringify({
+    channel: 'sms',
+    message_uuid: randomUUID(),
+    to: toVonageNumber(input.to),
+    from: toVonageNumber(input.from),
+    timestamp: new Date().toISOString(),
+    message_type: 'text',
+    text: input.text,
+  });
+  const res = await fetch(`${baseUrl}/webhooks/inbound`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: await signVonageWebhook(body, secret) },
+    body,
+  });
+  const answer = (await res.json().catch(() => ({}))) as { outcome?: string; error?: string };
+  if (res.status !== 200 || answer.outcome === 'schema_error')
+    throw new Error(`the inbound webhook refused the simulated text: ${answer.error ?? answer.outcome ?? res.status}`);
+}
