@@ -8,7 +8,7 @@
  */
 import type { Request, Router } from 'express';
 import type { Logger } from 'pino';
-import { fromVonageNumber, parseVonageTimestamp } from '@parley/shared';
+import { fromProviderNumber, parseProviderTimestamp } from '@parley/shared';
 import type { Db } from '../../db/client';
 import type { EventLog } from '../../events/log';
 import { receiveInbound, type InboundSms } from '../../domain/receive';
@@ -73,13 +73,13 @@ export function plivoWebhookRouter(opts: PlivoWebhookOptions): Router {
 
 /** Plivo's number forms (`14155550123`, `+60124361111`) → E.164; an alphanumeric sender id unchanged. */
 function fromPlivoNumber(value: string): string {
-  return fromVonageNumber(value.trim());
+  return fromProviderNumber(value.trim());
 }
 
 /** `YYYY-MM-DD HH:MM:SS.ffffff`, no zone: read as UTC (as Plivo's list API does). */
 function plivoTime(value: string | undefined): number | undefined {
   if (value === undefined || value.trim() === '') return undefined;
-  const iso = parseVonageTimestamp(value);
+  const iso = parseProviderTimestamp(value);
   return iso === null ? undefined : Date.parse(iso);
 }
 

@@ -6,7 +6,7 @@
  * Numbers in its callbacks lack the '+', as Sinch's often do.
  */
 import type { Logger } from 'pino';
-import { toVonageNumber } from '@parley/shared';
+import { toProviderNumber } from '@parley/shared';
 import { signSinchWebhook, ulidLike } from './signature';
 import { createSandboxKit, SANDBOX_NUMBERS, THROTTLED_SENDS } from '../sandbox-kit';
 import { ProviderError } from '../types';
@@ -72,7 +72,7 @@ export function createSinchSandbox(opts: SinchSandboxOptions): SinchSandbox {
   }
 
   async function report(msg: OutboundSms, batchId: string): Promise<void> {
-    const base = { type: 'recipient_delivery_report_sms', batch_id: batchId, recipient: toVonageNumber(msg.to), client_reference: msg.messageId };
+    const base = { type: 'recipient_delivery_report_sms', batch_id: batchId, recipient: toProviderNumber(msg.to), client_reference: msg.messageId };
     const at = () => new Date().toISOString();
     /** The operator's receipt time: whole seconds, as Sinch shows it. */
     const operatorAt = () => `${new Date().toISOString().slice(0, 19)}Z`;
@@ -109,8 +109,8 @@ export function createSinchSandbox(opts: SinchSandboxOptions): SinchSandbox {
     const body = {
       type: 'mo_text',
       id: ulidLike(),
-      from: toVonageNumber(input.from),
-      to: toVonageNumber(input.to),
+      from: toProviderNumber(input.from),
+      to: toProviderNumber(input.to),
       body: input.text,
       operator_id: '23410',
       received_at: new Date().toISOString(),

@@ -11,7 +11,7 @@
 import type { Request, Router } from 'express';
 import type { Logger } from 'pino';
 import { z } from 'zod';
-import { fromVonageNumber, parseVonageTimestamp } from '@parley/shared';
+import { fromProviderNumber, parseProviderTimestamp } from '@parley/shared';
 import type { Db } from '../../db/client';
 import type { EventLog } from '../../events/log';
 import { receiveInbound, type InboundSms } from '../../domain/receive';
@@ -48,9 +48,9 @@ class ReplayError extends Error {}
 
 // ---- Payloads (lenient: unknown fields kept; numbers with or without '+'; `code` a number or digits) ----
 
-const address = z.union([z.string().min(1), z.number()]).transform((v) => fromVonageNumber(String(v)));
+const address = z.union([z.string().min(1), z.number()]).transform((v) => fromProviderNumber(String(v)));
 const isoTime = z.string().transform((value, ctx) => {
-  const iso = parseVonageTimestamp(value);
+  const iso = parseProviderTimestamp(value);
   if (iso !== null) return iso;
   ctx.addIssue({ code: 'custom', message: 'Unrecognised timestamp format', input: value });
   return z.NEVER;

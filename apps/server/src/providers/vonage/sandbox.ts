@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { countSms, toVonageNumber } from '@parley/shared';
+import { countSms, toProviderNumber } from '@parley/shared';
 import { signVonageWebhook } from './sign';
 import { createSandboxKit, SANDBOX_NUMBERS, THROTTLED_SENDS } from '../sandbox-kit';
 import { ProviderError } from '../types';
@@ -73,8 +73,8 @@ export function createSandboxProvider(opts: SandboxProviderOptions): SandboxProv
     const segments = Math.max(1, countSms(msg.text).segments);
     const base = {
       message_uuid: uuid,
-      to: toVonageNumber(msg.to),
-      from: toVonageNumber(msg.from),
+      to: toProviderNumber(msg.to),
+      from: toProviderNumber(msg.from),
       client_ref: msg.messageId,
       channel: 'sms',
     };
@@ -124,8 +124,8 @@ export async function simulateVonageInbound(
   const body = JSON.stringify({
     channel: 'sms',
     message_uuid: randomUUID(),
-    to: toVonageNumber(input.to),
-    from: toVonageNumber(input.from),
+    to: toProviderNumber(input.to),
+    from: toProviderNumber(input.from),
     timestamp: new Date().toISOString(),
     message_type: 'text',
     text: input.text,
