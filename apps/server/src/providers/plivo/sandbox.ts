@@ -17,17 +17,17 @@ import type { OutboundSms, SendResult, SmsProvider } from '../types';
 /** Numbers with a scripted outcome (fictional UK range, as the Vonage sandbox); every other number is delivered. */
 export const PLIVO_SANDBOX_TEST_NUMBERS = [
   {
-    number: '+447700900666',
+    number: SANDBOX_NUMBERS.rejected,
     outcome: 'rejected',
     description: 'The send is accepted, then the status callback says `rejected` with ErrorCode 100 (prohibited by the carrier).',
   },
   {
-    number: '+447700900429',
+    number: SANDBOX_NUMBERS.throttled,
     outcome: 'throttled',
     description: 'The first 2 sends of a message fail with HTTP 429 (throttled, retryable); the 3rd is accepted and delivered.',
   },
   {
-    number: '+447700900500',
+    number: SANDBOX_NUMBERS.undeliverable,
     outcome: 'undeliverable',
     description: '`sent`, then `undelivered` with ErrorCode 70 (destination permanently unavailable).',
   },

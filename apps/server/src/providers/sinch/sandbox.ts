@@ -15,17 +15,17 @@ import type { OutboundSms, SendResult, SmsProvider } from '../types';
 /** Numbers with a scripted outcome (the same fictional UK range as the Vonage sandbox); every other number is delivered. */
 export const SINCH_SANDBOX_TEST_NUMBERS = [
   {
-    number: '+447700900666',
+    number: SANDBOX_NUMBERS.rejected,
     outcome: 'rejected',
     description: 'The batch is accepted, then a delivery report says `Rejected` (SMPP error code 11, invalid destination): Parley shows `rejected`.',
   },
   {
-    number: '+447700900429',
+    number: SANDBOX_NUMBERS.throttled,
     outcome: 'throttled',
     description: 'The first 2 sends of a message fail with HTTP 429 (throttled, retryable); the 3rd is accepted and delivered.',
   },
   {
-    number: '+447700900500',
+    number: SANDBOX_NUMBERS.undeliverable,
     outcome: 'undeliverable',
     description: '`Dispatched`, then `Expired` (SMPP error code 27, absent subscriber): Parley shows `undeliverable`.',
   },

@@ -14,17 +14,17 @@ import type { OutboundSms, SendResult, SmsProvider } from '../types';
 /** Numbers with a scripted outcome (fictional UK range); every other number is delivered. */
 export const SANDBOX_TEST_NUMBERS = [
   {
-    number: '+447700900666',
+    number: SANDBOX_NUMBERS.rejected,
     outcome: 'rejected',
     description: 'The send is accepted, then the status webhook says `rejected` with error 1170 (invalid or missing number).',
   },
   {
-    number: '+447700900429',
+    number: SANDBOX_NUMBERS.throttled,
     outcome: 'throttled',
     description: 'The first 2 sends of a message fail with HTTP 429 / error 1000 (throttled, retryable); the 3rd is accepted and delivered.',
   },
   {
-    number: '+447700900500',
+    number: SANDBOX_NUMBERS.undeliverable,
     outcome: 'undeliverable',
     description: 'Submitted, then `undeliverable` with error 1190 (absent subscriber, permanent).',
   },
