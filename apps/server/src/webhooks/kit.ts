@@ -9,7 +9,10 @@
  */
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { Logger } from 'pino';
-import type { WebhookLog, WebhookLogEntry } from '../domain/webhook-log';
+import type { Db } from '../db/client';
+import type { EventLog } from '../events/log';
+import { defaultWebhookLog, type WebhookLog, type WebhookLogEntry } from '../domain/webhook-log';
+import type { OurNumbers } from '../numbers';
 
 export type WebhookKind = 'inbound' | 'status';
 
@@ -127,4 +130,40 @@ export function createWebhookKit(opts: WebhookKitOptions): WebhookKit {
       return router;
     },
   };
+}
+
+/** What every provider's webhook router takes from the core (each adds its own secrets). */
+export interface WebhookRouterDeps {
+  db: Db;
+  log: EventLog;
+  logger: Logger;
+  helpText: string;
+  maxBodyBytes: number;
+  /** An inbound queued an automatic reply (STOP/START/HELP): wake the outbox. */
+  onQueued?: () => void;
+  onOutcome?: WebhookOutcomeListener;
+  /** The bounded refusal log (default: one per database with default limits). */
+  webhookLog?: WebhookLog;
+  /** Our numbers: an inbound to a number that is not ours on this provider is refused (kept, nothing created). Unset: not checked. */
+  numbers?: OurNumbers;
+  /** Automatic replies (HELP, STOP/START confirmations) per contact and kind at most once per this many ms. */
+  autoReplyWindowMs?: number;
+}
+
+/** The kit for a router mounted at `mount`, from the core's deps (plus the provider's own kit options). */
+export function kitFor(
+  deps: WebhookRouterDeps,
+  mount: string,
+  extra: Pick<WebhookKitOptions, 'methodNotAllowed' | 'logPath' | 'answerOk'> = {},
+): WebhookKit & { webhookLog: WebhookLog } {
+  const webhookLog = deps.webhookLog ?? defaultWebhookLog(deps.db);
+  const kit = createWebhookKit({
+    mount,
+    maxBodyBytes: deps.maxBodyBytes,
+    logger: deps.logger,
+    webhookLog,
+    ...(deps.onOutcome ? { onOutcome: deps.onOutcome } : {}),
+    ...extra,
+  });
+  return { ...kit, webhookLog };
 }

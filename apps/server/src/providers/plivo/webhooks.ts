@@ -7,41 +7,24 @@
  * stored, never refused into a retry loop.
  */
 import type { Request, Router } from 'express';
-import type { Logger } from 'pino';
 import { fromProviderNumber, parseProviderTimestamp } from '@parley/shared';
-import type { Db } from '../../db/client';
-import type { EventLog } from '../../events/log';
 import { receiveInbound, type InboundSms } from '../../domain/receive';
 import { recordStatus } from '../../domain/status';
-import { defaultWebhookLog, type WebhookLog } from '../../domain/webhook-log';
-import { isOurNumber, type OurNumbers } from '../../numbers';
+import { type WebhookLog } from '../../domain/webhook-log';
+import { isOurNumber } from '../../numbers';
 import { isPlivoNoError, plivoErrorReason, plivoStatusToParley } from './errors';
 import type { NonceStore } from '../../webhooks/nonces';
-import { createWebhookKit, type WebhookKind, type WebhookKit, type WebhookOutcome, type WebhookOutcomeListener } from '../../webhooks/kit';
+import { kitFor, type WebhookKind, type WebhookKit, type WebhookOutcome, type WebhookRouterDeps } from '../../webhooks/kit';
 import { verifyPlivoRequest } from './signature';
 
-export interface PlivoWebhookOptions {
-  db: Db;
-  log: EventLog;
-  logger: Logger;
-  helpText: string;
-  maxBodyBytes: number;
+export interface PlivoWebhookOptions extends WebhookRouterDeps {
   nonces: NonceStore;
   authToken: string;
   mainAuthToken?: string;
   /** Parley's public base URL, e.g. https://parley.example.com (no trailing slash). */
   publicUrl: () => string;
-  /** An inbound queued an automatic reply (STOP/START/HELP): wake the outbox. */
-  onQueued?: () => void;
-  onOutcome?: WebhookOutcomeListener;
   /** PLIVO_ALLOW_V2: accept requests signed with V2 only (default false: V2 signs no body). */
   allowV2?: boolean;
-  /** The bounded refusal log (default: one per database with default limits). */
-  webhookLog?: WebhookLog;
-  /** Our numbers: an inbound whose To is not ours on Plivo is refused (kept, nothing created). Unset: not checked. */
-  numbers?: OurNumbers;
-  /** Automatic replies per contact and kind at most once per this many ms. */
-  autoReplyWindowMs?: number;
 }
 
 type Scheme = 'v3' | 'v2';
@@ -52,13 +35,7 @@ const V2_NOTE = 'accepted with a V2 signature only: the query (ref) and the body
 const TIME_FIELDS = ['DeliveryReportTime', 'SentTime', 'QueuedTime', 'MessageTime'] as const;
 
 export function plivoWebhookRouter(opts: PlivoWebhookOptions): Router {
-  const webhookLog = opts.webhookLog ?? defaultWebhookLog(opts.db);
-  const kit = createWebhookKit({
-    mount: '/webhooks/plivo',
-    maxBodyBytes: opts.maxBodyBytes,
-    logger: opts.logger,
-    webhookLog,
-    ...(opts.onOutcome ? { onOutcome: opts.onOutcome } : {}),
+  const kit = kitFor(opts, '/webhooks/plivo', {
     methodNotAllowed: 'method not allowed: use POST (set message_method / method to POST at Plivo)',
     // Kept with its query: `?ref=` is part of what Plivo signed.
     logPath: (req) => req.originalUrl,
@@ -68,7 +45,7 @@ export function plivoWebhookRouter(opts: PlivoWebhookOptions): Router {
       else res.status(r.status).json({ ok: true, outcome: r.outcome });
     },
   });
-  return kit.router((kind, req, body) => handle(opts, kit, webhookLog, kind, req, body));
+  return kit.router((kind, req, body) => handle(opts, kit, kit.webhookLog, kind, req, body));
 }
 
 /** Plivo's number forms (`14155550123`, `+60124361111`) → E.164; an alphanumeric sender id unchanged. */

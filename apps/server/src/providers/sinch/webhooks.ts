@@ -9,38 +9,20 @@
  * failures, unknown types, multi-recipient batch reports) are stored raw and answered 200.
  */
 import type { Request, Router } from 'express';
-import type { Logger } from 'pino';
 import { z } from 'zod';
 import { fromProviderNumber, parseProviderTimestamp } from '@parley/shared';
-import type { Db } from '../../db/client';
-import type { EventLog } from '../../events/log';
 import { receiveInbound, type InboundSms } from '../../domain/receive';
 import { recordStatus, type StatusReport } from '../../domain/status';
-import { defaultWebhookLog, type WebhookLog } from '../../domain/webhook-log';
-import { isOurNumber, type OurNumbers } from '../../numbers';
+import { isOurNumber } from '../../numbers';
 import { sinchCodeReason, sinchStatusToParley } from './errors';
 import type { NonceStore } from '../../webhooks/nonces';
-import { createWebhookKit, JSON_TYPE, type WebhookKind, type WebhookOutcome, type WebhookOutcomeListener } from '../../webhooks/kit';
+import { JSON_TYPE, kitFor, type WebhookKind, type WebhookOutcome, type WebhookRouterDeps } from '../../webhooks/kit';
 import { SINCH_NONCE_PROVIDER, verifySinchSignature } from './signature';
 
-export interface SinchWebhookOptions {
-  db: Db;
-  log: EventLog;
-  logger: Logger;
-  helpText: string;
-  maxBodyBytes: number;
+export interface SinchWebhookOptions extends WebhookRouterDeps {
   nonces: NonceStore;
   /** SINCH_WEBHOOK_SECRET: when set, every callback must carry a valid HMAC signature. */
   webhookSecret?: string;
-  /** An inbound queued an automatic reply (STOP/START/HELP): wake the outbox. */
-  onQueued?: () => void;
-  onOutcome?: WebhookOutcomeListener;
-  /** The bounded refusal log (default: one per database with default limits). */
-  webhookLog?: WebhookLog;
-  /** Our numbers: an inbound whose `to` is not ours on Sinch is refused (kept, nothing created). Unset: not checked. */
-  numbers?: OurNumbers;
-  /** Automatic replies per contact and kind at most once per this many ms. */
-  autoReplyWindowMs?: number;
 }
 
 /** A nonce claimed inside the transaction turned out to be taken: the request is a replay. */
@@ -126,14 +108,8 @@ const outcomeOf = (r: Result): WebhookOutcome => ({
 
 export function sinchWebhookRouter(opts: SinchWebhookOptions): Router {
   let warnedUnsigned = false;
-  const webhookLog = opts.webhookLog ?? defaultWebhookLog(opts.db);
-  const kit = createWebhookKit({
-    mount: '/webhooks/sinch',
-    maxBodyBytes: opts.maxBodyBytes,
-    logger: opts.logger,
-    webhookLog,
-    ...(opts.onOutcome ? { onOutcome: opts.onOutcome } : {}),
-  });
+  const kit = kitFor(opts, '/webhooks/sinch');
+  const { webhookLog } = kit;
 
   const handle = (kind: WebhookKind, req: Request, body: Buffer): WebhookOutcome => {
     const path = kit.route(kind);

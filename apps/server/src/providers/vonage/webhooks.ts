@@ -1,32 +1,14 @@
 import type { Request, Router } from 'express';
-import type { Logger } from 'pino';
 import { vonageInboundSchema, vonageStatusSchema } from '@parley/shared';
-import type { Db } from '../../db/client';
-import type { EventLog } from '../../events/log';
 import { receiveInbound } from '../../domain/receive';
 import { recordStatus } from '../../domain/status';
-import { defaultWebhookLog, type WebhookLog } from '../../domain/webhook-log';
-import { isOurNumber, type OurNumbers } from '../../numbers';
-import { createWebhookKit, JSON_TYPE, type WebhookKind, type WebhookOutcome, type WebhookOutcomeListener } from '../../webhooks/kit';
+import { isOurNumber } from '../../numbers';
+import { JSON_TYPE, kitFor, type WebhookKind, type WebhookOutcome, type WebhookRouterDeps } from '../../webhooks/kit';
 import { vonageErrorReason } from './errors';
 import type { SignatureVerifier } from './signature';
 
-export interface VonageWebhookOptions {
-  db: Db;
-  log: EventLog;
+export interface VonageWebhookOptions extends WebhookRouterDeps {
   verifier: SignatureVerifier;
-  logger: Logger;
-  maxBodyBytes: number;
-  helpText: string;
-  onOutcome?: WebhookOutcomeListener;
-  /** Called when an inbound queued an automatic reply (STOP/START/HELP), to wake the outbox. */
-  onQueued?: () => void;
-  /** The bounded refusal log (default: one per database with default limits). */
-  webhookLog?: WebhookLog;
-  /** Our numbers: an inbound to any other `to` is refused (kept in webhook_log, no conversation). Unset: not checked. */
-  numbers?: OurNumbers;
-  /** Automatic replies (HELP, STOP/START confirmations) per contact and kind at most once per this many ms. */
-  autoReplyWindowMs?: number;
 }
 
 /**
@@ -34,15 +16,8 @@ export interface VonageWebhookOptions {
  * raw body → signature (JWT) → JSON → schema → domain → 200. Refusals are kept in webhook_log.
  */
 export function vonageWebhookRouter(deps: VonageWebhookOptions): Router {
-  const kit = createWebhookKit({
-    mount: '/webhooks',
-    maxBodyBytes: deps.maxBodyBytes,
-    logger: deps.logger,
-    webhookLog: deps.webhookLog ?? defaultWebhookLog(deps.db),
-    ...(deps.onOutcome ? { onOutcome: deps.onOutcome } : {}),
-    // Kept under the path inside the mount (`/inbound`, `/status`), as it always was.
-    logPath: (req) => req.path,
-  });
+  // Kept under the path inside the mount (`/inbound`, `/status`), as it always was.
+  const kit = kitFor(deps, '/webhooks', { logPath: (req) => req.path });
   return kit.router(async (kind: WebhookKind, req: Request, body: Buffer): Promise<WebhookOutcome> => {
     const refuse = (status: number, outcome: string, error: string, signatureOk: boolean) =>
       kit.keep(req, kind, body, { status, outcome, error }, signatureOk);
