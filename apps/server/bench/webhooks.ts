@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { inboundPayload } from '../src/testing/harness';
-import { signVonageWebhook } from '../src/webhooks/sign';
+import { signVonageWebhook } from '../src/providers/vonage/sign';
 import { cyclingSource, onceSource, runLoad, type LoadRequest, type LoadResult, type RequestSource } from './load';
 import { spawnTarget, type Target } from './target';
 import type { Benchmark } from './types';

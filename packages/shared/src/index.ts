@@ -3,6 +3,7 @@ export * from './events';
 export * from './phone';
 export * from './sms';
 export * from './vonage';
+export * from './provider-time';
 export * from './inputs';
 export * from './campaign';
 export * from './providers';

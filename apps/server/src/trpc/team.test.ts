@@ -4,7 +4,7 @@ import { createTRPCClient, createWSClient, httpBatchLink, splitLink, wsLink } fr
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ParleyEvent, PresenceEntry } from '@parley/shared';
 import { agentInvites, agents } from '../db/schema';
-import { createVonageProvider } from '../providers/vonage';
+import { createVonageProvider } from '../providers/vonage/sender';
 import { accepted, startMockVonage, type MockVonage } from '../testing/mock-vonage';
 import { inboundPayload, startTestServer, type TestServer } from '../testing/harness';
 import type { AppRouter } from './root';
