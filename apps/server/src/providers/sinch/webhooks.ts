@@ -11,6 +11,7 @@
 import type { Request, Router } from 'express';
 import { z } from 'zod';
 import { fromProviderNumber, parseProviderTimestamp } from '@parley/shared';
+import { isDbBusy } from '../../db/client';
 import { receiveInbound, type InboundSms } from '../../domain/receive';
 import { recordStatus, type StatusReport } from '../../domain/status';
 import { isOurNumber } from '../../numbers';
@@ -131,6 +132,9 @@ export function sinchWebhookRouter(opts: SinchWebhookOptions): Router {
     try {
       result = dispatch(req, body, store, admit, auth);
     } catch (err) {
+      // Another process holds SQLite's write lock: nothing was committed (nor can be logged now);
+      // the app's error handler answers 503 with Retry-After, and Sinch retries.
+      if (isDbBusy(err)) throw err;
       if (err instanceof ReplayError) {
         result = store({ status: 401, outcome: 'bad_signature', error: 'replayed callback (nonce already used)' }, false);
       } else {
