@@ -105,7 +105,7 @@ describe('another process holding SQLite’s write lock', () => {
       id: '01BUSYLOCK00000000000000001',
       type: 'mo_text',
       from: '14155550199',
-      to: s.config.sinch.numbers[0]!.replace('+', ''),
+      to: (s.config.sinch.numbers[0] ?? '').replace('+', ''),
       body: 'during the lock',
       received_at: new Date().toISOString(),
     });
