@@ -126,7 +126,7 @@ describe('keyboard-only triage in Chromium', () => {
     // Typed keys land in the reply, never as shortcuts (this text has j, k, e, a, p, s, r, n in it).
     await page.keyboard.type('Yes: send me the new address and we change it.');
     await eventually(async () => expect((await focused()).id).toBe(`composer-${ids[THIRD]}`));
-    await expect((await conversation(THIRD)).status).toBe('open');
+    expect((await conversation(THIRD)).status).toBe('open');
     await press('Enter');
     await page.locator('.message[data-status="delivered"]', { hasText: 'send me the new address' }).waitFor({ timeout: 15_000 });
     const messages = await query<{ items: { direction: string; text: string; agentId: number | null }[] }>('conversation.messages', {
@@ -199,9 +199,17 @@ describe('keyboard-only triage in Chromium', () => {
 
     await eventually(async () => expect((await conversation(FIRST)).status).toBe('snoozed'));
     const until = Date.parse((await conversation(FIRST)).snoozeUntil ?? '');
-    // The second choice is never "in 1 hour": later than that, and within a week.
-    expect(until).toBeGreaterThan(before + 60 * 60_000 - 60_000);
-    expect(until).toBeLessThan(before + 8 * 24 * 60 * 60_000);
+    // The second choice: tonight 18:00 (before 18:00) or tomorrow 9:00, in the browser's time zone.
+    const second = items[1];
+    expect(['snooze-tonight', 'snooze-tomorrow']).toContain(second);
+    const expected = await page.evaluate((key) => {
+      const d = new Date();
+      if (key === 'snooze-tomorrow') d.setDate(d.getDate() + 1);
+      d.setHours(key === 'snooze-tomorrow' ? 9 : 18, 0, 0, 0);
+      return d.getTime();
+    }, second);
+    expect(until).toBe(expected);
+    expect(until).toBeGreaterThan(before);
     await page.getByTestId('status-tag').filter({ hasText: 'Snoozed until' }).waitFor();
     await page.getByTestId('snooze').waitFor({ state: 'detached' });
     // The menu's button is gone (the header offers Unsnooze): focus goes there, not lost to the page.
@@ -216,5 +224,15 @@ describe('keyboard-only triage in Chromium', () => {
     const byStatus = await Promise.all([FIRST, SECOND, THIRD].map(async (phone) => (await conversation(phone)).status));
     expect(byStatus).toEqual(['snoozed', 'pending', 'closed']);
     await screenshot(page, 'keyboard-triaged');
+
+    // And back: Enter on the focused Unsnooze reopens it, and focus goes to the Snooze button again.
+    await press('Enter');
+    await eventually(async () => expect((await conversation(FIRST)).status).toBe('open'));
+    await eventually(async () => {
+      const f = await focused();
+      expect(f.testId).toBe('snooze');
+      expect(f.visible).toBe(true);
+    });
+    await page.locator('.conversation-row', { hasText: FIRST }).waitFor();
   });
 });
