@@ -19,7 +19,7 @@ import { openDb } from '../src/db/client';
 import { agents } from '../src/db/schema';
 import { createApiToken } from '../src/auth/tokens';
 import { inboundPayload } from '../src/testing/harness';
-import { signVonageWebhook } from '../src/webhooks/sign';
+import { signVonageWebhook } from '../src/providers/vonage/sign';
 import { spawnTarget, type Target } from './target';
 import type { Benchmark } from './types';
 import type { FloodArgs, FloodReport } from './abuse-flood';

@@ -16,7 +16,7 @@ import { testConfig } from '../src/config';
 import { createServer } from '../src/server';
 import type { ParleyServer } from '../src/server';
 import { inboundPayload } from '../src/testing/harness';
-import { signVonageWebhook } from '../src/webhooks/sign';
+import { signVonageWebhook } from '../src/providers/vonage/sign';
 import type { Benchmark } from './types';
 
 const RATE = 200;

@@ -13,7 +13,7 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { testConfig } from '../src/config';
 import { queueMessage } from '../src/domain/send';
-import { createVonageProvider } from '../src/providers/vonage';
+import { createVonageProvider } from '../src/providers/vonage/sender';
 import type { SmsProvider } from '../src/providers/types';
 import { createServer } from '../src/server';
 import { generateTestKeyPair, startMockVonage } from '../src/testing/mock-vonage';

@@ -1,3 +1,3 @@
 export { createServer, type ParleyServer } from './server';
-export { loadConfig, testConfig, type Config } from './config';
+export { loadConfig, type Config } from './config';
 export { appRouter, type AppRouter, type RouterInputs, type RouterOutputs } from './trpc/root';

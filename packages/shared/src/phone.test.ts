@@ -1,5 +1,5 @@
 import { describe, it, expect } from 'vitest';
-import { e164Schema, fromVonageNumber, normalizePhone, toE164, toVonageNumber } from './phone';
+import { e164Schema, fromProviderNumber, normalizePhone, toE164, toProviderNumber } from './phone';
 
 describe('normalizePhone: accepted forms', () => {
   it.each([
@@ -82,7 +82,7 @@ describe('toE164', () => {
   });
 });
 
-describe('fromVonageNumber', () => {
+describe('fromProviderNumber', () => {
   it.each([
     ['447700900001', '+447700900001'],
     ['+447700900001', '+447700900001'],
@@ -96,23 +96,23 @@ describe('fromVonageNumber', () => {
     ['Shop24', 'Shop24'],
     ['', ''],
   ])('%j → %j', (input, output) => {
-    expect(fromVonageNumber(input)).toBe(output);
+    expect(fromProviderNumber(input)).toBe(output);
   });
 });
 
-describe('toVonageNumber', () => {
+describe('toProviderNumber', () => {
   it('strips the +', () => {
-    expect(toVonageNumber('+447700900001')).toBe('447700900001');
-    expect(toVonageNumber('+14155550101')).toBe('14155550101');
+    expect(toProviderNumber('+447700900001')).toBe('447700900001');
+    expect(toProviderNumber('+14155550101')).toBe('14155550101');
   });
 
   it('leaves digits and alphanumeric senders alone', () => {
-    expect(toVonageNumber('447700900001')).toBe('447700900001');
-    expect(toVonageNumber('Parley')).toBe('Parley');
+    expect(toProviderNumber('447700900001')).toBe('447700900001');
+    expect(toProviderNumber('Parley')).toBe('Parley');
   });
 
-  it('round-trips with fromVonageNumber', () => {
-    expect(fromVonageNumber(toVonageNumber('+447700900001'))).toBe('+447700900001');
+  it('round-trips with fromProviderNumber', () => {
+    expect(fromProviderNumber(toProviderNumber('+447700900001'))).toBe('+447700900001');
   });
 });
 

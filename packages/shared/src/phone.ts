@@ -57,18 +57,18 @@ export function toE164(input: string): string {
 }
 
 /**
- * Vonage's digits form ('447700900001') to E.164 ('+447700900001'). Lenient: it
+ * A provider's digits form ('447700900001': Vonage, Plivo, Sinch) to E.164 ('+447700900001'). Lenient: it
  * never rejects an inbound sender. A value that already has '+' keeps it;
  * spaces are stripped; an alphanumeric sender id ('Vonage') is returned unchanged.
  */
-export function fromVonageNumber(digits: string): string {
+export function fromProviderNumber(digits: string): string {
   const compact = digits.replace(/\s/g, '');
   if (!/^\+?\d+$/.test(compact)) return digits;
   return compact.startsWith('+') ? compact : `+${compact}`;
 }
 
-/** E.164 ('+447700900001') to Vonage's digits form ('447700900001'). */
-export function toVonageNumber(e164: string): string {
+/** E.164 ('+447700900001') to the digits form providers use ('447700900001': Vonage, Sinch). */
+export function toProviderNumber(e164: string): string {
   return e164.trim().replace(/^\+/, '');
 }
 

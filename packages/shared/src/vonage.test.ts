@@ -1,7 +1,8 @@
 import { describe, it, expect } from 'vitest';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { parseVonageTimestamp, vonageInboundSchema, vonageStatusSchema } from './vonage';
+import { vonageInboundSchema, vonageStatusSchema } from './vonage';
+import { parseProviderTimestamp } from './provider-time';
 
 // The Vonage fixtures live with the server's tests (apps/server/test/fixtures/vonage, see its README).
 const EXAMPLES = new URL('../../../apps/server/test/fixtures/vonage/examples/', import.meta.url);
@@ -238,7 +239,7 @@ describe('vonageStatusSchema', () => {
   });
 });
 
-describe('parseVonageTimestamp', () => {
+describe('parseProviderTimestamp', () => {
   it.each([
     ['2020-01-01T14:00:00.000Z', '2020-01-01T14:00:00.000Z'],
     ['2020-01-01T14:00:00Z', '2020-01-01T14:00:00.000Z'],
@@ -256,7 +257,7 @@ describe('parseVonageTimestamp', () => {
     ['2020-01-01T14:00Z', '2020-01-01T14:00:00.000Z'],
     ['  2020-02-29T14:00:00Z ', '2020-02-29T14:00:00.000Z'],
   ])('%j → %s', (input, iso) => {
-    expect(parseVonageTimestamp(input)).toBe(iso);
+    expect(parseProviderTimestamp(input)).toBe(iso);
   });
 
   it.each([
@@ -274,6 +275,6 @@ describe('parseVonageTimestamp', () => {
     '2020-01-01T14:00:00.000ZZ',
     '01/01/2020 14:00:00',
   ])('%j → null', (input) => {
-    expect(parseVonageTimestamp(input)).toBeNull();
+    expect(parseProviderTimestamp(input)).toBeNull();
   });
 });

@@ -8,48 +8,13 @@
  * all normalisation happens in the final `.transform`.
  */
 import { z } from 'zod';
-import { fromVonageNumber } from './phone';
+import { fromProviderNumber } from './phone';
+import { parseProviderTimestamp } from './provider-time';
 
 export const VONAGE_STATUSES = ['submitted', 'delivered', 'rejected', 'undeliverable', 'read', 'failed'] as const;
 export type KnownVonageStatus = (typeof VONAGE_STATUSES)[number];
 /** A known status, or any other string Vonage may add later (kept as is). */
 export type VonageStatusValue = KnownVonageStatus | (string & {});
-
-const TIMESTAMP =
-  /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)? ?(Z|[+-]\d{2}(?::?\d{2})?)?$/i;
-
-/**
- * Parses the timestamp shapes Vonage sends ('2020-01-01T14:00:00.000Z',
- * '2020-01-01 14:00:00+00:00', with or without millis, 'Z' or an offset; no
- * zone means UTC) to ISO-8601 UTC with millis, or null if unrecognised.
- */
-export function parseVonageTimestamp(s: string): string | null {
-  const m = TIMESTAMP.exec(s.trim());
-  if (m === null) return null;
-  const [, y, mo, d, h, mi, sec = '0', frac = '', zone = 'Z'] = m;
-  const year = Number(y);
-  const month = Number(mo);
-  const day = Number(d);
-  const hour = Number(h);
-  const minute = Number(mi);
-  const second = Number(sec);
-  if (month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 59) return null;
-
-  let offsetMinutes = 0;
-  if (zone.toUpperCase() !== 'Z') {
-    const digits = zone.slice(1).replace(':', '');
-    const offH = Number(digits.slice(0, 2));
-    const offM = Number(digits.slice(2) || '0');
-    if (offH > 23 || offM > 59) return null;
-    offsetMinutes = (zone.startsWith('-') ? -1 : 1) * (offH * 60 + offM);
-  }
-
-  const date = new Date(0);
-  date.setUTCFullYear(year, month - 1, day);
-  if (date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day) return null; // e.g. 31 February
-  date.setUTCHours(hour, minute, second, Number(frac.padEnd(3, '0').slice(0, 3)));
-  return new Date(date.getTime() - offsetMinutes * 60_000).toISOString();
-}
 
 /** A string, or a finite number that Vonage sometimes sends instead. */
 const stringish = z.union([z.string(), z.number()]);
@@ -72,7 +37,7 @@ function countOrNull(value: string | number | null | undefined): number | null {
 
 function numberOrNull(value: string | number | null | undefined): string | null {
   const text = textOrNull(value);
-  return text === null ? null : fromVonageNumber(text);
+  return text === null ? null : fromProviderNumber(text);
 }
 
 const usageShape = z.looseObject({ price: stringish.nullish(), currency: z.string().nullish() }).nullish();
@@ -109,7 +74,7 @@ const statusShape = z.looseObject({
 });
 
 function timestampOrIssue(value: string, ctx: z.RefinementCtx): string {
-  const iso = parseVonageTimestamp(value);
+  const iso = parseProviderTimestamp(value);
   if (iso !== null) return iso;
   ctx.addIssue({ code: 'custom', message: 'Unrecognised timestamp format', path: ['timestamp'], input: value });
   return z.NEVER;
@@ -117,8 +82,8 @@ function timestampOrIssue(value: string, ctx: z.RefinementCtx): string {
 
 export const vonageInboundSchema = inboundShape.transform((p, ctx) => ({
   messageUuid: p.message_uuid,
-  from: fromVonageNumber(String(p.from)),
-  to: fromVonageNumber(String(p.to)),
+  from: fromProviderNumber(String(p.from)),
+  to: fromProviderNumber(String(p.to)),
   text: p.text ?? '',
   channel: p.channel,
   messageType: p.message_type ?? 'text',

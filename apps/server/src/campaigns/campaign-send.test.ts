@@ -16,7 +16,7 @@ import { setOptOut } from '../domain/optout';
 import { createServer, type ParleyServer } from '../server';
 import { inboundPayload } from '../testing/harness';
 import { startMockVonage, type MockVonage } from '../testing/mock-vonage';
-import { signVonageWebhook } from '../webhooks/sign';
+import { signVonageWebhook } from '../providers/vonage/sign';
 
 const APP_ID = 'c0ffee00-0000-4000-8000-00000000ca11';
 const US = '+447700900000';

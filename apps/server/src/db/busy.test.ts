@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createApiToken } from '../auth/tokens';
 import type { SmsProvider } from '../providers/types';
+import { signSinchWebhook } from '../providers/sinch/signature';
 import { inboundPayload, startTestServer, type TestServer } from '../testing/harness';
 
 const serverDir = fileURLToPath(new URL('../..', import.meta.url));
@@ -95,6 +96,37 @@ describe('another process holding SQLite’s write lock', () => {
     // The provider is asked to retry, never told 500.
     expect(webhook.status).toBe(503);
     expect(webhook.headers.get('retry-after')).toBe('5');
+  });
+
+  it('a Sinch callback during the lock is answered 503 with Retry-After (Sinch retries), never 500', async () => {
+    const secret = 'parley-test-sinch-busy-secret';
+    const s = (parley = await startTestServer({ sinch: { webhookSecret: secret } as never }));
+    const body = JSON.stringify({
+      id: '01BUSYLOCK00000000000000001',
+      type: 'mo_text',
+      from: '14155550199',
+      to: (s.config.sinch.numbers[0] ?? '').replace('+', ''),
+      body: 'during the lock',
+      received_at: new Date().toISOString(),
+    });
+    const lock = await holdWriteLock(s.config.databasePath, 2000);
+    const res = await fetch(`${s.url}/webhooks/sinch/inbound`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...signSinchWebhook({ rawBody: body, secret }) },
+      body,
+    });
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe('5');
+    await lock.released;
+    // The retry after the lock is accepted (the nonce rolled back with the data) and stored once.
+    const retry = await fetch(`${s.url}/webhooks/sinch/inbound`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...signSinchWebhook({ rawBody: body, secret }) },
+      body,
+    });
+    expect(retry.status).toBe(200);
+    const n = (s.db.$client.prepare("select count(*) as n from messages where text = 'during the lock'").get() as { n: number }).n;
+    expect(n).toBe(1);
   });
 
   it('answers 503 (appCode DB_BUSY) when the lock outlasts DB_BUSY_RETRY_MS, never 500', async () => {

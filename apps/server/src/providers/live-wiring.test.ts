@@ -5,8 +5,8 @@ import { startMockSinch, type MockSinch } from '../testing/mock-sinch';
 import { startTestServer, type TestServer } from '../testing/harness';
 import { testConfig } from '../config';
 import { queueMessage } from '../domain/send';
-import { signPlivoV3 } from '../webhooks/plivo-signature';
-import { signSinchWebhook } from '../webhooks/sinch-signature';
+import { signPlivoV3 } from './plivo/signature';
+import { signSinchWebhook } from './sinch/signature';
 
 /** createServer's live wiring: each provider's sender, status URL, webhook route and queue, against its mock. */
 const PLIVO = '+14155550100';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { testConfig, type ConfigOverrides } from '../config';
 import { createServer, type ParleyServer, type ServerOptions } from '../server';
-import { signVonageWebhook } from '../webhooks/sign';
+import { signVonageWebhook } from '../providers/vonage/sign';
 
 export interface TestServer extends ParleyServer {
   dir: string;

@@ -6,7 +6,7 @@
  * shape of examples/send-response-201.json) under a fresh ULID-like id.
  */
 import { startMockApi, type HeldRequest, type MockApi, type MockResponse, type RecordedRequest } from './mock-api';
-import { ulidLike } from '../webhooks/sinch-signature';
+import { ulidLike } from '../providers/sinch/signature';
 
 export interface SinchRecordedRequest extends RecordedRequest {
   /** The batch id the default 201 answers with (known on arrival, e.g. for a report sent while held). */

@@ -4,7 +4,7 @@ import { createTRPCClient, createWSClient, httpBatchLink, splitLink, wsLink } fr
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ParleyEvent, PresenceEntry } from '@parley/shared';
 import { agentInvites, agents } from '../db/schema';
-import { createVonageProvider } from '../providers/vonage';
+import { createVonageProvider } from '../providers/vonage/sender';
 import { accepted, startMockVonage, type MockVonage } from '../testing/mock-vonage';
 import { inboundPayload, startTestServer, type TestServer } from '../testing/harness';
 import type { AppRouter } from './root';
@@ -14,9 +14,9 @@ const ADMIN = { email: 'admin@parley.test', password: 'parley-test-password' };
 
 let s: TestServer | undefined;
 let mock: MockVonage | undefined;
-const closers: (() => void)[] = [];
+const closers: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
-  for (const close of closers.splice(0)) close();
+  for (const close of closers.splice(0)) await close();
   await s?.dispose();
   await mock?.close();
   s = mock = undefined;

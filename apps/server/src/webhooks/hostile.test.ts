@@ -12,8 +12,8 @@ import { inboundPayload, startTestServer, type TestServer } from '../testing/har
 import { keptSecret } from '../secrets';
 import type { OutboundSms, SmsProvider } from '../providers/types';
 import { testConfig, type Config } from '../config';
-import { signPlivoV2, signPlivoV3 } from './plivo-signature';
-import { signSinchWebhook } from './sinch-signature';
+import { signPlivoV2, signPlivoV3 } from '../providers/plivo/signature';
+import { signSinchWebhook } from '../providers/sinch/signature';
 
 let s: TestServer | undefined;
 /** The server the running test started. */

@@ -3,12 +3,12 @@ import { readFileSync } from 'node:fs';
 import { SignJWT, UnsecuredJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eq } from 'drizzle-orm';
-import { contacts, conversations, events, messageStatusHistory, messages, webhookLog } from '../db/schema';
-import { inboundPayload, startTestServer, statusPayload, type TestServer } from '../testing/harness';
+import { contacts, conversations, events, messageStatusHistory, messages, webhookLog } from '../../db/schema';
+import { inboundPayload, startTestServer, statusPayload, type TestServer } from '../../testing/harness';
 import { signVonageWebhook } from './sign';
 
 const example = (name: string) =>
-  JSON.parse(readFileSync(new URL(`../../test/fixtures/vonage/examples/${name}`, import.meta.url), 'utf8')) as Record<
+  JSON.parse(readFileSync(new URL(`../../../test/fixtures/vonage/examples/${name}`, import.meta.url), 'utf8')) as Record<
     string,
     unknown
   >;

@@ -2,14 +2,14 @@ import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { classifyFailure } from '../outbox/backoff';
-import { plivoAccepted, plivoError, startMockPlivo, type MockPlivo } from '../testing/mock-plivo';
-import { createPlivoProvider, toPlivoAddress } from './plivo';
-import { describePlivoHttpError, isPlivoNoError, plivoErrorReason, plivoStatusToParley } from './plivo-errors';
-import { ProviderError, type OutboundSms, type ProviderFailure } from './types';
+import { classifyFailure } from '../../outbox/backoff';
+import { plivoAccepted, plivoError, startMockPlivo, type MockPlivo } from '../../testing/mock-plivo';
+import { createPlivoProvider, toPlivoAddress } from './sender';
+import { describePlivoHttpError, isPlivoNoError, plivoErrorReason, plivoStatusToParley } from './errors';
+import { ProviderError, type OutboundSms, type ProviderFailure } from '../types';
 
 const example = (name: string): unknown =>
-  JSON.parse(readFileSync(new URL(`../../test/fixtures/plivo/examples/${name}`, import.meta.url), 'utf8'));
+  JSON.parse(readFileSync(new URL(`../../../test/fixtures/plivo/examples/${name}`, import.meta.url), 'utf8'));
 
 const AUTH_ID = 'MAZDQ1ZJIYMDZKMMZKYM';
 const AUTH_TOKEN = 'PlivoTestTokenPlivoTestTokenPlivoToken01';

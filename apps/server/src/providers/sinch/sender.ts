@@ -4,9 +4,10 @@
  * per batch. Plain `fetch` (the Sinch SDK is not used). The token is only ever put in that header:
  * never in an error, a reason or a log line.
  */
-import { describeSinchSendError } from './sinch-errors';
-import { ProviderError } from './types';
-import type { OutboundSms, ProviderFailure, SendResult, SmsProvider } from './types';
+import { describeSinchSendError } from './errors';
+import { isRecord, parseRetryAfter, readBody } from '../http';
+import { ProviderError } from '../types';
+import type { OutboundSms, ProviderFailure, SendResult, SmsProvider } from '../types';
 
 export const SINCH_REGIONS = ['us', 'eu', 'au', 'br', 'ca'] as const;
 
@@ -29,39 +30,9 @@ export interface SinchProviderOptions {
 
 const DEFAULT_TIMEOUT_MS = 10_000;
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 function stringOf(value: unknown): string | undefined {
   if (typeof value === 'string' && value.trim() !== '') return value.trim();
   return typeof value === 'number' ? String(value) : undefined;
-}
-
-/** Retry-After as seconds or an HTTP date → milliseconds from now (as providers/vonage.ts). */
-function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
-  const trimmed = value?.trim() ?? '';
-  if (trimmed === '') return undefined;
-  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
-  const at = Date.parse(trimmed);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
-}
-
-async function readJson(response: Response): Promise<{ json?: Record<string, unknown>; text?: string }> {
-  let text: string;
-  try {
-    text = await response.text();
-  } catch {
-    return {};
-  }
-  try {
-    const parsed: unknown = JSON.parse(text);
-    if (isRecord(parsed)) return { json: parsed };
-  } catch {
-    // not JSON: keep a short snippet below
-  }
-  const snippet = text.replace(/\s+/g, ' ').trim().slice(0, 200);
-  return snippet === '' ? {} : { text: snippet };
 }
 
 /** Both error shapes: `{ code, text }` (xms) and `{ error: { code, message, status } }` (OAuth2 front end). */
@@ -76,7 +47,7 @@ function errorFields(json: Record<string, unknown> | undefined): { code?: string
 
 async function fromHttpResponse(response: Response): Promise<ProviderError> {
   const httpStatus = response.status;
-  const { json, text } = await readJson(response);
+  const { json, text } = await readBody(response);
   const fields = errorFields(json);
   const described = describeSinchSendError({ httpStatus, code: fields.code });
   const failure: ProviderFailure = { ...described, httpStatus };
@@ -163,7 +134,7 @@ export function createSinchProvider(opts: SinchProviderOptions): SmsProvider {
         signal: AbortSignal.timeout(timeoutMs),
       });
       if (!response.ok) throw await fromHttpResponse(response);
-      ({ json } = await readJson(response));
+      ({ json } = await readBody(response));
     } catch (error) {
       throw fromTransportError(error, timeoutMs);
     }

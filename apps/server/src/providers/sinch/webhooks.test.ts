@@ -5,15 +5,15 @@ import { desc, eq } from 'drizzle-orm';
 import express from 'express';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { conversations, messageStatusHistory, messages, webhookLog } from '../db/schema';
-import { queueMessage } from '../domain/send';
-import { openTempDb } from '../testing/temp-db';
-import { createNonceStore } from './nonces';
-import { sinchWebhookRouter } from './sinch';
-import { signSinchWebhook } from './sinch-signature';
+import { conversations, messageStatusHistory, messages, webhookLog } from '../../db/schema';
+import { queueMessage } from '../../domain/send';
+import { openTempDb } from '../../testing/temp-db';
+import { createNonceStore } from '../../webhooks/nonces';
+import { sinchWebhookRouter } from './webhooks';
+import { signSinchWebhook } from './signature';
 
 const example = (name: string): Record<string, unknown> =>
-  JSON.parse(readFileSync(new URL(`../../test/fixtures/sinch/examples/${name}`, import.meta.url), 'utf8')) as Record<string, unknown>;
+  JSON.parse(readFileSync(new URL(`../../../test/fixtures/sinch/examples/${name}`, import.meta.url), 'utf8')) as Record<string, unknown>;
 
 const SECRET = 'parley-test-sinch-webhook-secret';
 const OUR = '+12015550100';

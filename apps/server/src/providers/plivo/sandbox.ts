@@ -7,27 +7,27 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { countSms } from '@parley/shared';
-import { signPlivoV3 } from '../webhooks/plivo-signature';
-import { describePlivoHttpError } from './plivo-errors';
-import { toPlivoAddress } from './plivo';
-import { createSandboxKit, SANDBOX_NUMBERS, THROTTLED_SENDS } from './sandbox-kit';
-import { ProviderError } from './types';
-import type { OutboundSms, SendResult, SmsProvider } from './types';
+import { signPlivoV3 } from './signature';
+import { describePlivoHttpError } from './errors';
+import { toPlivoAddress } from './sender';
+import { createSandboxKit, SANDBOX_NUMBERS, THROTTLED_SENDS } from '../sandbox-kit';
+import { ProviderError } from '../types';
+import type { OutboundSms, SendResult, SmsProvider } from '../types';
 
 /** Numbers with a scripted outcome (fictional UK range, as the Vonage sandbox); every other number is delivered. */
 export const PLIVO_SANDBOX_TEST_NUMBERS = [
   {
-    number: '+447700900666',
+    number: SANDBOX_NUMBERS.rejected,
     outcome: 'rejected',
     description: 'The send is accepted, then the status callback says `rejected` with ErrorCode 100 (prohibited by the carrier).',
   },
   {
-    number: '+447700900429',
+    number: SANDBOX_NUMBERS.throttled,
     outcome: 'throttled',
     description: 'The first 2 sends of a message fail with HTTP 429 (throttled, retryable); the 3rd is accepted and delivered.',
   },
   {
-    number: '+447700900500',
+    number: SANDBOX_NUMBERS.undeliverable,
     outcome: 'undeliverable',
     description: '`sent`, then `undelivered` with ErrorCode 70 (destination permanently unavailable).',
   },

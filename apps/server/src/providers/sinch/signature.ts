@@ -8,7 +8,7 @@
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import type { NonceStore } from './nonces';
+import type { NonceStore } from '../../webhooks/nonces';
 
 export const SINCH_SIGNATURE_HEADER = 'x-sinch-webhook-signature';
 export const SINCH_ALGORITHM_HEADER = 'x-sinch-webhook-signature-algorithm';

@@ -6,46 +6,27 @@
  * too) three times over ~7 minutes, so a malformed but genuine callback is answered 200 after it is
  * stored, never refused into a retry loop.
  */
-import express, { type NextFunction, type Request, type Response, type Router } from 'express';
-import type { Logger } from 'pino';
-import { fromVonageNumber, parseVonageTimestamp } from '@parley/shared';
-import type { Db } from '../db/client';
-import type { EventLog } from '../events/log';
-import { receiveInbound, type InboundSms } from '../domain/receive';
-import { recordStatus } from '../domain/status';
-import { defaultWebhookLog, type WebhookLog } from '../domain/webhook-log';
-import { isOurNumber, type OurNumbers } from '../numbers';
-import { isPlivoNoError, plivoErrorReason, plivoStatusToParley } from '../providers/plivo-errors';
-import type { NonceStore } from './nonces';
-import { verifyPlivoRequest } from './plivo-signature';
+import type { Request, Router } from 'express';
+import { fromProviderNumber, parseProviderTimestamp } from '@parley/shared';
+import { receiveInbound, type InboundSms } from '../../domain/receive';
+import { recordStatus } from '../../domain/status';
+import { type WebhookLog } from '../../domain/webhook-log';
+import { isOurNumber } from '../../numbers';
+import { isPlivoNoError, plivoErrorReason, plivoStatusToParley } from './errors';
+import type { NonceStore } from '../../webhooks/nonces';
+import { kitFor, type WebhookKind, type WebhookKit, type WebhookOutcome, type WebhookRouterDeps } from '../../webhooks/kit';
+import { verifyPlivoRequest } from './signature';
 
-export interface PlivoWebhookOptions {
-  db: Db;
-  log: EventLog;
-  logger: Logger;
-  helpText: string;
-  maxBodyBytes: number;
+export interface PlivoWebhookOptions extends WebhookRouterDeps {
   nonces: NonceStore;
   authToken: string;
   mainAuthToken?: string;
   /** Parley's public base URL, e.g. https://parley.example.com (no trailing slash). */
   publicUrl: () => string;
-  /** An inbound queued an automatic reply (STOP/START/HELP): wake the outbox. */
-  onQueued?: () => void;
-  onOutcome?: (path: string, outcome: string) => void;
   /** PLIVO_ALLOW_V2: accept requests signed with V2 only (default false: V2 signs no body). */
   allowV2?: boolean;
-  /** The bounded refusal log (default: one per database with default limits). */
-  webhookLog?: WebhookLog;
-  /** Our numbers: an inbound whose To is not ours on Plivo is refused (kept, nothing created). Unset: not checked. */
-  numbers?: OurNumbers;
-  /** Automatic replies per contact and kind at most once per this many ms. */
-  autoReplyWindowMs?: number;
-  /** Agents online now (presence): auto-assignment's candidates. */
-  onlineAgentIds?: () => readonly number[];
 }
 
-type Kind = 'inbound' | 'status';
 type Scheme = 'v3' | 'v2';
 
 const FORM_TYPE = /^application\/x-www-form-urlencoded\b/i;
@@ -54,26 +35,28 @@ const V2_NOTE = 'accepted with a V2 signature only: the query (ref) and the body
 const TIME_FIELDS = ['DeliveryReportTime', 'SentTime', 'QueuedTime', 'MessageTime'] as const;
 
 export function plivoWebhookRouter(opts: PlivoWebhookOptions): Router {
-  const router = express.Router();
-  const raw = express.raw({ type: () => true, limit: opts.maxBodyBytes });
-  router.post('/inbound', raw, (req, res) => handle(opts, 'inbound', req, res));
-  router.post('/status', raw, (req, res) => handle(opts, 'status', req, res));
-  router.all(['/inbound', '/status'], (_req, res) => {
-    res.set('Allow', 'POST').status(405).json({ error: 'method not allowed: use POST (set message_method / method to POST at Plivo)' });
+  const kit = kitFor(opts, '/webhooks/plivo', {
+    methodNotAllowed: 'method not allowed: use POST (set message_method / method to POST at Plivo)',
+    // Kept with its query: `?ref=` is part of what Plivo signed.
+    logPath: (req) => req.originalUrl,
+    // Plivo reads an inbound answer as XML; an empty <Response> sends nothing (replies go through our outbox).
+    answerOk: (kind, res, r) => {
+      if (kind === 'inbound') res.status(r.status).type('application/xml').send(EMPTY_RESPONSE);
+      else res.status(r.status).json({ ok: true, outcome: r.outcome });
+    },
   });
-  router.use(bodyErrorHandler(opts));
-  return router;
+  return kit.router((kind, req, body) => handle(opts, kit, kit.webhookLog, kind, req, body));
 }
 
 /** Plivo's number forms (`14155550123`, `+60124361111`) → E.164; an alphanumeric sender id unchanged. */
 function fromPlivoNumber(value: string): string {
-  return fromVonageNumber(value.trim());
+  return fromProviderNumber(value.trim());
 }
 
 /** `YYYY-MM-DD HH:MM:SS.ffffff`, no zone: read as UTC (as Plivo's list API does). */
 function plivoTime(value: string | undefined): number | undefined {
   if (value === undefined || value.trim() === '') return undefined;
-  const iso = parseVonageTimestamp(value);
+  const iso = parseProviderTimestamp(value);
   return iso === null ? undefined : Date.parse(iso);
 }
 
@@ -81,36 +64,18 @@ const countOrNull = (value: string | undefined): number | null =>
   value !== undefined && /^\d+$/.test(value.trim()) && Number(value) > 0 ? Number(value) : null;
 const textOrNull = (value: string | undefined): string | null => (value === undefined || value.trim() === '' ? null : value.trim());
 
-function handle(opts: PlivoWebhookOptions, kind: Kind, req: Request, res: Response): void {
-  const path = `/webhooks/plivo/${kind}`;
-  const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+function handle(opts: PlivoWebhookOptions, kit: WebhookKit, webhookLog: WebhookLog, kind: WebhookKind, req: Request, body: Buffer): WebhookOutcome {
   const rawBody = body.toString('utf8');
   /** Set once the signature verified. */
   const auth: { scheme?: Scheme } = {};
 
-  /** Answers, reports the outcome, logs one line; `problem` (or a V2 signature) also keeps the request in webhook_log. */
-  const done = (status: number, outcome: string, problem?: string): void => {
+  /** What the request came to; `problem` (or a V2 signature) also keeps it in webhook_log. */
+  const done = (status: number, outcome: string, problem?: string): WebhookOutcome => {
     const scheme = auth.scheme;
+    const r: WebhookOutcome = { status, outcome, ...(problem ? { error: problem } : {}), log: { scheme: scheme ?? null } };
     const note = [problem, scheme === 'v2' ? V2_NOTE : undefined].filter((p) => p !== undefined);
-    if (note.length > 0) {
-      (opts.webhookLog ?? defaultWebhookLog(opts.db)).write({
-        path: req.originalUrl,
-        signatureOk: scheme !== undefined,
-        source: req.ip,
-        headers: req.headers,
-        rawBody: body,
-        httpStatus: status,
-        outcome,
-        error: note.join('; '),
-      });
-    }
-    opts.onOutcome?.(path, outcome);
-    const level = status >= 400 ? 'warn' : 'info';
-    opts.logger[level]({ webhook: path, outcome, status, scheme: scheme ?? null, ...(problem ? { reason: problem } : {}), ip: req.ip }, 'plivo webhook');
-    if (status >= 300) res.status(status).json({ error: problem ?? outcome, outcome });
-    // Plivo reads an inbound answer as XML; an empty <Response> sends nothing (replies go through our outbox).
-    else if (kind === 'inbound') res.status(status).type('application/xml').send(EMPTY_RESPONSE);
-    else res.status(status).json({ ok: true, outcome });
+    if (note.length > 0) webhookLog.write({ ...kit.entry(req, kind, body, r, scheme !== undefined), error: note.join('; ') });
+    return r;
   };
 
   if (!FORM_TYPE.test(req.get('content-type') ?? '')) {
@@ -144,9 +109,9 @@ function handle(opts: PlivoWebhookOptions, kind: Kind, req: Request, res: Respon
 }
 
 type Field = (name: string) => string | undefined;
-type Done = (status: number, outcome: string, problem?: string) => void;
+type Done = (status: number, outcome: string, problem?: string) => WebhookOutcome;
 
-function inbound(opts: PlivoWebhookOptions, field: Field, done: Done): void {
+function inbound(opts: PlivoWebhookOptions, field: Field, done: Done): WebhookOutcome {
   const type = (field('Type') ?? 'sms').trim().toLowerCase();
   if (type !== 'sms' && type !== '') return done(200, 'ignored_type', `Type "${type}" is not handled (Parley takes SMS only)`);
   const messageUuid = textOrNull(field('MessageUUID'));
@@ -179,13 +144,13 @@ function inbound(opts: PlivoWebhookOptions, field: Field, done: Done): void {
     provider: 'plivo',
     helpText: opts.helpText,
     ...(opts.autoReplyWindowMs !== undefined ? { autoReplyWindowMs: opts.autoReplyWindowMs } : {}),
-      ...(opts.onlineAgentIds ? { onlineAgentIds: opts.onlineAgentIds } : {}),
+    ...(opts.onlineAgentIds ? { onlineAgentIds: opts.onlineAgentIds } : {}),
   });
   if (!result.duplicate && result.queuedReply) opts.onQueued?.();
-  done(200, result.duplicate ? 'duplicate' : 'stored');
+  return done(200, result.duplicate ? 'duplicate' : 'stored');
 }
 
-function status(opts: PlivoWebhookOptions, field: Field, pairs: [string, string][], query: URLSearchParams, scheme: Scheme, done: Done): void {
+function status(opts: PlivoWebhookOptions, field: Field, pairs: [string, string][], query: URLSearchParams, scheme: Scheme, done: Done): WebhookOutcome {
   const messageUuid = textOrNull(field('MessageUUID'));
   const plivoStatus = textOrNull(field('Status'));
   if (messageUuid === null || plivoStatus === null) {
@@ -221,22 +186,5 @@ function status(opts: PlivoWebhookOptions, field: Field, pairs: [string, string]
       raw: { ...Object.fromEntries(pairs), ...(ref !== null ? { ref } : {}), scheme },
     },
   });
-  done(200, outcome);
-}
-
-/** Body-parser failures (413 too large, 400 unreadable) on these paths: kept in webhook_log, answered 4xx. */
-function bodyErrorHandler(opts: PlivoWebhookOptions) {
-  return (err: unknown, req: Request, res: Response, next: NextFunction): void => {
-    const s = typeof err === 'object' && err !== null ? ((err as { status?: unknown }).status ?? (err as { statusCode?: unknown }).statusCode) : undefined;
-    if (typeof s !== 'number' || s < 400 || s >= 500 || res.headersSent) return next(err);
-    const outcome = s === 413 ? 'too_large' : 'unreadable_body';
-    const message = s === 413 ? 'body exceeds the webhook size limit' : 'body could not be read';
-    (opts.webhookLog ?? defaultWebhookLog(opts.db)).write({
-      path: req.originalUrl, signatureOk: false, source: req.ip, headers: req.headers, rawBody: null, httpStatus: s, outcome, error: message,
-    });
-    const path = req.path.endsWith('/status') ? '/webhooks/plivo/status' : '/webhooks/plivo/inbound';
-    opts.onOutcome?.(path, outcome);
-    opts.logger.warn({ webhook: path, outcome, status: s }, 'plivo webhook');
-    res.status(s).json({ error: message, outcome });
-  };
+  return done(200, outcome);
 }

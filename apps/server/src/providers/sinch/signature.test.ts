@@ -2,12 +2,12 @@ import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { IncomingHttpHeaders } from 'node:http';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openTempDb, type TempDb } from '../testing/temp-db';
-import { NONCE_TTL_MS, createNonceStore, type NonceStore } from './nonces';
+import { openTempDb, type TempDb } from '../../testing/temp-db';
+import { NONCE_TTL_MS, createNonceStore, type NonceStore } from '../../webhooks/nonces';
 import {
   MAX_AGE_S, MAX_FUTURE_SKEW_S, SINCH_ALGORITHM_HEADER, SINCH_NONCE_HEADER, SINCH_SIGNATURE_HEADER, SINCH_TIMESTAMP_HEADER,
   signSinchWebhook, ulidLike, verifySinchSignature,
-} from './sinch-signature';
+} from './signature';
 
 interface Vector {
   secret: string;
@@ -15,7 +15,7 @@ interface Vector {
   headers: Record<string, string>;
 }
 const worked = JSON.parse(
-  readFileSync(new URL('../../test/fixtures/sinch/examples/signature-worked-example.json', import.meta.url), 'utf8'),
+  readFileSync(new URL('../../../test/fixtures/sinch/examples/signature-worked-example.json', import.meta.url), 'utf8'),
 ) as Vector & { signedData: string; expectedSignature: string; sdkTestVector: Vector };
 const VECTORS: [string, Vector][] = [
   ['the worked example', worked],

@@ -8,9 +8,10 @@
  * Correlation: the 202's `message_uuid[0]`, and for callbacks that beat it the `?ref=<our id>` in
  * the per-message status URL (V3 signatures cover that query string).
  */
-import { describePlivoHttpError } from './plivo-errors';
-import { ProviderError } from './types';
-import type { OutboundSms, ProviderFailure, SendResult, SmsProvider } from './types';
+import { describePlivoHttpError } from './errors';
+import { isRecord, parseRetryAfter, readBody } from '../http';
+import { ProviderError } from '../types';
+import type { OutboundSms, ProviderFailure, SendResult, SmsProvider } from '../types';
 
 export interface PlivoProviderOptions {
   authId: string;
@@ -31,36 +32,6 @@ const DEFAULT_TIMEOUT_MS = 10_000;
 export function toPlivoAddress(value: string): string {
   const trimmed = value.trim();
   return /^\+\d+$/.test(trimmed) ? trimmed.slice(1) : trimmed;
-}
-
-/** Retry-After as seconds or an HTTP date → milliseconds from now. */
-export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
-  if (value === null || value.trim() === '') return undefined;
-  const trimmed = value.trim();
-  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
-  const at = Date.parse(trimmed);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-async function readBody(response: Response): Promise<{ json?: Record<string, unknown>; text?: string }> {
-  let text: string;
-  try {
-    text = await response.text();
-  } catch {
-    return {};
-  }
-  try {
-    const parsed: unknown = JSON.parse(text);
-    if (isRecord(parsed)) return { json: parsed };
-  } catch {
-    // not JSON: keep a short snippet below
-  }
-  const snippet = text.replace(/\s+/g, ' ').trim().slice(0, 200);
-  return snippet === '' ? {} : { text: snippet };
 }
 
 /** Plivo's `error` is a human string; tolerate an object (per-parameter errors) by flattening it. */

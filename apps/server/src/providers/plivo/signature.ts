@@ -7,7 +7,7 @@
  * `scheme://host/path` + nonce only — neither the query nor the body is covered.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { NonceStore } from './nonces';
+import type { NonceStore } from '../../webhooks/nonces';
 
 export type PlivoParams = ReadonlyArray<readonly [string, string]> | Readonly<Record<string, string>>;
 

@@ -6,26 +6,26 @@
  * Numbers in its callbacks lack the '+', as Sinch's often do.
  */
 import type { Logger } from 'pino';
-import { toVonageNumber } from '@parley/shared';
-import { signSinchWebhook, ulidLike } from '../webhooks/sinch-signature';
-import { createSandboxKit, SANDBOX_NUMBERS, THROTTLED_SENDS } from './sandbox-kit';
-import { ProviderError } from './types';
-import type { OutboundSms, SendResult, SmsProvider } from './types';
+import { toProviderNumber } from '@parley/shared';
+import { signSinchWebhook, ulidLike } from './signature';
+import { createSandboxKit, SANDBOX_NUMBERS, THROTTLED_SENDS } from '../sandbox-kit';
+import { ProviderError } from '../types';
+import type { OutboundSms, SendResult, SmsProvider } from '../types';
 
 /** Numbers with a scripted outcome (the same fictional UK range as the Vonage sandbox); every other number is delivered. */
 export const SINCH_SANDBOX_TEST_NUMBERS = [
   {
-    number: '+447700900666',
+    number: SANDBOX_NUMBERS.rejected,
     outcome: 'rejected',
     description: 'The batch is accepted, then a delivery report says `Rejected` (SMPP error code 11, invalid destination): Parley shows `rejected`.',
   },
   {
-    number: '+447700900429',
+    number: SANDBOX_NUMBERS.throttled,
     outcome: 'throttled',
     description: 'The first 2 sends of a message fail with HTTP 429 (throttled, retryable); the 3rd is accepted and delivered.',
   },
   {
-    number: '+447700900500',
+    number: SANDBOX_NUMBERS.undeliverable,
     outcome: 'undeliverable',
     description: '`Dispatched`, then `Expired` (SMPP error code 27, absent subscriber): Parley shows `undeliverable`.',
   },
@@ -72,7 +72,7 @@ export function createSinchSandbox(opts: SinchSandboxOptions): SinchSandbox {
   }
 
   async function report(msg: OutboundSms, batchId: string): Promise<void> {
-    const base = { type: 'recipient_delivery_report_sms', batch_id: batchId, recipient: toVonageNumber(msg.to), client_reference: msg.messageId };
+    const base = { type: 'recipient_delivery_report_sms', batch_id: batchId, recipient: toProviderNumber(msg.to), client_reference: msg.messageId };
     const at = () => new Date().toISOString();
     /** The operator's receipt time: whole seconds, as Sinch shows it. */
     const operatorAt = () => `${new Date().toISOString().slice(0, 19)}Z`;
@@ -109,8 +109,8 @@ export function createSinchSandbox(opts: SinchSandboxOptions): SinchSandbox {
     const body = {
       type: 'mo_text',
       id: ulidLike(),
-      from: toVonageNumber(input.from),
-      to: toVonageNumber(input.to),
+      from: toProviderNumber(input.from),
+      to: toProviderNumber(input.to),
       body: input.text,
       operator_id: '23410',
       received_at: new Date().toISOString(),

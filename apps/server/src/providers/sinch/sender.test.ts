@@ -2,13 +2,13 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { classifyFailure } from '../outbox/backoff';
-import { sinchError, startMockSinch, type MockSinch } from '../testing/mock-sinch';
-import { createSinchProvider, sinchApiUrl, type SinchProviderOptions } from './sinch';
-import { ProviderError, type OutboundSms, type ProviderFailure } from './types';
+import { classifyFailure } from '../../outbox/backoff';
+import { sinchError, startMockSinch, type MockSinch } from '../../testing/mock-sinch';
+import { createSinchProvider, sinchApiUrl, type SinchProviderOptions } from './sender';
+import { ProviderError, type OutboundSms, type ProviderFailure } from '../types';
 
 const example = (name: string): Record<string, unknown> =>
-  JSON.parse(readFileSync(new URL(`../../test/fixtures/sinch/examples/${name}`, import.meta.url), 'utf8')) as Record<string, unknown>;
+  JSON.parse(readFileSync(new URL(`../../../test/fixtures/sinch/examples/${name}`, import.meta.url), 'utf8')) as Record<string, unknown>;
 
 const TOKEN = 'sinch-secret-token-3f9a';
 const PLAN = 'plan-0123abcd';

@@ -5,26 +5,26 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { countSms, toVonageNumber } from '@parley/shared';
-import { signVonageWebhook } from '../webhooks/sign';
-import { createSandboxKit, SANDBOX_NUMBERS, THROTTLED_SENDS } from './sandbox-kit';
-import { ProviderError } from './types';
-import type { OutboundSms, SendResult, SmsProvider } from './types';
+import { countSms, toProviderNumber } from '@parley/shared';
+import { signVonageWebhook } from './sign';
+import { createSandboxKit, SANDBOX_NUMBERS, THROTTLED_SENDS } from '../sandbox-kit';
+import { ProviderError } from '../types';
+import type { OutboundSms, SendResult, SmsProvider } from '../types';
 
 /** Numbers with a scripted outcome (fictional UK range); every other number is delivered. */
 export const SANDBOX_TEST_NUMBERS = [
   {
-    number: '+447700900666',
+    number: SANDBOX_NUMBERS.rejected,
     outcome: 'rejected',
     description: 'The send is accepted, then the status webhook says `rejected` with error 1170 (invalid or missing number).',
   },
   {
-    number: '+447700900429',
+    number: SANDBOX_NUMBERS.throttled,
     outcome: 'throttled',
     description: 'The first 2 sends of a message fail with HTTP 429 / error 1000 (throttled, retryable); the 3rd is accepted and delivered.',
   },
   {
-    number: '+447700900500',
+    number: SANDBOX_NUMBERS.undeliverable,
     outcome: 'undeliverable',
     description: 'Submitted, then `undeliverable` with error 1190 (absent subscriber, permanent).',
   },
@@ -84,8 +84,8 @@ export function createSandboxProvider(opts: SandboxProviderOptions): SandboxProv
     const segments = Math.max(1, countSms(msg.text).segments);
     const base = {
       message_uuid: uuid,
-      to: toVonageNumber(msg.to),
-      from: toVonageNumber(msg.from),
+      to: toProviderNumber(msg.to),
+      from: toProviderNumber(msg.from),
       client_ref: msg.messageId,
       channel: 'sms',
     };
@@ -132,4 +132,29 @@ export function createSandboxProvider(opts: SandboxProviderOptions): SandboxProv
   }
 
   return { name: 'sandbox', send, close: kit.close };
+}
+
+/** Sandbox: an inbound text posted, signed, through the real /webhooks/inbound path. */
+export async function simulateVonageInbound(
+  baseUrl: string,
+  secret: string,
+  input: { from: string; to: string; text: string },
+): Promise<void> {
+  const body = JSON.stringify({
+    channel: 'sms',
+    message_uuid: randomUUID(),
+    to: toProviderNumber(input.to),
+    from: toProviderNumber(input.from),
+    timestamp: new Date().toISOString(),
+    message_type: 'text',
+    text: input.text,
+  });
+  const res = await fetch(`${baseUrl}/webhooks/inbound`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: await signVonageWebhook(body, secret) },
+    body,
+  });
+  const answer = (await res.json().catch(() => ({}))) as { outcome?: string; error?: string };
+  if (res.status !== 200 || answer.outcome === 'schema_error')
+    throw new Error(`the inbound webhook refused the simulated text: ${answer.error ?? answer.outcome ?? res.status}`);
 }

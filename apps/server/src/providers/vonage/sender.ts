@@ -13,10 +13,11 @@ import { Vonage } from '@vonage/server-sdk';
 import { SMS } from '@vonage/messages';
 import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { describeVonageError } from './vonage-errors';
-import { ReusedJwtAuth } from './vonage-auth';
-import { ProviderError } from './types';
-import type { OutboundSms, ProviderFailure, SendResult, SmsProvider } from './types';
+import { describeVonageError } from './errors';
+import { isRecord, parseRetryAfter, readBody } from '../http';
+import { ReusedJwtAuth } from './auth';
+import { ProviderError } from '../types';
+import type { OutboundSms, ProviderFailure, SendResult, SmsProvider } from '../types';
 
 export interface VonageProviderOptions {
   applicationId: string;
@@ -81,10 +82,6 @@ interface HttpResponseLike {
   text(): Promise<string>;
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null;
-}
-
 function httpResponseOf(error: unknown): HttpResponseLike | undefined {
   const response = isRecord(error) ? error.response : undefined;
   if (!isRecord(response) || typeof response.status !== 'number') return undefined;
@@ -106,32 +103,6 @@ function invalidParameters(value: unknown): ProviderFailure['invalidParameters']
     reason: typeof p.reason === 'string' ? p.reason : '',
   }));
   return params.length > 0 ? params : undefined;
-}
-
-/** Retry-After as seconds or an HTTP date → milliseconds from now. */
-export function parseRetryAfter(value: string | null, now = Date.now()): number | undefined {
-  if (value === null || value.trim() === '') return undefined;
-  const trimmed = value.trim();
-  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
-  const at = Date.parse(trimmed);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
-}
-
-async function readBody(response: HttpResponseLike): Promise<{ json?: Record<string, unknown>; text?: string }> {
-  let text: string;
-  try {
-    text = await response.text();
-  } catch {
-    return {};
-  }
-  try {
-    const parsed: unknown = JSON.parse(text);
-    if (isRecord(parsed) && !Array.isArray(parsed)) return { json: parsed };
-  } catch {
-    // not JSON: keep a short snippet below
-  }
-  const snippet = text.replace(/\s+/g, ' ').trim().slice(0, 200);
-  return snippet === '' ? {} : { text: snippet };
 }
 
 async function fromHttpResponse(response: HttpResponseLike): Promise<ProviderError> {

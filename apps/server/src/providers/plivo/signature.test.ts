@@ -1,8 +1,8 @@
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { NonceStore } from './nonces';
-import { plivoV3Payload, signPlivoV2, signPlivoV3, verifyPlivoRequest } from './plivo-signature';
+import type { NonceStore } from '../../webhooks/nonces';
+import { plivoV3Payload, signPlivoV2, signPlivoV3, verifyPlivoRequest } from './signature';
 
 interface V3Example {
   name: string;
@@ -28,7 +28,7 @@ interface WorkedExample {
 }
 
 const ex = JSON.parse(
-  readFileSync(new URL('../../test/fixtures/plivo/examples/signature-worked-example.json', import.meta.url), 'utf8'),
+  readFileSync(new URL('../../../test/fixtures/plivo/examples/signature-worked-example.json', import.meta.url), 'utf8'),
 ) as WorkedExample;
 const TOKEN = ex.authToken;
 const [inbound, status] = ex.v3;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { describeSinchSendError, sinchCodeReason, sinchStatusToParley } from './sinch-errors';
+import { describeSinchSendError, sinchCodeReason, sinchStatusToParley } from './errors';
 
 describe('sinchStatusToParley', () => {
   it.each([

@@ -8,52 +8,32 @@
  * transaction that stores what it admitted: a request that failed (500) can be retried, a replay cannot. Bodies Parley cannot use (schema
  * failures, unknown types, multi-recipient batch reports) are stored raw and answered 200.
  */
-import express, { type NextFunction, type Request, type Response, type Router } from 'express';
-import type { Logger } from 'pino';
+import type { Request, Router } from 'express';
 import { z } from 'zod';
-import { fromVonageNumber, parseVonageTimestamp } from '@parley/shared';
-import type { Db } from '../db/client';
-import type { EventLog } from '../events/log';
-import { receiveInbound, type InboundSms } from '../domain/receive';
-import { recordStatus, type StatusReport } from '../domain/status';
-import { defaultWebhookLog, type WebhookLog } from '../domain/webhook-log';
-import { isOurNumber, type OurNumbers } from '../numbers';
-import { sinchCodeReason, sinchStatusToParley } from '../providers/sinch-errors';
-import type { NonceStore } from './nonces';
-import { SINCH_NONCE_PROVIDER, verifySinchSignature } from './sinch-signature';
+import { fromProviderNumber, parseProviderTimestamp } from '@parley/shared';
+import { isDbBusy } from '../../db/client';
+import { receiveInbound, type InboundSms } from '../../domain/receive';
+import { recordStatus, type StatusReport } from '../../domain/status';
+import { isOurNumber } from '../../numbers';
+import { sinchCodeReason, sinchStatusToParley } from './errors';
+import type { NonceStore } from '../../webhooks/nonces';
+import { JSON_TYPE, kitFor, type WebhookKind, type WebhookOutcome, type WebhookRouterDeps } from '../../webhooks/kit';
+import { SINCH_NONCE_PROVIDER, verifySinchSignature } from './signature';
 
-export interface SinchWebhookOptions {
-  db: Db;
-  log: EventLog;
-  logger: Logger;
-  helpText: string;
-  maxBodyBytes: number;
+export interface SinchWebhookOptions extends WebhookRouterDeps {
   nonces: NonceStore;
   /** SINCH_WEBHOOK_SECRET: when set, every callback must carry a valid HMAC signature. */
   webhookSecret?: string;
-  /** An inbound queued an automatic reply (STOP/START/HELP): wake the outbox. */
-  onQueued?: () => void;
-  onOutcome?: (path: string, outcome: string) => void;
-  /** The bounded refusal log (default: one per database with default limits). */
-  webhookLog?: WebhookLog;
-  /** Our numbers: an inbound whose `to` is not ours on Sinch is refused (kept, nothing created). Unset: not checked. */
-  numbers?: OurNumbers;
-  /** Automatic replies per contact and kind at most once per this many ms. */
-  autoReplyWindowMs?: number;
-  /** Agents online now (presence): auto-assignment's candidates. */
-  onlineAgentIds?: () => readonly number[];
 }
 
 /** A nonce claimed inside the transaction turned out to be taken: the request is a replay. */
 class ReplayError extends Error {}
 
-const JSON_TYPE = /^application\/([\w.+-]+\+)?json\b/i;
-
 // ---- Payloads (lenient: unknown fields kept; numbers with or without '+'; `code` a number or digits) ----
 
-const address = z.union([z.string().min(1), z.number()]).transform((v) => fromVonageNumber(String(v)));
+const address = z.union([z.string().min(1), z.number()]).transform((v) => fromProviderNumber(String(v)));
 const isoTime = z.string().transform((value, ctx) => {
-  const iso = parseVonageTimestamp(value);
+  const iso = parseProviderTimestamp(value);
   if (iso !== null) return iso;
   ctx.addIssue({ code: 'custom', message: 'Unrecognised timestamp format', input: value });
   return z.NEVER;
@@ -119,15 +99,21 @@ function statusReport(p: {
 
 type Result = { status: number; outcome: string; error?: string; type?: string };
 
-export function sinchWebhookRouter(opts: SinchWebhookOptions): express.Router {
-  const router: Router = express.Router();
-  const raw = express.raw({ type: () => true, limit: opts.maxBodyBytes });
+/** The kit's outcome: the callback's `type` goes into the log line. */
+const outcomeOf = (r: Result): WebhookOutcome => ({
+  status: r.status,
+  outcome: r.outcome,
+  ...(r.error !== undefined ? { error: r.error } : {}),
+  ...(r.type ? { log: { type: r.type } } : {}),
+});
+
+export function sinchWebhookRouter(opts: SinchWebhookOptions): Router {
   let warnedUnsigned = false;
+  const kit = kitFor(opts, '/webhooks/sinch');
+  const { webhookLog } = kit;
 
-  const webhookLog = opts.webhookLog ?? defaultWebhookLog(opts.db);
-
-  const handle = (path: string) => (req: Request, res: Response) => {
-    const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+  const handle = (kind: WebhookKind, req: Request, body: Buffer): WebhookOutcome => {
+    const path = kit.route(kind);
     /** The verified nonce: recorded in the transaction that stores what the request admitted. */
     const auth: { nonce?: string; signatureOk: boolean } = { signatureOk: false };
     const admit = (): void => {
@@ -136,9 +122,7 @@ export function sinchWebhookRouter(opts: SinchWebhookOptions): express.Router {
     const store = (r: Result, signatureOk: boolean): Result => {
       const write = () => {
         if (signatureOk) admit();
-        webhookLog.write({
-          path, signatureOk, source: req.ip, headers: req.headers, rawBody: body, httpStatus: r.status, outcome: r.outcome, error: r.error ?? null,
-        });
+        webhookLog.write(kit.entry(req, kind, body, outcomeOf(r), signatureOk));
       };
       if (signatureOk) opts.db.transaction(write);
       else write();
@@ -148,6 +132,9 @@ export function sinchWebhookRouter(opts: SinchWebhookOptions): express.Router {
     try {
       result = dispatch(req, body, store, admit, auth);
     } catch (err) {
+      // Another process holds SQLite's write lock: nothing was committed (nor can be logged now);
+      // the app's error handler answers 503 with Retry-After, and Sinch retries.
+      if (isDbBusy(err)) throw err;
       if (err instanceof ReplayError) {
         result = store({ status: 401, outcome: 'bad_signature', error: 'replayed callback (nonce already used)' }, false);
       } else {
@@ -155,15 +142,13 @@ export function sinchWebhookRouter(opts: SinchWebhookOptions): express.Router {
         // 5xx: Sinch retries. The nonce was not recorded (it rolled back with the data), so the retry is accepted.
         result = { status: 500, outcome: 'error', error: 'internal error while processing the callback' };
         try {
-          webhookLog.write({
-            path, signatureOk: auth.signatureOk, source: req.ip, headers: req.headers, rawBody: body, httpStatus: 500, outcome: result.outcome, error: result.error ?? null,
-          });
+          webhookLog.write(kit.entry(req, kind, body, outcomeOf(result), auth.signatureOk));
         } catch (logErr) {
           opts.logger.error({ err: logErr, webhook: path }, 'sinch webhook: could not keep the failed callback in webhook_log');
         }
       }
     }
-    finish(path, req, res, result);
+    return outcomeOf(result);
   };
 
   function dispatch(
@@ -215,7 +200,7 @@ export function sinchWebhookRouter(opts: SinchWebhookOptions): express.Router {
         helpText: opts.helpText,
         admit,
         ...(opts.autoReplyWindowMs !== undefined ? { autoReplyWindowMs: opts.autoReplyWindowMs } : {}),
-      ...(opts.onlineAgentIds ? { onlineAgentIds: opts.onlineAgentIds } : {}),
+        ...(opts.onlineAgentIds ? { onlineAgentIds: opts.onlineAgentIds } : {}),
       });
       if (!received.duplicate && received.queuedReply) opts.onQueued?.();
       return { status: 200, outcome: received.duplicate ? 'duplicate' : 'stored', type };
@@ -255,36 +240,5 @@ export function sinchWebhookRouter(opts: SinchWebhookOptions): express.Router {
     return store({ status: 200, outcome: 'ignored_type', error: `callback type ${type ?? '(none)'} is not handled`, type }, signatureOk);
   }
 
-  function finish(path: string, req: Request, res: Response, r: Result): void {
-    opts.onOutcome?.(path, r.outcome);
-    const level = r.status >= 400 ? 'warn' : 'info';
-    opts.logger[level](
-      { webhook: path, outcome: r.outcome, status: r.status, ...(r.type ? { type: r.type } : {}), ...(r.error ? { reason: r.error } : {}), ip: req.ip },
-      'webhook',
-    );
-    res.status(r.status).json(r.status < 300 ? { ok: true, outcome: r.outcome } : { error: r.error ?? r.outcome, outcome: r.outcome });
-  }
-
-  router.post('/inbound', raw, handle('/webhooks/sinch/inbound'));
-  router.post('/status', raw, handle('/webhooks/sinch/status'));
-  router.all(['/inbound', '/status'], (_req, res) => {
-    res.set('Allow', 'POST').status(405).json({ error: 'method not allowed: use POST' });
-  });
-  // Body-parser failures (413 too large, 400 unreadable): nothing was read, so only the headers are kept.
-  router.use((err: unknown, req: Request, res: Response, next: NextFunction) => {
-    const status = httpStatusOf(err);
-    if (status === undefined || status >= 500 || res.headersSent) return next(err);
-    const path = `/webhooks/sinch${req.path}`;
-    const outcome = status === 413 ? 'too_large' : 'unreadable_body';
-    const error = status === 413 ? 'body exceeds the webhook size limit' : 'body could not be read';
-    webhookLog.write({ path, signatureOk: false, source: req.ip, headers: req.headers, rawBody: null, httpStatus: status, outcome, error });
-    finish(path, req, res, { status, outcome, error });
-  });
-  return router;
-}
-
-function httpStatusOf(err: unknown): number | undefined {
-  if (typeof err !== 'object' || err === null) return undefined;
-  const s = (err as { status?: unknown; statusCode?: unknown }).status ?? (err as { statusCode?: unknown }).statusCode;
-  return typeof s === 'number' ? s : undefined;
+  return kit.router(handle);
 }
