@@ -20,6 +20,8 @@ export interface InboundMedia {
   url: string;
   contentType: string | null;
   name?: string | null;
+  /** Known unusable already (the provider says it failed to store it): kept refused with this reason, never fetched. */
+  refusedReason?: string;
 }
 
 export function toMediaDto(row: MediaRow): MediaDto {
@@ -73,12 +75,13 @@ export function insertInboundMediaIn(tx: Tx, opts: { messageId: number; provider
         .values({
           messageId: opts.messageId,
           direction: 'in',
-          state: 'pending',
+          state: item.refusedReason === undefined ? 'pending' : 'refused',
+          reason: item.refusedReason ?? null,
           provider: opts.provider,
-          sourceUrl: item.url,
+          sourceUrl: item.url === '' ? null : item.url,
           claimedType: item.contentType,
           name: item.name ?? null,
-          nextAttemptAt: opts.now,
+          nextAttemptAt: item.refusedReason === undefined ? opts.now : null,
           createdAt: opts.now,
         })
         .returning()
