@@ -59,6 +59,6 @@ function checkMms(deps: AppDeps, target: { to?: string | undefined; conversation
     if (!conversation) throw new AppError('NOT_FOUND', `Conversation ${target.conversationId} not found`);
     ({ provider, ourNumber: from, contactPhone: to } = conversation);
   }
-  const refusal = deps.mms?.refusal(provider, from, to ?? '') ?? 'MMS is not available on this server';
+  const refusal = deps.mms ? deps.mms.refusal(provider, from, to ?? '') : 'MMS is not available on this server';
   if (refusal !== null) throw new AppError('PRECONDITION_FAILED', `Cannot send a picture: ${refusal}`);
 }
