@@ -64,7 +64,7 @@ const moMediaSchema = z.looseObject({
     media: z
       .array(z.looseObject({ url: z.string().nullish(), content_type: z.string().nullish(), status: z.string().nullish(), code: z.union([z.number(), z.string()]).nullish() }))
       .nullish(),
-  }),
+  }).refine((b) => (b.media?.length ?? 0) > 0 || (b.message ?? '').trim() !== '', { message: 'mo_media without media or message', path: ['media'] }),
 });
 
 function sinchMedia(items: z.output<typeof moMediaSchema>['body']['media']): InboundMedia[] {
