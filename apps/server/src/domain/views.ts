@@ -1,6 +1,6 @@
 import { eq } from 'drizzle-orm';
 import type { ContactDto, ConversationDto, MediaDto, MessageDto, MessageStatus } from '@parley/shared';
-import { contacts, conversations, messages } from '../db/schema';
+import { contacts, conversations, type messages } from '../db/schema';
 import type { Tx } from '../events/log';
 import type { Db } from '../db/client';
 
