@@ -37,9 +37,10 @@ describe('MMS in Chromium', () => {
     await page.getByLabel('Text', { exact: true }).fill('Here is the damaged box');
     await page.getByLabel('With a photo (MMS)').check();
     await page.getByRole('button', { name: 'Receive' }).click();
-    await row('📷 Here is the damaged box').waitFor();
+    await row('Here is the damaged box').waitFor();
+    await expect(row('Here is the damaged box').textContent()).resolves.toContain('📷 Here is the damaged box');
     await page.getByRole('button', { name: 'Close the sandbox panel' }).click();
-    await row('📷 Here is the damaged box').click();
+    await row('Here is the damaged box').click();
 
     // Parley downloads the picture after storing the message; the thread shows it when that lands (live).
     const thumb = page.locator('.message-in .media-thumb img');
@@ -87,7 +88,9 @@ describe('MMS in Chromium', () => {
     await sent.waitFor();
     await sent.locator('.status[data-status="delivered"]').waitFor({ timeout: 20_000 });
     await expect(sent.locator('.media-thumb img').evaluate((img: HTMLImageElement) => img.naturalWidth)).resolves.toBe(120);
-    await row('📷 Photo').waitFor();
+    await eventually(async () => {
+      expect(await row(CUSTOMER).textContent()).toContain('📷 Photo');
+    });
     await screenshot(page, 'mms-sent');
   });
 });

@@ -504,7 +504,10 @@ export function sendRateOf(config: Config, provider: ProviderName): number {
  * A config for tests and benches: sandbox, temp paths supplied by the caller, quiet logs, and a cheap
  * password cost (TEST_PASSWORD_COST; a test that needs the real one passes `passwordCost`).
  */
-export type ConfigOverrides = Partial<Omit<Config, 'live' | 'webhookLog' | 'media'>> & {
+export type ConfigOverrides = Partial<Omit<Config, 'live' | 'webhookLog' | 'media' | 'vonage' | 'plivo' | 'sinch'>> & {
+  vonage?: Partial<Config['vonage']>;
+  plivo?: Partial<Config['plivo']>;
+  sinch?: Partial<Config['sinch']>;
   live?: Partial<LiveConfig>;
   media?: Partial<MediaConfig>;
   webhookLog?: Partial<Config['webhookLog']>;

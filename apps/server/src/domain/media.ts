@@ -3,13 +3,13 @@
  * moved to `stored` / `refused` by the media fetcher (each move appends `message.updated`), and
  * outbound uploads attached to a message by message.send. SQL for media lives here.
  */
-import { and, asc, eq, inArray, isNull, lte } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNull, lte, ne } from 'drizzle-orm';
 import type { MediaDto, MediaState, MessageDto, ProviderName } from '@parley/shared';
-import { media, messages } from '../db/schema';
+import { conversations, media, messages } from '../db/schema';
 import type { Db } from '../db/client';
 import type { EventLog, Tx } from '../events/log';
 import { AppError } from '../errors';
-import { toMessageDto } from './views';
+import { loadConversation, previewOf, toMessageDto } from './views';
 
 type Reader = Pick<Db, 'select'> | Tx;
 type MediaRow = typeof media.$inferSelect;
@@ -194,10 +194,40 @@ export function settleMedia(
     if (!row) return false;
     if (row.messageId !== null) {
       const message = tx.select().from(messages).where(eq(messages.id, row.messageId)).get();
-      if (message) append({ type: 'message.updated', payload: { message: messageDtoOf(tx, message) } });
+      if (message) {
+        const dto = messageDtoOf(tx, message);
+        append({ type: 'message.updated', payload: { message: dto } });
+        refreshPreview(tx, append, dto);
+      }
     }
     return true;
   });
+}
+
+/**
+ * The list preview was written before the attachments' types were known (Plivo names none): once
+ * one is stored, the conversation's preview is written again — if this is still its latest message.
+ */
+function refreshPreview(tx: Tx, append: Parameters<Parameters<EventLog['write']>[0]>[1], message: MessageDto): void {
+  const latest = tx
+    .select({ id: messages.id })
+    .from(messages)
+    .where(eq(messages.conversationId, message.conversationId))
+    .orderBy(desc(messages.createdAt), desc(messages.id))
+    .limit(1)
+    .get();
+  if (latest?.id !== message.id) return;
+  const kept = message.media.filter((m) => m.state !== 'refused');
+  const preview = mediaPreview(message.text, kept.map((m) => m.contentType)) ?? previewOf(message.text);
+  const updated = tx
+    .update(conversations)
+    .set({ lastMessagePreview: preview })
+    .where(and(eq(conversations.id, message.conversationId), ne(conversations.lastMessagePreview, preview)))
+    .returning({ id: conversations.id })
+    .get();
+  if (!updated) return;
+  const conversation = loadConversation(tx, message.conversationId);
+  if (conversation) append({ type: 'conversation.updated', payload: { conversation } });
 }
 
 /** A failed download attempt that will be tried again at `nextAttemptAt`. */

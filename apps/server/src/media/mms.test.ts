@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { eq } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { MessageDto } from '@parley/shared';
-import { media, messages } from '../db/schema';
+import { conversations, media, messages } from '../db/schema';
 import { startTestServer, type TestServer } from '../testing/harness';
 import { generateTestKeyPair } from '../testing/mock-vonage';
 import { signPlivoV3 } from '../providers/plivo/signature';
@@ -194,6 +194,8 @@ describe('inbound MMS: stored at once, media downloaded after', () => {
     await s.media.fetcher.idle();
     expect(mediaOf(s, row?.id ?? 0)).toMatchObject([{ state: 'stored', contentType: 'image/png', size: PNG.length }]);
     expect(mock.seen[0]?.authorization).toBe(`Basic ${Buffer.from(`${PLIVO_ID}:${PLIVO_TOKEN}`).toString('base64')}`);
+    // Plivo names no type: the list preview, written before the download, is corrected once the bytes say "image".
+    expect(s.db.select().from(conversations).where(eq(conversations.id, row?.conversationId ?? 0)).get()?.lastMessagePreview).toBe('📷 Here is the damaged box');
   });
 
   it('Sinch `mo_media` (the documented shape): downloaded with the bearer token; a failed upload is kept refused', async () => {

@@ -34,7 +34,7 @@ export function SandboxPanel({ onClose }: { onClose: () => void }) {
           <span>Text</span>
           <input id="sandbox-text" value={text} onChange={(e) => setText(e.target.value)} placeholder="Hi, is my order on its way?" />
         </label>
-        <label className="field checkbox" htmlFor="sandbox-photo">
+        <label className="inline-field check sandbox-photo" htmlFor="sandbox-photo">
           <input id="sandbox-photo" type="checkbox" checked={photo} onChange={(e) => setPhoto(e.target.checked)} />
           <span>With a photo (MMS)</span>
         </label>
