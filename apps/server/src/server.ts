@@ -37,6 +37,7 @@ import { mediaRouter } from './media/routes';
 import { signedMediaPath } from './media/links';
 import { createSandboxMediaHost, type SandboxMediaHost } from './media/sandbox-host';
 import { samplePicture } from './media/sample';
+import { mediaUrlRefusal } from './media/url-guard';
 import { storedMediaOf } from './domain/media';
 import { mmsRefusal } from './providers/mms';
 import { keptSecret } from './secrets';
@@ -153,6 +154,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     const fetcher = createMediaFetcher({
       db, log: events, store: mediaStore, logger: logger.child({ component: 'media' }), config: config.media,
       authFor: (p) => (p === null ? undefined : mediaAuth.get(p)),
+      guard: (u) => mediaUrlRefusal(u, { live: config.provider !== 'sandbox' }),
     });
     fetcher.start();
     background.push(fetcher);

@@ -37,7 +37,10 @@ const CONCURRENCY = 4;
 const MAX_TIMER_MS = 30_000;
 
 /** Downloads `url` into memory, at most `maxBytes`; throws Permanent for what a retry cannot fix. */
-export async function download(url: string, opts: { auth?: MediaAuth | undefined; maxBytes: number; timeoutMs: number; signal: AbortSignal }): Promise<{ bytes: Uint8Array; contentType: string | null }> {
+export async function download(
+  url: string,
+  opts: { auth?: MediaAuth | undefined; maxBytes: number; timeoutMs: number; signal: AbortSignal; guard?: (url: URL) => Promise<string | null> },
+): Promise<{ bytes: Uint8Array; contentType: string | null }> {
   let current: URL;
   try {
     current = new URL(url);
@@ -48,6 +51,9 @@ export async function download(url: string, opts: { auth?: MediaAuth | undefined
   const signal = AbortSignal.any([opts.signal, AbortSignal.timeout(opts.timeoutMs)]);
   for (let hop = 0; ; hop++) {
     if (current.protocol !== 'https:' && current.protocol !== 'http:') throw new Permanent(`the attachment URL is ${current.protocol}, not http(s)`);
+    // Every hop, redirects included, is checked before it is fetched.
+    const refusal = await opts.guard?.(current);
+    if (refusal) throw new Permanent(refusal);
     // Credentials go only to the provider's own origin, never along a redirect elsewhere.
     const headers = current.origin === origin && opts.auth ? await opts.auth(current) : {};
     const res = await fetch(current, { headers, redirect: 'manual', signal });
@@ -95,6 +101,8 @@ export function createMediaFetcher(opts: {
   config: MediaConfig;
   /** Each provider's download credentials (absent: none). */
   authFor: (provider: ProviderName | null) => MediaAuth | undefined;
+  /** Refuses URLs the fetcher must not go to (url-guard.ts); absent: any http(s) URL. */
+  guard?: (url: URL) => Promise<string | null>;
   now?: () => number;
 }): MediaFetcher {
   const now = opts.now ?? Date.now;
@@ -114,6 +122,7 @@ export function createMediaFetcher(opts: {
         maxBytes: opts.config.maxBytes,
         timeoutMs: opts.config.fetchTimeoutMs,
         signal: abort.signal,
+        ...(opts.guard ? { guard: opts.guard } : {}),
       });
       if (bytes.byteLength === 0) throw new Permanent('the attachment is empty');
       const sniffed = await sniffMedia(bytes, row.claimedType ?? contentType);

@@ -27,7 +27,7 @@ const JPEG = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4
 const PNG = samplePicture(40, 30);
 const NOT_AN_IMAGE = Buffer.from('<html><body>definitely not a picture</body></html>\n'.repeat(20));
 
-interface MediaFile { body: Buffer; type: string; hold?: Promise<void>; status?: () => number }
+interface MediaFile { body: Buffer; type: string; hold?: Promise<void>; status?: () => number; redirect?: string }
 interface MockMedia {
   url: string;
   files: Map<string, MediaFile>;
@@ -46,6 +46,7 @@ async function startMockMedia(): Promise<MockMedia> {
     void (async () => {
       if (!file) return void res.writeHead(404).end('not found');
       await file.hold;
+      if (file.redirect) return void res.writeHead(302, { location: file.redirect }).end();
       const status = file.status?.() ?? 200;
       if (status !== 200) return void res.writeHead(status).end('unavailable');
       res.writeHead(200, { 'content-type': file.type, 'content-length': String(file.body.length) }).end(file.body);
@@ -217,6 +218,26 @@ describe('inbound MMS: stored at once, media downloaded after', () => {
       { state: 'refused', reason: expect.stringContaining('code 2') as unknown },
     ]);
     expect(mock.seen[0]?.authorization).toBe(`Bearer ${SINCH_TOKEN}`);
+  });
+
+  it('a redirect to another origin is followed without the provider credentials', async () => {
+    const { s, mock } = await start();
+    const elsewhere = await startMockMedia();
+    try {
+      elsewhere.files.set('/bucket/0.png', { body: PNG, type: 'image/png' });
+      mock.files.set(`/v1/Account/${PLIVO_ID}/Media/redir/`, { body: Buffer.alloc(0), type: 'text/plain', redirect: `${elsewhere.url}/bucket/0.png` });
+      const raw = fixture('plivo/examples/inbound-mms.txt')
+        .replace(encodeURIComponent('https://api.plivo.com'), encodeURIComponent(mock.url))
+        .replace(encodeURIComponent('/Media/8d6a-4e3b/'), encodeURIComponent('/Media/redir/'))
+        .replace('3b6f7e1f-5d2c-4c9b-8e4f-7a1d2c3b4e5f', randomUUID());
+      expect((await postPlivo(s, raw)).status).toBe(200);
+      await s.media.fetcher.idle();
+      expect(s.db.select().from(media).all()).toMatchObject([{ state: 'stored', contentType: 'image/png' }]);
+      expect(mock.seen[0]?.authorization).toMatch(/^Basic /);
+      expect(elsewhere.seen).toEqual([{ path: '/bucket/0.png', authorization: undefined }]);
+    } finally {
+      await elsewhere.close();
+    }
   });
 
   it('a file that claims image/jpeg but is not an image is refused with a reason; the message is kept', async () => {
