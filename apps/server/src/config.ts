@@ -155,6 +155,10 @@ const envSchema = z.object({
   TRPC_UPLOAD_MAX_BODY_BYTES: positiveInteger(40 * 1024 * 1024),
   PRESENCE_TTL_SECONDS: positiveNumber(30),
   DUE_SCAN_INTERVAL_SECONDS: positiveNumber(15),
+  MEDIA_DIR: optionalString,
+  MEDIA_MAX_BYTES: positiveInteger(5 * 1024 * 1024),
+  MEDIA_LINK_TTL_SECONDS: positiveInteger(3600),
+  MEDIA_SIGNING_SECRET: optionalString.pipe(z.string().min(32, 'must be at least 32 characters').optional()),
   LOG_LEVEL: optionalString
     .pipe(z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional())
     .transform((v) => v ?? 'info'),
@@ -209,6 +213,8 @@ export interface Config {
     sendRatePerSecond: number | undefined;
   };
   publicUrl: string | undefined;
+  /** MMS attachments (issue 15). */
+  media: MediaConfig;
   sendRatePerSecond: number;
   webhookMaxAgeSeconds: number;
   webhookMaxBodyBytes: number;
@@ -248,6 +254,22 @@ export interface Config {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Live streams, shutdown and SQLite contention (docs/notes/h3.md). */
   live: LiveConfig;
+}
+
+export interface MediaConfig {
+  /** MEDIA_DIR: where attachments are kept; undefined: a `media` folder beside the database (a temp folder for :memory:). */
+  dir: string | undefined;
+  /** MEDIA_MAX_BYTES: larger attachments are refused (downloads stop reading beyond it). */
+  maxBytes: number;
+  /** MEDIA_LINK_TTL_SECONDS: how long a signed link given to a provider for an outbound MMS works. */
+  linkTtlSeconds: number;
+  /** MEDIA_SIGNING_SECRET: the HMAC key of those links; undefined: generated once and kept beside the database. */
+  signingSecret: string | undefined;
+  /** Download attempts of an inbound attachment before it is refused, and the first retry delay (doubling). */
+  fetchMaxAttempts: number;
+  fetchRetryBaseMs: number;
+  /** One download's time limit. */
+  fetchTimeoutMs: number;
 }
 
 export interface LiveConfig {
@@ -396,6 +418,15 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       sendRatePerSecond: rate(e.SINCH_SEND_RATE_PER_SECOND),
     },
     publicUrl: e.PUBLIC_URL,
+    media: {
+      dir: e.MEDIA_DIR,
+      maxBytes: e.MEDIA_MAX_BYTES,
+      linkTtlSeconds: e.MEDIA_LINK_TTL_SECONDS,
+      signingSecret: e.MEDIA_SIGNING_SECRET,
+      fetchMaxAttempts: 8,
+      fetchRetryBaseMs: 5_000,
+      fetchTimeoutMs: 30_000,
+    },
     sendRatePerSecond: e.SEND_RATE_PER_SECOND,
     webhookMaxAgeSeconds: e.WEBHOOK_MAX_AGE_SECONDS,
     webhookMaxBodyBytes: e.WEBHOOK_MAX_BODY_BYTES,
@@ -473,8 +504,12 @@ export function sendRateOf(config: Config, provider: ProviderName): number {
  * A config for tests and benches: sandbox, temp paths supplied by the caller, quiet logs, and a cheap
  * password cost (TEST_PASSWORD_COST; a test that needs the real one passes `passwordCost`).
  */
-export type ConfigOverrides = Partial<Omit<Config, 'live' | 'webhookLog'>> & {
+export type ConfigOverrides = Partial<Omit<Config, 'live' | 'webhookLog' | 'media' | 'vonage' | 'plivo' | 'sinch'>> & {
+  vonage?: Partial<Config['vonage']>;
+  plivo?: Partial<Config['plivo']>;
+  sinch?: Partial<Config['sinch']>;
   live?: Partial<LiveConfig>;
+  media?: Partial<MediaConfig>;
   webhookLog?: Partial<Config['webhookLog']>;
 };
 
@@ -495,5 +530,6 @@ export function testConfig(overrides: ConfigOverrides & { databasePath: string }
     // Tests close servers with clients still connected: a short grace keeps them quick.
     live: { ...base.live, shutdownGraceMs: 300, ...overrides.live },
     webhookLog: { ...base.webhookLog, ...overrides.webhookLog },
+    media: { ...base.media, ...overrides.media },
   };
 }

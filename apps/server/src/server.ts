@@ -31,6 +31,17 @@ import { createWebhookLog } from './domain/webhook-log';
 import { attachTrpc } from './trpc/attach';
 import { PresenceHub } from './presence/hub';
 import { createNumberRegistry, type NumberRegistry } from './numbers';
+import { createMediaStore, resolveMediaDir, type MediaStore } from './media/store';
+import { createMediaFetcher, type MediaFetcher } from './media/fetcher';
+import { mediaRouter } from './media/routes';
+import { signedMediaPath } from './media/links';
+import { createSandboxMediaHost, type SandboxMediaHost } from './media/sandbox-host';
+import { samplePicture } from './media/sample';
+import { mediaUrlRefusal } from './media/url-guard';
+import { storedMediaOf } from './domain/media';
+import { mmsRefusal } from './providers/mms';
+import { keptSecret } from './secrets';
+import type { SimulateInboundInput } from './trpc/context';
 
 export { logUrl } from './http/app';
 
@@ -77,6 +88,8 @@ export interface ParleyServer {
   close(): Promise<void>;
   /** One compaction of the event log now (it also runs every EVENTS_COMPACT_INTERVAL_MS). */
   compactEvents(): Promise<number>;
+  /** MMS attachments: the store (MEDIA_DIR) and the downloader of inbound ones. */
+  media: { store: MediaStore; fetcher: MediaFetcher; signingSecret: string };
 }
 
 /** A background job: started when created, stopped (in reverse order of creation) by close(). */
@@ -104,6 +117,8 @@ export async function createServer(config: Config, options: ServerOptions = {}):
   const webhookLog = createWebhookLog(db, config.webhookLog);
   const signatureSecret = resolveSignatureSecret(config);
   const firstAdmin = await ensureFirstAdmin({ db, config, logger });
+  const mediaStore = createMediaStore(resolveMediaDir(config));
+  const mediaSecret = config.media.signingSecret ?? keptSecret(config, 'media-signing-secret');
   const server: Server = createHttpServer();
   const background: Background[] = [];
   try {
@@ -123,9 +138,26 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     const provider = providers.get(numbers.defaultNumber().provider) ?? [...providers.values()][0];
     if (!provider) throw new Error('no provider is configured');
 
+    // MMS: where providers fetch an outbound attachment (a signed, expiring link): PUBLIC_URL live, our own URL in the sandbox.
+    const mediaBase = (config.provider === 'sandbox' ? url : (config.publicUrl ?? '')).replace(/\/+$/, '');
+    const mediaFor = (messageId: number) =>
+      storedMediaOf(db, messageId).map((row) => ({
+        url: `${mediaBase}${signedMediaPath(mediaSecret, row.id, config.media.linkTtlSeconds)}`,
+        contentType: row.contentType ?? 'application/octet-stream',
+      }));
+
     // ---- Background jobs: created (started) here in order; close() stops them in reverse. ----
     // A new worker (scheduler, retention job, …) is created here and pushed onto `background`.
-    const outbox = options.worker === false ? null : startOutbox(config, db, events, logger, metrics, providers);
+    const outbox = options.worker === false ? null : startOutbox(config, db, events, logger, metrics, providers, mediaFor);
+    // Inbound attachments are downloaded after their message was committed (never in the webhook).
+    const mediaAuth = new Map(wired.flatMap((w) => (w.mediaAuth ? [[w.name, w.mediaAuth] as const] : [])));
+    const fetcher = createMediaFetcher({
+      db, log: events, store: mediaStore, logger: logger.child({ component: 'media' }), config: config.media,
+      authFor: (p) => (p === null ? undefined : mediaAuth.get(p)),
+      guard: (u) => mediaUrlRefusal(u, { live: config.provider !== 'sandbox' }),
+    });
+    fetcher.start();
+    background.push(fetcher);
     if (outbox) background.push(outbox);
     // Campaigns feed the outbox a window at a time (after its crash recovery above).
     const campaigns = outbox ? createCampaignFeeder({ db, log: events, logger: logger.child({ component: 'campaigns' }), rateFor: (name) => sendRateOf(config, name), wakeOutbox: () => outbox.wake() }) : null;
@@ -163,6 +195,9 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     }));
     app.get('/metrics', (req, res) => metrics.handler(req, res));
     for (const w of wired) if (w.router) app.use(w.mount, w.router);
+    app.use(mediaRouter({ db, store: mediaStore, logger, maxBytes: config.media.maxBytes, signingSecret: mediaSecret, publicUrl: config.publicUrl }));
+    const sandboxMedia = config.provider === 'sandbox' ? createSandboxMediaHost(url) : null;
+    if (sandboxMedia) app.use(sandboxMedia.router);
     const trpc = attachTrpc({ app, server, deps: {
       db, log: events, config, logger, credentials, shutdown: shutdown.signal, presence, numbers, now: clock,
       loginLimiter: createLoginRateLimiter({ maxFailures: config.login.maxFailures, windowMs: config.login.windowSeconds * 1000 }),
@@ -170,7 +205,8 @@ export async function createServer(config: Config, options: ServerOptions = {}):
       apiLimiter: createApiRateLimiter(config.apiRateLimit),
       outbox: { wake: () => outbox?.wake() },
       campaigns: { wake: () => campaigns?.wake() },
-      ...(config.provider === 'sandbox' ? { simulateInbound: sandboxInbound(wired, numbers) } : {}),
+      mms: { refusal: (provider, from, to) => (config.provider !== 'sandbox' && !config.publicUrl ? 'MMS needs PUBLIC_URL: providers fetch the picture from a link Parley serves' : mmsRefusal(provider, from, to)) },
+      ...(sandboxMedia ? { simulateInbound: sandboxInbound(wired, numbers, sandboxMedia) } : {}),
     } });
     finishApp(app, options.webDistDir ?? fileURLToPath(new URL('../../web/dist', import.meta.url)), logger);
     server.on('request', app);
@@ -181,7 +217,10 @@ export async function createServer(config: Config, options: ServerOptions = {}):
       events.close();
       db.$client.close();
     } }));
-    return { url, port: (server.address() as AddressInfo).port, config, db, events, logger, signatureSecret, provider, providers, numbers, outbox, firstAdmin, close, compactEvents: compaction.run };
+    return {
+      url, port: (server.address() as AddressInfo).port, config, db, events, logger, signatureSecret, provider, providers, numbers, outbox, firstAdmin, close,
+      compactEvents: compaction.run, media: { store: mediaStore, fetcher, signingSecret: mediaSecret },
+    };
   } catch (err) {
     credentials.close();
     presence.close();
@@ -226,13 +265,17 @@ function wireProviders(
 }
 
 /** One outbox worker per provider (each at its own rate), started, driven as one. */
-function startOutbox(config: Config, db: Db, events: EventLog, logger: Logger, metrics: Metrics, providers: Map<ProviderName, SmsProvider>): OutboxWorker {
+function startOutbox(
+  config: Config, db: Db, events: EventLog, logger: Logger, metrics: Metrics, providers: Map<ProviderName, SmsProvider>,
+  mediaFor: (messageId: number) => { url: string; contentType: string }[],
+): OutboxWorker {
   const outbox = combineWorkers(
     [...providers].map(([name, p]) =>
       createOutboxWorker({
         db,
         log: events,
         provider: p,
+        mediaFor,
         queue: name,
         ratePerSecond: sendRateOf(config, name),
         logger: logger.child({ outbox: name }),
@@ -245,12 +288,17 @@ function startOutbox(config: Config, db: Db, events: EventLog, logger: Logger, m
 }
 
 /** Sandbox: a simulated text goes through the webhook route of the provider its number is on (else Vonage's). */
-function sandboxInbound(wired: WiredProvider[], numbers: NumberRegistry) {
-  return (input: { from: string; to?: string; text: string }): Promise<void> => {
+function sandboxInbound(wired: WiredProvider[], numbers: NumberRegistry, host: SandboxMediaHost) {
+  return (input: SimulateInboundInput): Promise<void> => {
     const ours = numbers.pick(input.to);
     const via = wired.find((w) => w.name === ours.provider && w.simulateInbound) ?? wired.find((w) => w.name === 'vonage');
     if (!via?.simulateInbound) return Promise.reject(new Error('no sandbox provider can simulate this inbound'));
-    return via.simulateInbound({ from: input.from, to: ours.number, text: input.text });
+    // MMS: the files are hosted like a provider's media storage; Parley downloads them from there.
+    const media = [
+      ...(input.media ?? []).map((m) => ({ url: host.host(Buffer.from(m.base64, 'base64'), m.contentType), contentType: m.contentType })),
+      ...(input.sample ? [{ url: host.host(samplePicture(), 'image/png'), contentType: 'image/png' }] : []),
+    ];
+    return via.simulateInbound({ from: input.from, to: ours.number, text: input.text, ...(media.length > 0 ? { media } : {}) });
   };
 }
 

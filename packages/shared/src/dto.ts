@@ -43,7 +43,29 @@ export interface MessageDto {
   sendAt: string | null;
   /** A retry: the id of the failed message it resends; null otherwise. */
   retryOf: number | null;
+  /** MMS attachments (empty for a plain text), in the order they came or were attached. */
+  media: MediaDto[];
   createdAt: string;
+}
+
+/** What Parley knows of one attachment: `pending` while it downloads, `stored` once kept, `refused` with a reason. */
+export type MediaState = 'pending' | 'stored' | 'refused';
+
+/**
+ * One MMS attachment. `url` is Parley's own (`/media/:id`, served only to signed-in agents); the
+ * content type is what the bytes are (checked by content), or what the provider claimed while pending.
+ */
+export interface MediaDto {
+  id: number;
+  contentType: string;
+  /** Bytes; 0 until stored. */
+  size: number;
+  url: string;
+  state: MediaState;
+  /** Why a refused attachment was not kept ("not an image: …", "larger than 5 MB"); null otherwise. */
+  reason: string | null;
+  /** The file name, when the sender or uploader gave one. */
+  name: string | null;
 }
 
 export type ConversationStatus = 'open' | 'pending' | 'snoozed' | 'closed';

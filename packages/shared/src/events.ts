@@ -7,6 +7,8 @@ import type { NoteDto } from './team';
 export type ParleyEventBody =
   | { type: 'message.created'; payload: { message: MessageDto } }
   | { type: 'message.status'; payload: { message: MessageDto; previousStatus: MessageDto['status'] } }
+  /** A message changed other than by status: its media were downloaded or refused. */
+  | { type: 'message.updated'; payload: { message: MessageDto } }
   | { type: 'conversation.updated'; payload: { conversation: ConversationDto } }
   | { type: 'contact.updated'; payload: { contact: ContactDto } }
   /** Coalesced: at most a few per second per campaign, each with the counts at that moment. */

@@ -24,6 +24,8 @@ export const sendMessageInput = z
     from: e164Schema.optional(),
     /** Send later: an ISO time, in the future and at most a year ahead; the message is `scheduled` until then. */
     sendAt: z.string().max(40).optional(),
+    /** MMS: an attachment uploaded with `POST /media` (one per message; the text may then be empty). */
+    mediaIds: z.array(z.number().int().positive()).max(1, 'One attachment per message').optional(),
   })
   .refine((v) => (v.to === undefined) !== (v.conversationId === undefined), {
     message: 'Give either `to` (a phone number) or `conversationId`, not both',
@@ -33,8 +35,14 @@ export const simulateInboundInput = z.object({
   from: e164Schema,
   /** Which of our numbers it is sent to (default: the default number); its provider's webhook path is used. */
   to: e164Schema.optional(),
-  text: z.string().min(1, 'Type a message').max(MAX_TEXT_CHARS),
-});
+  text: z.string().max(MAX_TEXT_CHARS),
+  /** MMS: attachments as base64 (within the 1 MB tRPC body limit), or `sample: true` for a built-in picture. */
+  media: z
+    .array(z.strictObject({ contentType: z.string().min(1).max(100), base64: z.string().min(1).max(2_000_000), name: z.string().max(200).optional() }))
+    .max(3)
+    .optional(),
+  sample: z.boolean().optional(),
+}).refine((v) => v.text.trim() !== '' || (v.media?.length ?? 0) > 0 || v.sample === true, { message: 'Type a message or attach a picture', path: ['text'] });
 
 /** Control characters (C0, DEL, C1: a NUL among them) removed: they never belong in a search. */
 export function stripControlChars(text: string): string {

@@ -49,6 +49,7 @@ describe('vonageInboundSchema', () => {
       from: '+447700900001',
       to: '+447700900000',
       text: 'Hello From Vonage!',
+      media: [],
       channel: 'sms',
       messageType: 'text',
       timestamp: '2020-01-01T14:00:00.000Z',
@@ -58,6 +59,21 @@ describe('vonageInboundSchema', () => {
       currency: 'EUR',
       raw: body,
     });
+  });
+
+  it('an MMS `image` (inbound-mms-image.json) names its attachment, claimed an image; a caption becomes the text', () => {
+    const body = example('inbound-mms-image.json');
+    expect(vonageInboundSchema.parse(body)).toMatchObject({
+      channel: 'mms',
+      messageType: 'image',
+      text: '',
+      media: [{ url: 'https://api-us.nexmo.com/v3/media/79168ddc-6d8d-4ce4-8bf3-5ba9fb2b0bb4', contentType: 'image/*', name: null }],
+    });
+    const captioned = { ...body, image: { url: 'https://example.com/a.jpg', caption: 'the box' } };
+    expect(vonageInboundSchema.parse(captioned)).toMatchObject({ text: 'the box', media: [{ url: 'https://example.com/a.jpg' }] });
+    expect(vonageInboundSchema.parse(example('inbound-mms-video.json')).media).toEqual([
+      { url: 'https://api-us.nexmo.com/v3/media/0f1e2d3c-6d8d-4ce4-8bf3-5ba9fb2b0bb4', contentType: 'video/*', name: null },
+    ]);
   });
 
   it('keeps unknown fields in raw, unchanged', () => {

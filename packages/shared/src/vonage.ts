@@ -42,6 +42,19 @@ function numberOrNull(value: string | number | null | undefined): string | null 
 
 const usageShape = z.looseObject({ price: stringish.nullish(), currency: z.string().nullish() }).nullish();
 
+/** An MMS attachment object (`image`, `video`, `audio`, `file`, `vcard`): its URL, maybe a caption or name. */
+const attachmentShape = z.looseObject({ url: z.string().min(1), caption: z.string().nullish(), name: z.string().nullish() }).nullish();
+
+/** Vonage's attachment kinds → what the kind claims the content is (checked against the bytes later). */
+const ATTACHMENT_KINDS = { image: 'image/*', video: 'video/*', audio: 'audio/*', vcard: 'text/vcard', file: null } as const;
+
+/** An inbound attachment, provider-neutral: where to fetch it and what the payload says it is. */
+export interface InboundAttachment {
+  url: string;
+  contentType: string | null;
+  name: string | null;
+}
+
 const inboundShape = z.looseObject({
   message_uuid: z.string().min(1),
   from: requiredStringish,
@@ -52,6 +65,11 @@ const inboundShape = z.looseObject({
   message_type: z.string().nullish(),
   sms: z.looseObject({ num_messages: stringish.nullish(), keyword: stringish.nullish() }).nullish(),
   usage: usageShape,
+  image: attachmentShape,
+  video: attachmentShape,
+  audio: attachmentShape,
+  file: attachmentShape,
+  vcard: attachmentShape,
 });
 
 const statusShape = z.looseObject({
@@ -80,11 +98,30 @@ function timestampOrIssue(value: string, ctx: z.RefinementCtx): string {
   return z.NEVER;
 }
 
+function attachmentsOf(p: z.output<typeof inboundShape>): InboundAttachment[] {
+  const out: InboundAttachment[] = [];
+  for (const [kind, claim] of Object.entries(ATTACHMENT_KINDS) as [keyof typeof ATTACHMENT_KINDS, string | null][]) {
+    const a = p[kind];
+    if (a) out.push({ url: a.url, contentType: claim, name: textOrNull(a.name) });
+  }
+  return out;
+}
+
+/** An MMS's text: `text` when present, else the attachment's caption. */
+function captionOf(p: z.output<typeof inboundShape>): string | undefined {
+  for (const kind of Object.keys(ATTACHMENT_KINDS) as (keyof typeof ATTACHMENT_KINDS)[]) {
+    const caption = p[kind]?.caption;
+    if (caption) return caption;
+  }
+  return undefined;
+}
+
 export const vonageInboundSchema = inboundShape.transform((p, ctx) => ({
   messageUuid: p.message_uuid,
   from: fromProviderNumber(String(p.from)),
   to: fromProviderNumber(String(p.to)),
-  text: p.text ?? '',
+  text: p.text ?? captionOf(p) ?? '',
+  media: attachmentsOf(p),
   channel: p.channel,
   messageType: p.message_type ?? 'text',
   timestamp: timestampOrIssue(p.timestamp, ctx),

@@ -416,4 +416,47 @@ export const statsFailuresHourly = sqliteTable(
     n: integer('n').notNull(),
   },
   (t) => [primaryKey({ columns: [t.hour, t.code, t.reason] })],
+
+);
+
+/**
+ * MMS attachments (issue 15): one row per attachment. Inbound: written `pending` with the provider's
+ * URL in the webhook's own transaction, then downloaded by the media fetcher (retried with backoff)
+ * into the media store → `stored`, or `refused` with a reason (the message is kept either way).
+ * Outbound: uploaded by an agent (`POST /media`, stored at once, no message yet), attached by
+ * message.send.
+ */
+export const media = sqliteTable(
+  'media',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    /** null: uploaded, not attached to a message yet. */
+    messageId: integer('message_id').references(() => messages.id),
+    direction: text('direction', { enum: ['in', 'out'] }).notNull(),
+    state: text('state', { enum: ['pending', 'stored', 'refused'] }).notNull(),
+    reason: text('reason'),
+    /** Inbound: whose URL it is (the download authenticates as that provider's account). */
+    provider: text('provider', { enum: ['vonage', 'plivo', 'sinch'] }),
+    sourceUrl: text('source_url'),
+    /** What the provider or uploader said it is (kept for the record; the stored type is sniffed). */
+    claimedType: text('claimed_type'),
+    /** The type found in the bytes (stored only). */
+    contentType: text('content_type'),
+    size: integer('size').notNull().default(0),
+    name: text('name'),
+    sha256: text('sha256'),
+    /** File name inside MEDIA_DIR (stored only). */
+    storageKey: text('storage_key'),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: ms('next_attempt_at'),
+    /** Outbound: who uploaded it. */
+    agentId: integer('agent_id'),
+    createdAt: ms('created_at').notNull(),
+  },
+  (t) => [
+    index('media_message_idx').on(t.messageId),
+    index('media_pending_idx')
+      .on(t.nextAttemptAt)
+      .where(sql`state = 'pending'`),
+  ],
 );

@@ -227,7 +227,7 @@ export function cancelCampaign({ log, id }: { log: EventLog; id: number }): Camp
         .where(eq(messages.id, m.id))
         .returning()
         .get();
-      if (updated) append({ type: 'message.status', payload: { message: toMessageDto(updated), previousStatus: 'queued' } });
+      if (updated) append({ type: 'message.status', payload: { message: toMessageDto(updated, []), previousStatus: 'queued' } });
     }
     const ids = unsent.map((u) => u.m.id);
     for (let i = 0; i < ids.length; i += 500) {

@@ -5,7 +5,8 @@ import type { Db } from '../db/client';
 import { agents, contacts, conversations, messages } from '../db/schema';
 import { AppError } from '../errors';
 import type { EventLog, Tx } from '../events/log';
-import { loadConversation, toContactDto, toConversationDto, toMessageDto } from './views';
+import { loadConversation, toContactDto, toConversationDto } from './views';
+import { messageDtosOf } from './media';
 
 export type { ConversationFilter };
 export interface Page<T> {
@@ -168,7 +169,7 @@ export function listMessages(opts: {
   const page = rows.slice(0, limit);
   const last = page.at(-1);
   return {
-    items: page.map(toMessageDto),
+    items: messageDtosOf(opts.db, page),
     nextCursor: rows.length > limit && last ? encodeCursor([last.createdAt, last.id]) : null,
   };
 }

@@ -9,6 +9,7 @@ import { previewOf, toConversationDto, toMessageDto } from './views';
 import { receiveQueries } from './receive-queries';
 import { autoAssignIn } from './auto-assign';
 import { conversations } from '../db/schema';
+import { insertInboundMediaIn, mediaPreview, type InboundMedia } from './media';
 
 /** An inbound text, provider-neutral: each webhook route maps its provider's payload onto this. */
 export interface InboundSms {
@@ -25,6 +26,8 @@ export interface InboundSms {
   numMessages: number | null;
   price: string | null;
   currency: string | null;
+  /** MMS: the attachments' provider URLs; downloaded after commit by the media fetcher (never in the webhook). */
+  media?: readonly InboundMedia[];
 }
 
 export type ReceiveResult =
@@ -88,7 +91,9 @@ export function receiveInbound({
       now,
     });
     if (!row) throw new Error('message insert returned no row');
-    let bumped = q.bumpConversation.get({ id: conversation.id, now, preview: previewOf(inbound.text) });
+    const attached = inbound.media && inbound.media.length > 0 ? insertInboundMediaIn(tx, { messageId: row.id, provider, items: inbound.media, now }) : [];
+    const preview = mediaPreview(inbound.text, attached.map((m) => m.contentType)) ?? previewOf(inbound.text);
+    let bumped = q.bumpConversation.get({ id: conversation.id, now, preview });
     if (!bumped) throw new Error('conversation update returned no row');
     // A conversation's first inbound text: auto-assignment (settings), in the same event.
     if (onlineAgentIds && bumped.assignedAgentId === null) {
@@ -96,7 +101,7 @@ export function receiveInbound({
       if (assigned !== null) bumped = tx.select().from(conversations).where(eq(conversations.id, conversation.id)).get() ?? bumped;
     }
 
-    const message = toMessageDto(row);
+    const message = toMessageDto(row, attached);
     append({ type: 'message.created', payload: { message } });
     append({ type: 'conversation.updated', payload: { conversation: toConversationDto(bumped, contact) } });
 

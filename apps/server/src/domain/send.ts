@@ -9,6 +9,7 @@ import type { EventLog, Tx, Append } from '../events/log';
 import { adoptOrphans } from './status';
 import { touchConversation, upsertContact, upsertConversation } from './contacts';
 import { loadConversation, previewOf, toMessageDto } from './views';
+import { attachMediaIn, copyMediaIn, mediaPreview, messageDtoOf } from './media';
 
 /** Vonage Messages' limit for SMS `text`. */
 export { MAX_TEXT_CHARS };
@@ -37,6 +38,10 @@ export interface QueueMessageInput {
   sendAt?: number;
   /** A retry: the failed message this one resends. */
   retryOf?: number;
+  /** MMS: uploads (POST /media) to attach; the text may then be empty (a caption otherwise). */
+  mediaIds?: readonly number[];
+  /** A retry of an MMS: the original's stored attachments are attached again (same files). */
+  copyMediaFrom?: number;
 }
 
 export interface QueuedMessage {
@@ -51,7 +56,7 @@ export interface QueuedMessage {
  * Throws AppError BAD_REQUEST / NOT_FOUND / OPTED_OUT, writing nothing.
  */
 export function queueMessage(opts: QueueMessageInput & { log: EventLog }): QueuedMessage {
-  checkText(opts.text);
+  checkText(opts.text, (opts.mediaIds?.length ?? 0) > 0);
   return opts.log.write((tx, append) => queueMessageIn(tx, append, opts));
 }
 
@@ -68,7 +73,7 @@ export function queueSystemMessage(opts: {
 
 /** queueMessage inside a caller's transaction (e.g. the opt-out that queues its confirmation). */
 export function queueMessageIn(tx: Tx, append: Append, opts: QueueMessageInput): QueuedMessage {
-  checkText(opts.text);
+  checkText(opts.text, (opts.mediaIds?.length ?? 0) > 0 || opts.copyMediaFrom !== undefined);
   const now = Date.now();
   const target = resolveTarget(tx, opts, now);
   if (target.contact.optedOutAt !== null && opts.allowOptedOut !== true) throw optedOutError(target.contact);
@@ -99,9 +104,14 @@ export function queueMessageIn(tx: Tx, append: Append, opts: QueueMessageInput):
       .values({ messageId: row.id, provider: target.provider, priority: opts.priority ?? PRIORITY.reply, state: 'queued', nextAttemptAt: now, createdAt: now })
       .run();
   }
-  touchConversation(tx, target.conversationId, { at: now, preview: previewOf(opts.text), direction: 'out' });
+  const attached = [
+    ...(opts.mediaIds && opts.mediaIds.length > 0 ? attachMediaIn(tx, row.id, opts.mediaIds) : []),
+    ...(opts.copyMediaFrom !== undefined ? copyMediaIn(tx, opts.copyMediaFrom, row.id) : []),
+  ];
+  const preview = mediaPreview(opts.text, attached.map((m) => m.contentType)) ?? previewOf(opts.text);
+  touchConversation(tx, target.conversationId, { at: now, preview, direction: 'out' });
 
-  const message = toMessageDto(row);
+  const message = toMessageDto(row, attached);
   append({ type: 'message.created', payload: { message } });
   const conversation = loadConversation(tx, target.conversationId);
   if (!conversation) throw new Error(`conversation ${target.conversationId} vanished inside its transaction`);
@@ -171,7 +181,7 @@ export function cancelScheduled({ log, id }: { log: EventLog; id: number }): Mes
     moveMessage(tx, append, m, { status: 'failed', errorCode: 'CANCELLED', errorReason: 'Cancelled before it was due' });
     const after = loadRow(tx, id);
     if (!after) throw new Error(`message ${id} vanished inside its transaction`);
-    return toMessageDto(after);
+    return messageDtoOf(tx, after);
   });
 }
 
@@ -212,12 +222,13 @@ export function retryMessage({ log, id, agentId }: { log: EventLog; id: number; 
       text: found.m.text,
       agentId,
       retryOf: found.m.id,
+      copyMediaFrom: found.m.id,
     });
   });
 }
 
-function checkText(text: string): void {
-  if (text.trim() === '') throw new AppError('BAD_REQUEST', 'Message text is empty');
+function checkText(text: string, hasMedia = false): void {
+  if (text.trim() === '' && !hasMedia) throw new AppError('BAD_REQUEST', 'Message text is empty');
   const length = Array.from(text).length;
   if (length > MAX_TEXT_CHARS) {
     throw new AppError('BAD_REQUEST', `Message text is ${length} characters; the limit is ${MAX_TEXT_CHARS} (Vonage's maximum for one SMS send)`);
@@ -290,7 +301,7 @@ export const RESTART_REASON = 'Parley restarted while sending; it may or may not
 /** Sets a message's fields and status time, appending `message.status`. */
 function moveMessage(tx: Tx, append: Append, current: MessageRow, patch: Partial<MessageRow>): void {
   const updated = tx.update(messages).set({ ...patch, statusAt: Date.now() }).where(eq(messages.id, current.id)).returning().get();
-  if (updated) append({ type: 'message.status', payload: { message: toMessageDto(updated), previousStatus: toMessageDto(current).status } });
+  if (updated) append({ type: 'message.status', payload: { message: messageDtoOf(tx, updated), previousStatus: current.status as MessageDto['status'] } });
 }
 
 const loadRow = (tx: Tx, id: number) => tx.select().from(messages).where(eq(messages.id, id)).get();

@@ -3,7 +3,7 @@ import type { MessageStatus } from '@parley/shared';
 import { messageStatusHistory, messages } from '../db/schema';
 import type { EventLog, Tx, Append } from '../events/log';
 import { canTransition, isFailureStatus } from './status-rules';
-import { toMessageDto } from './views';
+import { messageDtoOf } from './media';
 
 /** A delivery report, provider-neutral (the webhook route maps the provider's payload onto it). */
 export interface StatusReport {
@@ -111,7 +111,7 @@ function applyReport(tx: Tx, append: Append, message: MessageRow, report: Status
     tx.update(messageStatusHistory).set({ applied: true }).where(eq(messageStatusHistory.id, historyId)).run();
   }
   if (!updated) return false;
-  append({ type: 'message.status', payload: { message: toMessageDto(updated), previousStatus: message.status as MessageStatus } });
+  append({ type: 'message.status', payload: { message: messageDtoOf(tx, updated), previousStatus: message.status as MessageStatus } });
   return true;
 }
 

@@ -1,6 +1,6 @@
 import { eq } from 'drizzle-orm';
-import type { ContactDto, ConversationDto, MessageDto, MessageStatus } from '@parley/shared';
-import { contacts, conversations, messages } from '../db/schema';
+import type { ContactDto, ConversationDto, MediaDto, MessageDto, MessageStatus } from '@parley/shared';
+import { contacts, conversations, type messages } from '../db/schema';
 import type { Tx } from '../events/log';
 import type { Db } from '../db/client';
 
@@ -12,7 +12,8 @@ type ContactRow = typeof contacts.$inferSelect;
 const iso = (ms: number) => new Date(ms).toISOString();
 const isoOrNull = (ms: number | null) => (ms === null ? null : iso(ms));
 
-export function toMessageDto(m: MessageRow): MessageDto {
+/** A message row as its DTO; `media` are its attachments (domain/media.ts loads them: messageDtoOf). */
+export function toMessageDto(m: MessageRow, media: MediaDto[]): MessageDto {
   return {
     id: m.id,
     conversationId: m.conversationId,
@@ -35,6 +36,7 @@ export function toMessageDto(m: MessageRow): MessageDto {
     campaignId: m.campaignId,
     sendAt: isoOrNull(m.sendAt),
     retryOf: m.retryOf,
+    media,
     createdAt: iso(m.createdAt),
   };
 }
@@ -68,11 +70,6 @@ export function toConversationDto(c: ConversationRow, contact: ContactRow): Conv
     unreadCount: c.unreadCount,
     createdAt: iso(c.createdAt),
   };
-}
-
-export function loadMessage(db: Reader, id: number): MessageDto | null {
-  const row = db.select().from(messages).where(eq(messages.id, id)).get();
-  return row ? toMessageDto(row) : null;
 }
 
 export function loadConversation(db: Reader, id: number): ConversationDto | null {

@@ -68,5 +68,6 @@ export function finishApp(app: Express, webDistDir: string, logger: Logger): voi
 
 /** A request's URL as logged: /trpc calls without their query string (inputs), everything else as is. */
 export function logUrl(url: string): string {
-  return /^\/trpc(\/|\?|$)/.test(url) ? url.replace(/\?.*$/, '') : url;
+  // Signed media links: their signature is a (short-lived) credential.
+  return /^\/trpc(\/|\?|$)|^\/media\/\d+\/signed/.test(url) ? url.replace(/\?.*$/, '') : url;
 }

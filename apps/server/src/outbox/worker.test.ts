@@ -5,7 +5,7 @@ import { eq } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { contacts, messages, outbox } from '../db/schema';
 import { PRIORITY, RESTART_REASON, queueMessage } from '../domain/send';
-import { loadMessage } from '../domain/views';
+import { loadMessage } from '../domain/media';
 import { createVonageProvider } from '../providers/vonage/sender';
 import { accepted, startMockVonage, vonageProblem } from '../testing/mock-vonage';
 import type { MockVonage } from '../testing/mock-vonage';

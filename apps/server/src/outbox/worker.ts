@@ -7,7 +7,7 @@ import {
 } from '../domain/send';
 import type { ClaimedSend } from '../domain/send';
 import { ProviderError } from '../providers/types';
-import type { ProviderFailure, SmsProvider } from '../providers/types';
+import type { OutboundMedia, ProviderFailure, SmsProvider } from '../providers/types';
 import type { ProviderName } from '@parley/shared';
 import { classifyFailure, failureDetail, retryDelayMs } from './backoff';
 import type { BackoffOptions } from './backoff';
@@ -17,6 +17,8 @@ export interface OutboxWorkerOptions {
   db: Db;
   log: EventLog;
   provider: SmsProvider;
+  /** MMS: a message's attachments as the provider is given them (signed links); absent: texts only. */
+  mediaFor?: (messageId: number) => OutboundMedia[];
   /** Claim only rows queued for this provider (each provider has its own worker and rate); default: every row. */
   queue?: ProviderName;
   ratePerSecond: number;
@@ -105,7 +107,10 @@ export function createOutboxWorker(opts: OutboxWorkerOptions): OutboxWorker {
     let providerMessageId: string | undefined;
     let failure: ProviderFailure | undefined;
     try {
-      ({ providerMessageId } = await provider.send({ messageId: claimed.clientRef, from: claimed.from, to: claimed.to, text: claimed.text }));
+      const media = opts.mediaFor?.(claimed.messageId) ?? [];
+      ({ providerMessageId } = await provider.send({
+        messageId: claimed.clientRef, from: claimed.from, to: claimed.to, text: claimed.text, ...(media.length > 0 ? { media } : {}),
+      }));
     } catch (error) {
       failure = error instanceof ProviderError ? error.failure : unexpected(error);
     }

@@ -14,6 +14,7 @@ import type { NumberRegistry } from '../numbers';
 import type { NonceStore } from '../webhooks/nonces';
 import type { WebhookOutcomeListener } from '../webhooks/kit';
 import type { SmsProvider } from './types';
+import type { MediaAuth } from '../media/fetcher';
 
 /** What every provider's webhook router gets from the core. */
 export interface WebhookCore {
@@ -53,6 +54,8 @@ export interface SandboxInbound {
   from: string;
   to: string;
   text: string;
+  /** MMS: attachments already hosted (the sandbox's media host), as the provider's payload would name them. */
+  media?: { url: string; contentType: string }[];
 }
 
 /** One provider as wired: its routes (mounted at `mount`), its sender, and in sandbox mode a way to fake an inbound. */
@@ -63,6 +66,8 @@ export interface WiredProvider {
   /** Absent when the provider only listens (Vonage's routes stay mounted with Vonage off). */
   sender?: SmsProvider;
   simulateInbound?: (input: SandboxInbound) => Promise<void>;
+  /** Headers that authenticate a download of an inbound attachment from this provider (its own origin only). */
+  mediaAuth?: MediaAuth;
 }
 
 export interface ProviderAdapter {

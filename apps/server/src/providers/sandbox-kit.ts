@@ -5,6 +5,7 @@
  */
 import type { Logger } from 'pino';
 import type { OutboundSms } from './types';
+import { ProviderError } from './types';
 
 /** Fictional UK numbers with a scripted outcome on every provider; every other number is delivered. */
 export const SANDBOX_NUMBERS = {
@@ -98,4 +99,24 @@ export function createSandboxKit(opts: { logger: Logger; label: string; retryDel
       await Promise.allSettled([...pending]);
     },
   };
+}
+
+/**
+ * A stand-in's MMS send: it fetches each attachment from the link it was given, as a provider would,
+ * so a broken or expired signed link fails the send (not retried: the same link will not start working).
+ */
+export async function fetchOutboundMedia(msg: OutboundSms, provider: string): Promise<void> {
+  for (const m of msg.media ?? []) {
+    let status: number;
+    try {
+      const res = await fetch(m.url, { signal: AbortSignal.timeout(10_000) });
+      status = res.status;
+      await res.arrayBuffer();
+    } catch (err) {
+      throw new ProviderError({ retryable: true, code: 'media_unreachable', requestSent: false, reason: `${provider} could not fetch the attachment`, detail: String(err) });
+    }
+    if (status !== 200) {
+      throw new ProviderError({ retryable: false, httpStatus: 400, code: 'media_unreachable', reason: `${provider} could not fetch the attachment (HTTP ${status} from its link)` });
+    }
+  }
 }

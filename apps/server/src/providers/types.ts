@@ -4,7 +4,15 @@ export interface OutboundSms {
   messageId: string;
   from: string;
   to: string;
+  /** The text; with media, the caption (may be empty). */
   text: string;
+  /** MMS: the attachments, each on a signed, expiring link Parley serves (the provider fetches it). */
+  media?: OutboundMedia[];
+}
+
+export interface OutboundMedia {
+  url: string;
+  contentType: string;
 }
 
 export interface SendResult {

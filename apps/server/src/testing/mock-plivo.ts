@@ -104,7 +104,15 @@ function checkSpec(req: PlivoRecordedRequest, opts: MockPlivoOptions): void {
   }
   if (typeof b.dst !== 'string' || b.dst === '') errors.push('dst: required');
   else if (!b.dst.split('<').every((d) => DIGITS.test(d))) errors.push('dst: country code and digits, without + (several joined by <)');
-  if (typeof b.text !== 'string' || b.text === '') errors.push('text: required');
+  const mms = b.type === 'mms';
+  // MMS: `media_urls` (1–10 absolute URLs Plivo fetches) and an optional text.
+  if (mms) {
+    if (!Array.isArray(b.media_urls) || b.media_urls.length < 1 || b.media_urls.length > 10) errors.push('media_urls: 1 to 10 URLs with type mms');
+    else for (const u of b.media_urls) if (typeof u !== 'string' || !/^https?:\/\//.test(u) || !URL.canParse(u)) errors.push(`media_urls: ${JSON.stringify(u)} is not an absolute URL`);
+  } else if (b.media_urls !== undefined) errors.push('media_urls: only with type mms');
+  if (mms && (b.text === undefined || b.text === '')) {
+    // optional for MMS
+  } else if (typeof b.text !== 'string' || b.text === '') errors.push('text: required');
   else if (Array.from(b.text).length > 1600) errors.push('text: longer than 1600 characters');
   if (b.type !== undefined && !['sms', 'mms', 'whatsapp'].includes(String(b.type))) errors.push('type: sms, mms or whatsapp');
   if (b.url !== undefined) {

@@ -86,9 +86,20 @@ export function validateBatch(body: unknown): string[] {
   if (!Array.isArray(b.to) || b.to.length < 1 || b.to.length > 1000) errors.push('to: an array of 1–1000 numbers');
   else for (const to of b.to) if (typeof to !== 'string' || !/^\+[1-9]\d{6,14}$/.test(to)) errors.push(`to: ${JSON.stringify(to)} is not E.164`);
   if (typeof b.from !== 'string' || b.from === '') errors.push('from: required string');
-  if (typeof b.body !== 'string') errors.push('body: required string');
-  else if (Array.from(b.body).length > 2000) errors.push('body: at most 2000 characters');
-  if (b.type !== undefined && b.type !== 'mt_text') errors.push(`type: expected mt_text, got ${JSON.stringify(b.type)}`);
+  if (b.type === 'mt_media') {
+    // MMS (MediaRequest): body is { url, message?, subject? }; "text only media messages will be rejected".
+    const m = b.body as Record<string, unknown> | null;
+    if (typeof m !== 'object' || m === null || Array.isArray(m)) errors.push('body: an object { url, message?, subject? } with type mt_media');
+    else {
+      if (typeof m.url !== 'string' || !URL.canParse(m.url)) errors.push('body.url: required absolute URL');
+      for (const key of Object.keys(m)) if (!['url', 'message', 'subject'].includes(key)) errors.push(`body.${key}: unknown field`);
+      if (m.message !== undefined && (typeof m.message !== 'string' || Array.from(m.message).length > 5000)) errors.push('body.message: a string of at most 5000 characters');
+    }
+  } else {
+    if (typeof b.body !== 'string') errors.push('body: required string');
+    else if (Array.from(b.body).length > 2000) errors.push('body: at most 2000 characters');
+    if (b.type !== undefined && b.type !== 'mt_text') errors.push(`type: expected mt_text or mt_media, got ${JSON.stringify(b.type)}`);
+  }
   if (b.delivery_report !== undefined && !DELIVERY_REPORTS.has(String(b.delivery_report))) errors.push('delivery_report: unknown value');
   if (b.client_reference !== undefined && (typeof b.client_reference !== 'string' || b.client_reference.length > 2048)) {
     errors.push('client_reference: a string of at most 2048 characters');

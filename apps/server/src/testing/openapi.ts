@@ -22,6 +22,7 @@ export const MESSAGES_SPEC_PATH = fileURLToPath(
 
 let specCache: JsonObject | undefined;
 let validatorCache: ValidateFunction | undefined;
+let mmsValidatorCache: ValidateFunction | undefined;
 
 function isObject(value: unknown): value is JsonObject {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -91,6 +92,20 @@ function smsRequestSchema(doc: JsonObject): Json {
   return text;
 }
 
+/** The MMS image variant: requestBody → oneOf[title=MMS] → oneOf[0] (allOf Image + image.url/caption + channelOptionsMms). */
+function mmsImageRequestSchema(doc: JsonObject): Json {
+  const body = sendOperation(doc).requestBody;
+  const content = isObject(body) ? body.content : undefined;
+  const json = isObject(content) ? content['application/json'] : undefined;
+  const schema = isObject(json) ? json.schema : undefined;
+  const variants = isObject(schema) ? schema.oneOf : undefined;
+  const mms = Array.isArray(variants) ? variants.find((v) => isObject(v) && v.title === 'MMS') : undefined;
+  const mmsVariants = isObject(mms) ? mms.oneOf : undefined;
+  const image = Array.isArray(mmsVariants) ? mmsVariants[0] : undefined;
+  if (image === undefined) throw new Error('openapi: MMS image request schema not found');
+  return image;
+}
+
 /**
  * PATCH (documented in test/fixtures/vonage/README.md):
  * `components.schemas.baseMessageType.required` lists `message`, a Messages v0.1 leftover that
@@ -103,6 +118,18 @@ function patchedCopy(doc: JsonObject): JsonObject {
     base.required = base.required.filter((name) => name !== 'message');
   }
   return copy;
+}
+
+function mmsValidator(): ValidateFunction {
+  if (!mmsValidatorCache) {
+    const doc = patchedCopy(loadMessagesSpec());
+    const schema = resolve(doc, mmsImageRequestSchema(doc));
+    if (!isObject(schema)) throw new Error('openapi: MMS request schema is not an object');
+    const ajv = new Ajv({ strict: false, allErrors: true });
+    addFormats(ajv);
+    mmsValidatorCache = ajv.compile(schema);
+  }
+  return mmsValidatorCache;
 }
 
 function validator(): ValidateFunction {
@@ -147,7 +174,8 @@ function proseChecks(body: JsonObject): string[] {
 
 /** Validate a send-message body (SMS text) against the spec. Empty array = valid. */
 export function validateSendRequest(body: unknown): string[] {
-  const validate = validator();
+  // `channel: mms` is the spec's MMS variant (an image with an optional caption); everything else the SMS text one.
+  const validate = isObject(body) && body.channel === 'mms' ? mmsValidator() : validator();
   const errors = validate(body) ? [] : [...new Set((validate.errors ?? []).map(describe))];
   return isObject(body) ? [...errors, ...proseChecks(body)] : errors;
 }

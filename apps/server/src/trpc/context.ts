@@ -15,6 +15,7 @@ import type { NumberRegistry } from '../numbers';
 import type { CredentialWatch } from '../auth/credential-watch';
 import type { LiveConnection } from './live';
 import type { PresenceHub } from '../presence/hub';
+import type { ProviderName } from '@parley/shared';
 
 export interface SimulateInboundInput {
   /** E.164 sender. */
@@ -22,6 +23,9 @@ export interface SimulateInboundInput {
   /** Which of our numbers receives it (default: the default number); its provider's webhook path is used. */
   to?: string | undefined;
   text: string;
+  /** MMS: attachments as base64, and/or the built-in sample picture. */
+  media?: { contentType: string; base64: string; name?: string | undefined }[] | undefined;
+  sample?: boolean | undefined;
 }
 
 /** Everything procedures need, built once by createServer (no module-level state). */
@@ -51,6 +55,8 @@ export interface AppDeps {
   apiLimiter: ApiRateLimiter;
   /** Who is online, viewing and typing (in memory; presence.update / presence.stream). */
   presence: PresenceHub;
+  /** MMS: why a provider cannot send one from `from` to `to` (null: it can); checked before queueing. */
+  mms?: { refusal(provider: ProviderName, from: string, to: string): string | null };
   /** The clock (epoch ms) due times are judged by; tests inject one. */
   now?: () => number;
   /** Sandbox only: delivers a signed inbound webhook through the real /webhooks/inbound path; throws if it is not accepted. */

@@ -11,6 +11,47 @@ import { SmsCounter } from './sms-counter';
 import { TimeMenu } from './time-menu';
 import { useDialogFocus } from '../lib/use-dialog-focus';
 import { CANNED_FIELDS, cannedValues, fillCanned } from '@parley/shared/canned';
+import { formatSize } from './message-media';
+
+/** What the composer may attach (every provider sends these; the server checks the bytes again). */
+const SENDABLE_IMAGE_TYPES = ['image/jpeg', 'image/png', 'image/gif'];
+
+interface Attached {
+  id: number;
+  contentType: string;
+  size: number;
+  name: string | null;
+  url: string;
+}
+
+/** One picture for the next reply: uploaded at once (POST /media), shown as a thumbnail, removable; readable errors. */
+function useAttachment() {
+  const [attachment, setAttachment] = useState<Attached | null>(null);
+  const [uploading, setUploading] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const upload = (file: File) => {
+    setError(null);
+    if (file.type !== '' && !SENDABLE_IMAGE_TYPES.includes(file.type)) {
+      setError(`“${file.name}” is not a picture Parley can send: attach a JPEG, PNG or GIF image.`);
+      return;
+    }
+    const form = new FormData();
+    form.append('file', file, file.name);
+    setUploading(true);
+    void fetch('/media', { method: 'POST', body: form, credentials: 'same-origin' })
+      .then(async (res) => {
+        const body = (await res.json().catch(() => ({}))) as { id?: number; contentType?: string; size?: number; name?: string | null; error?: string };
+        if (!res.ok || body.id === undefined) {
+          setError(body.error ?? `The picture could not be attached (HTTP ${res.status}).`);
+          return;
+        }
+        setAttachment({ id: body.id, contentType: body.contentType ?? file.type, size: body.size ?? file.size, name: body.name ?? file.name, url: `/media/${body.id}` });
+      })
+      .catch(() => setError('The picture could not be attached: the server did not answer.'))
+      .finally(() => setUploading(false));
+  };
+  return { attachment, uploading, error, upload, clear: () => { setAttachment(null); setError(null); } };
+}
 
 type Agent = RouterOutputs['auth']['me'];
 type MessagePage = { items: MessageDto[]; nextCursor: string | null };
@@ -97,10 +138,15 @@ export function ComposerForm({
   const openedAt = useRef(Date.now());
   const typingTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
   const agents = useQuery({ ...trpc.agent.list.queryOptions(), staleTime: 60_000 });
+  const attach = useAttachment();
+  const [dragging, setDragging] = useState(false);
+  const fileInput = useRef<HTMLInputElement>(null);
+  const mediaIds = attach.attachment ? [attach.attachment.id] : undefined;
   const send = useMutation(
     trpc.message.send.mutationOptions({
       onSuccess: () => {
         setText('');
+        attach.clear();
         openedAt.current = Date.now();
       },
     }),
@@ -113,7 +159,9 @@ export function ComposerForm({
       },
     }),
   );
-  const pending = send.isPending || note.isPending;
+  const pending = send.isPending || note.isPending || attach.uploading;
+  /** Nothing to send: no text (and, for a reply, no picture). */
+  const empty = text.trim() === '' && (mode === 'note' || !attach.attachment);
   const error = mode === 'reply' ? send.error : note.error;
 
   const stopTyping = () => {
@@ -124,10 +172,10 @@ export function ComposerForm({
 
   const sendReply = () => {
     stopTyping();
-    send.mutate({ conversationId, text });
+    send.mutate({ conversationId, text, ...(mediaIds ? { mediaIds } : {}) });
   };
   const submit = () => {
-    if (text.trim() === '' || pending) return;
+    if (empty || pending) return;
     if (mode === 'note') {
       note.mutate({ conversationId, text });
       return;
@@ -172,7 +220,25 @@ export function ComposerForm({
   const nameOf = (id: number | null) => agents.data?.find((a) => a.id === id)?.name ?? 'Another agent';
 
   return (
-    <form className={`composer${mode === 'note' ? ' composer-note' : ''}`} onSubmit={onSubmit}>
+    <form
+      className={`composer${mode === 'note' ? ' composer-note' : ''}${dragging ? ' composer-drop' : ''}`}
+      onSubmit={onSubmit}
+      data-testid="composer"
+      onDragOver={(e) => {
+        if (mode !== 'reply' || !e.dataTransfer.types.includes('Files')) return;
+        e.preventDefault();
+        setDragging(true);
+      }}
+      onDragLeave={() => setDragging(false)}
+      onDrop={(e) => {
+        setDragging(false);
+        if (mode !== 'reply') return;
+        const file = e.dataTransfer.files[0];
+        if (!file) return;
+        e.preventDefault();
+        attach.upload(file);
+      }}
+    >
       {!notesOnly && (
         <div className="composer-modes" role="tablist" aria-label="Composer mode">
           <button type="button" role="tab" aria-selected={mode === 'reply'} className={`mode${mode === 'reply' ? ' active' : ''}`} onClick={() => setMode('reply')}>
@@ -262,23 +328,60 @@ export function ComposerForm({
           No value for {unfilled.map((f) => <mark key={f} className="unfilled-field">{f}</mark>)} — edit it before sending.
         </p>
       )}
+      {mode === 'reply' && attach.attachment && (
+        <div className="composer-attachment" data-testid="composer-attachment">
+          <img src={attach.attachment.url} alt={`Attached: ${attach.attachment.name ?? 'picture'}`} />
+          <span className="muted small">
+            {attach.attachment.name ?? 'Picture'} · {formatSize(attach.attachment.size)}
+          </span>
+          <button type="button" className="button ghost small" onClick={attach.clear} aria-label="Remove the attached picture">
+            Remove
+          </button>
+        </div>
+      )}
+      {mode === 'reply' && attach.error && (
+        <p className="error small" role="alert" data-testid="attach-error">
+          {attach.error}
+        </p>
+      )}
       <div className="composer-footer">
         {mode === 'reply' ? <SmsCounter text={text} /> : <span className="muted small">Only your team sees notes.</span>}
+        {mode === 'reply' && (
+          <>
+            <input
+              ref={fileInput}
+              type="file"
+              accept={SENDABLE_IMAGE_TYPES.join(',')}
+              className="visually-hidden"
+              tabIndex={-1}
+              aria-hidden="true"
+              data-testid="attach-input"
+              onChange={(e) => {
+                const file = e.target.files?.[0];
+                if (file) attach.upload(file);
+                e.target.value = '';
+              }}
+            />
+            <button type="button" className="button ghost" onClick={() => fileInput.current?.click()} disabled={pending} data-testid="attach">
+              {attach.uploading ? 'Attaching…' : '📷 Attach picture'}
+            </button>
+          </>
+        )}
         {mode === 'reply' && (
           <TimeMenu
             label="Send later"
             title="Send later at"
             open={laterOpen}
             onOpenChange={setLaterOpen}
-            disabled={pending || text.trim() === '' || collision !== null}
+            disabled={pending || empty || collision !== null}
             testId="send-later"
             onPick={(at) => {
               stopTyping();
-              send.mutate({ conversationId, text, sendAt: at.toISOString() });
+              send.mutate({ conversationId, text, sendAt: at.toISOString(), ...(mediaIds ? { mediaIds } : {}) });
             }}
           />
         )}
-        <button className="button primary" type="submit" disabled={pending || text.trim() === '' || collision !== null}>
+        <button className="button primary" type="submit" disabled={pending || empty || collision !== null}>
           {mode === 'reply' ? (send.isPending ? 'Sending…' : 'Send') : note.isPending ? 'Adding…' : 'Add note'}
         </button>
       </div>

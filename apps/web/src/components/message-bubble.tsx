@@ -6,6 +6,7 @@ import { formatWhen } from '../lib/snooze-times';
 import { canOfferRetry } from '../lib/message-status';
 import { trpc } from '../trpc';
 import { MessageStatusBadge } from './message-status';
+import { MessageMedia } from './message-media';
 
 export function MessageBubble({ message, retried = false, optedOut = false }: { message: MessageDto; retried?: boolean; optedOut?: boolean }) {
   const outbound = message.direction === 'out';
@@ -14,7 +15,8 @@ export function MessageBubble({ message, retried = false, optedOut = false }: { 
   const error = retry.error ?? cancel.error;
   return (
     <li className={`message ${outbound ? 'message-out' : 'message-in'}`} data-message-id={message.id} data-status={message.status}>
-      <div className="bubble">{message.text}</div>
+      {message.media.length > 0 && <MessageMedia media={message.media} />}
+      {(message.text !== '' || message.media.length === 0) && <div className="bubble">{message.text}</div>}
       <div className="message-meta">
         <time dateTime={message.createdAt}>{formatTime(message.createdAt)}</time>
         {outbound && message.segments > 1 && <span className="muted">{message.segments} segments</span>}

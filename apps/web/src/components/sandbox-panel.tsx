@@ -10,12 +10,13 @@ export function SandboxPanel({ onClose }: { onClose: () => void }) {
   const [from, setFrom] = useState('+447700900123');
   const [text, setText] = useState('');
   const [to, setTo] = useState('');
+  const [photo, setPhoto] = useState(false);
   const simulate = useMutation(trpc.sandbox.simulateInbound.mutationOptions({ onSuccess: () => setText('') }));
   const e164 = phoneOrNull(from);
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    if (e164 && text.trim() !== '') simulate.mutate({ from: e164, text, ...(to ? { to } : {}) });
+    if (e164 && (text.trim() !== '' || photo)) simulate.mutate({ from: e164, text, ...(to ? { to } : {}), ...(photo ? { sample: true } : {}) });
   };
 
   return (
@@ -33,13 +34,17 @@ export function SandboxPanel({ onClose }: { onClose: () => void }) {
           <span>Text</span>
           <input id="sandbox-text" value={text} onChange={(e) => setText(e.target.value)} placeholder="Hi, is my order on its way?" />
         </label>
-        <button className="button primary" type="submit" disabled={!e164 || text.trim() === '' || simulate.isPending}>
+        <label className="inline-field check sandbox-photo" htmlFor="sandbox-photo">
+          <input id="sandbox-photo" type="checkbox" checked={photo} onChange={(e) => setPhoto(e.target.checked)} />
+          <span>With a photo (MMS)</span>
+        </label>
+        <button className="button primary" type="submit" disabled={!e164 || (text.trim() === '' && !photo) || simulate.isPending}>
           Receive
         </button>
       </div>
       <p className="muted small">
         Test numbers for replies: +447700900666 is rejected, +447700900500 undeliverable, +447700900429 throttled twice. Texting
-        STOP opts the number out.
+        STOP opts the number out. Photos (MMS) go through US numbers only: send to the Plivo or Sinch number from a +1 phone to reply with one.
       </p>
       {simulate.error && (
         <p className="error" role="alert">

@@ -158,6 +158,7 @@ describe('message.created while the thread is being fetched', () => {
     from: '+447700900422',
     to: '+447700900000',
     text,
+    media: [],
     status: 'queued',
     statusAt: '2025-01-01T12:00:00.000Z',
     segments: 1,

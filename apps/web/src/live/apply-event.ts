@@ -17,6 +17,7 @@ export function applyEvent(queryClient: QueryClient, event: ParleyEvent, me: { i
   switch (event.type) {
     case 'message.created':
     case 'message.status':
+    case 'message.updated':
       upsertMessage(queryClient, event.payload.message);
       return;
     case 'conversation.updated':

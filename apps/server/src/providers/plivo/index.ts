@@ -1,6 +1,9 @@
 /** Plivo (Message API): form-encoded, V3-signed webhooks at /webhooks/plivo/{inbound,status}. */
 import { keptSecret } from '../../secrets';
 import type { ProviderAdapter } from '../adapter';
+import type { Config } from '../../config';
+import type { MediaAuth } from '../../media/fetcher';
+import { mediaAuthFor } from '../mms';
 import { createPlivoSandbox } from './sandbox';
 import { createPlivoProvider } from './sender';
 import { plivoWebhookRouter } from './webhooks';
@@ -19,10 +22,10 @@ export const plivo: ProviderAdapter = {
       // Plivo signs the exact URL it called: behind a proxy that is PUBLIC_URL, never Host/protocol as seen here.
       publicUrl: () => publicBase,
     });
-    if (given) return { name: 'plivo', mount: '/webhooks/plivo', router, sender: given };
+    if (given) return { name: 'plivo', mount: '/webhooks/plivo', router, sender: given, ...plivoMediaAuth(config) };
     if (config.provider === 'sandbox') {
       const sandbox = createPlivoSandbox({ baseUrl: () => url, authToken, logger: logger.child({ component: 'sandbox:plivo' }) });
-      return { name: 'plivo', mount: '/webhooks/plivo', router, sender: sandbox, simulateInbound: (input) => sandbox.simulateInbound(input) };
+      return { name: 'plivo', mount: '/webhooks/plivo', router, sender: sandbox, simulateInbound: (input) => sandbox.simulateInbound(input), ...plivoMediaAuth(config) };
     }
     const { authId } = config.plivo;
     if (!authId) throw new Error('PLIVO_AUTH_ID is required for Plivo');
@@ -32,6 +35,15 @@ export const plivo: ProviderAdapter = {
       ...(config.plivo.apiUrl ? { apiUrl: config.plivo.apiUrl } : {}),
       statusUrl: (ref) => `${publicBase}/webhooks/plivo/status?ref=${encodeURIComponent(ref)}`,
     });
-    return { name: 'plivo', mount: '/webhooks/plivo', router, sender };
+    return { name: 'plivo', mount: '/webhooks/plivo', router, sender, ...plivoMediaAuth(config) };
   },
 };
+
+/** Plivo media URLs (`{api}/v1/Account/{auth_id}/Media/…`) take the account's Basic auth; only on Plivo's API origin. */
+function plivoMediaAuth(config: Config): { mediaAuth?: MediaAuth } {
+  const { authId, authToken } = config.plivo;
+  if (!authId || !authToken) return {};
+  const origin = new URL(config.plivo.apiUrl ?? 'https://api.plivo.com').origin;
+  const basic = `Basic ${Buffer.from(`${authId}:${authToken}`).toString('base64')}`;
+  return { mediaAuth: mediaAuthFor([origin], () => ({ authorization: basic })) };
+}

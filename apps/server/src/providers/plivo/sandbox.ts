@@ -10,7 +10,7 @@ import { countSms } from '@parley/shared';
 import { signPlivoV3 } from './signature';
 import { describePlivoHttpError } from './errors';
 import { toPlivoAddress } from './sender';
-import { createSandboxKit, SANDBOX_NUMBERS, THROTTLED_SENDS } from '../sandbox-kit';
+import { createSandboxKit, fetchOutboundMedia, SANDBOX_NUMBERS, THROTTLED_SENDS } from '../sandbox-kit';
 import { ProviderError } from '../types';
 import type { OutboundSms, SendResult, SmsProvider } from '../types';
 
@@ -52,7 +52,7 @@ export interface PlivoSandboxOptions {
 export type PlivoSandbox = SmsProvider & {
   close(): Promise<void>;
   /** Posts a signed inbound SMS form (numbers E.164) to /webhooks/plivo/inbound; throws unless 2xx. */
-  simulateInbound(input: { from: string; to: string; text: string }): Promise<void>;
+  simulateInbound(input: { from: string; to: string; text: string; media?: { url: string; contentType: string }[] }): Promise<void>;
 };
 
 /** `YYYY-MM-DD HH:MM:SS.ffffff` in UTC, Plivo's timestamp form. */
@@ -156,17 +156,21 @@ export function createPlivoSandbox(opts: PlivoSandboxOptions): PlivoSandbox {
         detail: `Sandbox test number ${THROTTLED}: throttled ${seen + 1} of ${THROTTLED_SENDS} times`,
       });
     }
+    await fetchOutboundMedia(msg, 'Plivo');
     const uuid = randomUUID();
     kit.track(() => report(msg, uuid));
     return { providerMessageId: uuid };
   }
 
-  async function simulateInbound(input: { from: string; to: string; text: string }): Promise<void> {
+  async function simulateInbound(input: { from: string; to: string; text: string; media?: { url: string; contentType: string }[] }): Promise<void> {
+    const media = input.media ?? [];
     const fields: [string, string][] = [
       ['From', toPlivoAddress(input.from)],
       ['To', toPlivoAddress(input.to)],
-      ['Text', input.text],
-      ['Type', 'sms'],
+      // MMS: the text in Body, MediaCount and Media0… (Plivo's inbound MMS fields).
+      ...(media.length > 0
+        ? ([['Body', input.text], ['Type', 'mms'], ['MediaCount', String(media.length)], ...media.map((m, i): [string, string] => [`Media${i}`, m.url])] as [string, string][])
+        : ([['Text', input.text], ['Type', 'sms']] as [string, string][])),
       ['MessageUUID', randomUUID()],
       ['Units', String(Math.max(1, countSms(input.text).segments))],
       ['TotalRate', '0.00000'],

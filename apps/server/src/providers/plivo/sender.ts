@@ -117,7 +117,8 @@ export function createPlivoProvider(opts: PlivoProviderOptions): SmsProvider {
       src: toPlivoAddress(msg.from),
       dst: toPlivoAddress(msg.to),
       text: msg.text,
-      type: 'sms',
+      // MMS: `type: mms` with the media's URLs (Plivo fetches them); the text is optional then.
+      ...(msg.media && msg.media.length > 0 ? { type: 'mms', media_urls: msg.media.map((m) => m.url) } : { type: 'sms' }),
       url: opts.statusUrl(msg.messageId),
       method: 'POST',
     });

@@ -322,9 +322,9 @@ describe('refusals: 401/415/405/413, each kept whole in webhook_log', () => {
 });
 
 describe('odd but genuine callbacks: 200 so Plivo does not retry, kept for review', () => {
-  it('inbound Type=mms → ignored_type; missing MessageUUID → schema_error', async () => {
+  it('inbound Type=whatsapp → ignored_type; missing MessageUUID → schema_error', async () => {
     const s = await startStack();
-    const mms = text('inbound-sms.txt').replace('Type=sms', 'Type=mms');
+    const mms = text('inbound-sms.txt').replace('Type=sms', 'Type=whatsapp');
     const r1 = await s.post('/webhooks/plivo/inbound', mms);
     expect(r1).toMatchObject({ status: 200, text: '<Response></Response>' });
     expect(lastOutcome(s)).toEqual(['/webhooks/plivo/inbound', 'ignored_type']);

@@ -9,6 +9,7 @@
 import type { Request, Router } from 'express';
 import { fromProviderNumber, parseProviderTimestamp } from '@parley/shared';
 import { receiveInbound, type InboundSms } from '../../domain/receive';
+import type { InboundMedia } from '../../domain/media';
 import { recordStatus } from '../../domain/status';
 import { type WebhookLog } from '../../domain/webhook-log';
 import { isOurNumber } from '../../numbers';
@@ -113,7 +114,7 @@ type Done = (status: number, outcome: string, problem?: string) => WebhookOutcom
 
 function inbound(opts: PlivoWebhookOptions, field: Field, done: Done): WebhookOutcome {
   const type = (field('Type') ?? 'sms').trim().toLowerCase();
-  if (type !== 'sms' && type !== '') return done(200, 'ignored_type', `Type "${type}" is not handled (Parley takes SMS only)`);
+  if (type !== 'sms' && type !== 'mms' && type !== '') return done(200, 'ignored_type', `Type "${type}" is not handled (Parley takes SMS and MMS)`);
   const messageUuid = textOrNull(field('MessageUUID'));
   const from = textOrNull(field('From'));
   const to = textOrNull(field('To'));
@@ -128,11 +129,13 @@ function inbound(opts: PlivoWebhookOptions, field: Field, done: Done): WebhookOu
     messageUuid,
     from: fromPlivoNumber(from),
     to: fromPlivoNumber(to),
-    text: field('Text') ?? '',
+    // MMS: the text is in `Body`, the attachments in Media0…/Media1… (Plivo's docs show both numberings).
+    text: (type === 'mms' ? (field('Body') ?? field('Text')) : field('Text')) ?? '',
     timestamp: new Date(at ?? Date.now()).toISOString(),
     numMessages: countOrNull(field('Units')),
     price: textOrNull(field('TotalAmount')),
     currency: textOrNull(field('Currency')),
+    ...(type === 'mms' ? { media: plivoMedia(field) } : {}),
   };
   if (opts.numbers && !isOurNumber(opts.numbers, 'plivo', sms.to)) {
     // Signed but not for us: kept, answered 200 (Plivo would retry a 4xx to no avail), nothing created or sent.
@@ -148,6 +151,16 @@ function inbound(opts: PlivoWebhookOptions, field: Field, done: Done): WebhookOu
   });
   if (!result.duplicate && result.queuedReply) opts.onQueued?.();
   return done(200, result.duplicate ? 'duplicate' : 'stored');
+}
+
+/** Plivo MMS attachments: `Media0`…`Media10` (at most 10 per MMS), in order. Plivo names no per-file type. */
+function plivoMedia(field: Field): InboundMedia[] {
+  const out: InboundMedia[] = [];
+  for (let i = 0; i <= 10 && out.length < 10; i++) {
+    const url = textOrNull(field(`Media${i}`));
+    if (url !== null) out.push({ url, contentType: null });
+  }
+  return out;
 }
 
 function status(opts: PlivoWebhookOptions, field: Field, pairs: [string, string][], query: URLSearchParams, scheme: Scheme, done: Done): WebhookOutcome {

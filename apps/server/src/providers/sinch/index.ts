@@ -1,8 +1,11 @@
 /** Sinch (SMS REST API, xms): JSON callbacks, HMAC-signed when enabled, at /webhooks/sinch/{inbound,status}. */
 import { keptSecret } from '../../secrets';
 import type { ProviderAdapter } from '../adapter';
+import type { Config } from '../../config';
+import type { MediaAuth } from '../../media/fetcher';
+import { mediaAuthFor } from '../mms';
 import { createSinchSandbox } from './sandbox';
-import { createSinchProvider } from './sender';
+import { createSinchProvider, sinchApiUrl } from './sender';
 import { sinchWebhookRouter } from './webhooks';
 
 export const sinch: ProviderAdapter = {
@@ -16,10 +19,10 @@ export const sinch: ProviderAdapter = {
       logger.warn('Sinch callbacks are unauthenticated: ask Sinch to enable HMAC signing and set SINCH_WEBHOOK_SECRET (README)');
     }
     const router = sinchWebhookRouter({ ...webhooks, ...(webhookSecret ? { webhookSecret } : {}) });
-    if (given) return { name: 'sinch', mount: '/webhooks/sinch', router, sender: given };
+    if (given) return { name: 'sinch', mount: '/webhooks/sinch', router, sender: given, ...sinchMediaAuth(config) };
     if (sandbox && webhookSecret !== undefined) {
       const stand = createSinchSandbox({ baseUrl: () => url, webhookSecret, logger: logger.child({ component: 'sandbox:sinch' }) });
-      return { name: 'sinch', mount: '/webhooks/sinch', router, sender: stand, simulateInbound: (input) => stand.simulateInbound(input) };
+      return { name: 'sinch', mount: '/webhooks/sinch', router, sender: stand, simulateInbound: (input) => stand.simulateInbound(input), ...sinchMediaAuth(config) };
     }
     const { servicePlanId, apiToken } = config.sinch;
     if (!servicePlanId || !apiToken) throw new Error('SINCH_SERVICE_PLAN_ID and SINCH_API_TOKEN are required for Sinch');
@@ -32,6 +35,19 @@ export const sinch: ProviderAdapter = {
       ...(config.sinch.apiUrl ? { apiUrl: config.sinch.apiUrl } : {}),
       ...(callbackUrl ? { callbackUrl } : {}),
     });
-    return { name: 'sinch', mount: '/webhooks/sinch', router, sender };
+    return { name: 'sinch', mount: '/webhooks/sinch', router, sender, ...sinchMediaAuth(config) };
   },
 };
+
+/** Sinch's media links take the service plan's bearer token when they are on its SMS API origin (never elsewhere). */
+function sinchMediaAuth(config: Config): { mediaAuth?: MediaAuth } {
+  const { apiToken } = config.sinch;
+  if (!apiToken) return {};
+  let origin: string;
+  try {
+    origin = new URL(sinchApiUrl(config.sinch.region, config.sinch.apiUrl)).origin;
+  } catch {
+    return {};
+  }
+  return { mediaAuth: mediaAuthFor([origin], () => ({ authorization: `Bearer ${apiToken.trim()}` })) };
+}

@@ -8,7 +8,7 @@
 import type { Logger } from 'pino';
 import { toProviderNumber } from '@parley/shared';
 import { signSinchWebhook, ulidLike } from './signature';
-import { createSandboxKit, SANDBOX_NUMBERS, THROTTLED_SENDS } from '../sandbox-kit';
+import { createSandboxKit, fetchOutboundMedia, SANDBOX_NUMBERS, THROTTLED_SENDS } from '../sandbox-kit';
 import { ProviderError } from '../types';
 import type { OutboundSms, SendResult, SmsProvider } from '../types';
 
@@ -46,7 +46,7 @@ export interface SinchSandboxOptions {
 
 export type SinchSandbox = SmsProvider & {
   close(): Promise<void>;
-  simulateInbound(input: { from: string; to: string; text: string }): Promise<void>;
+  simulateInbound(input: { from: string; to: string; text: string; media?: { url: string; contentType: string }[] }): Promise<void>;
 };
 
 export function createSinchSandbox(opts: SinchSandboxOptions): SinchSandbox {
@@ -100,18 +100,22 @@ export function createSinchSandbox(opts: SinchSandboxOptions): SinchSandbox {
         detail: `Sandbox test number ${THROTTLED}: throttled ${seen + 1} of ${THROTTLED_SENDS} times`,
       });
     }
+    await fetchOutboundMedia(msg, 'Sinch');
     const batchId = ulidLike();
     kit.track(() => report(msg, batchId));
     return { providerMessageId: batchId };
   }
 
-  async function simulateInbound(input: { from: string; to: string; text: string }): Promise<void> {
+  async function simulateInbound(input: { from: string; to: string; text: string; media?: { url: string; contentType: string }[] }): Promise<void> {
+    const media = input.media ?? [];
     const body = {
-      type: 'mo_text',
       id: ulidLike(),
       from: toProviderNumber(input.from),
       to: toProviderNumber(input.to),
-      body: input.text,
+      // MMS: Sinch's `mo_media` — the text as body.message, each attachment with its upload result.
+      ...(media.length > 0
+        ? { type: 'mo_media', body: { message: input.text, media: media.map((m) => ({ url: m.url, content_type: m.contentType, status: 'Uploaded', code: 0 })) } }
+        : { type: 'mo_text', body: input.text }),
       operator_id: '23410',
       received_at: new Date().toISOString(),
     };

@@ -117,8 +117,10 @@ export function createSinchProvider(opts: SinchProviderOptions): SmsProvider {
     const body: Record<string, unknown> = {
       to: [msg.to],
       from: msg.from,
-      body: msg.text,
-      type: 'mt_text',
+      // MMS: `mt_media` whose body is the media URL and the text as its message.
+      ...(msg.media?.[0]
+        ? { body: { url: msg.media[0].url, ...(msg.text.trim() !== '' ? { message: msg.text } : {}) }, type: 'mt_media' }
+        : { body: msg.text, type: 'mt_text' }),
       delivery_report: 'per_recipient',
       client_reference: msg.messageId,
     };

@@ -13,6 +13,7 @@ import { z } from 'zod';
 import { fromProviderNumber, parseProviderTimestamp } from '@parley/shared';
 import { isDbBusy } from '../../db/client';
 import { receiveInbound, type InboundSms } from '../../domain/receive';
+import type { InboundMedia } from '../../domain/media';
 import { recordStatus, type StatusReport } from '../../domain/status';
 import { isOurNumber } from '../../numbers';
 import { sinchCodeReason, sinchStatusToParley } from './errors';
@@ -49,6 +50,32 @@ const moTextSchema = z.looseObject({
   body: z.string().nullish(),
   received_at: isoTime,
 });
+
+/** MMS (US): the text in `body.message` (or `subject`), each attachment with Sinch's upload result (`code` 0: uploaded). */
+const moMediaSchema = z.looseObject({
+  type: z.literal('mo_media'),
+  id: z.string().min(1),
+  from: address,
+  to: address,
+  received_at: isoTime,
+  body: z.looseObject({
+    subject: z.string().nullish(),
+    message: z.string().nullish(),
+    media: z
+      .array(z.looseObject({ url: z.string().nullish(), content_type: z.string().nullish(), status: z.string().nullish(), code: z.union([z.number(), z.string()]).nullish() }))
+      .nullish(),
+  }).refine((b) => (b.media?.length ?? 0) > 0 || (b.message ?? '').trim() !== '', { message: 'mo_media without media or message', path: ['media'] }),
+});
+
+function sinchMedia(items: z.output<typeof moMediaSchema>['body']['media']): InboundMedia[] {
+  return (items ?? []).map((m) => {
+    const code = m.code === null || m.code === undefined ? 0 : Number(m.code);
+    if (!m.url || code !== 0) {
+      return { url: m.url ?? '', contentType: m.content_type ?? null, refusedReason: `Sinch could not store this attachment (${m.status ?? 'Failed'}, code ${String(m.code ?? '?')})` };
+    }
+    return { url: m.url, contentType: m.content_type ?? null };
+  });
+}
 
 const recipientReportSchema = z.looseObject({
   type: z.literal('recipient_delivery_report_sms'),
@@ -182,13 +209,23 @@ export function sinchWebhookRouter(opts: SinchWebhookOptions): Router {
     const type = typeof json === 'object' && json !== null && 'type' in json && typeof json.type === 'string' ? json.type : undefined;
     const schemaError = (error: z.ZodError): Result => store({ status: 200, outcome: 'schema_error', error: z.prettifyError(error), type }, signatureOk);
 
-    if (type === 'mo_text') {
-      const parsed = moTextSchema.safeParse(json);
-      if (!parsed.success) return schemaError(parsed.error);
-      const p = parsed.data;
-      const inbound: InboundSms = {
-        messageUuid: p.id, from: p.from, to: p.to, text: p.body ?? '', timestamp: p.received_at, numMessages: null, price: null, currency: null,
-      };
+    if (type === 'mo_text' || type === 'mo_media') {
+      let inbound: InboundSms;
+      if (type === 'mo_text') {
+        const parsed = moTextSchema.safeParse(json);
+        if (!parsed.success) return schemaError(parsed.error);
+        const p = parsed.data;
+        inbound = { messageUuid: p.id, from: p.from, to: p.to, text: p.body ?? '', timestamp: p.received_at, numMessages: null, price: null, currency: null };
+      } else {
+        const parsed = moMediaSchema.safeParse(json);
+        if (!parsed.success) return schemaError(parsed.error);
+        const p = parsed.data;
+        inbound = {
+          messageUuid: p.id, from: p.from, to: p.to, text: p.body.message ?? p.body.subject ?? '', timestamp: p.received_at,
+          numMessages: null, price: null, currency: null, media: sinchMedia(p.body.media),
+        };
+      }
+      const p = inbound;
       if (opts.numbers && !isOurNumber(opts.numbers, 'sinch', p.to)) {
         // Not for us: kept (whole when signed), answered 200 as any callback Parley cannot use, nothing created or sent.
         return store({ status: 200, outcome: 'not_our_number', error: `inbound to ${p.to}, which is not one of Parley's Sinch numbers`, type }, signatureOk);
@@ -236,7 +273,7 @@ export function sinchWebhookRouter(opts: SinchWebhookOptions): Router {
       return store({ status: 200, outcome: 'ignored_batch_report', error: 'batch report for several recipients: not a Parley send', type }, signatureOk);
     }
 
-    // mo_binary, mo_media (MMS) and anything Sinch adds later: kept whole, answered 200 so Sinch does not retry.
+    // mo_binary and anything Sinch adds later: kept whole, answered 200 so Sinch does not retry.
     return store({ status: 200, outcome: 'ignored_type', error: `callback type ${type ?? '(none)'} is not handled`, type }, signatureOk);
   }
 

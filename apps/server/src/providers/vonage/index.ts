@@ -4,6 +4,11 @@ import { createSandboxProvider, simulateVonageInbound } from './sandbox';
 import { createVonageProvider } from './sender';
 import { createSignatureVerifier } from './signature';
 import { vonageWebhookRouter } from './webhooks';
+import type { Config } from '../../config';
+import type { MediaAuth } from '../../media/fetcher';
+import { mediaAuthFor } from '../mms';
+import { ReusedJwtAuth } from './auth';
+import { readVonagePrivateKey } from './sender';
 
 export const vonage: ProviderAdapter = {
   name: 'vonage',
@@ -26,6 +31,7 @@ export const vonage: ProviderAdapter = {
       router,
       ...(sender ? { sender } : {}),
       ...(sandbox ? { simulateInbound: (input) => simulateVonageInbound(url, signatureSecret, input) } : {}),
+      ...vonageMediaAuth(config),
     };
   },
 };
@@ -34,4 +40,22 @@ function liveSender(config: Parameters<ProviderAdapter['wired']>[0]) {
   const { applicationId, privateKey, apiHost } = config.vonage;
   if (!applicationId || !privateKey) throw new Error('VONAGE_APPLICATION_ID and VONAGE_PRIVATE_KEY are required');
   return createVonageProvider({ applicationId, privateKey, ...(apiHost ? { apiHost } : {}) });
+}
+
+/**
+ * Vonage's inbound media URLs (api*.nexmo.com / *.vonage.com, or VONAGE_API_HOST) take the application's
+ * JWT, as the Messages API does; no other host is sent it.
+ */
+function vonageMediaAuth(config: Config): { mediaAuth?: MediaAuth } {
+  const { applicationId, privateKey, apiHost } = config.vonage;
+  if (!applicationId || !privateKey) return {};
+  let auth: ReusedJwtAuth | undefined;
+  const own = apiHost ? new URL(apiHost).origin : undefined;
+  const ours = (url: URL) => url.origin === own || (url.protocol === 'https:' && /(^|\.)(nexmo|vonage)\.com$/.test(url.hostname));
+  return {
+    mediaAuth: mediaAuthFor(ours, async () => {
+      auth ??= new ReusedJwtAuth({ applicationId, privateKey: readVonagePrivateKey(privateKey) });
+      return { authorization: await auth.createBearerHeader() };
+    }),
+  };
 }

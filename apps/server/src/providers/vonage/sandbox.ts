@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { countSms, toProviderNumber } from '@parley/shared';
 import { signVonageWebhook } from './sign';
-import { createSandboxKit, SANDBOX_NUMBERS, THROTTLED_SENDS } from '../sandbox-kit';
+import { createSandboxKit, fetchOutboundMedia, SANDBOX_NUMBERS, THROTTLED_SENDS } from '../sandbox-kit';
 import { ProviderError } from '../types';
 import type { OutboundSms, SendResult, SmsProvider } from '../types';
 
@@ -87,7 +87,7 @@ export function createSandboxProvider(opts: SandboxProviderOptions): SandboxProv
       to: toProviderNumber(msg.to),
       from: toProviderNumber(msg.from),
       client_ref: msg.messageId,
-      channel: 'sms',
+      channel: msg.media?.length ? 'mms' : 'sms',
     };
     const stamp = () => ({ timestamp: new Date().toISOString() });
     const started = Date.now();
@@ -126,6 +126,7 @@ export function createSandboxProvider(opts: SandboxProviderOptions): SandboxProv
         title: 'Illegal Sender Address', detail: `Sandbox test number ${REFUSED_ONCE}: refused the first time this text is sent`,
       });
     }
+    await fetchOutboundMedia(msg, 'Vonage');
     const uuid = randomUUID();
     kit.track(() => report(msg, uuid));
     return { providerMessageId: uuid };
@@ -138,17 +139,17 @@ export function createSandboxProvider(opts: SandboxProviderOptions): SandboxProv
 export async function simulateVonageInbound(
   baseUrl: string,
   secret: string,
-  input: { from: string; to: string; text: string },
+  input: { from: string; to: string; text: string; media?: { url: string; contentType: string }[] },
 ): Promise<void> {
-  const body = JSON.stringify({
-    channel: 'sms',
-    message_uuid: randomUUID(),
-    to: toProviderNumber(input.to),
-    from: toProviderNumber(input.from),
-    timestamp: new Date().toISOString(),
-    message_type: 'text',
-    text: input.text,
-  });
+  const base = { message_uuid: randomUUID(), to: toProviderNumber(input.to), from: toProviderNumber(input.from), timestamp: new Date().toISOString() };
+  const [first] = input.media ?? [];
+  // MMS: the spec's inbound MMS shape — one attachment object named by its kind (`image`, `video`, `file`…).
+  const kind = first ? (first.contentType.startsWith('image/') ? 'image' : first.contentType.startsWith('video/') ? 'video' : 'file') : null;
+  const body = JSON.stringify(
+    first && kind
+      ? { ...base, channel: 'mms', message_type: kind, [kind]: { url: first.url, ...(input.text ? { caption: input.text } : {}) } }
+      : { ...base, channel: 'sms', message_type: 'text', text: input.text },
+  );
   const res = await fetch(`${baseUrl}/webhooks/inbound`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: await signVonageWebhook(body, secret) },

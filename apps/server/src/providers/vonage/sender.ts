@@ -10,7 +10,7 @@
  * - a 2xx whose Content-Type is not application/json resolves with `messageUUID: undefined`.
  */
 import { Vonage } from '@vonage/server-sdk';
-import { SMS } from '@vonage/messages';
+import { MMSImage, SMS } from '@vonage/messages';
 import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { describeVonageError } from './errors';
@@ -180,16 +180,25 @@ export function createVonageProvider(opts: VonageProviderOptions): SmsProvider {
   async function send(msg: OutboundSms): Promise<SendResult> {
     let messageUUID: unknown;
     try {
+      const [image] = msg.media ?? [];
+      // MMS (the spec's MMS variant): channel `mms`, message_type `image`, the text as the caption.
       // SMSParams types `channel` and `messageType` as required; the class sets both itself.
-      const sms = new SMS({
-        channel: 'sms',
-        messageType: 'text',
-        to: toVonageAddress(msg.to),
-        from: toVonageAddress(msg.from),
-        text: msg.text,
-        clientRef: msg.messageId,
-      });
-      ({ messageUUID } = await vonage.messages.send(sms));
+      const message = image
+        ? new MMSImage({
+            to: toVonageAddress(msg.to),
+            from: toVonageAddress(msg.from),
+            image: { url: image.url, ...(msg.text.trim() !== '' ? { caption: msg.text } : {}) },
+            clientRef: msg.messageId,
+          })
+        : new SMS({
+            channel: 'sms',
+            messageType: 'text',
+            to: toVonageAddress(msg.to),
+            from: toVonageAddress(msg.from),
+            text: msg.text,
+            clientRef: msg.messageId,
+          });
+      ({ messageUUID } = await vonage.messages.send(message));
     } catch (error) {
       throw await toProviderError(error, timeoutMs);
     }

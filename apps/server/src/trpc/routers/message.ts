@@ -3,6 +3,11 @@ import { z } from 'zod';
 import { sendMessageInput } from '@parley/shared';
 import { cancelScheduled, checkSendAt, queueMessage, retryMessage } from '../../domain/send';
 import { sendProcedure } from '../init';
+import type { ProviderName } from '@parley/shared';
+import { checkAttachable } from '../../domain/media';
+import { loadConversation } from '../../domain/views';
+import { AppError } from '../../errors';
+import type { AppDeps } from '../context';
 
 const id = z.number().int().positive();
 
@@ -12,15 +17,17 @@ export const messageRouter = {
    * With `sendAt`: stored `scheduled`, queued by the due scan when its time comes.
    */
   send: sendProcedure.input(sendMessageInput).mutation(({ ctx, input }) => {
-    const { from, sendAt, ...rest } = input;
+    const { from, sendAt, mediaIds, ...rest } = input;
     const at = sendAt === undefined ? undefined : checkSendAt(sendAt, (ctx.deps.now ?? Date.now)());
     const ours = ctx.deps.numbers.pick(from);
+    if (mediaIds && mediaIds.length > 0) checkMms(ctx.deps, { ...rest, ours }, mediaIds);
     const { message } = queueMessage({
       log: ctx.deps.log,
       ourNumber: ours.number,
       provider: ours.provider,
       agentId: ctx.agent.id,
       ...rest,
+      ...(mediaIds && mediaIds.length > 0 ? { mediaIds } : {}),
       ...(at === undefined ? {} : { sendAt: at }),
     });
     if (at === undefined) ctx.deps.outbox.wake();
@@ -37,3 +44,21 @@ export const messageRouter = {
     return message;
   }),
 } satisfies TRPCRouterRecord;
+
+/**
+ * Before an MMS is queued: the uploads exist and are unattached, and the conversation's provider can
+ * send MMS between these numbers (PRECONDITION_FAILED with the reason otherwise: nothing is queued).
+ */
+function checkMms(deps: AppDeps, target: { to?: string | undefined; conversationId?: number | undefined; ours: { number: string; provider: ProviderName } }, mediaIds: number[]): void {
+  checkAttachable(deps.db, mediaIds);
+  let provider = target.ours.provider;
+  let from = target.ours.number;
+  let to = target.to;
+  if (target.conversationId !== undefined) {
+    const conversation = loadConversation(deps.db, target.conversationId);
+    if (!conversation) throw new AppError('NOT_FOUND', `Conversation ${target.conversationId} not found`);
+    ({ provider, ourNumber: from, contactPhone: to } = conversation);
+  }
+  const refusal = deps.mms ? deps.mms.refusal(provider, from, to ?? '') : 'MMS is not available on this server';
+  if (refusal !== null) throw new AppError('PRECONDITION_FAILED', `Cannot send a picture: ${refusal}`);
+}

@@ -1,0 +1,250 @@
+/**
+ * MMS attachments (the `media` table): inbound rows written `pending` in the webhook's transaction,
+ * moved to `stored` / `refused` by the media fetcher (each move appends `message.updated`), and
+ * outbound uploads attached to a message by message.send. SQL for media lives here.
+ */
+import { and, asc, desc, eq, inArray, isNull, lte, ne } from 'drizzle-orm';
+import type { MediaDto, MediaState, MessageDto, ProviderName } from '@parley/shared';
+import { conversations, media, messages } from '../db/schema';
+import type { Db } from '../db/client';
+import type { EventLog, Tx } from '../events/log';
+import { AppError } from '../errors';
+import { loadConversation, previewOf, toMessageDto } from './views';
+
+type Reader = Pick<Db, 'select'> | Tx;
+type MediaRow = typeof media.$inferSelect;
+type MessageRow = typeof messages.$inferSelect;
+
+/** An attachment as a provider's webhook names it: where to fetch it, and what the provider says it is. */
+export interface InboundMedia {
+  url: string;
+  contentType: string | null;
+  name?: string | null;
+  /** Known unusable already (the provider says it failed to store it): kept refused with this reason, never fetched. */
+  refusedReason?: string;
+}
+
+export function toMediaDto(row: MediaRow): MediaDto {
+  return {
+    id: row.id,
+    contentType: row.contentType ?? row.claimedType ?? 'application/octet-stream',
+    size: row.size,
+    url: `/media/${row.id}`,
+    state: row.state as MediaState,
+    reason: row.reason,
+    name: row.name,
+  };
+}
+
+/** Each message's attachments (in id order), for a page of messages: one indexed query. */
+export function mediaByMessage(db: Reader, messageIds: readonly number[]): Map<number, MediaDto[]> {
+  const out = new Map<number, MediaDto[]>();
+  if (messageIds.length === 0) return out;
+  const rows = db.select().from(media).where(inArray(media.messageId, [...messageIds])).orderBy(asc(media.id)).all();
+  for (const row of rows) {
+    if (row.messageId === null) continue;
+    const list = out.get(row.messageId) ?? [];
+    list.push(toMediaDto(row));
+    out.set(row.messageId, list);
+  }
+  return out;
+}
+
+/** A message row as its DTO, with its attachments. */
+export function messageDtoOf(db: Reader, row: MessageRow): MessageDto {
+  return toMessageDto(row, mediaByMessage(db, [row.id]).get(row.id) ?? []);
+}
+
+export function loadMessage(db: Reader, id: number): MessageDto | null {
+  const row = db.select().from(messages).where(eq(messages.id, id)).get();
+  return row ? messageDtoOf(db, row) : null;
+}
+
+/** Rows as DTOs with their attachments (one query for all). */
+export function messageDtosOf(db: Reader, rows: readonly MessageRow[]): MessageDto[] {
+  const byMessage = mediaByMessage(db, rows.map((r) => r.id));
+  return rows.map((row) => toMessageDto(row, byMessage.get(row.id) ?? []));
+}
+
+/** Inside the webhook's transaction: one pending row per attachment, due for download at once. */
+export function insertInboundMediaIn(tx: Tx, opts: { messageId: number; provider: ProviderName; items: readonly InboundMedia[]; now: number }): MediaDto[] {
+  return opts.items.map((item) =>
+    toMediaDto(
+      tx
+        .insert(media)
+        .values({
+          messageId: opts.messageId,
+          direction: 'in',
+          state: item.refusedReason === undefined ? 'pending' : 'refused',
+          reason: item.refusedReason ?? null,
+          provider: opts.provider,
+          sourceUrl: item.url === '' ? null : item.url,
+          claimedType: item.contentType,
+          name: item.name ?? null,
+          nextAttemptAt: item.refusedReason === undefined ? opts.now : null,
+          createdAt: opts.now,
+        })
+        .returning()
+        .get(),
+    ),
+  );
+}
+
+/** An agent's upload, already checked and written to the media store: stored, not attached yet. */
+export function recordUpload(db: Db, opts: { agentId: number; contentType: string; claimedType: string | null; size: number; name: string | null; sha256: string; storageKey: string }): MediaDto {
+  const row = db
+    .insert(media)
+    .values({
+      direction: 'out',
+      state: 'stored',
+      claimedType: opts.claimedType,
+      contentType: opts.contentType,
+      size: opts.size,
+      name: opts.name,
+      sha256: opts.sha256,
+      storageKey: opts.storageKey,
+      agentId: opts.agentId,
+      createdAt: Date.now(),
+    })
+    .returning()
+    .get();
+  return toMediaDto(row);
+}
+
+/** Uploads that message.send may attach: stored, outbound, not yet on a message. NOT_FOUND / CONFLICT otherwise. */
+export function checkAttachable(db: Reader, ids: readonly number[]): MediaRow[] {
+  if (ids.length === 0) return [];
+  const rows = db.select().from(media).where(inArray(media.id, [...ids])).all();
+  for (const id of ids) {
+    const row = rows.find((r) => r.id === id);
+    if (!row || row.direction !== 'out') throw new AppError('NOT_FOUND', `Attachment ${id} not found: upload it with POST /media first`);
+    if (row.messageId !== null) throw new AppError('CONFLICT', `Attachment ${id} is already on message ${row.messageId}: upload it again`);
+    if (row.state !== 'stored') throw new AppError('CONFLICT', `Attachment ${id} is ${row.state}`);
+  }
+  return ids.map((id) => rows.find((r) => r.id === id) as MediaRow);
+}
+
+/** Inside message.send's transaction: the uploads become the message's (only if still unattached). */
+export function attachMediaIn(tx: Tx, messageId: number, ids: readonly number[]): MediaDto[] {
+  checkAttachable(tx, ids);
+  return ids.map((id) => {
+    const row = tx
+      .update(media)
+      .set({ messageId })
+      .where(and(eq(media.id, id), isNull(media.messageId)))
+      .returning()
+      .get();
+    if (!row) throw new AppError('CONFLICT', `Attachment ${id} was attached to another message meanwhile`);
+    return toMediaDto(row);
+  });
+}
+
+/** A retry of an MMS: the original's stored attachments again, on the new message (the files are shared). */
+export function copyMediaIn(tx: Tx, fromMessageId: number, toMessageId: number): MediaDto[] {
+  const now = Date.now();
+  return storedMediaOf(tx, fromMessageId).map((row) => {
+    const { id: _id, messageId: _m, createdAt: _c, ...rest } = row;
+    return toMediaDto(tx.insert(media).values({ ...rest, messageId: toMessageId, createdAt: now }).returning().get());
+  });
+}
+
+export function loadMediaRow(db: Reader, id: number): MediaRow | undefined {
+  return db.select().from(media).where(eq(media.id, id)).get();
+}
+
+/** A message's stored attachments (what a provider is given to send). */
+export function storedMediaOf(db: Reader, messageId: number): MediaRow[] {
+  return db.select().from(media).where(and(eq(media.messageId, messageId), eq(media.state, 'stored'))).orderBy(asc(media.id)).all();
+}
+
+/** Pending inbound downloads due now, oldest first. */
+export function dueMedia(db: Reader, now: number, limit: number): MediaRow[] {
+  return db
+    .select()
+    .from(media)
+    .where(and(eq(media.state, 'pending'), lte(media.nextAttemptAt, now)))
+    .orderBy(asc(media.nextAttemptAt), asc(media.id))
+    .limit(limit)
+    .all();
+}
+
+/** The earliest time a pending download is due, or null when none is pending. */
+export function nextMediaDue(db: Reader): number | null {
+  const row = db.select({ at: media.nextAttemptAt }).from(media).where(eq(media.state, 'pending')).orderBy(asc(media.nextAttemptAt)).limit(1).get();
+  return row?.at ?? null;
+}
+
+/** Moves a pending row to stored or refused and appends `message.updated` (one transaction). False when it was no longer pending. */
+export function settleMedia(
+  log: EventLog,
+  id: number,
+  outcome: { state: 'stored'; contentType: string; size: number; sha256: string; storageKey: string } | { state: 'refused'; reason: string },
+): boolean {
+  return log.write((tx, append) => {
+    const patch =
+      outcome.state === 'stored'
+        ? { state: 'stored' as const, contentType: outcome.contentType, size: outcome.size, sha256: outcome.sha256, storageKey: outcome.storageKey, reason: null, nextAttemptAt: null }
+        : { state: 'refused' as const, reason: outcome.reason, nextAttemptAt: null };
+    const row = tx
+      .update(media)
+      .set(patch)
+      .where(and(eq(media.id, id), eq(media.state, 'pending')))
+      .returning()
+      .get();
+    if (!row) return false;
+    if (row.messageId !== null) {
+      const message = tx.select().from(messages).where(eq(messages.id, row.messageId)).get();
+      if (message) {
+        const dto = messageDtoOf(tx, message);
+        append({ type: 'message.updated', payload: { message: dto } });
+        refreshPreview(tx, append, dto);
+      }
+    }
+    return true;
+  });
+}
+
+/**
+ * The list preview was written before the attachments' types were known (Plivo names none): once
+ * one is stored, the conversation's preview is written again — if this is still its latest message.
+ */
+function refreshPreview(tx: Tx, append: Parameters<Parameters<EventLog['write']>[0]>[1], message: MessageDto): void {
+  const latest = tx
+    .select({ id: messages.id })
+    .from(messages)
+    .where(eq(messages.conversationId, message.conversationId))
+    .orderBy(desc(messages.createdAt), desc(messages.id))
+    .limit(1)
+    .get();
+  if (latest?.id !== message.id) return;
+  const kept = message.media.filter((m) => m.state !== 'refused');
+  const preview = mediaPreview(message.text, kept.map((m) => m.contentType)) ?? previewOf(message.text);
+  const updated = tx
+    .update(conversations)
+    .set({ lastMessagePreview: preview })
+    .where(and(eq(conversations.id, message.conversationId), ne(conversations.lastMessagePreview, preview)))
+    .returning({ id: conversations.id })
+    .get();
+  if (!updated) return;
+  const conversation = loadConversation(tx, message.conversationId);
+  if (conversation) append({ type: 'conversation.updated', payload: { conversation } });
+}
+
+/** A failed download attempt that will be tried again at `nextAttemptAt`. */
+export function recordMediaRetry(db: Db, id: number, attempts: number, nextAttemptAt: number, lastError: string): void {
+  db.update(media)
+    .set({ attempts, nextAttemptAt, reason: lastError })
+    .where(and(eq(media.id, id), eq(media.state, 'pending')))
+    .run();
+}
+
+/** The conversation list's preview of a message with attachments: "📷 Photo" for an image alone. */
+export function mediaPreview(text: string, contentTypes: readonly (string | null)[]): string | null {
+  if (contentTypes.length === 0) return null;
+  const images = contentTypes.every((t) => (t ?? '').startsWith('image/'));
+  const icon = images ? '📷' : '📎';
+  const flat = text.replace(/\s+/g, ' ').trim();
+  if (flat !== '') return `${icon} ${flat}`;
+  if (images) return contentTypes.length > 1 ? `📷 ${contentTypes.length} photos` : '📷 Photo';
+  return contentTypes.length > 1 ? `📎 ${contentTypes.length} attachments` : '📎 Attachment';
+}
