@@ -92,7 +92,7 @@ export interface ParleyServer {
 /** Builds everything Parley is made of — no module-level state — and listens on config.port. */
 export async function createServer(config: Config, options: ServerOptions = {}): Promise<ParleyServer> {
   const logger = createLogger(config.logLevel, options.logDestination);
-  const db = openDb(config.databasePath, { busyTimeoutMs: config.live.dbBusyTimeoutMs });
+  const db = openDb(config.databasePath, { busyTimeoutMs: config.live.dbBusyTimeoutMs, suppressionSecret: config.suppressionSecret });
   const events = new EventLog(db);
   const credentials = createCredentialWatch({ intervalMs: config.live.credentialRecheckMs });
   const shutdown = new AbortController();

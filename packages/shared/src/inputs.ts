@@ -46,7 +46,7 @@ export const searchText = z.string().max(200).transform(stripControlChars);
 export const pageCursor = z.string().max(200).nullish();
 export const pageLimit = z.number().int().min(1).max(MAX_PAGE).optional();
 
-export const conversationFilter = z.enum(['open', 'pending', 'snoozed', 'closed', 'mine', 'unassigned', 'all']);
+export const conversationFilter = z.enum(['open', 'pending', 'snoozed', 'closed', 'mine', 'unassigned', 'all', 'possible-opt-out']);
 export type ConversationFilter = z.infer<typeof conversationFilter>;
 
 export const conversationListInput = z

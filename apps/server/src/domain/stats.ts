@@ -21,9 +21,11 @@ const list = (statuses: string[]) => `(${statuses.map((x) => `'${x}'`).join(', '
 function build(db: Db) {
   const c = db.$client;
   return {
+    // Plus the messages erased with their contact (domain/erasure.ts), kept as counts per UTC hour.
     count: c
-      .prepare<[string, string, number, number], number>(
-        `select count(*) from messages indexed by messages_stats_idx where direction = ? and status = ? and created_at >= ? and created_at < ?`,
+      .prepare<[{ d: string; s: string; since: number; until: number }], number>(
+        `select (select count(*) from messages indexed by messages_stats_idx where direction = @d and status = @s and created_at >= @since and created_at < @until)
+              + (select coalesce(sum(count), 0) from erased_message_counts where direction = @d and status = @s and hour >= @since and hour < @until)`,
       )
       .pluck(),
     durations: c
@@ -56,8 +58,8 @@ interface Volumes {
 function volumes(q: Queries, since: number, until: number): Volumes {
   const v: Volumes = { inbound: 0, outbound: 0, delivered: 0, failed: 0, pending: 0 };
   for (const status of MESSAGE_STATUSES) {
-    v.inbound += q.count.get('in', status, since, until) ?? 0;
-    const out = q.count.get('out', status, since, until) ?? 0;
+    v.inbound += q.count.get({ d: 'in', s: status, since, until }) ?? 0;
+    const out = q.count.get({ d: 'out', s: status, since, until }) ?? 0;
     v.outbound += out;
     if (DELIVERED.includes(status)) v.delivered += out;
     else if (FAILED.includes(status)) v.failed += out;

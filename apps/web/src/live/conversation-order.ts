@@ -1,9 +1,9 @@
 import type { ConversationDto } from '@parley/shared/dto';
 
-export type ConversationFilter = 'open' | 'pending' | 'snoozed' | 'closed' | 'mine' | 'unassigned' | 'all';
+export type ConversationFilter = 'open' | 'pending' | 'snoozed' | 'closed' | 'mine' | 'unassigned' | 'all' | 'possible-opt-out';
 
 /** Every filter, for reading one from the URL (a Record, so a new filter cannot be forgotten here). */
-const FILTERS: Record<ConversationFilter, true> = { open: true, pending: true, snoozed: true, closed: true, mine: true, unassigned: true, all: true };
+const FILTERS: Record<ConversationFilter, true> = { open: true, pending: true, snoozed: true, closed: true, mine: true, unassigned: true, all: true, 'possible-opt-out': true };
 
 export function isConversationFilter(value: string): value is ConversationFilter {
   return Object.hasOwn(FILTERS, value);
@@ -26,6 +26,8 @@ export function matchesFilter(conversation: ConversationDto, filter: Conversatio
       return conversation.status === 'open' && conversation.assignedAgentId === meId;
     case 'unassigned':
       return conversation.status === 'open' && conversation.assignedAgentId === null;
+    case 'possible-opt-out':
+      return conversation.possibleOptOutAt !== null;
   }
 }
 
