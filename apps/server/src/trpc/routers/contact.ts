@@ -23,7 +23,7 @@ export const contactRouter = {
     .input(contactUpdateInput)
     .mutation(({ ctx, input }) => updateContactName({ log: ctx.deps.log, id: input.id, name: input.name })),
 
-  /** Manual opt-out / opt-in: admins only (source `agent`: a consent ledger row with who, and an audit entry). */
+  /** Manual opt-out / opt-in: admins only (source `agent`, or `api` with a token: a consent ledger row with who, and an audit entry). */
   setOptOut: adminProcedure
     .input(z.object({ id, optedOut: z.boolean() }))
     .mutation(
@@ -32,7 +32,8 @@ export const contactRouter = {
           log: ctx.deps.log,
           contactId: input.id,
           optedOut: input.optedOut,
-          source: 'agent',
+          // With an API token: source api (an integration acted), the token's agent recorded all the same.
+          source: ctx.credential?.kind === 'token' ? 'api' : 'agent',
           agentId: ctx.agent.id,
           audit: auditActor(ctx),
         }).contact,
