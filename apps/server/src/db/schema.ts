@@ -427,3 +427,17 @@ export const erasedMessageCounts = sqliteTable(
   },
   (t) => [primaryKey({ columns: [t.direction, t.status, t.hour] })],
 );
+
+/**
+ * Provider ids and client refs of erased messages, as keyed hashes (like the suppression list), for
+ * a week: a delivery report that arrives after the erasure is dropped instead of being kept as an
+ * orphan with the number in its payload.
+ */
+export const erasedMessageRefs = sqliteTable(
+  'erased_message_refs',
+  {
+    hash: text('hash').primaryKey(),
+    erasedAt: ms('erased_at').notNull(),
+  },
+  (t) => [index('erased_message_refs_at_idx').on(t.erasedAt)],
+);

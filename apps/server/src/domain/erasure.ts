@@ -33,7 +33,7 @@ import { AppError } from '../errors';
 import type { EventLog, Tx } from '../events/log';
 import { recordAudit, type AuditActor } from './audit';
 import { ledgerRows, recordConsent, toConsentEntryDto } from './consent';
-import { suppress, suppressionOf } from './suppression';
+import { rememberErasedRefs, suppress, suppressionOf } from './suppression';
 import { toNoteDto } from './team';
 import { toContactDto, toConversationDto, toMessageDto } from './views';
 
@@ -137,8 +137,10 @@ export function eraseContact({ log, id, actor, now = Date.now() }: { log: EventL
       tx.delete(messageStatusHistory).where(inArray(messageStatusHistory.messageId, ids)).run();
       tx.update(campaignRecipients).set({ messageId: null }).where(inArray(campaignRecipients.messageId, ids)).run();
     }
-    // Status reports never matched to a message (orphans) of these messages.
-    for (const refs of chunks(msgs.flatMap((m) => [m.uuid, m.clientRef].filter((v): v is string => v !== null)))) {
+    // Status reports never matched to a message (orphans) of these messages; later ones are dropped on arrival.
+    const allRefs = msgs.flatMap((m) => [m.uuid, m.clientRef].filter((v): v is string => v !== null));
+    rememberErasedRefs(tx, allRefs, now);
+    for (const refs of chunks(allRefs)) {
       tx.delete(messageStatusHistory)
         .where(or(inArray(messageStatusHistory.providerMessageUuid, refs), inArray(messageStatusHistory.clientRef, refs)))
         .run();

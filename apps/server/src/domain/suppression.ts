@@ -16,8 +16,8 @@
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import type Database from 'better-sqlite3';
-import { eq, sql } from 'drizzle-orm';
-import { suppressionList } from '../db/schema';
+import { eq, inArray, lt, sql } from 'drizzle-orm';
+import { erasedMessageRefs, suppressionList } from '../db/schema';
 import type { Tx } from '../events/log';
 
 const KEY_NAME = 'suppression_key';
@@ -93,4 +93,27 @@ export function liftSuppression(tx: Tx, phone: string, now = Date.now()): boolea
     .where(sql`${suppressionList.hash} = ${hashOf(phone)} and ${suppressionList.state} = 'opted_out'`)
     .run().changes;
   return changed > 0;
+}
+
+/** Erased messages' references are remembered (hashed) this long: late delivery reports arrive within it. */
+export const ERASED_REF_TTL_MS = 7 * 86_400_000;
+
+/** Remembers erased messages' provider ids and client refs (hashed), and forgets those older than the TTL. */
+export function rememberErasedRefs(tx: Tx, refs: string[], now = Date.now()): void {
+  tx.delete(erasedMessageRefs).where(lt(erasedMessageRefs.erasedAt, now - ERASED_REF_TTL_MS)).run();
+  for (const ref of refs) {
+    tx.insert(erasedMessageRefs).values({ hash: hashOf(`ref:${ref}`), erasedAt: now }).onConflictDoNothing().run();
+  }
+}
+
+/** Whether a reference (a report's provider id or client ref) belongs to an erased message. */
+export function isErasedRef(tx: Pick<Tx, 'select'>, refs: (string | null)[]): boolean {
+  const given = refs.filter((r): r is string => r !== null && r !== '');
+  if (given.length === 0) return false;
+  const row = tx
+    .select({ hash: erasedMessageRefs.hash })
+    .from(erasedMessageRefs)
+    .where(inArray(erasedMessageRefs.hash, given.map((r) => hashOf(`ref:${r}`))))
+    .get();
+  return row !== undefined;
 }

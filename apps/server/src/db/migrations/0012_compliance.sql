@@ -23,6 +23,12 @@ CREATE TABLE `erased_message_counts` (
 	PRIMARY KEY(`direction`, `status`, `hour`)
 );
 --> statement-breakpoint
+CREATE TABLE `erased_message_refs` (
+	`hash` text PRIMARY KEY NOT NULL,
+	`erased_at` integer NOT NULL
+);
+--> statement-breakpoint
+CREATE INDEX `erased_message_refs_at_idx` ON `erased_message_refs` (`erased_at`);--> statement-breakpoint
 CREATE TABLE `suppression_list` (
 	`hash` text PRIMARY KEY NOT NULL,
 	`state` text NOT NULL,
