@@ -16,7 +16,7 @@
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import type Database from 'better-sqlite3';
-import { eq, inArray, lt, sql } from 'drizzle-orm';
+import { eq, lt, or, sql } from 'drizzle-orm';
 import { erasedMessageRefs, suppressionList } from '../db/schema';
 import type { Tx } from '../events/log';
 
@@ -113,7 +113,7 @@ export function isErasedRef(tx: Pick<Tx, 'select'>, refs: (string | null)[]): bo
   const row = tx
     .select({ hash: erasedMessageRefs.hash })
     .from(erasedMessageRefs)
-    .where(inArray(erasedMessageRefs.hash, given.map((r) => hashOf(`ref:${r}`))))
+    .where(or(...given.map((r) => eq(erasedMessageRefs.hash, hashOf(`ref:${r}`)))))
     .get();
   return row !== undefined;
 }
