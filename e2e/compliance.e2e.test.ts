@@ -27,9 +27,11 @@ describe('compliance in Chromium', () => {
     harness = new ServerHarness();
     baseUrl = (await harness.start()).url;
     browser = await launchChromium();
-    for (let i = 0; i < 2; i++) contexts.push(await browser.newContext({ viewport: { width: 1280, height: 800 } }));
-    a = await contexts[0]!.newPage();
-    b = await contexts[1]!.newPage();
+    const first = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const second = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+    contexts = [first, second];
+    a = await first.newPage();
+    b = await second.newPage();
     await signIn(a, baseUrl, ADMIN);
     await signIn(b, baseUrl, ADMIN);
   });
