@@ -1,4 +1,4 @@
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, launchChromium, screenshot, signIn } from './support/browser';
 import { ADMIN, ServerHarness } from './support/server';
@@ -10,7 +10,6 @@ const ERASED = '+447700900612';
 
 let harness: ServerHarness;
 let browser: Browser;
-let contexts: BrowserContext[] = [];
 let a: Page;
 let b: Page;
 let baseUrl: string;
@@ -29,7 +28,6 @@ describe('compliance in Chromium', () => {
     browser = await launchChromium();
     const first = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     const second = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    contexts = [first, second];
     a = await first.newPage();
     b = await second.newPage();
     await signIn(a, baseUrl, ADMIN);
@@ -38,7 +36,6 @@ describe('compliance in Chromium', () => {
 
   afterAll(async () => {
     await browser?.close();
-    contexts = [];
     await harness?.stop();
   });
 
