@@ -58,7 +58,12 @@ export function openDb(path: string, opts: { busyTimeoutMs?: number; suppression
   sqlite.pragma('busy_timeout = 5000');
   const db = drizzle(sqlite, { schema });
   migrate(db, { migrationsFolder });
-  installSuppressionKey(sqlite, opts.suppressionSecret);
+  try {
+    installSuppressionKey(sqlite, opts.suppressionSecret);
+  } catch (err) {
+    sqlite.close();
+    throw err;
+  }
   sqlite.pragma(`busy_timeout = ${Math.max(0, Math.floor(opts.busyTimeoutMs ?? 5000))}`);
   return db;
 }
