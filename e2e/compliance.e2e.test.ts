@@ -1,3 +1,4 @@
+import AxeBuilder from '@axe-core/playwright';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, launchChromium, screenshot, signIn } from './support/browser';
@@ -19,6 +20,14 @@ const simulate = async (page: Page, from: string, text: string) => {
   const res = await page.request.post(`${baseUrl}/trpc/sandbox.simulateInbound`, { data: { from, text } });
   expect(res.status()).toBe(200);
 };
+
+/** Serious and critical axe violations on the page as it is now. */
+async function seriousViolations(page: Page): Promise<string[]> {
+  const results = await new AxeBuilder({ page }).options({ rules: { 'label-content-name-mismatch': { enabled: true } } }).analyze();
+  return results.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .flatMap((v) => v.nodes.map((node) => `${v.id}: ${node.target.join(' ')} — ${node.failureSummary ?? ''}`));
+}
 
 describe('compliance in Chromium', () => {
   beforeAll(async () => {
@@ -55,6 +64,7 @@ describe('compliance in Chromium', () => {
     const banner = a.getByTestId('opt-out-banner');
     await banner.waitFor();
     await screenshot(a, 'compliance-possible-opt-out');
+    expect(await seriousViolations(a)).toEqual([]);
 
     await banner.getByRole('button', { name: 'Confirm opt-out' }).click();
     await banner.waitFor({ state: 'detached' });
@@ -85,6 +95,7 @@ describe('compliance in Chromium', () => {
       expect(await focusInside()).toBe(true);
     }
     await screenshot(a, 'compliance-erase-dialog');
+    expect(await seriousViolations(a)).toEqual([]);
     await dialog.getByRole('button', { name: 'Erase for good' }).click();
     await a.waitForURL(`${baseUrl}/contacts`);
 
