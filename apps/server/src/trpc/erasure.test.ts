@@ -193,11 +193,14 @@ describe('contact export and erasure', () => {
     const refused = await call('message.send', { to: PHONE, text: 'come back!' }, agent);
     expect([refused.status, refused.body.error?.data.appCode]).toEqual([412, 'OPTED_OUT']);
     expect(refused.body.error?.message).toMatch(/opted out \(STOP\).*erased/);
-    const campaign = await data<{ id: number }>(call('campaign.create', { name: 'Again', text: 'Hi', recipients: [PHONE, '+447700900778'] }, admin));
+    const campaign = await data<{ id: number }>(call('campaign.create', { name: 'Again', text: 'Hi', recipients: [{ phone: PHONE, name: 'Z. Q.' }, '+447700900778'] }, admin));
     await waitFor(async () => (await data<{ status: string }>(call('campaign.get', { id: campaign.id }, agent, 'GET'))).status === 'done', 'the second campaign to finish');
     const recipients = await data<{ items: { phone: string | null; state: string; reason: string | null }[] }>(call('campaign.recipients', { id: campaign.id }, agent, 'GET'));
     expect(recipients.items.find((r) => r.phone === PHONE)).toMatchObject({ state: 'skipped', reason: expect.stringMatching(/erased/) });
     expect(recipients.items.find((r) => r.phone === '+447700900778')?.state).not.toBe('skipped');
+    // The CSV's name re-created a contact for the number: it inherits the opt-out (ledger: erasure).
+    const recreated = await data<{ items: { id: number; optedOutAt: string | null; optOutSource: string | null }[] }>(call('contact.list', { search: PHONE }, agent, 'GET'));
+    expect(recreated.items).toEqual([expect.objectContaining({ optedOutAt: expect.any(String), optOutSource: 'erasure' })]);
 
     await s.dispose();
     s = await startTestServer({}, dir);
