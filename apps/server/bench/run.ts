@@ -12,10 +12,12 @@ import { abuseBenchmark } from './abuse';
 import { campaignBenchmark } from './campaign';
 import { latencyBenchmark } from './latency';
 import { outboxBenchmark } from './outbox';
+import { erasureBenchmark } from './erasure';
+import { secureDeleteBenchmark } from './secure-delete';
 import { statsBenchmark } from './stats';
 import { webhooksBenchmark } from './webhooks';
 
-export const benchmarks: readonly Benchmark[] = [webhooksBenchmark, outboxBenchmark, latencyBenchmark, campaignBenchmark, statsBenchmark, abuseBenchmark];
+export const benchmarks: readonly Benchmark[] = [webhooksBenchmark, outboxBenchmark, latencyBenchmark, campaignBenchmark, statsBenchmark, abuseBenchmark, secureDeleteBenchmark, erasureBenchmark];
 
 async function main(argv: readonly string[]): Promise<number> {
   const filters = argv.filter((a) => a !== '--');

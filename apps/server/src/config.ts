@@ -119,6 +119,7 @@ const envSchema = z.object({
   ADMIN_EMAIL: optionalString.pipe(z.email({ message: 'must be an email address' }).optional()),
   ADMIN_PASSWORD: optionalString.pipe(z.string().min(8, 'must be at least 8 characters').optional()),
   HELP_TEXT: optionalString,
+  SUPPRESSION_SECRET: optionalString.pipe(z.string().min(32, 'must be at least 32 characters (e.g. openssl rand -hex 32)').optional()),
   WS_MAX_PAYLOAD_BYTES: positiveNumber(1024 * 1024),
   WS_MAX_CONNECTIONS: positiveNumber(1000),
   WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: positiveNumber(10),
@@ -235,6 +236,11 @@ export interface Config {
   adminEmail: string | undefined;
   adminPassword: string | undefined;
   helpText: string;
+  /**
+   * Key of the erased numbers' suppression hashes (HMAC-SHA256); unset: one generated at the first
+   * start and kept in the database (app_secrets).
+   */
+  suppressionSecret: string | undefined;
   /** Express `trust proxy` (TRUST_PROXY): whose X-Forwarded-For is believed for the client address. */
   trustProxy: TrustProxy;
   /** Failed sign-ins per email and per client address in a window, then 429. */
@@ -443,6 +449,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     adminEmail: e.ADMIN_EMAIL,
     adminPassword: e.ADMIN_PASSWORD,
     helpText: e.HELP_TEXT ?? DEFAULT_HELP_TEXT,
+    suppressionSecret: e.SUPPRESSION_SECRET,
     trustProxy: e.TRUST_PROXY,
     login: { maxFailures: e.LOGIN_MAX_FAILURES, windowSeconds: e.LOGIN_WINDOW_SECONDS },
     passwordCost: PASSWORD_COST,

@@ -105,7 +105,7 @@ interface Background {
 export async function createServer(config: Config, options: ServerOptions = {}): Promise<ParleyServer> {
   // ---- Core: log, database, event log, credentials, presence, our numbers ----
   const logger = createLogger(config.logLevel, options.logDestination);
-  const db = openDb(config.databasePath, { busyTimeoutMs: config.live.dbBusyTimeoutMs });
+  const db = openDb(config.databasePath, { busyTimeoutMs: config.live.dbBusyTimeoutMs, suppressionSecret: config.suppressionSecret });
   const events = new EventLog(db);
   const credentials = createCredentialWatch({ intervalMs: config.live.credentialRecheckMs });
   const presence = new PresenceHub({ ttlMs: config.presenceTtlMs });
@@ -199,7 +199,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     const sandboxMedia = config.provider === 'sandbox' ? createSandboxMediaHost(url) : null;
     if (sandboxMedia) app.use(sandboxMedia.router);
     const trpc = attachTrpc({ app, server, deps: {
-      db, log: events, config, logger, credentials, shutdown: shutdown.signal, presence, numbers, now: clock,
+      db, log: events, config, logger, credentials, shutdown: shutdown.signal, presence, numbers, now: clock, mediaStore,
       loginLimiter: createLoginRateLimiter({ maxFailures: config.login.maxFailures, windowMs: config.login.windowSeconds * 1000 }),
       hashGate: createHashGate(config.passwordHash),
       apiLimiter: createApiRateLimiter(config.apiRateLimit),

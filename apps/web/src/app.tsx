@@ -19,6 +19,7 @@ const CampaignsPage = lazy(() => import('./pages/campaigns-page').then((m) => ({
 const NewCampaignPage = lazy(() => import('./pages/campaigns-page').then((m) => ({ default: m.NewCampaignPage })));
 const CampaignDetailPage = lazy(() => import('./pages/campaign-detail').then((m) => ({ default: m.CampaignDetailPage })));
 const ContactsPage = lazy(() => import('./pages/contacts-page').then((m) => ({ default: m.ContactsPage })));
+const ContactPage = lazy(() => import('./pages/contact-page').then((m) => ({ default: m.ContactPage })));
 const StatsPage = lazy(() => import('./pages/stats-page').then((m) => ({ default: m.StatsPage })));
 const CannedRepliesPage = lazy(() => import('./pages/canned-replies-page').then((m) => ({ default: m.CannedRepliesPage })));
 const TeamPage = lazy(() => import('./pages/team-page').then((m) => ({ default: m.TeamPage })));
@@ -70,6 +71,8 @@ function SignedIn({ me }: { me: Agent }) {
       return <Page me={me}><CampaignDetailPage key={route.id} id={route.id} me={me} /></Page>;
     case 'contacts':
       return <Page me={me}><ContactsPage me={me} /></Page>;
+    case 'contact':
+      return <Page me={me}><ContactPage key={route.id} id={route.id} me={me} /></Page>;
     case 'stats':
       return <Page me={me}><StatsPage /></Page>;
     case 'team':

@@ -14,6 +14,7 @@ export const AUDIT_ACTIONS = [
   'contact.erased',
   'contact.opted_out',
   'contact.opted_in',
+  'conversation.opt_out_dismissed',
   'consent.exported',
   'campaign.created',
   'campaign.paused',

@@ -87,6 +87,12 @@ export interface ConversationDto {
   lastMessagePreview: string | null;
   lastMessageDirection: MessageDirection | null;
   unreadCount: number;
+  /** A text that reads like an opt-out flagged it (ISO), until an agent confirms or dismisses; null otherwise. */
+  possibleOptOutAt: string | null;
+  /** The inbound message that raised the flag. */
+  possibleOptOutMessageId: number | null;
+  /** When the flag becomes overdue: 10 business days after it was raised (ISO); null without a flag. */
+  possibleOptOutDueAt: string | null;
   createdAt: string;
 }
 

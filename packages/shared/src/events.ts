@@ -16,7 +16,11 @@ export type ParleyEventBody =
   /** A private note between agents (never sent to the contact); `mentions` are agent ids. */
   | { type: 'note.created'; payload: { note: NoteDto; mentions: number[] } }
   /** An admin changed the workspace settings: the whole new document. */
-  | { type: 'settings.updated'; payload: { settings: SettingsDto } };
+  | { type: 'settings.updated'; payload: { settings: SettingsDto } }
+  /** An admin erased a contact: its conversations are gone (clients drop them). No number, no text. */
+  | { type: 'contact.erased'; payload: { contactId: number; conversationIds: number[] } }
+  /** An event whose payload carried an erased contact's data, rewritten in place: its id stays, nothing readable does. */
+  | { type: 'event.erased'; payload: Record<string, never> };
 
 export type ParleyEventType = ParleyEventBody['type'];
 

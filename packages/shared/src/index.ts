@@ -13,3 +13,4 @@ export * from './settings-defaults';
 export * from './canned';
 export * from './audit';
 export * from './conversation-filters';
+export * from './compliance';

@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import * as schema from './schema';
+import { installSuppressionKey } from '../domain/suppression';
 
 export type Db = BetterSQLite3Database<typeof schema> & { $client: Database.Database };
 
@@ -40,7 +41,7 @@ function ownerOnly(file: string): void {
  * freezing the event loop meanwhile); writes that still meet the lock are retried asynchronously
  * (trpc/init.ts) or answered 503 (webhooks).
  */
-export function openDb(path: string, opts: { busyTimeoutMs?: number } = {}): Db {
+export function openDb(path: string, opts: { busyTimeoutMs?: number; suppressionSecret?: string | undefined } = {}): Db {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   // It holds password and session hashes and every message: owner-only. SQLite creates the WAL and
   // SHM files with the database file's permissions, so they are 0600 too (chmod below: older files).
@@ -50,10 +51,19 @@ export function openDb(path: string, opts: { busyTimeoutMs?: number } = {}): Db 
   if (path !== ':memory:') for (const file of [`${path}-wal`, `${path}-shm`]) ownerOnly(file);
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('foreign_keys = ON');
+  // Deleted content is overwritten with zeros, in the table's pages and in the freed ones: an erased
+  // contact's number and texts are not left in free space (erasure checkpoints the WAL after).
+  sqlite.pragma('secure_delete = ON');
   // Migrating may wait longer: nothing else is served yet.
   sqlite.pragma('busy_timeout = 5000');
   const db = drizzle(sqlite, { schema });
   migrate(db, { migrationsFolder });
+  try {
+    installSuppressionKey(sqlite, opts.suppressionSecret);
+  } catch (err) {
+    sqlite.close();
+    throw err;
+  }
   sqlite.pragma(`busy_timeout = ${Math.max(0, Math.floor(opts.busyTimeoutMs ?? 5000))}`);
   return db;
 }

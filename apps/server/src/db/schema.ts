@@ -35,6 +35,9 @@ export const conversations = sqliteTable(
     lastMessagePreview: text('last_message_preview'),
     lastMessageDirection: text('last_message_direction', { enum: ['in', 'out'] }),
     unreadCount: integer('unread_count').notNull().default(0),
+    /** A text that reads like an opt-out ("please stop texting me") flagged it: when, and which message. Cleared when an agent resolves it. */
+    possibleOptOutAt: ms('possible_opt_out_at'),
+    possibleOptOutMessageId: integer('possible_opt_out_message_id'),
     createdAt: ms('created_at').notNull(),
   },
   (t) => [
@@ -46,6 +49,10 @@ export const conversations = sqliteTable(
     index('conversations_snooze_idx')
       .on(t.snoozeUntil)
       .where(sql`status = 'snoozed'`),
+    // The "Possible opt-out" list: flagged conversations only, in the list's order.
+    index('conversations_possible_opt_out_idx')
+      .on(t.lastMessageAt, t.id)
+      .where(sql`possible_opt_out_at is not null`),
   ],
 );
 
@@ -459,4 +466,60 @@ export const media = sqliteTable(
       .on(t.nextAttemptAt)
       .where(sql`state = 'pending'`),
   ],
+
+);
+
+/**
+ * The consent ledger: every opt-out and opt-in of a contact, one row each, appended in the same
+ * transaction as the change (domain/consent.ts) and never updated. Rows outlive an erased contact
+ * (they hold no number, no text: only ids, times and how).
+ */
+export const consentLedger = sqliteTable(
+  'consent_ledger',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    contactId: integer('contact_id').notNull(),
+    at: ms('at').notNull(),
+    state: text('state', { enum: ['opted_out', 'opted_in'] }).notNull(),
+    source: text('source', { enum: ['keyword', 'agent', 'import', 'api', 'erasure'] }).notNull(),
+    /** keyword: the inbound message that carried it. */
+    messageId: integer('message_id'),
+    /** agent: who. */
+    agentId: integer('agent_id'),
+  },
+  (t) => [index('consent_ledger_contact_idx').on(t.contactId, t.id)],
+);
+
+/**
+ * What erasure keeps of a number: its keyed hash (HMAC-SHA256 with the suppression key, see
+ * domain/suppression.ts) and its opt-out state, so an erased number that had opted out is still
+ * never texted. Nothing readable of the number remains.
+ */
+export const suppressionList = sqliteTable('suppression_list', {
+  hash: text('hash').primaryKey(),
+  state: text('state', { enum: ['opted_out', 'opted_in'] }).notNull(),
+  /** When it opted out (null when opted in). */
+  optedOutAt: ms('opted_out_at'),
+  updatedAt: ms('updated_at').notNull(),
+});
+
+/** Secrets Parley generates for itself and keeps with its data (the suppression key when SUPPRESSION_SECRET is unset; the key's check value). */
+export const appSecrets = sqliteTable('app_secrets', {
+  name: text('name').primaryKey(),
+  value: text('value').notNull(),
+  createdAt: ms('created_at').notNull(),
+});
+
+/**
+ * Provider ids and client refs of erased messages, as keyed hashes (like the suppression list), for
+ * a week: a delivery report that arrives after the erasure is dropped instead of being kept as an
+ * orphan with the number in its payload.
+ */
+export const erasedMessageRefs = sqliteTable(
+  'erased_message_refs',
+  {
+    hash: text('hash').primaryKey(),
+    erasedAt: ms('erased_at').notNull(),
+  },
+  (t) => [index('erased_message_refs_at_idx').on(t.erasedAt)],
 );

@@ -7,6 +7,7 @@ import type { EventLog, Tx } from '../events/log';
 import { optedOutReason, personalise } from './campaign-recipients';
 import { appendProgressIn, findCampaign, requireCampaign, type CampaignRow } from './campaign-views';
 import { PRIORITY, queueMessageIn } from './send';
+import { inheritSuppressionIn } from './optout';
 
 /**
  * The campaign feeder's steps (campaigns/feeder.ts owns the loop and the pace). Each is one
@@ -104,6 +105,10 @@ export function feedCampaign({ log, id, max }: { log: EventLog; id: number; max:
         if (err.code === 'OPTED_OUT' && contact?.optedOutAt != null) {
           const reason = `${optedOutReason({ optedOutAt: contact.optedOutAt, source: contact.optOutSource })}, after the campaign was created`;
           mark({ state: 'skipped', reason, contactId: contact.id });
+        } else if (err.code === 'OPTED_OUT') {
+          // On the suppression list (erased after opting out): a contact the CSV re-created inherits it.
+          if (contact) inheritSuppressionIn(tx, append, contact.id);
+          mark({ state: 'skipped', reason: 'Opted out (STOP) before its contact was erased', contactId: contact?.id ?? null });
         } else {
           mark({ state: 'invalid', reason: err.message });
         }

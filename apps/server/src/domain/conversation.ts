@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, isNull, lt, lte, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, isNotNull, isNull, lt, lte, or, sql, type SQL } from 'drizzle-orm';
 import type { ContactDto, ConversationDto, ConversationFilter, ConversationStatus, MessageDto } from '@parley/shared';
 import { MAX_PAGE, stripControlChars } from '@parley/shared';
 import type { Db } from '../db/client';
@@ -107,6 +107,9 @@ function filterCondition(filter: ConversationFilter, agentId: number): SQL | und
       return and(eq(conversations.status, 'open'), isNull(conversations.assignedAgentId));
     case 'all':
       return undefined;
+    case 'possible-opt-out':
+      // Any status: a request to stop does not expire when the conversation is closed.
+      return isNotNull(conversations.possibleOptOutAt);
   }
 }
 

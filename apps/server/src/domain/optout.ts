@@ -1,17 +1,27 @@
-import { eq } from 'drizzle-orm';
-import type { ContactDto } from '@parley/shared';
-import { contacts } from '../db/schema';
+import { and, eq, isNotNull } from 'drizzle-orm';
+import type { ConsentSource, ContactDto, ConversationDto } from '@parley/shared';
+import { contacts, conversations } from '../db/schema';
 import { AppError } from '../errors';
 import type { EventLog, Tx, Append } from '../events/log';
+import { recordAudit, type AuditActor } from './audit';
+import { recordConsent } from './consent';
 import { conversationIdsOfContact } from './conversation';
+import { liftSuppression, suppressionOf } from './suppression';
 import { loadConversation, toContactDto } from './views';
 
-export type OptOutSource = 'agent' | 'keyword' | 'import';
+export type OptOutSource = ConsentSource;
 
 export interface SetOptOutInput {
   contactId: number;
   optedOut: boolean;
   source: OptOutSource;
+  /** source keyword: the inbound text that carried it. */
+  messageId?: number | null;
+  /** source agent: who. */
+  agentId?: number | null;
+  /** A person acted (an agent, a token): recorded in the audit log as contact.opted_out / contact.opted_in. */
+  audit?: AuditActor;
+  now?: number;
 }
 
 export interface SetOptOutResult {
@@ -21,23 +31,54 @@ export interface SetOptOutResult {
 }
 
 /**
- * Opts a contact out (or back in) inside the caller's transaction — STOP/START keyword handling calls
- * this from within its own write. Appends `contact.updated` and a `conversation.updated` for each of
- * the contact's conversations (their `contactOptedOut` flips). Opting out again keeps the first time
- * and source.
+ * Opts a contact out (or back in) inside the caller's transaction — every path that changes consent
+ * comes through here: STOP/START keywords, an agent, a confirmed possible opt-out, a suppressed
+ * number that returns. Writes the consent ledger row (and, for a person, the audit entry), appends
+ * `contact.updated` and a `conversation.updated` for each of the contact's conversations. Opting out
+ * again keeps the first time and source. An opt-in also lifts the number's suppression entry (an
+ * erased number that opted out and now texts START).
  */
 export function setOptOutIn(tx: Tx, append: Append, input: SetOptOutInput): SetOptOutResult {
   const row = tx.select().from(contacts).where(eq(contacts.id, input.contactId)).get();
   if (!row) throw new AppError('NOT_FOUND', `Contact ${input.contactId} not found`);
-  if ((row.optedOutAt !== null) === input.optedOut) return { contact: toContactDto(row), changed: false };
+  const now = input.now ?? Date.now();
+  // A contact re-created for an erased number that had opted out is out too, until it opts in.
+  const suppressed = row.optedOutAt === null && suppressionOf(tx, row.phone)?.state === 'opted_out';
+  const isOut = row.optedOutAt !== null || suppressed;
+  if (isOut === input.optedOut) return { contact: toContactDto(row), changed: false };
 
+  if (!input.optedOut) liftSuppression(tx, row.phone, now);
   const updated = tx
     .update(contacts)
-    .set(input.optedOut ? { optedOutAt: Date.now(), optOutSource: input.source } : { optedOutAt: null, optOutSource: null })
+    .set(input.optedOut ? { optedOutAt: now, optOutSource: input.source } : { optedOutAt: null, optOutSource: null })
     .where(eq(contacts.id, input.contactId))
     .returning()
     .get();
   if (!updated) throw new Error(`contact ${input.contactId} vanished inside its transaction`);
+  recordConsent(tx, {
+    contactId: row.id,
+    state: input.optedOut ? 'opted_out' : 'opted_in',
+    source: input.source,
+    messageId: input.messageId ?? null,
+    agentId: input.agentId ?? null,
+    at: now,
+  });
+  if (input.audit) {
+    recordAudit(tx, {
+      actor: input.audit,
+      action: input.optedOut ? 'contact.opted_out' : 'contact.opted_in',
+      target: { type: 'contact', id: row.id },
+      detail: { source: input.source },
+      now,
+    });
+  }
+  // An opt-out settles any possible-opt-out flag of the contact's conversations.
+  if (input.optedOut) {
+    tx.update(conversations)
+      .set({ possibleOptOutAt: null, possibleOptOutMessageId: null })
+      .where(and(eq(conversations.contactId, row.id), isNotNull(conversations.possibleOptOutAt)))
+      .run();
+  }
   const contact = toContactDto(updated);
   append({ type: 'contact.updated', payload: { contact } });
   for (const id of conversationIdsOfContact(tx, input.contactId)) {
@@ -47,7 +88,72 @@ export function setOptOutIn(tx: Tx, append: Append, input: SetOptOutInput): SetO
   return { contact, changed: true };
 }
 
+/**
+ * `conversation.resolveOptOutFlag`: an agent confirms (`optOut: true`: the contact is opted out,
+ * source agent, ledger row and audit entry) or dismisses (the flag is cleared) a possible opt-out.
+ * A conversation without a flag is CONFLICT: someone resolved it already.
+ */
+export function resolveOptOutFlag({
+  log,
+  id,
+  optOut,
+  agentId,
+  audit,
+  now = Date.now(),
+}: {
+  log: EventLog;
+  id: number;
+  optOut: boolean;
+  agentId: number;
+  audit: AuditActor;
+  now?: number;
+}): ConversationDto {
+  return log.write((tx, append) => {
+    const row = tx.select().from(conversations).where(eq(conversations.id, id)).get();
+    if (!row) throw new AppError('NOT_FOUND', `Conversation ${id} not found`);
+    if (row.possibleOptOutAt === null) throw new AppError('CONFLICT', `Conversation ${id} has no possible opt-out to resolve (someone resolved it already)`);
+    tx.update(conversations).set({ possibleOptOutAt: null, possibleOptOutMessageId: null }).where(eq(conversations.id, id)).run();
+    let fannedOut = false;
+    if (optOut) {
+      fannedOut = setOptOutIn(tx, append, { contactId: row.contactId, optedOut: true, source: 'agent', agentId, audit, now }).changed;
+    } else {
+      // Deciding that a request was not an opt-out is a compliance decision: on the record, with the message it was about.
+      recordAudit(tx, { actor: audit, action: 'conversation.opt_out_dismissed', target: { type: 'conversation', id }, detail: { messageId: row.possibleOptOutMessageId }, now });
+    }
+    const conversation = loadConversation(tx, id);
+    if (!conversation) throw new Error(`conversation ${id} vanished inside its transaction`);
+    if (!fannedOut) append({ type: 'conversation.updated', payload: { conversation } });
+    return conversation;
+  });
+}
+
 /** setOptOutIn in its own transaction. */
 export function setOptOut({ log, ...input }: SetOptOutInput & { log: EventLog }): SetOptOutResult {
   return log.write((tx, append) => setOptOutIn(tx, append, input));
+}
+
+/**
+ * A contact (re-)created for a number erased while opted out inherits the opt-out: the contact is
+ * marked opted out with source `erasure` (a ledger row says so), so agents see why it cannot be
+ * texted. Returns whether it did.
+ */
+export function inheritSuppressionIn(tx: Tx, append: Append, contactId: number, now = Date.now()): boolean {
+  const row = tx.select().from(contacts).where(eq(contacts.id, contactId)).get();
+  if (!row || row.optedOutAt !== null) return false;
+  const entry = suppressionOf(tx, row.phone);
+  if (entry?.state !== 'opted_out') return false;
+  const updated = tx
+    .update(contacts)
+    .set({ optedOutAt: entry.optedOutAt ?? now, optOutSource: 'erasure' })
+    .where(eq(contacts.id, contactId))
+    .returning()
+    .get();
+  if (!updated) return false;
+  recordConsent(tx, { contactId, state: 'opted_out', source: 'erasure', at: now });
+  append({ type: 'contact.updated', payload: { contact: toContactDto(updated) } });
+  for (const id of conversationIdsOfContact(tx, contactId)) {
+    const conversation = loadConversation(tx, id);
+    if (conversation) append({ type: 'conversation.updated', payload: { conversation } });
+  }
+  return true;
 }

@@ -2,8 +2,9 @@ import { countSms, type MessageDto, type ProviderName } from '@parley/shared';
 import { and, eq, gt, isNull } from 'drizzle-orm';
 import { messages } from '../db/schema';
 import type { EventLog, Tx } from '../events/log';
-import { DEFAULT_HELP_TEXT, matchKeyword, START_CONFIRMATION, STOP_CONFIRMATION } from './keywords';
-import { setOptOutIn } from './optout';
+import { DEFAULT_HELP_TEXT, looksLikeOptOut, matchKeyword, START_CONFIRMATION, STOP_CONFIRMATION } from './keywords';
+import { inheritSuppressionIn, setOptOutIn } from './optout';
+import { getSettings } from './settings';
 import { queueMessageIn } from './send';
 import { previewOf, toConversationDto, toMessageDto } from './views';
 import { receiveQueries } from './receive-queries';
@@ -52,7 +53,7 @@ export function receiveInbound({
   inbound: InboundSms;
   /** Whose webhook it came through: a new conversation is on this provider. */
   provider?: ProviderName;
-  /** The answer to HELP/INFO. */
+  /** The answer to HELP/INFO when the workspace setting `helpText` is not set (HELP_TEXT). */
   helpText?: string;
   /**
    * One automatic reply of a kind (HELP answer, STOP or START confirmation) per conversation (our
@@ -100,10 +101,24 @@ export function receiveInbound({
       const assigned = autoAssignIn(tx, { conversationId: conversation.id, onlineAgentIds: onlineAgentIds() });
       if (assigned !== null) bumped = tx.select().from(conversations).where(eq(conversations.id, conversation.id)).get() ?? bumped;
     }
+    const keyword = matchKeyword(inbound.text);
+    // Free text that reads like an opt-out flags the conversation (first request kept: its deadline
+    // runs from then) for an agent to confirm or dismiss; it does not opt out by itself.
+    if (keyword === null && contact.optedOutAt === null && bumped.possibleOptOutAt === null && looksLikeOptOut(inbound.text)) {
+      bumped =
+        tx
+          .update(conversations)
+          .set({ possibleOptOutAt: now, possibleOptOutMessageId: row.id })
+          .where(eq(conversations.id, conversation.id))
+          .returning()
+          .get() ?? bumped;
+    }
 
     const message = toMessageDto(row, attached);
     append({ type: 'message.created', payload: { message } });
     append({ type: 'conversation.updated', payload: { conversation: toConversationDto(bumped, contact) } });
+    // A new contact for a number erased while opted out: still opted out.
+    if (contact.createdAt === now) inheritSuppressionIn(tx, append, contact.id, now);
 
     // Compliance keywords (README "Compliance keywords"), in the same transaction: the opt-out and its one confirmation.
     let queuedReply = false;
@@ -113,12 +128,11 @@ export function receiveInbound({
       queueMessageIn(tx, append, { ourNumber: inbound.to, conversationId: conversation.id, text, agentId: null, allowOptedOut: true });
       queuedReply = true;
     };
-    const keyword = matchKeyword(inbound.text);
     if (keyword === 'stop' || keyword === 'start') {
-      const { changed } = setOptOutIn(tx, append, { contactId: contact.id, optedOut: keyword === 'stop', source: 'keyword' });
+      const { changed } = setOptOutIn(tx, append, { contactId: contact.id, optedOut: keyword === 'stop', source: 'keyword', messageId: row.id, now });
       if (changed) reply(keyword === 'stop' ? STOP_CONFIRMATION : START_CONFIRMATION);
     } else if (keyword === 'help') {
-      reply(helpText);
+      reply(getSettings(tx).helpText ?? helpText);
     }
     return { duplicate: false, message, queuedReply };
   });

@@ -10,6 +10,7 @@ import { adoptOrphans } from './status';
 import { touchConversation, upsertContact, upsertConversation } from './contacts';
 import { loadConversation, previewOf, toMessageDto } from './views';
 import { attachMediaIn, copyMediaIn, mediaPreview, messageDtoOf } from './media';
+import { suppressionOf } from './suppression';
 
 /** Vonage Messages' limit for SMS `text`. */
 export { MAX_TEXT_CHARS };
@@ -255,6 +256,7 @@ function resolveTarget(tx: Tx, opts: QueueMessageInput, now: number): Target {
       .where(eq(conversations.id, opts.conversationId))
       .get();
     if (!found) throw new AppError('NOT_FOUND', `Conversation ${opts.conversationId} not found`);
+    if (found.contact.optedOutAt === null && opts.allowOptedOut !== true) refuseSuppressed(tx, found.contact.phone);
     return { contact: found.contact, conversationId: found.c.id, ourNumber: found.c.ourNumber, provider: found.c.provider };
   }
 
@@ -263,6 +265,8 @@ function resolveTarget(tx: Tx, opts: QueueMessageInput, now: number): Target {
   // Refuse before writing anything: an opted-out contact already exists.
   const existing = tx.select().from(contacts).where(eq(contacts.phone, phone.e164)).get();
   if (existing?.optedOutAt != null && opts.allowOptedOut !== true) throw optedOutError(existing);
+  // An erased contact's number that had opted out: only its keyed hash is left, and it still counts.
+  if (opts.allowOptedOut !== true) refuseSuppressed(tx, phone.e164);
   const contact = existing ?? upsertContact(tx, phone.e164, now);
   const conversation = upsertConversation(tx, contact.id, opts.ourNumber, now, opts.provider);
   return { contact, conversationId: conversation.id, ourNumber: conversation.ourNumber, provider: conversation.provider };
@@ -271,6 +275,17 @@ function resolveTarget(tx: Tx, opts: QueueMessageInput, now: number): Target {
 /** "2025-02-03 12:14 UTC" */
 function formatUtc(ms: number): string {
   return `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
+
+/** OPTED_OUT when the number is on the suppression list as opted out (a contact erased after its STOP). */
+function refuseSuppressed(tx: Tx, phone: string): void {
+  const entry = suppressionOf(tx, phone);
+  if (entry?.state !== 'opted_out') return;
+  const when = entry.optedOutAt === null ? 'earlier' : `on ${formatUtc(entry.optedOutAt)}`;
+  throw new AppError(
+    'OPTED_OUT',
+    `This number opted out (STOP) ${when} and its contact was erased since; Parley will not text it until it sends START`,
+  );
 }
 
 function optedOutError(contact: ContactRow): AppError {

@@ -4,6 +4,7 @@ import { messageStatusHistory, messages } from '../db/schema';
 import type { EventLog, Tx, Append } from '../events/log';
 import { canTransition, isFailureStatus } from './status-rules';
 import { messageDtoOf } from './media';
+import { isErasedRef } from './suppression';
 
 /** A delivery report, provider-neutral (the webhook route maps the provider's payload onto it). */
 export interface StatusReport {
@@ -22,7 +23,8 @@ export interface StatusReport {
   raw: unknown;
 }
 
-export type StatusOutcome = 'applied' | 'unchanged' | 'duplicate' | 'orphan';
+/** `erased`: the report is for a message erased with its contact; dropped (answered 200, nothing stored). */
+export type StatusOutcome = 'applied' | 'unchanged' | 'duplicate' | 'orphan' | 'erased';
 
 type MessageRow = typeof messages.$inferSelect;
 
@@ -44,6 +46,8 @@ export function recordStatus({
   return log.write((tx, append) => {
     admit?.(tx);
     const message = findMessage(tx, report);
+    // A late report for an erased message would bring its number back in the raw payload.
+    if (!message && isErasedRef(tx, [report.providerMessageId, report.clientRef])) return 'erased';
     const inserted = tx
       .insert(messageStatusHistory)
       .values({

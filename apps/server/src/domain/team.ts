@@ -279,7 +279,7 @@ export function resolveMentions(db: Db, text: string): number[] {
 
 type NoteRow = typeof notes.$inferSelect;
 
-function toNoteDto(n: NoteRow): NoteDto {
+export function toNoteDto(n: NoteRow): NoteDto {
   let mentions: number[] = [];
   try {
     const parsed: unknown = JSON.parse(n.mentions);

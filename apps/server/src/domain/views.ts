@@ -1,5 +1,5 @@
 import { eq } from 'drizzle-orm';
-import type { ContactDto, ConversationDto, MediaDto, MessageDto, MessageStatus } from '@parley/shared';
+import { POSSIBLE_OPT_OUT_BUSINESS_DAYS, addBusinessDays, type ContactDto, type ConversationDto, type MediaDto, type MessageDto, type MessageStatus } from '@parley/shared';
 import { contacts, conversations, type messages } from '../db/schema';
 import type { Tx } from '../events/log';
 import type { Db } from '../db/client';
@@ -68,6 +68,9 @@ export function toConversationDto(c: ConversationRow, contact: ContactRow): Conv
     lastMessagePreview: c.lastMessagePreview,
     lastMessageDirection: c.lastMessageDirection,
     unreadCount: c.unreadCount,
+    possibleOptOutAt: isoOrNull(c.possibleOptOutAt),
+    possibleOptOutMessageId: c.possibleOptOutAt === null ? null : c.possibleOptOutMessageId,
+    possibleOptOutDueAt: c.possibleOptOutAt === null ? null : iso(addBusinessDays(c.possibleOptOutAt, POSSIBLE_OPT_OUT_BUSINESS_DAYS)),
     createdAt: iso(c.createdAt),
   };
 }

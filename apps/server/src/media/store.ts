@@ -12,6 +12,8 @@ export interface MediaStore {
   put(bytes: Uint8Array, ext: string): Promise<{ key: string; sha256: string }>;
   /** The file's path for a key written by put (null for a key that is not one of ours). */
   pathOf(key: string): string | null;
+  /** Deletes the file of a key (erasure, retention); a file already gone is fine. */
+  remove(key: string): Promise<void>;
 }
 
 /** MEDIA_DIR, else `media` beside the database (a fresh temp folder for `:memory:`). */
@@ -41,6 +43,12 @@ export function createMediaStore(dir: string): MediaStore {
     },
     pathOf(key) {
       return KEY.test(key) ? join(dir, key) : null;
+    },
+    async remove(key) {
+      if (!KEY.test(key)) return;
+      await unlink(join(dir, key)).catch((err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOENT') throw err;
+      });
     },
   };
 }

@@ -15,6 +15,7 @@ import type { NumberRegistry } from '../numbers';
 import type { CredentialWatch } from '../auth/credential-watch';
 import type { LiveConnection } from './live';
 import type { PresenceHub } from '../presence/hub';
+import type { MediaStore } from '../media/store';
 import type { ProviderName } from '@parley/shared';
 
 export interface SimulateInboundInput {
@@ -57,6 +58,8 @@ export interface AppDeps {
   presence: PresenceHub;
   /** MMS: why a provider cannot send one from `from` to `to` (null: it can); checked before queueing. */
   mms?: { refusal(provider: ProviderName, from: string, to: string): string | null };
+  /** Where attachments' files are (erasure deletes them). */
+  mediaStore?: MediaStore;
   /** The clock (epoch ms) due times are judged by; tests inject one. */
   now?: () => number;
   /** Sandbox only: delivers a signed inbound webhook through the real /webhooks/inbound path; throws if it is not accepted. */

@@ -1,5 +1,6 @@
 import type { ConversationDto } from '@parley/shared/dto';
 import { PROVIDER_LABELS } from '@parley/shared/providers';
+import { isOptOutFlagOverdue } from '@parley/shared/compliance';
 import { displayName, formatListTime } from '../lib/format';
 import { presenceLabel, useOthersPresence } from '../live/presence';
 
@@ -55,6 +56,11 @@ export function ConversationRow({
         )}
         {conversation.status === 'closed' && <span className="tag">Closed</span>}
         {conversation.contactOptedOut && <span className="tag tag-danger">Opted out</span>}
+        {conversation.possibleOptOutAt && (
+          <span className="tag tag-warn" data-testid="row-possible-opt-out">
+            {isOptOutFlagOverdue(conversation, Date.now()) ? 'Opt-out overdue' : 'Possible opt-out'}
+          </span>
+        )}
         {unread && (
           <>
             <span className="badge" aria-hidden="true">

@@ -9,6 +9,7 @@ const FILTERS: { value: ConversationFilter; label: string }[] = [
   { value: 'snoozed', label: 'Snoozed' },
   { value: 'closed', label: 'Closed' },
   { value: 'all', label: 'All' },
+  { value: 'possible-opt-out', label: 'Possible opt-out' },
 ];
 
 /** `/` focuses it. */

@@ -7,6 +7,8 @@ import type { ConversationDto } from '@parley/shared/dto';
 import type { RouterOutputs } from '@parley/server';
 import { PROVIDER_LABELS } from '@parley/shared/providers';
 import { displayName } from '../lib/format';
+import { paths } from '../lib/navigation';
+import { Link } from './link';
 import { presenceLabel, useOthersPresence } from '../live/presence';
 import { errorMessage } from '../lib/errors';
 import { queryClient, trpc } from '../trpc';
@@ -64,7 +66,11 @@ export function ThreadHeader({
         ←
       </button>
       <div className="thread-title">
-        <h2>{displayName(conversation)}</h2>
+        <h2>
+          <Link to={paths.contact(conversation.contactId)} className="contact-link" title="The contact: consent history, export, erasure">
+            {displayName(conversation)}
+          </Link>
+        </h2>
         <span className="muted small">
           {conversation.contactName ? `${conversation.contactPhone} · ` : ''}to {conversation.ourNumber} via {PROVIDER_LABELS[conversation.provider]}
           {conversation.contactOptedOut && <span className="tag tag-danger">Opted out</span>}

@@ -7,6 +7,7 @@ import { queryClient, trpc } from '../trpc';
 import { Composer } from './composer';
 import { MessageList } from './message-list';
 import { ThreadHeader, type ThreadHeaderActions } from './thread-header';
+import { OptOutBanner } from './opt-out-banner';
 import type { Ref } from 'react';
 
 export function Thread({
@@ -53,6 +54,7 @@ export function Thread({
   return (
     <section className="thread" aria-label={`Conversation with ${conversation.data.contactName ?? conversation.data.contactPhone}`}>
       <ThreadHeader conversation={conversation.data} me={me} onBack={onBack} {...(headerActionsRef ? { actionsRef: headerActionsRef } : {})} />
+      {conversation.data.possibleOptOutAt && <OptOutBanner conversation={conversation.data} />}
       <MessageList conversationId={id} />
       <Composer conversation={conversation.data} me={me} />
     </section>

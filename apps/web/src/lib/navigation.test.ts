@@ -16,6 +16,7 @@ describe('parseRoute', () => {
     ['/campaigns/new', { page: 'campaign-new' }],
     ['/campaigns/42', { page: 'campaign', id: 42 }],
     ['/contacts', { page: 'contacts' }],
+    ['/contacts/7', { page: 'contact', id: 7 }],
     ['/stats', { page: 'stats' }],
     ['/team', { page: 'team' }],
     ['/account', { page: 'account' }],

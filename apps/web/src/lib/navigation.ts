@@ -12,6 +12,7 @@ export type Route =
   | { page: 'campaign-new' }
   | { page: 'campaign'; id: number }
   | { page: 'contacts' }
+  | { page: 'contact'; id: number }
   | { page: 'stats' }
   | { page: 'team' }
   | { page: 'canned' }
@@ -29,6 +30,8 @@ export function parseRoute(pathname: string): Route {
   const campaign = /^\/campaigns\/(\d+)$/.exec(path);
   if (campaign?.[1]) return { page: 'campaign', id: Number(campaign[1]) };
   if (path === '/contacts') return { page: 'contacts' };
+  const contact = /^\/contacts\/(\d+)$/.exec(path);
+  if (contact?.[1]) return { page: 'contact', id: Number(contact[1]) };
   if (path === '/stats') return { page: 'stats' };
   if (path === '/team') return { page: 'team' };
   if (path === '/canned-replies') return { page: 'canned' };
@@ -48,6 +51,7 @@ export function sectionOf(route: Route): Section | null {
     case 'campaign':
       return 'campaigns';
     case 'contacts':
+    case 'contact':
       return 'contacts';
     case 'stats':
       return 'stats';
@@ -70,6 +74,7 @@ export const paths = {
   newCampaign: '/campaigns/new',
   campaign: (id: number) => `/campaigns/${id}`,
   contacts: '/contacts',
+  contact: (id: number) => `/contacts/${id}`,
   stats: '/stats',
   team: '/team',
   canned: '/canned-replies',

@@ -21,6 +21,9 @@ const conversation = (id: number, minute: number, patch: Partial<ConversationDto
   lastMessagePreview: 'hi',
   lastMessageDirection: 'in',
   unreadCount: 0,
+  possibleOptOutAt: null,
+  possibleOptOutMessageId: null,
+  possibleOptOutDueAt: null,
   createdAt: new Date(Date.UTC(2025, 0, 1)).toISOString(),
   ...patch,
 });
@@ -211,5 +214,26 @@ describe('message.created while the thread is being fetched', () => {
     applyEvent(qc, { id: 10, createdAt: '2025-01-01T12:02:00.000Z', type: 'message.created', payload: { message: message(2, 'Your code is 9876') } } as ParleyEvent, me);
     expect(qc.getQueryData<InfiniteData<Page>>(key)?.pages[0]?.items.map((m) => m.id)).toEqual([2, 1]);
     expect(qc.getQueryState(key)?.isInvalidated).toBe(false);
+  });
+});
+
+describe('contact.erased', () => {
+  it('drops the contact\'s conversations from every list and the contact from contact lists', () => {
+    const qc = new QueryClient();
+    qc.setQueryData(trpc.conversation.list.infiniteQueryKey({ filter: 'all' }), data([conversation(1, 30), conversation(2, 20)], [conversation(3, 10)]));
+    qc.setQueryData(trpc.conversation.list.infiniteQueryKey({ filter: 'possible-opt-out' }), data([conversation(2, 20)]));
+    const row = { id: 2, phone: '+447700900002', name: null, optedOutAt: null, optOutSource: null, createdAt: '2025-01-01T00:00:00.000Z', conversationCount: 1, lastMessageAt: null };
+    qc.setQueryData<ContactListDto>(trpc.contact.list.queryKey({}), { items: [row, { ...row, id: 3 }], nextCursor: null });
+    applyEvent(qc, { type: 'contact.erased', payload: { contactId: 2, conversationIds: [2] }, id: 9, createdAt: '2025-01-02T00:00:00.000Z' }, me);
+    const lists = qc.getQueryCache().findAll(trpc.conversation.list.infiniteQueryFilter());
+    expect(lists.map((q) => ids(q.state.data as ReturnType<typeof data>))).toEqual([[[1], [3]], [[]]]);
+    expect(qc.getQueryData<ContactListDto>(trpc.contact.list.queryKey({}))?.items.map((c) => c.id)).toEqual([3]);
+  });
+
+  it('matches the possible-opt-out filter by the flag', () => {
+    const before = data([conversation(1, 30)]);
+    const flaggedConv = conversation(2, 40, { possibleOptOutAt: '2025-01-01T12:40:00.000Z', possibleOptOutDueAt: '2025-01-15T12:40:00.000Z', possibleOptOutMessageId: 4 });
+    expect(ids(placeConversation(before, flaggedConv, { filter: 'possible-opt-out', search: '' }, me))).toEqual([[2, 1]]);
+    expect(ids(placeConversation(data([flaggedConv]), { ...flaggedConv, possibleOptOutAt: null }, { filter: 'possible-opt-out', search: '' }, me))).toEqual([[]]);
   });
 });

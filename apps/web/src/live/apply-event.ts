@@ -36,7 +36,38 @@ export function applyEvent(queryClient: QueryClient, event: ParleyEvent, me: { i
     case 'settings.updated':
       queryClient.setQueryData(trpc.settings.get.queryKey(), event.payload.settings);
       return;
+    case 'contact.erased':
+      dropErasedContact(queryClient, event.payload.contactId, event.payload.conversationIds);
+      return;
+    case 'event.erased':
+      // A rewritten event (its contact was erased): nothing to apply.
+      return;
   }
+}
+
+/**
+ * contact.erased: its conversations leave every list, their threads and notes are forgotten, the
+ * contact leaves the contact lists; an open thread or contact page then shows "not found".
+ */
+export function dropErasedContact(queryClient: QueryClient, contactId: number, conversationIds: number[]): void {
+  const gone = new Set(conversationIds);
+  for (const query of queryClient.getQueryCache().findAll(trpc.conversation.list.infiniteQueryFilter())) {
+    queryClient.setQueryData<InfiniteData<ConversationPage>>(query.queryKey, (data) =>
+      data
+        ? { ...data, pages: data.pages.map((page) => ({ ...page, items: page.items.filter((item) => !gone.has(item.id) && item.contactId !== contactId) })) }
+        : data,
+    );
+  }
+  for (const id of conversationIds) {
+    queryClient.removeQueries(trpc.conversation.messages.infiniteQueryFilter({ conversationId: id }));
+    queryClient.removeQueries({ queryKey: trpc.note.list.queryKey({ conversationId: id }) });
+    void queryClient.invalidateQueries({ queryKey: trpc.conversation.get.queryKey({ id }) });
+  }
+  queryClient.setQueriesData<Paged<ContactDto & { id: number }>>({ queryKey: trpc.contact.list.pathKey() }, (data) =>
+    mapPaged(data, (items) => items.filter((item) => item.id !== contactId)),
+  );
+  void queryClient.invalidateQueries({ queryKey: trpc.contact.get.queryKey({ id: contactId }) });
+  void queryClient.invalidateQueries({ queryKey: trpc.conversation.unreadCount.queryKey() });
 }
 
 /** A private note joins its thread's notes (oldest first), once. */

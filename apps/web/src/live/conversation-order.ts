@@ -21,6 +21,8 @@ export function matchesFilter(conversation: ConversationDto, filter: Conversatio
       return conversation.status === 'open' && conversation.assignedAgentId === meId;
     case 'unassigned':
       return conversation.status === 'open' && conversation.assignedAgentId === null;
+    case 'possible-opt-out':
+      return conversation.possibleOptOutAt !== null;
   }
 }
 

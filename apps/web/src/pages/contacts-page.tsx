@@ -3,7 +3,9 @@ import { keepPreviousData, useMutation, useQuery } from '@tanstack/react-query';
 import type { RouterOutputs } from '@parley/server';
 import type { ContactListItemDto } from '@parley/shared/campaign';
 import type { ContactDto } from '@parley/shared/dto';
+import { Link } from '../components/link';
 import { Pager } from '../components/pager';
+import { paths } from '../lib/navigation';
 import { updateContactLists } from '../live/apply-event';
 import { errorMessage } from '../lib/errors';
 import { formatListTime } from '../lib/format';
@@ -27,6 +29,10 @@ export function optOutSourceLabel(source: string | null): string {
       return 'by an agent';
     case 'import':
       return 'imported';
+    case 'api':
+      return 'through the API';
+    case 'erasure':
+      return 'opted out before an erasure';
     default:
       return source ?? 'unknown';
   }
@@ -155,7 +161,11 @@ function ContactRow({ contact, admin }: { contact: ContactListItemDto; admin: bo
 
   return (
     <tr data-contact={contact.phone} data-opted-out={optedOut}>
-      <td className="mono">{contact.phone}</td>
+      <td className="mono">
+        <Link to={paths.contact(contact.id)} aria-label={`Contact page of ${label}`}>
+          {contact.phone}
+        </Link>
+      </td>
       <td>
         <NameCell contact={contact} />
       </td>

@@ -10,7 +10,8 @@ import {
   setConversationStatus,
 } from '../../domain/conversation';
 import { unreadTotal } from '../../domain/team';
-import { agentProcedure } from '../init';
+import { resolveOptOutFlag } from '../../domain/optout';
+import { agentProcedure, auditActor } from '../init';
 
 const id = z.number().int().positive();
 const cursor = pageCursor;
@@ -37,6 +38,17 @@ export const conversationRouter = {
   assign: agentProcedure
     .input(z.object({ id, agentId: id.nullable() }))
     .mutation(({ ctx, input }) => assignConversation({ log: ctx.deps.log, ...input })),
+
+  /**
+   * A possible opt-out ("please stop texting me"): `optOut: true` confirms it (the contact is opted
+   * out, source agent, audited), false dismisses it. Any agent may resolve one: a request to stop is
+   * honoured by whoever reads it first.
+   */
+  resolveOptOutFlag: agentProcedure
+    .input(z.strictObject({ id, optOut: z.boolean() }))
+    .mutation(({ ctx, input }) =>
+      resolveOptOutFlag({ log: ctx.deps.log, id: input.id, optOut: input.optOut, agentId: ctx.agent.id, audit: auditActor(ctx), now: (ctx.deps.now ?? Date.now)() }),
+    ),
 
   setStatus: agentProcedure
     .input(z.object({ id, status: z.enum(['open', 'pending', 'snoozed', 'closed']), snoozeUntil: z.string().max(40).optional() }))

@@ -1,0 +1,203 @@
+/**
+ * A contact's data rights (GDPR Art. 15/17/20): export everything Parley holds about one contact,
+ * or erase it — and every copy of it.
+ *
+ * Erasure, in one transaction: the contact's messages (their full-text index entries go with them:
+ * the delete trigger, FTS5 secure-delete), status history, outbox rows, notes, conversations and the
+ * contact row; every webhook_log row whose body or headers mention the number; every event whose
+ * payload carried any of it, rewritten in place as `event.erased` with an empty payload (ids stay,
+ * so stream positions stay valid); campaign recipient rows keep their state but lose number, input
+ * and name. What is kept: the consent ledger rows (times, states, ids — nothing readable) plus an
+ * `erasure` row, the stats rollups' counts (failures re-counted under a neutral reason, since a
+ * provider's reason may quote the number), and a suppression entry (keyed hash of the number and its opt-out state). The audit entry
+ * names the contact id and counts only. Then the WAL is checkpointed (TRUNCATE): with
+ * `secure_delete` on for the connection (db/client.ts) the deleted bytes were zeroed in the pages,
+ * and the old page images in the WAL are gone with it.
+ */
+import { and, asc, eq, inArray, or, sql } from 'drizzle-orm';
+import type { ContactExportDto, StatusHistoryDto } from '@parley/shared';
+import type { Db } from '../db/client';
+import {
+  campaignRecipients,
+  contacts,
+  conversations,
+  events,
+  media,
+  messageStatusHistory,
+  messages,
+  notes,
+  outbox,
+  webhookLog,
+} from '../db/schema';
+import { AppError } from '../errors';
+import type { EventLog, Tx } from '../events/log';
+import { recordAudit, type AuditActor } from './audit';
+import { ledgerRows, recordConsent, toConsentEntryDto } from './consent';
+import { rememberErasedRefs, suppress, suppressionOf } from './suppression';
+import { toNoteDto } from './team';
+import { messageDtosOf } from './media';
+import { toContactDto, toConversationDto } from './views';
+
+const CHUNK = 500;
+const chunks = <T>(items: T[]): T[][] => Array.from({ length: Math.ceil(items.length / CHUNK) }, (_, i) => items.slice(i * CHUNK, (i + 1) * CHUNK));
+
+function requireContact(db: Pick<Db, 'select'> | Tx, id: number): typeof contacts.$inferSelect {
+  const contact = db.select().from(contacts).where(eq(contacts.id, id)).get();
+  if (!contact) throw new AppError('NOT_FOUND', `Contact ${id} not found`);
+  return contact;
+}
+
+/** `contact.export`: the JSON document (contact, conversations, messages, notes, status history, consent ledger); audited. */
+export function exportContact({ log, id, actor, now = Date.now() }: { log: EventLog; id: number; actor: AuditActor; now?: number }): ContactExportDto {
+  return log.write((tx) => {
+    const contact = requireContact(tx, id);
+    const convs = tx.select().from(conversations).where(eq(conversations.contactId, id)).orderBy(asc(conversations.id)).all();
+    const convIds = convs.map((c) => c.id);
+    const msgs = convIds.length === 0 ? [] : tx.select().from(messages).where(inArray(messages.conversationId, convIds)).orderBy(asc(messages.createdAt), asc(messages.id)).all();
+    const noteRows = convIds.length === 0 ? [] : tx.select().from(notes).where(inArray(notes.conversationId, convIds)).orderBy(asc(notes.createdAt), asc(notes.id)).all();
+    const statusHistory: StatusHistoryDto[] = [];
+    for (const ids of chunks(msgs.map((m) => m.id))) {
+      for (const h of tx.select().from(messageStatusHistory).where(inArray(messageStatusHistory.messageId, ids)).orderBy(asc(messageStatusHistory.id)).all()) {
+        statusHistory.push({
+          messageId: h.messageId ?? 0,
+          status: h.status,
+          providerTimestamp: new Date(h.providerTimestamp).toISOString(),
+          receivedAt: new Date(h.receivedAt).toISOString(),
+          applied: h.applied,
+        });
+      }
+    }
+    recordAudit(tx, {
+      actor,
+      action: 'contact.exported',
+      target: { type: 'contact', id },
+      detail: { conversations: convs.length, messages: msgs.length, notes: noteRows.length },
+      now,
+    });
+    return {
+      format: 'parley.contact-export/1',
+      exportedAt: new Date(now).toISOString(),
+      contact: toContactDto(contact),
+      conversations: convs.map((c) => toConversationDto(c, contact)),
+      messages: messageDtosOf(tx, msgs),
+      notes: noteRows.map(toNoteDto),
+      statusHistory,
+      consent: ledgerRows(tx, id).map(toConsentEntryDto),
+    };
+  });
+}
+
+export interface EraseResult {
+  erased: true;
+  /** Whether the WAL checkpoint completed (false: a reader held it; the next checkpoint finishes the job). */
+  checkpointed: boolean;
+  /** The media store keys of the erased attachments: the caller deletes their files after the commit. */
+  mediaKeys: string[];
+}
+
+/** The failure reason erased messages are counted under in the stats. */
+const ERASED_REASON = 'Erased with its contact';
+
+/** `contact.erase`: see the module comment. Appends `contact.erased`; audited without the number or any text. */
+export function eraseContact({ log, id, actor, now = Date.now() }: { log: EventLog; id: number; actor: AuditActor; now?: number }): EraseResult {
+  const mediaKeys: string[] = [];
+  log.write((tx, append) => {
+    const contact = requireContact(tx, id);
+    const phone = contact.phone;
+    const digits = phone.replace(/\D/g, '');
+    // A number is matched in raw payloads by its digits ("+447700900001", "447700900001", "%2B447700900001").
+    const needle = digits.length >= 7 ? digits : phone;
+    const convIds = tx.select({ id: conversations.id }).from(conversations).where(eq(conversations.contactId, id)).all().map((r) => r.id);
+    const msgs =
+      convIds.length === 0
+        ? []
+        : tx
+            .select({ id: messages.id, direction: messages.direction, status: messages.status, createdAt: messages.createdAt, uuid: messages.providerMessageUuid, clientRef: messages.clientRef })
+            .from(messages)
+            .where(inArray(messages.conversationId, convIds))
+            .all();
+    const msgIds = msgs.map((m) => m.id);
+
+    // Stats volumes survive by themselves (the rollups' triggers subtract nothing on delete). Failure
+    // reasons may quote the number: an erased message's failure is counted again under a neutral
+    // reason, and rollup rows left at zero (their text with them) are removed.
+    for (const ids of chunks(msgIds)) {
+      const list = sql.raw(ids.map((i) => String(Math.trunc(i))).join(', '));
+      const failedHere = sql`direction = 'out' and status in ('rejected', 'undeliverable', 'failed') and id in (${list})`;
+      tx.run(sql`update stats_failures_hourly set n = n - (
+          select count(*) from messages m where m.id in (${list}) and m.direction = 'out' and m.status in ('rejected', 'undeliverable', 'failed')
+            and m.created_at / 3600000 = stats_failures_hourly.hour and coalesce(m.error_code, '') = stats_failures_hourly.code
+            and coalesce(m.error_reason, m.error_title, m.error_code, 'Unknown reason') = stats_failures_hourly.reason)
+        where hour in (select created_at / 3600000 from messages where ${failedHere})`);
+      tx.run(sql`insert into stats_failures_hourly (hour, code, reason, n)
+        select created_at / 3600000, coalesce(error_code, ''), ${ERASED_REASON}, count(*) from messages where ${failedHere} group by 1, 2
+        on conflict (hour, code, reason) do update set n = n + excluded.n`);
+    }
+    tx.run(sql`delete from stats_failures_hourly where n <= 0`);
+
+    for (const ids of chunks(msgIds)) {
+      // Attachments: their rows now, their files once this commits (the caller).
+      for (const m of tx.delete(media).where(inArray(media.messageId, ids)).returning({ key: media.storageKey }).all()) if (m.key) mediaKeys.push(m.key);
+      tx.delete(outbox).where(inArray(outbox.messageId, ids)).run();
+      tx.delete(messageStatusHistory).where(inArray(messageStatusHistory.messageId, ids)).run();
+      tx.update(campaignRecipients).set({ messageId: null }).where(inArray(campaignRecipients.messageId, ids)).run();
+    }
+    // Status reports never matched to a message (orphans) of these messages; later ones are dropped on arrival.
+    const allRefs = msgs.flatMap((m) => [m.uuid, m.clientRef].filter((v): v is string => v !== null));
+    rememberErasedRefs(tx, allRefs, now);
+    for (const refs of chunks(allRefs)) {
+      tx.delete(messageStatusHistory)
+        .where(or(inArray(messageStatusHistory.providerMessageUuid, refs), inArray(messageStatusHistory.clientRef, refs)))
+        .run();
+    }
+    tx.update(campaignRecipients)
+      .set({ phone: null, input: '', name: null, reason: 'Contact erased', contactId: null, messageId: null })
+      .where(or(eq(campaignRecipients.contactId, id), eq(campaignRecipients.phone, phone)))
+      .run();
+    const webhookRows = tx
+      .delete(webhookLog)
+      .where(sql`instr(${webhookLog.rawBody}, ${needle}) > 0 or instr(${webhookLog.headers}, ${needle}) > 0`)
+      .run().changes;
+    let noteCount = 0;
+    let eventCount = 0;
+    for (const ids of chunks(convIds)) {
+      noteCount += tx.delete(notes).where(inArray(notes.conversationId, ids)).run().changes;
+      // Notes' events carry the conversation id, not the number.
+      eventCount += tx
+        .update(events)
+        .set({ type: 'event.erased', payload: '{}' })
+        .where(and(eq(events.type, 'note.created'), inArray(sql`json_extract(${events.payload}, '$.note.conversationId')`, ids)))
+        .run().changes;
+      tx.delete(messages).where(inArray(messages.conversationId, ids)).run();
+    }
+    // Every other event that carried the contact (messages, conversations, the contact) names the number.
+    eventCount += tx
+      .update(events)
+      .set({ type: 'event.erased', payload: '{}' })
+      .where(sql`${events.type} <> 'event.erased' and instr(${events.payload}, ${needle}) > 0`)
+      .run().changes;
+    tx.delete(conversations).where(eq(conversations.contactId, id)).run();
+
+    // What stays: the suppression entry and the ledger's last word.
+    const suppressedBefore = suppressionOf(tx, phone)?.state === 'opted_out';
+    const optedOut = contact.optedOutAt !== null || suppressedBefore;
+    suppress(tx, phone, { state: optedOut ? 'opted_out' : 'opted_in', optedOutAt: optedOut ? (contact.optedOutAt ?? suppressionOf(tx, phone)?.optedOutAt ?? now) : null }, now);
+    recordConsent(tx, { contactId: id, state: optedOut ? 'opted_out' : 'opted_in', source: 'erasure', agentId: actor.agentId, at: now });
+    tx.delete(contacts).where(eq(contacts.id, id)).run();
+    recordAudit(tx, {
+      actor,
+      action: 'contact.erased',
+      target: { type: 'contact', id },
+      detail: { conversations: convIds.length, messages: msgIds.length, notes: noteCount, events: eventCount, webhookLogRows: webhookRows, optedOut },
+      now,
+    });
+    append({ type: 'contact.erased', payload: { contactId: id, conversationIds: convIds } });
+  });
+  return { erased: true, checkpointed: checkpoint(log.db), mediaKeys };
+}
+
+/** Copies the WAL into the database file and truncates it to zero bytes; false when a reader kept it from completing. */
+export function checkpoint(db: Db): boolean {
+  const [row] = db.$client.pragma('wal_checkpoint(TRUNCATE)') as { busy: number; log: number; checkpointed: number }[];
+  return row !== undefined && row.busy === 0;
+}
