@@ -36,6 +36,43 @@ export function toMediaDto(row: MediaRow): MediaDto {
   };
 }
 
+// ---- Hot path: one message's attachments, asked on every send and status change ----
+// A drizzle select is built and prepared anew per call (~0.2 ms here); these run on every outbox
+// send and every status event, so they are prepared once per connection instead.
+
+type Statement = { all(...params: unknown[]): unknown[] };
+type Client = { prepare(source: string): Statement };
+const statements = new WeakMap<object, { ofMessage: Statement; storedOf: Statement }>();
+const COLUMNS = `id, message_id AS messageId, direction, state, reason, provider, source_url AS sourceUrl, claimed_type AS claimedType,
+  content_type AS contentType, size, name, sha256, storage_key AS storageKey, attempts, next_attempt_at AS nextAttemptAt,
+  agent_id AS agentId, created_at AS createdAt`;
+
+/** The better-sqlite3 connection under a Db or a transaction (drizzle keeps it as the session's client). */
+function clientOf(reader: Reader): Client {
+  const r = reader as unknown as { $client?: Client; session?: { client?: Client } };
+  const client = r.$client ?? r.session?.client;
+  if (!client) throw new Error('media: no SQLite connection under this reader');
+  return client;
+}
+
+function prepared(reader: Reader) {
+  const client = clientOf(reader);
+  let s = statements.get(client);
+  if (!s) {
+    s = {
+      ofMessage: client.prepare(`SELECT ${COLUMNS} FROM media WHERE message_id = ? ORDER BY id`),
+      storedOf: client.prepare(`SELECT ${COLUMNS} FROM media WHERE message_id = ? AND state = 'stored' ORDER BY id`),
+    };
+    statements.set(client, s);
+  }
+  return s;
+}
+
+/** One message's attachments (prepared statement). */
+function mediaOfMessage(db: Reader, messageId: number): MediaDto[] {
+  return (prepared(db).ofMessage.all(messageId) as MediaRow[]).map(toMediaDto);
+}
+
 /** Each message's attachments (in id order), for a page of messages: one indexed query. */
 export function mediaByMessage(db: Reader, messageIds: readonly number[]): Map<number, MediaDto[]> {
   const out = new Map<number, MediaDto[]>();
@@ -52,7 +89,7 @@ export function mediaByMessage(db: Reader, messageIds: readonly number[]): Map<n
 
 /** A message row as its DTO, with its attachments. */
 export function messageDtoOf(db: Reader, row: MessageRow): MessageDto {
-  return toMessageDto(row, mediaByMessage(db, [row.id]).get(row.id) ?? []);
+  return toMessageDto(row, mediaOfMessage(db, row.id));
 }
 
 export function loadMessage(db: Reader, id: number): MessageDto | null {
@@ -154,7 +191,7 @@ export function loadMediaRow(db: Reader, id: number): MediaRow | undefined {
 
 /** A message's stored attachments (what a provider is given to send). */
 export function storedMediaOf(db: Reader, messageId: number): MediaRow[] {
-  return db.select().from(media).where(and(eq(media.messageId, messageId), eq(media.state, 'stored'))).orderBy(asc(media.id)).all();
+  return prepared(db).storedOf.all(messageId) as MediaRow[];
 }
 
 /** Pending inbound downloads due now, oldest first. */

@@ -352,9 +352,7 @@ export function ComposerForm({
               ref={fileInput}
               type="file"
               accept={SENDABLE_IMAGE_TYPES.join(',')}
-              className="visually-hidden"
-              tabIndex={-1}
-              aria-hidden="true"
+              hidden
               data-testid="attach-input"
               onChange={(e) => {
                 const file = e.target.files?.[0];
