@@ -20,6 +20,7 @@ import { webhookErrorHandler, webhookRouter } from './webhooks/routes';
 import { createOutboxWorker, type OutboxWorker } from './outbox/worker';
 import { createCampaignFeeder, type CampaignFeeder } from './campaigns/feeder';
 import { createDueScanner } from './jobs/due';
+import { createWebhookWorker, type WebhookWorkerOptions } from './integrations/webhook-worker';
 import { wakeDueSnoozes } from './domain/conversation';
 import { releaseDueScheduled } from './domain/send';
 import type { SmsProvider } from './providers/types';
@@ -57,6 +58,8 @@ export interface ServerOptions {
   logDestination?: DestinationStream;
   /** The clock (epoch ms) for due times — snoozes (tests move it). Default Date.now. */
   now?: () => number;
+  /** Outbound webhooks: name resolution, HTTP exchange, retry delays, timeout, clock (tests). */
+  webhooks?: Partial<Omit<WebhookWorkerOptions, 'db' | 'log' | 'config' | 'logger'>>;
 }
 
 export interface ParleyServer {
@@ -230,6 +233,8 @@ export async function createServer(config: Config, options: ServerOptions = {}):
   app.use('/webhooks', webhookRouter(webhookDeps), webhookErrorHandler(webhookDeps));
 
   const server: Server = createHttpServer(app);
+  // Outbound webhooks: one loop per endpoint, following the event log from its durable cursor.
+  const webhooks = createWebhookWorker({ db, log: events, config, logger: logger.child({ component: 'webhooks' }), ...options.webhooks });
   const trpc = attachTrpc({
     app,
     server,
@@ -248,6 +253,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
       outbox: { wake: () => outbox?.wake() },
       campaigns: { wake: () => campaigns?.wake() },
       numbers,
+      webhooks,
       ...(sandbox
         ? {
             simulateInbound: (input: { from: string; to?: string; text: string }) => {
@@ -359,6 +365,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     pass: (now) => void wakeDueSnoozes({ log: events, now }),
   });
   snoozes.start();
+  webhooks.start();
   // Scheduled sends whose time came go into the outbox (opt-out checked now). Only with a worker.
   const scheduled = createDueScanner({
     name: 'scheduled-sends',
@@ -409,6 +416,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
         credentials.close();
         try {
           await snoozes.stop();
+          await webhooks.stop();
           await scheduled.stop();
           await campaigns?.stop();
           await outbox?.stop();

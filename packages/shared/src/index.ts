@@ -11,3 +11,4 @@ export * from './settings';
 export * from './settings-defaults';
 export * from './canned';
 export * from './audit';
+export * from './webhooks';
