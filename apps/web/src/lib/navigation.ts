@@ -15,11 +15,12 @@ export type Route =
   | { page: 'stats' }
   | { page: 'team' }
   | { page: 'canned' }
+  | { page: 'integrations' }
   | { page: 'account' }
   | { page: 'invite' }
   | { page: 'not-found' };
 
-export type Section = 'inbox' | 'campaigns' | 'contacts' | 'stats' | 'team' | 'canned' | 'account';
+export type Section = 'inbox' | 'campaigns' | 'contacts' | 'stats' | 'team' | 'canned' | 'integrations' | 'account';
 
 export function parseRoute(pathname: string): Route {
   const path = pathname.length > 1 ? pathname.replace(/\/+$/, '') : pathname;
@@ -32,6 +33,7 @@ export function parseRoute(pathname: string): Route {
   if (path === '/stats') return { page: 'stats' };
   if (path === '/team') return { page: 'team' };
   if (path === '/canned-replies') return { page: 'canned' };
+  if (path === '/integrations') return { page: 'integrations' };
   if (path === '/account') return { page: 'account' };
   // An invitation or password-reset link: the token is in the #fragment (never sent to the server).
   if (path === '/invite') return { page: 'invite' };
@@ -55,6 +57,8 @@ export function sectionOf(route: Route): Section | null {
       return 'team';
     case 'canned':
       return 'canned';
+    case 'integrations':
+      return 'integrations';
     case 'account':
       return 'account';
     case 'invite':
@@ -73,6 +77,7 @@ export const paths = {
   stats: '/stats',
   team: '/team',
   canned: '/canned-replies',
+  integrations: '/integrations',
   account: '/account',
 };
 
