@@ -67,7 +67,8 @@ export interface WebhookWorker {
 }
 
 interface Loop {
-  controller: AbortController;
+  hard: AbortController;
+  soft: AbortController;
   done: Promise<void>;
 }
 
@@ -136,7 +137,10 @@ export function createWebhookWorker(opts: WebhookWorkerOptions): WebhookWorker {
   const bodyOf = (event: ParleyEvent) => JSON.stringify({ id: event.id, type: event.type, timestamp: event.createdAt, data: event.payload });
 
   /** Follows the log from the stored cursor until aborted or until the cursor moved under it (then: return, to restart). */
-  async function follow(id: number, signal: AbortSignal): Promise<'stop' | 'restart'> {
+  async function follow(id: number, hard: AbortSignal, soft: AbortSignal): Promise<'stop' | 'restart'> {
+    // `hard` (stop) also cuts a request in flight; `soft` (an admin's change: restart from the database)
+    // lets it finish and be recorded first, so a change never causes a needless redelivery.
+    const signal = AbortSignal.any([hard, soft]);
     const start = deliveryTarget(db, key, id, now());
     if (!start || !start.row.enabled) return 'stop';
     let durable = start.row.cursor;
@@ -172,8 +176,9 @@ export function createWebhookWorker(opts: WebhookWorkerOptions): WebhookWorker {
           const target = deliveryTarget(db, key, id, now());
           if (!target || !target.row.enabled) return 'stop';
           if (target.row.cursor !== durable) return 'restart';
-          const result = await attempt(target.row.url, target.secrets, String(event.id), body, signal);
-          if (signal.aborted && !result.ok) return 'stop';
+          const result = await attempt(target.row.url, target.secrets, String(event.id), body, hard);
+          if (hard.aborted && !result.ok) return 'stop';
+          if (!deliveryTarget(db, key, id, now())) return 'stop';
           recordDelivery(log, {
             endpointId: id,
             eventId: event.id,
@@ -216,20 +221,22 @@ export function createWebhookWorker(opts: WebhookWorkerOptions): WebhookWorker {
   }
 
   function startLoop(id: number, after?: Promise<void>): void {
-    const controller = new AbortController();
+    const hard = new AbortController();
+    const soft = new AbortController();
+    const ended = () => hard.signal.aborted || soft.signal.aborted;
     const done = (async () => {
       await after;
-      while (!controller.signal.aborted) {
+      while (!ended()) {
         try {
-          if ((await follow(id, controller.signal)) === 'stop') break;
+          if ((await follow(id, hard.signal, soft.signal)) === 'stop') break;
         } catch (err) {
-          if (controller.signal.aborted) break;
+          if (ended()) break;
           logger.warn({ err, endpoint: id }, 'webhook delivery loop failed; retrying in 1 s');
-          await sleep(1000, controller.signal);
+          await sleep(1000, AbortSignal.any([hard.signal, soft.signal]));
         }
       }
     })();
-    const loop = { controller, done };
+    const loop = { hard, soft, done };
     loops.set(id, loop);
     void done.finally(() => {
       if (loops.get(id) === loop) loops.delete(id);
@@ -240,7 +247,7 @@ export function createWebhookWorker(opts: WebhookWorkerOptions): WebhookWorker {
   function reconcile(): void {
     if (!running) return;
     const enabled = new Set(enabledEndpointIds(db));
-    for (const [id, loop] of loops) if (!enabled.has(id)) loop.controller.abort();
+    for (const [id, loop] of loops) if (!enabled.has(id)) loop.soft.abort();
     for (const id of enabled) if (!loops.has(id)) startLoop(id);
   }
 
@@ -262,7 +269,7 @@ export function createWebhookWorker(opts: WebhookWorkerOptions): WebhookWorker {
       running = false;
       clearInterval(poll);
       const all = [...loops.values()];
-      for (const loop of all) loop.controller.abort();
+      for (const loop of all) loop.hard.abort();
       await Promise.all(all.map((l) => l.done));
     },
     wake(id) {
@@ -270,7 +277,8 @@ export function createWebhookWorker(opts: WebhookWorkerOptions): WebhookWorker {
       if (id !== undefined) {
         const old = loops.get(id);
         if (old) {
-          old.controller.abort();
+          // The new loop starts once the old one has finished (and recorded) a request in flight.
+          old.soft.abort();
           loops.delete(id);
           if (enabledEndpointIds(db).includes(id)) startLoop(id, old.done);
           return;

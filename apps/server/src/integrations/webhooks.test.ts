@@ -63,7 +63,12 @@ async function startReceiver(opts: { port?: number; answer?: (r: Received) => nu
       server.close(() => resolve());
     });
   cleanups.push(close);
-  return { url: `http://127.0.0.1:${port}/hook`, port, received, invalid, state, close };
+  /** Answers 200 to every request held so far. */
+  const release = () => {
+    for (const res of hanging) res.writeHead(200).end('late ok');
+    hanging.clear();
+  };
+  return { url: `http://127.0.0.1:${port}/hook`, port, received, invalid, state, close, release, hanging };
 }
 
 async function start(options: ServerOptions = {}, dir?: string): Promise<{ s: TestServer; admin: string }> {
@@ -263,6 +268,24 @@ describe('outbound webhooks', () => {
     expect(Date.now() - t0).toBeLessThan(60_000);
     const health = await fetch(`${s.url}/healthz`);
     expect(health.status).toBe(200);
+  });
+
+  it("an admin's change while a request is in flight lets it finish: no needless redelivery", async () => {
+    const { s, admin } = await start();
+    let hold = true;
+    const receiver = await startReceiver({ answer: () => (hold ? 'hang' : 200) });
+    const { endpoint, secret } = await createEndpoint(s, admin, receiver.url);
+    receiver.state.secret = secret;
+    await inbound(s, 3);
+    await until(() => receiver.hanging.size === 1, 10_000, 'the first request to be held');
+    const r = await call(s, 'webhookEndpoint.update', { id: endpoint.id, events: ['message.created', 'contact.updated'] }, admin);
+    expect(r.status).toBe(200);
+    hold = false;
+    receiver.release();
+    await until(() => receiver.received.length >= 3, 10_000, 'the three');
+    await new Promise((res) => setTimeout(res, 300));
+    expectInOrderOnce(receiver.received, messageEventIds(s));
+    expect(receiver.received).toHaveLength(3);
   });
 
   it('send a test event on demand, and keep endpoints to admins', async () => {

@@ -10,7 +10,7 @@ const refresh = () => queryClient.invalidateQueries({ queryKey: trpc.webhookEndp
 
 /** Admins: outbound webhook endpoints, their deliveries, test events, replay, secrets. */
 export function IntegrationsPage() {
-  const list = useQuery({ ...trpc.webhookEndpoint.list.queryOptions(), refetchInterval: 5000 });
+  const list = useQuery({ ...trpc.webhookEndpoint.list.queryOptions(), refetchInterval: 3000 });
   const [secret, setSecret] = useState<{ label: string; secret: string } | null>(null);
   return (
     <div className="page-body integrations-page">
