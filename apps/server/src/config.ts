@@ -113,6 +113,9 @@ const envSchema = z.object({
   WEBHOOK_LOG_RETENTION_DAYS: positiveNumber(30),
   AUTO_REPLY_WINDOW_SECONDS: positiveNumber(600),
   HEALTH_MIN_FREE_BYTES: positiveNumber(64 * 1024 * 1024),
+  PARLEY_ALLOW_HTTP_WEBHOOKS: optionalString
+    .pipe(z.enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be 1 or 0' }).optional())
+    .transform((v) => v === 'true' || v === '1' || v === 'yes'),
   PLIVO_ALLOW_V2: optionalString
     .pipe(z.enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' }).optional())
     .transform((v) => v === 'true' || v === '1' || v === 'yes'),
@@ -260,6 +263,8 @@ export interface Config {
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Live streams, shutdown and SQLite contention (docs/notes/h3.md). */
   live: LiveConfig;
+  /** Outbound webhooks: PARLEY_ALLOW_HTTP_WEBHOOKS allows http:// and loopback targets (tests, local receivers). */
+  webhooks: { allowLoopback: boolean };
 }
 
 export interface MediaConfig {
@@ -478,6 +483,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       dbBusyTimeoutMs: e.DB_BUSY_TIMEOUT_MS,
       dbBusyRetryMs: e.DB_BUSY_RETRY_MS,
     },
+    webhooks: { allowLoopback: e.PARLEY_ALLOW_HTTP_WEBHOOKS },
   };
 }
 

@@ -21,6 +21,7 @@ import { createOutboxWorker, type OutboxWorker } from './outbox/worker';
 import { combineWorkers } from './outbox/combine';
 import { createCampaignFeeder } from './campaigns/feeder';
 import { createDueScanner } from './jobs/due';
+import { createWebhookWorker, type WebhookWorkerOptions } from './integrations/webhook-worker';
 import { wakeDueSnoozes } from './domain/conversation';
 import { releaseDueScheduled } from './domain/send';
 import type { SmsProvider } from './providers/types';
@@ -58,6 +59,8 @@ export interface ServerOptions {
   logDestination?: DestinationStream;
   /** The clock (epoch ms) for due times — snoozes, scheduled sends (tests move it). Default Date.now. */
   now?: () => number;
+  /** Outbound webhooks: name resolution, HTTP exchange, retry delays, timeout, clock (tests). */
+  webhooks?: Partial<Omit<WebhookWorkerOptions, 'db' | 'log' | 'config' | 'logger'>>;
 }
 
 export interface ParleyServer {
@@ -171,6 +174,10 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     });
     background.push(snoozes);
     snoozes.start();
+    // Outbound webhooks: one loop per endpoint, following the event log from its durable cursor.
+    const webhooks = createWebhookWorker({ db, log: events, config, logger: logger.child({ component: 'webhooks' }), ...options.webhooks });
+    background.push(webhooks);
+    webhooks.start();
     if (outbox) {
       const scheduled = createDueScanner({
         name: 'scheduled-sends', intervalMs: config.dueScanIntervalMs, now: clock, logger,
@@ -205,6 +212,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
       apiLimiter: createApiRateLimiter(config.apiRateLimit),
       outbox: { wake: () => outbox?.wake() },
       campaigns: { wake: () => campaigns?.wake() },
+      webhooks,
       mms: { refusal: (provider, from, to) => (config.provider !== 'sandbox' && !config.publicUrl ? 'MMS needs PUBLIC_URL: providers fetch the picture from a link Parley serves' : mmsRefusal(provider, from, to)) },
       ...(sandboxMedia ? { simulateInbound: sandboxInbound(wired, numbers, sandboxMedia) } : {}),
     } });

@@ -23,6 +23,7 @@ const ContactPage = lazy(() => import('./pages/contact-page').then((m) => ({ def
 const StatsPage = lazy(() => import('./pages/stats-page').then((m) => ({ default: m.StatsPage })));
 const CannedRepliesPage = lazy(() => import('./pages/canned-replies-page').then((m) => ({ default: m.CannedRepliesPage })));
 const TeamPage = lazy(() => import('./pages/team-page').then((m) => ({ default: m.TeamPage })));
+const IntegrationsPage = lazy(() => import('./pages/integrations-page').then((m) => ({ default: m.IntegrationsPage })));
 const AccountPage = lazy(() => import('./pages/account-page').then((m) => ({ default: m.AccountPage })));
 
 const EXPIRED = 'Your session has expired. Sign in again to continue.';
@@ -79,6 +80,8 @@ function SignedIn({ me }: { me: Agent }) {
       return <Page me={me}><TeamPage me={me} /></Page>;
     case 'canned':
       return <Page me={me}><CannedRepliesPage /></Page>;
+    case 'integrations':
+      return <Page me={me}>{me.role === 'admin' ? <IntegrationsPage /> : <p className="muted">Only an admin manages integrations.</p>}</Page>;
     case 'account':
       return <Page me={me}><AccountPage me={me} /></Page>;
     case 'invite':

@@ -14,3 +14,4 @@ export * from './canned';
 export * from './audit';
 export * from './conversation-filters';
 export * from './compliance';
+export * from './webhooks';

@@ -522,4 +522,54 @@ export const erasedMessageRefs = sqliteTable(
     erasedAt: ms('erased_at').notNull(),
   },
   (t) => [index('erased_message_refs_at_idx').on(t.erasedAt)],
+
+);
+
+/**
+ * Outbound webhook endpoints (admin-registered). `cursor` is the last event id delivered (or passed
+ * over as not wanted): delivery resumes after it, also after a restart. Secrets are kept encrypted
+ * (AES-256-GCM, the key in a file beside the database; domain/webhook-endpoints.ts) and never read back
+ * to a client after creation or rotation.
+ */
+export const webhookEndpoints = sqliteTable('webhook_endpoints', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  url: text('url').notNull(),
+  /** JSON array of event types. */
+  events: text('events').notNull(),
+  description: text('description').notNull().default(''),
+  enabled: integer('enabled', { mode: 'boolean' }).notNull().default(true),
+  disabledReason: text('disabled_reason'),
+  cursor: integer('cursor').notNull().default(0),
+  /** Consecutive failed attempts at the event after `cursor`, and when the next one is due. */
+  failures: integer('failures').notNull().default(0),
+  nextAttemptAt: ms('next_attempt_at'),
+  secret: text('secret').notNull(),
+  /** After a rotation: the old secret, still signing (beside the new one) until `previous_secret_until`. */
+  previousSecret: text('previous_secret'),
+  previousSecretUntil: ms('previous_secret_until'),
+  createdBy: integer('created_by'),
+  createdAt: ms('created_at').notNull(),
+  updatedAt: ms('updated_at').notNull(),
+});
+
+/** Delivery attempts, the newest few hundred per endpoint (older ones are pruned). */
+export const webhookDeliveries = sqliteTable(
+  'webhook_deliveries',
+  {
+    id: integer('id').primaryKey({ autoIncrement: true }),
+    endpointId: integer('endpoint_id')
+      .notNull()
+      .references(() => webhookEndpoints.id, { onDelete: 'cascade' }),
+    eventId: integer('event_id'),
+    webhookId: text('webhook_id').notNull(),
+    eventType: text('event_type').notNull(),
+    attempt: integer('attempt').notNull(),
+    status: text('status', { enum: ['succeeded', 'failed'] }).notNull(),
+    responseStatus: integer('response_status'),
+    responseExcerpt: text('response_excerpt'),
+    error: text('error'),
+    latencyMs: integer('latency_ms').notNull(),
+    at: ms('at').notNull(),
+  },
+  (t) => [index('webhook_deliveries_endpoint_idx').on(t.endpointId, t.id)],
 );

@@ -17,6 +17,7 @@ import type { LiveConnection } from './live';
 import type { PresenceHub } from '../presence/hub';
 import type { MediaStore } from '../media/store';
 import type { ProviderName } from '@parley/shared';
+import type { WebhookWorker } from '../integrations/webhook-worker';
 
 export interface SimulateInboundInput {
   /** E.164 sender. */
@@ -64,6 +65,8 @@ export interface AppDeps {
   now?: () => number;
   /** Sandbox only: delivers a signed inbound webhook through the real /webhooks/inbound path; throws if it is not accepted. */
   simulateInbound?: (input: SimulateInboundInput) => Promise<void>;
+  /** Outbound webhook delivery (webhookEndpoint.*); absent in transport-less tests. */
+  webhooks?: WebhookWorker;
 }
 
 /** What a request authenticated with; kept as hashes so a WebSocket can re-check it on every call. */

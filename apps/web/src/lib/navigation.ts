@@ -16,11 +16,12 @@ export type Route =
   | { page: 'stats' }
   | { page: 'team' }
   | { page: 'canned' }
+  | { page: 'integrations' }
   | { page: 'account' }
   | { page: 'invite' }
   | { page: 'not-found' };
 
-export type Section = 'inbox' | 'campaigns' | 'contacts' | 'stats' | 'team' | 'canned' | 'account';
+export type Section = 'inbox' | 'campaigns' | 'contacts' | 'stats' | 'team' | 'canned' | 'integrations' | 'account';
 
 export function parseRoute(pathname: string): Route {
   const path = pathname.length > 1 ? pathname.replace(/\/+$/, '') : pathname;
@@ -35,6 +36,7 @@ export function parseRoute(pathname: string): Route {
   if (path === '/stats') return { page: 'stats' };
   if (path === '/team') return { page: 'team' };
   if (path === '/canned-replies') return { page: 'canned' };
+  if (path === '/integrations') return { page: 'integrations' };
   if (path === '/account') return { page: 'account' };
   // An invitation or password-reset link: the token is in the #fragment (never sent to the server).
   if (path === '/invite') return { page: 'invite' };
@@ -59,6 +61,8 @@ export function sectionOf(route: Route): Section | null {
       return 'team';
     case 'canned':
       return 'canned';
+    case 'integrations':
+      return 'integrations';
     case 'account':
       return 'account';
     case 'invite':
@@ -78,6 +82,7 @@ export const paths = {
   stats: '/stats',
   team: '/team',
   canned: '/canned-replies',
+  integrations: '/integrations',
   account: '/account',
 };
 

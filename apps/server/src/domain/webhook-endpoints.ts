@@ -1,0 +1,407 @@
+/**
+ * Outbound webhook endpoints: what an admin registers (URL, event types, description), the secrets
+ * that sign deliveries, the durable cursor, and the bounded record of delivery attempts.
+ *
+ * Secrets: signing needs the secret itself (HMAC), so it cannot be stored as a hash. It is stored
+ * encrypted with AES-256-GCM under a key kept in a file beside the database (`<db>.webhook-secret-key`,
+ * mode 0600, like the sandbox's signing secrets), so a copy of the database alone does not reveal it;
+ * it is returned to a client exactly once (create, rotateSecret) and never logged.
+ */
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { and, desc, eq, lt, sql } from 'drizzle-orm';
+import {
+  MAX_WEBHOOK_ENDPOINTS,
+  WEBHOOK_EVENT_TYPES,
+  type WebhookDeliveryDto,
+  type WebhookEndpointDto,
+  type WebhookEventType,
+} from '@parley/shared';
+import type { Config } from '../config';
+import type { Db } from '../db/client';
+import { webhookDeliveries, webhookEndpoints } from '../db/schema';
+import { AppError } from '../errors';
+import type { EventLog } from '../events/log';
+import { keptSecret } from '../secrets';
+import { recordAudit, type AuditActor } from './audit';
+
+/** After a rotation the previous secret keeps signing (beside the new one) this long. */
+export const SECRET_OVERLAP_MS = 24 * 60 * 60 * 1000;
+/** Delivery rows kept per endpoint (older ones are deleted). */
+export const DELIVERIES_KEPT = 200;
+const DELIVERIES_PAGE = 50;
+
+type EndpointRow = typeof webhookEndpoints.$inferSelect;
+
+// ---- secrets ----------------------------------------------------------------------------------
+
+const keys = new WeakMap<Config, Buffer>();
+/** The key webhook secrets are encrypted under (one per database; fresh per process for :memory:). */
+export function secretKey(config: Config): Buffer {
+  let key = keys.get(config);
+  if (!key) {
+    key = Buffer.from(keptSecret(config, 'webhook-secret-key'), 'hex');
+    keys.set(config, key);
+  }
+  return key;
+}
+
+/** A new signing secret: `whsec_` + base64 of 32 random bytes (the Standard Webhooks form). */
+export function newWebhookSecret(): string {
+  return `whsec_${randomBytes(32).toString('base64')}`;
+}
+
+export function sealSecret(key: Buffer, secret: string): string {
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', key, iv);
+  const sealed = Buffer.concat([cipher.update(secret, 'utf8'), cipher.final()]);
+  return ['v1', iv.toString('base64'), cipher.getAuthTag().toString('base64'), sealed.toString('base64')].join('.');
+}
+
+export function openSecret(key: Buffer, stored: string): string {
+  const [version, iv, tag, sealed] = stored.split('.');
+  if (version !== 'v1' || !iv || !tag || !sealed) throw new Error('unreadable webhook secret');
+  const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(iv, 'base64'));
+  decipher.setAuthTag(Buffer.from(tag, 'base64'));
+  return Buffer.concat([decipher.update(Buffer.from(sealed, 'base64')), decipher.final()]).toString('utf8');
+}
+
+// ---- reading ----------------------------------------------------------------------------------
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+function parseEvents(json: string): WebhookEventType[] {
+  const list = JSON.parse(json) as string[];
+  return WEBHOOK_EVENT_TYPES.filter((t) => list.includes(t));
+}
+
+export function toEndpointDto(row: EndpointRow, now = Date.now()): WebhookEndpointDto {
+  return {
+    id: row.id,
+    url: row.url,
+    events: parseEvents(row.events),
+    description: row.description,
+    enabled: row.enabled,
+    disabledReason: row.enabled ? null : row.disabledReason,
+    lastEventId: row.cursor,
+    failures: row.failures,
+    nextAttemptAt: iso(row.nextAttemptAt),
+    previousSecretUntil: row.previousSecret && row.previousSecretUntil !== null && row.previousSecretUntil > now ? iso(row.previousSecretUntil) : null,
+    createdAt: new Date(row.createdAt).toISOString(),
+    updatedAt: new Date(row.updatedAt).toISOString(),
+  };
+}
+
+export function listEndpoints(db: Db): WebhookEndpointDto[] {
+  return db.select().from(webhookEndpoints).orderBy(webhookEndpoints.id).all().map((r) => toEndpointDto(r));
+}
+
+function endpointRow(db: Db, id: number): EndpointRow {
+  const row = db.select().from(webhookEndpoints).where(eq(webhookEndpoints.id, id)).get();
+  if (!row) throw new AppError('NOT_FOUND', `No webhook endpoint ${id}`);
+  return row;
+}
+
+/** What the delivery loop needs: the row, its event types as a set and the secrets that sign now. */
+export interface DeliveryTarget {
+  row: EndpointRow;
+  events: Set<string>;
+  secrets: string[];
+}
+
+export function deliveryTarget(db: Db, key: Buffer, id: number, now: number): DeliveryTarget | null {
+  const row = db.select().from(webhookEndpoints).where(eq(webhookEndpoints.id, id)).get();
+  if (!row) return null;
+  const secrets = [openSecret(key, row.secret)];
+  if (row.previousSecret && row.previousSecretUntil !== null && row.previousSecretUntil > now) secrets.push(openSecret(key, row.previousSecret));
+  return { row, events: new Set(parseEvents(row.events)), secrets };
+}
+
+export function toDeliveryDto(row: typeof webhookDeliveries.$inferSelect): WebhookDeliveryDto {
+  return {
+    id: row.id,
+    endpointId: row.endpointId,
+    eventId: row.eventId,
+    webhookId: row.webhookId,
+    eventType: row.eventType,
+    attempt: row.attempt,
+    status: row.status,
+    responseStatus: row.responseStatus,
+    responseExcerpt: row.responseExcerpt,
+    error: row.error,
+    latencyMs: row.latencyMs,
+    at: new Date(row.at).toISOString(),
+  };
+}
+
+/** Newest first, DELIVERIES_PAGE at a time; `cursor` is the last id of the previous page. */
+export function listDeliveries(db: Db, id: number, cursor?: number): { items: WebhookDeliveryDto[]; nextCursor: number | null } {
+  endpointRow(db, id);
+  const rows = db
+    .select()
+    .from(webhookDeliveries)
+    .where(cursor === undefined ? eq(webhookDeliveries.endpointId, id) : and(eq(webhookDeliveries.endpointId, id), lt(webhookDeliveries.id, cursor)))
+    .orderBy(desc(webhookDeliveries.id))
+    .limit(DELIVERIES_PAGE + 1)
+    .all();
+  const items = rows.slice(0, DELIVERIES_PAGE).map(toDeliveryDto);
+  return { items, nextCursor: rows.length > DELIVERIES_PAGE ? (items[items.length - 1]?.id ?? null) : null };
+}
+
+// ---- admin actions (each audited in its own transaction) ----------------------------------------
+
+interface ActionDeps {
+  log: EventLog;
+  config: Config;
+  actor: AuditActor;
+  now?: number;
+}
+
+/** What the audit log keeps of a URL: scheme and host (a path or query may carry a capability). */
+const origin = (url: string) => {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return null;
+  }
+};
+
+export function createEndpoint(
+  deps: ActionDeps & { url: string; events: WebhookEventType[]; description?: string | undefined; createdBy: number | null },
+): { endpoint: WebhookEndpointDto; secret: string } {
+  const now = deps.now ?? Date.now();
+  const secret = newWebhookSecret();
+  const sealed = sealSecret(secretKey(deps.config), secret);
+  const row = deps.log.write((tx) => {
+    const count = tx.select({ n: sql<number>`count(*)` }).from(webhookEndpoints).get()?.n ?? 0;
+    if (count >= MAX_WEBHOOK_ENDPOINTS) throw new AppError('CONFLICT', `At most ${MAX_WEBHOOK_ENDPOINTS} webhook endpoints; delete one first`);
+    // Deliveries start with the events after this one (replay reaches back further).
+    const last = { id: deps.log.lastId() };
+    const inserted = tx
+      .insert(webhookEndpoints)
+      .values({
+        url: deps.url,
+        events: JSON.stringify(deps.events),
+        description: deps.description ?? '',
+        enabled: true,
+        cursor: last.id,
+        secret: sealed,
+        createdBy: deps.createdBy,
+        createdAt: now,
+        updatedAt: now,
+      })
+      .returning()
+      .get();
+    recordAudit(tx, {
+      actor: deps.actor,
+      action: 'webhook_endpoint.created',
+      target: { type: 'webhook_endpoint', id: inserted.id },
+      detail: { origin: origin(deps.url), events: deps.events },
+      now,
+    });
+    return inserted;
+  });
+  return { endpoint: toEndpointDto(row, now), secret };
+}
+
+export function updateEndpoint(
+  deps: ActionDeps & { id: number; url?: string | undefined; events?: WebhookEventType[] | undefined; enabled?: boolean | undefined },
+): WebhookEndpointDto {
+  const now = deps.now ?? Date.now();
+  const row = deps.log.write((tx) => {
+    const before = tx.select().from(webhookEndpoints).where(eq(webhookEndpoints.id, deps.id)).get();
+    if (!before) throw new AppError('NOT_FOUND', `No webhook endpoint ${deps.id}`);
+    const changes: Partial<EndpointRow> = { updatedAt: now };
+    const changed: string[] = [];
+    if (deps.url !== undefined && deps.url !== before.url) {
+      changes.url = deps.url;
+      changed.push('url');
+    }
+    if (deps.events !== undefined) {
+      changes.events = JSON.stringify(deps.events);
+      changed.push('events');
+    }
+    if (deps.enabled !== undefined && deps.enabled !== before.enabled) {
+      changed.push('enabled');
+      changes.enabled = deps.enabled;
+      // Enabled again: it resumes after its cursor (the event that kept failing is tried first), afresh.
+      if (deps.enabled) Object.assign(changes, { disabledReason: null, failures: 0, nextAttemptAt: null });
+      else changes.disabledReason = 'Disabled by an admin';
+    }
+    const after = tx.update(webhookEndpoints).set(changes).where(eq(webhookEndpoints.id, deps.id)).returning().get();
+    recordAudit(tx, {
+      actor: deps.actor,
+      action: 'webhook_endpoint.updated',
+      target: { type: 'webhook_endpoint', id: deps.id },
+      detail: {
+        changed,
+        ...(changed.includes('url') ? { origin: origin(after.url) } : {}),
+        ...(deps.events ? { events: deps.events } : {}),
+        ...(deps.enabled !== undefined ? { enabled: after.enabled } : {}),
+      },
+      now,
+    });
+    return after;
+  });
+  return toEndpointDto(row, now);
+}
+
+export function deleteEndpoint(deps: ActionDeps & { id: number }): { id: number } {
+  const now = deps.now ?? Date.now();
+  deps.log.write((tx) => {
+    const row = tx.delete(webhookEndpoints).where(eq(webhookEndpoints.id, deps.id)).returning().get();
+    if (!row) throw new AppError('NOT_FOUND', `No webhook endpoint ${deps.id}`);
+    recordAudit(tx, {
+      actor: deps.actor,
+      action: 'webhook_endpoint.deleted',
+      target: { type: 'webhook_endpoint', id: deps.id },
+      detail: { origin: origin(row.url) },
+      now,
+    });
+  });
+  return { id: deps.id };
+}
+
+/** A new secret; the current one keeps signing beside it for SECRET_OVERLAP_MS (a second rotation drops the oldest). */
+export function rotateSecret(deps: ActionDeps & { id: number }): { secret: string; previousSecretUntil: string } {
+  const now = deps.now ?? Date.now();
+  const secret = newWebhookSecret();
+  const key = secretKey(deps.config);
+  const until = now + SECRET_OVERLAP_MS;
+  deps.log.write((tx) => {
+    const row = tx.select().from(webhookEndpoints).where(eq(webhookEndpoints.id, deps.id)).get();
+    if (!row) throw new AppError('NOT_FOUND', `No webhook endpoint ${deps.id}`);
+    tx.update(webhookEndpoints)
+      .set({ secret: sealSecret(key, secret), previousSecret: row.secret, previousSecretUntil: until, updatedAt: now })
+      .where(eq(webhookEndpoints.id, deps.id))
+      .run();
+    recordAudit(tx, {
+      actor: deps.actor,
+      action: 'webhook_endpoint.secret_rotated',
+      target: { type: 'webhook_endpoint', id: deps.id },
+      detail: { previousSecretUntil: new Date(until).toISOString() },
+      now,
+    });
+  });
+  return { secret, previousSecretUntil: new Date(until).toISOString() };
+}
+
+/**
+ * Deliver again every wanted event with id ≥ fromEventId (in order, each with its own webhook-id):
+ * the cursor moves back to fromEventId − 1, and a pending backoff is cleared.
+ */
+export function replayEndpoint(deps: ActionDeps & { id: number; fromEventId: number }): WebhookEndpointDto {
+  const now = deps.now ?? Date.now();
+  if (!deps.log.canResumeAfter(deps.fromEventId - 1)) {
+    throw new AppError('BAD_REQUEST', `Events before #${deps.log.firstId()} were compacted: replay from #${deps.log.firstId()} or later`);
+  }
+  const last = deps.log.lastId();
+  if (deps.fromEventId > last + 1) throw new AppError('BAD_REQUEST', `There is no event #${deps.fromEventId} yet (the last is #${last})`);
+  const row = deps.log.write((tx) => {
+    const after = tx
+      .update(webhookEndpoints)
+      .set({ cursor: deps.fromEventId - 1, failures: 0, nextAttemptAt: null, updatedAt: now })
+      .where(eq(webhookEndpoints.id, deps.id))
+      .returning()
+      .get();
+    if (!after) throw new AppError('NOT_FOUND', `No webhook endpoint ${deps.id}`);
+    recordAudit(tx, {
+      actor: deps.actor,
+      action: 'webhook_endpoint.replayed',
+      target: { type: 'webhook_endpoint', id: deps.id },
+      detail: { fromEventId: deps.fromEventId },
+      now,
+    });
+    return after;
+  });
+  return toEndpointDto(row, now);
+}
+
+// ---- the delivery loop's writes (compare-and-set on the cursor: a replay meanwhile wins) -------------
+
+export interface DeliveryRecord {
+  endpointId: number;
+  eventId: number | null;
+  webhookId: string;
+  eventType: string;
+  attempt: number;
+  status: 'succeeded' | 'failed';
+  responseStatus: number | null;
+  responseExcerpt: string | null;
+  error: string | null;
+  latencyMs: number;
+  at: number;
+}
+
+/** Stores an attempt and keeps only the newest DELIVERIES_KEPT of the endpoint. */
+export function recordDelivery(log: EventLog, record: DeliveryRecord): WebhookDeliveryDto {
+  return log.write((tx) => {
+    const row = tx.insert(webhookDeliveries).values(record).returning().get();
+    if (row.id % 20 === 0) {
+      log.db.$client
+        .prepare(
+          `delete from webhook_deliveries where endpoint_id = ? and id <= (
+             select id from webhook_deliveries where endpoint_id = ? order by id desc limit 1 offset ?)`,
+        )
+        .run(record.endpointId, record.endpointId, DELIVERIES_KEPT);
+    }
+    return toDeliveryDto(row);
+  });
+}
+
+/** The cursor moves from `expected` to `to` (failures cleared); false when something else moved it. */
+export function advanceCursor(log: EventLog, id: number, expected: number, to: number): boolean {
+  return log.write(
+    (tx) =>
+      tx
+        .update(webhookEndpoints)
+        .set({ cursor: to, failures: 0, nextAttemptAt: null })
+        .where(and(eq(webhookEndpoints.id, id), eq(webhookEndpoints.cursor, expected), eq(webhookEndpoints.enabled, true)))
+        .run().changes === 1,
+  );
+}
+
+export function recordFailure(log: EventLog, id: number, expected: number, failures: number, nextAttemptAt: number): boolean {
+  return log.write(
+    (tx) =>
+      tx
+        .update(webhookEndpoints)
+        .set({ failures, nextAttemptAt })
+        .where(and(eq(webhookEndpoints.id, id), eq(webhookEndpoints.cursor, expected), eq(webhookEndpoints.enabled, true)))
+        .run().changes === 1,
+  );
+}
+
+/** Disabled by Parley after repeated failures: a visible reason and an audit entry, in one transaction. */
+export function disableAfterFailures(
+  log: EventLog,
+  deps: { id: number; expected: number; failures: number; reason: string; eventId: number; lastError: string; now: number; actor: AuditActor },
+): boolean {
+  return log.write((tx) => {
+    const changed =
+      tx
+        .update(webhookEndpoints)
+        .set({ enabled: false, disabledReason: deps.reason, failures: deps.failures, nextAttemptAt: null, updatedAt: deps.now })
+        .where(and(eq(webhookEndpoints.id, deps.id), eq(webhookEndpoints.cursor, deps.expected), eq(webhookEndpoints.enabled, true)))
+        .run().changes === 1;
+    if (changed) {
+      recordAudit(tx, {
+        actor: deps.actor,
+        action: 'webhook_endpoint.disabled',
+        target: { type: 'webhook_endpoint', id: deps.id },
+        detail: { reason: deps.reason, attempts: deps.failures, eventId: deps.eventId, lastError: deps.lastError },
+        now: deps.now,
+      });
+    }
+    return changed;
+  });
+}
+
+/** Ids of the endpoints that deliver (enabled). */
+export function enabledEndpointIds(db: Db): number[] {
+  return db
+    .select({ id: webhookEndpoints.id })
+    .from(webhookEndpoints)
+    .where(eq(webhookEndpoints.enabled, true))
+    .all()
+    .map((r) => r.id);
+}

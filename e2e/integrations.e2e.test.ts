@@ -1,0 +1,121 @@
+import { createHmac } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually, launchChromium, screenshot, signIn } from './support/browser';
+import { ADMIN, ServerHarness } from './support/server';
+import { ensureWebBuilt } from './support/web-build';
+
+/** Issue 15: an admin registers a webhook endpoint in Chromium, and the page shows its deliveries. */
+interface Hit {
+  id: string;
+  timestamp: string;
+  signature: string;
+  body: string;
+}
+
+let harness: ServerHarness;
+let browser: Browser;
+let page: Page;
+let baseUrl: string;
+let receiver: Server;
+let receiverUrl = '';
+const hits: Hit[] = [];
+
+/** The Standard Webhooks signature, computed by hand (the receiver's side). */
+function expectedSignature(secret: string, hit: Hit): string {
+  const key = Buffer.from(secret.replace(/^whsec_/, ''), 'base64');
+  return `v1,${createHmac('sha256', key).update(`${hit.id}.${hit.timestamp}.${hit.body}`).digest('base64')}`;
+}
+
+describe('Integrations: outbound webhooks in Chromium', () => {
+  beforeAll(async () => {
+    ensureWebBuilt();
+    receiver = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        hits.push({
+          id: String(req.headers['webhook-id']),
+          timestamp: String(req.headers['webhook-timestamp']),
+          signature: String(req.headers['webhook-signature']),
+          body: Buffer.concat(chunks).toString('utf8'),
+        });
+        res.writeHead(200, { 'content-type': 'text/plain' }).end('received by the e2e receiver');
+      });
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', () => resolve()));
+    receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/parley`;
+    harness = new ServerHarness({ PARLEY_ALLOW_HTTP_WEBHOOKS: '1' });
+    baseUrl = (await harness.start()).url;
+    browser = await launchChromium();
+    page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await harness?.stop();
+    await new Promise<void>((resolve) => (receiver ? receiver.close(() => resolve()) : resolve()));
+  });
+
+  it('the endpoints page creates an endpoint, shows its secret once and shows its deliveries', async () => {
+    await signIn(page, baseUrl, ADMIN);
+    await page.getByRole('link', { name: 'Integrations' }).click();
+    const form = page.getByRole('form', { name: 'New webhook endpoint' });
+    await form.getByLabel('URL').fill(receiverUrl);
+    await form.getByRole('button', { name: 'Add endpoint' }).click();
+    const secretField = page.getByLabel('Signing secret');
+    await secretField.waitFor();
+    const secret = await secretField.inputValue();
+    expect(secret).toMatch(/^whsec_/);
+
+    const card = page.getByRole('region', { name: `Endpoint ${receiverUrl}` });
+    await card.getByRole('button', { name: 'Send test event' }).click();
+    await eventually(async () => {
+      await expect(card.getByTestId('delivery-row').filter({ hasText: 'webhook.test' }).filter({ hasText: 'succeeded' }).count()).resolves.toBe(1);
+    });
+    // A real event: an inbound text in the sandbox becomes a delivered message.created.
+    const sim = await page.evaluate(async () => {
+      const res = await fetch('/trpc/sandbox.simulateInbound', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ from: '+447700900777', text: 'Hello from the e2e' }),
+      });
+      return res.status;
+    });
+    expect(sim).toBe(200);
+    await eventually(async () => {
+      const row = card.getByTestId('delivery-row').filter({ hasText: 'message.created' });
+      await expect(row.count()).resolves.toBeGreaterThan(0);
+      await expect(row.first().textContent()).resolves.toMatch(/succeeded.*200.*received by the e2e receiver/);
+    }, 20_000);
+    // Every request the receiver got is signed with the secret shown.
+    expect(hits.length).toBeGreaterThanOrEqual(2);
+    for (const hit of hits) expect(hit.signature.split(' ')).toContain(expectedSignature(secret, hit));
+    expect(hits.some((h) => h.body.includes('Hello from the e2e'))).toBe(true);
+    await page.getByRole('button', { name: 'Done' }).click();
+    await screenshot(page, 'integrations', true);
+  });
+
+  it('delete asks first, in a dialog that holds focus', async () => {
+    const card = page.getByRole('region', { name: `Endpoint ${receiverUrl}` });
+    await card.getByRole('button', { name: 'Delete' }).click();
+    const dialog = page.getByRole('alertdialog', { name: 'Delete this endpoint?' });
+    await dialog.waitFor();
+    const focusedText = () => page.evaluate(() => document.activeElement?.textContent?.trim());
+    await expect(focusedText()).resolves.toBe('Cancel');
+    await page.keyboard.press('Tab');
+    await expect(focusedText()).resolves.toBe('Delete endpoint');
+    await page.keyboard.press('Tab');
+    await expect(focusedText()).resolves.toBe('Cancel');
+    await page.keyboard.press('Escape');
+    await expect(dialog.count()).resolves.toBe(0);
+    await expect(focusedText()).resolves.toBe('Delete');
+    await card.getByRole('button', { name: 'Delete' }).click();
+    await dialog.getByRole('button', { name: 'Delete endpoint' }).click();
+    await eventually(async () => {
+      await expect(page.getByText('No endpoints yet.').count()).resolves.toBe(1);
+    });
+  });
+});
