@@ -13,6 +13,7 @@ import type { WebhookLog } from '../domain/webhook-log';
 import type { NumberRegistry } from '../numbers';
 import type { NonceStore } from '../webhooks/nonces';
 import type { WebhookOutcomeListener } from '../webhooks/kit';
+import type { WebhookReplay } from '../webhooks/replay';
 import type { SmsProvider } from './types';
 
 /** What every provider's webhook router gets from the core. */
@@ -63,6 +64,8 @@ export interface WiredProvider {
   /** Absent when the provider only listens (Vonage's routes stay mounted with Vonage off). */
   sender?: SmsProvider;
   simulateInbound?: (input: SandboxInbound) => Promise<void>;
+  /** Runs a request kept in webhook_log through the same handler as `router`, with today's secrets (webhooks/replay.ts). */
+  replay?: WebhookReplay;
 }
 
 export interface ProviderAdapter {

@@ -15,6 +15,7 @@ import type { NumberRegistry } from '../numbers';
 import type { CredentialWatch } from '../auth/credential-watch';
 import type { LiveConnection } from './live';
 import type { PresenceHub } from '../presence/hub';
+import type { WebhookReplayer } from '../webhooks/replay';
 
 export interface SimulateInboundInput {
   /** E.164 sender. */
@@ -53,6 +54,8 @@ export interface AppDeps {
   presence: PresenceHub;
   /** The clock (epoch ms) due times are judged by; tests inject one. */
   now?: () => number;
+  /** Replays refused webhooks kept in webhook_log through their provider's live handler (webhookLog.replay). */
+  webhookReplayer?: WebhookReplayer;
   /** Sandbox only: delivers a signed inbound webhook through the real /webhooks/inbound path; throws if it is not accepted. */
   simulateInbound?: (input: SimulateInboundInput) => Promise<void>;
 }

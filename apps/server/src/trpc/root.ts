@@ -15,6 +15,7 @@ import { presenceRouter } from './routers/presence';
 import { sandboxRouter } from './routers/sandbox';
 import { settingsRouter } from './routers/settings';
 import { statsRouter } from './routers/stats';
+import { webhookLogRouter } from './routers/webhook-log';
 
 export const appRouter = router({
   auth: authRouter,
@@ -32,6 +33,7 @@ export const appRouter = router({
   presence: presenceRouter,
   settings: settingsRouter,
   cannedReply: cannedReplyRouter,
+  webhookLog: webhookLogRouter,
 });
 
 export type AppRouter = typeof appRouter;
