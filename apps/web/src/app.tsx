@@ -22,6 +22,7 @@ const ContactsPage = lazy(() => import('./pages/contacts-page').then((m) => ({ d
 const StatsPage = lazy(() => import('./pages/stats-page').then((m) => ({ default: m.StatsPage })));
 const CannedRepliesPage = lazy(() => import('./pages/canned-replies-page').then((m) => ({ default: m.CannedRepliesPage })));
 const TeamPage = lazy(() => import('./pages/team-page').then((m) => ({ default: m.TeamPage })));
+const RefusedWebhooksPage = lazy(() => import('./pages/refused-webhooks-page').then((m) => ({ default: m.RefusedWebhooksPage })));
 const AccountPage = lazy(() => import('./pages/account-page').then((m) => ({ default: m.AccountPage })));
 
 const EXPIRED = 'Your session has expired. Sign in again to continue.';
@@ -76,6 +77,8 @@ function SignedIn({ me }: { me: Agent }) {
       return <Page me={me}><TeamPage me={me} /></Page>;
     case 'canned':
       return <Page me={me}><CannedRepliesPage /></Page>;
+    case 'refused-webhooks':
+      return <Page me={me}><RefusedWebhooksPage /></Page>;
     case 'account':
       return <Page me={me}><AccountPage me={me} /></Page>;
     case 'invite':

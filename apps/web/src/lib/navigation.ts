@@ -15,11 +15,12 @@ export type Route =
   | { page: 'stats' }
   | { page: 'team' }
   | { page: 'canned' }
+  | { page: 'refused-webhooks' }
   | { page: 'account' }
   | { page: 'invite' }
   | { page: 'not-found' };
 
-export type Section = 'inbox' | 'campaigns' | 'contacts' | 'stats' | 'team' | 'canned' | 'account';
+export type Section = 'inbox' | 'campaigns' | 'contacts' | 'stats' | 'team' | 'canned' | 'refused-webhooks' | 'account';
 
 export function parseRoute(pathname: string): Route {
   const path = pathname.length > 1 ? pathname.replace(/\/+$/, '') : pathname;
@@ -33,6 +34,7 @@ export function parseRoute(pathname: string): Route {
   if (path === '/team') return { page: 'team' };
   if (path === '/canned-replies') return { page: 'canned' };
   if (path === '/account') return { page: 'account' };
+  if (path === '/refused-webhooks') return { page: 'refused-webhooks' };
   // An invitation or password-reset link: the token is in the #fragment (never sent to the server).
   if (path === '/invite') return { page: 'invite' };
   return { page: 'not-found' };
@@ -55,6 +57,8 @@ export function sectionOf(route: Route): Section | null {
       return 'team';
     case 'canned':
       return 'canned';
+    case 'refused-webhooks':
+      return 'refused-webhooks';
     case 'account':
       return 'account';
     case 'invite':
@@ -74,6 +78,7 @@ export const paths = {
   team: '/team',
   canned: '/canned-replies',
   account: '/account',
+  refusedWebhooks: '/refused-webhooks',
 };
 
 /**
