@@ -275,6 +275,23 @@ describe('refused webhooks: review and replay', () => {
     expect(await gauge(b)).toBe(1);
   });
 
+  it('a refusal of which only an excerpt was kept is not replayed (nothing half-stored)', async () => {
+    const dir = newDir();
+    const a = await start(dir, WRONG);
+    expect((await vonageInbound(a, RIGHT.vonage, { text: 'x'.repeat(3000) })).status).toBe(401);
+    const port = a.port;
+    await stop(a);
+    const b = await start(dir, RIGHT, port);
+    const admin = await signIn(b);
+    const [row] = (await trpc<{ items: Item[] }>(b, 'webhookLog.list', {}, admin)).data.items;
+    if (!row) throw new Error('no row');
+    expect((await trpc<{ bodyComplete: boolean }>(b, 'webhookLog.get', { id: row.id }, admin)).data.bodyComplete).toBe(false);
+    const replayed = await trpc<Replayed>(b, 'webhookLog.replay', { ids: [row.id] }, admin, 'POST');
+    expect(replayed.data).toEqual([{ id: row.id, outcome: 'not_replayable', status: null, reason: expect.stringMatching(/excerpt/) }]);
+    expect(inboundCount(b)).toBe(0);
+    expect(await gauge(b)).toBe(1);
+  });
+
   it('is for admins only: an agent and a signed-out caller are refused', async () => {
     const s = await start(newDir(), WRONG);
     expect((await vonageInbound(s, RIGHT.vonage)).status).toBe(401);
