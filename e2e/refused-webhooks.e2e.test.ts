@@ -1,4 +1,5 @@
 import { createHash, createHmac, randomUUID } from 'node:crypto';
+import AxeBuilder from '@axe-core/playwright';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, launchChromium, screenshot, signIn } from './support/browser';
@@ -41,6 +42,14 @@ async function vonageInbound(text: string): Promise<number> {
   return res.status;
 }
 
+/** axe: serious and critical violations on the page as it is now. */
+async function seriousViolations(): Promise<string[]> {
+  const results = await new AxeBuilder({ page }).options({ rules: { 'label-content-name-mismatch': { enabled: true } } }).analyze();
+  return results.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .flatMap((v) => v.nodes.map((node) => `${v.id} (${v.impact}): ${node.target.join(' ')} — ${node.failureSummary ?? ''}`));
+}
+
 describe('refused webhooks (Chromium)', () => {
   beforeAll(async () => {
     ensureWebBuilt();
@@ -70,6 +79,7 @@ describe('refused webhooks (Chromium)', () => {
     const rows = page.locator('.refused-table tbody tr[data-webhook-log-id]');
     await eventually(async () => expect(await rows.count()).toBe(3));
     expect(await rows.first().textContent()).toContain('bad_signature');
+    expect(await seriousViolations()).toEqual([]);
 
     // The raw view: a modal dialog; Tab stays inside it; Escape closes it and focus goes back to "View".
     await rows.first().getByRole('button', { name: /^View/ }).click();
@@ -78,6 +88,7 @@ describe('refused webhooks (Chromium)', () => {
     expect(await dialog.getByLabel('Body').textContent()).toContain('refused three');
     expect(await dialog.getByLabel('Headers').textContent()).toMatch(/"authorization": "\[redacted: \d+ chars\]"/);
     await screenshot(page, 'refused-webhooks-raw');
+    expect(await seriousViolations()).toEqual([]);
     for (let i = 0; i < 8; i++) {
       await page.keyboard.press('Tab');
       expect(await page.evaluate(() => Boolean(document.activeElement?.closest('[role="dialog"]')))).toBe(true);
