@@ -179,8 +179,26 @@ describe('the team inbox with two agents in Chromium', () => {
     await expect(collision.textContent()).resolves.toContain('Admin replied while you were writing');
     await expect(collision.textContent()).resolves.toContain('Your parcel left the depot this morning.');
     await screenshot(b, 'collision');
-    await collision.getByRole('button', { name: 'Don’t send' }).click();
+    // A dialog like the others: focus starts on the safe choice and stays inside while it is shown…
+    const focusedButton = () =>
+      b.evaluate(() => {
+        const el = document.activeElement;
+        return { inside: el?.closest('[data-testid="collision"]') !== null, text: el?.textContent ?? null };
+      });
+    await eventually(async () => expect(await focusedButton()).toEqual({ inside: true, text: 'Don’t send' }));
+    await b.keyboard.press('Tab');
+    await eventually(async () => expect(await focusedButton()).toEqual({ inside: true, text: 'Send mine anyway' }));
+    await b.keyboard.press('Shift+Tab');
+    await b.keyboard.press('Tab');
+    await b.keyboard.press('Tab');
+    await eventually(async () => expect(await focusedButton()).toEqual({ inside: true, text: 'Don’t send' }));
+    // …and Esc is "Don’t send": nothing is sent, and focus is back in the reply box with the text kept.
+    await b.keyboard.press('Escape');
     await collision.waitFor({ state: 'detached' });
+    const replyBox = b.getByLabel('Reply', { exact: true });
+    await eventually(async () => expect(await replyBox.evaluate((el) => el === document.activeElement)).toBe(true));
+    await expect(replyBox.inputValue()).resolves.toBe('Hi! Checking on it now.');
+    expect(await b.locator('.message .bubble', { hasText: 'Checking on it now' }).count()).toBe(0);
     // Acknowledged: the next send goes straight out.
     await b.getByLabel('Reply', { exact: true }).press('Enter');
     await b.locator('.message .bubble', { hasText: 'Checking on it now' }).waitFor();
@@ -189,5 +207,21 @@ describe('the team inbox with two agents in Chromium', () => {
     await b.getByLabel('Reply', { exact: true }).press('Enter');
     await b.locator('.message .bubble', { hasText: 'Anything else' }).waitFor();
     await expect(b.getByTestId('collision').count()).resolves.toBe(0);
+
+    // "Send mine anyway" from the keyboard: sent, and focus back in the (now empty) reply box.
+    await b.getByLabel('Reply', { exact: true }).fill('I can call you at noon.');
+    await a.getByLabel('Reply', { exact: true }).fill('We will call you today.');
+    await a.getByLabel('Reply', { exact: true }).press('Enter');
+    await b.locator('.message .bubble', { hasText: 'We will call you today.' }).waitFor();
+    await b.getByLabel('Reply', { exact: true }).press('Enter');
+    await b.getByTestId('collision').waitFor();
+    await eventually(async () => expect(await focusedButton()).toEqual({ inside: true, text: 'Don’t send' }));
+    await b.keyboard.press('Tab');
+    await eventually(async () => expect(await focusedButton()).toEqual({ inside: true, text: 'Send mine anyway' }));
+    await b.keyboard.press('Enter');
+    await b.locator('.message .bubble', { hasText: 'I can call you at noon.' }).waitFor();
+    await b.getByTestId('collision').waitFor({ state: 'detached' });
+    await eventually(async () => expect(await replyBox.evaluate((el) => el === document.activeElement)).toBe(true));
+    await expect(replyBox.inputValue()).resolves.toBe('');
   });
 });

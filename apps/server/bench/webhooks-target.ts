@@ -3,19 +3,24 @@
  * - parley: the real server, createServer(testConfig(...)), verifying every signature.
  * - baseline: bare node:http that reads the body, JSON.parses it and does one prepared
  *   better-sqlite3 insert per request (WAL, synchronous=NORMAL, like openDb), then answers 200.
+ * - express: the tutorials' handler — `express.json()`, one log line (pino), 200; nothing durable,
+ *   no signature check.
  */
 import { mkdirSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import express from 'express';
+import pino from 'pino';
 import { testConfig } from '../src/config';
 import { createServer } from '../src/server';
 import { serveTarget, type RunningTarget } from './target';
 
 export type WebhooksTargetArgs =
   | { kind: 'parley'; databasePath: string; signatureSecret: string }
-  | { kind: 'baseline'; databasePath: string };
+  | { kind: 'baseline'; databasePath: string }
+  | { kind: 'express' };
 
 async function startParley(databasePath: string, signatureSecret: string): Promise<RunningTarget> {
   const base = testConfig({ databasePath, logLevel: 'silent', port: 0, host: '127.0.0.1' });
@@ -77,6 +82,37 @@ async function startBaseline(databasePath: string): Promise<RunningTarget> {
   };
 }
 
+/** The seed's handler, as every tutorial writes it: parse JSON, log the message, answer 200. */
+async function startExpress(): Promise<RunningTarget> {
+  // A real log line, written where it costs a write but nothing more (not a terminal).
+  const logger = pino(pino.destination({ dest: '/dev/null', sync: false }));
+  const app = express();
+  app.use(express.json());
+  app.post('/webhooks/inbound', (req, res) => {
+    const body = req.body as { from?: string; text?: string };
+    logger.info({ from: body.from, text: body.text }, 'inbound message');
+    res.status(200).end();
+  });
+  const server = createHttpServer(app);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      }),
+  };
+}
+
 await serveTarget<WebhooksTargetArgs>((args) =>
-  args.kind === 'parley' ? startParley(args.databasePath, args.signatureSecret) : startBaseline(args.databasePath),
+  args.kind === 'parley'
+    ? startParley(args.databasePath, args.signatureSecret)
+    : args.kind === 'baseline'
+      ? startBaseline(args.databasePath)
+      : startExpress(),
 );

@@ -20,11 +20,13 @@ const MIN_MEASURED_POOL = 10_000;
 /** Upper bound on signed requests for the measured run (signing costs ~0.1 ms each, in this process). */
 const MAX_POOL = Number(process.env.BENCH_WEBHOOKS_MAX_POOL ?? 60_000);
 const GOAL = 0.6;
+/** Parley against the tutorials' Express handler (which stores and verifies nothing). */
+const EXPRESS_GOAL = 1;
 const TARGET_ENTRY = new URL('./webhooks-target.ts', import.meta.url);
 
 export const webhooksBenchmark: Benchmark = {
   name: 'webhooks',
-  description: 'signed inbound webhooks per second: Parley POST /webhooks/inbound vs bare node:http + one SQLite insert',
+  description: 'signed inbound webhooks per second: Parley POST /webhooks/inbound vs bare node:http + one SQLite insert, and vs the tutorials\' Express handler',
   run,
 };
 
@@ -74,11 +76,18 @@ async function run(): Promise<void> {
       betweenPhases: async () => undefined,
       count: () => countRows(baselineArgs.databasePath, 'inbound'),
     });
+    // Stores nothing: every 2xx counts as "stored".
+    let answered = 0;
+    const expressHandler = await measure(await spawnTarget(TARGET_ENTRY, { kind: 'express' } satisfies WebhooksTargetArgs), cyclingSource(pool), {
+      betweenPhases: async () => undefined,
+      count: () => answered,
+      measured: (m) => (answered = m.warmup.ok + m.measured.ok),
+    });
     console.log(`  ${pool.length} distinct signed requests from ${SENDERS} senders (${fmt(signing.seconds, 1)} s to sign)`);
 
-    const problems = [...check('parley', parley), ...check('baseline', baseline)];
+    const problems = [...check('parley', parley), ...check('baseline', baseline), ...check('express', expressHandler)];
     const { contacts, conversations } = parleyShape(parleyArgs.databasePath);
-    report(parley, baseline, { contacts, conversations, poolEndedEarly: parley.measured.endedEarly });
+    report(parley, baseline, expressHandler, { contacts, conversations, poolEndedEarly: parley.measured.endedEarly });
     if (problems.length > 0) {
       if (parley.stored !== parley.warmup.ok + parley.measured.ok) console.log(`  webhook_log outcomes: ${webhookLogOutcomes(parleyArgs.databasePath)}`);
       throw new Error(`webhooks bench failed:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
@@ -92,7 +101,7 @@ async function run(): Promise<void> {
 async function measure(
   target: Target,
   source: RequestSource,
-  hooks: { betweenPhases(warmup: LoadResult): Promise<void>; count(): number },
+  hooks: { betweenPhases(warmup: LoadResult): Promise<void>; count(): number; measured?: (m: { warmup: LoadResult; measured: LoadResult }) => void },
 ): Promise<Measured> {
   try {
     const opts = { url: target.url, method: 'POST', path: '/webhooks/inbound', connections: CONNECTIONS, source } as const;
@@ -100,6 +109,7 @@ async function measure(
     await hooks.betweenPhases(warmup);
     const measured = await runLoad({ ...opts, durationMs: MEASURE_MS });
     await target.stop();
+    hooks.measured?.({ warmup, measured });
     return { warmup, measured, stored: hooks.count() };
   } catch (err) {
     await target.stop().catch(() => undefined);
@@ -148,6 +158,7 @@ function describeNonOk(r: LoadResult): string {
 function report(
   parley: Measured,
   baseline: Measured,
+  expressHandler: Measured,
   extra: { contacts: number; conversations: number; poolEndedEarly: boolean },
 ): void {
   const rows = [
@@ -156,6 +167,7 @@ function report(
       [
         ['parley', parley],
         ['baseline', baseline],
+        ['express', expressHandler],
       ] as const
     ).map(([name, m]) => {
       const r = m.measured;
@@ -187,6 +199,8 @@ function report(
   if (extra.poolEndedEarly)
     console.log(`  note: Parley used every signed request before ${MEASURE_MS / 1000} s were up (raise BENCH_WEBHOOKS_MAX_POOL)`);
   console.log(`  ratio parley/baseline: ${fmt(ratio, 2)}×  goal ≥ ${GOAL}×  ${verdict}`);
+  const vsExpress = parley.measured.okPerSecond / expressHandler.measured.okPerSecond;
+  console.log(`  ratio parley/express handler: ${fmt(vsExpress, 2)}×  goal ≥ ${EXPRESS_GOAL}×  ${vsExpress >= EXPRESS_GOAL ? 'MET' : 'MISSED'}`);
 }
 
 function fmt(n: number, digits: number): string {

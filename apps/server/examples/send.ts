@@ -61,7 +61,7 @@ export async function sendText(opts: { url: string; token: string; to: string; t
     sub.unsubscribe();
     return { message, statuses };
   } finally {
-    wsClient?.close();
+    await wsClient?.close();
   }
 }
 

@@ -12,3 +12,4 @@ export * from './settings';
 export * from './settings-defaults';
 export * from './canned';
 export * from './audit';
+export * from './conversation-filters';

@@ -3,6 +3,7 @@
  * The server declares them with `.input()`; the web app imports them for its forms.
  */
 import { z } from 'zod';
+import { CONVERSATION_FILTERS } from './conversation-filters';
 import { e164Schema } from './phone';
 
 export const MAX_TEXT_CHARS = 1000;
@@ -46,8 +47,7 @@ export const searchText = z.string().max(200).transform(stripControlChars);
 export const pageCursor = z.string().max(200).nullish();
 export const pageLimit = z.number().int().min(1).max(MAX_PAGE).optional();
 
-export const conversationFilter = z.enum(['open', 'pending', 'snoozed', 'closed', 'mine', 'unassigned', 'all']);
-export type ConversationFilter = z.infer<typeof conversationFilter>;
+export const conversationFilter = z.enum(CONVERSATION_FILTERS);
 
 export const conversationListInput = z
   .object({

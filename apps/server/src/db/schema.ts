@@ -376,3 +376,56 @@ export const auditLog = sqliteTable(
   },
   (t) => [index('audit_log_action_idx').on(t.action, t.id)],
 );
+
+/**
+ * Stats rollups (stats.summary reads these, not millions of messages). Kept by triggers on
+ * `messages` inside every write's own transaction (migration 0012): an insert adds to its row, a
+ * status change moves the count from the old row to the new one. A delete (erasure, retention)
+ * subtracts nothing: aggregate counts outlive the messages they counted.
+ */
+export const statsHourly = sqliteTable(
+  'stats_hourly',
+  {
+    /** floor(created_at / 1 h). */
+    hour: integer('hour').notNull(),
+    direction: text('direction').notNull(),
+    status: text('status').notNull(),
+    n: integer('n').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.hour, t.direction, t.status] })],
+);
+
+/** Delivered outbound messages per created day by time-to-delivered, on a log scale (1/100 decade). */
+export const statsDeliveryDaily = sqliteTable(
+  'stats_delivery_daily',
+  {
+    day: integer('day').notNull(),
+    /** round(100 · log10(max(1, status_at − created_at))). */
+    bucket: integer('bucket').notNull(),
+    n: integer('n').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.day, t.bucket] })],
+);
+
+/** The same per created hour: read only for the partial days at a range's edges. */
+export const statsDeliveryHourly = sqliteTable(
+  'stats_delivery_hourly',
+  {
+    hour: integer('hour').notNull(),
+    bucket: integer('bucket').notNull(),
+    n: integer('n').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.hour, t.bucket] })],
+);
+
+/** Failed outbound messages per created hour by error code ('' for none) and reason. */
+export const statsFailuresHourly = sqliteTable(
+  'stats_failures_hourly',
+  {
+    hour: integer('hour').notNull(),
+    code: text('code').notNull(),
+    reason: text('reason').notNull(),
+    n: integer('n').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.hour, t.code, t.reason] })],
+);

@@ -11,7 +11,7 @@ import type {
 import type { Db } from '../db/client';
 import { campaignRecipients, campaigns, messages } from '../db/schema';
 import { AppError } from '../errors';
-import type { EventLog } from '../events/log';
+import type { Append } from '../events/log';
 import { DEFAULT_PAGE, MAX_PAGE } from './conversation';
 
 export type CampaignRow = typeof campaigns.$inferSelect;
@@ -128,7 +128,6 @@ export function requireCampaign(db: Db, id: number): CampaignRow {
   return row;
 }
 
-type Append = Parameters<Parameters<EventLog['write']>[0]>[1];
 
 /** Appends `campaign.progress` with the counts now, inside the caller's transaction. */
 export function appendProgressIn(db: Db, append: Append, row: CampaignRow): CampaignDto {

@@ -1,5 +1,5 @@
 import { and, asc, desc, eq, isNull, lt, lte, or, sql, type SQL } from 'drizzle-orm';
-import type { ContactDto, ConversationDto, ConversationStatus, MessageDto } from '@parley/shared';
+import type { ContactDto, ConversationDto, ConversationFilter, ConversationStatus, MessageDto } from '@parley/shared';
 import { MAX_PAGE, stripControlChars } from '@parley/shared';
 import type { Db } from '../db/client';
 import { agents, contacts, conversations, messages } from '../db/schema';
@@ -7,7 +7,7 @@ import { AppError } from '../errors';
 import type { EventLog, Tx } from '../events/log';
 import { loadConversation, toContactDto, toConversationDto, toMessageDto } from './views';
 
-export type ConversationFilter = 'open' | 'pending' | 'snoozed' | 'closed' | 'mine' | 'unassigned' | 'all';
+export type { ConversationFilter };
 export interface Page<T> {
   items: T[];
   /** Pass back as `cursor` for the next page; null on the last page. */

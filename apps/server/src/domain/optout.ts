@@ -2,12 +2,11 @@ import { eq } from 'drizzle-orm';
 import type { ContactDto } from '@parley/shared';
 import { contacts } from '../db/schema';
 import { AppError } from '../errors';
-import type { EventLog, Tx } from '../events/log';
+import type { EventLog, Tx, Append } from '../events/log';
 import { conversationIdsOfContact } from './conversation';
 import { loadConversation, toContactDto } from './views';
 
 export type OptOutSource = 'agent' | 'keyword' | 'import';
-type Append = Parameters<Parameters<EventLog['write']>[0]>[1];
 
 export interface SetOptOutInput {
   contactId: number;

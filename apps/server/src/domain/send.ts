@@ -5,7 +5,7 @@ import type { ConversationDto, MessageDto, ProviderName } from '@parley/shared';
 import { contacts, conversations, messages, outbox } from '../db/schema';
 import { AppError } from '../errors';
 import type { Db } from '../db/client';
-import type { EventLog, Tx } from '../events/log';
+import type { EventLog, Tx, Append } from '../events/log';
 import { adoptOrphans } from './status';
 import { touchConversation, upsertContact, upsertConversation } from './contacts';
 import { loadConversation, previewOf, toMessageDto } from './views';
@@ -15,7 +15,6 @@ export { MAX_TEXT_CHARS };
 /** Outbox priorities: lower sends first. */
 export const PRIORITY = { reply: 0, campaign: 10 } as const;
 
-type Append = Parameters<Parameters<EventLog['write']>[0]>[1];
 type ContactRow = typeof contacts.$inferSelect;
 
 export interface QueueMessageInput {

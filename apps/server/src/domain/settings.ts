@@ -11,9 +11,19 @@ import type { EventLog, Tx } from '../events/log';
 
 const ROW_ID = 1;
 
+/** The last document parsed, by its stored text: an unchanged row is not parsed and validated again (every inbound reads it). */
+let parsed: { value: string; updatedAt: number; updatedBy: number | null; dto: SettingsDto } | null = null;
+
 function read(db: Db | Tx): SettingsDto {
   const row = db.select().from(settings).where(eq(settings.id, ROW_ID)).get();
   if (!row) return { ...DEFAULT_SETTINGS, updatedAt: null, updatedBy: null };
+  if (parsed && parsed.value === row.value && parsed.updatedAt === row.updatedAt && parsed.updatedBy === row.updatedBy) return { ...parsed.dto };
+  const dto = parse(row);
+  parsed = { value: row.value, updatedAt: row.updatedAt, updatedBy: row.updatedBy, dto };
+  return { ...dto };
+}
+
+function parse(row: typeof settings.$inferSelect): SettingsDto {
   let stored: unknown = {};
   try {
     stored = JSON.parse(row.value);

@@ -1,7 +1,7 @@
 import { and, asc, eq, isNull, or } from 'drizzle-orm';
 import type { MessageStatus } from '@parley/shared';
 import { messageStatusHistory, messages } from '../db/schema';
-import type { EventLog, Tx } from '../events/log';
+import type { EventLog, Tx, Append } from '../events/log';
 import { canTransition, isFailureStatus } from './status-rules';
 import { toMessageDto } from './views';
 
@@ -25,7 +25,6 @@ export interface StatusReport {
 export type StatusOutcome = 'applied' | 'unchanged' | 'duplicate' | 'orphan';
 
 type MessageRow = typeof messages.$inferSelect;
-type Append = Parameters<Parameters<EventLog['write']>[0]>[1];
 
 /**
  * Records a delivery report. Every distinct report lands in the history; the message moves only

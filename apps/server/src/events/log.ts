@@ -7,6 +7,9 @@ import { events } from '../db/schema';
 /** The transaction handle domain functions write through (drizzle's, inside db.transaction). */
 export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
 
+/** Appends an event inside the current write (the second argument `EventLog.write` gives its callback). */
+export type Append = (event: ParleyEventBody) => ParleyEvent;
+
 const BACKFILL_PAGE = 500;
 /** Live events a subscriber may have waiting; beyond it, it reads from the table again. */
 const LIVE_BUFFER = 1000;
@@ -38,7 +41,7 @@ export class EventLog {
    * Runs `fn` in one SQLite transaction with an `append` bound to it, then (after commit) publishes
    * what was appended. The only way state changes in Parley.
    */
-  write<T>(fn: (tx: Tx, append: (event: ParleyEventBody) => ParleyEvent) => T): T {
+  write<T>(fn: (tx: Tx, append: Append) => T): T {
     const appended: ParleyEvent[] = [];
     const result = this.db.transaction((tx) =>
       fn(tx, (event) => {

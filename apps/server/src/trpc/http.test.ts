@@ -218,7 +218,7 @@ describe('event.stream over a real WebSocket', () => {
     expect(new Set(ids).size).toBe(ids.length);
     expect(ids).toEqual(log.readAfter(Number(lastSeen)).map((e) => String(e.id)));
     second.unsubscribe();
-    wsClient.close();
+    await wsClient.close();
   });
 
   it('authenticates a same-origin cookie on the upgrade, ignores a cross-origin one, refuses no credential', async () => {
@@ -230,7 +230,7 @@ describe('event.stream over a real WebSocket', () => {
     inbound();
     await until(() => seen.length >= 1);
     sub.unsubscribe();
-    same.wsClient.close();
+    await same.wsClient.close();
 
     const crossSite: Record<string, string> = { cookie, origin: 'https://evil.example' };
     for (const headers of [crossSite, {}]) {
@@ -240,7 +240,7 @@ describe('event.stream over a real WebSocket', () => {
         (e: unknown) => e as TRPCClientError<AppRouter>,
       );
       expect(error?.data?.code).toBe('UNAUTHORIZED');
-      other.wsClient.close();
+      await other.wsClient.close();
     }
   });
 
@@ -257,6 +257,6 @@ describe('event.stream over a real WebSocket', () => {
     );
     expect(error?.data?.code).toBe('UNAUTHORIZED');
     expect(trpc.subscriberCount()).toBe(1);
-    wsClient.close();
+    await wsClient.close();
   });
 });

@@ -79,7 +79,7 @@ describe('disabling an agent', () => {
     await new Promise((r) => setTimeout(r, 300));
     const endedByServer = ended;
     const after = received.length;
-    wsClient.close();
+    await wsClient.close();
     expect(endedByServer, 'the server should have ended the disabled agent’s subscription').not.toBeNull();
     expect(after).toBe(before);
   });

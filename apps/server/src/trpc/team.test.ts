@@ -14,9 +14,9 @@ const ADMIN = { email: 'admin@parley.test', password: 'parley-test-password' };
 
 let s: TestServer | undefined;
 let mock: MockVonage | undefined;
-const closers: (() => void)[] = [];
+const closers: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
-  for (const close of closers.splice(0)) close();
+  for (const close of closers.splice(0)) await close();
   await s?.dispose();
   await mock?.close();
   s = mock = undefined;

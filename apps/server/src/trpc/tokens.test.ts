@@ -168,7 +168,7 @@ describe('scopes over a WebSocket', () => {
       (e: unknown) => e as TRPCClientError<AppRouter>,
     );
     expect(queryError?.data?.code).toBe('FORBIDDEN');
-    wsClient.close();
+    await wsClient.close();
   });
 });
 

@@ -41,7 +41,7 @@ export function AppHeader({
     <header className="app-header">
       <span className="brand">
         <span className="brand-mark" aria-hidden="true">P</span>
-        <span className="brand-name">Parley</span>
+        <span className="brand-name label-lg">Parley</span>
       </span>
       <ConnectionIndicator />
       <nav className="app-nav" aria-label="Main">
@@ -83,7 +83,7 @@ export function AppHeader({
       >
         {/* Named by its text, which starts with what it shows (WCAG 2.5.3: the visible label is in the name). */}
         <span className="avatar" aria-hidden="true">{me.name.slice(0, 1).toUpperCase()}</span>
-        <span className="hide-narrow agent-name">{me.name}</span>
+        <span className="label-lg agent-name">{me.name}</span>
         <span className="visually-hidden">: signed in, your account</span>
       </Link>
       <button className="button ghost" type="button" onClick={() => logout.mutate()} disabled={logout.isPending}>

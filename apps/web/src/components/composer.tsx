@@ -9,6 +9,7 @@ import { formatTime } from '../lib/format';
 import { queryClient, trpc } from '../trpc';
 import { SmsCounter } from './sms-counter';
 import { TimeMenu } from './time-menu';
+import { useDialogFocus } from '../lib/use-dialog-focus';
 import { CANNED_FIELDS, cannedValues, fillCanned } from '@parley/shared/canned';
 
 type Agent = RouterOutputs['auth']['me'];
@@ -240,41 +241,21 @@ export function ComposerForm({
         onKeyDown={onKeyDown}
       />
       {collision && (
-        <div className="collision" role="alertdialog" aria-labelledby={`collision-${conversationId}`} data-testid="collision">
-          <p id={`collision-${conversationId}`}>
-            <strong>{[...new Set(collision.map((m) => nameOf(m.agentId)))].join(' and ')} replied while you were writing:</strong>
-          </p>
-          <ul>
-            {collision.map((m) => (
-              <li key={m.id}>
-                <span className="muted">{formatTime(m.createdAt)}</span> “{m.text}”
-              </li>
-            ))}
-          </ul>
-          <div className="collision-actions">
-            <button
-              className="button primary"
-              type="button"
-              onClick={() => {
-                setCollision(null);
-                openedAt.current = Date.now();
-                sendReply();
-              }}
-            >
-              Send mine anyway
-            </button>
-            <button
-              className="button"
-              type="button"
-              onClick={() => {
-                setCollision(null);
-                openedAt.current = Date.now();
-              }}
-            >
-              Don’t send
-            </button>
-          </div>
-        </div>
+        <CollisionDialog
+          id={`collision-${conversationId}`}
+          names={[...new Set(collision.map((m) => nameOf(m.agentId)))]}
+          replies={collision}
+          returnFocus={() => textarea.current}
+          onSend={() => {
+            setCollision(null);
+            openedAt.current = Date.now();
+            sendReply();
+          }}
+          onDismiss={() => {
+            setCollision(null);
+            openedAt.current = Date.now();
+          }}
+        />
       )}
       {unfilled.length > 0 && (
         <p className="unfilled small" role="status" data-testid="unfilled">
@@ -307,5 +288,51 @@ export function ComposerForm({
         </p>
       )}
     </form>
+  );
+}
+
+/**
+ * Asked before a reply goes out when a colleague replied meanwhile. A dialog like the others: focus starts on
+ * the safe choice (Don't send), stays inside while it is shown, Esc is Don't send, and focus goes back to
+ * the reply box after either answer.
+ */
+function CollisionDialog({
+  id,
+  names,
+  replies,
+  returnFocus,
+  onSend,
+  onDismiss,
+}: {
+  id: string;
+  names: string[];
+  replies: MessageDto[];
+  returnFocus: () => HTMLElement | null;
+  onSend: () => void;
+  onDismiss: () => void;
+}) {
+  const box = useRef<HTMLDivElement>(null);
+  useDialogFocus(box, onDismiss, { initialFocus: '[data-dismiss]', returnFocus });
+  return (
+    <div ref={box} className="collision" role="alertdialog" aria-labelledby={id} data-testid="collision">
+      <p id={id}>
+        <strong>{names.join(' and ')} replied while you were writing:</strong>
+      </p>
+      <ul>
+        {replies.map((m) => (
+          <li key={m.id}>
+            <span className="muted">{formatTime(m.createdAt)}</span> “{m.text}”
+          </li>
+        ))}
+      </ul>
+      <div className="collision-actions">
+        <button className="button primary" type="button" onClick={onSend}>
+          Send mine anyway
+        </button>
+        <button className="button" type="button" onClick={onDismiss} data-dismiss>
+          Don’t send
+        </button>
+      </div>
+    </div>
   );
 }

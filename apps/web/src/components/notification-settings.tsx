@@ -31,12 +31,12 @@ export function NotificationSettings({ compact = false }: { compact?: boolean })
     // The header's visible control: shown until desktop notifications are on (or the browser refused them).
     if (granted === 'unsupported' || granted === 'denied' || (desktop && granted === 'granted') || prefs.isPending) return null;
     return (
-      <button className="button ghost" type="button" onClick={() => void enableDesktop()} disabled={save.isPending} data-testid="enable-notifications">
+      <button className="button ghost" type="button" onClick={() => void enableDesktop()} disabled={save.isPending} data-testid="enable-notifications" title="Enable desktop notifications">
         <svg aria-hidden="true" width="16" height="16" viewBox="0 0 24 24" fill="none" stroke="currentColor" strokeWidth="2" strokeLinecap="round" strokeLinejoin="round">
           <path d="M18 8a6 6 0 0 0-12 0c0 7-3 9-3 9h18s-3-2-3-9" />
           <path d="M13.7 21a2 2 0 0 1-3.4 0" />
         </svg>
-        <span className="hide-narrow">Enable notifications</span>
+        <span className="label-xl">Enable notifications</span>
       </button>
     );
   }

@@ -1,5 +1,5 @@
 import { useSnoozeMenuShortcut } from '../lib/snooze-menu-shortcut';
-import { useImperativeHandle, useState, type Ref } from 'react';
+import { useEffect, useImperativeHandle, useRef, useState, type Ref } from 'react';
 import { useMutation, useQuery } from '@tanstack/react-query';
 import { TimeMenu } from './time-menu';
 import { formatWhen } from '../lib/snooze-times';
@@ -45,6 +45,17 @@ export function ThreadHeader({
   useImperativeHandle(actionsRef, () => ({ togglePending, openSnoozeMenu: () => setSnoozeOpen(true) }));
   // The `s` key opens this menu while the header is shown.
   useSnoozeMenuShortcut(() => setSnoozeOpen(true));
+  // Snooze and Unsnooze replace each other: the one used had focus, so the other gets it (not the page).
+  const actions = useRef<HTMLDivElement>(null);
+  const swapped = useRef(false);
+  // (Once the request is done: a disabled button cannot take focus.)
+  const busy = setStatus.isPending;
+  useEffect(() => {
+    if (!swapped.current || busy) return;
+    swapped.current = false;
+    if (document.activeElement !== null && document.activeElement !== document.body) return;
+    actions.current?.querySelector<HTMLElement>(snoozed ? '[data-testid="unsnooze"]' : '[data-testid="snooze"]')?.focus();
+  }, [snoozed, busy]);
   const active = (agents.data ?? []).filter((agent) => agent.disabledAt === null || agent.id === conversation.assignedAgentId);
 
   return (
@@ -70,7 +81,7 @@ export function ThreadHeader({
           </span>
         )}
       </div>
-      <div className="thread-actions">
+      <div className="thread-actions" ref={actions}>
         {conversation.assignedAgentId !== me.id && !closed && (
           <button className="button" type="button" onClick={() => assign.mutate({ id: conversation.id, agentId: me.id })} disabled={assign.isPending}>
             Assign to me
@@ -99,7 +110,16 @@ export function ThreadHeader({
           </button>
         )}
         {snoozed ? (
-          <button className="button" type="button" onClick={() => setStatus.mutate({ id: conversation.id, status: 'open' })} disabled={setStatus.isPending} data-testid="unsnooze">
+          <button
+            className="button"
+            type="button"
+            onClick={() => {
+              swapped.current = true;
+              setStatus.mutate({ id: conversation.id, status: 'open' });
+            }}
+            disabled={setStatus.isPending}
+            data-testid="unsnooze"
+          >
             Unsnooze
           </button>
         ) : (
@@ -111,7 +131,10 @@ export function ThreadHeader({
               onOpenChange={setSnoozeOpen}
               disabled={setStatus.isPending}
               testId="snooze"
-              onPick={(at) => setStatus.mutate({ id: conversation.id, status: 'snoozed', snoozeUntil: at.toISOString() })}
+              onPick={(at) => {
+                swapped.current = true;
+                setStatus.mutate({ id: conversation.id, status: 'snoozed', snoozeUntil: at.toISOString() });
+              }}
             />
           )
         )}

@@ -65,7 +65,19 @@ export function TimeMenu({
               e.stopPropagation();
               onOpenChange(false);
               button.current?.focus();
+              return;
             }
+            // The menu pattern: ↑ ↓ move between the choices (wrapping), Home / End go to the first / last.
+            // Only from a choice: in the picked-time field the arrows change the time.
+            if (!(e.target instanceof HTMLElement) || e.target.getAttribute('role') !== 'menuitem') return;
+            const items = [...(menu.current?.querySelectorAll<HTMLElement>('[role="menuitem"]') ?? [])];
+            const at = items.indexOf(e.target);
+            const moves: Record<string, number> = { ArrowDown: at + 1, ArrowUp: at - 1, Home: 0, End: items.length - 1 };
+            const to = moves[e.key];
+            if (to === undefined || items.length === 0) return;
+            e.preventDefault();
+            e.stopPropagation();
+            items[(to + items.length) % items.length]?.focus();
           }}
         >
           {timePresets(now).map((p) => (

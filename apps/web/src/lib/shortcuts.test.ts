@@ -120,6 +120,14 @@ describe('the inbox keys', () => {
     expect(calledActions(handlers)).toEqual([]);
   });
 
+  it('do nothing for keys pressed in a menu (the snooze menu: e there must not close the conversation)', () => {
+    const { handlers } = mount('<button id="outside">x</button><div role="menu"><button role="menuitem" id="item">In 1 hour</button></div>');
+    for (const key of ['e', 'j', 'p', 's', 'a', 'Enter', 'ArrowDown']) press(byId('item'), key);
+    expect(calledActions(handlers)).toEqual([]);
+    press(byId('outside'), 'e');
+    expect(calledActions(handlers)).toEqual(['close']);
+  });
+
   it('leave a key without a handler untouched (p before the pending status exists)', () => {
     document.body.innerHTML = '<div></div>';
     const close = vi.fn();

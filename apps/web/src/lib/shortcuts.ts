@@ -58,9 +58,9 @@ function arrowsMoveList(target: EventTarget | null): boolean {
   return target === document.body || target === document.documentElement || target.closest('[data-list-keys]') !== null;
 }
 
-/** An open dialog owns the keyboard: the inbox behind it must not act. */
+/** An open dialog (or a menu, for keys pressed in it) owns the keyboard: the inbox behind it must not act. */
 function inDialog(target: EventTarget | null): boolean {
-  if (target instanceof Element && target.closest('[role="dialog"], [role="alertdialog"]')) return true;
+  if (target instanceof Element && target.closest('[role="dialog"], [role="alertdialog"], [role="menu"]')) return true;
   return typeof document !== 'undefined' && document.querySelector('[aria-modal="true"]') !== null;
 }
 

@@ -1,6 +1,7 @@
-import { describe, expect, it } from 'vitest';
-import type { ConversationDto } from '@parley/shared/dto';
-import { QueryClient, type InfiniteData } from '@tanstack/react-query';
+import { describe, expect, it, vi } from 'vitest';
+import type { ParleyEvent } from '@parley/shared/events';
+import type { ConversationDto, MessageDto } from '@parley/shared/dto';
+import { InfiniteQueryObserver, QueryClient, type InfiniteData } from '@tanstack/react-query';
 import type { CampaignDto, CampaignListDto, ContactListDto } from '@parley/shared/campaign';
 import { trpc } from '../trpc';
 import { applyEvent, placeConversation } from './apply-event';
@@ -145,5 +146,69 @@ describe('contact.updated in contact lists', () => {
     );
     const updated = qc.getQueryData<ContactListDto>(trpc.contact.list.queryKey({ search: '0005' }))?.items[0];
     expect(updated).toMatchObject({ name: 'Eve', optOutSource: 'keyword', conversationCount: 1 });
+  });
+});
+
+describe('message.created while the thread is being fetched', () => {
+  type Page = { items: MessageDto[]; nextCursor: string | null };
+  const message = (id: number, text: string): MessageDto => ({
+    id,
+    conversationId: 5,
+    direction: id === 1 ? 'in' : 'out',
+    from: '+447700900422',
+    to: '+447700900000',
+    text,
+    status: 'queued',
+    statusAt: '2025-01-01T12:00:00.000Z',
+    segments: 1,
+    encoding: 'gsm7',
+    providerMessageId: null,
+    clientRef: null,
+    errorCode: null,
+    errorReason: null,
+    errorDetail: null,
+    price: null,
+    currency: null,
+    agentId: id === 1 ? null : 7,
+    campaignId: null,
+    sendAt: null,
+    retryOf: null,
+    createdAt: `2025-01-01T12:0${id}:00.000Z`,
+  });
+
+  it('keeps the message when the answer in flight was taken before it (fetched again)', async () => {
+    const qc = new QueryClient({ defaultOptions: { queries: { retry: false } } });
+    // The server's answers, in order: the first is a snapshot from before the reply, held back until
+    // after the event (the WebSocket outran it); any later one is from after.
+    const answers: { resolve: (page: Page) => void }[] = [];
+    const observer = new InfiniteQueryObserver(qc, {
+      queryKey: trpc.conversation.messages.infiniteQueryKey({ conversationId: 5, limit: 50 }),
+      queryFn: () => new Promise<Page>((resolve) => answers.push({ resolve })),
+      initialPageParam: null as string | null,
+      getNextPageParam: (page: Page) => page.nextCursor,
+    });
+    const unsubscribe = observer.subscribe(() => {});
+    await vi.waitFor(() => expect(answers).toHaveLength(1));
+
+    applyEvent(qc, { id: 10, createdAt: '2025-01-01T12:02:00.000Z', type: 'message.created', payload: { message: message(2, 'Your code is 9876') } } as ParleyEvent, me);
+    answers[0]?.resolve({ items: [message(1, 'Send me the code')], nextCursor: null });
+    await vi.waitFor(() => expect(answers).toHaveLength(2));
+    answers[1]?.resolve({ items: [message(2, 'Your code is 9876'), message(1, 'Send me the code')], nextCursor: null });
+
+    await vi.waitFor(() => {
+      const data = qc.getQueryData<InfiniteData<Page>>(trpc.conversation.messages.infiniteQueryKey({ conversationId: 5, limit: 50 }));
+      expect(data?.pages[0]?.items.map((m) => m.text)).toEqual(['Your code is 9876', 'Send me the code']);
+      expect(observer.getCurrentResult().isFetching).toBe(false);
+    });
+    unsubscribe();
+  });
+
+  it('fetches nothing again when no answer is in flight', async () => {
+    const qc = new QueryClient();
+    const key = trpc.conversation.messages.infiniteQueryKey({ conversationId: 5, limit: 50 });
+    qc.setQueryData<InfiniteData<Page>>(key, { pages: [{ items: [message(1, 'Send me the code')], nextCursor: null }], pageParams: [null] });
+    applyEvent(qc, { id: 10, createdAt: '2025-01-01T12:02:00.000Z', type: 'message.created', payload: { message: message(2, 'Your code is 9876') } } as ParleyEvent, me);
+    expect(qc.getQueryData<InfiniteData<Page>>(key)?.pages[0]?.items.map((m) => m.id)).toEqual([2, 1]);
+    expect(qc.getQueryState(key)?.isInvalidated).toBe(false);
   });
 });

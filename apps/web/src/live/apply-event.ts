@@ -45,9 +45,24 @@ export function addNote(queryClient: QueryClient, note: NoteDto): void {
   );
 }
 
+/**
+ * A thread whose messages are being fetched as the event arrives: the answer in flight may be a snapshot
+ * from before the event (the WebSocket can outrun the HTTP answer on a busy machine), and landing after
+ * it, it would drop the message for good. So that fetch is dropped and the thread fetched again: the
+ * new answer is from after the event.
+ */
+function refetchIfInFlight(queryClient: QueryClient, filter: ReturnType<typeof trpc.conversation.messages.infiniteQueryFilter>): void {
+  if (queryClient.getQueryCache().findAll(filter).some((query) => query.state.fetchStatus === 'fetching')) {
+    // (invalidateQueries would not do: a first fetch, with no data yet, is not cancelled but reused.)
+    void queryClient.cancelQueries(filter).then(() => queryClient.refetchQueries(filter));
+  }
+}
+
 function upsertMessage(queryClient: QueryClient, message: MessageDto): void {
+  const filter = trpc.conversation.messages.infiniteQueryFilter({ conversationId: message.conversationId });
+  refetchIfInFlight(queryClient, filter);
   queryClient.setQueriesData<InfiniteData<MessagePage>>(
-    trpc.conversation.messages.infiniteQueryFilter({ conversationId: message.conversationId }),
+    filter,
     (data) => {
       if (!data) return data;
       let found = false;

@@ -1,13 +1,8 @@
 import type { ConversationDto } from '@parley/shared/dto';
 
-export type ConversationFilter = 'open' | 'pending' | 'snoozed' | 'closed' | 'mine' | 'unassigned' | 'all';
+import type { ConversationFilter } from '@parley/shared/conversation-filters';
 
-/** Every filter, for reading one from the URL (a Record, so a new filter cannot be forgotten here). */
-const FILTERS: Record<ConversationFilter, true> = { open: true, pending: true, snoozed: true, closed: true, mine: true, unassigned: true, all: true };
-
-export function isConversationFilter(value: string): value is ConversationFilter {
-  return Object.hasOwn(FILTERS, value);
-}
+export { isConversationFilter, type ConversationFilter } from '@parley/shared/conversation-filters';
 
 /** The server's filters, client side (`mine` and `unassigned` are open conversations only). */
 export function matchesFilter(conversation: ConversationDto, filter: ConversationFilter, meId: number): boolean {
@@ -33,8 +28,4 @@ export function matchesFilter(conversation: ConversationDto, filter: Conversatio
 export function compareConversations(a: ConversationDto, b: ConversationDto): number {
   const at = (c: ConversationDto) => (c.lastMessageAt ? Date.parse(c.lastMessageAt) : -Infinity);
   return at(b) - at(a) || b.id - a.id;
-}
-
-export function sortConversations(items: ConversationDto[]): ConversationDto[] {
-  return [...items].sort(compareConversations);
 }
