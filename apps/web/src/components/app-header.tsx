@@ -16,10 +16,7 @@ const NAV: { section: Section; label: string; to: string }[] = [
   { section: 'canned', label: 'Canned replies', to: paths.canned },
 ];
 /** Only admins manage the team; the page is not offered to agents. */
-const ADMIN_NAV: { section: Section; label: string; to: string }[] = [
-  { section: 'team', label: 'Team', to: paths.team },
-  { section: 'refused-webhooks', label: 'Refused webhooks', to: paths.refusedWebhooks },
-];
+const ADMIN_NAV: { section: Section; label: string; to: string }[] = [{ section: 'team', label: 'Team', to: paths.team }];
 
 export function AppHeader({
   me,

@@ -20,7 +20,7 @@ export type Route =
   | { page: 'invite' }
   | { page: 'not-found' };
 
-export type Section = 'inbox' | 'campaigns' | 'contacts' | 'stats' | 'team' | 'canned' | 'refused-webhooks' | 'account';
+export type Section = 'inbox' | 'campaigns' | 'contacts' | 'stats' | 'team' | 'canned' | 'account';
 
 export function parseRoute(pathname: string): Route {
   const path = pathname.length > 1 ? pathname.replace(/\/+$/, '') : pathname;
@@ -58,7 +58,7 @@ export function sectionOf(route: Route): Section | null {
     case 'canned':
       return 'canned';
     case 'refused-webhooks':
-      return 'refused-webhooks';
+      return 'team';
     case 'account':
       return 'account';
     case 'invite':
