@@ -34,7 +34,7 @@ export function TeamPage({ me }: { me: Agent }) {
       </p>
       {admin && (
         <p className="small">
-          <Link to={paths.refusedWebhooks}>Refused webhooks</Link>: provider webhooks Parley refused (a wrong secret, an unknown number), to review and replay.
+          <Link to={paths.refusedWebhooks} className="inline-link">Refused webhooks</Link>: provider webhooks Parley refused (a wrong secret, an unknown number), to review and replay.
         </p>
       )}
       {admin && <AutoAssignSettings />}
