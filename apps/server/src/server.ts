@@ -29,6 +29,8 @@ import type { WebhookCore, WiredProvider } from './providers/adapter';
 import { PROVIDERS } from './providers/registry';
 import { createNonceStore } from './webhooks/nonces';
 import { createWebhookLog } from './domain/webhook-log';
+import { countNeedingReview } from './domain/webhook-review';
+import { createWebhookReplayer, type WebhookReplay } from './webhooks/replay';
 import { attachTrpc } from './trpc/attach';
 import { PresenceHub } from './presence/hub';
 import { createNumberRegistry, type NumberRegistry } from './numbers';
@@ -130,6 +132,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     const metrics: Metrics = createMetrics({
       events: () => ({ appended: events.stats.appended, subscribers: trpc.subscriberCount() }),
       outbox: () => outbox?.stats() ?? null,
+      refusalsNeedingReview: () => countNeedingReview(db),
     });
 
     // ---- Providers: every wired adapter's routes and sender (providers/registry.ts) ----
@@ -138,6 +141,11 @@ export async function createServer(config: Config, options: ServerOptions = {}):
       numbers, autoReplyWindowMs: config.autoReplyWindowMs, onlineAgentIds: () => presence.list().map((p) => p.agentId), onQueued: () => outbox?.wake(), onOutcome: (path, outcome) => metrics.webhook(path, outcome),
     } });
     const providers = new Map(wired.flatMap((w): [ProviderName, SmsProvider][] => (w.sender ? [[w.name, w.sender]] : [])));
+    // Replaying webhook_log: each wired provider's own handler, with today's secrets.
+    const webhookReplayer = createWebhookReplayer({
+      db, log: events, logger: logger.child({ component: 'webhook-replay' }),
+      replays: new Map(wired.flatMap((w): [ProviderName, WebhookReplay][] => (w.replay ? [[w.name, w.replay]] : []))),
+    });
     const provider = providers.get(numbers.defaultNumber().provider) ?? [...providers.values()][0];
     if (!provider) throw new Error('no provider is configured');
 
@@ -213,6 +221,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
       outbox: { wake: () => outbox?.wake() },
       campaigns: { wake: () => campaigns?.wake() },
       webhooks,
+      webhookReplayer,
       mms: { refusal: (provider, from, to) => (config.provider !== 'sandbox' && !config.publicUrl ? 'MMS needs PUBLIC_URL: providers fetch the picture from a link Parley serves' : mmsRefusal(provider, from, to)) },
       ...(sandboxMedia ? { simulateInbound: sandboxInbound(wired, numbers, sandboxMedia) } : {}),
     } });

@@ -24,6 +24,7 @@ const StatsPage = lazy(() => import('./pages/stats-page').then((m) => ({ default
 const CannedRepliesPage = lazy(() => import('./pages/canned-replies-page').then((m) => ({ default: m.CannedRepliesPage })));
 const TeamPage = lazy(() => import('./pages/team-page').then((m) => ({ default: m.TeamPage })));
 const IntegrationsPage = lazy(() => import('./pages/integrations-page').then((m) => ({ default: m.IntegrationsPage })));
+const RefusedWebhooksPage = lazy(() => import('./pages/refused-webhooks-page').then((m) => ({ default: m.RefusedWebhooksPage })));
 const AccountPage = lazy(() => import('./pages/account-page').then((m) => ({ default: m.AccountPage })));
 
 const EXPIRED = 'Your session has expired. Sign in again to continue.';
@@ -82,6 +83,8 @@ function SignedIn({ me }: { me: Agent }) {
       return <Page me={me}><CannedRepliesPage /></Page>;
     case 'integrations':
       return <Page me={me}>{me.role === 'admin' ? <IntegrationsPage /> : <p className="muted">Only an admin manages integrations.</p>}</Page>;
+    case 'refused-webhooks':
+      return <Page me={me}><RefusedWebhooksPage /></Page>;
     case 'account':
       return <Page me={me}><AccountPage me={me} /></Page>;
     case 'invite':

@@ -28,6 +28,7 @@ export const AUDIT_ACTIONS = [
   'webhook_endpoint.disabled',
   'webhook_endpoint.replayed',
   'webhook_log.replayed',
+  'webhook_log.dismissed',
   'audit.exported',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

@@ -149,6 +149,18 @@ export const webhookLog = sqliteTable(
     httpStatus: integer('http_status').notNull(),
     outcome: text('outcome').notNull(),
     error: text('error'),
+    /**
+     * The signature headers' full values (Authorization's JWT, X-Plivo-Signature-*, X-Sinch-Webhook-Signature)
+     * as JSON, so a refusal can be verified again on replay. Per-request MACs, not our secrets; never sent to a browser.
+     */
+    signatureHeaders: text('signature_headers'),
+    /** The last replay (webhookLog.replay): when, and what it came to (outcome, HTTP status a live request would get, why). */
+    replayedAt: ms('replayed_at'),
+    replayOutcome: text('replay_outcome'),
+    replayStatus: integer('replay_status'),
+    replayError: text('replay_error'),
+    /** An admin set the refusal aside (webhookLog.dismiss): it no longer needs review. */
+    dismissedAt: ms('dismissed_at'),
   },
   (t) => [index('webhook_log_received_idx').on(t.receivedAt)],
 );

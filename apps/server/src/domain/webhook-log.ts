@@ -99,6 +99,30 @@ export function redactHeaders(headers: Record<string, unknown>, authenticated: b
   return out;
 }
 
+/**
+ * The headers a provider signs a request with, kept whole (server-side only) so a refusal can be verified
+ * again on replay: Vonage's `Authorization: Bearer <JWT>` (only in that shape: nothing else that calls
+ * itself Authorization is kept), Plivo's and Sinch's MACs. Each is a per-request signature over that
+ * request (a JWT over its body's hash, an HMAC over URL, body and nonce), not a credential of ours:
+ * it admits nothing but that request again, which the replay's domain functions deduplicate.
+ */
+const SIGNATURE_HEADER = /^(authorization|x-plivo-signature-(ma-)?v[23]|x-sinch-webhook-signature)$/i;
+const BEARER_JWT = /^Bearer\s+[\w-]+\.[\w-]+\.[\w-]+$/i;
+/** A kept signature header's value is at most this long (a Vonage JWT is a few hundred characters). */
+const SIGNATURE_HEADER_CHARS = 4096;
+
+export function signatureHeadersOf(headers: Record<string, unknown>): Record<string, string> | null {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined || !SIGNATURE_HEADER.test(name)) continue;
+    const text = Array.isArray(value) ? value.map(String).join(', ') : String(value);
+    if (text.length > SIGNATURE_HEADER_CHARS) continue;
+    if (name.toLowerCase() === 'authorization' && !BEARER_JWT.test(text.trim())) continue;
+    out[name.toLowerCase()] = text;
+  }
+  return Object.keys(out).length > 0 ? out : null;
+}
+
 /** The first `bytes` of a body as text (never a split UTF-8 sequence's garbage beyond U+FFFD). */
 function excerpt(body: Buffer, bytes: number): string {
   return body.subarray(0, Math.min(bytes, body.length)).toString('utf8');
@@ -114,7 +138,7 @@ function excerpt(body: Buffer, bytes: number): string {
  */
 export function createWebhookLog(db: Db, limits: Partial<WebhookLogLimits> = {}): WebhookLog {
   const l: WebhookLogLimits = { ...DEFAULT_WEBHOOK_LOG_LIMITS, ...limits };
-  const sizeOf = sql<number>`length(CAST(${webhookLog.rawBody} AS BLOB)) + length(CAST(${webhookLog.headers} AS BLOB))`;
+  const sizeOf = sql<number>`length(CAST(${webhookLog.rawBody} AS BLOB)) + length(CAST(${webhookLog.headers} AS BLOB)) + coalesce(length(${webhookLog.signatureHeaders}), 0)`;
   const totals = db
     .select({ rows: sql<number>`count(*)`, bytes: sql<number>`coalesce(sum(${sizeOf}), 0)` })
     .from(webhookLog)
@@ -210,6 +234,7 @@ export function createWebhookLog(db: Db, limits: Partial<WebhookLogLimits> = {})
       }
       const rawBody = entry.signatureOk ? body.toString('utf8') : excerpt(body, l.excerptBytes);
       const headers = JSON.stringify(redactHeaders(entry.headers, entry.signatureOk));
+      const signatureHeaders = signatureHeadersOf(entry.headers);
       const row = db
         .insert(webhookLog)
         .values({
@@ -222,6 +247,7 @@ export function createWebhookLog(db: Db, limits: Partial<WebhookLogLimits> = {})
           httpStatus: entry.httpStatus,
           outcome: entry.outcome,
           error: entry.error === null ? null : entry.error.slice(0, 2000),
+          signatureHeaders: signatureHeaders === null ? null : JSON.stringify(signatureHeaders),
           receivedAt: now,
         })
         .returning({ size: sizeOf })

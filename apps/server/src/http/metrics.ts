@@ -4,6 +4,8 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 export interface MetricSources {
   events: () => { appended: number; subscribers: number };
   outbox: () => { depth: number; oldestQueuedAgeMs: number | null; inFlight: number } | null;
+  /** Refused webhooks still needing review (webhook_log). */
+  refusalsNeedingReview?: () => number;
 }
 
 /** Parley's Prometheus metrics, in a registry of this server's own (no global state). */
@@ -60,6 +62,15 @@ export function createMetrics(sources: MetricSources) {
     registers: [registry],
     collect() {
       this.set((sources.outbox()?.oldestQueuedAgeMs ?? 0) / 1000);
+    },
+  });
+
+  new Gauge({
+    name: 'parley_webhook_refusals_needing_review',
+    help: 'Refused provider webhooks kept in webhook_log that are neither replayed successfully nor dismissed',
+    registers: [registry],
+    collect() {
+      this.set(sources.refusalsNeedingReview?.() ?? 0);
     },
   });
 

@@ -13,6 +13,7 @@ import type { WebhookLog } from '../domain/webhook-log';
 import type { NumberRegistry } from '../numbers';
 import type { NonceStore } from '../webhooks/nonces';
 import type { WebhookOutcomeListener } from '../webhooks/kit';
+import type { WebhookReplay } from '../webhooks/replay';
 import type { SmsProvider } from './types';
 import type { MediaAuth } from '../media/fetcher';
 
@@ -68,6 +69,8 @@ export interface WiredProvider {
   simulateInbound?: (input: SandboxInbound) => Promise<void>;
   /** Headers that authenticate a download of an inbound attachment from this provider (its own origin only). */
   mediaAuth?: MediaAuth;
+  /** Runs a request kept in webhook_log through the same handler as `router`, with today's secrets (webhooks/replay.ts). */
+  replay?: WebhookReplay;
 }
 
 export interface ProviderAdapter {

@@ -18,6 +18,7 @@ import type { PresenceHub } from '../presence/hub';
 import type { MediaStore } from '../media/store';
 import type { ProviderName } from '@parley/shared';
 import type { WebhookWorker } from '../integrations/webhook-worker';
+import type { WebhookReplayer } from '../webhooks/replay';
 
 export interface SimulateInboundInput {
   /** E.164 sender. */
@@ -63,6 +64,8 @@ export interface AppDeps {
   mediaStore?: MediaStore;
   /** The clock (epoch ms) due times are judged by; tests inject one. */
   now?: () => number;
+  /** Replays refused webhooks kept in webhook_log through their provider's live handler (webhookLog.replay). */
+  webhookReplayer?: WebhookReplayer;
   /** Sandbox only: delivers a signed inbound webhook through the real /webhooks/inbound path; throws if it is not accepted. */
   simulateInbound?: (input: SimulateInboundInput) => Promise<void>;
   /** Outbound webhook delivery (webhookEndpoint.*); absent in transport-less tests. */

@@ -16,6 +16,7 @@ import { sandboxRouter } from './routers/sandbox';
 import { settingsRouter } from './routers/settings';
 import { statsRouter } from './routers/stats';
 import { webhookEndpointRouter } from './routers/webhook-endpoint';
+import { webhookLogRouter } from './routers/webhook-log';
 
 export const appRouter = router({
   auth: authRouter,
@@ -34,6 +35,7 @@ export const appRouter = router({
   settings: settingsRouter,
   cannedReply: cannedReplyRouter,
   webhookEndpoint: webhookEndpointRouter,
+  webhookLog: webhookLogRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -26,7 +26,7 @@ afterEach(async () => {
   s = undefined;
 });
 
-type Row = { id: number; path: string; signature_ok: number; headers: string; raw_body: string; body_sha256: string | null; body_bytes: number | null; outcome: string; received_at: number };
+type Row = { id: number; path: string; signature_ok: number; headers: string; signature_headers: string | null; raw_body: string; body_sha256: string | null; body_bytes: number | null; outcome: string; received_at: number };
 const logRows = (t: TestServer) => t.db.$client.prepare('select * from webhook_log order by id').all() as Row[];
 const countOf = (t: TestServer, table: string) => (t.db.$client.prepare(`select count(*) as n from ${table}`).get() as { n: number }).n;
 const fileBytes = (path: string) => (existsSync(path) ? statSync(path).size : 0);
@@ -130,7 +130,7 @@ describe('the refusal log is bounded', () => {
     expect(logRows(s)[0]?.raw_body).toBe('{}');
   });
 
-  it('never stores credentials: Authorization, Cookie and signature headers are kept as their length only', async () => {
+  it('never stores credentials: Cookie is kept as its length only; signature headers are shown as their length, their value kept aside for replay', async () => {
     s = await startTestServer();
     // Authenticated (signature verified, body unparseable): kept whole, but without the bearer token.
     const auth = await s.postWebhook('/webhooks/inbound', null, { raw: '{oops' });
@@ -149,7 +149,14 @@ describe('the refusal log is bounded', () => {
     expect(h2['x-plivo-signature-v3-nonce']).toBe('12345');
     const all = JSON.stringify(logRows(s));
     expect(all).not.toContain('secret-session-value');
-    expect(all).not.toContain('Bearer ');
+    // The per-request signatures (Vonage's JWT over this body, Plivo's HMAC) are kept in their own column,
+    // which only a replay reads (never the review API): the headers column, which is shown, has none.
+    expect(JSON.stringify(logRows(s).map((r) => r.headers))).not.toContain('Bearer ');
+    const kept1 = JSON.parse(String(first?.signature_headers)) as Record<string, string>;
+    expect(Object.keys(kept1)).toEqual(['authorization']);
+    expect(kept1.authorization).toMatch(/^Bearer [\w-]+\.[\w-]+\.[\w-]+$/);
+    const kept2 = JSON.parse(String(second?.signature_headers)) as Record<string, string>;
+    expect(kept2).toEqual({ 'x-plivo-signature-v3': 'c2lnbmF0dXJl' });
   });
 });
 

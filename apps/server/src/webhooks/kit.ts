@@ -7,6 +7,7 @@
  * A provider supplies only what is its own: how to verify, parse and map a request, which path it
  * keeps in webhook_log, and (optionally) how a 2xx is answered.
  */
+import type { IncomingHttpHeaders } from 'node:http';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import type { Logger } from 'pino';
 import type { Db } from '../db/client';
@@ -25,6 +26,39 @@ export interface WebhookOutcome {
   log?: Record<string, unknown>;
 }
 
+/**
+ * What a provider's handler reads of a request: an Express request is one, and so is a request rebuilt
+ * from webhook_log for a replay (`rawWebhookRequest`), so live and replayed requests take the same path.
+ */
+export interface RawWebhookRequest {
+  method: string;
+  /** The path as called, with its query, e.g. `/webhooks/plivo/status?ref=…`. */
+  originalUrl: string;
+  /** The path inside the router's mount, e.g. `/status`. */
+  path: string;
+  headers: IncomingHttpHeaders;
+  ip?: string | undefined;
+  get(name: string): string | undefined;
+}
+
+/** A request rebuilt from what was kept of it (header names lower-case, as Node gives them). */
+export function rawWebhookRequest(p: { method?: string; originalUrl: string; path: string; headers: IncomingHttpHeaders }): RawWebhookRequest {
+  const headers = p.headers;
+  return {
+    method: p.method ?? 'POST',
+    originalUrl: p.originalUrl,
+    path: p.path,
+    headers,
+    get(name) {
+      const value = headers[name.toLowerCase()];
+      return Array.isArray(value) ? value.join(', ') : value;
+    },
+  };
+}
+
+/** Decides one request's outcome (keeping what it must in webhook_log); the live router and a replay both call it. */
+export type WebhookHandler = (kind: WebhookKind, req: RawWebhookRequest, body: Buffer) => WebhookOutcome | Promise<WebhookOutcome>;
+
 /** Metrics (and tests) hear every outcome: the route (`/webhooks/plivo/status`) and the outcome word. */
 export type WebhookOutcomeListener = (path: string, outcome: string) => void;
 
@@ -41,7 +75,7 @@ export interface WebhookKitOptions {
   /** The 405 answer's error (default "method not allowed: use POST"). */
   methodNotAllowed?: string;
   /** The path a request is kept under in webhook_log (default: the route, e.g. `/webhooks/sinch/inbound`). */
-  logPath?: (req: Request, kind: WebhookKind) => string;
+  logPath?: (req: RawWebhookRequest, kind: WebhookKind) => string;
   /** Answers a 2xx (default JSON `{ ok: true, outcome }`); 3xx and up are always JSON `{ error, outcome }`. */
   answerOk?: (kind: WebhookKind, res: Response, r: WebhookOutcome) => void;
 }
@@ -62,19 +96,19 @@ export interface WebhookKit {
   /** The route of a kind, as metrics and the log line name it. */
   route(kind: WebhookKind): string;
   /** The webhook_log record for a request and what it came to. */
-  entry(req: Request, kind: WebhookKind, body: Buffer | null, r: WebhookOutcome, signatureOk: boolean): WebhookLogEntry;
+  entry(req: RawWebhookRequest, kind: WebhookKind, body: Buffer | null, r: WebhookOutcome, signatureOk: boolean): WebhookLogEntry;
   /** Keeps the request in webhook_log and returns `r` (for `return kit.keep(...)`). */
-  keep(req: Request, kind: WebhookKind, body: Buffer, r: WebhookOutcome, signatureOk: boolean): WebhookOutcome;
+  keep(req: RawWebhookRequest, kind: WebhookKind, body: Buffer, r: WebhookOutcome, signatureOk: boolean): WebhookOutcome;
   /**
    * The router: `handle` decides each POST's outcome (it keeps what it must with `keep`); the kit
    * reports, logs and answers it. Errors thrown by `handle` go to Express (the app's 503/500 handler).
    */
-  router(handle: (kind: WebhookKind, req: Request, body: Buffer) => WebhookOutcome | Promise<WebhookOutcome>): Router;
+  router(handle: WebhookHandler): Router;
 }
 
 export function createWebhookKit(opts: WebhookKitOptions): WebhookKit {
   const route = (kind: WebhookKind) => `${opts.mount}/${kind}`;
-  const logPath = opts.logPath ?? ((_req: Request, kind: WebhookKind) => route(kind));
+  const logPath = opts.logPath ?? ((_req: RawWebhookRequest, kind: WebhookKind) => route(kind));
 
   const entry: WebhookKit['entry'] = (req, kind, body, r, signatureOk) => ({
     path: logPath(req, kind),

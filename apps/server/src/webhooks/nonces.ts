@@ -1,4 +1,4 @@
-import { and, eq, lt } from 'drizzle-orm';
+import { and, eq, lt, sql } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { webhookNonces } from '../db/schema';
 
@@ -35,6 +35,44 @@ export function createNonceStore(db: Db, ttlMs = NONCE_TTL_MS): NonceStore {
       db.insert(webhookNonces)
         .values({ provider, nonce, seenAt: now })
         .onConflictDoUpdate({ target: [webhookNonces.provider, webhookNonces.nonce], set: { seenAt: now } })
+        .run();
+      return true;
+    },
+  };
+}
+
+/**
+ * The nonce store a replay (webhooks/replay.ts) verifies with: a nonce is judged as of the original
+ * receipt, like the signature's timestamp. A refused request's nonce was never claimed (nonces are
+ * claimed only once a signature verified and, for Sinch, with the data it admitted), so:
+ * - used *before* the request first arrived: the request was itself a replay of one already accepted:
+ *   still refused ("already used");
+ * - used only *after* it arrived (the provider's own retry was accepted once the secret was fixed, or an
+ *   earlier replay of this same row): that use was this very request again, not a forgery of it — it
+ *   passes, and the domain functions find it already stored (`duplicate`);
+ * - never seen: it passes and is claimed now, so the same headers posted live later are refused.
+ */
+export function createReplayNonceStore(db: Db, receivedAt: number, ttlMs = NONCE_TTL_MS): NonceStore {
+  const usedBeforeReceipt = (provider: string, nonce: string): boolean => {
+    const existing = db
+      .select({ seenAt: webhookNonces.seenAt })
+      .from(webhookNonces)
+      .where(and(eq(webhookNonces.provider, provider), eq(webhookNonces.nonce, nonce)))
+      .get();
+    return existing !== undefined && existing.seenAt < receivedAt && existing.seenAt >= receivedAt - ttlMs;
+  };
+  return {
+    seen: (provider, nonce) => usedBeforeReceipt(provider, nonce),
+    claim(provider, nonce) {
+      if (usedBeforeReceipt(provider, nonce)) return false;
+      // Recorded if new (or long forgotten); a later use (seenAt after the receipt) is left as it is.
+      const now = Date.now();
+      db.insert(webhookNonces)
+        .values({ provider, nonce, seenAt: now })
+        .onConflictDoUpdate({
+          target: [webhookNonces.provider, webhookNonces.nonce],
+          set: { seenAt: sql`case when ${webhookNonces.seenAt} < ${receivedAt - ttlMs} then ${now} else ${webhookNonces.seenAt} end` },
+        })
         .run();
       return true;
     },

@@ -6,6 +6,7 @@ import { trpc } from '../trpc';
 import { ConnectionIndicator } from './connection-indicator';
 import { Link } from './link';
 import { NotificationSettings } from './notification-settings';
+import { RefusedWebhooksBanner } from './refused-webhooks-banner';
 
 const NAV: { section: Section; label: string; to: string }[] = [
   { section: 'inbox', label: 'Inbox', to: paths.inbox },
@@ -36,6 +37,7 @@ export function AppHeader({
   const current = sectionOf(useRoute());
   const logout = useMutation(trpc.auth.logout.mutationOptions({ onSettled: () => resetSession() }));
   return (
+    <>
     <header className="app-header">
       <span className="brand">
         <span className="brand-mark" aria-hidden="true">P</span>
@@ -88,5 +90,7 @@ export function AppHeader({
         Sign out
       </button>
     </header>
+    {me.role === 'admin' && <RefusedWebhooksBanner />}
+    </>
   );
 }

@@ -17,6 +17,7 @@ export type Route =
   | { page: 'team' }
   | { page: 'canned' }
   | { page: 'integrations' }
+  | { page: 'refused-webhooks' }
   | { page: 'account' }
   | { page: 'invite' }
   | { page: 'not-found' };
@@ -38,6 +39,7 @@ export function parseRoute(pathname: string): Route {
   if (path === '/canned-replies') return { page: 'canned' };
   if (path === '/integrations') return { page: 'integrations' };
   if (path === '/account') return { page: 'account' };
+  if (path === '/refused-webhooks') return { page: 'refused-webhooks' };
   // An invitation or password-reset link: the token is in the #fragment (never sent to the server).
   if (path === '/invite') return { page: 'invite' };
   return { page: 'not-found' };
@@ -63,6 +65,8 @@ export function sectionOf(route: Route): Section | null {
       return 'canned';
     case 'integrations':
       return 'integrations';
+    case 'refused-webhooks':
+      return 'team';
     case 'account':
       return 'account';
     case 'invite':
@@ -84,6 +88,7 @@ export const paths = {
   canned: '/canned-replies',
   integrations: '/integrations',
   account: '/account',
+  refusedWebhooks: '/refused-webhooks',
 };
 
 /**

@@ -7,6 +7,8 @@ import { errorMessage } from '../lib/errors';
 import { formatListTime } from '../lib/format';
 import { queryClient, trpc } from '../trpc';
 import { AutoAssignSettings } from '../components/auto-assign-settings';
+import { Link } from '../components/link';
+import { paths } from '../lib/navigation';
 
 type Agent = RouterOutputs['auth']['me'];
 type Member = RouterOutputs['agent']['list'][number];
@@ -30,6 +32,11 @@ export function TeamPage({ me }: { me: Agent }) {
             ? 'Invite colleagues, change roles, disable accounts. Admins also manage API tokens, opt-outs and campaigns.'
             : 'Who works in this inbox. Ask an admin to invite someone or change a role.'}
       </p>
+      {admin && (
+        <p className="small">
+          <Link to={paths.refusedWebhooks} className="inline-link">Refused webhooks</Link>: provider webhooks Parley refused (a wrong secret, an unknown number), to review and replay.
+        </p>
+      )}
       {admin && <AutoAssignSettings />}
       {admin && <InviteForm onLink={setLink} />}
       {link && (

@@ -6,7 +6,8 @@ import type { MediaAuth } from '../../media/fetcher';
 import { mediaAuthFor } from '../mms';
 import { createPlivoSandbox } from './sandbox';
 import { createPlivoProvider } from './sender';
-import { plivoWebhookRouter } from './webhooks';
+import { replayCore, type WebhookReplay } from '../../webhooks/replay';
+import { plivoWebhookHandler, plivoWebhookRouter, type PlivoWebhookOptions } from './webhooks';
 
 export const plivo: ProviderAdapter = {
   name: 'plivo',
@@ -14,18 +15,21 @@ export const plivo: ProviderAdapter = {
   wire({ config, logger, url, publicBase, given, webhooks }) {
     // Sandbox (or no PLIVO_AUTH_TOKEN): the stand-in signs with a token generated beside the database.
     const authToken = config.plivo.authToken ?? keptSecret(config, 'plivo-auth-token');
-    const router = plivoWebhookRouter({
-      ...webhooks,
+    const options = (core: typeof webhooks): PlivoWebhookOptions => ({
+      ...core,
       authToken,
       allowV2: config.plivo.allowV2,
       ...(config.plivo.mainAuthToken ? { mainAuthToken: config.plivo.mainAuthToken } : {}),
       // Plivo signs the exact URL it called: behind a proxy that is PUBLIC_URL, never Host/protocol as seen here.
       publicUrl: () => publicBase,
     });
-    if (given) return { name: 'plivo', mount: '/webhooks/plivo', router, sender: given, ...plivoMediaAuth(config) };
+    const router = plivoWebhookRouter(options(webhooks));
+    const replay: WebhookReplay = async (kind, req, body, receivedAt) =>
+      plivoWebhookHandler(options(replayCore(webhooks, receivedAt)))(kind, req, body);
+    if (given) return { name: 'plivo', mount: '/webhooks/plivo', router, replay, sender: given, ...plivoMediaAuth(config) };
     if (config.provider === 'sandbox') {
       const sandbox = createPlivoSandbox({ baseUrl: () => url, authToken, logger: logger.child({ component: 'sandbox:plivo' }) });
-      return { name: 'plivo', mount: '/webhooks/plivo', router, sender: sandbox, simulateInbound: (input) => sandbox.simulateInbound(input), ...plivoMediaAuth(config) };
+      return { name: 'plivo', mount: '/webhooks/plivo', router, replay, sender: sandbox, simulateInbound: (input) => sandbox.simulateInbound(input), ...plivoMediaAuth(config) };
     }
     const { authId } = config.plivo;
     if (!authId) throw new Error('PLIVO_AUTH_ID is required for Plivo');
@@ -35,7 +39,7 @@ export const plivo: ProviderAdapter = {
       ...(config.plivo.apiUrl ? { apiUrl: config.plivo.apiUrl } : {}),
       statusUrl: (ref) => `${publicBase}/webhooks/plivo/status?ref=${encodeURIComponent(ref)}`,
     });
-    return { name: 'plivo', mount: '/webhooks/plivo', router, sender, ...plivoMediaAuth(config) };
+    return { name: 'plivo', mount: '/webhooks/plivo', router, replay, sender, ...plivoMediaAuth(config) };
   },
 };
 

@@ -6,7 +6,7 @@
  * too) three times over ~7 minutes, so a malformed but genuine callback is answered 200 after it is
  * stored, never refused into a retry loop.
  */
-import type { Request, Router } from 'express';
+import type { Router } from 'express';
 import { fromProviderNumber, parseProviderTimestamp } from '@parley/shared';
 import { receiveInbound, type InboundSms } from '../../domain/receive';
 import type { InboundMedia } from '../../domain/media';
@@ -15,7 +15,7 @@ import { type WebhookLog } from '../../domain/webhook-log';
 import { isOurNumber } from '../../numbers';
 import { isPlivoNoError, plivoErrorReason, plivoStatusToParley } from './errors';
 import type { NonceStore } from '../../webhooks/nonces';
-import { kitFor, type WebhookKind, type WebhookKit, type WebhookOutcome, type WebhookRouterDeps } from '../../webhooks/kit';
+import { kitFor, type RawWebhookRequest, type WebhookHandler, type WebhookKind, type WebhookKit, type WebhookOutcome, type WebhookRouterDeps } from '../../webhooks/kit';
 import { verifyPlivoRequest } from './signature';
 
 export interface PlivoWebhookOptions extends WebhookRouterDeps {
@@ -36,7 +36,17 @@ const V2_NOTE = 'accepted with a V2 signature only: the query (ref) and the body
 const TIME_FIELDS = ['DeliveryReportTime', 'SentTime', 'QueuedTime', 'MessageTime'] as const;
 
 export function plivoWebhookRouter(opts: PlivoWebhookOptions): Router {
-  const kit = kitFor(opts, '/webhooks/plivo', {
+  return plivoKit(opts).router(plivoWebhookHandler(opts));
+}
+
+/** One request, live or replayed from webhook_log (webhooks/replay.ts). */
+export function plivoWebhookHandler(opts: PlivoWebhookOptions): WebhookHandler {
+  const kit = plivoKit(opts);
+  return (kind, req, body) => handle(opts, kit, kit.webhookLog, kind, req, body);
+}
+
+function plivoKit(opts: PlivoWebhookOptions) {
+  return kitFor(opts, '/webhooks/plivo', {
     methodNotAllowed: 'method not allowed: use POST (set message_method / method to POST at Plivo)',
     // Kept with its query: `?ref=` is part of what Plivo signed.
     logPath: (req) => req.originalUrl,
@@ -46,7 +56,6 @@ export function plivoWebhookRouter(opts: PlivoWebhookOptions): Router {
       else res.status(r.status).json({ ok: true, outcome: r.outcome });
     },
   });
-  return kit.router((kind, req, body) => handle(opts, kit, kit.webhookLog, kind, req, body));
 }
 
 /** Plivo's number forms (`14155550123`, `+60124361111`) → E.164; an alphanumeric sender id unchanged. */
@@ -65,7 +74,7 @@ const countOrNull = (value: string | undefined): number | null =>
   value !== undefined && /^\d+$/.test(value.trim()) && Number(value) > 0 ? Number(value) : null;
 const textOrNull = (value: string | undefined): string | null => (value === undefined || value.trim() === '' ? null : value.trim());
 
-function handle(opts: PlivoWebhookOptions, kit: WebhookKit, webhookLog: WebhookLog, kind: WebhookKind, req: Request, body: Buffer): WebhookOutcome {
+function handle(opts: PlivoWebhookOptions, kit: WebhookKit, webhookLog: WebhookLog, kind: WebhookKind, req: RawWebhookRequest, body: Buffer): WebhookOutcome {
   const rawBody = body.toString('utf8');
   /** Set once the signature verified. */
   const auth: { scheme?: Scheme } = {};

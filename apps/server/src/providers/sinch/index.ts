@@ -6,7 +6,8 @@ import type { MediaAuth } from '../../media/fetcher';
 import { mediaAuthFor } from '../mms';
 import { createSinchSandbox } from './sandbox';
 import { createSinchProvider, sinchApiUrl } from './sender';
-import { sinchWebhookRouter } from './webhooks';
+import { replayCore, type WebhookReplay } from '../../webhooks/replay';
+import { sinchWebhookHandler, sinchWebhookRouter } from './webhooks';
 
 export const sinch: ProviderAdapter = {
   name: 'sinch',
@@ -19,10 +20,12 @@ export const sinch: ProviderAdapter = {
       logger.warn('Sinch callbacks are unauthenticated: ask Sinch to enable HMAC signing and set SINCH_WEBHOOK_SECRET (README)');
     }
     const router = sinchWebhookRouter({ ...webhooks, ...(webhookSecret ? { webhookSecret } : {}) });
-    if (given) return { name: 'sinch', mount: '/webhooks/sinch', router, sender: given, ...sinchMediaAuth(config) };
+    const replay: WebhookReplay = async (kind, req, body, receivedAt) =>
+      sinchWebhookHandler({ ...replayCore(webhooks, receivedAt), ...(webhookSecret ? { webhookSecret } : {}), now: () => receivedAt })(kind, req, body);
+    if (given) return { name: 'sinch', mount: '/webhooks/sinch', router, replay, sender: given, ...sinchMediaAuth(config) };
     if (sandbox && webhookSecret !== undefined) {
       const stand = createSinchSandbox({ baseUrl: () => url, webhookSecret, logger: logger.child({ component: 'sandbox:sinch' }) });
-      return { name: 'sinch', mount: '/webhooks/sinch', router, sender: stand, simulateInbound: (input) => stand.simulateInbound(input), ...sinchMediaAuth(config) };
+      return { name: 'sinch', mount: '/webhooks/sinch', router, replay, sender: stand, simulateInbound: (input) => stand.simulateInbound(input), ...sinchMediaAuth(config) };
     }
     const { servicePlanId, apiToken } = config.sinch;
     if (!servicePlanId || !apiToken) throw new Error('SINCH_SERVICE_PLAN_ID and SINCH_API_TOKEN are required for Sinch');
@@ -35,7 +38,7 @@ export const sinch: ProviderAdapter = {
       ...(config.sinch.apiUrl ? { apiUrl: config.sinch.apiUrl } : {}),
       ...(callbackUrl ? { callbackUrl } : {}),
     });
-    return { name: 'sinch', mount: '/webhooks/sinch', router, sender, ...sinchMediaAuth(config) };
+    return { name: 'sinch', mount: '/webhooks/sinch', router, replay, sender, ...sinchMediaAuth(config) };
   },
 };
 

@@ -8,7 +8,7 @@
  * transaction that stores what it admitted: a request that failed (500) can be retried, a replay cannot. Bodies Parley cannot use (schema
  * failures, unknown types, multi-recipient batch reports) are stored raw and answered 200.
  */
-import type { Request, Router } from 'express';
+import type { Router } from 'express';
 import { z } from 'zod';
 import { fromProviderNumber, parseProviderTimestamp } from '@parley/shared';
 import { isDbBusy } from '../../db/client';
@@ -18,13 +18,15 @@ import { recordStatus, type StatusReport } from '../../domain/status';
 import { isOurNumber } from '../../numbers';
 import { sinchCodeReason, sinchStatusToParley } from './errors';
 import type { NonceStore } from '../../webhooks/nonces';
-import { JSON_TYPE, kitFor, type WebhookKind, type WebhookOutcome, type WebhookRouterDeps } from '../../webhooks/kit';
+import { JSON_TYPE, kitFor, type RawWebhookRequest, type WebhookHandler, type WebhookKind, type WebhookOutcome, type WebhookRouterDeps } from '../../webhooks/kit';
 import { SINCH_NONCE_PROVIDER, verifySinchSignature } from './signature';
 
 export interface SinchWebhookOptions extends WebhookRouterDeps {
   nonces: NonceStore;
   /** SINCH_WEBHOOK_SECRET: when set, every callback must carry a valid HMAC signature. */
   webhookSecret?: string;
+  /** The clock signatures' timestamps are judged by (a replay judges them as of the original receipt). Default Date.now. */
+  now?: () => number;
 }
 
 /** A nonce claimed inside the transaction turned out to be taken: the request is a replay. */
@@ -135,11 +137,16 @@ const outcomeOf = (r: Result): WebhookOutcome => ({
 });
 
 export function sinchWebhookRouter(opts: SinchWebhookOptions): Router {
+  return kitFor(opts, '/webhooks/sinch').router(sinchWebhookHandler(opts));
+}
+
+/** One request, live or replayed from webhook_log (webhooks/replay.ts). */
+export function sinchWebhookHandler(opts: SinchWebhookOptions): WebhookHandler {
   let warnedUnsigned = false;
   const kit = kitFor(opts, '/webhooks/sinch');
   const { webhookLog } = kit;
 
-  const handle = (kind: WebhookKind, req: Request, body: Buffer): WebhookOutcome => {
+  const handle = (kind: WebhookKind, req: RawWebhookRequest, body: Buffer): WebhookOutcome => {
     const path = kit.route(kind);
     /** The verified nonce: recorded in the transaction that stores what the request admitted. */
     const auth: { nonce?: string; signatureOk: boolean } = { signatureOk: false };
@@ -179,7 +186,7 @@ export function sinchWebhookRouter(opts: SinchWebhookOptions): Router {
   };
 
   function dispatch(
-    req: Request,
+    req: RawWebhookRequest,
     body: Buffer,
     store: (r: Result, signatureOk: boolean) => Result,
     admit: () => void,
@@ -190,7 +197,9 @@ export function sinchWebhookRouter(opts: SinchWebhookOptions): Router {
     }
     let signatureOk = false;
     if (opts.webhookSecret !== undefined && opts.webhookSecret !== '') {
-      const verified = verifySinchSignature({ headers: req.headers, rawBody: body, secret: opts.webhookSecret, nonces: opts.nonces, claim: false });
+      const verified = verifySinchSignature({
+        headers: req.headers, rawBody: body, secret: opts.webhookSecret, nonces: opts.nonces, claim: false, ...(opts.now ? { now: opts.now() } : {}),
+      });
       if (!verified.ok) return store({ status: verified.status, outcome: 'bad_signature', error: verified.reason }, false);
       signatureOk = true;
       auth.nonce = verified.nonce;
@@ -277,5 +286,5 @@ export function sinchWebhookRouter(opts: SinchWebhookOptions): Router {
     return store({ status: 200, outcome: 'ignored_type', error: `callback type ${type ?? '(none)'} is not handled`, type }, signatureOk);
   }
 
-  return kit.router(handle);
+  return handle;
 }

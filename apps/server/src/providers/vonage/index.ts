@@ -3,7 +3,8 @@ import type { ProviderAdapter } from '../adapter';
 import { createSandboxProvider, simulateVonageInbound } from './sandbox';
 import { createVonageProvider } from './sender';
 import { createSignatureVerifier } from './signature';
-import { vonageWebhookRouter } from './webhooks';
+import { replayCore } from '../../webhooks/replay';
+import { vonageWebhookHandler, vonageWebhookRouter } from './webhooks';
 import type { Config } from '../../config';
 import type { MediaAuth } from '../../media/fetcher';
 import { mediaAuthFor } from '../mms';
@@ -29,6 +30,8 @@ export const vonage: ProviderAdapter = {
       name: 'vonage',
       mount: '/webhooks',
       router,
+      replay: async (kind, req, body, receivedAt) =>
+        vonageWebhookHandler({ ...replayCore(webhooks, receivedAt), verifier: { verify: (auth, raw) => verifier.verify(auth, raw, receivedAt) } })(kind, req, body),
       ...(sender ? { sender } : {}),
       ...(sandbox ? { simulateInbound: (input) => simulateVonageInbound(url, signatureSecret, input) } : {}),
       ...vonageMediaAuth(config),

@@ -1,9 +1,9 @@
-import type { Request, Router } from 'express';
+import type { Router } from 'express';
 import { vonageInboundSchema, vonageStatusSchema } from '@parley/shared';
 import { receiveInbound } from '../../domain/receive';
 import { recordStatus } from '../../domain/status';
 import { isOurNumber } from '../../numbers';
-import { JSON_TYPE, kitFor, type WebhookKind, type WebhookOutcome, type WebhookRouterDeps } from '../../webhooks/kit';
+import { JSON_TYPE, kitFor, type RawWebhookRequest, type WebhookHandler, type WebhookKind, type WebhookOutcome, type WebhookRouterDeps } from '../../webhooks/kit';
 import { vonageErrorReason } from './errors';
 import type { SignatureVerifier } from './signature';
 
@@ -16,9 +16,16 @@ export interface VonageWebhookOptions extends WebhookRouterDeps {
  * raw body → signature (JWT) → JSON → schema → domain → 200. Refusals are kept in webhook_log.
  */
 export function vonageWebhookRouter(deps: VonageWebhookOptions): Router {
-  // Kept under the path inside the mount (`/inbound`, `/status`), as it always was.
-  const kit = kitFor(deps, '/webhooks', { logPath: (req) => req.path });
-  return kit.router(async (kind: WebhookKind, req: Request, body: Buffer): Promise<WebhookOutcome> => {
+  return vonageKit(deps).router(vonageWebhookHandler(deps));
+}
+
+// Kept under the path inside the mount (`/inbound`, `/status`), as it always was.
+const vonageKit = (deps: VonageWebhookOptions) => kitFor(deps, '/webhooks', { logPath: (req) => req.path });
+
+/** One request, live or replayed from webhook_log (webhooks/replay.ts): verify, parse, map, store. */
+export function vonageWebhookHandler(deps: VonageWebhookOptions): WebhookHandler {
+  const kit = vonageKit(deps);
+  return async (kind: WebhookKind, req: RawWebhookRequest, body: Buffer): Promise<WebhookOutcome> => {
     const refuse = (status: number, outcome: string, error: string, signatureOk: boolean) =>
       kit.keep(req, kind, body, { status, outcome, error }, signatureOk);
 
@@ -73,5 +80,5 @@ export function vonageWebhookRouter(deps: VonageWebhookOptions): Router {
       },
     });
     return { status: 200, outcome };
-  });
+  };
 }
