@@ -346,6 +346,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
       logger: logger.child({ component: 'campaigns' }),
       rateFor: (name) => sendRateOf(config, name),
       wakeOutbox: () => outbox?.wake(),
+      now: clock,
     });
     campaigns.start();
   }

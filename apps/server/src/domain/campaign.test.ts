@@ -43,7 +43,7 @@ function optOut(phone: string, source: 'keyword' | 'agent' | 'import' = 'keyword
 }
 
 const zero: CampaignCounts = {
-  total: 0, invalid: 0, duplicate: 0, skipped: 0, pending: 0, queued: 0, submitted: 0, delivered: 0, failed: 0, interrupted: 0, cancelled: 0,
+  total: 0, invalid: 0, duplicate: 0, skipped: 0, pending: 0, held: 0, queued: 0, submitted: 0, delivered: 0, failed: 0, interrupted: 0, cancelled: 0,
 };
 const counts = (over: Partial<CampaignCounts>): CampaignCounts => ({ ...zero, ...over });
 const progressEvents = (after = 0) =>

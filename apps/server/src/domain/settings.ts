@@ -3,10 +3,10 @@
  * fields over DEFAULT_SETTINGS, so a field added later has its default until an admin sets it.
  * Changes go through the event log (`settings.updated`), like every other state change.
  */
-import { eq } from 'drizzle-orm';
+import { and, eq, isNotNull } from 'drizzle-orm';
 import { DEFAULT_SETTINGS, settingsSchema, type Settings, type SettingsDto, type SettingsUpdate } from '@parley/shared';
 import type { Db } from '../db/client';
-import { settings } from '../db/schema';
+import { campaignRecipients, messages, settings } from '../db/schema';
 import type { EventLog, Tx } from '../events/log';
 
 const ROW_ID = 1;
@@ -54,6 +54,11 @@ export function updateSettings(opts: { log: EventLog; agentId: number | null; pa
       .values({ id: ROW_ID, value, updatedAt: now, updatedBy: opts.agentId })
       .onConflictDoUpdate({ target: settings.id, set: { value, updatedAt: now, updatedBy: opts.agentId } })
       .run();
+    if (opts.patch.quietHours !== undefined) {
+      // A new window (or none): every hold is judged again at the next feeder pass / due scan.
+      tx.update(campaignRecipients).set({ state: 'pending', heldUntil: null, reason: null }).where(eq(campaignRecipients.state, 'held')).run();
+      tx.update(messages).set({ heldUntil: null }).where(and(eq(messages.status, 'scheduled'), isNotNull(messages.heldUntil))).run();
+    }
     const dto: SettingsDto = { ...next, updatedAt: new Date(now).toISOString(), updatedBy: opts.agentId };
     append({ type: 'settings.updated', payload: { settings: dto } });
     return dto;

@@ -34,6 +34,7 @@ export function toMessageDto(m: MessageRow): MessageDto {
     agentId: m.agentId,
     campaignId: m.campaignId,
     sendAt: isoOrNull(m.sendAt),
+    heldUntil: isoOrNull(m.heldUntil),
     retryOf: m.retryOf,
     createdAt: iso(m.createdAt),
   };
