@@ -184,7 +184,8 @@ export function releaseDueScheduled({ log, now, batch = 200 }: { log: EventLog; 
         }
         moveMessage(tx, append, m, { status: 'queued', heldUntil: null, errorReason: null });
         tx.insert(outbox)
-          .values({ messageId: m.id, provider, priority: PRIORITY.reply, state: 'queued', nextAttemptAt: now, createdAt: now })
+          // Due now on the outbox's own (real) clock: the scan's `now` may be an injected one.
+          .values({ messageId: m.id, provider, priority: PRIORITY.reply, state: 'queued', nextAttemptAt: Date.now(), createdAt: Date.now() })
           .run();
         queued += 1;
       }
