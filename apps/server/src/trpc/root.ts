@@ -1,6 +1,7 @@
 import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
 import { createCallerFactory, router } from './init';
 import { agentRouter } from './routers/agent';
+import { auditRouter } from './routers/audit';
 import { apiTokenRouter } from './routers/api-token';
 import { authRouter } from './routers/auth';
 import { cannedReplyRouter } from './routers/canned-reply';
@@ -32,6 +33,7 @@ export const appRouter = router({
   presence: presenceRouter,
   settings: settingsRouter,
   cannedReply: cannedReplyRouter,
+  audit: auditRouter,
 });
 
 export type AppRouter = typeof appRouter;
