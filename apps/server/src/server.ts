@@ -20,6 +20,7 @@ import { webhookErrorHandler, webhookRouter } from './webhooks/routes';
 import { createOutboxWorker, type OutboxWorker } from './outbox/worker';
 import { createCampaignFeeder, type CampaignFeeder } from './campaigns/feeder';
 import { createDueScanner } from './jobs/due';
+import { createRetentionJob } from './jobs/retention';
 import { wakeDueSnoozes } from './domain/conversation';
 import { releaseDueScheduled } from './domain/send';
 import type { SmsProvider } from './providers/types';
@@ -372,6 +373,10 @@ export async function createServer(config: Config, options: ServerOptions = {}):
   });
   if (outbox) scheduled.start();
 
+  // Retention (settings.retentionDays): daily, durable, in small batches.
+  const retentionJob = createRetentionJob({ db, log: events, logger, now: clock });
+  retentionJob.start();
+
   // Old events go, a chunk at a time, behind the oldest cursor an open stream still needs.
   const retention = { keepCount: config.live.eventsRetentionCount, maxAgeMs: config.live.eventsRetentionDays * 86_400_000 };
   let compacting: Promise<number> | null = null;
@@ -409,6 +414,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
         clearInterval(compactTimer);
         credentials.close();
         try {
+          await retentionJob.stop();
           await snoozes.stop();
           await scheduled.stop();
           await campaigns?.stop();

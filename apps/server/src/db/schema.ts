@@ -381,4 +381,6 @@ export const auditLog = sqliteTable(
 export const jobRuns = sqliteTable('job_runs', {
   name: text('name').primaryKey(),
   lastRunAt: ms('last_run_at').notNull(),
+  /** What the last run did, as JSON (e.g. rows deleted, batches, longest batch). */
+  result: text('result'),
 });

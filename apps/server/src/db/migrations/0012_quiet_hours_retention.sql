@@ -1,6 +1,7 @@
 CREATE TABLE `job_runs` (
 	`name` text PRIMARY KEY NOT NULL,
-	`last_run_at` integer NOT NULL
+	`last_run_at` integer NOT NULL,
+	`result` text
 );
 --> statement-breakpoint
 ALTER TABLE `campaign_recipients` ADD `held_until` integer;--> statement-breakpoint
