@@ -21,6 +21,7 @@ const CampaignDetailPage = lazy(() => import('./pages/campaign-detail').then((m)
 const ContactsPage = lazy(() => import('./pages/contacts-page').then((m) => ({ default: m.ContactsPage })));
 const StatsPage = lazy(() => import('./pages/stats-page').then((m) => ({ default: m.StatsPage })));
 const CannedRepliesPage = lazy(() => import('./pages/canned-replies-page').then((m) => ({ default: m.CannedRepliesPage })));
+const AuditPage = lazy(() => import('./pages/audit-page').then((m) => ({ default: m.AuditPage })));
 const TeamPage = lazy(() => import('./pages/team-page').then((m) => ({ default: m.TeamPage })));
 const AccountPage = lazy(() => import('./pages/account-page').then((m) => ({ default: m.AccountPage })));
 
@@ -74,6 +75,8 @@ function SignedIn({ me }: { me: Agent }) {
       return <Page me={me}><StatsPage /></Page>;
     case 'team':
       return <Page me={me}><TeamPage me={me} /></Page>;
+    case 'audit':
+      return <Page me={me}><AuditPage /></Page>;
     case 'canned':
       return <Page me={me}><CannedRepliesPage /></Page>;
     case 'account':

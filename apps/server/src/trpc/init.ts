@@ -3,6 +3,7 @@ import { z, ZodError } from 'zod';
 import { isDbBusy } from '../db/client';
 import { AppError, type AppErrorCode } from '../errors';
 import type { ApiTokenScope } from '../domain/agents';
+import type { AuditActor } from '../domain/audit';
 import { resolveAccess, type Context, type Credential } from './context';
 
 /** Each domain error code, once, as a tRPC code (and so an HTTP status). */
@@ -134,7 +135,7 @@ function readableZodMessage(error: ZodError): string {
 }
 
 /** The audit log's actor for a call: the agent, and whether they came with a session or an API token. */
-export function auditActor(ctx: Pick<Context, 'agent' | 'credential' | 'via'>): import('../domain/audit').AuditActor {
+export function auditActor(ctx: Pick<Context, 'agent' | 'credential' | 'via'>): AuditActor {
   if (!ctx.agent) return { agentId: null, via: 'system' };
   return { agentId: ctx.agent.id, via: ctx.credential?.kind === 'token' ? 'token' : 'session' };
 }

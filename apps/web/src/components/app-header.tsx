@@ -15,7 +15,10 @@ const NAV: { section: Section; label: string; to: string }[] = [
   { section: 'canned', label: 'Canned replies', to: paths.canned },
 ];
 /** Only admins manage the team; the page is not offered to agents. */
-const ADMIN_NAV: { section: Section; label: string; to: string }[] = [{ section: 'team', label: 'Team', to: paths.team }];
+const ADMIN_NAV: { section: Section; label: string; to: string }[] = [
+  { section: 'team', label: 'Team', to: paths.team },
+  { section: 'audit', label: 'Audit', to: paths.audit },
+];
 
 export function AppHeader({
   me,

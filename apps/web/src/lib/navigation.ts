@@ -14,12 +14,13 @@ export type Route =
   | { page: 'contacts' }
   | { page: 'stats' }
   | { page: 'team' }
+  | { page: 'audit' }
   | { page: 'canned' }
   | { page: 'account' }
   | { page: 'invite' }
   | { page: 'not-found' };
 
-export type Section = 'inbox' | 'campaigns' | 'contacts' | 'stats' | 'team' | 'canned' | 'account';
+export type Section = 'inbox' | 'campaigns' | 'contacts' | 'stats' | 'team' | 'audit' | 'canned' | 'account';
 
 export function parseRoute(pathname: string): Route {
   const path = pathname.length > 1 ? pathname.replace(/\/+$/, '') : pathname;
@@ -31,6 +32,7 @@ export function parseRoute(pathname: string): Route {
   if (path === '/contacts') return { page: 'contacts' };
   if (path === '/stats') return { page: 'stats' };
   if (path === '/team') return { page: 'team' };
+  if (path === '/audit') return { page: 'audit' };
   if (path === '/canned-replies') return { page: 'canned' };
   if (path === '/account') return { page: 'account' };
   // An invitation or password-reset link: the token is in the #fragment (never sent to the server).
@@ -53,6 +55,8 @@ export function sectionOf(route: Route): Section | null {
       return 'stats';
     case 'team':
       return 'team';
+    case 'audit':
+      return 'audit';
     case 'canned':
       return 'canned';
     case 'account':
@@ -72,6 +76,7 @@ export const paths = {
   contacts: '/contacts',
   stats: '/stats',
   team: '/team',
+  audit: '/audit',
   canned: '/canned-replies',
   account: '/account',
 };

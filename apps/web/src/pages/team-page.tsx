@@ -7,6 +7,7 @@ import { errorMessage } from '../lib/errors';
 import { formatListTime } from '../lib/format';
 import { queryClient, trpc } from '../trpc';
 import { AutoAssignSettings } from '../components/auto-assign-settings';
+import { ComplianceSettings } from '../components/compliance-settings';
 
 type Agent = RouterOutputs['auth']['me'];
 type Member = RouterOutputs['agent']['list'][number];
@@ -31,6 +32,7 @@ export function TeamPage({ me }: { me: Agent }) {
             : 'Who works in this inbox. Ask an admin to invite someone or change a role.'}
       </p>
       {admin && <AutoAssignSettings />}
+      {admin && <ComplianceSettings />}
       {admin && <InviteForm onLink={setLink} />}
       {link && (
         <div className="invite-link card" role="status" data-testid="invite-link">
