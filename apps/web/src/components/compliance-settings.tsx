@@ -8,24 +8,32 @@ import { queryClient, trpc } from '../trpc';
 /** Admins: quiet hours (the sending window in each recipient's own time), retention, the HELP answer. */
 export function ComplianceSettings() {
   const settings = useQuery(trpc.settings.get.queryOptions());
+  // The version this admin saved last: "Saved" is shown while the settings are still that version.
+  const [savedAt, setSavedAt] = useState<string | null>(null);
   if (!settings.data) return null;
   // Keyed by the document's time: a change made elsewhere (another admin, the event stream) resets the form.
-  return <ComplianceForm key={settings.data.updatedAt ?? 'defaults'} settings={settings.data} />;
+  return (
+    <ComplianceForm
+      key={settings.data.updatedAt ?? 'defaults'}
+      settings={settings.data}
+      saved={savedAt !== null && savedAt === settings.data.updatedAt}
+      onSaved={setSavedAt}
+    />
+  );
 }
 
-function ComplianceForm({ settings }: { settings: SettingsDto }) {
+function ComplianceForm({ settings, saved, onSaved }: { settings: SettingsDto; saved: boolean; onSaved: (updatedAt: string | null) => void }) {
   const [quietOn, setQuietOn] = useState(settings.quietHours !== null);
   const [start, setStart] = useState(settings.quietHours?.start ?? DEFAULT_SETTINGS.quietHours?.start ?? '08:00');
   const [end, setEnd] = useState(settings.quietHours?.end ?? DEFAULT_SETTINGS.quietHours?.end ?? '21:00');
   const [retentionOn, setRetentionOn] = useState(settings.retentionDays !== null);
   const [days, setDays] = useState(String(settings.retentionDays ?? 365));
   const [help, setHelp] = useState(settings.helpText ?? '');
-  const [saved, setSaved] = useState(false);
   const update = useMutation(
     trpc.settings.update.mutationOptions({
       onSuccess: (next) => {
         queryClient.setQueryData(trpc.settings.get.queryKey(), next);
-        setSaved(true);
+        onSaved(next.updatedAt);
       },
     }),
   );
@@ -33,7 +41,7 @@ function ComplianceForm({ settings }: { settings: SettingsDto }) {
 
   const onSubmit = (e: FormEvent) => {
     e.preventDefault();
-    setSaved(false);
+    onSaved(null);
     setLocal(null);
     const n = Number(days);
     if (retentionOn && (!Number.isInteger(n) || n < 1 || n > 36_500)) {
@@ -63,15 +71,15 @@ function ComplianceForm({ settings }: { settings: SettingsDto }) {
           <label className="checkbox">
             <input type="checkbox" checked={quietOn} onChange={(e) => setQuietOn(e.target.checked)} data-testid="quiet-hours-toggle" /> Hold
             texts outside the window
-          </label>
+          </label>{' '}
           <div className="inline-form">
             <label>
               From{' '}
-              <input className="input narrow" type="time" value={start} disabled={!quietOn} onChange={(e) => setStart(e.target.value)} aria-label="Quiet hours: sending starts at" />
+              <input className="input time-input" type="time" value={start} disabled={!quietOn} onChange={(e) => setStart(e.target.value)} aria-label="Quiet hours: sending starts at" />
             </label>
             <label>
               to{' '}
-              <input className="input narrow" type="time" value={end} disabled={!quietOn} onChange={(e) => setEnd(e.target.value)} aria-label="Quiet hours: sending ends at" />
+              <input className="input time-input" type="time" value={end} disabled={!quietOn} onChange={(e) => setEnd(e.target.value)} aria-label="Quiet hours: sending ends at" />
             </label>
           </div>
         </fieldset>
@@ -89,11 +97,11 @@ function ComplianceForm({ settings }: { settings: SettingsDto }) {
         </fieldset>
         <fieldset>
           <legend>HELP answer</legend>
-          <label htmlFor="help-text" className="muted small">
+          <label htmlFor="help-text" className="muted small block">
             Sent to anyone who texts HELP or INFO: your business name, how to reach you, &quot;Msg &amp; data rates may apply&quot;, and how to
             stop (Reply STOP). Empty: the server&apos;s default.
           </label>
-          <textarea id="help-text" className="input" rows={3} maxLength={1000} value={help} onChange={(e) => setHelp(e.target.value)} />
+          <textarea id="help-text" className="input block" rows={3} maxLength={1000} value={help} onChange={(e) => setHelp(e.target.value)} />
         </fieldset>
         <div className="inline-form">
           <button className="button primary" type="submit" disabled={update.isPending}>

@@ -2,7 +2,7 @@ import { useState } from 'react';
 import { useInfiniteQuery, useMutation } from '@tanstack/react-query';
 import { AUDIT_ACTIONS, type AuditAction, type AuditEntryDto } from '@parley/shared/audit';
 import { errorMessage } from '../lib/errors';
-import { trpc } from '../trpc';
+import { queryClient, trpc } from '../trpc';
 
 const when = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
 
@@ -34,11 +34,19 @@ export function AuditPage() {
       { getNextPageParam: (last) => last.nextCursor ?? undefined, initialCursor: null },
     ),
   );
-  const exportCsv = useMutation(trpc.audit.export.mutationOptions({ onSuccess: ({ filename, csv }) => download(filename, csv) }));
+  const exportCsv = useMutation(
+    trpc.audit.export.mutationOptions({
+      onSuccess: ({ filename, csv }) => {
+        download(filename, csv);
+        // The export is itself an entry: show it.
+        void queryClient.invalidateQueries({ queryKey: trpc.audit.list.pathKey() });
+      },
+    }),
+  );
   const items = pages.data?.pages.flatMap((p) => p.items) ?? [];
   const error = pages.error ?? exportCsv.error;
   return (
-    <div className="page audit-page">
+    <div className="page-body audit-page">
       <div className="page-head">
         <h1>Audit log</h1>
         <button className="button" type="button" onClick={() => exportCsv.mutate({ action: filter })} disabled={exportCsv.isPending} data-testid="audit-export">
