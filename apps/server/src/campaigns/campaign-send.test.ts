@@ -151,7 +151,7 @@ describe('campaigns against the mock Vonage API', () => {
     // …and the campaign still had plenty to send when the reply overtook it.
     expect(mock.requests.length - replyAt).toBeGreaterThan(1_000);
     expect(done.counts).toEqual({
-      total: 5_000, invalid: 40, duplicate: 40, skipped: 20, pending: 0, queued: 0, submitted: 4_900, delivered: 0, failed: 0, interrupted: 0, cancelled: 0,
+      total: 5_000, invalid: 40, duplicate: 40, skipped: 20, pending: 0, held: 0, queued: 0, submitted: 4_900, delivered: 0, failed: 0, interrupted: 0, cancelled: 0,
     });
     const campaignTos = mock.requests.map(toOf).filter((to) => to !== reply.to);
     expect(campaignTos).toHaveLength(4_900);
