@@ -12,7 +12,8 @@ import { campaignRecipients, conversations, messageStatusHistory, messages, outb
 import type { EventLog } from '../events/log';
 import { loadConversation } from './views';
 
-export const RETENTION_BATCH = 500;
+/** Messages per transaction: ~0.1 ms each on a busy 2-core machine, so a batch holds the database ~10–20 ms. */
+export const RETENTION_BATCH = 100;
 
 export interface RetentionBatch {
   /** Messages deleted in this batch. */
