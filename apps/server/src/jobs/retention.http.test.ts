@@ -11,6 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { jobRuns } from '../db/schema';
 import { inboundPayload, startTestServer, type TestServer } from '../testing/harness';
 import { trpcCall } from '../testing/trpc-http';
+import { RETENTION_BATCH } from '../domain/retention';
 import { RETENTION_JOB, type RetentionResult } from './retention';
 
 const ADMIN = { email: 'admin@parley.test', password: 'parley-test-password' };
@@ -108,8 +109,8 @@ describe('retention', () => {
     const result = JSON.parse(run?.result ?? '{}') as RetentionResult;
 
     expect(result).toMatchObject({ deleted: OLD, retentionDays: 30 });
-    expect(result.batches).toBeGreaterThanOrEqual(OLD / 500);
-    // Generous: one batch of 500 deletes is a few ms; a loaded 2-core machine may stretch it.
+    expect(result.batches).toBeGreaterThanOrEqual(OLD / RETENTION_BATCH);
+    // Generous: one batch of 100 deletes is a few ms; a loaded 2-core machine may stretch it.
     expect(result.longestBatchMs).toBeLessThan(1000);
     expect(during.every((r) => r.status === 200)).toBe(true);
     expect(during.length).toBeGreaterThan(0);
