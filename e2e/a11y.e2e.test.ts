@@ -85,6 +85,7 @@ describe('axe finds no serious or critical violation', () => {
     ['Contacts', '/contacts', 'Contacts'],
     ['Stats', '/stats', 'Stats'],
     ['Team', '/team', 'Team'],
+    ['Audit', '/audit', 'Audit log'],
     ['Account', '/account', 'Account'],
   ] as const) {
     it(`on ${name}`, async () => {

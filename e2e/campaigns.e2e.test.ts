@@ -1,7 +1,7 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, launchChromium, screenshot, signIn } from './support/browser';
-import { ADMIN, ServerHarness } from './support/server';
+import { ADMIN, ServerHarness, switchQuietHoursOff } from './support/server';
 import { ensureWebBuilt } from './support/web-build';
 
 /** Opted out (texts STOP) before the campaign: the campaign skips it. */
@@ -41,6 +41,8 @@ describe('campaigns, stats and contacts in Chromium', () => {
     // Slow enough to watch the bar move, fast enough to finish in a few seconds.
     harness = new ServerHarness({ SEND_RATE_PER_SECOND: '6' });
     baseUrl = (await harness.start()).url;
+    // Not a quiet-hours test: the campaign must go out whatever the hour (compliance tests cover them).
+    await switchQuietHoursOff(baseUrl);
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   });

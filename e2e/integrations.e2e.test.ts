@@ -61,6 +61,7 @@ describe('Integrations: outbound webhooks in Chromium', () => {
 
   it('the endpoints page creates an endpoint, shows its secret once and shows its deliveries', async () => {
     await signIn(page, baseUrl, ADMIN);
+    await page.getByRole('link', { name: 'Team' }).click();
     await page.getByRole('link', { name: 'Integrations' }).click();
     const form = page.getByRole('form', { name: 'New webhook endpoint' });
     await form.getByLabel('URL').fill(receiverUrl);

@@ -73,3 +73,22 @@ export class ServerHarness {
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
+
+/**
+ * Switches quiet hours off over HTTP as the admin: for tests that send campaigns or scheduled texts
+ * and must not depend on the hour they run at (compliance tests keep them on).
+ */
+export async function switchQuietHoursOff(baseUrl: string): Promise<void> {
+  const login = await fetch(`${baseUrl}/trpc/auth.login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email: ADMIN.email, password: ADMIN.password }),
+  });
+  const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
+  const res = await fetch(`${baseUrl}/trpc/settings.update`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', cookie },
+    body: JSON.stringify({ quietHours: null }),
+  });
+  if (res.status !== 200) throw new Error(`settings.update: ${res.status}`);
+}

@@ -21,6 +21,7 @@ import { createOutboxWorker, type OutboxWorker } from './outbox/worker';
 import { combineWorkers } from './outbox/combine';
 import { createCampaignFeeder } from './campaigns/feeder';
 import { createDueScanner } from './jobs/due';
+import { createRetentionJob } from './jobs/retention';
 import { createWebhookWorker, type WebhookWorkerOptions } from './integrations/webhook-worker';
 import { wakeDueSnoozes } from './domain/conversation';
 import { releaseDueScheduled } from './domain/send';
@@ -171,7 +172,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     background.push(fetcher);
     if (outbox) background.push(outbox);
     // Campaigns feed the outbox a window at a time (after its crash recovery above).
-    const campaigns = outbox ? createCampaignFeeder({ db, log: events, logger: logger.child({ component: 'campaigns' }), rateFor: (name) => sendRateOf(config, name), wakeOutbox: () => outbox.wake() }) : null;
+    const campaigns = outbox ? createCampaignFeeder({ db, log: events, logger: logger.child({ component: 'campaigns' }), rateFor: (name) => sendRateOf(config, name), wakeOutbox: () => outbox.wake(), now: clock }) : null;
     if (campaigns) background.push(campaigns);
     campaigns?.start();
     // Snoozed conversations whose time came reopen; scheduled sends whose time came go into the
@@ -186,6 +187,10 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     const webhooks = createWebhookWorker({ db, log: events, config, logger: logger.child({ component: 'webhooks' }), ...options.webhooks });
     background.push(webhooks);
     webhooks.start();
+    // Retention (settings.retentionDays): daily, durable, in small batches.
+    const retentionJob = createRetentionJob({ db, log: events, logger, now: clock, removeMedia: (key) => mediaStore.remove(key) });
+    background.push(retentionJob);
+    retentionJob.start();
     if (outbox) {
       const scheduled = createDueScanner({
         name: 'scheduled-sends', intervalMs: config.dueScanIntervalMs, now: clock, logger,

@@ -22,6 +22,7 @@ const ContactsPage = lazy(() => import('./pages/contacts-page').then((m) => ({ d
 const ContactPage = lazy(() => import('./pages/contact-page').then((m) => ({ default: m.ContactPage })));
 const StatsPage = lazy(() => import('./pages/stats-page').then((m) => ({ default: m.StatsPage })));
 const CannedRepliesPage = lazy(() => import('./pages/canned-replies-page').then((m) => ({ default: m.CannedRepliesPage })));
+const AuditPage = lazy(() => import('./pages/audit-page').then((m) => ({ default: m.AuditPage })));
 const TeamPage = lazy(() => import('./pages/team-page').then((m) => ({ default: m.TeamPage })));
 const IntegrationsPage = lazy(() => import('./pages/integrations-page').then((m) => ({ default: m.IntegrationsPage })));
 const RefusedWebhooksPage = lazy(() => import('./pages/refused-webhooks-page').then((m) => ({ default: m.RefusedWebhooksPage })));
@@ -79,6 +80,8 @@ function SignedIn({ me }: { me: Agent }) {
       return <Page me={me}><StatsPage /></Page>;
     case 'team':
       return <Page me={me}><TeamPage me={me} /></Page>;
+    case 'audit':
+      return <Page me={me}><AuditPage /></Page>;
     case 'canned':
       return <Page me={me}><CannedRepliesPage /></Page>;
     case 'integrations':

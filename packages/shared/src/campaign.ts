@@ -36,6 +36,8 @@ export const campaignCreateInput = z.object({
   recipients: campaignRecipientsInput,
   /** Our number to send from (E.164); default: the configured default number. */
   from: e164Schema.optional(),
+  /** false: send at any hour, ignoring the recipients' quiet hours (admins only; audited). Default true. */
+  quietHours: z.boolean().optional(),
 });
 
 /** Same input as create, nothing written: the validation report and the cost, for the form. */
@@ -55,6 +57,8 @@ export const campaignListInput = z
 export const CAMPAIGN_RECIPIENT_STATES = [
   /** valid, not handed to the outbox yet */
   'pending',
+  /** outside the recipient's quiet-hours window: waits until it opens (`heldUntil`) */
+  'held',
   'queued',
   'submitted',
   'delivered',
@@ -83,6 +87,8 @@ export interface CampaignCounts {
   /** Opted out, never sent. */
   skipped: number;
   pending: number;
+  /** Waiting for their quiet-hours window to open. */
+  held: number;
   queued: number;
   submitted: number;
   delivered: number;
@@ -101,6 +107,8 @@ export interface CampaignDto {
   /** Segments of the text before personalisation. */
   segments: number;
   counts: CampaignCounts;
+  /** Whether the recipients' quiet hours apply (false: an admin switched them off for this campaign). */
+  quietHours: boolean;
   createdByAgentId: number | null;
   createdAt: string;
   updatedAt: string;
@@ -117,8 +125,10 @@ export interface CampaignRecipientDto {
   phone: string | null;
   name: string | null;
   state: CampaignRecipientState;
-  /** Why invalid / skipped / failed. */
+  /** Why invalid / skipped / failed / held ("Held for quiet hours until 08:00 (their time)"). */
   reason: string | null;
+  /** state 'held': when their window opens (ISO). */
+  heldUntil: string | null;
   messageId: number | null;
   conversationId: number | null;
 }

@@ -41,6 +41,8 @@ export interface MessageDto {
   campaignId: number | null;
   /** Send later: when a `scheduled` message is queued (ISO); null otherwise. */
   sendAt: string | null;
+  /** A scheduled message waiting for the recipient's quiet-hours window to open (ISO), or null. */
+  heldUntil: string | null;
   /** A retry: the id of the failed message it resends; null otherwise. */
   retryOf: number | null;
   /** MMS attachments (empty for a plain text), in the order they came or were attached. */

@@ -12,7 +12,10 @@ export const settingsSchema = z.object({
   /** Round-robin skips agents who already have this many open conversations. */
   maxOpenPerAgent: z.number().int().min(1, 'At least 1').max(10_000, 'At most 10000'),
   /** Marketing sends only inside this window of the recipient's local time; null: no window. */
-  quietHours: z.object({ start: hhmm, end: hhmm }).nullable(),
+  quietHours: z
+    .object({ start: hhmm, end: hhmm })
+    .refine((w) => w.start !== w.end, { message: 'Start and end must differ', path: ['end'] })
+    .nullable(),
   /** Messages older than this many days are deleted by a daily job; null: kept forever. */
   retentionDays: z.number().int().min(1, 'At least 1 day').max(36_500, 'At most 36500 days').nullable(),
   /** The answer to HELP/INFO; null: the server's HELP_TEXT (or its default). */

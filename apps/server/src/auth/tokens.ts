@@ -1,3 +1,4 @@
+import { recordAudit, type AuditActor } from '../domain/audit';
 import { createHash, randomBytes } from 'node:crypto';
 import type { Db } from '../db/client';
 import {
@@ -41,6 +42,7 @@ export function createApiToken({
   name,
   scopes = DEFAULT_API_TOKEN_SCOPES,
   expiresAt = null,
+  actor,
 }: {
   db: Db;
   agentId: number;
@@ -48,15 +50,23 @@ export function createApiToken({
   scopes?: readonly ApiTokenScope[];
   /** Epoch ms; null: never. */
   expiresAt?: number | null;
+  /** Who creates it (a procedure call): recorded in the audit log in the same transaction. */
+  actor?: AuditActor;
 }): CreatedApiToken {
   const token = `${API_TOKEN_PREFIX}${randomToken()}`;
-  const row = insertApiToken(db, {
-    name: name.trim(),
-    tokenHash: sha256Hex(token),
-    prefix: token.slice(0, SHOWN_PREFIX_CHARS),
-    agentId,
-    scopes,
-    expiresAt,
+  const row = db.transaction((tx) => {
+    const inserted = insertApiToken(db, {
+      name: name.trim(),
+      tokenHash: sha256Hex(token),
+      prefix: token.slice(0, SHOWN_PREFIX_CHARS),
+      agentId,
+      scopes,
+      expiresAt,
+    });
+    if (actor) {
+      recordAudit(tx, { actor, action: 'token.created', target: { type: 'api_token', id: inserted.id }, detail: { name: inserted.name, agentId, scopes: [...scopes], expiresAt: inserted.expiresAt } });
+    }
+    return inserted;
   });
   return { ...row, token };
 }
@@ -83,12 +93,18 @@ export function listApiTokensFor({ db, agent }: { db: Db; agent: AgentDto }): Ap
 }
 
 /** Revokes a token its owner (or an admin) names; another agent's token is NOT_FOUND, not FORBIDDEN. */
-export function revokeApiToken({ db, agent, id }: { db: Db; agent: AgentDto; id: number }): ApiTokenDto {
-  const token = getApiToken(db, id);
-  if (!token || (token.agentId !== agent.id && agent.role !== 'admin')) {
-    throw new AppError('NOT_FOUND', `API token ${id} not found`);
-  }
-  const revoked = revokeApiTokenRow(db, id);
-  if (!revoked) throw new AppError('NOT_FOUND', `API token ${id} not found`);
-  return revoked;
+export function revokeApiToken({ db, agent, id, actor }: { db: Db; agent: AgentDto; id: number; actor?: AuditActor }): ApiTokenDto {
+  return db.transaction((tx) => {
+    const token = getApiToken(db, id);
+    if (!token || (token.agentId !== agent.id && agent.role !== 'admin')) {
+      throw new AppError('NOT_FOUND', `API token ${id} not found`);
+    }
+    const revoked = revokeApiTokenRow(db, id);
+    if (!revoked) throw new AppError('NOT_FOUND', `API token ${id} not found`);
+    // Revoking an already revoked token changes nothing and is not recorded again.
+    if (actor && token.revokedAt === null) {
+      recordAudit(tx, { actor, action: 'token.revoked', target: { type: 'api_token', id }, detail: { name: token.name, agentId: token.agentId } });
+    }
+    return revoked;
+  });
 }

@@ -105,6 +105,8 @@ describe('a campaign survives kill -9', () => {
     let parley = await startParley();
     try {
       let cookie = await signIn(parley.url);
+      // Not a quiet-hours test: sends must not depend on the hour the suite runs at (quiet-hours.http.test.ts covers them).
+      await call(parley.url, cookie, 'settings.update', { quietHours: null }, 'POST');
       const created = await call<CampaignCreatedDto>(parley.url, cookie, 'campaign.create', { name: 'Crash', text: 'Hello', recipients: numbers }, 'POST');
       expect(created.counts.pending).toBe(1_200);
       await vi.waitFor(() => expect(mock.requests.length).toBeGreaterThan(300), { timeout: 20_000, interval: 5 });

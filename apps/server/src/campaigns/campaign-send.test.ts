@@ -2,6 +2,7 @@
  * Campaigns end to end: a real Parley (SMS_PROVIDER=vonage) sending through the real Vonage SDK to
  * the mock Vonage API, driven over HTTP as an operator's script would.
  */
+import { updateSettings } from '../domain/settings';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -58,6 +59,8 @@ async function start(rate: number): Promise<Parley> {
       ADMIN_PASSWORD: 'campaign-test-password',
     }),
   );
+  // Not a quiet-hours test: sends must not depend on the hour the suite runs at (quiet-hours.http.test.ts covers them).
+  updateSettings({ log: server.events, agentId: null, patch: { quietHours: null } });
   cleanups.push(async () => {
     await server.close();
     rmSync(dir, { recursive: true, force: true });
@@ -148,7 +151,7 @@ describe('campaigns against the mock Vonage API', () => {
     // …and the campaign still had plenty to send when the reply overtook it.
     expect(mock.requests.length - replyAt).toBeGreaterThan(1_000);
     expect(done.counts).toEqual({
-      total: 5_000, invalid: 40, duplicate: 40, skipped: 20, pending: 0, queued: 0, submitted: 4_900, delivered: 0, failed: 0, interrupted: 0, cancelled: 0,
+      total: 5_000, invalid: 40, duplicate: 40, skipped: 20, pending: 0, held: 0, queued: 0, submitted: 4_900, delivered: 0, failed: 0, interrupted: 0, cancelled: 0,
     });
     const campaignTos = mock.requests.map(toOf).filter((to) => to !== reply.to);
     expect(campaignTos).toHaveLength(4_900);

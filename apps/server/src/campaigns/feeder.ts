@@ -8,6 +8,7 @@ import {
   feedCampaign,
   finishCampaignIfDone,
   queuedCampaignMessages,
+  releaseHeldRecipients,
   runningCampaigns,
 } from '../domain/campaign-feed';
 
@@ -19,6 +20,8 @@ export interface CampaignFeederOptions {
   rateFor(provider: ProviderName): number;
   /** Something was queued: the outbox should look now. */
   wakeOutbox(): void;
+  /** The clock quiet hours are judged by (epoch ms; tests inject one). Default Date.now. */
+  now?: () => number;
   /** Between steps while a campaign runs (default 200 ms). */
   tickMs?: number;
   /** Between looks when no campaign runs (default 1000 ms); wake() cuts it short. */
@@ -56,6 +59,7 @@ export function createCampaignFeeder(opts: CampaignFeederOptions): CampaignFeede
   const tickMs = opts.tickMs ?? 200;
   const idleMs = opts.idleMs ?? 1000;
   const progressMs = opts.progressMs ?? 500;
+  const clock = opts.now ?? Date.now;
   const windowOf = (provider: ProviderName) => opts.window ?? Math.min(Math.max(Math.ceil(opts.rateFor(provider) * 2), 20), 1000);
   const dirty = new Set<number>();
   let running = false;
@@ -71,17 +75,21 @@ export function createCampaignFeeder(opts: CampaignFeederOptions): CampaignFeede
     const campaigns = runningCampaigns(db);
     for (const { id, provider } of campaigns) {
       if (!running) break;
+      const now = clock();
+      // Recipients held for quiet hours whose window opened go back in line (a held row never stalls the rest).
+      if (releaseHeldRecipients({ log, id, now }) > 0) dirty.add(id);
       let room = windowOf(provider) - queuedCampaignMessages(db, id);
       let fed = 0;
       let slice = performance.now();
       while (running && room > 0) {
-        const step = feedCampaign({ log, id, max: Math.min(room, BATCH) });
+        const step = feedCampaign({ log, id, max: Math.min(room, BATCH), now });
         const handled = step.queued + step.skipped;
         if (step.queued > 0) opts.wakeOutbox();
-        if (handled > 0) dirty.add(id);
-        fed += handled;
+        if (handled + step.held > 0) dirty.add(id);
+        fed += handled + step.held;
+        // Held recipients take no room in the outbox: the next ones in line are looked at now.
         room -= handled;
-        if (!step.more || handled === 0) break;
+        if (!step.more || handled + step.held === 0) break;
         if (performance.now() - slice > SLICE_MS) {
           await yieldToLoop();
           slice = performance.now();

@@ -86,6 +86,8 @@ export const messages = sqliteTable(
     sendAt: ms('send_at'),
     /** A retry: the failed message it resends (one retry per original). */
     retryOf: integer('retry_of'),
+    /** A scheduled message due outside the recipient's quiet-hours window waits until then. */
+    heldUntil: ms('held_until'),
     createdAt: ms('created_at').notNull(),
   },
   (t) => [
@@ -317,6 +319,8 @@ export const campaigns = sqliteTable('campaigns', {
   createdAt: ms('created_at').notNull(),
   updatedAt: ms('updated_at').notNull(),
   finishedAt: ms('finished_at'),
+  /** false: an admin switched quiet hours off for this campaign (audited). */
+  quietHours: integer('quiet_hours', { mode: 'boolean' }).notNull().default(true),
 });
 
 export const campaignRecipients = sqliteTable(
@@ -337,12 +341,20 @@ export const campaignRecipients = sqliteTable(
      * pending (not handed to the outbox yet) → queued (a message exists: its status is the live
      * state), or skipped | invalid | duplicate | cancelled.
      */
-    state: text('state', { enum: ['pending', 'queued', 'skipped', 'invalid', 'duplicate', 'cancelled'] }).notNull(),
+    state: text('state', { enum: ['pending', 'held', 'queued', 'skipped', 'invalid', 'duplicate', 'cancelled'] }).notNull(),
     reason: text('reason'),
+    /** state 'held': outside the recipient's quiet-hours window; pending again from this time. */
+    heldUntil: ms('held_until'),
     messageId: integer('message_id').references(() => messages.id),
     contactId: integer('contact_id'),
   },
-  (t) => [index('campaign_recipients_state_idx').on(t.campaignId, t.state, t.id)],
+  (t) => [
+    index('campaign_recipients_state_idx').on(t.campaignId, t.state, t.id),
+    // The feeder's release of held recipients whose window opened.
+    index('campaign_recipients_held_idx')
+      .on(t.campaignId, t.heldUntil)
+      .where(sql`state = 'held'`),
+  ],
 );
 
 /** Workspace settings: one row (id 1), the document as JSON; missing fields take their defaults. */
@@ -585,3 +597,11 @@ export const webhookDeliveries = sqliteTable(
   },
   (t) => [index('webhook_deliveries_endpoint_idx').on(t.endpointId, t.id)],
 );
+
+/** Durable bookkeeping of periodic jobs (the retention job's last run), so a restart knows what is overdue. */
+export const jobRuns = sqliteTable('job_runs', {
+  name: text('name').primaryKey(),
+  lastRunAt: ms('last_run_at').notNull(),
+  /** What the last run did, as JSON (e.g. rows deleted, batches, longest batch). */
+  result: text('result'),
+});

@@ -1,4 +1,4 @@
-import { and, asc, eq, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, lte, sql } from 'drizzle-orm';
 import type { CampaignDto, ProviderName } from '@parley/shared';
 import type { Db } from '../db/client';
 import { campaignRecipients, campaigns, contacts, messages } from '../db/schema';
@@ -8,6 +8,8 @@ import { optedOutReason, personalise } from './campaign-recipients';
 import { appendProgressIn, findCampaign, requireCampaign, type CampaignRow } from './campaign-views';
 import { PRIORITY, queueMessageIn } from './send';
 import { inheritSuppressionIn } from './optout';
+import { heldReason, quietHoursJudge } from './quiet-hours';
+import { getSettings } from './settings';
 
 /**
  * The campaign feeder's steps (campaigns/feeder.ts owns the loop and the pace). Each is one
@@ -53,6 +55,8 @@ export interface FeedResult {
   queued: number;
   /** Recipients that opted out (or became unsendable) since the campaign was created. */
   skipped: number;
+  /** Recipients outside their quiet-hours window: state 'held' until it opens. */
+  held: number;
   /** Pending recipients are left after this step. */
   more: boolean;
 }
@@ -63,11 +67,15 @@ export interface FeedResult {
  * is marked queued with its message id — one transaction. A contact who opted out since creation is
  * skipped. Nothing happens unless the campaign is running.
  */
-export function feedCampaign({ log, id, max }: { log: EventLog; id: number; max: number }): FeedResult {
+export function feedCampaign({ log, id, max, now = Date.now() }: { log: EventLog; id: number; max: number; now?: number }): FeedResult {
   return log.write((tx, append) => {
-    const result: FeedResult = { queued: 0, skipped: 0, more: false };
+    const result: FeedResult = { queued: 0, skipped: 0, held: 0, more: false };
     const campaign = findCampaign(log.db, id);
     if (!campaign || campaign.status !== 'running' || max <= 0) return result;
+    // Quiet hours (the workspace window, unless an admin switched them off for this campaign),
+    // judged in each recipient's own time zone at the feeder's clock.
+    const window = campaign.quietHours ? getSettings(tx).quietHours : null;
+    const judge = window ? quietHoursJudge(now, window) : null;
     const pending = tx
       .select({ id: campaignRecipients.id, phone: campaignRecipients.phone, name: campaignRecipients.name })
       .from(campaignRecipients)
@@ -79,6 +87,12 @@ export function feedCampaign({ log, id, max }: { log: EventLog; id: number; max:
     for (const r of pending.slice(0, max)) {
       const mark = (patch: Partial<typeof campaignRecipients.$inferInsert>) =>
         tx.update(campaignRecipients).set(patch).where(eq(campaignRecipients.id, r.id)).run();
+      const verdict = judge && r.phone ? judge(r.phone) : null;
+      if (verdict && !verdict.open) {
+        mark({ state: 'held', heldUntil: verdict.until, reason: heldReason(verdict) });
+        result.held += 1;
+        continue;
+      }
       try {
         // A name from the CSV fills in a contact without one (never overwrites an agent's edit).
         if (r.phone && r.name && r.name.trim() !== '') {
@@ -119,6 +133,25 @@ export function feedCampaign({ log, id, max }: { log: EventLog; id: number; max:
   });
 }
 
+/**
+ * Held recipients whose window opened (held_until <= now) become pending again, in their list
+ * place; all of a campaign's held recipients when quiet hours no longer apply to it (switched off
+ * in the settings). No event: the feeder marks the campaign's progress dirty. Returns how many.
+ */
+export function releaseHeldRecipients({ log, id, now }: { log: EventLog; id: number; now: number }): number {
+  return log.write((tx) => {
+    const campaign = findCampaign(log.db, id);
+    if (!campaign) return 0;
+    const applies = campaign.quietHours && getSettings(tx).quietHours !== null;
+    const held = and(eq(campaignRecipients.campaignId, id), eq(campaignRecipients.state, 'held'));
+    return tx
+      .update(campaignRecipients)
+      .set({ state: 'pending', heldUntil: null, reason: null })
+      .where(applies ? and(held, lte(campaignRecipients.heldUntil, now)) : held)
+      .run().changes;
+  });
+}
+
 /** A running campaign with nothing pending and nothing queued becomes done (with a progress event). */
 export function finishCampaignIfDone({ log, id }: { log: EventLog; id: number }): CampaignDto | null {
   return log.write((tx, append) => {
@@ -127,7 +160,7 @@ export function finishCampaignIfDone({ log, id }: { log: EventLog; id: number })
     const pending = tx
       .select({ id: campaignRecipients.id })
       .from(campaignRecipients)
-      .where(and(eq(campaignRecipients.campaignId, id), eq(campaignRecipients.state, 'pending')))
+      .where(and(eq(campaignRecipients.campaignId, id), inArray(campaignRecipients.state, ['pending', 'held'])))
       .limit(1)
       .get();
     if (pending || queuedCampaignMessages(log.db, id) > 0) return null;

@@ -89,7 +89,7 @@ export function campaignQueries(db: Db): ReturnType<typeof build> {
 export function campaignCounts(db: Db, row: CampaignRow): CampaignCounts {
   const q = campaignQueries(db);
   const counts: CampaignCounts = {
-    total: row.totalCount, invalid: 0, duplicate: 0, skipped: 0, pending: 0,
+    total: row.totalCount, invalid: 0, duplicate: 0, skipped: 0, pending: 0, held: 0,
     queued: 0, submitted: 0, delivered: 0, failed: 0, interrupted: 0, cancelled: 0,
   };
   for (const { state, n } of q.recipientStates.all({ id: row.id })) {
@@ -111,6 +111,7 @@ export function toCampaignDto(row: CampaignRow, counts: CampaignCounts): Campaig
     encoding: row.encoding,
     segments: row.segments,
     counts,
+    quietHours: row.quietHours,
     createdByAgentId: row.createdByAgentId,
     createdAt: iso(row.createdAt),
     updatedAt: iso(row.updatedAt),
@@ -194,6 +195,7 @@ function toRecipientDto(r: RecipientRow, m: MessagePart): CampaignRecipientDto {
     name: r.name,
     state,
     reason,
+    heldUntil: r.state === 'held' && r.heldUntil !== null ? iso(r.heldUntil) : null,
     messageId: r.messageId,
     conversationId: m.conversationId,
   };
@@ -211,7 +213,7 @@ export function listRecipients(opts: {
   const limit = pageSize(opts.limit);
   const where: (SQL | undefined)[] = [eq(campaignRecipients.campaignId, opts.id)];
   const state = opts.state;
-  if (state === 'pending' || state === 'skipped' || state === 'invalid' || state === 'duplicate' || state === 'cancelled') {
+  if (state === 'pending' || state === 'held' || state === 'skipped' || state === 'invalid' || state === 'duplicate' || state === 'cancelled') {
     where.push(eq(campaignRecipients.state, state));
   } else if (state !== undefined) {
     where.push(eq(campaignRecipients.state, 'queued'), inArray(messages.status, STATUSES_OF[state]));

@@ -1,3 +1,4 @@
+import { updateSettings } from './settings';
 import { eq, inArray } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CampaignCounts, ParleyEvent } from '@parley/shared';
@@ -21,6 +22,8 @@ let log: EventLog;
 beforeEach(() => {
   t = openTempDb('parley-campaign-');
   ({ db, log } = t);
+  // Not a quiet-hours test: sends must not depend on the hour the suite runs at (quiet-hours.http.test.ts covers them).
+  updateSettings({ log, agentId: null, patch: { quietHours: null } });
 });
 afterEach(() => t.dispose());
 
@@ -43,7 +46,7 @@ function optOut(phone: string, source: 'keyword' | 'agent' | 'import' = 'keyword
 }
 
 const zero: CampaignCounts = {
-  total: 0, invalid: 0, duplicate: 0, skipped: 0, pending: 0, queued: 0, submitted: 0, delivered: 0, failed: 0, interrupted: 0, cancelled: 0,
+  total: 0, invalid: 0, duplicate: 0, skipped: 0, pending: 0, held: 0, queued: 0, submitted: 0, delivered: 0, failed: 0, interrupted: 0, cancelled: 0,
 };
 const counts = (over: Partial<CampaignCounts>): CampaignCounts => ({ ...zero, ...over });
 const progressEvents = (after = 0) =>
@@ -140,7 +143,7 @@ describe('feeding', () => {
     const c = await create([{ phone: '+447700900001', name: 'Ann' }, '+447700900002', '+447700900003', '+447700900004'], 'Hi {name}, sale today');
     optOut('+447700900003', 'agent');
 
-    expect(feedCampaign({ log, id: c.id, max: 3 })).toEqual({ queued: 2, skipped: 1, more: true });
+    expect(feedCampaign({ log, id: c.id, max: 3 })).toEqual({ queued: 2, skipped: 1, held: 0, more: true });
     const sent = db.select().from(messages).where(eq(messages.campaignId, c.id)).orderBy(messages.id).all();
     expect(sent.map((m) => [m.to, m.text, m.agentId, m.status])).toEqual([
       ['+447700900001', 'Hi Ann, sale today', null, 'queued'],
@@ -155,8 +158,8 @@ describe('feeding', () => {
     expect(queuedCampaignMessages(db, c.id)).toBe(2);
     expect(loadCampaignDto(db, c.id).counts).toEqual(counts({ total: 4, skipped: 1, pending: 1, queued: 2 }));
 
-    expect(feedCampaign({ log, id: c.id, max: 10 })).toEqual({ queued: 1, skipped: 0, more: false });
-    expect(feedCampaign({ log, id: c.id, max: 10 })).toEqual({ queued: 0, skipped: 0, more: false });
+    expect(feedCampaign({ log, id: c.id, max: 10 })).toEqual({ queued: 1, skipped: 0, held: 0, more: false });
+    expect(feedCampaign({ log, id: c.id, max: 10 })).toEqual({ queued: 0, skipped: 0, held: 0, more: false });
     // Still queued messages: not done yet.
     expect(finishCampaignIfDone({ log, id: c.id })).toBeNull();
   });

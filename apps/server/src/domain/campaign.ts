@@ -19,6 +19,7 @@ import {
 import { setCampaignStatus } from './campaign-feed';
 import { CANCELLED_CODE, CANCELLED_REASON, appendProgressIn, campaignCounts, requireCampaign, toCampaignDto } from './campaign-views';
 import { toMessageDto } from './views';
+import { SYSTEM_ACTOR, recordAudit, type AuditActor } from './audit';
 
 export interface CampaignTextInput {
   text: string;
@@ -32,6 +33,10 @@ export interface CreateCampaignInput extends CampaignTextInput {
   ourNumber: string;
   provider: ProviderName;
   agentId: number | null;
+  /** false: the recipients' quiet hours do not apply (an admin's decision, audited). Default true. */
+  quietHours?: boolean | undefined;
+  /** Who creates it, for the audit log (default: Parley itself). */
+  actor?: AuditActor;
 }
 
 function checkText(text: string): void {
@@ -147,10 +152,15 @@ export async function createCampaign(opts: CreateCampaignInput): Promise<Campaig
         createdByAgentId: opts.agentId,
         createdAt: now,
         updatedAt: now,
+        quietHours: opts.quietHours !== false,
       })
       .returning()
       .get();
     insertRecipients(log.db, row.id, r.rows);
+    const actor = opts.actor ?? SYSTEM_ACTOR;
+    const target = { type: 'campaign', id: row.id };
+    recordAudit(tx, { actor, action: 'campaign.created', target, detail: { name: row.name, recipients: r.sendable, from: row.ourNumber }, now });
+    if (!row.quietHours) recordAudit(tx, { actor, action: 'campaign.quiet_hours_overridden', target, detail: { name: row.name }, now });
     const campaign = appendProgressIn(log.db, append, row);
     return { ...campaign, problems: r.problems };
   });
@@ -165,7 +175,7 @@ const queuedMessageIds = (tx: Tx, id: number) =>
  * claimed become `held` (the worker claims only `queued` rows); a send already in flight finishes.
  * Pausing a paused campaign changes nothing.
  */
-export function pauseCampaign({ log, id }: { log: EventLog; id: number }): CampaignDto {
+export function pauseCampaign({ log, id, actor = SYSTEM_ACTOR }: { log: EventLog; id: number; actor?: AuditActor }): CampaignDto {
   return log.write((tx, append) => {
     const row = requireCampaign(log.db, id);
     if (row.status === 'paused') return toCampaignDto(row, campaignCounts(log.db, row));
@@ -176,12 +186,13 @@ export function pauseCampaign({ log, id }: { log: EventLog; id: number }): Campa
       .set({ state: 'held' })
       .where(and(eq(outbox.state, 'queued'), inArray(outbox.messageId, queuedMessageIds(tx, id))))
       .run();
+    recordAudit(tx, { actor, action: 'campaign.paused', target: { type: 'campaign', id }, detail: { name: row.name } });
     return appendProgressIn(log.db, append, setCampaignStatus(tx, id, 'paused', false));
   });
 }
 
 /** Resumes a paused campaign: held rows back to `queued`. Wake the outbox and the feeder after. */
-export function resumeCampaign({ log, id }: { log: EventLog; id: number }): CampaignDto {
+export function resumeCampaign({ log, id, actor = SYSTEM_ACTOR }: { log: EventLog; id: number; actor?: AuditActor }): CampaignDto {
   return log.write((tx, append) => {
     const row = requireCampaign(log.db, id);
     if (row.status === 'running') return toCampaignDto(row, campaignCounts(log.db, row));
@@ -192,6 +203,7 @@ export function resumeCampaign({ log, id }: { log: EventLog; id: number }): Camp
       .set({ state: 'queued' })
       .where(and(eq(outbox.state, 'held'), inArray(outbox.messageId, queuedMessageIds(tx, id))))
       .run();
+    recordAudit(tx, { actor, action: 'campaign.resumed', target: { type: 'campaign', id }, detail: { name: row.name } });
     return appendProgressIn(log.db, append, setCampaignStatus(tx, id, 'running', false));
   });
 }
@@ -201,7 +213,7 @@ export function resumeCampaign({ log, id }: { log: EventLog; id: number }): Camp
  * held messages not yet claimed leave the outbox and fail with code CANCELLED (a `message.status`
  * each); a send already in flight finishes. Cancelling a cancelled campaign changes nothing.
  */
-export function cancelCampaign({ log, id }: { log: EventLog; id: number }): CampaignDto {
+export function cancelCampaign({ log, id, actor = SYSTEM_ACTOR }: { log: EventLog; id: number; actor?: AuditActor }): CampaignDto {
   return log.write((tx, append) => {
     const row = requireCampaign(log.db, id);
     if (row.status === 'cancelled') return toCampaignDto(row, campaignCounts(log.db, row));
@@ -209,8 +221,8 @@ export function cancelCampaign({ log, id }: { log: EventLog; id: number }): Camp
       throw new AppError('PRECONDITION_FAILED', `Campaign ${id} is done; only a running or paused campaign can be cancelled`);
     }
     tx.update(campaignRecipients)
-      .set({ state: 'cancelled', reason: CANCELLED_REASON })
-      .where(and(eq(campaignRecipients.campaignId, id), eq(campaignRecipients.state, 'pending')))
+      .set({ state: 'cancelled', reason: CANCELLED_REASON, heldUntil: null })
+      .where(and(eq(campaignRecipients.campaignId, id), inArray(campaignRecipients.state, ['pending', 'held'])))
       .run();
     const unsent = tx
       .select({ m: messages })
@@ -236,6 +248,7 @@ export function cancelCampaign({ log, id }: { log: EventLog; id: number }): Camp
         .where(and(eq(campaignRecipients.campaignId, id), eq(campaignRecipients.state, 'queued'), inArray(campaignRecipients.messageId, ids.slice(i, i + 500))))
         .run();
     }
+    recordAudit(tx, { actor, action: 'campaign.cancelled', target: { type: 'campaign', id }, detail: { name: row.name, unsent: unsent.length } });
     return appendProgressIn(log.db, append, setCampaignStatus(tx, id, 'cancelled', true));
   });
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { and, asc, eq, lte, min, sql } from 'drizzle-orm';
+import { and, asc, eq, gte, isNull, lte, min, or, sql } from 'drizzle-orm';
 import { MAX_TEXT_CHARS, countSms, normalizePhone } from '@parley/shared';
 import type { ConversationDto, MessageDto, ProviderName } from '@parley/shared';
 import { contacts, conversations, messages, outbox } from '../db/schema';
@@ -11,6 +11,24 @@ import { touchConversation, upsertContact, upsertConversation } from './contacts
 import { loadConversation, previewOf, toMessageDto } from './views';
 import { attachMediaIn, copyMediaIn, mediaPreview, messageDtoOf } from './media';
 import { suppressionOf } from './suppression';
+import { heldReason, quietHoursJudge } from './quiet-hours';
+import { getSettings } from './settings';
+
+/** A contact who texted within this long is in a conversation: replies to them are not held for quiet hours. */
+export const CONVERSATIONAL_WINDOW_MS = 24 * 3_600_000;
+
+/** Whether the contact sent us a text (in any of their conversations) since `since`. */
+export function wroteSince(tx: Tx | Db, contactId: number, since: number): boolean {
+  return (
+    tx
+      .select({ id: messages.id })
+      .from(messages)
+      .innerJoin(conversations, eq(conversations.id, messages.conversationId))
+      .where(and(eq(conversations.contactId, contactId), eq(messages.direction, 'in'), gte(messages.createdAt, since)))
+      .limit(1)
+      .get() !== undefined
+  );
+}
 
 /** Vonage Messages' limit for SMS `text`. */
 export { MAX_TEXT_CHARS };
@@ -137,22 +155,28 @@ export function checkSendAt(sendAt: string, now: number): number {
  * into the outbox (status `queued`), or — when its contact opted out meanwhile — fails with
  * OPTED_OUT and the reason: opt-out is judged at send time, not when it was scheduled. A chunk per
  * transaction. Returns how many were queued (wake the outbox when > 0).
- * Quiet hours can hold these back by adding a condition to `dueScheduled` below.
+ *
+ * Quiet hours: a due message whose recipient is outside the window in their time zone (and has not
+ * texted in the last 24 h — then it is a reply in a conversation) is not queued: it gets
+ * `held_until` (when their window opens) and the scan passes it by until then — durable, so a
+ * restart keeps it. `now` is the injected clock.
  */
 export function releaseDueScheduled({ log, now, batch = 200 }: { log: EventLog; now: number; batch?: number }): number {
   let queued = 0;
   for (;;) {
     const seen = log.write((tx, append) => {
       const due = tx
-        .select({ m: messages, optedOutAt: contacts.optedOutAt, provider: conversations.provider })
+        .select({ m: messages, optedOutAt: contacts.optedOutAt, contactId: contacts.id, provider: conversations.provider })
         .from(messages)
         .innerJoin(conversations, eq(conversations.id, messages.conversationId))
         .innerJoin(contacts, eq(contacts.id, conversations.contactId))
-        .where(and(eq(messages.status, 'scheduled'), lte(messages.sendAt, now)))
+        .where(and(eq(messages.status, 'scheduled'), lte(messages.sendAt, now), or(isNull(messages.heldUntil), lte(messages.heldUntil, now))))
         .orderBy(asc(messages.sendAt), asc(messages.id))
         .limit(batch)
         .all();
-      for (const { m, optedOutAt, provider } of due) {
+      const window = getSettings(tx).quietHours;
+      const judge = window ? quietHoursJudge(now, window) : null;
+      for (const { m, optedOutAt, contactId, provider } of due) {
         if (optedOutAt !== null) {
           moveMessage(tx, append, m, {
             status: 'failed',
@@ -161,9 +185,17 @@ export function releaseDueScheduled({ log, now, batch = 200 }: { log: EventLog; 
           });
           continue;
         }
-        moveMessage(tx, append, m, { status: 'queued' });
+        if (judge && !wroteSince(tx, contactId, now - CONVERSATIONAL_WINDOW_MS)) {
+          const verdict = judge(m.to);
+          if (!verdict.open) {
+            moveMessage(tx, append, m, { heldUntil: verdict.until, errorReason: heldReason(verdict) });
+            continue;
+          }
+        }
+        moveMessage(tx, append, m, { status: 'queued', heldUntil: null, errorReason: null });
         tx.insert(outbox)
-          .values({ messageId: m.id, provider, priority: PRIORITY.reply, state: 'queued', nextAttemptAt: now, createdAt: now })
+          // Due now on the outbox's own (real) clock: the scan's `now` may be an injected one.
+          .values({ messageId: m.id, provider, priority: PRIORITY.reply, state: 'queued', nextAttemptAt: Date.now(), createdAt: Date.now() })
           .run();
         queued += 1;
       }

@@ -3,11 +3,12 @@
  * fields over DEFAULT_SETTINGS, so a field added later has its default until an admin sets it.
  * Changes go through the event log (`settings.updated`), like every other state change.
  */
-import { eq } from 'drizzle-orm';
+import { and, eq, isNotNull } from 'drizzle-orm';
 import { DEFAULT_SETTINGS, settingsSchema, type Settings, type SettingsDto, type SettingsUpdate } from '@parley/shared';
 import type { Db } from '../db/client';
-import { settings } from '../db/schema';
+import { campaignRecipients, messages, settings } from '../db/schema';
 import type { EventLog, Tx } from '../events/log';
+import { recordAudit, type AuditActor } from './audit';
 
 const ROW_ID = 1;
 
@@ -50,7 +51,7 @@ export function getSettings(db: Db | Tx): SettingsDto {
 }
 
 /** Applies `patch` (already validated) and appends `settings.updated` with the whole new document. */
-export function updateSettings(opts: { log: EventLog; agentId: number | null; patch: SettingsUpdate; now?: number }): SettingsDto {
+export function updateSettings(opts: { log: EventLog; agentId: number | null; patch: SettingsUpdate; now?: number; actor?: AuditActor }): SettingsDto {
   const now = opts.now ?? Date.now();
   return opts.log.write((tx, append) => {
     const current = read(tx);
@@ -64,6 +65,17 @@ export function updateSettings(opts: { log: EventLog; agentId: number | null; pa
       .values({ id: ROW_ID, value, updatedAt: now, updatedBy: opts.agentId })
       .onConflictDoUpdate({ target: settings.id, set: { value, updatedAt: now, updatedBy: opts.agentId } })
       .run();
+    if (opts.patch.quietHours !== undefined) {
+      // A new window (or none): every hold is judged again at the next feeder pass / due scan.
+      tx.update(campaignRecipients).set({ state: 'pending', heldUntil: null, reason: null }).where(eq(campaignRecipients.state, 'held')).run();
+      tx.update(messages).set({ heldUntil: null }).where(and(eq(messages.status, 'scheduled'), isNotNull(messages.heldUntil))).run();
+    }
+    if (opts.actor) {
+      // Which fields, and the new values of the short ones (the HELP text is long: named only). No secrets live here.
+      const fields = Object.keys(opts.patch).filter((k) => (opts.patch as Record<string, unknown>)[k] !== undefined);
+      const values = Object.fromEntries(fields.filter((k) => k !== 'helpText').map((k) => [k, (next as Record<string, unknown>)[k]]));
+      recordAudit(tx, { actor: opts.actor, action: 'settings.updated', target: { type: 'settings', id: ROW_ID }, detail: { fields, values }, now });
+    }
     const dto: SettingsDto = { ...next, updatedAt: new Date(now).toISOString(), updatedBy: opts.agentId };
     append({ type: 'settings.updated', payload: { settings: dto } });
     return dto;

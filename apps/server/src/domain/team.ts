@@ -1,3 +1,4 @@
+import { SYSTEM_ACTOR, recordAudit, type AuditActor } from './audit';
 import { and, asc, count, desc, eq, isNull, lt, ne, or } from 'drizzle-orm';
 import {
   DEFAULT_PREFERENCES,
@@ -84,6 +85,8 @@ function issueLink(db: Db, agentId: number, kind: 'invite' | 'reset', now: numbe
 
 export async function inviteAgent(opts: {
   db: Db;
+  /** Who invites, for the audit log (default: Parley itself). */
+  actor?: AuditActor;
   email: string;
   name: string;
   role: AgentRole;
@@ -100,11 +103,15 @@ export async function inviteAgent(opts: {
   // attempt costs a real scrypt check, like any other wrong password).
   const passwordHash = await (opts.hash ?? hashPassword)(generatePassword());
   if (exists()) throw new AppError('CONFLICT', `An agent with the email ${email} already exists`);
-  const row = db
-    .insert(agents)
-    .values({ email, name: opts.name.trim(), role: opts.role, passwordHash, createdAt: now })
-    .returning()
-    .get();
+  const row = db.transaction((tx) => {
+    const inserted = tx
+      .insert(agents)
+      .values({ email, name: opts.name.trim(), role: opts.role, passwordHash, createdAt: now })
+      .returning()
+      .get();
+    recordAudit(tx, { actor: opts.actor ?? SYSTEM_ACTOR, action: 'agent.invited', target: { type: 'agent', id: inserted.id }, detail: { email, role: opts.role }, now });
+    return inserted;
+  });
   return { agent: toAgentDto(row), token: issueLink(db, row.id, 'invite', now) };
 }
 
@@ -155,15 +162,18 @@ export async function acceptInvite(opts: {
   });
 }
 
-export function updateAgent(opts: { db: Db; id: number; name?: string | undefined; role?: AgentRole | undefined }): AgentDto {
+export function updateAgent(opts: { db: Db; id: number; name?: string | undefined; role?: AgentRole | undefined; actor?: AuditActor }): AgentDto {
   const { db, id } = opts;
-  return db.transaction(() => {
+  return db.transaction((tx) => {
     const agent = requireAgent(db, id);
     if (opts.role === 'agent' && agent.role === 'admin') guardLastAdmin(db, agent, 'demoted');
     const set: Partial<typeof agents.$inferInsert> = {};
     if (opts.name !== undefined) set.name = opts.name.trim();
     if (opts.role !== undefined) set.role = opts.role;
     db.update(agents).set(set).where(eq(agents.id, id)).run();
+    if (opts.role !== undefined && opts.role !== agent.role) {
+      recordAudit(tx, { actor: opts.actor ?? SYSTEM_ACTOR, action: 'agent.role_changed', target: { type: 'agent', id }, detail: { from: agent.role, to: opts.role } });
+    }
     return requireAgent(db, id);
   });
 }
@@ -173,13 +183,16 @@ export function updateAgent(opts: { db: Db; id: number; name?: string | undefine
  * tokens revoked (re-enabling does not revive them) and unused links voided. The credential lookups
  * refuse a disabled agent too, so a request already in flight fails on its next check.
  */
-export function setAgentDisabled(opts: { db: Db; id: number; disabled: boolean; actorId: number; now?: number }): AgentDto {
+export function setAgentDisabled(opts: { db: Db; id: number; disabled: boolean; actorId: number; now?: number; actor?: AuditActor }): AgentDto {
   const { db, id } = opts;
   const now = opts.now ?? Date.now();
-  return db.transaction(() => {
+  const actor = opts.actor ?? { agentId: opts.actorId, via: 'session' as const };
+  return db.transaction((tx) => {
     const agent = requireAgent(db, id);
     if (!opts.disabled) {
+      if (agent.disabledAt === null) return agent;
       db.update(agents).set({ disabledAt: null }).where(eq(agents.id, id)).run();
+      recordAudit(tx, { actor, action: 'agent.enabled', target: { type: 'agent', id }, detail: { email: agent.email }, now });
       return requireAgent(db, id);
     }
     if (agent.disabledAt !== null) return agent;
@@ -189,6 +202,7 @@ export function setAgentDisabled(opts: { db: Db; id: number; disabled: boolean; 
     db.delete(sessions).where(eq(sessions.agentId, id)).run();
     db.update(apiTokens).set({ revokedAt: now }).where(and(eq(apiTokens.agentId, id), isNull(apiTokens.revokedAt))).run();
     db.update(agentInvites).set({ usedAt: now }).where(and(eq(agentInvites.agentId, id), isNull(agentInvites.usedAt))).run();
+    recordAudit(tx, { actor, action: 'agent.disabled', target: { type: 'agent', id }, detail: { email: agent.email }, now });
     return requireAgent(db, id);
   });
 }

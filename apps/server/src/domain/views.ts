@@ -35,6 +35,7 @@ export function toMessageDto(m: MessageRow, media: MediaDto[]): MessageDto {
     agentId: m.agentId,
     campaignId: m.campaignId,
     sendAt: isoOrNull(m.sendAt),
+    heldUntil: isoOrNull(m.heldUntil),
     retryOf: m.retryOf,
     media,
     createdAt: iso(m.createdAt),

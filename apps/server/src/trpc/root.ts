@@ -1,6 +1,7 @@
 import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
 import { createCallerFactory, router } from './init';
 import { agentRouter } from './routers/agent';
+import { auditRouter } from './routers/audit';
 import { apiTokenRouter } from './routers/api-token';
 import { authRouter } from './routers/auth';
 import { cannedReplyRouter } from './routers/canned-reply';
@@ -36,6 +37,7 @@ export const appRouter = router({
   cannedReply: cannedReplyRouter,
   webhookEndpoint: webhookEndpointRouter,
   webhookLog: webhookLogRouter,
+  audit: auditRouter,
 });
 
 export type AppRouter = typeof appRouter;

@@ -1,3 +1,4 @@
+import { updateSettings } from '../domain/settings';
 import { eq } from 'drizzle-orm';
 import { createTRPCClient, createWSClient, wsLink, type TRPCClientError } from '@trpc/client';
 import { WebSocket as WsWebSocket } from 'ws';
@@ -28,6 +29,8 @@ interface Api {
 async function start(overrides: Partial<Config> = {}): Promise<Api> {
   const s = await startTestServer(overrides);
   servers.push(s);
+  // Not a quiet-hours test: sends must not depend on the hour the suite runs at (quiet-hours.http.test.ts covers them).
+  updateSettings({ log: s.events, agentId: null, patch: { quietHours: null } });
   insertAgent(s.db, { email: AGENT.email, name: 'Agent', passwordHash: await hashPassword(AGENT.password, TEST_PASSWORD_COST), role: 'agent' });
   const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
     fetch(`${s.url}/trpc/${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });

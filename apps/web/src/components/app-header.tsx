@@ -18,7 +18,6 @@ const NAV: { section: Section; label: string; to: string }[] = [
 /** Only admins manage the team; the page is not offered to agents. */
 const ADMIN_NAV: { section: Section; label: string; to: string }[] = [
   { section: 'team', label: 'Team', to: paths.team },
-  { section: 'integrations', label: 'Integrations', to: paths.integrations },
 ];
 
 export function AppHeader({

@@ -26,6 +26,11 @@ export function MessageBubble({ message, retried = false, optedOut = false }: { 
             <span className="muted" data-testid="scheduled-for">
               for {formatWhen(message.sendAt)}
             </span>
+            {message.heldUntil && (
+              <span className="muted" data-testid="held-for-quiet-hours" title={`Sends at ${formatWhen(message.heldUntil)} (your time)`}>
+                · {message.errorReason ?? 'held for quiet hours'}
+              </span>
+            )}
             <button type="button" className="button ghost small" onClick={() => cancel.mutate({ id: message.id })} disabled={cancel.isPending}>
               Cancel
             </button>

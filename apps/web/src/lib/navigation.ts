@@ -15,6 +15,7 @@ export type Route =
   | { page: 'contact'; id: number }
   | { page: 'stats' }
   | { page: 'team' }
+  | { page: 'audit' }
   | { page: 'canned' }
   | { page: 'integrations' }
   | { page: 'refused-webhooks' }
@@ -22,7 +23,7 @@ export type Route =
   | { page: 'invite' }
   | { page: 'not-found' };
 
-export type Section = 'inbox' | 'campaigns' | 'contacts' | 'stats' | 'team' | 'canned' | 'integrations' | 'account';
+export type Section = 'inbox' | 'campaigns' | 'contacts' | 'stats' | 'team' | 'canned' | 'account';
 
 export function parseRoute(pathname: string): Route {
   const path = pathname.length > 1 ? pathname.replace(/\/+$/, '') : pathname;
@@ -36,6 +37,7 @@ export function parseRoute(pathname: string): Route {
   if (contact?.[1]) return { page: 'contact', id: Number(contact[1]) };
   if (path === '/stats') return { page: 'stats' };
   if (path === '/team') return { page: 'team' };
+  if (path === '/audit') return { page: 'audit' };
   if (path === '/canned-replies') return { page: 'canned' };
   if (path === '/integrations') return { page: 'integrations' };
   if (path === '/account') return { page: 'account' };
@@ -61,10 +63,12 @@ export function sectionOf(route: Route): Section | null {
       return 'stats';
     case 'team':
       return 'team';
+    case 'audit':
+      return 'team';
     case 'canned':
       return 'canned';
     case 'integrations':
-      return 'integrations';
+      return 'team';
     case 'refused-webhooks':
       return 'team';
     case 'account':
@@ -85,6 +89,7 @@ export const paths = {
   contact: (id: number) => `/contacts/${id}`,
   stats: '/stats',
   team: '/team',
+  audit: '/audit',
   canned: '/canned-replies',
   integrations: '/integrations',
   account: '/account',

@@ -85,7 +85,8 @@ const campaign = (id: number, patch: Partial<CampaignDto> = {}): CampaignDto => 
   ourNumber: '+447700900000',
   encoding: 'gsm7',
   segments: 1,
-  counts: { total: 2, invalid: 0, duplicate: 0, skipped: 0, pending: 2, queued: 0, submitted: 0, delivered: 0, failed: 0, interrupted: 0, cancelled: 0 },
+  counts: { total: 2, invalid: 0, duplicate: 0, skipped: 0, pending: 2, held: 0, queued: 0, submitted: 0, delivered: 0, failed: 0, interrupted: 0, cancelled: 0 },
+  quietHours: true,
   createdByAgentId: 7,
   createdAt: '2025-01-01T12:00:00.000Z',
   updatedAt: `2025-01-01T12:00:0${id % 10}.000Z`,
@@ -177,6 +178,7 @@ describe('message.created while the thread is being fetched', () => {
     campaignId: null,
     sendAt: null,
     retryOf: null,
+    heldUntil: null,
     createdAt: `2025-01-01T12:0${id}:00.000Z`,
   });
 

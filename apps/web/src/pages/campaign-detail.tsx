@@ -61,6 +61,12 @@ function CampaignDetail({ campaign, admin }: { campaign: CampaignDto; admin: boo
           {formatCount(counts.total)} rows
           {notSent > 0 && ` · not sent: ${formatCount(counts.invalid)} invalid, ${formatCount(counts.duplicate)} duplicate`}
         </p>
+        {counts.held > 0 && (
+          <p className="muted small" data-testid="held-count">
+            {formatCount(counts.held)} held for quiet hours: each goes out when the window opens in their time zone (see the report below)
+          </p>
+        )}
+        {!campaign.quietHours && <p className="muted small">Quiet hours are off for this campaign (an admin's choice).</p>}
       </section>
       <RecipientReport campaign={campaign} />
     </>
@@ -80,7 +86,7 @@ function CampaignActions({ campaign }: { campaign: CampaignDto }) {
   const busy = pause.isPending || resume.isPending || cancel.isPending;
   const error = pause.error ?? resume.error ?? cancel.error;
   const open = campaign.status === 'running' || campaign.status === 'paused';
-  const left = campaign.counts.pending + campaign.counts.queued;
+  const left = campaign.counts.pending + campaign.counts.held + campaign.counts.queued;
 
   if (!open) return null;
   return (

@@ -9,6 +9,7 @@ import { queryClient, trpc } from '../trpc';
 import { AutoAssignSettings } from '../components/auto-assign-settings';
 import { Link } from '../components/link';
 import { paths } from '../lib/navigation';
+import { ComplianceSettings } from '../components/compliance-settings';
 
 type Agent = RouterOutputs['auth']['me'];
 type Member = RouterOutputs['agent']['list'][number];
@@ -33,11 +34,14 @@ export function TeamPage({ me }: { me: Agent }) {
             : 'Who works in this inbox. Ask an admin to invite someone or change a role.'}
       </p>
       {admin && (
-        <p className="small">
-          <Link to={paths.refusedWebhooks} className="inline-link">Refused webhooks</Link>: provider webhooks Parley refused (a wrong secret, an unknown number), to review and replay.
-        </p>
+        <nav className="small admin-links" aria-label="Administration">
+          <Link to={paths.integrations} className="inline-link">Integrations</Link> (outbound webhooks) ·{' '}
+          <Link to={paths.audit} className="inline-link">Audit log</Link> ·{' '}
+          <Link to={paths.refusedWebhooks} className="inline-link">Refused webhooks</Link> (provider webhooks Parley refused: review and replay)
+        </nav>
       )}
       {admin && <AutoAssignSettings />}
+      {admin && <ComplianceSettings />}
       {admin && <InviteForm onLink={setLink} />}
       {link && (
         <div className="invite-link card" role="status" data-testid="invite-link">

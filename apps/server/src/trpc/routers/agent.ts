@@ -11,7 +11,7 @@ import {
   setPreferences,
   updateAgent,
 } from '../../domain/team';
-import { adminProcedure, agentProcedure } from '../init';
+import { adminProcedure, agentProcedure, auditActor } from '../init';
 
 /** Where an invitation or reset link points: PUBLIC_URL when set, else the origin the admin's request came to. */
 export const INVITE_PATH = '/invite';
@@ -32,17 +32,18 @@ export const agentRouter = {
     const { agent, token } = await inviteAgent({
       db: deps.db,
       ...input,
+      actor: auditActor(ctx),
       hash: (password) => deps.hashGate.run(() => hashPassword(password, deps.config.passwordCost)),
     });
     return { agent, inviteUrl: inviteUrl(ctx, token) };
   }),
 
   /** Admins: rename, or change role (the last active admin cannot be demoted). */
-  update: adminProcedure.input(updateAgentInput).mutation(({ ctx, input }) => updateAgent({ db: ctx.deps.db, ...input })),
+  update: adminProcedure.input(updateAgentInput).mutation(({ ctx, input }) => updateAgent({ db: ctx.deps.db, ...input, actor: auditActor(ctx) })),
 
   /** Admins: disabling ends the agent's sessions, API tokens and presence at once. */
   setDisabled: adminProcedure.input(setAgentDisabledInput).mutation(({ ctx, input }) => {
-    const agent = setAgentDisabled({ db: ctx.deps.db, ...input, actorId: ctx.agent.id });
+    const agent = setAgentDisabled({ db: ctx.deps.db, ...input, actorId: ctx.agent.id, actor: auditActor(ctx) });
     if (input.disabled) {
       ctx.deps.presence.remove(agent.id);
       // Their open streams (event.stream, presence.stream) end now, not at the next re-check.

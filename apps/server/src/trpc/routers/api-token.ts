@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { DEFAULT_API_TOKEN_SCOPES, createApiToken, listApiTokensFor, revokeApiToken } from '../../auth/tokens';
 import { API_TOKEN_SCOPES, type ApiTokenScope } from '../../domain/agents';
 import { AppError } from '../../errors';
-import { agentProcedure, sessionProcedure } from '../init';
+import { agentProcedure, auditActor, sessionProcedure } from '../init';
 
 const id = z.number().int().positive();
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -41,7 +41,7 @@ export const apiTokenRouter = {
     const expiresAt =
       input.expiresAt !== undefined ? Date.parse(input.expiresAt) : input.expiresInDays !== undefined ? now + input.expiresInDays * DAY_MS : null;
     if (expiresAt !== null && expiresAt <= now) throw new AppError('BAD_REQUEST', 'expiresAt: must be in the future');
-    return createApiToken({ db: ctx.deps.db, agentId: ctx.agent.id, name: input.name, scopes, expiresAt });
+    return createApiToken({ db: ctx.deps.db, agentId: ctx.agent.id, name: input.name, scopes, expiresAt, actor: auditActor(ctx) });
   }),
 
   /** Your tokens (an admin sees everyone's), newest first, without the secrets. */
@@ -51,7 +51,7 @@ export const apiTokenRouter = {
   revoke: agentProcedure
     .input(z.object({ id }))
     .mutation(({ ctx, input }) => {
-      const revoked = revokeApiToken({ db: ctx.deps.db, agent: ctx.agent, id: input.id });
+      const revoked = revokeApiToken({ db: ctx.deps.db, agent: ctx.agent, id: input.id, actor: auditActor(ctx) });
       // Streams opened with it end now.
       ctx.deps.credentials.revoked();
       return revoked;

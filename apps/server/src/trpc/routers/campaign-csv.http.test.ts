@@ -4,6 +4,7 @@
  * upload does not stall the event loop; the row cap stops the reading early; exports neutralise
  * spreadsheet formulas.
  */
+import { updateSettings } from '../../domain/settings';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../../testing/harness';
 
@@ -11,6 +12,8 @@ let s: TestServer;
 let cookie = '';
 beforeEach(async () => {
   s = await startTestServer();
+  // Not a quiet-hours test: sends must not depend on the hour the suite runs at (quiet-hours.http.test.ts covers them).
+  updateSettings({ log: s.events, agentId: null, patch: { quietHours: null } });
   const res = await call('auth.login', { email: 'admin@parley.test', password: 'parley-test-password' });
   expect(res.status).toBe(200);
   cookie = (res.headers.get('set-cookie') ?? '').split(';')[0] ?? '';

@@ -8,14 +8,24 @@ import {
 } from '@parley/shared';
 import { cancelCampaign, createCampaign, pauseCampaign, previewCampaign, resumeCampaign } from '../../domain/campaign';
 import { listCampaigns, listRecipients, loadCampaignDto } from '../../domain/campaign-views';
-import { adminProcedure, agentProcedure } from '../init';
+import { AppError } from '../../errors';
+import { adminProcedure, agentProcedure, auditActor } from '../init';
 
 export const campaignRouter = {
   /** Validates and writes the campaign and its recipients; the feeder starts sending at once. */
   create: adminProcedure.input(campaignCreateInput).mutation(async ({ ctx, input }) => {
     const { from, ...rest } = input;
+    // Sending outside the recipients' quiet hours is an admin's decision (create is admin-only today; kept explicit).
+    if (input.quietHours === false && ctx.agent.role !== 'admin') throw new AppError('FORBIDDEN', 'Only an admin can switch quiet hours off for a campaign');
     const ours = ctx.deps.numbers.pick(from);
-    const created = await createCampaign({ log: ctx.deps.log, ourNumber: ours.number, provider: ours.provider, agentId: ctx.agent.id, ...rest });
+    const created = await createCampaign({
+      log: ctx.deps.log,
+      ourNumber: ours.number,
+      provider: ours.provider,
+      agentId: ctx.agent.id,
+      actor: auditActor(ctx),
+      ...rest,
+    });
     ctx.deps.campaigns.wake();
     return created;
   }),
@@ -35,14 +45,14 @@ export const campaignRouter = {
     .input(campaignRecipientsListInput)
     .query(({ ctx, input }) => listRecipients({ db: ctx.deps.db, ...input })),
 
-  pause: adminProcedure.input(campaignIdInput).mutation(({ ctx, input }) => pauseCampaign({ log: ctx.deps.log, id: input.id })),
+  pause: adminProcedure.input(campaignIdInput).mutation(({ ctx, input }) => pauseCampaign({ log: ctx.deps.log, id: input.id, actor: auditActor(ctx) })),
 
   resume: adminProcedure.input(campaignIdInput).mutation(({ ctx, input }) => {
-    const campaign = resumeCampaign({ log: ctx.deps.log, id: input.id });
+    const campaign = resumeCampaign({ log: ctx.deps.log, id: input.id, actor: auditActor(ctx) });
     ctx.deps.outbox.wake();
     ctx.deps.campaigns.wake();
     return campaign;
   }),
 
-  cancel: adminProcedure.input(campaignIdInput).mutation(({ ctx, input }) => cancelCampaign({ log: ctx.deps.log, id: input.id })),
+  cancel: adminProcedure.input(campaignIdInput).mutation(({ ctx, input }) => cancelCampaign({ log: ctx.deps.log, id: input.id, actor: auditActor(ctx) })),
 } satisfies TRPCRouterRecord;

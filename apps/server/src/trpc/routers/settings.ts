@@ -1,7 +1,7 @@
 import type { TRPCRouterRecord } from '@trpc/server';
 import { settingsUpdateInput } from '@parley/shared';
 import { getSettings, updateSettings } from '../../domain/settings';
-import { adminProcedure, agentProcedure } from '../init';
+import { adminProcedure, agentProcedure, auditActor } from '../init';
 
 export const settingsRouter = {
   /** The workspace settings (every agent reads them: the UI follows them). */
@@ -9,5 +9,5 @@ export const settingsRouter = {
   /** Admins: change any subset; an event (`settings.updated`) tells every open inbox. */
   update: adminProcedure
     .input(settingsUpdateInput)
-    .mutation(({ ctx, input }) => updateSettings({ log: ctx.deps.log, agentId: ctx.agent.id, patch: input })),
+    .mutation(({ ctx, input }) => updateSettings({ log: ctx.deps.log, agentId: ctx.agent.id, patch: input, actor: auditActor(ctx) })),
 } satisfies TRPCRouterRecord;

@@ -11,6 +11,7 @@ const counts = (patch: Partial<CampaignCounts> = {}): CampaignCounts => ({
   duplicate: 0,
   skipped: 0,
   pending: 0,
+  held: 0,
   queued: 0,
   submitted: 0,
   delivered: 0,

@@ -29,7 +29,7 @@ export function progressOf(counts: CampaignCounts): Progress {
     failed: counts.failed + counts.interrupted,
     skipped: counts.skipped,
     cancelled: counts.cancelled,
-    pending: counts.pending + counts.queued,
+    pending: counts.pending + counts.held + counts.queued,
   };
   const parts = (Object.keys(LABELS) as ProgressPart[]).map((part) => ({ part, label: LABELS[part], count: count[part] }));
   const total = parts.reduce((sum, p) => sum + p.count, 0);

@@ -3,6 +3,7 @@ import type { CampaignRecipientState } from '@parley/shared/campaign';
 /** Recipient states in words (a local copy of the contract's list keeps zod out of this chunk). */
 export const RECIPIENT_STATE_LABELS: Record<CampaignRecipientState, string> = {
   pending: 'Pending',
+  held: 'Held (quiet hours)',
   queued: 'Queued',
   submitted: 'Sent',
   delivered: 'Delivered',
@@ -23,6 +24,7 @@ export function stateTone(state: CampaignRecipientState): StateTone {
     case 'delivered':
       return 'ok';
     case 'pending':
+    case 'held':
     case 'queued':
     case 'submitted':
       return 'pending';
