@@ -8,7 +8,26 @@ import { ensureWebBuilt } from './support/web-build';
 const OPTED_OUT = '+447700900300';
 /** The sandbox rejects every text to it: the campaign's one failure. */
 const REJECTED = '+447700900666';
-const NAMES = ['Ann', 'Ben', 'Cat', 'Dan', 'Eve', 'Fay', 'Gus', 'Hal', 'Ivy', 'Jon', 'Kim', 'Lea', 'Max', 'Ned', 'Ola', 'Pia', 'Rex', 'Sue'];
+const NAMES = [
+  'Ann',
+  'Ben',
+  'Cat',
+  'Dan',
+  'Eve',
+  'Fay',
+  'Gus',
+  'Hal',
+  'Ivy',
+  'Jon',
+  'Kim',
+  'Lea',
+  'Max',
+  'Ned',
+  'Ola',
+  'Pia',
+  'Rex',
+  'Sue',
+];
 const VALID = NAMES.map((name, i) => ({ phone: `+4477009003${String(i + 1).padStart(2, '0')}`, name }));
 const CSV = [
   'phone,name',
@@ -33,7 +52,8 @@ async function simulateInbound(from: string, text: string): Promise<void> {
 const nav = (name: string) => page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name, exact: true });
 const progressBar = () => page.getByTestId('campaign-progress');
 /** A chart's own SVG (its legend icons are SVGs too). */
-const chartSvg = (testId: string) => page.getByTestId(testId).locator('svg.recharts-surface', { has: page.locator('.recharts-cartesian-grid') });
+const chartSvg = (testId: string) =>
+  page.getByTestId(testId).locator('svg.recharts-surface', { has: page.locator('.recharts-cartesian-grid') });
 
 describe('campaigns, stats and contacts in Chromium', () => {
   beforeAll(async () => {
@@ -69,7 +89,9 @@ describe('campaigns, stats and contacts in Chromium', () => {
     await page.locator('#campaign-file').setInputFiles({ name: 'broken.csv', mimeType: 'text/csv', buffer: Buffer.from(broken) });
     const csvErrors = page.getByTestId('preview-csv-errors');
     await csvErrors.waitFor();
-    await expect(csvErrors.locator('tr[data-line="2"]').textContent()).resolves.toContain('A quoted field opens on line 2 and is never closed');
+    await expect(csvErrors.locator('tr[data-line="2"]').textContent()).resolves.toContain(
+      'A quoted field opens on line 2 and is never closed',
+    );
     await expect(page.getByRole('button', { name: /^Send/ }).isDisabled()).resolves.toBe(true);
     await page.getByRole('button', { name: 'Remove broken.csv' }).click();
 
@@ -144,7 +166,9 @@ describe('campaigns, stats and contacts in Chromium', () => {
     await nav('Stats').click();
     await chartSvg('chart-volume').waitFor();
     await chartSvg('chart-delivery').waitFor();
-    await eventually(async () => expect(await page.getByTestId('chart-volume').locator('.recharts-bar-rectangle').count()).toBeGreaterThan(0));
+    await eventually(async () =>
+      expect(await page.getByTestId('chart-volume').locator('.recharts-bar-rectangle').count()).toBeGreaterThan(0),
+    );
     // One day with data in the 7-day view: the line is a single dot (its path has no length).
     await page.getByTestId('chart-delivery').locator('.recharts-line-curve').waitFor({ state: 'attached' });
     await page.getByTestId('chart-delivery').locator('.recharts-line-dots circle').first().waitFor();

@@ -35,7 +35,9 @@ describe('compliance settings and the audit log in Chromium', () => {
     await section.getByLabel('Quiet hours: sending ends at').fill('20:00');
     await section.getByTestId('retention-toggle').check();
     await section.getByLabel('Retention in days').fill('90');
-    await section.getByLabel(/Sent to anyone who texts HELP/).fill('Acme support 0800 000 000. Msg & data rates may apply. Reply STOP to stop.');
+    await section
+      .getByLabel(/Sent to anyone who texts HELP/)
+      .fill('Acme support 0800 000 000. Msg & data rates may apply. Reply STOP to stop.');
     await section.getByRole('button', { name: 'Save compliance settings' }).click();
     await eventually(async () => expect(await section.getByRole('status').textContent()).toContain('Saved'));
     await screenshot(page, 'compliance-settings');

@@ -74,7 +74,9 @@ describe('Integrations: outbound webhooks in Chromium', () => {
     const card = page.getByRole('region', { name: `Endpoint ${receiverUrl}` });
     await card.getByRole('button', { name: 'Send test event' }).click();
     await eventually(async () => {
-      await expect(card.getByTestId('delivery-row').filter({ hasText: 'webhook.test' }).filter({ hasText: 'succeeded' }).count()).resolves.toBe(1);
+      await expect(
+        card.getByTestId('delivery-row').filter({ hasText: 'webhook.test' }).filter({ hasText: 'succeeded' }).count(),
+      ).resolves.toBe(1);
     });
     // A real event: an inbound text in the sandbox becomes a delivered message.created.
     const sim = await page.evaluate(async () => {

@@ -174,7 +174,10 @@ describe('keyboard-only triage in Chromium', () => {
       expect(f.testId).toBe('snooze-1h');
       expect(f.visible).toBe(true);
     });
-    const items = await page.getByRole('menu', { name: 'Snooze until' }).getByRole('menuitem').evaluateAll((els) => els.map((el) => (el as HTMLElement).dataset.testid));
+    const items = await page
+      .getByRole('menu', { name: 'Snooze until' })
+      .getByRole('menuitem')
+      .evaluateAll((els) => els.map((el) => (el as HTMLElement).dataset.testid));
     expect(items.length).toBeGreaterThanOrEqual(3);
     // ↓ moves down the menu, ↑ back, and ↑ from the first wraps to the last.
     await press('ArrowDown');

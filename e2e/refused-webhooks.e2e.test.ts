@@ -24,15 +24,28 @@ const b64url = (data: Buffer | string) => Buffer.from(data).toString('base64url'
 /** Vonage's signed-webhook JWT (HS256, iat, jti, payload_hash over the exact body). */
 function vonageJwt(body: string, secret: string): string {
   const head = b64url(JSON.stringify({ alg: 'HS256', typ: 'JWT' }));
-  const claims = b64url(JSON.stringify({ iat: Math.floor(Date.now() / 1000), jti: randomUUID(), iss: 'Vonage', payload_hash: createHash('sha256').update(body).digest('hex') }));
+  const claims = b64url(
+    JSON.stringify({
+      iat: Math.floor(Date.now() / 1000),
+      jti: randomUUID(),
+      iss: 'Vonage',
+      payload_hash: createHash('sha256').update(body).digest('hex'),
+    }),
+  );
   const sig = createHmac('sha256', secret).update(`${head}.${claims}`).digest('base64url');
   return `${head}.${claims}.${sig}`;
 }
 
 async function vonageInbound(text: string): Promise<number> {
   const body = JSON.stringify({
-    channel: 'sms', message_uuid: randomUUID(), to: '447700900000', from: '447700900555', timestamp: new Date().toISOString(),
-    message_type: 'text', text, sms: { num_messages: '1' },
+    channel: 'sms',
+    message_uuid: randomUUID(),
+    to: '447700900000',
+    from: '447700900555',
+    timestamp: new Date().toISOString(),
+    message_type: 'text',
+    text,
+    sms: { num_messages: '1' },
   });
   const res = await fetch(`${baseUrl}/webhooks/inbound`, {
     method: 'POST',

@@ -45,7 +45,14 @@ function post(path: string, body: Buffer, headers: Record<string, string>): Prom
   return new Promise((resolve) => {
     const target = new URL(path, args.url);
     const req = request(
-      { agent, method: 'POST', hostname: target.hostname, port: target.port, path: target.pathname, headers: { ...headers, 'content-length': String(body.length) } },
+      {
+        agent,
+        method: 'POST',
+        hostname: target.hostname,
+        port: target.port,
+        path: target.pathname,
+        headers: { ...headers, 'content-length': String(body.length) },
+      },
       (res) => {
         byStatus[String(res.statusCode)] = (byStatus[String(res.statusCode)] ?? 0) + 1;
         res.resume();
@@ -67,7 +74,11 @@ async function loop(kind: number): Promise<void> {
     if (kind === 0) await post('/webhooks/inbound', big, { 'content-type': 'application/json' });
     else if (kind === 1) await post('/webhooks/inbound', huge, { 'content-type': 'application/json', authorization: 'Bearer forged' });
     else if (kind === 2)
-      await post('/webhooks/plivo/inbound', form, { 'content-type': 'application/x-www-form-urlencoded', 'x-plivo-signature-v3': 'Zm9yZ2Vk', 'x-plivo-signature-v3-nonce': String(Math.random()).slice(2) });
+      await post('/webhooks/plivo/inbound', form, {
+        'content-type': 'application/x-www-form-urlencoded',
+        'x-plivo-signature-v3': 'Zm9yZ2Vk',
+        'x-plivo-signature-v3-nonce': String(Math.random()).slice(2),
+      });
     else
       await post('/webhooks/sinch/inbound', big, {
         'content-type': 'application/json',

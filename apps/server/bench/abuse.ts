@@ -84,7 +84,10 @@ async function run(): Promise<void> {
     print(calm, during, report, before, after, health);
     const lost = [...calm.failed, ...during.failed].reduce((n, [, c]) => n + c, 0);
     const codes = [...transportErrors].map(([c, n]) => `${n}× ${c}`).join(', ');
-    if (lost > 0) throw new Error(`${lost} legitimate webhooks were not answered 200 (${describe(calm.failed)} before; ${describe(during.failed)} during${codes ? `; transport errors: ${codes}` : ''})`);
+    if (lost > 0)
+      throw new Error(
+        `${lost} legitimate webhooks were not answered 200 (${describe(calm.failed)} before; ${describe(during.failed)} during${codes ? `; transport errors: ${codes}` : ''})`,
+      );
   } finally {
     flood?.kill();
     await target.stop().catch(() => undefined);
@@ -96,7 +99,13 @@ async function run(): Promise<void> {
 async function signed(n: number, secret: string): Promise<{ body: Buffer; authorization: string }[]> {
   const out: { body: Buffer; authorization: string }[] = [];
   for (let i = 0; i < n; i++) {
-    const body = JSON.stringify(inboundPayload({ message_uuid: randomUUID(), from: `4477009${String(10_000 + (i % 200)).padStart(5, '0')}`, text: `abuse bench ${i}` }));
+    const body = JSON.stringify(
+      inboundPayload({
+        message_uuid: randomUUID(),
+        from: `4477009${String(10_000 + (i % 200)).padStart(5, '0')}`,
+        text: `abuse bench ${i}`,
+      }),
+    );
     out.push({ body: Buffer.from(body), authorization: await signVonageWebhook(body, secret) });
   }
   return out;
@@ -197,7 +206,11 @@ async function rssMb(base: string): Promise<number | null> {
 function logSize(databasePath: string): { rows: number; bytes: number; fileBytes: number } {
   const db = new Database(databasePath, { readonly: true, fileMustExist: true });
   try {
-    const r = db.prepare('select count(*) as rows, coalesce(sum(length(cast(raw_body as blob)) + length(cast(headers as blob))), 0) as bytes from webhook_log').get() as {
+    const r = db
+      .prepare(
+        'select count(*) as rows, coalesce(sum(length(cast(raw_body as blob)) + length(cast(headers as blob))), 0) as bytes from webhook_log',
+      )
+      .get() as {
       rows: number;
       bytes: number;
     };
@@ -234,13 +247,31 @@ function print(
   const row = (name: string, p: Phase) => {
     const s = [...p.latencies].sort((a, b) => a - b);
     const rss = p.rssMb.length > 0 ? `${Math.min(...p.rssMb).toFixed(0)}-${Math.max(...p.rssMb).toFixed(0)}` : '?';
-    return [name, String(s.length), (s.length / (PHASE_MS / 1000)).toFixed(0), pct(s, 50).toFixed(1), pct(s, 99).toFixed(1), (s.at(-1) ?? Number.NaN).toFixed(1), rss, describe(p.failed)];
+    return [
+      name,
+      String(s.length),
+      (s.length / (PHASE_MS / 1000)).toFixed(0),
+      pct(s, 50).toFixed(1),
+      pct(s, 99).toFixed(1),
+      (s.at(-1) ?? Number.NaN).toFixed(1),
+      rss,
+      describe(p.failed),
+    ];
   };
-  const rows = [['legitimate', '200s', 'per s', 'p50 ms', 'p99 ms', 'max ms', 'RSS MB', 'not 200'], row('before flood', calm), row('during flood', during)];
+  const rows = [
+    ['legitimate', '200s', 'per s', 'p50 ms', 'p99 ms', 'max ms', 'RSS MB', 'not 200'],
+    row('before flood', calm),
+    row('during flood', during),
+  ];
   const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length))) ?? [];
-  for (const r of rows) console.log(`  ${r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c] ?? 0) : cell.padStart(widths[c] ?? 0))).join('  ')}`);
-  const answered = Object.entries(flood.byStatus).map(([s, n]) => `${n}× ${s}`).join(', ');
-  console.log(`  flood (${PHASE_MS / 1000} s, ${FLOOD.loops} loops × 4 kinds): ${answered || 'nothing answered'}; ${flood.errors} connection errors; ${(flood.sentBytes / 1024 / 1024).toFixed(0)} MB sent`);
+  for (const r of rows)
+    console.log(`  ${r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c] ?? 0) : cell.padStart(widths[c] ?? 0))).join('  ')}`);
+  const answered = Object.entries(flood.byStatus)
+    .map(([s, n]) => `${n}× ${s}`)
+    .join(', ');
+  console.log(
+    `  flood (${PHASE_MS / 1000} s, ${FLOOD.loops} loops × 4 kinds): ${answered || 'nothing answered'}; ${flood.errors} connection errors; ${(flood.sentBytes / 1024 / 1024).toFixed(0)} MB sent`,
+  );
   console.log(
     `  non-reading WebSockets: ${FLOOD.readers.authenticated} with a token + ${FLOOD.readers.anonymous} without; ${flood.sockets.opened} opened, ${flood.sockets.closedByServer} closed by the server, ${flood.sockets.failed} errors`,
   );
@@ -249,5 +280,7 @@ function print(
     `  refusal log: ${before.rows} → ${after.rows} rows (+${after.rows - before.rows}), ${kb(before.bytes)} → ${kb(after.bytes)} (+${kb(after.bytes - before.bytes)}); database + WAL ${kb(before.fileBytes)} → ${kb(after.fileBytes)}`,
   );
   const log = health.webhookLog as { dropped?: number; pruned?: number } | undefined;
-  console.log(`  /healthz after: ${String(health.httpStatus ?? health.error)}; refusals counted but not stored (per-source rate): ${log?.dropped ?? '?'}, pruned: ${log?.pruned ?? '?'}`);
+  console.log(
+    `  /healthz after: ${String(health.httpStatus ?? health.error)}; refusals counted but not stored (per-source rate): ${log?.dropped ?? '?'}, pruned: ${log?.pruned ?? '?'}`,
+  );
 }

@@ -32,7 +32,8 @@ export const campaignBenchmark: Benchmark = {
 function csv(): string {
   const lines = ['phone,name'];
   for (let i = 0; i < ROWS; i++) {
-    const phone = i % 2 === 0 ? `+447${String(700_000_000 + i)}` : `+1 (415) ${String(2_000_000 + i).slice(0, 3)}-${String(2_000_000 + i).slice(3)}`;
+    const phone =
+      i % 2 === 0 ? `+447${String(700_000_000 + i)}` : `+1 (415) ${String(2_000_000 + i).slice(0, 3)}-${String(2_000_000 + i).slice(3)}`;
     lines.push(`${phone},Customer ${i}`);
   }
   return lines.join('\n');
@@ -74,7 +75,15 @@ async function run(): Promise<void> {
     const loop = monitorEventLoopDelay({ resolution: 5 });
     loop.enable();
     const started = performance.now();
-    const created = await createCampaign({ log, name: 'Bench', text: 'Hi {name}, our sale starts today', recipients: text, ourNumber: '+447700900000', provider: 'vonage', agentId: null });
+    const created = await createCampaign({
+      log,
+      name: 'Bench',
+      text: 'Hi {name}, our sale starts today',
+      recipients: text,
+      ourNumber: '+447700900000',
+      provider: 'vonage',
+      agentId: null,
+    });
     const totalMs = performance.now() - started;
     await new Promise((resolve) => setTimeout(resolve, 20)); // let the loop monitor record the last stall
     loop.disable();
@@ -92,9 +101,15 @@ async function run(): Promise<void> {
       ['baseline: bare prepared insert', String(ROWS), baselineMs.toFixed(0), rate(baselineMs)],
     ]);
     const c = created.counts;
-    console.log(`  report: ${c.pending} pending, ${c.skipped} opted out, ${c.invalid} invalid, ${c.duplicate} duplicate; ${(text.length / 1e6).toFixed(1)} MB of CSV`);
-    console.log(`  longest event-loop stall during create: ${(loop.max / 1e6).toFixed(0)} ms (CSV reading and normalising yield every ~10 ms; the write transaction is one synchronous block)`);
-    console.log(`  ${totalMs <= GOAL_MS ? 'within' : 'MISSED'} the goal of ${GOAL_MS / 1000} s; ${(totalMs / baselineMs).toFixed(1)}× the bare insert`);
+    console.log(
+      `  report: ${c.pending} pending, ${c.skipped} opted out, ${c.invalid} invalid, ${c.duplicate} duplicate; ${(text.length / 1e6).toFixed(1)} MB of CSV`,
+    );
+    console.log(
+      `  longest event-loop stall during create: ${(loop.max / 1e6).toFixed(0)} ms (CSV reading and normalising yield every ~10 ms; the write transaction is one synchronous block)`,
+    );
+    console.log(
+      `  ${totalMs <= GOAL_MS ? 'within' : 'MISSED'} the goal of ${GOAL_MS / 1000} s; ${(totalMs / baselineMs).toFixed(1)}× the bare insert`,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -34,12 +34,23 @@ async function run(): Promise<void> {
   const log = new EventLog(db);
   try {
     db.$client
-      .prepare(`with recursive n(i) as (select 1 union all select i + 1 from n where i < ?) insert into events (type, payload, created_at) select 'bench', '{"text":"' || printf('%080d', i) || '"}', 0 from n`)
+      .prepare(
+        `with recursive n(i) as (select 1 union all select i + 1 from n where i < ?) insert into events (type, payload, created_at) select 'bench', '{"text":"' || printf('%080d', i) || '"}', 0 from n`,
+      )
       .run(OLD_EVENTS);
     const inbound = (c: number, i: number) =>
       receiveInbound({
         log,
-        inbound: { messageUuid: `in-${c}-${i}`, from: phoneOf(c), to: '+447700900000', text: `Message ${i} from contact ${c}`, timestamp: new Date().toISOString(), numMessages: 1, price: null, currency: null },
+        inbound: {
+          messageUuid: `in-${c}-${i}`,
+          from: phoneOf(c),
+          to: '+447700900000',
+          text: `Message ${i} from contact ${c}`,
+          timestamp: new Date().toISOString(),
+          numMessages: 1,
+          price: null,
+          currency: null,
+        },
       });
     for (let i = 0; i < PER_CONTACT; i++) for (let c = 0; c < CONTACTS; c++) inbound(c, i);
     checkpoint(db);

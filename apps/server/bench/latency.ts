@@ -116,10 +116,7 @@ async function signInbounds(n: number, secret: string, tag: string): Promise<Sig
  * Sends `count` requests open-loop at RATE: request i is due at start + i/RATE, whatever happened to
  * the earlier ones (a slow response does not delay the next send). `send(i)` resolves with the status.
  */
-async function openLoop(
-  count: number,
-  send: (i: number, sentAt: number) => Promise<number>,
-): Promise<PhaseResult> {
+async function openLoop(count: number, send: (i: number, sentAt: number) => Promise<number>): Promise<PhaseResult> {
   const rttMs: number[] = [];
   const nonOk = new Map<number, number>();
   let ok = 0;
@@ -134,7 +131,7 @@ async function openLoop(
   const loop = monitorEventLoopDelay({ resolution: 1 });
   loop.enable();
   const start = performance.now();
-  for (let i = 0; i < count; ) {
+  for (let i = 0; i < count;) {
     const now = performance.now();
     // Send everything now due (a late timer catches up rather than lowering the rate).
     while (i < count && start + i * intervalMs <= now) {
@@ -216,7 +213,11 @@ async function webhookPhase(server: ParleyServer, requests: readonly Signed[]): 
       const req = requests[i];
       if (!req) throw new Error(`no signed request #${i}`);
       sentAt.set(req.uuid, at);
-      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', authorization: req.authorization }, body: req.body });
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: req.authorization },
+        body: req.body,
+      });
       await res.arrayBuffer();
       respondedAt.set(req.uuid, performance.now());
       return res.status;
@@ -270,7 +271,8 @@ function report(healthz: PhaseResult, hooks: WebhookResult, signSeconds: number)
     row('webhook sent → message.created at subscriber', hooks.eventMs, hooks),
   ];
   const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length))) ?? [];
-  for (const r of rows) console.log(`  ${r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c] ?? 0) : cell.padStart(widths[c] ?? 0))).join('  ')}`);
+  for (const r of rows)
+    console.log(`  ${r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c] ?? 0) : cell.padStart(widths[c] ?? 0))).join('  ')}`);
 
   const sortedEvent = [...hooks.eventMs].sort((a, b) => a - b);
   const sortedHealth = [...healthz.rttMs].sort((a, b) => a - b);
@@ -279,7 +281,9 @@ function report(healthz: PhaseResult, hooks: WebhookResult, signSeconds: number)
     `  open loop at ${RATE}/s for ${MEASURE_MS / 1000} s each (after ${WARMUP_MS / 1000} s warm-up); fetch (undici, keep-alive) in the server's own process; ` +
       `worst send lateness ${fmtMs(Math.max(healthz.maxLagMs, hooks.maxLagMs))} ms`,
   );
-  console.log('  cpu = this whole process (client fetch + Parley + subscriber) over the phase; cpu ms/req × rate = share of the one JS thread');
+  console.log(
+    '  cpu = this whole process (client fetch + Parley + subscriber) over the phase; cpu ms/req × rate = share of the one JS thread',
+  );
   console.log(
     `  event-loop delay p99/max: healthz ${fmtMs(healthz.loopDelay.p99Ms)}/${fmtMs(healthz.loopDelay.maxMs)} ms, ` +
       `webhooks ${fmtMs(hooks.loopDelay.p99Ms)}/${fmtMs(hooks.loopDelay.maxMs)} ms (sync work that every request behind it waits for)`,
@@ -288,7 +292,9 @@ function report(healthz: PhaseResult, hooks: WebhookResult, signSeconds: number)
     `  events: ${hooks.eventMs.length}/${hooks.sent} delivered, ${hooks.duplicateEvents} duplicates, ${hooks.eventBeforeResponse} seen before their HTTP response; ` +
       `p50 over the healthz baseline: +${fmtMs(percentile(sortedEvent, 0.5) - percentile(sortedHealth, 0.5))} ms`,
   );
-  console.log(`  ${hooks.sent + Math.ceil((RATE * WARMUP_MS) / 1000)} webhooks signed ahead in ${signSeconds.toFixed(2)} s; load average ${one?.toFixed(2) ?? '?'} / ${five?.toFixed(2) ?? '?'} on ${availableParallelism()} cpus`);
+  console.log(
+    `  ${hooks.sent + Math.ceil((RATE * WARMUP_MS) / 1000)} webhooks signed ahead in ${signSeconds.toFixed(2)} s; load average ${one?.toFixed(2) ?? '?'} / ${five?.toFixed(2) ?? '?'} on ${availableParallelism()} cpus`,
+  );
 }
 
 function percentile(sorted: readonly number[], p: number): number {

@@ -93,11 +93,12 @@ async function runCase({ rate, messages }: Case, keyPair: TestKeyPair): Promise<
   const dir = mkdtempSync(join(tmpdir(), 'parley-bench-outbox-'));
   const mock = await startMockVonage({ keyPair, applicationId: APPLICATION_ID });
   try {
-    const timing = timedProvider(createVonageProvider({ applicationId: APPLICATION_ID, privateKey: keyPair.privateKeyPem, apiHost: mock.url }));
-    const server = await createServer(
-      testConfig({ databasePath: join(dir, 'parley.db'), sendRatePerSecond: rate, logLevel: 'silent' }),
-      { provider: timing.provider },
+    const timing = timedProvider(
+      createVonageProvider({ applicationId: APPLICATION_ID, privateKey: keyPair.privateKeyPem, apiHost: mock.url }),
     );
+    const server = await createServer(testConfig({ databasePath: join(dir, 'parley.db'), sendRatePerSecond: rate, logLevel: 'silent' }), {
+      provider: timing.provider,
+    });
     try {
       const outbox = server.outbox;
       if (!outbox) throw new Error('the server started without an outbox worker');
@@ -125,7 +126,9 @@ async function runCase({ rate, messages }: Case, keyPair: TestKeyPair): Promise<
         const stats = outbox.stats();
         if (mock.requests.length >= messages && stats.depth === 0 && stats.inFlight === 0) break;
         if (Date.now() > deadline)
-          throw new Error(`${rate}/s: after ${DEADLINE_MS / 1000} s the mock has ${mock.requests.length} of ${messages} requests (outbox depth ${stats.depth})`);
+          throw new Error(
+            `${rate}/s: after ${DEADLINE_MS / 1000} s the mock has ${mock.requests.length} of ${messages} requests (outbox depth ${stats.depth})`,
+          );
         await sleep(10);
       }
       const cpu = process.cpuUsage(cpuBefore);
@@ -137,7 +140,9 @@ async function runCase({ rate, messages }: Case, keyPair: TestKeyPair): Promise<
       const rates = arrivalRates(requests);
       const { duplicates, missing } = exactlyOnce(requests, refs);
       const submitted = (
-        server.db.$client.prepare(`select count(*) as n from messages where direction = 'out' and status = 'submitted'`).get() as { n: number }
+        server.db.$client.prepare(`select count(*) as n from messages where direction = 'out' and status = 'submitted'`).get() as {
+          n: number;
+        }
       ).n;
       return {
         target: rate,
@@ -251,7 +256,23 @@ function rs256SignCost(pem: string): { signUs: number } {
 
 function report(results: readonly CaseResult[], jwt: { signUs: number }): void {
   const rows = [
-    ['target/s', 'msgs', 'achieved/s', 'error', 'steady/s', 'max in 1 s', 'span s', 'dupes', 'missing', 'rejected', 'send p50 ms', 'send p99 ms', 'in flight', 'cpu', 'cpu ms/send'],
+    [
+      'target/s',
+      'msgs',
+      'achieved/s',
+      'error',
+      'steady/s',
+      'max in 1 s',
+      'span s',
+      'dupes',
+      'missing',
+      'rejected',
+      'send p50 ms',
+      'send p99 ms',
+      'in flight',
+      'cpu',
+      'cpu ms/send',
+    ],
     ...results.map((r) => [
       String(r.target),
       String(r.queued),
@@ -271,29 +292,43 @@ function report(results: readonly CaseResult[], jwt: { signUs: number }): void {
     ]),
   ];
   printTable(rows);
-  console.log('  achieved = (n-1)/(t_last - t_first) over the mock\'s arrivals; steady = the same over the middle 80% (no opening burst);');
-  console.log('  max in 1 s = most arrivals in any 1 s window; send = provider.send() duration; cpu = this process (mock + Parley + SDK) per core');
+  console.log("  achieved = (n-1)/(t_last - t_first) over the mock's arrivals; steady = the same over the middle 80% (no opening burst);");
+  console.log(
+    '  max in 1 s = most arrivals in any 1 s window; send = provider.send() duration; cpu = this process (mock + Parley + SDK) per core',
+  );
   const [one, five] = loadavg();
-  console.log(`  load average ${one?.toFixed(2) ?? '?'} / ${five?.toFixed(2) ?? '?'} on ${availableParallelism()} cpus (other work on the host slows the CPU-bound case)`);
+  console.log(
+    `  load average ${one?.toFixed(2) ?? '?'} / ${five?.toFixed(2) ?? '?'} on ${availableParallelism()} cpus (other work on the host slows the CPU-bound case)`,
+  );
   for (const r of results) {
     const error = (r.achieved - r.target) / r.target;
     const ok = Math.abs(error) <= TOLERANCE;
-    console.log(`  ${r.target}/s → ${r.achieved.toFixed(1)}/s (${signedPercent(error)}): ${ok ? `within ±${TOLERANCE * 100}%` : `MISSED ±${TOLERANCE * 100}%`}; ${r.submitted}/${r.queued} submitted, ${r.duplicates} duplicates`);
+    console.log(
+      `  ${r.target}/s → ${r.achieved.toFixed(1)}/s (${signedPercent(error)}): ${ok ? `within ±${TOLERANCE * 100}%` : `MISSED ±${TOLERANCE * 100}%`}; ${r.submitted}/${r.queued} submitted, ${r.duplicates} duplicates`,
+    );
     const concurrencyCeiling = (WORKER_CONCURRENCY * 1000) / r.send.meanMs;
     if (ok || r.achieved > r.target) {
-      console.log(`    bound by the token bucket (the target); ${WORKER_CONCURRENCY} in flight / ${r.send.meanMs.toFixed(2)} ms mean send would allow ${concurrencyCeiling.toFixed(0)}/s`);
+      console.log(
+        `    bound by the token bucket (the target); ${WORKER_CONCURRENCY} in flight / ${r.send.meanMs.toFixed(2)} ms mean send would allow ${concurrencyCeiling.toFixed(0)}/s`,
+      );
     } else if (r.cpuShare > 0.8) {
       console.log(
         `    bound by CPU: ${(r.cpuShare * 100).toFixed(0)}% of one core at ${cpuMsPerSend(r).toFixed(2)} ms CPU per send ⇒ ≈${(1000 / cpuMsPerSend(r)).toFixed(0)} sends per CPU-second. ` +
           `Parley reuses the application JWT for 60 s (signing one costs ${(jwt.signUs / 1000).toFixed(2)} ms, which per send would cap ${(1e6 / jwt.signUs).toFixed(0)}/s); ` +
           `the rest: per-query drizzle SQL building + better-sqlite3 prepare (claim + accept transactions), HTTP client and mock server, mock JWT verify + spec check.`,
       );
-      console.log(`    concurrency is not the limit: all ${r.send.maxInFlight} slots stay busy because each send waits ${r.send.meanMs.toFixed(1)} ms for the thread`);
+      console.log(
+        `    concurrency is not the limit: all ${r.send.maxInFlight} slots stay busy because each send waits ${r.send.meanMs.toFixed(1)} ms for the thread`,
+      );
     } else {
-      console.log(`    bound by concurrency: ${WORKER_CONCURRENCY} in flight / ${r.send.meanMs.toFixed(2)} ms mean send ≈ ${concurrencyCeiling.toFixed(0)}/s`);
+      console.log(
+        `    bound by concurrency: ${WORKER_CONCURRENCY} in flight / ${r.send.meanMs.toFixed(2)} ms mean send ≈ ${concurrencyCeiling.toFixed(0)}/s`,
+      );
     }
   }
-  console.log(`  one RS256 application JWT (PEM parsed + signed, as the SDK does): ${(jwt.signUs / 1000).toFixed(2)} ms — paid once a minute, not per send`);
+  console.log(
+    `  one RS256 application JWT (PEM parsed + signed, as the SDK does): ${(jwt.signUs / 1000).toFixed(2)} ms — paid once a minute, not per send`,
+  );
   console.log(`  queueing (not timed above): ${results.map((r) => `${r.queued} in ${r.queueSeconds.toFixed(2)} s`).join(', ')}`);
 }
 

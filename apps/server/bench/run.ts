@@ -17,7 +17,16 @@ import { secureDeleteBenchmark } from './secure-delete';
 import { statsBenchmark } from './stats';
 import { webhooksBenchmark } from './webhooks';
 
-export const benchmarks: readonly Benchmark[] = [webhooksBenchmark, outboxBenchmark, latencyBenchmark, campaignBenchmark, statsBenchmark, abuseBenchmark, secureDeleteBenchmark, erasureBenchmark];
+export const benchmarks: readonly Benchmark[] = [
+  webhooksBenchmark,
+  outboxBenchmark,
+  latencyBenchmark,
+  campaignBenchmark,
+  statsBenchmark,
+  abuseBenchmark,
+  secureDeleteBenchmark,
+  erasureBenchmark,
+];
 
 async function main(argv: readonly string[]): Promise<number> {
   const filters = argv.filter((a) => a !== '--');

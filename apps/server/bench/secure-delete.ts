@@ -57,14 +57,22 @@ async function once(secure: boolean): Promise<Round> {
     const inboundUs = ((performance.now() - t) * 1000) / INBOUND;
     t = performance.now();
     for (let i = 0; i < CYCLES; i++) {
-      queueMessage({ log, ourNumber: '+447700900000', to: `+4477008${String(i % 10_000).padStart(5, '0')}`, text: `Reply ${i}: your parcel is on its way`, agentId: null });
+      queueMessage({
+        log,
+        ourNumber: '+447700900000',
+        to: `+4477008${String(i % 10_000).padStart(5, '0')}`,
+        text: `Reply ${i}: your parcel is on its way`,
+        agentId: null,
+      });
       const claimed = claimNextSend({ log });
       if (!claimed || claimed === 'skipped') throw new Error('nothing claimed');
       recordSendAccepted({ log, messageId: claimed.messageId, providerMessageId: `p-${i}` });
     }
     const cycleUs = ((performance.now() - t) * 1000) / CYCLES;
     db.$client
-      .prepare(`with recursive n(i) as (select 1 union all select i + 1 from n where i < ?) insert into events (type, payload, created_at) select 'bench', '{"text":"' || printf('%080d', i) || '"}', 0 from n`)
+      .prepare(
+        `with recursive n(i) as (select 1 union all select i + 1 from n where i < ?) insert into events (type, payload, created_at) select 'bench', '{"text":"' || printf('%080d', i) || '"}', 0 from n`,
+      )
       .run(EVENTS);
     t = performance.now();
     await log.compact({ keepCount: 1, maxAgeMs: 0, now: Date.now() });

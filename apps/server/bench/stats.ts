@@ -93,7 +93,16 @@ async function run(): Promise<void> {
     const month = statsSummary({ db, now });
     let id = 0;
     const cases: [string, () => unknown, number][] = [
-      ['baseline: message by primary key', () => db.select().from(messages).where(eq(messages.id, (id = (id * 7919 + 1) % MESSAGES) + 1)).get(), 2_000],
+      [
+        'baseline: message by primary key',
+        () =>
+          db
+            .select()
+            .from(messages)
+            .where(eq(messages.id, (id = (id * 7919 + 1) % MESSAGES) + 1))
+            .get(),
+        2_000,
+      ],
       ['stats.summary() — 30 days by day', () => statsSummary({ db, now }), 20],
       ['stats.summary — 2 days by hour', () => statsSummary({ db, since: iso(now - 2 * DAY), until: iso(now) }), 20],
       ['stats.summary — all 60 days by day', () => statsSummary({ db, since: iso(now - SPAN), until: iso(now) }), 10],

@@ -18,9 +18,7 @@ import { createServer } from '../src/server';
 import { serveTarget, type RunningTarget } from './target';
 
 export type WebhooksTargetArgs =
-  | { kind: 'parley'; databasePath: string; signatureSecret: string }
-  | { kind: 'baseline'; databasePath: string }
-  | { kind: 'express' };
+  { kind: 'parley'; databasePath: string; signatureSecret: string } | { kind: 'baseline'; databasePath: string } | { kind: 'express' };
 
 async function startParley(databasePath: string, signatureSecret: string): Promise<RunningTarget> {
   const base = testConfig({ databasePath, logLevel: 'silent', port: 0, host: '127.0.0.1' });
@@ -45,9 +43,7 @@ async function startBaseline(databasePath: string): Promise<RunningTarget> {
     body text not null,
     received_at integer not null
   )`);
-  const insert = db.prepare(
-    'insert into inbound (message_uuid, sender, recipient, body, received_at) values (?, ?, ?, ?, ?)',
-  );
+  const insert = db.prepare('insert into inbound (message_uuid, sender, recipient, body, received_at) values (?, ?, ?, ?, ?)');
 
   const server = createHttpServer((req, res) => {
     const chunks: Buffer[] = [];

@@ -26,7 +26,8 @@ const TARGET_ENTRY = new URL('./webhooks-target.ts', import.meta.url);
 
 export const webhooksBenchmark: Benchmark = {
   name: 'webhooks',
-  description: 'signed inbound webhooks per second: Parley POST /webhooks/inbound vs bare node:http + one SQLite insert, and vs the tutorials\' Express handler',
+  description:
+    "signed inbound webhooks per second: Parley POST /webhooks/inbound vs bare node:http + one SQLite insert, and vs the tutorials' Express handler",
   run,
 };
 
@@ -59,7 +60,10 @@ async function run(): Promise<void> {
     try {
       await sign(INITIAL_POOL);
     } catch (err) {
-      await parleyStarting.then((t) => t.stop(), () => undefined);
+      await parleyStarting.then(
+        (t) => t.stop(),
+        () => undefined,
+      );
       throw err;
     }
     const parleySource = onceSource(pool);
@@ -78,18 +82,23 @@ async function run(): Promise<void> {
     });
     // Stores nothing: every 2xx counts as "stored".
     let answered = 0;
-    const expressHandler = await measure(await spawnTarget(TARGET_ENTRY, { kind: 'express' } satisfies WebhooksTargetArgs), cyclingSource(pool), {
-      betweenPhases: async () => undefined,
-      count: () => answered,
-      measured: (m) => (answered = m.warmup.ok + m.measured.ok),
-    });
+    const expressHandler = await measure(
+      await spawnTarget(TARGET_ENTRY, { kind: 'express' } satisfies WebhooksTargetArgs),
+      cyclingSource(pool),
+      {
+        betweenPhases: async () => undefined,
+        count: () => answered,
+        measured: (m) => (answered = m.warmup.ok + m.measured.ok),
+      },
+    );
     console.log(`  ${pool.length} distinct signed requests from ${SENDERS} senders (${fmt(signing.seconds, 1)} s to sign)`);
 
     const problems = [...check('parley', parley), ...check('baseline', baseline), ...check('express', expressHandler)];
     const { contacts, conversations } = parleyShape(parleyArgs.databasePath);
     report(parley, baseline, expressHandler, { contacts, conversations, poolEndedEarly: parley.measured.endedEarly });
     if (problems.length > 0) {
-      if (parley.stored !== parley.warmup.ok + parley.measured.ok) console.log(`  webhook_log outcomes: ${webhookLogOutcomes(parleyArgs.databasePath)}`);
+      if (parley.stored !== parley.warmup.ok + parley.measured.ok)
+        console.log(`  webhook_log outcomes: ${webhookLogOutcomes(parleyArgs.databasePath)}`);
       throw new Error(`webhooks bench failed:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
     }
   } finally {
@@ -101,7 +110,11 @@ async function run(): Promise<void> {
 async function measure(
   target: Target,
   source: RequestSource,
-  hooks: { betweenPhases(warmup: LoadResult): Promise<void>; count(): number; measured?: (m: { warmup: LoadResult; measured: LoadResult }) => void },
+  hooks: {
+    betweenPhases(warmup: LoadResult): Promise<void>;
+    count(): number;
+    measured?: (m: { warmup: LoadResult; measured: LoadResult }) => void;
+  },
 ): Promise<Measured> {
   try {
     const opts = { url: target.url, method: 'POST', path: '/webhooks/inbound', connections: CONNECTIONS, source } as const;
@@ -141,7 +154,10 @@ async function signedInbounds(from: number, n: number, secret: string): Promise<
 
 function check(name: string, m: Measured): string[] {
   const problems: string[] = [];
-  for (const [phase, r] of [['warm-up', m.warmup], ['measured', m.measured]] as const) {
+  for (const [phase, r] of [
+    ['warm-up', m.warmup],
+    ['measured', m.measured],
+  ] as const) {
     if (r.nonOk.size > 0) problems.push(`${name} ${phase}: non-2xx ${describeNonOk(r)}`);
     if (r.errors > 0) problems.push(`${name} ${phase}: ${r.errors} connection errors (${r.timeouts} timeouts)`);
   }
@@ -188,11 +204,14 @@ function report(
     }),
   ];
   const widths = rows[0]?.map((_, c) => Math.max(...rows.map((row) => (row[c] ?? '').length))) ?? [];
-  for (const row of rows) console.log(`  ${row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c] ?? 0) : cell.padStart(widths[c] ?? 0))).join('  ')}`);
+  for (const row of rows)
+    console.log(`  ${row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c] ?? 0) : cell.padStart(widths[c] ?? 0))).join('  ')}`);
 
   const ratio = parley.measured.okPerSecond / baseline.measured.okPerSecond;
   const verdict = ratio >= GOAL ? 'MET' : 'MISSED';
-  console.log(`  (${CONNECTIONS} connections; ${WARMUP_MS / 1000} s warm-up, then ${MEASURE_MS / 1000} s measured; stored = rows after warm-up + measured)`);
+  console.log(
+    `  (${CONNECTIONS} connections; ${WARMUP_MS / 1000} s warm-up, then ${MEASURE_MS / 1000} s measured; stored = rows after warm-up + measured)`,
+  );
   console.log(
     `  warm-up: parley ${fmt(parley.warmup.okPerSecond, 0)} req/s, baseline ${fmt(baseline.warmup.okPerSecond, 0)} req/s; parley stored ${extra.contacts} contacts, ${extra.conversations} conversations`,
   );
@@ -200,7 +219,9 @@ function report(
     console.log(`  note: Parley used every signed request before ${MEASURE_MS / 1000} s were up (raise BENCH_WEBHOOKS_MAX_POOL)`);
   console.log(`  ratio parley/baseline: ${fmt(ratio, 2)}×  goal ≥ ${GOAL}×  ${verdict}`);
   const vsExpress = parley.measured.okPerSecond / expressHandler.measured.okPerSecond;
-  console.log(`  ratio parley/express handler: ${fmt(vsExpress, 2)}×  goal ≥ ${EXPRESS_GOAL}×  ${vsExpress >= EXPRESS_GOAL ? 'MET' : 'MISSED'}`);
+  console.log(
+    `  ratio parley/express handler: ${fmt(vsExpress, 2)}×  goal ≥ ${EXPRESS_GOAL}×  ${vsExpress >= EXPRESS_GOAL ? 'MET' : 'MISSED'}`,
+  );
 }
 
 function fmt(n: number, digits: number): string {
@@ -228,6 +249,9 @@ function parleyShape(path: string): { contacts: number; conversations: number } 
 }
 
 function webhookLogOutcomes(path: string): string {
-  const rows = withDb(path, (db) => db.prepare('select outcome, count(*) as n from webhook_log group by outcome').all() as { outcome: string; n: number }[]);
+  const rows = withDb(
+    path,
+    (db) => db.prepare('select outcome, count(*) as n from webhook_log group by outcome').all() as { outcome: string; n: number }[],
+  );
   return rows.length === 0 ? 'none' : rows.map((r) => `${r.n}× ${r.outcome}`).join(', ');
 }

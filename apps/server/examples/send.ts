@@ -22,7 +22,9 @@ export async function sendText(opts: { url: string; token: string; to: string; t
     : null;
   const http = httpBatchLink({ url: `${opts.url}/trpc`, headers: { authorization: `Bearer ${opts.token}` } });
   const client = createTRPCClient<AppRouter>({
-    links: [wsClient ? splitLink({ condition: (op) => op.type === 'subscription', true: wsLink({ client: wsClient }), false: http }) : http],
+    links: [
+      wsClient ? splitLink({ condition: (op) => op.type === 'subscription', true: wsLink({ client: wsClient }), false: http }) : http,
+    ],
   });
   try {
     if (!wsClient) return { message: await client.message.send.mutate({ to: opts.to, text: opts.text }), statuses: [] };

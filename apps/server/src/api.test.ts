@@ -52,14 +52,12 @@ describe('operator API on a real server (sandbox provider)', () => {
     const { result } = (await res.json()) as { result: { data: { id: number; status: string } } };
     expect(result.data.status).toBe('queued');
     const statuses = await waitFor(() => {
-      const seen = s.events
-        .readAfter(0, 10_000)
-        .flatMap((e) =>
-          // Status transitions only (a later receipt may just add the price: same status, no transition).
-          e.type === 'message.status' && e.payload.message.id === result.data.id && e.payload.previousStatus !== e.payload.message.status
-            ? [e.payload.message.status]
-            : [],
-        );
+      const seen = s.events.readAfter(0, 10_000).flatMap((e) =>
+        // Status transitions only (a later receipt may just add the price: same status, no transition).
+        e.type === 'message.status' && e.payload.message.id === result.data.id && e.payload.previousStatus !== e.payload.message.status
+          ? [e.payload.message.status]
+          : [],
+      );
       return seen.includes('delivered') ? seen : undefined;
     });
     expect(statuses).toEqual(['submitted', 'delivered']);

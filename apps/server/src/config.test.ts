@@ -27,7 +27,13 @@ describe('loadConfig', () => {
 
   it('bounds the refusal log, rations auto-replies and leaves Plivo V2-only off unless told (defaults and overrides)', () => {
     const d = loadConfig({});
-    expect(d.webhookLog).toEqual({ excerptBytes: 2048, perSourcePerMinute: 60, maxRows: 10_000, maxBytes: 64 * 1024 * 1024, retentionMs: 30 * 86_400_000 });
+    expect(d.webhookLog).toEqual({
+      excerptBytes: 2048,
+      perSourcePerMinute: 60,
+      maxRows: 10_000,
+      maxBytes: 64 * 1024 * 1024,
+      retentionMs: 30 * 86_400_000,
+    });
     expect([d.autoReplyWindowMs, d.healthMinFreeBytes, d.plivo.allowV2]).toEqual([600_000, 64 * 1024 * 1024, false]);
     const c = loadConfig({
       WEBHOOK_LOG_EXCERPT_BYTES: '512',
@@ -39,9 +45,18 @@ describe('loadConfig', () => {
       HEALTH_MIN_FREE_BYTES: '1',
       PLIVO_ALLOW_V2: 'true',
     });
-    expect(c.webhookLog).toEqual({ excerptBytes: 512, perSourcePerMinute: 5, maxRows: 100, maxBytes: 1_000_000, retentionMs: 7 * 86_400_000 });
+    expect(c.webhookLog).toEqual({
+      excerptBytes: 512,
+      perSourcePerMinute: 5,
+      maxRows: 100,
+      maxBytes: 1_000_000,
+      retentionMs: 7 * 86_400_000,
+    });
     expect([c.autoReplyWindowMs, c.healthMinFreeBytes, c.plivo.allowV2]).toEqual([60_000, 1, true]);
-    expect(problemsOf({ PLIVO_ALLOW_V2: 'maybe', WEBHOOK_LOG_MAX_ROWS: '-1' }).map((p) => p.split(':')[0])).toEqual(['WEBHOOK_LOG_MAX_ROWS', 'PLIVO_ALLOW_V2']);
+    expect(problemsOf({ PLIVO_ALLOW_V2: 'maybe', WEBHOOK_LOG_MAX_ROWS: '-1' }).map((p) => p.split(':')[0])).toEqual([
+      'WEBHOOK_LOG_MAX_ROWS',
+      'PLIVO_ALLOW_V2',
+    ]);
   });
 
   it('normalises VONAGE_NUMBER to E.164 and keeps an alphanumeric sender id', () => {
@@ -50,7 +65,13 @@ describe('loadConfig', () => {
   });
 
   it('names every bad variable with a reason', () => {
-    const problems = problemsOf({ PORT: 'eighty', SEND_RATE_PER_SECOND: '-1', SMS_PROVIDER: 'twilio', DATABASE_URL: 'postgres://x', LOG_LEVEL: 'loud' });
+    const problems = problemsOf({
+      PORT: 'eighty',
+      SEND_RATE_PER_SECOND: '-1',
+      SMS_PROVIDER: 'twilio',
+      DATABASE_URL: 'postgres://x',
+      LOG_LEVEL: 'loud',
+    });
     expect(problems.join('\n')).toMatch(/PORT: must be a port number/);
     expect(problems.join('\n')).toMatch(/SEND_RATE_PER_SECOND: must be a positive number/);
     expect(problems.join('\n')).toMatch(/SMS_PROVIDER/);
@@ -86,19 +107,44 @@ describe('loadConfig', () => {
     const c = loadConfig({ PLIVO_NUMBER: '14155550100, +1 415 555 0101', DEFAULT_NUMBER: '+14155550101' });
     const numbers = configuredNumbers(c);
     expect(numbers[0]).toEqual({ number: '+14155550101', provider: 'plivo', sandbox: true, isDefault: true });
-    expect(numbers.filter((n) => n.provider === 'plivo').map((n) => n.number).sort()).toEqual(['+14155550100', '+14155550101']);
-    expect(problemsOf({ DEFAULT_NUMBER: '+15550000000' }).join('\n')).toMatch(/DEFAULT_NUMBER: \+15550000000 is not one of the configured numbers/);
+    expect(
+      numbers
+        .filter((n) => n.provider === 'plivo')
+        .map((n) => n.number)
+        .sort(),
+    ).toEqual(['+14155550100', '+14155550101']);
+    expect(problemsOf({ DEFAULT_NUMBER: '+15550000000' }).join('\n')).toMatch(
+      /DEFAULT_NUMBER: \+15550000000 is not one of the configured numbers/,
+    );
     expect(problemsOf({ PLIVO_NUMBER: '+447700900000' }).join('\n')).toMatch(/\+447700900000 is configured for more than one provider/);
   });
 
   it('live Plivo or Sinch alone needs only their own variables, and names each missing one', () => {
-    expect(problemsOf({ SMS_PROVIDER: 'plivo' }).map((p) => p.split(':')[0])).toEqual(['PLIVO_AUTH_ID', 'PLIVO_AUTH_TOKEN', 'PLIVO_NUMBER', 'PUBLIC_URL']);
-    expect(problemsOf({ SMS_PROVIDER: 'sinch' }).map((p) => p.split(':')[0])).toEqual(['SINCH_SERVICE_PLAN_ID', 'SINCH_API_TOKEN', 'SINCH_NUMBER']);
-    expect(problemsOf({ SMS_PROVIDER: 'sinch', SINCH_REGION: 'mars' }).join('\n')).toMatch(/SINCH_REGION: must be one of us, eu, au, br, ca/);
+    expect(problemsOf({ SMS_PROVIDER: 'plivo' }).map((p) => p.split(':')[0])).toEqual([
+      'PLIVO_AUTH_ID',
+      'PLIVO_AUTH_TOKEN',
+      'PLIVO_NUMBER',
+      'PUBLIC_URL',
+    ]);
+    expect(problemsOf({ SMS_PROVIDER: 'sinch' }).map((p) => p.split(':')[0])).toEqual([
+      'SINCH_SERVICE_PLAN_ID',
+      'SINCH_API_TOKEN',
+      'SINCH_NUMBER',
+    ]);
+    expect(problemsOf({ SMS_PROVIDER: 'sinch', SINCH_REGION: 'mars' }).join('\n')).toMatch(
+      /SINCH_REGION: must be one of us, eu, au, br, ca/,
+    );
     const c = loadConfig({
-      SMS_PROVIDER: 'sinch', SINCH_SERVICE_PLAN_ID: 'plan', SINCH_API_TOKEN: 'token', SINCH_NUMBER: '+14155550142',
-      PLIVO_AUTH_ID: 'MA123', PLIVO_AUTH_TOKEN: 'secret', PLIVO_NUMBER: '+14155550100', PUBLIC_URL: 'https://parley.example.com',
-      SEND_RATE_PER_SECOND: '20', PLIVO_SEND_RATE_PER_SECOND: '5',
+      SMS_PROVIDER: 'sinch',
+      SINCH_SERVICE_PLAN_ID: 'plan',
+      SINCH_API_TOKEN: 'token',
+      SINCH_NUMBER: '+14155550142',
+      PLIVO_AUTH_ID: 'MA123',
+      PLIVO_AUTH_TOKEN: 'secret',
+      PLIVO_NUMBER: '+14155550100',
+      PUBLIC_URL: 'https://parley.example.com',
+      SEND_RATE_PER_SECOND: '20',
+      PLIVO_SEND_RATE_PER_SECOND: '5',
     });
     expect(configuredNumbers(c)).toEqual([
       { number: '+14155550142', provider: 'sinch', sandbox: false, isDefault: true },
@@ -108,4 +154,3 @@ describe('loadConfig', () => {
     expect([sendRateOf(c, 'plivo'), sendRateOf(c, 'sinch')]).toEqual([5, 20]);
   });
 });
-

@@ -320,7 +320,6 @@ export class ConfigError extends Error {
   }
 }
 
-
 /** Reads the environment into a typed Config; throws ConfigError naming every bad or missing variable. */
 export function loadConfig(env: Record<string, string | undefined>): Config {
   const parsed = envSchema.safeParse(env);
@@ -341,7 +340,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   const sinchOn = sandbox || e.SMS_PROVIDER === 'sinch' || e.SINCH_SERVICE_PLAN_ID !== undefined;
   if (!sandbox && vonageOn) {
     const why = 'required for Vonage';
-    required('VONAGE_SIGNATURE_SECRET', e.VONAGE_SIGNATURE_SECRET, `${why} (Dashboard → Settings → signature secret); Parley refuses unsigned webhooks`);
+    required(
+      'VONAGE_SIGNATURE_SECRET',
+      e.VONAGE_SIGNATURE_SECRET,
+      `${why} (Dashboard → Settings → signature secret); Parley refuses unsigned webhooks`,
+    );
     required('VONAGE_APPLICATION_ID', e.VONAGE_APPLICATION_ID, why);
     required('VONAGE_PRIVATE_KEY', e.VONAGE_PRIVATE_KEY, `${why} (a path to the .key file, or the PEM itself)`);
     required('VONAGE_NUMBER', e.VONAGE_NUMBER, `${why} (the number you send from)`);
@@ -364,7 +367,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     if (!on) return [];
     if (value === undefined) return [fallback];
     const out: string[] = [];
-    for (const raw of value.split(',').map((v) => v.trim()).filter((v) => v !== '')) {
+    for (const raw of value
+      .split(',')
+      .map((v) => v.trim())
+      .filter((v) => v !== '')) {
       const n = normalizePhone(raw);
       if (n.ok) out.push(n.e164);
       else if (/^[A-Za-z0-9 ]{1,11}$/.test(raw) && /[A-Za-z]/.test(raw)) out.push(raw);
@@ -385,7 +391,8 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   if (e.DEFAULT_NUMBER) {
     const n = normalizePhone(e.DEFAULT_NUMBER);
     defaultNumber = n.ok ? n.e164 : e.DEFAULT_NUMBER;
-    if (!seen.has(defaultNumber)) problems.push(`DEFAULT_NUMBER: ${e.DEFAULT_NUMBER} is not one of the configured numbers (${all.join(', ')})`);
+    if (!seen.has(defaultNumber))
+      problems.push(`DEFAULT_NUMBER: ${e.DEFAULT_NUMBER} is not one of the configured numbers (${all.join(', ')})`);
   }
   if (e.ADMIN_PASSWORD && !e.ADMIN_EMAIL) problems.push('ADMIN_EMAIL: required when ADMIN_PASSWORD is set');
   if (problems.length > 0) throw new ConfigError(problems);
@@ -494,14 +501,13 @@ export function configuredNumbers(config: Config): NumberDto[] {
   const add = (provider: ProviderName, numbers: string[], on: boolean) => {
     if (on) for (const number of numbers) list.push({ number, provider, sandbox, isDefault: false });
   };
-  const vonage = config.vonage.numbers.includes(config.vonage.number) ? config.vonage.numbers : [config.vonage.number, ...config.vonage.numbers];
+  const vonage = config.vonage.numbers.includes(config.vonage.number)
+    ? config.vonage.numbers
+    : [config.vonage.number, ...config.vonage.numbers];
   add('vonage', vonage, config.vonage.enabled);
   add('plivo', config.plivo.numbers, config.plivo.enabled);
   add('sinch', config.sinch.numbers, config.sinch.enabled);
-  const preferred =
-    list.find((n) => n.number === config.defaultNumber) ??
-    list.find((n) => n.provider === config.provider) ??
-    list[0];
+  const preferred = list.find((n) => n.number === config.defaultNumber) ?? list.find((n) => n.provider === config.provider) ?? list[0];
   if (preferred) preferred.isDefault = true;
   return [...list].sort((a, b) => Number(b.isDefault) - Number(a.isDefault));
 }

@@ -57,83 +57,86 @@ describe('main (pnpm start)', () => {
   // Known gap on Node 26 (run by .ci/node-suite only): the keep-alive probe below is never answered
   // there while draining — Node 26's closeIdleConnections() also closes it. Open: see the README.
   const node26 = Number(process.versions.node.split('.')[0]) >= 26;
-  it.skipIf(node26)('SIGTERM with an open HTTP stream and WebSocket: healthz 503 while draining, streams end after the grace, exit 0', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'parley-main-'));
-    try {
-      const p = startMain({
-        PORT: '0',
-        DATABASE_URL: `file:${join(dir, 'parley.db')}`,
-        ADMIN_EMAIL: 'admin@parley.test',
-        ADMIN_PASSWORD: 'parley-test-password',
-        SHUTDOWN_GRACE_MS: '1500',
-      });
-      const url = await p.url;
-      const login = await fetch(`${url}/trpc/auth.login`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ email: 'admin@parley.test', password: 'parley-test-password' }),
-      });
-      const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
-
-      // An HTTP (SSE) subscription, as httpSubscriptionLink opens it.
-      const sse = await fetch(`${url}/trpc/event.stream?input=${encodeURIComponent(JSON.stringify({ lastEventId: null }))}`, {
-        headers: { cookie, accept: 'text/event-stream' },
-      });
-      expect(sse.status).toBe(200);
-      const reader = sse.body?.getReader();
-      if (!reader) throw new Error('no body');
-      const sseDone = (async () => {
-        for (;;) if ((await reader.read()).done) return Date.now();
-      })();
-
-      // A WebSocket subscription.
-      const ws = new WebSocket(`${url.replace('http', 'ws')}/trpc`, { headers: { cookie, origin: url } });
-      await new Promise<void>((resolve, reject) => {
-        ws.once('open', () => resolve());
-        ws.once('error', reject);
-      });
-      const started = new Promise<void>((resolve) => ws.on('message', (d: Buffer) => d.toString().includes('"started"') && resolve()));
-      ws.send(JSON.stringify({ id: 1, method: 'subscription', params: { path: 'event.stream', input: { lastEventId: null } } }));
-      await started;
-      const wsClosed = new Promise<number>((resolve) => ws.once('close', () => resolve(Date.now())));
-
-      // A connection a load balancer keeps open, to ask /healthz while draining.
-      const { port } = new URL(url);
-      const probe = connect(Number(port), '127.0.0.1');
-      await new Promise<void>((resolve) => probe.once('connect', () => resolve()));
-
-      const sigterm = Date.now();
-      p.child.kill('SIGTERM');
-      await until(() => p.output().includes('shutting down'));
-      const answer = new Promise<string>((resolve) => {
-        let got = '';
-        probe.on('data', (d: Buffer) => {
-          got += d.toString();
-          if (got.includes('\r\n\r\n') && got.includes('}')) resolve(got);
+  it.skipIf(node26)(
+    'SIGTERM with an open HTTP stream and WebSocket: healthz 503 while draining, streams end after the grace, exit 0',
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'parley-main-'));
+      try {
+        const p = startMain({
+          PORT: '0',
+          DATABASE_URL: `file:${join(dir, 'parley.db')}`,
+          ADMIN_EMAIL: 'admin@parley.test',
+          ADMIN_PASSWORD: 'parley-test-password',
+          SHUTDOWN_GRACE_MS: '1500',
         });
-      });
-      probe.write(`GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`);
-      const health = await answer;
-      expect(health).toMatch(/^HTTP\/1.1 503/);
-      expect(health).toContain('"status":"draining"');
-      // No new connections meanwhile.
-      await expect(fetch(`${url}/healthz`)).rejects.toThrow();
+        const url = await p.url;
+        const login = await fetch(`${url}/trpc/auth.login`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ email: 'admin@parley.test', password: 'parley-test-password' }),
+        });
+        const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0] ?? '';
 
-      const code = await p.exited;
-      expect(code).toBe(0);
-      const ends = [await sseDone, await wsClosed];
-      for (const at of ends) {
-        // Not before the grace (streams keep flowing while draining), well before the old 10 s limit.
-        expect(at - sigterm).toBeGreaterThanOrEqual(1400);
-        expect(at - sigterm).toBeLessThan(8000);
+        // An HTTP (SSE) subscription, as httpSubscriptionLink opens it.
+        const sse = await fetch(`${url}/trpc/event.stream?input=${encodeURIComponent(JSON.stringify({ lastEventId: null }))}`, {
+          headers: { cookie, accept: 'text/event-stream' },
+        });
+        expect(sse.status).toBe(200);
+        const reader = sse.body?.getReader();
+        if (!reader) throw new Error('no body');
+        const sseDone = (async () => {
+          for (;;) if ((await reader.read()).done) return Date.now();
+        })();
+
+        // A WebSocket subscription.
+        const ws = new WebSocket(`${url.replace('http', 'ws')}/trpc`, { headers: { cookie, origin: url } });
+        await new Promise<void>((resolve, reject) => {
+          ws.once('open', () => resolve());
+          ws.once('error', reject);
+        });
+        const started = new Promise<void>((resolve) => ws.on('message', (d: Buffer) => d.toString().includes('"started"') && resolve()));
+        ws.send(JSON.stringify({ id: 1, method: 'subscription', params: { path: 'event.stream', input: { lastEventId: null } } }));
+        await started;
+        const wsClosed = new Promise<number>((resolve) => ws.once('close', () => resolve(Date.now())));
+
+        // A connection a load balancer keeps open, to ask /healthz while draining.
+        const { port } = new URL(url);
+        const probe = connect(Number(port), '127.0.0.1');
+        await new Promise<void>((resolve) => probe.once('connect', () => resolve()));
+
+        const sigterm = Date.now();
+        p.child.kill('SIGTERM');
+        await until(() => p.output().includes('shutting down'));
+        const answer = new Promise<string>((resolve) => {
+          let got = '';
+          probe.on('data', (d: Buffer) => {
+            got += d.toString();
+            if (got.includes('\r\n\r\n') && got.includes('}')) resolve(got);
+          });
+        });
+        probe.write(`GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`);
+        const health = await answer;
+        expect(health).toMatch(/^HTTP\/1.1 503/);
+        expect(health).toContain('"status":"draining"');
+        // No new connections meanwhile.
+        await expect(fetch(`${url}/healthz`)).rejects.toThrow();
+
+        const code = await p.exited;
+        expect(code).toBe(0);
+        const ends = [await sseDone, await wsClosed];
+        for (const at of ends) {
+          // Not before the grace (streams keep flowing while draining), well before the old 10 s limit.
+          expect(at - sigterm).toBeGreaterThanOrEqual(1400);
+          expect(at - sigterm).toBeLessThan(8000);
+        }
+        expect(p.output()).toContain('outbox stopped, database closed');
+        expect(p.output()).not.toContain('shutdown took over');
+        probe.destroy();
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
       }
-      expect(p.output()).toContain('outbox stopped, database closed');
-      expect(p.output()).not.toContain('shutdown took over');
-      probe.destroy();
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+    },
+  );
 });
 
 async function until(check: () => boolean, ms = 10_000): Promise<void> {

@@ -137,14 +137,31 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     });
 
     // ---- Providers: every wired adapter's routes and sender (providers/registry.ts) ----
-    const wired = wireProviders(config, options, { logger, url, signatureSecret, webhooks: {
-      db, log: events, logger, helpText: config.helpText, maxBodyBytes: config.webhookMaxBodyBytes, nonces: createNonceStore(db), webhookLog,
-      numbers, autoReplyWindowMs: config.autoReplyWindowMs, onlineAgentIds: () => presence.list().map((p) => p.agentId), onQueued: () => outbox?.wake(), onOutcome: (path, outcome) => metrics.webhook(path, outcome),
-    } });
+    const wired = wireProviders(config, options, {
+      logger,
+      url,
+      signatureSecret,
+      webhooks: {
+        db,
+        log: events,
+        logger,
+        helpText: config.helpText,
+        maxBodyBytes: config.webhookMaxBodyBytes,
+        nonces: createNonceStore(db),
+        webhookLog,
+        numbers,
+        autoReplyWindowMs: config.autoReplyWindowMs,
+        onlineAgentIds: () => presence.list().map((p) => p.agentId),
+        onQueued: () => outbox?.wake(),
+        onOutcome: (path, outcome) => metrics.webhook(path, outcome),
+      },
+    });
     const providers = new Map(wired.flatMap((w): [ProviderName, SmsProvider][] => (w.sender ? [[w.name, w.sender]] : [])));
     // Replaying webhook_log: each wired provider's own handler, with today's secrets.
     const webhookReplayer = createWebhookReplayer({
-      db, log: events, logger: logger.child({ component: 'webhook-replay' }),
+      db,
+      log: events,
+      logger: logger.child({ component: 'webhook-replay' }),
       replays: new Map(wired.flatMap((w): [ProviderName, WebhookReplay][] => (w.replay ? [[w.name, w.replay]] : []))),
     });
     const provider = providers.get(numbers.defaultNumber().provider) ?? [...providers.values()][0];
@@ -164,7 +181,11 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     // Inbound attachments are downloaded after their message was committed (never in the webhook).
     const mediaAuth = new Map(wired.flatMap((w) => (w.mediaAuth ? [[w.name, w.mediaAuth] as const] : [])));
     const fetcher = createMediaFetcher({
-      db, log: events, store: mediaStore, logger: logger.child({ component: 'media' }), config: config.media,
+      db,
+      log: events,
+      store: mediaStore,
+      logger: logger.child({ component: 'media' }),
+      config: config.media,
       authFor: (p) => (p === null ? undefined : mediaAuth.get(p)),
       guard: (u) => mediaUrlRefusal(u, { live: config.provider !== 'sandbox' }),
     });
@@ -172,13 +193,25 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     background.push(fetcher);
     if (outbox) background.push(outbox);
     // Campaigns feed the outbox a window at a time (after its crash recovery above).
-    const campaigns = outbox ? createCampaignFeeder({ db, log: events, logger: logger.child({ component: 'campaigns' }), rateFor: (name) => sendRateOf(config, name), wakeOutbox: () => outbox.wake(), now: clock }) : null;
+    const campaigns = outbox
+      ? createCampaignFeeder({
+          db,
+          log: events,
+          logger: logger.child({ component: 'campaigns' }),
+          rateFor: (name) => sendRateOf(config, name),
+          wakeOutbox: () => outbox.wake(),
+          now: clock,
+        })
+      : null;
     if (campaigns) background.push(campaigns);
     campaigns?.start();
     // Snoozed conversations whose time came reopen; scheduled sends whose time came go into the
     // outbox (opt-out checked then). Scans of the database, so a restart catches up at once.
     const snoozes = createDueScanner({
-      name: 'snooze', intervalMs: config.dueScanIntervalMs, now: clock, logger,
+      name: 'snooze',
+      intervalMs: config.dueScanIntervalMs,
+      now: clock,
+      logger,
       pass: (now) => void wakeDueSnoozes({ log: events, now }),
     });
     background.push(snoozes);
@@ -193,7 +226,10 @@ export async function createServer(config: Config, options: ServerOptions = {}):
     retentionJob.start();
     if (outbox) {
       const scheduled = createDueScanner({
-        name: 'scheduled-sends', intervalMs: config.dueScanIntervalMs, now: clock, logger,
+        name: 'scheduled-sends',
+        intervalMs: config.dueScanIntervalMs,
+        now: clock,
+        logger,
         pass: (now) => {
           if (releaseDueScheduled({ log: events, now }) > 0) outbox.wake();
         },
@@ -210,38 +246,95 @@ export async function createServer(config: Config, options: ServerOptions = {}):
       if (state.draining) res.status(503).json({ status: 'draining' });
       else next();
     });
-    app.get('/healthz', healthHandler(db, () => ({ outbox: outbox?.stats() ?? { state: 'disabled' }, webhookLog: webhookLog.stats() }), {
-      databasePath: config.databasePath, minFreeBytes: config.healthMinFreeBytes, probeIntervalMs: config.healthProbeIntervalMs,
-    }));
+    app.get(
+      '/healthz',
+      healthHandler(db, () => ({ outbox: outbox?.stats() ?? { state: 'disabled' }, webhookLog: webhookLog.stats() }), {
+        databasePath: config.databasePath,
+        minFreeBytes: config.healthMinFreeBytes,
+        probeIntervalMs: config.healthProbeIntervalMs,
+      }),
+    );
     app.get('/metrics', (req, res) => metrics.handler(req, res));
     for (const w of wired) if (w.router) app.use(w.mount, w.router);
-    app.use(mediaRouter({ db, store: mediaStore, logger, maxBytes: config.media.maxBytes, signingSecret: mediaSecret, publicUrl: config.publicUrl }));
+    app.use(
+      mediaRouter({
+        db,
+        store: mediaStore,
+        logger,
+        maxBytes: config.media.maxBytes,
+        signingSecret: mediaSecret,
+        publicUrl: config.publicUrl,
+      }),
+    );
     const sandboxMedia = config.provider === 'sandbox' ? createSandboxMediaHost(url) : null;
     if (sandboxMedia) app.use(sandboxMedia.router);
-    const trpc = attachTrpc({ app, server, deps: {
-      db, log: events, config, logger, credentials, shutdown: shutdown.signal, presence, numbers, now: clock, mediaStore,
-      loginLimiter: createLoginRateLimiter({ maxFailures: config.login.maxFailures, windowMs: config.login.windowSeconds * 1000 }),
-      hashGate: createHashGate(config.passwordHash),
-      apiLimiter: createApiRateLimiter(config.apiRateLimit),
-      outbox: { wake: () => outbox?.wake() },
-      campaigns: { wake: () => campaigns?.wake() },
-      webhooks,
-      webhookReplayer,
-      mms: { refusal: (provider, from, to) => (config.provider !== 'sandbox' && !config.publicUrl ? 'MMS needs PUBLIC_URL: providers fetch the picture from a link Parley serves' : mmsRefusal(provider, from, to)) },
-      ...(sandboxMedia ? { simulateInbound: sandboxInbound(wired, numbers, sandboxMedia) } : {}),
-    } });
+    const trpc = attachTrpc({
+      app,
+      server,
+      deps: {
+        db,
+        log: events,
+        config,
+        logger,
+        credentials,
+        shutdown: shutdown.signal,
+        presence,
+        numbers,
+        now: clock,
+        mediaStore,
+        loginLimiter: createLoginRateLimiter({ maxFailures: config.login.maxFailures, windowMs: config.login.windowSeconds * 1000 }),
+        hashGate: createHashGate(config.passwordHash),
+        apiLimiter: createApiRateLimiter(config.apiRateLimit),
+        outbox: { wake: () => outbox?.wake() },
+        campaigns: { wake: () => campaigns?.wake() },
+        webhooks,
+        webhookReplayer,
+        mms: {
+          refusal: (provider, from, to) =>
+            config.provider !== 'sandbox' && !config.publicUrl
+              ? 'MMS needs PUBLIC_URL: providers fetch the picture from a link Parley serves'
+              : mmsRefusal(provider, from, to),
+        },
+        ...(sandboxMedia ? { simulateInbound: sandboxInbound(wired, numbers, sandboxMedia) } : {}),
+      },
+    });
     finishApp(app, options.webDistDir ?? fileURLToPath(new URL('../../web/dist', import.meta.url)), logger);
     server.on('request', app);
 
-    const close = once(() => drainAndClose({ config, logger, server, trpc, shutdown, state, background, providers, stopCore: () => {
-      credentials.close();
-      presence.close();
-      events.close();
-      db.$client.close();
-    } }));
+    const close = once(() =>
+      drainAndClose({
+        config,
+        logger,
+        server,
+        trpc,
+        shutdown,
+        state,
+        background,
+        providers,
+        stopCore: () => {
+          credentials.close();
+          presence.close();
+          events.close();
+          db.$client.close();
+        },
+      }),
+    );
     return {
-      url, port: (server.address() as AddressInfo).port, config, db, events, logger, signatureSecret, provider, providers, numbers, outbox, firstAdmin, close,
-      compactEvents: compaction.run, media: { store: mediaStore, fetcher, signingSecret: mediaSecret },
+      url,
+      port: (server.address() as AddressInfo).port,
+      config,
+      db,
+      events,
+      logger,
+      signatureSecret,
+      provider,
+      providers,
+      numbers,
+      outbox,
+      firstAdmin,
+      close,
+      compactEvents: compaction.run,
+      media: { store: mediaStore, fetcher, signingSecret: mediaSecret },
     };
   } catch (err) {
     credentials.close();
@@ -288,7 +381,12 @@ function wireProviders(
 
 /** One outbox worker per provider (each at its own rate), started, driven as one. */
 function startOutbox(
-  config: Config, db: Db, events: EventLog, logger: Logger, metrics: Metrics, providers: Map<ProviderName, SmsProvider>,
+  config: Config,
+  db: Db,
+  events: EventLog,
+  logger: Logger,
+  metrics: Metrics,
+  providers: Map<ProviderName, SmsProvider>,
   mediaFor: (messageId: number) => { url: string; contentType: string }[],
 ): OutboxWorker {
   const outbox = combineWorkers(

@@ -49,7 +49,12 @@ export function App() {
 
   // An invitation or reset link works signed in or not (it signs in as the invitee).
   if (route.page === 'invite') return <AcceptInvitePage />;
-  if (me.isPending) return <div className="splash" aria-busy="true">Loading Parley…</div>;
+  if (me.isPending)
+    return (
+      <div className="splash" aria-busy="true">
+        Loading Parley…
+      </div>
+    );
   if (me.data) return <SignedIn me={me.data} />;
   return <LoginPage notice={notice} onSignedIn={() => setNotice(null)} />;
 }
@@ -67,29 +72,75 @@ function SignedIn({ me }: { me: Agent }) {
     case 'inbox':
       return <InboxPage me={me} />;
     case 'campaigns':
-      return <Page me={me}><CampaignsPage me={me} /></Page>;
+      return (
+        <Page me={me}>
+          <CampaignsPage me={me} />
+        </Page>
+      );
     case 'campaign-new':
-      return <Page me={me}><NewCampaignPage me={me} /></Page>;
+      return (
+        <Page me={me}>
+          <NewCampaignPage me={me} />
+        </Page>
+      );
     case 'campaign':
-      return <Page me={me}><CampaignDetailPage key={route.id} id={route.id} me={me} /></Page>;
+      return (
+        <Page me={me}>
+          <CampaignDetailPage key={route.id} id={route.id} me={me} />
+        </Page>
+      );
     case 'contacts':
-      return <Page me={me}><ContactsPage me={me} /></Page>;
+      return (
+        <Page me={me}>
+          <ContactsPage me={me} />
+        </Page>
+      );
     case 'contact':
-      return <Page me={me}><ContactPage key={route.id} id={route.id} me={me} /></Page>;
+      return (
+        <Page me={me}>
+          <ContactPage key={route.id} id={route.id} me={me} />
+        </Page>
+      );
     case 'stats':
-      return <Page me={me}><StatsPage /></Page>;
+      return (
+        <Page me={me}>
+          <StatsPage />
+        </Page>
+      );
     case 'team':
-      return <Page me={me}><TeamPage me={me} /></Page>;
+      return (
+        <Page me={me}>
+          <TeamPage me={me} />
+        </Page>
+      );
     case 'audit':
-      return <Page me={me}><AuditPage /></Page>;
+      return (
+        <Page me={me}>
+          <AuditPage />
+        </Page>
+      );
     case 'canned':
-      return <Page me={me}><CannedRepliesPage /></Page>;
+      return (
+        <Page me={me}>
+          <CannedRepliesPage />
+        </Page>
+      );
     case 'integrations':
-      return <Page me={me}>{me.role === 'admin' ? <IntegrationsPage /> : <p className="muted">Only an admin manages integrations.</p>}</Page>;
+      return (
+        <Page me={me}>{me.role === 'admin' ? <IntegrationsPage /> : <p className="muted">Only an admin manages integrations.</p>}</Page>
+      );
     case 'refused-webhooks':
-      return <Page me={me}><RefusedWebhooksPage /></Page>;
+      return (
+        <Page me={me}>
+          <RefusedWebhooksPage />
+        </Page>
+      );
     case 'account':
-      return <Page me={me}><AccountPage me={me} /></Page>;
+      return (
+        <Page me={me}>
+          <AccountPage me={me} />
+        </Page>
+      );
     case 'invite':
     case 'not-found':
       return (
@@ -122,7 +173,15 @@ function Page({ me, children }: { me: Agent; children: ReactNode }) {
       <AppHeader me={me} />
       <main className="page">
         <PageErrorBoundary key={pathname}>
-          <Suspense fallback={<p className="page-loading muted" aria-busy="true">Loading…</p>}>{children}</Suspense>
+          <Suspense
+            fallback={
+              <p className="page-loading muted" aria-busy="true">
+                Loading…
+              </p>
+            }
+          >
+            {children}
+          </Suspense>
         </PageErrorBoundary>
       </main>
     </div>

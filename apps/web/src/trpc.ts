@@ -37,7 +37,9 @@ const onError = (error: unknown) => {
 export const queryClient = new QueryClient({
   queryCache: new QueryCache({ onError }),
   // A mutation whose 401 is about what was typed (an invitation link), not the session, opts out.
-  mutationCache: new MutationCache({ onError: (error, _vars, _ctx, mutation) => (mutation.meta?.ownAuthErrors ? undefined : onError(error)) }),
+  mutationCache: new MutationCache({
+    onError: (error, _vars, _ctx, mutation) => (mutation.meta?.ownAuthErrors ? undefined : onError(error)),
+  }),
   defaultOptions: {
     queries: {
       staleTime: 30_000,

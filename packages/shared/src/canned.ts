@@ -27,7 +27,10 @@ export type CannedPart = { kind: 'text'; text: string } | { kind: 'missing'; fie
  * `text` with its fields filled from `values`; a field with no value stays as `{field}` (a
  * `missing` part, so the composer can highlight it) — never silently emptied.
  */
-export function fillCanned(text: string, values: Partial<Record<CannedField, string | null | undefined>>): { text: string; parts: CannedPart[]; missing: string[] } {
+export function fillCanned(
+  text: string,
+  values: Partial<Record<CannedField, string | null | undefined>>,
+): { text: string; parts: CannedPart[]; missing: string[] } {
   const parts: CannedPart[] = [];
   const missing: string[] = [];
   let last = 0;
@@ -54,7 +57,16 @@ export function fillCanned(text: string, values: Partial<Record<CannedField, str
 }
 
 /** The values for a conversation: first name is the name's first word. */
-export function cannedValues(opts: { contactName: string | null; agentName: string | null; ourNumber: string | null }): Record<CannedField, string | null> {
+export function cannedValues(opts: {
+  contactName: string | null;
+  agentName: string | null;
+  ourNumber: string | null;
+}): Record<CannedField, string | null> {
   const name = opts.contactName?.trim() || null;
-  return { name, first_name: name ? (name.split(/\s+/)[0] ?? null) : null, agent: opts.agentName?.trim() || null, our_number: opts.ourNumber };
+  return {
+    name,
+    first_name: name ? (name.split(/\s+/)[0] ?? null) : null,
+    agent: opts.agentName?.trim() || null,
+    our_number: opts.ourNumber,
+  };
 }

@@ -31,18 +31,29 @@ export const sendMessageInput = z
     message: 'Give either `to` (a phone number) or `conversationId`, not both',
   });
 
-export const simulateInboundInput = z.object({
-  from: e164Schema,
-  /** Which of our numbers it is sent to (default: the default number); its provider's webhook path is used. */
-  to: e164Schema.optional(),
-  text: z.string().max(MAX_TEXT_CHARS),
-  /** MMS: attachments as base64 (within the 1 MB tRPC body limit), or `sample: true` for a built-in picture. */
-  media: z
-    .array(z.strictObject({ contentType: z.string().min(1).max(100), base64: z.string().min(1).max(2_000_000), name: z.string().max(200).optional() }))
-    .max(3)
-    .optional(),
-  sample: z.boolean().optional(),
-}).refine((v) => v.text.trim() !== '' || (v.media?.length ?? 0) > 0 || v.sample === true, { message: 'Type a message or attach a picture', path: ['text'] });
+export const simulateInboundInput = z
+  .object({
+    from: e164Schema,
+    /** Which of our numbers it is sent to (default: the default number); its provider's webhook path is used. */
+    to: e164Schema.optional(),
+    text: z.string().max(MAX_TEXT_CHARS),
+    /** MMS: attachments as base64 (within the 1 MB tRPC body limit), or `sample: true` for a built-in picture. */
+    media: z
+      .array(
+        z.strictObject({
+          contentType: z.string().min(1).max(100),
+          base64: z.string().min(1).max(2_000_000),
+          name: z.string().max(200).optional(),
+        }),
+      )
+      .max(3)
+      .optional(),
+    sample: z.boolean().optional(),
+  })
+  .refine((v) => v.text.trim() !== '' || (v.media?.length ?? 0) > 0 || v.sample === true, {
+    message: 'Type a message or attach a picture',
+    path: ['text'],
+  });
 
 /** Control characters (C0, DEL, C1: a NUL among them) removed: they never belong in a search. */
 export function stripControlChars(text: string): string {
@@ -68,6 +79,4 @@ export const conversationListInput = z
   })
   .optional();
 
-export const eventStreamInput = z
-  .object({ lastEventId: z.string().regex(/^\d+$/, 'lastEventId is an event id').nullish() })
-  .optional();
+export const eventStreamInput = z.object({ lastEventId: z.string().regex(/^\d+$/, 'lastEventId is an event id').nullish() }).optional();

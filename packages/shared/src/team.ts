@@ -17,7 +17,11 @@ const agentName = z.string().trim().min(1, 'Enter a name').max(100, 'The name is
 const agentId = z.number().int().positive();
 
 export const inviteAgentInput = z.object({
-  email: z.string().trim().max(320).pipe(z.email({ message: 'Enter a valid email address' })),
+  email: z
+    .string()
+    .trim()
+    .max(320)
+    .pipe(z.email({ message: 'Enter a valid email address' })),
   name: agentName,
   role: agentRoleSchema.default('agent'),
 });

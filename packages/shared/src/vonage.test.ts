@@ -19,7 +19,7 @@ const inbound = (): Record<string, unknown> => example('inbound-sms.json');
 const rejected = (): Record<string, unknown> => example('status-rejected.json');
 
 describe('Vonage examples', () => {
-  it('reads the examples from the repository\'s own fixtures', () => {
+  it("reads the examples from the repository's own fixtures", () => {
     expect(fileURLToPath(EXAMPLES)).toMatch(/[/\\]test[/\\]fixtures[/\\]vonage[/\\]examples[/\\]$/);
     expect(readdirSync(EXAMPLES)).toContain('inbound-sms.json');
   });
@@ -169,8 +169,7 @@ describe('vonageStatusSchema', () => {
       clientRef: 'abc123',
       errorCode: '1000',
       errorTitle: 'https://developer.nexmo.com/api-errors/messages-olympus#1000',
-      errorDetail:
-        'Throttled - You have exceeded the submission capacity allowed on this account. Please wait and retry',
+      errorDetail: 'Throttled - You have exceeded the submission capacity allowed on this account. Please wait and retry',
       price: null,
       currency: null,
       raw: body,

@@ -19,7 +19,11 @@ async function start(overrides: Partial<Config> = {}): Promise<TestServer> {
   return s;
 }
 const login = (s: TestServer, body: unknown, headers: Record<string, string> = {}) =>
-  fetch(`${s.url}/trpc/auth.login`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  fetch(`${s.url}/trpc/auth.login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
 
 describe('sign-in under attack, over real HTTP', () => {
   it('a batch of 20 auth.login calls (19 wrong, then the right one) is refused whole: no password is checked', async () => {
@@ -66,8 +70,16 @@ describe('sign-in under attack, over real HTTP', () => {
     const s = await start({ passwordCost: PASSWORD_COST, passwordHash: { concurrency: 1, queue: 0 } });
     const results = await Promise.all(
       Array.from({ length: 8 }, async (_, i) => {
-        const res = await login(s, { email: `nobody${i}@x.test`, password: 'whatever-password' }, { 'x-forwarded-for': `203.0.113.${i + 1}` });
-        return { status: res.status, retryAfter: res.headers.get('retry-after'), body: (await res.json()) as { error: { message: string } } };
+        const res = await login(
+          s,
+          { email: `nobody${i}@x.test`, password: 'whatever-password' },
+          { 'x-forwarded-for': `203.0.113.${i + 1}` },
+        );
+        return {
+          status: res.status,
+          retryAfter: res.headers.get('retry-after'),
+          body: (await res.json()) as { error: { message: string } },
+        };
       }),
     );
     const busy = results.filter((r) => r.status === 429);

@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig, testConfig } from '../config';
-import { PASSWORD_COST, TEST_PASSWORD_COST, dummyPasswordHash, generatePassword, hashCost, hashPassword, needsRehash, verifyPassword } from './password';
+import {
+  PASSWORD_COST,
+  TEST_PASSWORD_COST,
+  dummyPasswordHash,
+  generatePassword,
+  hashCost,
+  hashPassword,
+  needsRehash,
+  verifyPassword,
+} from './password';
 
 describe('password hashing', () => {
   it('hashes at N=2^17, r=8, p=1 by default (OWASP), and the configuration cannot lower it', async () => {

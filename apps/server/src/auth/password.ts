@@ -26,9 +26,7 @@ function derive(password: string, salt: Buffer, keyBytes: number, opts: ScryptOp
   return new Promise((resolve, reject) => {
     // scrypt needs 128·N·r bytes; Node's default maxmem (32 MiB) is below what N=2^17 needs: allow twice.
     const maxmem = 2 * 128 * opts.N * opts.r;
-    scrypt(password.normalize('NFKC'), salt, keyBytes, { ...opts, maxmem }, (err, key) =>
-      err ? reject(err) : resolve(key),
-    );
+    scrypt(password.normalize('NFKC'), salt, keyBytes, { ...opts, maxmem }, (err, key) => (err ? reject(err) : resolve(key)));
   });
 }
 
@@ -76,7 +74,14 @@ export function dummyPasswordHash(cost: PasswordCost = PASSWORD_COST): string {
   const id = `${cost.N}$${cost.r}$${cost.p}`;
   let hash = dummies.get(id);
   if (!hash) {
-    hash = ['scrypt', cost.N, cost.r, cost.p, randomBytes(SALT_BYTES).toString('base64url'), randomBytes(KEY_BYTES).toString('base64url')].join('$');
+    hash = [
+      'scrypt',
+      cost.N,
+      cost.r,
+      cost.p,
+      randomBytes(SALT_BYTES).toString('base64url'),
+      randomBytes(KEY_BYTES).toString('base64url'),
+    ].join('$');
     dummies.set(id, hash);
   }
   return hash;

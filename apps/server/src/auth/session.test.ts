@@ -33,10 +33,18 @@ describe('sessions', () => {
   it('stores only the hash; expires; ends; stops at a disabled agent', () => {
     const a = agent();
     const s = createSession(db, a.id);
-    expect(db.select().from(sessions).all().map((r) => r.tokenHash)).toEqual([sha256Hex(s.token)]);
+    expect(
+      db
+        .select()
+        .from(sessions)
+        .all()
+        .map((r) => r.tokenHash),
+    ).toEqual([sha256Hex(s.token)]);
     expect(agentForSessionHash(db, s.tokenHash)?.id).toBe(a.id);
 
-    db.update(sessions).set({ expiresAt: Date.now() - 1 }).run();
+    db.update(sessions)
+      .set({ expiresAt: Date.now() - 1 })
+      .run();
     expect(agentForSessionHash(db, s.tokenHash)).toBeNull();
 
     const t = createSession(db, a.id);
@@ -53,12 +61,12 @@ describe('sessions', () => {
     const limiter = createLoginRateLimiter();
     const ok = await loginWithPassword({ db, limiter, cost: TEST_PASSWORD_COST, email: ' A@X.test', password: 'right-password', ip: null });
     expect(ok.agent.id).toBe(a.id);
-    await expect(loginWithPassword({ db, limiter, cost: TEST_PASSWORD_COST, email: 'a@x.test', password: 'nope', ip: null })).rejects.toThrow(
-      'Wrong email or password',
-    );
-    await expect(loginWithPassword({ db, limiter, cost: TEST_PASSWORD_COST, email: 'b@x.test', password: 'nope', ip: null })).rejects.toThrow(
-      'Wrong email or password',
-    );
+    await expect(
+      loginWithPassword({ db, limiter, cost: TEST_PASSWORD_COST, email: 'a@x.test', password: 'nope', ip: null }),
+    ).rejects.toThrow('Wrong email or password');
+    await expect(
+      loginWithPassword({ db, limiter, cost: TEST_PASSWORD_COST, email: 'b@x.test', password: 'nope', ip: null }),
+    ).rejects.toThrow('Wrong email or password');
   });
 });
 
@@ -106,7 +114,11 @@ describe('API tokens', () => {
     const ta = createApiToken({ db, agentId: a.id, name: 'a' });
     createApiToken({ db, agentId: b.id, name: 'b' });
     expect(listApiTokensFor({ db, agent: a }).map((t) => t.name)).toEqual(['a']);
-    expect(listApiTokensFor({ db, agent: admin }).map((t) => t.name).sort()).toEqual(['a', 'b']);
+    expect(
+      listApiTokensFor({ db, agent: admin })
+        .map((t) => t.name)
+        .sort(),
+    ).toEqual(['a', 'b']);
     expect(() => revokeApiToken({ db, agent: b, id: ta.id })).toThrow(/not found/);
     expect(revokeApiToken({ db, agent: admin, id: ta.id }).revokedAt).not.toBeNull();
   });

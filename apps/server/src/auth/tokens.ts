@@ -64,7 +64,12 @@ export function createApiToken({
       expiresAt,
     });
     if (actor) {
-      recordAudit(tx, { actor, action: 'token.created', target: { type: 'api_token', id: inserted.id }, detail: { name: inserted.name, agentId, scopes: [...scopes], expiresAt: inserted.expiresAt } });
+      recordAudit(tx, {
+        actor,
+        action: 'token.created',
+        target: { type: 'api_token', id: inserted.id },
+        detail: { name: inserted.name, agentId, scopes: [...scopes], expiresAt: inserted.expiresAt },
+      });
     }
     return inserted;
   });
@@ -103,7 +108,12 @@ export function revokeApiToken({ db, agent, id, actor }: { db: Db; agent: AgentD
     if (!revoked) throw new AppError('NOT_FOUND', `API token ${id} not found`);
     // Revoking an already revoked token changes nothing and is not recorded again.
     if (actor && token.revokedAt === null) {
-      recordAudit(tx, { actor, action: 'token.revoked', target: { type: 'api_token', id }, detail: { name: token.name, agentId: token.agentId } });
+      recordAudit(tx, {
+        actor,
+        action: 'token.revoked',
+        target: { type: 'api_token', id },
+        detail: { name: token.name, agentId: token.agentId },
+      });
     }
     return revoked;
   });

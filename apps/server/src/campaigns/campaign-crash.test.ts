@@ -77,7 +77,11 @@ async function kill(p: Running): Promise<void> {
 }
 
 async function signIn(url: string): Promise<string> {
-  const res = await fetch(`${url}/trpc/auth.login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ADMIN) });
+  const res = await fetch(`${url}/trpc/auth.login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(ADMIN),
+  });
   const cookie = /parley_session=[^;]+/.exec(res.headers.get('set-cookie') ?? '')?.[0];
   if (!cookie) throw new Error(`sign-in failed: ${res.status}`);
   return cookie;
@@ -107,7 +111,13 @@ describe('a campaign survives kill -9', () => {
       let cookie = await signIn(parley.url);
       // Not a quiet-hours test: sends must not depend on the hour the suite runs at (quiet-hours.http.test.ts covers them).
       await call(parley.url, cookie, 'settings.update', { quietHours: null }, 'POST');
-      const created = await call<CampaignCreatedDto>(parley.url, cookie, 'campaign.create', { name: 'Crash', text: 'Hello', recipients: numbers }, 'POST');
+      const created = await call<CampaignCreatedDto>(
+        parley.url,
+        cookie,
+        'campaign.create',
+        { name: 'Crash', text: 'Hello', recipients: numbers },
+        'POST',
+      );
       expect(created.counts.pending).toBe(1_200);
       await vi.waitFor(() => expect(mock.requests.length).toBeGreaterThan(300), { timeout: 20_000, interval: 5 });
       await kill(parley);
@@ -131,7 +141,11 @@ describe('a campaign survives kill -9', () => {
       let cursor: string | null = null;
       do {
         const page: { items: CampaignRecipientDto[]; nextCursor: string | null } = await call(
-          parley.url, cookie, 'campaign.recipients', { id: created.id, cursor, limit: 200 }, 'GET',
+          parley.url,
+          cookie,
+          'campaign.recipients',
+          { id: created.id, cursor, limit: 200 },
+          'GET',
         );
         recipients.push(...page.items);
         cursor = page.nextCursor;
@@ -141,10 +155,20 @@ describe('a campaign survives kill -9', () => {
       for (const r of recipients) {
         // Sent (the mock saw it and Parley recorded it), or interrupted (in flight at the kill: not resent).
         if (r.state === 'interrupted') continue;
-        expect({ phone: r.phone, state: r.state, seen: seen.has(r.phone ?? '') }).toEqual({ phone: r.phone, state: 'submitted', seen: true });
+        expect({ phone: r.phone, state: r.state, seen: seen.has(r.phone ?? '') }).toEqual({
+          phone: r.phone,
+          state: 'submitted',
+          seen: true,
+        });
       }
       const interrupted = recipients.filter((r) => r.state === 'interrupted');
-      expect(final?.counts).toMatchObject({ total: 1_200, pending: 0, queued: 0, submitted: 1_200 - interrupted.length, interrupted: interrupted.length });
+      expect(final?.counts).toMatchObject({
+        total: 1_200,
+        pending: 0,
+        queued: 0,
+        submitted: 1_200 - interrupted.length,
+        interrupted: interrupted.length,
+      });
       // Only sends in flight at the kill can be interrupted (worker concurrency: 8).
       expect(interrupted.length).toBeLessThanOrEqual(8);
       expect(mock.specViolations()).toEqual([]);

@@ -110,7 +110,11 @@ async function allRecipients(p: Parley, id: number): Promise<CampaignRecipientDt
   const out: CampaignRecipientDto[] = [];
   let cursor: string | null = null;
   do {
-    const page: { items: CampaignRecipientDto[]; nextCursor: string | null } = await p.call('campaign.recipients', { id, cursor, limit: 200 });
+    const page: { items: CampaignRecipientDto[]; nextCursor: string | null } = await p.call('campaign.recipients', {
+      id,
+      cursor,
+      limit: 200,
+    });
     out.push(...page.items);
     cursor = page.nextCursor;
   } while (cursor);
@@ -130,7 +134,11 @@ describe('campaigns against the mock Vonage API', () => {
       if (i < 40) lines.push(`Bad ${i},${i % 2 === 0 ? '12' : 'n/a'}`);
       if (i < 20) lines.push(`Stopped ${i},${stopped[i] ?? ''}`);
     });
-    const created = await p.call<CampaignCreatedDto>('campaign.create', { name: 'Big', text: 'Hi {name}, our sale starts today', recipients: lines.join('\n') });
+    const created = await p.call<CampaignCreatedDto>('campaign.create', {
+      name: 'Big',
+      text: 'Hi {name}, our sale starts today',
+      recipients: lines.join('\n'),
+    });
     expect(created.counts).toMatchObject({ total: 5_000, invalid: 40, duplicate: 40, skipped: 20 });
     expect(created.problems.slice(0, 3)).toEqual([
       { line: 3, input: '0044 7700910000', state: 'duplicate', reason: 'Same number as line 2' },
@@ -151,12 +159,25 @@ describe('campaigns against the mock Vonage API', () => {
     // …and the campaign still had plenty to send when the reply overtook it.
     expect(mock.requests.length - replyAt).toBeGreaterThan(1_000);
     expect(done.counts).toEqual({
-      total: 5_000, invalid: 40, duplicate: 40, skipped: 20, pending: 0, held: 0, queued: 0, submitted: 4_900, delivered: 0, failed: 0, interrupted: 0, cancelled: 0,
+      total: 5_000,
+      invalid: 40,
+      duplicate: 40,
+      skipped: 20,
+      pending: 0,
+      held: 0,
+      queued: 0,
+      submitted: 4_900,
+      delivered: 0,
+      failed: 0,
+      interrupted: 0,
+      cancelled: 0,
     });
     const campaignTos = mock.requests.map(toOf).filter((to) => to !== reply.to);
     expect(campaignTos).toHaveLength(4_900);
     expect(new Set(campaignTos)).toEqual(new Set(valid));
-    expect(mock.requests.find((r) => (r.body as { to: string }).to === '447700910000')?.body).toMatchObject({ text: 'Hi Person 0, our sale starts today' });
+    expect(mock.requests.find((r) => (r.body as { to: string }).to === '447700910000')?.body).toMatchObject({
+      text: 'Hi Person 0, our sale starts today',
+    });
 
     // Coalesced progress: far fewer events than recipients.
     const progress = p.server.db.select().from(events).where(eq(events.type, 'campaign.progress')).all().length;
@@ -164,7 +185,11 @@ describe('campaigns against the mock Vonage API', () => {
     expect(progress).toBeLessThan(200);
 
     // A reply from a recipient lands in the conversation the campaign message is in.
-    const sent = p.server.db.select().from(messages).where(eq(messages.to, valid[7] ?? '')).get();
+    const sent = p.server.db
+      .select()
+      .from(messages)
+      .where(eq(messages.to, valid[7] ?? ''))
+      .get();
     const body = JSON.stringify(inboundPayload({ from: (valid[7] ?? '').slice(1), to: US.slice(1), text: 'Tell me more' }));
     const res = await fetch(`${p.server.url}/webhooks/inbound`, {
       method: 'POST',
@@ -212,7 +237,9 @@ describe('campaigns against the mock Vonage API', () => {
     const sentCount = mock.requests.length;
     expect(final.counts).toMatchObject({ total: 600, pending: 0, queued: 0, submitted: sentCount, cancelled: 600 - sentCount });
     const states = await allRecipients(p, k.id);
-    expect(states.filter((r) => r.state === 'cancelled').map((r) => r.phone)).toEqual(other.filter((n) => !mock.requests.some((r) => toOf(r) === n)));
+    expect(states.filter((r) => r.state === 'cancelled').map((r) => r.phone)).toEqual(
+      other.filter((n) => !mock.requests.some((r) => toOf(r) === n)),
+    );
     expect(new Set(mock.requests.map(toOf)).size).toBe(sentCount);
   }, 60_000);
 });

@@ -23,7 +23,10 @@ async function holdWriteLock(path: string, ms: number): Promise<{ released: Prom
     console.log('locked');
     setTimeout(() => { db.exec('COMMIT'); db.close(); console.log('released'); }, Number(process.argv[2]));
   `;
-  const child = spawn(process.execPath, ['--input-type=module', '-e', script, path, String(ms)], { cwd: serverDir, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script, path, String(ms)], {
+    cwd: serverDir,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   let out = '';
   let releasedAt = 0;
   const released = new Promise<number>((resolve) => child.on('exit', () => resolve(releasedAt)));
@@ -91,7 +94,9 @@ describe('another process holding SQLite’s write lock', () => {
     // Retried asynchronously until the lock went: stored once.
     expect(res.status).toBe(200);
     expect(Date.now()).toBeGreaterThanOrEqual(releasedAt);
-    const sent = s.db.$client.prepare("select count(*) as n from messages where text = 'during the lock' and direction = 'out'").get() as { n: number };
+    const sent = s.db.$client.prepare("select count(*) as n from messages where text = 'during the lock' and direction = 'out'").get() as {
+      n: number;
+    };
     expect(sent.n).toBe(1);
     // The provider is asked to retry, never told 500.
     expect(webhook.status).toBe(503);
@@ -167,7 +172,10 @@ describe('another process holding SQLite’s write lock', () => {
     answer();
     await lock.released;
     const row = () =>
-      s.db.$client.prepare("select status, provider_message_uuid as id from messages where text = 'answered during the lock'").get() as { status: string; id: string | null };
+      s.db.$client.prepare("select status, provider_message_uuid as id from messages where text = 'answered during the lock'").get() as {
+        status: string;
+        id: string | null;
+      };
     await until(() => row().id === 'held-1');
     expect(row().status).toBe('submitted');
   });

@@ -447,7 +447,6 @@ export const statsFailuresHourly = sqliteTable(
     n: integer('n').notNull(),
   },
   (t) => [primaryKey({ columns: [t.hour, t.code, t.reason] })],
-
 );
 
 /**
@@ -490,7 +489,6 @@ export const media = sqliteTable(
       .on(t.nextAttemptAt)
       .where(sql`state = 'pending'`),
   ],
-
 );
 
 /**
@@ -546,7 +544,6 @@ export const erasedMessageRefs = sqliteTable(
     erasedAt: ms('erased_at').notNull(),
   },
   (t) => [index('erased_message_refs_at_idx').on(t.erasedAt)],
-
 );
 
 /**

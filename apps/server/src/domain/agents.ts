@@ -82,10 +82,7 @@ export function countAgents(db: Db): number {
   return db.select({ n: count() }).from(agents).get()?.n ?? 0;
 }
 
-export function insertAgent(
-  db: Db,
-  a: { email: string; name: string; passwordHash: string; role: AgentRole },
-): AgentDto {
+export function insertAgent(db: Db, a: { email: string; name: string; passwordHash: string; role: AgentRole }): AgentDto {
   const row = db
     .insert(agents)
     .values({ ...a, email: normalizeEmail(a.email), createdAt: Date.now() })
@@ -96,7 +93,11 @@ export function insertAgent(
 
 /** The agent with this email and its password hash (for login), or undefined. */
 export function findAgentForLogin(db: Db, email: string): { agent: AgentDto; passwordHash: string } | undefined {
-  const row = db.select().from(agents).where(eq(agents.email, normalizeEmail(email))).get();
+  const row = db
+    .select()
+    .from(agents)
+    .where(eq(agents.email, normalizeEmail(email)))
+    .get();
   return row ? { agent: toAgentDto(row), passwordHash: row.passwordHash } : undefined;
 }
 
@@ -193,12 +194,7 @@ export function findTokenAccess(
   try {
     db.update(apiTokens)
       .set({ lastUsedAt: now })
-      .where(
-        and(
-          eq(apiTokens.id, row.tokenId),
-          or(isNull(apiTokens.lastUsedAt), lt(apiTokens.lastUsedAt, now - LAST_USED_GRANULARITY_MS)),
-        ),
-      )
+      .where(and(eq(apiTokens.id, row.tokenId), or(isNull(apiTokens.lastUsedAt), lt(apiTokens.lastUsedAt, now - LAST_USED_GRANULARITY_MS))))
       .run();
   } catch (err) {
     // Bookkeeping only: a database locked by another process must not refuse the token.

@@ -21,7 +21,8 @@ function toDto({ e, agentName }: Row): AuditEntryDto {
   if (e.detail !== null) {
     try {
       const parsed: unknown = JSON.parse(e.detail);
-      detail = typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : { value: parsed };
+      detail =
+        typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>) : { value: parsed };
     } catch {
       detail = { unreadable: e.detail };
     }
@@ -50,12 +51,20 @@ function select(db: Db, where: (SQL | undefined)[], limit: number): Row[] {
     .all();
 }
 
-export function listAudit(opts: { db: Db; cursor?: string | null | undefined; action?: AuditAction | undefined; limit?: number | undefined }): {
+export function listAudit(opts: {
+  db: Db;
+  cursor?: string | null | undefined;
+  action?: AuditAction | undefined;
+  limit?: number | undefined;
+}): {
   items: AuditEntryDto[];
   nextCursor: string | null;
 } {
   const limit = Math.min(Math.max(Math.trunc(opts.limit ?? AUDIT_PAGE), 1), 200);
-  const where = [opts.action ? eq(auditLog.action, opts.action) : undefined, opts.cursor ? lt(auditLog.id, decodeIdCursor(opts.cursor)) : undefined];
+  const where = [
+    opts.action ? eq(auditLog.action, opts.action) : undefined,
+    opts.cursor ? lt(auditLog.id, decodeIdCursor(opts.cursor)) : undefined,
+  ];
   const rows = select(opts.db, where, limit + 1);
   const page = rows.slice(0, limit);
   const last = page.at(-1);
@@ -63,13 +72,27 @@ export function listAudit(opts: { db: Db; cursor?: string | null | undefined; ac
 }
 
 /** CSV of the log (one action or all), newest first; the export is recorded as `audit.exported` in the same transaction. */
-export function exportAudit(opts: { db: Db; action?: AuditAction | undefined; actor: AuditActor; now?: number }): { filename: string; csv: string; count: number } {
+export function exportAudit(opts: { db: Db; action?: AuditAction | undefined; actor: AuditActor; now?: number }): {
+  filename: string;
+  csv: string;
+  count: number;
+} {
   const now = opts.now ?? Date.now();
   return opts.db.transaction((tx) => {
     const rows = select(opts.db, [opts.action ? eq(auditLog.action, opts.action) : undefined], AUDIT_EXPORT_MAX).map(toDto);
     recordAudit(tx, { actor: opts.actor, action: 'audit.exported', detail: { action: opts.action ?? null, rows: rows.length }, now });
     const csv = stringify(
-      rows.map((r) => [r.id, r.at, r.agentId ?? '', r.agentName ?? '', r.via, r.action, r.targetType ?? '', r.targetId ?? '', r.detail ? JSON.stringify(r.detail) : '']),
+      rows.map((r) => [
+        r.id,
+        r.at,
+        r.agentId ?? '',
+        r.agentName ?? '',
+        r.via,
+        r.action,
+        r.targetType ?? '',
+        r.targetId ?? '',
+        r.detail ? JSON.stringify(r.detail) : '',
+      ]),
       { header: true, columns: ['id', 'at', 'agent_id', 'agent_name', 'via', 'action', 'target_type', 'target_id', 'detail'] },
     );
     const day = new Date(now).toISOString().slice(0, 10);

@@ -64,7 +64,9 @@ describe('parseRecipientsCsv', () => {
     expect(await badRequest('email,name\na@b.c,Ann\n')).toBe(
       'The CSV has no phone column: its header has "email", "name". Name the column phone, number, mobile, msisdn or to',
     );
-    expect(await badRequest('+447700900001\n+447700900002')).toMatch(/no header row: its first line \("\+447700900001"\) looks like a recipient/);
+    expect(await badRequest('+447700900001\n+447700900002')).toMatch(
+      /no header row: its first line \("\+447700900001"\) looks like a recipient/,
+    );
     expect(await badRequest('')).toMatch(/The CSV is empty/);
     expect(await badRequest('\n\n')).toMatch(/The CSV is empty/);
   });
@@ -93,6 +95,8 @@ describe('parseRecipientsCsv', () => {
     const rows = Array.from({ length: 40_000 }, (_, i) => `+4477009${String(i).padStart(5, '0')},n${i}`);
     const { rows: read, errors } = await parseRecipientsCsv(`phone,name\n+447700900001,Ann\n+447700900002,"Bo\n${rows.join('\n')}\n`);
     expect(read).toEqual([{ line: 2, phone: '+447700900001', name: 'Ann' }]);
-    expect(errors).toEqual([{ line: 3, reason: 'The record starting on line 3 runs past 256 KB (a quote left open?): the file was not read beyond it' }]);
+    expect(errors).toEqual([
+      { line: 3, reason: 'The record starting on line 3 runs past 256 KB (a quote left open?): the file was not read beyond it' },
+    ]);
   });
 });

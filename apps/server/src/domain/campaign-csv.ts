@@ -155,7 +155,10 @@ export async function parseRecipientsCsv(text: string, opts: { maxRows?: number 
 
   if (headerProblem) throw headerProblem;
   if (overCap !== undefined) {
-    throw new AppError('BAD_REQUEST', `More than ${maxRows} recipients: reading stopped at line ${overCap}. A campaign takes at most ${maxRows}`);
+    throw new AppError(
+      'BAD_REQUEST',
+      `More than ${maxRows} recipients: reading stopped at line ${overCap}. A campaign takes at most ${maxRows}`,
+    );
   }
   if (header === undefined) {
     if (errors[0]) return { rows, errors };

@@ -115,7 +115,11 @@ export function feedCampaign({ log, id, max, now = Date.now() }: { log: EventLog
       } catch (err) {
         // queueMessageIn refuses before it writes anything: the rest of the batch goes on.
         if (!(err instanceof AppError) || (err.code !== 'OPTED_OUT' && err.code !== 'BAD_REQUEST')) throw err;
-        const contact = tx.select().from(contacts).where(eq(contacts.phone, r.phone ?? '')).get();
+        const contact = tx
+          .select()
+          .from(contacts)
+          .where(eq(contacts.phone, r.phone ?? ''))
+          .get();
         if (err.code === 'OPTED_OUT' && contact?.optedOutAt != null) {
           const reason = `${optedOutReason({ optedOutAt: contact.optedOutAt, source: contact.optOutSource })}, after the campaign was created`;
           mark({ state: 'skipped', reason, contactId: contact.id });

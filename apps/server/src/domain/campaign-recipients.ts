@@ -92,7 +92,10 @@ export async function readRecipients(recipients: RecipientsInput): Promise<{ row
 
 /** "line 2: A quoted field opens…; line 9: …" (the first few). */
 export function describeCsvErrors(errors: CsvLineError[]): string {
-  const shown = errors.slice(0, 3).map((e) => `line ${e.line}: ${e.reason}`).join('; ');
+  const shown = errors
+    .slice(0, 3)
+    .map((e) => `line ${e.line}: ${e.reason}`)
+    .join('; ');
   return errors.length > 3 ? `${shown}; and ${errors.length - 3} more` : shown;
 }
 

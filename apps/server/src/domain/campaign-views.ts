@@ -55,7 +55,11 @@ const p = sql.placeholder;
 
 function build(db: Db) {
   return {
-    byId: db.select().from(campaigns).where(eq(campaigns.id, p('id'))).prepare(),
+    byId: db
+      .select()
+      .from(campaigns)
+      .where(eq(campaigns.id, p('id')))
+      .prepare(),
     // Both covering: campaign_recipients_state_idx and the partial messages_campaign_status_idx.
     recipientStates: db
       .select({ state: campaignRecipients.state, n: sql<number>`count(*)` })
@@ -89,8 +93,18 @@ export function campaignQueries(db: Db): ReturnType<typeof build> {
 export function campaignCounts(db: Db, row: CampaignRow): CampaignCounts {
   const q = campaignQueries(db);
   const counts: CampaignCounts = {
-    total: row.totalCount, invalid: 0, duplicate: 0, skipped: 0, pending: 0, held: 0,
-    queued: 0, submitted: 0, delivered: 0, failed: 0, interrupted: 0, cancelled: 0,
+    total: row.totalCount,
+    invalid: 0,
+    duplicate: 0,
+    skipped: 0,
+    pending: 0,
+    held: 0,
+    queued: 0,
+    submitted: 0,
+    delivered: 0,
+    failed: 0,
+    interrupted: 0,
+    cancelled: 0,
   };
   for (const { state, n } of q.recipientStates.all({ id: row.id })) {
     if (state !== 'queued') counts[state] += n;
@@ -128,7 +142,6 @@ export function requireCampaign(db: Db, id: number): CampaignRow {
   if (!row) throw new AppError('NOT_FOUND', `Campaign ${id} not found`);
   return row;
 }
-
 
 /** Appends `campaign.progress` with the counts now, inside the caller's transaction. */
 export function appendProgressIn(db: Db, append: Append, row: CampaignRow): CampaignDto {
@@ -213,7 +226,14 @@ export function listRecipients(opts: {
   const limit = pageSize(opts.limit);
   const where: (SQL | undefined)[] = [eq(campaignRecipients.campaignId, opts.id)];
   const state = opts.state;
-  if (state === 'pending' || state === 'held' || state === 'skipped' || state === 'invalid' || state === 'duplicate' || state === 'cancelled') {
+  if (
+    state === 'pending' ||
+    state === 'held' ||
+    state === 'skipped' ||
+    state === 'invalid' ||
+    state === 'duplicate' ||
+    state === 'cancelled'
+  ) {
     where.push(eq(campaignRecipients.state, state));
   } else if (state !== undefined) {
     where.push(eq(campaignRecipients.state, 'queued'), inArray(messages.status, STATUSES_OF[state]));

@@ -46,7 +46,18 @@ function optOut(phone: string, source: 'keyword' | 'agent' | 'import' = 'keyword
 }
 
 const zero: CampaignCounts = {
-  total: 0, invalid: 0, duplicate: 0, skipped: 0, pending: 0, held: 0, queued: 0, submitted: 0, delivered: 0, failed: 0, interrupted: 0, cancelled: 0,
+  total: 0,
+  invalid: 0,
+  duplicate: 0,
+  skipped: 0,
+  pending: 0,
+  held: 0,
+  queued: 0,
+  submitted: 0,
+  delivered: 0,
+  failed: 0,
+  interrupted: 0,
+  cancelled: 0,
 };
 const counts = (over: Partial<CampaignCounts>): CampaignCounts => ({ ...zero, ...over });
 const progressEvents = (after = 0) =>
@@ -77,13 +88,27 @@ describe('createCampaign', () => {
       '',
       { phone: '+447700900003', name: 'Cy' },
     ]);
-    expect(c).toMatchObject({ name: 'Spring', text: 'Sale {name}!', status: 'running', ourNumber: US, encoding: 'gsm7', segments: 1, createdByAgentId: 1, finishedAt: null });
+    expect(c).toMatchObject({
+      name: 'Spring',
+      text: 'Sale {name}!',
+      status: 'running',
+      ourNumber: US,
+      encoding: 'gsm7',
+      segments: 1,
+      createdByAgentId: 1,
+      finishedAt: null,
+    });
     expect(c.counts).toEqual(counts({ total: 8, invalid: 3, duplicate: 1, skipped: 1, pending: 3 }));
     expect(c.problems).toEqual([
       { line: 3, input: '12', state: 'invalid', reason: 'Number is too short' },
       { line: 4, input: 'not a number', state: 'invalid', reason: 'Not a phone number' },
       { line: 5, input: '447700900001', state: 'duplicate', reason: 'Same number as line 1' },
-      { line: 6, input: '+447700900009', state: 'skipped', reason: expect.stringMatching(/^Opted out on \d{4}-\d\d-\d\d \d\d:\d\d UTC \(by texting STOP\)$/) },
+      {
+        line: 6,
+        input: '+447700900009',
+        state: 'skipped',
+        reason: expect.stringMatching(/^Opted out on \d{4}-\d\d-\d\d \d\d:\d\d UTC \(by texting STOP\)$/),
+      },
       { line: 7, input: '', state: 'invalid', reason: 'Phone number is empty' },
     ]);
     const rows = db.select().from(campaignRecipients).orderBy(campaignRecipients.id).all();
@@ -121,7 +146,10 @@ describe('createCampaign', () => {
   });
 
   it('marks a row invalid when its name makes the text too long, or no name leaves it empty', async () => {
-    const c = await create([{ phone: '+447700900001', name: 'x'.repeat(200) }, '+447700900002', { phone: '+447700900003', name: 'Ok' }], `${'y'.repeat(850)} {name}`);
+    const c = await create(
+      [{ phone: '+447700900001', name: 'x'.repeat(200) }, '+447700900002', { phone: '+447700900003', name: 'Ok' }],
+      `${'y'.repeat(850)} {name}`,
+    );
     expect(c.counts).toMatchObject({ invalid: 1, pending: 2 });
     expect(c.problems[0]?.reason).toBe('With this name the text is 1051 characters; the limit is 1000');
     const empty = await create([{ phone: '+447700900001', name: 'Ann' }, '+447700900002'], '{name}');
@@ -130,8 +158,18 @@ describe('createCampaign', () => {
 
   it('preview: the same report and the cost, nothing written', async () => {
     optOut('+447700900009');
-    const p = await previewCampaign({ db, text: 'Hello {name}', recipients: ['+447700900001', { phone: '+447700900002', name: 'é'.repeat(1) + 'z'.repeat(160) }, '+447700900009', 'x'] });
-    expect(p).toMatchObject({ encoding: 'gsm7', segments: 1, sendable: 2, totalSegments: 3, counts: { total: 4, invalid: 1, duplicate: 0, skipped: 1 } });
+    const p = await previewCampaign({
+      db,
+      text: 'Hello {name}',
+      recipients: ['+447700900001', { phone: '+447700900002', name: 'é'.repeat(1) + 'z'.repeat(160) }, '+447700900009', 'x'],
+    });
+    expect(p).toMatchObject({
+      encoding: 'gsm7',
+      segments: 1,
+      sendable: 2,
+      totalSegments: 3,
+      counts: { total: 4, invalid: 1, duplicate: 0, skipped: 1 },
+    });
     expect(p.problems.map((x) => x.state)).toEqual(['skipped', 'invalid']);
     expect(db.select().from(campaignRecipients).all()).toEqual([]);
   });
@@ -140,7 +178,10 @@ describe('createCampaign', () => {
 describe('feeding', () => {
   it('queues recipients in order into their conversations, personalised, at campaign priority; skips late opt-outs', async () => {
     const existing = queueMessage({ log, ourNumber: US, to: '+447700900002', text: 'earlier chat', agentId: 1 });
-    const c = await create([{ phone: '+447700900001', name: 'Ann' }, '+447700900002', '+447700900003', '+447700900004'], 'Hi {name}, sale today');
+    const c = await create(
+      [{ phone: '+447700900001', name: 'Ann' }, '+447700900002', '+447700900003', '+447700900004'],
+      'Hi {name}, sale today',
+    );
     optOut('+447700900003', 'agent');
 
     expect(feedCampaign({ log, id: c.id, max: 3 })).toEqual({ queued: 2, skipped: 1, held: 0, more: true });
@@ -150,10 +191,26 @@ describe('feeding', () => {
       ['+447700900002', 'Hi, sale today', null, 'queued'],
     ]);
     expect(sent[1]?.conversationId).toBe(existing.conversation.id);
-    const rows = db.select().from(outbox).where(inArray(outbox.messageId, sent.map((m) => m.id))).all();
-    expect(rows.map((r) => [r.priority, r.state])).toEqual([[10, 'queued'], [10, 'queued']]);
+    const rows = db
+      .select()
+      .from(outbox)
+      .where(
+        inArray(
+          outbox.messageId,
+          sent.map((m) => m.id),
+        ),
+      )
+      .all();
+    expect(rows.map((r) => [r.priority, r.state])).toEqual([
+      [10, 'queued'],
+      [10, 'queued'],
+    ]);
     expect(listRecipients({ db, id: c.id, state: 'skipped' }).items).toEqual([
-      expect.objectContaining({ line: 3, state: 'skipped', reason: expect.stringMatching(/\(set by an agent\), after the campaign was created$/) }),
+      expect.objectContaining({
+        line: 3,
+        state: 'skipped',
+        reason: expect.stringMatching(/\(set by an agent\), after the campaign was created$/),
+      }),
     ]);
     expect(queuedCampaignMessages(db, c.id)).toBe(2);
     expect(loadCampaignDto(db, c.id).counts).toEqual(counts({ total: 4, skipped: 1, pending: 1, queued: 2 }));
@@ -165,7 +222,13 @@ describe('feeding', () => {
   });
 
   it("fills in a contact's missing name from the CSV, never over a name it already has", async () => {
-    log.write((tx) => tx.update(contacts).set({ name: 'Bea (from support)' }).where(eq(contacts.id, upsertContact(tx, '+447700900002', Date.now()).id)).run());
+    log.write((tx) =>
+      tx
+        .update(contacts)
+        .set({ name: 'Bea (from support)' })
+        .where(eq(contacts.id, upsertContact(tx, '+447700900002', Date.now()).id))
+        .run(),
+    );
     const c = await create([{ phone: '+447700900001', name: ' Ann ' }, { phone: '+447700900002', name: 'Beatrice' }, '+447700900003']);
     feedCampaign({ log, id: c.id, max: 10 });
     const names = db.select({ phone: contacts.phone, name: contacts.name }).from(contacts).orderBy(contacts.phone).all();
@@ -181,9 +244,18 @@ describe('feeding', () => {
   it('done once nothing is pending or queued; counts follow the messages; recipients filter by live state', async () => {
     const c = await create(['+447700900001', '+447700900002', '+447700900003', 'bad']);
     feedCampaign({ log, id: c.id, max: 10 });
-    const ids = db.select({ id: messages.id }).from(messages).orderBy(messages.id).all().map((m) => m.id);
+    const ids = db
+      .select({ id: messages.id })
+      .from(messages)
+      .orderBy(messages.id)
+      .all()
+      .map((m) => m.id);
     const settle = (id: number | undefined, status: string, extra: Partial<typeof messages.$inferInsert> = {}) =>
-      db.update(messages).set({ status, ...extra }).where(eq(messages.id, id ?? 0)).run();
+      db
+        .update(messages)
+        .set({ status, ...extra })
+        .where(eq(messages.id, id ?? 0))
+        .run();
     settle(ids[0], 'delivered');
     settle(ids[1], 'undeliverable', { errorCode: '1170', errorReason: 'Number is invalid or missing' });
     expect(finishCampaignIfDone({ log, id: c.id })).toBeNull();
@@ -196,7 +268,13 @@ describe('feeding', () => {
     expect(done?.finishedAt).not.toBeNull();
     expect(progressEvents(before).map((e) => e.payload.campaign.status)).toEqual(['done']);
     expect(listRecipients({ db, id: c.id, state: 'failed' }).items).toEqual([
-      expect.objectContaining({ line: 2, phone: '+447700900002', state: 'failed', reason: 'Number is invalid or missing', messageId: ids[1] }),
+      expect.objectContaining({
+        line: 2,
+        phone: '+447700900002',
+        state: 'failed',
+        reason: 'Number is invalid or missing',
+        messageId: ids[1],
+      }),
     ]);
     expect(listRecipients({ db, id: c.id, state: 'delivered' }).items.map((r) => r.line)).toEqual([1]);
     expect(listRecipients({ db, id: c.id }).items.map((r) => r.state)).toEqual(['delivered', 'failed', 'interrupted', 'invalid']);
@@ -221,11 +299,20 @@ describe('pause, resume, cancel', () => {
     feedCampaign({ log, id: c.id, max: 2 });
     const reply = queueMessage({ log, ourNumber: US, to: '+447700900099', text: 'agent reply', agentId: 1 });
     const [claimed] = db.select().from(outbox).where(eq(outbox.priority, 10)).all();
-    db.update(outbox).set({ state: 'sending' }).where(eq(outbox.messageId, claimed?.messageId ?? 0)).run();
+    db.update(outbox)
+      .set({ state: 'sending' })
+      .where(eq(outbox.messageId, claimed?.messageId ?? 0))
+      .run();
 
     const paused = pauseCampaign({ log, id: c.id });
     expect(paused.status).toBe('paused');
-    const states = () => db.select({ id: outbox.messageId, state: outbox.state }).from(outbox).orderBy(outbox.messageId).all().map((r) => r.state);
+    const states = () =>
+      db
+        .select({ id: outbox.messageId, state: outbox.state })
+        .from(outbox)
+        .orderBy(outbox.messageId)
+        .all()
+        .map((r) => r.state);
     // The claimed send and the agent's reply are untouched.
     expect(states()).toEqual(['sending', 'held', 'queued']);
     expect(db.select().from(outbox).where(eq(outbox.messageId, reply.message.id)).get()?.state).toBe('queued');
@@ -242,16 +329,33 @@ describe('pause, resume, cancel', () => {
     const c = await create(['+447700900001', '+447700900002', '+447700900003', '+447700900004']);
     feedCampaign({ log, id: c.id, max: 2 });
     const [first, second] = db.select().from(outbox).orderBy(outbox.messageId).all();
-    db.update(outbox).set({ state: 'sending' }).where(eq(outbox.messageId, first?.messageId ?? 0)).run();
+    db.update(outbox)
+      .set({ state: 'sending' })
+      .where(eq(outbox.messageId, first?.messageId ?? 0))
+      .run();
     pauseCampaign({ log, id: c.id });
     const before = log.lastId();
 
     const cancelled = cancelCampaign({ log, id: c.id });
     expect(cancelled).toMatchObject({ status: 'cancelled', counts: counts({ total: 4, queued: 1, cancelled: 3 }) });
     expect(cancelled.finishedAt).not.toBeNull();
-    expect(db.select().from(outbox).all().map((r) => [r.messageId, r.state])).toEqual([[first?.messageId, 'sending']]);
-    const failed = db.select().from(messages).where(eq(messages.id, second?.messageId ?? 0)).get();
-    expect(failed).toMatchObject({ status: 'failed', errorCode: 'CANCELLED', errorReason: 'Campaign cancelled before this message was sent' });
+    expect(
+      db
+        .select()
+        .from(outbox)
+        .all()
+        .map((r) => [r.messageId, r.state]),
+    ).toEqual([[first?.messageId, 'sending']]);
+    const failed = db
+      .select()
+      .from(messages)
+      .where(eq(messages.id, second?.messageId ?? 0))
+      .get();
+    expect(failed).toMatchObject({
+      status: 'failed',
+      errorCode: 'CANCELLED',
+      errorReason: 'Campaign cancelled before this message was sent',
+    });
     expect(log.readAfter(before).map((e) => e.type)).toEqual(['message.status', 'campaign.progress']);
     expect(listRecipients({ db, id: c.id, state: 'cancelled' }).items.map((r) => [r.line, r.messageId !== null])).toEqual([
       [2, true],
@@ -270,7 +374,9 @@ describe('pause, resume, cancel', () => {
     finishCampaignIfDone({ log, id: c.id });
     const e = await appError(() => pauseCampaign({ log, id: c.id }));
     expect([e.code, e.message]).toEqual(['PRECONDITION_FAILED', `Campaign ${c.id} is done; only a running campaign can be paused`]);
-    expect((await appError(() => resumeCampaign({ log, id: c.id }))).message).toBe(`Campaign ${c.id} is done; only a paused campaign can be resumed`);
+    expect((await appError(() => resumeCampaign({ log, id: c.id }))).message).toBe(
+      `Campaign ${c.id} is done; only a paused campaign can be resumed`,
+    );
     expect((await appError(() => cancelCampaign({ log, id: c.id }))).message).toBe(
       `Campaign ${c.id} is done; only a running or paused campaign can be cancelled`,
     );

@@ -56,7 +56,9 @@ function loadOptedOut(db: Db): Map<string, OptedOutContact> {
 }
 
 /** Rows read and normalised (no database): the slow part, done before the writing transaction. */
-async function readAndNormalise(input: CampaignTextInput): Promise<{ normalised: NormalisedRow[]; csvErrors: CampaignPreviewDto['csvErrors'] }> {
+async function readAndNormalise(
+  input: CampaignTextInput,
+): Promise<{ normalised: NormalisedRow[]; csvErrors: CampaignPreviewDto['csvErrors'] }> {
   checkText(input.text);
   const { rows, csvErrors } = await readRecipients(input.recipients);
   return { normalised: await normaliseRows(rows, input.text), csvErrors };
@@ -112,7 +114,9 @@ function insertRecipients(db: Db, campaignId: number, rows: CheckedRow[]): void 
   }
   const rest = rows.slice(i);
   if (rest.length > 0) {
-    db.$client.prepare(sqlFor(rest.length)).run(rest.flatMap((r) => [campaignId, r.line, r.input, r.phone, r.name, r.state, r.reason, r.contactId]));
+    db.$client
+      .prepare(sqlFor(rest.length))
+      .run(rest.flatMap((r) => [campaignId, r.line, r.input, r.phone, r.name, r.state, r.reason, r.contactId]));
   }
 }
 
@@ -159,7 +163,13 @@ export async function createCampaign(opts: CreateCampaignInput): Promise<Campaig
     insertRecipients(log.db, row.id, r.rows);
     const actor = opts.actor ?? SYSTEM_ACTOR;
     const target = { type: 'campaign', id: row.id };
-    recordAudit(tx, { actor, action: 'campaign.created', target, detail: { name: row.name, recipients: r.sendable, from: row.ourNumber }, now });
+    recordAudit(tx, {
+      actor,
+      action: 'campaign.created',
+      target,
+      detail: { name: row.name, recipients: r.sendable, from: row.ourNumber },
+      now,
+    });
     if (!row.quietHours) recordAudit(tx, { actor, action: 'campaign.quiet_hours_overridden', target, detail: { name: row.name }, now });
     const campaign = appendProgressIn(log.db, append, row);
     return { ...campaign, problems: r.problems };
@@ -168,7 +178,10 @@ export async function createCampaign(opts: CreateCampaignInput): Promise<Campaig
 
 /** Ids of a campaign's messages still `queued` (partial index messages_campaign_status_idx). */
 const queuedMessageIds = (tx: Tx, id: number) =>
-  tx.select({ id: messages.id }).from(messages).where(and(eq(messages.campaignId, id), eq(messages.status, 'queued')));
+  tx
+    .select({ id: messages.id })
+    .from(messages)
+    .where(and(eq(messages.campaignId, id), eq(messages.status, 'queued')));
 
 /**
  * Pauses a running campaign at once: the feeder stops queueing it and its outbox rows not yet
@@ -245,10 +258,21 @@ export function cancelCampaign({ log, id, actor = SYSTEM_ACTOR }: { log: EventLo
     for (let i = 0; i < ids.length; i += 500) {
       tx.update(campaignRecipients)
         .set({ state: 'cancelled', reason: CANCELLED_REASON })
-        .where(and(eq(campaignRecipients.campaignId, id), eq(campaignRecipients.state, 'queued'), inArray(campaignRecipients.messageId, ids.slice(i, i + 500))))
+        .where(
+          and(
+            eq(campaignRecipients.campaignId, id),
+            eq(campaignRecipients.state, 'queued'),
+            inArray(campaignRecipients.messageId, ids.slice(i, i + 500)),
+          ),
+        )
         .run();
     }
-    recordAudit(tx, { actor, action: 'campaign.cancelled', target: { type: 'campaign', id }, detail: { name: row.name, unsent: unsent.length } });
+    recordAudit(tx, {
+      actor,
+      action: 'campaign.cancelled',
+      target: { type: 'campaign', id },
+      detail: { name: row.name, unsent: unsent.length },
+    });
     return appendProgressIn(log.db, append, setCampaignStatus(tx, id, 'cancelled', true));
   });
 }

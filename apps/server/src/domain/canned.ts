@@ -24,7 +24,10 @@ const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
 /** Every canned reply by shortcut; `search` matches the start of the shortcut or anywhere in the text. */
 export function listCannedReplies(db: Db, search?: string): CannedReplyDto[] {
   const s = (search ?? '').trim().replace(/^\//, '');
-  const where = s === '' ? undefined : or(like(cannedReplies.shortcut, `${escapeLike(s.toLowerCase())}%`), like(cannedReplies.text, `%${escapeLike(s)}%`));
+  const where =
+    s === ''
+      ? undefined
+      : or(like(cannedReplies.shortcut, `${escapeLike(s.toLowerCase())}%`), like(cannedReplies.text, `%${escapeLike(s)}%`));
   return db.select().from(cannedReplies).where(where).orderBy(asc(cannedReplies.shortcut)).limit(500).all().map(toDto);
 }
 
@@ -43,7 +46,13 @@ function checkShortcutFree(tx: Tx, shortcut: string, exceptId?: number): void {
   if (taken && taken.id !== exceptId) throw new AppError('CONFLICT', `The shortcut /${shortcut} is already taken`);
 }
 
-export function createCannedReply(opts: { log: EventLog; agentId: number | null; shortcut: string; text: string; now?: number }): CannedReplyDto {
+export function createCannedReply(opts: {
+  log: EventLog;
+  agentId: number | null;
+  shortcut: string;
+  text: string;
+  now?: number;
+}): CannedReplyDto {
   checkText(opts.text);
   const now = opts.now ?? Date.now();
   return opts.log.write((tx) => {
@@ -57,7 +66,13 @@ export function createCannedReply(opts: { log: EventLog; agentId: number | null;
   });
 }
 
-export function updateCannedReply(opts: { log: EventLog; id: number; shortcut?: string | undefined; text?: string | undefined; now?: number }): CannedReplyDto {
+export function updateCannedReply(opts: {
+  log: EventLog;
+  id: number;
+  shortcut?: string | undefined;
+  text?: string | undefined;
+  now?: number;
+}): CannedReplyDto {
   if (opts.text !== undefined) checkText(opts.text);
   const now = opts.now ?? Date.now();
   return opts.log.write((tx) => {

@@ -67,7 +67,13 @@ export function exportConsent({ db, id, now = Date.now() }: { db: Db; id: number
   const rows = ledgerRows(db, id);
   const csv = toCsv(
     ['at', 'state', 'source', 'message_id', 'agent_id'],
-    rows.map((r) => [new Date(r.at).toISOString(), r.state, r.source, r.messageId === null ? null : String(r.messageId), r.agentId === null ? null : String(r.agentId)]),
+    rows.map((r) => [
+      new Date(r.at).toISOString(),
+      r.state,
+      r.source,
+      r.messageId === null ? null : String(r.messageId),
+      r.agentId === null ? null : String(r.agentId),
+    ]),
   );
   return { filename: `parley-consent-contact-${id}-${new Date(now).toISOString().slice(0, 10)}.csv`, csv, count: rows.length };
 }

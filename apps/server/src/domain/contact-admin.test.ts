@@ -83,8 +83,14 @@ describe('exportOptOuts', () => {
     const a = contact('+447700900001');
     const b = contact('+447700900002');
     contact('+447700900003');
-    db.update(contacts).set({ optedOutAt: Date.parse('2026-03-02T10:00:00Z'), optOutSource: 'keyword', name: 'Smith, "Jo"' }).where(eqId(a)).run();
-    db.update(contacts).set({ optedOutAt: Date.parse('2026-03-01T09:00:00Z'), optOutSource: 'import', name: '=HYPERLINK("x")' }).where(eqId(b)).run();
+    db.update(contacts)
+      .set({ optedOutAt: Date.parse('2026-03-02T10:00:00Z'), optOutSource: 'keyword', name: 'Smith, "Jo"' })
+      .where(eqId(a))
+      .run();
+    db.update(contacts)
+      .set({ optedOutAt: Date.parse('2026-03-01T09:00:00Z'), optOutSource: 'import', name: '=HYPERLINK("x")' })
+      .where(eqId(b))
+      .run();
     const out = exportOptOuts({ db, now: Date.parse('2026-03-05T00:00:00Z') });
     expect(out).toEqual({
       filename: 'parley-opt-outs-2026-03-05.csv',

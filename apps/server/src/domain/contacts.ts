@@ -35,19 +35,13 @@ export function upsertConversation(
 }
 
 /** Bumps a conversation's last-message fields (and unread count for inbound); reopens it on inbound. */
-export function touchConversation(
-  tx: Tx,
-  conversationId: number,
-  m: { at: number; preview: string; direction: 'in' | 'out' },
-): void {
+export function touchConversation(tx: Tx, conversationId: number, m: { at: number; preview: string; direction: 'in' | 'out' }): void {
   tx.update(conversations)
     .set({
       lastMessageAt: sql`max(coalesce(${conversations.lastMessageAt}, 0), ${m.at})`,
       lastMessagePreview: m.preview,
       lastMessageDirection: m.direction,
-      ...(m.direction === 'in'
-        ? { unreadCount: sql`${conversations.unreadCount} + 1`, status: 'open' as const }
-        : {}),
+      ...(m.direction === 'in' ? { unreadCount: sql`${conversations.unreadCount} + 1`, status: 'open' as const } : {}),
     })
     .where(eq(conversations.id, conversationId))
     .run();

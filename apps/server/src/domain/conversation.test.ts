@@ -69,7 +69,9 @@ describe('listConversations', () => {
     assignConversation({ log, id: a, agentId });
     setConversationStatus({ log, id: b, status: 'closed' });
     const ids = (filter: 'open' | 'closed' | 'mine' | 'unassigned' | 'all') =>
-      listConversations({ db, agentId, filter }).items.map((x) => x.id).sort();
+      listConversations({ db, agentId, filter })
+        .items.map((x) => x.id)
+        .sort();
     expect(ids('all')).toEqual([a, b, c].sort());
     expect(ids('open')).toEqual([a, c].sort());
     expect(ids('closed')).toEqual([b]);

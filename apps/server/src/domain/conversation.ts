@@ -70,9 +70,7 @@ export function listConversations(opts: {
     const [at, id] = decodeCursor(opts.cursor);
     const lma = conversations.lastMessageAt;
     where.push(
-      at === null
-        ? and(isNull(lma), lt(conversations.id, id))
-        : or(lt(lma, at), and(eq(lma, at), lt(conversations.id, id)), isNull(lma)),
+      at === null ? and(isNull(lma), lt(conversations.id, id)) : or(lt(lma, at), and(eq(lma, at), lt(conversations.id, id)), isNull(lma)),
     );
   }
   const rows = opts.db
@@ -148,12 +146,7 @@ export function getConversation({ db, id }: { db: Db; id: number }): Conversatio
 }
 
 /** A conversation's messages newest first, keyset-paged on (created_at, id). */
-export function listMessages(opts: {
-  db: Db;
-  conversationId: number;
-  cursor?: string | null;
-  limit?: number;
-}): Page<MessageDto> {
+export function listMessages(opts: { db: Db; conversationId: number; cursor?: string | null; limit?: number }): Page<MessageDto> {
   getConversation({ db: opts.db, id: opts.conversationId });
   const limit = pageSize(opts.limit);
   const where: (SQL | undefined)[] = [eq(messages.conversationId, opts.conversationId)];

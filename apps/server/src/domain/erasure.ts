@@ -39,7 +39,8 @@ import { messageDtosOf } from './media';
 import { toContactDto, toConversationDto } from './views';
 
 const CHUNK = 500;
-const chunks = <T>(items: T[]): T[][] => Array.from({ length: Math.ceil(items.length / CHUNK) }, (_, i) => items.slice(i * CHUNK, (i + 1) * CHUNK));
+const chunks = <T>(items: T[]): T[][] =>
+  Array.from({ length: Math.ceil(items.length / CHUNK) }, (_, i) => items.slice(i * CHUNK, (i + 1) * CHUNK));
 
 function requireContact(db: Pick<Db, 'select'> | Tx, id: number): typeof contacts.$inferSelect {
   const contact = db.select().from(contacts).where(eq(contacts.id, id)).get();
@@ -48,16 +49,42 @@ function requireContact(db: Pick<Db, 'select'> | Tx, id: number): typeof contact
 }
 
 /** `contact.export`: the JSON document (contact, conversations, messages, notes, status history, consent ledger); audited. */
-export function exportContact({ log, id, actor, now = Date.now() }: { log: EventLog; id: number; actor: AuditActor; now?: number }): ContactExportDto {
+export function exportContact({
+  log,
+  id,
+  actor,
+  now = Date.now(),
+}: {
+  log: EventLog;
+  id: number;
+  actor: AuditActor;
+  now?: number;
+}): ContactExportDto {
   return log.write((tx) => {
     const contact = requireContact(tx, id);
     const convs = tx.select().from(conversations).where(eq(conversations.contactId, id)).orderBy(asc(conversations.id)).all();
     const convIds = convs.map((c) => c.id);
-    const msgs = convIds.length === 0 ? [] : tx.select().from(messages).where(inArray(messages.conversationId, convIds)).orderBy(asc(messages.createdAt), asc(messages.id)).all();
-    const noteRows = convIds.length === 0 ? [] : tx.select().from(notes).where(inArray(notes.conversationId, convIds)).orderBy(asc(notes.createdAt), asc(notes.id)).all();
+    const msgs =
+      convIds.length === 0
+        ? []
+        : tx
+            .select()
+            .from(messages)
+            .where(inArray(messages.conversationId, convIds))
+            .orderBy(asc(messages.createdAt), asc(messages.id))
+            .all();
+    const noteRows =
+      convIds.length === 0
+        ? []
+        : tx.select().from(notes).where(inArray(notes.conversationId, convIds)).orderBy(asc(notes.createdAt), asc(notes.id)).all();
     const statusHistory: StatusHistoryDto[] = [];
     for (const ids of chunks(msgs.map((m) => m.id))) {
-      for (const h of tx.select().from(messageStatusHistory).where(inArray(messageStatusHistory.messageId, ids)).orderBy(asc(messageStatusHistory.id)).all()) {
+      for (const h of tx
+        .select()
+        .from(messageStatusHistory)
+        .where(inArray(messageStatusHistory.messageId, ids))
+        .orderBy(asc(messageStatusHistory.id))
+        .all()) {
         statusHistory.push({
           messageId: h.messageId ?? 0,
           status: h.status,
@@ -99,7 +126,17 @@ export interface EraseResult {
 const ERASED_REASON = 'Erased with its contact';
 
 /** `contact.erase`: see the module comment. Appends `contact.erased`; audited without the number or any text. */
-export function eraseContact({ log, id, actor, now = Date.now() }: { log: EventLog; id: number; actor: AuditActor; now?: number }): EraseResult {
+export function eraseContact({
+  log,
+  id,
+  actor,
+  now = Date.now(),
+}: {
+  log: EventLog;
+  id: number;
+  actor: AuditActor;
+  now?: number;
+}): EraseResult {
   const mediaKeys: string[] = [];
   log.write((tx, append) => {
     const contact = requireContact(tx, id);
@@ -107,12 +144,24 @@ export function eraseContact({ log, id, actor, now = Date.now() }: { log: EventL
     const digits = phone.replace(/\D/g, '');
     // A number is matched in raw payloads by its digits ("+447700900001", "447700900001", "%2B447700900001").
     const needle = digits.length >= 7 ? digits : phone;
-    const convIds = tx.select({ id: conversations.id }).from(conversations).where(eq(conversations.contactId, id)).all().map((r) => r.id);
+    const convIds = tx
+      .select({ id: conversations.id })
+      .from(conversations)
+      .where(eq(conversations.contactId, id))
+      .all()
+      .map((r) => r.id);
     const msgs =
       convIds.length === 0
         ? []
         : tx
-            .select({ id: messages.id, direction: messages.direction, status: messages.status, createdAt: messages.createdAt, uuid: messages.providerMessageUuid, clientRef: messages.clientRef })
+            .select({
+              id: messages.id,
+              direction: messages.direction,
+              status: messages.status,
+              createdAt: messages.createdAt,
+              uuid: messages.providerMessageUuid,
+              clientRef: messages.clientRef,
+            })
             .from(messages)
             .where(inArray(messages.conversationId, convIds))
             .all();
@@ -137,7 +186,8 @@ export function eraseContact({ log, id, actor, now = Date.now() }: { log: EventL
 
     for (const ids of chunks(msgIds)) {
       // Attachments: their rows now, their files once this commits (the caller).
-      for (const m of tx.delete(media).where(inArray(media.messageId, ids)).returning({ key: media.storageKey }).all()) if (m.key) mediaKeys.push(m.key);
+      for (const m of tx.delete(media).where(inArray(media.messageId, ids)).returning({ key: media.storageKey }).all())
+        if (m.key) mediaKeys.push(m.key);
       tx.delete(outbox).where(inArray(outbox.messageId, ids)).run();
       tx.delete(messageStatusHistory).where(inArray(messageStatusHistory.messageId, ids)).run();
       tx.update(campaignRecipients).set({ messageId: null }).where(inArray(campaignRecipients.messageId, ids)).run();
@@ -181,14 +231,29 @@ export function eraseContact({ log, id, actor, now = Date.now() }: { log: EventL
     // What stays: the suppression entry and the ledger's last word.
     const suppressedBefore = suppressionOf(tx, phone)?.state === 'opted_out';
     const optedOut = contact.optedOutAt !== null || suppressedBefore;
-    suppress(tx, phone, { state: optedOut ? 'opted_out' : 'opted_in', optedOutAt: optedOut ? (contact.optedOutAt ?? suppressionOf(tx, phone)?.optedOutAt ?? now) : null }, now);
+    suppress(
+      tx,
+      phone,
+      {
+        state: optedOut ? 'opted_out' : 'opted_in',
+        optedOutAt: optedOut ? (contact.optedOutAt ?? suppressionOf(tx, phone)?.optedOutAt ?? now) : null,
+      },
+      now,
+    );
     recordConsent(tx, { contactId: id, state: optedOut ? 'opted_out' : 'opted_in', source: 'erasure', agentId: actor.agentId, at: now });
     tx.delete(contacts).where(eq(contacts.id, id)).run();
     recordAudit(tx, {
       actor,
       action: 'contact.erased',
       target: { type: 'contact', id },
-      detail: { conversations: convIds.length, messages: msgIds.length, notes: noteCount, events: eventCount, webhookLogRows: webhookRows, optedOut },
+      detail: {
+        conversations: convIds.length,
+        messages: msgIds.length,
+        notes: noteCount,
+        events: eventCount,
+        webhookLogRows: webhookRows,
+        optedOut,
+      },
       now,
     });
     append({ type: 'contact.erased', payload: { contactId: id, conversationIds: convIds } });

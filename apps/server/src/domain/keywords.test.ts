@@ -2,21 +2,39 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_HELP_TEXT, looksLikeOptOut, matchKeyword } from './keywords';
 
 describe('matchKeyword', () => {
-  const forms = (word: string) => [word, word.toLowerCase(), ` ${word[0]}${word.slice(1).toLowerCase()} `, `${word}!`, `${word}.`, `"${word}"`];
+  const forms = (word: string) => [
+    word,
+    word.toLowerCase(),
+    ` ${word[0]}${word.slice(1).toLowerCase()} `,
+    `${word}!`,
+    `${word}.`,
+    `"${word}"`,
+  ];
   it.each(['STOP', 'STOPALL', 'STOP ALL', 'UNSUBSCRIBE', 'CANCEL', 'END', 'QUIT', 'REVOKE', 'OPTOUT', 'OPT OUT', 'OPT-OUT'].flatMap(forms))(
     '%j opts out',
     (text) => expect(matchKeyword(text)).toBe('stop'),
   );
   it.each(['START', 'UNSTOP', 'SUBSCRIBE'].flatMap(forms))('%j opts in', (text) => expect(matchKeyword(text)).toBe('start'));
   it.each(['HELP', 'INFO'].flatMap(forms))('%j asks for help', (text) => expect(matchKeyword(text)).toBe('help'));
-  it.each(['S T O P', 'opt - out', 'Opt_Out', 'stop all!!!', 'ＳＴＯＰ', '  end\n', 'Stop-All'])('%j opts out (spacing, punctuation, width)', (text) =>
-    expect(matchKeyword(text)).toBe('stop'),
+  it.each(['S T O P', 'opt - out', 'Opt_Out', 'stop all!!!', 'ＳＴＯＰ', '  end\n', 'Stop-All'])(
+    '%j opts out (spacing, punctuation, width)',
+    (text) => expect(matchKeyword(text)).toBe('stop'),
   );
 
-  it.each(['please stop texting me', 'stop by tomorrow?', 'stopping by later', 'HELP ME', 'started', '', 'top', 'stop 2', 'cancel my appointment', 'the end', 'opt in', 'subscribed'])(
-    '%j is not a keyword',
-    (text) => expect(matchKeyword(text)).toBeNull(),
-  );
+  it.each([
+    'please stop texting me',
+    'stop by tomorrow?',
+    'stopping by later',
+    'HELP ME',
+    'started',
+    '',
+    'top',
+    'stop 2',
+    'cancel my appointment',
+    'the end',
+    'opt in',
+    'subscribed',
+  ])('%j is not a keyword', (text) => expect(matchKeyword(text)).toBeNull());
 });
 
 describe('looksLikeOptOut', () => {

@@ -24,7 +24,10 @@ const KEYWORDS: Record<string, Keyword> = {
 
 /** Letters only, upper case, compatibility forms folded (full-width `ＳＴＯＰ` is STOP). */
 function lettersOf(text: string): string {
-  return text.normalize('NFKC').replace(/[^\p{L}\p{N}]+/gu, '').toUpperCase();
+  return text
+    .normalize('NFKC')
+    .replace(/[^\p{L}\p{N}]+/gu, '')
+    .toUpperCase();
 }
 
 export function matchKeyword(text: string): Keyword | null {
@@ -48,7 +51,9 @@ const POSSIBLE_OPT_OUT: RegExp[] = [
   // "stop texting me", "quit messaging us", "please stop sending me these texts", "cease contacting me"
   new RegExp(String.raw`${NOT_NEGATED}\b(?:stop|quit|cease|end)\s+(?:all\s+)?(?:${CONTACTING}|${SENDING})\b`),
   // "stop the texts", "no more messages", "stop all messages"
-  new RegExp(String.raw`${NOT_NEGATED}\b(?:stop|no\s+more|end)\s+(?:all\s+)?(?:the\s+|these\s+|your\s+|of\s+(?:the|these|your)\s+)?(?:texts?|txts?|messages?|sms|msgs?|spam)\b`),
+  new RegExp(
+    String.raw`${NOT_NEGATED}\b(?:stop|no\s+more|end)\s+(?:all\s+)?(?:the\s+|these\s+|your\s+|of\s+(?:the|these|your)\s+)?(?:texts?|txts?|messages?|sms|msgs?|spam)\b`,
+  ),
   // "remove me from this list", "remove my number", "take me off", "delete my number"
   /\b(?:remove|delete|erase)\s+(?:me|my\s+(?:number|phone|cell|mobile|details|info|name))\b/,
   /\btake\s+(?:me|my\s+(?:number|phone|name))\s+off\b/,
@@ -81,8 +86,7 @@ export function looksLikeOptOut(text: string): boolean {
   return POSSIBLE_OPT_OUT.some((re) => re.test(words));
 }
 
-export const STOP_CONFIRMATION =
-  'You have been unsubscribed and will receive no more messages from us. Reply START to resubscribe.';
+export const STOP_CONFIRMATION = 'You have been unsubscribed and will receive no more messages from us. Reply START to resubscribe.';
 export const START_CONFIRMATION = 'You have been resubscribed. Reply STOP to unsubscribe, HELP for help.';
 /**
  * The HELP answer when neither the workspace setting (`helpText`) nor HELP_TEXT names one: who

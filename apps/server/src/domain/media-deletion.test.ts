@@ -16,7 +16,14 @@ function photo(from: string, uuid: string, at: string): { messageId: number; med
   const r = receiveInbound({
     log: t.log,
     inbound: {
-      messageUuid: uuid, from, to: '+447700900000', text: 'here is a photo', timestamp: at, numMessages: 1, price: null, currency: null,
+      messageUuid: uuid,
+      from,
+      to: '+447700900000',
+      text: 'here is a photo',
+      timestamp: at,
+      numMessages: 1,
+      price: null,
+      currency: null,
       media: [{ url: 'https://api.nexmo.com/v3/media/abc', contentType: 'image/jpeg' }],
     },
     helpText: 'help',
@@ -25,7 +32,11 @@ function photo(from: string, uuid: string, at: string): { messageId: number; med
   const row = t.db.select().from(media).where(eq(media.messageId, r.message.id)).get();
   if (!row) throw new Error('no media row');
   // As if the fetcher had stored it.
-  t.db.update(media).set({ state: 'stored', storageKey: `00000000-0000-4000-8000-${String(row.id).padStart(12, '0')}.jpg` }).where(eq(media.id, row.id)).run();
+  t.db
+    .update(media)
+    .set({ state: 'stored', storageKey: `00000000-0000-4000-8000-${String(row.id).padStart(12, '0')}.jpg` })
+    .where(eq(media.id, row.id))
+    .run();
   return { messageId: r.message.id, mediaId: row.id };
 }
 

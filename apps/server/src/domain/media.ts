@@ -77,7 +77,12 @@ function mediaOfMessage(db: Reader, messageId: number): MediaDto[] {
 export function mediaByMessage(db: Reader, messageIds: readonly number[]): Map<number, MediaDto[]> {
   const out = new Map<number, MediaDto[]>();
   if (messageIds.length === 0) return out;
-  const rows = db.select().from(media).where(inArray(media.messageId, [...messageIds])).orderBy(asc(media.id)).all();
+  const rows = db
+    .select()
+    .from(media)
+    .where(inArray(media.messageId, [...messageIds]))
+    .orderBy(asc(media.id))
+    .all();
   for (const row of rows) {
     if (row.messageId === null) continue;
     const list = out.get(row.messageId) ?? [];
@@ -99,12 +104,18 @@ export function loadMessage(db: Reader, id: number): MessageDto | null {
 
 /** Rows as DTOs with their attachments (one query for all). */
 export function messageDtosOf(db: Reader, rows: readonly MessageRow[]): MessageDto[] {
-  const byMessage = mediaByMessage(db, rows.map((r) => r.id));
+  const byMessage = mediaByMessage(
+    db,
+    rows.map((r) => r.id),
+  );
   return rows.map((row) => toMessageDto(row, byMessage.get(row.id) ?? []));
 }
 
 /** Inside the webhook's transaction: one pending row per attachment, due for download at once. */
-export function insertInboundMediaIn(tx: Tx, opts: { messageId: number; provider: ProviderName; items: readonly InboundMedia[]; now: number }): MediaDto[] {
+export function insertInboundMediaIn(
+  tx: Tx,
+  opts: { messageId: number; provider: ProviderName; items: readonly InboundMedia[]; now: number },
+): MediaDto[] {
   return opts.items.map((item) =>
     toMediaDto(
       tx
@@ -128,7 +139,18 @@ export function insertInboundMediaIn(tx: Tx, opts: { messageId: number; provider
 }
 
 /** An agent's upload, already checked and written to the media store: stored, not attached yet. */
-export function recordUpload(db: Db, opts: { agentId: number; contentType: string; claimedType: string | null; size: number; name: string | null; sha256: string; storageKey: string }): MediaDto {
+export function recordUpload(
+  db: Db,
+  opts: {
+    agentId: number;
+    contentType: string;
+    claimedType: string | null;
+    size: number;
+    name: string | null;
+    sha256: string;
+    storageKey: string;
+  },
+): MediaDto {
   const row = db
     .insert(media)
     .values({
@@ -151,7 +173,11 @@ export function recordUpload(db: Db, opts: { agentId: number; contentType: strin
 /** Uploads that message.send may attach: stored, outbound, not yet on a message. NOT_FOUND / CONFLICT otherwise. */
 export function checkAttachable(db: Reader, ids: readonly number[]): MediaRow[] {
   if (ids.length === 0) return [];
-  const rows = db.select().from(media).where(inArray(media.id, [...ids])).all();
+  const rows = db
+    .select()
+    .from(media)
+    .where(inArray(media.id, [...ids]))
+    .all();
   for (const id of ids) {
     const row = rows.find((r) => r.id === id);
     if (!row || row.direction !== 'out') throw new AppError('NOT_FOUND', `Attachment ${id} not found: upload it with POST /media first`);
@@ -181,7 +207,13 @@ export function copyMediaIn(tx: Tx, fromMessageId: number, toMessageId: number):
   const now = Date.now();
   return storedMediaOf(tx, fromMessageId).map((row) => {
     const { id: _id, messageId: _m, createdAt: _c, ...rest } = row;
-    return toMediaDto(tx.insert(media).values({ ...rest, messageId: toMessageId, createdAt: now }).returning().get());
+    return toMediaDto(
+      tx
+        .insert(media)
+        .values({ ...rest, messageId: toMessageId, createdAt: now })
+        .returning()
+        .get(),
+    );
   });
 }
 
@@ -207,7 +239,13 @@ export function dueMedia(db: Reader, now: number, limit: number): MediaRow[] {
 
 /** The earliest time a pending download is due, or null when none is pending. */
 export function nextMediaDue(db: Reader): number | null {
-  const row = db.select({ at: media.nextAttemptAt }).from(media).where(eq(media.state, 'pending')).orderBy(asc(media.nextAttemptAt)).limit(1).get();
+  const row = db
+    .select({ at: media.nextAttemptAt })
+    .from(media)
+    .where(eq(media.state, 'pending'))
+    .orderBy(asc(media.nextAttemptAt))
+    .limit(1)
+    .get();
   return row?.at ?? null;
 }
 
@@ -215,12 +253,21 @@ export function nextMediaDue(db: Reader): number | null {
 export function settleMedia(
   log: EventLog,
   id: number,
-  outcome: { state: 'stored'; contentType: string; size: number; sha256: string; storageKey: string } | { state: 'refused'; reason: string },
+  outcome:
+    { state: 'stored'; contentType: string; size: number; sha256: string; storageKey: string } | { state: 'refused'; reason: string },
 ): boolean {
   return log.write((tx, append) => {
     const patch =
       outcome.state === 'stored'
-        ? { state: 'stored' as const, contentType: outcome.contentType, size: outcome.size, sha256: outcome.sha256, storageKey: outcome.storageKey, reason: null, nextAttemptAt: null }
+        ? {
+            state: 'stored' as const,
+            contentType: outcome.contentType,
+            size: outcome.size,
+            sha256: outcome.sha256,
+            storageKey: outcome.storageKey,
+            reason: null,
+            nextAttemptAt: null,
+          }
         : { state: 'refused' as const, reason: outcome.reason, nextAttemptAt: null };
     const row = tx
       .update(media)
@@ -255,7 +302,11 @@ function refreshPreview(tx: Tx, append: Parameters<Parameters<EventLog['write']>
     .get();
   if (latest?.id !== message.id) return;
   const kept = message.media.filter((m) => m.state !== 'refused');
-  const preview = mediaPreview(message.text, kept.map((m) => m.contentType)) ?? previewOf(message.text);
+  const preview =
+    mediaPreview(
+      message.text,
+      kept.map((m) => m.contentType),
+    ) ?? previewOf(message.text);
   const updated = tx
     .update(conversations)
     .set({ lastMessagePreview: preview })

@@ -111,14 +111,21 @@ export function resolveOptOutFlag({
   return log.write((tx, append) => {
     const row = tx.select().from(conversations).where(eq(conversations.id, id)).get();
     if (!row) throw new AppError('NOT_FOUND', `Conversation ${id} not found`);
-    if (row.possibleOptOutAt === null) throw new AppError('CONFLICT', `Conversation ${id} has no possible opt-out to resolve (someone resolved it already)`);
+    if (row.possibleOptOutAt === null)
+      throw new AppError('CONFLICT', `Conversation ${id} has no possible opt-out to resolve (someone resolved it already)`);
     tx.update(conversations).set({ possibleOptOutAt: null, possibleOptOutMessageId: null }).where(eq(conversations.id, id)).run();
     let fannedOut = false;
     if (optOut) {
       fannedOut = setOptOutIn(tx, append, { contactId: row.contactId, optedOut: true, source: 'agent', agentId, audit, now }).changed;
     } else {
       // Deciding that a request was not an opt-out is a compliance decision: on the record, with the message it was about.
-      recordAudit(tx, { actor: audit, action: 'conversation.opt_out_dismissed', target: { type: 'conversation', id }, detail: { messageId: row.possibleOptOutMessageId }, now });
+      recordAudit(tx, {
+        actor: audit,
+        action: 'conversation.opt_out_dismissed',
+        target: { type: 'conversation', id },
+        detail: { messageId: row.possibleOptOutMessageId },
+        now,
+      });
     }
     const conversation = loadConversation(tx, id);
     if (!conversation) throw new Error(`conversation ${id} vanished inside its transaction`);

@@ -42,7 +42,9 @@ function next2300NewYork(): number {
   return at.toMillis();
 }
 
-async function start(clock: { now: number }): Promise<{ s: TestServer; call: (path: string, input?: unknown, method?: 'GET' | 'POST') => Promise<unknown>; cookie: string }> {
+async function start(clock: {
+  now: number;
+}): Promise<{ s: TestServer; call: (path: string, input?: unknown, method?: 'GET' | 'POST') => Promise<unknown>; cookie: string }> {
   const s = await startTestServer({ dueScanIntervalMs: 50 }, dir, { now: () => clock.now });
   servers.push(s);
   const login = await trpcCall(s.url, 'auth.login', ADMIN, '');
@@ -55,7 +57,10 @@ async function start(clock: { now: number }): Promise<{ s: TestServer; call: (pa
   return { s, call, cookie };
 }
 
-async function recipients(call: (p: string, i?: unknown, m?: 'GET' | 'POST') => Promise<unknown>, id: number): Promise<Map<string, CampaignRecipientDto>> {
+async function recipients(
+  call: (p: string, i?: unknown, m?: 'GET' | 'POST') => Promise<unknown>,
+  id: number,
+): Promise<Map<string, CampaignRecipientDto>> {
   const page = (await call('campaign.recipients', { id, limit: 100 }, 'GET')) as { items: CampaignRecipientDto[] };
   return new Map(page.items.map((r) => [r.phone ?? r.input, r]));
 }
@@ -85,9 +90,17 @@ describe('quiet hours', () => {
     expect(conversationId).toBeDefined();
     const soon = new Date(clock.now + 60_000).toISOString();
     const reply = (await p.call('message.send', { conversationId, text: 'Yes, from 9.', sendAt: soon })) as MessageDto;
-    const cold = (await p.call('message.send', { to: '+12125550188', text: 'Our spring sale starts tomorrow', sendAt: soon })) as MessageDto;
+    const cold = (await p.call('message.send', {
+      to: '+12125550188',
+      text: 'Our spring sale starts tomorrow',
+      sendAt: soon,
+    })) as MessageDto;
 
-    const created = (await p.call('campaign.create', { name: 'Night', text: 'Hello {name}', recipients: [...NY, ...UK] })) as CampaignCreatedDto;
+    const created = (await p.call('campaign.create', {
+      name: 'Night',
+      text: 'Hello {name}',
+      recipients: [...NY, ...UK],
+    })) as CampaignCreatedDto;
     expect(created.quietHours).toBe(true);
 
     // London goes out; New York waits, with the reason in the report; the campaign is not stalled.
@@ -95,7 +108,12 @@ describe('quiet hours', () => {
       const r = await recipients(p.call, created.id);
       for (const n of UK) expect(['submitted', 'delivered']).toContain(r.get(n)?.state);
       for (const n of NY) {
-        expect(r.get(n)).toMatchObject({ state: 'held', reason: 'Held for quiet hours until 02:00 (their time)', heldUntil: new Date(opens).toISOString(), messageId: null });
+        expect(r.get(n)).toMatchObject({
+          state: 'held',
+          reason: 'Held for quiet hours until 02:00 (their time)',
+          heldUntil: new Date(opens).toISOString(),
+          messageId: null,
+        });
       }
     }, WAIT);
     const mid = (await p.call('campaign.get', { id: created.id }, 'GET')) as CampaignDto;
@@ -124,20 +142,32 @@ describe('quiet hours', () => {
       for (const n of [...NY, ...UK]) expect(['submitted', 'delivered']).toContain(r.get(n)?.state);
     }, WAIT);
     await vi.waitFor(async () => expect(['submitted', 'delivered']).toContain((await messageOf(p.call, cold)).status), WAIT);
-    await vi.waitFor(async () => expect(((await p.call('campaign.get', { id: created.id }, 'GET')) as CampaignDto).status).toBe('done'), WAIT);
+    await vi.waitFor(
+      async () => expect(((await p.call('campaign.get', { id: created.id }, 'GET')) as CampaignDto).status).toBe('done'),
+      WAIT,
+    );
   }, 90_000);
 
   it('an admin may switch them off for one campaign (audited); an agent may not', async () => {
     dir = mkdtempSync(join(tmpdir(), 'parley-quiet-'));
     const clock = { now: next2300NewYork() };
     const p = await start(clock);
-    const created = (await p.call('campaign.create', { name: 'Urgent', text: 'Service outage tonight', recipients: NY, quietHours: false })) as CampaignCreatedDto;
+    const created = (await p.call('campaign.create', {
+      name: 'Urgent',
+      text: 'Service outage tonight',
+      recipients: NY,
+      quietHours: false,
+    })) as CampaignCreatedDto;
     expect(created.quietHours).toBe(false);
     await vi.waitFor(async () => {
       const r = await recipients(p.call, created.id);
       for (const n of NY) expect(['submitted', 'delivered']).toContain(r.get(n)?.state);
     }, WAIT);
-    const entries = p.s.db.select().from(auditLog).where(eq(auditLog.targetId, String(created.id))).all();
+    const entries = p.s.db
+      .select()
+      .from(auditLog)
+      .where(eq(auditLog.targetId, String(created.id)))
+      .all();
     expect(entries.map((e) => e.action).sort()).toEqual(['campaign.created', 'campaign.quiet_hours_overridden']);
     expect(entries.every((e) => e.via === 'session' && e.agentId !== null)).toBe(true);
 

@@ -117,7 +117,12 @@ export function judge(at: number, zones: readonly string[], w: QuietWindow): Ver
   const first = zones[0] ?? UNKNOWN_ZONE;
   const chosen = fits ?? (zones.length > 1 ? undefined : candidates[0]);
   if (!chosen) return judge(at, [first], w);
-  return { open: false, until: chosen.at, zone: chosen.zone, localTime: DateTime.fromMillis(chosen.at, { zone: chosen.zone }).toFormat('HH:mm') };
+  return {
+    open: false,
+    until: chosen.at,
+    zone: chosen.zone,
+    localTime: DateTime.fromMillis(chosen.at, { zone: chosen.zone }).toFormat('HH:mm'),
+  };
 }
 
 /** What a recipient's report says while they wait. */

@@ -92,8 +92,13 @@ export function receiveInbound({
       now,
     });
     if (!row) throw new Error('message insert returned no row');
-    const attached = inbound.media && inbound.media.length > 0 ? insertInboundMediaIn(tx, { messageId: row.id, provider, items: inbound.media, now }) : [];
-    const preview = mediaPreview(inbound.text, attached.map((m) => m.contentType)) ?? previewOf(inbound.text);
+    const attached =
+      inbound.media && inbound.media.length > 0 ? insertInboundMediaIn(tx, { messageId: row.id, provider, items: inbound.media, now }) : [];
+    const preview =
+      mediaPreview(
+        inbound.text,
+        attached.map((m) => m.contentType),
+      ) ?? previewOf(inbound.text);
     let bumped = q.bumpConversation.get({ id: conversation.id, now, preview });
     if (!bumped) throw new Error('conversation update returned no row');
     // A conversation's first inbound text: auto-assignment (settings), in the same event.
@@ -129,7 +134,13 @@ export function receiveInbound({
       queuedReply = true;
     };
     if (keyword === 'stop' || keyword === 'start') {
-      const { changed } = setOptOutIn(tx, append, { contactId: contact.id, optedOut: keyword === 'stop', source: 'keyword', messageId: row.id, now });
+      const { changed } = setOptOutIn(tx, append, {
+        contactId: contact.id,
+        optedOut: keyword === 'stop',
+        source: 'keyword',
+        messageId: row.id,
+        now,
+      });
       if (changed) reply(keyword === 'stop' ? STOP_CONFIRMATION : START_CONFIRMATION);
     } else if (keyword === 'help') {
       reply(getSettings(tx).helpText ?? helpText);

@@ -28,7 +28,17 @@ export interface RetentionBatch {
  * One batch: the next `batch` messages by id after `after`; those created before `cutoff` are
  * deleted. Ids grow with arrival time, so the walk stops at the first batch with nothing old in it.
  */
-export function deleteExpiredBatch({ log, cutoff, after = 0, batch = RETENTION_BATCH }: { log: EventLog; cutoff: number; after?: number; batch?: number }): RetentionBatch {
+export function deleteExpiredBatch({
+  log,
+  cutoff,
+  after = 0,
+  batch = RETENTION_BATCH,
+}: {
+  log: EventLog;
+  cutoff: number;
+  after?: number;
+  batch?: number;
+}): RetentionBatch {
   return log.write((tx, append) => {
     const rows = tx
       .select({ id: messages.id, createdAt: messages.createdAt, conversationId: messages.conversationId })
@@ -55,7 +65,12 @@ export function deleteExpiredBatch({ log, cutoff, after = 0, batch = RETENTION_B
       if (left) continue;
       tx.update(conversations)
         .set({ lastMessagePreview: null, lastMessageDirection: null, unreadCount: 0 })
-        .where(and(eq(conversations.id, conversationId), sql`(${conversations.lastMessagePreview} is not null or ${conversations.unreadCount} > 0)`))
+        .where(
+          and(
+            eq(conversations.id, conversationId),
+            sql`(${conversations.lastMessagePreview} is not null or ${conversations.unreadCount} > 0)`,
+          ),
+        )
         .run();
       const conversation = loadConversation(tx, conversationId);
       if (conversation) append({ type: 'conversation.updated', payload: { conversation } });

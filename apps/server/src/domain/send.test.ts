@@ -21,7 +21,10 @@ afterEach(() => {
 });
 
 const count = (table: typeof messages | typeof outbox | typeof events | typeof conversations | typeof contacts) =>
-  db.select({ n: sql<number>`count(*)` }).from(table).get()?.n ?? 0;
+  db
+    .select({ n: sql<number>`count(*)` })
+    .from(table)
+    .get()?.n ?? 0;
 
 function appError(fn: () => unknown): AppError {
   try {
@@ -38,11 +41,26 @@ describe('queueMessage', () => {
     const before = Date.now();
     const { message, conversation } = queueMessage({ log, ourNumber: US, to: '+44 7700 900001', text: 'Hello €', agentId: 7 });
     expect(message).toMatchObject({
-      direction: 'out', status: 'queued', from: US, to: '+447700900001', text: 'Hello €',
-      encoding: 'gsm7', segments: 1, agentId: 7, campaignId: null, providerMessageId: null, conversationId: conversation.id,
+      direction: 'out',
+      status: 'queued',
+      from: US,
+      to: '+447700900001',
+      text: 'Hello €',
+      encoding: 'gsm7',
+      segments: 1,
+      agentId: 7,
+      campaignId: null,
+      providerMessageId: null,
+      conversationId: conversation.id,
     });
     expect(message.clientRef).toMatch(/^[0-9a-f-]{36}$/);
-    expect(conversation).toMatchObject({ contactPhone: '+447700900001', ourNumber: US, lastMessageDirection: 'out', lastMessagePreview: 'Hello €', unreadCount: 0 });
+    expect(conversation).toMatchObject({
+      contactPhone: '+447700900001',
+      ourNumber: US,
+      lastMessageDirection: 'out',
+      lastMessagePreview: 'Hello €',
+      unreadCount: 0,
+    });
     const row = db.select().from(outbox).where(eq(outbox.messageId, message.id)).get();
     expect(row).toMatchObject({ state: 'queued', priority: 0, attempts: 0, lastError: null });
     expect(row?.nextAttemptAt).toBeGreaterThanOrEqual(before);
@@ -52,7 +70,15 @@ describe('queueMessage', () => {
 
   it('counts UCS-2 segments and keeps campaign and priority', () => {
     const text = '😀'.repeat(40); // 80 UTF-16 units → 2 UCS-2 segments
-    const { message } = queueMessage({ log, ourNumber: US, to: '+447700900002', text, agentId: null, campaignId: 3, priority: PRIORITY.campaign });
+    const { message } = queueMessage({
+      log,
+      ourNumber: US,
+      to: '+447700900002',
+      text,
+      agentId: null,
+      campaignId: 3,
+      priority: PRIORITY.campaign,
+    });
     expect(message).toMatchObject({ encoding: 'ucs2', segments: 2, campaignId: 3, agentId: null });
     expect(db.select().from(outbox).get()?.priority).toBe(10);
   });
@@ -66,16 +92,31 @@ describe('queueMessage', () => {
   });
 
   it('refuses bad input with BAD_REQUEST / NOT_FOUND and writes nothing', () => {
-    expect(appError(() => queueMessage({ log, ourNumber: US, conversationId: 12, text: 'hi', agentId: 1 }))).toMatchObject({ code: 'NOT_FOUND', message: 'Conversation 12 not found' });
-    expect(appError(() => queueMessage({ log, ourNumber: US, to: '12', text: 'hi', agentId: 1 }))).toMatchObject({ code: 'BAD_REQUEST', message: expect.stringContaining('too short') as string });
+    expect(appError(() => queueMessage({ log, ourNumber: US, conversationId: 12, text: 'hi', agentId: 1 }))).toMatchObject({
+      code: 'NOT_FOUND',
+      message: 'Conversation 12 not found',
+    });
+    expect(appError(() => queueMessage({ log, ourNumber: US, to: '12', text: 'hi', agentId: 1 }))).toMatchObject({
+      code: 'BAD_REQUEST',
+      message: expect.stringContaining('too short') as string,
+    });
     expect(appError(() => queueMessage({ log, ourNumber: US, text: 'hi', agentId: 1 })).code).toBe('BAD_REQUEST');
-    expect(appError(() => queueMessage({ log, ourNumber: US, to: '+447700900001', conversationId: 1, text: 'hi', agentId: 1 })).code).toBe('BAD_REQUEST');
-    expect(appError(() => queueMessage({ log, ourNumber: US, to: '+447700900001', text: ' \n ', agentId: 1 }))).toMatchObject({ code: 'BAD_REQUEST', message: 'Message text is empty' });
-    const long = appError(() => queueMessage({ log, ourNumber: US, to: '+447700900001', text: 'x'.repeat(MAX_TEXT_CHARS + 1), agentId: 1 }));
+    expect(appError(() => queueMessage({ log, ourNumber: US, to: '+447700900001', conversationId: 1, text: 'hi', agentId: 1 })).code).toBe(
+      'BAD_REQUEST',
+    );
+    expect(appError(() => queueMessage({ log, ourNumber: US, to: '+447700900001', text: ' \n ', agentId: 1 }))).toMatchObject({
+      code: 'BAD_REQUEST',
+      message: 'Message text is empty',
+    });
+    const long = appError(() =>
+      queueMessage({ log, ourNumber: US, to: '+447700900001', text: 'x'.repeat(MAX_TEXT_CHARS + 1), agentId: 1 }),
+    );
     expect(long).toMatchObject({ code: 'BAD_REQUEST', message: expect.stringMatching(/1001 characters; the limit is 1000/) as string });
     expect(count(messages) + count(outbox) + count(events) + count(contacts)).toBe(0);
     // 1000 characters (code points) is fine, even as surrogate pairs (33 per 67-unit segment)
-    expect(queueMessage({ log, ourNumber: US, to: '+447700900001', text: '😀'.repeat(MAX_TEXT_CHARS), agentId: 1 }).message.segments).toBe(31);
+    expect(queueMessage({ log, ourNumber: US, to: '+447700900001', text: '😀'.repeat(MAX_TEXT_CHARS), agentId: 1 }).message.segments).toBe(
+      31,
+    );
   });
 
   describe('opted-out contacts', () => {
@@ -91,10 +132,16 @@ describe('queueMessage', () => {
       const snapshot = [count(messages), count(outbox), count(events), count(conversations), count(contacts)];
       const error = appError(() => queueMessage({ log, ourNumber: US, to: '+447700900001', text: 'hi', agentId: 1 }));
       expect(error.code).toBe('OPTED_OUT');
-      expect(error.message).toBe('The contact +447700900001 opted out (STOP) on 2025-02-03 12:14 UTC; Parley will not text them until they send START');
-      expect(appError(() => queueMessage({ log, ourNumber: US, conversationId: conversation.id, text: 'hi', agentId: 1 })).code).toBe('OPTED_OUT');
+      expect(error.message).toBe(
+        'The contact +447700900001 opted out (STOP) on 2025-02-03 12:14 UTC; Parley will not text them until they send START',
+      );
+      expect(appError(() => queueMessage({ log, ourNumber: US, conversationId: conversation.id, text: 'hi', agentId: 1 })).code).toBe(
+        'OPTED_OUT',
+      );
       // a new conversation from another of our numbers is refused too
-      expect(appError(() => queueMessage({ log, ourNumber: '+447700900999', to: '+447700900001', text: 'hi', agentId: 1 })).code).toBe('OPTED_OUT');
+      expect(appError(() => queueMessage({ log, ourNumber: '+447700900999', to: '+447700900001', text: 'hi', agentId: 1 })).code).toBe(
+        'OPTED_OUT',
+      );
       expect([count(messages), count(outbox), count(events), count(conversations), count(contacts)]).toEqual(snapshot);
     });
 

@@ -120,14 +120,25 @@ export function queueMessageIn(tx: Tx, append: Append, opts: QueueMessageInput):
     .get();
   if (opts.sendAt === undefined) {
     tx.insert(outbox)
-      .values({ messageId: row.id, provider: target.provider, priority: opts.priority ?? PRIORITY.reply, state: 'queued', nextAttemptAt: now, createdAt: now })
+      .values({
+        messageId: row.id,
+        provider: target.provider,
+        priority: opts.priority ?? PRIORITY.reply,
+        state: 'queued',
+        nextAttemptAt: now,
+        createdAt: now,
+      })
       .run();
   }
   const attached = [
     ...(opts.mediaIds && opts.mediaIds.length > 0 ? attachMediaIn(tx, row.id, opts.mediaIds) : []),
     ...(opts.copyMediaFrom !== undefined ? copyMediaIn(tx, opts.copyMediaFrom, row.id) : []),
   ];
-  const preview = mediaPreview(opts.text, attached.map((m) => m.contentType)) ?? previewOf(opts.text);
+  const preview =
+    mediaPreview(
+      opts.text,
+      attached.map((m) => m.contentType),
+    ) ?? previewOf(opts.text);
   touchConversation(tx, target.conversationId, { at: now, preview, direction: 'out' });
 
   const message = toMessageDto(row, attached);
@@ -170,7 +181,9 @@ export function releaseDueScheduled({ log, now, batch = 200 }: { log: EventLog; 
         .from(messages)
         .innerJoin(conversations, eq(conversations.id, messages.conversationId))
         .innerJoin(contacts, eq(contacts.id, conversations.contactId))
-        .where(and(eq(messages.status, 'scheduled'), lte(messages.sendAt, now), or(isNull(messages.heldUntil), lte(messages.heldUntil, now))))
+        .where(
+          and(eq(messages.status, 'scheduled'), lte(messages.sendAt, now), or(isNull(messages.heldUntil), lte(messages.heldUntil, now))),
+        )
         .orderBy(asc(messages.sendAt), asc(messages.id))
         .limit(batch)
         .all();
@@ -195,7 +208,14 @@ export function releaseDueScheduled({ log, now, batch = 200 }: { log: EventLog; 
         moveMessage(tx, append, m, { status: 'queued', heldUntil: null, errorReason: null });
         tx.insert(outbox)
           // Due now on the outbox's own (real) clock: the scan's `now` may be an injected one.
-          .values({ messageId: m.id, provider, priority: PRIORITY.reply, state: 'queued', nextAttemptAt: Date.now(), createdAt: Date.now() })
+          .values({
+            messageId: m.id,
+            provider,
+            priority: PRIORITY.reply,
+            state: 'queued',
+            nextAttemptAt: Date.now(),
+            createdAt: Date.now(),
+          })
           .run();
         queued += 1;
       }
@@ -210,7 +230,8 @@ export function cancelScheduled({ log, id }: { log: EventLog; id: number }): Mes
   return log.write((tx, append) => {
     const m = loadRow(tx, id);
     if (!m) throw new AppError('NOT_FOUND', `Message ${id} not found`);
-    if (m.status !== 'scheduled') throw new AppError('CONFLICT', `Message ${id} is ${m.status}, not scheduled: it can no longer be cancelled`);
+    if (m.status !== 'scheduled')
+      throw new AppError('CONFLICT', `Message ${id} is ${m.status}, not scheduled: it can no longer be cancelled`);
     moveMessage(tx, append, m, { status: 'failed', errorCode: 'CANCELLED', errorReason: 'Cancelled before it was due' });
     const after = loadRow(tx, id);
     if (!after) throw new Error(`message ${id} vanished inside its transaction`);
@@ -225,11 +246,13 @@ export function cancelScheduled({ log, id }: { log: EventLog; id: number }): Mes
  */
 function retryRefusal(tx: Tx, m: MessageRow, contact: ContactRow): string | null {
   if (m.direction !== 'out') return 'Only outbound messages can be retried';
-  if (m.status === 'undeliverable') return 'The provider accepted it and reported it undeliverable: it may have reached the handset, so Parley will not resend it';
+  if (m.status === 'undeliverable')
+    return 'The provider accepted it and reported it undeliverable: it may have reached the handset, so Parley will not resend it';
   if (m.status === 'interrupted') return 'Parley stopped while sending it: it may have been sent, so Parley will not resend it';
   if (m.errorCode === 'CANCELLED') return 'It was cancelled before it was due; send it again instead';
   const neverAccepted = m.status === 'rejected' || (m.status === 'failed' && m.providerMessageUuid === null);
-  if (!neverAccepted) return `It is ${m.status}: only a message the provider refused or that failed before the provider accepted it can be retried`;
+  if (!neverAccepted)
+    return `It is ${m.status}: only a message the provider refused or that failed before the provider accepted it can be retried`;
   if (contact.optedOutAt !== null) return `The contact ${contact.phone} opted out (STOP): Parley will not text them until they send START`;
   const again = tx.select({ id: messages.id }).from(messages).where(eq(messages.retryOf, m.id)).get();
   if (again) return `It was retried already (message ${again.id}); a message is retried at most once`;
@@ -264,7 +287,10 @@ function checkText(text: string, hasMedia = false): void {
   if (text.trim() === '' && !hasMedia) throw new AppError('BAD_REQUEST', 'Message text is empty');
   const length = Array.from(text).length;
   if (length > MAX_TEXT_CHARS) {
-    throw new AppError('BAD_REQUEST', `Message text is ${length} characters; the limit is ${MAX_TEXT_CHARS} (Vonage's maximum for one SMS send)`);
+    throw new AppError(
+      'BAD_REQUEST',
+      `Message text is ${length} characters; the limit is ${MAX_TEXT_CHARS} (Vonage's maximum for one SMS send)`,
+    );
   }
 }
 
@@ -347,8 +373,17 @@ export const RESTART_REASON = 'Parley restarted while sending; it may or may not
 
 /** Sets a message's fields and status time, appending `message.status`. */
 function moveMessage(tx: Tx, append: Append, current: MessageRow, patch: Partial<MessageRow>): void {
-  const updated = tx.update(messages).set({ ...patch, statusAt: Date.now() }).where(eq(messages.id, current.id)).returning().get();
-  if (updated) append({ type: 'message.status', payload: { message: messageDtoOf(tx, updated), previousStatus: current.status as MessageDto['status'] } });
+  const updated = tx
+    .update(messages)
+    .set({ ...patch, statusAt: Date.now() })
+    .where(eq(messages.id, current.id))
+    .returning()
+    .get();
+  if (updated)
+    append({
+      type: 'message.status',
+      payload: { message: messageDtoOf(tx, updated), previousStatus: current.status as MessageDto['status'] },
+    });
 }
 
 const loadRow = (tx: Tx, id: number) => tx.select().from(messages).where(eq(messages.id, id)).get();
@@ -386,12 +421,24 @@ export function hasDueSend({ db, now = Date.now(), provider }: { db: Db; now?: n
 
 /** When the earliest queued row falls due (epoch ms), or null when none is queued. */
 export function nextSendDueAt({ db, provider }: { db: Db; provider?: ProviderName }): number | null {
-  return db.select({ at: min(outbox.nextAttemptAt) }).from(outbox).where(queuedOf(provider)).get()?.at ?? null;
+  return (
+    db
+      .select({ at: min(outbox.nextAttemptAt) })
+      .from(outbox)
+      .where(queuedOf(provider))
+      .get()?.at ?? null
+  );
 }
 
-export function outboxStats({ db, now = Date.now(), provider }: { db: Db; now?: number; provider?: ProviderName }): { depth: number; oldestQueuedAgeMs: number | null } {
+export function outboxStats({ db, now = Date.now(), provider }: { db: Db; now?: number; provider?: ProviderName }): {
+  depth: number;
+  oldestQueuedAgeMs: number | null;
+} {
   const row = db
-    .select({ depth: sql<number>`count(*)`, oldest: sql<number | null>`min(case when ${outbox.state} = 'queued' then ${outbox.createdAt} end)` })
+    .select({
+      depth: sql<number>`count(*)`,
+      oldest: sql<number | null>`min(case when ${outbox.state} = 'queued' then ${outbox.createdAt} end)`,
+    })
     .from(outbox)
     .where(provider === undefined ? undefined : eq(outbox.provider, provider))
     .get();
@@ -404,7 +451,15 @@ export function outboxStats({ db, now = Date.now(), provider }: { db: Db; now?: 
  * settled elsewhere is dropped; one whose contact opted out after it was queued fails (a message
  * queued after the opt-out was allowed on purpose: the STOP confirmation). undefined: nothing due.
  */
-export function claimNextSend({ log, now = Date.now(), provider }: { log: EventLog; now?: number; provider?: ProviderName }): ClaimedSend | 'skipped' | undefined {
+export function claimNextSend({
+  log,
+  now = Date.now(),
+  provider,
+}: {
+  log: EventLog;
+  now?: number;
+  provider?: ProviderName;
+}): ClaimedSend | 'skipped' | undefined {
   return log.write((tx, append) => {
     const row = tx
       .select({ o: outbox, m: messages, optedOutAt: contacts.optedOutAt })
@@ -423,7 +478,11 @@ export function claimNextSend({ log, now = Date.now(), provider }: { log: EventL
       return 'skipped';
     }
     if (row.optedOutAt !== null && m.createdAt < row.optedOutAt) {
-      moveMessage(tx, append, m, { status: 'failed', errorCode: 'OPTED_OUT', errorReason: 'The contact opted out (STOP) before this message was sent' });
+      moveMessage(tx, append, m, {
+        status: 'failed',
+        errorCode: 'OPTED_OUT',
+        errorReason: 'The contact opted out (STOP) before this message was sent',
+      });
       deleteRow(tx, m.id);
       return 'skipped';
     }
@@ -437,7 +496,15 @@ export function claimNextSend({ log, now = Date.now(), provider }: { log: EventL
  * only if still `queued` (never over a later status), outbox row gone, earlier orphan reports adopted.
  * Returns false when a webhook had already stored a different provider id.
  */
-export function recordSendAccepted({ log, messageId, providerMessageId }: { log: EventLog; messageId: number; providerMessageId: string }): boolean {
+export function recordSendAccepted({
+  log,
+  messageId,
+  providerMessageId,
+}: {
+  log: EventLog;
+  messageId: number;
+  providerMessageId: string;
+}): boolean {
   return log.write((tx, append) => {
     deleteRow(tx, messageId);
     const current = loadRow(tx, messageId);
@@ -451,7 +518,13 @@ export function recordSendAccepted({ log, messageId, providerMessageId }: { log:
 }
 
 /** Back to 'queued' for another attempt; false (row dropped) if the message was settled meanwhile. */
-export function recordSendRetry(opts: { log: EventLog; messageId: number; attempts: number; nextAttemptAt: number; lastError: string }): boolean {
+export function recordSendRetry(opts: {
+  log: EventLog;
+  messageId: number;
+  attempts: number;
+  nextAttemptAt: number;
+  lastError: string;
+}): boolean {
   return opts.log.write((tx) => {
     if (loadRow(tx, opts.messageId)?.status !== 'queued') {
       deleteRow(tx, opts.messageId);

@@ -18,7 +18,8 @@ let parsed: { value: string; updatedAt: number; updatedBy: number | null; dto: S
 function read(db: Db | Tx): SettingsDto {
   const row = db.select().from(settings).where(eq(settings.id, ROW_ID)).get();
   if (!row) return { ...DEFAULT_SETTINGS, updatedAt: null, updatedBy: null };
-  if (parsed && parsed.value === row.value && parsed.updatedAt === row.updatedAt && parsed.updatedBy === row.updatedBy) return { ...parsed.dto };
+  if (parsed && parsed.value === row.value && parsed.updatedAt === row.updatedAt && parsed.updatedBy === row.updatedBy)
+    return { ...parsed.dto };
   const dto = parse(row);
   parsed = { value: row.value, updatedAt: row.updatedAt, updatedBy: row.updatedBy, dto };
   return { ...dto };
@@ -51,7 +52,13 @@ export function getSettings(db: Db | Tx): SettingsDto {
 }
 
 /** Applies `patch` (already validated) and appends `settings.updated` with the whole new document. */
-export function updateSettings(opts: { log: EventLog; agentId: number | null; patch: SettingsUpdate; now?: number; actor?: AuditActor }): SettingsDto {
+export function updateSettings(opts: {
+  log: EventLog;
+  agentId: number | null;
+  patch: SettingsUpdate;
+  now?: number;
+  actor?: AuditActor;
+}): SettingsDto {
   const now = opts.now ?? Date.now();
   return opts.log.write((tx, append) => {
     const current = read(tx);
@@ -67,14 +74,26 @@ export function updateSettings(opts: { log: EventLog; agentId: number | null; pa
       .run();
     if (opts.patch.quietHours !== undefined) {
       // A new window (or none): every hold is judged again at the next feeder pass / due scan.
-      tx.update(campaignRecipients).set({ state: 'pending', heldUntil: null, reason: null }).where(eq(campaignRecipients.state, 'held')).run();
-      tx.update(messages).set({ heldUntil: null }).where(and(eq(messages.status, 'scheduled'), isNotNull(messages.heldUntil))).run();
+      tx.update(campaignRecipients)
+        .set({ state: 'pending', heldUntil: null, reason: null })
+        .where(eq(campaignRecipients.state, 'held'))
+        .run();
+      tx.update(messages)
+        .set({ heldUntil: null })
+        .where(and(eq(messages.status, 'scheduled'), isNotNull(messages.heldUntil)))
+        .run();
     }
     if (opts.actor) {
       // Which fields, and the new values of the short ones (the HELP text is long: named only). No secrets live here.
       const fields = Object.keys(opts.patch).filter((k) => (opts.patch as Record<string, unknown>)[k] !== undefined);
       const values = Object.fromEntries(fields.filter((k) => k !== 'helpText').map((k) => [k, (next as Record<string, unknown>)[k]]));
-      recordAudit(tx, { actor: opts.actor, action: 'settings.updated', target: { type: 'settings', id: ROW_ID }, detail: { fields, values }, now });
+      recordAudit(tx, {
+        actor: opts.actor,
+        action: 'settings.updated',
+        target: { type: 'settings', id: ROW_ID },
+        detail: { fields, values },
+        now,
+      });
     }
     const dto: SettingsDto = { ...next, updatedAt: new Date(now).toISOString(), updatedBy: opts.agentId };
     append({ type: 'settings.updated', payload: { settings: dto } });

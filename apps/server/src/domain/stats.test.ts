@@ -18,13 +18,29 @@ afterEach(() => t.dispose());
 
 const at = (iso: string) => Date.parse(iso);
 let n = 0;
-function seed(direction: 'in' | 'out', createdAt: string, status: string, o: { afterMs?: number; code?: string; reason?: string } = {}): void {
+function seed(
+  direction: 'in' | 'out',
+  createdAt: string,
+  status: string,
+  o: { afterMs?: number; code?: string; reason?: string } = {},
+): void {
   n += 1;
   const created = at(createdAt);
   db.insert(messages)
     .values({
-      conversationId, direction, clientRef: `ref-${n}`, from: 'a', to: 'b', text: 'x', encoding: 'gsm7', segments: 1,
-      status, statusAt: created + (o.afterMs ?? 0), errorCode: o.code ?? null, errorReason: o.reason ?? null, createdAt: created,
+      conversationId,
+      direction,
+      clientRef: `ref-${n}`,
+      from: 'a',
+      to: 'b',
+      text: 'x',
+      encoding: 'gsm7',
+      segments: 1,
+      status,
+      statusAt: created + (o.afterMs ?? 0),
+      errorCode: o.code ?? null,
+      errorReason: o.reason ?? null,
+      createdAt: created,
     })
     .run();
 }
@@ -101,7 +117,15 @@ describe('statsSummary', () => {
 
   it('defaults to the last 30 days by day; nothing yields zeros and nulls; bad ranges are refused', () => {
     const empty = statsSummary({ db, now: at('2026-03-10T12:00:00Z') });
-    expect(empty).toMatchObject({ since: '2026-02-08T12:00:00.000Z', until: '2026-03-10T12:00:00.000Z', bucket: 'day', inbound: 0, deliveryRate: null, medianTimeToDeliveredMs: null, failuresByReason: [] });
+    expect(empty).toMatchObject({
+      since: '2026-02-08T12:00:00.000Z',
+      until: '2026-03-10T12:00:00.000Z',
+      bucket: 'day',
+      inbound: 0,
+      deliveryRate: null,
+      medianTimeToDeliveredMs: null,
+      failuresByReason: [],
+    });
     expect(empty.buckets).toHaveLength(31);
     const refused = (f: () => unknown) => {
       try {
@@ -112,13 +136,18 @@ describe('statsSummary', () => {
       }
       return 'no error';
     };
-    expect(refused(() => statsSummary({ db, since: '2026-03-10T00:00:00Z', until: '2026-03-09T00:00:00Z' }))).toBe('since must be before until');
-    expect(refused(() => statsSummary({ db, since: '2025-01-01T00:00:00Z', until: '2026-03-09T00:00:00Z', bucket: 'hour' }))).toMatch(/at most 2200 buckets/);
+    expect(refused(() => statsSummary({ db, since: '2026-03-10T00:00:00Z', until: '2026-03-09T00:00:00Z' }))).toBe(
+      'since must be before until',
+    );
+    expect(refused(() => statsSummary({ db, since: '2025-01-01T00:00:00Z', until: '2026-03-09T00:00:00Z', bucket: 'hour' }))).toMatch(
+      /at most 2200 buckets/,
+    );
   });
 });
 
 describe('stats rollups (kept by triggers on messages)', () => {
-  const exact = (since: string, until: string) => statsSummary({ db, since, until, bucket: 'hour', exactMedianMax: Number.MAX_SAFE_INTEGER });
+  const exact = (since: string, until: string) =>
+    statsSummary({ db, since, until, bucket: 'hour', exactMedianMax: Number.MAX_SAFE_INTEGER });
   const rollup = (since: string, until: string) => statsSummary({ db, since, until, bucket: 'hour', exactMedianMax: 0 });
 
   it('follow every status change, error change and delivery time, and survive deletes', () => {
@@ -130,7 +159,9 @@ describe('stats rollups (kept by triggers on messages)', () => {
     db.$client.exec(`update messages set status = 'submitted' where status = 'queued'`);
     db.$client.exec(`update messages set status = 'delivered', status_at = created_at + 7000 where status = 'submitted'`);
     db.$client.exec(`update messages set error_reason = 'Number is invalid' where error_code = '1170' and status = 'failed'`);
-    db.$client.exec(`update messages set status = 'read', status_at = created_at + 4000 where status = 'delivered' and status_at = created_at + 5000`);
+    db.$client.exec(
+      `update messages set status = 'read', status_at = created_at + 4000 where status = 'delivered' and status_at = created_at + 5000`,
+    );
     const after = statsSummary({ db, since: range[0], until: range[1] });
     expect(after.delivered).toBe(before.delivered + 2);
     expect(after.pending).toBe(before.pending - 2);
@@ -146,7 +177,12 @@ describe('stats rollups (kept by triggers on messages)', () => {
     // Erasure and retention delete messages; the counts stay.
     db.$client.exec(`delete from messages`);
     const gone = rollup(range[0], range[1]);
-    expect([gone.inbound, gone.outbound, gone.delivered, gone.failed]).toEqual([after.inbound, after.outbound, after.delivered, after.failed]);
+    expect([gone.inbound, gone.outbound, gone.delivered, gone.failed]).toEqual([
+      after.inbound,
+      after.outbound,
+      after.delivered,
+      after.failed,
+    ]);
   });
 
   it('a range with ragged edges: whole hours from the rollups, the edges from the messages', () => {
@@ -166,7 +202,9 @@ describe('stats rollups (kept by triggers on messages)', () => {
   it('the histogram median is within 1.2 % of the exact one over thousands of delivery times', () => {
     for (let i = 0; i < 3_000; i++) {
       const hour = String(i % 24).padStart(2, '0');
-      seed('out', `2026-03-0${1 + (i % 7)}T${hour}:${String(i % 60).padStart(2, '0')}:00Z`, 'delivered', { afterMs: 400 + ((i * 7919) % 90_000) });
+      seed('out', `2026-03-0${1 + (i % 7)}T${hour}:${String(i % 60).padStart(2, '0')}:00Z`, 'delivered', {
+        afterMs: 400 + ((i * 7919) % 90_000),
+      });
     }
     const since = '2026-03-01T00:00:00Z';
     const until = '2026-03-08T00:00:00Z';

@@ -152,7 +152,10 @@ export function statsSummary(opts: StatsSummaryInput): StatsSummary {
   const first = Math.floor(since / size) * size;
   const count = Math.ceil((until - first) / size);
   if (count > MAX_BUCKETS) {
-    throw new AppError('BAD_REQUEST', `That range has ${count} ${bucket}s; at most ${MAX_BUCKETS} buckets fit in one summary — use a longer bucket or a shorter range`);
+    throw new AppError(
+      'BAD_REQUEST',
+      `That range has ${count} ${bucket}s; at most ${MAX_BUCKETS} buckets fit in one summary — use a longer bucket or a shorter range`,
+    );
   }
   const q = queries(opts.db);
 
@@ -181,7 +184,7 @@ export function statsSummary(opts: StatsSummaryInput): StatsSummary {
   const exactly = (from: number, to: number) => {
     if (from >= to) return;
     // A piece may span two buckets (a range inside one hour, in hour buckets): split at the boundary.
-    for (let start = from; start < to; ) {
+    for (let start = from; start < to;) {
       const end = Math.min(to, first + (bucketOf(start) + 1) * size);
       add(perBucket[bucketOf(start)] as Volumes, volumes(q, start, end));
       start = end;
@@ -223,7 +226,13 @@ export function statsSummary(opts: StatsSummaryInput): StatsSummary {
 
   const buckets: StatsBucket[] = perBucket.map((v, i) => {
     add(total, v);
-    return { start: new Date(first + i * size).toISOString(), inbound: v.inbound, outbound: v.outbound, delivered: v.delivered, failed: v.failed };
+    return {
+      start: new Date(first + i * size).toISOString(),
+      inbound: v.inbound,
+      outbound: v.outbound,
+      delivered: v.delivered,
+      failed: v.failed,
+    };
   });
   const settled = total.delivered + total.failed;
   return {
@@ -233,7 +242,11 @@ export function statsSummary(opts: StatsSummaryInput): StatsSummary {
     ...total,
     deliveryRate: settled === 0 ? null : total.delivered / settled,
     medianTimeToDeliveredMs:
-      total.delivered === 0 ? null : total.delivered <= (opts.exactMedianMax ?? EXACT_MEDIAN_MAX) ? median(q.durations.all(since, until), new Map()) : median(durations, histogram),
+      total.delivered === 0
+        ? null
+        : total.delivered <= (opts.exactMedianMax ?? EXACT_MEDIAN_MAX)
+          ? median(q.durations.all(since, until), new Map())
+          : median(durations, histogram),
     failuresByReason: [...failures.values()]
       .filter((f) => f.count > 0)
       .sort((x, y) => y.count - x.count || (x.reason < y.reason ? -1 : x.reason > y.reason ? 1 : 0))

@@ -100,9 +100,14 @@ export const ERASED_REF_TTL_MS = 7 * 86_400_000;
 
 /** Remembers erased messages' provider ids and client refs (hashed), and forgets those older than the TTL. */
 export function rememberErasedRefs(tx: Tx, refs: string[], now = Date.now()): void {
-  tx.delete(erasedMessageRefs).where(lt(erasedMessageRefs.erasedAt, now - ERASED_REF_TTL_MS)).run();
+  tx.delete(erasedMessageRefs)
+    .where(lt(erasedMessageRefs.erasedAt, now - ERASED_REF_TTL_MS))
+    .run();
   for (const ref of refs) {
-    tx.insert(erasedMessageRefs).values({ hash: hashOf(`ref:${ref}`), erasedAt: now }).onConflictDoNothing().run();
+    tx.insert(erasedMessageRefs)
+      .values({ hash: hashOf(`ref:${ref}`), erasedAt: now })
+      .onConflictDoNothing()
+      .run();
   }
 }
 

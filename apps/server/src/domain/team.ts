@@ -1,12 +1,6 @@
 import { SYSTEM_ACTOR, recordAudit, type AuditActor } from './audit';
 import { and, asc, count, desc, eq, isNull, lt, ne, or } from 'drizzle-orm';
-import {
-  DEFAULT_PREFERENCES,
-  preferencesSchema,
-  type AgentPreferences,
-  type AgentRole,
-  type NoteDto,
-} from '@parley/shared';
+import { DEFAULT_PREFERENCES, preferencesSchema, type AgentPreferences, type AgentRole, type NoteDto } from '@parley/shared';
 import type { Db } from '../db/client';
 import { agentInvites, agents, apiTokens, conversations, notes, sessions } from '../db/schema';
 import { AppError } from '../errors';
@@ -109,7 +103,13 @@ export async function inviteAgent(opts: {
       .values({ email, name: opts.name.trim(), role: opts.role, passwordHash, createdAt: now })
       .returning()
       .get();
-    recordAudit(tx, { actor: opts.actor ?? SYSTEM_ACTOR, action: 'agent.invited', target: { type: 'agent', id: inserted.id }, detail: { email, role: opts.role }, now });
+    recordAudit(tx, {
+      actor: opts.actor ?? SYSTEM_ACTOR,
+      action: 'agent.invited',
+      target: { type: 'agent', id: inserted.id },
+      detail: { email, role: opts.role },
+      now,
+    });
     return inserted;
   });
   return { agent: toAgentDto(row), token: issueLink(db, row.id, 'invite', now) };
@@ -139,7 +139,8 @@ export async function acceptInvite(opts: {
   const check = () => {
     const link = db.select().from(agentInvites).where(eq(agentInvites.tokenHash, tokenHash)).get();
     if (!link) throw new AppError('UNAUTHORIZED', 'This link is not valid: check that it was copied whole, or ask an admin for a new one');
-    if (link.usedAt !== null) throw new AppError('UNAUTHORIZED', 'This link was already used (or replaced by a newer one); ask an admin for a new one');
+    if (link.usedAt !== null)
+      throw new AppError('UNAUTHORIZED', 'This link was already used (or replaced by a newer one); ask an admin for a new one');
     if (link.expiresAt <= now) throw new AppError('UNAUTHORIZED', 'This link has expired (links last 7 days); ask an admin for a new one');
     const agent = requireAgent(db, link.agentId);
     if (agent.disabledAt !== null) throw new AppError('UNAUTHORIZED', 'This account is disabled; ask an admin');
@@ -162,7 +163,13 @@ export async function acceptInvite(opts: {
   });
 }
 
-export function updateAgent(opts: { db: Db; id: number; name?: string | undefined; role?: AgentRole | undefined; actor?: AuditActor }): AgentDto {
+export function updateAgent(opts: {
+  db: Db;
+  id: number;
+  name?: string | undefined;
+  role?: AgentRole | undefined;
+  actor?: AuditActor;
+}): AgentDto {
   const { db, id } = opts;
   return db.transaction((tx) => {
     const agent = requireAgent(db, id);
@@ -172,7 +179,12 @@ export function updateAgent(opts: { db: Db; id: number; name?: string | undefine
     if (opts.role !== undefined) set.role = opts.role;
     db.update(agents).set(set).where(eq(agents.id, id)).run();
     if (opts.role !== undefined && opts.role !== agent.role) {
-      recordAudit(tx, { actor: opts.actor ?? SYSTEM_ACTOR, action: 'agent.role_changed', target: { type: 'agent', id }, detail: { from: agent.role, to: opts.role } });
+      recordAudit(tx, {
+        actor: opts.actor ?? SYSTEM_ACTOR,
+        action: 'agent.role_changed',
+        target: { type: 'agent', id },
+        detail: { from: agent.role, to: opts.role },
+      });
     }
     return requireAgent(db, id);
   });
@@ -183,7 +195,14 @@ export function updateAgent(opts: { db: Db; id: number; name?: string | undefine
  * tokens revoked (re-enabling does not revive them) and unused links voided. The credential lookups
  * refuse a disabled agent too, so a request already in flight fails on its next check.
  */
-export function setAgentDisabled(opts: { db: Db; id: number; disabled: boolean; actorId: number; now?: number; actor?: AuditActor }): AgentDto {
+export function setAgentDisabled(opts: {
+  db: Db;
+  id: number;
+  disabled: boolean;
+  actorId: number;
+  now?: number;
+  actor?: AuditActor;
+}): AgentDto {
   const { db, id } = opts;
   const now = opts.now ?? Date.now();
   const actor = opts.actor ?? { agentId: opts.actorId, via: 'session' as const };
@@ -200,8 +219,14 @@ export function setAgentDisabled(opts: { db: Db; id: number; disabled: boolean; 
     if (id === opts.actorId) throw new AppError('BAD_REQUEST', 'You cannot disable your own account');
     db.update(agents).set({ disabledAt: now }).where(eq(agents.id, id)).run();
     db.delete(sessions).where(eq(sessions.agentId, id)).run();
-    db.update(apiTokens).set({ revokedAt: now }).where(and(eq(apiTokens.agentId, id), isNull(apiTokens.revokedAt))).run();
-    db.update(agentInvites).set({ usedAt: now }).where(and(eq(agentInvites.agentId, id), isNull(agentInvites.usedAt))).run();
+    db.update(apiTokens)
+      .set({ revokedAt: now })
+      .where(and(eq(apiTokens.agentId, id), isNull(apiTokens.revokedAt)))
+      .run();
+    db.update(agentInvites)
+      .set({ usedAt: now })
+      .where(and(eq(agentInvites.agentId, id), isNull(agentInvites.usedAt)))
+      .run();
     recordAudit(tx, { actor, action: 'agent.disabled', target: { type: 'agent', id }, detail: { email: agent.email }, now });
     return requireAgent(db, id);
   });
@@ -212,7 +237,10 @@ export function setPasswordHash(opts: { db: Db; agentId: number; passwordHash: s
   const { db, agentId } = opts;
   db.transaction((tx) => {
     tx.update(agents).set({ passwordHash: opts.passwordHash }).where(eq(agents.id, agentId)).run();
-    const others = opts.keepSessionHash === null ? eq(sessions.agentId, agentId) : and(eq(sessions.agentId, agentId), ne(sessions.tokenHash, opts.keepSessionHash));
+    const others =
+      opts.keepSessionHash === null
+        ? eq(sessions.agentId, agentId)
+        : and(eq(sessions.agentId, agentId), ne(sessions.tokenHash, opts.keepSessionHash));
     tx.delete(sessions).where(others).run();
   });
 }
@@ -247,14 +275,21 @@ export function setPreferences(db: Db, agentId: number, change: Partial<AgentPre
   const next: AgentPreferences = { ...getPreferences(db, agentId) };
   if (change.desktop !== undefined) next.desktop = change.desktop;
   if (change.sound !== undefined) next.sound = change.sound;
-  db.update(agents).set({ preferences: JSON.stringify(next) }).where(eq(agents.id, agentId)).run();
+  db.update(agents)
+    .set({ preferences: JSON.stringify(next) })
+    .where(eq(agents.id, agentId))
+    .run();
   return next;
 }
 
 // ── notes and @mentions ───────────────────────────────────────────────────────────────────────────
 
 /** Lower-case letters and digits only: "Ann-Marie O'Neil" → "annmarieoneil". */
-const handleOf = (s: string) => s.normalize('NFKC').toLowerCase().replace(/[^\p{L}\p{N}]/gu, '');
+const handleOf = (s: string) =>
+  s
+    .normalize('NFKC')
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}]/gu, '');
 
 /**
  * The handles an agent answers to: their first name, their whole name without spaces or punctuation
@@ -301,7 +336,14 @@ export function toNoteDto(n: NoteRow): NoteDto {
   } catch {
     // an unreadable list mentions nobody
   }
-  return { id: n.id, conversationId: n.conversationId, agentId: n.agentId, text: n.text, mentions, createdAt: new Date(n.createdAt).toISOString() };
+  return {
+    id: n.id,
+    conversationId: n.conversationId,
+    agentId: n.agentId,
+    text: n.text,
+    mentions,
+    createdAt: new Date(n.createdAt).toISOString(),
+  };
 }
 
 /** Writes a note and its `note.created` event in one transaction. No outbox row: it is never sent. */
@@ -315,7 +357,13 @@ export function addNote(opts: { log: EventLog; agentId: number; conversationId: 
     if (!conversation) throw new AppError('NOT_FOUND', `Conversation ${opts.conversationId} not found`);
     const row = tx
       .insert(notes)
-      .values({ conversationId: opts.conversationId, agentId: opts.agentId, text, mentions: JSON.stringify(mentions), createdAt: Date.now() })
+      .values({
+        conversationId: opts.conversationId,
+        agentId: opts.agentId,
+        text,
+        mentions: JSON.stringify(mentions),
+        createdAt: Date.now(),
+      })
       .returning()
       .get();
     const note = toNoteDto(row);
@@ -338,11 +386,12 @@ export function listNotes(db: Db, conversationId: number): NoteDto[] {
   return rows.reverse().map(toNoteDto);
 }
 
-
 /** Unread inbound texts across open conversations (the tab title's count). */
 export function unreadTotal(db: Db): { messages: number; conversations: number } {
   const row = db.$client
-    .prepare("select coalesce(sum(unread_count), 0) as messages, count(*) as conversations from conversations where status = 'open' and unread_count > 0")
+    .prepare(
+      "select coalesce(sum(unread_count), 0) as messages, count(*) as conversations from conversations where status = 'open' and unread_count > 0",
+    )
     .get() as { messages: number; conversations: number };
   return { messages: row.messages, conversations: row.conversations };
 }

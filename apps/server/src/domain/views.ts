@@ -1,5 +1,13 @@
 import { eq } from 'drizzle-orm';
-import { POSSIBLE_OPT_OUT_BUSINESS_DAYS, addBusinessDays, type ContactDto, type ConversationDto, type MediaDto, type MessageDto, type MessageStatus } from '@parley/shared';
+import {
+  POSSIBLE_OPT_OUT_BUSINESS_DAYS,
+  addBusinessDays,
+  type ContactDto,
+  type ConversationDto,
+  type MediaDto,
+  type MessageDto,
+  type MessageStatus,
+} from '@parley/shared';
 import { contacts, conversations, type messages } from '../db/schema';
 import type { Tx } from '../events/log';
 import type { Db } from '../db/client';

@@ -14,7 +14,14 @@ describe('webhook endpoints (domain)', () => {
   it('keep only the newest delivery rows of each endpoint, and page them newest first', () => {
     t = openTempDb();
     const config = testConfig({ databasePath: t.path });
-    const { endpoint } = createEndpoint({ log: t.log, config, actor: SYSTEM_ACTOR, url: 'https://a.example/x', events: ['message.created'], createdBy: null });
+    const { endpoint } = createEndpoint({
+      log: t.log,
+      config,
+      actor: SYSTEM_ACTOR,
+      url: 'https://a.example/x',
+      events: ['message.created'],
+      createdBy: null,
+    });
     for (let i = 1; i <= DELIVERIES_KEPT + 100; i++) {
       recordDelivery(t.log, {
         endpointId: endpoint.id,
@@ -30,7 +37,10 @@ describe('webhook endpoints (domain)', () => {
         at: Date.now(),
       });
     }
-    const count = (t.db.$client.prepare('select count(*) as n, min(event_id) as oldest from webhook_deliveries').get() as { n: number; oldest: number });
+    const count = t.db.$client.prepare('select count(*) as n, min(event_id) as oldest from webhook_deliveries').get() as {
+      n: number;
+      oldest: number;
+    };
     expect(count.n).toBeLessThanOrEqual(DELIVERIES_KEPT + 20);
     expect(count.n).toBeGreaterThanOrEqual(DELIVERIES_KEPT);
     expect(count.oldest).toBeGreaterThan(100);

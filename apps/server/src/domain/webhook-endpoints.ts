@@ -85,14 +85,20 @@ export function toEndpointDto(row: EndpointRow, now = Date.now()): WebhookEndpoi
     lastEventId: row.cursor,
     failures: row.failures,
     nextAttemptAt: iso(row.nextAttemptAt),
-    previousSecretUntil: row.previousSecret && row.previousSecretUntil !== null && row.previousSecretUntil > now ? iso(row.previousSecretUntil) : null,
+    previousSecretUntil:
+      row.previousSecret && row.previousSecretUntil !== null && row.previousSecretUntil > now ? iso(row.previousSecretUntil) : null,
     createdAt: new Date(row.createdAt).toISOString(),
     updatedAt: new Date(row.updatedAt).toISOString(),
   };
 }
 
 export function listEndpoints(db: Db): WebhookEndpointDto[] {
-  return db.select().from(webhookEndpoints).orderBy(webhookEndpoints.id).all().map((r) => toEndpointDto(r));
+  return db
+    .select()
+    .from(webhookEndpoints)
+    .orderBy(webhookEndpoints.id)
+    .all()
+    .map((r) => toEndpointDto(r));
 }
 
 function endpointRow(db: Db, id: number): EndpointRow {
@@ -112,7 +118,8 @@ export function deliveryTarget(db: Db, key: Buffer, id: number, now: number): De
   const row = db.select().from(webhookEndpoints).where(eq(webhookEndpoints.id, id)).get();
   if (!row) return null;
   const secrets = [openSecret(key, row.secret)];
-  if (row.previousSecret && row.previousSecretUntil !== null && row.previousSecretUntil > now) secrets.push(openSecret(key, row.previousSecret));
+  if (row.previousSecret && row.previousSecretUntil !== null && row.previousSecretUntil > now)
+    secrets.push(openSecret(key, row.previousSecret));
   return { row, events: new Set(parseEvents(row.events)), secrets };
 }
 
@@ -139,7 +146,11 @@ export function listDeliveries(db: Db, id: number, cursor?: number): { items: We
   const rows = db
     .select()
     .from(webhookDeliveries)
-    .where(cursor === undefined ? eq(webhookDeliveries.endpointId, id) : and(eq(webhookDeliveries.endpointId, id), lt(webhookDeliveries.id, cursor)))
+    .where(
+      cursor === undefined
+        ? eq(webhookDeliveries.endpointId, id)
+        : and(eq(webhookDeliveries.endpointId, id), lt(webhookDeliveries.id, cursor)),
+    )
     .orderBy(desc(webhookDeliveries.id))
     .limit(DELIVERIES_PAGE + 1)
     .all();
@@ -172,8 +183,13 @@ export function createEndpoint(
   const secret = newWebhookSecret();
   const sealed = sealSecret(secretKey(deps.config), secret);
   const row = deps.log.write((tx) => {
-    const count = tx.select({ n: sql<number>`count(*)` }).from(webhookEndpoints).get()?.n ?? 0;
-    if (count >= MAX_WEBHOOK_ENDPOINTS) throw new AppError('CONFLICT', `At most ${MAX_WEBHOOK_ENDPOINTS} webhook endpoints; delete one first`);
+    const count =
+      tx
+        .select({ n: sql<number>`count(*)` })
+        .from(webhookEndpoints)
+        .get()?.n ?? 0;
+    if (count >= MAX_WEBHOOK_ENDPOINTS)
+      throw new AppError('CONFLICT', `At most ${MAX_WEBHOOK_ENDPOINTS} webhook endpoints; delete one first`);
     // Deliveries start with the events after this one (replay reaches back further).
     const last = { id: deps.log.lastId() };
     const inserted = tx
@@ -374,7 +390,16 @@ export function recordFailure(log: EventLog, id: number, expected: number, failu
 /** Disabled by Parley after repeated failures: a visible reason and an audit entry, in one transaction. */
 export function disableAfterFailures(
   log: EventLog,
-  deps: { id: number; expected: number; failures: number; reason: string; eventId: number; lastError: string; now: number; actor: AuditActor },
+  deps: {
+    id: number;
+    expected: number;
+    failures: number;
+    reason: string;
+    eventId: number;
+    lastError: string;
+    now: number;
+    actor: AuditActor;
+  },
 ): boolean {
   return log.write((tx) => {
     const changed =

@@ -61,7 +61,8 @@ export interface WebhookLog {
  * signature's nonce, timestamp and algorithm are not secrets (they authenticate nothing alone) and are
  * kept for review: they show a replay at a glance.
  */
-const CREDENTIAL_HEADER = /^(authorization|proxy-authorization|cookie|set-cookie|x-api-key|x-plivo-signature.*|x-sinch-webhook-signature.*|x-hub-signature.*)$/i;
+const CREDENTIAL_HEADER =
+  /^(authorization|proxy-authorization|cookie|set-cookie|x-api-key|x-plivo-signature.*|x-sinch-webhook-signature.*|x-hub-signature.*)$/i;
 const PUBLIC_SIGNATURE_PART = /-(nonce|timestamp|algorithm)$/i;
 /** An unauthenticated request's header values are cut to this many characters each. */
 const UNAUTHENTICATED_HEADER_CHARS = 256;
@@ -81,8 +82,13 @@ export function sourceKey(address: string): string {
   const [head = '', tail = ''] = address.split('::');
   const left = head === '' ? [] : head.split(':');
   const right = address.includes('::') ? (tail === '' ? [] : tail.split(':')) : [];
-  const groups = address.includes('::') ? [...left, ...Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right] : left;
-  return `${groups.slice(0, 4).map((g) => g.toLowerCase().replace(/^0+(?=.)/, '')).join(':')}::/64`;
+  const groups = address.includes('::')
+    ? [...left, ...Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right]
+    : left;
+  return `${groups
+    .slice(0, 4)
+    .map((g) => g.toLowerCase().replace(/^0+(?=.)/, ''))
+    .join(':')}::/64`;
 }
 
 /** Headers with every credential replaced by its length; for an unauthenticated request, long values cut. */
@@ -182,7 +188,13 @@ export function createWebhookLog(db: Db, limits: Partial<WebhookLogLimits> = {})
       .all()
       .map((r) => r.id);
     if (ids.length === 0) {
-      ids = db.select({ id: webhookLog.id }).from(webhookLog).orderBy(asc(webhookLog.id)).limit(n).all().map((r) => r.id);
+      ids = db
+        .select({ id: webhookLog.id })
+        .from(webhookLog)
+        .orderBy(asc(webhookLog.id))
+        .limit(n)
+        .all()
+        .map((r) => r.id);
     }
     return removeIds(ids);
   };
@@ -226,7 +238,8 @@ export function createWebhookLog(db: Db, limits: Partial<WebhookLogLimits> = {})
   return {
     write(entry) {
       const now = Date.now();
-      const body = entry.rawBody === null ? Buffer.alloc(0) : typeof entry.rawBody === 'string' ? Buffer.from(entry.rawBody, 'utf8') : entry.rawBody;
+      const body =
+        entry.rawBody === null ? Buffer.alloc(0) : typeof entry.rawBody === 'string' ? Buffer.from(entry.rawBody, 'utf8') : entry.rawBody;
       const unread = entry.rawBody === null;
       if (!entry.signatureOk && !allow(sourceKey(entry.source ?? 'unknown'), now)) {
         dropped += 1;

@@ -134,14 +134,26 @@ function item(row: Row): WebhookLogItem {
 }
 
 const listColumns = {
-  id: webhookLog.id, path: webhookLog.path, receivedAt: webhookLog.receivedAt, signatureOk: webhookLog.signatureOk,
-  httpStatus: webhookLog.httpStatus, outcome: webhookLog.outcome, error: webhookLog.error, bodyBytes: webhookLog.bodyBytes,
-  replayedAt: webhookLog.replayedAt, replayOutcome: webhookLog.replayOutcome, replayStatus: webhookLog.replayStatus,
-  replayError: webhookLog.replayError, dismissedAt: webhookLog.dismissedAt,
+  id: webhookLog.id,
+  path: webhookLog.path,
+  receivedAt: webhookLog.receivedAt,
+  signatureOk: webhookLog.signatureOk,
+  httpStatus: webhookLog.httpStatus,
+  outcome: webhookLog.outcome,
+  error: webhookLog.error,
+  bodyBytes: webhookLog.bodyBytes,
+  replayedAt: webhookLog.replayedAt,
+  replayOutcome: webhookLog.replayOutcome,
+  replayStatus: webhookLog.replayStatus,
+  replayError: webhookLog.replayError,
+  dismissedAt: webhookLog.dismissedAt,
 };
 
 /** Newest first, a page at a time (`cursor`: the last id of the previous page). */
-export function listWebhookLog(db: Db, f: WebhookLogFilter & { cursor?: number | undefined; limit?: number }): { items: WebhookLogItem[]; nextCursor: number | null } {
+export function listWebhookLog(
+  db: Db,
+  f: WebhookLogFilter & { cursor?: number | undefined; limit?: number },
+): { items: WebhookLogItem[]; nextCursor: number | null } {
   const limit = f.limit ?? WEBHOOK_LOG_PAGE;
   const rows = db
     .select(listColumns)
@@ -158,7 +170,14 @@ export function listWebhookLog(db: Db, f: WebhookLogFilter & { cursor?: number |
 
 /** Every id matching the filter, newest first, at most `max` (replay all matching). */
 export function webhookLogIds(db: Db, f: WebhookLogFilter, max: number): number[] {
-  return db.select({ id: webhookLog.id }).from(webhookLog).where(filterWhere(f)).orderBy(desc(webhookLog.id)).limit(max).all().map((r) => r.id);
+  return db
+    .select({ id: webhookLog.id })
+    .from(webhookLog)
+    .where(filterWhere(f))
+    .orderBy(desc(webhookLog.id))
+    .limit(max)
+    .all()
+    .map((r) => r.id);
 }
 
 export function getWebhookLog(db: Db, id: number): WebhookLogDetail | null {

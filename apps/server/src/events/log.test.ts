@@ -14,7 +14,16 @@ afterEach(() => t.dispose());
 const contactEvent = (id: number) =>
   ({
     type: 'contact.updated',
-    payload: { contact: { id, phone: `+4477009${String(id).padStart(5, '0')}`, name: null, optedOutAt: null, optOutSource: null, createdAt: new Date(0).toISOString() } },
+    payload: {
+      contact: {
+        id,
+        phone: `+4477009${String(id).padStart(5, '0')}`,
+        name: null,
+        optedOutAt: null,
+        optOutSource: null,
+        createdAt: new Date(0).toISOString(),
+      },
+    },
   }) as const;
 const appendOne = (id: number) => log.write((_tx, append) => append(contactEvent(id)));
 

@@ -44,7 +44,9 @@ export function healthHandler(db: Db, extras: HealthExtras = () => ({}), opts: H
     const previous = Number(db.$client.pragma('busy_timeout', { simple: true }));
     try {
       db.$client.pragma(`busy_timeout = ${PROBE_BUSY_TIMEOUT_MS}`);
-      db.$client.prepare('insert into health_probe (id, checked_at) values (1, ?) on conflict (id) do update set checked_at = excluded.checked_at').run(now);
+      db.$client
+        .prepare('insert into health_probe (id, checked_at) values (1, ?) on conflict (id) do update set checked_at = excluded.checked_at')
+        .run(now);
     } catch (err) {
       return { at: now, problem: `database cannot be written: ${err instanceof Error ? err.message : String(err)}`, freeBytes: null };
     } finally {
@@ -54,7 +56,12 @@ export function healthHandler(db: Db, extras: HealthExtras = () => ({}), opts: H
     try {
       const s = await statfs(dir);
       const free = Number(s.bavail) * Number(s.bsize);
-      if (free < minFree) return { at: now, problem: `low disk space: ${free} bytes free where the database lives (HEALTH_MIN_FREE_BYTES=${minFree})`, freeBytes: free };
+      if (free < minFree)
+        return {
+          at: now,
+          problem: `low disk space: ${free} bytes free where the database lives (HEALTH_MIN_FREE_BYTES=${minFree})`,
+          freeBytes: free,
+        };
       return { at: now, problem: null, freeBytes: free };
     } catch (err) {
       return { at: now, problem: `disk space unknown: ${err instanceof Error ? err.message : String(err)}`, freeBytes: null };

@@ -39,7 +39,11 @@ function webDist(): string {
 }
 
 const post = (s: TestServer, path: string, body: unknown, headers: Record<string, string> = {}) =>
-  fetch(`${s.url}/trpc/${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  fetch(`${s.url}/trpc/${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
 const get = (s: TestServer, path: string, input: unknown, headers: Record<string, string> = {}) =>
   fetch(`${s.url}/trpc/${path}?input=${encodeURIComponent(JSON.stringify(input))}`, { headers });
 async function cookieOf(s: TestServer, who = ADMIN): Promise<string> {
@@ -77,7 +81,12 @@ describe('security headers (helmet) on real answers', () => {
     const page = await fetch(s.url, { headers: { accept: 'text/html' } });
     expect(page.status).toBe(200);
     const csp = page.headers.get('content-security-policy') ?? '';
-    const directives = Object.fromEntries(csp.split(';').map((d) => d.trim().split(/\s+/)).map(([k = '', ...v]) => [k, v]));
+    const directives = Object.fromEntries(
+      csp
+        .split(';')
+        .map((d) => d.trim().split(/\s+/))
+        .map(([k = '', ...v]) => [k, v]),
+    );
     expect(directives['default-src']).toEqual(["'self'"]);
     expect(directives['script-src']).toEqual(["'self'"]);
     expect(directives['style-src']).toEqual(["'self'"]);
@@ -119,7 +128,8 @@ describe('compression', () => {
     await plain.body?.cancel();
 
     const cookie = await cookieOf(s);
-    for (let i = 0; i < 12; i++) await post(s, 'message.send', { to: `+4477009000${String(10 + i)}`, text: 'a longer text to make a long list' }, { cookie });
+    for (let i = 0; i < 12; i++)
+      await post(s, 'message.send', { to: `+4477009000${String(10 + i)}`, text: 'a longer text to make a long list' }, { cookie });
     const list = await get(s, 'conversation.list', {}, { cookie, 'accept-encoding': 'gzip' });
     expect(list.status).toBe(200);
     expect(list.headers.get('content-encoding')).toBe('gzip');
@@ -136,7 +146,9 @@ describe('TRUST_PROXY: whose X-Forwarded-For the login limiter believes', () => 
     expect(loadConfig({ TRUST_PROXY: 'false' }).trustProxy).toBe(false);
     expect(loadConfig({ TRUST_PROXY: 'true' }).trustProxy).toBe(true);
     expect(loadConfig({ TRUST_PROXY: '2' }).trustProxy).toBe(2);
-    expect(loadConfig({ TRUST_PROXY: '10.0.0.5, 192.168.0.0/16,uniquelocal,::1' }).trustProxy).toBe('10.0.0.5, 192.168.0.0/16,uniquelocal,::1');
+    expect(loadConfig({ TRUST_PROXY: '10.0.0.5, 192.168.0.0/16,uniquelocal,::1' }).trustProxy).toBe(
+      '10.0.0.5, 192.168.0.0/16,uniquelocal,::1',
+    );
     expect(() => loadConfig({ TRUST_PROXY: 'my-proxy' })).toThrow(/TRUST_PROXY: "my-proxy" is not/);
     expect(() => loadConfig({ TRUST_PROXY: '10.0.0.0/40' })).toThrow(/TRUST_PROXY/);
   });
@@ -176,7 +188,11 @@ describe('cookie-authenticated mutations: own Origin and JSON only', () => {
     const multipart = await fetch(`${s.url}/trpc/auth.logout`, { method: 'POST', headers: { cookie }, body: form });
     expect(multipart.status).toBe(415);
     expect(await errorMessage(multipart)).toMatch(/content-type: application\/json/);
-    const text = await fetch(`${s.url}/trpc/auth.logout`, { method: 'POST', headers: { cookie, 'content-type': 'text/plain' }, body: '{}' });
+    const text = await fetch(`${s.url}/trpc/auth.logout`, {
+      method: 'POST',
+      headers: { cookie, 'content-type': 'text/plain' },
+      body: '{}',
+    });
     expect(text.status).toBe(415);
     const nullOrigin = await post(s, 'auth.logout', null, { cookie, origin: 'null' });
     expect(nullOrigin.status).toBe(403);
@@ -190,11 +206,18 @@ describe('cookie-authenticated mutations: own Origin and JSON only', () => {
     const s = await start();
     expect((await post(s, 'auth.login', ADMIN, { origin: 'https://evil.example' })).status).toBe(403);
     const cookie = await cookieOf(s);
-    const created = (await (await post(s, 'apiToken.create', { name: 'script' }, { cookie })).json()) as { result: { data: { token: string } } };
-    const res = await post(s, 'message.send', { to: '+447700900001', text: 'hi' }, {
-      authorization: `Bearer ${created.result.data.token}`,
-      origin: 'https://dashboard.example',
-    });
+    const created = (await (await post(s, 'apiToken.create', { name: 'script' }, { cookie })).json()) as {
+      result: { data: { token: string } };
+    };
+    const res = await post(
+      s,
+      'message.send',
+      { to: '+447700900001', text: 'hi' },
+      {
+        authorization: `Bearer ${created.result.data.token}`,
+        origin: 'https://dashboard.example',
+      },
+    );
     expect(res.status).toBe(200);
   });
 });
@@ -204,7 +227,9 @@ describe('tRPC batches and body limits', () => {
     const s = await start();
     const cookie = await cookieOf(s);
     const batch = (n: number) =>
-      fetch(`${s.url}/trpc/${Array(n).fill('auth.me').join(',')}?batch=1&input=${encodeURIComponent(JSON.stringify({}))}`, { headers: { cookie } });
+      fetch(`${s.url}/trpc/${Array(n).fill('auth.me').join(',')}?batch=1&input=${encodeURIComponent(JSON.stringify({}))}`, {
+        headers: { cookie },
+      });
     const over = await batch(21);
     expect(over.status).toBe(400);
     expect(await errorMessage(over)).toMatch(/at most 20 calls/);
@@ -232,10 +257,15 @@ describe('tRPC batches and body limits', () => {
     expect((await post(s, 'auth.login', ADMIN)).status).toBe(200);
   });
 
-  it('the 40 MB upload limit is for a signed-in admin\'s campaign upload only', async () => {
+  it("the 40 MB upload limit is for a signed-in admin's campaign upload only", async () => {
     const s = await start();
     const admin = await cookieOf(s);
-    insertAgent(s.db, { email: 'agent@x.test', name: 'Agent', passwordHash: await hashPassword('agent-password', TEST_PASSWORD_COST), role: 'agent' });
+    insertAgent(s.db, {
+      email: 'agent@x.test',
+      name: 'Agent',
+      passwordHash: await hashPassword('agent-password', TEST_PASSWORD_COST),
+      role: 'agent',
+    });
     const agent = await cookieOf(s, { email: 'agent@x.test', password: 'agent-password' });
     const rows = Array.from({ length: 80_000 }, (_, i) => `+4477009${String(i).padStart(5, '0')}`).join('\n');
     const body = { text: 'Hello', recipients: `phone\n${rows}\n` };
@@ -260,7 +290,9 @@ describe('smaller edges', () => {
       expect({ search, status: res.status }).toEqual({ search, status: 200 });
       expect((await get(s, 'contact.list', { search }, { cookie })).status).toBe(200);
     }
-    const found = (await (await get(s, 'conversation.list', { search: 'ab\u0000cd' }, { cookie })).json()) as { result: { data: { items: unknown[] } } };
+    const found = (await (await get(s, 'conversation.list', { search: 'ab\u0000cd' }, { cookie })).json()) as {
+      result: { data: { items: unknown[] } };
+    };
     expect(found.result.data.items).toHaveLength(1);
   });
 
@@ -276,7 +308,12 @@ describe('smaller edges', () => {
     const lines: string[] = [];
     const destination = new Writable({
       write(chunk: Buffer, _enc, done) {
-        lines.push(...chunk.toString('utf8').split('\n').filter((l) => l !== ''));
+        lines.push(
+          ...chunk
+            .toString('utf8')
+            .split('\n')
+            .filter((l) => l !== ''),
+        );
         done();
       },
     });

@@ -14,10 +14,7 @@ export function serveWebApp(app: express.Express, distDir: string): boolean {
   const index = path.join(distDir, 'index.html');
   if (!existsSync(index)) return false;
 
-  app.use(
-    '/assets',
-    express.static(path.join(distDir, 'assets'), { immutable: true, maxAge: '1y', index: false, fallthrough: true }),
-  );
+  app.use('/assets', express.static(path.join(distDir, 'assets'), { immutable: true, maxAge: '1y', index: false, fallthrough: true }));
   app.use(
     express.static(distDir, {
       index: false,
@@ -25,7 +22,8 @@ export function serveWebApp(app: express.Express, distDir: string): boolean {
     }),
   );
   app.use((req, res, next) => {
-    if ((req.method !== 'GET' && req.method !== 'HEAD') || NOT_THE_APP.test(req.path) || !(req.headers.accept ?? '').includes('text/html')) return next();
+    if ((req.method !== 'GET' && req.method !== 'HEAD') || NOT_THE_APP.test(req.path) || !(req.headers.accept ?? '').includes('text/html'))
+      return next();
     res.setHeader('Cache-Control', 'no-cache');
     res.sendFile(index);
   });

@@ -47,7 +47,8 @@ export function parseTarget(raw: string, opts: GuardOptions): URL {
   } catch {
     throw new UnsafeTargetError('Not a URL: use https://your-receiver.example/path');
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new UnsafeTargetError(`Only https:// URLs are allowed, not ${url.protocol}`);
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw new UnsafeTargetError(`Only https:// URLs are allowed, not ${url.protocol}`);
   if (url.protocol === 'http:' && !opts.allowLoopback) {
     throw new UnsafeTargetError('Only https:// URLs are allowed (http:// only to loopback, with PARLEY_ALLOW_HTTP_WEBHOOKS=1)');
   }

@@ -118,7 +118,13 @@ export function createWebhookWorker(opts: WebhookWorkerOptions): WebhookWorker {
       };
     } catch (err) {
       const message = err instanceof UnsafeTargetError ? `refused: ${err.message}` : err instanceof Error ? err.message : String(err);
-      return { ok: false, responseStatus: null, responseExcerpt: null, error: message.slice(0, 300), latencyMs: Math.round(performance.now() - started) };
+      return {
+        ok: false,
+        responseStatus: null,
+        responseExcerpt: null,
+        error: message.slice(0, 300),
+        latencyMs: Math.round(performance.now() - started),
+      };
     }
   }
 
@@ -134,7 +140,8 @@ export function createWebhookWorker(opts: WebhookWorkerOptions): WebhookWorker {
       signal.addEventListener('abort', done, { once: true });
     });
 
-  const bodyOf = (event: ParleyEvent) => JSON.stringify({ id: event.id, type: event.type, timestamp: event.createdAt, data: event.payload });
+  const bodyOf = (event: ParleyEvent) =>
+    JSON.stringify({ id: event.id, type: event.type, timestamp: event.createdAt, data: event.payload });
 
   /** Follows the log from the stored cursor until aborted or until the cursor moved under it (then: return, to restart). */
   async function follow(id: number, hard: AbortSignal, soft: AbortSignal): Promise<'stop' | 'restart'> {
@@ -203,7 +210,16 @@ export function createWebhookWorker(opts: WebhookWorkerOptions): WebhookWorker {
           failures += 1;
           if (failures >= maxAttempts) {
             const reason = `Disabled after ${failures} failed attempts to deliver event #${event.id} (last: ${result.error ?? 'no answer'})`;
-            disableAfterFailures(log, { id, expected: durable, failures, reason, eventId: event.id, lastError: result.error ?? '', now: now(), actor: SYSTEM_ACTOR });
+            disableAfterFailures(log, {
+              id,
+              expected: durable,
+              failures,
+              reason,
+              eventId: event.id,
+              lastError: result.error ?? '',
+              now: now(),
+              actor: SYSTEM_ACTOR,
+            });
             logger.warn({ endpoint: id, eventId: event.id }, 'webhook endpoint disabled after repeated failures');
             return 'stop';
           }

@@ -46,7 +46,13 @@ async function startReceiver(opts: { port?: number; answer?: (r: Received) => nu
         return;
       }
       const parsed = JSON.parse(body) as { id?: number; type: string };
-      const r: Received = { id: String(req.headers['webhook-id']), eventId: parsed.id ?? null, type: parsed.type, body, headers: req.headers };
+      const r: Received = {
+        id: String(req.headers['webhook-id']),
+        eventId: parsed.id ?? null,
+        type: parsed.type,
+        body,
+        headers: req.headers,
+      };
       received.push(r);
       const answer = opts.answer?.(r) ?? 200;
       if (answer === 'hang') hanging.add(res);
@@ -89,7 +95,10 @@ async function createEndpoint(s: TestServer, admin: string, url: string, events 
 
 async function inbound(s: TestServer, n: number): Promise<void> {
   for (let i = 0; i < n; i++) {
-    const res = await s.postWebhook('/webhooks/inbound', inboundPayload({ from: `4477009${String(10000 + i).slice(-5)}`, text: `hello ${i}` }));
+    const res = await s.postWebhook(
+      '/webhooks/inbound',
+      inboundPayload({ from: `4477009${String(10000 + i).slice(-5)}`, text: `hello ${i}` }),
+    );
     expect(res.status).toBe(200);
   }
 }
@@ -155,7 +164,12 @@ describe('outbound webhooks', () => {
     // The page's view: the latest deliveries with status, code, the answer's first bytes, latency.
     const d = await call(s, 'webhookEndpoint.deliveries', { id: endpoint.id }, admin, 'GET');
     const items = (d.body.result?.data as { items: WebhookDeliveryDto[] }).items;
-    expect(items[0]).toMatchObject({ status: 'succeeded', responseStatus: 200, responseExcerpt: 'ok thanks', eventType: 'message.created' });
+    expect(items[0]).toMatchObject({
+      status: 'succeeded',
+      responseStatus: 200,
+      responseExcerpt: 'ok thanks',
+      eventType: 'message.created',
+    });
     expect(items.some((i) => i.status === 'failed' && i.responseStatus === null && i.attempt === 1)).toBe(true);
     const list = await call(s, 'webhookEndpoint.list', undefined, admin, 'GET');
     expect((list.body.result?.data as WebhookEndpointDto[])[0]).toMatchObject({ lastEventId: all[11], failures: 0, enabled: true });
@@ -186,7 +200,8 @@ describe('outbound webhooks', () => {
     const last = receiver.received[receiver.received.length - 1];
     expect(String(last?.headers['webhook-signature']).split(' ')).toHaveLength(2);
     // Either secret verifies it during the overlap.
-    for (const key of [secret, fresh]) expect(() => new Webhook(key).verify(last?.body ?? '', last?.headers as Record<string, string>)).not.toThrow();
+    for (const key of [secret, fresh])
+      expect(() => new Webhook(key).verify(last?.body ?? '', last?.headers as Record<string, string>)).not.toThrow();
 
     // No secret is ever read back, nor kept in the clear (in the database, or the log).
     const list = await call(s, 'webhookEndpoint.list', undefined, admin, 'GET');
@@ -211,7 +226,9 @@ describe('outbound webhooks', () => {
     await new Promise((res) => setTimeout(res, 300));
     expect(receiver.received.slice(6).map((x) => x.eventId)).toEqual(ids.slice(3));
     expect(receiver.received).toHaveLength(9);
-    const audit = s.db.$client.prepare("select detail from audit_log where action = 'webhook_endpoint.replayed'").all() as { detail: string }[];
+    const audit = s.db.$client.prepare("select detail from audit_log where action = 'webhook_endpoint.replayed'").all() as {
+      detail: string;
+    }[];
     expect(audit.map((a) => JSON.parse(a.detail))).toEqual([{ fromEventId: from }]);
     const bad = await call(s, 'webhookEndpoint.replay', { id: endpoint.id, fromEventId: 10_000 }, admin);
     expect(bad.status).toBe(400);
@@ -229,7 +246,9 @@ describe('outbound webhooks', () => {
     await until(() => healthy.received.length === 10, 10_000, 'the healthy endpoint');
     expectInOrderOnce(healthy.received, messageEventIds(s));
     await until(
-      () => (s.db.$client.prepare('select enabled from webhook_endpoints where id = ?').get(a.endpoint.id) as { enabled: number }).enabled === 0,
+      () =>
+        (s.db.$client.prepare('select enabled from webhook_endpoints where id = ?').get(a.endpoint.id) as { enabled: number }).enabled ===
+        0,
       10_000,
       'the failing endpoint to be disabled',
     );
@@ -306,7 +325,9 @@ describe('outbound webhooks', () => {
 
     const del = await call(s, 'webhookEndpoint.delete', { id: endpoint.id }, admin);
     expect(del.status).toBe(200);
-    const actions = (s.db.$client.prepare("select action from audit_log where action like 'webhook_endpoint.%' order by id").all() as { action: string }[]).map((r) => r.action);
+    const actions = (
+      s.db.$client.prepare("select action from audit_log where action like 'webhook_endpoint.%' order by id").all() as { action: string }[]
+    ).map((r) => r.action);
     expect(actions).toEqual(['webhook_endpoint.created', 'webhook_endpoint.deleted']);
   });
 });
@@ -331,7 +352,27 @@ describe('no server-side request forgery', () => {
 
   it('classifies addresses with ipaddr.js', () => {
     const guard = { allowLoopback: false };
-    for (const a of ['10.0.0.1', '172.16.5.5', '192.168.1.1', '169.254.169.254', '100.64.0.1', '127.0.0.1', '0.0.0.0', '224.0.0.1', '255.255.255.255', '::1', '::', 'fe80::1', 'fd12::1', 'ff02::1', '::ffff:10.0.0.1', '::ffff:127.0.0.1', '::7f00:1', '64:ff9b::a00:1', '2002:a00:1::1']) {
+    for (const a of [
+      '10.0.0.1',
+      '172.16.5.5',
+      '192.168.1.1',
+      '169.254.169.254',
+      '100.64.0.1',
+      '127.0.0.1',
+      '0.0.0.0',
+      '224.0.0.1',
+      '255.255.255.255',
+      '::1',
+      '::',
+      'fe80::1',
+      'fd12::1',
+      'ff02::1',
+      '::ffff:10.0.0.1',
+      '::ffff:127.0.0.1',
+      '::7f00:1',
+      '64:ff9b::a00:1',
+      '2002:a00:1::1',
+    ]) {
       expect(refusalOf(a, guard), a).not.toBeNull();
     }
     for (const a of ['93.184.216.34', '2606:2800:220:1:248:1893:25c8:1946']) expect(refusalOf(a, guard), a).toBeNull();
@@ -343,8 +384,20 @@ describe('no server-side request forgery', () => {
     expect(() => parseTarget('http://public.test/x', guard)).toThrow(/https/);
     expect(() => parseTarget('ftp://public.test/x', guard)).toThrow(/https/);
     expect(() => parseTarget('https://user:pw@public.test/x', guard)).toThrow(/password/);
-    for (const host of ['private.test', 'linklocal.test', 'cgnat.test', 'mapped.test', 'multicast.test', 'ula.test', 'loop.test', 'mixed.test', 'nowhere.test']) {
-      await expect(checkTarget(parseTarget(`https://${host}/hook`, guard), guard), host).rejects.toThrow(/not a public address|does not resolve/);
+    for (const host of [
+      'private.test',
+      'linklocal.test',
+      'cgnat.test',
+      'mapped.test',
+      'multicast.test',
+      'ula.test',
+      'loop.test',
+      'mixed.test',
+      'nowhere.test',
+    ]) {
+      await expect(checkTarget(parseTarget(`https://${host}/hook`, guard), guard), host).rejects.toThrow(
+        /not a public address|does not resolve/,
+      );
     }
     await expect(checkTarget(parseTarget('https://[::ffff:7f00:1]/x', guard), guard)).rejects.toThrow(/not a public/);
     await expect(checkTarget(parseTarget('https://0x7f.1/x', guard), guard)).rejects.toThrow(/loopback/);
@@ -369,7 +422,15 @@ describe('no server-side request forgery', () => {
     const s = await startTestServer({}, undefined, { webhooks: { resolve: rebinding, post, retryDelaysMs: [0] } });
     cleanups.push(() => s.dispose());
     const admin = (await trpcCall(s.url, 'auth.login', ADMIN, '')).cookie ?? '';
-    for (const url of ['https://private.test/x', 'https://linklocal.test/', 'https://mapped.test/', 'http://127.0.0.1:9/x', 'https://127.0.0.1/x', 'https://[::1]/x', 'https://nowhere.test/']) {
+    for (const url of [
+      'https://private.test/x',
+      'https://linklocal.test/',
+      'https://mapped.test/',
+      'http://127.0.0.1:9/x',
+      'https://127.0.0.1/x',
+      'https://[::1]/x',
+      'https://nowhere.test/',
+    ]) {
       const r = await call(s, 'webhookEndpoint.create', { url, events: ['message.created'] }, admin);
       expect(r.status, url).toBe(400);
       expect(r.body.error?.message, url).toMatch(/^url: /);
@@ -377,7 +438,9 @@ describe('no server-side request forgery', () => {
     const created = await createEndpoint(s, admin, 'https://rebind.test/hook');
     await inbound(s, 1);
     await until(
-      () => (s.db.$client.prepare('select enabled from webhook_endpoints where id = ?').get(created.endpoint.id) as { enabled: number }).enabled === 0,
+      () =>
+        (s.db.$client.prepare('select enabled from webhook_endpoints where id = ?').get(created.endpoint.id) as { enabled: number })
+          .enabled === 0,
       10_000,
       'the endpoint to be disabled',
     );

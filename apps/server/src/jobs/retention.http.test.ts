@@ -37,10 +37,14 @@ function seed(s: TestServer): void {
       "insert into conversations (contact_id, our_number, provider, status, last_message_at, last_message_preview, last_message_direction, unread_count, created_at) values (?, '+447700900000', 'vonage', 'open', ?, ?, 'in', 1, ?)",
     );
     const message = db.prepare(
-      "insert into messages (conversation_id, direction, provider_message_uuid, client_ref, \"from\", \"to\", text, encoding, segments, status, status_at, created_at) values (?, ?, ?, ?, ?, '+447700900000', ?, 'gsm7', 1, ?, ?, ?)",
+      'insert into messages (conversation_id, direction, provider_message_uuid, client_ref, "from", "to", text, encoding, segments, status, status_at, created_at) values (?, ?, ?, ?, ?, \'+447700900000\', ?, \'gsm7\', 1, ?, ?, ?)',
     );
-    const history = db.prepare("insert into message_status_history (message_id, provider_message_uuid, status, provider_timestamp, received_at, applied, raw) values (?, ?, 'delivered', ?, ?, 1, '{}')");
-    const outbox = db.prepare("insert into outbox (message_id, provider, priority, state, next_attempt_at, created_at) values (?, 'vonage', 10, 'queued', ?, ?)");
+    const history = db.prepare(
+      "insert into message_status_history (message_id, provider_message_uuid, status, provider_timestamp, received_at, applied, raw) values (?, ?, 'delivered', ?, ?, 1, '{}')",
+    );
+    const outbox = db.prepare(
+      "insert into outbox (message_id, provider, priority, state, next_attempt_at, created_at) values (?, 'vonage', 10, 'queued', ?, ?)",
+    );
     for (let c = 1; c <= CONVERSATIONS; c++) {
       const phone = `+4477009${String(30_000 + c)}`;
       const contactId = Number(contact.run(phone, old).lastInsertRowid);
@@ -49,7 +53,19 @@ function seed(s: TestServer): void {
     for (let i = 0; i < OLD; i++) {
       const conv = (i % CONVERSATIONS) + 1;
       const out = i % 2 === 0;
-      const id = Number(message.run(conv, out ? 'out' : 'in', `old-${i}`, out ? `ref-${i}` : null, `+4477009${String(30_000 + conv)}`, `ancient secret text ${i}`, 'delivered', old + i, old + i).lastInsertRowid);
+      const id = Number(
+        message.run(
+          conv,
+          out ? 'out' : 'in',
+          `old-${i}`,
+          out ? `ref-${i}` : null,
+          `+4477009${String(30_000 + conv)}`,
+          `ancient secret text ${i}`,
+          'delivered',
+          old + i,
+          old + i,
+        ).lastInsertRowid,
+      );
       if (out) history.run(id, `old-${i}`, old + i, old + i);
       if (i % 200 === 0) outbox.run(id, old, old);
     }
@@ -70,7 +86,10 @@ async function load(s: TestServer, loops: number, done: () => boolean): Promise<
       while (!done()) {
         n += 1;
         const t0 = performance.now();
-        const res = await s.postWebhook('/webhooks/inbound', inboundPayload({ from: `4477009${String(40_000 + (n % 500))}`, text: `load ${n}` }));
+        const res = await s.postWebhook(
+          '/webhooks/inbound',
+          inboundPayload({ from: `4477009${String(40_000 + (n % 500))}`, text: `load ${n}` }),
+        );
         await res.arrayBuffer();
         out.push({ status: res.status, ms: performance.now() - t0, at: Date.now() });
       }
@@ -114,19 +133,27 @@ describe('retention', () => {
     expect(result.longestBatchMs).toBeLessThan(1000);
     expect(during.every((r) => r.status === 200)).toBe(true);
     expect(during.length).toBeGreaterThan(0);
-    console.log('retention', { ...result, webhooksBefore: summary(baseline.map((r) => r.ms)), webhooksDuring: summary(during.map((r) => r.ms)) });
+    console.log('retention', {
+      ...result,
+      webhooksBefore: summary(baseline.map((r) => r.ms)),
+      webhooksDuring: summary(during.map((r) => r.ms)),
+    });
 
     // Nothing old is left anywhere; the recent messages (and the load's) stay.
     expect(count(b, "select count(*) n from messages where text like 'ancient%'")).toBe(0);
     expect(count(b, "select count(*) n from messages where text like 'recent%'")).toBe(CONVERSATIONS / 2);
     expect(count(b, "select count(*) n from message_status_history where provider_message_uuid like 'old-%'")).toBe(0);
     expect(count(b, 'select count(*) n from outbox where message_id not in (select id from messages)')).toBe(0);
-    expect(count(b, "select count(*) n from messages_fts where messages_fts match '\"ancient secret\"'")).toBe(0);
+    expect(count(b, 'select count(*) n from messages_fts where messages_fts match \'"ancient secret"\'')).toBe(0);
     expect(count(b, 'select count(*) n from messages_fts')).toBe(count(b, 'select count(*) n from messages'));
     // Conversations are kept: emptied ones without a preview, the others as they were.
     expect(count(b, 'select count(*) n from conversations where id <= 200')).toBe(CONVERSATIONS);
-    expect(count(b, 'select count(*) n from conversations where id <= 200 and id % 2 = 1 and last_message_preview is null and unread_count = 0')).toBe(CONVERSATIONS / 2);
-    expect(count(b, "select count(*) n from conversations where id <= 200 and id % 2 = 0 and last_message_preview = 'recent text'")).toBe(CONVERSATIONS / 2);
+    expect(
+      count(b, 'select count(*) n from conversations where id <= 200 and id % 2 = 1 and last_message_preview is null and unread_count = 0'),
+    ).toBe(CONVERSATIONS / 2);
+    expect(count(b, "select count(*) n from conversations where id <= 200 and id % 2 = 0 and last_message_preview = 'recent text'")).toBe(
+      CONVERSATIONS / 2,
+    );
 
     // Durable: the next start within a day does not run it again.
     const lastRunAt = run?.lastRunAt;

@@ -60,7 +60,14 @@ export function createRetentionJob(opts: {
     if (days === null || stopped) return null;
     const startedAt = clock();
     const cutoff = startedAt - days * DAY_MS;
-    const result: RetentionResult = { deleted: 0, batches: 0, longestBatchMs: 0, medianBatchMs: 0, retentionDays: days, cutoff: new Date(cutoff).toISOString() };
+    const result: RetentionResult = {
+      deleted: 0,
+      batches: 0,
+      longestBatchMs: 0,
+      medianBatchMs: 0,
+      retentionDays: days,
+      cutoff: new Date(cutoff).toISOString(),
+    };
     let after: number | null = 0;
     const spans: number[] = [];
     while (after !== null && !stopped) {

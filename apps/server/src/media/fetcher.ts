@@ -39,7 +39,13 @@ const MAX_TIMER_MS = 30_000;
 /** Downloads `url` into memory, at most `maxBytes`; throws Permanent for what a retry cannot fix. */
 export async function download(
   url: string,
-  opts: { auth?: MediaAuth | undefined; maxBytes: number; timeoutMs: number; signal: AbortSignal; guard?: (url: URL) => Promise<string | null> },
+  opts: {
+    auth?: MediaAuth | undefined;
+    maxBytes: number;
+    timeoutMs: number;
+    signal: AbortSignal;
+    guard?: (url: URL) => Promise<string | null>;
+  },
 ): Promise<{ bytes: Uint8Array; contentType: string | null }> {
   let current: URL;
   try {
@@ -50,7 +56,8 @@ export async function download(
   const origin = current.origin;
   const signal = AbortSignal.any([opts.signal, AbortSignal.timeout(opts.timeoutMs)]);
   for (let hop = 0; ; hop++) {
-    if (current.protocol !== 'https:' && current.protocol !== 'http:') throw new Permanent(`the attachment URL is ${current.protocol}, not http(s)`);
+    if (current.protocol !== 'https:' && current.protocol !== 'http:')
+      throw new Permanent(`the attachment URL is ${current.protocol}, not http(s)`);
     // Every hop, redirects included, is checked before it is fetched.
     const refusal = await opts.guard?.(current);
     if (refusal) throw new Permanent(refusal);

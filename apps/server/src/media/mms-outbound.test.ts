@@ -50,7 +50,11 @@ async function signIn(s: TestServer): Promise<Agent> {
   return {
     cookie,
     async call<T>(path: string, input: unknown) {
-      const res = await fetch(`${s.url}/trpc/${path}`, { method: 'POST', headers: { 'content-type': 'application/json', cookie }, body: JSON.stringify(input) });
+      const res = await fetch(`${s.url}/trpc/${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', cookie },
+        body: JSON.stringify(input),
+      });
       const body = (await res.json()) as { result?: { data: T }; error?: { message: string; data: { httpStatus: number } } };
       return { status: res.status, ...(body.result ? { data: body.result.data } : {}), ...(body.error ? { error: body.error } : {}) };
     },
@@ -98,26 +102,57 @@ describe('outbound MMS: each provider gets its documented request', () => {
     const up = await agent.upload(PNG, 'image/png');
     const sent = await agent.call<MessageDto>('message.send', { to: CUSTOMER, text: 'Your parcel', mediaIds: [up.id] });
     expect([sent.status, sent.error?.message]).toEqual([200, undefined]);
-    expect(sent.data?.media).toEqual([{ id: up.id, contentType: 'image/png', size: PNG.length, url: `/media/${up.id}`, state: 'stored', reason: null, name: 'picture.png' }]);
+    expect(sent.data?.media).toEqual([
+      { id: up.id, contentType: 'image/png', size: PNG.length, url: `/media/${up.id}`, state: 'stored', reason: null, name: 'picture.png' },
+    ]);
     const req = await waitFor(() => mock.requests[0]);
     expect(req.specErrors).toEqual(['image.url: must match format "url"']);
-    const body = req.body as { channel: string; message_type: string; image: { url: string; caption?: string }; to: string; from: string; client_ref: string };
+    const body = req.body as {
+      channel: string;
+      message_type: string;
+      image: { url: string; caption?: string };
+      to: string;
+      from: string;
+      client_ref: string;
+    };
     const publicUrl = body.image.url.replace(s.url, 'https://parley.example.com');
     expect(validateSendRequest({ ...body, image: { ...body.image, url: publicUrl } })).toEqual([]);
-    expect(body).toMatchObject({ channel: 'mms', message_type: 'image', to: '12015550123', from: '12015550100', image: { caption: 'Your parcel' } });
+    expect(body).toMatchObject({
+      channel: 'mms',
+      message_type: 'image',
+      to: '12015550123',
+      from: '12015550100',
+      image: { caption: 'Your parcel' },
+    });
     await expectServes(body.image.url, s.url);
-    await waitFor(() => s.db.select().from(messages).where(eq(messages.id, sent.data?.id ?? 0)).get()?.status === 'submitted');
+    await waitFor(
+      () =>
+        s.db
+          .select()
+          .from(messages)
+          .where(eq(messages.id, sent.data?.id ?? 0))
+          .get()?.status === 'submitted',
+    );
   });
 
   it('the spec validator refuses an MMS body without an image (it checks the MMS variant)', () => {
-    expect(validateSendRequest({ channel: 'mms', message_type: 'image', to: '12015550123', from: '12015550100' }).length).toBeGreaterThan(0);
-    expect(validateSendRequest({ channel: 'mms', message_type: 'text', text: 'x', to: '12015550123', from: '12015550100' }).length).toBeGreaterThan(0);
+    expect(validateSendRequest({ channel: 'mms', message_type: 'image', to: '12015550123', from: '12015550100' }).length).toBeGreaterThan(
+      0,
+    );
+    expect(
+      validateSendRequest({ channel: 'mms', message_type: 'text', text: 'x', to: '12015550123', from: '12015550100' }).length,
+    ).toBeGreaterThan(0);
   });
 
   it('Plivo: type mms with media_urls (a signed link)', async () => {
     const mock = await startMockPlivo({ authId: 'MAPLIVOTEST', authToken: 'tok' });
     cleanups.push(() => mock.close());
-    const sender = createPlivoProvider({ authId: 'MAPLIVOTEST', authToken: 'tok', apiUrl: mock.url, statusUrl: (ref) => `http://127.0.0.1:1/webhooks/plivo/status?ref=${ref}` });
+    const sender = createPlivoProvider({
+      authId: 'MAPLIVOTEST',
+      authToken: 'tok',
+      apiUrl: mock.url,
+      statusUrl: (ref) => `http://127.0.0.1:1/webhooks/plivo/status?ref=${ref}`,
+    });
     const s = await server({}, undefined, { providers: { plivo: sender } });
     const agent = await signIn(s);
     const up = await agent.upload(PNG, 'image/png');
@@ -138,7 +173,12 @@ describe('outbound MMS: each provider gets its documented request', () => {
     const s = await server({}, undefined, { providers: { sinch: sender } });
     const agent = await signIn(s);
     const up = await agent.upload(PNG, 'image/png');
-    const sent = await agent.call<MessageDto>('message.send', { to: CUSTOMER, from: '+14155550142', text: 'Here it is', mediaIds: [up.id] });
+    const sent = await agent.call<MessageDto>('message.send', {
+      to: CUSTOMER,
+      from: '+14155550142',
+      text: 'Here it is',
+      mediaIds: [up.id],
+    });
     expect([sent.status, sent.error?.message]).toEqual([200, undefined]);
     const req = await waitFor(() => mock.requests[0]);
     expect(mock.specViolations()).toEqual([]);
@@ -156,7 +196,9 @@ describe('outbound MMS: refused before queueing', () => {
     // The sandbox's Vonage number is British: no MMS.
     const uk = await agent.call('message.send', { to: '+447700900001', text: 'hi', mediaIds: [up.id] });
     expect(uk.status).toBe(412);
-    expect(uk.error?.message).toBe('Cannot send a picture: +447700900000 cannot send MMS: vonage sends MMS only from US or Canadian numbers');
+    expect(uk.error?.message).toBe(
+      'Cannot send a picture: +447700900000 cannot send MMS: vonage sends MMS only from US or Canadian numbers',
+    );
     // A US Plivo number to a British phone.
     const toUk = await agent.call('message.send', { to: '+447700900001', from: '+14155550100', text: 'hi', mediaIds: [up.id] });
     expect(toUk.error?.message).toMatch(/\+447700900001 cannot receive MMS from plivo/);
@@ -186,8 +228,21 @@ describe('sandbox MMS', () => {
     const up = await agent.upload(PNG, 'image/png');
     const sent = await agent.call<MessageDto>('message.send', { to: CUSTOMER, from: '+14155550100', text: '', mediaIds: [up.id] });
     expect(sent.data?.status).toBe('queued');
-    await waitFor(() => s.db.select().from(messages).where(eq(messages.id, sent.data?.id ?? 0)).get()?.status === 'delivered');
-    expect(s.db.select().from(conversations).where(eq(conversations.id, sent.data?.conversationId ?? 0)).get()?.lastMessagePreview).toBe('📷 Photo');
+    await waitFor(
+      () =>
+        s.db
+          .select()
+          .from(messages)
+          .where(eq(messages.id, sent.data?.id ?? 0))
+          .get()?.status === 'delivered',
+    );
+    expect(
+      s.db
+        .select()
+        .from(conversations)
+        .where(eq(conversations.id, sent.data?.conversationId ?? 0))
+        .get()?.lastMessagePreview,
+    ).toBe('📷 Photo');
   });
 
   it('sandbox.simulateInbound with the sample picture (or given base64) arrives stored, on each provider', async () => {
@@ -197,7 +252,12 @@ describe('sandbox MMS', () => {
       const r = await agent.call('sandbox.simulateInbound', { from: CUSTOMER, to, text: '', sample: true });
       expect(r.status).toBe(200);
     }
-    const given = await agent.call('sandbox.simulateInbound', { from: CUSTOMER, to: '+14155550100', text: 'two', media: [{ contentType: 'image/png', base64: PNG.toString('base64') }] });
+    const given = await agent.call('sandbox.simulateInbound', {
+      from: CUSTOMER,
+      to: '+14155550100',
+      text: 'two',
+      media: [{ contentType: 'image/png', base64: PNG.toString('base64') }],
+    });
     expect(given.status).toBe(200);
     await s.media.fetcher.idle();
     const rows = s.db.select().from(media).all();

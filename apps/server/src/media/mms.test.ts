@@ -23,11 +23,21 @@ const fixtures = new URL('../../test/fixtures/', import.meta.url);
 const fixture = (path: string) => readFileSync(new URL(path, fixtures), 'utf8');
 
 /** The first bytes of a JPEG (SOI + JFIF APP0) and some filler: enough for content sniffing. */
-const JPEG = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46, 0x00, 0x01]), Buffer.alloc(600, 7), Buffer.from([0xff, 0xd9])]);
+const JPEG = Buffer.concat([
+  Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10, 0x4a, 0x46, 0x49, 0x46, 0x00, 0x01]),
+  Buffer.alloc(600, 7),
+  Buffer.from([0xff, 0xd9]),
+]);
 const PNG = samplePicture(40, 30);
 const NOT_AN_IMAGE = Buffer.from('<html><body>definitely not a picture</body></html>\n'.repeat(20));
 
-interface MediaFile { body: Buffer; type: string; hold?: Promise<void>; status?: () => number; redirect?: string }
+interface MediaFile {
+  body: Buffer;
+  type: string;
+  hold?: Promise<void>;
+  status?: () => number;
+  redirect?: string;
+}
 interface MockMedia {
   url: string;
   files: Map<string, MediaFile>;
@@ -153,11 +163,16 @@ describe('inbound MMS: stored at once, media downloaded after', () => {
     expect(mock.seen.find((r) => r.path === '/v3/media/79168ddc')?.authorization).toMatch(/^Bearer [\w-]+\.[\w-]+\.[\w-]+$/);
     // The conversation list says what it is.
     const cookie = await signIn(s);
-    const list = await fetch(`${s.url}/trpc/conversation.list?input=${encodeURIComponent(JSON.stringify({ filter: 'all' }))}`, { headers: { cookie } });
+    const list = await fetch(`${s.url}/trpc/conversation.list?input=${encodeURIComponent(JSON.stringify({ filter: 'all' }))}`, {
+      headers: { cookie },
+    });
     const body = (await list.json()) as { result: { data: { items: { lastMessagePreview: string }[] } } };
     expect(body.result.data.items[0]?.lastMessagePreview).toBe('📷 Photo');
     // The thread's message carries it, and the agent can open it.
-    const thread = await fetch(`${s.url}/trpc/conversation.messages?input=${encodeURIComponent(JSON.stringify({ conversationId: row?.conversationId }))}`, { headers: { cookie } });
+    const thread = await fetch(
+      `${s.url}/trpc/conversation.messages?input=${encodeURIComponent(JSON.stringify({ conversationId: row?.conversationId }))}`,
+      { headers: { cookie } },
+    );
     const items = ((await thread.json()) as { result: { data: { items: MessageDto[] } } }).result.data.items;
     const m = items[0]?.media[0];
     expect(m).toMatchObject({ contentType: 'image/jpeg', size: JPEG.length, state: 'stored', url: `/media/${stored?.id}` });
@@ -172,7 +187,13 @@ describe('inbound MMS: stored at once, media downloaded after', () => {
   it('Vonage `video` is stored as what its bytes are, and a `message.updated` event says so', async () => {
     const { s, mock } = await start();
     // An MP4's ftyp box.
-    const mp4 = Buffer.concat([Buffer.from([0, 0, 0, 0x18]), Buffer.from('ftypmp42'), Buffer.alloc(4), Buffer.from('isommp42'), Buffer.alloc(400)]);
+    const mp4 = Buffer.concat([
+      Buffer.from([0, 0, 0, 0x18]),
+      Buffer.from('ftypmp42'),
+      Buffer.alloc(4),
+      Buffer.from('isommp42'),
+      Buffer.alloc(400),
+    ]);
     mock.files.set('/v3/media/0f1e2d3c', { body: mp4, type: 'video/mp4' });
     const payload = JSON.parse(fixture('vonage/examples/inbound-mms-video.json')) as Record<string, unknown>;
     payload.video = { url: `${mock.url}/v3/media/0f1e2d3c` };
@@ -181,13 +202,19 @@ describe('inbound MMS: stored at once, media downloaded after', () => {
     await s.media.fetcher.idle();
     const updated = s.events.readAfter(after).filter((e) => e.type === 'message.updated');
     expect(updated).toHaveLength(1);
-    expect(updated[0]?.type === 'message.updated' && updated[0].payload.message.media[0]).toMatchObject({ contentType: 'video/mp4', state: 'stored' });
+    expect(updated[0]?.type === 'message.updated' && updated[0].payload.message.media[0]).toMatchObject({
+      contentType: 'video/mp4',
+      state: 'stored',
+    });
   });
 
   it('Plivo `Type=mms` (the documented fields): Body as text, Media0 downloaded with Basic auth', async () => {
     const { s, mock } = await start();
     mock.files.set(`/v1/Account/${PLIVO_ID}/Media/8d6a-4e3b/`, { body: PNG, type: 'image/png' });
-    const raw = fixture('plivo/examples/inbound-mms.txt').replace(encodeURIComponent('https://api.plivo.com'), encodeURIComponent(mock.url));
+    const raw = fixture('plivo/examples/inbound-mms.txt').replace(
+      encodeURIComponent('https://api.plivo.com'),
+      encodeURIComponent(mock.url),
+    );
     const res = await postPlivo(s, raw);
     expect(res.status).toBe(200);
     const row = messageByUuid(s, '3b6f7e1f-5d2c-4c9b-8e4f-7a1d2c3b4e5f');
@@ -196,13 +223,23 @@ describe('inbound MMS: stored at once, media downloaded after', () => {
     expect(mediaOf(s, row?.id ?? 0)).toMatchObject([{ state: 'stored', contentType: 'image/png', size: PNG.length }]);
     expect(mock.seen[0]?.authorization).toBe(`Basic ${Buffer.from(`${PLIVO_ID}:${PLIVO_TOKEN}`).toString('base64')}`);
     // Plivo names no type: the list preview, written before the download, is corrected once the bytes say "image".
-    expect(s.db.select().from(conversations).where(eq(conversations.id, row?.conversationId ?? 0)).get()?.lastMessagePreview).toBe('📷 Here is the damaged box');
+    expect(
+      s.db
+        .select()
+        .from(conversations)
+        .where(eq(conversations.id, row?.conversationId ?? 0))
+        .get()?.lastMessagePreview,
+    ).toBe('📷 Here is the damaged box');
   });
 
   it('Sinch `mo_media` (the documented shape): downloaded with the bearer token; a failed upload is kept refused', async () => {
     const { s, mock } = await start();
     mock.files.set('/media/x/0.jpg', { body: JPEG, type: 'image/jpeg' });
-    const payload = JSON.parse(fixture('sinch/examples/inbound-mo-media.json')) as { id: string; to: string; body: { media: Record<string, unknown>[] } };
+    const payload = JSON.parse(fixture('sinch/examples/inbound-mo-media.json')) as {
+      id: string;
+      to: string;
+      body: { media: Record<string, unknown>[] };
+    };
     payload.to = '14155550142';
     payload.body.media = [
       { ...payload.body.media[0], url: `${mock.url}/media/x/0.jpg` },
@@ -225,7 +262,11 @@ describe('inbound MMS: stored at once, media downloaded after', () => {
     const elsewhere = await startMockMedia();
     try {
       elsewhere.files.set('/bucket/0.png', { body: PNG, type: 'image/png' });
-      mock.files.set(`/v1/Account/${PLIVO_ID}/Media/redir/`, { body: Buffer.alloc(0), type: 'text/plain', redirect: `${elsewhere.url}/bucket/0.png` });
+      mock.files.set(`/v1/Account/${PLIVO_ID}/Media/redir/`, {
+        body: Buffer.alloc(0),
+        type: 'text/plain',
+        redirect: `${elsewhere.url}/bucket/0.png`,
+      });
       const raw = fixture('plivo/examples/inbound-mms.txt')
         .replace(encodeURIComponent('https://api.plivo.com'), encodeURIComponent(mock.url))
         .replace(encodeURIComponent('/Media/8d6a-4e3b/'), encodeURIComponent('/Media/redir/'))
@@ -245,7 +286,11 @@ describe('inbound MMS: stored at once, media downloaded after', () => {
     mock.files.set('/media/fake.jpg', { body: NOT_AN_IMAGE, type: 'image/jpeg' });
     const id = randomUUID();
     const res = await postSinch(s, {
-      id, type: 'mo_media', from: '12015555555', to: '14155550142', received_at: new Date().toISOString(),
+      id,
+      type: 'mo_media',
+      from: '12015555555',
+      to: '14155550142',
+      received_at: new Date().toISOString(),
       body: { message: 'look', media: [{ url: `${mock.url}/media/fake.jpg`, content_type: 'image/jpeg', status: 'Uploaded', code: 0 }] },
     });
     expect(res.status).toBe(200);
@@ -263,7 +308,11 @@ describe('inbound MMS: stored at once, media downloaded after', () => {
   it('a PDF sent as an `image` is refused (content of another kind than claimed)', async () => {
     const { s, mock } = await start();
     mock.files.set('/v3/media/pdf', { body: Buffer.from('%PDF-1.4\n%âãÏÓ\n1 0 obj\n<<>>\nendobj\n'.repeat(10)), type: 'image/jpeg' });
-    const payload = { ...JSON.parse(fixture('vonage/examples/inbound-mms-image.json')), message_uuid: randomUUID(), image: { url: `${mock.url}/v3/media/pdf` } } as Record<string, unknown>;
+    const payload = {
+      ...JSON.parse(fixture('vonage/examples/inbound-mms-image.json')),
+      message_uuid: randomUUID(),
+      image: { url: `${mock.url}/v3/media/pdf` },
+    } as Record<string, unknown>;
     expect((await s.postWebhook('/webhooks/inbound', payload)).status).toBe(200);
     await s.media.fetcher.idle();
     const row = messageByUuid(s, String(payload.message_uuid));
@@ -275,12 +324,19 @@ describe('inbound MMS: stored at once, media downloaded after', () => {
     mock.files.set('/media/big.png', { body: samplePicture(400, 300), type: 'image/png' });
     const id = randomUUID();
     await postSinch(s, {
-      id, type: 'mo_media', from: '12015555555', to: '14155550142', received_at: new Date().toISOString(),
+      id,
+      type: 'mo_media',
+      from: '12015555555',
+      to: '14155550142',
+      received_at: new Date().toISOString(),
       body: { media: [{ url: `${mock.url}/media/big.png`, content_type: 'image/png', status: 'Uploaded', code: 0 }] },
     });
     await s.media.fetcher.idle();
     const row = messageByUuid(s, id);
-    expect(mediaOf(s, row?.id ?? 0)[0]).toMatchObject({ state: 'refused', reason: expect.stringMatching(/larger than the 1000 bytes limit/) as unknown });
+    expect(mediaOf(s, row?.id ?? 0)[0]).toMatchObject({
+      state: 'refused',
+      reason: expect.stringMatching(/larger than the 1000 bytes limit/) as unknown,
+    });
   });
 
   it('a provider that answers 503 is retried with backoff until it answers', async () => {
@@ -289,7 +345,11 @@ describe('inbound MMS: stored at once, media downloaded after', () => {
     mock.files.set('/media/flaky.png', { body: PNG, type: 'image/png', status: () => (++calls < 3 ? 503 : 200) });
     const id = randomUUID();
     await postSinch(s, {
-      id, type: 'mo_media', from: '12015555555', to: '14155550142', received_at: new Date().toISOString(),
+      id,
+      type: 'mo_media',
+      from: '12015555555',
+      to: '14155550142',
+      received_at: new Date().toISOString(),
       body: { media: [{ url: `${mock.url}/media/flaky.png`, content_type: 'image/png', status: 'Uploaded', code: 0 }] },
     });
     const row = messageByUuid(s, id);
@@ -319,7 +379,11 @@ describe('/media: signed-in agents only, checked uploads, signed links', () => {
     const fake = await fetch(`${s.url}/media`, { method: 'POST', headers: { cookie }, body: form(NOT_AN_IMAGE, 'image/jpeg', 'x.jpg') });
     expect(fake.status).toBe(415);
     expect(((await fake.json()) as { error: string }).error).toMatch(/^Only JPEG, PNG, GIF images can be sent/);
-    const big = await fetch(`${s.url}/media`, { method: 'POST', headers: { cookie }, body: form(Buffer.concat([JPEG.subarray(0, 12), randomBytes(10_000)]), 'image/jpeg') });
+    const big = await fetch(`${s.url}/media`, {
+      method: 'POST',
+      headers: { cookie },
+      body: form(Buffer.concat([JPEG.subarray(0, 12), randomBytes(10_000)]), 'image/jpeg'),
+    });
     expect(big.status).toBe(413);
     expect(((await big.json()) as { error: string }).error).toBe('The file is larger than the 4 KB limit');
     const ok = await fetch(`${s.url}/media`, { method: 'POST', headers: { cookie }, body: form(PNG, 'application/octet-stream') });
@@ -331,14 +395,20 @@ describe('/media: signed-in agents only, checked uploads, signed links', () => {
     expect(back.headers.get('content-type')).toBe('image/png');
     expect(Buffer.from(await back.arrayBuffer()).equals(PNG)).toBe(true);
     // A cross-site form post is refused even with a cookie.
-    const cross = await fetch(`${s.url}/media`, { method: 'POST', headers: { cookie, origin: 'https://evil.example' }, body: form(PNG, 'image/png') });
+    const cross = await fetch(`${s.url}/media`, {
+      method: 'POST',
+      headers: { cookie, origin: 'https://evil.example' },
+      body: form(PNG, 'image/png'),
+    });
     expect(cross.status).toBe(403);
   });
 
   it('a signed link opens an outbound attachment until it expires; a forged or expired one is refused', async () => {
     const { s } = await start();
     const cookie = await signIn(s);
-    const up = (await (await fetch(`${s.url}/media`, { method: 'POST', headers: { cookie }, body: form(PNG, 'image/png') })).json()) as { id: number };
+    const up = (await (await fetch(`${s.url}/media`, { method: 'POST', headers: { cookie }, body: form(PNG, 'image/png') })).json()) as {
+      id: number;
+    };
     const good = signedMediaPath(s.media.signingSecret, up.id, 60);
     expect((await fetch(`${s.url}${good}`)).status).toBe(200);
     const expired = signedMediaPath(s.media.signingSecret, up.id, 60, Date.now() - 120_000);

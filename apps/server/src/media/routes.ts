@@ -94,7 +94,8 @@ export function mediaRouter(deps: MediaRouteDeps): Router {
     const problem = id === null ? 'bad id' : checkSignedLink(deps.signingSecret, id, req.query.exp, req.query.sig);
     const row = id === null || problem ? undefined : loadMediaRow(deps.db, id);
     // Only attachments Parley sends are offered on a link; the same answer for every refusal.
-    if (problem || !row || row.direction !== 'out') return void res.status(403).json({ error: `link refused: ${problem ?? 'not an outbound attachment'}` });
+    if (problem || !row || row.direction !== 'out')
+      return void res.status(403).json({ error: `link refused: ${problem ?? 'not an outbound attachment'}` });
     serve(deps, row, res);
   });
 
@@ -105,7 +106,11 @@ export function mediaRouter(deps: MediaRouteDeps): Router {
     if (!agent) return;
     upload(deps, req, res, agent.id);
   });
-  router.all('/media', (_req, res) => void res.set('Allow', 'POST').status(405).json({ error: 'method not allowed: POST a multipart form with a `file` field' }));
+  router.all(
+    '/media',
+    (_req, res) =>
+      void res.set('Allow', 'POST').status(405).json({ error: 'method not allowed: POST a multipart form with a `file` field' }),
+  );
 
   return router;
 }
@@ -152,10 +157,19 @@ function upload(deps: MediaRouteDeps, req: Request, res: Response, agentId: numb
           const bytes = Buffer.concat(chunks);
           const claimed = info.mimeType && info.mimeType !== 'application/octet-stream' ? info.mimeType : null;
           const sniffed = await sniffMedia(bytes, claimed, SENDABLE_TYPES);
-          if (!sniffed.ok) return answer(415, { error: `Only ${SENDABLE_NAMES} images can be sent: ${sniffed.reason}`, code: 'WRONG_TYPE' });
+          if (!sniffed.ok)
+            return answer(415, { error: `Only ${SENDABLE_NAMES} images can be sent: ${sniffed.reason}`, code: 'WRONG_TYPE' });
           const { key, sha256 } = await deps.store.put(bytes, sniffed.ext);
           const name = info.filename ? info.filename.slice(0, 200) : null;
-          const dto = recordUpload(deps.db, { agentId, contentType: sniffed.contentType, claimedType: claimed, size, name, sha256, storageKey: key });
+          const dto = recordUpload(deps.db, {
+            agentId,
+            contentType: sniffed.contentType,
+            claimedType: claimed,
+            size,
+            name,
+            sha256,
+            storageKey: key,
+          });
           answer(201, { id: dto.id, contentType: dto.contentType, size: dto.size, name: dto.name });
         })()
           .catch((err: unknown) => {

@@ -30,7 +30,10 @@ const family = (type: string): string => type.split('/')[0] ?? '';
 
 /** vCard is text: file-type does not know it; its first line is `BEGIN:VCARD`. */
 function isVcard(bytes: Uint8Array): boolean {
-  const head = Buffer.from(bytes.subarray(0, 64)).toString('utf8').replace(/^\uFEFF/, '').trimStart();
+  const head = Buffer.from(bytes.subarray(0, 64))
+    .toString('utf8')
+    .replace(/^\uFEFF/, '')
+    .trimStart();
   return /^BEGIN:VCARD\r?\n/i.test(head);
 }
 
@@ -38,7 +41,11 @@ function isVcard(bytes: Uint8Array): boolean {
  * The attachment's real type. Refused when the bytes are of no accepted type, or when they are of
  * another kind than claimed (a "photo" that is a PDF); a claimed image/jpeg that is a PNG is kept as PNG.
  */
-export async function sniffMedia(bytes: Uint8Array, claimed: string | null, accepted: readonly string[] = Object.keys(ACCEPTED_TYPES)): Promise<Sniffed> {
+export async function sniffMedia(
+  bytes: Uint8Array,
+  claimed: string | null,
+  accepted: readonly string[] = Object.keys(ACCEPTED_TYPES),
+): Promise<Sniffed> {
   const claim = claimed?.split(';')[0]?.trim().toLowerCase() || null;
   const found = isVcard(bytes) ? { mime: 'text/vcard', ext: 'vcf' } : await fileTypeFromBuffer(bytes);
   const said = claim ? ` (it claims ${claim})` : '';
@@ -47,7 +54,12 @@ export async function sniffMedia(bytes: Uint8Array, claimed: string | null, acce
   // file-type names HEIF/HEIC images by brand; normalise the few aliases it reports.
   const mime = found.mime === 'image/heic-sequence' ? 'image/heic' : found.mime === 'image/heif-sequence' ? 'image/heif' : found.mime;
   if (!accepted.includes(mime)) return { ok: false, reason: `content is ${mime}${said}, which is not accepted: accepted are ${allowed}` };
-  if (claim && claim !== 'application/octet-stream' && family(claim) !== family(mime) && !(claim.startsWith('text/x-vcard') && mime === 'text/vcard')) {
+  if (
+    claim &&
+    claim !== 'application/octet-stream' &&
+    family(claim) !== family(mime) &&
+    !(claim.startsWith('text/x-vcard') && mime === 'text/vcard')
+  ) {
     return { ok: false, reason: `content is ${mime} but it claims ${claim}` };
   }
   return { ok: true, contentType: mime, ext: found.ext };

@@ -30,7 +30,12 @@ export function createMediaStore(dir: string): MediaStore {
   return {
     dir,
     async put(bytes, ext) {
-      const key = `${randomUUID()}.${ext.toLowerCase().replace(/[^a-z0-9]/g, '').slice(0, 8) || 'bin'}`;
+      const key = `${randomUUID()}.${
+        ext
+          .toLowerCase()
+          .replace(/[^a-z0-9]/g, '')
+          .slice(0, 8) || 'bin'
+      }`;
       const tmp = join(dir, `.${key}.tmp`);
       try {
         await writeFile(tmp, bytes, { mode: 0o600 });

@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { mediaUrlRefusal, type Lookup } from './url-guard';
 
 /** Name resolution stubbed: no test resolves or connects to anything. */
-const resolvesTo = (...addresses: string[]): Lookup => () => Promise.resolve(addresses.map((address) => ({ address, family: address.includes(':') ? 6 : 4 })));
+const resolvesTo =
+  (...addresses: string[]): Lookup =>
+  () =>
+    Promise.resolve(addresses.map((address) => ({ address, family: address.includes(':') ? 6 : 4 })));
 
 describe('media URL guard (live mode): no server-side request forgery through an attachment URL', () => {
   it.each([

@@ -42,7 +42,9 @@ describe('classifyFailure', () => {
     const reset = 'request to http://127.0.0.1:9/v1/messages failed, reason: socket hang up';
     expect(classifyFailure({ retryable: true, code: 'network', reason: 'Could not reach Vonage', detail: reset })).toBe('unknown');
     expect(classifyFailure({ retryable: true, code: 'network', reason: 'x', detail: 'read ECONNRESET' })).toBe('unknown');
-    expect(classifyFailure({ retryable: false, code: 'invalid_response', reason: 'Vonage accepted the message but returned no message id' })).toBe('unknown');
+    expect(
+      classifyFailure({ retryable: false, code: 'invalid_response', reason: 'Vonage accepted the message but returned no message id' }),
+    ).toBe('unknown');
     const explicit = { retryable: true, code: 'network', reason: 'x', detail: 'ECONNREFUSED' };
     expect(classifyFailure({ ...explicit, requestSent: true } as typeof explicit)).toBe('unknown');
   });
@@ -56,7 +58,13 @@ describe('classifyFailure', () => {
 describe('failureDetail', () => {
   it('keeps the detail and the invalid parameters', () => {
     expect(
-      failureDetail({ retryable: false, code: 'http_422', reason: 'r', detail: 'The `to` parameter is invalid.', invalidParameters: [{ name: 'to', reason: 'Not a valid number' }] }),
+      failureDetail({
+        retryable: false,
+        code: 'http_422',
+        reason: 'r',
+        detail: 'The `to` parameter is invalid.',
+        invalidParameters: [{ name: 'to', reason: 'Not a valid number' }],
+      }),
     ).toBe('The `to` parameter is invalid. — invalid parameters: to: Not a valid number');
     expect(failureDetail({ retryable: false, code: 'x', reason: 'r' })).toBeNull();
   });

@@ -37,7 +37,8 @@ export function retryDelayMs(attempt: number, opts: BackoffOptions = {}, retryAf
 export type FailureVerdict = 'retry' | 'unknown' | 'fail';
 
 /** Error codes (Node / undici / node-fetch) that mean the connection was never made. */
-const NOT_SENT = /\b(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|EADDRNOTAVAIL|UND_ERR_CONNECT_TIMEOUT|CERT_[A-Z_]+|ERR_TLS_CERT_[A-Z_]+)\b|\bconnect ETIMEDOUT\b/;
+const NOT_SENT =
+  /\b(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|EADDRNOTAVAIL|UND_ERR_CONNECT_TIMEOUT|CERT_[A-Z_]+|ERR_TLS_CERT_[A-Z_]+)\b|\bconnect ETIMEDOUT\b/;
 
 export function classifyFailure(failure: ProviderFailure): FailureVerdict {
   // Accepted (2xx) without an id: it was sent; the status webhook settles it through client_ref.

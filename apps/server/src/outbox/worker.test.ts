@@ -30,15 +30,31 @@ afterEach(async () => {
   mock.reset();
 });
 
-type Setup = Partial<Omit<OutboxWorkerOptions, 'db' | 'log' | 'logger' | 'provider'>> & { dir?: string; timeoutMs?: number; apiHost?: string; start?: boolean };
+type Setup = Partial<Omit<OutboxWorkerOptions, 'db' | 'log' | 'logger' | 'provider'>> & {
+  dir?: string;
+  timeoutMs?: number;
+  apiHost?: string;
+  start?: boolean;
+};
 
 async function setup(o: Setup = {}): Promise<{ server: TestServer; worker: OutboxWorker }> {
   const { dir, timeoutMs, apiHost, start, ...rest } = o;
   const server = await startTestServer({}, dir, { worker: false });
-  const provider = createVonageProvider({ applicationId: APP_ID, privateKey: mock.keyPair.privateKeyPem, apiHost: apiHost ?? mock.url, timeoutMs: timeoutMs ?? 2000 });
+  const provider = createVonageProvider({
+    applicationId: APP_ID,
+    privateKey: mock.keyPair.privateKeyPem,
+    apiHost: apiHost ?? mock.url,
+    timeoutMs: timeoutMs ?? 2000,
+  });
   const worker = createOutboxWorker({
-    db: server.db, log: server.events, logger: server.logger, provider,
-    ratePerSecond: 1000, pollMs: 50, backoff: { baseMs: 5, capMs: 20 }, ...rest,
+    db: server.db,
+    log: server.events,
+    logger: server.logger,
+    provider,
+    ratePerSecond: 1000,
+    pollMs: 50,
+    backoff: { baseMs: 5, capMs: 20 },
+    ...rest,
   });
   cleanups.push(async () => {
     await worker.stop();
@@ -49,7 +65,14 @@ async function setup(o: Setup = {}): Promise<{ server: TestServer; worker: Outbo
 }
 
 function queue(server: TestServer, worker: OutboxWorker, over: { to?: string; text?: string; priority?: number } = {}) {
-  const { message } = queueMessage({ log: server.events, ourNumber: US, to: over.to ?? THEM, text: over.text ?? 'Hello from Parley', agentId: 1, priority: over.priority });
+  const { message } = queueMessage({
+    log: server.events,
+    ourNumber: US,
+    to: over.to ?? THEM,
+    text: over.text ?? 'Hello from Parley',
+    agentId: 1,
+    priority: over.priority,
+  });
   worker.wake();
   return message;
 }
@@ -85,13 +108,22 @@ describe('outbox worker against the Vonage mock', () => {
 
   it('422: failed with the reason and the invalid parameters, one request', async () => {
     const { server, worker } = await setup();
-    mock.enqueue(vonageProblem(422, { title: 'Invalid recipient', detail: 'The `to` parameter is invalid.', invalid_parameters: [{ name: 'to', reason: 'Not a valid number' }] }));
+    mock.enqueue(
+      vonageProblem(422, {
+        title: 'Invalid recipient',
+        detail: 'The `to` parameter is invalid.',
+        invalid_parameters: [{ name: 'to', reason: 'Not a valid number' }],
+      }),
+    );
     const m = queue(server, worker);
     await drained(server);
     await pause(100);
     expect(mock.requests).toHaveLength(1);
     expect(row(server, m.id)).toMatchObject({
-      status: 'failed', errorCode: 'http_422', errorTitle: 'Invalid recipient', errorReason: 'Vonage refused the message as invalid',
+      status: 'failed',
+      errorCode: 'http_422',
+      errorTitle: 'Invalid recipient',
+      errorReason: 'Vonage refused the message as invalid',
       errorDetail: 'The `to` parameter is invalid. — invalid parameters: to: Not a valid number',
     });
   });
@@ -110,7 +142,10 @@ describe('outbox worker against the Vonage mock', () => {
     const held = mock.hold();
     const m = queue(server, worker);
     const req = await held.received;
-    const res = await server.postWebhook('/webhooks/status', statusPayload({ message_uuid: req.messageUuid, status: 'delivered', client_ref: refOf(req.body) }));
+    const res = await server.postWebhook(
+      '/webhooks/status',
+      statusPayload({ message_uuid: req.messageUuid, status: 'delivered', client_ref: refOf(req.body) }),
+    );
     expect(res.status).toBe(200);
     expect(row(server, m.id)?.status).toBe('delivered');
     held.release();
@@ -131,10 +166,16 @@ describe('outbox worker against the Vonage mock', () => {
     await pause(100);
     expect(mock.requests).toHaveLength(3);
     expect(row(server, noId.id)?.status).toBe('interrupted');
-    expect(row(server, slow.id)).toMatchObject({ status: 'interrupted', errorReason: expect.stringMatching(/did not answer within 150 ms; the message may or may not have been sent/) as string });
+    expect(row(server, slow.id)).toMatchObject({
+      status: 'interrupted',
+      errorReason: expect.stringMatching(/did not answer within 150 ms; the message may or may not have been sent/) as string,
+    });
     expect(row(server, dropped.id)?.status).toBe('interrupted');
     const req = mock.requests.find((r) => refOf(r.body) === slow.clientRef);
-    await server.postWebhook('/webhooks/status', statusPayload({ message_uuid: req?.messageUuid ?? 'x', status: 'delivered', client_ref: slow.clientRef }));
+    await server.postWebhook(
+      '/webhooks/status',
+      statusPayload({ message_uuid: req?.messageUuid ?? 'x', status: 'delivered', client_ref: slow.clientRef }),
+    );
     expect(row(server, slow.id)?.status).toBe('delivered');
   });
 
@@ -144,7 +185,11 @@ describe('outbox worker against the Vonage mock', () => {
     const { server, worker } = await setup({ apiHost: dead.url, maxAttempts: 2 });
     const m = queue(server, worker);
     await drained(server);
-    expect(row(server, m.id)).toMatchObject({ status: 'failed', errorCode: 'network', errorReason: 'Could not reach Vonage (gave up after 2 attempts)' });
+    expect(row(server, m.id)).toMatchObject({
+      status: 'failed',
+      errorCode: 'network',
+      errorReason: 'Could not reach Vonage (gave up after 2 attempts)',
+    });
   });
 
   it('sends replies before campaign messages and skips contacts who opted out since', async () => {
@@ -152,7 +197,11 @@ describe('outbox worker against the Vonage mock', () => {
     const campaign = [1, 2].map(() => queue(server, worker, { priority: PRIORITY.campaign }));
     const reply = queue(server, worker, { to: '+447700900002' });
     const gone = queue(server, worker, { to: '+447700900003' });
-    server.db.update(contacts).set({ optedOutAt: Date.now() + 1 }).where(eq(contacts.phone, '+447700900003')).run();
+    server.db
+      .update(contacts)
+      .set({ optedOutAt: Date.now() + 1 })
+      .where(eq(contacts.phone, '+447700900003'))
+      .run();
     expect(worker.stats()).toMatchObject({ depth: 4, inFlight: 0, state: 'stopped' });
     expect(worker.stats().oldestQueuedAgeMs).toBeGreaterThanOrEqual(0);
     worker.start();
@@ -219,7 +268,10 @@ describe('crash and restart', () => {
       else expect(r?.status).toBe('submitted');
     }
     const late = inFlight[0];
-    await second.server.postWebhook('/webhooks/status', statusPayload({ message_uuid: late?.messageUuid ?? 'x', status: 'delivered', client_ref: refOf(late?.body) }));
+    await second.server.postWebhook(
+      '/webhooks/status',
+      statusPayload({ message_uuid: late?.messageUuid ?? 'x', status: 'delivered', client_ref: refOf(late?.body) }),
+    );
     const settled = queued.find((m) => m.clientRef === refOf(late?.body));
     expect(row(second.server, settled?.id ?? 0)).toMatchObject({ status: 'delivered', providerMessageUuid: late?.messageUuid });
   });

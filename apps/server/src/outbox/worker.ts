@@ -3,7 +3,14 @@ import type { Logger } from 'pino';
 import { retryWhileBusy, type Db } from '../db/client';
 import type { EventLog } from '../events/log';
 import {
-  claimNextSend, hasDueSend, nextSendDueAt, outboxStats, recordSendAccepted, recordSendEnded, recordSendRetry, recoverInterruptedSends,
+  claimNextSend,
+  hasDueSend,
+  nextSendDueAt,
+  outboxStats,
+  recordSendAccepted,
+  recordSendEnded,
+  recordSendRetry,
+  recoverInterruptedSends,
 } from '../domain/send';
 import type { ClaimedSend } from '../domain/send';
 import { ProviderError } from '../providers/types';
@@ -92,7 +99,12 @@ export function createOutboxWorker(opts: OutboxWorkerOptions): OutboxWorker {
     }
     if (verdict === 'unknown') {
       const reason = `${failure.reason}; the message may or may not have been sent (not retried, to avoid a double text)`;
-      recordSendEnded({ log, messageId, status: 'interrupted', error: { code: null, title: null, detail: failure.detail ?? null, reason } });
+      recordSendEnded({
+        log,
+        messageId,
+        status: 'interrupted',
+        error: { code: null, title: null, detail: failure.detail ?? null, reason },
+      });
       logger.warn({ messageId, attempts, code, reason: failure.reason }, 'outbox: send outcome unknown; marked interrupted');
       return;
     }
@@ -109,7 +121,11 @@ export function createOutboxWorker(opts: OutboxWorkerOptions): OutboxWorker {
     try {
       const media = opts.mediaFor?.(claimed.messageId) ?? [];
       ({ providerMessageId } = await provider.send({
-        messageId: claimed.clientRef, from: claimed.from, to: claimed.to, text: claimed.text, ...(media.length > 0 ? { media } : {}),
+        messageId: claimed.clientRef,
+        from: claimed.from,
+        to: claimed.to,
+        text: claimed.text,
+        ...(media.length > 0 ? { media } : {}),
       }));
     } catch (error) {
       failure = error instanceof ProviderError ? error.failure : unexpected(error);
@@ -122,7 +138,10 @@ export function createOutboxWorker(opts: OutboxWorkerOptions): OutboxWorker {
     // The provider has answered: its outcome must be recorded even while another process holds the database.
     if (failure) return retryWhileBusy(() => onFailure(claimed, failure), 8_000);
     const id = providerMessageId;
-    if (id !== undefined && !(await retryWhileBusy(() => recordSendAccepted({ log, messageId: claimed.messageId, providerMessageId: id }), 8_000))) {
+    if (
+      id !== undefined &&
+      !(await retryWhileBusy(() => recordSendAccepted({ log, messageId: claimed.messageId, providerMessageId: id }), 8_000))
+    ) {
       logger.warn({ messageId: claimed.messageId }, 'outbox: the send response id differs from the one a status webhook gave');
     }
   }

@@ -32,7 +32,11 @@ describe('PresenceHub', () => {
     hub.update({ agentId: 2, name: 'Bob', conversationId: 5, typing: false }); // a heartbeat: no change announced
     hub.update({ agentId: 2, name: 'Bob', conversationId: 5, typing: true });
     await vi.advanceTimersByTimeAsync(0);
-    expect(seen).toEqual([[], [{ agentId: 2, name: 'Bob', conversationId: 5, typing: false }], [{ agentId: 2, name: 'Bob', conversationId: 5, typing: true }]]);
+    expect(seen).toEqual([
+      [],
+      [{ agentId: 2, name: 'Bob', conversationId: 5, typing: false }],
+      [{ agentId: 2, name: 'Bob', conversationId: 5, typing: true }],
+    ]);
     expect(vi.getTimerCount()).toBe(1);
     await vi.advanceTimersByTimeAsync(30_100);
     expect(seen.at(-1)).toEqual([]);

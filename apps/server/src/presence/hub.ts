@@ -112,11 +112,14 @@ export class PresenceHub {
     if (this.watchers === 0 || this.entries.size === 0) return;
     let soonest = Infinity;
     for (const e of this.entries.values()) soonest = Math.min(soonest, e.expiresAt);
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      if (this.expire()) this.emitter.emit('change');
-      this.schedule();
-    }, Math.max(0, soonest - this.now()) + 5);
+    this.timer = setTimeout(
+      () => {
+        this.timer = undefined;
+        if (this.expire()) this.emitter.emit('change');
+        this.schedule();
+      },
+      Math.max(0, soonest - this.now()) + 5,
+    );
     this.timer.unref?.();
   }
 }

@@ -49,11 +49,36 @@ describe('live providers wired by createServer', () => {
       provider: 'plivo',
       publicUrl,
       vonage: { ...VONAGE_OFF },
-      plivo: { enabled: true, authId: 'MA_TEST', authToken: TOKEN, mainAuthToken: undefined, numbers: [PLIVO], apiUrl: plivo.url, sendRatePerSecond: undefined, allowV2: false },
-      sinch: { enabled: false, servicePlanId: undefined, apiToken: undefined, region: 'us', webhookSecret: undefined, numbers: [], apiUrl: undefined, sendRatePerSecond: undefined },
+      plivo: {
+        enabled: true,
+        authId: 'MA_TEST',
+        authToken: TOKEN,
+        mainAuthToken: undefined,
+        numbers: [PLIVO],
+        apiUrl: plivo.url,
+        sendRatePerSecond: undefined,
+        allowV2: false,
+      },
+      sinch: {
+        enabled: false,
+        servicePlanId: undefined,
+        apiToken: undefined,
+        region: 'us',
+        webhookSecret: undefined,
+        numbers: [],
+        apiUrl: undefined,
+        sendRatePerSecond: undefined,
+      },
     });
     expect(s.numbers.list()).toEqual([{ number: PLIVO, provider: 'plivo', sandbox: false, isDefault: true }]);
-    const { message } = queueMessage({ log: s.events, ourNumber: PLIVO, provider: 'plivo', to: '+447700900001', text: 'hi via Plivo', agentId: 1 });
+    const { message } = queueMessage({
+      log: s.events,
+      ourNumber: PLIVO,
+      provider: 'plivo',
+      to: '+447700900001',
+      text: 'hi via Plivo',
+      agentId: 1,
+    });
     s.outbox?.wake();
     const request = await waitFor(() => plivo?.requests[0]);
     expect(request.specErrors).toEqual([]);
@@ -63,7 +88,14 @@ describe('live providers wired by createServer', () => {
     await waitFor(() => statusOf(s as TestServer, message.id) === 'submitted');
 
     // Plivo calls the public URL; behind the proxy it reaches us on our own address, signed over the public one.
-    const params = { MessageUUID: request.messageUuid, Status: 'delivered', To: '447700900001', From: '14155550100', ErrorCode: '', Units: '1' };
+    const params = {
+      MessageUUID: request.messageUuid,
+      Status: 'delivered',
+      To: '447700900001',
+      From: '14155550100',
+      ErrorCode: '',
+      Units: '1',
+    };
     const nonce = randomUUID();
     const signature = signPlivoV3({ url: body.url, params, nonce, authToken: TOKEN });
     const path = body.url.slice(publicUrl.length);
@@ -84,10 +116,35 @@ describe('live providers wired by createServer', () => {
     s = await startTestServer({
       provider: 'sinch',
       vonage: { ...VONAGE_OFF },
-      plivo: { enabled: false, authId: undefined, authToken: undefined, mainAuthToken: undefined, numbers: [], apiUrl: undefined, sendRatePerSecond: undefined, allowV2: false },
-      sinch: { enabled: true, servicePlanId: sinch.servicePlanId, apiToken: sinch.apiToken, region: 'eu', webhookSecret: SECRET, numbers: [SINCH], apiUrl: sinch.url, sendRatePerSecond: undefined },
+      plivo: {
+        enabled: false,
+        authId: undefined,
+        authToken: undefined,
+        mainAuthToken: undefined,
+        numbers: [],
+        apiUrl: undefined,
+        sendRatePerSecond: undefined,
+        allowV2: false,
+      },
+      sinch: {
+        enabled: true,
+        servicePlanId: sinch.servicePlanId,
+        apiToken: sinch.apiToken,
+        region: 'eu',
+        webhookSecret: SECRET,
+        numbers: [SINCH],
+        apiUrl: sinch.url,
+        sendRatePerSecond: undefined,
+      },
     });
-    const { message } = queueMessage({ log: s.events, ourNumber: SINCH, provider: 'sinch', to: '+447700900002', text: 'hi via Sinch', agentId: 1 });
+    const { message } = queueMessage({
+      log: s.events,
+      ourNumber: SINCH,
+      provider: 'sinch',
+      to: '+447700900002',
+      text: 'hi via Sinch',
+      agentId: 1,
+    });
     s.outbox?.wake();
     const request = await waitFor(() => sinch?.requests[0]);
     expect(request.specErrors).toEqual([]);
@@ -97,11 +154,20 @@ describe('live providers wired by createServer', () => {
     await waitFor(() => statusOf(s as TestServer, message.id) === 'submitted');
 
     const report = JSON.stringify({
-      type: 'recipient_delivery_report_sms', batch_id: request.batchId, recipient: '447700900002', status: 'Delivered', code: 0,
-      at: new Date().toISOString(), client_reference: message.clientRef,
+      type: 'recipient_delivery_report_sms',
+      batch_id: request.batchId,
+      recipient: '447700900002',
+      status: 'Delivered',
+      code: 0,
+      at: new Date().toISOString(),
+      client_reference: message.clientRef,
     });
     const send = (headers: Record<string, string>) =>
-      fetch(`${s?.url ?? ''}/webhooks/sinch/status`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: report });
+      fetch(`${s?.url ?? ''}/webhooks/sinch/status`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: report,
+      });
     expect((await send({})).status).toBe(401);
     expect(statusOf(s, message.id)).toBe('submitted');
     expect((await send(signSinchWebhook({ rawBody: report, secret: SECRET }))).status).toBe(200);

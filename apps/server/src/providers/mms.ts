@@ -22,7 +22,10 @@ export function mmsRefusal(provider: ProviderName, from: string, to: string): st
 }
 
 /** Download credentials for URLs on one of `origins` only (anything else gets no credentials). */
-export function mediaAuthFor(origins: readonly string[] | ((url: URL) => boolean), headers: () => Promise<Record<string, string>> | Record<string, string>): MediaAuth {
+export function mediaAuthFor(
+  origins: readonly string[] | ((url: URL) => boolean),
+  headers: () => Promise<Record<string, string>> | Record<string, string>,
+): MediaAuth {
   const matches = typeof origins === 'function' ? origins : (url: URL) => origins.includes(url.origin);
   return (url) => (matches(url) ? headers() : {});
 }

@@ -27,9 +27,15 @@ async function signIn(server: TestServer): Promise<Call & { query: Call }> {
   expect(login.status).toBe(200);
   const cookie = login.headers.get('set-cookie')?.split(';')[0] ?? '';
   const call: Call = (path, input) =>
-    fetch(`${server.url}/trpc/${path}`, { method: 'POST', headers: { 'content-type': 'application/json', cookie }, body: JSON.stringify(input) });
+    fetch(`${server.url}/trpc/${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', cookie },
+      body: JSON.stringify(input),
+    });
   const query: Call = (path, input) =>
-    fetch(`${server.url}/trpc/${path}${input === undefined ? '' : `?input=${encodeURIComponent(JSON.stringify(input))}`}`, { headers: { cookie } });
+    fetch(`${server.url}/trpc/${path}${input === undefined ? '' : `?input=${encodeURIComponent(JSON.stringify(input))}`}`, {
+      headers: { cookie },
+    });
   return Object.assign(call, { query });
 }
 
@@ -81,7 +87,9 @@ describe('numbers on several providers', () => {
     const rec = { vonage: recorder('v'), plivo: recorder('p'), sinch: recorder('s') };
     s = await startTestServer({}, undefined, { providers: rec });
     const call = await signIn(s);
-    const numbers = await dataOf<{ number: string; provider: ProviderName; isDefault: boolean }[]>(await call.query('number.list', undefined));
+    const numbers = await dataOf<{ number: string; provider: ProviderName; isDefault: boolean }[]>(
+      await call.query('number.list', undefined),
+    );
     expect(numbers.map((n) => [n.number, n.provider, n.isDefault])).toEqual([
       [VONAGE, 'vonage', true],
       [PLIVO, 'plivo', false],
@@ -103,14 +111,18 @@ describe('numbers on several providers', () => {
     expect(rec.vonage.sent.map((m) => m.text)).toEqual(['default']);
     expect(reply.from).toBe(PLIVO);
 
-    const conversation = await dataOf<{ provider: string; ourNumber: string }>(await call.query('conversation.get', { id: viaSinch.conversationId }));
+    const conversation = await dataOf<{ provider: string; ourNumber: string }>(
+      await call.query('conversation.get', { id: viaSinch.conversationId }),
+    );
     expect(conversation).toMatchObject({ provider: 'sinch', ourNumber: SINCH });
     const onPlivo = await dataOf<{ items: { id: number }[] }>(await call.query('conversation.list', { filter: 'all', number: PLIVO }));
     expect(onPlivo.items.map((c) => c.id)).toEqual([viaPlivo.conversationId]);
 
     const refused = await call('message.send', { to: '+447700900004', text: 'x', from: '+15550001111' });
     expect(refused.status).toBe(400);
-    expect(((await refused.json()) as { error: { message: string } }).error.message).toMatch(/\+15550001111 is not one of Parley's numbers/);
+    expect(((await refused.json()) as { error: { message: string } }).error.message).toMatch(
+      /\+15550001111 is not one of Parley's numbers/,
+    );
   });
 
   it("one provider stuck does not hold back another's queue", async () => {
@@ -130,19 +142,25 @@ describe('numbers on several providers', () => {
     ['vonage', VONAGE],
     ['plivo', PLIVO],
     ['sinch', SINCH],
-  ] as const)('sandbox %s: inbound on its number, a reply through it reaches delivered, all through signed webhooks', async (provider, number) => {
-    s = await startTestServer();
-    const server = s;
-    const call = await signIn(server);
-    const from = '+447700900321';
-    const ok = await call('sandbox.simulateInbound', { from, to: number, text: `hello ${provider}` });
-    expect(ok.status, await ok.clone().text()).toBe(200);
-    const inbound = await waitFor(() =>
-      server.events.readAfter(0, 1000).flatMap((e) => (e.type === 'conversation.updated' ? [e.payload.conversation] : [])).at(-1),
-    );
-    expect(inbound).toMatchObject({ provider, ourNumber: number, contactPhone: from });
-    const reply = await dataOf<MessageDto>(await call('message.send', { conversationId: inbound.id, text: 'thanks!' }));
-    expect(reply.from).toBe(number);
-    await waitFor(() => statusOf(server, reply.id) === 'delivered', 10_000);
-  });
+  ] as const)(
+    'sandbox %s: inbound on its number, a reply through it reaches delivered, all through signed webhooks',
+    async (provider, number) => {
+      s = await startTestServer();
+      const server = s;
+      const call = await signIn(server);
+      const from = '+447700900321';
+      const ok = await call('sandbox.simulateInbound', { from, to: number, text: `hello ${provider}` });
+      expect(ok.status, await ok.clone().text()).toBe(200);
+      const inbound = await waitFor(() =>
+        server.events
+          .readAfter(0, 1000)
+          .flatMap((e) => (e.type === 'conversation.updated' ? [e.payload.conversation] : []))
+          .at(-1),
+      );
+      expect(inbound).toMatchObject({ provider, ourNumber: number, contactPhone: from });
+      const reply = await dataOf<MessageDto>(await call('message.send', { conversationId: inbound.id, text: 'thanks!' }));
+      expect(reply.from).toBe(number);
+      await waitFor(() => statusOf(server, reply.id) === 'delivered', 10_000);
+    },
+  );
 });

@@ -46,10 +46,13 @@ export function createSandboxKit(opts: { logger: Logger; label: string; retryDel
   function wait(ms: number): Promise<boolean> {
     return new Promise((resolve) => {
       if (closed) return resolve(false);
-      const timer = setTimeout(() => {
-        timers.delete(timer);
-        resolve(!closed);
-      }, Math.max(0, ms));
+      const timer = setTimeout(
+        () => {
+          timers.delete(timer);
+          resolve(!closed);
+        },
+        Math.max(0, ms),
+      );
       timers.set(timer, () => resolve(false));
     });
   }
@@ -113,10 +116,21 @@ export async function fetchOutboundMedia(msg: OutboundSms, provider: string): Pr
       status = res.status;
       await res.arrayBuffer();
     } catch (err) {
-      throw new ProviderError({ retryable: true, code: 'media_unreachable', requestSent: false, reason: `${provider} could not fetch the attachment`, detail: String(err) });
+      throw new ProviderError({
+        retryable: true,
+        code: 'media_unreachable',
+        requestSent: false,
+        reason: `${provider} could not fetch the attachment`,
+        detail: String(err),
+      });
     }
     if (status !== 200) {
-      throw new ProviderError({ retryable: false, httpStatus: 400, code: 'media_unreachable', reason: `${provider} could not fetch the attachment (HTTP ${status} from its link)` });
+      throw new ProviderError({
+        retryable: false,
+        httpStatus: 400,
+        code: 'media_unreachable',
+        reason: `${provider} could not fetch the attachment (HTTP ${status} from its link)`,
+      });
     }
   }
 }

@@ -17,11 +17,7 @@ export interface TestServer extends ParleyServer {
 }
 
 /** A real Parley on port 0 with a temp database directory; `dispose()` closes it and removes the files. */
-export async function startTestServer(
-  overrides: ConfigOverrides = {},
-  dir?: string,
-  options: ServerOptions = {},
-): Promise<TestServer> {
+export async function startTestServer(overrides: ConfigOverrides = {}, dir?: string, options: ServerOptions = {}): Promise<TestServer> {
   const ownDir = dir ?? mkdtempSync(join(tmpdir(), 'parley-test-'));
   const server = await createServer(testConfig({ databasePath: join(ownDir, 'parley.db'), ...overrides }), options);
   return {
@@ -30,8 +26,7 @@ export async function startTestServer(
     async postWebhook(path, body, opts = {}) {
       const raw = opts.raw ?? JSON.stringify(body);
       const headers: Record<string, string> = { 'content-type': opts.contentType ?? 'application/json' };
-      const authorization =
-        opts.authorization === undefined ? await signVonageWebhook(raw, server.signatureSecret) : opts.authorization;
+      const authorization = opts.authorization === undefined ? await signVonageWebhook(raw, server.signatureSecret) : opts.authorization;
       if (authorization !== null) headers.authorization = authorization;
       return fetch(`${server.url}${path}`, { method: 'POST', headers, body: raw });
     },

@@ -106,8 +106,14 @@ export async function startMockApi<R extends RecordedRequest>(spec: MockApiSpec<
         body = undefined;
       }
       const req = spec.record({
-        n: requests.length + 1, method: incoming.method ?? '', url: incoming.url ?? '', headers: incoming.headers,
-        rawBody, body, receivedAt: new Date(), specErrors: [],
+        n: requests.length + 1,
+        method: incoming.method ?? '',
+        url: incoming.url ?? '',
+        headers: incoming.headers,
+        rawBody,
+        body,
+        receivedAt: new Date(),
+        specErrors: [],
       });
       requests.push(req);
       const response = await answer(req, spec.check(req));

@@ -49,14 +49,31 @@ const DEFAULT_ERRORS: Record<number, string> = {
 };
 
 /** `{ api_id, error }` as in error-response.json, with a status-appropriate default text. */
-export function plivoError(status: number, error: string = DEFAULT_ERRORS[status] ?? `HTTP ${status}`, headers?: Record<string, string>): PlivoMockResponse {
+export function plivoError(
+  status: number,
+  error: string = DEFAULT_ERRORS[status] ?? `HTTP ${status}`,
+  headers?: Record<string, string>,
+): PlivoMockResponse {
   return { status, body: { api_id: randomUUID(), error }, ...(headers ? { headers } : {}) };
 }
 
 const PATH = /^\/v1\/Account\/([^/?]+)\/Message\/$/;
 const KNOWN_FIELDS = new Set([
-  'src', 'dst', 'text', 'type', 'url', 'method', 'log', 'trackable', 'powerpack_uuid', 'message_expiry', 'media_urls',
-  'media_ids', 'dlt_entity_id', 'dlt_template_id', 'dlt_template_category',
+  'src',
+  'dst',
+  'text',
+  'type',
+  'url',
+  'method',
+  'log',
+  'trackable',
+  'powerpack_uuid',
+  'message_expiry',
+  'media_urls',
+  'media_ids',
+  'dlt_entity_id',
+  'dlt_template_id',
+  'dlt_template_category',
 ]);
 
 function checkAuth(req: PlivoRecordedRequest, opts: MockPlivoOptions): string | undefined {
@@ -107,8 +124,12 @@ function checkSpec(req: PlivoRecordedRequest, opts: MockPlivoOptions): void {
   const mms = b.type === 'mms';
   // MMS: `media_urls` (1–10 absolute URLs Plivo fetches) and an optional text.
   if (mms) {
-    if (!Array.isArray(b.media_urls) || b.media_urls.length < 1 || b.media_urls.length > 10) errors.push('media_urls: 1 to 10 URLs with type mms');
-    else for (const u of b.media_urls) if (typeof u !== 'string' || !/^https?:\/\//.test(u) || !URL.canParse(u)) errors.push(`media_urls: ${JSON.stringify(u)} is not an absolute URL`);
+    if (!Array.isArray(b.media_urls) || b.media_urls.length < 1 || b.media_urls.length > 10)
+      errors.push('media_urls: 1 to 10 URLs with type mms');
+    else
+      for (const u of b.media_urls)
+        if (typeof u !== 'string' || !/^https?:\/\//.test(u) || !URL.canParse(u))
+          errors.push(`media_urls: ${JSON.stringify(u)} is not an absolute URL`);
   } else if (b.media_urls !== undefined) errors.push('media_urls: only with type mms');
   if (mms && (b.text === undefined || b.text === '')) {
     // optional for MMS

@@ -33,7 +33,10 @@ export interface MockSinch extends MockApi<SinchRecordedRequest> {
 }
 
 /** Error bodies as Sinch gives them (`{ code, text }`), by HTTP status; `code`/`text` override. */
-export function sinchError(status: number, over: { code?: string; text?: string; headers?: Record<string, string> } = {}): SinchMockResponse {
+export function sinchError(
+  status: number,
+  over: { code?: string; text?: string; headers?: Record<string, string> } = {},
+): SinchMockResponse {
   const base: Record<number, { code: string; text: string }> = {
     400: { code: 'syntax_invalid_parameter_format', text: 'The parameter format is invalid' },
     401: { code: 'unauthorized', text: 'Invalid credentials for this service plan' },
@@ -44,7 +47,11 @@ export function sinchError(status: number, over: { code?: string; text?: string;
     503: { code: 'service_unavailable', text: 'Service temporarily unavailable' },
   };
   const body = base[status] ?? { code: `http_${status}`, text: `HTTP ${status}` };
-  return { status, body: { code: over.code ?? body.code, text: over.text ?? body.text }, ...(over.headers ? { headers: over.headers } : {}) };
+  return {
+    status,
+    body: { code: over.code ?? body.code, text: over.text ?? body.text },
+    ...(over.headers ? { headers: over.headers } : {}),
+  };
 }
 
 /** The 201 Sinch answers a batch with: the batch echoed (numbers without '+'), with `id`. */
@@ -72,8 +79,22 @@ export function batchCreated(req: SinchRecordedRequest, id: string = req.batchId
 }
 
 const BODY_FIELDS = new Set([
-  'to', 'from', 'body', 'type', 'delivery_report', 'client_reference', 'callback_url', 'send_at', 'expire_at',
-  'flash_message', 'truncate_concat', 'max_number_of_message_parts', 'feedback_enabled', 'from_ton', 'from_npi', 'parameters',
+  'to',
+  'from',
+  'body',
+  'type',
+  'delivery_report',
+  'client_reference',
+  'callback_url',
+  'send_at',
+  'expire_at',
+  'flash_message',
+  'truncate_concat',
+  'max_number_of_message_parts',
+  'feedback_enabled',
+  'from_ton',
+  'from_npi',
+  'parameters',
 ]);
 const DELIVERY_REPORTS = new Set(['none', 'summary', 'full', 'per_recipient', 'per_recipient_final']);
 
@@ -84,16 +105,20 @@ export function validateBatch(body: unknown): string[] {
   const errors: string[] = [];
   for (const key of Object.keys(b)) if (!BODY_FIELDS.has(key)) errors.push(`${key}: unknown field`);
   if (!Array.isArray(b.to) || b.to.length < 1 || b.to.length > 1000) errors.push('to: an array of 1–1000 numbers');
-  else for (const to of b.to) if (typeof to !== 'string' || !/^\+[1-9]\d{6,14}$/.test(to)) errors.push(`to: ${JSON.stringify(to)} is not E.164`);
+  else
+    for (const to of b.to)
+      if (typeof to !== 'string' || !/^\+[1-9]\d{6,14}$/.test(to)) errors.push(`to: ${JSON.stringify(to)} is not E.164`);
   if (typeof b.from !== 'string' || b.from === '') errors.push('from: required string');
   if (b.type === 'mt_media') {
     // MMS (MediaRequest): body is { url, message?, subject? }; "text only media messages will be rejected".
     const m = b.body as Record<string, unknown> | null;
-    if (typeof m !== 'object' || m === null || Array.isArray(m)) errors.push('body: an object { url, message?, subject? } with type mt_media');
+    if (typeof m !== 'object' || m === null || Array.isArray(m))
+      errors.push('body: an object { url, message?, subject? } with type mt_media');
     else {
       if (typeof m.url !== 'string' || !URL.canParse(m.url)) errors.push('body.url: required absolute URL');
       for (const key of Object.keys(m)) if (!['url', 'message', 'subject'].includes(key)) errors.push(`body.${key}: unknown field`);
-      if (m.message !== undefined && (typeof m.message !== 'string' || Array.from(m.message).length > 5000)) errors.push('body.message: a string of at most 5000 characters');
+      if (m.message !== undefined && (typeof m.message !== 'string' || Array.from(m.message).length > 5000))
+        errors.push('body.message: a string of at most 5000 characters');
     }
   } else {
     if (typeof b.body !== 'string') errors.push('body: required string');
@@ -104,7 +129,8 @@ export function validateBatch(body: unknown): string[] {
   if (b.client_reference !== undefined && (typeof b.client_reference !== 'string' || b.client_reference.length > 2048)) {
     errors.push('client_reference: a string of at most 2048 characters');
   }
-  if (b.callback_url !== undefined && (typeof b.callback_url !== 'string' || !URL.canParse(b.callback_url))) errors.push('callback_url: not a URL');
+  if (b.callback_url !== undefined && (typeof b.callback_url !== 'string' || !URL.canParse(b.callback_url)))
+    errors.push('callback_url: not a URL');
   return errors;
 }
 

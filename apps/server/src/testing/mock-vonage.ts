@@ -97,11 +97,31 @@ export function accepted(messageUuid: string = randomUUID()): MockResponse {
 /** A problem body as the spec's examples give it for 401/402/422/429/500, with overrides. */
 export function vonageProblem(status: number, overrides: Record<string, unknown> = {}): MockResponse {
   const base: Record<number, { type: string; title: string; detail: string }> = {
-    401: { type: 'https://developer.nexmo.com/api-errors/#unathorized', title: 'You did not provide correct credentials.', detail: "Check that you're using the correct credentials, and that your account has this feature enabled" },
-    402: { type: 'https://developer.nexmo.com/api-errors/#low-balance', title: 'Low balance', detail: 'This request could not be performed due to your account balance being low.' },
-    422: { type: 'https://developer.nexmo.com/api-errors/messages-olympus#1150', title: 'Invalid params', detail: 'The value of one or more parameters is invalid.' },
-    429: { type: 'https://developer.nexmo.com/api-errors/messages-olympus#1010', title: 'Rate Limit Hit', detail: 'Please wait, then retry your request' },
-    500: { type: 'https://developer.nexmo.com/api-errors/messages-olympus#1000', title: 'Internal error', detail: 'There was an error processing your request in the Platform.' },
+    401: {
+      type: 'https://developer.nexmo.com/api-errors/#unathorized',
+      title: 'You did not provide correct credentials.',
+      detail: "Check that you're using the correct credentials, and that your account has this feature enabled",
+    },
+    402: {
+      type: 'https://developer.nexmo.com/api-errors/#low-balance',
+      title: 'Low balance',
+      detail: 'This request could not be performed due to your account balance being low.',
+    },
+    422: {
+      type: 'https://developer.nexmo.com/api-errors/messages-olympus#1150',
+      title: 'Invalid params',
+      detail: 'The value of one or more parameters is invalid.',
+    },
+    429: {
+      type: 'https://developer.nexmo.com/api-errors/messages-olympus#1010',
+      title: 'Rate Limit Hit',
+      detail: 'Please wait, then retry your request',
+    },
+    500: {
+      type: 'https://developer.nexmo.com/api-errors/messages-olympus#1000',
+      title: 'Internal error',
+      detail: 'There was an error processing your request in the Platform.',
+    },
   };
   const body = base[status] ?? { type: 'https://developer.nexmo.com/api-errors', title: `HTTP ${status}`, detail: '' };
   return { status, body: { ...body, instance: TRACE, ...overrides } };
@@ -204,8 +224,15 @@ export async function startMockVonage(opts: MockVonageOptions = {}): Promise<Moc
         body = undefined;
       }
       const req: RecordedRequest = {
-        n: requests.length + 1, method: incoming.method ?? '', url: incoming.url ?? '', headers: incoming.headers,
-        rawBody, body, receivedAt: new Date(), specErrors: [], messageUuid: randomUUID(),
+        n: requests.length + 1,
+        method: incoming.method ?? '',
+        url: incoming.url ?? '',
+        headers: incoming.headers,
+        rawBody,
+        body,
+        receivedAt: new Date(),
+        specErrors: [],
+        messageUuid: randomUUID(),
       };
       requests.push(req);
       const authError = checkJwt(req, opts, keyPair.publicKeyPem);

@@ -16,9 +16,7 @@ type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type JsonObject = { [key: string]: Json };
 
 /** apps/server/src/testing → ../../ is apps/server. */
-export const MESSAGES_SPEC_PATH = fileURLToPath(
-  new URL('../../test/fixtures/vonage/messages-openapi.yml', import.meta.url),
-);
+export const MESSAGES_SPEC_PATH = fileURLToPath(new URL('../../test/fixtures/vonage/messages-openapi.yml', import.meta.url));
 
 let specCache: JsonObject | undefined;
 let validatorCache: ValidateFunction | undefined;

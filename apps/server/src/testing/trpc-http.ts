@@ -11,7 +11,13 @@ export interface TrpcReply {
   cookie: string | null;
 }
 
-export async function trpcCall(baseUrl: string, path: string, input: unknown, cookie: string, method: 'GET' | 'POST' = 'POST'): Promise<TrpcReply> {
+export async function trpcCall(
+  baseUrl: string,
+  path: string,
+  input: unknown,
+  cookie: string,
+  method: 'GET' | 'POST' = 'POST',
+): Promise<TrpcReply> {
   const headers = { 'content-type': 'application/json', cookie };
   const url = `${baseUrl}/trpc/${path}`;
   const res =

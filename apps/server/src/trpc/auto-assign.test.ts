@@ -27,14 +27,15 @@ async function agent(admin: string, email: string, name: string): Promise<{ id: 
   return { id: (me.body.result?.data as { id: number }).id, cookie: accepted.cookie ?? '' };
 }
 
-const online = async (cookie: string) => expect((await call('presence.update', { conversationId: null, typing: false }, cookie)).status).toBe(200);
+const online = async (cookie: string) =>
+  expect((await call('presence.update', { conversationId: null, typing: false }, cookie)).status).toBe(200);
 
 async function newConversation(from: string): Promise<ConversationDto> {
   const res = await s?.postWebhook('/webhooks/inbound', inboundPayload({ from }));
   expect(res?.status).toBe(200);
-  const row = s?.db.$client
-    .prepare("select payload from events where type = 'conversation.updated' order by id desc limit 1")
-    .get() as { payload: string };
+  const row = s?.db.$client.prepare("select payload from events where type = 'conversation.updated' order by id desc limit 1").get() as {
+    payload: string;
+  };
   return (JSON.parse(row.payload) as { conversation: ConversationDto }).conversation;
 }
 

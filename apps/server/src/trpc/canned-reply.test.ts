@@ -40,7 +40,8 @@ describe('canned replies', () => {
     expect(dup.body.error?.data.code).toBe('CONFLICT');
     expect(dup.body.error?.message).toContain('/hi');
 
-    const thanks = (await call('cannedReply.create', { shortcut: 'thanks', text: 'Thanks {name}!' }, cookie)).body.result?.data as CannedReplyDto;
+    const thanks = (await call('cannedReply.create', { shortcut: 'thanks', text: 'Thanks {name}!' }, cookie)).body.result
+      ?.data as CannedReplyDto;
     const renameClash = await call('cannedReply.update', { id: thanks.id, shortcut: 'hi' }, cookie);
     expect(renameClash.status).toBe(409);
     expect(renameClash.body.error?.message).toContain('/hi');

@@ -20,7 +20,8 @@ let agentId: number;
 let adminId: number;
 const dir = mkdtempSync(join(tmpdir(), 'parley-compliance-'));
 
-const call = (path: string, input: unknown, cookie: string, method: 'GET' | 'POST' = 'POST'): Promise<TrpcReply> => trpcCall(s.url, path, input, cookie, method);
+const call = (path: string, input: unknown, cookie: string, method: 'GET' | 'POST' = 'POST'): Promise<TrpcReply> =>
+  trpcCall(s.url, path, input, cookie, method);
 async function data<T>(reply: Promise<TrpcReply>): Promise<T> {
   const r = await reply;
   if (r.status !== 200) throw new Error(`${r.status} ${JSON.stringify(r.body.error)}`);
@@ -48,10 +49,18 @@ async function inbound(phone: string, text: string): Promise<void> {
   expect(r.status).toBe(200);
 }
 const conversationOf = async (phone: string) =>
-  (await data<{ items: ConversationDto[] }>(call('conversation.list', { filter: 'all', search: phone }, agent, 'GET'))).items.find((c) => c.contactPhone === phone);
-const flagged = async () => (await data<{ items: ConversationDto[] }>(call('conversation.list', { filter: 'possible-opt-out' }, agent, 'GET'))).items;
+  (await data<{ items: ConversationDto[] }>(call('conversation.list', { filter: 'all', search: phone }, agent, 'GET'))).items.find(
+    (c) => c.contactPhone === phone,
+  );
+const flagged = async () =>
+  (await data<{ items: ConversationDto[] }>(call('conversation.list', { filter: 'possible-opt-out' }, agent, 'GET'))).items;
 const history = (contactId: number) => data<ConsentEntryDto[]>(call('contact.consentHistory', { id: contactId }, agent, 'GET'));
-const audits = (action: string) => s.db.select().from(auditLog).all().filter((a) => a.action === action);
+const audits = (action: string) =>
+  s.db
+    .select()
+    .from(auditLog)
+    .all()
+    .filter((a) => a.action === action);
 const lastMessageId = async (conversationId: number) =>
   (await data<{ items: { id: number }[] }>(call('conversation.messages', { conversationId }, agent, 'GET'))).items[0]?.id;
 
@@ -91,7 +100,12 @@ describe('possible opt-out', () => {
     const confirmed = await data<ConversationDto>(call('conversation.resolveOptOutFlag', { id: conv.id, optOut: true }, agent));
     expect([confirmed.possibleOptOutAt, confirmed.contactOptedOut]).toEqual([null, true]);
     expect(await history(conv.contactId)).toEqual([{ at: expect.any(String), state: 'opted_out', source: 'agent', agentId }]);
-    expect(audits('contact.opted_out').at(-1)).toMatchObject({ agentId, via: 'session', targetType: 'contact', targetId: String(conv.contactId) });
+    expect(audits('contact.opted_out').at(-1)).toMatchObject({
+      agentId,
+      via: 'session',
+      targetType: 'contact',
+      targetId: String(conv.contactId),
+    });
     const refused = await call('message.send', { conversationId: conv.id, text: 'sorry to see you go' }, agent);
     expect([refused.status, refused.body.error?.data.appCode]).toEqual([412, 'OPTED_OUT']);
     // An opted-out contact's texts raise no new flag.
@@ -120,9 +134,13 @@ describe('the consent ledger', () => {
     await inbound(phone, 'Opt-Out');
     const conv = await conversationOf(phone);
     if (!conv) throw new Error('no conversation');
-    const stopId = (await data<{ items: { id: number; text: string }[] }>(call('conversation.messages', { conversationId: conv.id }, agent, 'GET'))).items.find((m) => m.text === 'Opt-Out')?.id;
+    const stopId = (
+      await data<{ items: { id: number; text: string }[] }>(call('conversation.messages', { conversationId: conv.id }, agent, 'GET'))
+    ).items.find((m) => m.text === 'Opt-Out')?.id;
     await inbound(phone, 'unstop');
-    const startId = (await data<{ items: { id: number; text: string }[] }>(call('conversation.messages', { conversationId: conv.id }, agent, 'GET'))).items.find((m) => m.text === 'unstop')?.id;
+    const startId = (
+      await data<{ items: { id: number; text: string }[] }>(call('conversation.messages', { conversationId: conv.id }, agent, 'GET'))
+    ).items.find((m) => m.text === 'unstop')?.id;
     // An agent cannot opt out by hand; an admin can (audited), and a token with the admin scope is source api.
     expect((await call('contact.setOptOut', { id: conv.contactId, optedOut: true }, agent)).status).toBe(403);
     await data(call('contact.setOptOut', { id: conv.contactId, optedOut: true }, admin));
@@ -141,13 +159,19 @@ describe('the consent ledger', () => {
       { at: expect.any(String), state: 'opted_out', source: 'agent', agentId: adminId },
       { at: expect.any(String), state: 'opted_in', source: 'api', agentId: adminId },
     ]);
-    const rows = s.db.select().from(consentLedger).all().filter((r) => r.contactId === conv.contactId);
+    const rows = s.db
+      .select()
+      .from(consentLedger)
+      .all()
+      .filter((r) => r.contactId === conv.contactId);
     expect(rows.map((r) => r.id)).toEqual([...rows.map((r) => r.id)].sort((a, b) => a - b));
     expect(audits('contact.opted_in').at(-1)).toMatchObject({ agentId: adminId, via: 'token', targetId: String(conv.contactId) });
 
     // CSV: admins only, audited.
     expect((await call('contact.exportConsent', { id: conv.contactId }, agent, 'GET')).status).toBe(403);
-    const csv = await data<{ csv: string; count: number; filename: string }>(call('contact.exportConsent', { id: conv.contactId }, admin, 'GET'));
+    const csv = await data<{ csv: string; count: number; filename: string }>(
+      call('contact.exportConsent', { id: conv.contactId }, admin, 'GET'),
+    );
     expect(csv.count).toBe(4);
     const lines = csv.csv.trim().split('\r\n');
     expect(lines[0]).toBe('at,state,source,message_id,agent_id');
@@ -166,10 +190,19 @@ describe('the consent ledger', () => {
     await inbound(phone, 'HELP');
     const conv = await conversationOf(phone);
     if (!conv) throw new Error('no conversation');
-    const texts = async () => (await data<{ items: { text: string; direction: string }[] }>(call('conversation.messages', { conversationId: conv.id }, agent, 'GET'))).items.filter((m) => m.direction === 'out').map((m) => m.text);
+    const texts = async () =>
+      (
+        await data<{ items: { text: string; direction: string }[] }>(
+          call('conversation.messages', { conversationId: conv.id }, agent, 'GET'),
+        )
+      ).items
+        .filter((m) => m.direction === 'out')
+        .map((m) => m.text);
     expect(await texts()).toEqual([s.config.helpText]);
     expect(s.config.helpText).toMatch(/Msg & data rates may apply/);
-    await data(call('settings.update', { helpText: 'Acme Support: call 0800 123. Msg & data rates may apply. Reply STOP to stop.' }, admin));
+    await data(
+      call('settings.update', { helpText: 'Acme Support: call 0800 123. Msg & data rates may apply. Reply STOP to stop.' }, admin),
+    );
     s.db.$client.prepare("update messages set created_at = created_at - 3600000 where direction = 'out'").run();
     await inbound(phone, 'info');
     expect((await texts())[0]).toBe('Acme Support: call 0800 123. Msg & data rates may apply. Reply STOP to stop.');

@@ -132,7 +132,11 @@ export function resolveAccess(db: Db, credential: Credential | null): { agent: A
 }
 
 /** `Authorization: Bearer pk_…` wins over the session cookie; a bad token is not rescued by a cookie. */
-export function credentialFrom(opts: { authorization?: string | undefined; token?: unknown; cookie?: string | undefined }): Credential | null {
+export function credentialFrom(opts: {
+  authorization?: string | undefined;
+  token?: unknown;
+  cookie?: string | undefined;
+}): Credential | null {
   const bearer = /^Bearer\s+(\S+)\s*$/i.exec(opts.authorization ?? '')?.[1];
   const token = bearer ?? (typeof opts.token === 'string' && opts.token !== '' ? opts.token : undefined);
   if (token !== undefined) {

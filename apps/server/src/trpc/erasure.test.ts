@@ -19,14 +19,26 @@ const NAME = 'Zebulon Quartermaine';
 const INBOUND = 'Unicorn pineapple voucher 9173';
 const REPLY = 'Your voucher zanzibar-4471 is ready';
 const NOTE = 'Prefers mornings, xylophone collector';
-const NEEDLES = [PHONE, PHONE.slice(1), '07700900777', '%2B447700900777', 'Zebulon', 'Quartermaine', 'pineapple voucher', 'zanzibar-4471', 'xylophone', 'Hello Zebulon'];
+const NEEDLES = [
+  PHONE,
+  PHONE.slice(1),
+  '07700900777',
+  '%2B447700900777',
+  'Zebulon',
+  'Quartermaine',
+  'pineapple voucher',
+  'zanzibar-4471',
+  'xylophone',
+  'Hello Zebulon',
+];
 
 const dir = mkdtempSync(join(tmpdir(), 'parley-erasure-'));
 let s: TestServer;
 let admin: string;
 let agent: string;
 
-const call = (path: string, input: unknown, cookie: string, method: 'GET' | 'POST' = 'POST'): Promise<TrpcReply> => trpcCall(s.url, path, input, cookie, method);
+const call = (path: string, input: unknown, cookie: string, method: 'GET' | 'POST' = 'POST'): Promise<TrpcReply> =>
+  trpcCall(s.url, path, input, cookie, method);
 async function data<T>(reply: Promise<TrpcReply>): Promise<T> {
   const r = await reply;
   if (r.status !== 200) throw new Error(`${r.status} ${JSON.stringify(r.body.error)}`);
@@ -42,11 +54,23 @@ async function waitFor(check: () => Promise<boolean>, what: string, ms = 30_000)
     await new Promise((r) => setTimeout(r, 50));
   }
 }
-const inbound = async (phone: string, text: string) => expect((await s.postWebhook('/webhooks/inbound', inboundPayload({ from: phone.slice(1), text }))).status).toBe(200);
-const messagesOf = async (conversationId: number) => (await data<{ items: MessageDto[] }>(call('conversation.messages', { conversationId, limit: 200 }, agent, 'GET'))).items;
+const inbound = async (phone: string, text: string) =>
+  expect((await s.postWebhook('/webhooks/inbound', inboundPayload({ from: phone.slice(1), text }))).status).toBe(200);
+const messagesOf = async (conversationId: number) =>
+  (await data<{ items: MessageDto[] }>(call('conversation.messages', { conversationId, limit: 200 }, agent, 'GET'))).items;
 const conversationOf = async (phone: string) =>
-  (await data<{ items: ConversationDto[] }>(call('conversation.list', { filter: 'all', search: phone }, agent, 'GET'))).items.find((c) => c.contactPhone === phone);
-const stats = () => data<StatsSummary>(call('stats.summary', { since: new Date(Date.now() - 86_400_000).toISOString(), until: new Date(Date.now() + 3_600_000).toISOString() }, agent, 'GET'));
+  (await data<{ items: ConversationDto[] }>(call('conversation.list', { filter: 'all', search: phone }, agent, 'GET'))).items.find(
+    (c) => c.contactPhone === phone,
+  );
+const stats = () =>
+  data<StatsSummary>(
+    call(
+      'stats.summary',
+      { since: new Date(Date.now() - 86_400_000).toISOString(), until: new Date(Date.now() + 3_600_000).toISOString() },
+      agent,
+      'GET',
+    ),
+  );
 
 /** Every value of every row of every table (FTS shadow tables too), as text or bytes, that contains a needle. */
 function tableHits(): string[] {
@@ -104,12 +128,17 @@ describe('contact export and erasure', () => {
     await data(call('contact.update', { id: contactId, name: NAME }, agent));
     await data(call('message.send', { conversationId, text: REPLY }, agent));
     await data(call('note.add', { conversationId, text: NOTE }, agent));
-    const campaign = await data<{ id: number }>(call('campaign.create', { name: 'Spring', text: 'Hello {name}, spring sale!', recipients: [{ phone: PHONE, name: NAME }] }, admin));
+    const campaign = await data<{ id: number }>(
+      call('campaign.create', { name: 'Spring', text: 'Hello {name}, spring sale!', recipients: [{ phone: PHONE, name: NAME }] }, admin),
+    );
     await waitFor(async () => {
       const out = (await messagesOf(conversationId)).filter((m) => m.direction === 'out');
       return out.length === 2 && out.every((m) => m.status === 'delivered');
     }, 'the reply and the campaign message to be delivered');
-    await waitFor(async () => (await data<{ status: string }>(call('campaign.get', { id: campaign.id }, agent, 'GET'))).status === 'done', 'the campaign to finish');
+    await waitFor(
+      async () => (await data<{ status: string }>(call('campaign.get', { id: campaign.id }, agent, 'GET'))).status === 'done',
+      'the campaign to finish',
+    );
     await inbound(PHONE, 'please stop texting me'); // a flag…
     await inbound(PHONE, 'STOP'); // …settled by the keyword
 
@@ -136,17 +165,26 @@ describe('contact export and erasure', () => {
     // Every delivery report of the outbound messages (submitted, delivered) is in the status history.
     const outIds = exported.messages.filter((m) => m.direction === 'out' && m.status === 'delivered').map((m) => m.id);
     for (const id of outIds) expect(exported.statusHistory.filter((h) => h.messageId === id).map((h) => h.status)).toContain('delivered');
-    const audit = s.db.select().from(auditLog).all().filter((a) => a.action === 'contact.exported');
+    const audit = s.db
+      .select()
+      .from(auditLog)
+      .all()
+      .filter((a) => a.action === 'contact.exported');
     expect(audit).toEqual([expect.objectContaining({ targetType: 'contact', targetId: String(contactId), via: 'session' })]);
   });
 
   it('erase: no trace in any table, the search index or the files; stats kept; the number stays suppressed, across a restart', async () => {
     expect(s.db.$client.pragma('secure_delete', { simple: true })).toBe(1);
     const before = await stats();
-    const eventIds = s.db.select({ id: events.id }).from(events).all().map((e) => e.id);
+    const eventIds = s.db
+      .select({ id: events.id })
+      .from(events)
+      .all()
+      .map((e) => e.id);
     expect(tableHits().length).toBeGreaterThan(0);
     expect(fileHits().length).toBeGreaterThan(0);
-    const search = (text: string) => s.db.$client.prepare('select count(*) from messages_fts where messages_fts match ?').pluck().get(`"${text}"`);
+    const search = (text: string) =>
+      s.db.$client.prepare('select count(*) from messages_fts where messages_fts match ?').pluck().get(`"${text}"`);
     expect(search('pineapple')).toBe(1);
 
     expect((await call('contact.erase', { id: contactId }, agent)).status).toBe(403);
@@ -166,18 +204,31 @@ describe('contact export and erasure', () => {
     expect(fileHits()).toEqual([]);
     // A delivery report arriving after the erasure is answered 200 and dropped (no orphan holding the number).
     const reply = exported.messages.find((m) => m.text === REPLY);
-    const late = await s.postWebhook('/webhooks/status', statusPayload({ message_uuid: reply?.providerMessageId ?? '', status: 'read', to: PHONE.slice(1), client_ref: reply?.clientRef }));
+    const late = await s.postWebhook(
+      '/webhooks/status',
+      statusPayload({ message_uuid: reply?.providerMessageId ?? '', status: 'read', to: PHONE.slice(1), client_ref: reply?.clientRef }),
+    );
     expect([late.status, ((await late.json()) as { outcome: string }).outcome]).toEqual([200, 'erased']);
     expect(tableHits()).toEqual([]);
 
     // The event log keeps its ids; the erasure itself is an event naming ids only.
-    const idsAfter = new Set(s.db.select({ id: events.id }).from(events).all().map((e) => e.id));
+    const idsAfter = new Set(
+      s.db
+        .select({ id: events.id })
+        .from(events)
+        .all()
+        .map((e) => e.id),
+    );
     expect(eventIds.filter((id) => !idsAfter.has(id))).toEqual([]);
     const erasedEvent = s.events.readAfter(lastBefore).find((e) => e.type === 'contact.erased');
     expect(erasedEvent?.payload).toEqual({ contactId, conversationIds: [conversationId] });
     expect(s.events.readAfter(0).some((e) => e.type === 'event.erased')).toBe(true);
     // Audited, with counts and no number or text.
-    const audit = s.db.select().from(auditLog).all().filter((a) => a.action === 'contact.erased');
+    const audit = s.db
+      .select()
+      .from(auditLog)
+      .all()
+      .filter((a) => a.action === 'contact.erased');
     expect(audit).toEqual([expect.objectContaining({ targetId: String(contactId), via: 'session' })]);
     expect(JSON.parse(audit[0]?.detail ?? '{}')).toMatchObject({ conversations: 1, notes: 1, optedOut: true });
     // Stats volumes are what they were.
@@ -193,13 +244,22 @@ describe('contact export and erasure', () => {
     const refused = await call('message.send', { to: PHONE, text: 'come back!' }, agent);
     expect([refused.status, refused.body.error?.data.appCode]).toEqual([412, 'OPTED_OUT']);
     expect(refused.body.error?.message).toMatch(/opted out \(STOP\).*erased/);
-    const campaign = await data<{ id: number }>(call('campaign.create', { name: 'Again', text: 'Hi', recipients: [{ phone: PHONE, name: 'Z. Q.' }, '+447700900778'] }, admin));
-    await waitFor(async () => (await data<{ status: string }>(call('campaign.get', { id: campaign.id }, agent, 'GET'))).status === 'done', 'the second campaign to finish');
-    const recipients = await data<{ items: { phone: string | null; state: string; reason: string | null }[] }>(call('campaign.recipients', { id: campaign.id }, agent, 'GET'));
+    const campaign = await data<{ id: number }>(
+      call('campaign.create', { name: 'Again', text: 'Hi', recipients: [{ phone: PHONE, name: 'Z. Q.' }, '+447700900778'] }, admin),
+    );
+    await waitFor(
+      async () => (await data<{ status: string }>(call('campaign.get', { id: campaign.id }, agent, 'GET'))).status === 'done',
+      'the second campaign to finish',
+    );
+    const recipients = await data<{ items: { phone: string | null; state: string; reason: string | null }[] }>(
+      call('campaign.recipients', { id: campaign.id }, agent, 'GET'),
+    );
     expect(recipients.items.find((r) => r.phone === PHONE)).toMatchObject({ state: 'skipped', reason: expect.stringMatching(/erased/) });
     expect(recipients.items.find((r) => r.phone === '+447700900778')?.state).not.toBe('skipped');
     // The CSV's name re-created a contact for the number: it inherits the opt-out (ledger: erasure).
-    const recreated = await data<{ items: { id: number; optedOutAt: string | null; optOutSource: string | null }[] }>(call('contact.list', { search: PHONE }, agent, 'GET'));
+    const recreated = await data<{ items: { id: number; optedOutAt: string | null; optOutSource: string | null }[] }>(
+      call('contact.list', { search: PHONE }, agent, 'GET'),
+    );
     expect(recreated.items).toEqual([expect.objectContaining({ optedOutAt: expect.any(String), optOutSource: 'erasure' })]);
 
     await s.dispose();
@@ -215,7 +275,9 @@ describe('contact export and erasure', () => {
     const conv = await conversationOf(PHONE);
     if (!conv) throw new Error('no conversation');
     expect(conv.contactOptedOut).toBe(true);
-    expect(await data<ConsentEntryDto[]>(call('contact.consentHistory', { id: conv.contactId }, admin, 'GET'))).toEqual([{ at: expect.any(String), state: 'opted_out', source: 'erasure' }]);
+    expect(await data<ConsentEntryDto[]>(call('contact.consentHistory', { id: conv.contactId }, admin, 'GET'))).toEqual([
+      { at: expect.any(String), state: 'opted_out', source: 'erasure' },
+    ]);
     expect((await call('message.send', { conversationId: conv.id, text: 'hi' }, admin)).status).toBe(412);
     await inbound(PHONE, 'START');
     expect((await conversationOf(PHONE))?.contactOptedOut).toBe(false);

@@ -28,8 +28,7 @@ export function procedurePaths(req: Request): string[] | null {
   return batch ? path.split(',') : [path];
 }
 
-const isJson = (contentType: string | undefined) =>
-  (contentType ?? '').split(';')[0]?.trim().toLowerCase() === 'application/json';
+const isJson = (contentType: string | undefined) => (contentType ?? '').split(';')[0]?.trim().toLowerCase() === 'application/json';
 
 /**
  * In front of the tRPC adapter: batches capped, credential procedures alone, the body limit chosen
@@ -38,16 +37,18 @@ const isJson = (contentType: string | undefined) =>
  * token (a browser's) — a same-origin `Origin` and `content-type: application/json` required (a
  * cross-site form or `text/plain` post cannot carry the cookie into a mutation).
  */
-export function trpcGate(
-  deps: AppDeps,
-  adapters: { small: RequestHandler; large: RequestHandler },
-): RequestHandler {
+export function trpcGate(deps: AppDeps, adapters: { small: RequestHandler; large: RequestHandler }): RequestHandler {
   const { maxBatchSize, maxBodyBytes, uploadMaxBodyBytes } = deps.config.trpc;
   return (req: Request, res: Response, next: NextFunction) => {
     const paths = procedurePaths(req);
     if (!paths) return refuse(res, 400, 'BAD_REQUEST', 'The procedure path is not valid URL encoding');
     if (paths.length > maxBatchSize) {
-      return refuse(res, 400, 'BAD_REQUEST', `A batch may hold at most ${maxBatchSize} calls (TRPC_MAX_BATCH_SIZE); this one has ${paths.length}`);
+      return refuse(
+        res,
+        400,
+        'BAD_REQUEST',
+        `A batch may hold at most ${maxBatchSize} calls (TRPC_MAX_BATCH_SIZE); this one has ${paths.length}`,
+      );
     }
     const credentialCall = paths.find((p) => CREDENTIAL_PROCEDURES.has(p));
     if (credentialCall !== undefined && paths.length > 1) {

@@ -31,7 +31,12 @@ beforeEach(async () => {
   t = openTempDb('parley-http-');
   ({ db, log } = t);
   const deps = testAppDeps(t);
-  alice = insertAgent(db, { email: 'alice@x.test', name: 'Alice', passwordHash: await hashPassword('alice-password', TEST_PASSWORD_COST), role: 'agent' });
+  alice = insertAgent(db, {
+    email: 'alice@x.test',
+    name: 'Alice',
+    passwordHash: await hashPassword('alice-password', TEST_PASSWORD_COST),
+    role: 'agent',
+  });
   token = createApiToken({ db, agentId: alice.id, name: 'test' }).token;
   const app = express();
   server = createServer(app);
@@ -47,7 +52,11 @@ afterEach(async () => {
 });
 
 const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
-  fetch(`${base}/trpc/${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+  fetch(`${base}/trpc/${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });
 const get = (path: string, input: unknown, headers: Record<string, string> = {}) =>
   fetch(`${base}/trpc/${path}?input=${encodeURIComponent(JSON.stringify(input))}`, { headers });
 const bearer = () => ({ authorization: `Bearer ${token}` });
@@ -116,9 +125,11 @@ describe('tRPC over HTTP', () => {
     const badBody = (await bad.json()) as { error: { data: { zodError: { fieldErrors: Record<string, string[]> } | null } } };
     expect(badBody.error.data.zodError).not.toBeNull();
 
-    const contact = ((await (await get('conversation.get', { id: sent.conversationId }, bearer())).json()) as {
-      result: { data: { contactId: number } };
-    }).result.data;
+    const contact = (
+      (await (await get('conversation.get', { id: sent.conversationId }, bearer())).json()) as {
+        result: { data: { contactId: number } };
+      }
+    ).result.data;
     // Manual opt-out is admin-only (403 for an agent's token); the opt-out itself as STOP would record it.
     expect((await post('contact.setOptOut', { id: contact.contactId, optedOut: true }, bearer())).status).toBe(403);
     setOptOut({ log, contactId: contact.contactId, optedOut: true, source: 'keyword' });

@@ -99,7 +99,8 @@ function requireScope(scopes: readonly ApiTokenScope[], scope: ApiTokenScope) {
  * `send` for mutations (a session has every scope). Each call counts against the credential's rate.
  */
 export const agentProcedure = publicProcedure.use(async ({ ctx, type, next }) => {
-  const access = ctx.via === 'ws' ? resolveAccess(ctx.deps.db, ctx.credential) : ctx.agent ? { agent: ctx.agent, scopes: ctx.scopes } : null;
+  const access =
+    ctx.via === 'ws' ? resolveAccess(ctx.deps.db, ctx.credential) : ctx.agent ? { agent: ctx.agent, scopes: ctx.scopes } : null;
   if (!access) {
     throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Sign in, or send Authorization: Bearer <API token>' });
   }

@@ -130,7 +130,11 @@ describe('a live stream ends with its credential', () => {
     await inbound(s, 'before logout');
     await until(() => live.seen.length >= 2, 5000, 'the first inbound');
 
-    const out = await fetch(`${s.url}/trpc/auth.logout`, { method: 'POST', headers: { cookie, origin: s.url, 'content-type': 'application/json' }, body: '{}' });
+    const out = await fetch(`${s.url}/trpc/auth.logout`, {
+      method: 'POST',
+      headers: { cookie, origin: s.url, 'content-type': 'application/json' },
+      body: '{}',
+    });
     expect(out.status).toBe(200);
     const { value: error, ms } = await within(live.ended, 1000);
     expect(ms).toBeLessThan(1000);
@@ -160,7 +164,11 @@ describe('a live stream ends with its credential', () => {
       }
     })();
     await until(() => text.includes('connected'), 5000, 'the stream to open');
-    const out = await fetch(`${s.url}/trpc/auth.logout`, { method: 'POST', headers: { cookie, origin: s.url, 'content-type': 'application/json' }, body: '{}' });
+    const out = await fetch(`${s.url}/trpc/auth.logout`, {
+      method: 'POST',
+      headers: { cookie, origin: s.url, 'content-type': 'application/json' },
+      body: '{}',
+    });
     expect(out.status).toBe(200);
     const { value: all } = await within(done, 1000);
     expect(all).toContain('UNAUTHORIZED');
@@ -170,13 +178,21 @@ describe('a live stream ends with its credential', () => {
     const s = await start({ credentialRecheckMs: 60_000 });
     const admin = await login(s);
     const created = (await (
-      await fetch(`${s.url}/trpc/apiToken.create`, { method: 'POST', headers: { cookie: admin, origin: s.url, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'script' }) })
+      await fetch(`${s.url}/trpc/apiToken.create`, {
+        method: 'POST',
+        headers: { cookie: admin, origin: s.url, 'content-type': 'application/json' },
+        body: JSON.stringify({ name: 'script' }),
+      })
     ).json()) as { result: { data: { id: number; token: string } } };
     const { id, token } = created.result.data;
     const { trpcClient } = client(s, { token });
     const live = await stream(trpcClient);
 
-    const revoke = await fetch(`${s.url}/trpc/apiToken.revoke`, { method: 'POST', headers: { cookie: admin, origin: s.url, 'content-type': 'application/json' }, body: JSON.stringify({ id }) });
+    const revoke = await fetch(`${s.url}/trpc/apiToken.revoke`, {
+      method: 'POST',
+      headers: { cookie: admin, origin: s.url, 'content-type': 'application/json' },
+      body: JSON.stringify({ id }),
+    });
     expect(revoke.status).toBe(200);
     const { value: error } = await within(live.ended, 1000);
     expect(error?.data?.code).toBe('UNAUTHORIZED');
@@ -313,7 +329,16 @@ function appendMany(s: TestServer, n: number): void {
     for (let i = 1; i <= n; i++) {
       append({
         type: 'contact.updated',
-        payload: { contact: { id: i, phone: `+4477009${String(i % 100000).padStart(5, '0')}`, name, optedOutAt: null, optOutSource: null, createdAt: new Date(0).toISOString() } },
+        payload: {
+          contact: {
+            id: i,
+            phone: `+4477009${String(i % 100000).padStart(5, '0')}`,
+            name,
+            optedOutAt: null,
+            optOutSource: null,
+            createdAt: new Date(0).toISOString(),
+          },
+        },
       });
     }
   });
@@ -355,7 +380,9 @@ describe('backpressure and replay', () => {
     closers.push(() => socket.destroy());
     await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
     const input = encodeURIComponent(JSON.stringify({ lastEventId: '1' }));
-    socket.write(`GET /trpc/event.stream?input=${input} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nCookie: ${cookie}\r\nAccept: text/event-stream\r\n\r\n`);
+    socket.write(
+      `GET /trpc/event.stream?input=${input} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nCookie: ${cookie}\r\nAccept: text/event-stream\r\n\r\n`,
+    );
     // Never read.
     socket.pause();
     await until(() => s.events.stats.subscribers === base + 1, 5000, 'the stream to start');

@@ -26,7 +26,12 @@ beforeEach(async () => {
   ({ db, log } = t);
   wake = vi.fn<() => void>();
   deps = testAppDeps(t, wake);
-  alice = insertAgent(db, { email: 'alice@x.test', name: 'Alice', passwordHash: await hashPassword('alice-password', TEST_PASSWORD_COST), role: 'agent' });
+  alice = insertAgent(db, {
+    email: 'alice@x.test',
+    name: 'Alice',
+    passwordHash: await hashPassword('alice-password', TEST_PASSWORD_COST),
+    role: 'agent',
+  });
   admin = insertAgent(db, { email: 'root@x.test', name: 'Root', passwordHash: 'x', role: 'admin' });
 });
 afterEach(() => t.dispose());

@@ -120,12 +120,19 @@ describe('safe retry', () => {
     const retried = await call('message.retry', { id: original.id }, cookie);
     expect(retried.status, retried.body.error?.message).toBe(200);
     const copy = retried.body.result?.data as MessageDto;
-    expect(copy).toMatchObject({ status: 'queued', retryOf: original.id, text: 'Your code is 1234', conversationId: original.conversationId });
+    expect(copy).toMatchObject({
+      status: 'queued',
+      retryOf: original.id,
+      text: 'Your code is 1234',
+      conversationId: original.conversationId,
+    });
     expect(copy.clientRef).not.toBe(original.clientRef);
     await until(cookie, copy, ['delivered']);
     // The thread shows both.
     const thread = await call('conversation.messages', { conversationId: original.conversationId }, cookie, 'GET');
-    expect((thread.body.result?.data as { items: MessageDto[] }).items.map((m) => m.id)).toEqual(expect.arrayContaining([original.id, copy.id]));
+    expect((thread.body.result?.data as { items: MessageDto[] }).items.map((m) => m.id)).toEqual(
+      expect.arrayContaining([original.id, copy.id]),
+    );
 
     const twice = await call('message.retry', { id: original.id }, cookie);
     expect(twice.status).toBe(409);
@@ -149,7 +156,9 @@ describe('safe retry', () => {
     expect(optedOut.body.error?.message).toMatch(/opted out/);
 
     // An inbound text, and a message that does not exist.
-    const inbound = (await call('conversation.messages', { conversationId: second.conversationId }, cookie, 'GET')).body.result?.data as { items: MessageDto[] };
+    const inbound = (await call('conversation.messages', { conversationId: second.conversationId }, cookie, 'GET')).body.result?.data as {
+      items: MessageDto[];
+    };
     const stopText = inbound.items.find((m) => m.direction === 'in');
     expect((await call('message.retry', { id: stopText?.id }, cookie)).status).toBe(409);
     expect((await call('message.retry', { id: 999_999 }, cookie)).status).toBe(404);

@@ -62,7 +62,12 @@ describe('workspace settings', () => {
     const changed = await call('settings.update', { autoAssign: 'round-robin', maxOpenPerAgent: 5, retentionDays: 90 }, admin);
     expect(changed.status).toBe(200);
     const dto = changed.body.result?.data as SettingsDto;
-    expect(dto).toMatchObject({ autoAssign: 'round-robin', maxOpenPerAgent: 5, retentionDays: 90, quietHours: { start: '08:00', end: '21:00' } });
+    expect(dto).toMatchObject({
+      autoAssign: 'round-robin',
+      maxOpenPerAgent: 5,
+      retentionDays: 90,
+      quietHours: { start: '08:00', end: '21:00' },
+    });
     expect(dto.updatedBy).toBe(1);
     const events = s.db.$client.prepare('select type, payload from events where id > ?').all(before) as { type: string; payload: string }[];
     expect(events.map((e) => e.type)).toEqual(['settings.updated']);

@@ -58,7 +58,11 @@ describe('pending and snoozed conversations', () => {
     const noTime = await call('conversation.setStatus', { id: c.id, status: 'snoozed' }, cookie);
     expect(noTime.status).toBe(400);
     expect(noTime.body.error?.message).toMatch(/snoozeUntil/);
-    const past = await call('conversation.setStatus', { id: c.id, status: 'snoozed', snoozeUntil: new Date(clock - 1000).toISOString() }, cookie);
+    const past = await call(
+      'conversation.setStatus',
+      { id: c.id, status: 'snoozed', snoozeUntil: new Date(clock - 1000).toISOString() },
+      cookie,
+    );
     expect(past.status).toBe(400);
     expect(past.body.error?.message).toMatch(/future/);
     const garbage = await call('conversation.setStatus', { id: c.id, status: 'snoozed', snoozeUntil: 'tomorrow' }, cookie);
@@ -75,9 +79,9 @@ describe('pending and snoozed conversations', () => {
     const before = s.events.lastId();
     await inbound('447700900001', 'any news?');
     expect((await theOnly(cookie)).status).toBe('open');
-    const updates = s.db.$client
-      .prepare("select payload from events where id > ? and type = 'conversation.updated'")
-      .all(before) as { payload: string }[];
+    const updates = s.db.$client.prepare("select payload from events where id > ? and type = 'conversation.updated'").all(before) as {
+      payload: string;
+    }[];
     expect(updates.map((u) => (JSON.parse(u.payload) as { conversation: ConversationDto }).conversation.status)).toContain('open');
 
     // Snoozed for an hour; the contact writes first: open, the snooze time gone.
@@ -122,7 +126,9 @@ describe('pending and snoozed conversations', () => {
       now = await theOnly(cookie);
     }
     expect(now).toMatchObject({ status: 'open', snoozeUntil: null });
-    const woke = s.db.$client.prepare("select payload from events where type = 'conversation.updated' order by id desc limit 1").get() as { payload: string };
+    const woke = s.db.$client.prepare("select payload from events where type = 'conversation.updated' order by id desc limit 1").get() as {
+      payload: string;
+    };
     expect((JSON.parse(woke.payload) as { conversation: ConversationDto }).conversation).toMatchObject({ id: c.id, status: 'open' });
   });
 

@@ -20,7 +20,11 @@ async function post(path: string, body: unknown, cookie?: string) {
     headers: { 'content-type': 'application/json', ...(cookie ? { cookie } : {}) },
     body: JSON.stringify(body),
   });
-  return { status: res.status, body: (await res.json()) as { result: { data: unknown } }, cookie: (res.headers.get('set-cookie') ?? '').split(';')[0] ?? '' };
+  return {
+    status: res.status,
+    body: (await res.json()) as { result: { data: unknown } },
+    cookie: (res.headers.get('set-cookie') ?? '').split(';')[0] ?? '',
+  };
 }
 
 function wsWith(headers: Record<string, string>): typeof WebSocket {
@@ -37,12 +41,27 @@ describe('disabling an agent', () => {
     s = await startTestServer();
     const base = s.url;
     const admin = (await post('auth.login', { email: 'admin@parley.test', password: 'parley-test-password' })).cookie;
-    const inv = (await post('agent.invite', { email: 'ann@x.test', name: 'Ann', role: 'agent' }, admin)).body.result.data as { agent: { id: number }; inviteUrl: string };
-    const ann = (await post('auth.acceptInvite', { token: new URL(inv.inviteUrl).hash.replace('#token=', ''), password: 'ann-long-password' })).cookie;
+    const inv = (await post('agent.invite', { email: 'ann@x.test', name: 'Ann', role: 'agent' }, admin)).body.result.data as {
+      agent: { id: number };
+      inviteUrl: string;
+    };
+    const ann = (
+      await post('auth.acceptInvite', { token: new URL(inv.inviteUrl).hash.replace('#token=', ''), password: 'ann-long-password' })
+    ).cookie;
 
-    const wsClient = createWSClient({ url: `${base.replace('http', 'ws')}/trpc`, WebSocket: wsWith({ cookie: ann, origin: base }), retryDelayMs: () => 50 });
+    const wsClient = createWSClient({
+      url: `${base.replace('http', 'ws')}/trpc`,
+      WebSocket: wsWith({ cookie: ann, origin: base }),
+      retryDelayMs: () => 50,
+    });
     const client = createTRPCClient<AppRouter>({
-      links: [splitLink({ condition: (op) => op.type === 'subscription', true: wsLink({ client: wsClient }), false: httpBatchLink({ url: `${base}/trpc` }) })],
+      links: [
+        splitLink({
+          condition: (op) => op.type === 'subscription',
+          true: wsLink({ client: wsClient }),
+          false: httpBatchLink({ url: `${base}/trpc` }),
+        }),
+      ],
     });
     const received: string[] = [];
     let ended: string | null = null;

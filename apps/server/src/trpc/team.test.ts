@@ -35,7 +35,12 @@ function server(): TestServer {
   return s;
 }
 
-async function call<T = unknown>(path: string, input: unknown, auth: { cookie?: string; token?: string } = {}, method?: 'GET'): Promise<Reply<T>> {
+async function call<T = unknown>(
+  path: string,
+  input: unknown,
+  auth: { cookie?: string; token?: string } = {},
+  method?: 'GET',
+): Promise<Reply<T>> {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (auth.cookie) headers.cookie = auth.cookie;
   if (auth.token) headers.authorization = `Bearer ${auth.token}`;
@@ -48,7 +53,8 @@ async function call<T = unknown>(path: string, input: unknown, auth: { cookie?: 
   const setCookie = res.headers.get('set-cookie');
   return { status: res.status, body, data: body.result?.data as T, cookie: setCookie ? (setCookie.split(';')[0] ?? null) : null };
 }
-const query = <T = unknown>(path: string, input: unknown, auth: { cookie?: string; token?: string } = {}) => call<T>(path, input, auth, 'GET');
+const query = <T = unknown>(path: string, input: unknown, auth: { cookie?: string; token?: string } = {}) =>
+  call<T>(path, input, auth, 'GET');
 
 async function signIn(who: { email: string; password: string }): Promise<string> {
   const r = await call('auth.login', who);
@@ -90,9 +96,19 @@ function wsWithHeaders(headers: Record<string, string>): typeof WebSocket {
 
 function wsClientFor(cookie: string) {
   const base = server().url;
-  const wsClient = createWSClient({ url: `${base.replace('http', 'ws')}/trpc`, WebSocket: wsWithHeaders({ cookie, origin: base }), retryDelayMs: () => 50 });
+  const wsClient = createWSClient({
+    url: `${base.replace('http', 'ws')}/trpc`,
+    WebSocket: wsWithHeaders({ cookie, origin: base }),
+    retryDelayMs: () => 50,
+  });
   const client = createTRPCClient<AppRouter>({
-    links: [splitLink({ condition: (op) => op.type === 'subscription', true: wsLink({ client: wsClient }), false: httpBatchLink({ url: `${base}/trpc`, headers: { cookie } }) })],
+    links: [
+      splitLink({
+        condition: (op) => op.type === 'subscription',
+        true: wsLink({ client: wsClient }),
+        false: httpBatchLink({ url: `${base}/trpc`, headers: { cookie } }),
+      }),
+    ],
   });
   closers.push(() => wsClient.close());
   return client;
@@ -112,7 +128,11 @@ describe('agents and roles', () => {
   it('invite → accept (signed in) → sign in with the chosen password; the link works once', async () => {
     s = await startTestServer();
     const admin = await signIn(ADMIN);
-    const inv = await call<{ agent: Agent; inviteUrl: string }>('agent.invite', { email: 'Bob@X.test', name: 'Bob Stone', role: 'agent' }, { cookie: admin });
+    const inv = await call<{ agent: Agent; inviteUrl: string }>(
+      'agent.invite',
+      { email: 'Bob@X.test', name: 'Bob Stone', role: 'agent' },
+      { cookie: admin },
+    );
     expect(inv.status).toBe(200);
     expect(inv.data.agent).toMatchObject({ email: 'bob@x.test', name: 'Bob Stone', role: 'agent', disabledAt: null });
     // Without PUBLIC_URL the link is built from the request's origin; the token sits in the fragment.
@@ -154,15 +174,26 @@ describe('agents and roles', () => {
   it('a forged or expired link is 401 with its reason and changes nothing; a reset link replaces the password once', async () => {
     s = await startTestServer();
     const admin = await signIn(ADMIN);
-    const inv = await call<{ agent: Agent; inviteUrl: string }>('agent.invite', { email: 'cy@x.test', name: 'Cy', role: 'agent' }, { cookie: admin });
+    const inv = await call<{ agent: Agent; inviteUrl: string }>(
+      'agent.invite',
+      { email: 'cy@x.test', name: 'Cy', role: 'agent' },
+      { cookie: admin },
+    );
     const hashBefore = server().db.select().from(agents).where(eq(agents.id, inv.data.agent.id)).get()?.passwordHash;
 
-    const forged = await call('auth.acceptInvite', { token: `${tokenOf(inv.data.inviteUrl).slice(0, -2)}xx`, password: 'cy-long-password' });
+    const forged = await call('auth.acceptInvite', {
+      token: `${tokenOf(inv.data.inviteUrl).slice(0, -2)}xx`,
+      password: 'cy-long-password',
+    });
     expect(forged.status).toBe(401);
     expect(forged.body.error?.message).toMatch(/not valid/);
     expect(forged.cookie).toBeNull();
 
-    server().db.update(agentInvites).set({ expiresAt: Date.now() - 1 }).where(eq(agentInvites.agentId, inv.data.agent.id)).run();
+    server()
+      .db.update(agentInvites)
+      .set({ expiresAt: Date.now() - 1 })
+      .where(eq(agentInvites.agentId, inv.data.agent.id))
+      .run();
     const expired = await call('auth.acceptInvite', { token: tokenOf(inv.data.inviteUrl), password: 'cy-long-password' });
     expect(expired.status).toBe(401);
     expect(expired.body.error?.message).toMatch(/expired/);
@@ -176,7 +207,9 @@ describe('agents and roles', () => {
     expect(used.status).toBe(200);
     const cySession = used.cookie ?? '';
     const second = await call<{ inviteUrl: string }>('agent.resetPassword', { id: inv.data.agent.id }, { cookie: admin });
-    expect((await call('auth.acceptInvite', { token: tokenOf(second.data.inviteUrl), password: 'cy-third-long-password' })).status).toBe(200);
+    expect((await call('auth.acceptInvite', { token: tokenOf(second.data.inviteUrl), password: 'cy-third-long-password' })).status).toBe(
+      200,
+    );
     expect((await query('auth.me', null, { cookie: cySession })).status).toBe(401);
     expect((await call('auth.login', { email: 'cy@x.test', password: 'cy-third-long-password' })).status).toBe(200);
   });
@@ -276,11 +309,19 @@ describe('agents and roles', () => {
     const short = await call('auth.changePassword', { currentPassword: ann.password, newPassword: 'tooshort' }, { cookie: ann.cookie });
     expect(short.status).toBe(400);
     expect(short.body.error?.message).toMatch(/at least 10 characters/);
-    const wrong = await call('auth.changePassword', { currentPassword: 'not it at all', newPassword: 'a-new-long-password' }, { cookie: ann.cookie });
+    const wrong = await call(
+      'auth.changePassword',
+      { currentPassword: 'not it at all', newPassword: 'a-new-long-password' },
+      { cookie: ann.cookie },
+    );
     expect(wrong.status).toBe(400);
     expect(wrong.body.error?.message).toMatch(/current password is wrong/);
 
-    const ok = await call('auth.changePassword', { currentPassword: ann.password, newPassword: 'a-new-long-password' }, { cookie: ann.cookie });
+    const ok = await call(
+      'auth.changePassword',
+      { currentPassword: ann.password, newPassword: 'a-new-long-password' },
+      { cookie: ann.cookie },
+    );
     expect(ok.status).toBe(200);
     expect((await query('auth.me', null, { cookie: ann.cookie })).status).toBe(200);
     expect((await query('auth.me', null, { cookie: laptop })).status).toBe(401);
@@ -306,7 +347,9 @@ describe('private notes', () => {
     mock = await startMockVonage();
     const keyPair = mock.keyPair;
     s = await startTestServer({}, undefined, {
-      providers: { vonage: createVonageProvider({ applicationId: 'app', privateKey: keyPair.privateKeyPem, apiHost: mock.url, timeoutMs: 2000 }) },
+      providers: {
+        vonage: createVonageProvider({ applicationId: 'app', privateKey: keyPair.privateKeyPem, apiHost: mock.url, timeoutMs: 2000 }),
+      },
     });
     const admin = await signIn(ADMIN);
     const bob = await invited(admin, 'Bob Stone');
@@ -320,7 +363,10 @@ describe('private notes', () => {
     const seen: ParleyEvent[] = [];
     const bobClient = wsClientFor(bob.cookie);
     await new Promise<void>((resolve, reject) => {
-      const sub = bobClient.event.stream.subscribe({}, { onStarted: () => resolve(), onData: (t) => seen.push(t.data as ParleyEvent), onError: reject });
+      const sub = bobClient.event.stream.subscribe(
+        {},
+        { onStarted: () => resolve(), onData: (t) => seen.push(t.data as ParleyEvent), onError: reject },
+      );
       closers.push(() => sub.unsubscribe());
     });
 
@@ -332,12 +378,19 @@ describe('private notes', () => {
     expect(note.status).toBe(200);
     expect(note.data.mentions).toEqual([bob.agent.id]);
     const event = await waitFor(() => seen.find((e) => e.type === 'note.created'));
-    expect(event).toMatchObject({ type: 'note.created', payload: { mentions: [bob.agent.id], note: { id: note.data.id, conversationId: conversation.id } } });
+    expect(event).toMatchObject({
+      type: 'note.created',
+      payload: { mentions: [bob.agent.id], note: { id: note.data.id, conversationId: conversation.id } },
+    });
 
     const notes = await query<{ id: number; text: string }[]>('note.list', { conversationId: conversation.id }, { cookie: bob.cookie });
     expect(notes.data.map((n) => n.id)).toEqual([note.data.id]);
     // Not a message: not in the thread's messages, not in the stats, not in the list's preview.
-    const messages = await query<{ items: { text: string }[] }>('conversation.messages', { conversationId: conversation.id }, { cookie: admin });
+    const messages = await query<{ items: { text: string }[] }>(
+      'conversation.messages',
+      { conversationId: conversation.id },
+      { cookie: admin },
+    );
     expect(messages.data.items.map((m) => m.text)).toEqual(['my order is late']);
     expect((await query('stats.summary', window, { cookie: admin })).data).toEqual(statsBefore);
     const conv = await query<{ lastMessagePreview: string }>('conversation.get', { id: conversation.id }, { cookie: admin });
@@ -364,7 +417,13 @@ describe('presence', () => {
     const lists: PresenceEntry[][] = [];
     const bobClient = wsClientFor(bob.cookie);
     await new Promise<void>((resolve, reject) => {
-      const sub = bobClient.presence.stream.subscribe(undefined, { onData: (l) => { lists.push(l); resolve(); }, onError: reject });
+      const sub = bobClient.presence.stream.subscribe(undefined, {
+        onData: (l) => {
+          lists.push(l);
+          resolve();
+        },
+        onError: reject,
+      });
       closers.push(() => sub.unsubscribe());
     });
     expect(lists[0]).toEqual([]);

@@ -31,9 +31,18 @@ async function start(overrides: Partial<Config> = {}): Promise<Api> {
   servers.push(s);
   // Not a quiet-hours test: sends must not depend on the hour the suite runs at (quiet-hours.http.test.ts covers them).
   updateSettings({ log: s.events, agentId: null, patch: { quietHours: null } });
-  insertAgent(s.db, { email: AGENT.email, name: 'Agent', passwordHash: await hashPassword(AGENT.password, TEST_PASSWORD_COST), role: 'agent' });
+  insertAgent(s.db, {
+    email: AGENT.email,
+    name: 'Agent',
+    passwordHash: await hashPassword(AGENT.password, TEST_PASSWORD_COST),
+    role: 'agent',
+  });
   const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
-    fetch(`${s.url}/trpc/${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+    fetch(`${s.url}/trpc/${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify(body),
+    });
   const get = (path: string, input: unknown, headers: Record<string, string> = {}) =>
     fetch(`${s.url}/trpc/${path}?input=${encodeURIComponent(JSON.stringify(input))}`, { headers });
   return {
@@ -47,7 +56,10 @@ async function start(overrides: Partial<Config> = {}): Promise<Api> {
     },
     async token(cookie, input) {
       const res = await post('apiToken.create', input, { cookie });
-      const body = (await res.json()) as { result?: { data: { id: number; token: string; scopes: string[]; expiresAt: string | null } }; error?: unknown };
+      const body = (await res.json()) as {
+        result?: { data: { id: number; token: string; scopes: string[]; expiresAt: string | null } };
+        error?: unknown;
+      };
       if (!body.result) throw new Error(`apiToken.create: ${res.status} ${JSON.stringify(body.error)}`);
       return body.result.data;
     },
@@ -70,7 +82,9 @@ describe('API tokens: minted only by a session, scoped, expiring', () => {
       status: 403,
       message: 'Only a signed-in session can do this, not an API token',
     });
-    expect(await failure(await api.post('apiToken.create', { name: 'child', scopes: ['read'] }, bearer(token)))).toMatchObject({ status: 403 });
+    expect(await failure(await api.post('apiToken.create', { name: 'child', scopes: ['read'] }, bearer(token)))).toMatchObject({
+      status: 403,
+    });
     const list = (await (await api.get('apiToken.list', null, { cookie })).json()) as { result: { data: unknown[] } };
     expect(list.result.data).toHaveLength(1);
   });
@@ -87,7 +101,10 @@ describe('API tokens: minted only by a session, scoped, expiring', () => {
     });
     const sent = await api.post('message.send', { to: '+447700900001', text: 'hi' }, bearer(sender));
     expect(sent.status).toBe(200);
-    expect(await failure(await api.get('conversation.list', {}, bearer(sender)))).toEqual({ status: 403, message: 'This API token lacks the "read" scope' });
+    expect(await failure(await api.get('conversation.list', {}, bearer(sender)))).toEqual({
+      status: 403,
+      message: 'This API token lacks the "read" scope',
+    });
     // An HTTP subscription (SSE) needs read too: its error comes inside the stream.
     const stream = await fetch(`${api.s.url}/trpc/event.stream?input=${encodeURIComponent('{}')}`, {
       headers: { ...bearer(sender), accept: 'text/event-stream' },
@@ -114,7 +131,10 @@ describe('API tokens: minted only by a session, scoped, expiring', () => {
     const adminCookie = await api.cookie();
     const plain = (await api.token(adminCookie, { name: 'plain' })).token;
     const admin = (await api.token(adminCookie, { name: 'ops', scopes: ['read', 'send', 'admin'] })).token;
-    expect(await failure(await api.get('contact.exportOptOuts', null, bearer(plain)))).toEqual({ status: 403, message: 'This API token lacks the "admin" scope' });
+    expect(await failure(await api.get('contact.exportOptOuts', null, bearer(plain)))).toEqual({
+      status: 403,
+      message: 'This API token lacks the "admin" scope',
+    });
     expect((await api.get('contact.exportOptOuts', null, bearer(admin))).status).toBe(200);
     const campaign = { name: 'Launch', text: 'Hi', recipients: ['+447700900001'] };
     expect((await api.post('campaign.create', campaign, bearer(plain))).status).toBe(403);
@@ -143,7 +163,11 @@ describe('API tokens: minted only by a session, scoped, expiring', () => {
     const at = new Date(Date.now() + 3600_000).toISOString();
     expect((await api.token(cookie, { name: 'hour', expiresAt: at })).expiresAt).toBe(at);
     expect((await api.get('auth.me', null, bearer(inDays.token))).status).toBe(200);
-    api.s.db.update(apiTokens).set({ expiresAt: Date.now() - 1 }).where(eq(apiTokens.id, inDays.id)).run();
+    api.s.db
+      .update(apiTokens)
+      .set({ expiresAt: Date.now() - 1 })
+      .where(eq(apiTokens.id, inDays.id))
+      .run();
     expect((await api.get('auth.me', null, bearer(inDays.token))).status).toBe(401);
     expect(await failure(await api.post('apiToken.create', { name: 'old', expiresAt: '2020-01-01T00:00:00Z' }, { cookie }))).toEqual({
       status: 400,
@@ -158,7 +182,12 @@ describe('scopes over a WebSocket', () => {
     const api = await start();
     const cookie = await api.cookie();
     const sendOnly = (await api.token(cookie, { name: 'send-only', scopes: ['send'] })).token;
-    const wsClient = createWSClient({ url: `${api.s.url.replace('http', 'ws')}/trpc`, connectionParams: { token: sendOnly }, WebSocket: WsWebSocket as unknown as typeof WebSocket, retryDelayMs: () => 50 });
+    const wsClient = createWSClient({
+      url: `${api.s.url.replace('http', 'ws')}/trpc`,
+      connectionParams: { token: sendOnly },
+      WebSocket: WsWebSocket as unknown as typeof WebSocket,
+      retryDelayMs: () => 50,
+    });
     const client = createTRPCClient<AppRouter>({ links: [wsLink({ client: wsClient })] });
     const error = await new Promise<TRPCClientError<AppRouter>>((resolve) => {
       client.event.stream.subscribe({ lastEventId: null }, { onError: (e) => resolve(e as TRPCClientError<AppRouter>) });
@@ -180,7 +209,9 @@ describe('per-credential rate limits: 429 with Retry-After', () => {
     const api = await start();
     const { token } = await api.token(await api.cookie(), { name: 'script' });
     const batch = (from: number, n: number) => {
-      const input = Object.fromEntries(Array.from({ length: n }, (_, i) => [String(i), { to: `+4477009${String(from + i).padStart(5, '0')}`, text: 'hi' }]));
+      const input = Object.fromEntries(
+        Array.from({ length: n }, (_, i) => [String(i), { to: `+4477009${String(from + i).padStart(5, '0')}`, text: 'hi' }]),
+      );
       return api.post(`${Array(n).fill('message.send').join(',')}?batch=1`, input, bearer(token));
     };
     expect((await batch(0, 60)).status).toBe(400);

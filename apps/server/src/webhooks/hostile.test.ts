@@ -26,7 +26,18 @@ afterEach(async () => {
   s = undefined;
 });
 
-type Row = { id: number; path: string; signature_ok: number; headers: string; signature_headers: string | null; raw_body: string; body_sha256: string | null; body_bytes: number | null; outcome: string; received_at: number };
+type Row = {
+  id: number;
+  path: string;
+  signature_ok: number;
+  headers: string;
+  signature_headers: string | null;
+  raw_body: string;
+  body_sha256: string | null;
+  body_bytes: number | null;
+  outcome: string;
+  received_at: number;
+};
 const logRows = (t: TestServer) => t.db.$client.prepare('select * from webhook_log order by id').all() as Row[];
 const countOf = (t: TestServer, table: string) => (t.db.$client.prepare(`select count(*) as n from ${table}`).get() as { n: number }).n;
 const fileBytes = (path: string) => (existsSync(path) ? statSync(path).size : 0);
@@ -87,7 +98,9 @@ describe('the refusal log is bounded', () => {
 
   it('refusals are stored at most N a minute per source: beyond it answered the same, counted, not stored', async () => {
     s = await startTestServer({ webhookLog: limits({ perSourcePerMinute: 5 }) });
-    const answers = await Promise.all(Array.from({ length: 20 }, () => srv().postWebhook('/webhooks/inbound', inboundPayload(), { authorization: 'Bearer forged' })));
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, () => srv().postWebhook('/webhooks/inbound', inboundPayload(), { authorization: 'Bearer forged' })),
+    );
     expect(answers.map((a) => a.status)).toEqual(Array(20).fill(401));
     expect(logRows(s)).toHaveLength(5);
     const health = (await (await fetch(`${s.url}/healthz`)).json()) as { webhookLog: { dropped: number; stored: number } };
@@ -136,7 +149,11 @@ describe('the refusal log is bounded', () => {
     const auth = await s.postWebhook('/webhooks/inbound', null, { raw: '{oops' });
     expect(auth.status).toBe(400);
     // Unauthenticated, with a cookie and a Plivo-style signature header.
-    const res = await unsigned(s, '{}', { cookie: 'parley_session=secret-session-value', 'x-plivo-signature-v3': 'c2lnbmF0dXJl', 'x-plivo-signature-v3-nonce': '12345' });
+    const res = await unsigned(s, '{}', {
+      cookie: 'parley_session=secret-session-value',
+      'x-plivo-signature-v3': 'c2lnbmF0dXJl',
+      'x-plivo-signature-v3-nonce': '12345',
+    });
     expect(res.status).toBe(503);
     const [first, second] = logRows(s);
     const h1 = JSON.parse(first?.headers ?? '{}') as Record<string, string>;
@@ -230,10 +247,20 @@ describe('an inbound to a number that is not ours', () => {
     s = await startTestServer({}, undefined, { providers: { sinch: provider } });
     // A Vonage number of ours is not a Sinch number of ours either.
     for (const to of ['MYBANK', '447700900000']) {
-      const body = JSON.stringify({ type: 'mo_text', id: randomUUID(), from: '447700900123', to, body: 'HELP', received_at: new Date().toISOString() });
+      const body = JSON.stringify({
+        type: 'mo_text',
+        id: randomUUID(),
+        from: '447700900123',
+        to,
+        body: 'HELP',
+        received_at: new Date().toISOString(),
+      });
       const res = await fetch(`${s.url}/webhooks/sinch/inbound`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', ...signSinchWebhook({ rawBody: body, secret: keptSecret(s.config, 'sinch-webhook-secret') }) },
+        headers: {
+          'content-type': 'application/json',
+          ...signSinchWebhook({ rawBody: body, secret: keptSecret(s.config, 'sinch-webhook-secret') }),
+        },
         body,
       });
       expect(res.status).toBe(200);
@@ -258,7 +285,8 @@ describe('automatic replies are rationed', () => {
 
   it('STOP, START, STOP, START, STOP: the opt-out follows every keyword, each confirmation goes once per window', async () => {
     s = await startTestServer();
-    for (const text of ['STOP', 'START', 'STOP', 'START', 'STOP']) expect((await s.postWebhook('/webhooks/inbound', inboundPayload({ text }))).status).toBe(200);
+    for (const text of ['STOP', 'START', 'STOP', 'START', 'STOP'])
+      expect((await s.postWebhook('/webhooks/inbound', inboundPayload({ text }))).status).toBe(200);
     const contact = s.db.$client.prepare('select opted_out_at from contacts').get() as { opted_out_at: number | null };
     expect(contact.opted_out_at).not.toBeNull();
     expect(countOf(s, "messages where direction = 'out'")).toBe(2);
@@ -270,7 +298,14 @@ describe('automatic replies are rationed', () => {
 
 describe('Plivo: every nonce recorded, V2-only a setting', () => {
   const THEM = '+447700900555';
-  const fields = (text: string) => ({ From: THEM.slice(1), To: '14155550100', Text: text, Type: 'sms', MessageUUID: randomUUID(), Units: '1' });
+  const fields = (text: string) => ({
+    From: THEM.slice(1),
+    To: '14155550100',
+    Text: text,
+    Type: 'sms',
+    MessageUUID: randomUUID(),
+    Units: '1',
+  });
   const post = (t: TestServer, form: Record<string, string>, headers: Record<string, string>) =>
     fetch(`${t.url}/webhooks/plivo/inbound`, {
       method: 'POST',
@@ -279,7 +314,8 @@ describe('Plivo: every nonce recorded, V2-only a setting', () => {
     });
   const plivoWith = (allowV2: boolean): Config['plivo'] => ({ ...testConfig({ databasePath: ':memory:' }).plivo, allowV2 });
   const optedOut = (t: TestServer) =>
-    (t.db.$client.prepare('select opted_out_at from contacts where phone = ?').get(THEM) as { opted_out_at: number | null } | undefined)?.opted_out_at ?? null;
+    (t.db.$client.prepare('select opted_out_at from contacts where phone = ?').get(THEM) as { opted_out_at: number | null } | undefined)
+      ?.opted_out_at ?? null;
 
   async function replayV2WithForgedBody(allowV2: boolean) {
     s = await startTestServer({ plivo: plivoWith(allowV2) });
@@ -288,7 +324,10 @@ describe('Plivo: every nonce recorded, V2-only a setting', () => {
     const first = fields('hello');
     const v3Nonce = '11111111111111111111';
     const v2Nonce = '22222222222222222222';
-    const v2Headers = { 'x-plivo-signature-v2': signPlivoV2({ url, nonce: v2Nonce, authToken: token }), 'x-plivo-signature-v2-nonce': v2Nonce };
+    const v2Headers = {
+      'x-plivo-signature-v2': signPlivoV2({ url, nonce: v2Nonce, authToken: token }),
+      'x-plivo-signature-v2-nonce': v2Nonce,
+    };
     const res = await post(s, first, {
       'x-plivo-signature-v3': signPlivoV3({ url, params: first, nonce: v3Nonce, authToken: token }),
       'x-plivo-signature-v3-nonce': v3Nonce,
@@ -314,7 +353,10 @@ describe('Plivo: every nonce recorded, V2-only a setting', () => {
     const t = s as TestServer;
     const token = keptSecret(t.config, 'plivo-auth-token');
     const url = `${t.url}/webhooks/plivo/inbound`;
-    const fresh = (n: string) => ({ 'x-plivo-signature-v2': signPlivoV2({ url, nonce: n, authToken: token }), 'x-plivo-signature-v2-nonce': n });
+    const fresh = (n: string) => ({
+      'x-plivo-signature-v2': signPlivoV2({ url, nonce: n, authToken: token }),
+      'x-plivo-signature-v2-nonce': n,
+    });
     const refused = await post(t, fields('hi'), fresh('33333333333333333333'));
     expect(refused.status).toBe(401);
     expect(await refused.text()).toMatch(/V2-only signature refused/);
@@ -322,7 +364,10 @@ describe('Plivo: every nonce recorded, V2-only a setting', () => {
     s = await startTestServer({ plivo: plivoWith(true) });
     const token2 = keptSecret(s.config, 'plivo-auth-token');
     const url2 = `${s.url}/webhooks/plivo/inbound`;
-    const ok = await post(s, fields('hi'), { 'x-plivo-signature-v2': signPlivoV2({ url: url2, nonce: '44444444444444444444', authToken: token2 }), 'x-plivo-signature-v2-nonce': '44444444444444444444' });
+    const ok = await post(s, fields('hi'), {
+      'x-plivo-signature-v2': signPlivoV2({ url: url2, nonce: '44444444444444444444', authToken: token2 }),
+      'x-plivo-signature-v2-nonce': '44444444444444444444',
+    });
     expect(ok.status).toBe(200);
   });
 });
@@ -331,11 +376,20 @@ describe('Sinch: the nonce is recorded with the data it admitted', () => {
   it('a signed callback whose processing fails (500) is accepted when Sinch retries it; the exact replay after success is refused', async () => {
     s = await startTestServer();
     const secret = keptSecret(s.config, 'sinch-webhook-secret');
-    const body = JSON.stringify({ type: 'mo_text', id: randomUUID(), from: '447700900321', to: '14155550142', body: 'boom', received_at: new Date().toISOString() });
+    const body = JSON.stringify({
+      type: 'mo_text',
+      id: randomUUID(),
+      from: '447700900321',
+      to: '14155550142',
+      body: 'boom',
+      received_at: new Date().toISOString(),
+    });
     const headers = { 'content-type': 'application/json', ...signSinchWebhook({ rawBody: body, secret }) };
     const send = () => fetch(`${srv().url}/webhooks/sinch/inbound`, { method: 'POST', headers, body });
     // Force the processing to fail inside its transaction.
-    s.db.$client.exec("create trigger fail_boom before insert on messages when new.text = 'boom' begin select raise(abort, 'forced failure'); end");
+    s.db.$client.exec(
+      "create trigger fail_boom before insert on messages when new.text = 'boom' begin select raise(abort, 'forced failure'); end",
+    );
     expect((await send()).status).toBe(500);
     expect(countOf(s, 'messages')).toBe(0);
     s.db.$client.exec('drop trigger fail_boom');

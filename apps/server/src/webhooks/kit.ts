@@ -42,7 +42,12 @@ export interface RawWebhookRequest {
 }
 
 /** A request rebuilt from what was kept of it (header names lower-case, as Node gives them). */
-export function rawWebhookRequest(p: { method?: string; originalUrl: string; path: string; headers: IncomingHttpHeaders }): RawWebhookRequest {
+export function rawWebhookRequest(p: {
+  method?: string;
+  originalUrl: string;
+  path: string;
+  headers: IncomingHttpHeaders;
+}): RawWebhookRequest {
   const headers = p.headers;
   return {
     method: p.method ?? 'POST',
@@ -125,7 +130,10 @@ export function createWebhookKit(opts: WebhookKitOptions): WebhookKit {
     const path = route(kind);
     opts.onOutcome?.(path, r.outcome);
     const level = r.status >= 400 ? 'warn' : 'info';
-    opts.logger[level]({ webhook: path, outcome: r.outcome, status: r.status, ...r.log, ...(r.error ? { reason: r.error } : {}), ip: req.ip }, 'webhook');
+    opts.logger[level](
+      { webhook: path, outcome: r.outcome, status: r.status, ...r.log, ...(r.error ? { reason: r.error } : {}), ip: req.ip },
+      'webhook',
+    );
     if (r.status >= 300) res.status(r.status).json({ error: r.error ?? r.outcome, outcome: r.outcome });
     else if (opts.answerOk) opts.answerOk(kind, res, r);
     else res.status(r.status).json({ ok: true, outcome: r.outcome });
@@ -147,7 +155,10 @@ export function createWebhookKit(opts: WebhookKitOptions): WebhookKit {
         router.post(`/${kind}`, raw, async (req, res) => finish(kind, req, res, await handle(kind, req, rawBodyOf(req))));
       }
       router.all(['/inbound', '/status'], (_req, res) => {
-        res.set('Allow', 'POST').status(405).json({ error: opts.methodNotAllowed ?? 'method not allowed: use POST' });
+        res
+          .set('Allow', 'POST')
+          .status(405)
+          .json({ error: opts.methodNotAllowed ?? 'method not allowed: use POST' });
       });
       // Body-parser failures: nothing was read, so only the headers are kept.
       router.use((err: unknown, req: Request, res: Response, next: NextFunction) => {

@@ -29,7 +29,9 @@ export function createNonceStore(db: Db, ttlMs = NONCE_TTL_MS): NonceStore {
     claim(provider, nonce, now = Date.now()) {
       if (now - lastPrune > 60_000) {
         lastPrune = now;
-        db.delete(webhookNonces).where(lt(webhookNonces.seenAt, now - ttlMs)).run();
+        db.delete(webhookNonces)
+          .where(lt(webhookNonces.seenAt, now - ttlMs))
+          .run();
       }
       if (seen(provider, nonce, now)) return false;
       db.insert(webhookNonces)

@@ -43,7 +43,14 @@ async function start(dir: string, secrets: typeof RIGHT, port = 0): Promise<Test
   servers.push(s);
   // A restart on the same address: the client may still pool a socket to the server that stopped;
   // the first request on it fails ("other side closed") and drops it. Settle that before the test's own requests.
-  for (let i = 0; i < 5; i++) if (await fetch(`${s.url}/healthz`).then(() => true, () => false)) break;
+  for (let i = 0; i < 5; i++)
+    if (
+      await fetch(`${s.url}/healthz`).then(
+        () => true,
+        () => false,
+      )
+    )
+      break;
   return s;
 }
 
@@ -53,7 +60,13 @@ async function stop(s: TestServer): Promise<void> {
 }
 
 type Json = { result?: { data: unknown }; error?: { message: string; data: { code: string; httpStatus: number } } };
-async function trpc<T>(s: TestServer, path: string, input: unknown, cookie: string, method: 'GET' | 'POST' = 'GET'): Promise<{ status: number; data: T; body: Json }> {
+async function trpc<T>(
+  s: TestServer,
+  path: string,
+  input: unknown,
+  cookie: string,
+  method: 'GET' | 'POST' = 'GET',
+): Promise<{ status: number; data: T; body: Json }> {
   const url = `${s.url}/trpc/${path}`;
   const headers = { 'content-type': 'application/json', cookie };
   const res =
@@ -65,7 +78,11 @@ async function trpc<T>(s: TestServer, path: string, input: unknown, cookie: stri
 }
 
 async function signIn(s: TestServer, who = ADMIN): Promise<string> {
-  const res = await fetch(`${s.url}/trpc/auth.login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(who) });
+  const res = await fetch(`${s.url}/trpc/auth.login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(who),
+  });
   expect(res.status).toBe(200);
   return res.headers.get('set-cookie')?.split(';')[0] ?? '';
 }
@@ -79,7 +96,14 @@ async function vonageInbound(s: TestServer, secret: string, over: Record<string,
 
 /** Plays Plivo: a V3-signed inbound form to /webhooks/plivo/inbound. */
 async function plivoInbound(s: TestServer, token: string, uuid = randomUUID()) {
-  const fields: [string, string][] = [['From', '14155550123'], ['To', PLIVO_NUMBER], ['Text', 'plivo hello'], ['Type', 'sms'], ['MessageUUID', uuid], ['Units', '1']];
+  const fields: [string, string][] = [
+    ['From', '14155550123'],
+    ['To', PLIVO_NUMBER],
+    ['Text', 'plivo hello'],
+    ['Type', 'sms'],
+    ['MessageUUID', uuid],
+    ['Units', '1'],
+  ];
   const nonce = String(Math.floor(Math.random() * 1e12));
   const url = `${s.url}/webhooks/plivo/inbound`;
   return fetch(url, {
@@ -95,7 +119,14 @@ async function plivoInbound(s: TestServer, token: string, uuid = randomUUID()) {
 
 /** Plays Sinch: an HMAC-signed mo_text; `raw`/`headers` given: the same request again (a retry, or a captured replay). */
 function sinchRequest(secret: string, id = randomUUID()): { raw: string; headers: Record<string, string> } {
-  const raw = JSON.stringify({ type: 'mo_text', id, from: '14155550199', to: SINCH_NUMBER, body: 'sinch hello', received_at: new Date().toISOString() });
+  const raw = JSON.stringify({
+    type: 'mo_text',
+    id,
+    from: '14155550199',
+    to: SINCH_NUMBER,
+    body: 'sinch hello',
+    received_at: new Date().toISOString(),
+  });
   return { raw, headers: { 'content-type': 'application/json', ...signSinchWebhook({ rawBody: raw, secret }) } };
 }
 const post = (s: TestServer, path: string, r: { raw: string; headers: Record<string, string> }) =>
@@ -110,7 +141,17 @@ async function gauge(s: TestServer): Promise<number> {
   return Number(line?.split(' ')[1]);
 }
 
-type Item = { id: number; provider: string | null; outcome: string; reason: string | null; needsReview: boolean; replayOutcome: string | null; signatureOk: boolean; path: string; receivedAt: string };
+type Item = {
+  id: number;
+  provider: string | null;
+  outcome: string;
+  reason: string | null;
+  needsReview: boolean;
+  replayOutcome: string | null;
+  signatureOk: boolean;
+  path: string;
+  receivedAt: string;
+};
 type Replayed = { id: number; outcome: string; status: number | null; reason: string | null }[];
 
 function newDir(): string {
@@ -136,12 +177,22 @@ describe('refused webhooks: review and replay', () => {
     const b = await start(dir, RIGHT, port);
     const admin = await signIn(b);
     expect(await gauge(b)).toBe(22);
-    const summary = await trpc<{ needsReview: number; outcomes: { outcome: string; count: number }[] }>(b, 'webhookLog.summary', undefined, admin);
+    const summary = await trpc<{ needsReview: number; outcomes: { outcome: string; count: number }[] }>(
+      b,
+      'webhookLog.summary',
+      undefined,
+      admin,
+    );
     expect(summary.data.needsReview).toBe(22);
     expect(summary.data.outcomes).toEqual([{ outcome: 'bad_signature', count: 22 }]);
 
     // The list: newest first, filterable by provider and outcome, a page at a time.
-    const page = await trpc<{ items: Item[]; nextCursor: number | null }>(b, 'webhookLog.list', { outcome: 'bad_signature', needsReview: true }, admin);
+    const page = await trpc<{ items: Item[]; nextCursor: number | null }>(
+      b,
+      'webhookLog.list',
+      { outcome: 'bad_signature', needsReview: true },
+      admin,
+    );
     expect(page.status).toBe(200);
     expect(page.data.items).toHaveLength(22);
     expect(page.data.items.map((i) => i.provider)).toEqual(['sinch', 'plivo', ...Array<string>(20).fill('vonage')]);
@@ -158,7 +209,9 @@ describe('refused webhooks: review and replay', () => {
     expect(first.status).toBe(200);
     expect(first.data.map((r) => r.outcome)).toEqual(Array<string>(22).fill('stored'));
     expect(inboundCount(b)).toBe(22);
-    const texts = (b.db.$client.prepare("select text from messages where direction = 'in' order by id").all() as { text: string }[]).map((r) => r.text);
+    const texts = (b.db.$client.prepare("select text from messages where direction = 'in' order by id").all() as { text: string }[]).map(
+      (r) => r.text,
+    );
     expect(texts).toEqual(expect.arrayContaining(['lost 0', 'lost 19', 'plivo hello', 'sinch hello']));
 
     // Settled: the gauge and the banner's count go down; the list shows each replay's outcome.
@@ -175,7 +228,9 @@ describe('refused webhooks: review and replay', () => {
     expect(await gauge(b)).toBe(0);
 
     // Audited: one entry per call, with the count and the ids.
-    const audit = b.db.$client.prepare("select agent_id, via, detail from audit_log where action = 'webhook_log.replayed' order by id").all() as { agent_id: number; via: string; detail: string }[];
+    const audit = b.db.$client
+      .prepare("select agent_id, via, detail from audit_log where action = 'webhook_log.replayed' order by id")
+      .all() as { agent_id: number; via: string; detail: string }[];
     expect(audit).toHaveLength(2);
     expect(audit[0]?.via).toBe('session');
     expect(JSON.parse(audit[0]?.detail ?? '{}')).toMatchObject({ count: 22, ids: ids.data.ids, outcomes: { stored: 22 } });
@@ -195,7 +250,13 @@ describe('refused webhooks: review and replay', () => {
     expect(inboundCount(s)).toBe(0);
     expect(await gauge(s)).toBe(1);
 
-    const raw = await trpc<{ headers: Record<string, string>; rawBody: string; bodyComplete: boolean; replayOutcome: string; needsReview: boolean }>(s, 'webhookLog.get', { id: row.id }, admin);
+    const raw = await trpc<{
+      headers: Record<string, string>;
+      rawBody: string;
+      bodyComplete: boolean;
+      replayOutcome: string;
+      needsReview: boolean;
+    }>(s, 'webhookLog.get', { id: row.id }, admin);
     expect(raw.data.rawBody).toContain('still lost');
     expect(raw.data.bodyComplete).toBe(true);
     expect(raw.data.replayOutcome).toBe('bad_signature');
@@ -231,7 +292,11 @@ describe('refused webhooks: review and replay', () => {
     const authorization = await signVonageWebhook(fresh.raw_body, RIGHT.vonage, { iat: nowS - shift });
     b.db.$client.prepare('update webhook_log set signature_headers = ? where id = ?').run(JSON.stringify({ authorization }), fresh.id);
     // Posted live now, that token is refused as too old…
-    const live = await fetch(`${b.url}/webhooks/inbound`, { method: 'POST', headers: { 'content-type': 'application/json', authorization }, body: fresh.raw_body });
+    const live = await fetch(`${b.url}/webhooks/inbound`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization },
+      body: fresh.raw_body,
+    });
     expect(live.status).toBe(401);
     expect(((await live.json()) as { error: string }).error).toMatch(/too old/);
 
@@ -296,9 +361,19 @@ describe('refused webhooks: review and replay', () => {
     const s = await start(newDir(), WRONG);
     expect((await vonageInbound(s, RIGHT.vonage)).status).toBe(401);
     const admin = await signIn(s);
-    const inv = await trpc<{ inviteUrl: string }>(s, 'agent.invite', { email: 'agent@parley.test', name: 'Agent', role: 'agent' }, admin, 'POST');
+    const inv = await trpc<{ inviteUrl: string }>(
+      s,
+      'agent.invite',
+      { email: 'agent@parley.test', name: 'Agent', role: 'agent' },
+      admin,
+      'POST',
+    );
     const token = new URL(inv.data.inviteUrl).hash.replace(/^#token=/, '');
-    const accepted = await fetch(`${s.url}/trpc/auth.acceptInvite`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token, password: 'correct horse battery' }) });
+    const accepted = await fetch(`${s.url}/trpc/auth.acceptInvite`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token, password: 'correct horse battery' }),
+    });
     expect(accepted.status).toBe(200);
     const agent = accepted.headers.get('set-cookie')?.split(';')[0] ?? '';
     expect(agent).not.toBe('');
@@ -312,7 +387,10 @@ describe('refused webhooks: review and replay', () => {
       expect((await trpc(s, 'webhookLog.dismiss', { ids: [id] }, cookie, 'POST')).status).toBe(want);
     }
     // Nothing was replayed or dismissed by them.
-    const row = s.db.$client.prepare('select replayed_at, dismissed_at from webhook_log where id = ?').get(id) as { replayed_at: number | null; dismissed_at: number | null };
+    const row = s.db.$client.prepare('select replayed_at, dismissed_at from webhook_log where id = ?').get(id) as {
+      replayed_at: number | null;
+      dismissed_at: number | null;
+    };
     expect(row).toEqual({ replayed_at: null, dismissed_at: null });
   });
 });

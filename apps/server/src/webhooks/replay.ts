@@ -66,8 +66,13 @@ export function createWebhookReplayer(opts: {
     if (!route) return { id, outcome: 'not_replayable', status: null, reason: `not a provider webhook path: ${row.path}` };
     if (!bodyComplete(row)) {
       return {
-        id, outcome: 'not_replayable', status: null,
-        reason: row.bodySha256 === null ? 'the body was never read (too large or unreadable)' : 'only an excerpt of the body was kept (it was larger than WEBHOOK_LOG_EXCERPT_BYTES)',
+        id,
+        outcome: 'not_replayable',
+        status: null,
+        reason:
+          row.bodySha256 === null
+            ? 'the body was never read (too large or unreadable)'
+            : 'only an excerpt of the body was kept (it was larger than WEBHOOK_LOG_EXCERPT_BYTES)',
       };
     }
     const replay = opts.replays.get(route.provider);
@@ -96,11 +101,21 @@ export function createWebhookReplayer(opts: {
         for (const r of results) {
           if (r.outcome === 'not_found') continue;
           tx.update(webhookLog)
-            .set({ replayedAt: now, replayOutcome: r.outcome, replayStatus: r.status, replayError: r.reason === null ? null : r.reason.slice(0, 2000) })
+            .set({
+              replayedAt: now,
+              replayOutcome: r.outcome,
+              replayStatus: r.status,
+              replayError: r.reason === null ? null : r.reason.slice(0, 2000),
+            })
             .where(eq(webhookLog.id, r.id))
             .run();
         }
-        recordAudit(tx, { actor, action: 'webhook_log.replayed', detail: { count: unique.length, ids: unique, outcomes: tally(results) }, now });
+        recordAudit(tx, {
+          actor,
+          action: 'webhook_log.replayed',
+          detail: { count: unique.length, ids: unique, outcomes: tally(results) },
+          now,
+        });
       });
       opts.logger.info({ count: unique.length, outcomes: tally(results) }, 'webhook_log replayed');
       return results;
@@ -113,7 +128,12 @@ export function dismissWebhookLog(log: EventLog, ids: readonly number[], actor: 
   const unique = [...new Set(ids)];
   return log.write((tx) => {
     const now = Date.now();
-    const found = tx.update(webhookLog).set({ dismissedAt: now }).where(inArray(webhookLog.id, unique)).returning({ id: webhookLog.id }).all();
+    const found = tx
+      .update(webhookLog)
+      .set({ dismissedAt: now })
+      .where(inArray(webhookLog.id, unique))
+      .returning({ id: webhookLog.id })
+      .all();
     recordAudit(tx, { actor, action: 'webhook_log.dismissed', detail: { count: found.length, ids: found.map((f) => f.id) }, now });
     return found.length;
   });

@@ -22,7 +22,15 @@ export function ComplianceSettings() {
   );
 }
 
-function ComplianceForm({ settings, saved, onSaved }: { settings: SettingsDto; saved: boolean; onSaved: (updatedAt: string | null) => void }) {
+function ComplianceForm({
+  settings,
+  saved,
+  onSaved,
+}: {
+  settings: SettingsDto;
+  saved: boolean;
+  onSaved: (updatedAt: string | null) => void;
+}) {
   const [quietOn, setQuietOn] = useState(settings.quietHours !== null);
   const [start, setStart] = useState(settings.quietHours?.start ?? DEFAULT_SETTINGS.quietHours?.start ?? '08:00');
   const [end, setEnd] = useState(settings.quietHours?.end ?? DEFAULT_SETTINGS.quietHours?.end ?? '21:00');
@@ -64,9 +72,9 @@ function ComplianceForm({ settings, saved, onSaved }: { settings: SettingsDto; s
         <fieldset>
           <legend>Quiet hours</legend>
           <p className="muted small">
-            Campaign texts and scheduled sends go out only inside this window of each recipient&apos;s own time (from their number&apos;s time
-            zone; the strictest when a number spans several). Outside it they wait until it opens. Replies to someone who texted in the last
-            24 hours are not held.
+            Campaign texts and scheduled sends go out only inside this window of each recipient&apos;s own time (from their number&apos;s
+            time zone; the strictest when a number spans several). Outside it they wait until it opens. Replies to someone who texted in the
+            last 24 hours are not held.
           </p>
           <label className="checkbox">
             <input type="checkbox" checked={quietOn} onChange={(e) => setQuietOn(e.target.checked)} data-testid="quiet-hours-toggle" /> Hold
@@ -75,33 +83,70 @@ function ComplianceForm({ settings, saved, onSaved }: { settings: SettingsDto; s
           <div className="inline-form">
             <label>
               From{' '}
-              <input className="input time-input" type="time" value={start} disabled={!quietOn} onChange={(e) => setStart(e.target.value)} aria-label="Quiet hours: sending starts at" />
+              <input
+                className="input time-input"
+                type="time"
+                value={start}
+                disabled={!quietOn}
+                onChange={(e) => setStart(e.target.value)}
+                aria-label="Quiet hours: sending starts at"
+              />
             </label>
             <label>
               to{' '}
-              <input className="input time-input" type="time" value={end} disabled={!quietOn} onChange={(e) => setEnd(e.target.value)} aria-label="Quiet hours: sending ends at" />
+              <input
+                className="input time-input"
+                type="time"
+                value={end}
+                disabled={!quietOn}
+                onChange={(e) => setEnd(e.target.value)}
+                aria-label="Quiet hours: sending ends at"
+              />
             </label>
           </div>
         </fieldset>
         <fieldset>
           <legend>Retention</legend>
           <label className="checkbox">
-            <input type="checkbox" checked={retentionOn} onChange={(e) => setRetentionOn(e.target.checked)} data-testid="retention-toggle" /> Delete
-            messages older than
+            <input
+              type="checkbox"
+              checked={retentionOn}
+              onChange={(e) => setRetentionOn(e.target.checked)}
+              data-testid="retention-toggle"
+            />{' '}
+            Delete messages older than
           </label>{' '}
           <label>
-            <input className="input narrow" type="number" min={1} max={36500} value={days} disabled={!retentionOn} onChange={(e) => setDays(e.target.value)} aria-label="Retention in days" />{' '}
+            <input
+              className="input narrow"
+              type="number"
+              min={1}
+              max={36500}
+              value={days}
+              disabled={!retentionOn}
+              onChange={(e) => setDays(e.target.value)}
+              aria-label="Retention in days"
+            />{' '}
             days
           </label>
-          <p className="muted small">A daily job deletes them with their delivery history. Conversations stay, without the deleted texts.</p>
+          <p className="muted small">
+            A daily job deletes them with their delivery history. Conversations stay, without the deleted texts.
+          </p>
         </fieldset>
         <fieldset>
           <legend>HELP answer</legend>
           <label htmlFor="help-text" className="muted small block">
-            Sent to anyone who texts HELP or INFO: your business name, how to reach you, &quot;Msg &amp; data rates may apply&quot;, and how to
-            stop (Reply STOP). Empty: the server&apos;s default.
+            Sent to anyone who texts HELP or INFO: your business name, how to reach you, &quot;Msg &amp; data rates may apply&quot;, and how
+            to stop (Reply STOP). Empty: the server&apos;s default.
           </label>
-          <textarea id="help-text" className="input block" rows={3} maxLength={1000} value={help} onChange={(e) => setHelp(e.target.value)} />
+          <textarea
+            id="help-text"
+            className="input block"
+            rows={3}
+            maxLength={1000}
+            value={help}
+            onChange={(e) => setHelp(e.target.value)}
+          />
         </fieldset>
         <div className="inline-form">
           <button className="button primary" type="submit" disabled={update.isPending}>

@@ -40,17 +40,38 @@ function useAttachment() {
     setUploading(true);
     void fetch('/media', { method: 'POST', body: form, credentials: 'same-origin' })
       .then(async (res) => {
-        const body = (await res.json().catch(() => ({}))) as { id?: number; contentType?: string; size?: number; name?: string | null; error?: string };
+        const body = (await res.json().catch(() => ({}))) as {
+          id?: number;
+          contentType?: string;
+          size?: number;
+          name?: string | null;
+          error?: string;
+        };
         if (!res.ok || body.id === undefined) {
           setError(body.error ?? `The picture could not be attached (HTTP ${res.status}).`);
           return;
         }
-        setAttachment({ id: body.id, contentType: body.contentType ?? file.type, size: body.size ?? file.size, name: body.name ?? file.name, url: `/media/${body.id}` });
+        setAttachment({
+          id: body.id,
+          contentType: body.contentType ?? file.type,
+          size: body.size ?? file.size,
+          name: body.name ?? file.name,
+          url: `/media/${body.id}`,
+        });
       })
       .catch(() => setError('The picture could not be attached: the server did not answer.'))
       .finally(() => setUploading(false));
   };
-  return { attachment, uploading, error, upload, clear: () => { setAttachment(null); setError(null); } };
+  return {
+    attachment,
+    uploading,
+    error,
+    upload,
+    clear: () => {
+      setAttachment(null);
+      setError(null);
+    },
+  };
 }
 
 type Agent = RouterOutputs['auth']['me'];
@@ -78,8 +99,8 @@ function OptedOutNotice({ contactId }: { contactId: number }) {
   return (
     <div className="composer composer-locked" role="status" data-testid="composer-locked">
       <strong>Messaging is locked.</strong> {how}
-      {contact.data?.optedOutAt ? ` on ${new Date(contact.data.optedOutAt).toLocaleString()}` : ''}. Parley will not send to
-      this number until they text START.
+      {contact.data?.optedOutAt ? ` on ${new Date(contact.data.optedOutAt).toLocaleString()}` : ''}. Parley will not send to this number
+      until they text START.
     </div>
   );
 }
@@ -127,7 +148,10 @@ export function ComposerForm({
   const choices = slash ? (canned.data ?? []).filter((r) => r.shortcut.startsWith((slash[1] ?? '').toLowerCase())).slice(0, 8) : [];
   const textarea = useRef<HTMLTextAreaElement>(null);
   const insertCanned = (replyText: string) => {
-    const filled = fillCanned(replyText, cannedValues({ contactName: conversation?.contactName ?? null, agentName: me.name, ourNumber: conversation?.ourNumber ?? null }));
+    const filled = fillCanned(
+      replyText,
+      cannedValues({ contactName: conversation?.contactName ?? null, agentName: me.name, ourNumber: conversation?.ourNumber ?? null }),
+    );
     setText(filled.text);
     setPickerIndex(0);
     textarea.current?.focus();
@@ -241,10 +265,25 @@ export function ComposerForm({
     >
       {!notesOnly && (
         <div className="composer-modes" role="tablist" aria-label="Composer mode">
-          <button type="button" role="tab" aria-selected={mode === 'reply'} className={`mode${mode === 'reply' ? ' active' : ''}`} onClick={() => setMode('reply')}>
+          <button
+            type="button"
+            role="tab"
+            aria-selected={mode === 'reply'}
+            className={`mode${mode === 'reply' ? ' active' : ''}`}
+            onClick={() => setMode('reply')}
+          >
             Reply
           </button>
-          <button type="button" role="tab" aria-selected={mode === 'note'} className={`mode${mode === 'note' ? ' active' : ''}`} onClick={() => { setMode('note'); stopTyping(); }}>
+          <button
+            type="button"
+            role="tab"
+            aria-selected={mode === 'note'}
+            className={`mode${mode === 'note' ? ' active' : ''}`}
+            onClick={() => {
+              setMode('note');
+              stopTyping();
+            }}
+          >
             Private note
           </button>
         </div>
@@ -255,7 +294,9 @@ export function ComposerForm({
       {slash && (
         <div className="canned-picker" data-testid="canned-picker">
           {choices.length === 0 ? (
-            <p className="muted small">{canned.isPending ? 'Loading canned replies…' : 'No canned reply starts with that — manage them on the Canned replies page'}</p>
+            <p className="muted small">
+              {canned.isPending ? 'Loading canned replies…' : 'No canned reply starts with that — manage them on the Canned replies page'}
+            </p>
           ) : (
             <ul role="listbox" aria-label="Canned replies" id={`canned-${conversationId}`}>
               {choices.map((r, i) => (
@@ -325,7 +366,13 @@ export function ComposerForm({
       )}
       {unfilled.length > 0 && (
         <p className="unfilled small" role="status" data-testid="unfilled">
-          No value for {unfilled.map((f) => <mark key={f} className="unfilled-field">{f}</mark>)} — edit it before sending.
+          No value for{' '}
+          {unfilled.map((f) => (
+            <mark key={f} className="unfilled-field">
+              {f}
+            </mark>
+          ))}{' '}
+          — edit it before sending.
         </p>
       )}
       {mode === 'reply' && attach.attachment && (
@@ -360,7 +407,13 @@ export function ComposerForm({
                 e.target.value = '';
               }}
             />
-            <button type="button" className="button ghost" onClick={() => fileInput.current?.click()} disabled={pending} data-testid="attach">
+            <button
+              type="button"
+              className="button ghost"
+              onClick={() => fileInput.current?.click()}
+              disabled={pending}
+              data-testid="attach"
+            >
               {attach.uploading ? 'Attaching…' : '📷 Attach picture'}
             </button>
           </>

@@ -97,7 +97,12 @@ export function ConversationList({
   );
 
   if (list.isPending) return <p className="list-message muted">Loading conversations…</p>;
-  if (list.isError) return <p className="list-message error" role="alert">{errorMessage(list.error)}</p>;
+  if (list.isError)
+    return (
+      <p className="list-message error" role="alert">
+        {errorMessage(list.error)}
+      </p>
+    );
   if (items.length === 0) {
     return (
       <div className="list-message">
@@ -108,7 +113,14 @@ export function ConversationList({
   }
 
   return (
-    <div className="conversation-scroller" ref={scroller} role="list" aria-label="Conversation list" aria-busy={list.isFetching} data-list-keys>
+    <div
+      className="conversation-scroller"
+      ref={scroller}
+      role="list"
+      aria-label="Conversation list"
+      aria-busy={list.isFetching}
+      data-list-keys
+    >
       <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
         {virtualItems.map((row) => {
           const conversation = items[row.index];

@@ -8,7 +8,15 @@ import { trpc } from '../trpc';
 import { MessageStatusBadge } from './message-status';
 import { MessageMedia } from './message-media';
 
-export function MessageBubble({ message, retried = false, optedOut = false }: { message: MessageDto; retried?: boolean; optedOut?: boolean }) {
+export function MessageBubble({
+  message,
+  retried = false,
+  optedOut = false,
+}: {
+  message: MessageDto;
+  retried?: boolean;
+  optedOut?: boolean;
+}) {
   const outbound = message.direction === 'out';
   const retry = useMutation(trpc.message.retry.mutationOptions());
   const cancel = useMutation(trpc.message.cancelScheduled.mutationOptions());
@@ -31,14 +39,25 @@ export function MessageBubble({ message, retried = false, optedOut = false }: { 
                 · {message.errorReason ?? 'held for quiet hours'}
               </span>
             )}
-            <button type="button" className="button ghost small" onClick={() => cancel.mutate({ id: message.id })} disabled={cancel.isPending}>
+            <button
+              type="button"
+              className="button ghost small"
+              onClick={() => cancel.mutate({ id: message.id })}
+              disabled={cancel.isPending}
+            >
               Cancel
             </button>
           </>
         )}
         {message.retryOf !== null && <span className="muted">retry of an earlier message</span>}
         {outbound && !retried && !optedOut && canOfferRetry(message) && (
-          <button type="button" className="button small" onClick={() => retry.mutate({ id: message.id })} disabled={retry.isPending || retry.isSuccess} data-testid="retry">
+          <button
+            type="button"
+            className="button small"
+            onClick={() => retry.mutate({ id: message.id })}
+            disabled={retry.isPending || retry.isSuccess}
+            data-testid="retry"
+          >
             Retry
           </button>
         )}

@@ -46,12 +46,22 @@ export function MessageList({ conversationId }: { conversationId: number }) {
   }, [newestKey]);
 
   if (messages.isPending) return <div className="messages muted">Loading messages…</div>;
-  if (messages.isError) return <div className="messages error" role="alert">{errorMessage(messages.error)}</div>;
+  if (messages.isError)
+    return (
+      <div className="messages error" role="alert">
+        {errorMessage(messages.error)}
+      </div>
+    );
 
   return (
     <div className="messages" ref={scroller} aria-label="Messages" tabIndex={0}>
       {messages.hasNextPage && (
-        <button className="button ghost load-earlier" type="button" onClick={() => void messages.fetchNextPage()} disabled={messages.isFetchingNextPage}>
+        <button
+          className="button ghost load-earlier"
+          type="button"
+          onClick={() => void messages.fetchNextPage()}
+          disabled={messages.isFetchingNextPage}
+        >
           {messages.isFetchingNextPage ? 'Loading…' : 'Load earlier messages'}
         </button>
       )}
@@ -67,7 +77,11 @@ export function MessageList({ conversationId }: { conversationId: number }) {
                   <span>{formatDay(item.at)}</span>
                 </li>
               )}
-              {item.kind === 'message' ? <MessageBubble message={item.message} retried={retried.has(item.message.id)} /> : <NoteItem note={item.note} />}
+              {item.kind === 'message' ? (
+                <MessageBubble message={item.message} retried={retried.has(item.message.id)} />
+              ) : (
+                <NoteItem note={item.note} />
+              )}
             </Fragment>
           );
         })}

@@ -32,7 +32,14 @@ export function MessageMedia({ media }: { media: MediaDto[] }) {
         }
         if (m.contentType.startsWith('image/')) {
           return (
-            <button key={m.id} type="button" className="media-thumb" onClick={() => setOpen(m)} aria-label={`Open the picture${m.name ? ` ${m.name}` : ''} full size`} data-media-state="stored">
+            <button
+              key={m.id}
+              type="button"
+              className="media-thumb"
+              onClick={() => setOpen(m)}
+              aria-label={`Open the picture${m.name ? ` ${m.name}` : ''} full size`}
+              data-media-state="stored"
+            >
               <img src={m.url} alt={m.name ?? 'Picture'} loading="lazy" />
             </button>
           );
@@ -54,7 +61,15 @@ function MediaDialog({ media, onClose }: { media: MediaDto; onClose: () => void 
   useDialogFocus(dialog, onClose);
   return (
     <div className="sheet-backdrop" onClick={onClose}>
-      <div ref={dialog} className="sheet media-sheet" role="dialog" aria-modal="true" aria-label={media.name ?? 'Picture'} onClick={(e) => e.stopPropagation()} data-testid="media-dialog">
+      <div
+        ref={dialog}
+        className="sheet media-sheet"
+        role="dialog"
+        aria-modal="true"
+        aria-label={media.name ?? 'Picture'}
+        onClick={(e) => e.stopPropagation()}
+        data-testid="media-dialog"
+      >
         <img src={media.url} alt={media.name ?? 'Picture'} className="media-full" />
         <div className="media-sheet-actions">
           <span className="muted small">

@@ -31,8 +31,25 @@ export function NotificationSettings({ compact = false }: { compact?: boolean })
     // The header's visible control: shown until desktop notifications are on (or the browser refused them).
     if (granted === 'unsupported' || granted === 'denied' || (desktop && granted === 'granted') || prefs.isPending) return null;
     return (
-      <button className="button ghost" type="button" onClick={() => void enableDesktop()} disabled={save.isPending} data-testid="enable-notifications" title="Enable desktop notifications">
-        <svg aria-hidden="true" width="16" height="16" viewBox="0 0 24 24" fill="none" stroke="currentColor" strokeWidth="2" strokeLinecap="round" strokeLinejoin="round">
+      <button
+        className="button ghost"
+        type="button"
+        onClick={() => void enableDesktop()}
+        disabled={save.isPending}
+        data-testid="enable-notifications"
+        title="Enable desktop notifications"
+      >
+        <svg
+          aria-hidden="true"
+          width="16"
+          height="16"
+          viewBox="0 0 24 24"
+          fill="none"
+          stroke="currentColor"
+          strokeWidth="2"
+          strokeLinecap="round"
+          strokeLinejoin="round"
+        >
           <path d="M18 8a6 6 0 0 0-12 0c0 7-3 9-3 9h18s-3-2-3-9" />
           <path d="M13.7 21a2 2 0 0 1-3.4 0" />
         </svg>
@@ -44,8 +61,8 @@ export function NotificationSettings({ compact = false }: { compact?: boolean })
   return (
     <div className="notification-settings">
       <p className="muted small">
-        A desktop notification for a new text in a conversation that is yours or unassigned, and when a teammate @mentions you in a
-        note. Never for your own actions or the conversation you are looking at. The unread count is always in the tab title.
+        A desktop notification for a new text in a conversation that is yours or unassigned, and when a teammate @mentions you in a note.
+        Never for your own actions or the conversation you are looking at. The unread count is always in the tab title.
       </p>
       {granted === 'unsupported' ? (
         <p className="muted">This browser has no desktop notifications.</p>
@@ -64,7 +81,12 @@ export function NotificationSettings({ compact = false }: { compact?: boolean })
         </button>
       )}
       <label className="inline-field check">
-        <input type="checkbox" checked={prefs.data?.sound ?? false} onChange={(e) => save.mutate({ sound: e.target.checked })} disabled={prefs.isPending} />
+        <input
+          type="checkbox"
+          checked={prefs.data?.sound ?? false}
+          onChange={(e) => save.mutate({ sound: e.target.checked })}
+          disabled={prefs.isPending}
+        />
         Play a sound with each notification
       </label>
       {save.error && (

@@ -19,16 +19,31 @@ export function OptOutBanner({ conversation }: { conversation: ConversationDto }
   const overdue = isOptOutFlagOverdue(conversation, Date.now());
   const due = conversation.possibleOptOutDueAt ? day.format(new Date(conversation.possibleOptOutDueAt)) : null;
   return (
-    <div className={`notice opt-out-banner${overdue ? ' overdue' : ''}`} role="region" aria-label="Possible opt-out" data-testid="opt-out-banner">
+    <div
+      className={`notice opt-out-banner${overdue ? ' overdue' : ''}`}
+      role="region"
+      aria-label="Possible opt-out"
+      data-testid="opt-out-banner"
+    >
       <p>
         <strong>{overdue ? 'Overdue: possible opt-out.' : 'Possible opt-out.'}</strong> A message reads like a request to stop texting.
         {due && <> Confirm or dismiss it by {due}.</>}
       </p>
       <div className="opt-out-actions">
-        <button className="button danger small-button" type="button" disabled={resolve.isPending} onClick={() => resolve.mutate({ id: conversation.id, optOut: true })}>
+        <button
+          className="button danger small-button"
+          type="button"
+          disabled={resolve.isPending}
+          onClick={() => resolve.mutate({ id: conversation.id, optOut: true })}
+        >
           Confirm opt-out
         </button>
-        <button className="button small-button" type="button" disabled={resolve.isPending} onClick={() => resolve.mutate({ id: conversation.id, optOut: false })}>
+        <button
+          className="button small-button"
+          type="button"
+          disabled={resolve.isPending}
+          onClick={() => resolve.mutate({ id: conversation.id, optOut: false })}
+        >
           Dismiss
         </button>
       </div>

@@ -1,7 +1,17 @@
 import { normalizePhone } from '@parley/shared/phone';
 
 /** A phone number field that says, while typing, what E.164 number it reads (or why it cannot). */
-export function PhoneInput({ id, label, value, onChange }: { id: string; label: string; value: string; onChange: (value: string) => void }) {
+export function PhoneInput({
+  id,
+  label,
+  value,
+  onChange,
+}: {
+  id: string;
+  label: string;
+  value: string;
+  onChange: (value: string) => void;
+}) {
   const result = value.trim() === '' ? null : normalizePhone(value);
   const hint = result === null ? 'International format, e.g. +44 7700 900123' : result.ok ? `Sends to ${result.e164}` : result.reason;
   return (

@@ -16,7 +16,8 @@ export function SandboxPanel({ onClose }: { onClose: () => void }) {
 
   const submit = (event: FormEvent) => {
     event.preventDefault();
-    if (e164 && (text.trim() !== '' || photo)) simulate.mutate({ from: e164, text, ...(to ? { to } : {}), ...(photo ? { sample: true } : {}) });
+    if (e164 && (text.trim() !== '' || photo))
+      simulate.mutate({ from: e164, text, ...(to ? { to } : {}), ...(photo ? { sample: true } : {}) });
   };
 
   return (
@@ -43,15 +44,19 @@ export function SandboxPanel({ onClose }: { onClose: () => void }) {
         </button>
       </div>
       <p className="muted small">
-        Test numbers for replies: +447700900666 is rejected, +447700900500 undeliverable, +447700900429 throttled twice. Texting
-        STOP opts the number out. Photos (MMS) go through US numbers only: send to the Plivo or Sinch number from a +1 phone to reply with one.
+        Test numbers for replies: +447700900666 is rejected, +447700900500 undeliverable, +447700900429 throttled twice. Texting STOP opts
+        the number out. Photos (MMS) go through US numbers only: send to the Plivo or Sinch number from a +1 phone to reply with one.
       </p>
       {simulate.error && (
         <p className="error" role="alert">
           {errorMessage(simulate.error)}
         </p>
       )}
-      {simulate.isSuccess && <p className="ok small" role="status">Received.</p>}
+      {simulate.isSuccess && (
+        <p className="ok small" role="status">
+          Received.
+        </p>
+      )}
     </form>
   );
 }

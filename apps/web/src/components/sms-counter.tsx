@@ -22,9 +22,12 @@ export function SmsCounter({ text }: { text: string }) {
       </span>
       {unicode && (
         <span className="warning" role="note" data-testid="sms-unicode-warning">
-          Unicode because of {culprits.slice(0, 5).map((c) => `“${c}”`).join(' ')}
-          {culprits.length > 5 ? '…' : ''}: {count.perSegment} characters per segment instead of{' '}
-          {count.segments > 1 ? 153 : 160}.
+          Unicode because of{' '}
+          {culprits
+            .slice(0, 5)
+            .map((c) => `“${c}”`)
+            .join(' ')}
+          {culprits.length > 5 ? '…' : ''}: {count.perSegment} characters per segment instead of {count.segments > 1 ? 153 : 160}.
         </span>
       )}
       {count.segments > 1 && (

@@ -72,10 +72,15 @@ export function ThreadHeader({
           </Link>
         </h2>
         <span className="muted small">
-          {conversation.contactName ? `${conversation.contactPhone} · ` : ''}to {conversation.ourNumber} via {PROVIDER_LABELS[conversation.provider]}
+          {conversation.contactName ? `${conversation.contactPhone} · ` : ''}to {conversation.ourNumber} via{' '}
+          {PROVIDER_LABELS[conversation.provider]}
           {conversation.contactOptedOut && <span className="tag tag-danger">Opted out</span>}
         </span>
-        {pending && <span className="tag" data-testid="status-tag">Pending</span>}
+        {pending && (
+          <span className="tag" data-testid="status-tag">
+            Pending
+          </span>
+        )}
         {snoozed && conversation.snoozeUntil && (
           <span className="tag" data-testid="status-tag">
             Snoozed until {formatWhen(conversation.snoozeUntil)}
@@ -89,7 +94,12 @@ export function ThreadHeader({
       </div>
       <div className="thread-actions" ref={actions}>
         {conversation.assignedAgentId !== me.id && !closed && (
-          <button className="button" type="button" onClick={() => assign.mutate({ id: conversation.id, agentId: me.id })} disabled={assign.isPending}>
+          <button
+            className="button"
+            type="button"
+            onClick={() => assign.mutate({ id: conversation.id, agentId: me.id })}
+            disabled={assign.isPending}
+          >
             Assign to me
           </button>
         )}
@@ -111,7 +121,14 @@ export function ThreadHeader({
           ))}
         </select>
         {!closed && (
-          <button className="button" type="button" onClick={togglePending} disabled={setStatus.isPending} aria-pressed={pending} data-testid="pending-button">
+          <button
+            className="button"
+            type="button"
+            onClick={togglePending}
+            disabled={setStatus.isPending}
+            aria-pressed={pending}
+            data-testid="pending-button"
+          >
             {pending ? 'Not pending' : 'Pending'}
           </button>
         )}

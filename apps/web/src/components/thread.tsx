@@ -46,14 +46,23 @@ export function Thread({
   if (conversation.isError) {
     return (
       <div className="thread pad">
-        <button className="button ghost back" type="button" onClick={onBack}>← Back</button>
-        <p className="error" role="alert">{errorMessage(conversation.error)}</p>
+        <button className="button ghost back" type="button" onClick={onBack}>
+          ← Back
+        </button>
+        <p className="error" role="alert">
+          {errorMessage(conversation.error)}
+        </p>
       </div>
     );
   }
   return (
     <section className="thread" aria-label={`Conversation with ${conversation.data.contactName ?? conversation.data.contactPhone}`}>
-      <ThreadHeader conversation={conversation.data} me={me} onBack={onBack} {...(headerActionsRef ? { actionsRef: headerActionsRef } : {})} />
+      <ThreadHeader
+        conversation={conversation.data}
+        me={me}
+        onBack={onBack}
+        {...(headerActionsRef ? { actionsRef: headerActionsRef } : {})}
+      />
       {conversation.data.possibleOptOutAt && <OptOutBanner conversation={conversation.data} />}
       <MessageList conversationId={id} />
       <Composer conversation={conversation.data} me={me} />

@@ -81,7 +81,14 @@ export function TimeMenu({
           }}
         >
           {timePresets(now).map((p) => (
-            <button key={p.key} type="button" role="menuitem" className="time-menu-item" onClick={() => choose(p.at)} data-testid={`${testId}-${p.key}`}>
+            <button
+              key={p.key}
+              type="button"
+              role="menuitem"
+              className="time-menu-item"
+              onClick={() => choose(p.at)}
+              data-testid={`${testId}-${p.key}`}
+            >
               <span>{p.label}</span> <span className="muted small">{formatWhen(p.at.toISOString())}</span>
             </button>
           ))}

@@ -72,7 +72,8 @@ describe('the inbox keys', () => {
 
   it.each(['ctrlKey', 'metaKey', 'altKey'] as const)('never fire with %s held (the browser keeps Ctrl+R, ⌘N, …)', (modifier) => {
     const { handlers, root } = mount('<div></div>');
-    for (const key of ['j', 'k', 'r', 'e', 'a', 'n', '/', '?', 'Enter']) expect(press(root, key, { [modifier]: true }).defaultPrevented).toBe(false);
+    for (const key of ['j', 'k', 'r', 'e', 'a', 'n', '/', '?', 'Enter'])
+      expect(press(root, key, { [modifier]: true }).defaultPrevented).toBe(false);
     expect(calledActions(handlers)).toEqual([]);
   });
 
@@ -113,7 +114,9 @@ describe('the inbox keys', () => {
   });
 
   it('do nothing while a dialog is open, even with focus outside it', () => {
-    const { handlers } = mount('<button id="outside">x</button><div role="dialog" aria-modal="true"><button id="inside">Close</button></div>');
+    const { handlers } = mount(
+      '<button id="outside">x</button><div role="dialog" aria-modal="true"><button id="inside">Close</button></div>',
+    );
     press(byId('inside'), 'e');
     press(byId('outside'), 'n');
     press(document.body, 'j');
@@ -121,7 +124,9 @@ describe('the inbox keys', () => {
   });
 
   it('do nothing for keys pressed in a menu (the snooze menu: e there must not close the conversation)', () => {
-    const { handlers } = mount('<button id="outside">x</button><div role="menu"><button role="menuitem" id="item">In 1 hour</button></div>');
+    const { handlers } = mount(
+      '<button id="outside">x</button><div role="menu"><button role="menuitem" id="item">In 1 hour</button></div>',
+    );
     for (const key of ['e', 'j', 'p', 's', 'a', 'Enter', 'ArrowDown']) press(byId('item'), key);
     expect(calledActions(handlers)).toEqual([]);
     press(byId('outside'), 'e');

@@ -2,17 +2,7 @@ import { useEffect, useRef } from 'react';
 
 /** What a key does in the inbox. */
 export type ShortcutAction =
-  | 'next'
-  | 'previous'
-  | 'open'
-  | 'reply'
-  | 'close'
-  | 'pending'
-  | 'snooze'
-  | 'assignToMe'
-  | 'search'
-  | 'newConversation'
-  | 'help';
+  'next' | 'previous' | 'open' | 'reply' | 'close' | 'pending' | 'snooze' | 'assignToMe' | 'search' | 'newConversation' | 'help';
 
 export interface Shortcut {
   action: ShortcutAction;
@@ -49,7 +39,10 @@ export function isTypingTarget(target: EventTarget | null): boolean {
 
 /** Controls that act on Enter themselves (a focused conversation row opens by its own click). */
 function handlesEnter(target: EventTarget | null): boolean {
-  return target instanceof Element && target.closest('button, a[href], summary, [role="button"], [role="link"], [role="tab"], [role="menuitem"], [role="option"]') !== null;
+  return (
+    target instanceof Element &&
+    target.closest('button, a[href], summary, [role="button"], [role="link"], [role="tab"], [role="menuitem"], [role="option"]') !== null
+  );
 }
 
 /** Focus on nothing in particular, or in the conversation list (marked `data-list-keys`). */

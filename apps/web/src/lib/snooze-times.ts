@@ -18,7 +18,7 @@ export function timePresets(now: Date = new Date()): TimePreset[] {
   const tonight = at(now, 0, 18);
   if (tonight.getTime() > now.getTime()) presets.push({ key: 'tonight', label: 'Tonight 18:00', at: tonight });
   presets.push({ key: 'tomorrow', label: 'Tomorrow 9:00', at: at(now, 1, 9) });
-  const toMonday = ((8 - now.getDay()) % 7) || 7;
+  const toMonday = (8 - now.getDay()) % 7 || 7;
   presets.push({ key: 'monday', label: 'Next Monday 9:00', at: at(now, toMonday, 9) });
   return presets;
 }

@@ -57,7 +57,9 @@ describe('placeConversation', () => {
   it('adds to "mine" only what is assigned to me', () => {
     const before = data([conversation(1, 30, { assignedAgentId: 7 })]);
     expect(ids(placeConversation(before, conversation(2, 40, { assignedAgentId: 8 }), { filter: 'mine', search: '' }, me))).toEqual([[1]]);
-    expect(ids(placeConversation(before, conversation(2, 40, { assignedAgentId: 7 }), { filter: 'mine', search: '' }, me))).toEqual([[2, 1]]);
+    expect(ids(placeConversation(before, conversation(2, 40, { assignedAgentId: 7 }), { filter: 'mine', search: '' }, me))).toEqual([
+      [2, 1],
+    ]);
   });
 
   it('updates a search result in place but does not add new ones', () => {
@@ -85,7 +87,20 @@ const campaign = (id: number, patch: Partial<CampaignDto> = {}): CampaignDto => 
   ourNumber: '+447700900000',
   encoding: 'gsm7',
   segments: 1,
-  counts: { total: 2, invalid: 0, duplicate: 0, skipped: 0, pending: 2, held: 0, queued: 0, submitted: 0, delivered: 0, failed: 0, interrupted: 0, cancelled: 0 },
+  counts: {
+    total: 2,
+    invalid: 0,
+    duplicate: 0,
+    skipped: 0,
+    pending: 2,
+    held: 0,
+    queued: 0,
+    submitted: 0,
+    delivered: 0,
+    failed: 0,
+    interrupted: 0,
+    cancelled: 0,
+  },
   quietHours: true,
   createdByAgentId: 7,
   createdAt: '2025-01-01T12:00:00.000Z',
@@ -105,7 +120,11 @@ describe('campaign.progress', () => {
       pages: [{ items: [campaign(2), campaign(1)], nextCursor: null }],
       pageParams: [null],
     });
-    const done = campaign(2, { status: 'done', updatedAt: '2025-01-01T12:01:00.000Z', counts: { ...campaign(2).counts, pending: 0, delivered: 2 } });
+    const done = campaign(2, {
+      status: 'done',
+      updatedAt: '2025-01-01T12:01:00.000Z',
+      counts: { ...campaign(2).counts, pending: 0, delivered: 2 },
+    });
     applyEvent(qc, progress(done), me);
     expect(qc.getQueryData<CampaignDto>(trpc.campaign.get.queryKey({ id: 2 }))?.status).toBe('done');
     expect(qc.getQueryData<CampaignListDto>(trpc.campaign.list.queryKey({ limit: 50 }))?.items.map((c) => [c.id, c.status])).toEqual([
@@ -140,12 +159,26 @@ describe('campaign.progress', () => {
 describe('contact.updated in contact lists', () => {
   it('renames and opts out the row in place', () => {
     const qc = new QueryClient();
-    const row = { id: 5, phone: '+447700900005', name: null, optedOutAt: null, optOutSource: null, createdAt: '2025-01-01T00:00:00.000Z', conversationCount: 1, lastMessageAt: null };
+    const row = {
+      id: 5,
+      phone: '+447700900005',
+      name: null,
+      optedOutAt: null,
+      optOutSource: null,
+      createdAt: '2025-01-01T00:00:00.000Z',
+      conversationCount: 1,
+      lastMessageAt: null,
+    };
     qc.setQueryData<ContactListDto>(trpc.contact.list.queryKey({ search: '0005' }), { items: [row], nextCursor: null });
     const { conversationCount: _c, lastMessageAt: _l, ...contact } = row;
     applyEvent(
       qc,
-      { type: 'contact.updated', payload: { contact: { ...contact, name: 'Eve', optedOutAt: '2025-01-02T00:00:00.000Z', optOutSource: 'keyword' } }, id: 2, createdAt: '2025-01-02T00:00:00.000Z' },
+      {
+        type: 'contact.updated',
+        payload: { contact: { ...contact, name: 'Eve', optedOutAt: '2025-01-02T00:00:00.000Z', optOutSource: 'keyword' } },
+        id: 2,
+        createdAt: '2025-01-02T00:00:00.000Z',
+      },
       me,
     );
     const updated = qc.getQueryData<ContactListDto>(trpc.contact.list.queryKey({ search: '0005' }))?.items[0];
@@ -196,7 +229,16 @@ describe('message.created while the thread is being fetched', () => {
     const unsubscribe = observer.subscribe(() => {});
     await vi.waitFor(() => expect(answers).toHaveLength(1));
 
-    applyEvent(qc, { id: 10, createdAt: '2025-01-01T12:02:00.000Z', type: 'message.created', payload: { message: message(2, 'Your code is 9876') } } as ParleyEvent, me);
+    applyEvent(
+      qc,
+      {
+        id: 10,
+        createdAt: '2025-01-01T12:02:00.000Z',
+        type: 'message.created',
+        payload: { message: message(2, 'Your code is 9876') },
+      } as ParleyEvent,
+      me,
+    );
     answers[0]?.resolve({ items: [message(1, 'Send me the code')], nextCursor: null });
     await vi.waitFor(() => expect(answers).toHaveLength(2));
     answers[1]?.resolve({ items: [message(2, 'Your code is 9876'), message(1, 'Send me the code')], nextCursor: null });
@@ -212,21 +254,49 @@ describe('message.created while the thread is being fetched', () => {
   it('fetches nothing again when no answer is in flight', async () => {
     const qc = new QueryClient();
     const key = trpc.conversation.messages.infiniteQueryKey({ conversationId: 5, limit: 50 });
-    qc.setQueryData<InfiniteData<Page>>(key, { pages: [{ items: [message(1, 'Send me the code')], nextCursor: null }], pageParams: [null] });
-    applyEvent(qc, { id: 10, createdAt: '2025-01-01T12:02:00.000Z', type: 'message.created', payload: { message: message(2, 'Your code is 9876') } } as ParleyEvent, me);
+    qc.setQueryData<InfiniteData<Page>>(key, {
+      pages: [{ items: [message(1, 'Send me the code')], nextCursor: null }],
+      pageParams: [null],
+    });
+    applyEvent(
+      qc,
+      {
+        id: 10,
+        createdAt: '2025-01-01T12:02:00.000Z',
+        type: 'message.created',
+        payload: { message: message(2, 'Your code is 9876') },
+      } as ParleyEvent,
+      me,
+    );
     expect(qc.getQueryData<InfiniteData<Page>>(key)?.pages[0]?.items.map((m) => m.id)).toEqual([2, 1]);
     expect(qc.getQueryState(key)?.isInvalidated).toBe(false);
   });
 });
 
 describe('contact.erased', () => {
-  it('drops the contact\'s conversations from every list and the contact from contact lists', () => {
+  it("drops the contact's conversations from every list and the contact from contact lists", () => {
     const qc = new QueryClient();
-    qc.setQueryData(trpc.conversation.list.infiniteQueryKey({ filter: 'all' }), data([conversation(1, 30), conversation(2, 20)], [conversation(3, 10)]));
+    qc.setQueryData(
+      trpc.conversation.list.infiniteQueryKey({ filter: 'all' }),
+      data([conversation(1, 30), conversation(2, 20)], [conversation(3, 10)]),
+    );
     qc.setQueryData(trpc.conversation.list.infiniteQueryKey({ filter: 'possible-opt-out' }), data([conversation(2, 20)]));
-    const row = { id: 2, phone: '+447700900002', name: null, optedOutAt: null, optOutSource: null, createdAt: '2025-01-01T00:00:00.000Z', conversationCount: 1, lastMessageAt: null };
+    const row = {
+      id: 2,
+      phone: '+447700900002',
+      name: null,
+      optedOutAt: null,
+      optOutSource: null,
+      createdAt: '2025-01-01T00:00:00.000Z',
+      conversationCount: 1,
+      lastMessageAt: null,
+    };
     qc.setQueryData<ContactListDto>(trpc.contact.list.queryKey({}), { items: [row, { ...row, id: 3 }], nextCursor: null });
-    applyEvent(qc, { type: 'contact.erased', payload: { contactId: 2, conversationIds: [2] }, id: 9, createdAt: '2025-01-02T00:00:00.000Z' }, me);
+    applyEvent(
+      qc,
+      { type: 'contact.erased', payload: { contactId: 2, conversationIds: [2] }, id: 9, createdAt: '2025-01-02T00:00:00.000Z' },
+      me,
+    );
     const lists = qc.getQueryCache().findAll(trpc.conversation.list.infiniteQueryFilter());
     expect(lists.map((q) => ids(q.state.data as ReturnType<typeof data>))).toEqual([[[1], [3]], [[]]]);
     expect(qc.getQueryData<ContactListDto>(trpc.contact.list.queryKey({}))?.items.map((c) => c.id)).toEqual([3]);
@@ -234,8 +304,16 @@ describe('contact.erased', () => {
 
   it('matches the possible-opt-out filter by the flag', () => {
     const before = data([conversation(1, 30)]);
-    const flaggedConv = conversation(2, 40, { possibleOptOutAt: '2025-01-01T12:40:00.000Z', possibleOptOutDueAt: '2025-01-15T12:40:00.000Z', possibleOptOutMessageId: 4 });
+    const flaggedConv = conversation(2, 40, {
+      possibleOptOutAt: '2025-01-01T12:40:00.000Z',
+      possibleOptOutDueAt: '2025-01-15T12:40:00.000Z',
+      possibleOptOutMessageId: 4,
+    });
     expect(ids(placeConversation(before, flaggedConv, { filter: 'possible-opt-out', search: '' }, me))).toEqual([[2, 1]]);
-    expect(ids(placeConversation(data([flaggedConv]), { ...flaggedConv, possibleOptOutAt: null }, { filter: 'possible-opt-out', search: '' }, me))).toEqual([[]]);
+    expect(
+      ids(
+        placeConversation(data([flaggedConv]), { ...flaggedConv, possibleOptOutAt: null }, { filter: 'possible-opt-out', search: '' }, me),
+      ),
+    ).toEqual([[]]);
   });
 });

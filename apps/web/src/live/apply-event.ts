@@ -54,7 +54,13 @@ export function dropErasedContact(queryClient: QueryClient, contactId: number, c
   for (const query of queryClient.getQueryCache().findAll(trpc.conversation.list.infiniteQueryFilter())) {
     queryClient.setQueryData<InfiniteData<ConversationPage>>(query.queryKey, (data) =>
       data
-        ? { ...data, pages: data.pages.map((page) => ({ ...page, items: page.items.filter((item) => !gone.has(item.id) && item.contactId !== contactId) })) }
+        ? {
+            ...data,
+            pages: data.pages.map((page) => ({
+              ...page,
+              items: page.items.filter((item) => !gone.has(item.id) && item.contactId !== contactId),
+            })),
+          }
         : data,
     );
   }
@@ -84,7 +90,12 @@ export function addNote(queryClient: QueryClient, note: NoteDto): void {
  * new answer is from after the event.
  */
 function refetchIfInFlight(queryClient: QueryClient, filter: ReturnType<typeof trpc.conversation.messages.infiniteQueryFilter>): void {
-  if (queryClient.getQueryCache().findAll(filter).some((query) => query.state.fetchStatus === 'fetching')) {
+  if (
+    queryClient
+      .getQueryCache()
+      .findAll(filter)
+      .some((query) => query.state.fetchStatus === 'fetching')
+  ) {
     // (invalidateQueries would not do: a first fetch, with no data yet, is not cancelled but reused.)
     void queryClient.cancelQueries(filter).then(() => queryClient.refetchQueries(filter));
   }
@@ -93,25 +104,22 @@ function refetchIfInFlight(queryClient: QueryClient, filter: ReturnType<typeof t
 function upsertMessage(queryClient: QueryClient, message: MessageDto): void {
   const filter = trpc.conversation.messages.infiniteQueryFilter({ conversationId: message.conversationId });
   refetchIfInFlight(queryClient, filter);
-  queryClient.setQueriesData<InfiniteData<MessagePage>>(
-    filter,
-    (data) => {
-      if (!data) return data;
-      let found = false;
-      const pages = data.pages.map((page) => ({
-        ...page,
-        items: page.items.map((item) => {
-          if (item.id !== message.id) return item;
-          found = true;
-          return message;
-        }),
-      }));
-      const [first, ...rest] = pages;
-      if (found || !first) return { ...data, pages };
-      // Newest first: a new message goes on top of the first page.
-      return { ...data, pages: [{ ...first, items: [message, ...first.items] }, ...rest] };
-    },
-  );
+  queryClient.setQueriesData<InfiniteData<MessagePage>>(filter, (data) => {
+    if (!data) return data;
+    let found = false;
+    const pages = data.pages.map((page) => ({
+      ...page,
+      items: page.items.map((item) => {
+        if (item.id !== message.id) return item;
+        found = true;
+        return message;
+      }),
+    }));
+    const [first, ...rest] = pages;
+    if (found || !first) return { ...data, pages };
+    // Newest first: a new message goes on top of the first page.
+    return { ...data, pages: [{ ...first, items: [message, ...first.items] }, ...rest] };
+  });
 }
 
 function upsertConversation(queryClient: QueryClient, conversation: ConversationDto, me: { id: number }): void {

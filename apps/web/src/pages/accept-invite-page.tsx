@@ -41,7 +41,10 @@ export function AcceptInvitePage() {
     <main className="login">
       <form className="login-card" onSubmit={submit} aria-labelledby="invite-title">
         <h1 id="invite-title" className="brand">
-          <span className="brand-mark" aria-hidden="true">P</span> Parley
+          <span className="brand-mark" aria-hidden="true">
+            P
+          </span>{' '}
+          Parley
         </h1>
         <p className="muted">Choose a password to join your team inbox.</p>
         {token === '' && (

@@ -49,10 +49,18 @@ function ChangePassword() {
   return (
     <form className="card" onSubmit={submit} aria-labelledby="password-title">
       <h2 id="password-title">Change password</h2>
-      <p className="muted small">Your other sessions (other browsers and devices) are signed out; this one stays. API tokens keep working.</p>
+      <p className="muted small">
+        Your other sessions (other browsers and devices) are signed out; this one stays. API tokens keep working.
+      </p>
       <label className="field">
         <span>Current password</span>
-        <input type="password" autoComplete="current-password" required value={currentPassword} onChange={(e) => setCurrent(e.target.value)} />
+        <input
+          type="password"
+          autoComplete="current-password"
+          required
+          value={currentPassword}
+          onChange={(e) => setCurrent(e.target.value)}
+        />
       </label>
       <label className="field">
         <span>New password</span>
@@ -82,4 +90,3 @@ function ChangePassword() {
     </form>
   );
 }
-

@@ -49,17 +49,28 @@ export function AuditPage() {
     <div className="page-body audit-page">
       <div className="page-head">
         <h1>Audit log</h1>
-        <button className="button" type="button" onClick={() => exportCsv.mutate({ action: filter })} disabled={exportCsv.isPending} data-testid="audit-export">
+        <button
+          className="button"
+          type="button"
+          onClick={() => exportCsv.mutate({ action: filter })}
+          disabled={exportCsv.isPending}
+          data-testid="audit-export"
+        >
           Export CSV
         </button>
       </div>
       <p className="muted">
-        Every admin action — invitations, roles, disabled accounts, API tokens, settings, campaigns, exports — with who did it and when. Entries
-        cannot be changed or deleted.
+        Every admin action — invitations, roles, disabled accounts, API tokens, settings, campaigns, exports — with who did it and when.
+        Entries cannot be changed or deleted.
       </p>
       <label>
         Action{' '}
-        <select className="select" value={action} onChange={(e) => setAction(e.target.value as AuditAction | '')} data-testid="audit-filter">
+        <select
+          className="select"
+          value={action}
+          onChange={(e) => setAction(e.target.value as AuditAction | '')}
+          data-testid="audit-filter"
+        >
           <option value="">All actions</option>
           {AUDIT_ACTIONS.map((a) => (
             <option key={a} value={a}>

@@ -51,8 +51,8 @@ function CampaignDetail({ campaign, admin }: { campaign: CampaignDto; admin: boo
           {admin ? <CampaignActions campaign={campaign} /> : <span className="muted small">{CAMPAIGN_ADMIN_HINT}</span>}
         </div>
         <p className="muted small campaign-meta">
-          From {campaign.ourNumber} · {campaign.encoding === 'ucs2' ? 'Unicode' : 'GSM-7'} ·{' '}
-          {campaign.segments} {campaign.segments === 1 ? 'segment' : 'segments'} · created {dateTime.format(new Date(campaign.createdAt))}
+          From {campaign.ourNumber} · {campaign.encoding === 'ucs2' ? 'Unicode' : 'GSM-7'} · {campaign.segments}{' '}
+          {campaign.segments === 1 ? 'segment' : 'segments'} · created {dateTime.format(new Date(campaign.createdAt))}
           {campaign.finishedAt && ` · finished ${dateTime.format(new Date(campaign.finishedAt))}`}
         </p>
         <blockquote className="campaign-message">{campaign.text}</blockquote>

@@ -10,12 +10,27 @@ afterEach(() => {
   queryClient.clear();
 });
 
-const agent = (role: 'admin' | 'agent') => ({ id: 1, email: 'a@parley.test', name: 'A', role, disabledAt: null, lastSeenAt: null, createdAt: '2025-01-01T00:00:00.000Z' });
+const agent = (role: 'admin' | 'agent') => ({
+  id: 1,
+  email: 'a@parley.test',
+  name: 'A',
+  role,
+  disabledAt: null,
+  lastSeenAt: null,
+  createdAt: '2025-01-01T00:00:00.000Z',
+});
 
 function renderPage(page: 'list' | 'new', role: 'admin' | 'agent') {
-  queryClient.setQueryData(trpc.campaign.list.infiniteQueryKey({ limit: 50 }), { pages: [{ items: [], nextCursor: null }], pageParams: [null] });
+  queryClient.setQueryData(trpc.campaign.list.infiniteQueryKey({ limit: 50 }), {
+    pages: [{ items: [], nextCursor: null }],
+    pageParams: [null],
+  });
   const me = agent(role);
-  return render(<QueryClientProvider client={queryClient}>{page === 'list' ? <CampaignsPage me={me} /> : <NewCampaignPage me={me} />}</QueryClientProvider>);
+  return render(
+    <QueryClientProvider client={queryClient}>
+      {page === 'list' ? <CampaignsPage me={me} /> : <NewCampaignPage me={me} />}
+    </QueryClientProvider>,
+  );
 }
 
 describe('campaigns by role', () => {

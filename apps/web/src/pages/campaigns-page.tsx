@@ -13,7 +13,6 @@ const PAGE = 50;
 
 type Agent = RouterOutputs['auth']['me'];
 
-
 /** Every campaign, newest first, each with its status and progress (kept live by campaign.progress). */
 export function CampaignsPage({ me }: { me: Agent }) {
   const admin = me.role === 'admin';

@@ -18,10 +18,15 @@ export function CannedRepliesPage() {
         <h1>Canned replies</h1>
       </div>
       <p className="muted">
-        Type <kbd>/</kbd> in a reply to pick one. Fields filled in for you: {FIELDS}. A field with no value stays visible so you can fill it in.
+        Type <kbd>/</kbd> in a reply to pick one. Fields filled in for you: {FIELDS}. A field with no value stays visible so you can fill it
+        in.
       </p>
       <CannedForm key={editing?.id ?? 'new'} editing={editing} onDone={() => setEditing(null)} />
-      {list.isError && <p className="error" role="alert">{errorMessage(list.error)}</p>}
+      {list.isError && (
+        <p className="error" role="alert">
+          {errorMessage(list.error)}
+        </p>
+      )}
       <div className="card table-wrap">
         <table className="table" aria-label="Canned replies">
           <thead>
@@ -91,11 +96,27 @@ function CannedForm({ editing, onDone }: { editing: CannedReplyDto | null; onDon
     <form className="card canned-form" onSubmit={onSubmit} aria-label={editing ? 'Edit canned reply' : 'New canned reply'}>
       <label>
         Shortcut
-        <input className="input" value={shortcut} onChange={(e) => setShortcut(e.target.value)} placeholder="thanks" required maxLength={33} data-testid="canned-shortcut" />
+        <input
+          className="input"
+          value={shortcut}
+          onChange={(e) => setShortcut(e.target.value)}
+          placeholder="thanks"
+          required
+          maxLength={33}
+          data-testid="canned-shortcut"
+        />
       </label>
       <label>
         Text
-        <textarea className="input" rows={3} value={text} onChange={(e) => setText(e.target.value)} placeholder="Thanks {first_name}! — {agent}" required data-testid="canned-text" />
+        <textarea
+          className="input"
+          rows={3}
+          value={text}
+          onChange={(e) => setText(e.target.value)}
+          placeholder="Thanks {first_name}! — {agent}"
+          required
+          data-testid="canned-text"
+        />
       </label>
       <div className="form-actions">
         <button className="button primary" type="submit" disabled={create.isPending || update.isPending}>

@@ -12,7 +12,13 @@ import { optOutSourceLabel } from './contacts-page';
 
 type Agent = RouterOutputs['auth']['me'];
 
-const dateTime = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit' });
+const dateTime = new Intl.DateTimeFormat(undefined, {
+  day: 'numeric',
+  month: 'short',
+  year: 'numeric',
+  hour: '2-digit',
+  minute: '2-digit',
+});
 const ADMIN_ONLY = 'Only an admin can export or erase a contact';
 
 /** Saves `text` as a file through a Blob link. */
@@ -161,7 +167,8 @@ function ExportButtons({ id, admin }: { id: number; admin: boolean }) {
   });
   const dataJson = useMutation({
     mutationFn: () => queryClient.fetchQuery({ ...trpc.contact.export.queryOptions({ id }), staleTime: 0, gcTime: 0 }),
-    onSuccess: (doc) => download(`parley-contact-${id}-${doc.exportedAt.slice(0, 10)}.json`, JSON.stringify(doc, null, 2), 'application/json'),
+    onSuccess: (doc) =>
+      download(`parley-contact-${id}-${doc.exportedAt.slice(0, 10)}.json`, JSON.stringify(doc, null, 2), 'application/json'),
   });
   const error = consentCsv.error ?? dataJson.error;
   return (
@@ -200,12 +207,20 @@ function EraseDialog({ id, label, onClose }: { id: number; label: string; onClos
   );
   return (
     <div className="sheet-backdrop" onClick={onClose}>
-      <div ref={dialog} className="sheet" role="alertdialog" aria-modal="true" aria-labelledby="erase-title" aria-describedby="erase-desc" onClick={(e) => e.stopPropagation()}>
+      <div
+        ref={dialog}
+        className="sheet"
+        role="alertdialog"
+        aria-modal="true"
+        aria-labelledby="erase-title"
+        aria-describedby="erase-desc"
+        onClick={(e) => e.stopPropagation()}
+      >
         <h2 id="erase-title">Erase {label}?</h2>
         <div id="erase-desc">
           <p>
-            Their messages, notes, conversations, name and number are deleted for good, with every copy Parley keeps (delivery reports,
-            the event log, campaign lists). Export first if they asked for their data.
+            Their messages, notes, conversations, name and number are deleted for good, with every copy Parley keeps (delivery reports, the
+            event log, campaign lists). Export first if they asked for their data.
           </p>
           <p className="small muted">
             Parley keeps only a keyed hash of the number with its opt-out state, so a number that opted out is still never texted.

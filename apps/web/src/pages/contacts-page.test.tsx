@@ -10,12 +10,38 @@ afterEach(() => {
   queryClient.clear();
 });
 
-const agent = (role: 'admin' | 'agent') => ({ id: 1, email: 'a@parley.test', name: 'A', role, disabledAt: null, lastSeenAt: null, createdAt: '2025-01-01T00:00:00.000Z' });
+const agent = (role: 'admin' | 'agent') => ({
+  id: 1,
+  email: 'a@parley.test',
+  name: 'A',
+  role,
+  disabledAt: null,
+  lastSeenAt: null,
+  createdAt: '2025-01-01T00:00:00.000Z',
+});
 
 const list: ContactListDto = {
   items: [
-    { id: 2, phone: '+447700900002', name: 'Bob', optedOutAt: null, optOutSource: null, createdAt: '2025-01-02T00:00:00.000Z', conversationCount: 1, lastMessageAt: '2025-01-02T10:00:00.000Z' },
-    { id: 1, phone: '+447700900001', name: null, optedOutAt: '2025-01-03T09:30:00.000Z', optOutSource: 'keyword', createdAt: '2025-01-01T00:00:00.000Z', conversationCount: 2, lastMessageAt: null },
+    {
+      id: 2,
+      phone: '+447700900002',
+      name: 'Bob',
+      optedOutAt: null,
+      optOutSource: null,
+      createdAt: '2025-01-02T00:00:00.000Z',
+      conversationCount: 1,
+      lastMessageAt: '2025-01-02T10:00:00.000Z',
+    },
+    {
+      id: 1,
+      phone: '+447700900001',
+      name: null,
+      optedOutAt: '2025-01-03T09:30:00.000Z',
+      optOutSource: 'keyword',
+      createdAt: '2025-01-01T00:00:00.000Z',
+      conversationCount: 2,
+      lastMessageAt: null,
+    },
   ],
   nextCursor: null,
 };

@@ -17,7 +17,13 @@ type Agent = RouterOutputs['auth']['me'];
 type Filter = 'all' | 'opted-out';
 
 const PAGE = 50;
-const dateTime = new Intl.DateTimeFormat(undefined, { day: 'numeric', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit' });
+const dateTime = new Intl.DateTimeFormat(undefined, {
+  day: 'numeric',
+  month: 'short',
+  year: 'numeric',
+  hour: '2-digit',
+  minute: '2-digit',
+});
 const ADMIN_ONLY = 'Only an admin can opt a contact out or back in';
 
 /** How a contact was opted out, in words. */

@@ -38,7 +38,10 @@ export function InboxPage({ me }: { me: Agent }) {
   };
   useShortcuts(handlers);
   // Not there at all yet (not merely "no conversation open"): the help says so.
-  const unavailable: ShortcutAction[] = [...(keys.markPending === undefined ? (['pending'] as const) : []), ...(snoozeMenu ? [] : (['snooze'] as const))];
+  const unavailable: ShortcutAction[] = [
+    ...(keys.markPending === undefined ? (['pending'] as const) : []),
+    ...(snoozeMenu ? [] : (['snooze'] as const)),
+  ];
 
   return (
     <div className={`app ${selected === null ? 'show-list' : 'show-thread'}`}>
@@ -76,8 +79,8 @@ export function InboxPage({ me }: { me: Agent }) {
             <div className="empty-state">
               <h2>No conversation open</h2>
               <p className="muted">
-                Pick one from the list (<kbd>j</kbd> / <kbd>k</kbd> to move, <kbd>Enter</kbd> to open, <kbd>?</kbd> for every key), or
-                start a new one.
+                Pick one from the list (<kbd>j</kbd> / <kbd>k</kbd> to move, <kbd>Enter</kbd> to open, <kbd>?</kbd> for every key), or start
+                a new one.
               </p>
             </div>
           ) : (

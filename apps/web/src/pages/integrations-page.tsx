@@ -28,7 +28,13 @@ export function IntegrationsPage() {
             <strong>{secret.label}</strong> Copy it into your receiver now: Parley shows it only once.
           </p>
           <div className="copy-row">
-            <input className="search" readOnly value={secret.secret} aria-label="Signing secret" onFocus={(e) => e.currentTarget.select()} />
+            <input
+              className="search"
+              readOnly
+              value={secret.secret}
+              aria-label="Signing secret"
+              onFocus={(e) => e.currentTarget.select()}
+            />
             <button className="button" type="button" onClick={() => void navigator.clipboard?.writeText(secret.secret)}>
               Copy
             </button>
@@ -38,7 +44,11 @@ export function IntegrationsPage() {
           </div>
         </div>
       )}
-      {list.isError && <p className="error" role="alert">{errorMessage(list.error)}</p>}
+      {list.isError && (
+        <p className="error" role="alert">
+          {errorMessage(list.error)}
+        </p>
+      )}
       {list.data?.length === 0 && <p className="muted">No endpoints yet.</p>}
       {(list.data ?? []).map((e) => (
         <EndpointCard key={e.id} endpoint={e} onSecret={(s) => setSecret({ label: `The new signing secret of ${e.url}.`, secret: s })} />
@@ -47,7 +57,15 @@ export function IntegrationsPage() {
   );
 }
 
-function EventPicker({ value, onChange, idPrefix }: { value: WebhookEventType[]; onChange: (v: WebhookEventType[]) => void; idPrefix: string }) {
+function EventPicker({
+  value,
+  onChange,
+  idPrefix,
+}: {
+  value: WebhookEventType[];
+  onChange: (v: WebhookEventType[]) => void;
+  idPrefix: string;
+}) {
   return (
     <fieldset className="event-picker">
       <legend>Events</legend>
@@ -88,7 +106,14 @@ function EndpointForm({ onSecret }: { onSecret: (secret: string) => void }) {
     <form className="card endpoint-form" onSubmit={submit} aria-label="New webhook endpoint">
       <label className="field">
         <span>URL</span>
-        <input required type="url" value={url} onChange={(e) => setUrl(e.target.value)} placeholder="https://crm.example.com/parley" data-testid="endpoint-url" />
+        <input
+          required
+          type="url"
+          value={url}
+          onChange={(e) => setUrl(e.target.value)}
+          placeholder="https://crm.example.com/parley"
+          data-testid="endpoint-url"
+        />
       </label>
       <label className="field">
         <span>Description</span>
@@ -118,7 +143,9 @@ function EndpointCard({ endpoint, onSecret }: { endpoint: WebhookEndpointDto; on
     void queryClient.invalidateQueries({ queryKey: trpc.webhookEndpoint.deliveries.queryKey({ id: endpoint.id }) });
   };
   const update = useMutation(trpc.webhookEndpoint.update.mutationOptions({ onSuccess: () => (setEditing(false), refreshAll()) }));
-  const rotate = useMutation(trpc.webhookEndpoint.rotateSecret.mutationOptions({ onSuccess: ({ secret }) => (onSecret(secret), refreshAll()) }));
+  const rotate = useMutation(
+    trpc.webhookEndpoint.rotateSecret.mutationOptions({ onSuccess: ({ secret }) => (onSecret(secret), refreshAll()) }),
+  );
   const test = useMutation(trpc.webhookEndpoint.sendTest.mutationOptions({ onSuccess: refreshAll }));
   const replay = useMutation(trpc.webhookEndpoint.replay.mutationOptions({ onSuccess: () => (setReplayFrom(''), refreshAll()) }));
   const remove = useMutation(trpc.webhookEndpoint.delete.mutationOptions({ onSuccess: () => (setConfirming(false), refreshAll()) }));
@@ -139,8 +166,10 @@ function EndpointCard({ endpoint, onSecret }: { endpoint: WebhookEndpointDto; on
       )}
       <p className="muted small">
         Delivered up to event #{endpoint.lastEventId}
-        {endpoint.failures > 0 && ` · ${endpoint.failures} failed attempt(s), next ${endpoint.nextAttemptAt ? new Date(endpoint.nextAttemptAt).toLocaleString() : 'soon'}`}
-        {endpoint.previousSecretUntil && ` · the previous secret signs too until ${new Date(endpoint.previousSecretUntil).toLocaleString()}`}
+        {endpoint.failures > 0 &&
+          ` · ${endpoint.failures} failed attempt(s), next ${endpoint.nextAttemptAt ? new Date(endpoint.nextAttemptAt).toLocaleString() : 'soon'}`}
+        {endpoint.previousSecretUntil &&
+          ` · the previous secret signs too until ${new Date(endpoint.previousSecretUntil).toLocaleString()}`}
       </p>
       {editing ? (
         <form
@@ -159,7 +188,10 @@ function EndpointCard({ endpoint, onSecret }: { endpoint: WebhookEndpointDto; on
         </form>
       ) : (
         <p className="small">
-          Events: {endpoint.events.map((t) => <code key={t}>{t} </code>)}
+          Events:{' '}
+          {endpoint.events.map((t) => (
+            <code key={t}>{t} </code>
+          ))}
         </p>
       )}
       <div className="endpoint-actions">
@@ -171,7 +203,12 @@ function EndpointCard({ endpoint, onSecret }: { endpoint: WebhookEndpointDto; on
             Edit events
           </button>
         )}
-        <button className="button ghost" type="button" onClick={() => update.mutate({ id: endpoint.id, enabled: !endpoint.enabled })} disabled={update.isPending}>
+        <button
+          className="button ghost"
+          type="button"
+          onClick={() => update.mutate({ id: endpoint.id, enabled: !endpoint.enabled })}
+          disabled={update.isPending}
+        >
           {endpoint.enabled ? 'Disable' : 'Enable'}
         </button>
         <button className="button ghost" type="button" onClick={() => rotate.mutate({ id: endpoint.id })} disabled={rotate.isPending}>
@@ -189,7 +226,15 @@ function EndpointCard({ endpoint, onSecret }: { endpoint: WebhookEndpointDto; on
         >
           <label>
             Replay from event #{' '}
-            <input className="search replay-input" inputMode="numeric" pattern="[0-9]+" required value={replayFrom} onChange={(e) => setReplayFrom(e.target.value)} aria-label="Replay from event id" />
+            <input
+              className="search replay-input"
+              inputMode="numeric"
+              pattern="[0-9]+"
+              required
+              value={replayFrom}
+              onChange={(e) => setReplayFrom(e.target.value)}
+              aria-label="Replay from event id"
+            />
           </label>
           <button className="button ghost" type="submit" disabled={replay.isPending}>
             Replay
@@ -241,19 +286,41 @@ function EndpointCard({ endpoint, onSecret }: { endpoint: WebhookEndpointDto; on
         </table>
       </div>
       {confirming && (
-        <ConfirmDelete url={endpoint.url} pending={remove.isPending} onCancel={() => setConfirming(false)} onConfirm={() => remove.mutate({ id: endpoint.id })} />
+        <ConfirmDelete
+          url={endpoint.url}
+          pending={remove.isPending}
+          onCancel={() => setConfirming(false)}
+          onConfirm={() => remove.mutate({ id: endpoint.id })}
+        />
       )}
     </section>
   );
 }
 
-function ConfirmDelete({ url, pending, onCancel, onConfirm }: { url: string; pending: boolean; onCancel: () => void; onConfirm: () => void }) {
+function ConfirmDelete({
+  url,
+  pending,
+  onCancel,
+  onConfirm,
+}: {
+  url: string;
+  pending: boolean;
+  onCancel: () => void;
+  onConfirm: () => void;
+}) {
   const dialog = useRef<HTMLDivElement>(null);
   // Focus stays inside, starts on Cancel, Escape cancels, and focus goes back to the Delete button.
   useDialogFocus(dialog, onCancel, { initialFocus: '[data-cancel]' });
   return (
     <div className="sheet-backdrop" onClick={onCancel}>
-      <div ref={dialog} className="sheet" role="alertdialog" aria-modal="true" aria-labelledby="delete-endpoint-title" onClick={(e) => e.stopPropagation()}>
+      <div
+        ref={dialog}
+        className="sheet"
+        role="alertdialog"
+        aria-modal="true"
+        aria-labelledby="delete-endpoint-title"
+        onClick={(e) => e.stopPropagation()}
+      >
         <h2 id="delete-endpoint-title">Delete this endpoint?</h2>
         <p>
           <code>{url}</code> stops receiving events at once, and its delivery history is deleted.

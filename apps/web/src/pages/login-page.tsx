@@ -24,7 +24,10 @@ export function LoginPage({ notice, onSignedIn }: { notice: string | null; onSig
     <main className="login">
       <form className="login-card" onSubmit={submit} aria-labelledby="login-title">
         <h1 id="login-title" className="brand">
-          <span className="brand-mark" aria-hidden="true">P</span> Parley
+          <span className="brand-mark" aria-hidden="true">
+            P
+          </span>{' '}
+          Parley
         </h1>
         <p className="muted">Sign in to your team inbox.</p>
         {notice && (
@@ -38,13 +41,7 @@ export function LoginPage({ notice, onSignedIn }: { notice: string | null; onSig
         </label>
         <label className="field">
           <span>Password</span>
-          <input
-            type="password"
-            autoComplete="current-password"
-            required
-            value={password}
-            onChange={(e) => setPassword(e.target.value)}
-          />
+          <input type="password" autoComplete="current-password" required value={password} onChange={(e) => setPassword(e.target.value)} />
         </label>
         {login.error && (
           <p className="error" role="alert">

@@ -50,7 +50,8 @@ export function RefusedWebhooksPage() {
   const replay = useMutation({
     mutationFn: async (ids: number[]) => {
       const all: Replayed = [];
-      for (let i = 0; i < ids.length; i += BATCH) all.push(...(await trpcClient.webhookLog.replay.mutate({ ids: ids.slice(i, i + BATCH) })));
+      for (let i = 0; i < ids.length; i += BATCH)
+        all.push(...(await trpcClient.webhookLog.replay.mutate({ ids: ids.slice(i, i + BATCH) })));
       return all;
     },
     onSuccess: (results) => setResult(results.length === 0 ? 'Nothing matched.' : `Replayed ${results.length}: ${tally(results)}.`),
@@ -59,7 +60,8 @@ export function RefusedWebhooksPage() {
   const replayAll = async () => {
     const { ids } = await queryClient.fetchQuery({ ...trpc.webhookLog.matchingIds.queryOptions(filter), staleTime: 0 });
     if (ids.length === 0) return setResult('Nothing matched.');
-    if (!window.confirm(`Replay ${ids.length} webhook${ids.length === 1 ? '' : 's'} matching this filter with the current secrets?`)) return;
+    if (!window.confirm(`Replay ${ids.length} webhook${ids.length === 1 ? '' : 's'} matching this filter with the current secrets?`))
+      return;
     replay.mutate(ids);
   };
   const dismiss = useMutation(trpc.webhookLog.dismiss.mutationOptions({ onSettled: () => void refresh() }));
@@ -71,9 +73,9 @@ export function RefusedWebhooksPage() {
         <h1>Refused webhooks</h1>
       </div>
       <p className="muted">
-        Provider webhooks Parley refused (a wrong signature secret, an unknown number, a body it could not read) are kept here.
-        Fix the cause, then replay them: each is verified again with the current secrets and, if it passes, stored as it would
-        have been when it arrived. Replaying twice stores nothing more.
+        Provider webhooks Parley refused (a wrong signature secret, an unknown number, a body it could not read) are kept here. Fix the
+        cause, then replay them: each is verified again with the current secrets and, if it passes, stored as it would have been when it
+        arrived. Replaying twice stores nothing more.
         {summary.data && ` ${summary.data.needsReview} still need${summary.data.needsReview === 1 ? 's' : ''} review.`}
       </p>
       <div className="refused-filters card" role="group" aria-label="Filter">
@@ -82,7 +84,9 @@ export function RefusedWebhooksPage() {
           <select value={provider} onChange={(e) => setProvider(e.target.value as ProviderName | '')}>
             <option value="">All</option>
             {PROVIDER_NAMES.map((p) => (
-              <option key={p} value={p}>{PROVIDER_LABELS[p]}</option>
+              <option key={p} value={p}>
+                {PROVIDER_LABELS[p]}
+              </option>
             ))}
           </select>
         </label>
@@ -91,7 +95,9 @@ export function RefusedWebhooksPage() {
           <select value={outcome} onChange={(e) => setOutcome(e.target.value)}>
             <option value="">All</option>
             {(summary.data?.outcomes ?? []).map((o) => (
-              <option key={o.outcome} value={o.outcome}>{o.outcome} ({o.count})</option>
+              <option key={o.outcome} value={o.outcome}>
+                {o.outcome} ({o.count})
+              </option>
             ))}
           </select>
         </label>
@@ -104,9 +110,21 @@ export function RefusedWebhooksPage() {
           {replay.isPending ? 'Replaying…' : 'Replay all matching'}
         </button>
       </div>
-      {result && <p className="ok" role="status" data-testid="replay-result">{result}</p>}
-      {(replay.isError || dismiss.isError) && <p className="error" role="alert">{errorMessage(replay.error ?? dismiss.error)}</p>}
-      {list.isError && <p className="error" role="alert">{errorMessage(list.error)}</p>}
+      {result && (
+        <p className="ok" role="status" data-testid="replay-result">
+          {result}
+        </p>
+      )}
+      {(replay.isError || dismiss.isError) && (
+        <p className="error" role="alert">
+          {errorMessage(replay.error ?? dismiss.error)}
+        </p>
+      )}
+      {list.isError && (
+        <p className="error" role="alert">
+          {errorMessage(list.error)}
+        </p>
+      )}
       <div className="card table-wrap">
         <table className="table refused-table" aria-label="Refused webhooks">
           <thead>
@@ -118,16 +136,26 @@ export function RefusedWebhooksPage() {
               <th scope="col">Reason</th>
               <th scope="col">Signature</th>
               <th scope="col">Replay</th>
-              <th scope="col"><span className="visually-hidden">Actions</span></th>
+              <th scope="col">
+                <span className="visually-hidden">Actions</span>
+              </th>
             </tr>
           </thead>
           <tbody>
             {items.map((item) => (
-              <Row key={item.id} item={item} onOpen={() => setOpen(item.id)} onReplay={() => replay.mutate([item.id])} busy={replay.isPending} />
+              <Row
+                key={item.id}
+                item={item}
+                onOpen={() => setOpen(item.id)}
+                onReplay={() => replay.mutate([item.id])}
+                busy={replay.isPending}
+              />
             ))}
             {list.isSuccess && items.length === 0 && (
               <tr>
-                <td colSpan={8} className="muted">{pendingOnly ? 'Nothing needs review.' : 'Nothing was refused.'}</td>
+                <td colSpan={8} className="muted">
+                  {pendingOnly ? 'Nothing needs review.' : 'Nothing was refused.'}
+                </td>
               </tr>
             )}
           </tbody>
@@ -152,7 +180,9 @@ function Row({ item, onOpen, onReplay, busy }: { item: Item; onOpen: () => void;
     <tr data-webhook-log-id={item.id} data-needs-review={item.needsReview ? 'true' : 'false'}>
       <td title={item.receivedAt}>{formatListTime(item.receivedAt)}</td>
       <td>{item.provider ? PROVIDER_LABELS[item.provider] : '—'}</td>
-      <td><code>{item.path}</code></td>
+      <td>
+        <code>{item.path}</code>
+      </td>
       <td>
         {item.outcome} <span className="muted small">({item.httpStatus})</span>
         {item.dismissedAt && <span className="tag">dismissed</span>}
@@ -182,7 +212,19 @@ function Row({ item, onOpen, onReplay, busy }: { item: Item; onOpen: () => void;
 }
 
 /** One entry raw: headers as kept (credentials and signatures redacted) and the body, in a modal dialog. */
-function RawDialog({ id, onClose, onReplay, onDismiss, busy }: { id: number; onClose: () => void; onReplay: () => void; onDismiss: () => void; busy: boolean }) {
+function RawDialog({
+  id,
+  onClose,
+  onReplay,
+  onDismiss,
+  busy,
+}: {
+  id: number;
+  onClose: () => void;
+  onReplay: () => void;
+  onDismiss: () => void;
+  busy: boolean;
+}) {
   const dialog = useRef<HTMLDivElement>(null);
   useDialogFocus(dialog, onClose);
   const entry = useQuery(trpc.webhookLog.get.queryOptions({ id }));
@@ -198,12 +240,16 @@ function RawDialog({ id, onClose, onReplay, onDismiss, busy }: { id: number; onC
         onClick={(ev) => ev.stopPropagation()}
       >
         <h2 id="raw-webhook-title">Webhook {id}</h2>
-        {entry.isError && <p className="error" role="alert">{errorMessage(entry.error)}</p>}
+        {entry.isError && (
+          <p className="error" role="alert">
+            {errorMessage(entry.error)}
+          </p>
+        )}
         {e && (
           <>
             <p className="muted small">
-              {e.provider ? PROVIDER_LABELS[e.provider] : 'Unknown provider'} · POST <code>{e.path}</code> · {new Date(e.receivedAt).toLocaleString()} ·{' '}
-              answered {e.httpStatus} {e.outcome}
+              {e.provider ? PROVIDER_LABELS[e.provider] : 'Unknown provider'} · POST <code>{e.path}</code> ·{' '}
+              {new Date(e.receivedAt).toLocaleString()} · answered {e.httpStatus} {e.outcome}
               {e.reason && <> — {e.reason}</>}
             </p>
             {e.replayOutcome && (
@@ -213,9 +259,20 @@ function RawDialog({ id, onClose, onReplay, onDismiss, busy }: { id: number; onC
               </p>
             )}
             <h3>Headers</h3>
-            <pre className="raw-block" tabIndex={0} aria-label="Headers">{JSON.stringify(e.headers, null, 2)}</pre>
-            <h3>Body {e.bodyBytes !== null && <span className="muted small">({e.bodyBytes} bytes{e.bodyComplete ? '' : ', only an excerpt kept: cannot be replayed'})</span>}</h3>
-            <pre className="raw-block" tabIndex={0} aria-label="Body">{e.rawBody}</pre>
+            <pre className="raw-block" tabIndex={0} aria-label="Headers">
+              {JSON.stringify(e.headers, null, 2)}
+            </pre>
+            <h3>
+              Body{' '}
+              {e.bodyBytes !== null && (
+                <span className="muted small">
+                  ({e.bodyBytes} bytes{e.bodyComplete ? '' : ', only an excerpt kept: cannot be replayed'})
+                </span>
+              )}
+            </h3>
+            <pre className="raw-block" tabIndex={0} aria-label="Body">
+              {e.rawBody}
+            </pre>
           </>
         )}
         <div className="sheet-actions">

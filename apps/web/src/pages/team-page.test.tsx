@@ -9,7 +9,12 @@ afterEach(() => {
   queryClient.clear();
 });
 
-const member = (id: number, name: string, role: 'admin' | 'agent', extra: Partial<{ disabledAt: string; invitePending: boolean }> = {}) => ({
+const member = (
+  id: number,
+  name: string,
+  role: 'admin' | 'agent',
+  extra: Partial<{ disabledAt: string; invitePending: boolean }> = {},
+) => ({
   id,
   email: `${name.toLowerCase()}@parley.test`,
   name,
@@ -19,7 +24,11 @@ const member = (id: number, name: string, role: 'admin' | 'agent', extra: Partia
   createdAt: '2025-01-01T00:00:00.000Z',
   invitePending: extra.invitePending ?? false,
 });
-const team = [member(1, 'Ada', 'admin'), member(2, 'Bea', 'agent', { invitePending: true }), member(3, 'Cy', 'agent', { disabledAt: '2025-02-01T00:00:00.000Z' })];
+const team = [
+  member(1, 'Ada', 'admin'),
+  member(2, 'Bea', 'agent', { invitePending: true }),
+  member(3, 'Cy', 'agent', { disabledAt: '2025-02-01T00:00:00.000Z' }),
+];
 
 function renderAs(me: (typeof team)[number]) {
   queryClient.setQueryData(trpc.agent.list.queryKey(), team);

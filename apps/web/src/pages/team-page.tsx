@@ -29,15 +29,24 @@ export function TeamPage({ me }: { me: Agent }) {
         <h1>Team</h1>
       </div>
       <p className="muted">
-          {admin
-            ? 'Invite colleagues, change roles, disable accounts. Admins also manage API tokens, opt-outs and campaigns.'
-            : 'Who works in this inbox. Ask an admin to invite someone or change a role.'}
+        {admin
+          ? 'Invite colleagues, change roles, disable accounts. Admins also manage API tokens, opt-outs and campaigns.'
+          : 'Who works in this inbox. Ask an admin to invite someone or change a role.'}
       </p>
       {admin && (
         <nav className="small admin-links" aria-label="Administration">
-          <Link to={paths.integrations} className="inline-link">Integrations</Link> (outbound webhooks) ·{' '}
-          <Link to={paths.audit} className="inline-link">Audit log</Link> ·{' '}
-          <Link to={paths.refusedWebhooks} className="inline-link">Refused webhooks</Link> (provider webhooks Parley refused: review and replay)
+          <Link to={paths.integrations} className="inline-link">
+            Integrations
+          </Link>{' '}
+          (outbound webhooks) ·{' '}
+          <Link to={paths.audit} className="inline-link">
+            Audit log
+          </Link>{' '}
+          ·{' '}
+          <Link to={paths.refusedWebhooks} className="inline-link">
+            Refused webhooks
+          </Link>{' '}
+          (provider webhooks Parley refused: review and replay)
         </nav>
       )}
       {admin && <AutoAssignSettings />}
@@ -59,25 +68,29 @@ export function TeamPage({ me }: { me: Agent }) {
           </div>
         </div>
       )}
-      {team.isError && <p className="error" role="alert">{errorMessage(team.error)}</p>}
+      {team.isError && (
+        <p className="error" role="alert">
+          {errorMessage(team.error)}
+        </p>
+      )}
       <div className="card table-wrap">
-      <table className="table team-table" aria-label="Agents">
-        <thead>
-          <tr>
-            <th>Name</th>
-            <th>Email</th>
-            <th>Role</th>
-            <th>State</th>
-            <th>Last seen</th>
-            {admin && <th aria-label="Actions" />}
-          </tr>
-        </thead>
-        <tbody>
-          {(team.data ?? []).map((member) => (
-            <MemberRow key={member.id} member={member} me={me} admin={admin} online={online.has(member.id)} onLink={setLink} />
-          ))}
-        </tbody>
-      </table>
+        <table className="table team-table" aria-label="Agents">
+          <thead>
+            <tr>
+              <th>Name</th>
+              <th>Email</th>
+              <th>Role</th>
+              <th>State</th>
+              <th>Last seen</th>
+              {admin && <th aria-label="Actions" />}
+            </tr>
+          </thead>
+          <tbody>
+            {(team.data ?? []).map((member) => (
+              <MemberRow key={member.id} member={member} me={me} admin={admin} online={online.has(member.id)} onLink={setLink} />
+            ))}
+          </tbody>
+        </table>
       </div>
     </div>
   );
@@ -183,9 +196,19 @@ function MemberRow({
               update.mutate({ id: member.id, name });
             }}
           >
-            <input className="search" aria-label={`New name for ${member.name}`} value={name} onChange={(e) => setName(e.target.value)} autoFocus />
-            <button className="button" type="submit" disabled={update.isPending}>Save</button>
-            <button className="button ghost" type="button" onClick={() => setEditing(false)}>Cancel</button>
+            <input
+              className="search"
+              aria-label={`New name for ${member.name}`}
+              value={name}
+              onChange={(e) => setName(e.target.value)}
+              autoFocus
+            />
+            <button className="button" type="submit" disabled={update.isPending}>
+              Save
+            </button>
+            <button className="button ghost" type="button" onClick={() => setEditing(false)}>
+              Cancel
+            </button>
           </form>
         ) : (
           <>

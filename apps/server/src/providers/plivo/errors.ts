@@ -77,7 +77,11 @@ export function describePlivoHttpError(status: number, error?: string): PlivoHtt
   if (status === 400) return { code, reason: 'Plivo refused the request as invalid', retryable: false };
   if (status === 401) return { code, reason: 'Plivo rejected our credentials (PLIVO_AUTH_ID / PLIVO_AUTH_TOKEN)', retryable: false };
   if (status === 403) {
-    return { code, reason: 'Plivo refused the destination: its country is not enabled in Geo Permissions (Plivo console → Messaging → Geo Permissions)', retryable: false };
+    return {
+      code,
+      reason: 'Plivo refused the destination: its country is not enabled in Geo Permissions (Plivo console → Messaging → Geo Permissions)',
+      retryable: false,
+    };
   }
   if (status === 404) return { code, reason: 'Plivo did not find the account (check PLIVO_AUTH_ID)', retryable: false };
   return { code, reason: `Plivo answered HTTP ${status}`, retryable: false };

@@ -29,7 +29,15 @@ export const plivo: ProviderAdapter = {
     if (given) return { name: 'plivo', mount: '/webhooks/plivo', router, replay, sender: given, ...plivoMediaAuth(config) };
     if (config.provider === 'sandbox') {
       const sandbox = createPlivoSandbox({ baseUrl: () => url, authToken, logger: logger.child({ component: 'sandbox:plivo' }) });
-      return { name: 'plivo', mount: '/webhooks/plivo', router, replay, sender: sandbox, simulateInbound: (input) => sandbox.simulateInbound(input), ...plivoMediaAuth(config) };
+      return {
+        name: 'plivo',
+        mount: '/webhooks/plivo',
+        router,
+        replay,
+        sender: sandbox,
+        simulateInbound: (input) => sandbox.simulateInbound(input),
+        ...plivoMediaAuth(config),
+      };
     }
     const { authId } = config.plivo;
     if (!authId) throw new Error('PLIVO_AUTH_ID is required for Plivo');

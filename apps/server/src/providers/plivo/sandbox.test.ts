@@ -39,20 +39,38 @@ async function startLoop(opts: { sandboxToken?: string } = {}): Promise<Loop> {
   app.use(
     '/webhooks/plivo',
     plivoWebhookRouter({
-      db: tmp.db, log: tmp.log, logger, helpText: 'help', maxBodyBytes: 64 * 1024, nonces: createNonceStore(tmp.db),
-      authToken: TOKEN, publicUrl: () => url, onOutcome: (path, outcome) => void outcomes.push(`${path} ${outcome}`),
+      db: tmp.db,
+      log: tmp.log,
+      logger,
+      helpText: 'help',
+      maxBodyBytes: 64 * 1024,
+      nonces: createNonceStore(tmp.db),
+      authToken: TOKEN,
+      publicUrl: () => url,
+      onOutcome: (path, outcome) => void outcomes.push(`${path} ${outcome}`),
     }),
   );
   const server: Server = createServer(app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const sandbox = createPlivoSandbox({
-    baseUrl: () => url, authToken: opts.sandboxToken ?? TOKEN, logger, delaysMs: { submitted: 20, delivered: 60 }, retryDelayMs: 10,
+    baseUrl: () => url,
+    authToken: opts.sandboxToken ?? TOKEN,
+    logger,
+    delaysMs: { submitted: 20, delivered: 60 },
+    retryDelayMs: 10,
   });
   const sends: string[] = [];
   const worker = createOutboxWorker({
-    db: tmp.db, log: tmp.log, provider: sandbox, queue: 'plivo', ratePerSecond: 100, logger, pollMs: 50,
-    backoff: { baseMs: 5, capMs: 20 }, metrics: { onSend: (_ms, outcome) => void sends.push(outcome) },
+    db: tmp.db,
+    log: tmp.log,
+    provider: sandbox,
+    queue: 'plivo',
+    ratePerSecond: 100,
+    logger,
+    pollMs: 50,
+    backoff: { baseMs: 5, capMs: 20 },
+    metrics: { onSend: (_ms, outcome) => void sends.push(outcome) },
   });
   worker.start();
   cleanups.push(async () => {
@@ -63,9 +81,20 @@ async function startLoop(opts: { sandboxToken?: string } = {}): Promise<Loop> {
     tmp.dispose();
   });
   return {
-    tmp, url, sandbox, outcomes, sends,
+    tmp,
+    url,
+    sandbox,
+    outcomes,
+    sends,
     send(to) {
-      const { message } = queueMessage({ log: tmp.log, ourNumber: OUR, provider: 'plivo', to, text: 'Hello from the Plivo sandbox', agentId: 1 });
+      const { message } = queueMessage({
+        log: tmp.log,
+        ourNumber: OUR,
+        provider: 'plivo',
+        to,
+        text: 'Hello from the Plivo sandbox',
+        agentId: 1,
+      });
       worker.wake();
       return message.id;
     },
@@ -76,7 +105,12 @@ const row = (l: Loop, id: number) => l.tmp.db.select().from(messages).where(eq(m
 const settle = (l: Loop, id: number, status: string) =>
   vi.waitFor(() => expect(row(l, id)?.status).toBe(status), { timeout: 5000, interval: 10 });
 const historyOf = (l: Loop, id: number) =>
-  l.tmp.db.select().from(messageStatusHistory).where(eq(messageStatusHistory.messageId, id)).orderBy(asc(messageStatusHistory.providerTimestamp)).all();
+  l.tmp.db
+    .select()
+    .from(messageStatusHistory)
+    .where(eq(messageStatusHistory.messageId, id))
+    .orderBy(asc(messageStatusHistory.providerTimestamp))
+    .all();
 
 describe('Plivo sandbox', () => {
   it('is named sandbox:plivo and documents the same test numbers as the Vonage sandbox', async () => {

@@ -162,15 +162,28 @@ export function createPlivoSandbox(opts: PlivoSandboxOptions): PlivoSandbox {
     return { providerMessageId: uuid };
   }
 
-  async function simulateInbound(input: { from: string; to: string; text: string; media?: { url: string; contentType: string }[] }): Promise<void> {
+  async function simulateInbound(input: {
+    from: string;
+    to: string;
+    text: string;
+    media?: { url: string; contentType: string }[];
+  }): Promise<void> {
     const media = input.media ?? [];
     const fields: [string, string][] = [
       ['From', toPlivoAddress(input.from)],
       ['To', toPlivoAddress(input.to)],
       // MMS: the text in Body, MediaCount and Media0… (Plivo's inbound MMS fields).
       ...(media.length > 0
-        ? ([['Body', input.text], ['Type', 'mms'], ['MediaCount', String(media.length)], ...media.map((m, i): [string, string] => [`Media${i}`, m.url])] as [string, string][])
-        : ([['Text', input.text], ['Type', 'sms']] as [string, string][])),
+        ? ([
+            ['Body', input.text],
+            ['Type', 'mms'],
+            ['MediaCount', String(media.length)],
+            ...media.map((m, i): [string, string] => [`Media${i}`, m.url]),
+          ] as [string, string][])
+        : ([
+            ['Text', input.text],
+            ['Type', 'sms'],
+          ] as [string, string][])),
       ['MessageUUID', randomUUID()],
       ['Units', String(Math.max(1, countSms(input.text).segments))],
       ['TotalRate', '0.00000'],

@@ -69,7 +69,10 @@ describe('send request', () => {
     const calls: { url: string; init: RequestInit | undefined }[] = [];
     const fakeFetch: typeof fetch = async (input, init) => {
       calls.push({ url: String(input), init });
-      return new Response(JSON.stringify({ api_id: 'x', message: 'message(s) queued', message_uuid: ['u-1'] }), { status: 202, headers: { 'content-type': 'application/json' } });
+      return new Response(JSON.stringify({ api_id: 'x', message: 'message(s) queued', message_uuid: ['u-1'] }), {
+        status: 202,
+        headers: { 'content-type': 'application/json' },
+      });
     };
     const p = createPlivoProvider({ authId: AUTH_ID, authToken: AUTH_TOKEN, statusUrl: () => `${PUBLIC}/s`, fetch: fakeFetch });
     expect(p.name).toBe('plivo');
@@ -96,7 +99,14 @@ describe('errors the outbox retries', () => {
   it('429 with Retry-After (seconds): retryable, httpStatus kept, Retry-After honoured', async () => {
     mock.enqueue(plivoError(429, 'rate_limit_exceeded', { 'retry-after': '7' }));
     const f = await failure(provider().send(MSG));
-    expect(f).toMatchObject({ retryable: true, httpStatus: 429, code: 'http_429', reason: 'Throttled by Plivo', detail: 'rate_limit_exceeded', retryAfterMs: 7000 });
+    expect(f).toMatchObject({
+      retryable: true,
+      httpStatus: 429,
+      code: 'http_429',
+      reason: 'Throttled by Plivo',
+      detail: 'rate_limit_exceeded',
+      retryAfterMs: 7000,
+    });
     expect(classifyFailure(f)).toBe('retry');
   });
 
@@ -148,7 +158,13 @@ describe('permanent errors, with readable reasons and Plivo’s error kept as de
   it('400: invalid request', async () => {
     mock.enqueue(plivoError(400, 'dst parameter not valid'));
     const f = await failure(provider().send(MSG));
-    expect(f).toMatchObject({ retryable: false, httpStatus: 400, code: 'http_400', reason: 'Plivo refused the request as invalid', detail: 'dst parameter not valid' });
+    expect(f).toMatchObject({
+      retryable: false,
+      httpStatus: 400,
+      code: 'http_400',
+      reason: 'Plivo refused the request as invalid',
+      detail: 'dst parameter not valid',
+    });
     expect(classifyFailure(f)).toBe('fail');
   });
 
@@ -178,7 +194,9 @@ describe('permanent errors, with readable reasons and Plivo’s error kept as de
 
   it('never puts the auth token in an error, even when the answer echoes it', async () => {
     mock.respond(() => plivoError(400, `bad request from ${AUTH_ID}:${AUTH_TOKEN}`));
-    const error = await provider().send(MSG).catch((e: unknown) => e);
+    const error = await provider()
+      .send(MSG)
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ProviderError);
     const text = `${String((error as Error).message)} ${JSON.stringify((error as ProviderError).failure)}`;
     expect(text).not.toContain(AUTH_TOKEN);
@@ -207,7 +225,14 @@ describe('mock Plivo checks the documented request shape', () => {
 describe('plivo-errors', () => {
   it('maps Plivo statuses to Parley statuses; queued changes nothing', () => {
     expect(['queued', 'sent', 'delivered', 'undelivered', 'failed', 'rejected', 'read', 'bogus'].map(plivoStatusToParley)).toEqual([
-      null, 'submitted', 'delivered', 'undeliverable', 'failed', 'rejected', 'read', null,
+      null,
+      'submitted',
+      'delivered',
+      'undeliverable',
+      'failed',
+      'rejected',
+      'read',
+      null,
     ]);
   });
 
@@ -227,6 +252,15 @@ describe('plivo-errors', () => {
   });
 
   it('classifies HTTP statuses', () => {
-    expect([400, 401, 403, 404, 405, 429, 500, 503].map((s) => describePlivoHttpError(s).retryable)).toEqual([false, false, false, false, false, true, true, true]);
+    expect([400, 401, 403, 404, 405, 429, 500, 503].map((s) => describePlivoHttpError(s).retryable)).toEqual([
+      false,
+      false,
+      false,
+      false,
+      false,
+      true,
+      true,
+      true,
+    ]);
   });
 });

@@ -98,7 +98,12 @@ export function createPlivoProvider(opts: PlivoProviderOptions): SmsProvider {
   function transportFailure(error: unknown): ProviderError {
     if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) {
       // The request may have been written and taken: a resend could text twice.
-      return new ProviderError({ retryable: true, code: 'network', requestSent: true, reason: `Plivo did not answer within ${timeoutMs} ms` });
+      return new ProviderError({
+        retryable: true,
+        code: 'network',
+        requestSent: true,
+        reason: `Plivo did not answer within ${timeoutMs} ms`,
+      });
     }
     if (error instanceof Error) {
       return new ProviderError({
@@ -109,7 +114,12 @@ export function createPlivoProvider(opts: PlivoProviderOptions): SmsProvider {
         detail: scrub(transportDetail(error)),
       });
     }
-    return new ProviderError({ retryable: false, code: 'unknown', reason: 'Unexpected error while sending via Plivo', detail: scrub(String(error)) });
+    return new ProviderError({
+      retryable: false,
+      code: 'unknown',
+      reason: 'Unexpected error while sending via Plivo',
+      detail: scrub(String(error)),
+    });
   }
 
   async function send(msg: OutboundSms): Promise<SendResult> {

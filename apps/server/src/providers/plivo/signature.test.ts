@@ -69,7 +69,9 @@ function verify(e: V3Example, over: Partial<Parameters<typeof verifyPlivoRequest
 
 describe('V3 worked examples', () => {
   it.each(ex.v3.map((e) => [e.name, e] as const))('%s: base string, signature and verification', (_name, e) => {
-    expect(`${plivoV3Payload({ url: e.url, params: pairs(e.rawBody), method: e.method })}.${e.headers['X-Plivo-Signature-V3-Nonce']}`).toBe(e.baseString);
+    expect(`${plivoV3Payload({ url: e.url, params: pairs(e.rawBody), method: e.method })}.${e.headers['X-Plivo-Signature-V3-Nonce']}`).toBe(
+      e.baseString,
+    );
     const nonce = e.headers['X-Plivo-Signature-V3-Nonce'] ?? '';
     expect(signPlivoV3({ url: e.url, params: pairs(e.rawBody), nonce, authToken: TOKEN })).toBe(e.expectedSignature);
     // The decoded record gives the same signature as the pairs decoded from the raw body.
@@ -83,7 +85,12 @@ describe('V3 worked examples', () => {
   it('decodes values: `1+of+1` is `1 of 1`, %F0%9F%93%A6 is 📦, %23 is #', () => {
     expect(inbound.baseString).toContain('TextHi, is order #42 ready? 📦');
     expect(status.baseString).toContain('PartInfo1 of 1');
-    const raw = signPlivoV3({ url: inbound.url, params: inbound.rawBody.split('&').map((kv) => kv.split('=') as [string, string]), nonce: '38716549207134582961', authToken: TOKEN });
+    const raw = signPlivoV3({
+      url: inbound.url,
+      params: inbound.rawBody.split('&').map((kv) => kv.split('=') as [string, string]),
+      nonce: '38716549207134582961',
+      authToken: TOKEN,
+    });
     expect(raw).not.toBe(inbound.expectedSignature);
   });
 
@@ -108,9 +115,17 @@ describe('V3 worked examples', () => {
 
   it('sorts repeated keys by value and signs each pair', () => {
     const url = 'https://parley.example.com/webhooks/plivo/status?b=2&a=z&a=Y';
-    expect(plivoV3Payload({ url, params: [['K', 'b'], ['K', 'a'], ['k', ''], ['J', 'x']] })).toBe(
-      'https://parley.example.com/webhooks/plivo/status?a=Y&a=z&b=2.JxKaKbk',
-    );
+    expect(
+      plivoV3Payload({
+        url,
+        params: [
+          ['K', 'b'],
+          ['K', 'a'],
+          ['k', ''],
+          ['J', 'x'],
+        ],
+      }),
+    ).toBe('https://parley.example.com/webhooks/plivo/status?a=Y&a=z&b=2.JxKaKbk');
     expect(plivoV3Payload({ url, params: [] })).toBe('https://parley.example.com/webhooks/plivo/status?a=Y&a=z&b=2');
     expect(plivoV3Payload({ url: 'https://h.example/p', params: [] })).toBe('https://h.example/p');
     expect(plivoV3Payload({ url: 'https://h.example/p', params: [['A', '1']] })).toBe('https://h.example/p?A1');
@@ -119,12 +134,23 @@ describe('V3 worked examples', () => {
   it('accepts a comma-separated header when any candidate matches, and headers in any case', () => {
     const nonce = inbound.headers['X-Plivo-Signature-V3-Nonce'] ?? '';
     const bogus = hmac('someone-else', 'x');
-    for (const header of [`${bogus},${inbound.expectedSignature}`, `${bogus}, ${inbound.expectedSignature}`, `${inbound.expectedSignature},${bogus}`]) {
-      expect(verify(inbound, { headers: { 'x-plivo-signature-v3': header, 'x-plivo-signature-v3-nonce': nonce } })).toEqual({ ok: true, scheme: 'v3' });
+    for (const header of [
+      `${bogus},${inbound.expectedSignature}`,
+      `${bogus}, ${inbound.expectedSignature}`,
+      `${inbound.expectedSignature},${bogus}`,
+    ]) {
+      expect(verify(inbound, { headers: { 'x-plivo-signature-v3': header, 'x-plivo-signature-v3-nonce': nonce } })).toEqual({
+        ok: true,
+        scheme: 'v3',
+      });
     }
-    expect(verify(inbound, { headers: { 'x-plivo-signature-v3': `${bogus},${bogus}`, 'x-plivo-signature-v3-nonce': nonce } })).toMatchObject({ ok: false });
+    expect(
+      verify(inbound, { headers: { 'x-plivo-signature-v3': `${bogus},${bogus}`, 'x-plivo-signature-v3-nonce': nonce } }),
+    ).toMatchObject({ ok: false });
     // A truncated candidate (wrong length) is refused without throwing.
-    expect(verify(inbound, { headers: { 'x-plivo-signature-v3': inbound.expectedSignature.slice(0, 10), 'x-plivo-signature-v3-nonce': nonce } })).toMatchObject({ ok: false });
+    expect(
+      verify(inbound, { headers: { 'x-plivo-signature-v3': inbound.expectedSignature.slice(0, 10), 'x-plivo-signature-v3-nonce': nonce } }),
+    ).toMatchObject({ ok: false });
   });
 });
 
@@ -148,13 +174,20 @@ describe('V3 refusals', () => {
   });
 
   it('refuses a V3 signature without its nonce, and a nonce without a signature', () => {
-    expect(verify(status, { headers: { 'X-Plivo-Signature-V3': status.expectedSignature } })).toMatchObject({ ok: false, reason: expect.stringMatching(/Nonce/) });
+    expect(verify(status, { headers: { 'X-Plivo-Signature-V3': status.expectedSignature } })).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/Nonce/),
+    });
     expect(verify(status, { headers: { 'X-Plivo-Signature-V3-Nonce': '1' } })).toMatchObject({ ok: false, status: 401 });
   });
 
   it('never falls back to V2 when a V3 header is present', () => {
     // Valid V2 headers for this URL, plus a broken V3: refused, and V2 is not consulted.
-    const headers = { ...ex.v2.headers, 'X-Plivo-Signature-V3': hmac(TOKEN, 'tampered'), 'X-Plivo-Signature-V3-Nonce': '59102837465019283746' };
+    const headers = {
+      ...ex.v2.headers,
+      'X-Plivo-Signature-V3': hmac(TOKEN, 'tampered'),
+      'X-Plivo-Signature-V3-Nonce': '59102837465019283746',
+    };
     const result = verify(status, { headers });
     expect(result).toMatchObject({ ok: false, status: 401, reason: expect.stringMatching(/^V3/) });
     // The same V2 headers alone are accepted (as V2): so the refusal above is the no-fallback rule.
@@ -200,18 +233,29 @@ describe('-Ma-V3 (main account token)', () => {
   });
 
   it('accepts either header: a wrong -V3 with a good -Ma-V3, or the reverse', () => {
-    const both = (v3: string, ma: string) => ({ 'X-Plivo-Signature-V3': v3, 'X-Plivo-Signature-Ma-V3': ma, 'X-Plivo-Signature-V3-Nonce': nonce });
+    const both = (v3: string, ma: string) => ({
+      'X-Plivo-Signature-V3': v3,
+      'X-Plivo-Signature-Ma-V3': ma,
+      'X-Plivo-Signature-V3-Nonce': nonce,
+    });
     expect(verify(status, { headers: both(sign('x'), sign(MAIN)), mainAuthToken: MAIN })).toEqual({ ok: true, scheme: 'v3' });
     expect(verify(status, { headers: both(sign(TOKEN), sign('x')), mainAuthToken: MAIN })).toEqual({ ok: true, scheme: 'v3' });
   });
 
   it('does not accept -V3 signed with the main token, nor -Ma-V3 with the subaccount token once a main token is set', () => {
-    expect(verify(status, { headers: { 'X-Plivo-Signature-V3': sign(MAIN), 'X-Plivo-Signature-V3-Nonce': nonce }, mainAuthToken: MAIN })).toMatchObject({ ok: false });
-    expect(verify(status, { headers: { 'X-Plivo-Signature-Ma-V3': sign(TOKEN), 'X-Plivo-Signature-V3-Nonce': nonce }, mainAuthToken: MAIN })).toMatchObject({ ok: false });
+    expect(
+      verify(status, { headers: { 'X-Plivo-Signature-V3': sign(MAIN), 'X-Plivo-Signature-V3-Nonce': nonce }, mainAuthToken: MAIN }),
+    ).toMatchObject({ ok: false });
+    expect(
+      verify(status, { headers: { 'X-Plivo-Signature-Ma-V3': sign(TOKEN), 'X-Plivo-Signature-V3-Nonce': nonce }, mainAuthToken: MAIN }),
+    ).toMatchObject({ ok: false });
   });
 
   it('without a main token configured, checks -Ma-V3 with the account token (a main account signs both with its own)', () => {
-    expect(verify(status, { headers: { 'X-Plivo-Signature-Ma-V3': sign(TOKEN), 'X-Plivo-Signature-V3-Nonce': nonce } })).toEqual({ ok: true, scheme: 'v3' });
+    expect(verify(status, { headers: { 'X-Plivo-Signature-Ma-V3': sign(TOKEN), 'X-Plivo-Signature-V3-Nonce': nonce } })).toEqual({
+      ok: true,
+      scheme: 'v3',
+    });
   });
 });
 
@@ -224,11 +268,17 @@ describe('V2 worked example', () => {
 
   it('V2 does not cover the body or the query (why ref is not trusted under V2)', () => {
     const forged = pairs(status.rawBody.replace('Status=delivered', 'Status=failed'));
-    expect(verify(status, { headers: ex.v2.headers, params: forged, url: status.url.replace('ref=01J9', 'ref=OTHER') })).toEqual({ ok: true, scheme: 'v2' });
+    expect(verify(status, { headers: ex.v2.headers, params: forged, url: status.url.replace('ref=01J9', 'ref=OTHER') })).toEqual({
+      ok: true,
+      scheme: 'v2',
+    });
   });
 
   it('refuses V2 with a wrong token, another host or http', () => {
-    expect(verify(status, { headers: ex.v2.headers, authToken: 'wrong' })).toMatchObject({ ok: false, reason: expect.stringMatching(/^V2/) });
+    expect(verify(status, { headers: ex.v2.headers, authToken: 'wrong' })).toMatchObject({
+      ok: false,
+      reason: expect.stringMatching(/^V2/),
+    });
     expect(verify(status, { headers: ex.v2.headers, url: status.url.replace('parley.', 'evil.') })).toMatchObject({ ok: false });
     expect(verify(status, { headers: ex.v2.headers, url: status.url.replace('https:', 'http:') })).toMatchObject({ ok: false });
   });

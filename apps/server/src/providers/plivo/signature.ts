@@ -83,7 +83,8 @@ export function plivoV3Payload({ url, params, method = 'POST' }: { url: string; 
   return `${base}?${q === '' ? '' : `${q}.`}${sortedFields(fields)}`;
 }
 
-const hmac = (key: string, message: string): string => createHmac('sha256', Buffer.from(key, 'utf8')).update(message, 'utf8').digest('base64');
+const hmac = (key: string, message: string): string =>
+  createHmac('sha256', Buffer.from(key, 'utf8')).update(message, 'utf8').digest('base64');
 
 /** The V3 signature Plivo would send for this request (the sandbox signs with it; tests play Plivo). */
 export function signPlivoV3(opts: { url: string; params: PlivoParams; nonce: string; authToken: string; method?: string }): string {
@@ -175,10 +176,14 @@ export function verifyPlivoRequest(opts: VerifyPlivoRequestOptions): PlivoVerify
     if (v2Nonce === undefined) return refuse('V2 signature without X-Plivo-Signature-V2-Nonce');
     if (v2 === undefined && maV2 === undefined) return refuse('V2 nonce without an X-Plivo-Signature-V2 or -Ma-V2 header');
     if (opts.allowV2 !== true) {
-      return refuse('V2-only signature refused: V2 does not sign the body (Plivo sends V3 too; set PLIVO_ALLOW_V2=true only if yours does not)');
+      return refuse(
+        'V2-only signature refused: V2 does not sign the body (Plivo sends V3 too; set PLIVO_ALLOW_V2=true only if yours does not)',
+      );
     }
     const good =
-      (v2 !== undefined && opts.authToken !== '' && anyMatches(v2, signPlivoV2({ url: opts.url, nonce: v2Nonce, authToken: opts.authToken }))) ||
+      (v2 !== undefined &&
+        opts.authToken !== '' &&
+        anyMatches(v2, signPlivoV2({ url: opts.url, nonce: v2Nonce, authToken: opts.authToken }))) ||
       (maV2 !== undefined && mainToken !== '' && anyMatches(maV2, signPlivoV2({ url: opts.url, nonce: v2Nonce, authToken: mainToken })));
     if (!good) return refuse(`V2 signature does not match (signed URL ${describeUrl(opts.url)}; check PUBLIC_URL and PLIVO_AUTH_TOKEN)`);
     // V2 covers no body: the nonce is all that stops a captured header set from being reused.

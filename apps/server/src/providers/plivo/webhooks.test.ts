@@ -146,14 +146,27 @@ const lastOutcome = (s: Stack) => s.outcomes.at(-1);
 
 /** An outbound message queued (no worker): its id and client ref. */
 function queued(s: Stack, to = CUSTOMER): { id: number; ref: string } {
-  const { message } = queueMessage({ log: s.tmp.log, ourNumber: OUR, provider: 'plivo', to, text: 'Your order #42 is ready for pickup.', agentId: 1 });
+  const { message } = queueMessage({
+    log: s.tmp.log,
+    ourNumber: OUR,
+    provider: 'plivo',
+    to,
+    text: 'Your order #42 is ready for pickup.',
+    agentId: 1,
+  });
   if (!message.clientRef) throw new Error('no client ref');
   return { id: message.id, ref: message.clientRef };
 }
 
 /** A status callback body like status-delivered.txt, for `uuid`. */
-function statusFields(uuid: string, status: string, o: { errorCode?: string; sent?: string; report?: string; sequence?: string } = {}): [string, string][] {
-  const f: [string, string][] = [...new URLSearchParams(text('status-delivered.txt'))].filter(([k]) => !['SentTime', 'DeliveryReportTime'].includes(k));
+function statusFields(
+  uuid: string,
+  status: string,
+  o: { errorCode?: string; sent?: string; report?: string; sequence?: string } = {},
+): [string, string][] {
+  const f: [string, string][] = [...new URLSearchParams(text('status-delivered.txt'))].filter(
+    ([k]) => !['SentTime', 'DeliveryReportTime'].includes(k),
+  );
   const set = (k: string, v: string) => {
     const at = f.findIndex(([key]) => key === k);
     if (at >= 0) f[at] = [k, v];
@@ -181,10 +194,28 @@ describe('the byte-exact examples through the router, behind a proxy (PUBLIC_URL
     expect(res.type).toMatch(/^application\/xml/);
     expect(lastOutcome(s)).toEqual(['/webhooks/plivo/inbound', 'stored']);
     const msg = s.tmp.db.select().from(messages).where(eq(messages.providerMessageUuid, '2a5f6e0e-4c1b-4b8a-9d3e-6f0c1b2a3d4e')).get();
-    expect(msg).toMatchObject({ direction: 'in', from: CUSTOMER, to: OUR, text: 'Hi, is order #42 ready? 📦', status: 'received', encoding: 'ucs2', segments: 1, price: '0', currency: null });
-    const conv = s.tmp.db.select().from(conversations).where(eq(conversations.id, msg?.conversationId ?? -1)).get();
+    expect(msg).toMatchObject({
+      direction: 'in',
+      from: CUSTOMER,
+      to: OUR,
+      text: 'Hi, is order #42 ready? 📦',
+      status: 'received',
+      encoding: 'ucs2',
+      segments: 1,
+      price: '0',
+      currency: null,
+    });
+    const conv = s.tmp.db
+      .select()
+      .from(conversations)
+      .where(eq(conversations.id, msg?.conversationId ?? -1))
+      .get();
     expect(conv).toMatchObject({ ourNumber: OUR, provider: 'plivo', unreadCount: 1 });
-    const contact = s.tmp.db.select().from(contacts).where(eq(contacts.id, conv?.contactId ?? -1)).get();
+    const contact = s.tmp.db
+      .select()
+      .from(contacts)
+      .where(eq(contacts.id, conv?.contactId ?? -1))
+      .get();
     expect(contact?.phone).toBe(CUSTOMER);
     expect(logRows(s)).toEqual([]); // V3 and stored: nothing to review
   });
@@ -196,7 +227,9 @@ describe('the byte-exact examples through the router, behind a proxy (PUBLIC_URL
     const replay = await s.post('/webhooks/plivo/inbound', text('inbound-sms.txt'), { scheme: 'none', headers });
     expect(replay.status).toBe(401);
     expect(JSON.parse(replay.text)).toMatchObject({ outcome: 'bad_signature', error: 'V3 nonce already used (replay)' });
-    expect(logRows(s)).toMatchObject([{ path: '/webhooks/plivo/inbound', signatureOk: false, httpStatus: 401, outcome: 'bad_signature', rawBody: text('inbound-sms.txt') }]);
+    expect(logRows(s)).toMatchObject([
+      { path: '/webhooks/plivo/inbound', signatureOk: false, httpStatus: 401, outcome: 'bad_signature', rawBody: text('inbound-sms.txt') },
+    ]);
     const again = await s.post('/webhooks/plivo/inbound', text('inbound-sms.txt'));
     expect(again.status).toBe(200);
     expect(lastOutcome(s)).toEqual(['/webhooks/plivo/inbound', 'duplicate']);
@@ -210,14 +243,26 @@ describe('the byte-exact examples through the router, behind a proxy (PUBLIC_URL
     s.tmp.db.update(messages).set({ clientRef: '01J9Z6Q4W3E2R1T0Y9U8I7O6P5' }).where(eq(messages.id, id)).run();
     const ex = worked.v3[1];
     expect(ex?.rawBody).toBe(text('status-delivered.txt'));
-    const res = await s.post('/webhooks/plivo/status?ref=01J9Z6Q4W3E2R1T0Y9U8I7O6P5', text('status-delivered.txt'), { scheme: 'none', headers: ex?.headers ?? {} });
+    const res = await s.post('/webhooks/plivo/status?ref=01J9Z6Q4W3E2R1T0Y9U8I7O6P5', text('status-delivered.txt'), {
+      scheme: 'none',
+      headers: ex?.headers ?? {},
+    });
     expect(res.status).toBe(200);
     expect(JSON.parse(res.text)).toEqual({ ok: true, outcome: 'applied' });
     expect(messageRow(s, id)).toMatchObject({
-      status: 'delivered', providerMessageUuid: '9b2d1f7a-3c4e-4d5f-8a6b-7c8d9e0f1a2b', price: '0.00790', currency: null, errorCode: null,
+      status: 'delivered',
+      providerMessageUuid: '9b2d1f7a-3c4e-4d5f-8a6b-7c8d9e0f1a2b',
+      price: '0.00790',
+      currency: null,
+      errorCode: null,
     });
     expect(history(s, id)).toMatchObject([
-      { status: 'delivered', clientRef: '01J9Z6Q4W3E2R1T0Y9U8I7O6P5', providerTimestamp: Date.parse('2025-02-03T12:14:31.052Z'), applied: true },
+      {
+        status: 'delivered',
+        clientRef: '01J9Z6Q4W3E2R1T0Y9U8I7O6P5',
+        providerTimestamp: Date.parse('2025-02-03T12:14:31.052Z'),
+        applied: true,
+      },
     ]);
   });
 
@@ -226,7 +271,12 @@ describe('the byte-exact examples through the router, behind a proxy (PUBLIC_URL
     const { id, ref } = queued(s);
     const res = await s.post(`/webhooks/plivo/status?ref=${ref}`, text('status-undelivered.txt'));
     expect(res.status).toBe(200);
-    expect(messageRow(s, id)).toMatchObject({ status: 'undeliverable', errorCode: '30', errorReason: 'Blocked by the carrier as spam (do not resend the same text)', price: '0.00790' });
+    expect(messageRow(s, id)).toMatchObject({
+      status: 'undeliverable',
+      errorCode: '30',
+      errorReason: 'Blocked by the carrier as spam (do not resend the same text)',
+      price: '0.00790',
+    });
     expect(history(s, id)[0]?.providerTimestamp).toBe(Date.parse('2025-02-03T12:14:33.400Z'));
   });
 
@@ -234,7 +284,12 @@ describe('the byte-exact examples through the router, behind a proxy (PUBLIC_URL
     const s = await startStack({ publicUrl: PUBLIC });
     const { id, ref } = queued(s);
     expect((await s.post(`/webhooks/plivo/status?ref=${ref}`, text('status-failed.txt'))).status).toBe(200);
-    expect(messageRow(s, id)).toMatchObject({ status: 'failed', errorCode: '900', errorReason: 'Plivo account has insufficient credit', price: '0.00000' });
+    expect(messageRow(s, id)).toMatchObject({
+      status: 'failed',
+      errorCode: '900',
+      errorReason: 'Plivo account has insufficient credit',
+      price: '0.00000',
+    });
     expect(history(s, id)[0]?.providerTimestamp).toBe(Date.parse('2025-02-03T12:14:25.118Z'));
   });
 
@@ -243,13 +298,24 @@ describe('the byte-exact examples through the router, behind a proxy (PUBLIC_URL
     const { id } = queued(s);
     s.tmp.db.update(messages).set({ clientRef: '01J9Z6Q4W3E2R1T0Y9U8I7O6P5' }).where(eq(messages.id, id)).run();
     const v2 = (JSON.parse(text('signature-worked-example.json')) as { v2: { headers: Record<string, string> } }).v2.headers;
-    const res = await s.post('/webhooks/plivo/status?ref=01J9Z6Q4W3E2R1T0Y9U8I7O6P5', text('status-delivered.txt'), { scheme: 'none', headers: v2 });
+    const res = await s.post('/webhooks/plivo/status?ref=01J9Z6Q4W3E2R1T0Y9U8I7O6P5', text('status-delivered.txt'), {
+      scheme: 'none',
+      headers: v2,
+    });
     expect(res.status).toBe(200);
     expect(JSON.parse(res.text)).toEqual({ ok: true, outcome: 'orphan' });
     expect(messageRow(s, id)?.status).toBe('queued');
     const orphan = s.tmp.db.select().from(messageStatusHistory).get();
     expect(orphan).toMatchObject({ messageId: null, clientRef: null, providerMessageUuid: '9b2d1f7a-3c4e-4d5f-8a6b-7c8d9e0f1a2b' });
-    expect(logRows(s)).toMatchObject([{ signatureOk: true, httpStatus: 200, outcome: 'orphan', error: expect.stringMatching(/V2 signature only/), path: '/webhooks/plivo/status?ref=01J9Z6Q4W3E2R1T0Y9U8I7O6P5' }]);
+    expect(logRows(s)).toMatchObject([
+      {
+        signatureOk: true,
+        httpStatus: 200,
+        outcome: 'orphan',
+        error: expect.stringMatching(/V2 signature only/),
+        path: '/webhooks/plivo/status?ref=01J9Z6Q4W3E2R1T0Y9U8I7O6P5',
+      },
+    ]);
   });
 });
 
@@ -270,7 +336,14 @@ describe('refusals: 401/415/405/413, each kept whole in webhook_log', () => {
     const headers = ex?.headers ?? {};
     const body = text('status-delivered.txt');
     const path = '/webhooks/plivo/status?ref=01J9Z6Q4W3E2R1T0Y9U8I7O6P5';
-    await refused(s, path, body.replace('Status=delivered', 'Status=failed'), { scheme: 'none', headers }, 401, /V3 signature does not match/);
+    await refused(
+      s,
+      path,
+      body.replace('Status=delivered', 'Status=failed'),
+      { scheme: 'none', headers },
+      401,
+      /V3 signature does not match/,
+    );
     await refused(s, path, body, { token: 'NotTheToken' }, 401, /V3 signature does not match/);
     await refused(s, path, body, { signUrl: `http://parley.example.com${path}` }, 401, /V3 signature does not match/);
     await refused(s, path, body, { signUrl: `https://other.example.com${path}` }, 401, /V3 signature does not match/);
@@ -282,14 +355,24 @@ describe('refusals: 401/415/405/413, each kept whole in webhook_log', () => {
 
   it('a router trusting Host would verify http://127.0.0.1…; with PUBLIC_URL https it refuses what was signed for the internal URL', async () => {
     const s = await startStack({ publicUrl: PUBLIC });
-    await refused(s, '/webhooks/plivo/inbound', text('inbound-sms.txt'), { signUrl: `${s.url}/webhooks/plivo/inbound` }, 401, /does not match/);
+    await refused(
+      s,
+      '/webhooks/plivo/inbound',
+      text('inbound-sms.txt'),
+      { signUrl: `${s.url}/webhooks/plivo/inbound` },
+      401,
+      /does not match/,
+    );
   });
 
   it('a V3 failure is not rescued by valid V2 headers', async () => {
     const s = await startStack();
     const n = nonce();
     const path = '/webhooks/plivo/inbound';
-    const headers = { 'x-plivo-signature-v2': signPlivoV2({ url: `${s.url}${path}`, nonce: n, authToken: TOKEN }), 'x-plivo-signature-v2-nonce': n };
+    const headers = {
+      'x-plivo-signature-v2': signPlivoV2({ url: `${s.url}${path}`, nonce: n, authToken: TOKEN }),
+      'x-plivo-signature-v2-nonce': n,
+    };
     await refused(s, path, text('inbound-sms.txt'), { token: 'wrong', headers }, 401, /^V3/);
   });
 
@@ -299,7 +382,10 @@ describe('refusals: 401/415/405/413, each kept whole in webhook_log', () => {
     const path = '/webhooks/plivo/inbound';
     const n = nonce();
     const fields = [...new URLSearchParams(text('inbound-sms.txt'))];
-    const headers = { 'x-plivo-signature-ma-v3': signPlivoV3({ url: `${s.url}${path}`, params: fields, nonce: n, authToken: MAIN }), 'x-plivo-signature-v3-nonce': n };
+    const headers = {
+      'x-plivo-signature-ma-v3': signPlivoV3({ url: `${s.url}${path}`, params: fields, nonce: n, authToken: MAIN }),
+      'x-plivo-signature-v3-nonce': n,
+    };
     expect((await s.post(path, text('inbound-sms.txt'), { scheme: 'none', headers })).status).toBe(200);
     expect(lastOutcome(s)).toEqual([path, 'stored']);
   });
@@ -359,7 +445,12 @@ describe('odd but genuine callbacks: 200 so Plivo does not retry, kept for revie
     const s = await startStack();
     const body = 'From=%2B60124361111&To=%2B60124360000&Text=hello&Type=sms&MessageUUID=m-1&Units=2&TotalRate=0.0010&TotalAmount=0.0020';
     expect((await s.post('/webhooks/plivo/inbound', body)).status).toBe(200);
-    expect(s.tmp.db.select().from(messages).get()).toMatchObject({ from: '+60124361111', to: '+60124360000', segments: 2, price: '0.0020' });
+    expect(s.tmp.db.select().from(messages).get()).toMatchObject({
+      from: '+60124361111',
+      to: '+60124360000',
+      segments: 2,
+      price: '0.0020',
+    });
   });
 });
 
@@ -367,7 +458,14 @@ describe('full loop: outbox → Plivo provider → mock Plivo → signed callbac
   it('sends the documented request; callbacks in shuffled order with a duplicate end delivered with both in history', async () => {
     const mock = await withMock();
     const s = await startStack({ mock });
-    const { message } = queueMessage({ log: s.tmp.log, ourNumber: OUR, provider: 'plivo', to: CUSTOMER, text: 'Your order #42 is ready for pickup.', agentId: 1 });
+    const { message } = queueMessage({
+      log: s.tmp.log,
+      ourNumber: OUR,
+      provider: 'plivo',
+      to: CUSTOMER,
+      text: 'Your order #42 is ready for pickup.',
+      agentId: 1,
+    });
     s.worker?.wake();
     await vi.waitFor(() => expect(messageRow(s, message.id)?.status).toBe('submitted'), { timeout: 5000, interval: 10 });
     const req = mock.requests[0];
@@ -378,7 +476,11 @@ describe('full loop: outbox → Plivo provider → mock Plivo → signed callbac
     expect(messageRow(s, message.id)?.providerMessageUuid).toBe(uuid);
 
     const path = `/webhooks/plivo/status?ref=${message.clientRef ?? ''}`;
-    const delivered = statusFields(uuid, 'delivered', { sent: '2025-02-03 12:14:25.731560', report: '2025-02-03 12:14:31.052187', sequence: '3' });
+    const delivered = statusFields(uuid, 'delivered', {
+      sent: '2025-02-03 12:14:25.731560',
+      report: '2025-02-03 12:14:31.052187',
+      sequence: '3',
+    });
     const sent = statusFields(uuid, 'sent', { sent: '2025-02-03 12:14:25.731560', sequence: '2' });
     expect((await s.post(path, delivered)).status).toBe(200);
     expect(lastOutcome(s)?.[1]).toBe('applied');
@@ -387,7 +489,10 @@ describe('full loop: outbox → Plivo provider → mock Plivo → signed callbac
     expect((await s.post(path, delivered)).status).toBe(200); // Plivo's retry: fresh nonce, same body
     expect(lastOutcome(s)?.[1]).toBe('duplicate');
     expect(messageRow(s, message.id)).toMatchObject({ status: 'delivered', price: '0.00790' });
-    expect(history(s, message.id).map((h) => [h.status, h.applied])).toEqual([['delivered', true], ['submitted', false]]);
+    expect(history(s, message.id).map((h) => [h.status, h.applied])).toEqual([
+      ['delivered', true],
+      ['submitted', false],
+    ]);
   });
 
   it('a callback that beats the 202 is matched by its signed ?ref=', async () => {
@@ -407,7 +512,10 @@ describe('full loop: outbox → Plivo provider → mock Plivo → signed callbac
     expect(s.tmp.db.select().from(outbox).get()?.state).toBe('sending'); // the send has not answered yet
     held.release();
     await vi.waitFor(async () => expect(await s.tmp.db.$count(outbox)).toBe(0), { timeout: 5000, interval: 10 });
-    await s.post(path, statusFields(req.messageUuid, 'delivered', { sent: '2025-02-03 12:14:25.731560', report: '2025-02-03 12:14:31.052187' }));
+    await s.post(
+      path,
+      statusFields(req.messageUuid, 'delivered', { sent: '2025-02-03 12:14:25.731560', report: '2025-02-03 12:14:31.052187' }),
+    );
     expect(messageRow(s, message.id)).toMatchObject({ status: 'delivered', providerMessageUuid: req.messageUuid });
   });
 
@@ -415,7 +523,14 @@ describe('full loop: outbox → Plivo provider → mock Plivo → signed callbac
     const mock = await withMock();
     const s = await startStack({ mock });
     const held = mock.hold();
-    const { message } = queueMessage({ log: s.tmp.log, ourNumber: OUR, provider: 'plivo', to: CUSTOMER, text: 'Early bird, V2', agentId: 1 });
+    const { message } = queueMessage({
+      log: s.tmp.log,
+      ourNumber: OUR,
+      provider: 'plivo',
+      to: CUSTOMER,
+      text: 'Early bird, V2',
+      agentId: 1,
+    });
     s.worker?.wake();
     const req = await held.received;
     const path = (req.body as { url: string }).url.slice(s.url.length);
@@ -442,7 +557,14 @@ describe('full loop: outbox → Plivo provider → mock Plivo → signed callbac
     const mock = await withMock();
     const s = await startStack({ mock });
     mock.enqueue({ status: 403, body: { api_id: 'x', error: 'This destination country is not enabled in your Geo Permissions.' } });
-    const { message } = queueMessage({ log: s.tmp.log, ourNumber: OUR, provider: 'plivo', to: '+447700900123', text: 'Abroad', agentId: 1 });
+    const { message } = queueMessage({
+      log: s.tmp.log,
+      ourNumber: OUR,
+      provider: 'plivo',
+      to: '+447700900123',
+      text: 'Abroad',
+      agentId: 1,
+    });
     s.worker?.wake();
     await vi.waitFor(() => expect(messageRow(s, message.id)?.status).toBe('failed'), { timeout: 5000, interval: 10 });
     expect(messageRow(s, message.id)?.errorReason).toMatch(/Geo Permissions/);
@@ -452,7 +574,9 @@ describe('full loop: outbox → Plivo provider → mock Plivo → signed callbac
   it('an inbound STOP through the router opts out, queues the confirmation (onQueued) and it goes out through Plivo', async () => {
     const mock = await withMock();
     const s = await startStack({ mock });
-    const body = text('inbound-sms.txt').replace('Hi%2C+is+order+%2342+ready%3F+%F0%9F%93%A6', 'STOP').replace('MessageIntent=', 'MessageIntent=optout');
+    const body = text('inbound-sms.txt')
+      .replace('Hi%2C+is+order+%2342+ready%3F+%F0%9F%93%A6', 'STOP')
+      .replace('MessageIntent=', 'MessageIntent=optout');
     const res = await s.post('/webhooks/plivo/inbound', body);
     expect(res).toMatchObject({ status: 200, text: '<Response></Response>' });
     expect(s.queued).toBe(1);

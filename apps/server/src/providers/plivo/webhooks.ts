@@ -15,7 +15,15 @@ import { type WebhookLog } from '../../domain/webhook-log';
 import { isOurNumber } from '../../numbers';
 import { isPlivoNoError, plivoErrorReason, plivoStatusToParley } from './errors';
 import type { NonceStore } from '../../webhooks/nonces';
-import { kitFor, type RawWebhookRequest, type WebhookHandler, type WebhookKind, type WebhookKit, type WebhookOutcome, type WebhookRouterDeps } from '../../webhooks/kit';
+import {
+  kitFor,
+  type RawWebhookRequest,
+  type WebhookHandler,
+  type WebhookKind,
+  type WebhookKit,
+  type WebhookOutcome,
+  type WebhookRouterDeps,
+} from '../../webhooks/kit';
 import { verifyPlivoRequest } from './signature';
 
 export interface PlivoWebhookOptions extends WebhookRouterDeps {
@@ -74,7 +82,14 @@ const countOrNull = (value: string | undefined): number | null =>
   value !== undefined && /^\d+$/.test(value.trim()) && Number(value) > 0 ? Number(value) : null;
 const textOrNull = (value: string | undefined): string | null => (value === undefined || value.trim() === '' ? null : value.trim());
 
-function handle(opts: PlivoWebhookOptions, kit: WebhookKit, webhookLog: WebhookLog, kind: WebhookKind, req: RawWebhookRequest, body: Buffer): WebhookOutcome {
+function handle(
+  opts: PlivoWebhookOptions,
+  kit: WebhookKit,
+  webhookLog: WebhookLog,
+  kind: WebhookKind,
+  req: RawWebhookRequest,
+  body: Buffer,
+): WebhookOutcome {
   const rawBody = body.toString('utf8');
   /** Set once the signature verified. */
   const auth: { scheme?: Scheme } = {};
@@ -123,7 +138,8 @@ type Done = (status: number, outcome: string, problem?: string) => WebhookOutcom
 
 function inbound(opts: PlivoWebhookOptions, field: Field, done: Done): WebhookOutcome {
   const type = (field('Type') ?? 'sms').trim().toLowerCase();
-  if (type !== 'sms' && type !== 'mms' && type !== '') return done(200, 'ignored_type', `Type "${type}" is not handled (Parley takes SMS and MMS)`);
+  if (type !== 'sms' && type !== 'mms' && type !== '')
+    return done(200, 'ignored_type', `Type "${type}" is not handled (Parley takes SMS and MMS)`);
   const messageUuid = textOrNull(field('MessageUUID'));
   const from = textOrNull(field('From'));
   const to = textOrNull(field('To'));
@@ -172,7 +188,14 @@ function plivoMedia(field: Field): InboundMedia[] {
   return out;
 }
 
-function status(opts: PlivoWebhookOptions, field: Field, pairs: [string, string][], query: URLSearchParams, scheme: Scheme, done: Done): WebhookOutcome {
+function status(
+  opts: PlivoWebhookOptions,
+  field: Field,
+  pairs: [string, string][],
+  query: URLSearchParams,
+  scheme: Scheme,
+  done: Done,
+): WebhookOutcome {
   const messageUuid = textOrNull(field('MessageUUID'));
   const plivoStatus = textOrNull(field('Status'));
   if (messageUuid === null || plivoStatus === null) {

@@ -39,10 +39,20 @@ describe('sinchCodeReason', () => {
 
 describe('describeSinchSendError', () => {
   it('decides retrying by the HTTP status whatever the code', () => {
-    expect(describeSinchSendError({ httpStatus: 429, code: 'syntax_invalid_json' })).toMatchObject({ retryable: true, reason: 'Throttled by Sinch' });
-    expect(describeSinchSendError({ httpStatus: 500 })).toEqual({ code: 'http_500', reason: 'Sinch had an internal error', retryable: true });
+    expect(describeSinchSendError({ httpStatus: 429, code: 'syntax_invalid_json' })).toMatchObject({
+      retryable: true,
+      reason: 'Throttled by Sinch',
+    });
+    expect(describeSinchSendError({ httpStatus: 500 })).toEqual({
+      code: 'http_500',
+      reason: 'Sinch had an internal error',
+      retryable: true,
+    });
     expect(describeSinchSendError({ httpStatus: 401, code: 'blocked_account' }).retryable).toBe(false);
-    expect(describeSinchSendError({ httpStatus: 415 })).toMatchObject({ retryable: false, reason: 'Sinch refused the Content-Type of the request' });
+    expect(describeSinchSendError({ httpStatus: 415 })).toMatchObject({
+      retryable: false,
+      reason: 'Sinch refused the Content-Type of the request',
+    });
     expect(describeSinchSendError({ httpStatus: 409 })).toEqual({ code: 'http_409', reason: 'Sinch answered HTTP 409', retryable: false });
   });
 });

@@ -66,8 +66,7 @@ const SEND_CODE_REASONS: Readonly<Record<string, string>> = {
   syntax_constraint_violation: 'A required field is missing or invalid',
   unknown_group: 'Unknown recipient group',
   unknown_campaign: 'Unknown campaign for this sender',
-  missing_callback_url:
-    'Sinch has no callback URL for delivery reports: set one under Callback URLs in the Sinch dashboard',
+  missing_callback_url: 'Sinch has no callback URL for delivery reports: set one under Callback URLs in the Sinch dashboard',
   blocked_account: 'Sinch account is blocked (possibly out of credit)',
   illegal_number_type: 'Number type not allowed for this sender or destination',
 };
@@ -81,8 +80,7 @@ const SEND_STATUS_REASONS: Readonly<Record<string, string>> = {
   RESOURCE_EXHAUSTED: 'Throttled by Sinch',
 };
 
-export const SINCH_CREDENTIALS_REASON =
-  'Sinch rejected our credentials: check SINCH_API_TOKEN, SINCH_SERVICE_PLAN_ID and SINCH_REGION';
+export const SINCH_CREDENTIALS_REASON = 'Sinch rejected our credentials: check SINCH_API_TOKEN, SINCH_SERVICE_PLAN_ID and SINCH_REGION';
 
 export interface SinchSendErrorDescription {
   /** Sinch's code ('syntax_invalid_parameter_format', 'INVALID_ARGUMENT'), else `http_<status>`. */

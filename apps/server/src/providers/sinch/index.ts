@@ -21,11 +21,23 @@ export const sinch: ProviderAdapter = {
     }
     const router = sinchWebhookRouter({ ...webhooks, ...(webhookSecret ? { webhookSecret } : {}) });
     const replay: WebhookReplay = async (kind, req, body, receivedAt) =>
-      sinchWebhookHandler({ ...replayCore(webhooks, receivedAt), ...(webhookSecret ? { webhookSecret } : {}), now: () => receivedAt })(kind, req, body);
+      sinchWebhookHandler({ ...replayCore(webhooks, receivedAt), ...(webhookSecret ? { webhookSecret } : {}), now: () => receivedAt })(
+        kind,
+        req,
+        body,
+      );
     if (given) return { name: 'sinch', mount: '/webhooks/sinch', router, replay, sender: given, ...sinchMediaAuth(config) };
     if (sandbox && webhookSecret !== undefined) {
       const stand = createSinchSandbox({ baseUrl: () => url, webhookSecret, logger: logger.child({ component: 'sandbox:sinch' }) });
-      return { name: 'sinch', mount: '/webhooks/sinch', router, replay, sender: stand, simulateInbound: (input) => stand.simulateInbound(input), ...sinchMediaAuth(config) };
+      return {
+        name: 'sinch',
+        mount: '/webhooks/sinch',
+        router,
+        replay,
+        sender: stand,
+        simulateInbound: (input) => stand.simulateInbound(input),
+        ...sinchMediaAuth(config),
+      };
     }
     const { servicePlanId, apiToken } = config.sinch;
     if (!servicePlanId || !apiToken) throw new Error('SINCH_SERVICE_PLAN_ID and SINCH_API_TOKEN are required for Sinch');

@@ -47,8 +47,14 @@ async function startLoop(makeProvider: (baseUrl: string) => SmsProvider) {
   app.use(
     '/webhooks/sinch',
     sinchWebhookRouter({
-      db: t.db, log: t.log, logger, helpText: 'Parley help', maxBodyBytes: 64 * 1024, nonces: createNonceStore(t.db),
-      webhookSecret: SECRET, onQueued: () => wake(),
+      db: t.db,
+      log: t.log,
+      logger,
+      helpText: 'Parley help',
+      maxBodyBytes: 64 * 1024,
+      nonces: createNonceStore(t.db),
+      webhookSecret: SECRET,
+      onQueued: () => wake(),
     }),
   );
   const server: Server = createServer(app);
@@ -56,7 +62,14 @@ async function startLoop(makeProvider: (baseUrl: string) => SmsProvider) {
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const provider = makeProvider(url);
   const worker = createOutboxWorker({
-    db: t.db, log: t.log, provider, queue: 'sinch', ratePerSecond: 100, logger, pollMs: 50, backoff: { baseMs: 5, capMs: 20 },
+    db: t.db,
+    log: t.log,
+    provider,
+    queue: 'sinch',
+    ratePerSecond: 100,
+    logger,
+    pollMs: 50,
+    backoff: { baseMs: 5, capMs: 20 },
   });
   wake = () => worker.wake();
   worker.start();
@@ -78,17 +91,28 @@ async function startLoop(makeProvider: (baseUrl: string) => SmsProvider) {
   async function callback(path: '/status' | '/inbound', body: Record<string, unknown>) {
     const raw = JSON.stringify(body);
     const res = await fetch(`${url}/webhooks/sinch${path}`, {
-      method: 'POST', headers: { 'content-type': 'application/json', ...signSinchWebhook({ rawBody: raw, secret: SECRET }) }, body: raw,
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...signSinchWebhook({ rawBody: raw, secret: SECRET }) },
+      body: raw,
     });
     return ((await res.json()) as { outcome: string }).outcome;
   }
   return { ...t, url, worker, send, row, settle, callback };
 }
 
-const apiProvider = () => createSinchProvider({ servicePlanId: mock.servicePlanId, apiToken: mock.apiToken, region: 'us', apiUrl: mock.url, timeoutMs: 2000 });
+const apiProvider = () =>
+  createSinchProvider({ servicePlanId: mock.servicePlanId, apiToken: mock.apiToken, region: 'us', apiUrl: mock.url, timeoutMs: 2000 });
 
 function report(batchId: string, clientRef: string, status: string, code: number, at: string) {
-  return { type: 'recipient_delivery_report_sms', batch_id: batchId, recipient: THEM.slice(1), status, code, at, client_reference: clientRef };
+  return {
+    type: 'recipient_delivery_report_sms',
+    batch_id: batchId,
+    recipient: THEM.slice(1),
+    status,
+    code,
+    at,
+    client_reference: clientRef,
+  };
 }
 
 describe('Sinch loop through the API (mock Sinch)', () => {
@@ -99,11 +123,20 @@ describe('Sinch loop through the API (mock Sinch)', () => {
     const [req] = mock.requests;
     const batchId = req?.batchId ?? '';
     expect(s.row(m.id)?.providerMessageUuid).toBe(batchId);
-    expect(req?.body).toMatchObject({ to: [THEM], from: OUR, body: 'Hello from Parley via Sinch', type: 'mt_text', delivery_report: 'per_recipient' });
+    expect(req?.body).toMatchObject({
+      to: [THEM],
+      from: OUR,
+      body: 'Hello from Parley via Sinch',
+      type: 'mt_text',
+      delivery_report: 'per_recipient',
+    });
     const clientRef = (req?.body as { client_reference: string }).client_reference;
     expect(clientRef).toBe(s.row(m.id)?.clientRef);
 
-    const delivered = { ...report(batchId, clientRef, 'Delivered', 0, '2025-02-03T12:14:31.052Z'), operator_status_at: '2025-02-03T12:14:30Z' };
+    const delivered = {
+      ...report(batchId, clientRef, 'Delivered', 0, '2025-02-03T12:14:31.052Z'),
+      operator_status_at: '2025-02-03T12:14:30Z',
+    };
     const outcomes = [
       await s.callback('/status', delivered),
       await s.callback('/status', report(batchId, clientRef, 'Dispatched', 401, '2025-02-03T12:14:25.902Z')),
@@ -112,7 +145,10 @@ describe('Sinch loop through the API (mock Sinch)', () => {
     expect(outcomes).toEqual(['applied', 'unchanged', 'duplicate']);
     expect(s.row(m.id)).toMatchObject({ status: 'delivered', errorCode: null });
     const history = s.db.select().from(messageStatusHistory).where(eq(messageStatusHistory.messageId, m.id)).all();
-    expect(history.map((h) => [h.status, h.applied])).toEqual([['delivered', true], ['submitted', false]]);
+    expect(history.map((h) => [h.status, h.applied])).toEqual([
+      ['delivered', true],
+      ['submitted', false],
+    ]);
     expect(s.db.select().from(outbox).all()).toEqual([]);
   });
 
@@ -139,12 +175,23 @@ describe('Sinch loop through the API (mock Sinch)', () => {
     mock.enqueue(sinchError(400, { code: 'syntax_invalid_parameter_format', text: 'Invalid number' }));
     const failed = s.send('+14155550198');
     await s.settle(failed.id, 'failed');
-    expect(s.row(failed.id)).toMatchObject({ errorCode: 'syntax_invalid_parameter_format', errorReason: 'Invalid number or parameter', errorDetail: 'Invalid number' });
+    expect(s.row(failed.id)).toMatchObject({
+      errorCode: 'syntax_invalid_parameter_format',
+      errorReason: 'Invalid number or parameter',
+      errorDetail: 'Invalid number',
+    });
   });
 
   it('an inbound mo_text opens a sinch conversation on the `to` number; a HELP reply goes out through Sinch', async () => {
     const s = await startLoop(apiProvider);
-    const inbound = { type: 'mo_text', id: '01JKX7Q2M9V4T8R3N6P1W5Z0YC', from: THEM.slice(1), to: OUR.slice(1), body: 'help', received_at: new Date().toISOString() };
+    const inbound = {
+      type: 'mo_text',
+      id: '01JKX7Q2M9V4T8R3N6P1W5Z0YC',
+      from: THEM.slice(1),
+      to: OUR.slice(1),
+      body: 'help',
+      received_at: new Date().toISOString(),
+    };
     expect(await s.callback('/inbound', inbound)).toBe('stored');
     const conv = s.db.select().from(conversations).get();
     expect(conv).toMatchObject({ ourNumber: OUR, provider: 'sinch' });
@@ -155,7 +202,15 @@ describe('Sinch loop through the API (mock Sinch)', () => {
 
 describe('Sinch loop through the sandbox', () => {
   const sandboxLoop = () =>
-    startLoop((baseUrl) => createSinchSandbox({ baseUrl: () => baseUrl, webhookSecret: SECRET, logger, delaysMs: { submitted: 20, delivered: 60 }, retryDelayMs: 20 }));
+    startLoop((baseUrl) =>
+      createSinchSandbox({
+        baseUrl: () => baseUrl,
+        webhookSecret: SECRET,
+        logger,
+        delaysMs: { submitted: 20, delivered: 60 },
+        retryDelayMs: 20,
+      }),
+    );
 
   it('documents its test numbers', () => {
     expect(SINCH_SANDBOX_TEST_NUMBERS.map((n) => n.number)).toEqual(['+447700900666', '+447700900429', '+447700900500']);
@@ -181,7 +236,11 @@ describe('Sinch loop through the sandbox', () => {
     await s.settle(undeliverable.id, 'undeliverable');
     await s.settle(throttled.id, 'delivered');
     expect(s.row(rejected.id)).toMatchObject({ errorCode: '11', errorTitle: 'Rejected' });
-    expect(s.row(undeliverable.id)).toMatchObject({ errorCode: '27', errorTitle: 'Expired', errorReason: 'Operator reported Expired (SMPP error code 27)' });
+    expect(s.row(undeliverable.id)).toMatchObject({
+      errorCode: '27',
+      errorTitle: 'Expired',
+      errorReason: 'Operator reported Expired (SMPP error code 27)',
+    });
   });
 
   it('simulateInbound posts a signed mo_text; a sandbox with the wrong secret is refused and throws', async () => {
@@ -189,7 +248,11 @@ describe('Sinch loop through the sandbox', () => {
     const sandbox = createSinchSandbox({ baseUrl: () => s.url, webhookSecret: SECRET, logger });
     cleanups.push(() => sandbox.close());
     await sandbox.simulateInbound({ from: '+447700900123', to: OUR, text: 'Hi 👋' });
-    expect(s.db.select().from(messages).where(eq(messages.direction, 'in')).get()).toMatchObject({ from: '+447700900123', to: OUR, text: 'Hi 👋' });
+    expect(s.db.select().from(messages).where(eq(messages.direction, 'in')).get()).toMatchObject({
+      from: '+447700900123',
+      to: OUR,
+      text: 'Hi 👋',
+    });
     expect(s.db.select().from(conversations).get()).toMatchObject({ ourNumber: OUR, provider: 'sinch' });
 
     const wrong = createSinchSandbox({ baseUrl: () => s.url, webhookSecret: 'wrong', logger });

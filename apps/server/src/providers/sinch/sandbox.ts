@@ -17,7 +17,8 @@ export const SINCH_SANDBOX_TEST_NUMBERS = [
   {
     number: SANDBOX_NUMBERS.rejected,
     outcome: 'rejected',
-    description: 'The batch is accepted, then a delivery report says `Rejected` (SMPP error code 11, invalid destination): Parley shows `rejected`.',
+    description:
+      'The batch is accepted, then a delivery report says `Rejected` (SMPP error code 11, invalid destination): Parley shows `rejected`.',
   },
   {
     number: SANDBOX_NUMBERS.throttled,
@@ -72,7 +73,12 @@ export function createSinchSandbox(opts: SinchSandboxOptions): SinchSandbox {
   }
 
   async function report(msg: OutboundSms, batchId: string): Promise<void> {
-    const base = { type: 'recipient_delivery_report_sms', batch_id: batchId, recipient: toProviderNumber(msg.to), client_reference: msg.messageId };
+    const base = {
+      type: 'recipient_delivery_report_sms',
+      batch_id: batchId,
+      recipient: toProviderNumber(msg.to),
+      client_reference: msg.messageId,
+    };
     const at = () => new Date().toISOString();
     /** The operator's receipt time: whole seconds, as Sinch shows it. */
     const operatorAt = () => `${new Date().toISOString().slice(0, 19)}Z`;
@@ -96,7 +102,10 @@ export function createSinchSandbox(opts: SinchSandboxOptions): SinchSandbox {
     const seen = kit.throttledSeen(msg);
     if (seen !== null) {
       throw new ProviderError({
-        retryable: true, httpStatus: 429, code: 'http_429', reason: 'Throttled by Sinch',
+        retryable: true,
+        httpStatus: 429,
+        code: 'http_429',
+        reason: 'Throttled by Sinch',
         detail: `Sandbox test number ${THROTTLED}: throttled ${seen + 1} of ${THROTTLED_SENDS} times`,
       });
     }
@@ -106,7 +115,12 @@ export function createSinchSandbox(opts: SinchSandboxOptions): SinchSandbox {
     return { providerMessageId: batchId };
   }
 
-  async function simulateInbound(input: { from: string; to: string; text: string; media?: { url: string; contentType: string }[] }): Promise<void> {
+  async function simulateInbound(input: {
+    from: string;
+    to: string;
+    text: string;
+    media?: { url: string; contentType: string }[];
+  }): Promise<void> {
     const media = input.media ?? [];
     const body = {
       id: ulidLike(),
@@ -114,7 +128,13 @@ export function createSinchSandbox(opts: SinchSandboxOptions): SinchSandbox {
       to: toProviderNumber(input.to),
       // MMS: Sinch's `mo_media` — the text as body.message, each attachment with its upload result.
       ...(media.length > 0
-        ? { type: 'mo_media', body: { message: input.text, media: media.map((m) => ({ url: m.url, content_type: m.contentType, status: 'Uploaded', code: 0 })) } }
+        ? {
+            type: 'mo_media',
+            body: {
+              message: input.text,
+              media: media.map((m) => ({ url: m.url, content_type: m.contentType, status: 'Uploaded', code: 0 })),
+            },
+          }
         : { type: 'mo_text', body: input.text }),
       operator_id: '23410',
       received_at: new Date().toISOString(),

@@ -12,7 +12,12 @@ const example = (name: string): Record<string, unknown> =>
 
 const TOKEN = 'sinch-secret-token-3f9a';
 const PLAN = 'plan-0123abcd';
-const MSG: OutboundSms = { messageId: '01J9Z6Q4W3E2R1T0Y9U8I7O6P5', from: '+12015550100', to: '+12015550123', text: 'Your order #42 is ready for pickup.' };
+const MSG: OutboundSms = {
+  messageId: '01J9Z6Q4W3E2R1T0Y9U8I7O6P5',
+  from: '+12015550100',
+  to: '+12015550123',
+  text: 'Your order #42 is ready for pickup.',
+};
 
 let mock: MockSinch;
 beforeAll(async () => {
@@ -128,7 +133,12 @@ describe('Sinch provider: error answers', () => {
   it('429 honours Retry-After (seconds and HTTP date) and reads "Throttled by Sinch"', async () => {
     mock.enqueue(sinchError(429, { headers: { 'retry-after': '7' } }));
     const failure = await failureOf(provider().send(MSG));
-    expect(failure).toMatchObject({ code: 'too_many_requests', reason: 'Throttled by Sinch', retryAfterMs: 7000, detail: 'Too many outstanding requests' });
+    expect(failure).toMatchObject({
+      code: 'too_many_requests',
+      reason: 'Throttled by Sinch',
+      retryAfterMs: 7000,
+      detail: 'Too many outstanding requests',
+    });
     mock.enqueue(sinchError(503, { headers: { 'retry-after': new Date(Date.now() + 30_000).toUTCString() } }));
     const later = await failureOf(provider().send(MSG));
     expect(later.reason).toBe('Sinch is temporarily unavailable');
@@ -162,7 +172,12 @@ describe('Sinch provider: error answers', () => {
   it('parses the { error: { code, message, status } } shape too', async () => {
     mock.enqueue({ status: 400, body: { error: { code: 400, message: 'Invalid phone number', status: 'INVALID_ARGUMENT', details: [] } } });
     const failure = await failureOf(provider().send(MSG));
-    expect(failure).toMatchObject({ code: 'INVALID_ARGUMENT', reason: 'Invalid number or parameter', detail: 'Invalid phone number', retryable: false });
+    expect(failure).toMatchObject({
+      code: 'INVALID_ARGUMENT',
+      reason: 'Invalid number or parameter',
+      detail: 'Invalid phone number',
+      retryable: false,
+    });
     mock.enqueue({ status: 429, body: { error: { code: 429, message: 'Quota exceeded', status: 'RESOURCE_EXHAUSTED' } } });
     expect(await failureOf(provider().send(MSG))).toMatchObject({ code: 'RESOURCE_EXHAUSTED', retryable: true, detail: 'Quota exceeded' });
   });
@@ -184,7 +199,11 @@ describe('Sinch provider: error answers', () => {
     expect(failure).toMatchObject({ httpStatus: 404, retryable: false });
     expect(failure.reason).toContain('SINCH_SERVICE_PLAN_ID');
     mock.enqueue({ status: 502, body: '<html><body>Bad   gateway</body></html>' });
-    expect(await failureOf(provider().send(MSG))).toMatchObject({ code: 'http_502', retryable: true, detail: '<html><body>Bad gateway</body></html>' });
+    expect(await failureOf(provider().send(MSG))).toMatchObject({
+      code: 'http_502',
+      retryable: true,
+      detail: '<html><body>Bad gateway</body></html>',
+    });
   });
 });
 
@@ -202,7 +221,11 @@ describe('Sinch provider: transport errors', () => {
 
   it('DNS failure: requestSent false', async () => {
     const dnsFetch: typeof fetch = () =>
-      Promise.reject(new TypeError('fetch failed', { cause: Object.assign(new Error('getaddrinfo ENOTFOUND us.sms.api.sinch.com'), { code: 'ENOTFOUND' }) }));
+      Promise.reject(
+        new TypeError('fetch failed', {
+          cause: Object.assign(new Error('getaddrinfo ENOTFOUND us.sms.api.sinch.com'), { code: 'ENOTFOUND' }),
+        }),
+      );
     const failure = await failureOf(createSinchProvider({ servicePlanId: PLAN, apiToken: TOKEN, region: 'us', fetch: dnsFetch }).send(MSG));
     expect(failure).toMatchObject({ code: 'network', requestSent: false, detail: 'getaddrinfo ENOTFOUND us.sms.api.sinch.com' });
   });

@@ -81,7 +81,12 @@ function transportFacts(error: Error): { codes: string[]; messages: string[] } {
 function fromTransportError(error: unknown, timeoutMs: number): ProviderError {
   if (error instanceof ProviderError) return error;
   if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) {
-    return new ProviderError({ retryable: true, code: 'network', requestSent: true, reason: `Sinch did not answer within ${timeoutMs} ms` });
+    return new ProviderError({
+      retryable: true,
+      code: 'network',
+      requestSent: true,
+      reason: `Sinch did not answer within ${timeoutMs} ms`,
+    });
   }
   const facts = error instanceof Error ? transportFacts(error) : undefined;
   if (error instanceof Error && facts && (facts.codes.length > 0 || error.message === 'fetch failed')) {
@@ -145,7 +150,9 @@ export function createSinchProvider(opts: SinchProviderOptions): SmsProvider {
       // Sinch took the batch (2xx) but its id is unreadable: a retry would text twice; the delivery
       // reports still find the message through client_reference.
       throw new ProviderError({
-        retryable: false, httpStatus: response.status, code: 'invalid_response',
+        retryable: false,
+        httpStatus: response.status,
+        code: 'invalid_response',
         reason: 'Sinch accepted the message but returned no batch id',
       });
     }

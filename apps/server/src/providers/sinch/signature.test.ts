@@ -5,8 +5,15 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openTempDb, type TempDb } from '../../testing/temp-db';
 import { NONCE_TTL_MS, createNonceStore, type NonceStore } from '../../webhooks/nonces';
 import {
-  MAX_AGE_S, MAX_FUTURE_SKEW_S, SINCH_ALGORITHM_HEADER, SINCH_NONCE_HEADER, SINCH_SIGNATURE_HEADER, SINCH_TIMESTAMP_HEADER,
-  signSinchWebhook, ulidLike, verifySinchSignature,
+  MAX_AGE_S,
+  MAX_FUTURE_SKEW_S,
+  SINCH_ALGORITHM_HEADER,
+  SINCH_NONCE_HEADER,
+  SINCH_SIGNATURE_HEADER,
+  SINCH_TIMESTAMP_HEADER,
+  signSinchWebhook,
+  ulidLike,
+  verifySinchSignature,
 } from './signature';
 
 interface Vector {
@@ -49,7 +56,10 @@ describe.each(VECTORS)('verifySinchSignature on %s', (_name, v) => {
 
   it('is reproduced by signSinchWebhook (HMAC-SHA256 over body.nonce.timestamp, key = the secret as UTF-8)', () => {
     const headers = signSinchWebhook({
-      rawBody: v.rawBody, secret: v.secret, nonce: v.headers[SINCH_NONCE_HEADER], timestamp: Number(v.headers[SINCH_TIMESTAMP_HEADER]),
+      rawBody: v.rawBody,
+      secret: v.secret,
+      nonce: v.headers[SINCH_NONCE_HEADER],
+      timestamp: Number(v.headers[SINCH_TIMESTAMP_HEADER]),
     });
     expect(headers).toEqual(v.headers);
   });
@@ -74,25 +84,42 @@ describe.each(VECTORS)('verifySinchSignature on %s', (_name, v) => {
 
   it.each(['HmacSHA512', 'hmacsha256', 'HMACSHA256', 'sha256', 'none'])('refuses algorithm %s', (algorithm) => {
     expect(verify(v, { headers: { ...v.headers, [SINCH_ALGORITHM_HEADER]: algorithm } })).toMatchObject({
-      ok: false, status: 401, reason: expect.stringContaining('algorithm'),
+      ok: false,
+      status: 401,
+      reason: expect.stringContaining('algorithm'),
     });
   });
 
-  it.each([SINCH_SIGNATURE_HEADER, SINCH_ALGORITHM_HEADER, SINCH_NONCE_HEADER, SINCH_TIMESTAMP_HEADER])('refuses a request without %s', (name) => {
-    expect(verify(v, { headers: without(v.headers, name) })).toEqual({ ok: false, status: 401, reason: `unsigned callback: missing ${name}` });
-  });
+  it.each([SINCH_SIGNATURE_HEADER, SINCH_ALGORITHM_HEADER, SINCH_NONCE_HEADER, SINCH_TIMESTAMP_HEADER])(
+    'refuses a request without %s',
+    (name) => {
+      expect(verify(v, { headers: without(v.headers, name) })).toEqual({
+        ok: false,
+        status: 401,
+        reason: `unsigned callback: missing ${name}`,
+      });
+    },
+  );
 
   it('refuses malformed values and a header given twice', () => {
     expect(verify(v, { headers: { ...v.headers, [SINCH_SIGNATURE_HEADER]: '!!not base64!!' } }).ok).toBe(false);
     expect(verify(v, { headers: { ...v.headers, [SINCH_SIGNATURE_HEADER]: '' } }).ok).toBe(false);
-    expect(verify(v, { headers: { ...v.headers, [SINCH_TIMESTAMP_HEADER]: '2025-02-03T12:14:31Z' } })).toMatchObject({ reason: 'signature timestamp is not Unix seconds' });
+    expect(verify(v, { headers: { ...v.headers, [SINCH_TIMESTAMP_HEADER]: '2025-02-03T12:14:31Z' } })).toMatchObject({
+      reason: 'signature timestamp is not Unix seconds',
+    });
     const sig = v.headers[SINCH_SIGNATURE_HEADER] ?? '';
-    expect(verify(v, { headers: { ...v.headers, [SINCH_SIGNATURE_HEADER]: [sig, sig] } })).toMatchObject({ ok: false, reason: expect.stringContaining('more than once') });
+    expect(verify(v, { headers: { ...v.headers, [SINCH_SIGNATURE_HEADER]: [sig, sig] } })).toMatchObject({
+      ok: false,
+      reason: expect.stringContaining('more than once'),
+    });
   });
 
   it('accepts up to 23 h old (a Sinch retry) and 5 min ahead; refuses older or further ahead', () => {
     expect(verify(v, { now: at(v, MAX_AGE_S + 1) })).toMatchObject({ ok: false, reason: 'signature timestamp is too old' });
-    expect(verify(v, { now: at(v, -(MAX_FUTURE_SKEW_S + 1)) })).toMatchObject({ ok: false, reason: 'signature timestamp is in the future' });
+    expect(verify(v, { now: at(v, -(MAX_FUTURE_SKEW_S + 1)) })).toMatchObject({
+      ok: false,
+      reason: 'signature timestamp is in the future',
+    });
     // Refused requests did not claim the nonce: the genuine one still passes.
     expect(verify(v, { now: at(v, 22 * 3600 + 45 * 60) })).toMatchObject({ ok: true });
   });

@@ -42,7 +42,12 @@ async function startStack(o: { webhookSecret?: string; maxBodyBytes?: number; on
   app.use(
     '/webhooks/sinch',
     sinchWebhookRouter({
-      db: t.db, log: t.log, logger, helpText: 'Parley help', maxBodyBytes: o.maxBodyBytes ?? 64 * 1024, nonces: createNonceStore(t.db),
+      db: t.db,
+      log: t.log,
+      logger,
+      helpText: 'Parley help',
+      maxBodyBytes: o.maxBodyBytes ?? 64 * 1024,
+      nonces: createNonceStore(t.db),
       ...(o.webhookSecret ? { webhookSecret: o.webhookSecret } : {}),
       ...(o.onQueued ? { onQueued: o.onQueued } : {}),
       onOutcome: (path, outcome) => void outcomes.push([path, outcome]),
@@ -73,7 +78,14 @@ async function startStack(o: { webhookSecret?: string; maxBodyBytes?: number; on
   const message = (id: number) => t.db.select().from(messages).where(eq(messages.id, id)).get();
   /** An outbound Sinch message, queued (as the outbox leaves it before the send response). */
   function outbound() {
-    const { message: m } = queueMessage({ log: t.log, ourNumber: OUR, provider: 'sinch', to: THEM, text: 'Your order #42 is ready', agentId: 1 });
+    const { message: m } = queueMessage({
+      log: t.log,
+      ourNumber: OUR,
+      provider: 'sinch',
+      to: THEM,
+      text: 'Your order #42 is ready',
+      agentId: 1,
+    });
     const row = message(m.id);
     if (!row?.clientRef) throw new Error('no client_ref');
     return { id: m.id, clientRef: row.clientRef };
@@ -89,7 +101,12 @@ function reportFor(m: { clientRef: string }, file: string, over: Record<string, 
 }
 
 const history = (s: Stack, id: number) =>
-  s.db.select().from(messageStatusHistory).where(eq(messageStatusHistory.messageId, id)).all().map((h) => [h.status, h.applied]);
+  s.db
+    .select()
+    .from(messageStatusHistory)
+    .where(eq(messageStatusHistory.messageId, id))
+    .all()
+    .map((h) => [h.status, h.applied]);
 
 describe('Sinch webhooks: inbound mo_text', () => {
   it('stores examples/inbound-mo-text.json (emoji, numbers without +) on a sinch conversation for the `to` number', async () => {
@@ -99,22 +116,47 @@ describe('Sinch webhooks: inbound mo_text', () => {
     expect(res).toEqual({ status: 200, json: { ok: true, outcome: 'stored' } });
     const row = s.db.select().from(messages).where(eq(messages.providerMessageUuid, '01W4FFL35P4NC4K35SMSBATCH8')).get();
     expect(row).toMatchObject({
-      direction: 'in', from: '+12015555555', to: '+12017777777', text: 'Hello John! 👋', encoding: 'ucs2', status: 'received',
-      providerTimestamp: Date.parse('2024-06-06T07:52:37.386Z'), price: null,
+      direction: 'in',
+      from: '+12015555555',
+      to: '+12017777777',
+      text: 'Hello John! 👋',
+      encoding: 'ucs2',
+      status: 'received',
+      providerTimestamp: Date.parse('2024-06-06T07:52:37.386Z'),
+      price: null,
     });
-    const conv = s.db.select().from(conversations).where(eq(conversations.id, row?.conversationId ?? -1)).get();
+    const conv = s.db
+      .select()
+      .from(conversations)
+      .where(eq(conversations.id, row?.conversationId ?? -1))
+      .get();
     expect(conv).toMatchObject({ ourNumber: '+12017777777', provider: 'sinch', unreadCount: 1 });
     expect(await s.post('/inbound', body)).toEqual({ status: 200, json: { ok: true, outcome: 'duplicate' } });
-    expect(s.outcomes).toEqual([['/webhooks/sinch/inbound', 'stored'], ['/webhooks/sinch/inbound', 'duplicate']]);
+    expect(s.outcomes).toEqual([
+      ['/webhooks/sinch/inbound', 'stored'],
+      ['/webhooks/sinch/inbound', 'duplicate'],
+    ]);
   });
 
   it('numbers with + land in the same conversation; the /status path takes inbound too (one shared URL)', async () => {
     const s = await startStack();
     await s.post('/inbound', example('inbound-mo-text.json'));
-    const plus = { ...example('inbound-mo-text.json'), id: '01W4FFL35P4NC4K35SMSBATCH9', from: '+12015555555', to: '+12017777777', body: 'again' };
+    const plus = {
+      ...example('inbound-mo-text.json'),
+      id: '01W4FFL35P4NC4K35SMSBATCH9',
+      from: '+12015555555',
+      to: '+12017777777',
+      body: 'again',
+    };
     expect((await s.post('/status', plus)).json.outcome).toBe('stored');
     expect(s.db.select().from(conversations).all()).toHaveLength(1);
-    expect(s.db.select().from(messages).all().map((m) => [m.from, m.to, m.text])).toEqual([
+    expect(
+      s.db
+        .select()
+        .from(messages)
+        .all()
+        .map((m) => [m.from, m.to, m.text]),
+    ).toEqual([
       ['+12015555555', '+12017777777', 'Hello John! 👋'],
       ['+12015555555', '+12017777777', 'again'],
     ]);
@@ -150,7 +192,10 @@ describe('Sinch webhooks: delivery reports', () => {
     expect(s.message(m.id)).toMatchObject({ status: 'submitted', providerMessageUuid: `BATCH-${m.clientRef}` });
     expect((await s.post('/status', reportFor(m, 'recipient-delivery-report-delivered.json'))).json.outcome).toBe('applied');
     expect(s.message(m.id)).toMatchObject({ status: 'delivered', errorCode: null, errorReason: null });
-    expect(history(s, m.id)).toEqual([['submitted', true], ['delivered', true]]);
+    expect(history(s, m.id)).toEqual([
+      ['submitted', true],
+      ['delivered', true],
+    ]);
   });
 
   it('Aborted (code 412) → rejected with a readable reason; the Sinch status is kept as the title', async () => {
@@ -158,7 +203,10 @@ describe('Sinch webhooks: delivery reports', () => {
     const m = s.outbound();
     await s.post('/status', reportFor(m, 'recipient-delivery-report-aborted.json'));
     expect(s.message(m.id)).toMatchObject({
-      status: 'rejected', errorCode: '412', errorTitle: 'Aborted', errorReason: 'Destination region not provisioned on the Sinch account',
+      status: 'rejected',
+      errorCode: '412',
+      errorTitle: 'Aborted',
+      errorReason: 'Destination region not provisioned on the Sinch account',
     });
   });
 
@@ -166,19 +214,33 @@ describe('Sinch webhooks: delivery reports', () => {
     const s = await startStack();
     const m = s.outbound();
     await s.post('/status', reportFor(m, 'recipient-delivery-report-delivered.json', { status: 'Expired', code: 27, recipient: THEM }));
-    expect(s.message(m.id)).toMatchObject({ status: 'undeliverable', errorCode: '27', errorReason: 'Operator reported Expired (SMPP error code 27)' });
+    expect(s.message(m.id)).toMatchObject({
+      status: 'undeliverable',
+      errorCode: '27',
+      errorReason: 'Operator reported Expired (SMPP error code 27)',
+    });
   });
 
   it('Queued changes nothing (kept in history only); Unknown leaves a submitted message submitted', async () => {
     const s = await startStack();
     const m = s.outbound();
-    await s.post('/status', reportFor(m, 'recipient-delivery-report-dispatched.json', { status: 'Queued', code: 400, at: '2025-02-03T12:14:25.100Z' }));
+    await s.post(
+      '/status',
+      reportFor(m, 'recipient-delivery-report-dispatched.json', { status: 'Queued', code: 400, at: '2025-02-03T12:14:25.100Z' }),
+    );
     expect(s.message(m.id)?.status).toBe('queued');
     await s.post('/status', reportFor(m, 'recipient-delivery-report-dispatched.json'));
-    const unknown = await s.post('/status', reportFor(m, 'recipient-delivery-report-dispatched.json', { status: 'Unknown', code: 0, at: '2025-02-03T12:20:00Z' }));
+    const unknown = await s.post(
+      '/status',
+      reportFor(m, 'recipient-delivery-report-dispatched.json', { status: 'Unknown', code: 0, at: '2025-02-03T12:20:00Z' }),
+    );
     expect(unknown.json.outcome).toBe('unchanged');
     expect(s.message(m.id)?.status).toBe('submitted');
-    expect(history(s, m.id)).toEqual([['Queued', false], ['submitted', true], ['submitted', false]]);
+    expect(history(s, m.id)).toEqual([
+      ['Queued', false],
+      ['submitted', true],
+      ['submitted', false],
+    ]);
   });
 
   it('a late Dispatched after Delivered does not regress; an identical redelivery is a duplicate', async () => {
@@ -193,13 +255,21 @@ describe('Sinch webhooks: delivery reports', () => {
   it('a report for no known message is kept as an orphan; a report may arrive on /inbound too', async () => {
     const s = await startStack();
     expect((await s.post('/inbound', example('recipient-delivery-report-delivered.json'))).json.outcome).toBe('orphan');
-    expect(s.db.select().from(messageStatusHistory).all()).toMatchObject([{ providerMessageUuid: '01W4FFL35P4NC4K35SMSBATCH9', clientRef: 'client-ref', messageId: null }]);
+    expect(s.db.select().from(messageStatusHistory).all()).toMatchObject([
+      { providerMessageUuid: '01W4FFL35P4NC4K35SMSBATCH9', clientRef: 'client-ref', messageId: null },
+    ]);
   });
 
   it("a one-recipient batch report is that recipient's status; a several-recipient one is stored raw and answered 200", async () => {
     const s = await startStack();
     const m = s.outbound();
-    const single = { type: 'delivery_report_sms', batch_id: `BATCH-${m.clientRef}`, client_reference: m.clientRef, total_message_count: 1, statuses: [{ code: 0, count: 1, status: 'Delivered', recipients: ['12015550123'] }] };
+    const single = {
+      type: 'delivery_report_sms',
+      batch_id: `BATCH-${m.clientRef}`,
+      client_reference: m.clientRef,
+      total_message_count: 1,
+      statuses: [{ code: 0, count: 1, status: 'Delivered', recipients: ['12015550123'] }],
+    };
     expect((await s.post('/status', single)).json.outcome).toBe('applied');
     expect(s.message(m.id)?.status).toBe('delivered');
 
@@ -211,7 +281,18 @@ describe('Sinch webhooks: delivery reports', () => {
 
 describe('Sinch webhooks: what Parley does not use, and what it refuses', () => {
   it.each([
-    ['mo_binary', { type: 'mo_binary', id: 'B1', from: '12015555555', to: '12017777777', body: 'SGVsbG8=', udh: '050003CC0201', received_at: '2024-06-06T07:52:37.386Z' }],
+    [
+      'mo_binary',
+      {
+        type: 'mo_binary',
+        id: 'B1',
+        from: '12015555555',
+        to: '12017777777',
+        body: 'SGVsbG8=',
+        udh: '050003CC0201',
+        received_at: '2024-06-06T07:52:37.386Z',
+      },
+    ],
     ['an unknown type', { type: 'mo_hologram', id: 'H1' }],
     ['no type', { id: 'X1' }],
   ])('%s is stored raw in webhook_log and answered 200 ignored_type', async (_name, body) => {
@@ -224,7 +305,14 @@ describe('Sinch webhooks: what Parley does not use, and what it refuses', () => 
 
   it('an mo_media with neither media nor text (e.g. an outbound MediaBody shape) is a schema failure, stored raw', async () => {
     const s = await startStack();
-    const body = { type: 'mo_media', id: 'M1', from: '12015555555', to: '12017777777', body: { url: 'https://example.com/a.jpg' }, received_at: '2024-06-06T07:52:37.386Z' };
+    const body = {
+      type: 'mo_media',
+      id: 'M1',
+      from: '12015555555',
+      to: '12017777777',
+      body: { url: 'https://example.com/a.jpg' },
+      received_at: '2024-06-06T07:52:37.386Z',
+    };
     expect(await s.post('/inbound', JSON.stringify(body))).toEqual({ status: 200, json: { ok: true, outcome: 'schema_error' } });
     expect(s.lastLogged()).toMatchObject({ outcome: 'schema_error', error: expect.stringContaining('media') });
     expect(s.db.select().from(messages).all()).toEqual([]);
@@ -251,7 +339,10 @@ describe('Sinch webhooks: what Parley does not use, and what it refuses', () => 
     expect(s.lastLogged()).toMatchObject({ rawBody: 'from=1&text=hi', httpStatus: 415, outcome: 'unsupported_media_type' });
     const get = await fetch(`${s.url}/webhooks/sinch/status`);
     expect([get.status, get.headers.get('allow')]).toEqual([405, 'POST']);
-    expect(await s.post('/status', { ...example('inbound-mo-text.json'), body: 'x'.repeat(2000) })).toMatchObject({ status: 413, json: { outcome: 'too_large' } });
+    expect(await s.post('/status', { ...example('inbound-mo-text.json'), body: 'x'.repeat(2000) })).toMatchObject({
+      status: 413,
+      json: { outcome: 'too_large' },
+    });
     expect(s.lastLogged()).toMatchObject({ path: '/webhooks/sinch/status', httpStatus: 413, outcome: 'too_large' });
     expect(s.outcomes.at(-1)).toEqual(['/webhooks/sinch/status', 'too_large']);
   });

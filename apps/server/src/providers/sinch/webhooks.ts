@@ -18,7 +18,15 @@ import { recordStatus, type StatusReport } from '../../domain/status';
 import { isOurNumber } from '../../numbers';
 import { sinchCodeReason, sinchStatusToParley } from './errors';
 import type { NonceStore } from '../../webhooks/nonces';
-import { JSON_TYPE, kitFor, type RawWebhookRequest, type WebhookHandler, type WebhookKind, type WebhookOutcome, type WebhookRouterDeps } from '../../webhooks/kit';
+import {
+  JSON_TYPE,
+  kitFor,
+  type RawWebhookRequest,
+  type WebhookHandler,
+  type WebhookKind,
+  type WebhookOutcome,
+  type WebhookRouterDeps,
+} from '../../webhooks/kit';
 import { SINCH_NONCE_PROVIDER, verifySinchSignature } from './signature';
 
 export interface SinchWebhookOptions extends WebhookRouterDeps {
@@ -42,7 +50,10 @@ const isoTime = z.string().transform((value, ctx) => {
   return z.NEVER;
 });
 const detailCode = z.union([z.number().int(), z.string().regex(/^\d+$/).transform(Number)]);
-const optionalText = z.union([z.string(), z.number()]).nullish().transform((v) => (v === null || v === undefined || String(v) === '' ? null : String(v)));
+const optionalText = z
+  .union([z.string(), z.number()])
+  .nullish()
+  .transform((v) => (v === null || v === undefined || String(v) === '' ? null : String(v)));
 
 const moTextSchema = z.looseObject({
   type: z.literal('mo_text'),
@@ -60,20 +71,36 @@ const moMediaSchema = z.looseObject({
   from: address,
   to: address,
   received_at: isoTime,
-  body: z.looseObject({
-    subject: z.string().nullish(),
-    message: z.string().nullish(),
-    media: z
-      .array(z.looseObject({ url: z.string().nullish(), content_type: z.string().nullish(), status: z.string().nullish(), code: z.union([z.number(), z.string()]).nullish() }))
-      .nullish(),
-  }).refine((b) => (b.media?.length ?? 0) > 0 || (b.message ?? '').trim() !== '', { message: 'mo_media without media or message', path: ['media'] }),
+  body: z
+    .looseObject({
+      subject: z.string().nullish(),
+      message: z.string().nullish(),
+      media: z
+        .array(
+          z.looseObject({
+            url: z.string().nullish(),
+            content_type: z.string().nullish(),
+            status: z.string().nullish(),
+            code: z.union([z.number(), z.string()]).nullish(),
+          }),
+        )
+        .nullish(),
+    })
+    .refine((b) => (b.media?.length ?? 0) > 0 || (b.message ?? '').trim() !== '', {
+      message: 'mo_media without media or message',
+      path: ['media'],
+    }),
 });
 
 function sinchMedia(items: z.output<typeof moMediaSchema>['body']['media']): InboundMedia[] {
   return (items ?? []).map((m) => {
     const code = m.code === null || m.code === undefined ? 0 : Number(m.code);
     if (!m.url || code !== 0) {
-      return { url: m.url ?? '', contentType: m.content_type ?? null, refusedReason: `Sinch could not store this attachment (${m.status ?? 'Failed'}, code ${String(m.code ?? '?')})` };
+      return {
+        url: m.url ?? '',
+        contentType: m.content_type ?? null,
+        refusedReason: `Sinch could not store this attachment (${m.status ?? 'Failed'}, code ${String(m.code ?? '?')})`,
+      };
     }
     return { url: m.url, contentType: m.content_type ?? null };
   });
@@ -104,7 +131,12 @@ function reportStatus(sinchStatus: string): string {
 }
 
 function statusReport(p: {
-  batchId: string; clientRef: string | null; status: string; code: number; timestamp: number; raw: unknown;
+  batchId: string;
+  clientRef: string | null;
+  status: string;
+  code: number;
+  timestamp: number;
+  raw: unknown;
 }): StatusReport {
   const status = reportStatus(p.status);
   const delivered = status === 'delivered';
@@ -198,7 +230,12 @@ export function sinchWebhookHandler(opts: SinchWebhookOptions): WebhookHandler {
     let signatureOk = false;
     if (opts.webhookSecret !== undefined && opts.webhookSecret !== '') {
       const verified = verifySinchSignature({
-        headers: req.headers, rawBody: body, secret: opts.webhookSecret, nonces: opts.nonces, claim: false, ...(opts.now ? { now: opts.now() } : {}),
+        headers: req.headers,
+        rawBody: body,
+        secret: opts.webhookSecret,
+        nonces: opts.nonces,
+        claim: false,
+        ...(opts.now ? { now: opts.now() } : {}),
       });
       if (!verified.ok) return store({ status: verified.status, outcome: 'bad_signature', error: verified.reason }, false);
       signatureOk = true;
@@ -206,7 +243,9 @@ export function sinchWebhookHandler(opts: SinchWebhookOptions): WebhookHandler {
       auth.signatureOk = true;
     } else if (!warnedUnsigned) {
       warnedUnsigned = true;
-      opts.logger.warn('Sinch callbacks are unauthenticated: set SINCH_WEBHOOK_SECRET (after Sinch turns on HMAC signing for the service plan)');
+      opts.logger.warn(
+        'Sinch callbacks are unauthenticated: set SINCH_WEBHOOK_SECRET (after Sinch turns on HMAC signing for the service plan)',
+      );
     }
 
     let json: unknown;
@@ -216,7 +255,8 @@ export function sinchWebhookHandler(opts: SinchWebhookOptions): WebhookHandler {
       return store({ status: 400, outcome: 'invalid_json', error: 'body is not valid JSON' }, signatureOk);
     }
     const type = typeof json === 'object' && json !== null && 'type' in json && typeof json.type === 'string' ? json.type : undefined;
-    const schemaError = (error: z.ZodError): Result => store({ status: 200, outcome: 'schema_error', error: z.prettifyError(error), type }, signatureOk);
+    const schemaError = (error: z.ZodError): Result =>
+      store({ status: 200, outcome: 'schema_error', error: z.prettifyError(error), type }, signatureOk);
 
     if (type === 'mo_text' || type === 'mo_media') {
       let inbound: InboundSms;
@@ -224,20 +264,39 @@ export function sinchWebhookHandler(opts: SinchWebhookOptions): WebhookHandler {
         const parsed = moTextSchema.safeParse(json);
         if (!parsed.success) return schemaError(parsed.error);
         const p = parsed.data;
-        inbound = { messageUuid: p.id, from: p.from, to: p.to, text: p.body ?? '', timestamp: p.received_at, numMessages: null, price: null, currency: null };
+        inbound = {
+          messageUuid: p.id,
+          from: p.from,
+          to: p.to,
+          text: p.body ?? '',
+          timestamp: p.received_at,
+          numMessages: null,
+          price: null,
+          currency: null,
+        };
       } else {
         const parsed = moMediaSchema.safeParse(json);
         if (!parsed.success) return schemaError(parsed.error);
         const p = parsed.data;
         inbound = {
-          messageUuid: p.id, from: p.from, to: p.to, text: p.body.message ?? p.body.subject ?? '', timestamp: p.received_at,
-          numMessages: null, price: null, currency: null, media: sinchMedia(p.body.media),
+          messageUuid: p.id,
+          from: p.from,
+          to: p.to,
+          text: p.body.message ?? p.body.subject ?? '',
+          timestamp: p.received_at,
+          numMessages: null,
+          price: null,
+          currency: null,
+          media: sinchMedia(p.body.media),
         };
       }
       const p = inbound;
       if (opts.numbers && !isOurNumber(opts.numbers, 'sinch', p.to)) {
         // Not for us: kept (whole when signed), answered 200 as any callback Parley cannot use, nothing created or sent.
-        return store({ status: 200, outcome: 'not_our_number', error: `inbound to ${p.to}, which is not one of Parley's Sinch numbers`, type }, signatureOk);
+        return store(
+          { status: 200, outcome: 'not_our_number', error: `inbound to ${p.to}, which is not one of Parley's Sinch numbers`, type },
+          signatureOk,
+        );
       }
       const received = receiveInbound({
         log: opts.log,
@@ -257,8 +316,12 @@ export function sinchWebhookHandler(opts: SinchWebhookOptions): WebhookHandler {
       if (!parsed.success) return schemaError(parsed.error);
       const p = parsed.data;
       const report = statusReport({
-        batchId: p.batch_id, clientRef: p.client_reference, status: p.status, code: p.code,
-        timestamp: Date.parse(p.operator_status_at ?? p.at), raw: p,
+        batchId: p.batch_id,
+        clientRef: p.client_reference,
+        status: p.status,
+        code: p.code,
+        timestamp: Date.parse(p.operator_status_at ?? p.at),
+        raw: p,
       });
       return { status: 200, outcome: recordStatus({ log: opts.log, report, admit }), type };
     }
@@ -275,11 +338,19 @@ export function sinchWebhookHandler(opts: SinchWebhookOptions): WebhookHandler {
       // there is no per-message status to take from counts, so keep the body for review.
       if (only !== undefined && p.statuses.length === 1 && only.count === 1 && (p.total_message_count ?? 1) === 1) {
         const report = statusReport({
-          batchId: p.batch_id, clientRef: p.client_reference, status: only.status, code: only.code, timestamp: Date.now(), raw: p,
+          batchId: p.batch_id,
+          clientRef: p.client_reference,
+          status: only.status,
+          code: only.code,
+          timestamp: Date.now(),
+          raw: p,
         });
         return { status: 200, outcome: recordStatus({ log: opts.log, report, admit }), type };
       }
-      return store({ status: 200, outcome: 'ignored_batch_report', error: 'batch report for several recipients: not a Parley send', type }, signatureOk);
+      return store(
+        { status: 200, outcome: 'ignored_batch_report', error: 'batch report for several recipients: not a Parley send', type },
+        signatureOk,
+      );
     }
 
     // mo_binary and anything Sinch adds later: kept whole, answered 200 so Sinch does not retry.

@@ -31,7 +31,10 @@ export const vonage: ProviderAdapter = {
       mount: '/webhooks',
       router,
       replay: async (kind, req, body, receivedAt) =>
-        vonageWebhookHandler({ ...replayCore(webhooks, receivedAt), verifier: { verify: (auth, raw) => verifier.verify(auth, raw, receivedAt) } })(kind, req, body),
+        vonageWebhookHandler({
+          ...replayCore(webhooks, receivedAt),
+          verifier: { verify: (auth, raw) => verifier.verify(auth, raw, receivedAt) },
+        })(kind, req, body),
       ...(sender ? { sender } : {}),
       ...(sandbox ? { simulateInbound: (input) => simulateVonageInbound(url, signatureSecret, input) } : {}),
       ...vonageMediaAuth(config),

@@ -24,13 +24,22 @@ afterEach(async () => {
 async function setup() {
   const server = await startTestServer({}, undefined, { worker: false });
   const sandbox = createSandboxProvider({
-    statusUrl: `${server.url}/webhooks/status`, signatureSecret: server.signatureSecret,
-    delaysMs: { submitted: 20, delivered: 60 }, retryDelayMs: 20, logger,
+    statusUrl: `${server.url}/webhooks/status`,
+    signatureSecret: server.signatureSecret,
+    delaysMs: { submitted: 20, delivered: 60 },
+    retryDelayMs: 20,
+    logger,
   });
   const outcomes: string[] = [];
   const worker = createOutboxWorker({
-    db: server.db, log: server.events, logger, provider: sandbox, ratePerSecond: 100, pollMs: 50,
-    backoff: { baseMs: 5, capMs: 20 }, metrics: { onSend: (_ms, outcome) => void outcomes.push(outcome) },
+    db: server.db,
+    log: server.events,
+    logger,
+    provider: sandbox,
+    ratePerSecond: 100,
+    pollMs: 50,
+    backoff: { baseMs: 5, capMs: 20 },
+    metrics: { onSend: (_ms, outcome) => void outcomes.push(outcome) },
   });
   worker.start();
   cleanups.push(async () => {
@@ -73,14 +82,21 @@ describe('sandbox provider', () => {
     const row = messageRow(server, m.id);
     expect(row).toMatchObject({ status: 'delivered', price: '0.0333', currency: 'EUR', errorCode: null });
     const history = server.db.select().from(messageStatusHistory).where(eq(messageStatusHistory.messageId, m.id)).all();
-    expect(history.map((h) => [h.status, h.providerMessageUuid])).toEqual([['submitted', row?.providerMessageUuid], ['delivered', row?.providerMessageUuid]]);
+    expect(history.map((h) => [h.status, h.providerMessageUuid])).toEqual([
+      ['submitted', row?.providerMessageUuid],
+      ['delivered', row?.providerMessageUuid],
+    ]);
   });
 
   it('+447700900666 ends rejected with error 1170', async () => {
     const { server, send } = await setup();
     const m = send('+447700900666');
     await settle(server, m.id, 'rejected');
-    expect(messageRow(server, m.id)).toMatchObject({ errorCode: '1170', errorReason: 'Number is invalid or missing', errorDetail: 'Invalid or missing number' });
+    expect(messageRow(server, m.id)).toMatchObject({
+      errorCode: '1170',
+      errorReason: 'Number is invalid or missing',
+      errorDetail: 'Invalid or missing number',
+    });
   });
 
   it('+447700900429 is throttled twice, retried, then delivered', async () => {
@@ -95,11 +111,19 @@ describe('sandbox provider', () => {
     const { server, send } = await setup();
     const m = send('+447700900500');
     await settle(server, m.id, 'undeliverable');
-    expect(messageRow(server, m.id)).toMatchObject({ errorCode: '1190', errorReason: 'Recipient number no longer active (absent subscriber)' });
+    expect(messageRow(server, m.id)).toMatchObject({
+      errorCode: '1190',
+      errorReason: 'Recipient number no longer active (absent subscriber)',
+    });
   });
 
   it('the 429 number throws a retryable ProviderError per message id', async () => {
-    const sandbox = createSandboxProvider({ statusUrl: 'http://127.0.0.1:9/webhooks/status', signatureSecret: 's', delaysMs: { submitted: 10_000, delivered: 20_000 }, logger });
+    const sandbox = createSandboxProvider({
+      statusUrl: 'http://127.0.0.1:9/webhooks/status',
+      signatureSecret: 's',
+      delaysMs: { submitted: 10_000, delivered: 20_000 },
+      logger,
+    });
     const msg = { messageId: 'ref-1', from: US, to: '+447700900429', text: 'hi' };
     for (let i = 0; i < 2; i++) {
       const error: unknown = await sandbox.send(msg).catch((e: unknown) => e);
@@ -130,8 +154,11 @@ describe('sandbox provider', () => {
     });
     await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
     const sandbox: SandboxProvider = createSandboxProvider({
-      statusUrl: `http://127.0.0.1:${(hook.address() as AddressInfo).port}/webhooks/status`, signatureSecret: secret,
-      delaysMs: { submitted: 0, delivered: 5_000 }, retryDelayMs: 10, logger,
+      statusUrl: `http://127.0.0.1:${(hook.address() as AddressInfo).port}/webhooks/status`,
+      signatureSecret: secret,
+      delaysMs: { submitted: 0, delivered: 5_000 },
+      retryDelayMs: 10,
+      logger,
     });
     cleanups.push(async () => {
       await sandbox.close();
@@ -141,8 +168,14 @@ describe('sandbox provider', () => {
     await vi.waitFor(() => expect(received).toHaveLength(3), { timeout: 3000, interval: 10 });
     expect(received.every((r) => r.ok)).toBe(true);
     expect(received[2]?.body).toMatchObject({
-      message_uuid: providerMessageId, status: 'submitted', client_ref: 'ref-9', to: '447700900002', from: '447700900000',
-      channel: 'sms', usage: { currency: 'EUR', price: '0.0333' }, sms: { count_total: '1' },
+      message_uuid: providerMessageId,
+      status: 'submitted',
+      client_ref: 'ref-9',
+      to: '447700900002',
+      from: '447700900000',
+      channel: 'sms',
+      usage: { currency: 'EUR', price: '0.0333' },
+      sms: { count_total: '1' },
     });
   });
 });

@@ -21,7 +21,8 @@ export const SANDBOX_TEST_NUMBERS = [
   {
     number: SANDBOX_NUMBERS.throttled,
     outcome: 'throttled',
-    description: 'The first 2 sends of a message fail with HTTP 429 / error 1000 (throttled, retryable); the 3rd is accepted and delivered.',
+    description:
+      'The first 2 sends of a message fail with HTTP 429 / error 1000 (throttled, retryable); the 3rd is accepted and delivered.',
   },
   {
     number: SANDBOX_NUMBERS.undeliverable,
@@ -97,7 +98,9 @@ export function createSandboxProvider(opts: SandboxProviderOptions): SandboxProv
       return;
     }
     await post({
-      ...base, ...stamp(), status: 'submitted',
+      ...base,
+      ...stamp(),
+      status: 'submitted',
       usage: { currency: 'EUR', price: (PRICE_PER_SEGMENT * segments).toFixed(4) },
       sms: { count_total: String(segments) },
     });
@@ -114,16 +117,24 @@ export function createSandboxProvider(opts: SandboxProviderOptions): SandboxProv
     const seen = kit.throttledSeen(msg);
     if (seen !== null) {
       throw new ProviderError({
-        retryable: true, httpStatus: 429, code: '1000', reason: 'Throttled by Vonage',
-        title: 'Rate Limit Hit', detail: `Sandbox test number ${THROTTLED}: throttled ${seen + 1} of ${THROTTLED_SENDS} times`,
+        retryable: true,
+        httpStatus: 429,
+        code: '1000',
+        reason: 'Throttled by Vonage',
+        title: 'Rate Limit Hit',
+        detail: `Sandbox test number ${THROTTLED}: throttled ${seen + 1} of ${THROTTLED_SENDS} times`,
       });
     }
     if (msg.to === REFUSED_ONCE && !refusedOnce.has(msg.text)) {
       if (refusedOnce.size >= 1000) refusedOnce.clear();
       refusedOnce.add(msg.text);
       throw new ProviderError({
-        retryable: false, httpStatus: 422, code: '1120', reason: 'Refused by Vonage',
-        title: 'Illegal Sender Address', detail: `Sandbox test number ${REFUSED_ONCE}: refused the first time this text is sent`,
+        retryable: false,
+        httpStatus: 422,
+        code: '1120',
+        reason: 'Refused by Vonage',
+        title: 'Illegal Sender Address',
+        detail: `Sandbox test number ${REFUSED_ONCE}: refused the first time this text is sent`,
       });
     }
     await fetchOutboundMedia(msg, 'Vonage');
@@ -141,10 +152,21 @@ export async function simulateVonageInbound(
   secret: string,
   input: { from: string; to: string; text: string; media?: { url: string; contentType: string }[] },
 ): Promise<void> {
-  const base = { message_uuid: randomUUID(), to: toProviderNumber(input.to), from: toProviderNumber(input.from), timestamp: new Date().toISOString() };
+  const base = {
+    message_uuid: randomUUID(),
+    to: toProviderNumber(input.to),
+    from: toProviderNumber(input.from),
+    timestamp: new Date().toISOString(),
+  };
   const [first] = input.media ?? [];
   // MMS: the spec's inbound MMS shape — one attachment object named by its kind (`image`, `video`, `file`…).
-  const kind = first ? (first.contentType.startsWith('image/') ? 'image' : first.contentType.startsWith('video/') ? 'video' : 'file') : null;
+  const kind = first
+    ? first.contentType.startsWith('image/')
+      ? 'image'
+      : first.contentType.startsWith('video/')
+        ? 'video'
+        : 'file'
+    : null;
   const body = JSON.stringify(
     first && kind
       ? { ...base, channel: 'mms', message_type: kind, [kind]: { url: first.url, ...(input.text ? { caption: input.text } : {}) } }

@@ -20,7 +20,10 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const msg: OutboundSms = { messageId: 'msg_01HZX3K9', from: '+447700900001', to: '+447700900000', text: 'Hello from Parley' };
 
 async function failure(promise: Promise<unknown>): Promise<ProviderFailure> {
-  const error: unknown = await promise.then(() => undefined, (e: unknown) => e);
+  const error: unknown = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(ProviderError);
   return (error as ProviderError).failure;
 }
@@ -38,10 +41,22 @@ describe('describeVonageError', () => {
   });
 
   it('maps HTTP statuses; 401/402/429/5xx win over body codes', () => {
-    expect(describeVonageError({ httpStatus: 401 })).toEqual({ code: 'http_401', reason: 'Vonage rejected our credentials', retryable: false });
+    expect(describeVonageError({ httpStatus: 401 })).toEqual({
+      code: 'http_401',
+      reason: 'Vonage rejected our credentials',
+      retryable: false,
+    });
     expect(describeVonageError({ httpStatus: 402 }).reason).toBe('Vonage account balance too low');
-    expect(describeVonageError({ httpStatus: 422 })).toEqual({ code: 'http_422', reason: 'Vonage refused the message as invalid', retryable: false });
-    expect(describeVonageError({ httpStatus: 429, code: '1010' })).toEqual({ code: '1010', reason: 'Throttled by Vonage', retryable: true });
+    expect(describeVonageError({ httpStatus: 422 })).toEqual({
+      code: 'http_422',
+      reason: 'Vonage refused the message as invalid',
+      retryable: false,
+    });
+    expect(describeVonageError({ httpStatus: 429, code: '1010' })).toEqual({
+      code: '1010',
+      reason: 'Throttled by Vonage',
+      retryable: true,
+    });
     expect(describeVonageError({ httpStatus: 503 })).toEqual({ code: 'http_503', reason: 'Vonage had an internal error', retryable: true });
     expect(describeVonageError({ httpStatus: 422, code: '1170' }).reason).toBe('Number is invalid or missing');
   });
@@ -96,7 +111,14 @@ describe('Vonage provider against the mock', () => {
     const result = await provider.send(msg);
     const [req] = mock.requests;
     expect(result).toEqual({ providerMessageId: req?.messageUuid });
-    expect(req?.body).toMatchObject({ to: '447700900000', from: '447700900001', text: msg.text, client_ref: msg.messageId, message_type: 'text', channel: 'sms' });
+    expect(req?.body).toMatchObject({
+      to: '447700900000',
+      from: '447700900001',
+      text: msg.text,
+      client_ref: msg.messageId,
+      message_type: 'text',
+      channel: 'sms',
+    });
     expect(req?.authError).toBeUndefined();
     expect(req?.jwt?.header.alg).toBe('RS256');
     expect(req?.jwt?.payload.application_id).toBe(APP_ID);
@@ -112,7 +134,14 @@ describe('Vonage provider against the mock', () => {
     mock.respond((_req, n) => (n <= 2 ? { ...vonageProblem(429), headers: { 'retry-after': '7' } } : accepted('uuid-3')));
     for (let i = 0; i < 2; i++) {
       const f = await failure(provider.send(msg));
-      expect(f).toMatchObject({ retryable: true, httpStatus: 429, code: 'http_429', reason: 'Throttled by Vonage', title: 'Rate Limit Hit', retryAfterMs: 7000 });
+      expect(f).toMatchObject({
+        retryable: true,
+        httpStatus: 429,
+        code: 'http_429',
+        reason: 'Throttled by Vonage',
+        title: 'Rate Limit Hit',
+        retryAfterMs: 7000,
+      });
     }
     expect(await provider.send(msg)).toEqual({ providerMessageId: 'uuid-3' });
   });
@@ -122,8 +151,13 @@ describe('Vonage provider against the mock', () => {
     mock.enqueue(vonageProblem(422, { title: 'Invalid recipient', detail: 'The `to` parameter is invalid.', invalid_parameters: invalid }));
     const f = await failure(provider.send(msg));
     expect(f).toEqual({
-      retryable: false, httpStatus: 422, code: 'http_422', reason: 'Vonage refused the message as invalid',
-      title: 'Invalid recipient', detail: 'The `to` parameter is invalid.', invalidParameters: invalid,
+      retryable: false,
+      httpStatus: 422,
+      code: 'http_422',
+      reason: 'Vonage refused the message as invalid',
+      title: 'Invalid recipient',
+      detail: 'The `to` parameter is invalid.',
+      invalidParameters: invalid,
     });
   });
 
@@ -135,8 +169,17 @@ describe('Vonage provider against the mock', () => {
   it('500 is retryable; 401 and 402 are final', async () => {
     mock.enqueue(vonageProblem(500), vonageProblem(401), vonageProblem(402));
     expect(await failure(provider.send(msg))).toMatchObject({ retryable: true, httpStatus: 500, reason: 'Vonage had an internal error' });
-    expect(await failure(provider.send(msg))).toMatchObject({ retryable: false, httpStatus: 401, reason: 'Vonage rejected our credentials' });
-    expect(await failure(provider.send(msg))).toMatchObject({ retryable: false, httpStatus: 402, reason: 'Vonage account balance too low', title: 'Low balance' });
+    expect(await failure(provider.send(msg))).toMatchObject({
+      retryable: false,
+      httpStatus: 401,
+      reason: 'Vonage rejected our credentials',
+    });
+    expect(await failure(provider.send(msg))).toMatchObject({
+      retryable: false,
+      httpStatus: 402,
+      reason: 'Vonage account balance too low',
+      title: 'Low balance',
+    });
   });
 
   it('a JWT signed with the wrong key gets a real 401 from the mock', async () => {
@@ -149,7 +192,11 @@ describe('Vonage provider against the mock', () => {
     mock.enqueue({ status: 502, body: '<html><body>Bad gateway</body></html>', headers: { 'content-type': 'text/html' } });
     mock.enqueue({ status: 422, body: 'oops' });
     mock.enqueue({ status: 503 });
-    expect(await failure(provider.send(msg))).toMatchObject({ retryable: true, httpStatus: 502, detail: '<html><body>Bad gateway</body></html>' });
+    expect(await failure(provider.send(msg))).toMatchObject({
+      retryable: true,
+      httpStatus: 502,
+      detail: '<html><body>Bad gateway</body></html>',
+    });
     expect(await failure(provider.send(msg))).toMatchObject({ retryable: false, httpStatus: 422, detail: 'oops' });
     const f = await failure(provider.send(msg));
     expect(f).toMatchObject({ retryable: true, httpStatus: 503 });
@@ -208,7 +255,12 @@ describe('network failures', () => {
   });
 
   it('wraps unexpected throws as unknown, final errors', async () => {
-    expect((await toProviderError(new RangeError('boom'), 1000)).failure).toEqual({ retryable: false, code: 'unknown', reason: 'Unexpected error while sending via Vonage', detail: 'boom' });
+    expect((await toProviderError(new RangeError('boom'), 1000)).failure).toEqual({
+      retryable: false,
+      code: 'unknown',
+      reason: 'Unexpected error while sending via Vonage',
+      detail: 'boom',
+    });
     expect((await toProviderError('weird', 1000)).failure.code).toBe('unknown');
     const original = new ProviderError({ retryable: true, code: 'x', reason: 'y' });
     expect(await toProviderError(original, 1000)).toBe(original);
@@ -254,7 +306,9 @@ describe('private key', () => {
 
   it('says which problem it is, without key material', () => {
     const missing = join(dir, 'missing.key');
-    expect(noKeyMaterial(() => createVonageProvider({ applicationId: APP_ID, privateKey: missing }))).toBe(`VONAGE_PRIVATE_KEY: file ${missing} not found`);
+    expect(noKeyMaterial(() => createVonageProvider({ applicationId: APP_ID, privateKey: missing }))).toBe(
+      `VONAGE_PRIVATE_KEY: file ${missing} not found`,
+    );
     const notPem = join(dir, 'not-pem.key');
     writeFileSync(notPem, body);
     const expected = 'VONAGE_PRIVATE_KEY: not a PEM private key (expected -----BEGIN PRIVATE KEY-----)';
@@ -267,7 +321,11 @@ describe('private key', () => {
   });
 
   it('refuses a non-RSA key', () => {
-    const ec = generateKeyPairSync('ec', { namedCurve: 'P-256', privateKeyEncoding: { type: 'pkcs8', format: 'pem' }, publicKeyEncoding: { type: 'spki', format: 'pem' } });
+    const ec = generateKeyPairSync('ec', {
+      namedCurve: 'P-256',
+      privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+      publicKeyEncoding: { type: 'spki', format: 'pem' },
+    });
     expect(() => readVonagePrivateKey(ec.privateKey)).toThrow('VONAGE_PRIVATE_KEY: not an RSA private key');
   });
 });

@@ -125,8 +125,16 @@ async function fromHttpResponse(response: HttpResponseLike): Promise<ProviderErr
 }
 
 const NETWORK_CODES = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH',
-  'UND_ERR_SOCKET', 'UND_ERR_CONNECT_TIMEOUT',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'UND_ERR_SOCKET',
+  'UND_ERR_CONNECT_TIMEOUT',
 ]);
 
 function isNetworkError(error: Error): boolean {
@@ -154,7 +162,12 @@ export async function toProviderError(error: unknown, timeoutMs: number): Promis
   const response = httpResponseOf(error);
   if (response) return fromHttpResponse(response);
   if (error instanceof Error && (error.name === 'AbortError' || error.name === 'TimeoutError')) {
-    return new ProviderError({ retryable: true, code: 'network', requestSent: true, reason: `Vonage did not answer within ${timeoutMs} ms` });
+    return new ProviderError({
+      retryable: true,
+      code: 'network',
+      requestSent: true,
+      reason: `Vonage did not answer within ${timeoutMs} ms`,
+    });
   }
   if (error instanceof Error && isNetworkError(error)) {
     return new ProviderError({
@@ -172,10 +185,10 @@ export async function toProviderError(error: unknown, timeoutMs: number): Promis
 export function createVonageProvider(opts: VonageProviderOptions): SmsProvider {
   const privateKey = readVonagePrivateKey(opts.privateKey);
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const vonage = new Vonage(
-    new ReusedJwtAuth({ applicationId: opts.applicationId, privateKey }),
-    { timeout: timeoutMs, ...(opts.apiHost ? { apiHost: opts.apiHost } : {}) },
-  );
+  const vonage = new Vonage(new ReusedJwtAuth({ applicationId: opts.applicationId, privateKey }), {
+    timeout: timeoutMs,
+    ...(opts.apiHost ? { apiHost: opts.apiHost } : {}),
+  });
 
   async function send(msg: OutboundSms): Promise<SendResult> {
     let messageUUID: unknown;
@@ -205,7 +218,11 @@ export function createVonageProvider(opts: VonageProviderOptions): SmsProvider {
     if (typeof messageUUID !== 'string' || messageUUID === '') {
       // Vonage accepted it (2xx) but the id is missing: do not retry (it would send twice); the
       // status webhook still finds the message through client_ref.
-      throw new ProviderError({ retryable: false, code: 'invalid_response', reason: 'Vonage accepted the message but returned no message id' });
+      throw new ProviderError({
+        retryable: false,
+        code: 'invalid_response',
+        reason: 'Vonage accepted the message but returned no message id',
+      });
     }
     return { providerMessageId: messageUUID };
   }

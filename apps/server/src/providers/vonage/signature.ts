@@ -1,9 +1,7 @@
 import { createHash, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
 import { errors, jwtVerify } from 'jose';
 
-export type SignatureResult =
-  | { ok: true; claims: Record<string, unknown> }
-  | { ok: false; status: 401 | 503; reason: string };
+export type SignatureResult = { ok: true; claims: Record<string, unknown> } | { ok: false; status: 401 | 503; reason: string };
 
 export interface SignatureVerifier {
   verify(authorization: string | undefined, rawBody: Buffer, now?: number): Promise<SignatureResult>;

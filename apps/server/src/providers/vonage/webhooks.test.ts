@@ -8,10 +8,7 @@ import { inboundPayload, startTestServer, statusPayload, type TestServer } from 
 import { signVonageWebhook } from './sign';
 
 const example = (name: string) =>
-  JSON.parse(readFileSync(new URL(`../../../test/fixtures/vonage/examples/${name}`, import.meta.url), 'utf8')) as Record<
-    string,
-    unknown
-  >;
+  JSON.parse(readFileSync(new URL(`../../../test/fixtures/vonage/examples/${name}`, import.meta.url), 'utf8')) as Record<string, unknown>;
 
 let s: TestServer;
 beforeAll(async () => {
@@ -21,8 +18,7 @@ afterAll(async () => {
   await s.dispose();
 });
 
-const count = (table: typeof messages | typeof events | typeof webhookLog | typeof messageStatusHistory) =>
-  s.db.$count(table);
+const count = (table: typeof messages | typeof events | typeof webhookLog | typeof messageStatusHistory) => s.db.$count(table);
 const nowS = () => Math.floor(Date.now() / 1000);
 
 /** An outbound message as the outbox leaves it before the send response: queued, with our client_ref. */
@@ -60,10 +56,26 @@ describe('POST /webhooks/inbound', () => {
     const res = await s.postWebhook('/webhooks/inbound', example('inbound-sms.json'));
     expect(res.status).toBe(200);
     const msg = s.db.select().from(messages).where(eq(messages.providerMessageUuid, 'aaaaaaaa-bbbb-cccc-dddd-0123456789ab')).get();
-    expect(msg).toMatchObject({ direction: 'in', from: '+447700900001', to: '+447700900000', status: 'received', text: 'Hello From Vonage!', encoding: 'gsm7', segments: 2, price: '0.0333' });
-    const conv = s.db.select().from(conversations).where(eq(conversations.id, msg?.conversationId ?? -1)).get();
+    expect(msg).toMatchObject({
+      direction: 'in',
+      from: '+447700900001',
+      to: '+447700900000',
+      status: 'received',
+      text: 'Hello From Vonage!',
+      encoding: 'gsm7',
+      segments: 2,
+      price: '0.0333',
+    });
+    const conv = s.db
+      .select()
+      .from(conversations)
+      .where(eq(conversations.id, msg?.conversationId ?? -1))
+      .get();
     expect(conv).toMatchObject({ ourNumber: '+447700900000', unreadCount: 1, lastMessagePreview: 'Hello From Vonage!', status: 'open' });
-    const types = s.events.readAfter(0).slice(before).map((e) => e.type);
+    const types = s.events
+      .readAfter(0)
+      .slice(before)
+      .map((e) => e.type);
     expect(types).toEqual(['message.created', 'conversation.updated']);
   });
 
@@ -107,10 +119,16 @@ describe('POST /webhooks/inbound', () => {
     const cases: [string, (body: string) => Promise<{ raw: string; authorization: string }>][] = [
       ['wrong secret', async (b) => ({ raw: b, authorization: await signVonageWebhook(b, 'not-the-secret') })],
       ['tampered body', async (b) => ({ raw: b.replace('Hello', 'Jello'), authorization: await signVonageWebhook(b, s.signatureSecret) })],
-      ['wrong payload_hash', async (b) => ({ raw: b, authorization: await signVonageWebhook(b, s.signatureSecret, { payloadHash: hash('x') }) })],
+      [
+        'wrong payload_hash',
+        async (b) => ({ raw: b, authorization: await signVonageWebhook(b, s.signatureSecret, { payloadHash: hash('x') }) }),
+      ],
       ['iat too old', async (b) => ({ raw: b, authorization: await signVonageWebhook(b, s.signatureSecret, { iat: nowS() - 90_001 }) })],
       ['iat in the future', async (b) => ({ raw: b, authorization: await signVonageWebhook(b, s.signatureSecret, { iat: nowS() + 600 }) })],
-      ['alg none', async (b) => ({ raw: b, authorization: `Bearer ${new UnsecuredJWT({ payload_hash: hash(b) }).setIssuedAt().encode()}` })],
+      [
+        'alg none',
+        async (b) => ({ raw: b, authorization: `Bearer ${new UnsecuredJWT({ payload_hash: hash(b) }).setIssuedAt().encode()}` }),
+      ],
       ['HS512', async (b) => ({ raw: b, authorization: await signVonageWebhook(b, s.signatureSecret, { alg: 'HS512' }) })],
       [
         'no payload_hash',
@@ -138,7 +156,13 @@ describe('POST /webhooks/inbound', () => {
     expect(res.status).toBe(503);
     expect(await count(messages)).toBe(m);
     const row = s.db.select().from(webhookLog).orderBy(webhookLog.id).all().at(-1);
-    expect(row).toMatchObject({ path: '/inbound', signatureOk: false, httpStatus: 503, outcome: 'unsigned', rawBody: JSON.stringify(body) });
+    expect(row).toMatchObject({
+      path: '/inbound',
+      signatureOk: false,
+      httpStatus: 503,
+      outcome: 'unsigned',
+      rawBody: JSON.stringify(body),
+    });
   });
 
   it('answers 400 / 413 / 415 to unreadable bodies and stays healthy', async () => {
@@ -174,7 +198,10 @@ describe('POST /webhooks/status', () => {
     for (const status of statuses) {
       t += 1000;
       const error = ['rejected', 'undeliverable'].includes(status) ? { type: 'x', title: 1170, detail: 'Invalid number' } : undefined;
-      const res = await s.postWebhook('/webhooks/status', statusPayload({ message_uuid: uuid, client_ref: ref, status, timestamp: new Date(t).toISOString(), ...(error ? { error } : {}) }));
+      const res = await s.postWebhook(
+        '/webhooks/status',
+        statusPayload({ message_uuid: uuid, client_ref: ref, status, timestamp: new Date(t).toISOString(), ...(error ? { error } : {}) }),
+      );
       expect(res.status).toBe(200);
     }
     return s.db.select().from(messages).where(eq(messages.id, id)).get();
@@ -207,7 +234,10 @@ describe('POST /webhooks/status', () => {
     const body = statusPayload({ message_uuid: uuid, client_ref: ref, status: 'delivered', timestamp: '2025-02-03T12:14:31Z' });
     const e = await count(events);
     for (let i = 0; i < 3; i++) expect((await s.postWebhook('/webhooks/status', body)).status).toBe(200);
-    await s.postWebhook('/webhooks/status', statusPayload({ message_uuid: uuid, client_ref: ref, status: 'submitted', timestamp: '2025-02-03T12:14:25Z' }));
+    await s.postWebhook(
+      '/webhooks/status',
+      statusPayload({ message_uuid: uuid, client_ref: ref, status: 'submitted', timestamp: '2025-02-03T12:14:25Z' }),
+    );
     const history = s.db.select().from(messageStatusHistory).where(eq(messageStatusHistory.messageId, id)).all();
     expect(history.map((h) => h.status).sort()).toEqual(['delivered', 'submitted']);
     expect(await count(events)).toBe(e + 1);
@@ -218,7 +248,11 @@ describe('POST /webhooks/status', () => {
     const res = await s.postWebhook('/webhooks/status', example('status-delivered.json'));
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ outcome: 'orphan' });
-    const row = s.db.select().from(messageStatusHistory).where(eq(messageStatusHistory.providerMessageUuid, 'aaaaaaaa-bbbb-4ccc-8ddd-0123456789ab')).get();
+    const row = s.db
+      .select()
+      .from(messageStatusHistory)
+      .where(eq(messageStatusHistory.providerMessageUuid, 'aaaaaaaa-bbbb-4ccc-8ddd-0123456789ab'))
+      .get();
     expect(row?.messageId).toBeNull();
   });
 
@@ -226,11 +260,22 @@ describe('POST /webhooks/status', () => {
     const ref = crypto.randomUUID();
     const uuid = crypto.randomUUID();
     // A uuid-only "submitted" arrives first: nothing knows that uuid yet.
-    const orphan = await s.postWebhook('/webhooks/status', statusPayload({ message_uuid: uuid, status: 'submitted', usage: { price: '0.05', currency: 'EUR' }, timestamp: '2025-02-03T12:00:00Z' }));
+    const orphan = await s.postWebhook(
+      '/webhooks/status',
+      statusPayload({
+        message_uuid: uuid,
+        status: 'submitted',
+        usage: { price: '0.05', currency: 'EUR' },
+        timestamp: '2025-02-03T12:00:00Z',
+      }),
+    );
     expect(await orphan.json()).toMatchObject({ outcome: 'orphan' });
     const id = insertOutbound(ref);
     // Then a status carrying our client_ref: found by it, uuid learned, the orphan adopted.
-    const res = await s.postWebhook('/webhooks/status', statusPayload({ message_uuid: uuid, client_ref: ref, status: 'delivered', timestamp: '2025-02-03T12:00:05Z' }));
+    const res = await s.postWebhook(
+      '/webhooks/status',
+      statusPayload({ message_uuid: uuid, client_ref: ref, status: 'delivered', timestamp: '2025-02-03T12:00:05Z' }),
+    );
     expect(await res.json()).toMatchObject({ outcome: 'applied' });
     const msg = s.db.select().from(messages).where(eq(messages.id, id)).get();
     expect(msg).toMatchObject({ status: 'delivered', providerMessageUuid: uuid, price: '0.05' });

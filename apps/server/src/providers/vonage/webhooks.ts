@@ -3,7 +3,15 @@ import { vonageInboundSchema, vonageStatusSchema } from '@parley/shared';
 import { receiveInbound } from '../../domain/receive';
 import { recordStatus } from '../../domain/status';
 import { isOurNumber } from '../../numbers';
-import { JSON_TYPE, kitFor, type RawWebhookRequest, type WebhookHandler, type WebhookKind, type WebhookOutcome, type WebhookRouterDeps } from '../../webhooks/kit';
+import {
+  JSON_TYPE,
+  kitFor,
+  type RawWebhookRequest,
+  type WebhookHandler,
+  type WebhookKind,
+  type WebhookOutcome,
+  type WebhookRouterDeps,
+} from '../../webhooks/kit';
 import { vonageErrorReason } from './errors';
 import type { SignatureVerifier } from './signature';
 

@@ -2,15 +2,7 @@ import type { TRPCRouterRecord } from '@trpc/server';
 import { agentIdInput, inviteAgentInput, setAgentDisabledInput, setPreferencesInput, updateAgentInput } from '@parley/shared';
 import { hashPassword } from '../../auth/password';
 import type { Context } from '../context';
-import {
-  createResetLink,
-  getPreferences,
-  inviteAgent,
-  listTeam,
-  setAgentDisabled,
-  setPreferences,
-  updateAgent,
-} from '../../domain/team';
+import { createResetLink, getPreferences, inviteAgent, listTeam, setAgentDisabled, setPreferences, updateAgent } from '../../domain/team';
 import { adminProcedure, agentProcedure, auditActor } from '../init';
 
 /** Where an invitation or reset link points: PUBLIC_URL when set, else the origin the admin's request came to. */
@@ -39,7 +31,9 @@ export const agentRouter = {
   }),
 
   /** Admins: rename, or change role (the last active admin cannot be demoted). */
-  update: adminProcedure.input(updateAgentInput).mutation(({ ctx, input }) => updateAgent({ db: ctx.deps.db, ...input, actor: auditActor(ctx) })),
+  update: adminProcedure
+    .input(updateAgentInput)
+    .mutation(({ ctx, input }) => updateAgent({ db: ctx.deps.db, ...input, actor: auditActor(ctx) })),
 
   /** Admins: disabling ends the agent's sessions, API tokens and presence at once. */
   setDisabled: adminProcedure.input(setAgentDisabledInput).mutation(({ ctx, input }) => {

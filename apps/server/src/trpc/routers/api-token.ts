@@ -39,7 +39,11 @@ export const apiTokenRouter = {
     }
     const now = Date.now();
     const expiresAt =
-      input.expiresAt !== undefined ? Date.parse(input.expiresAt) : input.expiresInDays !== undefined ? now + input.expiresInDays * DAY_MS : null;
+      input.expiresAt !== undefined
+        ? Date.parse(input.expiresAt)
+        : input.expiresInDays !== undefined
+          ? now + input.expiresInDays * DAY_MS
+          : null;
     if (expiresAt !== null && expiresAt <= now) throw new AppError('BAD_REQUEST', 'expiresAt: must be in the future');
     return createApiToken({ db: ctx.deps.db, agentId: ctx.agent.id, name: input.name, scopes, expiresAt, actor: auditActor(ctx) });
   }),
@@ -48,12 +52,10 @@ export const apiTokenRouter = {
   list: agentProcedure.query(({ ctx }) => listApiTokensFor({ db: ctx.deps.db, agent: ctx.agent })),
 
   /** A token may revoke itself (or its agent's others): a script can retire a leaked token. */
-  revoke: agentProcedure
-    .input(z.object({ id }))
-    .mutation(({ ctx, input }) => {
-      const revoked = revokeApiToken({ db: ctx.deps.db, agent: ctx.agent, id: input.id, actor: auditActor(ctx) });
-      // Streams opened with it end now.
-      ctx.deps.credentials.revoked();
-      return revoked;
-    }),
+  revoke: agentProcedure.input(z.object({ id })).mutation(({ ctx, input }) => {
+    const revoked = revokeApiToken({ db: ctx.deps.db, agent: ctx.agent, id: input.id, actor: auditActor(ctx) });
+    // Streams opened with it end now.
+    ctx.deps.credentials.revoked();
+    return revoked;
+  }),
 } satisfies TRPCRouterRecord;

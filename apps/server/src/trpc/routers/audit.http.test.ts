@@ -18,7 +18,12 @@ beforeEach(async () => {
   s = await startTestServer();
   // Not a quiet-hours test: sends must not depend on the hour the suite runs at.
   updateSettings({ log: s.events, agentId: null, patch: { quietHours: null } });
-  insertAgent(s.db, { email: AGENT.email, name: 'Agent', passwordHash: await hashPassword(AGENT.password, TEST_PASSWORD_COST), role: 'agent' });
+  insertAgent(s.db, {
+    email: AGENT.email,
+    name: 'Agent',
+    passwordHash: await hashPassword(AGENT.password, TEST_PASSWORD_COST),
+    role: 'agent',
+  });
   admin = (await trpcCall(s.url, 'auth.login', ADMIN, '')).cookie ?? '';
   agent = (await trpcCall(s.url, 'auth.login', AGENT, '')).cookie ?? '';
 });
@@ -53,7 +58,10 @@ describe('audit log', () => {
     await post('agent.setDisabled', { id, disabled: false });
     const token = await post<{ id: number; token: string }>('apiToken.create', { name: 'ops', scopes: ['read'] });
     await post('apiToken.revoke', { id: token.id });
-    await post('settings.update', { retentionDays: 90, helpText: 'Acme support: 0800 000. Msg & data rates may apply. Reply STOP to stop.' });
+    await post('settings.update', {
+      retentionDays: 90,
+      helpText: 'Acme support: 0800 000. Msg & data rates may apply. Reply STOP to stop.',
+    });
     // 300 recipients at the sandbox's 30/s: still running through pause, resume and cancel.
     const recipients = Array.from({ length: 300 }, (_, i) => `+4477009${String(20_000 + i)}`);
     const campaign = await post<{ id: number }>('campaign.create', { name: 'Spring', text: 'Hi', recipients });
@@ -80,12 +88,24 @@ describe('audit log', () => {
     expect([...ids].sort((a, b) => b - a)).toEqual(ids);
     for (const e of entries) expect(e).toMatchObject({ agentName: 'Admin', via: 'session' });
     const by = (action: string) => entries.find((e) => e.action === action);
-    expect(by('agent.invited')).toMatchObject({ targetType: 'agent', targetId: String(id), detail: { email: 'new@parley.test', role: 'agent' } });
+    expect(by('agent.invited')).toMatchObject({
+      targetType: 'agent',
+      targetId: String(id),
+      detail: { email: 'new@parley.test', role: 'agent' },
+    });
     expect(by('agent.role_changed')?.detail).toEqual({ from: 'agent', to: 'admin' });
-    expect(by('token.created')).toMatchObject({ targetType: 'api_token', targetId: String(token.id), detail: { name: 'ops', scopes: ['read'] } });
+    expect(by('token.created')).toMatchObject({
+      targetType: 'api_token',
+      targetId: String(token.id),
+      detail: { name: 'ops', scopes: ['read'] },
+    });
     // Settings: which fields changed; the HELP text is named, not copied.
     expect(by('settings.updated')?.detail).toEqual({ fields: ['retentionDays', 'helpText'], values: { retentionDays: 90 } });
-    expect(by('campaign.created')).toMatchObject({ targetType: 'campaign', targetId: String(campaign.id), detail: { name: 'Spring', recipients: 300 } });
+    expect(by('campaign.created')).toMatchObject({
+      targetType: 'campaign',
+      targetId: String(campaign.id),
+      detail: { name: 'Spring', recipients: 300 },
+    });
     // The token itself is never written anywhere in the log.
     expect(JSON.stringify(entries)).not.toContain(token.token);
 
@@ -104,7 +124,11 @@ describe('audit log', () => {
       body: JSON.stringify({ quietHours: { start: '09:00', end: '20:00' } }),
     });
     expect(res.status).toBe(200);
-    expect((await allEntries('settings.updated'))[0]).toMatchObject({ via: 'token', agentName: 'Admin', detail: { fields: ['quietHours'], values: { quietHours: { start: '09:00', end: '20:00' } } } });
+    expect((await allEntries('settings.updated'))[0]).toMatchObject({
+      via: 'token',
+      agentName: 'Admin',
+      detail: { fields: ['quietHours'], values: { quietHours: { start: '09:00', end: '20:00' } } },
+    });
   });
 
   it('exports CSV (itself recorded), refuses agents, and offers no way to change an entry', async () => {
@@ -117,7 +141,10 @@ describe('audit log', () => {
     expect(file.filename).toMatch(/^parley-audit-all-\d{4}-\d{2}-\d{2}\.csv$/);
     expect((await allEntries())[0]).toMatchObject({ action: 'audit.exported', detail: { action: null, rows: 1 } });
 
-    for (const [path, method] of [['audit.list', 'GET'], ['audit.export', 'POST']] as const) {
+    for (const [path, method] of [
+      ['audit.list', 'GET'],
+      ['audit.export', 'POST'],
+    ] as const) {
       const r = await trpcCall(s.url, path, {}, agent, method);
       expect(r.status).toBe(403);
     }

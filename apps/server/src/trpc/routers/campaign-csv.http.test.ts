@@ -56,7 +56,9 @@ describe('a CSV that does not parse completely', () => {
     expect(body.error.message).toMatch(/did not parse completely, so no campaign was created: line 3: A quoted field opens on line 3/);
     expect(campaignCount()).toBe(0);
     // The same file fixed is accepted.
-    expect((await call('campaign.create', { name: 'Spring', text: 'Hi', recipients: `${good}+447700900001,"Ann"\n+447700900002,Bob\n` })).status).toBe(200);
+    expect(
+      (await call('campaign.create', { name: 'Spring', text: 'Hi', recipients: `${good}+447700900001,"Ann"\n+447700900002,Bob\n` })).status,
+    ).toBe(200);
     expect(campaignCount()).toBe(1);
   });
 

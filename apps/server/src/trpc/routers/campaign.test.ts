@@ -26,7 +26,10 @@ afterEach(() => t.dispose());
 
 const as = (agent: AgentDto | null) => createCaller(createContextInner({ deps, agent }));
 async function trpcError(p: Promise<unknown>): Promise<TRPCError> {
-  const e = await p.then(() => undefined, (err: unknown) => err);
+  const e = await p.then(
+    () => undefined,
+    (err: unknown) => err,
+  );
   if (!(e instanceof TRPCError)) throw new Error(`expected a TRPCError, got ${String(e)}`);
   return e;
 }
@@ -49,7 +52,11 @@ describe('campaign router', () => {
 
   it('create wakes the feeder and answers the campaign with its problems; list, get, recipients', async () => {
     const c = as(alice);
-    const created = await c.campaign.create({ name: ' Launch ', text: 'Hi {name}', recipients: 'phone,name\n+447700900001,Ann\nnope,Bo\n' });
+    const created = await c.campaign.create({
+      name: ' Launch ',
+      text: 'Hi {name}',
+      recipients: 'phone,name\n+447700900001,Ann\nnope,Bo\n',
+    });
     expect(created).toMatchObject({ name: 'Launch', status: 'running', ourNumber: '+447700900000', createdByAgentId: alice.id });
     expect(created.problems).toEqual([{ line: 3, input: 'nope', state: 'invalid', reason: 'Not a phone number' }]);
     expect(wakeFeeder).toHaveBeenCalledTimes(1);
@@ -93,11 +100,15 @@ describe('campaign router', () => {
       'BAD_REQUEST',
       'The CSV has no phone column: its header has "email", "name". Name the column phone, number, mobile, msisdn or to',
     ]);
-    expect((await trpcError(c.campaign.create({ name: 'X', text: 'Hi', recipients: ['+447700900001'], from: '+447700900123' }))).message).toMatch(
-      /is not one of Parley's numbers/,
-    );
+    expect(
+      (await trpcError(c.campaign.create({ name: 'X', text: 'Hi', recipients: ['+447700900001'], from: '+447700900123' }))).message,
+    ).toMatch(/is not one of Parley's numbers/);
     const unnamed = await trpcError(c.campaign.create({ name: ' ', text: 'Hi', recipients: ['+447700900001'] }));
-    expect([unnamed.code, unnamed.cause?.name, unnamed.message]).toEqual(['BAD_REQUEST', 'ZodError', expect.stringContaining('Give the campaign a name')]);
+    expect([unnamed.code, unnamed.cause?.name, unnamed.message]).toEqual([
+      'BAD_REQUEST',
+      'ZodError',
+      expect.stringContaining('Give the campaign a name'),
+    ]);
     const missing = await trpcError(c.campaign.get({ id: 42 }));
     expect([missing.code, missing.message]).toEqual(['NOT_FOUND', 'Campaign 42 not found']);
     const { id } = await c.campaign.create({ name: 'C', text: 'Hi', recipients: ['+447700900001'] });

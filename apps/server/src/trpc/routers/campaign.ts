@@ -1,11 +1,5 @@
 import type { TRPCRouterRecord } from '@trpc/server';
-import {
-  campaignCreateInput,
-  campaignIdInput,
-  campaignListInput,
-  campaignPreviewInput,
-  campaignRecipientsListInput,
-} from '@parley/shared';
+import { campaignCreateInput, campaignIdInput, campaignListInput, campaignPreviewInput, campaignRecipientsListInput } from '@parley/shared';
 import { cancelCampaign, createCampaign, pauseCampaign, previewCampaign, resumeCampaign } from '../../domain/campaign';
 import { listCampaigns, listRecipients, loadCampaignDto } from '../../domain/campaign-views';
 import { AppError } from '../../errors';
@@ -16,7 +10,8 @@ export const campaignRouter = {
   create: adminProcedure.input(campaignCreateInput).mutation(async ({ ctx, input }) => {
     const { from, ...rest } = input;
     // Sending outside the recipients' quiet hours is an admin's decision (create is admin-only today; kept explicit).
-    if (input.quietHours === false && ctx.agent.role !== 'admin') throw new AppError('FORBIDDEN', 'Only an admin can switch quiet hours off for a campaign');
+    if (input.quietHours === false && ctx.agent.role !== 'admin')
+      throw new AppError('FORBIDDEN', 'Only an admin can switch quiet hours off for a campaign');
     const ours = ctx.deps.numbers.pick(from);
     const created = await createCampaign({
       log: ctx.deps.log,
@@ -41,11 +36,11 @@ export const campaignRouter = {
   get: agentProcedure.input(campaignIdInput).query(({ ctx, input }) => loadCampaignDto(ctx.deps.db, input.id)),
 
   /** One row per recipient given, in list order, with its live state and reason. */
-  recipients: agentProcedure
-    .input(campaignRecipientsListInput)
-    .query(({ ctx, input }) => listRecipients({ db: ctx.deps.db, ...input })),
+  recipients: agentProcedure.input(campaignRecipientsListInput).query(({ ctx, input }) => listRecipients({ db: ctx.deps.db, ...input })),
 
-  pause: adminProcedure.input(campaignIdInput).mutation(({ ctx, input }) => pauseCampaign({ log: ctx.deps.log, id: input.id, actor: auditActor(ctx) })),
+  pause: adminProcedure
+    .input(campaignIdInput)
+    .mutation(({ ctx, input }) => pauseCampaign({ log: ctx.deps.log, id: input.id, actor: auditActor(ctx) })),
 
   resume: adminProcedure.input(campaignIdInput).mutation(({ ctx, input }) => {
     const campaign = resumeCampaign({ log: ctx.deps.log, id: input.id, actor: auditActor(ctx) });
@@ -54,5 +49,7 @@ export const campaignRouter = {
     return campaign;
   }),
 
-  cancel: adminProcedure.input(campaignIdInput).mutation(({ ctx, input }) => cancelCampaign({ log: ctx.deps.log, id: input.id, actor: auditActor(ctx) })),
+  cancel: adminProcedure
+    .input(campaignIdInput)
+    .mutation(({ ctx, input }) => cancelCampaign({ log: ctx.deps.log, id: input.id, actor: auditActor(ctx) })),
 } satisfies TRPCRouterRecord;

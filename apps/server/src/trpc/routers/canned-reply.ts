@@ -10,7 +10,9 @@ const shortcut = z
   .trim()
   .toLowerCase()
   .transform((s) => s.replace(/^\//, ''))
-  .pipe(z.string().regex(CANNED_SHORTCUT_PATTERN, 'A shortcut is 1–32 lower-case letters, digits, - or _ (starting with a letter or digit)'));
+  .pipe(
+    z.string().regex(CANNED_SHORTCUT_PATTERN, 'A shortcut is 1–32 lower-case letters, digits, - or _ (starting with a letter or digit)'),
+  );
 const text = z.string().trim().min(1, 'Type the reply').max(MAX_CANNED_TEXT_CHARS);
 
 /** Shared by the workspace: every agent may read and manage them. */

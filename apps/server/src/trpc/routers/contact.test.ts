@@ -20,7 +20,10 @@ afterEach(() => t.dispose());
 
 const as = (agent: AgentDto | null) => createCaller(createContextInner({ deps, agent }));
 async function trpcError(p: Promise<unknown>): Promise<TRPCError> {
-  const e = await p.then(() => undefined, (err: unknown) => err);
+  const e = await p.then(
+    () => undefined,
+    (err: unknown) => err,
+  );
   if (!(e instanceof TRPCError)) throw new Error(`expected a TRPCError, got ${String(e)}`);
   return e;
 }

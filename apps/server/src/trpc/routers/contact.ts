@@ -24,20 +24,18 @@ export const contactRouter = {
     .mutation(({ ctx, input }) => updateContactName({ log: ctx.deps.log, id: input.id, name: input.name })),
 
   /** Manual opt-out / opt-in: admins only (source `agent`, or `api` with a token: a consent ledger row with who, and an audit entry). */
-  setOptOut: adminProcedure
-    .input(z.object({ id, optedOut: z.boolean() }))
-    .mutation(
-      ({ ctx, input }) =>
-        setOptOut({
-          log: ctx.deps.log,
-          contactId: input.id,
-          optedOut: input.optedOut,
-          // With an API token: source api (an integration acted), the token's agent recorded all the same.
-          source: ctx.credential?.kind === 'token' ? 'api' : 'agent',
-          agentId: ctx.agent.id,
-          audit: auditActor(ctx),
-        }).contact,
-    ),
+  setOptOut: adminProcedure.input(z.object({ id, optedOut: z.boolean() })).mutation(
+    ({ ctx, input }) =>
+      setOptOut({
+        log: ctx.deps.log,
+        contactId: input.id,
+        optedOut: input.optedOut,
+        // With an API token: source api (an integration acted), the token's agent recorded all the same.
+        source: ctx.credential?.kind === 'token' ? 'api' : 'agent',
+        agentId: ctx.agent.id,
+        audit: auditActor(ctx),
+      }).contact,
+  ),
 
   /** The contact's consent ledger, oldest first: every opt-out and opt-in, when and how. */
   consentHistory: agentProcedure.input(z.object({ id })).query(({ ctx, input }) => consentHistory({ db: ctx.deps.db, id: input.id })),
@@ -45,12 +43,21 @@ export const contactRouter = {
   /** The consent ledger as CSV (at,state,source,message_id,agent_id); admins only, audited. */
   exportConsent: adminProcedure.input(z.object({ id })).query(({ ctx, input }) => {
     const result = exportConsent({ db: ctx.deps.db, id: input.id });
-    ctx.deps.log.write((tx) => recordAudit(tx, { actor: auditActor(ctx), action: 'consent.exported', target: { type: 'contact', id: input.id }, detail: { rows: result.count } }));
+    ctx.deps.log.write((tx) =>
+      recordAudit(tx, {
+        actor: auditActor(ctx),
+        action: 'consent.exported',
+        target: { type: 'contact', id: input.id },
+        detail: { rows: result.count },
+      }),
+    );
     return result;
   }),
 
   /** Everything Parley holds about the contact as one JSON document (GDPR Art. 15/20); admins only, audited. */
-  export: adminProcedure.input(z.object({ id })).query(({ ctx, input }) => exportContact({ log: ctx.deps.log, id: input.id, actor: auditActor(ctx) })),
+  export: adminProcedure
+    .input(z.object({ id }))
+    .query(({ ctx, input }) => exportContact({ log: ctx.deps.log, id: input.id, actor: auditActor(ctx) })),
 
   /**
    * Erases the contact and every copy of its data; keeps only a keyed hash of the number with its
@@ -60,9 +67,15 @@ export const contactRouter = {
   erase: adminProcedure.input(z.object({ id })).mutation(({ ctx, input }) => {
     const { checkpointed, mediaKeys } = eraseContact({ log: ctx.deps.log, id: input.id, actor: auditActor(ctx) });
     for (const key of mediaKeys) {
-      void ctx.deps.mediaStore?.remove(key).catch((err: unknown) => ctx.deps.logger.error({ err, contactId: input.id }, 'erasure: an attachment file could not be deleted'));
+      void ctx.deps.mediaStore
+        ?.remove(key)
+        .catch((err: unknown) => ctx.deps.logger.error({ err, contactId: input.id }, 'erasure: an attachment file could not be deleted'));
     }
-    if (!checkpointed) ctx.deps.logger.warn({ contactId: input.id }, 'erasure: the WAL checkpoint did not complete (a reader held it); the next checkpoint completes it');
+    if (!checkpointed)
+      ctx.deps.logger.warn(
+        { contactId: input.id },
+        'erasure: the WAL checkpoint did not complete (a reader held it); the next checkpoint completes it',
+      );
     return { erased: true as const };
   }),
 

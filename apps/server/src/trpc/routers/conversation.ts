@@ -17,7 +17,6 @@ const id = z.number().int().positive();
 const cursor = pageCursor;
 const limit = pageLimit;
 
-
 export const conversationRouter = {
   list: agentProcedure
     .input(conversationListInput)
@@ -47,12 +46,17 @@ export const conversationRouter = {
   resolveOptOutFlag: agentProcedure
     .input(z.strictObject({ id, optOut: z.boolean() }))
     .mutation(({ ctx, input }) =>
-      resolveOptOutFlag({ log: ctx.deps.log, id: input.id, optOut: input.optOut, agentId: ctx.agent.id, audit: auditActor(ctx), now: (ctx.deps.now ?? Date.now)() }),
+      resolveOptOutFlag({
+        log: ctx.deps.log,
+        id: input.id,
+        optOut: input.optOut,
+        agentId: ctx.agent.id,
+        audit: auditActor(ctx),
+        now: (ctx.deps.now ?? Date.now)(),
+      }),
     ),
 
   setStatus: agentProcedure
     .input(z.object({ id, status: z.enum(['open', 'pending', 'snoozed', 'closed']), snoozeUntil: z.string().max(40).optional() }))
-    .mutation(({ ctx, input }) =>
-      setConversationStatus({ log: ctx.deps.log, now: (ctx.deps.now ?? Date.now)(), ...input }),
-    ),
+    .mutation(({ ctx, input }) => setConversationStatus({ log: ctx.deps.log, now: (ctx.deps.now ?? Date.now)(), ...input })),
 } satisfies TRPCRouterRecord;

@@ -35,7 +35,9 @@ export const messageRouter = {
   }),
 
   /** A scheduled message, before it is due: not sent (status failed, errorCode CANCELLED). */
-  cancelScheduled: sendProcedure.input(z.strictObject({ id })).mutation(({ ctx, input }) => cancelScheduled({ log: ctx.deps.log, id: input.id })),
+  cancelScheduled: sendProcedure
+    .input(z.strictObject({ id }))
+    .mutation(({ ctx, input }) => cancelScheduled({ log: ctx.deps.log, id: input.id })),
 
   /** Resends a message that never reached the handset as a new queued message linked to it; CONFLICT with the reason otherwise. */
   retry: sendProcedure.input(z.strictObject({ id })).mutation(({ ctx, input }) => {
@@ -49,7 +51,11 @@ export const messageRouter = {
  * Before an MMS is queued: the uploads exist and are unattached, and the conversation's provider can
  * send MMS between these numbers (PRECONDITION_FAILED with the reason otherwise: nothing is queued).
  */
-function checkMms(deps: AppDeps, target: { to?: string | undefined; conversationId?: number | undefined; ours: { number: string; provider: ProviderName } }, mediaIds: number[]): void {
+function checkMms(
+  deps: AppDeps,
+  target: { to?: string | undefined; conversationId?: number | undefined; ours: { number: string; provider: ProviderName } },
+  mediaIds: number[],
+): void {
   checkAttachable(deps.db, mediaIds);
   let provider = target.ours.provider;
   let from = target.ours.number;

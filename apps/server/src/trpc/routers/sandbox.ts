@@ -3,7 +3,6 @@ import { simulateInboundInput } from '@parley/shared';
 import { AppError } from '../../errors';
 import { sendProcedure } from '../init';
 
-
 export const sandboxRouter = {
   /** A text "from" a phone, through the real signed /webhooks/inbound path; it arrives on event.stream. */
   simulateInbound: sendProcedure.input(simulateInboundInput).mutation(async ({ ctx, input }) => {

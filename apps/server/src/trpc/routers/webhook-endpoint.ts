@@ -34,7 +34,13 @@ export const webhookEndpointRouter = {
     .mutation(async ({ ctx, input }) => {
       const svc = service(ctx);
       await svc.checkUrl(input.url);
-      const created = createEndpoint({ log: ctx.deps.log, config: ctx.deps.config, actor: auditActor(ctx), createdBy: ctx.agent.id, ...input });
+      const created = createEndpoint({
+        log: ctx.deps.log,
+        config: ctx.deps.config,
+        actor: auditActor(ctx),
+        createdBy: ctx.agent.id,
+        ...input,
+      });
       svc.wake(created.endpoint.id);
       return created;
     }),

@@ -41,5 +41,7 @@ export const webhookLogRouter = {
     return replayer.replay(input.ids, auditActor(ctx));
   }),
   /** Sets entries aside: they no longer need review (an unauthenticated probe, a request no secret will ever verify). */
-  dismiss: adminProcedure.input(ids).mutation(({ ctx, input }) => ({ dismissed: dismissWebhookLog(ctx.deps.log, input.ids, auditActor(ctx)) })),
+  dismiss: adminProcedure
+    .input(ids)
+    .mutation(({ ctx, input }) => ({ dismissed: dismissWebhookLog(ctx.deps.log, input.ids, auditActor(ctx)) })),
 } satisfies TRPCRouterRecord;

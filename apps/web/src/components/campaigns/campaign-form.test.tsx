@@ -109,7 +109,9 @@ describe('CampaignForm', () => {
     const file = new File([csv], 'people.csv', { type: 'text/csv' });
     Object.defineProperty(file, 'text', { value: () => Promise.resolve(csv) });
     fireEvent.change(screen.getByLabelText('Upload CSV…'), { target: { files: [file] } });
-    await waitFor(() => expect(screen.getByTestId('preview-csv-errors').textContent).toContain('A quoted field opens on line 2 and is never closed'));
+    await waitFor(() =>
+      expect(screen.getByTestId('preview-csv-errors').textContent).toContain('A quoted field opens on line 2 and is never closed'),
+    );
     expect(sendButton().hasAttribute('disabled')).toBe(true);
     expect(screen.getByText('Fix the CSV lines listed above first')).toBeTruthy();
   });

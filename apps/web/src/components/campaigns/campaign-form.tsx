@@ -110,7 +110,13 @@ export function CampaignForm({ onCreated }: { onCreated: (campaign: CampaignCrea
       <h2 id="campaign-form-title">New campaign</h2>
       <label className="field" htmlFor="campaign-name">
         <span>Name</span>
-        <input id="campaign-name" value={name} onChange={(e) => setName(e.target.value)} placeholder="Spring sale reminder" maxLength={200} />
+        <input
+          id="campaign-name"
+          value={name}
+          onChange={(e) => setName(e.target.value)}
+          placeholder="Spring sale reminder"
+          maxLength={200}
+        />
       </label>
       <NumberSelect id="campaign-from" label="Send from" value={from} onChange={setFrom} />
       <label className="field" htmlFor="campaign-text">
@@ -126,8 +132,8 @@ export function CampaignForm({ onCreated }: { onCreated: (campaign: CampaignCrea
       </label>
       <SmsCounter text={text} />
       <p id="campaign-text-hint" className="hint">
-        <code>{'{name}'}</code> becomes each recipient’s name from the CSV’s <code>name</code> column (or is left out when there is
-        none). Contacts who opted out (STOP) are skipped.
+        <code>{'{name}'}</code> becomes each recipient’s name from the CSV’s <code>name</code> column (or is left out when there is none).
+        Contacts who opted out (STOP) are skipped.
       </p>
 
       <fieldset className="recipients-field">

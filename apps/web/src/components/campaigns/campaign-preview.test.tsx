@@ -18,7 +18,17 @@ const preview = (patch: Partial<CampaignPreviewDto> = {}): CampaignPreviewDto =>
 
 describe('CampaignPreview', () => {
   it('shows encoding, segments and the cost as segments × recipients', () => {
-    render(<CampaignPreview preview={preview({ encoding: 'ucs2', segments: 2, sendable: 20, totalSegments: 40, counts: { total: 20, invalid: 0, duplicate: 0, skipped: 0 } })} />);
+    render(
+      <CampaignPreview
+        preview={preview({
+          encoding: 'ucs2',
+          segments: 2,
+          sendable: 20,
+          totalSegments: 40,
+          counts: { total: 20, invalid: 0, duplicate: 0, skipped: 0 },
+        })}
+      />,
+    );
     expect(screen.getByTestId('preview-encoding').textContent).toBe('Unicode');
     expect(screen.getByTestId('preview-segments').textContent).toBe('2 segments');
     expect(screen.getByTestId('preview-cost').textContent).toBe('Cost: 2 segments × 20 recipients = 40 segments');
@@ -26,7 +36,11 @@ describe('CampaignPreview', () => {
   });
 
   it('says when personalised texts make the total differ from the product', () => {
-    render(<CampaignPreview preview={preview({ segments: 1, sendable: 2, totalSegments: 3, counts: { total: 2, invalid: 0, duplicate: 0, skipped: 0 } })} />);
+    render(
+      <CampaignPreview
+        preview={preview({ segments: 1, sendable: 2, totalSegments: 3, counts: { total: 2, invalid: 0, duplicate: 0, skipped: 0 } })}
+      />,
+    );
     expect(screen.getByTestId('preview-cost').textContent).toContain('= 3 segments');
     expect(screen.getByTestId('preview-cost').textContent).toContain('{name} changes the length');
   });
@@ -76,7 +90,13 @@ describe('CampaignPreview', () => {
         preview={preview({
           sendable: 1,
           counts: { total: 1, invalid: 0, duplicate: 0, skipped: 0 },
-          csvErrors: [{ line: 3, reason: 'A quoted field opens on line 3 and is never closed (lines 3-9 would have been read as one field): close or remove the quote' }],
+          csvErrors: [
+            {
+              line: 3,
+              reason:
+                'A quoted field opens on line 3 and is never closed (lines 3-9 would have been read as one field): close or remove the quote',
+            },
+          ],
         })}
       />,
     );

@@ -17,9 +17,7 @@ export function CampaignPreview({ preview, updating = false }: { preview: Campai
     <section className="campaign-preview" aria-label="Preview" aria-busy={updating} data-testid="campaign-preview">
       {csvErrors.length > 0 && (
         <div className="preview-csv-errors" role="alert" data-testid="preview-csv-errors">
-          <h3 className="error">
-            The CSV could not be read completely: {plural(csvErrors.length, 'line')} to fix before it can be sent
-          </h3>
+          <h3 className="error">The CSV could not be read completely: {plural(csvErrors.length, 'line')} to fix before it can be sent</h3>
           <p className="muted small">Recipients on these lines (and any a broken quote ran into) are not counted below.</p>
           <div className="table-wrap">
             <table className="table">
@@ -65,14 +63,19 @@ export function CampaignPreview({ preview, updating = false }: { preview: Campai
         {!exact && <span className="muted small"> (counted per recipient: {'{name}'} changes the length)</span>}
       </p>
       {leftOut === 0 ? (
-        counts.total > 0 && <p className="ok small" data-testid="preview-all-valid">Every row is valid and will be sent.</p>
+        counts.total > 0 && (
+          <p className="ok small" data-testid="preview-all-valid">
+            Every row is valid and will be sent.
+          </p>
+        )
       ) : (
         <div className="preview-problems">
           <h3>
             Not sent: {plural(leftOut, 'row')}
             <span className="muted small">
               {' '}
-              ({[
+              (
+              {[
                 counts.invalid && plural(counts.invalid, 'invalid', 'invalid'),
                 counts.duplicate && plural(counts.duplicate, 'duplicate'),
                 counts.skipped && `${formatCount(counts.skipped)} opted out`,

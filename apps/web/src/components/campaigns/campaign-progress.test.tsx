@@ -23,7 +23,20 @@ const counts = (patch: Partial<CampaignCounts> = {}): CampaignCounts => ({
 
 describe('progressOf', () => {
   it('leaves invalid and duplicate rows out and counts queued as pending, interrupted as failed', () => {
-    const p = progressOf(counts({ total: 14, invalid: 2, duplicate: 2, pending: 1, queued: 1, submitted: 2, delivered: 3, failed: 1, interrupted: 1, skipped: 1 }));
+    const p = progressOf(
+      counts({
+        total: 14,
+        invalid: 2,
+        duplicate: 2,
+        pending: 1,
+        queued: 1,
+        submitted: 2,
+        delivered: 3,
+        failed: 1,
+        interrupted: 1,
+        skipped: 1,
+      }),
+    );
     expect(p.total).toBe(10);
     expect(p.processed).toBe(8);
     expect(p.percent).toBe(80);

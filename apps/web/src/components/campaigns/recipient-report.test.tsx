@@ -19,7 +19,20 @@ const campaign: CampaignDto = {
   ourNumber: '+447700900000',
   encoding: 'gsm7',
   segments: 1,
-  counts: { total: 3, invalid: 1, duplicate: 0, skipped: 0, pending: 1, held: 0, queued: 0, submitted: 0, delivered: 1, failed: 0, interrupted: 0, cancelled: 0 },
+  counts: {
+    total: 3,
+    invalid: 1,
+    duplicate: 0,
+    skipped: 0,
+    pending: 1,
+    held: 0,
+    queued: 0,
+    submitted: 0,
+    delivered: 1,
+    failed: 0,
+    interrupted: 0,
+    cancelled: 0,
+  },
   quietHours: true,
   createdByAgentId: 1,
   createdAt: '2025-01-01T00:00:00.000Z',
@@ -29,9 +42,42 @@ const campaign: CampaignDto = {
 
 const page: CampaignRecipientsPageDto = {
   items: [
-    { id: 1, line: 2, input: '+447700900001', phone: '+447700900001', name: 'Ann', state: 'delivered', reason: null, heldUntil: null, messageId: 7, conversationId: 12 },
-    { id: 2, line: 3, input: '+447700900002', phone: '+447700900002', name: null, state: 'pending', reason: null, heldUntil: null, messageId: null, conversationId: null },
-    { id: 3, line: 4, input: 'nope', phone: null, name: null, state: 'invalid', reason: 'Not a phone number', heldUntil: null, messageId: null, conversationId: null },
+    {
+      id: 1,
+      line: 2,
+      input: '+447700900001',
+      phone: '+447700900001',
+      name: 'Ann',
+      state: 'delivered',
+      reason: null,
+      heldUntil: null,
+      messageId: 7,
+      conversationId: 12,
+    },
+    {
+      id: 2,
+      line: 3,
+      input: '+447700900002',
+      phone: '+447700900002',
+      name: null,
+      state: 'pending',
+      reason: null,
+      heldUntil: null,
+      messageId: null,
+      conversationId: null,
+    },
+    {
+      id: 3,
+      line: 4,
+      input: 'nope',
+      phone: null,
+      name: null,
+      state: 'invalid',
+      reason: 'Not a phone number',
+      heldUntil: null,
+      messageId: null,
+      conversationId: null,
+    },
   ],
   nextCursor: null,
 };
@@ -62,7 +108,9 @@ describe('RecipientReport', () => {
         <RecipientReport campaign={campaign} />
       </QueryClientProvider>,
     );
-    const options = within(screen.getByLabelText('Show')).getAllByRole('option').map((o) => o.textContent);
+    const options = within(screen.getByLabelText('Show'))
+      .getAllByRole('option')
+      .map((o) => o.textContent);
     expect(options).toContain('All (3)');
     expect(options).toContain('Delivered (1)');
     expect(options).toContain('Invalid (1)');

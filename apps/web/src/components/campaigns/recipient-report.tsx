@@ -30,7 +30,12 @@ export function RecipientReport({ campaign }: { campaign: CampaignDto }) {
         <span className="spacer" />
         <label className="inline-field" htmlFor="report-state">
           <span>Show</span>
-          <select id="report-state" className="select" value={state} onChange={(e) => setState(e.target.value as CampaignRecipientState | '')}>
+          <select
+            id="report-state"
+            className="select"
+            value={state}
+            onChange={(e) => setState(e.target.value as CampaignRecipientState | '')}
+          >
             <option value="">All ({campaign.counts.total})</option>
             {RECIPIENT_STATES.map((s) => (
               <option key={s} value={s}>
