@@ -132,8 +132,11 @@ async function run(): Promise<void> {
     console.log(
       `  30-day summary covers ${(month.inbound + month.outbound).toLocaleString('en')} messages: delivery rate ${((month.deliveryRate ?? 0) * 100).toFixed(1)}%, median to delivered ${month.medianTimeToDeliveredMs ?? '–'} ms, ${month.failuresByReason.length} failure reasons`,
     );
-    const worst = Math.max(...results.filter(([n]) => n.startsWith('stats')).map(([, r]) => r.p95Ms));
-    console.log(`  stats.summary p95 ${fmtMs(worst)} ms: ${worst <= GOAL_P95_MS ? 'within' : 'MISSED'} the goal of ${GOAL_P95_MS} ms`);
+    // The goal (issue 17) is the default summary: 30 days by day.
+    const month30 = results.find(([n]) => n.startsWith('stats.summary() — 30 days'))?.[1].p95Ms ?? Number.POSITIVE_INFINITY;
+    console.log(
+      `  stats.summary 30 days by day p95 ${fmtMs(month30)} ms: ${month30 < GOAL_P95_MS ? 'met' : 'MISSED'} (goal < ${GOAL_P95_MS} ms)`,
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -214,7 +214,7 @@ function EndpointCard({ endpoint, onSecret }: { endpoint: WebhookEndpointDto; on
         <button className="button ghost" type="button" onClick={() => rotate.mutate({ id: endpoint.id })} disabled={rotate.isPending}>
           Rotate secret
         </button>
-        <button className="button ghost danger" type="button" onClick={() => setConfirming(true)}>
+        <button className="button ghost danger" type="button" data-delete-endpoint={endpoint.id} onClick={() => setConfirming(true)}>
           Delete
         </button>
         <form
@@ -287,6 +287,7 @@ function EndpointCard({ endpoint, onSecret }: { endpoint: WebhookEndpointDto; on
       </div>
       {confirming && (
         <ConfirmDelete
+          id={endpoint.id}
           url={endpoint.url}
           pending={remove.isPending}
           onCancel={() => setConfirming(false)}
@@ -298,11 +299,13 @@ function EndpointCard({ endpoint, onSecret }: { endpoint: WebhookEndpointDto; on
 }
 
 function ConfirmDelete({
+  id,
   url,
   pending,
   onCancel,
   onConfirm,
 }: {
+  id: number;
   url: string;
   pending: boolean;
   onCancel: () => void;
@@ -310,7 +313,11 @@ function ConfirmDelete({
 }) {
   const dialog = useRef<HTMLDivElement>(null);
   // Focus stays inside, starts on Cancel, Escape cancels, and focus goes back to the Delete button.
-  useDialogFocus(dialog, onCancel, { initialFocus: '[data-cancel]' });
+  useDialogFocus(dialog, onCancel, {
+    initialFocus: '[data-cancel]',
+    // The card re-renders with every poll: find its Delete button again if the one that opened us is gone.
+    returnFocus: () => document.querySelector<HTMLElement>(`[data-delete-endpoint="${id}"]`),
+  });
   return (
     <div className="sheet-backdrop" onClick={onCancel}>
       <div

@@ -200,7 +200,7 @@ function Row({ item, onOpen, onReplay, busy }: { item: Item; onOpen: () => void;
         )}
       </td>
       <td className="actions">
-        <button className="button ghost" type="button" onClick={onOpen}>
+        <button className="button ghost" type="button" data-view-webhook={item.id} onClick={onOpen}>
           View<span className="visually-hidden"> webhook {item.id}</span>
         </button>
         <button className="button" type="button" onClick={onReplay} disabled={busy}>
@@ -226,7 +226,8 @@ function RawDialog({
   busy: boolean;
 }) {
   const dialog = useRef<HTMLDivElement>(null);
-  useDialogFocus(dialog, onClose);
+  // The list re-renders with every poll: find this row's View button again if the one that opened us is gone.
+  useDialogFocus(dialog, onClose, { returnFocus: () => document.querySelector<HTMLElement>(`[data-view-webhook="${id}"]`) });
   const entry = useQuery(trpc.webhookLog.get.queryOptions({ id }));
   const e = entry.data;
   return (
