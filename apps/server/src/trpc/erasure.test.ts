@@ -129,7 +129,11 @@ describe('contact export and erasure', () => {
     await data(call('message.send', { conversationId, text: REPLY }, agent));
     await data(call('note.add', { conversationId, text: NOTE }, agent));
     const campaign = await data<{ id: number }>(
-      call('campaign.create', { name: 'Spring', text: 'Hello {name}, spring sale!', recipients: [{ phone: PHONE, name: NAME }] }, admin),
+      call(
+        'campaign.create',
+        { name: 'Spring', text: 'Hello {name}, spring sale!', recipients: [{ phone: PHONE, name: NAME }], quietHours: false },
+        admin,
+      ),
     );
     await waitFor(async () => {
       const out = (await messagesOf(conversationId)).filter((m) => m.direction === 'out');
@@ -245,7 +249,11 @@ describe('contact export and erasure', () => {
     expect([refused.status, refused.body.error?.data.appCode]).toEqual([412, 'OPTED_OUT']);
     expect(refused.body.error?.message).toMatch(/opted out \(STOP\).*erased/);
     const campaign = await data<{ id: number }>(
-      call('campaign.create', { name: 'Again', text: 'Hi', recipients: [{ phone: PHONE, name: 'Z. Q.' }, '+447700900778'] }, admin),
+      call(
+        'campaign.create',
+        { name: 'Again', text: 'Hi', recipients: [{ phone: PHONE, name: 'Z. Q.' }, '+447700900778'], quietHours: false },
+        admin,
+      ),
     );
     await waitFor(
       async () => (await data<{ status: string }>(call('campaign.get', { id: campaign.id }, agent, 'GET'))).status === 'done',

@@ -2,6 +2,7 @@ import { TRPCError } from '@trpc/server';
 import { afterEach, beforeEach, describe, expect, it, vi, type Mock } from 'vitest';
 import { insertAgent, type AgentDto } from '../../domain/agents';
 import { feedCampaign } from '../../domain/campaign-feed';
+import { updateSettings } from '../../domain/settings';
 import { testAppDeps } from '../../testing/app-deps';
 import { openTempDb, type TempDb } from '../../testing/temp-db';
 import { createContextInner, type AppDeps } from '../context';
@@ -15,6 +16,8 @@ let wakeFeeder: Mock<() => void>;
 let wakeOutbox: Mock<() => void>;
 beforeEach(() => {
   t = openTempDb('parley-campaign-router-');
+  // Not a quiet-hours test: it must not depend on the hour it runs at (quiet hours are tested in domain/quiet-hours*).
+  updateSettings({ log: t.log, agentId: null, patch: { quietHours: null } });
   wakeOutbox = vi.fn<() => void>();
   wakeFeeder = vi.fn<() => void>();
   deps = { ...testAppDeps(t, wakeOutbox), campaigns: { wake: wakeFeeder } };
