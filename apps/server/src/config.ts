@@ -532,12 +532,18 @@ export type ConfigOverrides = Partial<Omit<Config, 'live' | 'webhookLog' | 'medi
   webhookLog?: Partial<Config['webhookLog']>;
 };
 
+/** The first admin every testConfig() server creates (tests sign in as it). */
+export const TEST_ADMIN: { readonly email: string; readonly password: string } = {
+  email: 'admin@parley.test',
+  password: 'parley-test-password',
+};
+
 export function testConfig(overrides: ConfigOverrides & { databasePath: string }): Config {
   const base = loadConfig({
     LOG_LEVEL: 'silent',
     PORT: '0',
-    ADMIN_EMAIL: 'admin@parley.test',
-    ADMIN_PASSWORD: 'parley-test-password',
+    ADMIN_EMAIL: TEST_ADMIN.email,
+    ADMIN_PASSWORD: TEST_ADMIN.password,
   });
   return {
     ...base,

@@ -6,8 +6,9 @@ import { AppError } from '../errors';
 import { startTestServer, type TestServer } from '../testing/harness';
 import { createHashGate } from './hash-gate';
 import { PASSWORD_COST, TEST_PASSWORD_COST, hashCost, hashPassword, verifyPassword } from './password';
+import { TEST_ADMIN } from '../config';
 
-const ADMIN = { email: 'admin@parley.test', password: 'parley-test-password' };
+const ADMIN = TEST_ADMIN;
 let servers: TestServer[] = [];
 afterEach(async () => {
   await Promise.all(servers.map((s) => s.dispose()));

@@ -16,8 +16,9 @@ import { auditLog } from '../db/schema';
 import { insertAgent } from './agents';
 import { inboundPayload, startTestServer, type TestServer } from '../testing/harness';
 import { trpcCall } from '../testing/trpc-http';
+import { TEST_ADMIN } from '../config';
 
-const ADMIN = { email: 'admin@parley.test', password: 'parley-test-password' };
+const ADMIN = TEST_ADMIN;
 const NY = ['+12125550101', '+12125550102', '+12125550103'];
 const UK = ['+447700900101', '+447700900102', '+447700900103'];
 /**

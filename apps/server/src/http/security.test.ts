@@ -8,8 +8,9 @@ import { loadConfig, type Config } from '../config';
 import { TEST_PASSWORD_COST, hashPassword } from '../auth/password';
 import { insertAgent } from '../domain/agents';
 import { startTestServer, type TestServer } from '../testing/harness';
+import { TEST_ADMIN } from '../config';
 
-const ADMIN = { email: 'admin@parley.test', password: 'parley-test-password' };
+const ADMIN = TEST_ADMIN;
 let servers: TestServer[] = [];
 let dirs: string[] = [];
 afterEach(async () => {

@@ -10,9 +10,10 @@ import { inboundPayload, startTestServer, type TestServer } from '../testing/har
 import { trpcCall, type TrpcReply } from '../testing/trpc-http';
 import type { ServerOptions } from '../server';
 import { checkTarget, parseTarget, refusalOf, type Post, type Resolve } from './target-guard';
+import { TEST_ADMIN } from '../config';
 
 /** Outbound webhooks end to end: a real Parley, receivers on loopback, every delivery verified. */
-const ADMIN = { email: 'admin@parley.test', password: 'parley-test-password' };
+const ADMIN = TEST_ADMIN;
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {

@@ -13,8 +13,9 @@ import { inboundPayload, startTestServer, type TestServer } from '../testing/har
 import { trpcCall } from '../testing/trpc-http';
 import { RETENTION_BATCH } from '../domain/retention';
 import { RETENTION_JOB, type RetentionResult } from './retention';
+import { TEST_ADMIN } from '../config';
 
-const ADMIN = { email: 'admin@parley.test', password: 'parley-test-password' };
+const ADMIN = TEST_ADMIN;
 const DAY = 86_400_000;
 const OLD = 20_000;
 const CONVERSATIONS = 200;

@@ -2,9 +2,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { ConversationDto } from '@parley/shared';
 import { inboundPayload, startTestServer, type TestServer } from '../testing/harness';
 import { trpcCall, type TrpcReply } from '../testing/trpc-http';
+import { TEST_ADMIN } from '../config';
 
 /** Round-robin auto-assignment over real HTTP: online agents in turn, offline and capped ones skipped, an event. */
-const ADMIN = { email: 'admin@parley.test', password: 'parley-test-password' };
+const ADMIN = TEST_ADMIN;
 
 let s: TestServer | undefined;
 afterEach(async () => {

@@ -2,9 +2,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { fillCanned, type CannedReplyDto } from '@parley/shared';
 import { startTestServer, type TestServer } from '../testing/harness';
 import { trpcCall, type TrpcReply } from '../testing/trpc-http';
+import { TEST_ADMIN } from '../config';
 
 /** cannedReply.* over real HTTP: validation at save (unknown field named), duplicate shortcuts, search. */
-const ADMIN = { email: 'admin@parley.test', password: 'parley-test-password' };
+const ADMIN = TEST_ADMIN;
 
 let s: TestServer | undefined;
 afterEach(async () => {

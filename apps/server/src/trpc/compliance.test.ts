@@ -6,12 +6,13 @@ import { addBusinessDays, type ConsentEntryDto, type ConversationDto } from '@pa
 import { auditLog, consentLedger } from '../db/schema';
 import { inboundPayload, startTestServer, type TestServer } from '../testing/harness';
 import { trpcCall, type TrpcReply } from '../testing/trpc-http';
+import { TEST_ADMIN } from '../config';
 
 /**
  * Opt-out language, the possible-opt-out flag and the consent ledger, over real HTTP against a real
  * server: every consent change writes one ledger row, with how it happened.
  */
-const ADMIN = { email: 'admin@parley.test', password: 'parley-test-password' };
+const ADMIN = TEST_ADMIN;
 
 let s: TestServer;
 let admin: string;

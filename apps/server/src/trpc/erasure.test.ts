@@ -6,6 +6,7 @@ import type { ConsentEntryDto, ContactExportDto, ConversationDto, MessageDto, No
 import { auditLog, events } from '../db/schema';
 import { inboundPayload, startTestServer, statusPayload, type TestServer } from '../testing/harness';
 import { trpcCall, type TrpcReply } from '../testing/trpc-http';
+import { TEST_ADMIN } from '../config';
 
 /**
  * contact.export and contact.erase over real HTTP against a real server whose sandbox providers
@@ -13,7 +14,7 @@ import { trpcCall, type TrpcReply } from '../testing/trpc-http';
  * byte of the database files holds the number (in any of its forms), the name or a text — while a
  * later send to the number is still refused.
  */
-const ADMIN = { email: 'admin@parley.test', password: 'parley-test-password' };
+const ADMIN = TEST_ADMIN;
 const PHONE = '+447700900777';
 const NAME = 'Zebulon Quartermaine';
 const INBOUND = 'Unicorn pineapple voucher 9173';

@@ -5,9 +5,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { MessageDto } from '@parley/shared';
 import { inboundPayload, startTestServer, type TestServer } from '../testing/harness';
 import { trpcCall, type TrpcReply } from '../testing/trpc-http';
+import { TEST_ADMIN } from '../config';
 
 /** Send later (scheduled, cancel, opt-out at send time, durable) and safe retry over real HTTP with the sandbox provider. */
-const ADMIN = { email: 'admin@parley.test', password: 'parley-test-password' };
+const ADMIN = TEST_ADMIN;
 const HOUR = 3_600_000;
 
 let s: TestServer | undefined;

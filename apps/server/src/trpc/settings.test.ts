@@ -5,9 +5,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { SettingsDto } from '@parley/shared';
 import { startTestServer, type TestServer } from '../testing/harness';
 import { trpcCall, type TrpcReply } from '../testing/trpc-http';
+import { TEST_ADMIN } from '../config';
 
 /** settings.get / settings.update over real HTTP: defaults, admin only, validated, stored, an event. */
-const ADMIN = { email: 'admin@parley.test', password: 'parley-test-password' };
+const ADMIN = TEST_ADMIN;
 
 let s: TestServer | undefined;
 const dir = mkdtempSync(join(tmpdir(), 'parley-settings-'));

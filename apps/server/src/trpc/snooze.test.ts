@@ -5,9 +5,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { ConversationDto } from '@parley/shared';
 import { inboundPayload, startTestServer, type TestServer } from '../testing/harness';
 import { trpcCall, type TrpcReply } from '../testing/trpc-http';
+import { TEST_ADMIN } from '../config';
 
 /** Pending and snoozed over real HTTP: validation, list filters, inbound reopens, the durable wake-up. */
-const ADMIN = { email: 'admin@parley.test', password: 'parley-test-password' };
+const ADMIN = TEST_ADMIN;
 const HOUR = 3_600_000;
 
 let s: TestServer | undefined;

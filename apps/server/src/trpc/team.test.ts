@@ -8,9 +8,10 @@ import { createVonageProvider } from '../providers/vonage/sender';
 import { accepted, startMockVonage, type MockVonage } from '../testing/mock-vonage';
 import { inboundPayload, startTestServer, type TestServer } from '../testing/harness';
 import type { AppRouter } from './root';
+import { TEST_ADMIN } from '../config';
 
 /** The team inbox over real HTTP and WebSocket against a real server (issue 12). */
-const ADMIN = { email: 'admin@parley.test', password: 'parley-test-password' };
+const ADMIN = TEST_ADMIN;
 
 let s: TestServer | undefined;
 let mock: MockVonage | undefined;

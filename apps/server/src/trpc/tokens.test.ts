@@ -9,8 +9,9 @@ import { apiTokens } from '../db/schema';
 import { TEST_PASSWORD_COST, hashPassword } from '../auth/password';
 import { insertAgent } from '../domain/agents';
 import { startTestServer, type TestServer } from '../testing/harness';
+import { TEST_ADMIN } from '../config';
 
-const ADMIN = { email: 'admin@parley.test', password: 'parley-test-password' };
+const ADMIN = TEST_ADMIN;
 const AGENT = { email: 'agent@x.test', password: 'agent-password' };
 let servers: TestServer[] = [];
 afterEach(async () => {

@@ -8,13 +8,14 @@ import { inboundPayload, startTestServer, type TestServer } from '../testing/har
 import { signVonageWebhook } from '../providers/vonage/sign';
 import { signPlivoV3 } from '../providers/plivo/signature';
 import { signSinchWebhook } from '../providers/sinch/signature';
+import { TEST_ADMIN } from '../config';
 
 /**
  * Refused-webhook review and replay (issue 15, item 2), over real HTTP against real servers: refusals
  * under a wrong secret are kept; a server restarted on the same database with the right secret replays
  * them through the providers' own live handlers, once.
  */
-const ADMIN = { email: 'admin@parley.test', password: 'parley-test-password' };
+const ADMIN = TEST_ADMIN;
 const RIGHT = { vonage: 'right-vonage-secret', plivo: 'right-plivo-token', sinch: 'right-sinch-secret' };
 const WRONG = { vonage: 'wrong-vonage-secret', plivo: 'wrong-plivo-token', sinch: 'wrong-sinch-secret' };
 const VONAGE_NUMBER = '447700900000';

@@ -7,8 +7,9 @@ import { updateSettings } from '../../domain/settings';
 import { startTestServer, type TestServer } from '../../testing/harness';
 import { trpcCall, type TrpcReply } from '../../testing/trpc-http';
 import { appRouter } from '../root';
+import { TEST_ADMIN } from '../../config';
 
-const ADMIN = { email: 'admin@parley.test', password: 'parley-test-password' };
+const ADMIN = TEST_ADMIN;
 const AGENT = { email: 'agent@parley.test', password: 'agent-password-123' };
 
 let s: TestServer;

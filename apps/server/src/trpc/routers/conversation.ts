@@ -43,18 +43,16 @@ export const conversationRouter = {
    * out, source agent, audited), false dismisses it. Any agent may resolve one: a request to stop is
    * honoured by whoever reads it first.
    */
-  resolveOptOutFlag: agentProcedure
-    .input(z.strictObject({ id, optOut: z.boolean() }))
-    .mutation(({ ctx, input }) =>
-      resolveOptOutFlag({
-        log: ctx.deps.log,
-        id: input.id,
-        optOut: input.optOut,
-        agentId: ctx.agent.id,
-        audit: auditActor(ctx),
-        now: (ctx.deps.now ?? Date.now)(),
-      }),
-    ),
+  resolveOptOutFlag: agentProcedure.input(z.strictObject({ id, optOut: z.boolean() })).mutation(({ ctx, input }) =>
+    resolveOptOutFlag({
+      log: ctx.deps.log,
+      id: input.id,
+      optOut: input.optOut,
+      agentId: ctx.agent.id,
+      audit: auditActor(ctx),
+      now: (ctx.deps.now ?? Date.now)(),
+    }),
+  ),
 
   setStatus: agentProcedure
     .input(z.object({ id, status: z.enum(['open', 'pending', 'snoozed', 'closed']), snoozeUntil: z.string().max(40).optional() }))
