@@ -1,4 +1,4 @@
-import { useEffect, useRef, type RefObject } from 'react';
+import { useLayoutEffect, useRef, type RefObject } from 'react';
 import { createFocusTrap } from 'focus-trap';
 
 /**
@@ -17,7 +17,9 @@ export function useDialogFocus(
   const opener = useRef<Element | null>(null);
   if (opener.current === null && typeof document !== 'undefined') opener.current = document.activeElement;
 
-  useEffect(() => {
+  // A layout effect: its cleanup runs in the same commit that removes the dialog, so focus is back
+  // on the opener by the time anything can observe the dialog gone (not a tick later).
+  useLayoutEffect(() => {
     const container = ref.current;
     if (!container) return;
     const { initialFocus } = latest.current;
