@@ -8,8 +8,13 @@ export interface MetricSources {
   refusalsNeedingReview?: () => number;
 }
 
-/** Parley's Prometheus metrics, in a registry of this server's own (no global state). */
-export function createMetrics(sources: MetricSources) {
+/**
+ * Parley's Prometheus metrics, in a registry of this server's own (no global state). Counters are
+ * live from the start (webhook routes count before anything else is wired); the gauges read the
+ * parts `observe` names, once those exist (0 before).
+ */
+export function createMetrics() {
+  let sources: MetricSources | null = null;
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
 
@@ -37,7 +42,7 @@ export function createMetrics(sources: MetricSources) {
     help: 'Events appended to the event log since start',
     registers: [registry],
     collect() {
-      this.set(sources.events().appended);
+      this.set(sources?.events().appended ?? 0);
     },
   });
   new Gauge({
@@ -45,7 +50,7 @@ export function createMetrics(sources: MetricSources) {
     help: 'Live event-stream subscribers',
     registers: [registry],
     collect() {
-      this.set(sources.events().subscribers);
+      this.set(sources?.events().subscribers ?? 0);
     },
   });
   new Gauge({
@@ -53,7 +58,7 @@ export function createMetrics(sources: MetricSources) {
     help: 'Messages waiting in the outbox (queued or being sent)',
     registers: [registry],
     collect() {
-      this.set(sources.outbox()?.depth ?? 0);
+      this.set(sources?.outbox()?.depth ?? 0);
     },
   });
   new Gauge({
@@ -61,7 +66,7 @@ export function createMetrics(sources: MetricSources) {
     help: 'Age of the oldest queued outbox row (0 when empty)',
     registers: [registry],
     collect() {
-      this.set((sources.outbox()?.oldestQueuedAgeMs ?? 0) / 1000);
+      this.set((sources?.outbox()?.oldestQueuedAgeMs ?? 0) / 1000);
     },
   });
 
@@ -70,12 +75,16 @@ export function createMetrics(sources: MetricSources) {
     help: 'Refused provider webhooks kept in webhook_log that are neither replayed successfully nor dismissed',
     registers: [registry],
     collect() {
-      this.set(sources.refusalsNeedingReview?.() ?? 0);
+      this.set(sources?.refusalsNeedingReview?.() ?? 0);
     },
   });
 
   return {
     registry,
+    /** The parts the gauges read (called once, when they are built). */
+    observe(parts: MetricSources) {
+      sources = parts;
+    },
     webhook(path: string, outcome: string) {
       webhooks.inc({ path, outcome });
     },

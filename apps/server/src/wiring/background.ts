@@ -1,0 +1,121 @@
+/**
+ * The background jobs, started in order: outbox (after its crash recovery), media downloads,
+ * campaigns, due scans (snoozes, scheduled sends), outbound webhooks, retention, event compaction.
+ * A new job is started here and pushed onto `jobs`; close() stops them in reverse order.
+ */
+import { sendRateOf } from '../config';
+import { startEventCompaction } from '../events/compaction';
+import { createOutboxWorker, type OutboxWorker } from '../outbox/worker';
+import { combineWorkers } from '../outbox/combine';
+import { createCampaignFeeder, type CampaignFeeder } from '../campaigns/feeder';
+import { createDueScanner } from '../jobs/due';
+import { createRetentionJob } from '../jobs/retention';
+import { createWebhookWorker, type WebhookWorker } from '../integrations/webhook-worker';
+import { wakeDueSnoozes } from '../domain/conversation';
+import { releaseDueScheduled } from '../domain/send';
+import type { MediaFetcher } from '../media/fetcher';
+import type { ServerOptions } from '../server';
+import type { Core } from './core';
+import type { MediaFor } from './media';
+import { startMediaFetcher } from './media';
+import type { Providers } from './providers';
+
+/** A background job: started when created, stopped (in reverse order of creation) by close(). */
+export interface Job {
+  stop(): Promise<void> | void;
+}
+
+export interface Background {
+  /** Null when started with `{ worker: false }` (then no campaigns or scheduled sends either). */
+  outbox: OutboxWorker | null;
+  campaigns: CampaignFeeder | null;
+  fetcher: MediaFetcher;
+  webhooks: WebhookWorker;
+  compactEvents: () => Promise<number>;
+  /** Every started job, in order of start. */
+  jobs: Job[];
+}
+
+/** Starts every job; if one fails to start, the ones already started are stopped and the error stands. */
+export async function startBackground(core: Core, providers: Providers, mediaFor: MediaFor, options: ServerOptions): Promise<Background> {
+  const jobs: Job[] = [];
+  const started = <T extends Job>(job: T): T => {
+    jobs.push(job);
+    return job;
+  };
+  try {
+    return startAll(core, providers, mediaFor, options, started, jobs);
+  } catch (err) {
+    for (const job of [...jobs].reverse()) await job.stop();
+    throw err;
+  }
+}
+
+function startAll(
+  core: Core,
+  providers: Providers,
+  mediaFor: MediaFor,
+  options: ServerOptions,
+  started: <T extends Job>(job: T) => T,
+  jobs: Job[],
+): Background {
+  const { config, db, events, logger, clock: now } = core;
+  const outbox = options.worker === false ? null : started(startOutbox(core, providers, mediaFor));
+  if (outbox) core.outboxBell.answer(() => outbox.wake());
+  const fetcher = started(startMediaFetcher(core, providers.wired));
+  // Campaigns feed the outbox a window at a time (after its crash recovery above).
+  const campaigns = outbox
+    ? started(
+        createCampaignFeeder({
+          db,
+          log: events,
+          logger: logger.child({ component: 'campaigns' }),
+          rateFor: (name) => sendRateOf(config, name),
+          wakeOutbox: () => outbox.wake(),
+          now,
+        }),
+      )
+    : null;
+  campaigns?.start();
+  // Snoozed conversations whose time came reopen; scheduled sends whose time came go into the
+  // outbox (opt-out checked then). Scans of the database, so a restart catches up at once.
+  const intervalMs = config.dueScanIntervalMs;
+  started(
+    createDueScanner({ name: 'snooze', intervalMs, now, logger, pass: (at) => void wakeDueSnoozes({ log: events, now: at }) }),
+  ).start();
+  // Outbound webhooks: one loop per endpoint, following the event log from its durable cursor.
+  const webhooks = started(
+    createWebhookWorker({ db, log: events, config, logger: logger.child({ component: 'webhooks' }), ...options.webhooks }),
+  );
+  webhooks.start();
+  // Retention (settings.retentionDays): daily, durable, in small batches.
+  started(createRetentionJob({ db, log: events, logger, now, removeMedia: (key) => core.media.store.remove(key) })).start();
+  if (outbox) {
+    const pass = (at: number) => {
+      if (releaseDueScheduled({ log: events, now: at }) > 0) outbox.wake();
+    };
+    started(createDueScanner({ name: 'scheduled-sends', intervalMs, now, logger, pass })).start();
+  }
+  const compaction = started(startEventCompaction(events, config, logger));
+  return { outbox, campaigns, fetcher, webhooks, compactEvents: compaction.run, jobs };
+}
+
+/** One outbox worker per provider (each at its own rate), started, driven as one. */
+function startOutbox(core: Core, providers: Providers, mediaFor: MediaFor): OutboxWorker {
+  const outbox = combineWorkers(
+    [...providers.senders].map(([name, provider]) =>
+      createOutboxWorker({
+        db: core.db,
+        log: core.events,
+        provider,
+        mediaFor,
+        queue: name,
+        ratePerSecond: sendRateOf(core.config, name),
+        logger: core.logger.child({ outbox: name }),
+        metrics: { onSend: (ms, outcome) => core.metrics.providerSend(name, ms, outcome) },
+      }),
+    ),
+  );
+  outbox.start();
+  return outbox;
+}

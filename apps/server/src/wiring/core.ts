@@ -1,0 +1,101 @@
+/**
+ * The core every other part is built on: log, database, event log, credentials, presence, our
+ * numbers, the webhook refusal log, secrets, the first admin and the media store. Opened first by
+ * createServer; `stop` closes what it opened (last, after every part built on it has stopped).
+ */
+import type { Logger } from 'pino';
+import { configuredNumbers, type Config } from '../config';
+import { openDb, type Db } from '../db/client';
+import { createCredentialWatch, type CredentialWatch } from '../auth/credential-watch';
+import { ensureFirstAdmin, type FirstAdminResult } from '../auth/bootstrap';
+import { EventLog } from '../events/log';
+import { createMetrics, type Metrics } from '../http/metrics';
+import { createLogger } from '../logger';
+import { keptSecret, resolveSignatureSecret } from '../secrets';
+import { createWebhookLog, type WebhookLog } from '../domain/webhook-log';
+import { PresenceHub } from '../presence/hub';
+import { createNumberRegistry, type NumberRegistry } from '../numbers';
+import { createMediaStore, resolveMediaDir, type MediaStore } from '../media/store';
+import type { ServerOptions } from '../server';
+
+export interface Core {
+  config: Config;
+  logger: Logger;
+  db: Db;
+  events: EventLog;
+  credentials: CredentialWatch;
+  presence: PresenceHub;
+  metrics: Metrics;
+  /** Aborted when the drain's grace is over: open streams end. */
+  shutdown: AbortController;
+  /** Whether close() has begun (/healthz answers 503, new connections are told to close). */
+  draining: { now: boolean };
+  /** The clock (epoch ms) for due times: snoozes, scheduled sends, campaigns, retention. */
+  clock: () => number;
+  numbers: NumberRegistry;
+  /**
+   * Rung when something queued a send (an inbound's automatic reply, a scheduled send that came due);
+   * the outbox answers it once it runs. Parts built before the outbox ring it instead of holding it.
+   */
+  outboxBell: Bell;
+  /** One bounded refusal log for every webhook route (per-source rate, size caps and retention shared). */
+  webhookLog: WebhookLog;
+  /** The secret Vonage webhooks are verified with (the sandbox signs with it too). */
+  signatureSecret: string;
+  firstAdmin: FirstAdminResult;
+  media: { store: MediaStore; signingSecret: string };
+  /** Closes what the core opened (credentials, presence, event log, database). */
+  stop(): void;
+}
+
+/** A doorbell: `ring` calls whoever `answer`ed it (nobody yet: nothing happens). */
+export class Bell {
+  private readonly listeners: (() => void)[] = [];
+  ring(): void {
+    for (const listener of this.listeners) listener();
+  }
+  answer(listener: () => void): void {
+    this.listeners.push(listener);
+  }
+}
+
+export async function openCore(config: Config, options: ServerOptions): Promise<Core> {
+  const logger = createLogger(config.logLevel, options.logDestination);
+  const db = openDb(config.databasePath, { busyTimeoutMs: config.live.dbBusyTimeoutMs, suppressionSecret: config.suppressionSecret });
+  const events = new EventLog(db);
+  const credentials = createCredentialWatch({ intervalMs: config.live.credentialRecheckMs });
+  const presence = new PresenceHub({ ttlMs: config.presenceTtlMs });
+  const stop = () => {
+    credentials.close();
+    presence.close();
+    events.close();
+    db.$client.close();
+  };
+  try {
+    return {
+      config,
+      logger,
+      db,
+      events,
+      credentials,
+      presence,
+      metrics: createMetrics(),
+      shutdown: new AbortController(),
+      draining: { now: false },
+      clock: options.now ?? Date.now,
+      numbers: createNumberRegistry(configuredNumbers(config)),
+      outboxBell: new Bell(),
+      webhookLog: createWebhookLog(db, config.webhookLog),
+      signatureSecret: resolveSignatureSecret(config),
+      firstAdmin: await ensureFirstAdmin({ db, config, logger }),
+      media: {
+        store: createMediaStore(resolveMediaDir(config)),
+        signingSecret: config.media.signingSecret ?? keptSecret(config, 'media-signing-secret'),
+      },
+      stop,
+    };
+  } catch (err) {
+    stop();
+    throw err;
+  }
+}
