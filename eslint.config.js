@@ -38,11 +38,11 @@ export default tseslint.config(
   },
   {
     files: ['apps/server/src/**/*.ts'],
-    ignores: ['apps/server/src/main.ts', 'apps/server/src/**/*.test.ts', 'apps/server/src/testing/**'],
+    ignores: ['apps/server/src/main.ts', 'apps/server/src/ops/*-cli.ts', 'apps/server/src/**/*.test.ts', 'apps/server/src/testing/**'],
     rules: {
       'no-restricted-properties': [
         'error',
-        { object: 'process', property: 'env', message: 'Read the environment only in main.ts → config.ts' },
+        { object: 'process', property: 'env', message: 'Read the environment only in main.ts (or an ops/*-cli.ts entry point) → config.ts' },
       ],
     },
   },
