@@ -78,7 +78,13 @@ function StatsView({ summary, busy }: { summary: StatsSummary; busy: boolean }) 
         </figure>
         <figure className="card chart" data-testid="chart-delivery">
           <figcaption>Delivery rate per {summary.bucket}</figcaption>
-          <DeliveryChart points={points} />
+          {points.some((p) => p.rate !== null) ? (
+            <DeliveryChart points={points} />
+          ) : (
+            <p className="muted chart-empty">
+              No delivery receipts in this period: the rate shows once sent messages are delivered or fail.
+            </p>
+          )}
         </figure>
       </div>
       <FailureReasons summary={summary} />
