@@ -1,6 +1,10 @@
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import { AppError } from '../errors';
 
+/** The key a credential is counted under (`session:<hash>` or `token:<hash>`). */
+export const limitKey = (credential: { kind: string; hash: string } | null): string =>
+  credential ? `${credential.kind}:${credential.hash}` : 'none';
+
 export interface ApiRateLimiter {
   /** Counts one call for a credential (`session:<hash>` or `token:<hash>`); throws TOO_MANY_REQUESTS (with retryAfterSeconds) when spent. */
   call(key: string): Promise<void>;

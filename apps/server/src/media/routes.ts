@@ -12,6 +12,9 @@ import type { Logger } from 'pino';
 import type { Db } from '../db/client';
 import { credentialFrom, resolveAccess, sameOrigin } from '../trpc/context';
 import { loadMediaRow, recordUpload } from '../domain/media';
+import { PENDING_UPLOADS_MAX, pendingUploads } from '../domain/uploads';
+import { limitKey, type ApiRateLimiter } from '../auth/api-rate-limit';
+import { AppError } from '../errors';
 import type { MediaStore } from './store';
 import { checkSignedLink } from './links';
 import { ACCEPTED_TYPES, formatBytes, SENDABLE_TYPES, sniffMedia } from './sniff';
@@ -23,6 +26,8 @@ export interface MediaRouteDeps {
   maxBytes: number;
   signingSecret: string;
   publicUrl: string | undefined;
+  /** Uploads count against the credential's calls per minute, like any tRPC call. */
+  apiLimiter: ApiRateLimiter;
 }
 
 type MediaRow = NonNullable<ReturnType<typeof loadMediaRow>>;
@@ -63,8 +68,9 @@ function serve(deps: MediaRouteDeps, row: MediaRow, res: Response): void {
 }
 
 /** The agent of the request's session cookie or API token with `scope`, or the answer already sent (401/403). */
-function agentOf(deps: MediaRouteDeps, req: Request, res: Response, scope: 'read' | 'send'): { id: number } | null {
-  const access = resolveAccess(deps.db, credentialFrom({ authorization: req.headers.authorization, cookie: req.headers.cookie }));
+function agentOf(deps: MediaRouteDeps, req: Request, res: Response, scope: 'read' | 'send'): { id: number; limitKey: string } | null {
+  const credential = credentialFrom({ authorization: req.headers.authorization, cookie: req.headers.cookie });
+  const access = resolveAccess(deps.db, credential);
   if (!access) {
     res.status(401).json({ error: 'sign in (session cookie) or send Authorization: Bearer pk_…' });
     return null;
@@ -73,8 +79,10 @@ function agentOf(deps: MediaRouteDeps, req: Request, res: Response, scope: 'read
     res.status(403).json({ error: `this API token lacks the ${scope} scope` });
     return null;
   }
-  return access.agent;
+  return { id: access.agent.id, limitKey: limitKey(credential) };
 }
+
+const PENDING_REFUSAL = `You have ${PENDING_UPLOADS_MAX} pictures uploaded but not sent: send or discard them first (unsent uploads are removed after a day)`;
 
 const idOf = (req: Request): number | null => (/^\d{1,12}$/.test(String(req.params.id)) ? Number(req.params.id) : null);
 
@@ -104,7 +112,20 @@ export function mediaRouter(deps: MediaRouteDeps): Router {
     if (!sameOrigin(req, deps.publicUrl)) return void res.status(403).json({ error: 'cross-origin upload refused' });
     const agent = agentOf(deps, req, res, 'send');
     if (!agent) return;
-    upload(deps, req, res, agent.id);
+    // Refused before a byte is read: the rate of the credential, then the agent's unsent uploads.
+    deps.apiLimiter.call(agent.limitKey).then(
+      () => {
+        if (pendingUploads(deps.db, agent.id) >= PENDING_UPLOADS_MAX) {
+          return void res.status(429).json({ error: PENDING_REFUSAL, code: 'TOO_MANY_UPLOADS' });
+        }
+        upload(deps, req, res, agent.id);
+      },
+      (err: unknown) => {
+        if (!(err instanceof AppError)) throw err;
+        if (err.retryAfterSeconds !== undefined) res.set('Retry-After', String(err.retryAfterSeconds));
+        res.status(429).json({ error: err.message, code: 'RATE_LIMITED' });
+      },
+    );
   });
   router.all(
     '/media',
@@ -161,6 +182,11 @@ function upload(deps: MediaRouteDeps, req: Request, res: Response, agentId: numb
             return answer(415, { error: `Only ${SENDABLE_NAMES} images can be sent: ${sniffed.reason}`, code: 'WRONG_TYPE' });
           const { key, sha256 } = await deps.store.put(bytes, sniffed.ext);
           const name = info.filename ? info.filename.slice(0, 200) : null;
+          // Again at the write (uploads of one agent may run side by side): the check and the insert are one synchronous step.
+          if (pendingUploads(deps.db, agentId) >= PENDING_UPLOADS_MAX) {
+            await deps.store.remove(key);
+            return answer(429, { error: PENDING_REFUSAL, code: 'TOO_MANY_UPLOADS' });
+          }
           const dto = recordUpload(deps.db, {
             agentId,
             contentType: sniffed.contentType,

@@ -4,7 +4,8 @@ import { isDbBusy } from '../db/client';
 import { AppError, type AppErrorCode } from '../errors';
 import type { ApiTokenScope } from '../domain/agents';
 import type { AuditActor } from '../domain/audit';
-import { resolveAccess, type Context, type Credential } from './context';
+import { resolveAccess, type Context } from './context';
+import { limitKey } from '../auth/api-rate-limit';
 
 /** Each domain error code, once, as a tRPC code (and so an HTTP status). */
 const CODE: Record<AppErrorCode, TRPC_ERROR_CODE_KEY> = {
@@ -84,7 +85,6 @@ const retryWhenBusy = t.middleware(async ({ ctx, type, next }) => {
 export const publicProcedure = t.procedure.use(mapAppErrors).use(retryWhenBusy);
 
 /** The rate limiter's key for a credential: one budget per session and per API token. */
-const limitKey = (credential: Credential | null) => (credential ? `${credential.kind}:${credential.hash}` : 'none');
 
 function requireScope(scopes: readonly ApiTokenScope[], scope: ApiTokenScope) {
   if (!scopes.includes(scope)) {

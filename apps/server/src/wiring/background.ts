@@ -14,11 +14,15 @@ import { createWebhookWorker, type WebhookWorker } from '../integrations/webhook
 import { wakeDueSnoozes } from '../domain/conversation';
 import { releaseDueScheduled } from '../domain/send';
 import type { MediaFetcher } from '../media/fetcher';
+import { removeStaleUploads } from '../domain/uploads';
 import type { ServerOptions } from '../server';
 import type { Core } from './core';
 import type { MediaFor } from './media';
 import { startMediaFetcher } from './media';
 import type { Providers } from './providers';
+
+/** How often unattached uploads past their day are looked for. */
+const UPLOAD_SWEEP_MS = 15 * 60_000;
 
 /** A background job: started when created, stopped (in reverse order of creation) by close(). */
 export interface Job {
@@ -96,6 +100,14 @@ function startAll(
     };
     started(createDueScanner({ name: 'scheduled-sends', intervalMs, now, logger, pass })).start();
   }
+  // Uploads never attached to a message: removed a day after upload (rows, then files).
+  const sweep = (at: number) => {
+    const keys = removeStaleUploads(db, at);
+    Promise.all(keys.map((key) => core.media.store.remove(key))).catch((err: unknown) =>
+      logger.warn({ err }, 'stale uploads: a file could not be removed'),
+    );
+  };
+  started(createDueScanner({ name: 'stale-uploads', intervalMs: UPLOAD_SWEEP_MS, now, logger, pass: sweep })).start();
   const compaction = started(startEventCompaction(events, config, logger));
   return { outbox, campaigns, fetcher, webhooks, compactEvents: compaction.run, jobs };
 }

@@ -29,7 +29,9 @@ export function buildHttp(core: Core, server: Server, url: string, providers: Pr
   mountHealth(app, core, jobs);
   for (const w of providers.wired) if (w.router) app.use(w.mount, w.router);
   const { store, signingSecret } = core.media;
-  app.use(mediaRouter({ db, store, logger, maxBytes: config.media.maxBytes, signingSecret, publicUrl: config.publicUrl }));
+  // One limiter for a credential's tRPC calls and its uploads.
+  const apiLimiter = createApiRateLimiter(config.apiRateLimit);
+  app.use(mediaRouter({ db, store, logger, maxBytes: config.media.maxBytes, signingSecret, publicUrl: config.publicUrl, apiLimiter }));
   const sandboxMedia = config.provider === 'sandbox' ? createSandboxMediaHost(url) : null;
   if (sandboxMedia) app.use(sandboxMedia.router);
   const trpc = attachTrpc({
@@ -48,7 +50,7 @@ export function buildHttp(core: Core, server: Server, url: string, providers: Pr
       mediaStore: store,
       loginLimiter: createLoginRateLimiter({ maxFailures: config.login.maxFailures, windowMs: config.login.windowSeconds * 1000 }),
       hashGate: createHashGate(config.passwordHash),
-      apiLimiter: createApiRateLimiter(config.apiRateLimit),
+      apiLimiter,
       outbox: { wake: () => core.outboxBell.ring() },
       campaigns: { wake: () => jobs.campaigns?.wake() },
       webhooks: jobs.webhooks,
