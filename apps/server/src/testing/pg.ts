@@ -3,7 +3,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { inject } from 'vitest';
+import { beforeAll, beforeEach, inject } from 'vitest';
 import { PG_MISSING_HELP, sharedCluster, stopCluster } from './pg-cluster';
 
 /**
@@ -93,4 +93,22 @@ export async function createTestPgDatabase(): Promise<TestPgDatabase> {
       await withAdmin(admin, (client) => client.query(`drop database if exists "${name}" with (force)`));
     },
   };
+}
+
+/**
+ * beforeAll for a file's PostgreSQL setup that fails every test of the file (not just the hook: vitest
+ * would report the tests as skipped) when PostgreSQL cannot be had, with the message saying how to get it.
+ */
+export function beforeAllPg(setup: () => Promise<void>, timeoutMs = 120_000): void {
+  let error: unknown;
+  beforeAll(async () => {
+    try {
+      await setup();
+    } catch (err) {
+      error = err;
+    }
+  }, timeoutMs);
+  beforeEach(() => {
+    if (error) throw error;
+  });
 }

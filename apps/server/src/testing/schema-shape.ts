@@ -146,8 +146,8 @@ export async function pgShape(client: pg.Pool | pg.Client): Promise<SchemaShape>
   );
   for (const c of columns.rows) {
     const kind: ColumnShape['kind'] = c.data_type === 'boolean' ? 'boolean' : c.data_type === 'text' ? 'text' : 'integer';
-    shape[c.table_name] ??= { columns: [], primaryKey: [], indexes: [], foreignKeys: [] };
-    shape[c.table_name]!.columns.push({
+    const table = (shape[c.table_name] ??= { columns: [], primaryKey: [], indexes: [], foreignKeys: [] });
+    table.columns.push({
       name: c.column_name,
       kind,
       nullable: c.is_nullable === 'YES',

@@ -1,6 +1,6 @@
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestPgDatabase, type TestPgDatabase } from '../../testing/pg';
+import type pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
+import { beforeAllPg, createTestPgDatabase, type TestPgDatabase } from '../../testing/pg';
 import { pgConventionBreaches, pgShape, sqliteShape } from '../../testing/schema-shape';
 import { openTempDb, type TempDb } from '../../testing/temp-db';
 import { migratePg, openPgPool } from './client';
@@ -14,12 +14,12 @@ let database: TestPgDatabase;
 let pool: pg.Pool;
 let sqlite: TempDb;
 
-beforeAll(async () => {
+beforeAllPg(async () => {
   database = await createTestPgDatabase();
   await migratePg(database.url);
   pool = openPgPool(database.url, { max: 2 });
   sqlite = openTempDb('parley-parity-');
-}, 120_000);
+});
 
 afterAll(async () => {
   sqlite?.dispose();

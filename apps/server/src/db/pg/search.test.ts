@@ -1,8 +1,8 @@
 import { asc } from 'drizzle-orm';
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
 import { listConversations } from '../../domain/conversation';
-import { createTestPgDatabase, type TestPgDatabase } from '../../testing/pg';
+import { beforeAllPg, createTestPgDatabase, type TestPgDatabase } from '../../testing/pg';
 import { openTempDb, type TempDb } from '../../testing/temp-db';
 import * as lite from '../schema';
 import { migratePg, openPgPool, pgDb, type PgDb } from './client';
@@ -63,7 +63,7 @@ const QUERIES: [string, number[]][] = [
   ['zzz', []],
 ];
 
-beforeAll(async () => {
+beforeAllPg(async () => {
   database = await createTestPgDatabase();
   await migratePg(database.url);
   pool = openPgPool(database.url, { max: 2 });
@@ -81,7 +81,7 @@ beforeAll(async () => {
     [text, 'ok thanks'].map((t, j) => ({
       conversationId: i + 1,
       direction: 'in' as const,
-      from: contacts[i]!.phone,
+      from: `+4477009001${String(i).padStart(2, '0')}`,
       to: '+447700900000',
       text: t,
       encoding: 'ucs2' as const,
@@ -97,7 +97,7 @@ beforeAll(async () => {
   await pgdb.insert(pgs.contacts).values(contacts);
   await pgdb.insert(pgs.conversations).values(conversations);
   await pgdb.insert(pgs.messages).values(messages);
-}, 120_000);
+});
 
 afterAll(async () => {
   sqlite?.dispose();
