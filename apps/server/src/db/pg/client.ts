@@ -19,9 +19,26 @@ export const pgMigrationsFolder = fileURLToPath(new URL('./migrations', import.m
  */
 const MIGRATION_LOCK_KEY = 0x7061726c; // 'parl'
 
-/** A pool on `url` (postgres://…). Int8 columns come back as strings from pg; the schema's bigint mode 'number' reads them as numbers. */
+/**
+ * int8 (bigint: ids, ms times, count(*)) as a JS number, as better-sqlite3 gives SQLite's integers, also
+ * in raw `sql` results the schema's bigint mode 'number' does not map. Parley's ids and times stay far
+ * below 2^53; a value beyond it is left a string rather than rounded.
+ */
+function parseInt8(value: string): number | string {
+  const n = Number(value);
+  return Number.isSafeInteger(n) ? n : value;
+}
+
+const pgTypes: pg.CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === pg.types.builtins.INT8 && format !== 'binary'
+      ? parseInt8
+      : pg.types.getTypeParser(oid, format)) as pg.CustomTypesConfig['getTypeParser'],
+};
+
+/** A pool on `url` (postgres://…), int8 read as numbers (this pool only: pg's global parsers are left alone). */
 export function openPgPool(url: string, opts: { max?: number } = {}): pg.Pool {
-  return new pg.Pool({ connectionString: url, max: opts.max ?? 10 });
+  return new pg.Pool({ connectionString: url, max: opts.max ?? 10, types: pgTypes });
 }
 
 /** drizzle over a pool. */
