@@ -1,0 +1,67 @@
+import { fileURLToPath } from 'node:url';
+import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
+import { migrate } from 'drizzle-orm/node-postgres/migrator';
+import pg from 'pg';
+import * as schema from './schema';
+
+/**
+ * PostgreSQL beside SQLite (issue 16, groundwork): the schema, its migrations and a way to apply them.
+ * The server does not run on PostgreSQL yet (config.ts still refuses a postgres:// DATABASE_URL): the
+ * domain is synchronous over better-sqlite3 today. See docs/notes for the store this is meant to carry.
+ */
+export type PgDb = NodePgDatabase<typeof schema> & { $client: pg.Pool };
+
+export const pgMigrationsFolder = fileURLToPath(new URL('./migrations', import.meta.url));
+
+/**
+ * One key for every Parley process migrating the same database: instances starting together take
+ * turns (the second finds nothing left to apply). The value is arbitrary, fixed forever.
+ */
+const MIGRATION_LOCK_KEY = 0x7061726c; // 'parl'
+
+/**
+ * int8 (bigint: ids, ms times, count(*)) as a JS number, as better-sqlite3 gives SQLite's integers, also
+ * in raw `sql` results the schema's bigint mode 'number' does not map. Parley's ids and times stay far
+ * below 2^53; a value beyond it is left a string rather than rounded.
+ */
+function parseInt8(value: string): number | string {
+  const n = Number(value);
+  return Number.isSafeInteger(n) ? n : value;
+}
+
+const pgTypes: pg.CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === pg.types.builtins.INT8 && format !== 'binary'
+      ? parseInt8
+      : pg.types.getTypeParser(oid, format)) as pg.CustomTypesConfig['getTypeParser'],
+};
+
+/** A pool on `url` (postgres://…), int8 read as numbers (this pool only: pg's global parsers are left alone). */
+export function openPgPool(url: string, opts: { max?: number } = {}): pg.Pool {
+  return new pg.Pool({ connectionString: url, max: opts.max ?? 10, types: pgTypes });
+}
+
+/** drizzle over a pool. */
+export function pgDb(pool: pg.Pool): PgDb {
+  return drizzle(pool, { schema });
+}
+
+/**
+ * Applies the committed PostgreSQL migrations (src/db/pg/migrations) to the database at `url`, under a
+ * session advisory lock so that several instances starting at once do not race. Migrations already
+ * applied (recorded in drizzle.__drizzle_migrations) are skipped: running it again does nothing.
+ */
+export async function migratePg(url: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    try {
+      await migrate(drizzle(client, { schema }), { migrationsFolder: pgMigrationsFolder });
+    } finally {
+      await client.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
+    }
+  } finally {
+    await client.end();
+  }
+}

@@ -1,0 +1,114 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { beforeAll, beforeEach, inject } from 'vitest';
+import { PG_MISSING_HELP, sharedCluster, stopCluster } from './pg-cluster';
+
+/**
+ * PostgreSQL for tests. `PARLEY_TEST_PG_URL` (a postgres://… URL of a role that may create databases)
+ * when set; otherwise a throwaway cluster of this machine's PostgreSQL (initdb + pg_ctl into a temp dir,
+ * on a free loopback port, password auth), started by the first test file that asks for it and stopped
+ * when the run ends (pg-global-setup.ts). Each test file gets a database of its own.
+ *
+ * Without PostgreSQL the tests that use it fail, saying how to get it: they are never skipped.
+ */
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** Where the run's throwaway cluster lives once a test file starts it (pg-global-setup.ts). */
+    parleyPgStateDir: string;
+  }
+}
+
+export interface TestPgDatabase {
+  /** postgres://… of a fresh, empty database (UTF-8, C.UTF-8 locale where the server has it). */
+  url: string;
+  /** Drops the database (its connections first): call after closing your own pools. */
+  dispose(): Promise<void>;
+}
+
+let ownStateDir: string | undefined;
+
+/** The run's state directory: from pg-global-setup.ts, or (outside vitest's global setup) one of this process's, removed at exit. */
+function stateDirOfRun(): string {
+  let dir: string | undefined;
+  try {
+    dir = inject('parleyPgStateDir');
+  } catch {
+    dir = undefined;
+  }
+  if (dir) return dir;
+  if (!ownStateDir) {
+    const created = mkdtempSync(join(tmpdir(), 'parley-pg-'));
+    ownStateDir = created;
+    process.once('exit', () => stopCluster(created));
+  }
+  return ownStateDir;
+}
+
+/** A URL for the server's administrative connection (a role that may create databases). */
+async function adminUrl(): Promise<string> {
+  const external = process.env.PARLEY_TEST_PG_URL;
+  if (external) return external;
+  return (await sharedCluster(stateDirOfRun())).url;
+}
+
+function withDatabase(url: string, database: string): string {
+  const u = new URL(url);
+  u.pathname = `/${database}`;
+  return u.toString();
+}
+
+async function withAdmin<T>(url: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url });
+  try {
+    await client.connect();
+  } catch (err) {
+    throw new Error(`Cannot connect to the test PostgreSQL (${new URL(url).host}): ${(err as Error).message}. ${PG_MISSING_HELP}`);
+  }
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** A fresh empty database for one test file (call in beforeAll, dispose in afterAll). */
+export async function createTestPgDatabase(): Promise<TestPgDatabase> {
+  const admin = await adminUrl();
+  const name = `parley_test_${process.pid}_${randomBytes(4).toString('hex')}`;
+  await withAdmin(admin, async (client) => {
+    try {
+      await client.query(`create database "${name}" template template0 encoding 'UTF8' lc_collate 'C.UTF-8' lc_ctype 'C.UTF-8'`);
+    } catch {
+      // A server without the C.UTF-8 locale: its default locale.
+      await client.query(`create database "${name}" template template0 encoding 'UTF8'`);
+    }
+  });
+  return {
+    url: withDatabase(admin, name),
+    async dispose() {
+      await withAdmin(admin, (client) => client.query(`drop database if exists "${name}" with (force)`));
+    },
+  };
+}
+
+/**
+ * beforeAll for a file's PostgreSQL setup that fails every test of the file (not just the hook: vitest
+ * would report the tests as skipped) when PostgreSQL cannot be had, with the message saying how to get it.
+ */
+export function beforeAllPg(setup: () => Promise<void>, timeoutMs = 120_000): void {
+  let error: unknown;
+  beforeAll(async () => {
+    try {
+      await setup();
+    } catch (err) {
+      error = err;
+    }
+  }, timeoutMs);
+  beforeEach(() => {
+    if (error) throw error;
+  });
+}
