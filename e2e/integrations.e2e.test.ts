@@ -107,14 +107,16 @@ describe('Integrations: outbound webhooks in Chromium', () => {
     const dialog = page.getByRole('alertdialog', { name: 'Delete this endpoint?' });
     await dialog.waitFor();
     const focusedText = () => page.evaluate(() => document.activeElement?.textContent?.trim());
-    await expect(focusedText()).resolves.toBe('Cancel');
+    // Focus moves in React's commit, which a loaded machine may run a moment after the key: polled.
+    const focusIs = (text: string) => eventually(async () => expect(await focusedText()).toBe(text), 5_000);
+    await focusIs('Cancel');
     await page.keyboard.press('Tab');
-    await expect(focusedText()).resolves.toBe('Delete endpoint');
+    await focusIs('Delete endpoint');
     await page.keyboard.press('Tab');
-    await expect(focusedText()).resolves.toBe('Cancel');
+    await focusIs('Cancel');
     await page.keyboard.press('Escape');
-    await expect(dialog.count()).resolves.toBe(0);
-    await expect(focusedText()).resolves.toBe('Delete');
+    await eventually(async () => expect(await dialog.count()).toBe(0), 5_000);
+    await focusIs('Delete');
     await card.getByRole('button', { name: 'Delete' }).click();
     await dialog.getByRole('button', { name: 'Delete endpoint' }).click();
     await eventually(async () => {
