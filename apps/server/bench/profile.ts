@@ -26,7 +26,7 @@ export async function startProfile(intervalUs = 100): Promise<RunningProfile> {
 }
 
 /** Where a frame's code lives: a package name, `parley <folder>`, `node:internal`, or a V8 bucket. */
-function ownerOf(frame: Profiler.CallFrame): string {
+function ownerOf(frame: Profiler.ProfileNode['callFrame']): string {
   const { url, functionName } = frame;
   if (functionName === '(idle)' || functionName === '(garbage collector)' || functionName === '(program)') return functionName;
   if (url === '') return '(native)';

@@ -36,6 +36,29 @@ describe('TokenBucket', () => {
     expect(bucket.tryTake()).toBe(0);
   });
 
+  it('never gives more than the rate in any 1 s window, whatever the capacity', () => {
+    const c = clock();
+    const bucket = new TokenBucket({ ratePerSecond: 10, capacity: 5, now: c.now });
+    expect(bucket.takeUpTo(100)).toBe(5);
+    c.advance(500);
+    expect(bucket.takeUpTo(100)).toBe(5); // 10 within [0, 500]
+    c.advance(100); // one token refilled, but the window [−400, 600] is full until t = 1000
+    expect(bucket.tryTake()).toBeCloseTo(400, 5);
+    c.advance(400);
+    expect(bucket.takeUpTo(100)).toBe(5); // the five taken at t = 0 have left the window
+    expect(bucket.tryTake()).toBeGreaterThan(0);
+  });
+
+  it('a refund gives the window slot back as well', () => {
+    const c = clock();
+    const bucket = new TokenBucket({ ratePerSecond: 2, capacity: 2, now: c.now });
+    expect(bucket.takeUpTo(2)).toBe(2);
+    bucket.refund();
+    expect(bucket.tryTake()).toBe(0);
+    c.advance(600); // a token refilled, but two were taken at t = 0: wait for the window
+    expect(bucket.tryTake()).toBeCloseTo(400, 5);
+  });
+
   it('refuses a non-positive rate', () => {
     expect(() => new TokenBucket({ ratePerSecond: 0 })).toThrow(/positive/);
   });
