@@ -36,7 +36,10 @@ export class TokenBucket {
     this.ratePerSecond = opts.ratePerSecond;
     this.capacity = opts.capacity ?? Math.max(1, opts.ratePerSecond / 10);
     this.now = opts.now ?? (() => performance.now());
-    this.tokens = this.capacity;
+    // One token to start, not a full bucket: an opening burst of `capacity` would be followed by a
+    // gap of as long before every later second (the 1 s window below), bunching sends at each second.
+    // Idle time fills the bucket as before.
+    this.tokens = Math.min(1, this.capacity);
     this.updatedAt = this.now();
     const perWindow = Math.max(1, Math.floor(opts.ratePerSecond));
     this.takenAt = new Float64Array(perWindow).fill(Number.NEGATIVE_INFINITY);
@@ -48,22 +51,26 @@ export class TokenBucket {
     return this.takenAt.length;
   }
 
-  private refill(): void {
+  /** Adds the tokens earned since the last refill; returns the time. */
+  private refill(): number {
     const now = this.now();
     const elapsed = Math.max(0, now - this.updatedAt);
     this.tokens = Math.min(this.capacity, this.tokens + (elapsed * this.ratePerSecond) / 1000);
     this.updatedAt = now;
+    return now;
   }
 
   /** Takes a token and returns 0, or returns the milliseconds until one is available (taking nothing). */
   tryTake(): number {
-    this.refill();
+    const now = this.refill();
     if (this.tokens < 1) return ((1 - this.tokens) * 1000) / this.ratePerSecond;
-    const windowFullFor = (this.takenAt[this.head] ?? Number.NEGATIVE_INFINITY) + WINDOW_MS - this.updatedAt;
+    const windowFullFor = (this.takenAt[this.head] ?? Number.NEGATIVE_INFINITY) + WINDOW_MS - now;
+    // Tokens keep accruing while the window is full: after a stall, the sends it held back go out
+    // as soon as the window allows (a catch-up burst recurs a second later, but nothing is lost).
     if (windowFullFor > 0) return windowFullFor;
     this.tokens -= 1;
     this.before[this.head] = this.takenAt[this.head] ?? Number.NEGATIVE_INFINITY;
-    this.takenAt[this.head] = this.updatedAt;
+    this.takenAt[this.head] = now;
     this.head = (this.head + 1) % this.takenAt.length;
     return 0;
   }
