@@ -3,11 +3,12 @@ import type { Logger } from 'pino';
 import { retryWhileBusy, type Db } from '../db/client';
 import type { EventLog } from '../events/log';
 import {
-  claimNextSend,
+  claimDueSends,
   hasDueSend,
   nextSendDueAt,
   outboxStats,
   recordSendAccepted,
+  recordSendsAccepted,
   recordSendEnded,
   recordSendRetry,
   recoverInterruptedSends,
@@ -18,7 +19,7 @@ import type { OutboundMedia, ProviderFailure, SmsProvider } from '../providers/t
 import type { ProviderName } from '@parley/shared';
 import { classifyFailure, failureDetail, retryDelayMs } from './backoff';
 import type { BackoffOptions } from './backoff';
-import { TokenBucket } from './token-bucket';
+import { TokenBucket, sleep } from './token-bucket';
 
 export interface OutboxWorkerOptions {
   db: Db;
@@ -29,7 +30,7 @@ export interface OutboxWorkerOptions {
   /** Claim only rows queued for this provider (each provider has its own worker and rate); default: every row. */
   queue?: ProviderName;
   ratePerSecond: number;
-  /** Sends in flight at once (default 8). */
+  /** Sends in flight at once (default max(8, rate / 10): room for 100 ms of provider latency at the rate). */
   concurrency?: number;
   /** Attempts per message before a retryable failure becomes final (default 8). */
   maxAttempts?: number;
@@ -73,7 +74,7 @@ function unexpected(error: unknown): ProviderFailure {
  */
 export function createOutboxWorker(opts: OutboxWorkerOptions): OutboxWorker {
   const { db, log, provider, logger, queue } = opts;
-  const concurrency = Math.max(1, opts.concurrency ?? 8);
+  const concurrency = Math.max(1, opts.concurrency ?? Math.max(8, Math.ceil(opts.ratePerSecond / 10)));
   const maxAttempts = Math.max(1, opts.maxAttempts ?? 8);
   const pollMs = opts.pollMs ?? 1000;
   const bucket = opts.bucket ?? new TokenBucket({ ratePerSecond: opts.ratePerSecond });
@@ -137,12 +138,54 @@ export function createOutboxWorker(opts: OutboxWorkerOptions): OutboxWorker {
     }
     // The provider has answered: its outcome must be recorded even while another process holds the database.
     if (failure) return retryWhileBusy(() => onFailure(claimed, failure), 8_000);
-    const id = providerMessageId;
-    if (
-      id !== undefined &&
-      !(await retryWhileBusy(() => recordSendAccepted({ log, messageId: claimed.messageId, providerMessageId: id }), 8_000))
-    ) {
+    if (providerMessageId !== undefined && !(await recordAccepted(claimed.messageId, providerMessageId))) {
       logger.warn({ messageId: claimed.messageId }, 'outbox: the send response id differs from the one a status webhook gave');
+    }
+  }
+
+  // Accepted sends are recorded together: those answered in the same turn of the event loop share
+  // one transaction (setImmediate runs after the I/O callbacks of that turn). A send counts as
+  // finished (stop() waits for it) only once its outcome is committed.
+  interface PendingAccept {
+    messageId: number;
+    providerMessageId: string;
+    resolve(sameId: boolean): void;
+    reject(err: unknown): void;
+  }
+  let accepts: PendingAccept[] = [];
+  let flushing = false;
+
+  function recordAccepted(messageId: number, providerMessageId: string): Promise<boolean> {
+    return new Promise((resolve, reject) => {
+      accepts.push({ messageId, providerMessageId, resolve, reject });
+      if (!flushing) {
+        flushing = true;
+        setImmediate(() => void flushAccepts());
+      }
+    });
+  }
+
+  async function flushAccepts(): Promise<void> {
+    const batch = accepts;
+    accepts = [];
+    flushing = false;
+    try {
+      const sameIds = await retryWhileBusy(() => recordSendsAccepted({ log, sends: batch }), 8_000);
+      batch.forEach((a, i) => a.resolve(sameIds[i] ?? true));
+      return;
+    } catch (err) {
+      if (batch.length === 1) return batch[0]?.reject(err);
+      logger.warn({ err, sends: batch.length }, 'outbox: recording a batch of accepted sends failed; recording them one by one');
+    }
+    // Nothing of the batch was written: one by one, so one bad row cannot hold back the rest.
+    for (const a of batch) {
+      try {
+        a.resolve(
+          await retryWhileBusy(() => recordSendAccepted({ log, messageId: a.messageId, providerMessageId: a.providerMessageId }), 8_000),
+        );
+      } catch (err) {
+        a.reject(err);
+      }
     }
   }
 
@@ -156,15 +199,38 @@ export function createOutboxWorker(opts: OutboxWorkerOptions): OutboxWorker {
     inFlight.add(task);
   }
 
+  /** Rows claimed in one transaction at most. */
+  const MAX_CLAIM = 64;
+  /** At high rates the worker sends in bursts of this many ms worth of tokens (10 at 1000/s). */
+  const TICK_MS = 10;
+
   async function drain(): Promise<void> {
     const signal = abort.signal;
-    while (running && inFlight.size < concurrency && hasDueSend({ db, provider: queue })) {
-      // Token first, then claim: a row never waits in 'sending' for the rate limit.
-      if (!(await bucket.take(signal)) || !running) return;
-      const claimed = claimNextSend({ log, provider: queue });
-      if (claimed === undefined) return bucket.refund();
-      if (claimed === 'skipped') bucket.refund();
-      else dispatch(claimed);
+    while (running && inFlight.size < concurrency) {
+      // Tokens first, then claim: a row never waits in 'sending' for the rate limit. Every token
+      // available now is used in one claim, so a late timer does not lower the rate.
+      const want = Math.min(concurrency - inFlight.size, MAX_CLAIM);
+      let tokens = bucket.takeUpTo(want);
+      if (tokens === 0) {
+        if (!hasDueSend({ db, provider: queue })) return;
+        // At high rates, wait for a tick's worth of tokens (timers fire every ms or two at best):
+        // one claim transaction per tick rather than one per token. The rate is unchanged.
+        const burst = Math.min(want, Math.floor((bucket.ratePerSecond * TICK_MS) / 1000));
+        if (burst > 1 && (!(await sleep((burst * 1000) / bucket.ratePerSecond, signal)) || !running)) return;
+        if (!(await bucket.take(signal)) || !running) return;
+        tokens = 1 + bucket.takeUpTo(want - 1);
+      }
+      let batch: ReturnType<typeof claimDueSends>;
+      try {
+        batch = claimDueSends({ log, provider: queue, limit: tokens });
+      } catch (err) {
+        for (let i = 0; i < tokens; i++) bucket.refund();
+        throw err;
+      }
+      const { claimed, skipped } = batch;
+      for (let i = claimed.length; i < tokens; i++) bucket.refund();
+      for (const c of claimed) dispatch(c);
+      if (claimed.length + skipped < tokens) return;
     }
   }
 

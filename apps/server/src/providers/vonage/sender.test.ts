@@ -5,7 +5,13 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ProviderError } from '../types';
 import type { OutboundSms, ProviderFailure, SmsProvider } from '../types';
-import { createVonageProvider, readVonagePrivateKey, toProviderError } from './sender';
+import { createServer as createHttpServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { gzipSync } from 'node:zlib';
+import { Vonage } from '@vonage/server-sdk';
+import { MMSImage, SMS } from '@vonage/messages';
+import { ReusedJwtAuth } from './auth';
+import { createVonageProvider, readVonagePrivateKey, toProviderError, toVonageAddress } from './sender';
 import { parseRetryAfter } from '../http';
 import { describeVonageError, vonageErrorReason } from './errors';
 import { accepted, generateTestKeyPair, startMockVonage, vonageProblem } from '../../testing/mock-vonage';
@@ -239,6 +245,107 @@ describe('Vonage provider against the mock', () => {
     expect(res.status).toBe(401);
     expect(mock.requests[0]?.authError).toBe('missing Bearer token');
     mock.reset();
+  });
+});
+
+describe('the direct request is the one the SDK sends', () => {
+  const cases: [string, OutboundSms][] = [
+    ['SMS', msg],
+    ['SMS, unicode and quotes', { ...msg, text: 'Ünïcode "quoted" \\ back\nslash 😀 — done' }],
+    ['SMS, alphanumeric sender', { ...msg, from: 'Parley' }],
+    [
+      'MMS with a caption',
+      {
+        ...msg,
+        from: '+14155550100',
+        to: '+14155550101',
+        text: 'Your receipt',
+        media: [{ url: 'https://media.example/r.png', contentType: 'image/png' }],
+      },
+    ],
+    [
+      'MMS without a caption',
+      {
+        ...msg,
+        from: '+14155550100',
+        to: '+14155550101',
+        text: ' ',
+        media: [{ url: 'https://media.example/r.png', contentType: 'image/png' }],
+      },
+    ],
+  ];
+
+  /** What @vonage/server-sdk itself sends (as Parley used to send it). */
+  async function viaSdk(apiHost: string, m: OutboundSms): Promise<unknown> {
+    const vonage = new Vonage(new ReusedJwtAuth({ applicationId: APP_ID, privateKey: keyPair.privateKeyPem }), { apiHost });
+    const [image] = m.media ?? [];
+    const message = image
+      ? new MMSImage({
+          to: toVonageAddress(m.to),
+          from: toVonageAddress(m.from),
+          image: { url: image.url, ...(m.text.trim() !== '' ? { caption: m.text } : {}) },
+          clientRef: m.messageId,
+        })
+      : new SMS({
+          channel: 'sms',
+          messageType: 'text',
+          to: toVonageAddress(m.to),
+          from: toVonageAddress(m.from),
+          text: m.text,
+          clientRef: m.messageId,
+        });
+    return vonage.messages.send(message);
+  }
+
+  it.each(cases)('%s: same method, URL, headers and body bytes; both spec-valid with a verified JWT', async (_name, m) => {
+    const mock = await startMockVonage({ keyPair, applicationId: APP_ID });
+    try {
+      const direct = createVonageProvider({ applicationId: APP_ID, privateKey: keyPair.privateKeyPem, apiHost: mock.url });
+      await viaSdk(mock.url, m);
+      await direct.send(m);
+      const [sdk, ours] = mock.requests;
+      expect(ours?.method).toBe(sdk?.method);
+      expect(ours?.url).toBe(sdk?.url);
+      expect(ours?.rawBody).toBe(sdk?.rawBody);
+      const { authorization: sdkAuth, ...sdkHeaders } = sdk?.headers ?? {};
+      const { authorization: ourAuth, ...ourHeaders } = ours?.headers ?? {};
+      expect(ourHeaders).toEqual(sdkHeaders);
+      // Each signs its own application JWT (fresh jti/iat): the same kind of token.
+      expect(ourAuth).toMatch(/^Bearer [\w-]+\.[\w-]+\.[\w-]+$/);
+      expect(sdkAuth).toMatch(/^Bearer [\w-]+\.[\w-]+\.[\w-]+$/);
+      expect(ours?.jwt?.header).toEqual(sdk?.jwt?.header);
+      expect(Object.keys(ours?.jwt?.payload ?? {}).sort()).toEqual(Object.keys(sdk?.jwt?.payload ?? {}).sort());
+      for (const r of [sdk, ours]) {
+        expect(r?.authError).toBeUndefined();
+        expect(r?.specErrors).toEqual([]);
+      }
+      expect(mock.specViolations()).toEqual([]);
+    } finally {
+      await mock.close();
+    }
+  });
+
+  it('reads a compressed 202 (it asks for gzip, deflate or br, as the SDK does)', async () => {
+    const server = createHttpServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(202, { 'content-type': 'application/json', 'content-encoding': 'gzip' });
+        res.end(gzipSync(JSON.stringify({ message_uuid: 'aaaaaaaa-0000-4000-8000-00000000000a' })));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const direct = createVonageProvider({
+        applicationId: APP_ID,
+        privateKey: keyPair.privateKeyPem,
+        apiHost: `http://127.0.0.1:${port}`,
+      });
+      expect(await direct.send(msg)).toEqual({ providerMessageId: 'aaaaaaaa-0000-4000-8000-00000000000a' });
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });
 

@@ -1,6 +1,8 @@
 /**
  * SmsProvider on the Vonage Messages API (JWT auth with the application's RSA key).
  *
+ * Sends go out directly (createVonageProvider below) in the shape the SDK sends; error mapping
+ * still accepts what the SDK throws (toProviderError), since tests and the sandbox drive the SDK.
  * SDK facts found by experiment with @vonage/server-sdk 3.27.0 / @vonage/server-client 1.20.0,
  * which fetches with node-fetch 3 (not the global fetch):
  * - non-2xx → `VetchError` (its `.name` is plain 'Error'); status and body only on `.response`, a
@@ -9,9 +11,11 @@
  * - the `timeout` option aborts with node-fetch `AbortError` (name 'AbortError', type 'aborted').
  * - a 2xx whose Content-Type is not application/json resolves with `messageUUID: undefined`.
  */
-import { Vonage } from '@vonage/server-sdk';
-import { MMSImage, SMS } from '@vonage/messages';
 import { createPrivateKey } from 'node:crypto';
+import { Agent as HttpAgent, request as httpRequest } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import { readFileSync } from 'node:fs';
 import { describeVonageError } from './errors';
 import { isRecord, parseRetryAfter, readBody } from '../http';
@@ -30,6 +34,7 @@ export interface VonageProviderOptions {
 }
 
 const DEFAULT_TIMEOUT_MS = 10_000;
+const DEFAULT_API_HOST = 'https://api.nexmo.com';
 const NOT_PEM = 'VONAGE_PRIVATE_KEY: not a PEM private key (expected -----BEGIN PRIVATE KEY-----)';
 
 /** Echo a path in errors only if it cannot be key material pasted in the wrong format. */
@@ -182,38 +187,127 @@ export async function toProviderError(error: unknown, timeoutMs: number): Promis
   return new ProviderError({ retryable: false, code: 'unknown', reason: 'Unexpected error while sending via Vonage', detail });
 }
 
+/**
+ * The body the SDK sends for `new SMS(...)` / `new MMSImage(...)` (snake_case, in the SDK's key
+ * order), built directly. sender.test.ts checks it byte for byte against the SDK's own request.
+ */
+export function vonageSendBody(msg: OutboundSms): string {
+  const to = toVonageAddress(msg.to);
+  const from = toVonageAddress(msg.from);
+  const [image] = msg.media ?? [];
+  // MMS (the spec's MMS variant): channel `mms`, message_type `image`, the text as the caption.
+  if (image) {
+    const caption = msg.text.trim() !== '' ? { caption: msg.text } : {};
+    return JSON.stringify({
+      to,
+      from,
+      client_ref: msg.messageId,
+      message_type: 'image',
+      image: { url: image.url, ...caption },
+      channel: 'mms',
+    });
+  }
+  return JSON.stringify({ to, from, client_ref: msg.messageId, message_type: 'text', text: msg.text, channel: 'sms' });
+}
+
+/** The SDK's user agent (@vonage/server-client: the parts joined with a comma). */
+const USER_AGENT = ['@vonage/server-sdk/3.0.0', ` node/${process.version.replace('v', '')}`, ''].join();
+
+interface RawResponse {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+function decoded(res: IncomingMessage): NodeJS.ReadableStream {
+  const encoding = String(res.headers['content-encoding'] ?? '')
+    .trim()
+    .toLowerCase();
+  if (encoding === 'gzip' || encoding === 'x-gzip') return res.pipe(createGunzip());
+  if (encoding === 'deflate') return res.pipe(createInflate());
+  if (encoding === 'br') return res.pipe(createBrotliDecompress());
+  return res;
+}
+
+/**
+ * SmsProvider on the Vonage Messages API: `POST {apiHost}/v1/messages` with the application JWT
+ * (reused for a minute, see ./auth), as the SDK sends it (URL, method, headers, JSON body), over
+ * node:http(s) with a keep-alive agent. Not the SDK's own client: per send it cost several times
+ * what the rest of the outbox does (node-fetch, an AbortController + DOMException, its response
+ * parsing); measured in bench/outbox.ts. Global fetch measured no cheaper than the SDK.
+ */
 export function createVonageProvider(opts: VonageProviderOptions): SmsProvider {
   const privateKey = readVonagePrivateKey(opts.privateKey);
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const vonage = new Vonage(new ReusedJwtAuth({ applicationId: opts.applicationId, privateKey }), {
-    timeout: timeoutMs,
-    ...(opts.apiHost ? { apiHost: opts.apiHost } : {}),
-  });
+  const auth = new ReusedJwtAuth({ applicationId: opts.applicationId, privateKey });
+  const endpoint = new URL(`${(opts.apiHost ?? DEFAULT_API_HOST).replace(/\/+$/, '')}/v1/messages`);
+  const secure = endpoint.protocol === 'https:';
+  const agent = secure ? new HttpsAgent({ keepAlive: true }) : new HttpAgent({ keepAlive: true });
+  const send1 = secure ? httpsRequest : httpRequest;
+
+  function post(body: string, authorization: string): Promise<RawResponse> {
+    return new Promise((resolve, reject) => {
+      const req = send1(
+        endpoint,
+        {
+          method: 'POST',
+          agent,
+          headers: {
+            'user-agent': USER_AGENT,
+            'content-type': 'application/json',
+            authorization,
+            accept: '*/*',
+            'accept-encoding': 'gzip, deflate, br',
+            'content-length': Buffer.byteLength(body),
+          },
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          const stream = decoded(res);
+          stream.on('data', (c: Buffer) => chunks.push(c));
+          stream.on('error', (err) => req.destroy(err));
+          stream.on('end', () => {
+            clearTimeout(timer);
+            resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') });
+          });
+        },
+      );
+      const timer = setTimeout(() => {
+        const err = new Error(`no answer within ${timeoutMs} ms`);
+        err.name = 'TimeoutError';
+        req.destroy(err);
+      }, timeoutMs);
+      req.on('error', (err) => {
+        clearTimeout(timer);
+        reject(err);
+      });
+      req.end(body);
+    });
+  }
 
   async function send(msg: OutboundSms): Promise<SendResult> {
-    let messageUUID: unknown;
+    let response: RawResponse;
     try {
-      const [image] = msg.media ?? [];
-      // MMS (the spec's MMS variant): channel `mms`, message_type `image`, the text as the caption.
-      // SMSParams types `channel` and `messageType` as required; the class sets both itself.
-      const message = image
-        ? new MMSImage({
-            to: toVonageAddress(msg.to),
-            from: toVonageAddress(msg.from),
-            image: { url: image.url, ...(msg.text.trim() !== '' ? { caption: msg.text } : {}) },
-            clientRef: msg.messageId,
-          })
-        : new SMS({
-            channel: 'sms',
-            messageType: 'text',
-            to: toVonageAddress(msg.to),
-            from: toVonageAddress(msg.from),
-            text: msg.text,
-            clientRef: msg.messageId,
-          });
-      ({ messageUUID } = await vonage.messages.send(message));
+      response = await post(vonageSendBody(msg), await auth.createBearerHeader());
     } catch (error) {
       throw await toProviderError(error, timeoutMs);
+    }
+    const header = (name: string): string | null => {
+      const value = response.headers[name];
+      return value === undefined ? null : Array.isArray(value) ? value.join(', ') : value;
+    };
+    if (response.status < 200 || response.status >= 300) {
+      throw await fromHttpResponse({ status: response.status, headers: { get: header }, text: () => Promise.resolve(response.body) });
+    }
+    // As the SDK: the body is read only when it is JSON.
+    let messageUUID: unknown;
+    if ((header('content-type') ?? '').split(';')[0]?.trim() === 'application/json') {
+      try {
+        const json: unknown = JSON.parse(response.body);
+        messageUUID = isRecord(json) ? json.message_uuid : undefined;
+      } catch {
+        messageUUID = undefined;
+      }
     }
     if (typeof messageUUID !== 'string' || messageUUID === '') {
       // Vonage accepted it (2xx) but the id is missing: do not retry (it would send twice); the
