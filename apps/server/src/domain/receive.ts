@@ -149,6 +149,14 @@ export function receiveInbound({
   });
 }
 
+/**
+ * `receiveInbound` by group commit (EventLog.writeBatched): stored in the next batch transaction with
+ * the other webhooks queued meanwhile, resolved once that committed (rejected with its own error only).
+ */
+export function receiveInboundBatched(args: Parameters<typeof receiveInbound>[0]): Promise<ReceiveResult> {
+  return args.log.writeBatched(() => receiveInbound(args));
+}
+
 /** Automatic replies of one kind per conversation at most once per this many ms (AUTO_REPLY_WINDOW_SECONDS). */
 export const DEFAULT_AUTO_REPLY_WINDOW_MS = 10 * 60 * 1000;
 
