@@ -24,6 +24,8 @@ interface QueuedWrite {
 /** One open write (a transaction, a batch, or a savepoint inside one): where its appends are collected. */
 interface WriteScope {
   appended: ParleyEvent[];
+  /** The transaction handle of the outermost write: savepoints inside reuse it (one drizzle handle per transaction). */
+  tx: Tx;
 }
 
 /** Writes committed together at most (WRITE_BATCH_MAX): a batch is one transaction, so this bounds how long it holds the writer. */
@@ -93,15 +95,18 @@ export class EventLog {
    */
   write<T>(fn: (tx: Tx, append: Append) => T): T {
     if (this.scope) return this.savepoint(this.scope, fn);
-    const scope: WriteScope = { appended: [] };
-    this.scope = scope;
+    let scope: WriteScope | null = null;
     let result: T;
     try {
-      result = this.db.transaction((tx) => fn(tx, this.appender(tx, scope.appended)));
+      result = this.db.transaction((tx) => {
+        const open: WriteScope = { appended: [], tx };
+        this.scope = scope = open;
+        return fn(tx, this.appender(tx, open.appended));
+      });
     } finally {
       this.scope = null;
     }
-    this.publish(scope.appended);
+    if (scope) this.publish((scope as WriteScope).appended);
     return result;
   }
 
@@ -156,15 +161,15 @@ export class EventLog {
     let notRun: QueuedWrite[] = [];
     try {
       this.db.transaction(
-        () => {
+        (tx) => {
           for (let i = 0; i < items.length; i++) {
             const item = items[i] as QueuedWrite;
             const mine: ParleyEvent[] = [];
             // A `write` inside the item is a savepoint of it; its events join the item's.
-            this.scope = { appended: mine };
+            this.scope = { appended: mine, tx };
             try {
               // Nested: better-sqlite3 runs it as a savepoint of the batch.
-              const value = this.db.transaction((itemTx) => item.fn(itemTx, this.appender(itemTx, mine)));
+              const value = this.db.$client.transaction(() => item.fn(tx, this.appender(tx, mine)))();
               outcomes.push({ ok: true, value, events: mine });
             } catch (error) {
               outcomes.push({ ok: false, error });
@@ -207,11 +212,12 @@ export class EventLog {
 
   /** `fn` as a savepoint of the open write: its events join `outer`'s only if it returns. */
   private savepoint<T>(outer: WriteScope, fn: (tx: Tx, append: Append) => T): T {
-    const inner: WriteScope = { appended: [] };
+    const inner: WriteScope = { appended: [], tx: outer.tx };
     this.scope = inner;
     let result: T;
     try {
-      result = this.db.transaction((tx) => fn(tx, this.appender(tx, inner.appended)));
+      // better-sqlite3 nests it as a savepoint (its statements prepared once per connection).
+      result = this.db.$client.transaction(() => fn(outer.tx, this.appender(outer.tx, inner.appended)))();
     } finally {
       this.scope = outer;
     }
