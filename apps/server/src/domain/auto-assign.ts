@@ -7,12 +7,23 @@
  */
 import { and, asc, count, desc, eq, inArray, isNotNull, isNull } from 'drizzle-orm';
 import { agents, conversations, messages } from '../db/schema';
+import type { Db } from '../db/client';
 import type { Tx } from '../events/log';
 import { getSettings } from './settings';
 
-export function autoAssignIn(tx: Tx, opts: { conversationId: number; onlineAgentIds: readonly number[] }): number | null {
-  const settings = getSettings(tx);
-  if (settings.autoAssign !== 'round-robin' || opts.onlineAgentIds.length === 0) return null;
+export function autoAssignIn(
+  tx: Tx,
+  opts: {
+    conversationId: number;
+    onlineAgentIds: readonly number[];
+    /** Where the settings are read (a Db: by its prepared statement, inside the open transaction); default `tx`. */
+    settingsFrom?: Db;
+  },
+): number | null {
+  // Nobody online: nothing to read.
+  if (opts.onlineAgentIds.length === 0) return null;
+  const settings = getSettings(opts.settingsFrom ?? tx);
+  if (settings.autoAssign !== 'round-robin') return null;
   const row = tx
     .select({ assigned: conversations.assignedAgentId })
     .from(conversations)

@@ -103,7 +103,7 @@ export function receiveInbound({
     if (!bumped) throw new Error('conversation update returned no row');
     // A conversation's first inbound text: auto-assignment (settings), in the same event.
     if (onlineAgentIds && bumped.assignedAgentId === null) {
-      const assigned = autoAssignIn(tx, { conversationId: conversation.id, onlineAgentIds: onlineAgentIds() });
+      const assigned = autoAssignIn(tx, { conversationId: conversation.id, onlineAgentIds: onlineAgentIds(), settingsFrom: log.db });
       if (assigned !== null) bumped = tx.select().from(conversations).where(eq(conversations.id, conversation.id)).get() ?? bumped;
     }
     const keyword = matchKeyword(inbound.text);
@@ -143,10 +143,18 @@ export function receiveInbound({
       });
       if (changed) reply(keyword === 'stop' ? STOP_CONFIRMATION : START_CONFIRMATION);
     } else if (keyword === 'help') {
-      reply(getSettings(tx).helpText ?? helpText);
+      reply(getSettings(log.db).helpText ?? helpText);
     }
     return { duplicate: false, message, queuedReply };
   });
+}
+
+/**
+ * `receiveInbound` by group commit (EventLog.writeBatched): stored in the next batch transaction with
+ * the other webhooks queued meanwhile, resolved once that committed (rejected with its own error only).
+ */
+export function receiveInboundBatched(args: Parameters<typeof receiveInbound>[0]): Promise<ReceiveResult> {
+  return args.log.writeBatched(() => receiveInbound(args));
 }
 
 /** Automatic replies of one kind per conversation at most once per this many ms (AUTO_REPLY_WINDOW_SECONDS). */

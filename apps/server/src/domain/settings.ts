@@ -3,7 +3,7 @@
  * fields over DEFAULT_SETTINGS, so a field added later has its default until an admin sets it.
  * Changes go through the event log (`settings.updated`), like every other state change.
  */
-import { and, eq, isNotNull } from 'drizzle-orm';
+import { and, eq, isNotNull, sql } from 'drizzle-orm';
 import { DEFAULT_SETTINGS, settingsSchema, type Settings, type SettingsDto, type SettingsUpdate } from '@parley/shared';
 import type { Db } from '../db/client';
 import { campaignRecipients, messages, settings } from '../db/schema';
@@ -15,8 +15,31 @@ const ROW_ID = 1;
 /** The last document parsed, by its stored text: an unchanged row is not parsed and validated again (every inbound reads it). */
 let parsed: { value: string; updatedAt: number; updatedBy: number | null; dto: SettingsDto } | null = null;
 
+function buildRead(db: Db) {
+  return db
+    .select()
+    .from(settings)
+    .where(eq(settings.id, sql.placeholder('id')))
+    .prepare();
+}
+/** The row read prepared once per connection: every inbound may read the settings (auto-assignment, HELP). */
+const preparedRead = new WeakMap<Db, ReturnType<typeof buildRead>>();
+
+function rowOf(db: Db | Tx): typeof settings.$inferSelect | undefined {
+  // A Db (not a transaction handle): its prepared statement; it runs inside whatever transaction is open on it.
+  if ('$client' in db) {
+    let q = preparedRead.get(db);
+    if (!q) {
+      q = buildRead(db);
+      preparedRead.set(db, q);
+    }
+    return q.get({ id: ROW_ID });
+  }
+  return db.select().from(settings).where(eq(settings.id, ROW_ID)).get();
+}
+
 function read(db: Db | Tx): SettingsDto {
-  const row = db.select().from(settings).where(eq(settings.id, ROW_ID)).get();
+  const row = rowOf(db);
   if (!row) return { ...DEFAULT_SETTINGS, updatedAt: null, updatedBy: null };
   if (parsed && parsed.value === row.value && parsed.updatedAt === row.updatedAt && parsed.updatedBy === row.updatedBy)
     return { ...parsed.dto };

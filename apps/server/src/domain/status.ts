@@ -71,6 +71,11 @@ export function recordStatus({
   });
 }
 
+/** `recordStatus` by group commit (EventLog.writeBatched): resolved once the batch holding it committed. */
+export function recordStatusBatched(args: Parameters<typeof recordStatus>[0]): Promise<StatusOutcome> {
+  return args.log.writeBatched(() => recordStatus(args));
+}
+
 function findMessage(tx: Tx, report: StatusReport): MessageRow | undefined {
   const byUuid = tx.select().from(messages).where(eq(messages.providerMessageUuid, report.providerMessageId)).get();
   if (byUuid) return byUuid;

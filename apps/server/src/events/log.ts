@@ -14,10 +14,49 @@ const BACKFILL_PAGE = 500;
 /** Live events a subscriber may have waiting; beyond it, it reads from the table again. */
 const LIVE_BUFFER = 1000;
 
+/** What `writeBatched` keeps of one queued write until the batch holding it has committed. */
+interface QueuedWrite {
+  fn: (tx: Tx, append: Append) => unknown;
+  resolve: (value: unknown) => void;
+  reject: (error: unknown) => void;
+}
+
+/** One open write (a transaction, a batch, or a savepoint inside one): where its appends are collected. */
+interface WriteScope {
+  appended: ParleyEvent[];
+  /** The transaction handle of the outermost write: savepoints inside reuse it (one drizzle handle per transaction). */
+  tx: Tx;
+}
+
+/** Writes committed together at most (WRITE_BATCH_MAX): a batch is one transaction, so this bounds how long it holds the writer. */
+export const DEFAULT_WRITE_BATCH_MAX = 128;
+
+export interface EventLogOptions {
+  /** Queued writes one batch (one transaction) takes at most; the rest wait for the next batch. */
+  maxBatch?: number;
+}
+
+/** How group commit has gone since start (tests and /metrics). */
+export interface BatchStats {
+  /** Batches run (each one transaction, committed or not). */
+  batches: number;
+  /** Writes they held. */
+  items: number;
+  /** Writes that failed on their own (their savepoint rolled back; the rest of their batch committed). */
+  failedItems: number;
+  /** The most writes one batch held. */
+  largest: number;
+}
+
 /**
  * The event log: `append` inside the writer's transaction; after commit `write` wakes subscribers.
  * `subscribe(afterId)` listens first, then backfills from the table, then follows live events,
  * skipping anything at or before the last id it yielded, so nothing is missed and nothing repeats.
+ *
+ * Group commit (`writeBatched`): concurrent writes queue and run together in one transaction, each in
+ * its own savepoint, so one that throws rolls back alone and fails only its own caller. A `write`
+ * called while a write or batch is open runs as a savepoint inside it and its events join the
+ * enclosing write's: published once, after the outermost commit, in id order.
  */
 export class EventLog {
   private readonly emitter = new EventEmitter();
@@ -26,9 +65,20 @@ export class EventLog {
   private readonly cursors = new Set<{ at: number }>();
 
   private readonly insertEvent;
+  private readonly maxBatch: number;
+  /** The write open on this connection now (better-sqlite3 is synchronous: at most one, with savepoints inside). */
+  private scope: WriteScope | null = null;
+  private queue: QueuedWrite[] = [];
+  private flushScheduled = false;
+  private closed = false;
+  private readonly batchCounters: BatchStats = { batches: 0, items: 0, failedItems: 0, largest: 0 };
 
-  constructor(readonly db: Db) {
+  constructor(
+    readonly db: Db,
+    opts: EventLogOptions = {},
+  ) {
     this.emitter.setMaxListeners(0);
+    this.maxBatch = Math.max(1, Math.floor(opts.maxBatch ?? DEFAULT_WRITE_BATCH_MAX));
     // Prepared once: appending is on every write's hot path.
     this.insertEvent = db
       .insert(events)
@@ -39,22 +89,154 @@ export class EventLog {
 
   /**
    * Runs `fn` in one SQLite transaction with an `append` bound to it, then (after commit) publishes
-   * what was appended. The only way state changes in Parley.
+   * what was appended. The only way state changes in Parley. Inside an open write or batch it is a
+   * savepoint of it instead (an error rolls back only what `fn` did), and its events are published
+   * with the enclosing write's, after that commits.
    */
   write<T>(fn: (tx: Tx, append: Append) => T): T {
-    const appended: ParleyEvent[] = [];
-    const result = this.db.transaction((tx) =>
-      fn(tx, (event) => {
-        const stored = this.appendIn(tx, event);
-        appended.push(stored);
-        return stored;
-      }),
-    );
-    if (appended.length > 0) {
-      this.appendedCount += appended.length;
-      this.emitter.emit('events', appended);
+    if (this.scope) return this.savepoint(this.scope, fn);
+    let scope: WriteScope | null = null;
+    let result: T;
+    try {
+      result = this.db.transaction((tx) => {
+        const open: WriteScope = { appended: [], tx };
+        this.scope = scope = open;
+        return fn(tx, this.appender(tx, open.appended));
+      });
+    } finally {
+      this.scope = null;
     }
+    if (scope) this.publish((scope as WriteScope).appended);
     return result;
+  }
+
+  /**
+   * Group commit: queues `fn` for the writer and resolves once the transaction holding it has
+   * committed (rejects with `fn`'s own error, which rolled back only `fn`'s savepoint). The first
+   * write queued on an idle log runs at the end of this turn of the event loop (setImmediate, no
+   * timer), with whatever else was queued by then, at most `maxBatch` per transaction. `fn` runs
+   * synchronously inside the transaction (better-sqlite3); domain functions that call `write`
+   * themselves may be called from it unchanged. Another process holding the write lock: every write
+   * of that batch rejects with SQLite's busy error (nothing ran), as a lone `write` would throw it.
+   */
+  writeBatched<T>(fn: (tx: Tx, append: Append) => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      if (this.closed) {
+        reject(new Error('the event log is closed'));
+        return;
+      }
+      this.queue.push({ fn, resolve: resolve as (value: unknown) => void, reject });
+      this.scheduleFlush();
+    });
+  }
+
+  get batchStats(): BatchStats {
+    return { ...this.batchCounters };
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled || this.queue.length === 0) return;
+    this.flushScheduled = true;
+    setImmediate(this.flush);
+  }
+
+  private readonly flush = (): void => {
+    this.flushScheduled = false;
+    const items = this.queue.splice(0, this.maxBatch);
+    // More than one batch's worth: the next runs after I/O had its turn (new requests join it).
+    this.scheduleFlush();
+    if (items.length > 0) this.runBatch(items);
+  };
+
+  /** One transaction (BEGIN IMMEDIATE) for `items`, a savepoint each; commit, publish, then answer each. */
+  private runBatch(items: QueuedWrite[]): void {
+    type Outcome = { ok: true; value: unknown; events: ParleyEvent[] } | { ok: false; error: unknown };
+    const outcomes: Outcome[] = [];
+    this.batchCounters.batches += 1;
+    this.batchCounters.items += items.length;
+    this.batchCounters.largest = Math.max(this.batchCounters.largest, items.length);
+    /** Set when the transaction itself was lost (BEGIN, COMMIT, or an error SQLite rolls everything back for). */
+    let batchError: { error: unknown } | null = null;
+    /** Items the lost transaction never reached: they go back to the head of the queue. */
+    let notRun: QueuedWrite[] = [];
+    try {
+      this.db.transaction(
+        (tx) => {
+          for (let i = 0; i < items.length; i++) {
+            const item = items[i] as QueuedWrite;
+            const mine: ParleyEvent[] = [];
+            // A `write` inside the item is a savepoint of it; its events join the item's.
+            this.scope = { appended: mine, tx };
+            try {
+              // Nested: better-sqlite3 runs it as a savepoint of the batch.
+              const value = this.db.$client.transaction(() => item.fn(tx, this.appender(tx, mine)))();
+              outcomes.push({ ok: true, value, events: mine });
+            } catch (error) {
+              outcomes.push({ ok: false, error });
+              if (!this.db.$client.inTransaction) {
+                // SQLite rolled the whole transaction back (busy, disk full…): nothing of this batch is stored.
+                notRun = items.slice(i + 1);
+                batchError = { error };
+                throw error;
+              }
+            }
+          }
+        },
+        { behavior: 'immediate' },
+      );
+    } catch (error) {
+      batchError ??= { error };
+    } finally {
+      this.scope = null;
+    }
+
+    if (batchError) {
+      const { error } = batchError;
+      // What had run is rolled back with the transaction: each caller hears its own error, or the batch's.
+      outcomes.forEach((o, i) => items[i]?.reject(o.ok ? error : o.error));
+      items.slice(outcomes.length, items.length - notRun.length).forEach((item) => item.reject(error));
+      if (notRun.length > 0) {
+        this.queue.unshift(...notRun);
+        this.scheduleFlush();
+      }
+      return;
+    }
+    const committed: ParleyEvent[] = [];
+    for (const o of outcomes) {
+      if (o.ok) for (const e of o.events) committed.push(e);
+      else this.batchCounters.failedItems += 1;
+    }
+    this.publish(committed);
+    outcomes.forEach((o, i) => (o.ok ? items[i]?.resolve(o.value) : items[i]?.reject(o.error)));
+  }
+
+  /** `fn` as a savepoint of the open write: its events join `outer`'s only if it returns. */
+  private savepoint<T>(outer: WriteScope, fn: (tx: Tx, append: Append) => T): T {
+    const inner: WriteScope = { appended: [], tx: outer.tx };
+    this.scope = inner;
+    let result: T;
+    try {
+      // better-sqlite3 nests it as a savepoint (its statements prepared once per connection).
+      result = this.db.$client.transaction(() => fn(outer.tx, this.appender(outer.tx, inner.appended)))();
+    } finally {
+      this.scope = outer;
+    }
+    for (const e of inner.appended) outer.appended.push(e);
+    return result;
+  }
+
+  private appender(tx: Tx, into: ParleyEvent[]): Append {
+    return (event) => {
+      const stored = this.appendIn(tx, event);
+      into.push(stored);
+      return stored;
+    };
+  }
+
+  private publish(appended: ParleyEvent[]): void {
+    if (appended.length === 0) return;
+    this.appendedCount += appended.length;
+    this.emitter.emit('events', appended);
   }
 
   // Runs on the same connection as `tx` (better-sqlite3 is synchronous), so it is inside the transaction.
@@ -234,7 +416,10 @@ export class EventLog {
     return removed;
   }
 
+  /** Runs what is still queued (the server closes the database right after), then stops publishing. */
   close(): void {
+    while (this.queue.length > 0) this.runBatch(this.queue.splice(0, this.maxBatch));
+    this.closed = true;
     this.emitter.removeAllListeners();
   }
 }

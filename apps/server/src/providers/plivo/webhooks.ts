@@ -50,7 +50,9 @@ export function plivoWebhookRouter(opts: PlivoWebhookOptions): Router {
 /** One request, live or replayed from webhook_log (webhooks/replay.ts). */
 export function plivoWebhookHandler(opts: PlivoWebhookOptions): WebhookHandler {
   const kit = plivoKit(opts);
-  return (kind, req, body) => handle(opts, kit, kit.webhookLog, kind, req, body);
+  // Group commit: the whole (synchronous) handling runs in the next batch transaction, nonce claim and
+  // webhook_log included, and is answered once that committed.
+  return (kind, req, body) => opts.log.writeBatched(() => handle(opts, kit, kit.webhookLog, kind, req, body));
 }
 
 function plivoKit(opts: PlivoWebhookOptions) {

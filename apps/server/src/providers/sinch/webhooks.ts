@@ -178,7 +178,7 @@ export function sinchWebhookHandler(opts: SinchWebhookOptions): WebhookHandler {
   const kit = kitFor(opts, '/webhooks/sinch');
   const { webhookLog } = kit;
 
-  const handle = (kind: WebhookKind, req: RawWebhookRequest, body: Buffer): WebhookOutcome => {
+  const handle = async (kind: WebhookKind, req: RawWebhookRequest, body: Buffer): Promise<WebhookOutcome> => {
     const path = kit.route(kind);
     /** The verified nonce: recorded in the transaction that stores what the request admitted. */
     const auth: { nonce?: string; signatureOk: boolean } = { signatureOk: false };
@@ -196,7 +196,8 @@ export function sinchWebhookHandler(opts: SinchWebhookOptions): WebhookHandler {
     };
     let result: Result;
     try {
-      result = dispatch(req, body, store, admit, auth);
+      // Group commit: handled in the next batch transaction (a savepoint of its own), answered once it committed.
+      result = await opts.log.writeBatched(() => dispatch(req, body, store, admit, auth));
     } catch (err) {
       // Another process holds SQLite's write lock: nothing was committed (nor can be logged now);
       // the app's error handler answers 503 with Retry-After, and Sinch retries.

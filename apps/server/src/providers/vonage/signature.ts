@@ -1,4 +1,4 @@
-import { createHash, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { createHash, timingSafeEqual, webcrypto } from 'node:crypto';
 import { errors, jwtVerify } from 'jose';
 
 export type SignatureResult = { ok: true; claims: Record<string, unknown> } | { ok: false; status: 401 | 503; reason: string };
@@ -16,7 +16,12 @@ const MAX_FUTURE_SKEW_S = 300;
  * No header at all → 503, so Vonage retries the rare unsigned callback signed.
  */
 export function createSignatureVerifier(opts: { secret: string; maxAgeSeconds: number }): SignatureVerifier {
-  const key: KeyObject = createSecretKey(Buffer.from(opts.secret, 'utf8'));
+  // Imported as a WebCrypto key once: given a KeyObject, jose converts it on every verify.
+  let cryptoKey: Promise<webcrypto.CryptoKey> | undefined;
+  const keyOf = (): Promise<webcrypto.CryptoKey> =>
+    (cryptoKey ??= webcrypto.subtle.importKey('raw', Buffer.from(opts.secret, 'utf8'), { name: 'HMAC', hash: 'SHA-256' }, false, [
+      'verify',
+    ]));
   return {
     async verify(authorization, rawBody, now = Date.now()) {
       if (authorization === undefined || authorization.trim() === '')
@@ -25,7 +30,7 @@ export function createSignatureVerifier(opts: { secret: string; maxAgeSeconds: n
       if (!match?.[1]) return { ok: false, status: 401, reason: 'Authorization is not a Bearer token' };
       let claims: Record<string, unknown>;
       try {
-        ({ payload: claims } = await jwtVerify(match[1], key, { algorithms: ['HS256'] }));
+        ({ payload: claims } = await jwtVerify(match[1], await keyOf(), { algorithms: ['HS256'] }));
       } catch (err) {
         return { ok: false, status: 401, reason: `bad signature: ${describeJoseError(err)}` };
       }

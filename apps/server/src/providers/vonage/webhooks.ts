@@ -1,7 +1,7 @@
 import type { Router } from 'express';
 import { vonageInboundSchema, vonageStatusSchema } from '@parley/shared';
-import { receiveInbound } from '../../domain/receive';
-import { recordStatus } from '../../domain/status';
+import { receiveInboundBatched } from '../../domain/receive';
+import { recordStatusBatched } from '../../domain/status';
 import { isOurNumber } from '../../numbers';
 import {
   JSON_TYPE,
@@ -57,7 +57,7 @@ export function vonageWebhookHandler(deps: VonageWebhookOptions): WebhookHandler
       // well-signed callback Parley cannot use (a retry would not change it), and nothing is created or sent.
       if (deps.numbers && !isOurNumber(deps.numbers, 'vonage', parsed.data.to))
         return refuse(200, 'not_our_number', `inbound to ${parsed.data.to}, which is not one of Parley's Vonage numbers`, true);
-      const result = receiveInbound({
+      const result = await receiveInboundBatched({
         log: deps.log,
         inbound: parsed.data,
         helpText: deps.helpText,
@@ -71,7 +71,7 @@ export function vonageWebhookHandler(deps: VonageWebhookOptions): WebhookHandler
     const parsed = vonageStatusSchema.safeParse(json);
     if (!parsed.success) return refuse(200, 'schema_error', parsed.error.message, true);
     const s = parsed.data;
-    const outcome = recordStatus({
+    const outcome = await recordStatusBatched({
       log: deps.log,
       report: {
         providerMessageId: s.messageUuid,
