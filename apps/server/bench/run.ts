@@ -14,6 +14,7 @@ import { latencyBenchmark } from './latency';
 import { outboxBenchmark } from './outbox';
 import { erasureBenchmark } from './erasure';
 import { secureDeleteBenchmark } from './secure-delete';
+import { soakBenchmark } from './soak';
 import { statsBenchmark } from './stats';
 import { webhooksBenchmark } from './webhooks';
 
@@ -26,6 +27,7 @@ export const benchmarks: readonly Benchmark[] = [
   abuseBenchmark,
   secureDeleteBenchmark,
   erasureBenchmark,
+  soakBenchmark,
 ];
 
 async function main(argv: readonly string[]): Promise<number> {
