@@ -29,6 +29,7 @@ interface Case {
 
 const ALL_CASES: readonly Case[] = [
   { rate: 30, messages: 150 },
+  { rate: 300, messages: 1500 },
   // 3000 would be 3 s at 1000/s, but in-process the worker reaches only ~200-300/s (see the report).
   { rate: 1000, messages: 1500 },
 ];
@@ -304,7 +305,8 @@ function report(results: readonly CaseResult[], jwt: { signUs: number }): void {
     const error = (r.achieved - r.target) / r.target;
     const ok = Math.abs(error) <= TOLERANCE;
     console.log(
-      `  ${r.target}/s → ${r.achieved.toFixed(1)}/s (${signedPercent(error)}): ${ok ? `within ±${TOLERANCE * 100}%` : `MISSED ±${TOLERANCE * 100}%`}; ${r.submitted}/${r.queued} submitted, ${r.duplicates} duplicates`,
+      `  outbox at ${r.target}/s → ${r.achieved.toFixed(1)}/s (${(r.achieved / r.target).toFixed(2)}×, ${signedPercent(error)}), ${r.submitted}/${r.queued} submitted, ${r.duplicates} duplicates: ` +
+        `${ok && r.duplicates === 0 ? 'met' : 'MISSED'} (goal within ±${TOLERANCE * 100}% of SEND_RATE_PER_SECOND, 0 duplicates)`,
     );
     const concurrencyCeiling = (WORKER_CONCURRENCY * 1000) / r.send.meanMs;
     if (ok || r.achieved > r.target) {

@@ -13,6 +13,7 @@ import { campaignBenchmark } from './campaign';
 import { latencyBenchmark } from './latency';
 import { outboxBenchmark } from './outbox';
 import { erasureBenchmark } from './erasure';
+import { ftsBenchmark } from './fts';
 import { secureDeleteBenchmark } from './secure-delete';
 import { soakBenchmark } from './soak';
 import { statsBenchmark } from './stats';
@@ -26,6 +27,7 @@ export const benchmarks: readonly Benchmark[] = [
   statsBenchmark,
   abuseBenchmark,
   secureDeleteBenchmark,
+  ftsBenchmark,
   erasureBenchmark,
   soakBenchmark,
 ];

@@ -20,6 +20,7 @@ import pino from 'pino';
 import { WebSocketServer } from 'ws';
 import { testConfig } from '../src/config';
 import { createServer } from '../src/server';
+import { FTS_INSERT_TRIGGER } from './fts';
 import { serveTarget, type RunningTarget } from './target';
 
 export type WebhooksTargetArgs =
@@ -27,9 +28,6 @@ export type WebhooksTargetArgs =
   | { kind: 'baseline'; databasePath: string }
   | { kind: 'push'; databasePath: string }
   | { kind: 'express' };
-
-/** The full-text index's triggers (migration 0005); only the insert one matters to webhooks. */
-export const FTS_INSERT_TRIGGER = 'messages_fts_ai';
 
 async function startParley(databasePath: string, signatureSecret: string, withoutFts: boolean): Promise<RunningTarget> {
   const base = testConfig({ databasePath, logLevel: 'silent', port: 0, host: '127.0.0.1' });
