@@ -7,9 +7,11 @@
  * prom-client's nodejs_heap_size_used_bytes) every SAMPLE_MS.
  *
  * The first WARMUP_S seconds (JIT, SQLite page cache filling, connection pool) are left out of the
- * judgement; growth is the largest RSS after warm-up minus the first sample after it.
+ * judgement; growth is the mean RSS of the last quarter of the samples after it minus that of the first
+ * quarter (RSS is a GC sawtooth tens of MB high), with min/max/last printed beside it.
  *
- * SOAK_SECONDS (default 300) shortens or lengthens the run. A slot whose request would push the number
+ * SOAK_SECONDS (default 300) shortens or lengthens the run; for diagnosis SOAK_MIX=inbound|status sends
+ * only one kind and SOAK_SUBSCRIBER=0 leaves the subscriber out (the goal line is judged either way). A slot whose request would push the number
  * in flight past MAX_IN_FLIGHT is skipped and counted (the server falling behind), so the run ends on
  * time and the achieved rate is printed next to the target.
  */
@@ -35,8 +37,10 @@ const MAX_SOCKETS = 256;
 const MAX_IN_FLIGHT = 2 * MAX_SOCKETS;
 /** Inbound senders cycled through (each a contact and a conversation). */
 const SENDERS = 5_000;
-/** Signed this far ahead of the schedule (signing runs beside the generator, in this process). */
-const SIGN_AHEAD = RATE * 2;
+/** What the soak sends (diagnosis): both kinds alternated (default), or only one of them. */
+const MIX = (process.env.SOAK_MIX ?? 'mixed') as 'mixed' | 'inbound' | 'status';
+/** SOAK_SUBSCRIBER=0 runs without the live subscriber (diagnosis). */
+const WITH_SUBSCRIBER = process.env.SOAK_SUBSCRIBER !== '0';
 const TARGET_ENTRY = new URL('./webhooks-target.ts', import.meta.url);
 const MB = 1024 * 1024;
 
@@ -61,7 +65,8 @@ async function run(): Promise<void> {
   try {
     const secret = randomBytes(32).toString('hex');
     const total = RATE * SECONDS;
-    const receipts = Math.ceil(total / 2);
+    if (!['mixed', 'inbound', 'status'].includes(MIX)) throw new Error(`SOAK_MIX=${MIX}: mixed, inbound or status`);
+    const receipts = MIX === 'inbound' ? 0 : MIX === 'status' ? total : Math.ceil(total / 2);
     const seedStarted = performance.now();
     const outbound = seedOutbound(databasePath, receipts);
     const seedS = (performance.now() - seedStarted) / 1000;
@@ -70,10 +75,12 @@ async function run(): Promise<void> {
     const agent = keepAliveAgent(MAX_SOCKETS);
     let events = 0;
     let inboundEvents = 0;
-    const subscriber = await trpcSubscriber(target, (uuid) => {
-      events += 1;
-      if (uuid !== '') inboundEvents += 1;
-    });
+    const subscriber = WITH_SUBSCRIBER
+      ? await trpcSubscriber(target, (uuid) => {
+          events += 1;
+          if (uuid !== '') inboundEvents += 1;
+        })
+      : null;
     const url = new URL(target.url);
     const samples: Sample[] = [];
     const statuses = new Map<number, number>();
@@ -82,21 +89,15 @@ async function run(): Promise<void> {
     let sent = 0;
     let done = 0;
     let skipped = 0;
-    let late = 0;
     try {
-      // Slot i: even → inbound text, odd → a delivery receipt for outbound message i/2.
-      const signed: (Signed | undefined)[] = new Array<Signed | undefined>(total);
-      let signedUpTo = 0;
-      const signUpTo = async (n: number) => {
-        while (signedUpTo < Math.min(n, total)) {
-          const from = signedUpTo;
-          const to = Math.min(from + 250, total);
-          const batch = await Promise.all(Array.from({ length: to - from }, (_, j) => signOne(from + j, secret, outbound)));
-          batch.forEach((s, j) => (signed[from + j] = s));
-          signedUpTo = to;
-        }
-      };
-      await signUpTo(SIGN_AHEAD);
+      // Every request signed ahead (the generator then only sends): slot i is an inbound text or a receipt.
+      const signStarted = performance.now();
+      const signed: (Signed | undefined)[] = [];
+      for (let from = 0; from < total; from += 500)
+        signed.push(
+          ...(await Promise.all(Array.from({ length: Math.min(500, total - from) }, (_, j) => signOne(from + j, secret, outbound)))),
+        );
+      const signS = (performance.now() - signStarted) / 1000;
 
       const cpuBefore = procCpuMs(target.pid);
       const start = performance.now() + 20;
@@ -111,7 +112,6 @@ async function run(): Promise<void> {
       };
       await sample();
       let nextSample = start + SAMPLE_MS;
-      let signing: Promise<void> | null = null;
       const interval = 1000 / RATE;
       for (let i = 0; i < total;) {
         const now = performance.now();
@@ -119,7 +119,7 @@ async function run(): Promise<void> {
           const req = signed[i];
           signed[i] = undefined;
           if (!req) {
-            late += 1;
+            throw new Error(`no signed request for slot ${i}`);
           } else if (sent - done >= MAX_IN_FLIGHT) {
             skipped += 1;
           } else {
@@ -138,30 +138,28 @@ async function run(): Promise<void> {
           }
           i += 1;
         }
-        if (signing === null && signedUpTo < total && signedUpTo - i < SIGN_AHEAD / 2)
-          signing = signUpTo(i + SIGN_AHEAD).finally(() => (signing = null));
         if (performance.now() >= nextSample) {
           nextSample += SAMPLE_MS;
           await sample();
         }
         if (i < total) await sleep(Math.max(0, start + i * interval - performance.now()));
       }
-      await signing;
       const deadline = performance.now() + 30_000;
       while (done < sent && performance.now() < deadline) await sleep(10);
       const wallS = (performance.now() - start) / 1000;
       const cpuShare = (procCpuMs(target.pid) - cpuBefore) / 1000 / wallS;
       await sample();
       const outcomes = await webhookOutcomes(target.url);
-      report({ samples, sent, done, skipped, late, errors, statuses, events, inboundEvents, wallS, cpuShare, seedS, receipts, outcomes });
-      if (subscriber.interruptions() > 0) console.log(`  note: the subscriber's stream was interrupted ${subscriber.interruptions()}×`);
+      report({ samples, sent, done, skipped, signS, errors, statuses, events, inboundEvents, wallS, cpuShare, seedS, receipts, outcomes });
+      if (subscriber && subscriber.interruptions() > 0)
+        console.log(`  note: the subscriber's stream was interrupted ${subscriber.interruptions()}×`);
       const bad = [...statuses].filter(([code]) => code < 200 || code >= 300);
       if (errors > 0 || bad.length > 0 || done < sent)
         throw new Error(
           `soak: ${errors} request errors, ${sent - done} unanswered, non-2xx ${bad.map(([c, n]) => `${n}× ${c}`).join(', ') || 'none'}; e.g. ${errorSamples.join(' | ') || '–'}`,
         );
     } finally {
-      await subscriber.close().catch(() => undefined);
+      await subscriber?.close().catch(() => undefined);
       agent.destroy();
       await target.stop();
     }
@@ -207,18 +205,18 @@ function seedOutbound(databasePath: string, n: number): string[] {
 }
 
 async function signOne(i: number, secret: string, outbound: readonly string[]): Promise<Signed> {
-  if (i % 2 === 0) {
+  if (MIX === 'inbound' || (MIX === 'mixed' && i % 2 === 0)) {
     const uuid = randomUUID();
     const body = JSON.stringify(
       inboundPayload({
         message_uuid: uuid,
-        from: `4477009${String(40_000 + ((i / 2) % SENDERS)).padStart(5, '0')}`,
+        from: `4477009${String(40_000 + (Math.floor(i / 2) % SENDERS)).padStart(5, '0')}`,
         text: `Soak #${i}: where is my parcel? It was due on Tuesday.`,
       }),
     );
     return { uuid, path: '/webhooks/inbound', body: Buffer.from(body), authorization: await signVonageWebhook(body, secret) };
   }
-  const uuid = outbound[(i - 1) / 2];
+  const uuid = outbound[MIX === 'status' ? i : (i - 1) / 2];
   if (uuid === undefined) throw new Error(`no seeded outbound message for slot ${i}`);
   const body = JSON.stringify(statusPayload({ message_uuid: uuid, status: 'delivered' }));
   return { uuid, path: '/webhooks/status', body: Buffer.from(body), authorization: await signVonageWebhook(body, secret) };
@@ -255,7 +253,7 @@ function report(r: {
   sent: number;
   done: number;
   skipped: number;
-  late: number;
+  signS: number;
   errors: number;
   statuses: ReadonlyMap<number, number>;
   events: number;
@@ -276,7 +274,7 @@ function report(r: {
   const rates = (s: Sample, prev: Sample | undefined) => (prev ? (s.done - prev.done) / Math.max(0.001, s.atS - prev.atS) : 0);
   console.log(
     `  sent ${r.sent} (${(r.sent / r.wallS).toFixed(0)}/s over ${r.wallS.toFixed(0)} s; target ${RATE}/s), answered ${r.done}, skipped ${r.skipped} (more than ${MAX_IN_FLIGHT} in flight), ` +
-      `${r.late} not signed in time, ${r.errors} errors; statuses ${[...r.statuses].map(([c, n]) => `${n}× ${c}`).join(', ')}`,
+      `${r.errors} errors; statuses ${[...r.statuses].map(([c, n]) => `${n}× ${c}`).join(', ')}`,
   );
   console.log(`  server outcomes: ${r.outcomes}`);
   console.log(
@@ -288,7 +286,7 @@ function report(r: {
   );
   const [one, five] = loadavg();
   console.log(
-    `  ${r.receipts} outbound messages seeded in ${r.seedS.toFixed(1)} s; load average ${one?.toFixed(2) ?? '?'} / ${five?.toFixed(2) ?? '?'} on ${availableParallelism()} cpus (shared machine)`,
+    `  ${r.receipts} outbound messages seeded in ${r.seedS.toFixed(1)} s, ${RATE * SECONDS} webhooks (${MIX}) signed ahead in ${r.signS.toFixed(1)} s${WITH_SUBSCRIBER ? '' : ', no subscriber'}; load average ${one?.toFixed(2) ?? '?'} / ${five?.toFixed(2) ?? '?'} on ${availableParallelism()} cpus (shared machine)`,
   );
   if (!first || !last) {
     console.log(`  RSS growth: no sample after the ${WARMUP_S} s warm-up: not judged`);
@@ -297,17 +295,21 @@ function report(r: {
   const rss = after.map((s) => s.rss);
   const min = Math.min(...rss);
   const max = Math.max(...rss);
-  const growth = max - first.rss;
+  // GC makes RSS a sawtooth (tens of MB): growth is judged on the trend, the mean of the last quarter
+  // of the samples after warm-up against the mean of the first quarter; max − first is printed beside it.
+  const quarter = Math.max(1, Math.floor(rss.length / 4));
+  const mean = (v: number[]) => v.reduce((a, b) => a + b, 0) / Math.max(1, v.length);
+  const growth = mean(rss.slice(-quarter)) - mean(rss.slice(0, quarter));
   const minutes = (last.atS - first.atS) / 60;
-  const slope = minutes > 0 ? (last.rss - first.rss) / MB / minutes : 0;
   const achieved = r.sent / r.wallS;
   const atRate = achieved >= RATE * 0.95;
+  const signed = (b: number) => `${b >= 0 ? '+' : ''}${mb(b)}`;
   console.log(
-    `  after the ${WARMUP_S} s warm-up (${after.length} samples): first ${mb(first.rss)} MB, min ${mb(min)}, max ${mb(max)}, last ${mb(last.rss)} MB; ` +
-      `growth (max − first) ${growth >= 0 ? '+' : ''}${mb(growth)} MB, last − first ${mb(last.rss - first.rss)} MB (${slope.toFixed(1)} MB/min)`,
+    `  after the ${WARMUP_S} s warm-up (${after.length} samples over ${minutes.toFixed(1)} min): first ${mb(first.rss)} MB, min ${mb(min)}, max ${mb(max)}, last ${mb(last.rss)} MB; ` +
+      `max − first ${signed(max - first.rss)} MB, last − first ${signed(last.rss - first.rss)} MB`,
   );
   console.log(
-    `  memory soak ${SECONDS} s at ${achieved.toFixed(0)}/s: RSS +${mb(Math.max(0, growth))} MB (${(Math.max(0, growth) / MB / GOAL_GROWTH_MB).toFixed(2)}× the budget): ` +
+    `  memory soak ${SECONDS} s at ${achieved.toFixed(0)}/s: RSS growth ${signed(growth)} MB (last quarter's mean − first quarter's; ${(Math.max(0, growth) / MB / GOAL_GROWTH_MB).toFixed(2)}× the budget): ` +
       `${growth <= GOAL_GROWTH_MB * MB && atRate && SECONDS >= 300 ? 'met' : 'MISSED'} (goal ≤ +${GOAL_GROWTH_MB} MB over ≥ 300 s at ${RATE}/s` +
       `${atRate ? '' : `; the server answered only ${achieved.toFixed(0)}/s`}${SECONDS >= 300 ? '' : `; SOAK_SECONDS=${SECONDS} is shorter than the goal's 5 minutes`})`,
   );
