@@ -1,331 +1,410 @@
 /**
- * Webhook → subscriber latency at a steady load: signed inbound webhooks are posted open-loop at a
- * fixed rate, and an in-process subscriber on the event log (`events.subscribe`, what the live
- * stream is built on) times each `message.created` from the moment its request was sent. The
- * baseline is the HTTP round trip of `GET /healthz` at the same rate, on the same server.
+ * Webhook → subscriber latency, open loop (issue 17: p99 ≤ 25 ms at 1,000 webhooks/s, every event
+ * once). The server under test runs in its own process (bench/target.ts); this process is the load
+ * generator and the subscriber:
  *
- * Client, server and subscriber share this process and its event loop (as a browser's stream would
- * not), so every figure includes the client's own fetch overhead; compare the rows, not absolutes.
+ * - requests are sent on a fixed schedule (request i is due at t0 + i/rate) whatever happened to the
+ *   earlier ones, over keep-alive node:http sockets (at most MAX_SOCKETS; a request waiting for a
+ *   socket waits on the clock);
+ * - every latency is measured from the request's *scheduled* time, so a stalled server or a late
+ *   generator shows up in the figures instead of thinning the load (no coordinated omission);
+ * - the subscriber is a real client: tRPC's wsLink over `ws`, signed in with a session cookie,
+ *   subscribed to `event.stream`, matching each inbound `message.created` to its webhook by uuid.
+ *
+ * Baseline, same run, same requests and schedule: bare node:http that does one prepared
+ * better-sqlite3 insert per request, answers 200 and pushes the body as is over a bare `ws` socket
+ * (webhooks-target.ts, kind "push") — what HTTP, one durable write and a socket cost on this machine.
+ *
+ * LATENCY_SECONDS (default 5) sets the measured seconds per rate, LATENCY_RATES (default 200,500,1000)
+ * the rates; each rate has a 1 s warm-up on the same schedule first.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
+import type { Agent } from 'node:http';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { testConfig } from '../src/config';
-import { createServer } from '../src/server';
-import type { ParleyServer } from '../src/server';
-import { inboundPayload } from '../src/testing/harness';
+import { WebSocket as WsWebSocket } from 'ws';
 import { signVonageWebhook } from '../src/providers/vonage/sign';
+import { inboundPayload } from '../src/testing/harness';
+import { fmtMs, percentile, printTable } from './figures';
+import { keepAliveAgent, post, procCpuMs, trpcSubscriber, type OnEvent, type Signed, type Subscriber } from './live-client';
+import { spawnTarget, type Target } from './target';
 import type { Benchmark } from './types';
+import type { WebhooksTargetArgs } from './webhooks-target';
 
-const RATE = 200;
-const WARMUP_MS = 500;
-const MEASURE_MS = 5_000;
+const RATES = parseList(process.env.LATENCY_RATES, [200, 500, 1000]);
+const MEASURE_MS = Number(process.env.LATENCY_SECONDS ?? 5) * 1000;
+const WARMUP_MS = 1_000;
+const GOAL_RATE = 1000;
+const GOAL_P99_MS = 25;
 const SENDERS = 100;
-/** How long to wait for the last events and responses after the last request is sent. */
-const SETTLE_MS = 3_000;
+/** Keep-alive sockets the generator may open (a provider retrying at this rate would open as many). */
+const MAX_SOCKETS = 256;
+/** After the last send, how long to wait for outstanding responses and events before calling them lost. */
+const DRAIN_MS = 60_000;
+const TARGET_ENTRY = new URL('./webhooks-target.ts', import.meta.url);
+/** The first few request errors of the run, for the failure message. */
+const errorSamples: string[] = [];
 
 export const latencyBenchmark: Benchmark = {
   name: 'latency',
-  description: `webhook → subscriber latency at ${RATE} signed inbound webhooks/s (in-process events.subscribe), vs GET /healthz round trip`,
+  description: `webhook → event.stream subscriber latency, open loop at ${RATES.join(', ')}/s (server in its own process, tRPC over WebSocket) vs node:http + insert + bare ws push`,
   run,
 };
 
-interface Signed {
-  uuid: string;
-  body: string;
-  authorization: string;
-}
-
-interface PhaseResult {
+interface RateResult {
+  target: 'baseline' | 'parley';
+  rate: number;
   sent: number;
   ok: number;
   nonOk: Map<number, number>;
   errors: number;
-  /** Response received (body read) − request sent, per request, ms. */
-  rttMs: number[];
-  /** Sent → last response, per second. */
-  completedPerSecond: number;
-  /** Requests sent per second (first → last send). */
+  /** Requests sent per second over the measured window (first → last send). */
   sentPerSecond: number;
-  /** Worst lateness of a send against its schedule (the load generator falling behind), ms. */
-  maxLagMs: number;
-  /** CPU this process (client + server) used per request, ms, and as a share of one core. */
-  cpuMsPerRequest: number;
-  cpuShare: number;
-  /** How late the event loop ran timers during the phase (blocked by sync work: SQLite, crypto, GC), ms. */
-  loopDelay: { p99Ms: number; maxMs: number };
-}
-
-interface WebhookResult extends PhaseResult {
-  /** message.created seen by the subscriber − request sent, per message, ms. */
+  /** Responses per second over the measured window (first send → last response). */
+  donePerSecond: number;
+  /** Event seen − scheduled, per measured request seen, ms (ascending). */
   eventMs: number[];
-  /** Events seen before their request's response had arrived. */
-  eventBeforeResponse: number;
-  missingEvents: number;
-  duplicateEvents: number;
+  /** Response − scheduled, ms (ascending). */
+  ackMs: number[];
+  /** Actual send − scheduled (the generator's own lateness, incl. waiting for a socket), ms. */
+  sendLagMs: number[];
+  seen: number;
+  duplicates: number;
+  /** Stream ids going backwards (Parley's tracked event ids must only increase). */
+  streamOutOfOrder: number;
+  /** Events that arrived after the event of a request scheduled later (not an error: requests run concurrently). */
+  behindLater: number;
+  /** CPU the server process used over the measured window, as a share of one core. */
+  serverCpu: number;
+  /** This process's event-loop delay p99 over the phase (the client's own share of the figures). */
+  clientLoopP99Ms: number;
 }
 
 async function run(): Promise<void> {
+  if (!Number.isFinite(MEASURE_MS) || MEASURE_MS < 1000) throw new Error('LATENCY_SECONDS must be a number ≥ 1');
   const dir = mkdtempSync(join(tmpdir(), 'parley-bench-latency-'));
-  // Sandbox provider, no outbox worker; the signature secret is generated beside the database.
-  const server = await createServer(testConfig({ databasePath: join(dir, 'parley.db'), logLevel: 'silent' }), { worker: false });
   try {
-    const perPhase = Math.ceil((RATE * MEASURE_MS) / 1000);
-    const perWarmup = Math.ceil((RATE * WARMUP_MS) / 1000);
+    const secret = randomBytes(32).toString('hex');
     const signStarted = performance.now();
-    const warmupWebhooks = await signInbounds(perWarmup, server.signatureSecret, 'warm');
-    const webhooks = await signInbounds(perPhase, server.signatureSecret, 'bench');
+    // One distinct signed request per scheduled slot, the same list for both targets.
+    const perRate = new Map<number, Signed[]>();
+    for (const rate of RATES) perRate.set(rate, await signInbounds(Math.ceil((rate * (WARMUP_MS + MEASURE_MS)) / 1000), secret, rate));
     const signSeconds = (performance.now() - signStarted) / 1000;
 
-    await healthzPhase(server, WARMUP_MS);
-    const healthz = await healthzPhase(server, MEASURE_MS);
-    await webhookPhase(server, warmupWebhooks);
-    const hooks = await webhookPhase(server, webhooks);
+    const results: RateResult[] = [];
+    const baseline = await spawnTarget(TARGET_ENTRY, {
+      kind: 'push',
+      databasePath: join(dir, 'push', 'push.db'),
+    } satisfies WebhooksTargetArgs);
+    results.push(...(await runTarget('baseline', baseline, perRate, (onEvent) => bareSubscriber(baseline, onEvent))));
+    const parley = await spawnTarget(TARGET_ENTRY, {
+      kind: 'parley',
+      databasePath: join(dir, 'parley', 'parley.db'),
+      signatureSecret: secret,
+    } satisfies WebhooksTargetArgs);
+    results.push(...(await runTarget('parley', parley, perRate, (onEvent) => trpcSubscriber(parley, onEvent))));
 
-    report(healthz, hooks, signSeconds);
-    const problems = [...check('GET /healthz', healthz), ...check('POST /webhooks/inbound', hooks)];
-    if (hooks.missingEvents > 0) problems.push(`${hooks.missingEvents} message.created events never reached the subscriber`);
-    if (hooks.duplicateEvents > 0) problems.push(`${hooks.duplicateEvents} message.created events seen twice`);
+    report(results, signSeconds);
+    const problems = results.flatMap((r) => {
+      const p: string[] = [];
+      const name = `${r.target} ${r.rate}/s`;
+      if (r.nonOk.size > 0) p.push(`${name}: non-2xx ${[...r.nonOk].map(([s, n]) => `${n}× ${s}`).join(', ')}`);
+      if (r.errors > 0) p.push(`${name}: ${r.errors} request errors (e.g. ${errorSamples.join(' | ') || 'unanswered'})`);
+      return p;
+    });
     if (problems.length > 0) throw new Error(`latency bench failed:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
   } finally {
-    await server.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
+async function runTarget(
+  name: RateResult['target'],
+  target: Target,
+  perRate: ReadonlyMap<number, readonly Signed[]>,
+  subscribe: (onEvent: OnEvent) => Promise<Subscriber>,
+): Promise<RateResult[]> {
+  const agent = keepAliveAgent(MAX_SOCKETS);
+  // Filled per phase: uuid → index in the phase's schedule.
+  let index = new Map<string, number>();
+  let seenAt: (number | undefined)[] = [];
+  let duplicates = 0;
+  let streamOutOfOrder = 0;
+  let behindLater = 0;
+  let lastStreamId = -1;
+  let maxSeenIndex = -1;
+  const onEvent: OnEvent = (uuid, streamId) => {
+    const now = performance.now();
+    if (streamId !== null) {
+      if (streamId <= lastStreamId) streamOutOfOrder += 1;
+      lastStreamId = Math.max(lastStreamId, streamId);
+    }
+    const i = index.get(uuid);
+    if (i === undefined) return;
+    if (seenAt[i] !== undefined) {
+      duplicates += 1;
+      return;
+    }
+    seenAt[i] = now;
+    if (i < maxSeenIndex) behindLater += 1;
+    maxSeenIndex = Math.max(maxSeenIndex, i);
+  };
+  const results: RateResult[] = [];
+  let subscriber: Subscriber | undefined;
+  try {
+    subscriber = await subscribe(onEvent);
+    for (const rate of RATES) {
+      const requests = perRate.get(rate) ?? [];
+      index = new Map(requests.map((r, i) => [r.uuid, i]));
+      seenAt = new Array<number | undefined>(requests.length);
+      duplicates = 0;
+      streamOutOfOrder = 0;
+      behindLater = 0;
+      maxSeenIndex = -1;
+      results.push(await phase(name, target, agent, rate, requests, () => ({ seenAt, duplicates, streamOutOfOrder, behindLater })));
+      await sleep(500);
+    }
+    if (subscriber.interruptions() > 0)
+      console.log(`  note: the ${name} subscriber's stream was interrupted ${subscriber.interruptions()}×`);
+    return results;
+  } finally {
+    await subscriber?.close().catch(() => undefined);
+    agent.destroy();
+    await target.stop();
+  }
+}
+
+async function phase(
+  name: RateResult['target'],
+  target: Target,
+  agent: Agent,
+  rate: number,
+  requests: readonly Signed[],
+  events: () => { seenAt: readonly (number | undefined)[]; duplicates: number; streamOutOfOrder: number; behindLater: number },
+): Promise<RateResult> {
+  const url = new URL(target.url);
+  const n = requests.length;
+  const warm = Math.ceil((rate * WARMUP_MS) / 1000);
+  const scheduled = new Float64Array(n);
+  const sentAt = new Float64Array(n);
+  const respondedAt = new Float64Array(n);
+  const status = new Int32Array(n);
+  let responses = 0;
+  const interval = 1000 / rate;
+  const loop = monitorEventLoopDelay({ resolution: 1 });
+  let cpuAtMeasure = 0;
+  let cpuAtMeasureWall = 0;
+
+  const start = performance.now() + 20;
+  for (let i = 0; i < n;) {
+    const now = performance.now();
+    // Everything now due goes out now: a late timer catches up instead of lowering the rate.
+    while (i < n && start + i * interval <= now) {
+      if (i === warm) {
+        loop.enable();
+        cpuAtMeasure = procCpuMs(target.pid);
+        cpuAtMeasureWall = performance.now();
+      }
+      const req = requests[i];
+      if (!req) throw new Error(`no signed request #${i}`);
+      const k = i;
+      scheduled[k] = start + k * interval;
+      post(agent, url, req, () => (sentAt[k] = performance.now())).then(
+        (code) => {
+          respondedAt[k] = performance.now();
+          status[k] = code;
+          responses += 1;
+        },
+        (err: unknown) => {
+          if (errorSamples.length < 3) errorSamples.push(err instanceof Error ? err.message : String(err));
+          respondedAt[k] = performance.now();
+          status[k] = -1;
+          responses += 1;
+        },
+      );
+      i += 1;
+    }
+    if (i < n) await sleep(Math.max(0, start + i * interval - performance.now()));
+  }
+  const lastScheduled = start + (n - 1) * interval;
+  const deadline = performance.now() + DRAIN_MS;
+  const allSeen = () => events().seenAt.filter((t) => t !== undefined).length >= n;
+  while ((responses < n || !allSeen()) && performance.now() < deadline) await sleep(5);
+  // The server's CPU up to the last response (its work for the measured requests), per wall second.
+  const lastResponse = Math.max(...Array.from(respondedAt.subarray(warm)));
+  const serverCpu = (procCpuMs(target.pid) - cpuAtMeasure) / Math.max(1, performance.now() - cpuAtMeasureWall);
+  loop.disable();
+  // Late duplicates would still arrive now.
+  await sleep(200);
+
+  const ev = events();
+  const eventMs: number[] = [];
+  const ackMs: number[] = [];
+  const sendLagMs: number[] = [];
+  const nonOk = new Map<number, number>();
+  let ok = 0;
+  let errors = 0;
+  let seen = 0;
+  for (let i = warm; i < n; i++) {
+    const s = scheduled[i] ?? 0;
+    const seenTime = ev.seenAt[i];
+    if (seenTime !== undefined) {
+      seen += 1;
+      eventMs.push(seenTime - s);
+    }
+    const code = status[i] ?? 0;
+    if (code === -1) errors += 1;
+    else if (code >= 200 && code < 300) ok += 1;
+    else if (code !== 0) nonOk.set(code, (nonOk.get(code) ?? 0) + 1);
+    if ((respondedAt[i] ?? 0) > 0) ackMs.push((respondedAt[i] ?? 0) - s);
+    if ((sentAt[i] ?? 0) > 0) sendLagMs.push((sentAt[i] ?? 0) - s);
+  }
+  const unanswered = n - warm - ackMs.length;
+  if (unanswered > 0) errors += unanswered;
+  const measured = n - warm;
+  const firstMeasured = scheduled[warm] ?? start;
+  const sentTimes = Array.from(sentAt.subarray(warm)).filter((t) => t > 0);
+  const sortNum = (a: number, b: number) => a - b;
+  return {
+    target: name,
+    rate,
+    sent: measured,
+    ok,
+    nonOk,
+    errors,
+    sentPerSecond: ((sentTimes.length - 1) * 1000) / Math.max(1, Math.max(...sentTimes) - Math.min(...sentTimes)),
+    donePerSecond: (ackMs.length * 1000) / Math.max(1, Math.max(lastResponse, lastScheduled) - firstMeasured),
+    eventMs: eventMs.sort(sortNum),
+    ackMs: ackMs.sort(sortNum),
+    sendLagMs: sendLagMs.sort(sortNum),
+    seen,
+    duplicates: ev.duplicates,
+    streamOutOfOrder: ev.streamOutOfOrder,
+    behindLater: ev.behindLater,
+    serverCpu,
+    clientLoopP99Ms: loop.percentile(99) / 1e6,
+  };
+}
+
 /** Distinct inbound payloads (fresh uuid each), signed ahead so signing stays out of the timings. */
-async function signInbounds(n: number, secret: string, tag: string): Promise<Signed[]> {
-  return Promise.all(
-    Array.from({ length: n }, async (_, i) => {
+async function signInbounds(n: number, secret: string, rate: number): Promise<Signed[]> {
+  const out: Signed[] = [];
+  for (let from = 0; from < n; from += 500) {
+    const batch = Array.from({ length: Math.min(500, n - from) }, async (_, j) => {
+      const i = from + j;
       const uuid = randomUUID();
       const body = JSON.stringify(
         inboundPayload({
           message_uuid: uuid,
           from: `4477009${String(30_000 + (i % SENDERS)).padStart(5, '0')}`,
-          text: `Latency ${tag} ${i}: when does my parcel arrive?`,
+          text: `Latency ${rate}/s #${i}: when does my parcel arrive?`,
         }),
       );
-      return { uuid, body, authorization: await signVonageWebhook(body, secret) };
-    }),
-  );
-}
-
-/**
- * Sends `count` requests open-loop at RATE: request i is due at start + i/RATE, whatever happened to
- * the earlier ones (a slow response does not delay the next send). `send(i)` resolves with the status.
- */
-async function openLoop(count: number, send: (i: number, sentAt: number) => Promise<number>): Promise<PhaseResult> {
-  const rttMs: number[] = [];
-  const nonOk = new Map<number, number>();
-  let ok = 0;
-  let errors = 0;
-  let maxLagMs = 0;
-  let firstSend = Number.NaN;
-  let lastSend = Number.NaN;
-  let lastResponse = Number.NaN;
-  const pending: Promise<void>[] = [];
-  const intervalMs = 1000 / RATE;
-  const cpuBefore = process.cpuUsage();
-  const loop = monitorEventLoopDelay({ resolution: 1 });
-  loop.enable();
-  const start = performance.now();
-  for (let i = 0; i < count;) {
-    const now = performance.now();
-    // Send everything now due (a late timer catches up rather than lowering the rate).
-    while (i < count && start + i * intervalMs <= now) {
-      const sentAt = performance.now();
-      maxLagMs = Math.max(maxLagMs, sentAt - (start + i * intervalMs));
-      if (Number.isNaN(firstSend)) firstSend = sentAt;
-      lastSend = sentAt;
-      pending.push(
-        send(i, sentAt).then(
-          (status) => {
-            const done = performance.now();
-            lastResponse = Number.isNaN(lastResponse) ? done : Math.max(lastResponse, done);
-            rttMs.push(done - sentAt);
-            if (status >= 200 && status < 300) ok += 1;
-            else nonOk.set(status, (nonOk.get(status) ?? 0) + 1);
-          },
-          () => {
-            errors += 1;
-          },
-        ),
-      );
-      i += 1;
-    }
-    if (i < count) await sleep(Math.max(0, start + i * intervalMs - performance.now()));
-  }
-  await withTimeout(Promise.all(pending), SETTLE_MS + 10_000, 'responses');
-  const cpu = process.cpuUsage(cpuBefore);
-  const cpuMs = (cpu.user + cpu.system) / 1000;
-  loop.disable();
-  return {
-    sent: count,
-    ok,
-    nonOk,
-    errors,
-    rttMs,
-    completedPerSecond: ((ok + sumValues(nonOk)) * 1000) / Math.max(1, lastResponse - firstSend),
-    sentPerSecond: ((count - 1) * 1000) / Math.max(1, lastSend - firstSend),
-    maxLagMs,
-    cpuMsPerRequest: cpuMs / count,
-    cpuShare: cpuMs / (performance.now() - start),
-    loopDelay: { p99Ms: loop.percentile(99) / 1e6, maxMs: loop.max / 1e6 },
-  };
-}
-
-function healthzPhase(server: ParleyServer, durationMs: number): Promise<PhaseResult> {
-  const url = `${server.url}/healthz`;
-  return openLoop(Math.ceil((RATE * durationMs) / 1000), async () => {
-    const res = await fetch(url);
-    await res.arrayBuffer();
-    return res.status;
-  });
-}
-
-async function webhookPhase(server: ParleyServer, requests: readonly Signed[]): Promise<WebhookResult> {
-  const url = `${server.url}/webhooks/inbound`;
-  const sentAt = new Map<string, number>();
-  const respondedAt = new Map<string, number>();
-  const seenAt = new Map<string, number>();
-  let duplicateEvents = 0;
-
-  // Subscribe before the first send: the generator registers its listener on the first next().
-  const controller = new AbortController();
-  const subscriberBefore = server.events.stats.subscribers;
-  const subscription = (async () => {
-    for await (const event of server.events.subscribe(null, controller.signal)) {
-      if (event.type !== 'message.created' || event.payload.message.direction !== 'in') continue;
-      const seen = performance.now();
-      const uuid = event.payload.message.providerMessageId;
-      if (uuid === null || !sentAt.has(uuid)) continue;
-      if (seenAt.has(uuid)) duplicateEvents += 1;
-      else seenAt.set(uuid, seen);
-    }
-  })();
-  await Promise.resolve();
-  if (server.events.stats.subscribers !== subscriberBefore + 1) throw new Error('the in-process subscriber did not start');
-
-  try {
-    const phase = await openLoop(requests.length, async (i, at) => {
-      const req = requests[i];
-      if (!req) throw new Error(`no signed request #${i}`);
-      sentAt.set(req.uuid, at);
-      const res = await fetch(url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: req.authorization },
-        body: req.body,
-      });
-      await res.arrayBuffer();
-      respondedAt.set(req.uuid, performance.now());
-      return res.status;
+      return { uuid, path: '/webhooks/inbound' as const, body: Buffer.from(body), authorization: await signVonageWebhook(body, secret) };
     });
-    const deadline = performance.now() + SETTLE_MS;
-    while (seenAt.size < requests.length && performance.now() < deadline) await sleep(10);
-
-    const eventMs: number[] = [];
-    let eventBeforeResponse = 0;
-    for (const [uuid, seen] of seenAt) {
-      const sent = sentAt.get(uuid);
-      if (sent === undefined) continue;
-      eventMs.push(seen - sent);
-      const responded = respondedAt.get(uuid);
-      if (responded === undefined || seen < responded) eventBeforeResponse += 1;
-    }
-    return { ...phase, eventMs, eventBeforeResponse, missingEvents: requests.length - seenAt.size, duplicateEvents };
-  } finally {
-    controller.abort();
-    await subscription.catch(() => undefined);
+    out.push(...(await Promise.all(batch)));
   }
+  return out;
 }
 
-function check(name: string, r: PhaseResult): string[] {
-  const problems: string[] = [];
-  if (r.nonOk.size > 0) problems.push(`${name}: non-2xx ${[...r.nonOk].map(([s, n]) => `${n}× ${s}`).join(', ')}`);
-  if (r.errors > 0) problems.push(`${name}: ${r.errors} request errors`);
-  return problems;
-}
-
-function report(healthz: PhaseResult, hooks: WebhookResult, signSeconds: number): void {
-  const row = (name: string, samples: readonly number[], r: PhaseResult) => {
-    const sorted = [...samples].sort((a, b) => a - b);
-    return [
-      name,
-      String(sorted.length),
-      r.sentPerSecond.toFixed(1),
-      r.completedPerSecond.toFixed(1),
-      fmtMs(percentile(sorted, 0.5)),
-      fmtMs(percentile(sorted, 0.95)),
-      fmtMs(percentile(sorted, 0.99)),
-      fmtMs(sorted[sorted.length - 1] ?? Number.NaN),
-      r.cpuMsPerRequest.toFixed(2),
-      `${(r.cpuShare * 100).toFixed(0)}%`,
-    ];
+/** The baseline's subscriber: a bare `ws` client; each message is a webhook body. */
+async function bareSubscriber(target: Target, onEvent: OnEvent): Promise<Subscriber> {
+  const socket = new WsWebSocket(`${target.url.replace('http', 'ws')}/push`);
+  await new Promise<void>((resolve, reject) => {
+    socket.once('open', () => resolve());
+    socket.once('error', reject);
+  });
+  let interruptions = 0;
+  socket.on('error', () => (interruptions += 1));
+  socket.on('message', (data: Buffer) => {
+    const body = JSON.parse(data.toString('utf8')) as { message_uuid?: unknown };
+    if (typeof body.message_uuid === 'string') onEvent(body.message_uuid, null);
+  });
+  return {
+    interruptions: () => interruptions,
+    close: () =>
+      new Promise<void>((resolve) => {
+        if (socket.readyState === WsWebSocket.CLOSED) return resolve();
+        socket.once('close', () => resolve());
+        socket.close();
+      }),
   };
-  const rows = [
-    ['', 'samples', 'sent/s', 'done/s', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'cpu ms/req', 'cpu'],
-    row('GET /healthz round trip (baseline)', healthz.rttMs, healthz),
-    row('POST /webhooks/inbound round trip', hooks.rttMs, hooks),
-    row('webhook sent → message.created at subscriber', hooks.eventMs, hooks),
-  ];
-  const widths = rows[0]?.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length))) ?? [];
-  for (const r of rows)
-    console.log(`  ${r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c] ?? 0) : cell.padStart(widths[c] ?? 0))).join('  ')}`);
+}
 
-  const sortedEvent = [...hooks.eventMs].sort((a, b) => a - b);
-  const sortedHealth = [...healthz.rttMs].sort((a, b) => a - b);
+function report(results: readonly RateResult[], signSeconds: number): void {
+  printTable([
+    [
+      '',
+      'rate/s',
+      'sent/s',
+      'done/s',
+      'seen/sent',
+      'dupes',
+      'out of order',
+      'p50 ms',
+      'p90 ms',
+      'p99 ms',
+      'max ms',
+      'ack p99 ms',
+      'lag max ms',
+      'server cpu',
+    ],
+    ...results.map((r) => [
+      r.target,
+      String(r.rate),
+      r.sentPerSecond.toFixed(0),
+      r.donePerSecond.toFixed(0),
+      `${r.seen}/${r.sent}`,
+      String(r.duplicates),
+      r.target === 'parley' ? String(r.streamOutOfOrder) : '–',
+      fmtMs(percentile(r.eventMs, 0.5)),
+      fmtMs(percentile(r.eventMs, 0.9)),
+      fmtMs(percentile(r.eventMs, 0.99)),
+      fmtMs(r.eventMs.at(-1) ?? Number.NaN),
+      fmtMs(percentile(r.ackMs, 0.99)),
+      fmtMs(r.sendLagMs.at(-1) ?? Number.NaN),
+      `${(r.serverCpu * 100).toFixed(0)}%`,
+    ]),
+  ]);
   const [one, five] = loadavg();
   console.log(
-    `  open loop at ${RATE}/s for ${MEASURE_MS / 1000} s each (after ${WARMUP_MS / 1000} s warm-up); fetch (undici, keep-alive) in the server's own process; ` +
-      `worst send lateness ${fmtMs(Math.max(healthz.maxLagMs, hooks.maxLagMs))} ms`,
+    `  open loop: ${WARMUP_MS / 1000} s warm-up then ${MEASURE_MS / 1000} s measured per rate, latency from each request's scheduled time to its message event at the subscriber;`,
   );
   console.log(
-    '  cpu = this whole process (client fetch + Parley + subscriber) over the phase; cpu ms/req × rate = share of the one JS thread',
+    `  ack = HTTP response − scheduled; lag = send − scheduled (generator lateness, incl. waiting for one of ${MAX_SOCKETS} sockets); out of order = stream ids going back;`,
   );
   console.log(
-    `  event-loop delay p99/max: healthz ${fmtMs(healthz.loopDelay.p99Ms)}/${fmtMs(healthz.loopDelay.maxMs)} ms, ` +
-      `webhooks ${fmtMs(hooks.loopDelay.p99Ms)}/${fmtMs(hooks.loopDelay.maxMs)} ms (sync work that every request behind it waits for)`,
+    `  server cpu = the target process over the measured window (one core = 100%); client event-loop p99 ${results.map((r) => `${r.target} ${r.rate}/s ${fmtMs(r.clientLoopP99Ms)}`).join(', ')} ms`,
   );
+  const behind = results.map((r) => `${r.target} ${r.rate}/s ${r.behindLater}`).join(', ');
+  console.log(`  events that arrived after a later-sent webhook's (concurrent requests, not an error): ${behind}`);
   console.log(
-    `  events: ${hooks.eventMs.length}/${hooks.sent} delivered, ${hooks.duplicateEvents} duplicates, ${hooks.eventBeforeResponse} seen before their HTTP response; ` +
-      `p50 over the healthz baseline: +${fmtMs(percentile(sortedEvent, 0.5) - percentile(sortedHealth, 0.5))} ms`,
+    `  ${results.reduce((a, r) => a + r.sent, 0)} measured webhooks per target, ${signSeconds.toFixed(1)} s to sign ahead; load average ${one?.toFixed(2) ?? '?'} / ${five?.toFixed(2) ?? '?'} on ${availableParallelism()} cpus (shared machine)`,
   );
-  console.log(
-    `  ${hooks.sent + Math.ceil((RATE * WARMUP_MS) / 1000)} webhooks signed ahead in ${signSeconds.toFixed(2)} s; load average ${one?.toFixed(2) ?? '?'} / ${five?.toFixed(2) ?? '?'} on ${availableParallelism()} cpus`,
-  );
+  for (const r of results.filter((x) => x.target === 'parley')) {
+    const base = results.find((b) => b.target === 'baseline' && b.rate === r.rate);
+    const p99 = percentile(r.eventMs, 0.99);
+    const basep99 = base ? percentile(base.eventMs, 0.99) : Number.NaN;
+    const once = r.seen === r.sent && r.duplicates === 0 && r.streamOutOfOrder === 0;
+    const line = `p99 ${fmtMs(p99)} ms (${(p99 / GOAL_P99_MS).toFixed(2)}× the goal, ${(p99 / basep99).toFixed(1)}× the baseline's ${fmtMs(basep99)} ms), events ${r.seen}/${r.sent} once, ${r.duplicates} duplicates, ${r.streamOutOfOrder} out of order`;
+    if (r.rate === GOAL_RATE)
+      console.log(
+        `  webhook → subscriber at ${r.rate}/s (open loop): ${line}: ${p99 <= GOAL_P99_MS && once ? 'met' : 'MISSED'} (goal p99 ≤ ${GOAL_P99_MS} ms, every event once)`,
+      );
+    else console.log(`  at ${r.rate}/s: ${line}`);
+  }
+  if (!RATES.includes(GOAL_RATE)) console.log(`  webhook → subscriber goal is judged at ${GOAL_RATE}/s, not in LATENCY_RATES: not judged`);
 }
 
-function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))] ?? Number.NaN;
-}
-
-function fmtMs(ms: number): string {
-  return ms < 10 ? ms.toFixed(2) : ms.toFixed(1);
-}
-
-function sumValues(m: ReadonlyMap<unknown, number>): number {
-  let total = 0;
-  for (const v of m.values()) total += v;
-  return total;
+function parseList(spec: string | undefined, fallback: number[]): number[] {
+  if (spec === undefined || spec.trim() === '') return fallback;
+  const list = spec.split(',').map((s) => Number(s.trim()));
+  if (list.some((n) => !Number.isInteger(n) || n <= 0)) throw new Error(`LATENCY_RATES=${spec}: positive integers, comma-separated`);
+  return list;
 }
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-async function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      p,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

@@ -13,7 +13,9 @@ import { campaignBenchmark } from './campaign';
 import { latencyBenchmark } from './latency';
 import { outboxBenchmark } from './outbox';
 import { erasureBenchmark } from './erasure';
+import { ftsBenchmark } from './fts';
 import { secureDeleteBenchmark } from './secure-delete';
+import { soakBenchmark } from './soak';
 import { statsBenchmark } from './stats';
 import { webhooksBenchmark } from './webhooks';
 
@@ -25,7 +27,9 @@ export const benchmarks: readonly Benchmark[] = [
   statsBenchmark,
   abuseBenchmark,
   secureDeleteBenchmark,
+  ftsBenchmark,
   erasureBenchmark,
+  soakBenchmark,
 ];
 
 async function main(argv: readonly string[]): Promise<number> {

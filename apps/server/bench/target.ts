@@ -16,6 +16,8 @@ export interface RunningTarget {
 
 export interface Target {
   url: string;
+  /** The target's process id (its RSS is in /proc/<pid>/status). */
+  pid: number;
   /** Asks the target to close (finish in flight, close its database) and waits for its process to exit. */
   stop(): Promise<void>;
 }
@@ -47,6 +49,7 @@ export function spawnTarget(entry: URL, args: unknown): Promise<Target> {
       child.off('exit', onEarlyExit);
       resolve({
         url: m.url,
+        pid: child.pid ?? -1,
         async stop() {
           if (child.exitCode === null && child.connected) child.send({ type: 'stop' } satisfies ParentMessage);
           const code = await exited;

@@ -1,10 +1,14 @@
 /**
- * The two servers `bench/webhooks.ts` compares, one per process (started by spawnTarget):
- * - parley: the real server, createServer(testConfig(...)), verifying every signature.
+ * The servers the benches compare, one per process (started by spawnTarget):
+ * - parley: the real server, createServer(testConfig(...)), verifying every signature. `withoutFts`
+ *   drops the full-text index's insert trigger first (the FTS write-cost comparison; search is then
+ *   stale, nothing else changes).
  * - baseline: bare node:http that reads the body, JSON.parses it and does one prepared
  *   better-sqlite3 insert per request (WAL, synchronous=NORMAL, like openDb), then answers 200.
  * - express: the tutorials' handler — `express.json()`, one log line (pino), 200; nothing durable,
  *   no signature check.
+ * - push (bench/latency.ts): the baseline as above, and after its insert it sends the request's body,
+ *   as is, to every WebSocket client of `ws` on /push — the least a live view over HTTP and a socket costs.
  */
 import { mkdirSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
@@ -13,16 +17,29 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import express from 'express';
 import pino from 'pino';
+import { WebSocketServer } from 'ws';
 import { testConfig } from '../src/config';
 import { createServer } from '../src/server';
+import { FTS_INSERT_TRIGGER } from './fts';
 import { serveTarget, type RunningTarget } from './target';
 
 export type WebhooksTargetArgs =
-  { kind: 'parley'; databasePath: string; signatureSecret: string } | { kind: 'baseline'; databasePath: string } | { kind: 'express' };
+  | { kind: 'parley'; databasePath: string; signatureSecret: string; withoutFts?: boolean }
+  | { kind: 'baseline'; databasePath: string }
+  | { kind: 'push'; databasePath: string }
+  | { kind: 'express' };
 
-async function startParley(databasePath: string, signatureSecret: string): Promise<RunningTarget> {
+async function startParley(databasePath: string, signatureSecret: string, withoutFts: boolean): Promise<RunningTarget> {
   const base = testConfig({ databasePath, logLevel: 'silent', port: 0, host: '127.0.0.1' });
   const server = await createServer({ ...base, vonage: { ...base.vonage, signatureSecret } });
+  if (withoutFts) {
+    const found = server.db.$client.prepare(`select 1 from sqlite_master where type = 'trigger' and name = ?`).get(FTS_INSERT_TRIGGER);
+    if (!found) {
+      await server.close();
+      throw new Error(`no trigger ${FTS_INSERT_TRIGGER}: the FTS comparison in bench/webhooks.ts needs updating`);
+    }
+    server.db.$client.exec(`drop trigger ${FTS_INSERT_TRIGGER}`);
+  }
   return { url: server.url, close: () => server.close() };
 }
 
@@ -30,7 +47,7 @@ function text(v: unknown): string {
   return typeof v === 'string' ? v : String(v ?? '');
 }
 
-async function startBaseline(databasePath: string): Promise<RunningTarget> {
+async function startBaseline(databasePath: string, push = false): Promise<RunningTarget> {
   mkdirSync(dirname(databasePath), { recursive: true });
   const db = new Database(databasePath);
   db.pragma('journal_mode = WAL');
@@ -50,16 +67,19 @@ async function startBaseline(databasePath: string): Promise<RunningTarget> {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       let json: Record<string, unknown>;
+      const body = Buffer.concat(chunks).toString('utf8');
       try {
-        json = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
+        json = JSON.parse(body) as Record<string, unknown>;
       } catch {
         res.writeHead(400, { 'content-type': 'application/json' }).end('{"error":"invalid json"}');
         return;
       }
       insert.run(text(json.message_uuid), text(json.from), text(json.to), text(json.text), Date.now());
       res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+      if (sockets) for (const client of sockets.clients) client.send(body);
     });
   });
+  const sockets = push ? new WebSocketServer({ server, path: '/push' }) : null;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());
@@ -69,6 +89,8 @@ async function startBaseline(databasePath: string): Promise<RunningTarget> {
     url: `http://127.0.0.1:${port}`,
     close: () =>
       new Promise<void>((resolve) => {
+        for (const client of sockets?.clients ?? []) client.terminate();
+        sockets?.close();
         server.close(() => {
           db.close();
           resolve();
@@ -105,10 +127,15 @@ async function startExpress(): Promise<RunningTarget> {
   };
 }
 
-await serveTarget<WebhooksTargetArgs>((args) =>
-  args.kind === 'parley'
-    ? startParley(args.databasePath, args.signatureSecret)
-    : args.kind === 'baseline'
-      ? startBaseline(args.databasePath)
-      : startExpress(),
-);
+await serveTarget<WebhooksTargetArgs>((args) => {
+  switch (args.kind) {
+    case 'parley':
+      return startParley(args.databasePath, args.signatureSecret, args.withoutFts ?? false);
+    case 'baseline':
+      return startBaseline(args.databasePath);
+    case 'push':
+      return startBaseline(args.databasePath, true);
+    case 'express':
+      return startExpress();
+  }
+});
