@@ -79,12 +79,7 @@ async function* run<T>(
   const { deps, connection, credential } = ctx;
   const inner = new AbortController();
   let signedOut = false;
-  let stop!: (value: 'stop') => void;
-  const stopped = new Promise<'stop'>((resolve) => (stop = resolve));
-  const end = () => {
-    inner.abort();
-    stop('stop');
-  };
+  const end = () => inner.abort();
   const ends = [signal, deps.shutdown, connection?.closed].filter((x): x is AbortSignal => x !== undefined);
   for (const s of ends) s.addEventListener('abort', end, { once: true });
   if (ends.some((s) => s.aborted)) end();
@@ -106,7 +101,7 @@ async function* run<T>(
   try {
     while (!inner.signal.aborted) {
       pending = iterator.next();
-      const next = await Promise.race([pending, stopped]);
+      const next = await nextOrStop(pending, inner.signal);
       if (next === 'stop' || next.done) break;
       pending = undefined;
       // A consumer that stops taking values (an HTTP stream waits for the socket to drain) must not
@@ -143,6 +138,31 @@ async function* run<T>(
       .then(() => iterator.return?.())
       .catch(() => undefined);
   }
+}
+
+/**
+ * The source's next value, or 'stop' once `signal` aborts, whichever comes first. Not
+ * `Promise.race([next, stopped])` over one long-lived `stopped` promise: every race leaves a
+ * reaction on it that keeps that race's result (the event) reachable until the stream ends, so a
+ * long subscription would hold every event it ever delivered. Here the abort listener is removed
+ * as soon as the value arrives.
+ */
+function nextOrStop<T>(next: Promise<IteratorResult<T>>, signal: AbortSignal): Promise<IteratorResult<T> | 'stop'> {
+  if (signal.aborted) return Promise.resolve('stop');
+  return new Promise((resolve, reject) => {
+    const onStop = () => resolve('stop');
+    signal.addEventListener('abort', onStop, { once: true });
+    next.then(
+      (value) => {
+        signal.removeEventListener('abort', onStop);
+        resolve(value);
+      },
+      (err: unknown) => {
+        signal.removeEventListener('abort', onStop);
+        reject(err instanceof Error ? err : new Error(String(err)));
+      },
+    );
+  });
 }
 
 /**
