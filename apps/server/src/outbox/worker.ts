@@ -11,8 +11,8 @@ import {
   recordSendEnded,
   recordSendRetry,
   recoverInterruptedSends,
-} from '../domain/send';
-import type { ClaimedSend } from '../domain/send';
+} from '../domain/outbox';
+import type { ClaimedSend } from '../domain/outbox';
 import { ProviderError } from '../providers/types';
 import type { OutboundMedia, ProviderFailure, SmsProvider } from '../providers/types';
 import type { ProviderName } from '@parley/shared';
