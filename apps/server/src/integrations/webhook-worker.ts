@@ -22,8 +22,8 @@ import {
   enabledEndpointIds,
   recordDelivery,
   recordFailure,
-  secretKey,
-} from '../domain/webhook-endpoints';
+} from '../domain/webhook-deliveries';
+import { secretKey } from '../domain/webhook-endpoints';
 import { AppError } from '../errors';
 import type { EventLog } from '../events/log';
 import { checkTarget, parseTarget, pinnedPost, systemResolve, UnsafeTargetError, type Post, type Resolve } from './target-guard';
