@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import { openDb } from '../src/db/client';
 import { EventLog } from '../src/events/log';
 import { receiveInbound } from '../src/domain/receive';
-import { claimNextSend, queueMessage, recordSendAccepted } from '../src/domain/send';
+import { claimNextSend, recordSendAccepted } from '../src/domain/outbox';
+import { queueMessage } from '../src/domain/send';
 import { printTable } from './figures';
 import type { Benchmark } from './types';
 

@@ -2,6 +2,7 @@ import { MAX_CAMPAIGN_RECIPIENTS, MAX_TEXT_CHARS, countSms, normalizePhone } fro
 import type { CampaignPreviewDto, CampaignRecipientState } from '@parley/shared';
 import { AppError } from '../errors';
 import { parseRecipientsCsv, type CsvLineError, type RecipientRow } from './campaign-csv';
+import { formatUtc } from './views';
 
 /** As `campaign.create` takes them: numbers, `{ phone, name }`, or CSV text. */
 export type RecipientsInput = string | (string | { phone: string; name?: string | null | undefined })[];
@@ -141,9 +142,6 @@ export async function normaliseRows(rows: RecipientRow[], text: string): Promise
   }
   return out;
 }
-
-/** "2026-02-03 12:14 UTC" */
-const formatUtc = (ms: number) => `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
 
 const HOW: Record<string, string> = { keyword: 'by texting STOP', agent: 'set by an agent', import: 'imported' };
 

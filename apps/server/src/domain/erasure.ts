@@ -34,7 +34,7 @@ import type { EventLog, Tx } from '../events/log';
 import { recordAudit, type AuditActor } from './audit';
 import { ledgerRows, recordConsent, toConsentEntryDto } from './consent';
 import { rememberErasedRefs, suppress, suppressionOf } from './suppression';
-import { toNoteDto } from './team';
+import { toNoteDto } from './notes';
 import { messageDtosOf } from './media';
 import { toContactDto, toConversationDto } from './views';
 

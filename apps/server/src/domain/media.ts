@@ -1,18 +1,18 @@
 /**
  * MMS attachments (the `media` table): inbound rows written `pending` in the webhook's transaction,
- * moved to `stored` / `refused` by the media fetcher (each move appends `message.updated`), and
- * outbound uploads attached to a message by message.send. SQL for media lives here.
+ * moved to `stored` / `refused` by the media fetcher (each move appends `message.updated`: see
+ * media-downloads.ts), and outbound uploads attached to a message by message.send.
  */
-import { and, asc, desc, eq, inArray, isNull, lte, ne } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull } from 'drizzle-orm';
 import type { MediaDto, MediaState, MessageDto, ProviderName } from '@parley/shared';
-import { conversations, media, messages } from '../db/schema';
+import { media, messages } from '../db/schema';
 import type { Db } from '../db/client';
-import type { EventLog, Tx } from '../events/log';
+import type { Tx } from '../events/log';
 import { AppError } from '../errors';
-import { loadConversation, previewOf, toMessageDto } from './views';
+import { toMessageDto } from './views';
 
-type Reader = Pick<Db, 'select'> | Tx;
-type MediaRow = typeof media.$inferSelect;
+export type Reader = Pick<Db, 'select'> | Tx;
+export type MediaRow = typeof media.$inferSelect;
 type MessageRow = typeof messages.$inferSelect;
 
 /** An attachment as a provider's webhook names it: where to fetch it, and what the provider says it is. */
@@ -224,106 +224,6 @@ export function loadMediaRow(db: Reader, id: number): MediaRow | undefined {
 /** A message's stored attachments (what a provider is given to send). */
 export function storedMediaOf(db: Reader, messageId: number): MediaRow[] {
   return prepared(db).storedOf.all(messageId) as MediaRow[];
-}
-
-/** Pending inbound downloads due now, oldest first. */
-export function dueMedia(db: Reader, now: number, limit: number): MediaRow[] {
-  return db
-    .select()
-    .from(media)
-    .where(and(eq(media.state, 'pending'), lte(media.nextAttemptAt, now)))
-    .orderBy(asc(media.nextAttemptAt), asc(media.id))
-    .limit(limit)
-    .all();
-}
-
-/** The earliest time a pending download is due, or null when none is pending. */
-export function nextMediaDue(db: Reader): number | null {
-  const row = db
-    .select({ at: media.nextAttemptAt })
-    .from(media)
-    .where(eq(media.state, 'pending'))
-    .orderBy(asc(media.nextAttemptAt))
-    .limit(1)
-    .get();
-  return row?.at ?? null;
-}
-
-/** Moves a pending row to stored or refused and appends `message.updated` (one transaction). False when it was no longer pending. */
-export function settleMedia(
-  log: EventLog,
-  id: number,
-  outcome:
-    { state: 'stored'; contentType: string; size: number; sha256: string; storageKey: string } | { state: 'refused'; reason: string },
-): boolean {
-  return log.write((tx, append) => {
-    const patch =
-      outcome.state === 'stored'
-        ? {
-            state: 'stored' as const,
-            contentType: outcome.contentType,
-            size: outcome.size,
-            sha256: outcome.sha256,
-            storageKey: outcome.storageKey,
-            reason: null,
-            nextAttemptAt: null,
-          }
-        : { state: 'refused' as const, reason: outcome.reason, nextAttemptAt: null };
-    const row = tx
-      .update(media)
-      .set(patch)
-      .where(and(eq(media.id, id), eq(media.state, 'pending')))
-      .returning()
-      .get();
-    if (!row) return false;
-    if (row.messageId !== null) {
-      const message = tx.select().from(messages).where(eq(messages.id, row.messageId)).get();
-      if (message) {
-        const dto = messageDtoOf(tx, message);
-        append({ type: 'message.updated', payload: { message: dto } });
-        refreshPreview(tx, append, dto);
-      }
-    }
-    return true;
-  });
-}
-
-/**
- * The list preview was written before the attachments' types were known (Plivo names none): once
- * one is stored, the conversation's preview is written again — if this is still its latest message.
- */
-function refreshPreview(tx: Tx, append: Parameters<Parameters<EventLog['write']>[0]>[1], message: MessageDto): void {
-  const latest = tx
-    .select({ id: messages.id })
-    .from(messages)
-    .where(eq(messages.conversationId, message.conversationId))
-    .orderBy(desc(messages.createdAt), desc(messages.id))
-    .limit(1)
-    .get();
-  if (latest?.id !== message.id) return;
-  const kept = message.media.filter((m) => m.state !== 'refused');
-  const preview =
-    mediaPreview(
-      message.text,
-      kept.map((m) => m.contentType),
-    ) ?? previewOf(message.text);
-  const updated = tx
-    .update(conversations)
-    .set({ lastMessagePreview: preview })
-    .where(and(eq(conversations.id, message.conversationId), ne(conversations.lastMessagePreview, preview)))
-    .returning({ id: conversations.id })
-    .get();
-  if (!updated) return;
-  const conversation = loadConversation(tx, message.conversationId);
-  if (conversation) append({ type: 'conversation.updated', payload: { conversation } });
-}
-
-/** A failed download attempt that will be tried again at `nextAttemptAt`. */
-export function recordMediaRetry(db: Db, id: number, attempts: number, nextAttemptAt: number, lastError: string): void {
-  db.update(media)
-    .set({ attempts, nextAttemptAt, reason: lastError })
-    .where(and(eq(media.id, id), eq(media.state, 'pending')))
-    .run();
 }
 
 /** The conversation list's preview of a message with attachments: "📷 Photo" for an image alone. */

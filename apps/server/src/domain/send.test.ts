@@ -5,7 +5,8 @@ import type { Db } from '../db/client';
 import { contacts, conversations, events, messages, outbox } from '../db/schema';
 import { AppError } from '../errors';
 import { EventLog } from '../events/log';
-import { MAX_TEXT_CHARS, PRIORITY, queueMessage, queueSystemMessage } from './send';
+import { PRIORITY } from './outbox';
+import { MAX_TEXT_CHARS, queueMessage, queueSystemMessage } from './send';
 
 const US = '+447700900000';
 let db: Db;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { handlesOf, mentionTokens } from './team';
+import { handlesOf, mentionTokens } from './notes';
 
 describe('@mentions', () => {
   it('an agent answers to their first name, whole name and email local part, without case or punctuation', () => {

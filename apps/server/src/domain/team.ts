@@ -1,18 +1,17 @@
 import { SYSTEM_ACTOR, recordAudit, type AuditActor } from './audit';
-import { and, asc, count, desc, eq, isNull, lt, ne, or } from 'drizzle-orm';
-import { DEFAULT_PREFERENCES, preferencesSchema, type AgentPreferences, type AgentRole, type NoteDto } from '@parley/shared';
+import { and, asc, count, eq, isNull, lt, ne, or } from 'drizzle-orm';
+import { DEFAULT_PREFERENCES, preferencesSchema, type AgentPreferences, type AgentRole } from '@parley/shared';
 import type { Db } from '../db/client';
-import { agentInvites, agents, apiTokens, conversations, notes, sessions } from '../db/schema';
+import { agentInvites, agents, apiTokens, sessions } from '../db/schema';
 import { AppError } from '../errors';
-import type { EventLog } from '../events/log';
 import { generatePassword, hashPassword } from '../auth/password';
 import { randomToken, sha256Hex } from '../auth/tokens';
 import { getAgent, normalizeEmail, toAgentDto, type AgentDto } from './agents';
 
 /**
- * The team (issue 12): invitations and password-reset links, roles, disabling, notes with
- * @mentions and per-agent preferences. Access control rows are written directly (no event), as in
- * agents.ts; a note is inbox state and is written through the event log (`note.created`).
+ * The team (issue 12): invitations and password-reset links, roles, disabling and per-agent
+ * preferences (notes with @mentions: notes.ts). Access control rows are written directly (no event), as in
+ * agents.ts.
  */
 
 export const INVITE_TTL_MS = 7 * 24 * 60 * 60 * 1000;
@@ -280,110 +279,6 @@ export function setPreferences(db: Db, agentId: number, change: Partial<AgentPre
     .where(eq(agents.id, agentId))
     .run();
   return next;
-}
-
-// ── notes and @mentions ───────────────────────────────────────────────────────────────────────────
-
-/** Lower-case letters and digits only: "Ann-Marie O'Neil" → "annmarieoneil". */
-const handleOf = (s: string) =>
-  s
-    .normalize('NFKC')
-    .toLowerCase()
-    .replace(/[^\p{L}\p{N}]/gu, '');
-
-/**
- * The handles an agent answers to: their first name, their whole name without spaces or punctuation
- * and their email's local part, compared without case ("@ann", "@AnnLee", "@ann.lee" all mention
- * Ann Lee). A first name two agents share mentions both; the whole name picks one.
- */
-export function handlesOf(agent: Pick<AgentDto, 'name' | 'email'>): string[] {
-  const first = agent.name.trim().split(/\s+/)[0] ?? '';
-  const local = agent.email.split('@')[0] ?? '';
-  return [...new Set([handleOf(first), handleOf(agent.name), handleOf(local)].filter((h) => h !== ''))];
-}
-
-/** The `@word` tokens of a text (an email address like a@b.c is not a mention). */
-export function mentionTokens(text: string): string[] {
-  const out: string[] = [];
-  for (const m of text.matchAll(/(?<![\p{L}\p{N}_.@])@([\p{L}\p{N}][\p{L}\p{N}._'-]*)/gu)) {
-    const h = handleOf(m[1] ?? '');
-    if (h !== '') out.push(h);
-  }
-  return out;
-}
-
-/** Ids of the enabled agents a text mentions. */
-export function resolveMentions(db: Db, text: string): number[] {
-  const tokens = new Set(mentionTokens(text));
-  if (tokens.size === 0) return [];
-  return db
-    .select()
-    .from(agents)
-    .where(isNull(agents.disabledAt))
-    .orderBy(asc(agents.id))
-    .all()
-    .filter((a) => handlesOf(a).some((h) => tokens.has(h)))
-    .map((a) => a.id);
-}
-
-type NoteRow = typeof notes.$inferSelect;
-
-export function toNoteDto(n: NoteRow): NoteDto {
-  let mentions: number[] = [];
-  try {
-    const parsed: unknown = JSON.parse(n.mentions);
-    if (Array.isArray(parsed)) mentions = parsed.filter((v): v is number => Number.isInteger(v));
-  } catch {
-    // an unreadable list mentions nobody
-  }
-  return {
-    id: n.id,
-    conversationId: n.conversationId,
-    agentId: n.agentId,
-    text: n.text,
-    mentions,
-    createdAt: new Date(n.createdAt).toISOString(),
-  };
-}
-
-/** Writes a note and its `note.created` event in one transaction. No outbox row: it is never sent. */
-export function addNote(opts: { log: EventLog; agentId: number; conversationId: number; text: string }): NoteDto {
-  const { log } = opts;
-  const db = log.db;
-  const text = opts.text.trim();
-  const mentions = resolveMentions(db, text);
-  return log.write((tx, append) => {
-    const conversation = tx.select({ id: conversations.id }).from(conversations).where(eq(conversations.id, opts.conversationId)).get();
-    if (!conversation) throw new AppError('NOT_FOUND', `Conversation ${opts.conversationId} not found`);
-    const row = tx
-      .insert(notes)
-      .values({
-        conversationId: opts.conversationId,
-        agentId: opts.agentId,
-        text,
-        mentions: JSON.stringify(mentions),
-        createdAt: Date.now(),
-      })
-      .returning()
-      .get();
-    const note = toNoteDto(row);
-    append({ type: 'note.created', payload: { note, mentions } });
-    return note;
-  });
-}
-
-/** A conversation's notes, oldest first (a thread rarely has many; capped at the newest 500). */
-export function listNotes(db: Db, conversationId: number): NoteDto[] {
-  const exists = db.select({ id: conversations.id }).from(conversations).where(eq(conversations.id, conversationId)).get();
-  if (!exists) throw new AppError('NOT_FOUND', `Conversation ${conversationId} not found`);
-  const rows = db
-    .select()
-    .from(notes)
-    .where(eq(notes.conversationId, conversationId))
-    .orderBy(desc(notes.createdAt), desc(notes.id))
-    .limit(500)
-    .all();
-  return rows.reverse().map(toNoteDto);
 }
 
 /** Unread inbound texts across open conversations (the tab title's count). */

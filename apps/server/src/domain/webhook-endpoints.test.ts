@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { testConfig } from '../config';
 import { openTempDb, type TempDb } from '../testing/temp-db';
 import { SYSTEM_ACTOR } from './audit';
-import { createEndpoint, DELIVERIES_KEPT, listDeliveries, openSecret, recordDelivery, secretKey, sealSecret } from './webhook-endpoints';
+import { DELIVERIES_KEPT, listDeliveries, recordDelivery } from './webhook-deliveries';
+import { createEndpoint, openSecret, secretKey, sealSecret } from './webhook-endpoints';
 
 let t: TempDb | undefined;
 afterEach(() => {

@@ -10,7 +10,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { Webhook } from 'standardwebhooks';
 import { WEBHOOK_TEST_EVENT_TYPE, type ParleyEvent, type WebhookDeliveryDto } from '@parley/shared';
 import type { Config } from '../config';
 import type { Db } from '../db/client';
@@ -22,11 +21,12 @@ import {
   enabledEndpointIds,
   recordDelivery,
   recordFailure,
-  secretKey,
-} from '../domain/webhook-endpoints';
+} from '../domain/webhook-deliveries';
+import { secretKey } from '../domain/webhook-endpoints';
 import { AppError } from '../errors';
 import type { EventLog } from '../events/log';
 import { checkTarget, parseTarget, pinnedPost, systemResolve, UnsafeTargetError, type Post, type Resolve } from './target-guard';
+import { attemptDelivery, attemptRecord, sleep } from './webhook-attempt';
 
 /**
  * Waits before each retry: 8 attempts in all (the first at once), the last ~27.6 h after the first —
@@ -86,59 +86,9 @@ export function createWebhookWorker(opts: WebhookWorkerOptions): WebhookWorker {
   let running = false;
   let poll: ReturnType<typeof setInterval> | undefined;
 
-  /** One signed POST: refused before connecting when the target is not allowed now. */
-  async function attempt(url: string, secrets: string[], webhookId: string, body: string, signal: AbortSignal) {
-    const started = performance.now();
-    const timestamp = new Date();
-    const signature = secrets.map((s) => new Webhook(s).sign(webhookId, timestamp, body)).join(' ');
-    try {
-      const target = parseTarget(url, guard);
-      const pinned = await checkTarget(target, { ...guard, resolve });
-      const answer = await post({
-        url: target,
-        pinned,
-        body,
-        timeoutMs,
-        signal,
-        headers: {
-          'content-type': 'application/json',
-          'user-agent': 'Parley-Webhooks/1',
-          'webhook-id': webhookId,
-          'webhook-timestamp': String(Math.floor(timestamp.getTime() / 1000)),
-          'webhook-signature': signature,
-        },
-      });
-      const ok = answer.status >= 200 && answer.status < 300;
-      return {
-        ok,
-        responseStatus: answer.status,
-        responseExcerpt: answer.excerpt,
-        error: ok ? null : `HTTP ${answer.status}`,
-        latencyMs: Math.round(performance.now() - started),
-      };
-    } catch (err) {
-      const message = err instanceof UnsafeTargetError ? `refused: ${err.message}` : err instanceof Error ? err.message : String(err);
-      return {
-        ok: false,
-        responseStatus: null,
-        responseExcerpt: null,
-        error: message.slice(0, 300),
-        latencyMs: Math.round(performance.now() - started),
-      };
-    }
-  }
-
-  const sleep = (ms: number, signal: AbortSignal) =>
-    new Promise<void>((res) => {
-      if (signal.aborted || ms <= 0) return res();
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        signal.removeEventListener('abort', done);
-        res();
-      }
-      signal.addEventListener('abort', done, { once: true });
-    });
+  const attemptDeps = { guard, resolve, post, timeoutMs };
+  const attempt = (url: string, secrets: string[], webhookId: string, body: string, signal: AbortSignal) =>
+    attemptDelivery(attemptDeps, url, secrets, webhookId, body, signal);
 
   const bodyOf = (event: ParleyEvent) =>
     JSON.stringify({ id: event.id, type: event.type, timestamp: event.createdAt, data: event.payload });
@@ -192,11 +142,7 @@ export function createWebhookWorker(opts: WebhookWorkerOptions): WebhookWorker {
             webhookId: String(event.id),
             eventType: event.type,
             attempt: failures + 1,
-            status: result.ok ? 'succeeded' : 'failed',
-            responseStatus: result.responseStatus,
-            responseExcerpt: result.responseExcerpt,
-            error: result.error,
-            latencyMs: result.latencyMs,
+            ...attemptRecord(result),
             at: now(),
           });
           if (result.ok) {
@@ -326,11 +272,7 @@ export function createWebhookWorker(opts: WebhookWorkerOptions): WebhookWorker {
         webhookId,
         eventType: WEBHOOK_TEST_EVENT_TYPE,
         attempt: 1,
-        status: result.ok ? 'succeeded' : 'failed',
-        responseStatus: result.responseStatus,
-        responseExcerpt: result.responseExcerpt,
-        error: result.error,
-        latencyMs: result.latencyMs,
+        ...attemptRecord(result),
         at: now(),
       });
     },

@@ -13,7 +13,7 @@ import type { Db } from '../db/client';
 import { isDbBusy } from '../db/client';
 import type { EventLog } from '../events/log';
 import type { MediaConfig } from '../config';
-import { dueMedia, nextMediaDue, recordMediaRetry, settleMedia } from '../domain/media';
+import { dueMedia, nextMediaDue, recordMediaRetry, settleMedia } from '../domain/media-downloads';
 import type { MediaStore } from './store';
 import { formatBytes, sniffMedia } from './sniff';
 

@@ -3,17 +3,16 @@ import type { Logger } from 'pino';
 import { retryWhileBusy, type Db } from '../db/client';
 import type { EventLog } from '../events/log';
 import {
-  claimDueSends,
   hasDueSend,
   nextSendDueAt,
   outboxStats,
   recordSendAccepted,
-  recordSendsAccepted,
   recordSendEnded,
   recordSendRetry,
   recoverInterruptedSends,
-} from '../domain/send';
-import type { ClaimedSend } from '../domain/send';
+} from '../domain/outbox';
+import type { ClaimedSend } from '../domain/outbox';
+import { claimDueSends, recordSendsAccepted } from '../domain/outbox-batch';
 import { ProviderError } from '../providers/types';
 import type { OutboundMedia, ProviderFailure, SmsProvider } from '../providers/types';
 import type { ProviderName } from '@parley/shared';

@@ -12,7 +12,7 @@ import { createDueScanner } from '../jobs/due';
 import { createRetentionJob } from '../jobs/retention';
 import { createWebhookWorker, type WebhookWorker } from '../integrations/webhook-worker';
 import { wakeDueSnoozes } from '../domain/conversation';
-import { releaseDueScheduled } from '../domain/send';
+import { releaseDueScheduled } from '../domain/send-later';
 import type { MediaFetcher } from '../media/fetcher';
 import { removeStaleUploads } from '../domain/uploads';
 import type { ServerOptions } from '../server';

@@ -10,13 +10,10 @@
  */
 import type { Router } from 'express';
 import { z } from 'zod';
-import { fromProviderNumber, parseProviderTimestamp } from '@parley/shared';
 import { isDbBusy } from '../../db/client';
-import { receiveInbound, type InboundSms } from '../../domain/receive';
-import type { InboundMedia } from '../../domain/media';
-import { recordStatus, type StatusReport } from '../../domain/status';
+import { receiveInbound } from '../../domain/receive';
+import { recordStatus } from '../../domain/status';
 import { isOurNumber } from '../../numbers';
-import { sinchCodeReason, sinchStatusToParley } from './errors';
 import type { NonceStore } from '../../webhooks/nonces';
 import {
   JSON_TYPE,
@@ -27,6 +24,7 @@ import {
   type WebhookOutcome,
   type WebhookRouterDeps,
 } from '../../webhooks/kit';
+import { readSinchBatchReport, readSinchInbound, readSinchRecipientReport } from './payloads';
 import { SINCH_NONCE_PROVIDER, verifySinchSignature } from './signature';
 
 export interface SinchWebhookOptions extends WebhookRouterDeps {
@@ -39,122 +37,6 @@ export interface SinchWebhookOptions extends WebhookRouterDeps {
 
 /** A nonce claimed inside the transaction turned out to be taken: the request is a replay. */
 class ReplayError extends Error {}
-
-// ---- Payloads (lenient: unknown fields kept; numbers with or without '+'; `code` a number or digits) ----
-
-const address = z.union([z.string().min(1), z.number()]).transform((v) => fromProviderNumber(String(v)));
-const isoTime = z.string().transform((value, ctx) => {
-  const iso = parseProviderTimestamp(value);
-  if (iso !== null) return iso;
-  ctx.addIssue({ code: 'custom', message: 'Unrecognised timestamp format', input: value });
-  return z.NEVER;
-});
-const detailCode = z.union([z.number().int(), z.string().regex(/^\d+$/).transform(Number)]);
-const optionalText = z
-  .union([z.string(), z.number()])
-  .nullish()
-  .transform((v) => (v === null || v === undefined || String(v) === '' ? null : String(v)));
-
-const moTextSchema = z.looseObject({
-  type: z.literal('mo_text'),
-  id: z.string().min(1),
-  from: address,
-  to: address,
-  body: z.string().nullish(),
-  received_at: isoTime,
-});
-
-/** MMS (US): the text in `body.message` (or `subject`), each attachment with Sinch's upload result (`code` 0: uploaded). */
-const moMediaSchema = z.looseObject({
-  type: z.literal('mo_media'),
-  id: z.string().min(1),
-  from: address,
-  to: address,
-  received_at: isoTime,
-  body: z
-    .looseObject({
-      subject: z.string().nullish(),
-      message: z.string().nullish(),
-      media: z
-        .array(
-          z.looseObject({
-            url: z.string().nullish(),
-            content_type: z.string().nullish(),
-            status: z.string().nullish(),
-            code: z.union([z.number(), z.string()]).nullish(),
-          }),
-        )
-        .nullish(),
-    })
-    .refine((b) => (b.media?.length ?? 0) > 0 || (b.message ?? '').trim() !== '', {
-      message: 'mo_media without media or message',
-      path: ['media'],
-    }),
-});
-
-function sinchMedia(items: z.output<typeof moMediaSchema>['body']['media']): InboundMedia[] {
-  return (items ?? []).map((m) => {
-    const code = m.code === null || m.code === undefined ? 0 : Number(m.code);
-    if (!m.url || code !== 0) {
-      return {
-        url: m.url ?? '',
-        contentType: m.content_type ?? null,
-        refusedReason: `Sinch could not store this attachment (${m.status ?? 'Failed'}, code ${String(m.code ?? '?')})`,
-      };
-    }
-    return { url: m.url, contentType: m.content_type ?? null };
-  });
-}
-
-const recipientReportSchema = z.looseObject({
-  type: z.literal('recipient_delivery_report_sms'),
-  batch_id: z.string().min(1),
-  status: z.string().min(1),
-  code: detailCode,
-  at: isoTime,
-  operator_status_at: isoTime.nullish(),
-  client_reference: optionalText,
-  recipient: address.nullish(),
-});
-
-const batchReportSchema = z.looseObject({
-  type: z.literal('delivery_report_sms'),
-  batch_id: z.string().min(1),
-  total_message_count: z.number().int().nullish(),
-  client_reference: optionalText,
-  statuses: z.array(z.looseObject({ code: detailCode, count: z.number().int(), status: z.string().min(1) })),
-});
-
-/** A Sinch status Parley maps, else Sinch's own word (`Queued`, a future status): kept in history, never applied. */
-function reportStatus(sinchStatus: string): string {
-  return sinchStatusToParley(sinchStatus) ?? sinchStatus;
-}
-
-function statusReport(p: {
-  batchId: string;
-  clientRef: string | null;
-  status: string;
-  code: number;
-  timestamp: number;
-  raw: unknown;
-}): StatusReport {
-  const status = reportStatus(p.status);
-  const delivered = status === 'delivered';
-  return {
-    providerMessageId: p.batchId,
-    clientRef: p.clientRef,
-    status,
-    timestamp: p.timestamp,
-    errorCode: delivered ? null : String(p.code),
-    // Sinch's own status name: Failed, Expired and Deleted all become `undeliverable`.
-    errorTitle: delivered ? null : p.status,
-    errorDetail: null,
-    errorReason: delivered ? null : sinchCodeReason(p.code, p.status),
-    price: null,
-    currency: null,
-    raw: p.raw,
-  };
-}
 
 // ---- Router ----
 
@@ -260,42 +142,13 @@ export function sinchWebhookHandler(opts: SinchWebhookOptions): WebhookHandler {
       store({ status: 200, outcome: 'schema_error', error: z.prettifyError(error), type }, signatureOk);
 
     if (type === 'mo_text' || type === 'mo_media') {
-      let inbound: InboundSms;
-      if (type === 'mo_text') {
-        const parsed = moTextSchema.safeParse(json);
-        if (!parsed.success) return schemaError(parsed.error);
-        const p = parsed.data;
-        inbound = {
-          messageUuid: p.id,
-          from: p.from,
-          to: p.to,
-          text: p.body ?? '',
-          timestamp: p.received_at,
-          numMessages: null,
-          price: null,
-          currency: null,
-        };
-      } else {
-        const parsed = moMediaSchema.safeParse(json);
-        if (!parsed.success) return schemaError(parsed.error);
-        const p = parsed.data;
-        inbound = {
-          messageUuid: p.id,
-          from: p.from,
-          to: p.to,
-          text: p.body.message ?? p.body.subject ?? '',
-          timestamp: p.received_at,
-          numMessages: null,
-          price: null,
-          currency: null,
-          media: sinchMedia(p.body.media),
-        };
-      }
-      const p = inbound;
-      if (opts.numbers && !isOurNumber(opts.numbers, 'sinch', p.to)) {
+      const read = readSinchInbound(type, json);
+      if (!read.ok) return schemaError(read.error);
+      const inbound = read.value;
+      if (opts.numbers && !isOurNumber(opts.numbers, 'sinch', inbound.to)) {
         // Not for us: kept (whole when signed), answered 200 as any callback Parley cannot use, nothing created or sent.
         return store(
-          { status: 200, outcome: 'not_our_number', error: `inbound to ${p.to}, which is not one of Parley's Sinch numbers`, type },
+          { status: 200, outcome: 'not_our_number', error: `inbound to ${inbound.to}, which is not one of Parley's Sinch numbers`, type },
           signatureOk,
         );
       }
@@ -313,41 +166,15 @@ export function sinchWebhookHandler(opts: SinchWebhookOptions): WebhookHandler {
     }
 
     if (type === 'recipient_delivery_report_sms') {
-      const parsed = recipientReportSchema.safeParse(json);
-      if (!parsed.success) return schemaError(parsed.error);
-      const p = parsed.data;
-      const report = statusReport({
-        batchId: p.batch_id,
-        clientRef: p.client_reference,
-        status: p.status,
-        code: p.code,
-        timestamp: Date.parse(p.operator_status_at ?? p.at),
-        raw: p,
-      });
-      return { status: 200, outcome: recordStatus({ log: opts.log, report, admit }), type };
+      const read = readSinchRecipientReport(json);
+      if (!read.ok) return schemaError(read.error);
+      return { status: 200, outcome: recordStatus({ log: opts.log, report: read.value, admit }), type };
     }
 
     if (type === 'delivery_report_sms') {
-      const parsed = batchReportSchema.safeParse(json);
-      if (!parsed.success) return schemaError(parsed.error);
-      const p = parsed.data;
-      const [only] = p.statuses;
-      // Parley sends one recipient per batch with per_recipient reports, so a batch report only
-      // comes if the service plan or someone else's send asked for summary/full. One recipient
-      // with one status is that recipient's status: record it (a batch report has no time of
-      // its own, so the time of receipt stands in). Several recipients are not a Parley send:
-      // there is no per-message status to take from counts, so keep the body for review.
-      if (only !== undefined && p.statuses.length === 1 && only.count === 1 && (p.total_message_count ?? 1) === 1) {
-        const report = statusReport({
-          batchId: p.batch_id,
-          clientRef: p.client_reference,
-          status: only.status,
-          code: only.code,
-          timestamp: Date.now(),
-          raw: p,
-        });
-        return { status: 200, outcome: recordStatus({ log: opts.log, report, admit }), type };
-      }
+      const read = readSinchBatchReport(json);
+      if (!read.ok) return schemaError(read.error);
+      if (read.value !== null) return { status: 200, outcome: recordStatus({ log: opts.log, report: read.value, admit }), type };
       return store(
         { status: 200, outcome: 'ignored_batch_report', error: 'batch report for several recipients: not a Parley send', type },
         signatureOk,

@@ -1,7 +1,9 @@
 import type { TRPCRouterRecord } from '@trpc/server';
 import { z } from 'zod';
 import { sendMessageInput } from '@parley/shared';
-import { cancelScheduled, checkSendAt, queueMessage, retryMessage } from '../../domain/send';
+import { queueMessage } from '../../domain/send';
+import { cancelScheduled, checkSendAt } from '../../domain/send-later';
+import { retryMessage } from '../../domain/send-retry';
 import { sendProcedure } from '../init';
 import type { ProviderName } from '@parley/shared';
 import { checkAttachable } from '../../domain/media';

@@ -1,6 +1,6 @@
 import type { TRPCRouterRecord } from '@trpc/server';
 import { addNoteInput, listNotesInput } from '@parley/shared';
-import { addNote, listNotes } from '../../domain/team';
+import { addNote, listNotes } from '../../domain/notes';
 import { agentProcedure } from '../init';
 
 export const noteRouter = {

@@ -4,12 +4,12 @@ import { WEBHOOK_EVENT_TYPES } from '@parley/shared';
 import {
   createEndpoint,
   deleteEndpoint,
-  listDeliveries,
   listEndpoints,
   replayEndpoint,
   rotateSecret,
   updateEndpoint,
 } from '../../domain/webhook-endpoints';
+import { listDeliveries } from '../../domain/webhook-deliveries';
 import { AppError } from '../../errors';
 import type { Context } from '../context';
 import { adminProcedure, auditActor } from '../init';

@@ -1,0 +1,215 @@
+/**
+ * The outbox's transitions, driven by outbox/worker.ts (which owns the policy: rate, retries): claim the
+ * next due row, record the provider's answer, recover rows a dead process left 'sending'. Each is one
+ * transaction that moves the message's status and appends `message.status`.
+ */
+import { and, asc, eq, lte, min, sql } from 'drizzle-orm';
+import type { MessageDto, ProviderName } from '@parley/shared';
+import { contacts, conversations, messages, outbox } from '../db/schema';
+import type { Db } from '../db/client';
+import type { EventLog, Tx, Append } from '../events/log';
+import { adoptOrphans } from './status';
+import { messageDtoOf } from './media';
+
+/** Outbox priorities: lower sends first. */
+export const PRIORITY = { reply: 0, campaign: 10 } as const;
+
+export type MessageRow = typeof messages.$inferSelect;
+
+/** A row claimed for sending: state 'sending' is committed before the provider is called. */
+export interface ClaimedSend {
+  messageId: number;
+  clientRef: string;
+  from: string;
+  to: string;
+  text: string;
+  /** Attempts made before this one. */
+  attempts: number;
+}
+
+export const RESTART_REASON = 'Parley restarted while sending; it may or may not have been delivered';
+
+/** Sets a message's fields and status time, appending `message.status`. */
+export function moveMessage(tx: Tx, append: Append, current: MessageRow, patch: Partial<MessageRow>): void {
+  const updated = tx
+    .update(messages)
+    .set({ ...patch, statusAt: Date.now() })
+    .where(eq(messages.id, current.id))
+    .returning()
+    .get();
+  if (updated)
+    append({
+      type: 'message.status',
+      payload: { message: messageDtoOf(tx, updated), previousStatus: current.status as MessageDto['status'] },
+    });
+}
+
+export const loadRow = (tx: Tx, id: number) => tx.select().from(messages).where(eq(messages.id, id)).get();
+export const deleteRow = (tx: Tx, id: number) => tx.delete(outbox).where(eq(outbox.messageId, id)).run();
+/** Queued rows (of one provider's queue, when given). */
+const queuedOf = (provider?: ProviderName) =>
+  provider === undefined ? eq(outbox.state, 'queued') : and(eq(outbox.provider, provider), eq(outbox.state, 'queued'));
+export const due = (now: number, provider?: ProviderName) => and(queuedOf(provider), lte(outbox.nextAttemptAt, now));
+
+/**
+ * Rows left 'sending' by a process that died: unknown whether sent, so never resent. A message
+ * still `queued` becomes `interrupted` (a later status webhook, found by client_ref, settles it);
+ * one a webhook already settled keeps its status. Returns the message ids.
+ */
+export function recoverInterruptedSends({ log, provider }: { log: EventLog; provider?: ProviderName }): number[] {
+  return log.write((tx, append) => {
+    const sending = eq(outbox.state, 'sending');
+    const stuck = tx
+      .select({ id: outbox.messageId })
+      .from(outbox)
+      .where(provider === undefined ? sending : and(sending, eq(outbox.provider, provider)))
+      .all();
+    for (const { id } of stuck) {
+      const current = loadRow(tx, id);
+      if (current?.status === 'queued') moveMessage(tx, append, current, { status: 'interrupted', errorReason: RESTART_REASON });
+      deleteRow(tx, id);
+    }
+    return stuck.map((s) => s.id);
+  });
+}
+
+export function hasDueSend({ db, now = Date.now(), provider }: { db: Db; now?: number; provider?: ProviderName }): boolean {
+  return db.select({ id: outbox.messageId }).from(outbox).where(due(now, provider)).limit(1).get() !== undefined;
+}
+
+/** When the earliest queued row falls due (epoch ms), or null when none is queued. */
+export function nextSendDueAt({ db, provider }: { db: Db; provider?: ProviderName }): number | null {
+  return (
+    db
+      .select({ at: min(outbox.nextAttemptAt) })
+      .from(outbox)
+      .where(queuedOf(provider))
+      .get()?.at ?? null
+  );
+}
+
+export function outboxStats({ db, now = Date.now(), provider }: { db: Db; now?: number; provider?: ProviderName }): {
+  depth: number;
+  oldestQueuedAgeMs: number | null;
+} {
+  const row = db
+    .select({
+      depth: sql<number>`count(*)`,
+      oldest: sql<number | null>`min(case when ${outbox.state} = 'queued' then ${outbox.createdAt} end)`,
+    })
+    .from(outbox)
+    .where(provider === undefined ? undefined : eq(outbox.provider, provider))
+    .get();
+  const oldest = row?.oldest ?? null;
+  return { depth: row?.depth ?? 0, oldestQueuedAgeMs: oldest === null ? null : Math.max(0, now - oldest) };
+}
+
+/**
+ * Claims the next due row (priority, then due time) by setting it 'sending'. A row whose message was
+ * settled elsewhere is dropped; one whose contact opted out after it was queued fails (a message
+ * queued after the opt-out was allowed on purpose: the STOP confirmation). undefined: nothing due.
+ */
+export function claimNextSend({
+  log,
+  now = Date.now(),
+  provider,
+}: {
+  log: EventLog;
+  now?: number;
+  provider?: ProviderName;
+}): ClaimedSend | 'skipped' | undefined {
+  return log.write((tx, append) => {
+    const row = tx
+      .select({ o: outbox, m: messages, optedOutAt: contacts.optedOutAt })
+      .from(outbox)
+      .innerJoin(messages, eq(messages.id, outbox.messageId))
+      .innerJoin(conversations, eq(conversations.id, messages.conversationId))
+      .innerJoin(contacts, eq(contacts.id, conversations.contactId))
+      .where(due(now, provider))
+      .orderBy(asc(outbox.priority), asc(outbox.nextAttemptAt), asc(outbox.messageId))
+      .limit(1)
+      .get();
+    if (!row) return undefined;
+    const { m } = row;
+    if (m.status !== 'queued') {
+      deleteRow(tx, m.id);
+      return 'skipped';
+    }
+    if (row.optedOutAt !== null && m.createdAt < row.optedOutAt) {
+      moveMessage(tx, append, m, {
+        status: 'failed',
+        errorCode: 'OPTED_OUT',
+        errorReason: 'The contact opted out (STOP) before this message was sent',
+      });
+      deleteRow(tx, m.id);
+      return 'skipped';
+    }
+    tx.update(outbox).set({ state: 'sending' }).where(eq(outbox.messageId, m.id)).run();
+    return { messageId: m.id, clientRef: m.clientRef ?? String(m.id), from: m.from, to: m.to, text: m.text, attempts: row.o.attempts };
+  });
+}
+
+/**
+ * The provider accepted it: provider id stored (unless a status webhook already set it), `submitted`
+ * only if still `queued` (never over a later status), outbox row gone, earlier orphan reports adopted.
+ * Returns false when a webhook had already stored a different provider id.
+ */
+export function recordSendAccepted({
+  log,
+  messageId,
+  providerMessageId,
+}: {
+  log: EventLog;
+  messageId: number;
+  providerMessageId: string;
+}): boolean {
+  return log.write((tx, append) => {
+    deleteRow(tx, messageId);
+    const current = loadRow(tx, messageId);
+    if (!current) return true;
+    const patch: Partial<MessageRow> = current.providerMessageUuid === null ? { providerMessageUuid: providerMessageId } : {};
+    if (current.status === 'queued') moveMessage(tx, append, current, { ...patch, status: 'submitted' });
+    else if (patch.providerMessageUuid) tx.update(messages).set(patch).where(eq(messages.id, messageId)).run();
+    adoptOrphans(tx, append, messageId);
+    return current.providerMessageUuid === null || current.providerMessageUuid === providerMessageId;
+  });
+}
+
+/** Back to 'queued' for another attempt; false (row dropped) if the message was settled meanwhile. */
+export function recordSendRetry(opts: {
+  log: EventLog;
+  messageId: number;
+  attempts: number;
+  nextAttemptAt: number;
+  lastError: string;
+}): boolean {
+  return opts.log.write((tx) => {
+    if (loadRow(tx, opts.messageId)?.status !== 'queued') {
+      deleteRow(tx, opts.messageId);
+      return false;
+    }
+    tx.update(outbox)
+      .set({ state: 'queued', attempts: opts.attempts, nextAttemptAt: opts.nextAttemptAt, lastError: opts.lastError })
+      .where(eq(outbox.messageId, opts.messageId))
+      .run();
+    return true;
+  });
+}
+
+export interface SendError {
+  code: string | null;
+  title: string | null;
+  detail: string | null;
+  reason: string;
+}
+
+/** The send ended for good: `failed`, or `interrupted` (may have been sent). Never over a status a webhook set. */
+export function recordSendEnded(opts: { log: EventLog; messageId: number; status: 'failed' | 'interrupted'; error: SendError }): void {
+  opts.log.write((tx, append) => {
+    deleteRow(tx, opts.messageId);
+    const current = loadRow(tx, opts.messageId);
+    if (current?.status !== 'queued') return;
+    const { code, title, detail, reason } = opts.error;
+    moveMessage(tx, append, current, { status: opts.status, errorCode: code, errorTitle: title, errorDetail: detail, errorReason: reason });
+  });
+}

@@ -1,0 +1,165 @@
+/**
+ * Outbound webhook deliveries: what the delivery loop reads of an endpoint (its event types and the
+ * secrets that sign now), its writes (compare-and-set on the cursor: a replay meanwhile wins), and the
+ * bounded record of attempts an admin pages through. The endpoints themselves: webhook-endpoints.ts.
+ */
+import { and, desc, eq, lt } from 'drizzle-orm';
+import type { WebhookDeliveryDto } from '@parley/shared';
+import type { Db } from '../db/client';
+import { webhookDeliveries, webhookEndpoints } from '../db/schema';
+import type { EventLog } from '../events/log';
+import { recordAudit, type AuditActor } from './audit';
+import { endpointRow, openSecret, parseEvents, type EndpointRow } from './webhook-endpoints';
+
+/** Delivery rows kept per endpoint (older ones are deleted). */
+export const DELIVERIES_KEPT = 200;
+const DELIVERIES_PAGE = 50;
+
+/** What the delivery loop needs: the row, its event types as a set and the secrets that sign now. */
+export interface DeliveryTarget {
+  row: EndpointRow;
+  events: Set<string>;
+  secrets: string[];
+}
+
+export function deliveryTarget(db: Db, key: Buffer, id: number, now: number): DeliveryTarget | null {
+  const row = db.select().from(webhookEndpoints).where(eq(webhookEndpoints.id, id)).get();
+  if (!row) return null;
+  const secrets = [openSecret(key, row.secret)];
+  if (row.previousSecret && row.previousSecretUntil !== null && row.previousSecretUntil > now)
+    secrets.push(openSecret(key, row.previousSecret));
+  return { row, events: new Set(parseEvents(row.events)), secrets };
+}
+
+export function toDeliveryDto(row: typeof webhookDeliveries.$inferSelect): WebhookDeliveryDto {
+  return {
+    id: row.id,
+    endpointId: row.endpointId,
+    eventId: row.eventId,
+    webhookId: row.webhookId,
+    eventType: row.eventType,
+    attempt: row.attempt,
+    status: row.status,
+    responseStatus: row.responseStatus,
+    responseExcerpt: row.responseExcerpt,
+    error: row.error,
+    latencyMs: row.latencyMs,
+    at: new Date(row.at).toISOString(),
+  };
+}
+
+/** Newest first, DELIVERIES_PAGE at a time; `cursor` is the last id of the previous page. */
+export function listDeliveries(db: Db, id: number, cursor?: number): { items: WebhookDeliveryDto[]; nextCursor: number | null } {
+  endpointRow(db, id);
+  const rows = db
+    .select()
+    .from(webhookDeliveries)
+    .where(
+      cursor === undefined
+        ? eq(webhookDeliveries.endpointId, id)
+        : and(eq(webhookDeliveries.endpointId, id), lt(webhookDeliveries.id, cursor)),
+    )
+    .orderBy(desc(webhookDeliveries.id))
+    .limit(DELIVERIES_PAGE + 1)
+    .all();
+  const items = rows.slice(0, DELIVERIES_PAGE).map(toDeliveryDto);
+  return { items, nextCursor: rows.length > DELIVERIES_PAGE ? (items[items.length - 1]?.id ?? null) : null };
+}
+// ---- the delivery loop's writes (compare-and-set on the cursor: a replay meanwhile wins) -------------
+
+export interface DeliveryRecord {
+  endpointId: number;
+  eventId: number | null;
+  webhookId: string;
+  eventType: string;
+  attempt: number;
+  status: 'succeeded' | 'failed';
+  responseStatus: number | null;
+  responseExcerpt: string | null;
+  error: string | null;
+  latencyMs: number;
+  at: number;
+}
+
+/** Stores an attempt and keeps only the newest DELIVERIES_KEPT of the endpoint. */
+export function recordDelivery(log: EventLog, record: DeliveryRecord): WebhookDeliveryDto {
+  return log.write((tx) => {
+    const row = tx.insert(webhookDeliveries).values(record).returning().get();
+    if (row.id % 20 === 0) {
+      log.db.$client
+        .prepare(
+          `delete from webhook_deliveries where endpoint_id = ? and id <= (
+             select id from webhook_deliveries where endpoint_id = ? order by id desc limit 1 offset ?)`,
+        )
+        .run(record.endpointId, record.endpointId, DELIVERIES_KEPT);
+    }
+    return toDeliveryDto(row);
+  });
+}
+
+/** The cursor moves from `expected` to `to` (failures cleared); false when something else moved it. */
+export function advanceCursor(log: EventLog, id: number, expected: number, to: number): boolean {
+  return log.write(
+    (tx) =>
+      tx
+        .update(webhookEndpoints)
+        .set({ cursor: to, failures: 0, nextAttemptAt: null })
+        .where(and(eq(webhookEndpoints.id, id), eq(webhookEndpoints.cursor, expected), eq(webhookEndpoints.enabled, true)))
+        .run().changes === 1,
+  );
+}
+
+export function recordFailure(log: EventLog, id: number, expected: number, failures: number, nextAttemptAt: number): boolean {
+  return log.write(
+    (tx) =>
+      tx
+        .update(webhookEndpoints)
+        .set({ failures, nextAttemptAt })
+        .where(and(eq(webhookEndpoints.id, id), eq(webhookEndpoints.cursor, expected), eq(webhookEndpoints.enabled, true)))
+        .run().changes === 1,
+  );
+}
+
+/** Disabled by Parley after repeated failures: a visible reason and an audit entry, in one transaction. */
+export function disableAfterFailures(
+  log: EventLog,
+  deps: {
+    id: number;
+    expected: number;
+    failures: number;
+    reason: string;
+    eventId: number;
+    lastError: string;
+    now: number;
+    actor: AuditActor;
+  },
+): boolean {
+  return log.write((tx) => {
+    const changed =
+      tx
+        .update(webhookEndpoints)
+        .set({ enabled: false, disabledReason: deps.reason, failures: deps.failures, nextAttemptAt: null, updatedAt: deps.now })
+        .where(and(eq(webhookEndpoints.id, deps.id), eq(webhookEndpoints.cursor, deps.expected), eq(webhookEndpoints.enabled, true)))
+        .run().changes === 1;
+    if (changed) {
+      recordAudit(tx, {
+        actor: deps.actor,
+        action: 'webhook_endpoint.disabled',
+        target: { type: 'webhook_endpoint', id: deps.id },
+        detail: { reason: deps.reason, attempts: deps.failures, eventId: deps.eventId, lastError: deps.lastError },
+        now: deps.now,
+      });
+    }
+    return changed;
+  });
+}
+
+/** Ids of the endpoints that deliver (enabled). */
+export function enabledEndpointIds(db: Db): number[] {
+  return db
+    .select({ id: webhookEndpoints.id })
+    .from(webhookEndpoints)
+    .where(eq(webhookEndpoints.enabled, true))
+    .all()
+    .map((r) => r.id);
+}
