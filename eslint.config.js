@@ -42,7 +42,11 @@ export default tseslint.config(
     rules: {
       'no-restricted-properties': [
         'error',
-        { object: 'process', property: 'env', message: 'Read the environment only in main.ts (or an ops/*-cli.ts entry point) → config.ts' },
+        {
+          object: 'process',
+          property: 'env',
+          message: 'Read the environment only in main.ts (or an ops/*-cli.ts entry point) → config.ts',
+        },
       ],
     },
   },

@@ -3,14 +3,14 @@
  * of due rows in one transaction, and record the answers of one event-loop turn in one transaction,
  * on statements prepared once per connection. The rules are those of outbox.ts, row by row.
  */
-import { and, asc, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { ProviderName } from '@parley/shared';
-import { contacts, conversations, messages, outbox } from '../db/schema';
+import { messages, outbox } from '../db/schema';
 import type { Db } from '../db/client';
 import type { EventLog, Tx, Append } from '../events/log';
 import { adoptOrphans } from './status';
 import { messageDtoOf } from './media';
-import { deleteRow, due, moveMessage, type ClaimedSend } from './outbox';
+import { claimDueIn, type ClaimedSend } from './outbox';
 
 /** The hot path's statements, prepared once per connection (a drizzle query is otherwise built and prepared on every call). */
 function prepareHot(db: Db) {
@@ -57,9 +57,7 @@ function hotStatements(db: Db): ReturnType<typeof prepareHot> {
 }
 
 /**
- * claimNextSend for up to `limit` rows in one transaction (the same rules row by row: settled rows
- * dropped, opted-out contacts failed, the rest set 'sending' before the provider is called).
- * `skipped`: rows dropped or failed. Fewer claimed + skipped than `limit`: nothing more is due.
+ * Claims up to `limit` due rows in one transaction (claimDueIn in outbox.ts: the rules of claimNextSend, row by row).
  */
 export function claimDueSends({
   log,
@@ -73,57 +71,7 @@ export function claimDueSends({
   provider?: ProviderName;
 }): { claimed: ClaimedSend[]; skipped: number } {
   if (limit < 1) return { claimed: [], skipped: 0 };
-  return log.write((tx, append) => {
-    const rows = tx
-      .select({ o: outbox, m: messages, optedOutAt: contacts.optedOutAt })
-      .from(outbox)
-      .innerJoin(messages, eq(messages.id, outbox.messageId))
-      .innerJoin(conversations, eq(conversations.id, messages.conversationId))
-      .innerJoin(contacts, eq(contacts.id, conversations.contactId))
-      .where(due(now, provider))
-      .orderBy(asc(outbox.priority), asc(outbox.nextAttemptAt), asc(outbox.messageId))
-      .limit(limit)
-      .all();
-    const claimed: ClaimedSend[] = [];
-    let skipped = 0;
-    for (const row of rows) {
-      const { m } = row;
-      if (m.status !== 'queued') {
-        deleteRow(tx, m.id);
-        skipped += 1;
-        continue;
-      }
-      if (row.optedOutAt !== null && m.createdAt < row.optedOutAt) {
-        moveMessage(tx, append, m, {
-          status: 'failed',
-          errorCode: 'OPTED_OUT',
-          errorReason: 'The contact opted out (STOP) before this message was sent',
-        });
-        deleteRow(tx, m.id);
-        skipped += 1;
-        continue;
-      }
-      claimed.push({
-        messageId: m.id,
-        clientRef: m.clientRef ?? String(m.id),
-        from: m.from,
-        to: m.to,
-        text: m.text,
-        attempts: row.o.attempts,
-      });
-    }
-    if (claimed.length > 0)
-      tx.update(outbox)
-        .set({ state: 'sending' })
-        .where(
-          inArray(
-            outbox.messageId,
-            claimed.map((c) => c.messageId),
-          ),
-        )
-        .run();
-    return { claimed, skipped };
-  });
+  return log.write((tx, append) => claimDueIn(tx, append, { limit, now, provider }));
 }
 
 /** recordSendAccepted inside a caller's transaction, on prepared statements. */

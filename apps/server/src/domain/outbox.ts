@@ -3,7 +3,7 @@
  * next due row, record the provider's answer, recover rows a dead process left 'sending'. Each is one
  * transaction that moves the message's status and appends `message.status`.
  */
-import { and, asc, eq, lte, min, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, lte, min, sql } from 'drizzle-orm';
 import type { MessageDto, ProviderName } from '@parley/shared';
 import { contacts, conversations, messages, outbox } from '../db/schema';
 import type { Db } from '../db/client';
@@ -105,10 +105,69 @@ export function outboxStats({ db, now = Date.now(), provider }: { db: Db; now?: 
 }
 
 /**
- * Claims the next due row (priority, then due time) by setting it 'sending'. A row whose message was
- * settled elsewhere is dropped; one whose contact opted out after it was queued fails (a message
- * queued after the opt-out was allowed on purpose: the STOP confirmation). undefined: nothing due.
+ * Claims up to `limit` due rows (priority, then due time) in the caller's transaction by setting them
+ * 'sending'. A row whose message was settled elsewhere is dropped; one whose contact opted out after
+ * it was queued fails (a message queued after the opt-out was allowed on purpose: the STOP
+ * confirmation). `skipped`: rows dropped or failed. Fewer claimed + skipped than `limit`: nothing
+ * more is due.
  */
+export function claimDueIn(
+  tx: Tx,
+  append: Append,
+  opts: { limit: number; now: number; provider?: ProviderName | undefined },
+): { claimed: ClaimedSend[]; skipped: number } {
+  const rows = tx
+    .select({ o: outbox, m: messages, optedOutAt: contacts.optedOutAt })
+    .from(outbox)
+    .innerJoin(messages, eq(messages.id, outbox.messageId))
+    .innerJoin(conversations, eq(conversations.id, messages.conversationId))
+    .innerJoin(contacts, eq(contacts.id, conversations.contactId))
+    .where(due(opts.now, opts.provider))
+    .orderBy(asc(outbox.priority), asc(outbox.nextAttemptAt), asc(outbox.messageId))
+    .limit(opts.limit)
+    .all();
+  const claimed: ClaimedSend[] = [];
+  let skipped = 0;
+  for (const row of rows) {
+    const { m } = row;
+    if (m.status !== 'queued') {
+      deleteRow(tx, m.id);
+      skipped += 1;
+      continue;
+    }
+    if (row.optedOutAt !== null && m.createdAt < row.optedOutAt) {
+      moveMessage(tx, append, m, {
+        status: 'failed',
+        errorCode: 'OPTED_OUT',
+        errorReason: 'The contact opted out (STOP) before this message was sent',
+      });
+      deleteRow(tx, m.id);
+      skipped += 1;
+      continue;
+    }
+    claimed.push({
+      messageId: m.id,
+      clientRef: m.clientRef ?? String(m.id),
+      from: m.from,
+      to: m.to,
+      text: m.text,
+      attempts: row.o.attempts,
+    });
+  }
+  if (claimed.length > 0)
+    tx.update(outbox)
+      .set({ state: 'sending' })
+      .where(
+        inArray(
+          outbox.messageId,
+          claimed.map((c) => c.messageId),
+        ),
+      )
+      .run();
+  return { claimed, skipped };
+}
+
+/** Claims the next due row (claimDueIn's rules). undefined: nothing due; 'skipped': the row was dropped or failed. */
 export function claimNextSend({
   log,
   now = Date.now(),
@@ -119,33 +178,8 @@ export function claimNextSend({
   provider?: ProviderName;
 }): ClaimedSend | 'skipped' | undefined {
   return log.write((tx, append) => {
-    const row = tx
-      .select({ o: outbox, m: messages, optedOutAt: contacts.optedOutAt })
-      .from(outbox)
-      .innerJoin(messages, eq(messages.id, outbox.messageId))
-      .innerJoin(conversations, eq(conversations.id, messages.conversationId))
-      .innerJoin(contacts, eq(contacts.id, conversations.contactId))
-      .where(due(now, provider))
-      .orderBy(asc(outbox.priority), asc(outbox.nextAttemptAt), asc(outbox.messageId))
-      .limit(1)
-      .get();
-    if (!row) return undefined;
-    const { m } = row;
-    if (m.status !== 'queued') {
-      deleteRow(tx, m.id);
-      return 'skipped';
-    }
-    if (row.optedOutAt !== null && m.createdAt < row.optedOutAt) {
-      moveMessage(tx, append, m, {
-        status: 'failed',
-        errorCode: 'OPTED_OUT',
-        errorReason: 'The contact opted out (STOP) before this message was sent',
-      });
-      deleteRow(tx, m.id);
-      return 'skipped';
-    }
-    tx.update(outbox).set({ state: 'sending' }).where(eq(outbox.messageId, m.id)).run();
-    return { messageId: m.id, clientRef: m.clientRef ?? String(m.id), from: m.from, to: m.to, text: m.text, attempts: row.o.attempts };
+    const { claimed, skipped } = claimDueIn(tx, append, { limit: 1, now, provider });
+    return claimed[0] ?? (skipped > 0 ? 'skipped' : undefined);
   });
 }
 
