@@ -4,7 +4,7 @@
  * the waits and awaits what is in flight. Each stand-in keeps only its provider's payloads and signing.
  */
 import type { Logger } from 'pino';
-import type { OutboundSms } from './types';
+import type { OutboundSms, SmsProvider } from './types';
 import { ProviderError } from './types';
 
 /** Fictional UK numbers with a scripted outcome on every provider; every other number is delivered. */
@@ -16,6 +16,24 @@ export const SANDBOX_NUMBERS = {
 /** Sends of one message to the throttled number that are refused before one is accepted. */
 export const THROTTLED_SENDS = 2;
 const POST_ATTEMPTS = 5;
+
+/** What every provider's sandbox stand-in is given. */
+export interface SandboxBaseOptions {
+  /** Parley's own base URL (read at each post: known only once the server listens). */
+  baseUrl: () => string;
+  logger: Logger;
+  /** After the send: when the first status, then when the final one, is posted (default 300 / 1200 ms). */
+  delaysMs?: { submitted: number; delivered: number };
+  /** First wait between callback retries (doubling); default 250 ms. */
+  retryDelayMs?: number;
+}
+
+/** A sandbox stand-in: a sender whose status callbacks are posted, signed, to Parley's own routes. */
+export type SandboxProvider = SmsProvider & {
+  close(): Promise<void>;
+  /** Posts a signed inbound text (numbers E.164) to the provider's inbound route; throws unless 2xx. */
+  simulateInbound(input: { from: string; to: string; text: string; media?: { url: string; contentType: string }[] }): Promise<void>;
+};
 
 export interface SandboxKit {
   signal: AbortSignal;

@@ -5,14 +5,20 @@
  * a signed inbound to `/webhooks/plivo/inbound`: the whole Plivo pipeline runs as it would live.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { Logger } from 'pino';
 import { countSms } from '@parley/shared';
 import { signPlivoV3 } from './signature';
 import { describePlivoHttpError } from './errors';
 import { toPlivoAddress } from './sender';
-import { createSandboxKit, fetchOutboundMedia, SANDBOX_NUMBERS, THROTTLED_SENDS } from '../sandbox-kit';
+import {
+  createSandboxKit,
+  fetchOutboundMedia,
+  SANDBOX_NUMBERS,
+  THROTTLED_SENDS,
+  type SandboxBaseOptions,
+  type SandboxProvider,
+} from '../sandbox-kit';
 import { ProviderError } from '../types';
-import type { OutboundSms, SendResult, SmsProvider } from '../types';
+import type { OutboundSms, SendResult } from '../types';
 
 /** Numbers with a scripted outcome (fictional UK range, as the Vonage sandbox); every other number is delivered. */
 export const PLIVO_SANDBOX_TEST_NUMBERS = [
@@ -37,23 +43,12 @@ const { rejected: REJECTED, throttled: THROTTLED, undeliverable: UNDELIVERABLE }
 /** USD per segment; Plivo's callbacks carry no currency. */
 const RATE_PER_SEGMENT = 0.0079;
 
-export interface PlivoSandboxOptions {
-  /** Parley's own base URL (read at each post: known only once the server listens). */
-  baseUrl: () => string;
+export interface PlivoSandboxOptions extends SandboxBaseOptions {
   /** Signs the callbacks; the webhook router must verify with the same token. */
   authToken: string;
-  logger: Logger;
-  /** After the send: when `sent`, then when the final status, is posted (default 300 / 1200 ms). */
-  delaysMs?: { submitted: number; delivered: number };
-  /** First wait between callback retries (doubling); default 250 ms. */
-  retryDelayMs?: number;
 }
 
-export type PlivoSandbox = SmsProvider & {
-  close(): Promise<void>;
-  /** Posts a signed inbound SMS form (numbers E.164) to /webhooks/plivo/inbound; throws unless 2xx. */
-  simulateInbound(input: { from: string; to: string; text: string; media?: { url: string; contentType: string }[] }): Promise<void>;
-};
+export type PlivoSandbox = SandboxProvider;
 
 /** `YYYY-MM-DD HH:MM:SS.ffffff` in UTC, Plivo's timestamp form. */
 export function plivoTimestamp(ms: number): string {

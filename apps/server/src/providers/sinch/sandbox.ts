@@ -5,12 +5,18 @@
  * `/webhooks/sinch/status` path; `simulateInbound` posts a signed `mo_text` to `/webhooks/sinch/inbound`.
  * Numbers in its callbacks lack the '+', as Sinch's often do.
  */
-import type { Logger } from 'pino';
 import { toProviderNumber } from '@parley/shared';
 import { signSinchWebhook, ulidLike } from './signature';
-import { createSandboxKit, fetchOutboundMedia, SANDBOX_NUMBERS, THROTTLED_SENDS } from '../sandbox-kit';
+import {
+  createSandboxKit,
+  fetchOutboundMedia,
+  SANDBOX_NUMBERS,
+  THROTTLED_SENDS,
+  type SandboxBaseOptions,
+  type SandboxProvider,
+} from '../sandbox-kit';
 import { ProviderError } from '../types';
-import type { OutboundSms, SendResult, SmsProvider } from '../types';
+import type { OutboundSms, SendResult } from '../types';
 
 /** Numbers with a scripted outcome (the same fictional UK range as the Vonage sandbox); every other number is delivered. */
 export const SINCH_SANDBOX_TEST_NUMBERS = [
@@ -34,21 +40,11 @@ export const SINCH_SANDBOX_TEST_NUMBERS = [
 
 const { rejected: REJECTED, throttled: THROTTLED, undeliverable: UNDELIVERABLE } = SANDBOX_NUMBERS;
 
-export interface SinchSandboxOptions {
-  /** Parley's own base URL (known once it listens), e.g. http://127.0.0.1:3000 */
-  baseUrl: () => string;
+export interface SinchSandboxOptions extends SandboxBaseOptions {
   webhookSecret: string;
-  logger: Logger;
-  /** After the send: when `Dispatched`, then when the final report, is posted (default 300 / 1200 ms). */
-  delaysMs?: { submitted: number; delivered: number };
-  /** First wait between callback retries (doubling); default 250 ms. */
-  retryDelayMs?: number;
 }
 
-export type SinchSandbox = SmsProvider & {
-  close(): Promise<void>;
-  simulateInbound(input: { from: string; to: string; text: string; media?: { url: string; contentType: string }[] }): Promise<void>;
-};
+export type SinchSandbox = SandboxProvider;
 
 export function createSinchSandbox(opts: SinchSandboxOptions): SinchSandbox {
   const delays = opts.delaysMs ?? { submitted: 300, delivered: 1200 };
