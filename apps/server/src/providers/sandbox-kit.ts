@@ -4,7 +4,7 @@
  * the waits and awaits what is in flight. Each stand-in keeps only its provider's payloads and signing.
  */
 import type { Logger } from 'pino';
-import type { OutboundSms, SmsProvider } from './types';
+import type { OutboundSms, ProviderFailure, SmsProvider } from './types';
 import { ProviderError } from './types';
 
 /** Fictional UK numbers with a scripted outcome on every provider; every other number is delivered. */
@@ -49,6 +49,11 @@ export interface SandboxKit {
   throttledSeen(msg: OutboundSms): number | null;
   /** Runs callbacks in the background; close() awaits them. */
   track(task: () => Promise<void>): void;
+  /**
+   * The start of every stand-in's send: refused while closed, and the throttled test number's first
+   * sends refused with the provider's own throttling error (`throttled`; the detail is added here).
+   */
+  refuseIfBusy(msg: OutboundSms, p: { name: string; throttled: Omit<ProviderFailure, 'detail'> }): void;
   close(): Promise<void>;
 }
 
@@ -103,6 +108,14 @@ export function createSandboxKit(opts: { logger: Logger; label: string; retryDel
       }
       throttled.set(msg.messageId, seen + 1);
       return seen;
+    },
+    refuseIfBusy(msg, p) {
+      if (closed) throw new ProviderError({ retryable: true, code: 'sandbox_closed', reason: `${p.name} sandbox is closed` });
+      const seen = this.throttledSeen(msg);
+      if (seen !== null) {
+        const detail = `Sandbox test number ${SANDBOX_NUMBERS.throttled}: throttled ${seen + 1} of ${THROTTLED_SENDS} times`;
+        throw new ProviderError({ ...p.throttled, detail });
+      }
     },
     track(task) {
       const running = task().catch((err: unknown) => opts.logger.error({ err }, `${opts.label}: status report failed`));

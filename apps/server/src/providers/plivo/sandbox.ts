@@ -9,15 +9,7 @@ import { countSms } from '@parley/shared';
 import { signPlivoV3 } from './signature';
 import { describePlivoHttpError } from './errors';
 import { toPlivoAddress } from './sender';
-import {
-  createSandboxKit,
-  fetchOutboundMedia,
-  SANDBOX_NUMBERS,
-  THROTTLED_SENDS,
-  type SandboxBaseOptions,
-  type SandboxProvider,
-} from '../sandbox-kit';
-import { ProviderError } from '../types';
+import { createSandboxKit, fetchOutboundMedia, SANDBOX_NUMBERS, type SandboxBaseOptions, type SandboxProvider } from '../sandbox-kit';
 import type { OutboundSms, SendResult } from '../types';
 
 /** Numbers with a scripted outcome (fictional UK range, as the Vonage sandbox); every other number is delivered. */
@@ -39,7 +31,7 @@ export const PLIVO_SANDBOX_TEST_NUMBERS = [
   },
 ] as const;
 
-const { rejected: REJECTED, throttled: THROTTLED, undeliverable: UNDELIVERABLE } = SANDBOX_NUMBERS;
+const { rejected: REJECTED, undeliverable: UNDELIVERABLE } = SANDBOX_NUMBERS;
 /** USD per segment; Plivo's callbacks carry no currency. */
 const RATE_PER_SEGMENT = 0.0079;
 
@@ -142,15 +134,7 @@ export function createPlivoSandbox(opts: PlivoSandboxOptions): PlivoSandbox {
   }
 
   async function send(msg: OutboundSms): Promise<SendResult> {
-    if (kit.isClosed()) throw new ProviderError({ retryable: true, code: 'sandbox_closed', reason: 'Plivo sandbox is closed' });
-    const seen = kit.throttledSeen(msg);
-    if (seen !== null) {
-      throw new ProviderError({
-        ...describePlivoHttpError(429),
-        httpStatus: 429,
-        detail: `Sandbox test number ${THROTTLED}: throttled ${seen + 1} of ${THROTTLED_SENDS} times`,
-      });
-    }
+    kit.refuseIfBusy(msg, { name: 'Plivo', throttled: { ...describePlivoHttpError(429), httpStatus: 429 } });
     await fetchOutboundMedia(msg, 'Plivo');
     const uuid = randomUUID();
     kit.track(() => report(msg, uuid));

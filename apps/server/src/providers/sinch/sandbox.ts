@@ -7,15 +7,7 @@
  */
 import { toProviderNumber } from '@parley/shared';
 import { signSinchWebhook, ulidLike } from './signature';
-import {
-  createSandboxKit,
-  fetchOutboundMedia,
-  SANDBOX_NUMBERS,
-  THROTTLED_SENDS,
-  type SandboxBaseOptions,
-  type SandboxProvider,
-} from '../sandbox-kit';
-import { ProviderError } from '../types';
+import { createSandboxKit, fetchOutboundMedia, SANDBOX_NUMBERS, type SandboxBaseOptions, type SandboxProvider } from '../sandbox-kit';
 import type { OutboundSms, SendResult } from '../types';
 
 /** Numbers with a scripted outcome (the same fictional UK range as the Vonage sandbox); every other number is delivered. */
@@ -38,7 +30,7 @@ export const SINCH_SANDBOX_TEST_NUMBERS = [
   },
 ] as const;
 
-const { rejected: REJECTED, throttled: THROTTLED, undeliverable: UNDELIVERABLE } = SANDBOX_NUMBERS;
+const { rejected: REJECTED, undeliverable: UNDELIVERABLE } = SANDBOX_NUMBERS;
 
 export interface SinchSandboxOptions extends SandboxBaseOptions {
   webhookSecret: string;
@@ -94,17 +86,10 @@ export function createSinchSandbox(opts: SinchSandboxOptions): SinchSandbox {
   }
 
   async function send(msg: OutboundSms): Promise<SendResult> {
-    if (kit.isClosed()) throw new ProviderError({ retryable: true, code: 'sandbox_closed', reason: 'Sinch sandbox is closed' });
-    const seen = kit.throttledSeen(msg);
-    if (seen !== null) {
-      throw new ProviderError({
-        retryable: true,
-        httpStatus: 429,
-        code: 'http_429',
-        reason: 'Throttled by Sinch',
-        detail: `Sandbox test number ${THROTTLED}: throttled ${seen + 1} of ${THROTTLED_SENDS} times`,
-      });
-    }
+    kit.refuseIfBusy(msg, {
+      name: 'Sinch',
+      throttled: { retryable: true, httpStatus: 429, code: 'http_429', reason: 'Throttled by Sinch' },
+    });
     await fetchOutboundMedia(msg, 'Sinch');
     const batchId = ulidLike();
     kit.track(() => report(msg, batchId));

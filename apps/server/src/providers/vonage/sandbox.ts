@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { countSms, toProviderNumber } from '@parley/shared';
 import { signVonageWebhook } from './sign';
-import { createSandboxKit, fetchOutboundMedia, SANDBOX_NUMBERS, THROTTLED_SENDS } from '../sandbox-kit';
+import { createSandboxKit, fetchOutboundMedia, SANDBOX_NUMBERS } from '../sandbox-kit';
 import { ProviderError } from '../types';
 import type { OutboundSms, SendResult, SmsProvider } from '../types';
 
@@ -40,7 +40,7 @@ export const SANDBOX_TEST_NUMBERS = [
 /** Refused the first time a text is sent to it, delivered after (the Retry button's test number; Vonage sandbox only). */
 export const REFUSED_ONCE = '+447700900422';
 
-const { rejected: REJECTED, throttled: THROTTLED, undeliverable: UNDELIVERABLE } = SANDBOX_NUMBERS;
+const { rejected: REJECTED, undeliverable: UNDELIVERABLE } = SANDBOX_NUMBERS;
 const PRICE_PER_SEGMENT = 0.0333;
 const ERROR_TYPE = 'https://developer.nexmo.com/api-errors/messages-olympus#';
 
@@ -113,18 +113,10 @@ export function createSandboxProvider(opts: SandboxProviderOptions): SandboxProv
   }
 
   async function send(msg: OutboundSms): Promise<SendResult> {
-    if (kit.isClosed()) throw new ProviderError({ retryable: true, code: 'sandbox_closed', reason: 'Sandbox provider is closed' });
-    const seen = kit.throttledSeen(msg);
-    if (seen !== null) {
-      throw new ProviderError({
-        retryable: true,
-        httpStatus: 429,
-        code: '1000',
-        reason: 'Throttled by Vonage',
-        title: 'Rate Limit Hit',
-        detail: `Sandbox test number ${THROTTLED}: throttled ${seen + 1} of ${THROTTLED_SENDS} times`,
-      });
-    }
+    kit.refuseIfBusy(msg, {
+      name: 'Vonage',
+      throttled: { retryable: true, httpStatus: 429, code: '1000', reason: 'Throttled by Vonage', title: 'Rate Limit Hit' },
+    });
     if (msg.to === REFUSED_ONCE && !refusedOnce.has(msg.text)) {
       if (refusedOnce.size >= 1000) refusedOnce.clear();
       refusedOnce.add(msg.text);
