@@ -17,8 +17,9 @@ export function useDialogFocus(
   const opener = useRef<Element | null>(null);
   if (opener.current === null && typeof document !== 'undefined') opener.current = document.activeElement;
 
-  // A layout effect: its cleanup runs in the same commit that removes the dialog, so focus is back
-  // on the opener by the time anything can observe the dialog gone (not a tick later).
+  // A layout effect: its cleanup runs in the same commit that removes the dialog (before its nodes
+  // leave the page), and gives focus back there and then. focus-trap's own return waits a tick
+  // (setTimeout 0), in which focus sat on <body> where a test or a screen reader could see it.
   useLayoutEffect(() => {
     const container = ref.current;
     if (!container) return;
@@ -36,16 +37,16 @@ export function useDialogFocus(
         return false;
       },
       allowOutsideClick: true,
-      returnFocusOnDeactivate: true,
-      setReturnFocus: () => {
-        const back = opener.current;
-        if (back instanceof HTMLElement && back.isConnected && back !== document.body) return back;
-        return latest.current.returnFocus?.() ?? false;
-      },
+      returnFocusOnDeactivate: false,
       // jsdom has no layout: there everything counts as displayed.
       tabbableOptions: { displayCheck: navigator.userAgent.includes('jsdom') ? 'none' : 'full' },
     });
     trap.activate();
-    return () => void trap.deactivate();
+    return () => {
+      trap.deactivate({ returnFocus: false });
+      const back = opener.current;
+      const target = back instanceof HTMLElement && back.isConnected && back !== document.body ? back : latest.current.returnFocus?.();
+      target?.focus();
+    };
   }, [ref]);
 }
