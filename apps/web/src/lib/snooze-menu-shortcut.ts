@@ -2,8 +2,8 @@ import { useEffect, useRef, useSyncExternalStore } from 'react';
 
 /**
  * The `s` key opens the thread header's snooze menu. The menu registers its opener here while mounted
- * (`useSnoozeMenuShortcut(() => setOpen(true))` in the snooze menu component); without one — before
- * the snooze status exists — `s` does nothing and the help says it is not available yet.
+ * (`useSnoozeMenuShortcut(() => setOpen(true))` in the snooze menu component); without one (no
+ * conversation open) `s` does nothing.
  */
 let opener: (() => void) | null = null;
 const listeners = new Set<() => void>();

@@ -8,7 +8,7 @@ import { SandboxPanel } from '../components/sandbox-panel';
 import { ShortcutsDialog } from '../components/shortcuts-dialog';
 import { Thread } from '../components/thread';
 import { useInboxState } from '../lib/inbox-url';
-import { useShortcuts, type ShortcutAction, type ShortcutHandlers } from '../lib/shortcuts';
+import { useShortcuts, type ShortcutHandlers } from '../lib/shortcuts';
 import { openSnoozeMenu, useSnoozeMenuAvailable } from '../lib/snooze-menu-shortcut';
 import { useConversationKeys } from '../lib/use-conversation-keys';
 
@@ -37,11 +37,6 @@ export function InboxPage({ me }: { me: Agent }) {
     help: () => setPanel('shortcuts'),
   };
   useShortcuts(handlers);
-  // Not there at all yet (not merely "no conversation open"): the help says so.
-  const unavailable: ShortcutAction[] = [
-    ...(keys.markPending === undefined ? (['pending'] as const) : []),
-    ...(snoozeMenu ? [] : (['snooze'] as const)),
-  ];
 
   return (
     <div className={`app ${selected === null ? 'show-list' : 'show-thread'}`}>
@@ -61,7 +56,7 @@ export function InboxPage({ me }: { me: Agent }) {
           }}
         />
       )}
-      {panel === 'shortcuts' && <ShortcutsDialog onClose={() => setPanel(null)} unavailable={unavailable} />}
+      {panel === 'shortcuts' && <ShortcutsDialog onClose={() => setPanel(null)} />}
       <div className="inbox">
         <aside className="sidebar" aria-label="Conversations">
           <ListToolbar
