@@ -112,10 +112,10 @@ async function signed(n: number, secret: string): Promise<{ body: Buffer; author
 }
 
 /** An API token for the first admin (the authenticated slow consumers use it). */
-function mintToken(databasePath: string): string {
+async function mintToken(databasePath: string): Promise<string> {
   const db = openDb(databasePath);
   try {
-    const admin = db.select({ id: agents.id }).from(agents).where(eq(agents.role, 'admin')).get();
+    const admin = (await db.select({ id: agents.id }).from(agents).where(eq(agents.role, 'admin')))[0];
     if (!admin) throw new Error('no admin in the bench database');
     return createApiToken({ db, agentId: admin.id, name: 'abuse bench' }).token;
   } finally {

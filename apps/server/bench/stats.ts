@@ -97,12 +97,12 @@ async function run(): Promise<void> {
     const cases: [string, () => unknown, number][] = [
       [
         'baseline: message by primary key',
-        () =>
-          db
+        async () =>
+          (await db
             .select()
             .from(messages)
             .where(eq(messages.id, (id = (id * 7919 + 1) % MESSAGES) + 1))
-            .get(),
+            )[0],
         2_000,
       ],
       ['stats.summary() — 30 days by day', () => statsSummary({ db, now }), 20],

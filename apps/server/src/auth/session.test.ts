@@ -30,27 +30,27 @@ const agent = (email = 'a@x.test', role: 'admin' | 'agent' = 'agent', passwordHa
   insertAgent(db, { email, name: email, passwordHash, role });
 
 describe('sessions', () => {
-  it('stores only the hash; expires; ends; stops at a disabled agent', () => {
+  it('stores only the hash; expires; ends; stops at a disabled agent', async () => {
     const a = agent();
     const s = createSession(db, a.id);
     expect(
-      db
+      (await db
         .select()
         .from(sessions)
-        .all()
+        )
         .map((r) => r.tokenHash),
     ).toEqual([sha256Hex(s.token)]);
     expect(agentForSessionHash(db, s.tokenHash)?.id).toBe(a.id);
 
-    db.update(sessions)
+    await db.update(sessions)
       .set({ expiresAt: Date.now() - 1 })
-      .run();
+      ;
     expect(agentForSessionHash(db, s.tokenHash)).toBeNull();
 
     const t = createSession(db, a.id);
-    db.update(agents).set({ disabledAt: Date.now() }).where(eq(agents.id, a.id)).run();
+    await db.update(agents).set({ disabledAt: Date.now() }).where(eq(agents.id, a.id));
     expect(agentForSessionHash(db, t.tokenHash)).toBeNull();
-    db.update(agents).set({ disabledAt: null }).where(eq(agents.id, a.id)).run();
+    await db.update(agents).set({ disabledAt: null }).where(eq(agents.id, a.id));
     expect(agentForSessionHash(db, t.tokenHash)?.id).toBe(a.id);
     endSession(db, t.tokenHash);
     expect(agentForSessionHash(db, t.tokenHash)).toBeNull();
@@ -88,18 +88,18 @@ describe('cookies', () => {
 });
 
 describe('API tokens', () => {
-  it('are pk_ + 43 base64url chars, stored hashed, work until revoked', () => {
+  it('are pk_ + 43 base64url chars, stored hashed, work until revoked', async () => {
     const a = agent();
     const created = createApiToken({ db, agentId: a.id, name: ' script ' });
     expect(created.token).toMatch(/^pk_[\w-]{43}$/);
     expect(created.name).toBe('script');
     expect(created.prefix).toBe(created.token.slice(0, 9));
-    const row = db.select().from(apiTokens).get();
+    const row = (await db.select().from(apiTokens))[0];
     expect(row?.tokenHash).toBe(sha256Hex(created.token));
     expect(JSON.stringify(row)).not.toContain(created.token);
 
     expect(authenticateApiToken(db, created.token)?.id).toBe(a.id);
-    expect(db.select().from(apiTokens).get()?.lastUsedAt).not.toBeNull();
+    expect((await db.select().from(apiTokens))[0]?.lastUsedAt).not.toBeNull();
     expect(authenticateApiToken(db, 'pk_wrong')).toBeNull();
     expect(authenticateApiToken(db, created.token.slice(3))).toBeNull();
 

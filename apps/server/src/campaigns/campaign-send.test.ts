@@ -65,7 +65,7 @@ async function start(rate: number): Promise<Parley> {
     await server.close();
     rmSync(dir, { recursive: true, force: true });
   });
-  const admin = server.db.select().from(agents).get();
+  const admin = (await server.db.select().from(agents))[0];
   // Campaigns are admin procedures: the token needs the admin scope beside read and send.
   const { token } = createApiToken({ db: server.db, agentId: admin?.id ?? 0, name: 'test', scopes: ['read', 'send', 'admin'] });
   return { server, call: (path, input) => trpc(server.url, token, path, input) };
@@ -180,16 +180,16 @@ describe('campaigns against the mock Vonage API', () => {
     });
 
     // Coalesced progress: far fewer events than recipients.
-    const progress = p.server.db.select().from(events).where(eq(events.type, 'campaign.progress')).all().length;
+    const progress = (await p.server.db.select().from(events).where(eq(events.type, 'campaign.progress'))).length;
     expect(progress).toBeGreaterThan(2);
     expect(progress).toBeLessThan(200);
 
     // A reply from a recipient lands in the conversation the campaign message is in.
-    const sent = p.server.db
+    const sent = (await p.server.db
       .select()
       .from(messages)
       .where(eq(messages.to, valid[7] ?? ''))
-      .get();
+      )[0];
     const body = JSON.stringify(inboundPayload({ from: (valid[7] ?? '').slice(1), to: US.slice(1), text: 'Tell me more' }));
     const res = await fetch(`${p.server.url}/webhooks/inbound`, {
       method: 'POST',
@@ -197,7 +197,7 @@ describe('campaigns against the mock Vonage API', () => {
       body,
     });
     expect(res.status).toBe(200);
-    const inbound = p.server.db.select().from(messages).where(eq(messages.text, 'Tell me more')).get();
+    const inbound = (await p.server.db.select().from(messages).where(eq(messages.text, 'Tell me more')))[0];
     expect(inbound?.conversationId).toBe(sent?.conversationId);
   }, 120_000);
 

@@ -78,88 +78,88 @@ function parseScopes(stored: string): ApiTokenScope[] {
 /** Emails are stored and compared lower-case. */
 export const normalizeEmail = (email: string) => email.trim().toLowerCase();
 
-export function countAgents(db: Db): number {
-  return db.select({ n: count() }).from(agents).get()?.n ?? 0;
+export async function countAgents(db: Db): Promise<number> {
+  return (await db.select({ n: count() }).from(agents))[0]?.n ?? 0;
 }
 
-export function insertAgent(db: Db, a: { email: string; name: string; passwordHash: string; role: AgentRole }): AgentDto {
-  const row = db
+export async function insertAgent(db: Db, a: { email: string; name: string; passwordHash: string; role: AgentRole }): Promise<AgentDto> {
+  const row = (await db
     .insert(agents)
     .values({ ...a, email: normalizeEmail(a.email), createdAt: Date.now() })
     .returning()
-    .get();
+    )[0];
   return toAgentDto(row);
 }
 
 /** The agent with this email and its password hash (for login), or undefined. */
-export function findAgentForLogin(db: Db, email: string): { agent: AgentDto; passwordHash: string } | undefined {
-  const row = db
+export async function findAgentForLogin(db: Db, email: string): Promise<{ agent: AgentDto; passwordHash: string } | undefined> {
+  const row = (await db
     .select()
     .from(agents)
     .where(eq(agents.email, normalizeEmail(email)))
-    .get();
+    )[0];
   return row ? { agent: toAgentDto(row), passwordHash: row.passwordHash } : undefined;
 }
 
 /** Replaces a password hash (a rehash at a higher cost) unless it changed meanwhile; true when written. */
-export function setAgentPasswordHash(db: Db, id: number, hash: { from: string; to: string }): boolean {
+export async function setAgentPasswordHash(db: Db, id: number, hash: { from: string; to: string }): Promise<boolean> {
   return (
-    db
+    (await db
       .update(agents)
       .set({ passwordHash: hash.to })
       .where(and(eq(agents.id, id), eq(agents.passwordHash, hash.from)))
-      .run().changes === 1
+      ).changes === 1
   );
 }
 
-export function getAgent(db: Db, id: number): AgentDto | undefined {
-  const row = db.select().from(agents).where(eq(agents.id, id)).get();
+export async function getAgent(db: Db, id: number): Promise<AgentDto | undefined> {
+  const row = (await db.select().from(agents).where(eq(agents.id, id)))[0];
   return row ? toAgentDto(row) : undefined;
 }
 
-export function listAgents(db: Db): AgentDto[] {
-  return db.select().from(agents).orderBy(asc(agents.name), asc(agents.id)).all().map(toAgentDto);
+export async function listAgents(db: Db): Promise<AgentDto[]> {
+  return (await db.select().from(agents).orderBy(asc(agents.name), asc(agents.id))).map(toAgentDto);
 }
 
 // ── sessions ──────────────────────────────────────────────────────────────────────────────────────
 
-export function insertSession(db: Db, s: { tokenHash: string; agentId: number; expiresAt: number }): void {
-  db.insert(sessions)
+export async function insertSession(db: Db, s: { tokenHash: string; agentId: number; expiresAt: number }): Promise<void> {
+  await db.insert(sessions)
     .values({ ...s, createdAt: Date.now() })
-    .run();
+    ;
 }
 
 /** The enabled agent behind an unexpired session, or undefined. */
-export function findSessionAgent(db: Db, tokenHash: string, now = Date.now()): AgentDto | undefined {
-  const row = db
+export async function findSessionAgent(db: Db, tokenHash: string, now = Date.now()): Promise<AgentDto | undefined> {
+  const row = (await db
     .select({ agent: agents })
     .from(sessions)
     .innerJoin(agents, eq(agents.id, sessions.agentId))
     .where(and(eq(sessions.tokenHash, tokenHash), gt(sessions.expiresAt, now), isNull(agents.disabledAt)))
-    .get();
+    )[0];
   return row ? toAgentDto(row.agent) : undefined;
 }
 
-export function deleteSession(db: Db, tokenHash: string): void {
-  db.delete(sessions).where(eq(sessions.tokenHash, tokenHash)).run();
+export async function deleteSession(db: Db, tokenHash: string): Promise<void> {
+  await db.delete(sessions).where(eq(sessions.tokenHash, tokenHash));
 }
 
-export function deleteExpiredSessions(db: Db, now = Date.now()): number {
-  return db.delete(sessions).where(lt(sessions.expiresAt, now)).run().changes;
+export async function deleteExpiredSessions(db: Db, now = Date.now()): Promise<number> {
+  return (await db.delete(sessions).where(lt(sessions.expiresAt, now))).changes;
 }
 
 // ── API tokens ────────────────────────────────────────────────────────────────────────────────────
 
-export function insertApiToken(
+export async function insertApiToken(
   db: Db,
   t: { name: string; tokenHash: string; prefix: string; agentId: number; scopes: readonly ApiTokenScope[]; expiresAt: number | null },
-): ApiTokenDto {
+): Promise<ApiTokenDto> {
   return toApiTokenDto(
-    db
+    (await db
       .insert(apiTokens)
       .values({ ...t, scopes: API_TOKEN_SCOPES.filter((s) => t.scopes.includes(s)).join(','), createdAt: Date.now() })
       .returning()
-      .get(),
+      )[0],
   );
 }
 
@@ -172,12 +172,12 @@ export function findTokenAgent(db: Db, tokenHash: string, now = Date.now()): Age
 }
 
 /** The enabled agent behind an unrevoked, unexpired token and the token's scopes, or undefined; notes its use. */
-export function findTokenAccess(
+export async function findTokenAccess(
   db: Db,
   tokenHash: string,
   now = Date.now(),
-): { agent: AgentDto; tokenId: number; scopes: ApiTokenScope[] } | undefined {
-  const row = db
+): Promise<{ agent: AgentDto; tokenId: number; scopes: ApiTokenScope[] } | undefined> {
+  const row = (await db
     .select({ agent: agents, tokenId: apiTokens.id, scopes: apiTokens.scopes })
     .from(apiTokens)
     .innerJoin(agents, eq(agents.id, apiTokens.agentId))
@@ -189,13 +189,13 @@ export function findTokenAccess(
         or(isNull(apiTokens.expiresAt), gt(apiTokens.expiresAt, now)),
       ),
     )
-    .get();
+    )[0];
   if (!row) return undefined;
   try {
-    db.update(apiTokens)
+    await db.update(apiTokens)
       .set({ lastUsedAt: now })
       .where(and(eq(apiTokens.id, row.tokenId), or(isNull(apiTokens.lastUsedAt), lt(apiTokens.lastUsedAt, now - LAST_USED_GRANULARITY_MS))))
-      .run();
+      ;
   } catch (err) {
     // Bookkeeping only: a database locked by another process must not refuse the token.
     if (!isDbBusy(err)) throw err;
@@ -204,24 +204,24 @@ export function findTokenAccess(
 }
 
 /** One agent's tokens, or everyone's when agentId is null; newest first. */
-export function listApiTokens(db: Db, agentId: number | null): ApiTokenDto[] {
+export async function listApiTokens(db: Db, agentId: number | null): Promise<ApiTokenDto[]> {
   const q = db.select().from(apiTokens);
-  const rows = (agentId === null ? q : q.where(eq(apiTokens.agentId, agentId)))
+  const rows = await (agentId === null ? q : q.where(eq(apiTokens.agentId, agentId)))
     .orderBy(desc(apiTokens.createdAt), desc(apiTokens.id))
-    .all();
+    ;
   return rows.map(toApiTokenDto);
 }
 
-export function getApiToken(db: Db, id: number): ApiTokenDto | undefined {
-  const row = db.select().from(apiTokens).where(eq(apiTokens.id, id)).get();
+export async function getApiToken(db: Db, id: number): Promise<ApiTokenDto | undefined> {
+  const row = (await db.select().from(apiTokens).where(eq(apiTokens.id, id)))[0];
   return row ? toApiTokenDto(row) : undefined;
 }
 
 /** Marks a token revoked (once; revoking again keeps the first time). */
-export function revokeApiTokenRow(db: Db, id: number, now = Date.now()): ApiTokenDto | undefined {
-  db.update(apiTokens)
+export async function revokeApiTokenRow(db: Db, id: number, now = Date.now()): Promise<ApiTokenDto | undefined> {
+  await db.update(apiTokens)
     .set({ revokedAt: now })
     .where(and(eq(apiTokens.id, id), isNull(apiTokens.revokedAt)))
-    .run();
+    ;
   return getApiToken(db, id);
 }

@@ -40,15 +40,15 @@ function toDto({ e, agentName }: Row): AuditEntryDto {
   };
 }
 
-function select(db: Db, where: (SQL | undefined)[], limit: number): Row[] {
-  return db
+async function select(db: Db, where: (SQL | undefined)[], limit: number): Promise<Row[]> {
+  return await db
     .select({ e: auditLog, agentName: agents.name })
     .from(auditLog)
     .leftJoin(agents, eq(agents.id, auditLog.agentId))
     .where(and(...where))
     .orderBy(desc(auditLog.id))
     .limit(limit)
-    .all();
+    ;
 }
 
 export function listAudit(opts: {

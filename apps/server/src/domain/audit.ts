@@ -23,8 +23,8 @@ export interface AuditRecord {
   now?: number;
 }
 
-export function recordAudit(tx: Tx, entry: AuditRecord): void {
-  tx.insert(auditLog)
+export async function recordAudit(tx: Tx, entry: AuditRecord): Promise<void> {
+  await tx.insert(auditLog)
     .values({
       at: entry.now ?? Date.now(),
       agentId: entry.actor.agentId,
@@ -34,5 +34,5 @@ export function recordAudit(tx: Tx, entry: AuditRecord): void {
       targetId: entry.target ? String(entry.target.id) : null,
       detail: entry.detail ? JSON.stringify(entry.detail) : null,
     })
-    .run();
+    ;
 }

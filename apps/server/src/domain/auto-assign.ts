@@ -11,7 +11,7 @@ import type { Db } from '../db/client';
 import type { Tx } from '../events/log';
 import { getSettings } from './settings';
 
-export function autoAssignIn(
+export async function autoAssignIn(
   tx: Tx,
   opts: {
     conversationId: number;
@@ -19,53 +19,53 @@ export function autoAssignIn(
     /** Where the settings are read (a Db: by its prepared statement, inside the open transaction); default `tx`. */
     settingsFrom?: Db;
   },
-): number | null {
+): Promise<number | null> {
   // Nobody online: nothing to read.
   if (opts.onlineAgentIds.length === 0) return null;
   const settings = getSettings(opts.settingsFrom ?? tx);
   if (settings.autoAssign !== 'round-robin') return null;
-  const row = tx
+  const row = (await tx
     .select({ assigned: conversations.assignedAgentId })
     .from(conversations)
     .where(eq(conversations.id, opts.conversationId))
-    .get();
+    )[0];
   if (!row || row.assigned !== null) return null;
-  const inbound = tx
+  const inbound = (await tx
     .select({ n: count() })
     .from(messages)
     .where(and(eq(messages.conversationId, opts.conversationId), eq(messages.direction, 'in')))
-    .get();
+    )[0];
   if ((inbound?.n ?? 0) !== 1) return null; // not its first inbound text
 
-  const candidates = tx
+  const candidates = (await tx
     .select({ id: agents.id })
     .from(agents)
     .where(and(inArray(agents.id, [...opts.onlineAgentIds]), isNull(agents.disabledAt)))
     .orderBy(asc(agents.id))
-    .all()
+    )
     .map((a) => a.id);
   if (candidates.length === 0) return null;
   const load = new Map(
-    tx
+    (await tx
       .select({ agentId: conversations.assignedAgentId, n: count() })
       .from(conversations)
       .where(and(eq(conversations.status, 'open'), inArray(conversations.assignedAgentId, candidates)))
       .groupBy(conversations.assignedAgentId)
-      .all()
+      )
       .map((r) => [r.agentId, r.n]),
   );
   const eligible = candidates.filter((id) => (load.get(id) ?? 0) < settings.maxOpenPerAgent);
   if (eligible.length === 0) return null;
-  const last = tx
+  const last = (await tx
     .select({ agentId: conversations.assignedAgentId })
     .from(conversations)
     .where(isNotNull(conversations.assignedAgentId))
     .orderBy(desc(conversations.createdAt), desc(conversations.id))
     .limit(1)
-    .get();
+    )[0];
   const lastId = last?.agentId ?? 0;
   const next = eligible.find((id) => id > lastId) ?? eligible[0];
   if (next === undefined) return null;
-  tx.update(conversations).set({ assignedAgentId: next }).where(eq(conversations.id, opts.conversationId)).run();
+  await tx.update(conversations).set({ assignedAgentId: next }).where(eq(conversations.id, opts.conversationId));
   return next;
 }

@@ -18,36 +18,36 @@ import { getSettings } from './settings';
  * queued twice.
  */
 
-export function setCampaignStatus(tx: Tx, id: number, status: CampaignRow['status'], finished: boolean): CampaignRow {
+export async function setCampaignStatus(tx: Tx, id: number, status: CampaignRow['status'], finished: boolean): Promise<CampaignRow> {
   const now = Date.now();
-  const row = tx
+  const row = (await tx
     .update(campaigns)
     .set({ status, updatedAt: now, ...(finished ? { finishedAt: now } : {}) })
     .where(eq(campaigns.id, id))
     .returning()
-    .get();
+    )[0];
   if (!row) throw new Error(`campaign ${id} vanished inside its transaction`);
   return row;
 }
 
 /** Campaigns the feeder works on, oldest first. */
-export function runningCampaigns(db: Db): { id: number; provider: ProviderName }[] {
-  return db
+export async function runningCampaigns(db: Db): Promise<{ id: number; provider: ProviderName }[]> {
+  return await db
     .select({ id: campaigns.id, provider: campaigns.provider })
     .from(campaigns)
     .where(eq(campaigns.status, 'running'))
     .orderBy(asc(campaigns.id))
-    .all();
+    ;
 }
 
 /** A campaign's messages still `queued` (in the outbox, claimed or not); partial index messages_campaign_status_idx. */
-export function queuedCampaignMessages(db: Db, id: number): number {
+export async function queuedCampaignMessages(db: Db, id: number): Promise<number> {
   return (
-    db
+    (await db
       .select({ n: sql<number>`count(*)` })
       .from(messages)
       .where(and(eq(messages.campaignId, id), eq(messages.status, 'queued')))
-      .get()?.n ?? 0
+      )[0]?.n ?? 0
   );
 }
 
@@ -69,7 +69,7 @@ export interface FeedResult {
  * skipped. Nothing happens unless the campaign is running.
  */
 export function feedCampaign({ log, id, max, now = Date.now() }: { log: EventLog; id: number; max: number; now?: number }): FeedResult {
-  return log.write((tx, append) => {
+  return log.write(async (tx, append) => {
     const result: FeedResult = { queued: 0, skipped: 0, held: 0, more: false };
     const campaign = findCampaign(log.db, id);
     if (!campaign || campaign.status !== 'running' || max <= 0) return result;
@@ -77,17 +77,17 @@ export function feedCampaign({ log, id, max, now = Date.now() }: { log: EventLog
     // judged in each recipient's own time zone at the feeder's clock.
     const window = campaign.quietHours ? getSettings(tx).quietHours : null;
     const judge = window ? quietHoursJudge(now, window) : null;
-    const pending = tx
+    const pending = await tx
       .select({ id: campaignRecipients.id, phone: campaignRecipients.phone, name: campaignRecipients.name })
       .from(campaignRecipients)
       .where(and(eq(campaignRecipients.campaignId, id), eq(campaignRecipients.state, 'pending')))
       .orderBy(asc(campaignRecipients.id))
       .limit(max + 1)
-      .all();
+      ;
     result.more = pending.length > max;
     for (const r of pending.slice(0, max)) {
-      const mark = (patch: Partial<typeof campaignRecipients.$inferInsert>) =>
-        tx.update(campaignRecipients).set(patch).where(eq(campaignRecipients.id, r.id)).run();
+      const mark = async (patch: Partial<typeof campaignRecipients.$inferInsert>) =>
+        await tx.update(campaignRecipients).set(patch).where(eq(campaignRecipients.id, r.id));
       const verdict = judge && r.phone ? judge(r.phone) : null;
       if (verdict && !verdict.open) {
         mark({ state: 'held', heldUntil: verdict.until, reason: heldReason(verdict) });
@@ -97,10 +97,10 @@ export function feedCampaign({ log, id, max, now = Date.now() }: { log: EventLog
       try {
         // A name from the CSV fills in a contact without one (never overwrites an agent's edit).
         if (r.phone && r.name && r.name.trim() !== '') {
-          tx.insert(contacts)
+          await tx.insert(contacts)
             .values({ phone: r.phone, name: r.name.trim(), createdAt: Date.now() })
             .onConflictDoUpdate({ target: contacts.phone, set: { name: sql`coalesce(${contacts.name}, excluded.name)` } })
-            .run();
+            ;
         }
         const { message, conversation } = queueMessageIn(tx, append, {
           ourNumber: campaign.ourNumber,
@@ -116,11 +116,11 @@ export function feedCampaign({ log, id, max, now = Date.now() }: { log: EventLog
       } catch (err) {
         // queueMessageIn refuses before it writes anything: the rest of the batch goes on.
         if (!(err instanceof AppError) || (err.code !== 'OPTED_OUT' && err.code !== 'BAD_REQUEST')) throw err;
-        const contact = tx
+        const contact = (await tx
           .select()
           .from(contacts)
           .where(eq(contacts.phone, r.phone ?? ''))
-          .get();
+          )[0];
         if (err.code === 'OPTED_OUT' && contact?.optedOutAt != null) {
           const reason = `${optedOutReason({ optedOutAt: contact.optedOutAt, source: contact.optOutSource })}, after the campaign was created`;
           mark({ state: 'skipped', reason, contactId: contact.id });
@@ -144,30 +144,30 @@ export function feedCampaign({ log, id, max, now = Date.now() }: { log: EventLog
  * in the settings). No event: the feeder marks the campaign's progress dirty. Returns how many.
  */
 export function releaseHeldRecipients({ log, id, now }: { log: EventLog; id: number; now: number }): number {
-  return log.write((tx) => {
+  return log.write(async (tx) => {
     const campaign = findCampaign(log.db, id);
     if (!campaign) return 0;
     const applies = campaign.quietHours && getSettings(tx).quietHours !== null;
     const held = and(eq(campaignRecipients.campaignId, id), eq(campaignRecipients.state, 'held'));
-    return tx
+    return (await tx
       .update(campaignRecipients)
       .set({ state: 'pending', heldUntil: null, reason: null })
       .where(applies ? and(held, lte(campaignRecipients.heldUntil, now)) : held)
-      .run().changes;
+      ).changes;
   });
 }
 
 /** A running campaign with nothing pending and nothing queued becomes done (with a progress event). */
 export function finishCampaignIfDone({ log, id }: { log: EventLog; id: number }): CampaignDto | null {
-  return log.write((tx, append) => {
+  return log.write(async (tx, append) => {
     const campaign = findCampaign(log.db, id);
     if (!campaign || campaign.status !== 'running') return null;
-    const pending = tx
+    const pending = (await tx
       .select({ id: campaignRecipients.id })
       .from(campaignRecipients)
       .where(and(eq(campaignRecipients.campaignId, id), inArray(campaignRecipients.state, ['pending', 'held'])))
       .limit(1)
-      .get();
+      )[0];
     if (pending || queuedCampaignMessages(log.db, id) > 0) return null;
     return appendProgressIn(log.db, append, setCampaignStatus(tx, id, 'done', true));
   });

@@ -175,17 +175,17 @@ export function decodeIdCursor(cursor: string): number {
 }
 
 /** Campaigns newest first, with live counts. */
-export function listCampaigns(opts: { db: Db; status?: CampaignStatus; cursor?: string | null; limit?: number }): CampaignListDto {
+export async function listCampaigns(opts: { db: Db; status?: CampaignStatus; cursor?: string | null; limit?: number }): Promise<CampaignListDto> {
   const limit = pageSize(opts.limit);
   const where: (SQL | undefined)[] = [opts.status ? eq(campaigns.status, opts.status) : undefined];
   if (opts.cursor) where.push(lt(campaigns.id, decodeIdCursor(opts.cursor)));
-  const rows = opts.db
+  const rows = await opts.db
     .select()
     .from(campaigns)
     .where(and(...where))
     .orderBy(desc(campaigns.id))
     .limit(limit + 1)
-    .all();
+    ;
   const page = rows.slice(0, limit);
   const last = page.at(-1);
   return {
@@ -215,13 +215,13 @@ function toRecipientDto(r: RecipientRow, m: MessagePart): CampaignRecipientDto {
 }
 
 /** Recipients in list/CSV order, optionally only those in one state (live states come from the messages). */
-export function listRecipients(opts: {
+export async function listRecipients(opts: {
   db: Db;
   id: number;
   state?: CampaignRecipientState;
   cursor?: string | null;
   limit?: number;
-}): CampaignRecipientsPageDto {
+}): Promise<CampaignRecipientsPageDto> {
   requireCampaign(opts.db, opts.id);
   const limit = pageSize(opts.limit);
   const where: (SQL | undefined)[] = [eq(campaignRecipients.campaignId, opts.id)];
@@ -239,7 +239,7 @@ export function listRecipients(opts: {
     where.push(eq(campaignRecipients.state, 'queued'), inArray(messages.status, STATUSES_OF[state]));
   }
   if (opts.cursor) where.push(gt(campaignRecipients.id, decodeIdCursor(opts.cursor)));
-  const rows = opts.db
+  const rows = await opts.db
     .select({
       r: campaignRecipients,
       status: messages.status,
@@ -252,7 +252,7 @@ export function listRecipients(opts: {
     .where(and(...where))
     .orderBy(campaignRecipients.id)
     .limit(limit + 1)
-    .all();
+    ;
   const page = rows.slice(0, limit);
   const last = page.at(-1);
   return {

@@ -111,7 +111,7 @@ describe('createCampaign', () => {
       },
       { line: 7, input: '', state: 'invalid', reason: 'Phone number is empty' },
     ]);
-    const rows = db.select().from(campaignRecipients).orderBy(campaignRecipients.id).all();
+    const rows = await db.select().from(campaignRecipients).orderBy(campaignRecipients.id);
     expect(rows.map((r) => [r.line, r.phone, r.name, r.state])).toEqual([
       [1, '+447700900001', null, 'pending'],
       [2, '+447700900002', 'Bea', 'pending'],
@@ -123,7 +123,7 @@ describe('createCampaign', () => {
       [8, '+447700900003', 'Cy', 'pending'],
     ]);
     expect(rows[5]?.contactId).toBe(stopped);
-    expect(db.select().from(messages).all()).toEqual([]);
+    expect(await db.select().from(messages)).toEqual([]);
     expect(log.readAfter(before).map((e) => e.type)).toEqual(['campaign.progress']);
   });
 
@@ -171,7 +171,7 @@ describe('createCampaign', () => {
       counts: { total: 4, invalid: 1, duplicate: 0, skipped: 1 },
     });
     expect(p.problems.map((x) => x.state)).toEqual(['skipped', 'invalid']);
-    expect(db.select().from(campaignRecipients).all()).toEqual([]);
+    expect(await db.select().from(campaignRecipients)).toEqual([]);
   });
 });
 
@@ -185,13 +185,13 @@ describe('feeding', () => {
     optOut('+447700900003', 'agent');
 
     expect(feedCampaign({ log, id: c.id, max: 3 })).toEqual({ queued: 2, skipped: 1, held: 0, more: true });
-    const sent = db.select().from(messages).where(eq(messages.campaignId, c.id)).orderBy(messages.id).all();
+    const sent = await db.select().from(messages).where(eq(messages.campaignId, c.id)).orderBy(messages.id);
     expect(sent.map((m) => [m.to, m.text, m.agentId, m.status])).toEqual([
       ['+447700900001', 'Hi Ann, sale today', null, 'queued'],
       ['+447700900002', 'Hi, sale today', null, 'queued'],
     ]);
     expect(sent[1]?.conversationId).toBe(existing.conversation.id);
-    const rows = db
+    const rows = await db
       .select()
       .from(outbox)
       .where(
@@ -200,7 +200,7 @@ describe('feeding', () => {
           sent.map((m) => m.id),
         ),
       )
-      .all();
+      ;
     expect(rows.map((r) => [r.priority, r.state])).toEqual([
       [10, 'queued'],
       [10, 'queued'],
@@ -222,16 +222,16 @@ describe('feeding', () => {
   });
 
   it("fills in a contact's missing name from the CSV, never over a name it already has", async () => {
-    log.write((tx) =>
-      tx
+    log.write(async (tx) =>
+      await tx
         .update(contacts)
         .set({ name: 'Bea (from support)' })
         .where(eq(contacts.id, upsertContact(tx, '+447700900002', Date.now()).id))
-        .run(),
+        ,
     );
     const c = await create([{ phone: '+447700900001', name: ' Ann ' }, { phone: '+447700900002', name: 'Beatrice' }, '+447700900003']);
     feedCampaign({ log, id: c.id, max: 10 });
-    const names = db.select({ phone: contacts.phone, name: contacts.name }).from(contacts).orderBy(contacts.phone).all();
+    const names = await db.select({ phone: contacts.phone, name: contacts.name }).from(contacts).orderBy(contacts.phone);
     expect(names).toEqual([
       { phone: '+447700900001', name: 'Ann' },
       { phone: '+447700900002', name: 'Bea (from support)' },
@@ -244,23 +244,23 @@ describe('feeding', () => {
   it('done once nothing is pending or queued; counts follow the messages; recipients filter by live state', async () => {
     const c = await create(['+447700900001', '+447700900002', '+447700900003', 'bad']);
     feedCampaign({ log, id: c.id, max: 10 });
-    const ids = db
+    const ids = (await db
       .select({ id: messages.id })
       .from(messages)
       .orderBy(messages.id)
-      .all()
+      )
       .map((m) => m.id);
-    const settle = (id: number | undefined, status: string, extra: Partial<typeof messages.$inferInsert> = {}) =>
-      db
+    const settle = async (id: number | undefined, status: string, extra: Partial<typeof messages.$inferInsert> = {}) =>
+      await db
         .update(messages)
         .set({ status, ...extra })
         .where(eq(messages.id, id ?? 0))
-        .run();
+        ;
     settle(ids[0], 'delivered');
     settle(ids[1], 'undeliverable', { errorCode: '1170', errorReason: 'Number is invalid or missing' });
     expect(finishCampaignIfDone({ log, id: c.id })).toBeNull();
     settle(ids[2], 'interrupted', { errorReason: 'Parley restarted while sending' });
-    db.delete(outbox).run();
+    await db.delete(outbox);
 
     const before = log.lastId();
     const done = finishCampaignIfDone({ log, id: c.id });
@@ -298,24 +298,24 @@ describe('pause, resume, cancel', () => {
     const c = await create(['+447700900001', '+447700900002', '+447700900003']);
     feedCampaign({ log, id: c.id, max: 2 });
     const reply = queueMessage({ log, ourNumber: US, to: '+447700900099', text: 'agent reply', agentId: 1 });
-    const [claimed] = db.select().from(outbox).where(eq(outbox.priority, 10)).all();
-    db.update(outbox)
+    const [claimed] = await db.select().from(outbox).where(eq(outbox.priority, 10));
+    await db.update(outbox)
       .set({ state: 'sending' })
       .where(eq(outbox.messageId, claimed?.messageId ?? 0))
-      .run();
+      ;
 
     const paused = pauseCampaign({ log, id: c.id });
     expect(paused.status).toBe('paused');
-    const states = () =>
-      db
+    const states = async () =>
+      (await db
         .select({ id: outbox.messageId, state: outbox.state })
         .from(outbox)
         .orderBy(outbox.messageId)
-        .all()
+        )
         .map((r) => r.state);
     // The claimed send and the agent's reply are untouched.
     expect(states()).toEqual(['sending', 'held', 'queued']);
-    expect(db.select().from(outbox).where(eq(outbox.messageId, reply.message.id)).get()?.state).toBe('queued');
+    expect((await db.select().from(outbox).where(eq(outbox.messageId, reply.message.id)))[0]?.state).toBe('queued');
     expect(feedCampaign({ log, id: c.id, max: 10 }).queued).toBe(0);
     expect(pauseCampaign({ log, id: c.id }).status).toBe('paused');
     expect((await appError(() => resumeCampaign({ log, id: c.id + 5 }))).message).toBe(`Campaign ${c.id + 5} not found`);
@@ -328,11 +328,11 @@ describe('pause, resume, cancel', () => {
   it('cancel: pending → cancelled, unclaimed messages fail as CANCELLED (with events), claimed ones finish', async () => {
     const c = await create(['+447700900001', '+447700900002', '+447700900003', '+447700900004']);
     feedCampaign({ log, id: c.id, max: 2 });
-    const [first, second] = db.select().from(outbox).orderBy(outbox.messageId).all();
-    db.update(outbox)
+    const [first, second] = await db.select().from(outbox).orderBy(outbox.messageId);
+    await db.update(outbox)
       .set({ state: 'sending' })
       .where(eq(outbox.messageId, first?.messageId ?? 0))
-      .run();
+      ;
     pauseCampaign({ log, id: c.id });
     const before = log.lastId();
 
@@ -340,17 +340,17 @@ describe('pause, resume, cancel', () => {
     expect(cancelled).toMatchObject({ status: 'cancelled', counts: counts({ total: 4, queued: 1, cancelled: 3 }) });
     expect(cancelled.finishedAt).not.toBeNull();
     expect(
-      db
+      (await db
         .select()
         .from(outbox)
-        .all()
+        )
         .map((r) => [r.messageId, r.state]),
     ).toEqual([[first?.messageId, 'sending']]);
-    const failed = db
+    const failed = (await db
       .select()
       .from(messages)
       .where(eq(messages.id, second?.messageId ?? 0))
-      .get();
+      )[0];
     expect(failed).toMatchObject({
       status: 'failed',
       errorCode: 'CANCELLED',
@@ -369,8 +369,8 @@ describe('pause, resume, cancel', () => {
   it('refuses what a done or cancelled campaign cannot do, with a readable reason', async () => {
     const c = await create(['+447700900001']);
     feedCampaign({ log, id: c.id, max: 10 });
-    db.update(messages).set({ status: 'delivered' }).run();
-    db.delete(outbox).run();
+    await db.update(messages).set({ status: 'delivered' });
+    await db.delete(outbox);
     finishCampaignIfDone({ log, id: c.id });
     const e = await appError(() => pauseCampaign({ log, id: c.id }));
     expect([e.code, e.message]).toEqual(['PRECONDITION_FAILED', `Campaign ${c.id} is done; only a running campaign can be paused`]);
@@ -383,6 +383,6 @@ describe('pause, resume, cancel', () => {
     const other = await create(['+447700900002']);
     cancelCampaign({ log, id: other.id });
     expect((await appError(() => resumeCampaign({ log, id: other.id }))).message).toMatch(/is cancelled; only a paused campaign/);
-    expect(db.select().from(contacts).all().length).toBe(1);
+    expect((await db.select().from(contacts)).length).toBe(1);
   });
 });

@@ -46,12 +46,12 @@ function checkText(text: string): void {
 }
 
 /** Opted-out contacts by E.164 (read inside the writing transaction, so none slips through). */
-function loadOptedOut(db: Db): Map<string, OptedOutContact> {
-  const rows = db
+async function loadOptedOut(db: Db): Promise<Map<string, OptedOutContact>> {
+  const rows = await db
     .select({ id: contacts.id, phone: contacts.phone, optedOutAt: contacts.optedOutAt, source: contacts.optOutSource })
     .from(contacts)
     .where(isNotNull(contacts.optedOutAt))
-    .all();
+    ;
   return new Map(rows.map((r) => [r.phone, { id: r.id, optedOutAt: r.optedOutAt ?? 0, source: r.source }]));
 }
 
@@ -134,12 +134,12 @@ export async function createCampaign(opts: CreateCampaignInput): Promise<Campaig
   if (csvErrors.length > 0) {
     throw new AppError('BAD_REQUEST', `The CSV did not parse completely, so no campaign was created: ${describeCsvErrors(csvErrors)}`);
   }
-  return log.write((tx, append) => {
+  return log.write(async (tx, append) => {
     const r = classifyRows(normalised, loadOptedOut(log.db));
     if (r.sendable === 0) throw new AppError('BAD_REQUEST', nothingToSend(r));
     const now = Date.now();
     const count = countSms(opts.text);
-    const row = tx
+    const row = (await tx
       .insert(campaigns)
       .values({
         name: opts.name.trim(),
@@ -159,7 +159,7 @@ export async function createCampaign(opts: CreateCampaignInput): Promise<Campaig
         quietHours: opts.quietHours !== false,
       })
       .returning()
-      .get();
+      )[0];
     insertRecipients(log.db, row.id, r.rows);
     const actor = opts.actor ?? SYSTEM_ACTOR;
     const target = { type: 'campaign', id: row.id };
@@ -189,16 +189,16 @@ const queuedMessageIds = (tx: Tx, id: number) =>
  * Pausing a paused campaign changes nothing.
  */
 export function pauseCampaign({ log, id, actor = SYSTEM_ACTOR }: { log: EventLog; id: number; actor?: AuditActor }): CampaignDto {
-  return log.write((tx, append) => {
+  return log.write(async (tx, append) => {
     const row = requireCampaign(log.db, id);
     if (row.status === 'paused') return toCampaignDto(row, campaignCounts(log.db, row));
     if (row.status !== 'running') {
       throw new AppError('PRECONDITION_FAILED', `Campaign ${id} is ${row.status}; only a running campaign can be paused`);
     }
-    tx.update(outbox)
+    await tx.update(outbox)
       .set({ state: 'held' })
       .where(and(eq(outbox.state, 'queued'), inArray(outbox.messageId, queuedMessageIds(tx, id))))
-      .run();
+      ;
     recordAudit(tx, { actor, action: 'campaign.paused', target: { type: 'campaign', id }, detail: { name: row.name } });
     return appendProgressIn(log.db, append, setCampaignStatus(tx, id, 'paused', false));
   });
@@ -206,16 +206,16 @@ export function pauseCampaign({ log, id, actor = SYSTEM_ACTOR }: { log: EventLog
 
 /** Resumes a paused campaign: held rows back to `queued`. Wake the outbox and the feeder after. */
 export function resumeCampaign({ log, id, actor = SYSTEM_ACTOR }: { log: EventLog; id: number; actor?: AuditActor }): CampaignDto {
-  return log.write((tx, append) => {
+  return log.write(async (tx, append) => {
     const row = requireCampaign(log.db, id);
     if (row.status === 'running') return toCampaignDto(row, campaignCounts(log.db, row));
     if (row.status !== 'paused') {
       throw new AppError('PRECONDITION_FAILED', `Campaign ${id} is ${row.status}; only a paused campaign can be resumed`);
     }
-    tx.update(outbox)
+    await tx.update(outbox)
       .set({ state: 'queued' })
       .where(and(eq(outbox.state, 'held'), inArray(outbox.messageId, queuedMessageIds(tx, id))))
-      .run();
+      ;
     recordAudit(tx, { actor, action: 'campaign.resumed', target: { type: 'campaign', id }, detail: { name: row.name } });
     return appendProgressIn(log.db, append, setCampaignStatus(tx, id, 'running', false));
   });
@@ -227,36 +227,36 @@ export function resumeCampaign({ log, id, actor = SYSTEM_ACTOR }: { log: EventLo
  * each); a send already in flight finishes. Cancelling a cancelled campaign changes nothing.
  */
 export function cancelCampaign({ log, id, actor = SYSTEM_ACTOR }: { log: EventLog; id: number; actor?: AuditActor }): CampaignDto {
-  return log.write((tx, append) => {
+  return log.write(async (tx, append) => {
     const row = requireCampaign(log.db, id);
     if (row.status === 'cancelled') return toCampaignDto(row, campaignCounts(log.db, row));
     if (row.status === 'done') {
       throw new AppError('PRECONDITION_FAILED', `Campaign ${id} is done; only a running or paused campaign can be cancelled`);
     }
-    tx.update(campaignRecipients)
+    await tx.update(campaignRecipients)
       .set({ state: 'cancelled', reason: CANCELLED_REASON, heldUntil: null })
       .where(and(eq(campaignRecipients.campaignId, id), inArray(campaignRecipients.state, ['pending', 'held'])))
-      .run();
-    const unsent = tx
+      ;
+    const unsent = await tx
       .select({ m: messages })
       .from(messages)
       .innerJoin(outbox, eq(outbox.messageId, messages.id))
       .where(and(eq(messages.campaignId, id), eq(messages.status, 'queued'), inArray(outbox.state, ['queued', 'held'])))
-      .all();
+      ;
     const now = Date.now();
     for (const { m } of unsent) {
-      tx.delete(outbox).where(eq(outbox.messageId, m.id)).run();
-      const updated = tx
+      await tx.delete(outbox).where(eq(outbox.messageId, m.id));
+      const updated = (await tx
         .update(messages)
         .set({ status: 'failed', statusAt: now, errorCode: CANCELLED_CODE, errorReason: CANCELLED_REASON })
         .where(eq(messages.id, m.id))
         .returning()
-        .get();
+        )[0];
       if (updated) append({ type: 'message.status', payload: { message: toMessageDto(updated, []), previousStatus: 'queued' } });
     }
     const ids = unsent.map((u) => u.m.id);
     for (let i = 0; i < ids.length; i += 500) {
-      tx.update(campaignRecipients)
+      await tx.update(campaignRecipients)
         .set({ state: 'cancelled', reason: CANCELLED_REASON })
         .where(
           and(
@@ -265,7 +265,7 @@ export function cancelCampaign({ log, id, actor = SYSTEM_ACTOR }: { log: EventLo
             inArray(campaignRecipients.messageId, ids.slice(i, i + 500)),
           ),
         )
-        .run();
+        ;
     }
     recordAudit(tx, {
       actor,

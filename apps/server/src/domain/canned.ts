@@ -22,13 +22,13 @@ function toDto(r: Row): CannedReplyDto {
 const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
 
 /** Every canned reply by shortcut; `search` matches the start of the shortcut or anywhere in the text. */
-export function listCannedReplies(db: Db, search?: string): CannedReplyDto[] {
+export async function listCannedReplies(db: Db, search?: string): Promise<CannedReplyDto[]> {
   const s = (search ?? '').trim().replace(/^\//, '');
   const where =
     s === ''
       ? undefined
       : or(like(cannedReplies.shortcut, `${escapeLike(s.toLowerCase())}%`), like(cannedReplies.text, `%${escapeLike(s)}%`));
-  return db.select().from(cannedReplies).where(where).orderBy(asc(cannedReplies.shortcut)).limit(500).all().map(toDto);
+  return (await db.select().from(cannedReplies).where(where).orderBy(asc(cannedReplies.shortcut)).limit(500)).map(toDto);
 }
 
 function checkText(text: string): void {
@@ -41,8 +41,8 @@ function checkText(text: string): void {
   }
 }
 
-function checkShortcutFree(tx: Tx, shortcut: string, exceptId?: number): void {
-  const taken = tx.select({ id: cannedReplies.id }).from(cannedReplies).where(eq(cannedReplies.shortcut, shortcut)).get();
+async function checkShortcutFree(tx: Tx, shortcut: string, exceptId?: number): Promise<void> {
+  const taken = (await tx.select({ id: cannedReplies.id }).from(cannedReplies).where(eq(cannedReplies.shortcut, shortcut)))[0];
   if (taken && taken.id !== exceptId) throw new AppError('CONFLICT', `The shortcut /${shortcut} is already taken`);
 }
 
@@ -55,13 +55,13 @@ export function createCannedReply(opts: {
 }): CannedReplyDto {
   checkText(opts.text);
   const now = opts.now ?? Date.now();
-  return opts.log.write((tx) => {
+  return opts.log.write(async (tx) => {
     checkShortcutFree(tx, opts.shortcut);
-    const row = tx
+    const row = (await tx
       .insert(cannedReplies)
       .values({ shortcut: opts.shortcut, text: opts.text, createdBy: opts.agentId, createdAt: now, updatedAt: now })
       .returning()
-      .get();
+      )[0];
     return toDto(row);
   });
 }
@@ -75,23 +75,23 @@ export function updateCannedReply(opts: {
 }): CannedReplyDto {
   if (opts.text !== undefined) checkText(opts.text);
   const now = opts.now ?? Date.now();
-  return opts.log.write((tx) => {
-    const row = tx.select().from(cannedReplies).where(eq(cannedReplies.id, opts.id)).get();
+  return opts.log.write(async (tx) => {
+    const row = (await tx.select().from(cannedReplies).where(eq(cannedReplies.id, opts.id)))[0];
     if (!row) throw new AppError('NOT_FOUND', `Canned reply ${opts.id} not found`);
     if (opts.shortcut !== undefined) checkShortcutFree(tx, opts.shortcut, opts.id);
-    const next = tx
+    const next = (await tx
       .update(cannedReplies)
       .set({ shortcut: opts.shortcut ?? row.shortcut, text: opts.text ?? row.text, updatedAt: now })
       .where(eq(cannedReplies.id, opts.id))
       .returning()
-      .get();
+      )[0];
     return toDto(next);
   });
 }
 
 export function deleteCannedReply(opts: { log: EventLog; id: number }): { id: number } {
-  return opts.log.write((tx) => {
-    const gone = tx.delete(cannedReplies).where(eq(cannedReplies.id, opts.id)).returning({ id: cannedReplies.id }).get();
+  return opts.log.write(async (tx) => {
+    const gone = (await tx.delete(cannedReplies).where(eq(cannedReplies.id, opts.id)).returning({ id: cannedReplies.id }))[0];
     if (!gone) throw new AppError('NOT_FOUND', `Canned reply ${opts.id} not found`);
     return gone;
   });

@@ -19,8 +19,8 @@ export interface ConsentRecord {
   at?: number;
 }
 
-export function recordConsent(tx: Tx, entry: ConsentRecord): void {
-  tx.insert(consentLedger)
+export async function recordConsent(tx: Tx, entry: ConsentRecord): Promise<void> {
+  await tx.insert(consentLedger)
     .values({
       contactId: entry.contactId,
       at: entry.at ?? Date.now(),
@@ -29,7 +29,7 @@ export function recordConsent(tx: Tx, entry: ConsentRecord): void {
       messageId: entry.messageId ?? null,
       agentId: entry.agentId ?? null,
     })
-    .run();
+    ;
 }
 
 type LedgerRow = typeof consentLedger.$inferSelect;
@@ -45,12 +45,12 @@ export function toConsentEntryDto(r: LedgerRow): ConsentEntryDto {
 }
 
 /** Ledger rows of a contact, oldest first (a contact's id, even after erasure: the rows hold nothing readable). */
-export function ledgerRows(db: Pick<Db, 'select'> | Tx, contactId: number): LedgerRow[] {
-  return db.select().from(consentLedger).where(eq(consentLedger.contactId, contactId)).orderBy(asc(consentLedger.id)).all();
+export async function ledgerRows(db: Pick<Db, 'select'> | Tx, contactId: number): Promise<LedgerRow[]> {
+  return await db.select().from(consentLedger).where(eq(consentLedger.contactId, contactId)).orderBy(asc(consentLedger.id));
 }
 
-function requireContact(db: Db, id: number): typeof contacts.$inferSelect {
-  const contact = db.select().from(contacts).where(eq(contacts.id, id)).get();
+async function requireContact(db: Db, id: number): Promise<typeof contacts.$inferSelect> {
+  const contact = (await db.select().from(contacts).where(eq(contacts.id, id)))[0];
   if (!contact) throw new AppError('NOT_FOUND', `Contact ${id} not found`);
   return contact;
 }

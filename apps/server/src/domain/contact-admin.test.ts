@@ -20,9 +20,9 @@ beforeEach(() => {
 });
 afterEach(() => t.dispose());
 
-const contact = (phone: string, name: string | null = null) => {
+const contact = async (phone: string, name: string | null = null) => {
   const id = log.write((tx) => upsertContact(tx, phone, Date.now())).id;
-  if (name !== null) db.update(contacts).set({ name }).run();
+  if (name !== null) await db.update(contacts).set({ name });
   return id;
 };
 const inbound = (from: string, to = '447700900000', text = 'hello') =>
@@ -60,10 +60,10 @@ describe('listContacts', () => {
 });
 
 describe('updateContactName', () => {
-  it('renames, appending contact.updated and conversation.updated per conversation; unchanged appends nothing', () => {
+  it('renames, appending contact.updated and conversation.updated per conversation; unchanged appends nothing', async () => {
     inbound('447700900001');
     inbound('447700900001', '447700900099');
-    const id = db.select().from(contacts).get()?.id ?? 0;
+    const id = (await db.select().from(contacts))[0]?.id ?? 0;
     const before = log.lastId();
     expect(updateContactName({ log, id, name: '  Ann Lee ' }).name).toBe('Ann Lee');
     const appended = log.readAfter(before);
@@ -79,18 +79,18 @@ describe('updateContactName', () => {
 });
 
 describe('exportOptOuts', () => {
-  it('CSV of opted-out contacts, earliest first, with when and how; quoting and formula guard', () => {
+  it('CSV of opted-out contacts, earliest first, with when and how; quoting and formula guard', async () => {
     const a = contact('+447700900001');
     const b = contact('+447700900002');
     contact('+447700900003');
-    db.update(contacts)
+    await db.update(contacts)
       .set({ optedOutAt: Date.parse('2026-03-02T10:00:00Z'), optOutSource: 'keyword', name: 'Smith, "Jo"' })
       .where(eqId(a))
-      .run();
-    db.update(contacts)
+      ;
+    await db.update(contacts)
       .set({ optedOutAt: Date.parse('2026-03-01T09:00:00Z'), optOutSource: 'import', name: '=HYPERLINK("x")' })
       .where(eqId(b))
-      .run();
+      ;
     const out = exportOptOuts({ db, now: Date.parse('2026-03-05T00:00:00Z') });
     expect(out).toEqual({
       filename: 'parley-opt-outs-2026-03-05.csv',

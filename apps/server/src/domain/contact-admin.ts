@@ -26,13 +26,13 @@ function searchCondition(search: string | undefined): SQL | undefined {
 }
 
 /** Contacts newest first, keyset-paged; search by name or number; optionally only (not) opted out. */
-export function listContacts(opts: {
+export async function listContacts(opts: {
   db: Db;
   search?: string | undefined;
   optedOut?: boolean | undefined;
   cursor?: string | null | undefined;
   limit?: number | undefined;
-}): ContactListDto {
+}): Promise<ContactListDto> {
   const limit = pageSize(opts.limit);
   const where: (SQL | undefined)[] = [
     searchCondition(opts.search),
@@ -40,7 +40,7 @@ export function listContacts(opts: {
   ];
   if (opts.cursor) where.push(lt(contacts.id, decodeIdCursor(opts.cursor)));
   // Per row of the page only: conversations_contact_number_uq starts with contact_id.
-  const rows = opts.db
+  const rows = await opts.db
     .select({
       c: contacts,
       // Spelled out: drizzle renders a column of the outer table unqualified inside a subquery.
@@ -51,7 +51,7 @@ export function listContacts(opts: {
     .where(and(...where))
     .orderBy(desc(contacts.id))
     .limit(limit + 1)
-    .all();
+    ;
   const page = rows.slice(0, limit);
   const last = page.at(-1);
   return {
@@ -71,11 +71,11 @@ export function listContacts(opts: {
  */
 export function updateContactName({ log, id, name }: { log: EventLog; id: number; name: string | null }): ContactDto {
   const wanted = name === null || name.trim() === '' ? null : name.trim();
-  return log.write((tx, append) => {
-    const row = tx.select().from(contacts).where(eq(contacts.id, id)).get();
+  return log.write(async (tx, append) => {
+    const row = (await tx.select().from(contacts).where(eq(contacts.id, id)))[0];
     if (!row) throw new AppError('NOT_FOUND', `Contact ${id} not found`);
     if (row.name === wanted) return toContactDto(row);
-    const updated = tx.update(contacts).set({ name: wanted }).where(eq(contacts.id, id)).returning().get();
+    const updated = (await tx.update(contacts).set({ name: wanted }).where(eq(contacts.id, id)).returning())[0];
     if (!updated) throw new Error(`contact ${id} vanished inside its transaction`);
     const contact = toContactDto(updated);
     append({ type: 'contact.updated', payload: { contact } });
@@ -105,13 +105,13 @@ export function toCsv(header: string[], rows: (string | null)[][]): string {
 }
 
 /** Every opted-out contact as CSV (`phone,name,opted_out_at,source`), earliest opt-out first. */
-export function exportOptOuts({ db, now = Date.now() }: { db: Db; now?: number }): OptOutExportDto {
-  const rows = db
+export async function exportOptOuts({ db, now = Date.now() }: { db: Db; now?: number }): Promise<OptOutExportDto> {
+  const rows = await db
     .select({ phone: contacts.phone, name: contacts.name, optedOutAt: contacts.optedOutAt, source: contacts.optOutSource })
     .from(contacts)
     .where(isNotNull(contacts.optedOutAt))
     .orderBy(asc(contacts.optedOutAt), asc(contacts.id))
-    .all();
+    ;
   const csv = toCsv(
     ['phone', 'name', 'opted_out_at', 'source'],
     rows.map((r) => [r.phone, r.name, r.optedOutAt === null ? '' : new Date(r.optedOutAt).toISOString(), r.source]),

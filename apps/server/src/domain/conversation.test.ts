@@ -35,8 +35,8 @@ function inbound(from: string, text = 'hello'): number {
   if (r.duplicate) throw new Error('unexpected duplicate');
   return r.message.conversationId;
 }
-const setLastAt = (id: number, at: number | null) =>
-  db.update(conversations).set({ lastMessageAt: at }).where(eq(conversations.id, id)).run();
+const setLastAt = async (id: number, at: number | null) =>
+  await db.update(conversations).set({ lastMessageAt: at }).where(eq(conversations.id, id));
 
 describe('listConversations', () => {
   it('orders by last activity desc then id desc, never-messaged last, and pages with a keyset cursor', () => {
@@ -116,11 +116,11 @@ describe('listConversations', () => {
 });
 
 describe('listMessages', () => {
-  it('pages newest first on (created_at, id) without gaps or repeats', () => {
+  it('pages newest first on (created_at, id) without gaps or repeats', async () => {
     const conv = inbound('447700900001', 'm0');
     for (let i = 1; i < 7; i++) inbound('447700900001', `m${i}`);
     // Same created_at for several messages: the id breaks the tie.
-    db.update(messages).set({ createdAt: 5000 }).where(eq(messages.conversationId, conv)).run();
+    await db.update(messages).set({ createdAt: 5000 }).where(eq(messages.conversationId, conv));
     const texts: string[] = [];
     let cursor: string | null = null;
     do {

@@ -50,7 +50,7 @@ const containing = (text: string) => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`
  * keyset-paged. `mine` and `unassigned` list open conversations only. `search` matches the contact's
  * number by its digits (when the search looks like a number), the contact's name, or any message's text.
  */
-export function listConversations(opts: {
+export async function listConversations(opts: {
   db: Db;
   agentId: number;
   filter?: ConversationFilter;
@@ -59,7 +59,7 @@ export function listConversations(opts: {
   number?: string;
   cursor?: string | null;
   limit?: number;
-}): Page<ConversationDto> {
+}): Promise<Page<ConversationDto>> {
   const limit = pageSize(opts.limit);
   const where: (SQL | undefined)[] = [
     filterCondition(opts.filter ?? 'all', opts.agentId),
@@ -73,14 +73,14 @@ export function listConversations(opts: {
       at === null ? and(isNull(lma), lt(conversations.id, id)) : or(lt(lma, at), and(eq(lma, at), lt(conversations.id, id)), isNull(lma)),
     );
   }
-  const rows = opts.db
+  const rows = await opts.db
     .select({ c: conversations, contact: contacts })
     .from(conversations)
     .innerJoin(contacts, eq(contacts.id, conversations.contactId))
     .where(and(...where))
     .orderBy(sql`${conversations.lastMessageAt} desc nulls last`, desc(conversations.id))
     .limit(limit + 1)
-    .all();
+    ;
   const page = rows.slice(0, limit);
   const last = page.at(-1);
   return {
@@ -146,7 +146,7 @@ export function getConversation({ db, id }: { db: Db; id: number }): Conversatio
 }
 
 /** A conversation's messages newest first, keyset-paged on (created_at, id). */
-export function listMessages(opts: { db: Db; conversationId: number; cursor?: string | null; limit?: number }): Page<MessageDto> {
+export async function listMessages(opts: { db: Db; conversationId: number; cursor?: string | null; limit?: number }): Promise<Page<MessageDto>> {
   getConversation({ db: opts.db, id: opts.conversationId });
   const limit = pageSize(opts.limit);
   const where: (SQL | undefined)[] = [eq(messages.conversationId, opts.conversationId)];
@@ -155,13 +155,13 @@ export function listMessages(opts: { db: Db; conversationId: number; cursor?: st
     if (at === null) throw new AppError('BAD_REQUEST', 'Invalid cursor for messages');
     where.push(or(lt(messages.createdAt, at), and(eq(messages.createdAt, at), lt(messages.id, id))));
   }
-  const rows = opts.db
+  const rows = await opts.db
     .select()
     .from(messages)
     .where(and(...where))
     .orderBy(desc(messages.createdAt), desc(messages.id))
     .limit(limit + 1)
-    .all();
+    ;
   const page = rows.slice(0, limit);
   const last = page.at(-1);
   return {
@@ -171,15 +171,15 @@ export function listMessages(opts: { db: Db; conversationId: number; cursor?: st
 }
 
 /** A contact and its conversations (newest activity first). */
-export function getContact({ db, id }: { db: Db; id: number }): ContactDto & { conversations: ConversationDto[] } {
-  const contact = db.select().from(contacts).where(eq(contacts.id, id)).get();
+export async function getContact({ db, id }: { db: Db; id: number }): Promise<ContactDto & { conversations: ConversationDto[] }> {
+  const contact = (await db.select().from(contacts).where(eq(contacts.id, id)))[0];
   if (!contact) throw new AppError('NOT_FOUND', `Contact ${id} not found`);
-  const rows = db
+  const rows = await db
     .select()
     .from(conversations)
     .where(eq(conversations.contactId, id))
     .orderBy(sql`${conversations.lastMessageAt} desc nulls last`, desc(conversations.id))
-    .all();
+    ;
   return { ...toContactDto(contact), conversations: rows.map((c) => toConversationDto(c, contact)) };
 }
 
@@ -189,11 +189,11 @@ type ConversationRow = typeof conversations.$inferSelect;
 type Patch = Partial<Pick<ConversationRow, 'unreadCount' | 'assignedAgentId' | 'status' | 'snoozeUntil'>>;
 
 function update(log: EventLog, id: number, decide: (tx: Tx, row: ConversationRow) => Patch | null): ConversationDto {
-  return log.write((tx, append) => {
-    const row = tx.select().from(conversations).where(eq(conversations.id, id)).get();
+  return log.write(async (tx, append) => {
+    const row = (await tx.select().from(conversations).where(eq(conversations.id, id)))[0];
     if (!row) throw new AppError('NOT_FOUND', `Conversation ${id} not found`);
     const patch = decide(tx, row);
-    if (patch) tx.update(conversations).set(patch).where(eq(conversations.id, id)).run();
+    if (patch) await tx.update(conversations).set(patch).where(eq(conversations.id, id));
     const conversation = loadConversation(tx, id);
     if (!conversation) throw new Error(`conversation ${id} vanished inside its transaction`);
     if (patch) append({ type: 'conversation.updated', payload: { conversation } });
@@ -207,9 +207,9 @@ export function markRead({ log, id }: { log: EventLog; id: number }): Conversati
 
 /** Assigns to an existing, enabled agent, or unassigns (null). */
 export function assignConversation({ log, id, agentId }: { log: EventLog; id: number; agentId: number | null }): ConversationDto {
-  return update(log, id, (tx, row) => {
+  return update(log, id, async (tx, row) => {
     if (agentId !== null) {
-      const agent = tx.select({ id: agents.id, disabledAt: agents.disabledAt }).from(agents).where(eq(agents.id, agentId)).get();
+      const agent = (await tx.select({ id: agents.id, disabledAt: agents.disabledAt }).from(agents).where(eq(agents.id, agentId)))[0];
       if (!agent) throw new AppError('NOT_FOUND', `Agent ${agentId} not found`);
       if (agent.disabledAt !== null) throw new AppError('BAD_REQUEST', `Agent ${agentId} is disabled`);
     }
@@ -261,16 +261,16 @@ export function setConversationStatus({
 export function wakeDueSnoozes({ log, now, batch = 200 }: { log: EventLog; now: number; batch?: number }): number {
   let woken = 0;
   for (;;) {
-    const n = log.write((tx, append) => {
-      const due = tx
+    const n = log.write(async (tx, append) => {
+      const due = await tx
         .select({ id: conversations.id })
         .from(conversations)
         .where(and(eq(conversations.status, 'snoozed'), lte(conversations.snoozeUntil, now)))
         .orderBy(asc(conversations.snoozeUntil))
         .limit(batch)
-        .all();
+        ;
       for (const { id } of due) {
-        tx.update(conversations).set({ status: 'open', snoozeUntil: null }).where(eq(conversations.id, id)).run();
+        await tx.update(conversations).set({ status: 'open', snoozeUntil: null }).where(eq(conversations.id, id));
         const conversation = loadConversation(tx, id);
         if (conversation) append({ type: 'conversation.updated', payload: { conversation } });
       }
@@ -282,11 +282,11 @@ export function wakeDueSnoozes({ log, now, batch = 200 }: { log: EventLog; now: 
 }
 
 /** Ids of a contact's conversations (for opt-out fan-out). */
-export function conversationIdsOfContact(tx: Tx, contactId: number): number[] {
-  return tx
+export async function conversationIdsOfContact(tx: Tx, contactId: number): Promise<number[]> {
+  return (await tx
     .select({ id: conversations.id })
     .from(conversations)
     .where(eq(conversations.contactId, contactId))
-    .all()
+    )
     .map((r) => r.id);
 }

@@ -42,8 +42,8 @@ const CHUNK = 500;
 const chunks = <T>(items: T[]): T[][] =>
   Array.from({ length: Math.ceil(items.length / CHUNK) }, (_, i) => items.slice(i * CHUNK, (i + 1) * CHUNK));
 
-function requireContact(db: Pick<Db, 'select'> | Tx, id: number): typeof contacts.$inferSelect {
-  const contact = db.select().from(contacts).where(eq(contacts.id, id)).get();
+async function requireContact(db: Pick<Db, 'select'> | Tx, id: number): Promise<typeof contacts.$inferSelect> {
+  const contact = (await db.select().from(contacts).where(eq(contacts.id, id)))[0];
   if (!contact) throw new AppError('NOT_FOUND', `Contact ${id} not found`);
   return contact;
 }
@@ -60,31 +60,31 @@ export function exportContact({
   actor: AuditActor;
   now?: number;
 }): ContactExportDto {
-  return log.write((tx) => {
+  return log.write(async (tx) => {
     const contact = requireContact(tx, id);
-    const convs = tx.select().from(conversations).where(eq(conversations.contactId, id)).orderBy(asc(conversations.id)).all();
+    const convs = await tx.select().from(conversations).where(eq(conversations.contactId, id)).orderBy(asc(conversations.id));
     const convIds = convs.map((c) => c.id);
     const msgs =
       convIds.length === 0
         ? []
-        : tx
+        : await tx
             .select()
             .from(messages)
             .where(inArray(messages.conversationId, convIds))
             .orderBy(asc(messages.createdAt), asc(messages.id))
-            .all();
+            ;
     const noteRows =
       convIds.length === 0
         ? []
-        : tx.select().from(notes).where(inArray(notes.conversationId, convIds)).orderBy(asc(notes.createdAt), asc(notes.id)).all();
+        : await tx.select().from(notes).where(inArray(notes.conversationId, convIds)).orderBy(asc(notes.createdAt), asc(notes.id));
     const statusHistory: StatusHistoryDto[] = [];
     for (const ids of chunks(msgs.map((m) => m.id))) {
-      for (const h of tx
+      for (const h of await tx
         .select()
         .from(messageStatusHistory)
         .where(inArray(messageStatusHistory.messageId, ids))
         .orderBy(asc(messageStatusHistory.id))
-        .all()) {
+        ) {
         statusHistory.push({
           messageId: h.messageId ?? 0,
           status: h.status,
@@ -138,22 +138,22 @@ export function eraseContact({
   now?: number;
 }): EraseResult {
   const mediaKeys: string[] = [];
-  log.write((tx, append) => {
+  log.write(async (tx, append) => {
     const contact = requireContact(tx, id);
     const phone = contact.phone;
     const digits = phone.replace(/\D/g, '');
     // A number is matched in raw payloads by its digits ("+447700900001", "447700900001", "%2B447700900001").
     const needle = digits.length >= 7 ? digits : phone;
-    const convIds = tx
+    const convIds = (await tx
       .select({ id: conversations.id })
       .from(conversations)
       .where(eq(conversations.contactId, id))
-      .all()
+      )
       .map((r) => r.id);
     const msgs =
       convIds.length === 0
         ? []
-        : tx
+        : await tx
             .select({
               id: messages.id,
               direction: messages.direction,
@@ -164,7 +164,7 @@ export function eraseContact({
             })
             .from(messages)
             .where(inArray(messages.conversationId, convIds))
-            .all();
+            ;
     const msgIds = msgs.map((m) => m.id);
 
     // Stats volumes survive by themselves (the rollups' triggers subtract nothing on delete). Failure
@@ -186,47 +186,47 @@ export function eraseContact({
 
     for (const ids of chunks(msgIds)) {
       // Attachments: their rows now, their files once this commits (the caller).
-      for (const m of tx.delete(media).where(inArray(media.messageId, ids)).returning({ key: media.storageKey }).all())
+      for (const m of await tx.delete(media).where(inArray(media.messageId, ids)).returning({ key: media.storageKey }))
         if (m.key) mediaKeys.push(m.key);
-      tx.delete(outbox).where(inArray(outbox.messageId, ids)).run();
-      tx.delete(messageStatusHistory).where(inArray(messageStatusHistory.messageId, ids)).run();
-      tx.update(campaignRecipients).set({ messageId: null }).where(inArray(campaignRecipients.messageId, ids)).run();
+      await tx.delete(outbox).where(inArray(outbox.messageId, ids));
+      await tx.delete(messageStatusHistory).where(inArray(messageStatusHistory.messageId, ids));
+      await tx.update(campaignRecipients).set({ messageId: null }).where(inArray(campaignRecipients.messageId, ids));
     }
     // Status reports never matched to a message (orphans) of these messages; later ones are dropped on arrival.
     const allRefs = msgs.flatMap((m) => [m.uuid, m.clientRef].filter((v): v is string => v !== null));
     rememberErasedRefs(tx, allRefs, now);
     for (const refs of chunks(allRefs)) {
-      tx.delete(messageStatusHistory)
+      await tx.delete(messageStatusHistory)
         .where(or(inArray(messageStatusHistory.providerMessageUuid, refs), inArray(messageStatusHistory.clientRef, refs)))
-        .run();
+        ;
     }
-    tx.update(campaignRecipients)
+    await tx.update(campaignRecipients)
       .set({ phone: null, input: '', name: null, reason: 'Contact erased', contactId: null, messageId: null })
       .where(or(eq(campaignRecipients.contactId, id), eq(campaignRecipients.phone, phone)))
-      .run();
-    const webhookRows = tx
+      ;
+    const webhookRows = (await tx
       .delete(webhookLog)
       .where(sql`instr(${webhookLog.rawBody}, ${needle}) > 0 or instr(${webhookLog.headers}, ${needle}) > 0`)
-      .run().changes;
+      ).changes;
     let noteCount = 0;
     let eventCount = 0;
     for (const ids of chunks(convIds)) {
-      noteCount += tx.delete(notes).where(inArray(notes.conversationId, ids)).run().changes;
+      noteCount += (await tx.delete(notes).where(inArray(notes.conversationId, ids))).changes;
       // Notes' events carry the conversation id, not the number.
-      eventCount += tx
+      eventCount += (await tx
         .update(events)
         .set({ type: 'event.erased', payload: '{}' })
         .where(and(eq(events.type, 'note.created'), inArray(sql`json_extract(${events.payload}, '$.note.conversationId')`, ids)))
-        .run().changes;
-      tx.delete(messages).where(inArray(messages.conversationId, ids)).run();
+        ).changes;
+      await tx.delete(messages).where(inArray(messages.conversationId, ids));
     }
     // Every other event that carried the contact (messages, conversations, the contact) names the number.
-    eventCount += tx
+    eventCount += (await tx
       .update(events)
       .set({ type: 'event.erased', payload: '{}' })
       .where(sql`${events.type} <> 'event.erased' and instr(${events.payload}, ${needle}) > 0`)
-      .run().changes;
-    tx.delete(conversations).where(eq(conversations.contactId, id)).run();
+      ).changes;
+    await tx.delete(conversations).where(eq(conversations.contactId, id));
 
     // What stays: the suppression entry and the ledger's last word.
     const suppressedBefore = suppressionOf(tx, phone)?.state === 'opted_out';
@@ -241,7 +241,7 @@ export function eraseContact({
       now,
     );
     recordConsent(tx, { contactId: id, state: optedOut ? 'opted_out' : 'opted_in', source: 'erasure', agentId: actor.agentId, at: now });
-    tx.delete(contacts).where(eq(contacts.id, id)).run();
+    await tx.delete(contacts).where(eq(contacts.id, id));
     recordAudit(tx, {
       actor,
       action: 'contact.erased',

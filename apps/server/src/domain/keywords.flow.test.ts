@@ -15,14 +15,14 @@ afterAll(async () => {
 });
 
 const PHONE = '+447700900321';
-const outboundTexts = () =>
-  s.db
+const outboundTexts = async () =>
+  (await s.db
     .select({ text: messages.text })
     .from(messages)
     .where(and(eq(messages.to, PHONE), eq(messages.direction, 'out')))
-    .all()
+    )
     .map((m) => m.text);
-const contact = () => s.db.select().from(contacts).where(eq(contacts.phone, PHONE)).get();
+const contact = async () => (await s.db.select().from(contacts).where(eq(contacts.phone, PHONE)))[0];
 const inbound = (text: string) => s.postWebhook('/webhooks/inbound', inboundPayload({ from: PHONE.slice(1), text }));
 
 describe('compliance keywords through the real webhook', () => {

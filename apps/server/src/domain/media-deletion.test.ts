@@ -12,7 +12,7 @@ let t: TempDb;
 beforeEach(() => (t = openTempDb('parley-media-deletion-')));
 afterEach(() => t.dispose());
 
-function photo(from: string, uuid: string, at: string): { messageId: number; mediaId: number } {
+async function photo(from: string, uuid: string, at: string): Promise<{ messageId: number; mediaId: number }> {
   const r = receiveInbound({
     log: t.log,
     inbound: {
@@ -29,32 +29,32 @@ function photo(from: string, uuid: string, at: string): { messageId: number; med
     helpText: 'help',
   });
   if (r.duplicate) throw new Error('duplicate');
-  const row = t.db.select().from(media).where(eq(media.messageId, r.message.id)).get();
+  const row = (await t.db.select().from(media).where(eq(media.messageId, r.message.id)))[0];
   if (!row) throw new Error('no media row');
   // As if the fetcher had stored it.
-  t.db
+  await t.db
     .update(media)
     .set({ state: 'stored', storageKey: `00000000-0000-4000-8000-${String(row.id).padStart(12, '0')}.jpg` })
     .where(eq(media.id, row.id))
-    .run();
+    ;
   return { messageId: r.message.id, mediaId: row.id };
 }
 
 describe('messages with attachments', () => {
-  it('retention deletes them (no foreign-key error) and names the files to delete', () => {
+  it('retention deletes them (no foreign-key error) and names the files to delete', async () => {
     const old = photo('+447700900001', 'uuid-old', new Date().toISOString());
     t.db.$client.prepare('update messages set created_at = 0 where id = ?').run(old.messageId);
     const batch = deleteExpiredBatch({ log: t.log, cutoff: Date.now() - 86_400_000 });
     expect(batch.deleted).toBe(1);
     expect(batch.mediaKeys).toEqual([`00000000-0000-4000-8000-${String(old.mediaId).padStart(12, '0')}.jpg`]);
-    expect(t.db.select().from(media).all()).toEqual([]);
+    expect(await t.db.select().from(media)).toEqual([]);
   });
 
-  it('erasure deletes them and names the files to delete', () => {
+  it('erasure deletes them and names the files to delete', async () => {
     const p = photo('+447700900002', 'uuid-erase', new Date().toISOString());
     const contactId = (t.db.$client.prepare("select id from contacts where phone = '+447700900002'").get() as { id: number }).id;
     const result = eraseContact({ log: t.log, id: contactId, actor: SYSTEM_ACTOR });
     expect(result.mediaKeys).toEqual([`00000000-0000-4000-8000-${String(p.mediaId).padStart(12, '0')}.jpg`]);
-    expect(t.db.select().from(media).all()).toEqual([]);
+    expect(await t.db.select().from(media)).toEqual([]);
   });
 });

@@ -12,25 +12,25 @@ import { loadConversation, previewOf } from './views';
 import { mediaPreview, messageDtoOf, type MediaRow, type Reader } from './media';
 
 /** Pending inbound downloads due now, oldest first. */
-export function dueMedia(db: Reader, now: number, limit: number): MediaRow[] {
-  return db
+export async function dueMedia(db: Reader, now: number, limit: number): Promise<MediaRow[]> {
+  return await db
     .select()
     .from(media)
     .where(and(eq(media.state, 'pending'), lte(media.nextAttemptAt, now)))
     .orderBy(asc(media.nextAttemptAt), asc(media.id))
     .limit(limit)
-    .all();
+    ;
 }
 
 /** The earliest time a pending download is due, or null when none is pending. */
-export function nextMediaDue(db: Reader): number | null {
-  const row = db
+export async function nextMediaDue(db: Reader): Promise<number | null> {
+  const row = (await db
     .select({ at: media.nextAttemptAt })
     .from(media)
     .where(eq(media.state, 'pending'))
     .orderBy(asc(media.nextAttemptAt))
     .limit(1)
-    .get();
+    )[0];
   return row?.at ?? null;
 }
 
@@ -41,7 +41,7 @@ export function settleMedia(
   outcome:
     { state: 'stored'; contentType: string; size: number; sha256: string; storageKey: string } | { state: 'refused'; reason: string },
 ): boolean {
-  return log.write((tx, append) => {
+  return log.write(async (tx, append) => {
     const patch =
       outcome.state === 'stored'
         ? {
@@ -54,15 +54,15 @@ export function settleMedia(
             nextAttemptAt: null,
           }
         : { state: 'refused' as const, reason: outcome.reason, nextAttemptAt: null };
-    const row = tx
+    const row = (await tx
       .update(media)
       .set(patch)
       .where(and(eq(media.id, id), eq(media.state, 'pending')))
       .returning()
-      .get();
+      )[0];
     if (!row) return false;
     if (row.messageId !== null) {
-      const message = tx.select().from(messages).where(eq(messages.id, row.messageId)).get();
+      const message = (await tx.select().from(messages).where(eq(messages.id, row.messageId)))[0];
       if (message) {
         const dto = messageDtoOf(tx, message);
         append({ type: 'message.updated', payload: { message: dto } });
@@ -77,14 +77,14 @@ export function settleMedia(
  * The list preview was written before the attachments' types were known (Plivo names none): once
  * one is stored, the conversation's preview is written again — if this is still its latest message.
  */
-function refreshPreview(tx: Tx, append: Parameters<Parameters<EventLog['write']>[0]>[1], message: MessageDto): void {
-  const latest = tx
+async function refreshPreview(tx: Tx, append: Parameters<Parameters<EventLog['write']>[0]>[1], message: MessageDto): Promise<void> {
+  const latest = (await tx
     .select({ id: messages.id })
     .from(messages)
     .where(eq(messages.conversationId, message.conversationId))
     .orderBy(desc(messages.createdAt), desc(messages.id))
     .limit(1)
-    .get();
+    )[0];
   if (latest?.id !== message.id) return;
   const kept = message.media.filter((m) => m.state !== 'refused');
   const preview =
@@ -92,21 +92,21 @@ function refreshPreview(tx: Tx, append: Parameters<Parameters<EventLog['write']>
       message.text,
       kept.map((m) => m.contentType),
     ) ?? previewOf(message.text);
-  const updated = tx
+  const updated = (await tx
     .update(conversations)
     .set({ lastMessagePreview: preview })
     .where(and(eq(conversations.id, message.conversationId), ne(conversations.lastMessagePreview, preview)))
     .returning({ id: conversations.id })
-    .get();
+    )[0];
   if (!updated) return;
   const conversation = loadConversation(tx, message.conversationId);
   if (conversation) append({ type: 'conversation.updated', payload: { conversation } });
 }
 
 /** A failed download attempt that will be tried again at `nextAttemptAt`. */
-export function recordMediaRetry(db: Db, id: number, attempts: number, nextAttemptAt: number, lastError: string): void {
-  db.update(media)
+export async function recordMediaRetry(db: Db, id: number, attempts: number, nextAttemptAt: number, lastError: string): Promise<void> {
+  await db.update(media)
     .set({ attempts, nextAttemptAt, reason: lastError })
     .where(and(eq(media.id, id), eq(media.state, 'pending')))
-    .run();
+    ;
 }

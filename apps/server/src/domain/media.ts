@@ -74,15 +74,15 @@ function mediaOfMessage(db: Reader, messageId: number): MediaDto[] {
 }
 
 /** Each message's attachments (in id order), for a page of messages: one indexed query. */
-export function mediaByMessage(db: Reader, messageIds: readonly number[]): Map<number, MediaDto[]> {
+export async function mediaByMessage(db: Reader, messageIds: readonly number[]): Promise<Map<number, MediaDto[]>> {
   const out = new Map<number, MediaDto[]>();
   if (messageIds.length === 0) return out;
-  const rows = db
+  const rows = await db
     .select()
     .from(media)
     .where(inArray(media.messageId, [...messageIds]))
     .orderBy(asc(media.id))
-    .all();
+    ;
   for (const row of rows) {
     if (row.messageId === null) continue;
     const list = out.get(row.messageId) ?? [];
@@ -97,8 +97,8 @@ export function messageDtoOf(db: Reader, row: MessageRow): MessageDto {
   return toMessageDto(row, mediaOfMessage(db, row.id));
 }
 
-export function loadMessage(db: Reader, id: number): MessageDto | null {
-  const row = db.select().from(messages).where(eq(messages.id, id)).get();
+export async function loadMessage(db: Reader, id: number): Promise<MessageDto | null> {
+  const row = (await db.select().from(messages).where(eq(messages.id, id)))[0];
   return row ? messageDtoOf(db, row) : null;
 }
 
@@ -116,9 +116,9 @@ export function insertInboundMediaIn(
   tx: Tx,
   opts: { messageId: number; provider: ProviderName; items: readonly InboundMedia[]; now: number },
 ): MediaDto[] {
-  return opts.items.map((item) =>
+  return opts.items.map(async (item) =>
     toMediaDto(
-      tx
+      (await tx
         .insert(media)
         .values({
           messageId: opts.messageId,
@@ -133,13 +133,13 @@ export function insertInboundMediaIn(
           createdAt: opts.now,
         })
         .returning()
-        .get(),
+        )[0],
     ),
   );
 }
 
 /** An agent's upload, already checked and written to the media store: stored, not attached yet. */
-export function recordUpload(
+export async function recordUpload(
   db: Db,
   opts: {
     agentId: number;
@@ -150,8 +150,8 @@ export function recordUpload(
     sha256: string;
     storageKey: string;
   },
-): MediaDto {
-  const row = db
+): Promise<MediaDto> {
+  const row = (await db
     .insert(media)
     .values({
       direction: 'out',
@@ -166,18 +166,18 @@ export function recordUpload(
       createdAt: Date.now(),
     })
     .returning()
-    .get();
+    )[0];
   return toMediaDto(row);
 }
 
 /** Uploads that message.send may attach: stored, outbound, not yet on a message. NOT_FOUND / CONFLICT otherwise. */
-export function checkAttachable(db: Reader, ids: readonly number[]): MediaRow[] {
+export async function checkAttachable(db: Reader, ids: readonly number[]): Promise<MediaRow[]> {
   if (ids.length === 0) return [];
-  const rows = db
+  const rows = await db
     .select()
     .from(media)
     .where(inArray(media.id, [...ids]))
-    .all();
+    ;
   for (const id of ids) {
     const row = rows.find((r) => r.id === id);
     if (!row || row.direction !== 'out') throw new AppError('NOT_FOUND', `Attachment ${id} not found: upload it with POST /media first`);
@@ -190,13 +190,13 @@ export function checkAttachable(db: Reader, ids: readonly number[]): MediaRow[] 
 /** Inside message.send's transaction: the uploads become the message's (only if still unattached). */
 export function attachMediaIn(tx: Tx, messageId: number, ids: readonly number[]): MediaDto[] {
   checkAttachable(tx, ids);
-  return ids.map((id) => {
-    const row = tx
+  return ids.map(async (id) => {
+    const row = (await tx
       .update(media)
       .set({ messageId })
       .where(and(eq(media.id, id), isNull(media.messageId)))
       .returning()
-      .get();
+      )[0];
     if (!row) throw new AppError('CONFLICT', `Attachment ${id} was attached to another message meanwhile`);
     return toMediaDto(row);
   });
@@ -205,20 +205,20 @@ export function attachMediaIn(tx: Tx, messageId: number, ids: readonly number[])
 /** A retry of an MMS: the original's stored attachments again, on the new message (the files are shared). */
 export function copyMediaIn(tx: Tx, fromMessageId: number, toMessageId: number): MediaDto[] {
   const now = Date.now();
-  return storedMediaOf(tx, fromMessageId).map((row) => {
+  return storedMediaOf(tx, fromMessageId).map(async (row) => {
     const { id: _id, messageId: _m, createdAt: _c, ...rest } = row;
     return toMediaDto(
-      tx
+      (await tx
         .insert(media)
         .values({ ...rest, messageId: toMessageId, createdAt: now })
         .returning()
-        .get(),
+        )[0],
     );
   });
 }
 
-export function loadMediaRow(db: Reader, id: number): MediaRow | undefined {
-  return db.select().from(media).where(eq(media.id, id)).get();
+export async function loadMediaRow(db: Reader, id: number): Promise<MediaRow | undefined> {
+  return (await db.select().from(media).where(eq(media.id, id)))[0];
 }
 
 /** A message's stored attachments (what a provider is given to send). */

@@ -41,15 +41,15 @@ export function mentionTokens(text: string): string[] {
 }
 
 /** Ids of the enabled agents a text mentions. */
-export function resolveMentions(db: Db, text: string): number[] {
+export async function resolveMentions(db: Db, text: string): Promise<number[]> {
   const tokens = new Set(mentionTokens(text));
   if (tokens.size === 0) return [];
-  return db
+  return (await db
     .select()
     .from(agents)
     .where(isNull(agents.disabledAt))
     .orderBy(asc(agents.id))
-    .all()
+    )
     .filter((a) => handlesOf(a).some((h) => tokens.has(h)))
     .map((a) => a.id);
 }
@@ -80,10 +80,10 @@ export function addNote(opts: { log: EventLog; agentId: number; conversationId: 
   const db = log.db;
   const text = opts.text.trim();
   const mentions = resolveMentions(db, text);
-  return log.write((tx, append) => {
-    const conversation = tx.select({ id: conversations.id }).from(conversations).where(eq(conversations.id, opts.conversationId)).get();
+  return log.write(async (tx, append) => {
+    const conversation = (await tx.select({ id: conversations.id }).from(conversations).where(eq(conversations.id, opts.conversationId)))[0];
     if (!conversation) throw new AppError('NOT_FOUND', `Conversation ${opts.conversationId} not found`);
-    const row = tx
+    const row = (await tx
       .insert(notes)
       .values({
         conversationId: opts.conversationId,
@@ -93,7 +93,7 @@ export function addNote(opts: { log: EventLog; agentId: number; conversationId: 
         createdAt: Date.now(),
       })
       .returning()
-      .get();
+      )[0];
     const note = toNoteDto(row);
     append({ type: 'note.created', payload: { note, mentions } });
     return note;
@@ -101,15 +101,15 @@ export function addNote(opts: { log: EventLog; agentId: number; conversationId: 
 }
 
 /** A conversation's notes, oldest first (a thread rarely has many; capped at the newest 500). */
-export function listNotes(db: Db, conversationId: number): NoteDto[] {
-  const exists = db.select({ id: conversations.id }).from(conversations).where(eq(conversations.id, conversationId)).get();
+export async function listNotes(db: Db, conversationId: number): Promise<NoteDto[]> {
+  const exists = (await db.select({ id: conversations.id }).from(conversations).where(eq(conversations.id, conversationId)))[0];
   if (!exists) throw new AppError('NOT_FOUND', `Conversation ${conversationId} not found`);
-  const rows = db
+  const rows = await db
     .select()
     .from(notes)
     .where(eq(notes.conversationId, conversationId))
     .orderBy(desc(notes.createdAt), desc(notes.id))
     .limit(500)
-    .all();
+    ;
   return rows.reverse().map(toNoteDto);
 }

@@ -38,8 +38,8 @@ export interface SetOptOutResult {
  * again keeps the first time and source. An opt-in also lifts the number's suppression entry (an
  * erased number that opted out and now texts START).
  */
-export function setOptOutIn(tx: Tx, append: Append, input: SetOptOutInput): SetOptOutResult {
-  const row = tx.select().from(contacts).where(eq(contacts.id, input.contactId)).get();
+export async function setOptOutIn(tx: Tx, append: Append, input: SetOptOutInput): Promise<SetOptOutResult> {
+  const row = (await tx.select().from(contacts).where(eq(contacts.id, input.contactId)))[0];
   if (!row) throw new AppError('NOT_FOUND', `Contact ${input.contactId} not found`);
   const now = input.now ?? Date.now();
   // A contact re-created for an erased number that had opted out is out too, until it opts in.
@@ -48,12 +48,12 @@ export function setOptOutIn(tx: Tx, append: Append, input: SetOptOutInput): SetO
   if (isOut === input.optedOut) return { contact: toContactDto(row), changed: false };
 
   if (!input.optedOut) liftSuppression(tx, row.phone, now);
-  const updated = tx
+  const updated = (await tx
     .update(contacts)
     .set(input.optedOut ? { optedOutAt: now, optOutSource: input.source } : { optedOutAt: null, optOutSource: null })
     .where(eq(contacts.id, input.contactId))
     .returning()
-    .get();
+    )[0];
   if (!updated) throw new Error(`contact ${input.contactId} vanished inside its transaction`);
   recordConsent(tx, {
     contactId: row.id,
@@ -74,10 +74,10 @@ export function setOptOutIn(tx: Tx, append: Append, input: SetOptOutInput): SetO
   }
   // An opt-out settles any possible-opt-out flag of the contact's conversations.
   if (input.optedOut) {
-    tx.update(conversations)
+    await tx.update(conversations)
       .set({ possibleOptOutAt: null, possibleOptOutMessageId: null })
       .where(and(eq(conversations.contactId, row.id), isNotNull(conversations.possibleOptOutAt)))
-      .run();
+      ;
   }
   const contact = toContactDto(updated);
   append({ type: 'contact.updated', payload: { contact } });
@@ -108,12 +108,12 @@ export function resolveOptOutFlag({
   audit: AuditActor;
   now?: number;
 }): ConversationDto {
-  return log.write((tx, append) => {
-    const row = tx.select().from(conversations).where(eq(conversations.id, id)).get();
+  return log.write(async (tx, append) => {
+    const row = (await tx.select().from(conversations).where(eq(conversations.id, id)))[0];
     if (!row) throw new AppError('NOT_FOUND', `Conversation ${id} not found`);
     if (row.possibleOptOutAt === null)
       throw new AppError('CONFLICT', `Conversation ${id} has no possible opt-out to resolve (someone resolved it already)`);
-    tx.update(conversations).set({ possibleOptOutAt: null, possibleOptOutMessageId: null }).where(eq(conversations.id, id)).run();
+    await tx.update(conversations).set({ possibleOptOutAt: null, possibleOptOutMessageId: null }).where(eq(conversations.id, id));
     let fannedOut = false;
     if (optOut) {
       fannedOut = setOptOutIn(tx, append, { contactId: row.contactId, optedOut: true, source: 'agent', agentId, audit, now }).changed;
@@ -144,17 +144,17 @@ export function setOptOut({ log, ...input }: SetOptOutInput & { log: EventLog })
  * marked opted out with source `erasure` (a ledger row says so), so agents see why it cannot be
  * texted. Returns whether it did.
  */
-export function inheritSuppressionIn(tx: Tx, append: Append, contactId: number, now = Date.now()): boolean {
-  const row = tx.select().from(contacts).where(eq(contacts.id, contactId)).get();
+export async function inheritSuppressionIn(tx: Tx, append: Append, contactId: number, now = Date.now()): Promise<boolean> {
+  const row = (await tx.select().from(contacts).where(eq(contacts.id, contactId)))[0];
   if (!row || row.optedOutAt !== null) return false;
   const entry = suppressionOf(tx, row.phone);
   if (entry?.state !== 'opted_out') return false;
-  const updated = tx
+  const updated = (await tx
     .update(contacts)
     .set({ optedOutAt: entry.optedOutAt ?? now, optOutSource: 'erasure' })
     .where(eq(contacts.id, contactId))
     .returning()
-    .get();
+    )[0];
   if (!updated) return false;
   recordConsent(tx, { contactId, state: 'opted_out', source: 'erasure', at: now });
   append({ type: 'contact.updated', payload: { contact: toContactDto(updated) } });

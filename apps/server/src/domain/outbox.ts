@@ -30,13 +30,13 @@ export interface ClaimedSend {
 export const RESTART_REASON = 'Parley restarted while sending; it may or may not have been delivered';
 
 /** Sets a message's fields and status time, appending `message.status`. */
-export function moveMessage(tx: Tx, append: Append, current: MessageRow, patch: Partial<MessageRow>): void {
-  const updated = tx
+export async function moveMessage(tx: Tx, append: Append, current: MessageRow, patch: Partial<MessageRow>): Promise<void> {
+  const updated = (await tx
     .update(messages)
     .set({ ...patch, statusAt: Date.now() })
     .where(eq(messages.id, current.id))
     .returning()
-    .get();
+    )[0];
   if (updated)
     append({
       type: 'message.status',
@@ -44,8 +44,8 @@ export function moveMessage(tx: Tx, append: Append, current: MessageRow, patch: 
     });
 }
 
-export const loadRow = (tx: Tx, id: number) => tx.select().from(messages).where(eq(messages.id, id)).get();
-export const deleteRow = (tx: Tx, id: number) => tx.delete(outbox).where(eq(outbox.messageId, id)).run();
+export const loadRow = async (tx: Tx, id: number) => (await tx.select().from(messages).where(eq(messages.id, id)))[0];
+export const deleteRow = async (tx: Tx, id: number) => await tx.delete(outbox).where(eq(outbox.messageId, id));
 /** Queued rows (of one provider's queue, when given). */
 const queuedOf = (provider?: ProviderName) =>
   provider === undefined ? eq(outbox.state, 'queued') : and(eq(outbox.provider, provider), eq(outbox.state, 'queued'));
@@ -57,13 +57,13 @@ export const due = (now: number, provider?: ProviderName) => and(queuedOf(provid
  * one a webhook already settled keeps its status. Returns the message ids.
  */
 export function recoverInterruptedSends({ log, provider }: { log: EventLog; provider?: ProviderName }): number[] {
-  return log.write((tx, append) => {
+  return log.write(async (tx, append) => {
     const sending = eq(outbox.state, 'sending');
-    const stuck = tx
+    const stuck = await tx
       .select({ id: outbox.messageId })
       .from(outbox)
       .where(provider === undefined ? sending : and(sending, eq(outbox.provider, provider)))
-      .all();
+      ;
     for (const { id } of stuck) {
       const current = loadRow(tx, id);
       if (current?.status === 'queued') moveMessage(tx, append, current, { status: 'interrupted', errorReason: RESTART_REASON });
@@ -73,33 +73,33 @@ export function recoverInterruptedSends({ log, provider }: { log: EventLog; prov
   });
 }
 
-export function hasDueSend({ db, now = Date.now(), provider }: { db: Db; now?: number; provider?: ProviderName }): boolean {
-  return db.select({ id: outbox.messageId }).from(outbox).where(due(now, provider)).limit(1).get() !== undefined;
+export async function hasDueSend({ db, now = Date.now(), provider }: { db: Db; now?: number; provider?: ProviderName }): Promise<boolean> {
+  return (await db.select({ id: outbox.messageId }).from(outbox).where(due(now, provider)).limit(1))[0] !== undefined;
 }
 
 /** When the earliest queued row falls due (epoch ms), or null when none is queued. */
-export function nextSendDueAt({ db, provider }: { db: Db; provider?: ProviderName }): number | null {
+export async function nextSendDueAt({ db, provider }: { db: Db; provider?: ProviderName }): Promise<number | null> {
   return (
-    db
+    (await db
       .select({ at: min(outbox.nextAttemptAt) })
       .from(outbox)
       .where(queuedOf(provider))
-      .get()?.at ?? null
+      )[0]?.at ?? null
   );
 }
 
-export function outboxStats({ db, now = Date.now(), provider }: { db: Db; now?: number; provider?: ProviderName }): {
+export async function outboxStats({ db, now = Date.now(), provider }: { db: Db; now?: number; provider?: ProviderName }): Promise<{
   depth: number;
   oldestQueuedAgeMs: number | null;
-} {
-  const row = db
+}> {
+  const row = (await db
     .select({
       depth: sql<number>`count(*)`,
       oldest: sql<number | null>`min(case when ${outbox.state} = 'queued' then ${outbox.createdAt} end)`,
     })
     .from(outbox)
     .where(provider === undefined ? undefined : eq(outbox.provider, provider))
-    .get();
+    )[0];
   const oldest = row?.oldest ?? null;
   return { depth: row?.depth ?? 0, oldestQueuedAgeMs: oldest === null ? null : Math.max(0, now - oldest) };
 }
@@ -111,12 +111,12 @@ export function outboxStats({ db, now = Date.now(), provider }: { db: Db; now?: 
  * confirmation). `skipped`: rows dropped or failed. Fewer claimed + skipped than `limit`: nothing
  * more is due.
  */
-export function claimDueIn(
+export async function claimDueIn(
   tx: Tx,
   append: Append,
   opts: { limit: number; now: number; provider?: ProviderName | undefined },
-): { claimed: ClaimedSend[]; skipped: number } {
-  const rows = tx
+): Promise<{ claimed: ClaimedSend[]; skipped: number }> {
+  const rows = await tx
     .select({ o: outbox, m: messages, optedOutAt: contacts.optedOutAt })
     .from(outbox)
     .innerJoin(messages, eq(messages.id, outbox.messageId))
@@ -125,7 +125,7 @@ export function claimDueIn(
     .where(due(opts.now, opts.provider))
     .orderBy(asc(outbox.priority), asc(outbox.nextAttemptAt), asc(outbox.messageId))
     .limit(opts.limit)
-    .all();
+    ;
   const claimed: ClaimedSend[] = [];
   let skipped = 0;
   for (const row of rows) {
@@ -155,7 +155,7 @@ export function claimDueIn(
     });
   }
   if (claimed.length > 0)
-    tx.update(outbox)
+    await tx.update(outbox)
       .set({ state: 'sending' })
       .where(
         inArray(
@@ -163,7 +163,7 @@ export function claimDueIn(
           claimed.map((c) => c.messageId),
         ),
       )
-      .run();
+      ;
   return { claimed, skipped };
 }
 
@@ -197,13 +197,13 @@ export function recordSendAccepted({
   messageId: number;
   providerMessageId: string;
 }): boolean {
-  return log.write((tx, append) => {
+  return log.write(async (tx, append) => {
     deleteRow(tx, messageId);
     const current = loadRow(tx, messageId);
     if (!current) return true;
     const patch: Partial<MessageRow> = current.providerMessageUuid === null ? { providerMessageUuid: providerMessageId } : {};
     if (current.status === 'queued') moveMessage(tx, append, current, { ...patch, status: 'submitted' });
-    else if (patch.providerMessageUuid) tx.update(messages).set(patch).where(eq(messages.id, messageId)).run();
+    else if (patch.providerMessageUuid) await tx.update(messages).set(patch).where(eq(messages.id, messageId));
     adoptOrphans(tx, append, messageId);
     return current.providerMessageUuid === null || current.providerMessageUuid === providerMessageId;
   });
@@ -217,15 +217,15 @@ export function recordSendRetry(opts: {
   nextAttemptAt: number;
   lastError: string;
 }): boolean {
-  return opts.log.write((tx) => {
+  return opts.log.write(async (tx) => {
     if (loadRow(tx, opts.messageId)?.status !== 'queued') {
       deleteRow(tx, opts.messageId);
       return false;
     }
-    tx.update(outbox)
+    await tx.update(outbox)
       .set({ state: 'queued', attempts: opts.attempts, nextAttemptAt: opts.nextAttemptAt, lastError: opts.lastError })
       .where(eq(outbox.messageId, opts.messageId))
-      .run();
+      ;
     return true;
   });
 }

@@ -164,11 +164,11 @@ describe('quiet hours', () => {
       const r = await recipients(p.call, created.id);
       for (const n of NY) expect(['submitted', 'delivered']).toContain(r.get(n)?.state);
     }, WAIT);
-    const entries = p.s.db
+    const entries = await p.s.db
       .select()
       .from(auditLog)
       .where(eq(auditLog.targetId, String(created.id)))
-      .all();
+      ;
     expect(entries.map((e) => e.action).sort()).toEqual(['campaign.created', 'campaign.quiet_hours_overridden']);
     expect(entries.every((e) => e.via === 'session' && e.agentId !== null)).toBe(true);
 
@@ -180,6 +180,6 @@ describe('quiet hours', () => {
       body: JSON.stringify({ name: 'Sneaky', text: 'Hi', recipients: NY, quietHours: false }),
     });
     expect(res.status).toBe(403);
-    expect(p.s.db.select().from(auditLog).where(eq(auditLog.action, 'campaign.quiet_hours_overridden')).all()).toHaveLength(1);
+    expect(await p.s.db.select().from(auditLog).where(eq(auditLog.action, 'campaign.quiet_hours_overridden'))).toHaveLength(1);
   }, 60_000);
 });

@@ -66,7 +66,7 @@ export function receiveInbound({
   onlineAgentIds?: () => readonly number[];
 }): ReceiveResult {
   const q = receiveQueries(log.db);
-  return log.write((tx, append) => {
+  return log.write(async (tx, append) => {
     admit?.(tx);
     const existing = q.existing.get({ uuid: inbound.messageUuid });
     if (existing) return { duplicate: true, messageId: existing.id };
@@ -104,19 +104,19 @@ export function receiveInbound({
     // A conversation's first inbound text: auto-assignment (settings), in the same event.
     if (onlineAgentIds && bumped.assignedAgentId === null) {
       const assigned = autoAssignIn(tx, { conversationId: conversation.id, onlineAgentIds: onlineAgentIds(), settingsFrom: log.db });
-      if (assigned !== null) bumped = tx.select().from(conversations).where(eq(conversations.id, conversation.id)).get() ?? bumped;
+      if (assigned !== null) bumped = (await tx.select().from(conversations).where(eq(conversations.id, conversation.id)))[0] ?? bumped;
     }
     const keyword = matchKeyword(inbound.text);
     // Free text that reads like an opt-out flags the conversation (first request kept: its deadline
     // runs from then) for an agent to confirm or dismiss; it does not opt out by itself.
     if (keyword === null && contact.optedOutAt === null && bumped.possibleOptOutAt === null && looksLikeOptOut(inbound.text)) {
       bumped =
-        tx
+        (await tx
           .update(conversations)
           .set({ possibleOptOutAt: now, possibleOptOutMessageId: row.id })
           .where(eq(conversations.id, conversation.id))
           .returning()
-          .get() ?? bumped;
+          )[0] ?? bumped;
     }
 
     const message = toMessageDto(row, attached);
@@ -161,8 +161,8 @@ export function receiveInboundBatched(args: Parameters<typeof receiveInbound>[0]
 export const DEFAULT_AUTO_REPLY_WINDOW_MS = 10 * 60 * 1000;
 
 /** An automatic reply (no agent, no campaign) with this text in this conversation since `since` (indexed by conversation, time). */
-function repliedRecently(tx: Tx, conversationId: number, text: string, since: number): boolean {
-  const row = tx
+async function repliedRecently(tx: Tx, conversationId: number, text: string, since: number): Promise<boolean> {
+  const row = (await tx
     .select({ id: messages.id })
     .from(messages)
     .where(
@@ -176,6 +176,6 @@ function repliedRecently(tx: Tx, conversationId: number, text: string, since: nu
       ),
     )
     .limit(1)
-    .get();
+    )[0];
   return row !== undefined;
 }

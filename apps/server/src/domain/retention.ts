@@ -39,31 +39,31 @@ export function deleteExpiredBatch({
   after?: number;
   batch?: number;
 }): RetentionBatch {
-  return log.write((tx, append) => {
-    const rows = tx
+  return log.write(async (tx, append) => {
+    const rows = await tx
       .select({ id: messages.id, createdAt: messages.createdAt, conversationId: messages.conversationId })
       .from(messages)
       .where(gt(messages.id, after))
       .orderBy(asc(messages.id))
       .limit(batch)
-      .all();
+      ;
     const old = rows.filter((r) => r.createdAt < cutoff);
     if (old.length === 0) return { deleted: 0, next: null, mediaKeys: [] };
     const ids = old.map((r) => r.id);
-    const mediaKeys = tx
+    const mediaKeys = (await tx
       .delete(media)
       .where(inArray(media.messageId, ids))
       .returning({ key: media.storageKey })
-      .all()
+      )
       .flatMap((m) => (m.key ? [m.key] : []));
-    tx.delete(outbox).where(inArray(outbox.messageId, ids)).run();
-    tx.delete(messageStatusHistory).where(inArray(messageStatusHistory.messageId, ids)).run();
-    tx.delete(campaignRecipients).where(inArray(campaignRecipients.messageId, ids)).run();
-    tx.delete(messages).where(inArray(messages.id, ids)).run();
+    await tx.delete(outbox).where(inArray(outbox.messageId, ids));
+    await tx.delete(messageStatusHistory).where(inArray(messageStatusHistory.messageId, ids));
+    await tx.delete(campaignRecipients).where(inArray(campaignRecipients.messageId, ids));
+    await tx.delete(messages).where(inArray(messages.id, ids));
     for (const conversationId of new Set(old.map((r) => r.conversationId))) {
-      const left = tx.select({ id: messages.id }).from(messages).where(eq(messages.conversationId, conversationId)).limit(1).get();
+      const left = (await tx.select({ id: messages.id }).from(messages).where(eq(messages.conversationId, conversationId)).limit(1))[0];
       if (left) continue;
-      tx.update(conversations)
+      await tx.update(conversations)
         .set({ lastMessagePreview: null, lastMessageDirection: null, unreadCount: 0 })
         .where(
           and(
@@ -71,7 +71,7 @@ export function deleteExpiredBatch({
             sql`(${conversations.lastMessagePreview} is not null or ${conversations.unreadCount} > 0)`,
           ),
         )
-        .run();
+        ;
       const conversation = loadConversation(tx, conversationId);
       if (conversation) append({ type: 'conversation.updated', payload: { conversation } });
     }

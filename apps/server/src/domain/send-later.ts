@@ -19,15 +19,15 @@ import { PRIORITY, loadRow, moveMessage } from './outbox';
 export const CONVERSATIONAL_WINDOW_MS = 24 * 3_600_000;
 
 /** Whether the contact sent us a text (in any of their conversations) since `since`. */
-export function wroteSince(tx: Tx | Db, contactId: number, since: number): boolean {
+export async function wroteSince(tx: Tx | Db, contactId: number, since: number): Promise<boolean> {
   return (
-    tx
+    (await tx
       .select({ id: messages.id })
       .from(messages)
       .innerJoin(conversations, eq(conversations.id, messages.conversationId))
       .where(and(eq(conversations.contactId, contactId), eq(messages.direction, 'in'), gte(messages.createdAt, since)))
       .limit(1)
-      .get() !== undefined
+      )[0] !== undefined
   );
 }
 
@@ -57,8 +57,8 @@ export function checkSendAt(sendAt: string, now: number): number {
 export function releaseDueScheduled({ log, now, batch = 200 }: { log: EventLog; now: number; batch?: number }): number {
   let queued = 0;
   for (;;) {
-    const seen = log.write((tx, append) => {
-      const due = tx
+    const seen = log.write(async (tx, append) => {
+      const due = await tx
         .select({ m: messages, optedOutAt: contacts.optedOutAt, contactId: contacts.id, provider: conversations.provider })
         .from(messages)
         .innerJoin(conversations, eq(conversations.id, messages.conversationId))
@@ -68,7 +68,7 @@ export function releaseDueScheduled({ log, now, batch = 200 }: { log: EventLog; 
         )
         .orderBy(asc(messages.sendAt), asc(messages.id))
         .limit(batch)
-        .all();
+        ;
       const window = getSettings(tx).quietHours;
       const judge = window ? quietHoursJudge(now, window) : null;
       for (const { m, optedOutAt, contactId, provider } of due) {
@@ -88,7 +88,7 @@ export function releaseDueScheduled({ log, now, batch = 200 }: { log: EventLog; 
           }
         }
         moveMessage(tx, append, m, { status: 'queued', heldUntil: null, errorReason: null });
-        tx.insert(outbox)
+        await tx.insert(outbox)
           // Due now on the outbox's own (real) clock: the scan's `now` may be an injected one.
           .values({
             messageId: m.id,
@@ -98,7 +98,7 @@ export function releaseDueScheduled({ log, now, batch = 200 }: { log: EventLog; 
             nextAttemptAt: Date.now(),
             createdAt: Date.now(),
           })
-          .run();
+          ;
         queued += 1;
       }
       return due.length;

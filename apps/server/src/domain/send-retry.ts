@@ -16,7 +16,7 @@ type ContactRow = typeof contacts.$inferSelect;
  * reached the handset — `rejected` by the provider, or `failed` before the provider accepted it
  * (no provider id) — whose contact has not opted out and which have not been retried already.
  */
-function retryRefusal(tx: Tx, m: MessageRow, contact: ContactRow): string | null {
+async function retryRefusal(tx: Tx, m: MessageRow, contact: ContactRow): Promise<string | null> {
   if (m.direction !== 'out') return 'Only outbound messages can be retried';
   if (m.status === 'undeliverable')
     return 'The provider accepted it and reported it undeliverable: it may have reached the handset, so Parley will not resend it';
@@ -26,21 +26,21 @@ function retryRefusal(tx: Tx, m: MessageRow, contact: ContactRow): string | null
   if (!neverAccepted)
     return `It is ${m.status}: only a message the provider refused or that failed before the provider accepted it can be retried`;
   if (contact.optedOutAt !== null) return `The contact ${contact.phone} opted out (STOP): Parley will not text them until they send START`;
-  const again = tx.select({ id: messages.id }).from(messages).where(eq(messages.retryOf, m.id)).get();
+  const again = (await tx.select({ id: messages.id }).from(messages).where(eq(messages.retryOf, m.id)))[0];
   if (again) return `It was retried already (message ${again.id}); a message is retried at most once`;
   return null;
 }
 
 /** Queues a new message (new client_ref) with the failed one's text, linked by retryOf; CONFLICT with the reason otherwise. */
 export function retryMessage({ log, id, agentId }: { log: EventLog; id: number; agentId: number | null }): QueuedMessage {
-  return log.write((tx, append) => {
-    const found = tx
+  return log.write(async (tx, append) => {
+    const found = (await tx
       .select({ m: messages, contact: contacts })
       .from(messages)
       .innerJoin(conversations, eq(conversations.id, messages.conversationId))
       .innerJoin(contacts, eq(contacts.id, conversations.contactId))
       .where(eq(messages.id, id))
-      .get();
+      )[0];
     if (!found) throw new AppError('NOT_FOUND', `Message ${id} not found`);
     const refusal = retryRefusal(tx, found.m, found.contact);
     if (refusal) throw new AppError('CONFLICT', `Message ${id} cannot be retried: ${refusal}`);

@@ -21,11 +21,11 @@ afterEach(() => {
   db.$client.close();
 });
 
-const count = (table: typeof messages | typeof outbox | typeof events | typeof conversations | typeof contacts) =>
-  db
+const count = async (table: typeof messages | typeof outbox | typeof events | typeof conversations | typeof contacts) =>
+  (await db
     .select({ n: sql<number>`count(*)` })
     .from(table)
-    .get()?.n ?? 0;
+    )[0]?.n ?? 0;
 
 function appError(fn: () => unknown): AppError {
   try {
@@ -38,7 +38,7 @@ function appError(fn: () => unknown): AppError {
 }
 
 describe('queueMessage', () => {
-  it('queues a message, its outbox row and two events in one go', () => {
+  it('queues a message, its outbox row and two events in one go', async () => {
     const before = Date.now();
     const { message, conversation } = queueMessage({ log, ourNumber: US, to: '+44 7700 900001', text: 'Hello €', agentId: 7 });
     expect(message).toMatchObject({
@@ -62,14 +62,14 @@ describe('queueMessage', () => {
       lastMessagePreview: 'Hello €',
       unreadCount: 0,
     });
-    const row = db.select().from(outbox).where(eq(outbox.messageId, message.id)).get();
+    const row = (await db.select().from(outbox).where(eq(outbox.messageId, message.id)))[0];
     expect(row).toMatchObject({ state: 'queued', priority: 0, attempts: 0, lastError: null });
     expect(row?.nextAttemptAt).toBeGreaterThanOrEqual(before);
     expect(row?.nextAttemptAt).toBeLessThanOrEqual(Date.now());
     expect(log.readAfter(0).map((e) => e.type)).toEqual(['message.created', 'conversation.updated']);
   });
 
-  it('counts UCS-2 segments and keeps campaign and priority', () => {
+  it('counts UCS-2 segments and keeps campaign and priority', async () => {
     const text = '😀'.repeat(40); // 80 UTF-16 units → 2 UCS-2 segments
     const { message } = queueMessage({
       log,
@@ -81,7 +81,7 @@ describe('queueMessage', () => {
       priority: PRIORITY.campaign,
     });
     expect(message).toMatchObject({ encoding: 'ucs2', segments: 2, campaignId: 3, agentId: null });
-    expect(db.select().from(outbox).get()?.priority).toBe(10);
+    expect((await db.select().from(outbox))[0]?.priority).toBe(10);
   });
 
   it('replies in an existing conversation by id, from its number', () => {
@@ -121,9 +121,9 @@ describe('queueMessage', () => {
   });
 
   describe('opted-out contacts', () => {
-    function optOut(phone: string): number {
+    async function optOut(phone: string): Promise<number> {
       const at = Date.parse('2025-02-03T12:14:31Z');
-      db.update(contacts).set({ optedOutAt: at, optOutSource: 'keyword' }).where(eq(contacts.phone, phone)).run();
+      await db.update(contacts).set({ optedOutAt: at, optOutSource: 'keyword' }).where(eq(contacts.phone, phone));
       return at;
     }
 

@@ -77,13 +77,13 @@ export function queueSystemMessage(opts: {
 }
 
 /** queueMessage inside a caller's transaction (e.g. the opt-out that queues its confirmation). */
-export function queueMessageIn(tx: Tx, append: Append, opts: QueueMessageInput): QueuedMessage {
+export async function queueMessageIn(tx: Tx, append: Append, opts: QueueMessageInput): Promise<QueuedMessage> {
   checkText(opts.text, (opts.mediaIds?.length ?? 0) > 0 || opts.copyMediaFrom !== undefined);
   const now = Date.now();
   const target = resolveTarget(tx, opts, now);
   if (target.contact.optedOutAt !== null && opts.allowOptedOut !== true) throw optedOutError(target.contact);
   const count = countSms(opts.text);
-  const row = tx
+  const row = (await tx
     .insert(messages)
     .values({
       conversationId: target.conversationId,
@@ -103,9 +103,9 @@ export function queueMessageIn(tx: Tx, append: Append, opts: QueueMessageInput):
       createdAt: now,
     })
     .returning()
-    .get();
+    )[0];
   if (opts.sendAt === undefined) {
-    tx.insert(outbox)
+    await tx.insert(outbox)
       .values({
         messageId: row.id,
         provider: target.provider,
@@ -114,7 +114,7 @@ export function queueMessageIn(tx: Tx, append: Append, opts: QueueMessageInput):
         nextAttemptAt: now,
         createdAt: now,
       })
-      .run();
+      ;
   }
   const attached = [
     ...(opts.mediaIds && opts.mediaIds.length > 0 ? attachMediaIn(tx, row.id, opts.mediaIds) : []),
@@ -153,18 +153,18 @@ interface Target {
   provider: ProviderName;
 }
 
-function resolveTarget(tx: Tx, opts: QueueMessageInput, now: number): Target {
+async function resolveTarget(tx: Tx, opts: QueueMessageInput, now: number): Promise<Target> {
   const hasTo = opts.to !== undefined;
   const hasConversation = opts.conversationId !== undefined;
   if (hasTo === hasConversation) throw new AppError('BAD_REQUEST', 'Give exactly one of `to` and `conversationId`');
 
   if (opts.conversationId !== undefined) {
-    const found = tx
+    const found = (await tx
       .select({ c: conversations, contact: contacts })
       .from(conversations)
       .innerJoin(contacts, eq(contacts.id, conversations.contactId))
       .where(eq(conversations.id, opts.conversationId))
-      .get();
+      )[0];
     if (!found) throw new AppError('NOT_FOUND', `Conversation ${opts.conversationId} not found`);
     if (found.contact.optedOutAt === null && opts.allowOptedOut !== true) refuseSuppressed(tx, found.contact.phone);
     return { contact: found.contact, conversationId: found.c.id, ourNumber: found.c.ourNumber, provider: found.c.provider };
@@ -173,7 +173,7 @@ function resolveTarget(tx: Tx, opts: QueueMessageInput, now: number): Target {
   const phone = normalizePhone(opts.to ?? '');
   if (!phone.ok) throw new AppError('BAD_REQUEST', `Invalid recipient "${opts.to ?? ''}": ${phone.reason}`);
   // Refuse before writing anything: an opted-out contact already exists.
-  const existing = tx.select().from(contacts).where(eq(contacts.phone, phone.e164)).get();
+  const existing = (await tx.select().from(contacts).where(eq(contacts.phone, phone.e164)))[0];
   if (existing?.optedOutAt != null && opts.allowOptedOut !== true) throw optedOutError(existing);
   // An erased contact's number that had opted out: only its keyed hash is left, and it still counts.
   if (opts.allowOptedOut !== true) refuseSuppressed(tx, phone.e164);

@@ -25,7 +25,7 @@ function buildRead(db: Db) {
 /** The row read prepared once per connection: every inbound may read the settings (auto-assignment, HELP). */
 const preparedRead = new WeakMap<Db, ReturnType<typeof buildRead>>();
 
-function rowOf(db: Db | Tx): typeof settings.$inferSelect | undefined {
+async function rowOf(db: Db | Tx): Promise<typeof settings.$inferSelect | undefined> {
   // A Db (not a transaction handle): its prepared statement; it runs inside whatever transaction is open on it.
   if ('$client' in db) {
     let q = preparedRead.get(db);
@@ -35,7 +35,7 @@ function rowOf(db: Db | Tx): typeof settings.$inferSelect | undefined {
     }
     return q.get({ id: ROW_ID });
   }
-  return db.select().from(settings).where(eq(settings.id, ROW_ID)).get();
+  return (await db.select().from(settings).where(eq(settings.id, ROW_ID)))[0];
 }
 
 function read(db: Db | Tx): SettingsDto {
@@ -83,7 +83,7 @@ export function updateSettings(opts: {
   actor?: AuditActor;
 }): SettingsDto {
   const now = opts.now ?? Date.now();
-  return opts.log.write((tx, append) => {
+  return opts.log.write(async (tx, append) => {
     const current = read(tx);
     const { updatedAt: _at, updatedBy: _by, ...values } = current;
     const next: Settings = { ...values };
@@ -91,20 +91,20 @@ export function updateSettings(opts: {
       if (value !== undefined) (next as Record<string, unknown>)[key] = value;
     }
     const value = JSON.stringify(next);
-    tx.insert(settings)
+    await tx.insert(settings)
       .values({ id: ROW_ID, value, updatedAt: now, updatedBy: opts.agentId })
       .onConflictDoUpdate({ target: settings.id, set: { value, updatedAt: now, updatedBy: opts.agentId } })
-      .run();
+      ;
     if (opts.patch.quietHours !== undefined) {
       // A new window (or none): every hold is judged again at the next feeder pass / due scan.
-      tx.update(campaignRecipients)
+      await tx.update(campaignRecipients)
         .set({ state: 'pending', heldUntil: null, reason: null })
         .where(eq(campaignRecipients.state, 'held'))
-        .run();
-      tx.update(messages)
+        ;
+      await tx.update(messages)
         .set({ heldUntil: null })
         .where(and(eq(messages.status, 'scheduled'), isNotNull(messages.heldUntil)))
-        .run();
+        ;
     }
     if (opts.actor) {
       // Which fields, and the new values of the short ones (the HELP text is long: named only). No secrets live here.

@@ -18,15 +18,15 @@ afterEach(() => t.dispose());
 
 const at = (iso: string) => Date.parse(iso);
 let n = 0;
-function seed(
+async function seed(
   direction: 'in' | 'out',
   createdAt: string,
   status: string,
   o: { afterMs?: number; code?: string; reason?: string } = {},
-): void {
+): Promise<void> {
   n += 1;
   const created = at(createdAt);
-  db.insert(messages)
+  await db.insert(messages)
     .values({
       conversationId,
       direction,
@@ -42,7 +42,7 @@ function seed(
       errorReason: o.reason ?? null,
       createdAt: created,
     })
-    .run();
+    ;
 }
 
 const INVALID = { code: '1170', reason: 'Number is invalid or missing' };

@@ -43,12 +43,12 @@ export function recordStatus({
   /** Runs first inside the transaction (e.g. records the request's nonce): what it writes commits or rolls back with the report. */
   admit?: (tx: Tx) => void;
 }): StatusOutcome {
-  return log.write((tx, append) => {
+  return log.write(async (tx, append) => {
     admit?.(tx);
     const message = findMessage(tx, report);
     // A late report for an erased message would bring its number back in the raw payload.
     if (!message && isErasedRef(tx, [report.providerMessageId, report.clientRef])) return 'erased';
-    const inserted = tx
+    const inserted = (await tx
       .insert(messageStatusHistory)
       .values({
         messageId: message?.id ?? null,
@@ -61,7 +61,7 @@ export function recordStatus({
       })
       .onConflictDoNothing()
       .returning({ id: messageStatusHistory.id })
-      .get();
+      )[0];
     if (!inserted) return 'duplicate';
     if (!message) return 'orphan';
     const changed = applyReport(tx, append, message, report, inserted.id);
@@ -76,19 +76,19 @@ export function recordStatusBatched(args: Parameters<typeof recordStatus>[0]): P
   return args.log.writeBatched(() => recordStatus(args));
 }
 
-function findMessage(tx: Tx, report: StatusReport): MessageRow | undefined {
-  const byUuid = tx.select().from(messages).where(eq(messages.providerMessageUuid, report.providerMessageId)).get();
+async function findMessage(tx: Tx, report: StatusReport): Promise<MessageRow | undefined> {
+  const byUuid = (await tx.select().from(messages).where(eq(messages.providerMessageUuid, report.providerMessageId)))[0];
   if (byUuid) return byUuid;
   if (!report.clientRef) return undefined;
-  return tx
+  return (await tx
     .select()
     .from(messages)
     .where(and(eq(messages.clientRef, report.clientRef), eq(messages.direction, 'out')))
-    .get();
+    )[0];
 }
 
 /** Applies one report to its message; appends `message.status` if anything changed. */
-function applyReport(tx: Tx, append: Append, message: MessageRow, report: StatusReport, historyId: number): boolean {
+async function applyReport(tx: Tx, append: Append, message: MessageRow, report: StatusReport, historyId: number): Promise<boolean> {
   const patch: Partial<MessageRow> = {};
   if (message.providerMessageUuid === null) patch.providerMessageUuid = report.providerMessageId;
   const moves = canTransition(message.status, report.status);
@@ -115,9 +115,9 @@ function applyReport(tx: Tx, append: Append, message: MessageRow, report: Status
   }
   if (Object.keys(patch).length === 0) return false;
 
-  const updated = tx.update(messages).set(patch).where(eq(messages.id, message.id)).returning().get();
+  const updated = (await tx.update(messages).set(patch).where(eq(messages.id, message.id)).returning())[0];
   if (moves) {
-    tx.update(messageStatusHistory).set({ applied: true }).where(eq(messageStatusHistory.id, historyId)).run();
+    await tx.update(messageStatusHistory).set({ applied: true }).where(eq(messageStatusHistory.id, historyId));
   }
   if (!updated) return false;
   append({ type: 'message.status', payload: { message: messageDtoOf(tx, updated), previousStatus: message.status as MessageStatus } });
@@ -129,24 +129,24 @@ function applyReport(tx: Tx, append: Append, message: MessageRow, report: Status
  * (orphans with that id or our client_ref) are attached and applied in provider-time order.
  * Runs inside the caller's transaction.
  */
-export function adoptOrphans(tx: Tx, append: Append, messageId: number): void {
-  const current = tx.select().from(messages).where(eq(messages.id, messageId)).get();
+export async function adoptOrphans(tx: Tx, append: Append, messageId: number): Promise<void> {
+  const current = (await tx.select().from(messages).where(eq(messages.id, messageId)))[0];
   if (!current) return;
   const matches = [
     current.providerMessageUuid ? eq(messageStatusHistory.providerMessageUuid, current.providerMessageUuid) : undefined,
     current.clientRef ? eq(messageStatusHistory.clientRef, current.clientRef) : undefined,
   ].filter((m) => m !== undefined);
   if (matches.length === 0) return;
-  const orphans = tx
+  const orphans = await tx
     .select()
     .from(messageStatusHistory)
     .where(and(isNull(messageStatusHistory.messageId), or(...matches)))
     .orderBy(asc(messageStatusHistory.providerTimestamp), asc(messageStatusHistory.id))
-    .all();
+    ;
   for (const orphan of orphans) {
-    tx.update(messageStatusHistory).set({ messageId }).where(eq(messageStatusHistory.id, orphan.id)).run();
+    await tx.update(messageStatusHistory).set({ messageId }).where(eq(messageStatusHistory.id, orphan.id));
     const report = JSON.parse(orphan.raw) as StatusReport;
-    const fresh = tx.select().from(messages).where(eq(messages.id, messageId)).get();
+    const fresh = (await tx.select().from(messages).where(eq(messages.id, messageId)))[0];
     if (fresh) applyReport(tx, append, fresh, report, orphan.id);
   }
 }

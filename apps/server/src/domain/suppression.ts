@@ -68,30 +68,30 @@ export interface SuppressionEntry {
 }
 
 /** The entry of an (erased) number, if any. */
-export function suppressionOf(tx: Pick<Tx, 'select'>, phone: string): SuppressionEntry | null {
-  const row = tx
+export async function suppressionOf(tx: Pick<Tx, 'select'>, phone: string): Promise<SuppressionEntry | null> {
+  const row = (await tx
     .select({ state: suppressionList.state, optedOutAt: suppressionList.optedOutAt })
     .from(suppressionList)
     .where(eq(suppressionList.hash, hashOf(phone)))
-    .get();
+    )[0];
   return row ?? null;
 }
 
 /** Writes (or overwrites) a number's entry. */
-export function suppress(tx: Tx, phone: string, entry: SuppressionEntry, now = Date.now()): void {
-  tx.insert(suppressionList)
+export async function suppress(tx: Tx, phone: string, entry: SuppressionEntry, now = Date.now()): Promise<void> {
+  await tx.insert(suppressionList)
     .values({ hash: hashOf(phone), state: entry.state, optedOutAt: entry.optedOutAt, updatedAt: now })
     .onConflictDoUpdate({ target: suppressionList.hash, set: { state: entry.state, optedOutAt: entry.optedOutAt, updatedAt: now } })
-    .run();
+    ;
 }
 
 /** An opt-in of a number with an entry: the entry says opted_in from now on (it no longer suppresses). */
-export function liftSuppression(tx: Tx, phone: string, now = Date.now()): boolean {
-  const changed = tx
+export async function liftSuppression(tx: Tx, phone: string, now = Date.now()): Promise<boolean> {
+  const changed = (await tx
     .update(suppressionList)
     .set({ state: 'opted_in', optedOutAt: null, updatedAt: now })
     .where(sql`${suppressionList.hash} = ${hashOf(phone)} and ${suppressionList.state} = 'opted_out'`)
-    .run().changes;
+    ).changes;
   return changed > 0;
 }
 
@@ -99,26 +99,26 @@ export function liftSuppression(tx: Tx, phone: string, now = Date.now()): boolea
 export const ERASED_REF_TTL_MS = 7 * 86_400_000;
 
 /** Remembers erased messages' provider ids and client refs (hashed), and forgets those older than the TTL. */
-export function rememberErasedRefs(tx: Tx, refs: string[], now = Date.now()): void {
-  tx.delete(erasedMessageRefs)
+export async function rememberErasedRefs(tx: Tx, refs: string[], now = Date.now()): Promise<void> {
+  await tx.delete(erasedMessageRefs)
     .where(lt(erasedMessageRefs.erasedAt, now - ERASED_REF_TTL_MS))
-    .run();
+    ;
   for (const ref of refs) {
-    tx.insert(erasedMessageRefs)
+    await tx.insert(erasedMessageRefs)
       .values({ hash: hashOf(`ref:${ref}`), erasedAt: now })
       .onConflictDoNothing()
-      .run();
+      ;
   }
 }
 
 /** Whether a reference (a report's provider id or client ref) belongs to an erased message. */
-export function isErasedRef(tx: Pick<Tx, 'select'>, refs: (string | null)[]): boolean {
+export async function isErasedRef(tx: Pick<Tx, 'select'>, refs: (string | null)[]): Promise<boolean> {
   const given = refs.filter((r): r is string => r !== null && r !== '');
   if (given.length === 0) return false;
-  const row = tx
+  const row = (await tx
     .select({ hash: erasedMessageRefs.hash })
     .from(erasedMessageRefs)
     .where(or(...given.map((r) => eq(erasedMessageRefs.hash, hashOf(`ref:${r}`)))))
-    .get();
+    )[0];
   return row !== undefined;
 }

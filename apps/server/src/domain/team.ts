@@ -21,21 +21,21 @@ export interface TeamMemberDto extends AgentDto {
   invitePending: boolean;
 }
 
-export function listTeam(db: Db): TeamMemberDto[] {
+export async function listTeam(db: Db): Promise<TeamMemberDto[]> {
   const pending = new Set(
-    db
+    (await db
       .select({ agentId: agentInvites.agentId })
       .from(agentInvites)
       .innerJoin(agents, eq(agents.id, agentInvites.agentId))
       .where(and(eq(agentInvites.kind, 'invite'), isNull(agentInvites.usedAt), isNull(agents.lastSeenAt)))
-      .all()
+      )
       .map((r) => r.agentId),
   );
-  return db
+  return (await db
     .select()
     .from(agents)
     .orderBy(asc(agents.name), asc(agents.id))
-    .all()
+    )
     .map((row) => ({ ...toAgentDto(row), invitePending: pending.has(row.id) }));
 }
 
@@ -45,13 +45,13 @@ function requireAgent(db: Db, id: number): AgentDto {
   return agent;
 }
 
-function activeAdminCount(db: Db): number {
+async function activeAdminCount(db: Db): Promise<number> {
   return (
-    db
+    (await db
       .select({ n: count() })
       .from(agents)
       .where(and(eq(agents.role, 'admin'), isNull(agents.disabledAt)))
-      .get()?.n ?? 0
+      )[0]?.n ?? 0
   );
 }
 
@@ -64,14 +64,14 @@ function guardLastAdmin(db: Db, target: AgentDto, what: string): void {
 /** A fresh one-time link for an agent; earlier unused links of the agent stop working. */
 function issueLink(db: Db, agentId: number, kind: 'invite' | 'reset', now: number): string {
   const token = randomToken();
-  db.transaction((tx) => {
-    tx.update(agentInvites)
+  db.transaction(async (tx) => {
+    await tx.update(agentInvites)
       .set({ usedAt: now })
       .where(and(eq(agentInvites.agentId, agentId), isNull(agentInvites.usedAt)))
-      .run();
-    tx.insert(agentInvites)
+      ;
+    await tx.insert(agentInvites)
       .values({ tokenHash: sha256Hex(token), agentId, kind, expiresAt: now + INVITE_TTL_MS, createdAt: now })
-      .run();
+      ;
   });
   return token;
 }
@@ -90,18 +90,18 @@ export async function inviteAgent(opts: {
   const { db } = opts;
   const now = opts.now ?? Date.now();
   const email = normalizeEmail(opts.email);
-  const exists = () => db.select({ id: agents.id }).from(agents).where(eq(agents.email, email)).get();
+  const exists = async () => (await db.select({ id: agents.id }).from(agents).where(eq(agents.email, email)))[0];
   if (exists()) throw new AppError('CONFLICT', `An agent with the email ${email} already exists`);
   // Until the invitation is accepted the account has a random password nobody knows (so a sign-in
   // attempt costs a real scrypt check, like any other wrong password).
   const passwordHash = await (opts.hash ?? hashPassword)(generatePassword());
   if (exists()) throw new AppError('CONFLICT', `An agent with the email ${email} already exists`);
-  const row = db.transaction((tx) => {
-    const inserted = tx
+  const row = db.transaction(async (tx) => {
+    const inserted = (await tx
       .insert(agents)
       .values({ email, name: opts.name.trim(), role: opts.role, passwordHash, createdAt: now })
       .returning()
-      .get();
+      )[0];
     recordAudit(tx, {
       actor: opts.actor ?? SYSTEM_ACTOR,
       action: 'agent.invited',
@@ -135,8 +135,8 @@ export async function acceptInvite(opts: {
   const { db } = opts;
   const now = opts.now ?? Date.now();
   const tokenHash = sha256Hex(opts.token);
-  const check = () => {
-    const link = db.select().from(agentInvites).where(eq(agentInvites.tokenHash, tokenHash)).get();
+  const check = async () => {
+    const link = (await db.select().from(agentInvites).where(eq(agentInvites.tokenHash, tokenHash)))[0];
     if (!link) throw new AppError('UNAUTHORIZED', 'This link is not valid: check that it was copied whole, or ask an admin for a new one');
     if (link.usedAt !== null)
       throw new AppError('UNAUTHORIZED', 'This link was already used (or replaced by a newer one); ask an admin for a new one');
@@ -147,17 +147,17 @@ export async function acceptInvite(opts: {
   };
   check();
   const passwordHash = await (opts.hash ?? hashPassword)(opts.password);
-  return db.transaction((tx) => {
+  return db.transaction(async (tx) => {
     // Checked again inside the transaction: two concurrent uses of one link, only one wins.
     const link = check();
-    const used = tx
+    const used = await tx
       .update(agentInvites)
       .set({ usedAt: now })
       .where(and(eq(agentInvites.id, link.id), isNull(agentInvites.usedAt)))
-      .run();
+      ;
     if (used.changes !== 1) throw new AppError('UNAUTHORIZED', 'This link was already used; ask an admin for a new one');
-    tx.update(agents).set({ passwordHash, lastSeenAt: now }).where(eq(agents.id, link.agentId)).run();
-    tx.delete(sessions).where(eq(sessions.agentId, link.agentId)).run();
+    await tx.update(agents).set({ passwordHash, lastSeenAt: now }).where(eq(agents.id, link.agentId));
+    await tx.delete(sessions).where(eq(sessions.agentId, link.agentId));
     return requireAgent(db, link.agentId);
   });
 }
@@ -170,13 +170,13 @@ export function updateAgent(opts: {
   actor?: AuditActor;
 }): AgentDto {
   const { db, id } = opts;
-  return db.transaction((tx) => {
+  return db.transaction(async (tx) => {
     const agent = requireAgent(db, id);
     if (opts.role === 'agent' && agent.role === 'admin') guardLastAdmin(db, agent, 'demoted');
     const set: Partial<typeof agents.$inferInsert> = {};
     if (opts.name !== undefined) set.name = opts.name.trim();
     if (opts.role !== undefined) set.role = opts.role;
-    db.update(agents).set(set).where(eq(agents.id, id)).run();
+    await db.update(agents).set(set).where(eq(agents.id, id));
     if (opts.role !== undefined && opts.role !== agent.role) {
       recordAudit(tx, {
         actor: opts.actor ?? SYSTEM_ACTOR,
@@ -205,27 +205,27 @@ export function setAgentDisabled(opts: {
   const { db, id } = opts;
   const now = opts.now ?? Date.now();
   const actor = opts.actor ?? { agentId: opts.actorId, via: 'session' as const };
-  return db.transaction((tx) => {
+  return db.transaction(async (tx) => {
     const agent = requireAgent(db, id);
     if (!opts.disabled) {
       if (agent.disabledAt === null) return agent;
-      db.update(agents).set({ disabledAt: null }).where(eq(agents.id, id)).run();
+      await db.update(agents).set({ disabledAt: null }).where(eq(agents.id, id));
       recordAudit(tx, { actor, action: 'agent.enabled', target: { type: 'agent', id }, detail: { email: agent.email }, now });
       return requireAgent(db, id);
     }
     if (agent.disabledAt !== null) return agent;
     guardLastAdmin(db, agent, 'disabled');
     if (id === opts.actorId) throw new AppError('BAD_REQUEST', 'You cannot disable your own account');
-    db.update(agents).set({ disabledAt: now }).where(eq(agents.id, id)).run();
-    db.delete(sessions).where(eq(sessions.agentId, id)).run();
-    db.update(apiTokens)
+    await db.update(agents).set({ disabledAt: now }).where(eq(agents.id, id));
+    await db.delete(sessions).where(eq(sessions.agentId, id));
+    await db.update(apiTokens)
       .set({ revokedAt: now })
       .where(and(eq(apiTokens.agentId, id), isNull(apiTokens.revokedAt)))
-      .run();
-    db.update(agentInvites)
+      ;
+    await db.update(agentInvites)
       .set({ usedAt: now })
       .where(and(eq(agentInvites.agentId, id), isNull(agentInvites.usedAt)))
-      .run();
+      ;
     recordAudit(tx, { actor, action: 'agent.disabled', target: { type: 'agent', id }, detail: { email: agent.email }, now });
     return requireAgent(db, id);
   });
@@ -234,34 +234,34 @@ export function setAgentDisabled(opts: {
 /** A new password for the agent; every session but `keepSessionHash` (the caller's own) ends. */
 export function setPasswordHash(opts: { db: Db; agentId: number; passwordHash: string; keepSessionHash: string | null }): void {
   const { db, agentId } = opts;
-  db.transaction((tx) => {
-    tx.update(agents).set({ passwordHash: opts.passwordHash }).where(eq(agents.id, agentId)).run();
+  db.transaction(async (tx) => {
+    await tx.update(agents).set({ passwordHash: opts.passwordHash }).where(eq(agents.id, agentId));
     const others =
       opts.keepSessionHash === null
         ? eq(sessions.agentId, agentId)
         : and(eq(sessions.agentId, agentId), ne(sessions.tokenHash, opts.keepSessionHash));
-    tx.delete(sessions).where(others).run();
+    await tx.delete(sessions).where(others);
   });
 }
 
-export function passwordHashOf(db: Db, agentId: number): string | undefined {
-  return db.select({ h: agents.passwordHash }).from(agents).where(eq(agents.id, agentId)).get()?.h;
+export async function passwordHashOf(db: Db, agentId: number): Promise<string | undefined> {
+  return (await db.select({ h: agents.passwordHash }).from(agents).where(eq(agents.id, agentId)))[0]?.h;
 }
 
 /** How stale "last seen" may be: it is written at most once a minute per agent. */
 const LAST_SEEN_GRANULARITY_MS = 60_000;
 
-export function touchLastSeen(db: Db, agentId: number, now = Date.now()): void {
-  db.update(agents)
+export async function touchLastSeen(db: Db, agentId: number, now = Date.now()): Promise<void> {
+  await db.update(agents)
     .set({ lastSeenAt: now })
     .where(and(eq(agents.id, agentId), or(isNull(agents.lastSeenAt), lt(agents.lastSeenAt, now - LAST_SEEN_GRANULARITY_MS))))
-    .run();
+    ;
 }
 
 // ── preferences ───────────────────────────────────────────────────────────────────────────────────
 
-export function getPreferences(db: Db, agentId: number): AgentPreferences {
-  const raw = db.select({ p: agents.preferences }).from(agents).where(eq(agents.id, agentId)).get()?.p;
+export async function getPreferences(db: Db, agentId: number): Promise<AgentPreferences> {
+  const raw = (await db.select({ p: agents.preferences }).from(agents).where(eq(agents.id, agentId)))[0]?.p;
   if (!raw) return { ...DEFAULT_PREFERENCES };
   try {
     return preferencesSchema.parse({ ...DEFAULT_PREFERENCES, ...(JSON.parse(raw) as object) });
@@ -270,14 +270,14 @@ export function getPreferences(db: Db, agentId: number): AgentPreferences {
   }
 }
 
-export function setPreferences(db: Db, agentId: number, change: Partial<AgentPreferences>): AgentPreferences {
+export async function setPreferences(db: Db, agentId: number, change: Partial<AgentPreferences>): Promise<AgentPreferences> {
   const next: AgentPreferences = { ...getPreferences(db, agentId) };
   if (change.desktop !== undefined) next.desktop = change.desktop;
   if (change.sound !== undefined) next.sound = change.sound;
-  db.update(agents)
+  await db.update(agents)
     .set({ preferences: JSON.stringify(next) })
     .where(eq(agents.id, agentId))
-    .run();
+    ;
   return next;
 }
 

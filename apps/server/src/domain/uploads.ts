@@ -17,28 +17,28 @@ const SWEEP_BATCH = 200;
 const unattached = and(isNull(media.messageId), eq(media.direction, 'out'));
 
 /** Uploads of `agentId` not attached to a message yet (and not expired). */
-export function pendingUploads(db: Db, agentId: number, now = Date.now()): number {
-  const row = db
+export async function pendingUploads(db: Db, agentId: number, now = Date.now()): Promise<number> {
+  const row = (await db
     .select({ n: count() })
     .from(media)
     .where(and(unattached, eq(media.agentId, agentId), gte(media.createdAt, now - UPLOAD_TTL_MS)))
-    .get();
+    )[0];
   return row?.n ?? 0;
 }
 
 /** Deletes unattached uploads older than UPLOAD_TTL_MS (a batch at a time); returns their storage keys, for removal after commit. */
 export function removeStaleUploads(db: Db, now = Date.now()): string[] {
-  return db.transaction((tx) => {
-    const stale = tx
+  return db.transaction(async (tx) => {
+    const stale = await tx
       .select({ id: media.id, key: media.storageKey })
       .from(media)
       .where(and(unattached, lt(media.createdAt, now - UPLOAD_TTL_MS)))
       .limit(SWEEP_BATCH)
-      .all();
+      ;
     for (const row of stale)
-      tx.delete(media)
+      await tx.delete(media)
         .where(and(eq(media.id, row.id), isNull(media.messageId)))
-        .run();
+        ;
     return stale.flatMap((r) => (r.key ? [r.key] : []));
   });
 }

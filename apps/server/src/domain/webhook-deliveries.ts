@@ -22,8 +22,8 @@ export interface DeliveryTarget {
   secrets: string[];
 }
 
-export function deliveryTarget(db: Db, key: Buffer, id: number, now: number): DeliveryTarget | null {
-  const row = db.select().from(webhookEndpoints).where(eq(webhookEndpoints.id, id)).get();
+export async function deliveryTarget(db: Db, key: Buffer, id: number, now: number): Promise<DeliveryTarget | null> {
+  const row = (await db.select().from(webhookEndpoints).where(eq(webhookEndpoints.id, id)))[0];
   if (!row) return null;
   const secrets = [openSecret(key, row.secret)];
   if (row.previousSecret && row.previousSecretUntil !== null && row.previousSecretUntil > now)
@@ -49,9 +49,9 @@ export function toDeliveryDto(row: typeof webhookDeliveries.$inferSelect): Webho
 }
 
 /** Newest first, DELIVERIES_PAGE at a time; `cursor` is the last id of the previous page. */
-export function listDeliveries(db: Db, id: number, cursor?: number): { items: WebhookDeliveryDto[]; nextCursor: number | null } {
+export async function listDeliveries(db: Db, id: number, cursor?: number): Promise<{ items: WebhookDeliveryDto[]; nextCursor: number | null }> {
   endpointRow(db, id);
-  const rows = db
+  const rows = await db
     .select()
     .from(webhookDeliveries)
     .where(
@@ -61,7 +61,7 @@ export function listDeliveries(db: Db, id: number, cursor?: number): { items: We
     )
     .orderBy(desc(webhookDeliveries.id))
     .limit(DELIVERIES_PAGE + 1)
-    .all();
+    ;
   const items = rows.slice(0, DELIVERIES_PAGE).map(toDeliveryDto);
   return { items, nextCursor: rows.length > DELIVERIES_PAGE ? (items[items.length - 1]?.id ?? null) : null };
 }
@@ -83,8 +83,8 @@ export interface DeliveryRecord {
 
 /** Stores an attempt and keeps only the newest DELIVERIES_KEPT of the endpoint. */
 export function recordDelivery(log: EventLog, record: DeliveryRecord): WebhookDeliveryDto {
-  return log.write((tx) => {
-    const row = tx.insert(webhookDeliveries).values(record).returning().get();
+  return log.write(async (tx) => {
+    const row = (await tx.insert(webhookDeliveries).values(record).returning())[0];
     if (row.id % 20 === 0) {
       log.db.$client
         .prepare(
@@ -100,23 +100,23 @@ export function recordDelivery(log: EventLog, record: DeliveryRecord): WebhookDe
 /** The cursor moves from `expected` to `to` (failures cleared); false when something else moved it. */
 export function advanceCursor(log: EventLog, id: number, expected: number, to: number): boolean {
   return log.write(
-    (tx) =>
-      tx
+    async (tx) =>
+      (await tx
         .update(webhookEndpoints)
         .set({ cursor: to, failures: 0, nextAttemptAt: null })
         .where(and(eq(webhookEndpoints.id, id), eq(webhookEndpoints.cursor, expected), eq(webhookEndpoints.enabled, true)))
-        .run().changes === 1,
+        ).changes === 1,
   );
 }
 
 export function recordFailure(log: EventLog, id: number, expected: number, failures: number, nextAttemptAt: number): boolean {
   return log.write(
-    (tx) =>
-      tx
+    async (tx) =>
+      (await tx
         .update(webhookEndpoints)
         .set({ failures, nextAttemptAt })
         .where(and(eq(webhookEndpoints.id, id), eq(webhookEndpoints.cursor, expected), eq(webhookEndpoints.enabled, true)))
-        .run().changes === 1,
+        ).changes === 1,
   );
 }
 
@@ -134,13 +134,13 @@ export function disableAfterFailures(
     actor: AuditActor;
   },
 ): boolean {
-  return log.write((tx) => {
+  return log.write(async (tx) => {
     const changed =
-      tx
+      (await tx
         .update(webhookEndpoints)
         .set({ enabled: false, disabledReason: deps.reason, failures: deps.failures, nextAttemptAt: null, updatedAt: deps.now })
         .where(and(eq(webhookEndpoints.id, deps.id), eq(webhookEndpoints.cursor, deps.expected), eq(webhookEndpoints.enabled, true)))
-        .run().changes === 1;
+        ).changes === 1;
     if (changed) {
       recordAudit(tx, {
         actor: deps.actor,
@@ -155,11 +155,11 @@ export function disableAfterFailures(
 }
 
 /** Ids of the endpoints that deliver (enabled). */
-export function enabledEndpointIds(db: Db): number[] {
-  return db
+export async function enabledEndpointIds(db: Db): Promise<number[]> {
+  return (await db
     .select({ id: webhookEndpoints.id })
     .from(webhookEndpoints)
     .where(eq(webhookEndpoints.enabled, true))
-    .all()
+    )
     .map((r) => r.id);
 }

@@ -84,17 +84,17 @@ export function toEndpointDto(row: EndpointRow, now = Date.now()): WebhookEndpoi
   };
 }
 
-export function listEndpoints(db: Db): WebhookEndpointDto[] {
-  return db
+export async function listEndpoints(db: Db): Promise<WebhookEndpointDto[]> {
+  return (await db
     .select()
     .from(webhookEndpoints)
     .orderBy(webhookEndpoints.id)
-    .all()
+    )
     .map((r) => toEndpointDto(r));
 }
 
-export function endpointRow(db: Db, id: number): EndpointRow {
-  const row = db.select().from(webhookEndpoints).where(eq(webhookEndpoints.id, id)).get();
+export async function endpointRow(db: Db, id: number): Promise<EndpointRow> {
+  const row = (await db.select().from(webhookEndpoints).where(eq(webhookEndpoints.id, id)))[0];
   if (!row) throw new AppError('NOT_FOUND', `No webhook endpoint ${id}`);
   return row;
 }
@@ -123,17 +123,17 @@ export function createEndpoint(
   const now = deps.now ?? Date.now();
   const secret = newWebhookSecret();
   const sealed = sealSecret(secretKey(deps.config), secret);
-  const row = deps.log.write((tx) => {
+  const row = deps.log.write(async (tx) => {
     const count =
-      tx
+      (await tx
         .select({ n: sql<number>`count(*)` })
         .from(webhookEndpoints)
-        .get()?.n ?? 0;
+        )[0]?.n ?? 0;
     if (count >= MAX_WEBHOOK_ENDPOINTS)
       throw new AppError('CONFLICT', `At most ${MAX_WEBHOOK_ENDPOINTS} webhook endpoints; delete one first`);
     // Deliveries start with the events after this one (replay reaches back further).
     const last = { id: deps.log.lastId() };
-    const inserted = tx
+    const inserted = (await tx
       .insert(webhookEndpoints)
       .values({
         url: deps.url,
@@ -147,7 +147,7 @@ export function createEndpoint(
         updatedAt: now,
       })
       .returning()
-      .get();
+      )[0];
     recordAudit(tx, {
       actor: deps.actor,
       action: 'webhook_endpoint.created',
@@ -164,8 +164,8 @@ export function updateEndpoint(
   deps: ActionDeps & { id: number; url?: string | undefined; events?: WebhookEventType[] | undefined; enabled?: boolean | undefined },
 ): WebhookEndpointDto {
   const now = deps.now ?? Date.now();
-  const row = deps.log.write((tx) => {
-    const before = tx.select().from(webhookEndpoints).where(eq(webhookEndpoints.id, deps.id)).get();
+  const row = deps.log.write(async (tx) => {
+    const before = (await tx.select().from(webhookEndpoints).where(eq(webhookEndpoints.id, deps.id)))[0];
     if (!before) throw new AppError('NOT_FOUND', `No webhook endpoint ${deps.id}`);
     const changes: Partial<EndpointRow> = { updatedAt: now };
     const changed: string[] = [];
@@ -184,7 +184,7 @@ export function updateEndpoint(
       if (deps.enabled) Object.assign(changes, { disabledReason: null, failures: 0, nextAttemptAt: null });
       else changes.disabledReason = 'Disabled by an admin';
     }
-    const after = tx.update(webhookEndpoints).set(changes).where(eq(webhookEndpoints.id, deps.id)).returning().get();
+    const after = (await tx.update(webhookEndpoints).set(changes).where(eq(webhookEndpoints.id, deps.id)).returning())[0];
     recordAudit(tx, {
       actor: deps.actor,
       action: 'webhook_endpoint.updated',
@@ -204,8 +204,8 @@ export function updateEndpoint(
 
 export function deleteEndpoint(deps: ActionDeps & { id: number }): { id: number } {
   const now = deps.now ?? Date.now();
-  deps.log.write((tx) => {
-    const row = tx.delete(webhookEndpoints).where(eq(webhookEndpoints.id, deps.id)).returning().get();
+  deps.log.write(async (tx) => {
+    const row = (await tx.delete(webhookEndpoints).where(eq(webhookEndpoints.id, deps.id)).returning())[0];
     if (!row) throw new AppError('NOT_FOUND', `No webhook endpoint ${deps.id}`);
     recordAudit(tx, {
       actor: deps.actor,
@@ -224,13 +224,13 @@ export function rotateSecret(deps: ActionDeps & { id: number }): { secret: strin
   const secret = newWebhookSecret();
   const key = secretKey(deps.config);
   const until = now + SECRET_OVERLAP_MS;
-  deps.log.write((tx) => {
-    const row = tx.select().from(webhookEndpoints).where(eq(webhookEndpoints.id, deps.id)).get();
+  deps.log.write(async (tx) => {
+    const row = (await tx.select().from(webhookEndpoints).where(eq(webhookEndpoints.id, deps.id)))[0];
     if (!row) throw new AppError('NOT_FOUND', `No webhook endpoint ${deps.id}`);
-    tx.update(webhookEndpoints)
+    await tx.update(webhookEndpoints)
       .set({ secret: sealSecret(key, secret), previousSecret: row.secret, previousSecretUntil: until, updatedAt: now })
       .where(eq(webhookEndpoints.id, deps.id))
-      .run();
+      ;
     recordAudit(tx, {
       actor: deps.actor,
       action: 'webhook_endpoint.secret_rotated',
@@ -253,13 +253,13 @@ export function replayEndpoint(deps: ActionDeps & { id: number; fromEventId: num
   }
   const last = deps.log.lastId();
   if (deps.fromEventId > last + 1) throw new AppError('BAD_REQUEST', `There is no event #${deps.fromEventId} yet (the last is #${last})`);
-  const row = deps.log.write((tx) => {
-    const after = tx
+  const row = deps.log.write(async (tx) => {
+    const after = (await tx
       .update(webhookEndpoints)
       .set({ cursor: deps.fromEventId - 1, failures: 0, nextAttemptAt: null, updatedAt: now })
       .where(eq(webhookEndpoints.id, deps.id))
       .returning()
-      .get();
+      )[0];
     if (!after) throw new AppError('NOT_FOUND', `No webhook endpoint ${deps.id}`);
     recordAudit(tx, {
       actor: deps.actor,

@@ -142,13 +142,13 @@ function excerpt(body: Buffer, bytes: number): string {
  * held under `maxRows` and `maxBytes` (oldest unauthenticated rows go first) and `retentionMs`; each
  * pruning statement deletes at most a few hundred rows, so it never stalls the event loop.
  */
-export function createWebhookLog(db: Db, limits: Partial<WebhookLogLimits> = {}): WebhookLog {
+export async function createWebhookLog(db: Db, limits: Partial<WebhookLogLimits> = {}): Promise<WebhookLog> {
   const l: WebhookLogLimits = { ...DEFAULT_WEBHOOK_LOG_LIMITS, ...limits };
   const sizeOf = sql<number>`length(CAST(${webhookLog.rawBody} AS BLOB)) + length(CAST(${webhookLog.headers} AS BLOB)) + coalesce(length(${webhookLog.signatureHeaders}), 0)`;
-  const totals = db
+  const totals = (await db
     .select({ rows: sql<number>`count(*)`, bytes: sql<number>`coalesce(sum(${sizeOf}), 0)` })
     .from(webhookLog)
-    .get();
+    )[0];
   let rows = totals?.rows ?? 0;
   let bytes = totals?.bytes ?? 0;
   let stored = 0;
@@ -177,31 +177,31 @@ export function createWebhookLog(db: Db, limits: Partial<WebhookLogLimits> = {})
   };
 
   /** Deletes the oldest rows (unauthenticated before authenticated) in one batch; returns how many. */
-  const deleteOldest = (count: number): number => {
+  const deleteOldest = async (count: number): Promise<number> => {
     const n = Math.max(1, Math.min(count, PRUNE_BATCH));
-    let ids = db
+    let ids = (await db
       .select({ id: webhookLog.id })
       .from(webhookLog)
       .where(eq(webhookLog.signatureOk, false))
       .orderBy(asc(webhookLog.id))
       .limit(n)
-      .all()
+      )
       .map((r) => r.id);
     if (ids.length === 0) {
-      ids = db
+      ids = (await db
         .select({ id: webhookLog.id })
         .from(webhookLog)
         .orderBy(asc(webhookLog.id))
         .limit(n)
-        .all()
+        )
         .map((r) => r.id);
     }
     return removeIds(ids);
   };
 
-  const removeIds = (ids: number[]): number => {
+  const removeIds = async (ids: number[]): Promise<number> => {
     if (ids.length === 0) return 0;
-    const gone = db.delete(webhookLog).where(inArray(webhookLog.id, ids)).returning({ size: sizeOf }).all();
+    const gone = await db.delete(webhookLog).where(inArray(webhookLog.id, ids)).returning({ size: sizeOf });
     rows -= gone.length;
     for (const g of gone) bytes -= g.size;
     pruned += gone.length;
@@ -211,14 +211,14 @@ export function createWebhookLog(db: Db, limits: Partial<WebhookLogLimits> = {})
   const pruneExpired = (now = Date.now()): void => {
     lastExpiry = now;
     const cutoff = now - l.retentionMs;
-    const removeBatch = (): void => {
-      const ids = db
+    const removeBatch = async (): Promise<void> => {
+      const ids = (await db
         .select({ id: webhookLog.id })
         .from(webhookLog)
         .where(lt(webhookLog.receivedAt, cutoff))
         .orderBy(asc(webhookLog.id))
         .limit(PRUNE_BATCH)
-        .all()
+        )
         .map((r) => r.id);
       // More than a batch: the rest on later turns of the loop, never in one long statement.
       if (removeIds(ids) === PRUNE_BATCH) setImmediate(removeBatch);
@@ -236,7 +236,7 @@ export function createWebhookLog(db: Db, limits: Partial<WebhookLogLimits> = {})
   };
 
   return {
-    write(entry) {
+    async write(entry) {
       const now = Date.now();
       const body =
         entry.rawBody === null ? Buffer.alloc(0) : typeof entry.rawBody === 'string' ? Buffer.from(entry.rawBody, 'utf8') : entry.rawBody;
@@ -248,7 +248,7 @@ export function createWebhookLog(db: Db, limits: Partial<WebhookLogLimits> = {})
       const rawBody = entry.signatureOk ? body.toString('utf8') : excerpt(body, l.excerptBytes);
       const headers = JSON.stringify(redactHeaders(entry.headers, entry.signatureOk));
       const signatureHeaders = signatureHeadersOf(entry.headers);
-      const row = db
+      const row = (await db
         .insert(webhookLog)
         .values({
           path: entry.path,
@@ -264,7 +264,7 @@ export function createWebhookLog(db: Db, limits: Partial<WebhookLogLimits> = {})
           receivedAt: now,
         })
         .returning({ size: sizeOf })
-        .get();
+        )[0];
       rows += 1;
       bytes += row?.size ?? 0;
       stored += 1;

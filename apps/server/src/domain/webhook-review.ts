@@ -150,18 +150,18 @@ const listColumns = {
 };
 
 /** Newest first, a page at a time (`cursor`: the last id of the previous page). */
-export function listWebhookLog(
+export async function listWebhookLog(
   db: Db,
   f: WebhookLogFilter & { cursor?: number | undefined; limit?: number },
-): { items: WebhookLogItem[]; nextCursor: number | null } {
+): Promise<{ items: WebhookLogItem[]; nextCursor: number | null }> {
   const limit = f.limit ?? WEBHOOK_LOG_PAGE;
-  const rows = db
+  const rows = await db
     .select(listColumns)
     .from(webhookLog)
     .where(and(filterWhere(f), f.cursor !== undefined ? lt(webhookLog.id, f.cursor) : undefined))
     .orderBy(desc(webhookLog.id))
     .limit(limit + 1)
-    .all();
+    ;
   const page = rows.slice(0, limit);
   // The list never carries bodies or headers: those are for get().
   const items = page.map((r) => item({ ...r, headers: '', rawBody: '', bodySha256: null, signatureHeaders: null }));
@@ -169,19 +169,19 @@ export function listWebhookLog(
 }
 
 /** Every id matching the filter, newest first, at most `max` (replay all matching). */
-export function webhookLogIds(db: Db, f: WebhookLogFilter, max: number): number[] {
-  return db
+export async function webhookLogIds(db: Db, f: WebhookLogFilter, max: number): Promise<number[]> {
+  return (await db
     .select({ id: webhookLog.id })
     .from(webhookLog)
     .where(filterWhere(f))
     .orderBy(desc(webhookLog.id))
     .limit(max)
-    .all()
+    )
     .map((r) => r.id);
 }
 
-export function getWebhookLog(db: Db, id: number): WebhookLogDetail | null {
-  const row = db.select().from(webhookLog).where(eq(webhookLog.id, id)).get();
+export async function getWebhookLog(db: Db, id: number): Promise<WebhookLogDetail | null> {
+  const row = (await db.select().from(webhookLog).where(eq(webhookLog.id, id)))[0];
   if (!row) return null;
   let headers: Record<string, unknown> = {};
   try {
@@ -194,17 +194,17 @@ export function getWebhookLog(db: Db, id: number): WebhookLogDetail | null {
 }
 
 /** Refusals still needing review (the /metrics gauge and the admins' banner). */
-export function countNeedingReview(db: Db): number {
-  return db.select({ n: count() }).from(webhookLog).where(needsReviewWhere()).get()?.n ?? 0;
+export async function countNeedingReview(db: Db): Promise<number> {
+  return (await db.select({ n: count() }).from(webhookLog).where(needsReviewWhere()))[0]?.n ?? 0;
 }
 
 /** Outcomes present (for the filter), with how many of each, and how many still need review. */
-export function webhookLogSummary(db: Db): { needsReview: number; outcomes: { outcome: string; count: number }[] } {
-  const outcomes = db
+export async function webhookLogSummary(db: Db): Promise<{ needsReview: number; outcomes: { outcome: string; count: number }[] }> {
+  const outcomes = await db
     .select({ outcome: webhookLog.outcome, count: count() })
     .from(webhookLog)
     .groupBy(webhookLog.outcome)
     .orderBy(desc(count()))
-    .all();
+    ;
   return { needsReview: countNeedingReview(db), outcomes };
 }

@@ -248,14 +248,14 @@ export class EventLog {
   }
 
   /** Events with id > afterId, oldest first. */
-  readAfter(afterId: number, limit = BACKFILL_PAGE): ParleyEvent[] {
-    return this.db
+  async readAfter(afterId: number, limit = BACKFILL_PAGE): Promise<ParleyEvent[]> {
+    return (await this.db
       .select()
       .from(events)
       .where(gt(events.id, afterId))
       .orderBy(asc(events.id))
       .limit(limit)
-      .all()
+      )
       .map(
         (r) =>
           ({

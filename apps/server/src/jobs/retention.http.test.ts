@@ -121,7 +121,7 @@ describe('retention', () => {
     // A start with retention on and no run recorded: the job runs now.
     const b = await startTestServer({}, dir);
     open.push(b);
-    const ran = () => b.db.select().from(jobRuns).where(eq(jobRuns.name, RETENTION_JOB)).get();
+    const ran = async () => (await b.db.select().from(jobRuns).where(eq(jobRuns.name, RETENTION_JOB)))[0];
     const deadline = Date.now() + 60_000;
     const during = await load(b, 2, () => ran() !== undefined || Date.now() > deadline);
     const run = ran();
@@ -163,6 +163,6 @@ describe('retention', () => {
     const c = await startTestServer({}, dir);
     open.push(c);
     await new Promise((r) => setTimeout(r, 300));
-    expect(c.db.select().from(jobRuns).where(eq(jobRuns.name, RETENTION_JOB)).get()?.lastRunAt).toBe(lastRunAt);
+    expect((await c.db.select().from(jobRuns).where(eq(jobRuns.name, RETENTION_JOB)))[0]?.lastRunAt).toBe(lastRunAt);
   }, 120_000);
 });

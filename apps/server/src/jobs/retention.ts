@@ -53,7 +53,7 @@ export function createRetentionJob(opts: {
   let running: Promise<RetentionResult | null> | null = null;
   let stopped = true;
 
-  const lastRun = () => db.select().from(jobRuns).where(eq(jobRuns.name, RETENTION_JOB)).get()?.lastRunAt ?? null;
+  const lastRun = async () => (await db.select().from(jobRuns).where(eq(jobRuns.name, RETENTION_JOB)))[0]?.lastRunAt ?? null;
 
   async function run(): Promise<RetentionResult | null> {
     const days = getSettings(db).retentionDays;
@@ -87,10 +87,10 @@ export function createRetentionJob(opts: {
     spans.sort((a, b) => a - b);
     result.medianBatchMs = spans[Math.floor(spans.length / 2)] ?? 0;
     if (stopped) return result;
-    db.insert(jobRuns)
+    await db.insert(jobRuns)
       .values({ name: RETENTION_JOB, lastRunAt: startedAt, result: JSON.stringify(result) })
       .onConflictDoUpdate({ target: jobRuns.name, set: { lastRunAt: startedAt, result: JSON.stringify(result) } })
-      .run();
+      ;
     logger.info({ job: RETENTION_JOB, ...result }, 'retention: old messages deleted');
     return result;
   }

@@ -126,12 +126,12 @@ describe('outbound MMS: each provider gets its documented request', () => {
     });
     await expectServes(body.image.url, s.url);
     await waitFor(
-      () =>
-        s.db
+      async () =>
+        (await s.db
           .select()
           .from(messages)
           .where(eq(messages.id, sent.data?.id ?? 0))
-          .get()?.status === 'submitted',
+          )[0]?.status === 'submitted',
     );
   });
 
@@ -202,9 +202,9 @@ describe('outbound MMS: refused before queueing', () => {
     // A US Plivo number to a British phone.
     const toUk = await agent.call('message.send', { to: '+447700900001', from: '+14155550100', text: 'hi', mediaIds: [up.id] });
     expect(toUk.error?.message).toMatch(/\+447700900001 cannot receive MMS from plivo/);
-    expect(s.db.select().from(messages).all()).toHaveLength(0);
-    expect(s.db.select().from(outbox).all()).toHaveLength(0);
-    expect(s.db.select().from(media).where(eq(media.id, up.id)).get()?.messageId).toBeNull();
+    expect(await s.db.select().from(messages)).toHaveLength(0);
+    expect(await s.db.select().from(outbox)).toHaveLength(0);
+    expect((await s.db.select().from(media).where(eq(media.id, up.id)))[0]?.messageId).toBeNull();
   });
 
   it('an unknown or already used attachment is refused', async () => {
@@ -229,19 +229,19 @@ describe('sandbox MMS', () => {
     const sent = await agent.call<MessageDto>('message.send', { to: CUSTOMER, from: '+14155550100', text: '', mediaIds: [up.id] });
     expect(sent.data?.status).toBe('queued');
     await waitFor(
-      () =>
-        s.db
+      async () =>
+        (await s.db
           .select()
           .from(messages)
           .where(eq(messages.id, sent.data?.id ?? 0))
-          .get()?.status === 'delivered',
+          )[0]?.status === 'delivered',
     );
     expect(
-      s.db
+      (await s.db
         .select()
         .from(conversations)
         .where(eq(conversations.id, sent.data?.conversationId ?? 0))
-        .get()?.lastMessagePreview,
+        )[0]?.lastMessagePreview,
     ).toBe('📷 Photo');
   });
 
@@ -260,7 +260,7 @@ describe('sandbox MMS', () => {
     });
     expect(given.status).toBe(200);
     await s.media.fetcher.idle();
-    const rows = s.db.select().from(media).all();
+    const rows = await s.db.select().from(media);
     expect(rows).toHaveLength(4);
     expect(rows.every((r) => r.state === 'stored' && r.contentType === 'image/png')).toBe(true);
     expect(rows.map((r) => r.provider).sort()).toEqual(['plivo', 'plivo', 'sinch', 'vonage']);

@@ -135,11 +135,11 @@ function postSinch(server: TestServer, body: unknown): Promise<Response> {
   });
 }
 
-function messageByUuid(server: TestServer, uuid: string) {
-  return server.db.select().from(messages).where(eq(messages.providerMessageUuid, uuid)).get();
+async function messageByUuid(server: TestServer, uuid: string) {
+  return (await server.db.select().from(messages).where(eq(messages.providerMessageUuid, uuid)))[0];
 }
-function mediaOf(server: TestServer, messageId: number) {
-  return server.db.select().from(media).where(eq(media.messageId, messageId)).all();
+async function mediaOf(server: TestServer, messageId: number) {
+  return await server.db.select().from(media).where(eq(media.messageId, messageId));
 }
 
 describe('inbound MMS: stored at once, media downloaded after', () => {
@@ -224,11 +224,11 @@ describe('inbound MMS: stored at once, media downloaded after', () => {
     expect(mock.seen[0]?.authorization).toBe(`Basic ${Buffer.from(`${PLIVO_ID}:${PLIVO_TOKEN}`).toString('base64')}`);
     // Plivo names no type: the list preview, written before the download, is corrected once the bytes say "image".
     expect(
-      s.db
+      (await s.db
         .select()
         .from(conversations)
         .where(eq(conversations.id, row?.conversationId ?? 0))
-        .get()?.lastMessagePreview,
+        )[0]?.lastMessagePreview,
     ).toBe('📷 Here is the damaged box');
   });
 
@@ -273,7 +273,7 @@ describe('inbound MMS: stored at once, media downloaded after', () => {
         .replace('3b6f7e1f-5d2c-4c9b-8e4f-7a1d2c3b4e5f', randomUUID());
       expect((await postPlivo(s, raw)).status).toBe(200);
       await s.media.fetcher.idle();
-      expect(s.db.select().from(media).all()).toMatchObject([{ state: 'stored', contentType: 'image/png' }]);
+      expect(await s.db.select().from(media)).toMatchObject([{ state: 'stored', contentType: 'image/png' }]);
       expect(mock.seen[0]?.authorization).toMatch(/^Basic /);
       expect(elsewhere.seen).toEqual([{ path: '/bucket/0.png', authorization: undefined }]);
     } finally {

@@ -59,7 +59,7 @@ describe('POST /media limits', () => {
       error: expect.stringMatching(/uploaded but not sent/) as string,
     });
     // Every refused upload's file was removed again: only the accepted ones are in the store.
-    const rows = s.db.select().from(media).all();
+    const rows = await s.db.select().from(media);
     expect(rows).toHaveLength(PENDING_UPLOADS_MAX);
     for (const row of rows) expect(existsSync(s.media.store.pathOf(row.storageKey ?? '') ?? '')).toBe(true);
   });
@@ -84,7 +84,7 @@ describe('POST /media limits', () => {
     const cookie = await signIn(first);
     const res = await upload(first, cookie);
     expect(res.status).toBe(201);
-    const row = first.db.select().from(media).get();
+    const row = (await first.db.select().from(media))[0];
     const file = first.media.store.pathOf(row?.storageKey ?? '') ?? '';
     expect(file).not.toBe('');
     expect(existsSync(file)).toBe(true);
@@ -94,12 +94,12 @@ describe('POST /media limits', () => {
     // An hour short of a day: kept.
     const early = await start({}, dir, { now: () => Date.now() + UPLOAD_TTL_MS - 3_600_000 });
     expect(removeStaleUploads(early.db, Date.now() + UPLOAD_TTL_MS - 3_600_000)).toEqual([]);
-    expect(early.db.select().from(media).all()).toHaveLength(1);
+    expect(await early.db.select().from(media)).toHaveLength(1);
     await early.dispose();
     servers = [];
 
     const later = await start({}, dir, { now: () => Date.now() + UPLOAD_TTL_MS + 60_000 });
-    await expect.poll(() => later.db.select().from(media).all().length).toBe(0);
+    await expect.poll(async () => (await later.db.select().from(media)).length).toBe(0);
     await expect.poll(() => existsSync(file)).toBe(false);
   });
 });

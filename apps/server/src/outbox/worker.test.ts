@@ -82,8 +82,8 @@ function queue(server: TestServer, worker: OutboxWorker, over: { to?: string; te
   return message;
 }
 
-const row = (server: TestServer, id: number) => server.db.select().from(messages).where(eq(messages.id, id)).get();
-const outboxRows = (server: TestServer) => server.db.select().from(outbox).all();
+const row = async (server: TestServer, id: number) => (await server.db.select().from(messages).where(eq(messages.id, id)))[0];
+const outboxRows = async (server: TestServer) => await server.db.select().from(outbox);
 const refOf = (body: unknown) => (body as { client_ref?: string }).client_ref;
 const drained = (server: TestServer) => vi.waitFor(() => expect(outboxRows(server)).toEqual([]), { timeout: 8000, interval: 10 });
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -155,7 +155,7 @@ describe('outbox worker against the Vonage mock', () => {
     expect(row(server, m.id)?.status).toBe('delivered');
     held.release();
     await drained(server);
-    expect(server.db.select().from(messages).all()).toHaveLength(1);
+    expect(await server.db.select().from(messages)).toHaveLength(1);
     expect(loadMessage(server.db, m.id)).toMatchObject({ status: 'delivered', providerMessageId: req.messageUuid });
     const statuses = server.events.readAfter(0).flatMap((e) => (e.type === 'message.status' ? [e.payload.message.status] : []));
     expect(statuses).toEqual(['delivered']);
@@ -202,11 +202,11 @@ describe('outbox worker against the Vonage mock', () => {
     const campaign = [1, 2].map(() => queue(server, worker, { priority: PRIORITY.campaign }));
     const reply = queue(server, worker, { to: '+447700900002' });
     const gone = queue(server, worker, { to: '+447700900003' });
-    server.db
+    await server.db
       .update(contacts)
       .set({ optedOutAt: Date.now() + 1 })
       .where(eq(contacts.phone, '+447700900003'))
-      .run();
+      ;
     expect(worker.stats()).toMatchObject({ depth: 4, inFlight: 0, state: 'stopped' });
     expect(worker.stats().oldestQueuedAgeMs).toBeGreaterThanOrEqual(0);
     worker.start();
@@ -316,7 +316,7 @@ describe('crash and restart', () => {
     const queued = Array.from({ length: 10 }, (_, i) => queue(first.server, first.worker, { to: `+44770090010${i}` }));
     first.worker.start();
     const inFlight = await Promise.all(holds.map((h) => h.received));
-    expect(first.server.db.select().from(outbox).where(eq(outbox.state, 'sending')).all()).toHaveLength(3);
+    expect(await first.server.db.select().from(outbox).where(eq(outbox.state, 'sending'))).toHaveLength(3);
 
     // The crash: the database goes away with three sends unanswered.
     await first.server.close();

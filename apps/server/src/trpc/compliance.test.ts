@@ -56,11 +56,11 @@ const conversationOf = async (phone: string) =>
 const flagged = async () =>
   (await data<{ items: ConversationDto[] }>(call('conversation.list', { filter: 'possible-opt-out' }, agent, 'GET'))).items;
 const history = (contactId: number) => data<ConsentEntryDto[]>(call('contact.consentHistory', { id: contactId }, agent, 'GET'));
-const audits = (action: string) =>
-  s.db
+const audits = async (action: string) =>
+  (await s.db
     .select()
     .from(auditLog)
-    .all()
+    )
     .filter((a) => a.action === action);
 const lastMessageId = async (conversationId: number) =>
   (await data<{ items: { id: number }[] }>(call('conversation.messages', { conversationId }, agent, 'GET'))).items[0]?.id;
@@ -160,10 +160,10 @@ describe('the consent ledger', () => {
       { at: expect.any(String), state: 'opted_out', source: 'agent', agentId: adminId },
       { at: expect.any(String), state: 'opted_in', source: 'api', agentId: adminId },
     ]);
-    const rows = s.db
+    const rows = (await s.db
       .select()
       .from(consentLedger)
-      .all()
+      )
       .filter((r) => r.contactId === conv.contactId);
     expect(rows.map((r) => r.id)).toEqual([...rows.map((r) => r.id)].sort((a, b) => a - b));
     expect(audits('contact.opted_in').at(-1)).toMatchObject({ agentId: adminId, via: 'token', targetId: String(conv.contactId) });

@@ -170,10 +170,10 @@ describe('contact export and erasure', () => {
     // Every delivery report of the outbound messages (submitted, delivered) is in the status history.
     const outIds = exported.messages.filter((m) => m.direction === 'out' && m.status === 'delivered').map((m) => m.id);
     for (const id of outIds) expect(exported.statusHistory.filter((h) => h.messageId === id).map((h) => h.status)).toContain('delivered');
-    const audit = s.db
+    const audit = (await s.db
       .select()
       .from(auditLog)
-      .all()
+      )
       .filter((a) => a.action === 'contact.exported');
     expect(audit).toEqual([expect.objectContaining({ targetType: 'contact', targetId: String(contactId), via: 'session' })]);
   });
@@ -181,10 +181,10 @@ describe('contact export and erasure', () => {
   it('erase: no trace in any table, the search index or the files; stats kept; the number stays suppressed, across a restart', async () => {
     expect(s.db.$client.pragma('secure_delete', { simple: true })).toBe(1);
     const before = await stats();
-    const eventIds = s.db
+    const eventIds = (await s.db
       .select({ id: events.id })
       .from(events)
-      .all()
+      )
       .map((e) => e.id);
     expect(tableHits().length).toBeGreaterThan(0);
     expect(fileHits().length).toBeGreaterThan(0);
@@ -218,10 +218,10 @@ describe('contact export and erasure', () => {
 
     // The event log keeps its ids; the erasure itself is an event naming ids only.
     const idsAfter = new Set(
-      s.db
+      (await s.db
         .select({ id: events.id })
         .from(events)
-        .all()
+        )
         .map((e) => e.id),
     );
     expect(eventIds.filter((id) => !idsAfter.has(id))).toEqual([]);
@@ -229,10 +229,10 @@ describe('contact export and erasure', () => {
     expect(erasedEvent?.payload).toEqual({ contactId, conversationIds: [conversationId] });
     expect(s.events.readAfter(0).some((e) => e.type === 'event.erased')).toBe(true);
     // Audited, with counts and no number or text.
-    const audit = s.db
+    const audit = (await s.db
       .select()
       .from(auditLog)
-      .all()
+      )
       .filter((a) => a.action === 'contact.erased');
     expect(audit).toEqual([expect.objectContaining({ targetId: String(contactId), via: 'session' })]);
     expect(JSON.parse(audit[0]?.detail ?? '{}')).toMatchObject({ conversations: 1, notes: 1, optedOut: true });

@@ -140,7 +140,7 @@ describe('agents and roles', () => {
     expect(inv.data.inviteUrl).toMatch(new RegExp(`^${server().url}/invite#token=[\\w-]{43}$`));
     const token = tokenOf(inv.data.inviteUrl);
     // Only the hash is stored.
-    expect(JSON.stringify(server().db.select().from(agentInvites).all())).not.toContain(token);
+    expect(JSON.stringify(await server().db.select().from(agentInvites))).not.toContain(token);
 
     const listed = await query<(Agent & { invitePending: boolean })[]>('agent.list', null, { cookie: admin });
     expect(listed.data.find((a) => a.email === 'bob@x.test')?.invitePending).toBe(true);
@@ -180,7 +180,7 @@ describe('agents and roles', () => {
       { email: 'cy@x.test', name: 'Cy', role: 'agent' },
       { cookie: admin },
     );
-    const hashBefore = server().db.select().from(agents).where(eq(agents.id, inv.data.agent.id)).get()?.passwordHash;
+    const hashBefore = (await server().db.select().from(agents).where(eq(agents.id, inv.data.agent.id)))[0]?.passwordHash;
 
     const forged = await call('auth.acceptInvite', {
       token: `${tokenOf(inv.data.inviteUrl).slice(0, -2)}xx`,
@@ -190,15 +190,15 @@ describe('agents and roles', () => {
     expect(forged.body.error?.message).toMatch(/not valid/);
     expect(forged.cookie).toBeNull();
 
-    server()
+    await server()
       .db.update(agentInvites)
       .set({ expiresAt: Date.now() - 1 })
       .where(eq(agentInvites.agentId, inv.data.agent.id))
-      .run();
+      ;
     const expired = await call('auth.acceptInvite', { token: tokenOf(inv.data.inviteUrl), password: 'cy-long-password' });
     expect(expired.status).toBe(401);
     expect(expired.body.error?.message).toMatch(/expired/);
-    expect(server().db.select().from(agents).where(eq(agents.id, inv.data.agent.id)).get()?.passwordHash).toBe(hashBefore);
+    expect((await server().db.select().from(agents).where(eq(agents.id, inv.data.agent.id)))[0]?.passwordHash).toBe(hashBefore);
     expect((await call('auth.login', { email: 'cy@x.test', password: 'cy-long-password' })).status).toBe(401);
 
     // A reset link (also for a never-accepted invitation) sets a password and signs in; old sessions end.

@@ -164,11 +164,11 @@ describe('API tokens: minted only by a session, scoped, expiring', () => {
     const at = new Date(Date.now() + 3600_000).toISOString();
     expect((await api.token(cookie, { name: 'hour', expiresAt: at })).expiresAt).toBe(at);
     expect((await api.get('auth.me', null, bearer(inDays.token))).status).toBe(200);
-    api.s.db
+    await api.s.db
       .update(apiTokens)
       .set({ expiresAt: Date.now() - 1 })
       .where(eq(apiTokens.id, inDays.id))
-      .run();
+      ;
     expect((await api.get('auth.me', null, bearer(inDays.token))).status).toBe(401);
     expect(await failure(await api.post('apiToken.create', { name: 'old', expiresAt: '2020-01-01T00:00:00Z' }, { cookie }))).toEqual({
       status: 400,

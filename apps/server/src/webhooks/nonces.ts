@@ -16,28 +16,28 @@ export interface NonceStore {
 
 export function createNonceStore(db: Db, ttlMs = NONCE_TTL_MS): NonceStore {
   let lastPrune = 0;
-  const seen = (provider: string, nonce: string, now: number): boolean => {
-    const existing = db
+  const seen = async (provider: string, nonce: string, now: number): Promise<boolean> => {
+    const existing = (await db
       .select({ seenAt: webhookNonces.seenAt })
       .from(webhookNonces)
       .where(and(eq(webhookNonces.provider, provider), eq(webhookNonces.nonce, nonce)))
-      .get();
+      )[0];
     return existing !== undefined && existing.seenAt >= now - ttlMs;
   };
   return {
     seen: (provider, nonce, now = Date.now()) => seen(provider, nonce, now),
-    claim(provider, nonce, now = Date.now()) {
+    async claim(provider, nonce, now = Date.now()) {
       if (now - lastPrune > 60_000) {
         lastPrune = now;
-        db.delete(webhookNonces)
+        await db.delete(webhookNonces)
           .where(lt(webhookNonces.seenAt, now - ttlMs))
-          .run();
+          ;
       }
       if (seen(provider, nonce, now)) return false;
-      db.insert(webhookNonces)
+      await db.insert(webhookNonces)
         .values({ provider, nonce, seenAt: now })
         .onConflictDoUpdate({ target: [webhookNonces.provider, webhookNonces.nonce], set: { seenAt: now } })
-        .run();
+        ;
       return true;
     },
   };
@@ -55,27 +55,27 @@ export function createNonceStore(db: Db, ttlMs = NONCE_TTL_MS): NonceStore {
  * - never seen: it passes and is claimed now, so the same headers posted live later are refused.
  */
 export function createReplayNonceStore(db: Db, receivedAt: number, ttlMs = NONCE_TTL_MS): NonceStore {
-  const usedBeforeReceipt = (provider: string, nonce: string): boolean => {
-    const existing = db
+  const usedBeforeReceipt = async (provider: string, nonce: string): Promise<boolean> => {
+    const existing = (await db
       .select({ seenAt: webhookNonces.seenAt })
       .from(webhookNonces)
       .where(and(eq(webhookNonces.provider, provider), eq(webhookNonces.nonce, nonce)))
-      .get();
+      )[0];
     return existing !== undefined && existing.seenAt < receivedAt && existing.seenAt >= receivedAt - ttlMs;
   };
   return {
     seen: (provider, nonce) => usedBeforeReceipt(provider, nonce),
-    claim(provider, nonce) {
+    async claim(provider, nonce) {
       if (usedBeforeReceipt(provider, nonce)) return false;
       // Recorded if new (or long forgotten); a later use (seenAt after the receipt) is left as it is.
       const now = Date.now();
-      db.insert(webhookNonces)
+      await db.insert(webhookNonces)
         .values({ provider, nonce, seenAt: now })
         .onConflictDoUpdate({
           target: [webhookNonces.provider, webhookNonces.nonce],
           set: { seenAt: sql`case when ${webhookNonces.seenAt} < ${receivedAt - ttlMs} then ${now} else ${webhookNonces.seenAt} end` },
         })
-        .run();
+        ;
       return true;
     },
   };

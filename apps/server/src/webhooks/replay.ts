@@ -60,7 +60,7 @@ export function createWebhookReplayer(opts: {
   const { db } = opts;
 
   const one = async (id: number): Promise<ReplayResult> => {
-    const row = db.select().from(webhookLog).where(eq(webhookLog.id, id)).get();
+    const row = (await db.select().from(webhookLog).where(eq(webhookLog.id, id)))[0];
     if (!row) return { id, outcome: 'not_found', status: null, reason: 'no such webhook_log entry' };
     const route = routeOfLogPath(row.path);
     if (!route) return { id, outcome: 'not_replayable', status: null, reason: `not a provider webhook path: ${row.path}` };
@@ -97,10 +97,10 @@ export function createWebhookReplayer(opts: {
       for (const id of unique) results.push(await one(id));
       const now = Date.now();
       // Marking the rows and the audit entry: one transaction (the domain writes above committed on their own).
-      opts.log.write((tx) => {
+      opts.log.write(async (tx) => {
         for (const r of results) {
           if (r.outcome === 'not_found') continue;
-          tx.update(webhookLog)
+          await tx.update(webhookLog)
             .set({
               replayedAt: now,
               replayOutcome: r.outcome,
@@ -108,7 +108,7 @@ export function createWebhookReplayer(opts: {
               replayError: r.reason === null ? null : r.reason.slice(0, 2000),
             })
             .where(eq(webhookLog.id, r.id))
-            .run();
+            ;
         }
         recordAudit(tx, {
           actor,
@@ -126,14 +126,14 @@ export function createWebhookReplayer(opts: {
 /** Sets refusals aside (they no longer need review); answers how many existed. */
 export function dismissWebhookLog(log: EventLog, ids: readonly number[], actor: AuditActor): number {
   const unique = [...new Set(ids)];
-  return log.write((tx) => {
+  return log.write(async (tx) => {
     const now = Date.now();
-    const found = tx
+    const found = await tx
       .update(webhookLog)
       .set({ dismissedAt: now })
       .where(inArray(webhookLog.id, unique))
       .returning({ id: webhookLog.id })
-      .all();
+      ;
     recordAudit(tx, { actor, action: 'webhook_log.dismissed', detail: { count: found.length, ids: found.map((f) => f.id) }, now });
     return found.length;
   });

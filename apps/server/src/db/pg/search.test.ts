@@ -91,9 +91,9 @@ beforeAllPg(async () => {
       createdAt: T0 + i + j,
     })),
   );
-  sqlite.db.insert(lite.contacts).values(contacts).run();
-  sqlite.db.insert(lite.conversations).values(conversations).run();
-  sqlite.db.insert(lite.messages).values(messages).run();
+  await sqlite.db.insert(lite.contacts).values(contacts);
+  await sqlite.db.insert(lite.conversations).values(conversations);
+  await sqlite.db.insert(lite.messages).values(messages);
   await pgdb.insert(pgs.contacts).values(contacts);
   await pgdb.insert(pgs.conversations).values(conversations);
   await pgdb.insert(pgs.messages).values(messages);

@@ -141,29 +141,29 @@ async function rollupsOfPg() {
   };
 }
 
-function rollupsOfSqlite() {
+async function rollupsOfSqlite() {
   const db = sqlite.db;
   return {
-    hourly: db
+    hourly: await db
       .select()
       .from(lite.statsHourly)
       .orderBy(asc(lite.statsHourly.hour), asc(lite.statsHourly.direction), asc(lite.statsHourly.status))
-      .all(),
-    deliveryDaily: db
+      ,
+    deliveryDaily: await db
       .select()
       .from(lite.statsDeliveryDaily)
       .orderBy(asc(lite.statsDeliveryDaily.day), asc(lite.statsDeliveryDaily.bucket))
-      .all(),
-    deliveryHourly: db
+      ,
+    deliveryHourly: await db
       .select()
       .from(lite.statsDeliveryHourly)
       .orderBy(asc(lite.statsDeliveryHourly.hour), asc(lite.statsDeliveryHourly.bucket))
-      .all(),
-    failures: db
+      ,
+    failures: await db
       .select()
       .from(lite.statsFailuresHourly)
       .orderBy(asc(lite.statsFailuresHourly.hour), asc(lite.statsFailuresHourly.code), asc(lite.statsFailuresHourly.reason))
-      .all(),
+      ,
   };
 }
 
@@ -172,21 +172,21 @@ describe('stats rollup triggers', () => {
     const { rows, patches } = fixtures();
     const contact = { id: 1, phone: '+447700900001', createdAt: T0 };
     const conversation = { id: 1, contactId: 1, ourNumber: '+447700900000', createdAt: T0 };
-    sqlite.db.insert(lite.contacts).values(contact).run();
-    sqlite.db.insert(lite.conversations).values(conversation).run();
+    await sqlite.db.insert(lite.contacts).values(contact);
+    await sqlite.db.insert(lite.conversations).values(conversation);
     await pgdb.insert(pgs.contacts).values(contact);
     await pgdb.insert(pgs.conversations).values(conversation);
 
-    sqlite.db.transaction((tx) => {
-      for (const part of chunks(rows, 500)) tx.insert(lite.messages).values(part).run();
+    sqlite.db.transaction(async (tx) => {
+      for (const part of chunks(rows, 500)) await tx.insert(lite.messages).values(part);
     });
     for (const part of chunks(rows, 500)) await pgdb.insert(pgs.messages).values(part);
     const afterInserts = rollupsOfSqlite();
     expect(afterInserts.deliveryDaily.length).toBeGreaterThan(500); // every bucket edge is there
     expect(await rollupsOfPg()).toEqual(afterInserts);
 
-    sqlite.db.transaction((tx) => {
-      for (const [id, patch] of patches) tx.update(lite.messages).set(patch).where(eq(lite.messages.id, id)).run();
+    sqlite.db.transaction(async (tx) => {
+      for (const [id, patch] of patches) await tx.update(lite.messages).set(patch).where(eq(lite.messages.id, id));
     });
     await pgdb.transaction(async (tx) => {
       for (const [id, patch] of patches) await tx.update(pgs.messages).set(patch).where(eq(pgs.messages.id, id));
@@ -198,7 +198,7 @@ describe('stats rollup triggers', () => {
     expect(await rollupsOfPg()).toEqual(afterChanges);
 
     // Deletes subtract nothing on either store.
-    sqlite.db.delete(lite.messages).run();
+    await sqlite.db.delete(lite.messages);
     await pgdb.delete(pgs.messages);
     expect(rollupsOfSqlite()).toEqual(afterChanges);
     expect(await rollupsOfPg()).toEqual(afterChanges);

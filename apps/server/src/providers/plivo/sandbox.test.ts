@@ -101,16 +101,16 @@ async function startLoop(opts: { sandboxToken?: string } = {}): Promise<Loop> {
   };
 }
 
-const row = (l: Loop, id: number) => l.tmp.db.select().from(messages).where(eq(messages.id, id)).get();
+const row = async (l: Loop, id: number) => (await l.tmp.db.select().from(messages).where(eq(messages.id, id)))[0];
 const settle = (l: Loop, id: number, status: string) =>
   vi.waitFor(() => expect(row(l, id)?.status).toBe(status), { timeout: 5000, interval: 10 });
-const historyOf = (l: Loop, id: number) =>
-  l.tmp.db
+const historyOf = async (l: Loop, id: number) =>
+  await l.tmp.db
     .select()
     .from(messageStatusHistory)
     .where(eq(messageStatusHistory.messageId, id))
     .orderBy(asc(messageStatusHistory.providerTimestamp))
-    .all();
+    ;
 
 describe('Plivo sandbox', () => {
   it('is named sandbox:plivo and documents the same test numbers as the Vonage sandbox', async () => {
@@ -132,7 +132,7 @@ describe('Plivo sandbox', () => {
     ]);
     expect(l.outcomes).toContain('/webhooks/plivo/status ignored'); // the queued callback
     expect(l.outcomes.filter((o) => o.includes('bad_signature'))).toEqual([]);
-    expect(l.tmp.db.select().from(webhookLog).all()).toEqual([]);
+    expect(await l.tmp.db.select().from(webhookLog)).toEqual([]);
   });
 
   it('+447700900666 ends rejected with ErrorCode 100', async () => {
@@ -168,9 +168,9 @@ describe('Plivo sandbox', () => {
   it('simulateInbound posts a signed inbound form: a conversation on the To number with provider plivo', async () => {
     const l = await startLoop();
     await l.sandbox.simulateInbound({ from: '+14155550123', to: OUR, text: 'Hi from a phone 📱' });
-    const m = l.tmp.db.select().from(messages).where(eq(messages.direction, 'in')).get();
+    const m = (await l.tmp.db.select().from(messages).where(eq(messages.direction, 'in')))[0];
     expect(m).toMatchObject({ from: '+14155550123', to: OUR, text: 'Hi from a phone 📱', status: 'received' });
-    expect(l.tmp.db.select().from(conversations).get()).toMatchObject({ ourNumber: OUR, provider: 'plivo' });
+    expect((await l.tmp.db.select().from(conversations))[0]).toMatchObject({ ourNumber: OUR, provider: 'plivo' });
   });
 
   it('a refused callback is retried, re-signed with a fresh nonce each time; simulateInbound throws when refused', async () => {
@@ -179,10 +179,10 @@ describe('Plivo sandbox', () => {
     const id = l.send('+14155550123');
     await settle(l, id, 'submitted');
     await vi.waitFor(() => expect(l.tmp.db.$count(webhookLog)).resolves.toBeGreaterThanOrEqual(6), { timeout: 5000, interval: 10 });
-    const nonces = l.tmp.db
+    const nonces = (await l.tmp.db
       .select()
       .from(webhookLog)
-      .all()
+      )
       .filter((r) => r.path.startsWith('/webhooks/plivo/status'))
       .map((r) => (JSON.parse(r.headers) as Record<string, string>)['x-plivo-signature-v3-nonce']);
     expect(nonces.length).toBeGreaterThanOrEqual(5);

@@ -138,10 +138,10 @@ async function withMock(): Promise<MockPlivo> {
   return mock;
 }
 
-const messageRow = (s: Stack, id: number) => s.tmp.db.select().from(messages).where(eq(messages.id, id)).get();
-const history = (s: Stack, id: number) =>
-  s.tmp.db.select().from(messageStatusHistory).where(eq(messageStatusHistory.messageId, id)).orderBy(asc(messageStatusHistory.id)).all();
-const logRows = (s: Stack) => s.tmp.db.select().from(webhookLog).orderBy(asc(webhookLog.id)).all();
+const messageRow = async (s: Stack, id: number) => (await s.tmp.db.select().from(messages).where(eq(messages.id, id)))[0];
+const history = async (s: Stack, id: number) =>
+  await s.tmp.db.select().from(messageStatusHistory).where(eq(messageStatusHistory.messageId, id)).orderBy(asc(messageStatusHistory.id));
+const logRows = async (s: Stack) => await s.tmp.db.select().from(webhookLog).orderBy(asc(webhookLog.id));
 const lastOutcome = (s: Stack) => s.outcomes.at(-1);
 
 /** An outbound message queued (no worker): its id and client ref. */
@@ -193,7 +193,7 @@ describe('the byte-exact examples through the router, behind a proxy (PUBLIC_URL
     expect(res).toMatchObject({ status: 200, text: '<Response></Response>' });
     expect(res.type).toMatch(/^application\/xml/);
     expect(lastOutcome(s)).toEqual(['/webhooks/plivo/inbound', 'stored']);
-    const msg = s.tmp.db.select().from(messages).where(eq(messages.providerMessageUuid, '2a5f6e0e-4c1b-4b8a-9d3e-6f0c1b2a3d4e')).get();
+    const msg = (await s.tmp.db.select().from(messages).where(eq(messages.providerMessageUuid, '2a5f6e0e-4c1b-4b8a-9d3e-6f0c1b2a3d4e')))[0];
     expect(msg).toMatchObject({
       direction: 'in',
       from: CUSTOMER,
@@ -205,17 +205,17 @@ describe('the byte-exact examples through the router, behind a proxy (PUBLIC_URL
       price: '0',
       currency: null,
     });
-    const conv = s.tmp.db
+    const conv = (await s.tmp.db
       .select()
       .from(conversations)
       .where(eq(conversations.id, msg?.conversationId ?? -1))
-      .get();
+      )[0];
     expect(conv).toMatchObject({ ourNumber: OUR, provider: 'plivo', unreadCount: 1 });
-    const contact = s.tmp.db
+    const contact = (await s.tmp.db
       .select()
       .from(contacts)
       .where(eq(contacts.id, conv?.contactId ?? -1))
-      .get();
+      )[0];
     expect(contact?.phone).toBe(CUSTOMER);
     expect(logRows(s)).toEqual([]); // V3 and stored: nothing to review
   });
@@ -240,7 +240,7 @@ describe('the byte-exact examples through the router, behind a proxy (PUBLIC_URL
     const s = await startStack({ publicUrl: PUBLIC });
     const { id } = queued(s);
     // Give the queued message the example's ref, as if Parley had sent it with that client_ref.
-    s.tmp.db.update(messages).set({ clientRef: '01J9Z6Q4W3E2R1T0Y9U8I7O6P5' }).where(eq(messages.id, id)).run();
+    await s.tmp.db.update(messages).set({ clientRef: '01J9Z6Q4W3E2R1T0Y9U8I7O6P5' }).where(eq(messages.id, id));
     const ex = worked.v3[1];
     expect(ex?.rawBody).toBe(text('status-delivered.txt'));
     const res = await s.post('/webhooks/plivo/status?ref=01J9Z6Q4W3E2R1T0Y9U8I7O6P5', text('status-delivered.txt'), {
@@ -296,7 +296,7 @@ describe('the byte-exact examples through the router, behind a proxy (PUBLIC_URL
   it('the worked V2 headers are accepted, flagged in webhook_log, and their ref is not trusted (matched by uuid only)', async () => {
     const s = await startStack({ publicUrl: PUBLIC });
     const { id } = queued(s);
-    s.tmp.db.update(messages).set({ clientRef: '01J9Z6Q4W3E2R1T0Y9U8I7O6P5' }).where(eq(messages.id, id)).run();
+    await s.tmp.db.update(messages).set({ clientRef: '01J9Z6Q4W3E2R1T0Y9U8I7O6P5' }).where(eq(messages.id, id));
     const v2 = (JSON.parse(text('signature-worked-example.json')) as { v2: { headers: Record<string, string> } }).v2.headers;
     const res = await s.post('/webhooks/plivo/status?ref=01J9Z6Q4W3E2R1T0Y9U8I7O6P5', text('status-delivered.txt'), {
       scheme: 'none',
@@ -305,7 +305,7 @@ describe('the byte-exact examples through the router, behind a proxy (PUBLIC_URL
     expect(res.status).toBe(200);
     expect(JSON.parse(res.text)).toEqual({ ok: true, outcome: 'orphan' });
     expect(messageRow(s, id)?.status).toBe('queued');
-    const orphan = s.tmp.db.select().from(messageStatusHistory).get();
+    const orphan = (await s.tmp.db.select().from(messageStatusHistory))[0];
     expect(orphan).toMatchObject({ messageId: null, clientRef: null, providerMessageUuid: '9b2d1f7a-3c4e-4d5f-8a6b-7c8d9e0f1a2b' });
     expect(logRows(s)).toMatchObject([
       {
@@ -445,7 +445,7 @@ describe('odd but genuine callbacks: 200 so Plivo does not retry, kept for revie
     const s = await startStack();
     const body = 'From=%2B60124361111&To=%2B60124360000&Text=hello&Type=sms&MessageUUID=m-1&Units=2&TotalRate=0.0010&TotalAmount=0.0020';
     expect((await s.post('/webhooks/plivo/inbound', body)).status).toBe(200);
-    expect(s.tmp.db.select().from(messages).get()).toMatchObject({
+    expect((await s.tmp.db.select().from(messages))[0]).toMatchObject({
       from: '+60124361111',
       to: '+60124360000',
       segments: 2,
@@ -509,7 +509,7 @@ describe('full loop: outbox → Plivo provider → mock Plivo → signed callbac
     expect(res.status).toBe(200);
     expect(lastOutcome(s)?.[1]).toBe('applied');
     expect(messageRow(s, message.id)).toMatchObject({ status: 'submitted', providerMessageUuid: req.messageUuid });
-    expect(s.tmp.db.select().from(outbox).get()?.state).toBe('sending'); // the send has not answered yet
+    expect((await s.tmp.db.select().from(outbox))[0]?.state).toBe('sending'); // the send has not answered yet
     held.release();
     await vi.waitFor(async () => expect(await s.tmp.db.$count(outbox)).toBe(0), { timeout: 5000, interval: 10 });
     await s.post(
@@ -582,8 +582,8 @@ describe('full loop: outbox → Plivo provider → mock Plivo → signed callbac
     expect(s.queued).toBe(1);
     await vi.waitFor(() => expect(mock.requests).toHaveLength(1), { timeout: 5000, interval: 10 });
     expect(mock.requests[0]?.body).toMatchObject({ src: '14155550100', dst: '14155550123', text: STOP_CONFIRMATION, method: 'POST' });
-    const contact = s.tmp.db.select().from(contacts).where(eq(contacts.phone, CUSTOMER)).get();
+    const contact = (await s.tmp.db.select().from(contacts).where(eq(contacts.phone, CUSTOMER)))[0];
     expect(contact?.optedOutAt).not.toBeNull();
-    expect(s.tmp.db.select().from(conversations).get()).toMatchObject({ ourNumber: OUR, provider: 'plivo' });
+    expect((await s.tmp.db.select().from(conversations))[0]).toMatchObject({ ourNumber: OUR, provider: 'plivo' });
   });
 });

@@ -86,7 +86,7 @@ async function startLoop(makeProvider: (baseUrl: string) => SmsProvider) {
     worker.wake();
     return message;
   }
-  const row = (id: number) => t.db.select().from(messages).where(eq(messages.id, id)).get();
+  const row = async (id: number) => (await t.db.select().from(messages).where(eq(messages.id, id)))[0];
   const settle = (id: number, status: string) => vi.waitFor(() => expect(row(id)?.status).toBe(status), { timeout: 5000, interval: 10 });
   async function callback(path: '/status' | '/inbound', body: Record<string, unknown>) {
     const raw = JSON.stringify(body);
@@ -144,12 +144,12 @@ describe('Sinch loop through the API (mock Sinch)', () => {
     ];
     expect(outcomes).toEqual(['applied', 'unchanged', 'duplicate']);
     expect(s.row(m.id)).toMatchObject({ status: 'delivered', errorCode: null });
-    const history = s.db.select().from(messageStatusHistory).where(eq(messageStatusHistory.messageId, m.id)).all();
+    const history = await s.db.select().from(messageStatusHistory).where(eq(messageStatusHistory.messageId, m.id));
     expect(history.map((h) => [h.status, h.applied])).toEqual([
       ['delivered', true],
       ['submitted', false],
     ]);
-    expect(s.db.select().from(outbox).all()).toEqual([]);
+    expect(await s.db.select().from(outbox)).toEqual([]);
   });
 
   it('a report that beats the 201 is matched by client_reference; the 201 then changes nothing', async () => {
@@ -161,7 +161,7 @@ describe('Sinch loop through the API (mock Sinch)', () => {
     expect(await s.callback('/status', report(req.batchId, clientRef, 'Delivered', 0, new Date().toISOString()))).toBe('applied');
     expect(s.row(m.id)).toMatchObject({ status: 'delivered', providerMessageUuid: req.batchId });
     held.release();
-    await vi.waitFor(() => expect(s.db.select().from(outbox).all()).toEqual([]), { timeout: 5000, interval: 10 });
+    await vi.waitFor(async () => expect(await s.db.select().from(outbox)).toEqual([]), { timeout: 5000, interval: 10 });
     expect(s.row(m.id)).toMatchObject({ status: 'delivered', providerMessageUuid: req.batchId });
   });
 
@@ -193,7 +193,7 @@ describe('Sinch loop through the API (mock Sinch)', () => {
       received_at: new Date().toISOString(),
     };
     expect(await s.callback('/inbound', inbound)).toBe('stored');
-    const conv = s.db.select().from(conversations).get();
+    const conv = (await s.db.select().from(conversations))[0];
     expect(conv).toMatchObject({ ourNumber: OUR, provider: 'sinch' });
     await vi.waitFor(() => expect(mock.requests).toHaveLength(1), { timeout: 5000, interval: 10 });
     expect(mock.requests[0]?.body).toMatchObject({ from: OUR, to: [THEM], body: 'Parley help' });
@@ -222,7 +222,7 @@ describe('Sinch loop through the sandbox', () => {
     await s.settle(m.id, 'delivered');
     const row = s.row(m.id);
     expect(row?.providerMessageUuid).toMatch(/^[0-9A-HJKMNP-TV-Z]{26}$/);
-    const history = s.db.select().from(messageStatusHistory).where(eq(messageStatusHistory.messageId, m.id)).all();
+    const history = await s.db.select().from(messageStatusHistory).where(eq(messageStatusHistory.messageId, m.id));
     expect(history.map((h) => h.status)).toEqual(['submitted', 'delivered']);
     expect(s.worker.stats().depth).toBe(0);
   });
@@ -248,12 +248,12 @@ describe('Sinch loop through the sandbox', () => {
     const sandbox = createSinchSandbox({ baseUrl: () => s.url, webhookSecret: SECRET, logger });
     cleanups.push(() => sandbox.close());
     await sandbox.simulateInbound({ from: '+447700900123', to: OUR, text: 'Hi 👋' });
-    expect(s.db.select().from(messages).where(eq(messages.direction, 'in')).get()).toMatchObject({
+    expect((await s.db.select().from(messages).where(eq(messages.direction, 'in')))[0]).toMatchObject({
       from: '+447700900123',
       to: OUR,
       text: 'Hi 👋',
     });
-    expect(s.db.select().from(conversations).get()).toMatchObject({ ourNumber: OUR, provider: 'sinch' });
+    expect((await s.db.select().from(conversations))[0]).toMatchObject({ ourNumber: OUR, provider: 'sinch' });
 
     const wrong = createSinchSandbox({ baseUrl: () => s.url, webhookSecret: 'wrong', logger });
     cleanups.push(() => wrong.close());

@@ -74,8 +74,8 @@ async function startStack(o: { webhookSecret?: string; maxBodyBytes?: number; on
     return { status: res.status, json: (await res.json()) as { ok?: boolean; outcome?: string; error?: string } };
   }
 
-  const lastLogged = () => t.db.select().from(webhookLog).orderBy(desc(webhookLog.id)).limit(1).get();
-  const message = (id: number) => t.db.select().from(messages).where(eq(messages.id, id)).get();
+  const lastLogged = async () => (await t.db.select().from(webhookLog).orderBy(desc(webhookLog.id)).limit(1))[0];
+  const message = async (id: number) => (await t.db.select().from(messages).where(eq(messages.id, id)))[0];
   /** An outbound Sinch message, queued (as the outbox leaves it before the send response). */
   function outbound() {
     const { message: m } = queueMessage({
@@ -100,12 +100,12 @@ function reportFor(m: { clientRef: string }, file: string, over: Record<string, 
   return { ...example(file), batch_id: `BATCH-${m.clientRef}`, client_reference: m.clientRef, ...over };
 }
 
-const history = (s: Stack, id: number) =>
-  s.db
+const history = async (s: Stack, id: number) =>
+  (await s.db
     .select()
     .from(messageStatusHistory)
     .where(eq(messageStatusHistory.messageId, id))
-    .all()
+    )
     .map((h) => [h.status, h.applied]);
 
 describe('Sinch webhooks: inbound mo_text', () => {
@@ -114,7 +114,7 @@ describe('Sinch webhooks: inbound mo_text', () => {
     const body = example('inbound-mo-text.json');
     const res = await s.post('/inbound', body);
     expect(res).toEqual({ status: 200, json: { ok: true, outcome: 'stored' } });
-    const row = s.db.select().from(messages).where(eq(messages.providerMessageUuid, '01W4FFL35P4NC4K35SMSBATCH8')).get();
+    const row = (await s.db.select().from(messages).where(eq(messages.providerMessageUuid, '01W4FFL35P4NC4K35SMSBATCH8')))[0];
     expect(row).toMatchObject({
       direction: 'in',
       from: '+12015555555',
@@ -125,11 +125,11 @@ describe('Sinch webhooks: inbound mo_text', () => {
       providerTimestamp: Date.parse('2024-06-06T07:52:37.386Z'),
       price: null,
     });
-    const conv = s.db
+    const conv = (await s.db
       .select()
       .from(conversations)
       .where(eq(conversations.id, row?.conversationId ?? -1))
-      .get();
+      )[0];
     expect(conv).toMatchObject({ ourNumber: '+12017777777', provider: 'sinch', unreadCount: 1 });
     expect(await s.post('/inbound', body)).toEqual({ status: 200, json: { ok: true, outcome: 'duplicate' } });
     expect(s.outcomes).toEqual([
@@ -149,12 +149,12 @@ describe('Sinch webhooks: inbound mo_text', () => {
       body: 'again',
     };
     expect((await s.post('/status', plus)).json.outcome).toBe('stored');
-    expect(s.db.select().from(conversations).all()).toHaveLength(1);
+    expect(await s.db.select().from(conversations)).toHaveLength(1);
     expect(
-      s.db
+      (await s.db
         .select()
         .from(messages)
-        .all()
+        )
         .map((m) => [m.from, m.to, m.text]),
     ).toEqual([
       ['+12015555555', '+12017777777', 'Hello John! 👋'],
@@ -168,7 +168,7 @@ describe('Sinch webhooks: inbound mo_text', () => {
     const s = await startStack({ onQueued: () => void woken++ });
     await s.post('/inbound', { ...example('inbound-mo-text.json'), body: 'HELP' });
     expect(woken).toBe(1);
-    const reply = s.db.select().from(messages).where(eq(messages.direction, 'out')).get();
+    const reply = (await s.db.select().from(messages).where(eq(messages.direction, 'out')))[0];
     expect(reply).toMatchObject({ text: 'Parley help', from: '+12017777777', to: '+12015555555', status: 'queued' });
   });
 
@@ -255,7 +255,7 @@ describe('Sinch webhooks: delivery reports', () => {
   it('a report for no known message is kept as an orphan; a report may arrive on /inbound too', async () => {
     const s = await startStack();
     expect((await s.post('/inbound', example('recipient-delivery-report-delivered.json'))).json.outcome).toBe('orphan');
-    expect(s.db.select().from(messageStatusHistory).all()).toMatchObject([
+    expect(await s.db.select().from(messageStatusHistory)).toMatchObject([
       { providerMessageUuid: '01W4FFL35P4NC4K35SMSBATCH9', clientRef: 'client-ref', messageId: null },
     ]);
   });
@@ -300,7 +300,7 @@ describe('Sinch webhooks: what Parley does not use, and what it refuses', () => 
     const raw = JSON.stringify(body);
     expect(await s.post('/inbound', raw)).toEqual({ status: 200, json: { ok: true, outcome: 'ignored_type' } });
     expect(s.lastLogged()).toMatchObject({ path: '/webhooks/sinch/inbound', rawBody: raw, httpStatus: 200, outcome: 'ignored_type' });
-    expect(s.db.select().from(messages).all()).toEqual([]);
+    expect(await s.db.select().from(messages)).toEqual([]);
   });
 
   it('an mo_media with neither media nor text (e.g. an outbound MediaBody shape) is a schema failure, stored raw', async () => {
@@ -315,7 +315,7 @@ describe('Sinch webhooks: what Parley does not use, and what it refuses', () => 
     };
     expect(await s.post('/inbound', JSON.stringify(body))).toEqual({ status: 200, json: { ok: true, outcome: 'schema_error' } });
     expect(s.lastLogged()).toMatchObject({ outcome: 'schema_error', error: expect.stringContaining('media') });
-    expect(s.db.select().from(messages).all()).toEqual([]);
+    expect(await s.db.select().from(messages)).toEqual([]);
   });
 
   it('a schema failure is stored raw and answered 200 (a 4xx would make Sinch drop it)', async () => {
@@ -380,7 +380,7 @@ describe('Sinch webhooks with SINCH_WEBHOOK_SECRET', () => {
     const logged = s.lastLogged();
     expect(logged).toMatchObject({ rawBody: raw, httpStatus: 401, outcome: 'bad_signature', signatureOk: false });
     expect(JSON.parse(logged?.headers ?? '{}')).toHaveProperty('content-type', 'application/json');
-    expect(s.db.select().from(messages).all()).toEqual([]);
+    expect(await s.db.select().from(messages)).toEqual([]);
     expect(s.outcomes).toEqual([['/webhooks/sinch/inbound', 'bad_signature']]);
     expect(JSON.stringify(s.lines)).not.toContain(SECRET);
   });

@@ -55,7 +55,7 @@ async function setup() {
   return { server, sandbox, send, outcomes };
 }
 
-const messageRow = (server: TestServer, id: number) => server.db.select().from(messages).where(eq(messages.id, id)).get();
+const messageRow = async (server: TestServer, id: number) => (await server.db.select().from(messages).where(eq(messages.id, id)))[0];
 const settle = (server: TestServer, id: number, status: string) =>
   vi.waitFor(() => expect(messageRow(server, id)?.status).toBe(status), { timeout: 5000, interval: 10 });
 
@@ -81,7 +81,7 @@ describe('sandbox provider', () => {
     expect(seen.filter((s, i) => s !== seen[i - 1])).toEqual(['queued', 'submitted', 'delivered']);
     const row = messageRow(server, m.id);
     expect(row).toMatchObject({ status: 'delivered', price: '0.0333', currency: 'EUR', errorCode: null });
-    const history = server.db.select().from(messageStatusHistory).where(eq(messageStatusHistory.messageId, m.id)).all();
+    const history = await server.db.select().from(messageStatusHistory).where(eq(messageStatusHistory.messageId, m.id));
     expect(history.map((h) => [h.status, h.providerMessageUuid])).toEqual([
       ['submitted', row?.providerMessageUuid],
       ['delivered', row?.providerMessageUuid],
@@ -104,7 +104,7 @@ describe('sandbox provider', () => {
     const m = send('+447700900429');
     await settle(server, m.id, 'delivered');
     expect(outcomes).toEqual(['1000', '1000', 'ok']);
-    expect(server.db.select().from(outbox).all()).toEqual([]);
+    expect(await server.db.select().from(outbox)).toEqual([]);
   });
 
   it('+447700900500 ends undeliverable with error 1190', async () => {

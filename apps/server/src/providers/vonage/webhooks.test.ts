@@ -23,14 +23,14 @@ const nowS = () => Math.floor(Date.now() / 1000);
 
 /** An outbound message as the outbox leaves it before the send response: queued, with our client_ref. */
 function insertOutbound(clientRef: string): number {
-  return s.events.write((tx) => {
-    tx.insert(contacts).values({ phone: '+447700900777', createdAt: Date.now() }).onConflictDoNothing().run();
-    const c = tx.select().from(contacts).where(eq(contacts.phone, '+447700900777')).get();
+  return s.events.write(async (tx) => {
+    await tx.insert(contacts).values({ phone: '+447700900777', createdAt: Date.now() }).onConflictDoNothing();
+    const c = (await tx.select().from(contacts).where(eq(contacts.phone, '+447700900777')))[0];
     if (!c) throw new Error('no contact');
-    tx.insert(conversations).values({ contactId: c.id, ourNumber: '+447700900000', createdAt: Date.now() }).onConflictDoNothing().run();
-    const conv = tx.select().from(conversations).where(eq(conversations.contactId, c.id)).get();
+    await tx.insert(conversations).values({ contactId: c.id, ourNumber: '+447700900000', createdAt: Date.now() }).onConflictDoNothing();
+    const conv = (await tx.select().from(conversations).where(eq(conversations.contactId, c.id)))[0];
     if (!conv) throw new Error('no conversation');
-    return tx
+    return (await tx
       .insert(messages)
       .values({
         conversationId: conv.id,
@@ -46,7 +46,7 @@ function insertOutbound(clientRef: string): number {
         createdAt: Date.now(),
       })
       .returning({ id: messages.id })
-      .get().id;
+      )[0].id;
   });
 }
 
@@ -55,7 +55,7 @@ describe('POST /webhooks/inbound', () => {
     const before = await count(events);
     const res = await s.postWebhook('/webhooks/inbound', example('inbound-sms.json'));
     expect(res.status).toBe(200);
-    const msg = s.db.select().from(messages).where(eq(messages.providerMessageUuid, 'aaaaaaaa-bbbb-cccc-dddd-0123456789ab')).get();
+    const msg = (await s.db.select().from(messages).where(eq(messages.providerMessageUuid, 'aaaaaaaa-bbbb-cccc-dddd-0123456789ab')))[0];
     expect(msg).toMatchObject({
       direction: 'in',
       from: '+447700900001',
@@ -66,11 +66,11 @@ describe('POST /webhooks/inbound', () => {
       segments: 2,
       price: '0.0333',
     });
-    const conv = s.db
+    const conv = (await s.db
       .select()
       .from(conversations)
       .where(eq(conversations.id, msg?.conversationId ?? -1))
-      .get();
+      )[0];
     expect(conv).toMatchObject({ ourNumber: '+447700900000', unreadCount: 1, lastMessagePreview: 'Hello From Vonage!', status: 'open' });
     const types = s.events
       .readAfter(0)
@@ -97,12 +97,12 @@ describe('POST /webhooks/inbound', () => {
     const results = await Promise.all(Array.from({ length: 50 }, () => s.postWebhook('/webhooks/inbound', body)));
     expect(results.map((r) => r.status)).toEqual(Array(50).fill(200));
     expect(await count(messages)).toBe(m + 1);
-    const conv = s.db
+    const conv = (await s.db
       .select({ unread: conversations.unreadCount })
       .from(conversations)
       .innerJoin(contacts, eq(contacts.id, conversations.contactId))
       .where(eq(contacts.phone, '+447700900555'))
-      .get();
+      )[0];
     expect(conv?.unread).toBe(1);
   });
 
@@ -155,7 +155,7 @@ describe('POST /webhooks/inbound', () => {
     const res = await s.postWebhook('/webhooks/inbound', body, { authorization: null });
     expect(res.status).toBe(503);
     expect(await count(messages)).toBe(m);
-    const row = s.db.select().from(webhookLog).orderBy(webhookLog.id).all().at(-1);
+    const row = (await s.db.select().from(webhookLog).orderBy(webhookLog.id)).at(-1);
     expect(row).toMatchObject({
       path: '/inbound',
       signatureOk: false,
@@ -183,7 +183,7 @@ describe('POST /webhooks/inbound', () => {
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ outcome: 'schema_error' });
     expect(await count(messages)).toBe(m);
-    const row = s.db.select().from(webhookLog).orderBy(webhookLog.id).all().at(-1);
+    const row = (await s.db.select().from(webhookLog).orderBy(webhookLog.id)).at(-1);
     expect(row).toMatchObject({ signatureOk: true, outcome: 'schema_error' });
     expect(row?.error).toContain('message_uuid');
   });
@@ -204,7 +204,7 @@ describe('POST /webhooks/status', () => {
       );
       expect(res.status).toBe(200);
     }
-    return s.db.select().from(messages).where(eq(messages.id, id)).get();
+    return (await s.db.select().from(messages).where(eq(messages.id, id)))[0];
   };
 
   const orders: [string[], string][] = [
@@ -238,21 +238,21 @@ describe('POST /webhooks/status', () => {
       '/webhooks/status',
       statusPayload({ message_uuid: uuid, client_ref: ref, status: 'submitted', timestamp: '2025-02-03T12:14:25Z' }),
     );
-    const history = s.db.select().from(messageStatusHistory).where(eq(messageStatusHistory.messageId, id)).all();
+    const history = await s.db.select().from(messageStatusHistory).where(eq(messageStatusHistory.messageId, id));
     expect(history.map((h) => h.status).sort()).toEqual(['delivered', 'submitted']);
     expect(await count(events)).toBe(e + 1);
-    expect(s.db.select().from(messages).where(eq(messages.id, id)).get()?.providerMessageUuid).toBe(uuid);
+    expect((await s.db.select().from(messages).where(eq(messages.id, id)))[0]?.providerMessageUuid).toBe(uuid);
   });
 
   it('keeps a status for an unknown message as an orphan (200)', async () => {
     const res = await s.postWebhook('/webhooks/status', example('status-delivered.json'));
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ outcome: 'orphan' });
-    const row = s.db
+    const row = (await s.db
       .select()
       .from(messageStatusHistory)
       .where(eq(messageStatusHistory.providerMessageUuid, 'aaaaaaaa-bbbb-4ccc-8ddd-0123456789ab'))
-      .get();
+      )[0];
     expect(row?.messageId).toBeNull();
   });
 
@@ -277,9 +277,9 @@ describe('POST /webhooks/status', () => {
       statusPayload({ message_uuid: uuid, client_ref: ref, status: 'delivered', timestamp: '2025-02-03T12:00:05Z' }),
     );
     expect(await res.json()).toMatchObject({ outcome: 'applied' });
-    const msg = s.db.select().from(messages).where(eq(messages.id, id)).get();
+    const msg = (await s.db.select().from(messages).where(eq(messages.id, id)))[0];
     expect(msg).toMatchObject({ status: 'delivered', providerMessageUuid: uuid, price: '0.05' });
-    const history = s.db.select().from(messageStatusHistory).where(eq(messageStatusHistory.providerMessageUuid, uuid)).all();
+    const history = await s.db.select().from(messageStatusHistory).where(eq(messageStatusHistory.providerMessageUuid, uuid));
     expect(history.every((h) => h.messageId === id)).toBe(true);
   });
 
