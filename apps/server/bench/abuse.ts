@@ -55,7 +55,7 @@ async function run(): Promise<void> {
   const target = await spawnTarget(TARGET_ENTRY, { kind: 'parley', databasePath, signatureSecret: secret } satisfies WebhooksTargetArgs);
   let flood: ReturnType<typeof fork> | undefined;
   try {
-    const token = mintToken(databasePath);
+    const token = await mintToken(databasePath);
     const agent = new Agent({ keepAlive: true, maxSockets: 32 });
     let next = 0;
     const take = () => {
@@ -117,7 +117,7 @@ async function mintToken(databasePath: string): Promise<string> {
   try {
     const admin = (await db.select({ id: agents.id }).from(agents).where(eq(agents.role, 'admin')))[0];
     if (!admin) throw new Error('no admin in the bench database');
-    return createApiToken({ db, agentId: admin.id, name: 'abuse bench' }).token;
+    return (await createApiToken({ db, agentId: admin.id, name: 'abuse bench' })).token;
   } finally {
     db.$client.close();
   }

@@ -46,8 +46,8 @@ async function run(): Promise<void> {
     const log = new EventLog(db);
     // Some of the list opted out already: the check is part of the cost.
     for (let i = 0; i < OPTED_OUT; i++) {
-      const c = log.write((tx) => upsertContact(tx, `+447${String(700_000_000 + i * 2 * 50)}`, Date.now()));
-      setOptOut({ log, contactId: c.id, optedOut: true, source: 'import' });
+      const c = await log.write(async (tx) => await upsertContact(tx, `+447${String(700_000_000 + i * 2 * 50)}`, Date.now()));
+      await setOptOut({ log, contactId: c.id, optedOut: true, source: 'import' });
     }
 
     const base = db.$client;

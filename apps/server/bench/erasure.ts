@@ -38,8 +38,8 @@ async function run(): Promise<void> {
         `with recursive n(i) as (select 1 union all select i + 1 from n where i < ?) insert into events (type, payload, created_at) select 'bench', '{"text":"' || printf('%080d', i) || '"}', 0 from n`,
       )
       .run(OLD_EVENTS);
-    const inbound = (c: number, i: number) =>
-      receiveInbound({
+    const inbound = async (c: number, i: number) =>
+      await receiveInbound({
         log,
         inbound: {
           messageUuid: `in-${c}-${i}`,
@@ -52,10 +52,10 @@ async function run(): Promise<void> {
           currency: null,
         },
       });
-    for (let i = 0; i < PER_CONTACT; i++) for (let c = 0; c < CONTACTS; c++) inbound(c, i);
-    checkpoint(db);
+    for (let i = 0; i < PER_CONTACT; i++) for (let c = 0; c < CONTACTS; c++) await inbound(c, i);
+    await checkpoint(db);
     let t = performance.now();
-    for (let i = 0; i < 200; i++) inbound(CONTACTS + 1, i);
+    for (let i = 0; i < 200; i++) await inbound(CONTACTS + 1, i);
     const storeUs = ((performance.now() - t) * 1000) / 200;
 
     const ids = db.$client.prepare('select id from contacts order by id limit ?').pluck().all(ERASURES) as number[];
@@ -63,10 +63,10 @@ async function run(): Promise<void> {
     const cp: number[] = [];
     for (const id of ids) {
       const started = performance.now();
-      eraseContact({ log, id, actor: SYSTEM_ACTOR });
+      await eraseContact({ log, id, actor: SYSTEM_ACTOR });
       const total = performance.now() - started;
       t = performance.now();
-      checkpoint(db);
+      await checkpoint(db);
       const again = performance.now() - t;
       tx.push(total);
       cp.push(again);

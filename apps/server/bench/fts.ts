@@ -25,7 +25,7 @@ export const ftsBenchmark: Benchmark = {
   run,
 };
 
-function once(withFts: boolean): number {
+async function once(withFts: boolean): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), 'parley-bench-fts-'));
   const db = openDb(join(dir, 'b.db'));
   const log = new EventLog(db);
@@ -35,7 +35,7 @@ function once(withFts: boolean): number {
     if (!withFts) db.$client.exec(`drop trigger ${FTS_INSERT_TRIGGER}`);
     const t = performance.now();
     for (let i = 0; i < INBOUND; i++) {
-      receiveInbound({
+      await receiveInbound({
         log,
         inbound: {
           messageUuid: `in-${i}`,
@@ -65,8 +65,8 @@ async function run(): Promise<void> {
   const on: number[] = [];
   const off: number[] = [];
   for (let r = 0; r < ROUNDS; r++) {
-    off.push(once(false));
-    on.push(once(true));
+    off.push(await once(false));
+    on.push(await once(true));
     await new Promise((resolve) => setImmediate(resolve));
   }
   const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)] ?? Number.NaN;

@@ -100,9 +100,9 @@ async function runCase(rate: number, privateKeyPem: string, mock: CountingMock, 
       if (!outbox) throw new Error('the server started without an outbox worker');
       const messages = Math.ceil((rate * (WARMUP_MS + 500 + MEASURE_MS) * 1.15) / 1000) + 10;
       // One transaction for the whole queue (the worker cannot start before it commits).
-      server.events.write((tx, append) => {
+      await server.events.write(async (tx, append) => {
         for (let i = 0; i < messages; i++) {
-          queueMessageIn(tx, append, {
+          await queueMessageIn(tx, append, {
             ourNumber: server.config.vonage.number,
             to: `+4477009${String(20_000 + (i % RECIPIENTS)).padStart(5, '0')}`,
             text: `Bench ${rate}/s #${i}: your order has shipped.`,

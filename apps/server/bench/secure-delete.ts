@@ -41,7 +41,7 @@ async function once(secure: boolean): Promise<Round> {
   try {
     let t = performance.now();
     for (let i = 0; i < INBOUND; i++) {
-      receiveInbound({
+      await receiveInbound({
         log,
         inbound: {
           messageUuid: `in-${i}`,
@@ -58,16 +58,16 @@ async function once(secure: boolean): Promise<Round> {
     const inboundUs = ((performance.now() - t) * 1000) / INBOUND;
     t = performance.now();
     for (let i = 0; i < CYCLES; i++) {
-      queueMessage({
+      await queueMessage({
         log,
         ourNumber: '+447700900000',
         to: `+4477008${String(i % 10_000).padStart(5, '0')}`,
         text: `Reply ${i}: your parcel is on its way`,
         agentId: null,
       });
-      const claimed = claimNextSend({ log });
+      const claimed = await claimNextSend({ log });
       if (!claimed || claimed === 'skipped') throw new Error('nothing claimed');
-      recordSendAccepted({ log, messageId: claimed.messageId, providerMessageId: `p-${i}` });
+      await recordSendAccepted({ log, messageId: claimed.messageId, providerMessageId: `p-${i}` });
     }
     const cycleUs = ((performance.now() - t) * 1000) / CYCLES;
     db.$client

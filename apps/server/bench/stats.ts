@@ -92,34 +92,35 @@ async function run(): Promise<void> {
     if (count !== MESSAGES) throw new Error(`seeded ${count} messages, expected ${MESSAGES}`);
 
     const iso = (ms: number) => new Date(ms).toISOString();
-    const month = statsSummary({ db, now });
+    const month = await statsSummary({ db, now });
     let id = 0;
     const cases: [string, () => unknown, number][] = [
       [
         'baseline: message by primary key',
         async () =>
-          (await db
-            .select()
-            .from(messages)
-            .where(eq(messages.id, (id = (id * 7919 + 1) % MESSAGES) + 1))
-            )[0],
+          (
+            await db
+              .select()
+              .from(messages)
+              .where(eq(messages.id, (id = (id * 7919 + 1) % MESSAGES) + 1))
+          )[0],
         2_000,
       ],
-      ['stats.summary() — 30 days by day', () => statsSummary({ db, now }), 20],
-      ['stats.summary — 2 days by hour', () => statsSummary({ db, since: iso(now - 2 * DAY), until: iso(now) }), 20],
-      ['stats.summary — all 60 days by day', () => statsSummary({ db, since: iso(now - SPAN), until: iso(now) }), 10],
-      ['conversation.list — first page', () => listConversations({ db, agentId: 1 }), 200],
+      ['stats.summary() — 30 days by day', async () => await statsSummary({ db, now }), 20],
+      ['stats.summary — 2 days by hour', async () => await statsSummary({ db, since: iso(now - 2 * DAY), until: iso(now) }), 20],
+      ['stats.summary — all 60 days by day', async () => await statsSummary({ db, since: iso(now - SPAN), until: iso(now) }), 10],
+      ['conversation.list — first page', async () => await listConversations({ db, agentId: 1 }), 200],
     ];
-    const second = listConversations({ db, agentId: 1 }).nextCursor;
-    const deep = (() => {
+    const second = (await listConversations({ db, agentId: 1 })).nextCursor;
+    const deep = (async () => {
       let cursor = second;
-      for (let i = 0; i < 20; i++) cursor = listConversations({ db, agentId: 1, cursor }).nextCursor;
+      for (let i = 0; i < 20; i++) cursor = (await listConversations({ db, agentId: 1, cursor })).nextCursor;
       return cursor;
     })();
     cases.push(
-      ['conversation.list — page 22 (cursor)', () => listConversations({ db, agentId: 1, cursor: deep }), 200],
-      ['conversation.list — open', () => listConversations({ db, agentId: 1, filter: 'open' }), 200],
-      ['conversation.list — search "7700 0001"', () => listConversations({ db, agentId: 1, search: '7700 0001' }), 20],
+      ['conversation.list — page 22 (cursor)', async () => await listConversations({ db, agentId: 1, cursor: deep }), 200],
+      ['conversation.list — open', async () => await listConversations({ db, agentId: 1, filter: 'open' }), 200],
+      ['conversation.list — search "7700 0001"', async () => await listConversations({ db, agentId: 1, search: '7700 0001' }), 20],
     );
     const results: [string, Latency][] = cases.map(([name, fn, runs]) => [name, measure(fn, runs)]);
     db.$client.close();

@@ -51,8 +51,8 @@ describe('operator API on a real server (sandbox provider)', () => {
     expect(res.status).toBe(200);
     const { result } = (await res.json()) as { result: { data: { id: number; status: string } } };
     expect(result.data.status).toBe('queued');
-    const statuses = await waitFor(() => {
-      const seen = s.events.readAfter(0, 10_000).flatMap((e) =>
+    const statuses = await waitFor(async () => {
+      const seen = (await s.events.readAfter(0, 10_000)).flatMap((e) =>
         // Status transitions only (a later receipt may just add the price: same status, no transition).
         e.type === 'message.status' && e.payload.message.id === result.data.id && e.payload.previousStatus !== e.payload.message.status
           ? [e.payload.message.status]
@@ -66,10 +66,10 @@ describe('operator API on a real server (sandbox provider)', () => {
   it('a sandbox failure number ends rejected with its reason', async () => {
     const res = await call('message.send', { to: '+447700900666', text: 'this one fails' });
     const { result } = (await res.json()) as { result: { data: { id: number } } };
-    const final = await waitFor(() => {
-      const got = s.events
-        .readAfter(0, 10_000)
-        .find((e) => e.type === 'message.status' && e.payload.message.id === result.data.id && e.payload.message.status === 'rejected');
+    const final = await waitFor(async () => {
+      const got = (await s.events.readAfter(0, 10_000)).find(
+        (e) => e.type === 'message.status' && e.payload.message.id === result.data.id && e.payload.message.status === 'rejected',
+      );
       return got?.type === 'message.status' ? got.payload.message : undefined;
     });
     expect(final.errorCode).toBe('1170');

@@ -25,12 +25,12 @@ describe('ensureFirstAdmin', () => {
     expect(first.agent).toMatchObject({ email: DEFAULT_ADMIN_EMAIL, role: 'admin' });
     expect(printed).toHaveLength(1);
     expect(printed[0]).toContain(first.generatedPassword);
-    const stored = findAgentForLogin(db, DEFAULT_ADMIN_EMAIL);
+    const stored = await findAgentForLogin(db, DEFAULT_ADMIN_EMAIL);
     expect(stored && (await verifyPassword(first.generatedPassword, stored.passwordHash))).toBe(true);
 
     expect(await ensureFirstAdmin({ db, config: none, logger, print })).toEqual({ created: false });
     expect(printed).toHaveLength(1);
-    expect(countAgents(db)).toBe(1);
+    expect(await countAgents(db)).toBe(1);
   });
 
   it('uses ADMIN_EMAIL / ADMIN_PASSWORD and prints nothing', async () => {
@@ -43,7 +43,7 @@ describe('ensureFirstAdmin', () => {
     });
     expect(result).toMatchObject({ created: true, generatedPassword: null, agent: { email: 'boss@example.com' } });
     expect(printed).toEqual([]);
-    const stored = findAgentForLogin(db, 'boss@example.com');
+    const stored = await findAgentForLogin(db, 'boss@example.com');
     expect(stored && (await verifyPassword('hunter2hunter2', stored.passwordHash))).toBe(true);
   });
 });

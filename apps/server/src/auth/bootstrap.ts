@@ -31,14 +31,14 @@ export async function ensureFirstAdmin({
   logger: Logger;
   print?: (text: string) => void;
 }): Promise<FirstAdminResult> {
-  if (countAgents(db) > 0) return { created: false };
+  if ((await countAgents(db)) > 0) return { created: false };
   const email = config.adminEmail ?? DEFAULT_ADMIN_EMAIL;
   const password = config.adminPassword ?? generatePassword();
   const generatedPassword = config.adminPassword === undefined ? password : null;
   const passwordHash = await hashPassword(password, config.passwordCost);
   // Checked again after the (slow) hash: another instance may have bootstrapped meanwhile.
-  if (countAgents(db) > 0) return { created: false };
-  const agent = insertAgent(db, { email, name: 'Admin', passwordHash, role: 'admin' });
+  if ((await countAgents(db)) > 0) return { created: false };
+  const agent = await insertAgent(db, { email, name: 'Admin', passwordHash, role: 'admin' });
   logger.info({ agentId: agent.id, email: agent.email }, 'created the first admin');
   if (generatedPassword !== null) print(passwordBox(agent.email, generatedPassword));
   return { created: true, agent, generatedPassword };

@@ -103,27 +103,27 @@ describe('sign-in under attack, over real HTTP', () => {
       scrypt('old-password', salt, 64, { N: 16_384, r: 8, p: 1 }, (err, k) => (err ? reject(err) : resolve(k))),
     );
     const old = ['scrypt', 16_384, 8, 1, salt.toString('base64url'), key.toString('base64url')].join('$');
-    insertAgent(s.db, { email: 'old@x.test', name: 'Old', passwordHash: old, role: 'agent' });
+    await insertAgent(s.db, { email: 'old@x.test', name: 'Old', passwordHash: old, role: 'agent' });
 
     expect((await login(s, { email: 'old@x.test', password: 'wrong-password' })).status).toBe(401);
-    expect(findAgentForLogin(s.db, 'old@x.test')?.passwordHash).toBe(old);
+    expect((await findAgentForLogin(s.db, 'old@x.test'))?.passwordHash).toBe(old);
     expect((await login(s, { email: 'old@x.test', password: 'old-password' })).status).toBe(200);
-    const upgraded = findAgentForLogin(s.db, 'old@x.test')?.passwordHash ?? '';
+    const upgraded = (await findAgentForLogin(s.db, 'old@x.test'))?.passwordHash ?? '';
     expect(upgraded).not.toBe(old);
     expect(hashCost(upgraded)).toEqual({ N: 131_072, r: 8, p: 1 });
     expect(await verifyPassword('old-password', upgraded)).toBe(true);
     expect((await login(s, { email: 'old@x.test', password: 'old-password' })).status).toBe(200);
-    expect(findAgentForLogin(s.db, 'old@x.test')?.passwordHash).toBe(upgraded);
+    expect((await findAgentForLogin(s.db, 'old@x.test'))?.passwordHash).toBe(upgraded);
     // The first admin, created at this start, was hashed at the strong cost too.
-    expect(hashCost(findAgentForLogin(s.db, ADMIN.email)?.passwordHash ?? '')).toEqual(PASSWORD_COST);
+    expect(hashCost((await findAgentForLogin(s.db, ADMIN.email))?.passwordHash ?? '')).toEqual(PASSWORD_COST);
   });
 
   it('with the test cost configured, a test-cost hash is not rehashed (the cost compared is the configured one)', async () => {
     const s = await start();
     const hash = await hashPassword('cheap-password', TEST_PASSWORD_COST);
-    insertAgent(s.db, { email: 'cheap@x.test', name: 'Cheap', passwordHash: hash, role: 'agent' });
+    await insertAgent(s.db, { email: 'cheap@x.test', name: 'Cheap', passwordHash: hash, role: 'agent' });
     expect((await login(s, { email: 'cheap@x.test', password: 'cheap-password' })).status).toBe(200);
-    expect(findAgentForLogin(s.db, 'cheap@x.test')?.passwordHash).toBe(hash);
+    expect((await findAgentForLogin(s.db, 'cheap@x.test'))?.passwordHash).toBe(hash);
   });
 });
 

@@ -26,38 +26,30 @@ beforeEach(() => {
 });
 afterEach(() => t.dispose());
 
-const agent = (email = 'a@x.test', role: 'admin' | 'agent' = 'agent', passwordHash = 'x') =>
-  insertAgent(db, { email, name: email, passwordHash, role });
+const agent = async (email = 'a@x.test', role: 'admin' | 'agent' = 'agent', passwordHash = 'x') =>
+  await insertAgent(db, { email, name: email, passwordHash, role });
 
 describe('sessions', () => {
   it('stores only the hash; expires; ends; stops at a disabled agent', async () => {
-    const a = agent();
-    const s = createSession(db, a.id);
-    expect(
-      (await db
-        .select()
-        .from(sessions)
-        )
-        .map((r) => r.tokenHash),
-    ).toEqual([sha256Hex(s.token)]);
-    expect(agentForSessionHash(db, s.tokenHash)?.id).toBe(a.id);
+    const a = await agent();
+    const s = await createSession(db, a.id);
+    expect((await db.select().from(sessions)).map((r) => r.tokenHash)).toEqual([sha256Hex(s.token)]);
+    expect((await agentForSessionHash(db, s.tokenHash))?.id).toBe(a.id);
 
-    await db.update(sessions)
-      .set({ expiresAt: Date.now() - 1 })
-      ;
-    expect(agentForSessionHash(db, s.tokenHash)).toBeNull();
+    await db.update(sessions).set({ expiresAt: Date.now() - 1 });
+    expect(await agentForSessionHash(db, s.tokenHash)).toBeNull();
 
-    const t = createSession(db, a.id);
+    const t = await createSession(db, a.id);
     await db.update(agents).set({ disabledAt: Date.now() }).where(eq(agents.id, a.id));
-    expect(agentForSessionHash(db, t.tokenHash)).toBeNull();
+    expect(await agentForSessionHash(db, t.tokenHash)).toBeNull();
     await db.update(agents).set({ disabledAt: null }).where(eq(agents.id, a.id));
-    expect(agentForSessionHash(db, t.tokenHash)?.id).toBe(a.id);
-    endSession(db, t.tokenHash);
-    expect(agentForSessionHash(db, t.tokenHash)).toBeNull();
+    expect((await agentForSessionHash(db, t.tokenHash))?.id).toBe(a.id);
+    await endSession(db, t.tokenHash);
+    expect(await agentForSessionHash(db, t.tokenHash)).toBeNull();
   });
 
   it('logs in with the right password; wrong password and unknown email fail alike', async () => {
-    const a = agent('a@x.test', 'agent', await hashPassword('right-password', TEST_PASSWORD_COST));
+    const a = await agent('a@x.test', 'agent', await hashPassword('right-password', TEST_PASSWORD_COST));
     const limiter = createLoginRateLimiter();
     const ok = await loginWithPassword({ db, limiter, cost: TEST_PASSWORD_COST, email: ' A@X.test', password: 'right-password', ip: null });
     expect(ok.agent.id).toBe(a.id);
@@ -89,8 +81,8 @@ describe('cookies', () => {
 
 describe('API tokens', () => {
   it('are pk_ + 43 base64url chars, stored hashed, work until revoked', async () => {
-    const a = agent();
-    const created = createApiToken({ db, agentId: a.id, name: ' script ' });
+    const a = await agent();
+    const created = await createApiToken({ db, agentId: a.id, name: ' script ' });
     expect(created.token).toMatch(/^pk_[\w-]{43}$/);
     expect(created.name).toBe('script');
     expect(created.prefix).toBe(created.token.slice(0, 9));
@@ -98,28 +90,24 @@ describe('API tokens', () => {
     expect(row?.tokenHash).toBe(sha256Hex(created.token));
     expect(JSON.stringify(row)).not.toContain(created.token);
 
-    expect(authenticateApiToken(db, created.token)?.id).toBe(a.id);
+    expect((await authenticateApiToken(db, created.token))?.id).toBe(a.id);
     expect((await db.select().from(apiTokens))[0]?.lastUsedAt).not.toBeNull();
-    expect(authenticateApiToken(db, 'pk_wrong')).toBeNull();
-    expect(authenticateApiToken(db, created.token.slice(3))).toBeNull();
+    expect(await authenticateApiToken(db, 'pk_wrong')).toBeNull();
+    expect(await authenticateApiToken(db, created.token.slice(3))).toBeNull();
 
-    revokeApiToken({ db, agent: a, id: created.id });
-    expect(authenticateApiToken(db, created.token)).toBeNull();
+    await revokeApiToken({ db, agent: a, id: created.id });
+    expect(await authenticateApiToken(db, created.token)).toBeNull();
   });
 
-  it('an agent lists and revokes only their own; an admin all', () => {
-    const a = agent('a@x.test');
-    const b = agent('b@x.test');
-    const admin = agent('root@x.test', 'admin');
-    const ta = createApiToken({ db, agentId: a.id, name: 'a' });
-    createApiToken({ db, agentId: b.id, name: 'b' });
-    expect(listApiTokensFor({ db, agent: a }).map((t) => t.name)).toEqual(['a']);
-    expect(
-      listApiTokensFor({ db, agent: admin })
-        .map((t) => t.name)
-        .sort(),
-    ).toEqual(['a', 'b']);
-    expect(() => revokeApiToken({ db, agent: b, id: ta.id })).toThrow(/not found/);
-    expect(revokeApiToken({ db, agent: admin, id: ta.id }).revokedAt).not.toBeNull();
+  it('an agent lists and revokes only their own; an admin all', async () => {
+    const a = await agent('a@x.test');
+    const b = await agent('b@x.test');
+    const admin = await agent('root@x.test', 'admin');
+    const ta = await createApiToken({ db, agentId: a.id, name: 'a' });
+    await createApiToken({ db, agentId: b.id, name: 'b' });
+    expect((await listApiTokensFor({ db, agent: a })).map((t) => t.name)).toEqual(['a']);
+    expect((await listApiTokensFor({ db, agent: admin })).map((t) => t.name).sort()).toEqual(['a', 'b']);
+    expect(async () => await revokeApiToken({ db, agent: b, id: ta.id })).toThrow(/not found/);
+    expect((await revokeApiToken({ db, agent: admin, id: ta.id })).revokedAt).not.toBeNull();
   });
 });

@@ -26,22 +26,22 @@ export interface NewSession {
 }
 
 /** Opens a session (and clears out expired ones: logins are rare enough to carry that). */
-export function createSession(db: Db, agentId: number, now = Date.now()): NewSession {
-  deleteExpiredSessions(db, now);
+export async function createSession(db: Db, agentId: number, now = Date.now()): Promise<NewSession> {
+  await deleteExpiredSessions(db, now);
   const token = randomToken();
   const tokenHash = sha256Hex(token);
   const expiresAt = now + SESSION_TTL_MS;
-  insertSession(db, { tokenHash, agentId, expiresAt });
+  await insertSession(db, { tokenHash, agentId, expiresAt });
   return { token, tokenHash, expiresAt };
 }
 
 /** The enabled agent behind a session hash that has not expired, or null. */
-export function agentForSessionHash(db: Db, tokenHash: string): AgentDto | null {
-  return findSessionAgent(db, tokenHash) ?? null;
+export async function agentForSessionHash(db: Db, tokenHash: string): Promise<AgentDto | null> {
+  return (await findSessionAgent(db, tokenHash)) ?? null;
 }
 
-export function endSession(db: Db, tokenHash: string): void {
-  deleteSession(db, tokenHash);
+export async function endSession(db: Db, tokenHash: string): Promise<void> {
+  await deleteSession(db, tokenHash);
 }
 
 // ── cookies ───────────────────────────────────────────────────────────────────────────────────────
@@ -112,7 +112,7 @@ export async function loginWithPassword(opts: {
   const gate = opts.hashGate ?? { run: <T>(fn: () => Promise<T>) => fn() };
   const keys = loginKeys(opts.email, opts.ip);
   opts.limiter.attempt(keys);
-  const found = findAgentForLogin(opts.db, opts.email);
+  const found = await findAgentForLogin(opts.db, opts.email);
   let ok: boolean;
   try {
     ok = await gate.run(() => verifyPassword(opts.password, found?.passwordHash ?? dummyPasswordHash(cost)));
@@ -129,7 +129,7 @@ export async function loginWithPassword(opts: {
   if (needsRehash(found.passwordHash, cost)) {
     // Upgraded while we know the password; when sign-in is busy it waits for the next login.
     const upgraded = await gate.run(() => hashPassword(opts.password, cost)).catch(() => null);
-    if (upgraded) setAgentPasswordHash(opts.db, found.agent.id, { from: found.passwordHash, to: upgraded });
+    if (upgraded) await setAgentPasswordHash(opts.db, found.agent.id, { from: found.passwordHash, to: upgraded });
   }
-  return { agent: found.agent, session: createSession(opts.db, found.agent.id) };
+  return { agent: found.agent, session: await createSession(opts.db, found.agent.id) };
 }

@@ -13,6 +13,7 @@ import {
   type ApiTokenScope,
 } from '../domain/agents';
 import { AppError } from '../errors';
+import { runTx } from '../db/store';
 
 export const API_TOKEN_PREFIX = 'pk_';
 /** How much of a token is kept in clear to tell tokens apart: 'pk_' and 6 characters. */
@@ -36,7 +37,7 @@ export interface CreatedApiToken extends ApiTokenDto {
 /** What a new token may do unless its creator says otherwise: use the inbox, not administer it. */
 export const DEFAULT_API_TOKEN_SCOPES: readonly ApiTokenScope[] = ['read', 'send'];
 
-export function createApiToken({
+export async function createApiToken({
   db,
   agentId,
   name,
@@ -52,10 +53,10 @@ export function createApiToken({
   expiresAt?: number | null;
   /** Who creates it (a procedure call): recorded in the audit log in the same transaction. */
   actor?: AuditActor;
-}): CreatedApiToken {
+}): Promise<CreatedApiToken> {
   const token = `${API_TOKEN_PREFIX}${randomToken()}`;
-  const row = db.transaction((tx) => {
-    const inserted = insertApiToken(db, {
+  const row = await runTx(db, async (tx) => {
+    const inserted = await insertApiToken(db, {
       name: name.trim(),
       tokenHash: sha256Hex(token),
       prefix: token.slice(0, SHOWN_PREFIX_CHARS),
@@ -64,7 +65,7 @@ export function createApiToken({
       expiresAt,
     });
     if (actor) {
-      recordAudit(tx, {
+      await recordAudit(tx, {
         actor,
         action: 'token.created',
         target: { type: 'api_token', id: inserted.id },
@@ -77,38 +78,48 @@ export function createApiToken({
 }
 
 /** A token's agent and scopes right now, or null (unknown, revoked, expired, agent disabled). */
-export function accessForTokenHash(db: Db, tokenHash: string): { agent: AgentDto; scopes: ApiTokenScope[] } | null {
-  const found = findTokenAccess(db, tokenHash);
+export async function accessForTokenHash(db: Db, tokenHash: string): Promise<{ agent: AgentDto; scopes: ApiTokenScope[] } | null> {
+  const found = await findTokenAccess(db, tokenHash);
   return found ? { agent: found.agent, scopes: found.scopes } : null;
 }
 
 /** The agent an `Authorization: Bearer pk_…` token belongs to, or null (unknown, revoked, agent disabled). */
-export function authenticateApiToken(db: Db, token: string): AgentDto | null {
+export async function authenticateApiToken(db: Db, token: string): Promise<AgentDto | null> {
   if (!token.startsWith(API_TOKEN_PREFIX)) return null;
-  return agentForTokenHash(db, sha256Hex(token));
+  return await agentForTokenHash(db, sha256Hex(token));
 }
 
-export function agentForTokenHash(db: Db, tokenHash: string): AgentDto | null {
-  return findTokenAgent(db, tokenHash) ?? null;
+export async function agentForTokenHash(db: Db, tokenHash: string): Promise<AgentDto | null> {
+  return (await findTokenAgent(db, tokenHash)) ?? null;
 }
 
 /** An agent sees their own tokens; an admin sees everyone's. */
-export function listApiTokensFor({ db, agent }: { db: Db; agent: AgentDto }): ApiTokenDto[] {
-  return listApiTokens(db, agent.role === 'admin' ? null : agent.id);
+export async function listApiTokensFor({ db, agent }: { db: Db; agent: AgentDto }): Promise<ApiTokenDto[]> {
+  return await listApiTokens(db, agent.role === 'admin' ? null : agent.id);
 }
 
 /** Revokes a token its owner (or an admin) names; another agent's token is NOT_FOUND, not FORBIDDEN. */
-export function revokeApiToken({ db, agent, id, actor }: { db: Db; agent: AgentDto; id: number; actor?: AuditActor }): ApiTokenDto {
-  return db.transaction((tx) => {
-    const token = getApiToken(db, id);
+export async function revokeApiToken({
+  db,
+  agent,
+  id,
+  actor,
+}: {
+  db: Db;
+  agent: AgentDto;
+  id: number;
+  actor?: AuditActor;
+}): Promise<ApiTokenDto> {
+  return await runTx(db, async (tx) => {
+    const token = await getApiToken(db, id);
     if (!token || (token.agentId !== agent.id && agent.role !== 'admin')) {
       throw new AppError('NOT_FOUND', `API token ${id} not found`);
     }
-    const revoked = revokeApiTokenRow(db, id);
+    const revoked = await revokeApiTokenRow(db, id);
     if (!revoked) throw new AppError('NOT_FOUND', `API token ${id} not found`);
     // Revoking an already revoked token changes nothing and is not recorded again.
     if (actor && token.revokedAt === null) {
-      recordAudit(tx, {
+      await recordAudit(tx, {
         actor,
         action: 'token.revoked',
         target: { type: 'api_token', id },

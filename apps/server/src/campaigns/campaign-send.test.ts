@@ -60,14 +60,14 @@ async function start(rate: number): Promise<Parley> {
     }),
   );
   // Not a quiet-hours test: sends must not depend on the hour the suite runs at (quiet-hours.http.test.ts covers them).
-  updateSettings({ log: server.events, agentId: null, patch: { quietHours: null } });
+  await updateSettings({ log: server.events, agentId: null, patch: { quietHours: null } });
   cleanups.push(async () => {
     await server.close();
     rmSync(dir, { recursive: true, force: true });
   });
   const admin = (await server.db.select().from(agents))[0];
   // Campaigns are admin procedures: the token needs the admin scope beside read and send.
-  const { token } = createApiToken({ db: server.db, agentId: admin?.id ?? 0, name: 'test', scopes: ['read', 'send', 'admin'] });
+  const { token } = await createApiToken({ db: server.db, agentId: admin?.id ?? 0, name: 'test', scopes: ['read', 'send', 'admin'] });
   return { server, call: (path, input) => trpc(server.url, token, path, input) };
 }
 
@@ -88,9 +88,9 @@ async function trpc<T>(url: string, token: string, path: string, input?: unknown
 const toOf = (r: { body: unknown }) => `+${(r.body as { to: string }).to}`;
 const phone = (i: number) => `+4477009${String(10_000 + i).padStart(5, '0')}`;
 
-function optOut(server: ParleyServer, number: string): void {
-  const contact = server.events.write((tx) => upsertContact(tx, number, Date.now()));
-  setOptOut({ log: server.events, contactId: contact.id, optedOut: true, source: 'import' });
+async function optOut(server: ParleyServer, number: string): Promise<void> {
+  const contact = await server.events.write(async (tx) => await upsertContact(tx, number, Date.now()));
+  await setOptOut({ log: server.events, contactId: contact.id, optedOut: true, source: 'import' });
 }
 
 async function untilStatus(p: Parley, id: number, status: CampaignDto['status'], timeout: number): Promise<CampaignDto> {
@@ -126,7 +126,7 @@ describe('campaigns against the mock Vonage API', () => {
     const p = await start(2000);
     const valid = Array.from({ length: 4_900 }, (_, i) => phone(i));
     const stopped = Array.from({ length: 20 }, (_, i) => phone(5_000 + i));
-    for (const n of stopped) optOut(p.server, n);
+    for (const n of stopped) await optOut(p.server, n);
     const lines = ['name,phone'];
     valid.forEach((n, i) => {
       lines.push(`Person ${i},${n}`);
@@ -185,11 +185,12 @@ describe('campaigns against the mock Vonage API', () => {
     expect(progress).toBeLessThan(200);
 
     // A reply from a recipient lands in the conversation the campaign message is in.
-    const sent = (await p.server.db
-      .select()
-      .from(messages)
-      .where(eq(messages.to, valid[7] ?? ''))
-      )[0];
+    const sent = (
+      await p.server.db
+        .select()
+        .from(messages)
+        .where(eq(messages.to, valid[7] ?? ''))
+    )[0];
     const body = JSON.stringify(inboundPayload({ from: (valid[7] ?? '').slice(1), to: US.slice(1), text: 'Tell me more' }));
     const res = await fetch(`${p.server.url}/webhooks/inbound`, {
       method: 'POST',

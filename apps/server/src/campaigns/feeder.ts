@@ -72,17 +72,17 @@ export function createCampaignFeeder(opts: CampaignFeederOptions): CampaignFeede
 
   /** One pass over the running campaigns; true when any is running. */
   async function feedAll(): Promise<boolean> {
-    const campaigns = runningCampaigns(db);
+    const campaigns = await runningCampaigns(db);
     for (const { id, provider } of campaigns) {
       if (!running) break;
       const now = clock();
       // Recipients held for quiet hours whose window opened go back in line (a held row never stalls the rest).
-      if (releaseHeldRecipients({ log, id, now }) > 0) dirty.add(id);
-      let room = windowOf(provider) - queuedCampaignMessages(db, id);
+      if ((await releaseHeldRecipients({ log, id, now })) > 0) dirty.add(id);
+      let room = windowOf(provider) - (await queuedCampaignMessages(db, id));
       let fed = 0;
       let slice = performance.now();
       while (running && room > 0) {
-        const step = feedCampaign({ log, id, max: Math.min(room, BATCH), now });
+        const step = await feedCampaign({ log, id, max: Math.min(room, BATCH), now });
         const handled = step.queued + step.skipped;
         if (step.queued > 0) opts.wakeOutbox();
         if (handled + step.held > 0) dirty.add(id);
@@ -95,7 +95,7 @@ export function createCampaignFeeder(opts: CampaignFeederOptions): CampaignFeede
           slice = performance.now();
         }
       }
-      if (running && fed === 0 && finishCampaignIfDone({ log, id })) {
+      if (running && fed === 0 && (await finishCampaignIfDone({ log, id }))) {
         logger.info({ campaignId: id }, 'campaign done');
       }
     }
@@ -130,13 +130,13 @@ export function createCampaignFeeder(opts: CampaignFeederOptions): CampaignFeede
     });
   }
 
-  function publishProgress(): void {
+  async function publishProgress(): Promise<void> {
     if (!running) return;
     const started = performance.now();
     for (const id of [...dirty]) {
       dirty.delete(id);
       try {
-        appendCampaignProgress({ log, id });
+        await appendCampaignProgress({ log, id });
       } catch (err) {
         logger.error({ err, campaignId: id }, 'campaign feeder: progress failed');
       }
@@ -156,12 +156,12 @@ export function createCampaignFeeder(opts: CampaignFeederOptions): CampaignFeede
   }
 
   return {
-    start() {
+    async start() {
       if (running) return;
       running = true;
       abort = new AbortController();
       following = follow(abort.signal).catch((err: unknown) => logger.error({ err }, 'campaign feeder: event follow failed'));
-      for (const { id } of runningCampaigns(db)) dirty.add(id);
+      for (const { id } of await runningCampaigns(db)) dirty.add(id);
       progressTimer = setTimeout(publishProgress, progressMs);
       wake();
     },

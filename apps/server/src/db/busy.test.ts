@@ -71,7 +71,7 @@ async function probeHealth(s: TestServer, stop: Promise<unknown>) {
 describe('another process holding SQLite’s write lock', () => {
   it('does not freeze the server: healthz answers quickly, message.send succeeds after the release, webhooks get 503', async () => {
     const s = (parley = await startTestServer({ live: { dbBusyRetryMs: 8000 } }));
-    const token = createApiToken({ db: s.db, agentId: 1, name: 'busy' }).token;
+    const token = (await createApiToken({ db: s.db, agentId: 1, name: 'busy' })).token;
     const lock = await holdWriteLock(s.config.databasePath, 3000);
 
     const webhook = await s.postWebhook('/webhooks/inbound', inboundPayload({ text: 'during the lock' }));
@@ -136,7 +136,7 @@ describe('another process holding SQLite’s write lock', () => {
 
   it('answers 503 (appCode DB_BUSY) when the lock outlasts DB_BUSY_RETRY_MS, never 500', async () => {
     const s = (parley = await startTestServer({ live: { dbBusyRetryMs: 1000 } }));
-    const token = createApiToken({ db: s.db, agentId: 1, name: 'busy' }).token;
+    const token = (await createApiToken({ db: s.db, agentId: 1, name: 'busy' })).token;
     const lock = await holdWriteLock(s.config.databasePath, 5000);
     const started = Date.now();
     const res = await send(s, token, 'too long');
@@ -165,7 +165,7 @@ describe('another process holding SQLite’s write lock', () => {
       },
     };
     const s = (parley = await startTestServer({}, undefined, { providers: { vonage: provider } }));
-    const token = createApiToken({ db: s.db, agentId: 1, name: 'busy' }).token;
+    const token = (await createApiToken({ db: s.db, agentId: 1, name: 'busy' })).token;
     expect((await send(s, token, 'answered during the lock')).status).toBe(200);
     await askedP;
     const lock = await holdWriteLock(s.config.databasePath, 1500);

@@ -2,12 +2,20 @@ import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
-import { drizzle, type BetterSQLite3Database } from 'drizzle-orm/better-sqlite3';
+import { drizzle as syncDrizzle } from 'drizzle-orm/better-sqlite3';
+import { drizzle, type SqliteRemoteDatabase } from 'drizzle-orm/sqlite-proxy';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import * as schema from './schema';
 import { installSuppressionKey } from '../domain/suppression';
+import { SqliteStore } from './sqlite-store';
+import type { Store } from './store';
 
-export type Db = BetterSQLite3Database<typeof schema> & { $client: Database.Database };
+/** The database handle domain code queries through (drizzle over the store: see db/store.ts). */
+export type Db = SqliteRemoteDatabase<typeof schema> & {
+  /** SQLite's writer connection (synchronous; SQLite-only code and tests). */
+  $client: Database.Database;
+  $store: Store;
+};
 
 const migrationsFolder = fileURLToPath(new URL('./migrations', import.meta.url));
 
@@ -56,15 +64,20 @@ export function openDb(path: string, opts: { busyTimeoutMs?: number; suppression
   sqlite.pragma('secure_delete = ON');
   // Migrating may wait longer: nothing else is served yet.
   sqlite.pragma('busy_timeout = 5000');
-  const db = drizzle(sqlite, { schema });
-  migrate(db, { migrationsFolder });
+  migrate(syncDrizzle(sqlite, { schema }), { migrationsFolder });
   try {
     installSuppressionKey(sqlite, opts.suppressionSecret);
   } catch (err) {
     sqlite.close();
     throw err;
   }
-  sqlite.pragma(`busy_timeout = ${Math.max(0, Math.floor(opts.busyTimeoutMs ?? 5000))}`);
+  const busyTimeoutMs = Math.max(0, Math.floor(opts.busyTimeoutMs ?? 5000));
+  sqlite.pragma(`busy_timeout = ${busyTimeoutMs}`);
+  const store = new SqliteStore(sqlite, path === ':memory:' ? null : path, busyTimeoutMs);
+  const db = drizzle(store.callback, { schema }) as Db;
+  db.$client = sqlite;
+  db.$store = store;
+  store.db = db;
   return db;
 }
 
@@ -81,11 +94,11 @@ export function isDbBusy(err: unknown): boolean {
  * Runs `fn` (one transaction or statement); while SQLite answers SQLITE_BUSY it runs it again after
  * an asynchronous backoff (25 ms doubling, at most 500 ms), for at most `maxMs`; then the error stands.
  */
-export async function retryWhileBusy<T>(fn: () => T, maxMs = 5000): Promise<T> {
+export async function retryWhileBusy<T>(fn: () => T | Promise<T>, maxMs = 5000): Promise<T> {
   const deadline = Date.now() + maxMs;
   for (let attempt = 0; ; attempt++) {
     try {
-      return fn();
+      return await fn();
     } catch (err) {
       if (!isDbBusy(err) || Date.now() >= deadline) throw err;
     }

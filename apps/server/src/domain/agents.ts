@@ -83,32 +83,35 @@ export async function countAgents(db: Db): Promise<number> {
 }
 
 export async function insertAgent(db: Db, a: { email: string; name: string; passwordHash: string; role: AgentRole }): Promise<AgentDto> {
-  const row = (await db
-    .insert(agents)
-    .values({ ...a, email: normalizeEmail(a.email), createdAt: Date.now() })
-    .returning()
-    )[0];
+  const row = (
+    await db
+      .insert(agents)
+      .values({ ...a, email: normalizeEmail(a.email), createdAt: Date.now() })
+      .returning()
+  )[0];
   return toAgentDto(row);
 }
 
 /** The agent with this email and its password hash (for login), or undefined. */
 export async function findAgentForLogin(db: Db, email: string): Promise<{ agent: AgentDto; passwordHash: string } | undefined> {
-  const row = (await db
-    .select()
-    .from(agents)
-    .where(eq(agents.email, normalizeEmail(email)))
-    )[0];
+  const row = (
+    await db
+      .select()
+      .from(agents)
+      .where(eq(agents.email, normalizeEmail(email)))
+  )[0];
   return row ? { agent: toAgentDto(row), passwordHash: row.passwordHash } : undefined;
 }
 
 /** Replaces a password hash (a rehash at a higher cost) unless it changed meanwhile; true when written. */
 export async function setAgentPasswordHash(db: Db, id: number, hash: { from: string; to: string }): Promise<boolean> {
   return (
-    (await db
-      .update(agents)
-      .set({ passwordHash: hash.to })
-      .where(and(eq(agents.id, id), eq(agents.passwordHash, hash.from)))
-      ).changes === 1
+    (
+      await db
+        .update(agents)
+        .set({ passwordHash: hash.to })
+        .where(and(eq(agents.id, id), eq(agents.passwordHash, hash.from)))
+    ).changes === 1
   );
 }
 
@@ -124,19 +127,18 @@ export async function listAgents(db: Db): Promise<AgentDto[]> {
 // ── sessions ──────────────────────────────────────────────────────────────────────────────────────
 
 export async function insertSession(db: Db, s: { tokenHash: string; agentId: number; expiresAt: number }): Promise<void> {
-  await db.insert(sessions)
-    .values({ ...s, createdAt: Date.now() })
-    ;
+  await db.insert(sessions).values({ ...s, createdAt: Date.now() });
 }
 
 /** The enabled agent behind an unexpired session, or undefined. */
 export async function findSessionAgent(db: Db, tokenHash: string, now = Date.now()): Promise<AgentDto | undefined> {
-  const row = (await db
-    .select({ agent: agents })
-    .from(sessions)
-    .innerJoin(agents, eq(agents.id, sessions.agentId))
-    .where(and(eq(sessions.tokenHash, tokenHash), gt(sessions.expiresAt, now), isNull(agents.disabledAt)))
-    )[0];
+  const row = (
+    await db
+      .select({ agent: agents })
+      .from(sessions)
+      .innerJoin(agents, eq(agents.id, sessions.agentId))
+      .where(and(eq(sessions.tokenHash, tokenHash), gt(sessions.expiresAt, now), isNull(agents.disabledAt)))
+  )[0];
   return row ? toAgentDto(row.agent) : undefined;
 }
 
@@ -155,11 +157,12 @@ export async function insertApiToken(
   t: { name: string; tokenHash: string; prefix: string; agentId: number; scopes: readonly ApiTokenScope[]; expiresAt: number | null },
 ): Promise<ApiTokenDto> {
   return toApiTokenDto(
-    (await db
-      .insert(apiTokens)
-      .values({ ...t, scopes: API_TOKEN_SCOPES.filter((s) => t.scopes.includes(s)).join(','), createdAt: Date.now() })
-      .returning()
-      )[0],
+    (
+      await db
+        .insert(apiTokens)
+        .values({ ...t, scopes: API_TOKEN_SCOPES.filter((s) => t.scopes.includes(s)).join(','), createdAt: Date.now() })
+        .returning()
+    )[0],
   );
 }
 
@@ -167,8 +170,8 @@ export async function insertApiToken(
 const LAST_USED_GRANULARITY_MS = 60_000;
 
 /** The enabled agent behind an unrevoked token, or undefined; notes the token's use. */
-export function findTokenAgent(db: Db, tokenHash: string, now = Date.now()): AgentDto | undefined {
-  return findTokenAccess(db, tokenHash, now)?.agent;
+export async function findTokenAgent(db: Db, tokenHash: string, now = Date.now()): Promise<AgentDto | undefined> {
+  return (await findTokenAccess(db, tokenHash, now))?.agent;
 }
 
 /** The enabled agent behind an unrevoked, unexpired token and the token's scopes, or undefined; notes its use. */
@@ -177,25 +180,28 @@ export async function findTokenAccess(
   tokenHash: string,
   now = Date.now(),
 ): Promise<{ agent: AgentDto; tokenId: number; scopes: ApiTokenScope[] } | undefined> {
-  const row = (await db
-    .select({ agent: agents, tokenId: apiTokens.id, scopes: apiTokens.scopes })
-    .from(apiTokens)
-    .innerJoin(agents, eq(agents.id, apiTokens.agentId))
-    .where(
-      and(
-        eq(apiTokens.tokenHash, tokenHash),
-        isNull(apiTokens.revokedAt),
-        isNull(agents.disabledAt),
-        or(isNull(apiTokens.expiresAt), gt(apiTokens.expiresAt, now)),
-      ),
-    )
-    )[0];
+  const row = (
+    await db
+      .select({ agent: agents, tokenId: apiTokens.id, scopes: apiTokens.scopes })
+      .from(apiTokens)
+      .innerJoin(agents, eq(agents.id, apiTokens.agentId))
+      .where(
+        and(
+          eq(apiTokens.tokenHash, tokenHash),
+          isNull(apiTokens.revokedAt),
+          isNull(agents.disabledAt),
+          or(isNull(apiTokens.expiresAt), gt(apiTokens.expiresAt, now)),
+        ),
+      )
+  )[0];
   if (!row) return undefined;
   try {
-    await db.update(apiTokens)
+    await db
+      .update(apiTokens)
       .set({ lastUsedAt: now })
-      .where(and(eq(apiTokens.id, row.tokenId), or(isNull(apiTokens.lastUsedAt), lt(apiTokens.lastUsedAt, now - LAST_USED_GRANULARITY_MS))))
-      ;
+      .where(
+        and(eq(apiTokens.id, row.tokenId), or(isNull(apiTokens.lastUsedAt), lt(apiTokens.lastUsedAt, now - LAST_USED_GRANULARITY_MS))),
+      );
   } catch (err) {
     // Bookkeeping only: a database locked by another process must not refuse the token.
     if (!isDbBusy(err)) throw err;
@@ -206,9 +212,10 @@ export async function findTokenAccess(
 /** One agent's tokens, or everyone's when agentId is null; newest first. */
 export async function listApiTokens(db: Db, agentId: number | null): Promise<ApiTokenDto[]> {
   const q = db.select().from(apiTokens);
-  const rows = await (agentId === null ? q : q.where(eq(apiTokens.agentId, agentId)))
-    .orderBy(desc(apiTokens.createdAt), desc(apiTokens.id))
-    ;
+  const rows = await (agentId === null ? q : q.where(eq(apiTokens.agentId, agentId))).orderBy(
+    desc(apiTokens.createdAt),
+    desc(apiTokens.id),
+  );
   return rows.map(toApiTokenDto);
 }
 
@@ -219,9 +226,9 @@ export async function getApiToken(db: Db, id: number): Promise<ApiTokenDto | und
 
 /** Marks a token revoked (once; revoking again keeps the first time). */
 export async function revokeApiTokenRow(db: Db, id: number, now = Date.now()): Promise<ApiTokenDto | undefined> {
-  await db.update(apiTokens)
+  await db
+    .update(apiTokens)
     .set({ revokedAt: now })
-    .where(and(eq(apiTokens.id, id), isNull(apiTokens.revokedAt)))
-    ;
-  return getApiToken(db, id);
+    .where(and(eq(apiTokens.id, id), isNull(apiTokens.revokedAt)));
+  return await getApiToken(db, id);
 }

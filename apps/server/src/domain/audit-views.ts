@@ -9,6 +9,7 @@ import type { Db } from '../db/client';
 import { agents, auditLog } from '../db/schema';
 import { recordAudit, type AuditActor } from './audit';
 import { decodeIdCursor, encodeIdCursor } from './campaign-views';
+import { runTx } from '../db/store';
 
 export const AUDIT_PAGE = 50;
 /** The most rows one CSV export holds (newest first); the file says when it was cut. */
@@ -47,40 +48,39 @@ async function select(db: Db, where: (SQL | undefined)[], limit: number): Promis
     .leftJoin(agents, eq(agents.id, auditLog.agentId))
     .where(and(...where))
     .orderBy(desc(auditLog.id))
-    .limit(limit)
-    ;
+    .limit(limit);
 }
 
-export function listAudit(opts: {
+export async function listAudit(opts: {
   db: Db;
   cursor?: string | null | undefined;
   action?: AuditAction | undefined;
   limit?: number | undefined;
-}): {
+}): Promise<{
   items: AuditEntryDto[];
   nextCursor: string | null;
-} {
+}> {
   const limit = Math.min(Math.max(Math.trunc(opts.limit ?? AUDIT_PAGE), 1), 200);
   const where = [
     opts.action ? eq(auditLog.action, opts.action) : undefined,
     opts.cursor ? lt(auditLog.id, decodeIdCursor(opts.cursor)) : undefined,
   ];
-  const rows = select(opts.db, where, limit + 1);
+  const rows = await select(opts.db, where, limit + 1);
   const page = rows.slice(0, limit);
   const last = page.at(-1);
   return { items: page.map(toDto), nextCursor: rows.length > limit && last ? encodeIdCursor(last.e.id) : null };
 }
 
 /** CSV of the log (one action or all), newest first; the export is recorded as `audit.exported` in the same transaction. */
-export function exportAudit(opts: { db: Db; action?: AuditAction | undefined; actor: AuditActor; now?: number }): {
+export async function exportAudit(opts: { db: Db; action?: AuditAction | undefined; actor: AuditActor; now?: number }): Promise<{
   filename: string;
   csv: string;
   count: number;
-} {
+}> {
   const now = opts.now ?? Date.now();
-  return opts.db.transaction((tx) => {
-    const rows = select(opts.db, [opts.action ? eq(auditLog.action, opts.action) : undefined], AUDIT_EXPORT_MAX).map(toDto);
-    recordAudit(tx, { actor: opts.actor, action: 'audit.exported', detail: { action: opts.action ?? null, rows: rows.length }, now });
+  return await runTx(opts.db, async (tx) => {
+    const rows = (await select(opts.db, [opts.action ? eq(auditLog.action, opts.action) : undefined], AUDIT_EXPORT_MAX)).map(toDto);
+    await recordAudit(tx, { actor: opts.actor, action: 'audit.exported', detail: { action: opts.action ?? null, rows: rows.length }, now });
     const csv = stringify(
       rows.map((r) => [
         r.id,

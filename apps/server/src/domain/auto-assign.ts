@@ -22,47 +22,47 @@ export async function autoAssignIn(
 ): Promise<number | null> {
   // Nobody online: nothing to read.
   if (opts.onlineAgentIds.length === 0) return null;
-  const settings = getSettings(opts.settingsFrom ?? tx);
+  const settings = await getSettings(opts.settingsFrom ?? tx);
   if (settings.autoAssign !== 'round-robin') return null;
-  const row = (await tx
-    .select({ assigned: conversations.assignedAgentId })
-    .from(conversations)
-    .where(eq(conversations.id, opts.conversationId))
-    )[0];
+  const row = (
+    await tx.select({ assigned: conversations.assignedAgentId }).from(conversations).where(eq(conversations.id, opts.conversationId))
+  )[0];
   if (!row || row.assigned !== null) return null;
-  const inbound = (await tx
-    .select({ n: count() })
-    .from(messages)
-    .where(and(eq(messages.conversationId, opts.conversationId), eq(messages.direction, 'in')))
-    )[0];
+  const inbound = (
+    await tx
+      .select({ n: count() })
+      .from(messages)
+      .where(and(eq(messages.conversationId, opts.conversationId), eq(messages.direction, 'in')))
+  )[0];
   if ((inbound?.n ?? 0) !== 1) return null; // not its first inbound text
 
-  const candidates = (await tx
-    .select({ id: agents.id })
-    .from(agents)
-    .where(and(inArray(agents.id, [...opts.onlineAgentIds]), isNull(agents.disabledAt)))
-    .orderBy(asc(agents.id))
-    )
-    .map((a) => a.id);
+  const candidates = (
+    await tx
+      .select({ id: agents.id })
+      .from(agents)
+      .where(and(inArray(agents.id, [...opts.onlineAgentIds]), isNull(agents.disabledAt)))
+      .orderBy(asc(agents.id))
+  ).map((a) => a.id);
   if (candidates.length === 0) return null;
   const load = new Map(
-    (await tx
-      .select({ agentId: conversations.assignedAgentId, n: count() })
-      .from(conversations)
-      .where(and(eq(conversations.status, 'open'), inArray(conversations.assignedAgentId, candidates)))
-      .groupBy(conversations.assignedAgentId)
-      )
-      .map((r) => [r.agentId, r.n]),
+    (
+      await tx
+        .select({ agentId: conversations.assignedAgentId, n: count() })
+        .from(conversations)
+        .where(and(eq(conversations.status, 'open'), inArray(conversations.assignedAgentId, candidates)))
+        .groupBy(conversations.assignedAgentId)
+    ).map((r) => [r.agentId, r.n]),
   );
   const eligible = candidates.filter((id) => (load.get(id) ?? 0) < settings.maxOpenPerAgent);
   if (eligible.length === 0) return null;
-  const last = (await tx
-    .select({ agentId: conversations.assignedAgentId })
-    .from(conversations)
-    .where(isNotNull(conversations.assignedAgentId))
-    .orderBy(desc(conversations.createdAt), desc(conversations.id))
-    .limit(1)
-    )[0];
+  const last = (
+    await tx
+      .select({ agentId: conversations.assignedAgentId })
+      .from(conversations)
+      .where(isNotNull(conversations.assignedAgentId))
+      .orderBy(desc(conversations.createdAt), desc(conversations.id))
+      .limit(1)
+  )[0];
   const lastId = last?.agentId ?? 0;
   const next = eligible.find((id) => id > lastId) ?? eligible[0];
   if (next === undefined) return null;

@@ -20,12 +20,13 @@ import { getSettings } from './settings';
 
 export async function setCampaignStatus(tx: Tx, id: number, status: CampaignRow['status'], finished: boolean): Promise<CampaignRow> {
   const now = Date.now();
-  const row = (await tx
-    .update(campaigns)
-    .set({ status, updatedAt: now, ...(finished ? { finishedAt: now } : {}) })
-    .where(eq(campaigns.id, id))
-    .returning()
-    )[0];
+  const row = (
+    await tx
+      .update(campaigns)
+      .set({ status, updatedAt: now, ...(finished ? { finishedAt: now } : {}) })
+      .where(eq(campaigns.id, id))
+      .returning()
+  )[0];
   if (!row) throw new Error(`campaign ${id} vanished inside its transaction`);
   return row;
 }
@@ -36,18 +37,18 @@ export async function runningCampaigns(db: Db): Promise<{ id: number; provider: 
     .select({ id: campaigns.id, provider: campaigns.provider })
     .from(campaigns)
     .where(eq(campaigns.status, 'running'))
-    .orderBy(asc(campaigns.id))
-    ;
+    .orderBy(asc(campaigns.id));
 }
 
 /** A campaign's messages still `queued` (in the outbox, claimed or not); partial index messages_campaign_status_idx. */
 export async function queuedCampaignMessages(db: Db, id: number): Promise<number> {
   return (
-    (await db
-      .select({ n: sql<number>`count(*)` })
-      .from(messages)
-      .where(and(eq(messages.campaignId, id), eq(messages.status, 'queued')))
-      )[0]?.n ?? 0
+    (
+      await db
+        .select({ n: sql<number>`count(*)` })
+        .from(messages)
+        .where(and(eq(messages.campaignId, id), eq(messages.status, 'queued')))
+    )[0]?.n ?? 0
   );
 }
 
@@ -68,22 +69,31 @@ export interface FeedResult {
  * is marked queued with its message id — one transaction. A contact who opted out since creation is
  * skipped. Nothing happens unless the campaign is running.
  */
-export function feedCampaign({ log, id, max, now = Date.now() }: { log: EventLog; id: number; max: number; now?: number }): FeedResult {
-  return log.write(async (tx, append) => {
+export async function feedCampaign({
+  log,
+  id,
+  max,
+  now = Date.now(),
+}: {
+  log: EventLog;
+  id: number;
+  max: number;
+  now?: number;
+}): Promise<FeedResult> {
+  return await log.write(async (tx, append) => {
     const result: FeedResult = { queued: 0, skipped: 0, held: 0, more: false };
     const campaign = findCampaign(log.db, id);
     if (!campaign || campaign.status !== 'running' || max <= 0) return result;
     // Quiet hours (the workspace window, unless an admin switched them off for this campaign),
     // judged in each recipient's own time zone at the feeder's clock.
-    const window = campaign.quietHours ? getSettings(tx).quietHours : null;
+    const window = campaign.quietHours ? (await getSettings(tx)).quietHours : null;
     const judge = window ? quietHoursJudge(now, window) : null;
     const pending = await tx
       .select({ id: campaignRecipients.id, phone: campaignRecipients.phone, name: campaignRecipients.name })
       .from(campaignRecipients)
       .where(and(eq(campaignRecipients.campaignId, id), eq(campaignRecipients.state, 'pending')))
       .orderBy(asc(campaignRecipients.id))
-      .limit(max + 1)
-      ;
+      .limit(max + 1);
     result.more = pending.length > max;
     for (const r of pending.slice(0, max)) {
       const mark = async (patch: Partial<typeof campaignRecipients.$inferInsert>) =>
@@ -97,12 +107,12 @@ export function feedCampaign({ log, id, max, now = Date.now() }: { log: EventLog
       try {
         // A name from the CSV fills in a contact without one (never overwrites an agent's edit).
         if (r.phone && r.name && r.name.trim() !== '') {
-          await tx.insert(contacts)
+          await tx
+            .insert(contacts)
             .values({ phone: r.phone, name: r.name.trim(), createdAt: Date.now() })
-            .onConflictDoUpdate({ target: contacts.phone, set: { name: sql`coalesce(${contacts.name}, excluded.name)` } })
-            ;
+            .onConflictDoUpdate({ target: contacts.phone, set: { name: sql`coalesce(${contacts.name}, excluded.name)` } });
         }
-        const { message, conversation } = queueMessageIn(tx, append, {
+        const { message, conversation } = await queueMessageIn(tx, append, {
           ourNumber: campaign.ourNumber,
           provider: campaign.provider,
           to: r.phone ?? '',
@@ -116,17 +126,18 @@ export function feedCampaign({ log, id, max, now = Date.now() }: { log: EventLog
       } catch (err) {
         // queueMessageIn refuses before it writes anything: the rest of the batch goes on.
         if (!(err instanceof AppError) || (err.code !== 'OPTED_OUT' && err.code !== 'BAD_REQUEST')) throw err;
-        const contact = (await tx
-          .select()
-          .from(contacts)
-          .where(eq(contacts.phone, r.phone ?? ''))
-          )[0];
+        const contact = (
+          await tx
+            .select()
+            .from(contacts)
+            .where(eq(contacts.phone, r.phone ?? ''))
+        )[0];
         if (err.code === 'OPTED_OUT' && contact?.optedOutAt != null) {
           const reason = `${optedOutReason({ optedOutAt: contact.optedOutAt, source: contact.optOutSource })}, after the campaign was created`;
           mark({ state: 'skipped', reason, contactId: contact.id });
         } else if (err.code === 'OPTED_OUT') {
           // On the suppression list (erased after opting out): a contact the CSV re-created inherits it.
-          if (contact) inheritSuppressionIn(tx, append, contact.id);
+          if (contact) await inheritSuppressionIn(tx, append, contact.id);
           mark({ state: 'skipped', reason: 'Opted out (STOP) before its contact was erased', contactId: contact?.id ?? null });
         } else {
           mark({ state: 'invalid', reason: err.message });
@@ -143,37 +154,39 @@ export function feedCampaign({ log, id, max, now = Date.now() }: { log: EventLog
  * place; all of a campaign's held recipients when quiet hours no longer apply to it (switched off
  * in the settings). No event: the feeder marks the campaign's progress dirty. Returns how many.
  */
-export function releaseHeldRecipients({ log, id, now }: { log: EventLog; id: number; now: number }): number {
-  return log.write(async (tx) => {
+export async function releaseHeldRecipients({ log, id, now }: { log: EventLog; id: number; now: number }): Promise<number> {
+  return await log.write(async (tx) => {
     const campaign = findCampaign(log.db, id);
     if (!campaign) return 0;
-    const applies = campaign.quietHours && getSettings(tx).quietHours !== null;
+    const applies = campaign.quietHours && (await getSettings(tx)).quietHours !== null;
     const held = and(eq(campaignRecipients.campaignId, id), eq(campaignRecipients.state, 'held'));
-    return (await tx
-      .update(campaignRecipients)
-      .set({ state: 'pending', heldUntil: null, reason: null })
-      .where(applies ? and(held, lte(campaignRecipients.heldUntil, now)) : held)
-      ).changes;
+    return (
+      await tx
+        .update(campaignRecipients)
+        .set({ state: 'pending', heldUntil: null, reason: null })
+        .where(applies ? and(held, lte(campaignRecipients.heldUntil, now)) : held)
+    ).changes;
   });
 }
 
 /** A running campaign with nothing pending and nothing queued becomes done (with a progress event). */
-export function finishCampaignIfDone({ log, id }: { log: EventLog; id: number }): CampaignDto | null {
-  return log.write(async (tx, append) => {
+export async function finishCampaignIfDone({ log, id }: { log: EventLog; id: number }): Promise<CampaignDto | null> {
+  return await log.write(async (tx, append) => {
     const campaign = findCampaign(log.db, id);
     if (!campaign || campaign.status !== 'running') return null;
-    const pending = (await tx
-      .select({ id: campaignRecipients.id })
-      .from(campaignRecipients)
-      .where(and(eq(campaignRecipients.campaignId, id), inArray(campaignRecipients.state, ['pending', 'held'])))
-      .limit(1)
-      )[0];
-    if (pending || queuedCampaignMessages(log.db, id) > 0) return null;
-    return appendProgressIn(log.db, append, setCampaignStatus(tx, id, 'done', true));
+    const pending = (
+      await tx
+        .select({ id: campaignRecipients.id })
+        .from(campaignRecipients)
+        .where(and(eq(campaignRecipients.campaignId, id), inArray(campaignRecipients.state, ['pending', 'held'])))
+        .limit(1)
+    )[0];
+    if (pending || (await queuedCampaignMessages(log.db, id)) > 0) return null;
+    return appendProgressIn(log.db, append, await setCampaignStatus(tx, id, 'done', true));
   });
 }
 
 /** A `campaign.progress` event in its own transaction (the feeder's coalesced updates). */
-export function appendCampaignProgress({ log, id }: { log: EventLog; id: number }): CampaignDto {
-  return log.write((_tx, append) => appendProgressIn(log.db, append, requireCampaign(log.db, id)));
+export async function appendCampaignProgress({ log, id }: { log: EventLog; id: number }): Promise<CampaignDto> {
+  return await log.write((_tx, append) => appendProgressIn(log.db, append, requireCampaign(log.db, id)));
 }

@@ -19,11 +19,11 @@ const US = '+447700900000';
 let t: TempDb;
 let db: Db;
 let log: EventLog;
-beforeEach(() => {
+beforeEach(async () => {
   t = openTempDb('parley-campaign-');
   ({ db, log } = t);
   // Not a quiet-hours test: sends must not depend on the hour the suite runs at (quiet-hours.http.test.ts covers them).
-  updateSettings({ log, agentId: null, patch: { quietHours: null } });
+  await updateSettings({ log, agentId: null, patch: { quietHours: null } });
 });
 afterEach(() => t.dispose());
 
@@ -39,9 +39,9 @@ async function appError(p: Promise<unknown> | (() => unknown)): Promise<AppError
   return e;
 }
 
-function optOut(phone: string, source: 'keyword' | 'agent' | 'import' = 'keyword'): number {
-  const id = log.write((tx) => upsertContact(tx, phone, Date.now())).id;
-  setOptOut({ log, contactId: id, optedOut: true, source });
+async function optOut(phone: string, source: 'keyword' | 'agent' | 'import' = 'keyword'): Promise<number> {
+  const id = (await log.write(async (tx) => await upsertContact(tx, phone, Date.now()))).id;
+  await setOptOut({ log, contactId: id, optedOut: true, source });
   return id;
 }
 
@@ -60,8 +60,10 @@ const zero: CampaignCounts = {
   cancelled: 0,
 };
 const counts = (over: Partial<CampaignCounts>): CampaignCounts => ({ ...zero, ...over });
-const progressEvents = (after = 0) =>
-  log.readAfter(after, 10_000).filter((e): e is Extract<ParleyEvent, { type: 'campaign.progress' }> => e.type === 'campaign.progress');
+const progressEvents = async (after = 0) =>
+  (await log.readAfter(after, 10_000)).filter(
+    (e): e is Extract<ParleyEvent, { type: 'campaign.progress' }> => e.type === 'campaign.progress',
+  );
 
 describe('personalise', () => {
   it('replaces {name}, or removes it with the space before it', () => {
@@ -76,8 +78,8 @@ describe('personalise', () => {
 
 describe('createCampaign', () => {
   it('reports invalid rows with reasons, collapses duplicates, skips opted-out contacts; writes rows, no messages yet', async () => {
-    const stopped = optOut('+447700900009');
-    const before = log.lastId();
+    const stopped = await optOut('+447700900009');
+    const before = await log.lastId();
     const c = await create([
       '+447700900001',
       { phone: '+44 7700 900002', name: 'Bea' },
@@ -124,17 +126,17 @@ describe('createCampaign', () => {
     ]);
     expect(rows[5]?.contactId).toBe(stopped);
     expect(await db.select().from(messages)).toEqual([]);
-    expect(log.readAfter(before).map((e) => e.type)).toEqual(['campaign.progress']);
+    expect((await log.readAfter(before)).map((e) => e.type)).toEqual(['campaign.progress']);
   });
 
   it('reads CSV; refuses (writing nothing) when no row can be sent, or the CSV has no phone column', async () => {
     const c = await create('Name,Mobile\nAnn,+447700900001\n,+447700900002\n');
     expect(c.counts).toEqual(counts({ total: 2, pending: 2 }));
-    expect(listRecipients({ db, id: c.id }).items.map((r) => [r.line, r.name, r.phone])).toEqual([
+    expect((await listRecipients({ db, id: c.id })).items.map((r) => [r.line, r.name, r.phone])).toEqual([
       [2, 'Ann', '+447700900001'],
       [3, null, '+447700900002'],
     ]);
-    optOut('+447700900005');
+    await optOut('+447700900005');
     const none = await appError(create(['12', '+447700900005', '+447700900005']));
     expect(none.code).toBe('BAD_REQUEST');
     expect(none.message).toBe('No recipient can be sent to: of 3, 1 invalid, 1 duplicate, 1 opted out (line 1: Number is too short)');
@@ -157,7 +159,7 @@ describe('createCampaign', () => {
   });
 
   it('preview: the same report and the cost, nothing written', async () => {
-    optOut('+447700900009');
+    await optOut('+447700900009');
     const p = await previewCampaign({
       db,
       text: 'Hello {name}',
@@ -177,14 +179,14 @@ describe('createCampaign', () => {
 
 describe('feeding', () => {
   it('queues recipients in order into their conversations, personalised, at campaign priority; skips late opt-outs', async () => {
-    const existing = queueMessage({ log, ourNumber: US, to: '+447700900002', text: 'earlier chat', agentId: 1 });
+    const existing = await queueMessage({ log, ourNumber: US, to: '+447700900002', text: 'earlier chat', agentId: 1 });
     const c = await create(
       [{ phone: '+447700900001', name: 'Ann' }, '+447700900002', '+447700900003', '+447700900004'],
       'Hi {name}, sale today',
     );
-    optOut('+447700900003', 'agent');
+    await optOut('+447700900003', 'agent');
 
-    expect(feedCampaign({ log, id: c.id, max: 3 })).toEqual({ queued: 2, skipped: 1, held: 0, more: true });
+    expect(await feedCampaign({ log, id: c.id, max: 3 })).toEqual({ queued: 2, skipped: 1, held: 0, more: true });
     const sent = await db.select().from(messages).where(eq(messages.campaignId, c.id)).orderBy(messages.id);
     expect(sent.map((m) => [m.to, m.text, m.agentId, m.status])).toEqual([
       ['+447700900001', 'Hi Ann, sale today', null, 'queued'],
@@ -199,75 +201,68 @@ describe('feeding', () => {
           outbox.messageId,
           sent.map((m) => m.id),
         ),
-      )
-      ;
+      );
     expect(rows.map((r) => [r.priority, r.state])).toEqual([
       [10, 'queued'],
       [10, 'queued'],
     ]);
-    expect(listRecipients({ db, id: c.id, state: 'skipped' }).items).toEqual([
+    expect((await listRecipients({ db, id: c.id, state: 'skipped' })).items).toEqual([
       expect.objectContaining({
         line: 3,
         state: 'skipped',
         reason: expect.stringMatching(/\(set by an agent\), after the campaign was created$/),
       }),
     ]);
-    expect(queuedCampaignMessages(db, c.id)).toBe(2);
+    expect(await queuedCampaignMessages(db, c.id)).toBe(2);
     expect(loadCampaignDto(db, c.id).counts).toEqual(counts({ total: 4, skipped: 1, pending: 1, queued: 2 }));
 
-    expect(feedCampaign({ log, id: c.id, max: 10 })).toEqual({ queued: 1, skipped: 0, held: 0, more: false });
-    expect(feedCampaign({ log, id: c.id, max: 10 })).toEqual({ queued: 0, skipped: 0, held: 0, more: false });
+    expect(await feedCampaign({ log, id: c.id, max: 10 })).toEqual({ queued: 1, skipped: 0, held: 0, more: false });
+    expect(await feedCampaign({ log, id: c.id, max: 10 })).toEqual({ queued: 0, skipped: 0, held: 0, more: false });
     // Still queued messages: not done yet.
-    expect(finishCampaignIfDone({ log, id: c.id })).toBeNull();
+    expect(await finishCampaignIfDone({ log, id: c.id })).toBeNull();
   });
 
   it("fills in a contact's missing name from the CSV, never over a name it already has", async () => {
-    log.write(async (tx) =>
-      await tx
-        .update(contacts)
-        .set({ name: 'Bea (from support)' })
-        .where(eq(contacts.id, upsertContact(tx, '+447700900002', Date.now()).id))
-        ,
+    await log.write(
+      async (tx) =>
+        await tx
+          .update(contacts)
+          .set({ name: 'Bea (from support)' })
+          .where(eq(contacts.id, (await upsertContact(tx, '+447700900002', Date.now())).id)),
     );
     const c = await create([{ phone: '+447700900001', name: ' Ann ' }, { phone: '+447700900002', name: 'Beatrice' }, '+447700900003']);
-    feedCampaign({ log, id: c.id, max: 10 });
+    await feedCampaign({ log, id: c.id, max: 10 });
     const names = await db.select({ phone: contacts.phone, name: contacts.name }).from(contacts).orderBy(contacts.phone);
     expect(names).toEqual([
       { phone: '+447700900001', name: 'Ann' },
       { phone: '+447700900002', name: 'Bea (from support)' },
       { phone: '+447700900003', name: null },
     ]);
-    const updates = log.readAfter(0).flatMap((e) => (e.type === 'conversation.updated' ? [e.payload.conversation] : []));
+    const updates = (await log.readAfter(0)).flatMap((e) => (e.type === 'conversation.updated' ? [e.payload.conversation] : []));
     expect(updates.find((u) => u.contactPhone === '+447700900001')?.contactName).toBe('Ann');
   });
 
   it('done once nothing is pending or queued; counts follow the messages; recipients filter by live state', async () => {
     const c = await create(['+447700900001', '+447700900002', '+447700900003', 'bad']);
-    feedCampaign({ log, id: c.id, max: 10 });
-    const ids = (await db
-      .select({ id: messages.id })
-      .from(messages)
-      .orderBy(messages.id)
-      )
-      .map((m) => m.id);
+    await feedCampaign({ log, id: c.id, max: 10 });
+    const ids = (await db.select({ id: messages.id }).from(messages).orderBy(messages.id)).map((m) => m.id);
     const settle = async (id: number | undefined, status: string, extra: Partial<typeof messages.$inferInsert> = {}) =>
       await db
         .update(messages)
         .set({ status, ...extra })
-        .where(eq(messages.id, id ?? 0))
-        ;
+        .where(eq(messages.id, id ?? 0));
     settle(ids[0], 'delivered');
     settle(ids[1], 'undeliverable', { errorCode: '1170', errorReason: 'Number is invalid or missing' });
-    expect(finishCampaignIfDone({ log, id: c.id })).toBeNull();
+    expect(await finishCampaignIfDone({ log, id: c.id })).toBeNull();
     settle(ids[2], 'interrupted', { errorReason: 'Parley restarted while sending' });
     await db.delete(outbox);
 
-    const before = log.lastId();
-    const done = finishCampaignIfDone({ log, id: c.id });
+    const before = await log.lastId();
+    const done = await finishCampaignIfDone({ log, id: c.id });
     expect(done).toMatchObject({ status: 'done', counts: counts({ total: 4, invalid: 1, delivered: 1, failed: 1, interrupted: 1 }) });
     expect(done?.finishedAt).not.toBeNull();
     expect(progressEvents(before).map((e) => e.payload.campaign.status)).toEqual(['done']);
-    expect(listRecipients({ db, id: c.id, state: 'failed' }).items).toEqual([
+    expect((await listRecipients({ db, id: c.id, state: 'failed' })).items).toEqual([
       expect.objectContaining({
         line: 2,
         phone: '+447700900002',
@@ -276,113 +271,105 @@ describe('feeding', () => {
         messageId: ids[1],
       }),
     ]);
-    expect(listRecipients({ db, id: c.id, state: 'delivered' }).items.map((r) => r.line)).toEqual([1]);
-    expect(listRecipients({ db, id: c.id }).items.map((r) => r.state)).toEqual(['delivered', 'failed', 'interrupted', 'invalid']);
-    expect(appendCampaignProgress({ log, id: c.id }).counts).toEqual(done?.counts);
+    expect((await listRecipients({ db, id: c.id, state: 'delivered' })).items.map((r) => r.line)).toEqual([1]);
+    expect((await listRecipients({ db, id: c.id })).items.map((r) => r.state)).toEqual(['delivered', 'failed', 'interrupted', 'invalid']);
+    expect((await appendCampaignProgress({ log, id: c.id })).counts).toEqual(done?.counts);
   });
 
   it('pages recipients with a cursor', async () => {
     const c = await create(Array.from({ length: 7 }, (_, i) => `+4477009000${String(i + 10)}`));
-    const first = listRecipients({ db, id: c.id, limit: 3 });
+    const first = await listRecipients({ db, id: c.id, limit: 3 });
     expect(first.items.map((r) => r.line)).toEqual([1, 2, 3]);
-    const second = listRecipients({ db, id: c.id, limit: 3, cursor: first.nextCursor });
-    const third = listRecipients({ db, id: c.id, limit: 3, cursor: second.nextCursor });
+    const second = await listRecipients({ db, id: c.id, limit: 3, cursor: first.nextCursor });
+    const third = await listRecipients({ db, id: c.id, limit: 3, cursor: second.nextCursor });
     expect([...second.items, ...third.items].map((r) => r.line)).toEqual([4, 5, 6, 7]);
     expect(third.nextCursor).toBeNull();
-    expect((await appError(() => listRecipients({ db, id: c.id, cursor: 'nope' }))).code).toBe('BAD_REQUEST');
+    expect((await appError(async () => await listRecipients({ db, id: c.id, cursor: 'nope' }))).code).toBe('BAD_REQUEST');
   });
 });
 
 describe('pause, resume, cancel', () => {
   it('pause holds the unclaimed outbox rows and stops feeding; resume releases them', async () => {
     const c = await create(['+447700900001', '+447700900002', '+447700900003']);
-    feedCampaign({ log, id: c.id, max: 2 });
-    const reply = queueMessage({ log, ourNumber: US, to: '+447700900099', text: 'agent reply', agentId: 1 });
+    await feedCampaign({ log, id: c.id, max: 2 });
+    const reply = await queueMessage({ log, ourNumber: US, to: '+447700900099', text: 'agent reply', agentId: 1 });
     const [claimed] = await db.select().from(outbox).where(eq(outbox.priority, 10));
-    await db.update(outbox)
+    await db
+      .update(outbox)
       .set({ state: 'sending' })
-      .where(eq(outbox.messageId, claimed?.messageId ?? 0))
-      ;
+      .where(eq(outbox.messageId, claimed?.messageId ?? 0));
 
-    const paused = pauseCampaign({ log, id: c.id });
+    const paused = await pauseCampaign({ log, id: c.id });
     expect(paused.status).toBe('paused');
     const states = async () =>
-      (await db
-        .select({ id: outbox.messageId, state: outbox.state })
-        .from(outbox)
-        .orderBy(outbox.messageId)
-        )
-        .map((r) => r.state);
+      (await db.select({ id: outbox.messageId, state: outbox.state }).from(outbox).orderBy(outbox.messageId)).map((r) => r.state);
     // The claimed send and the agent's reply are untouched.
     expect(states()).toEqual(['sending', 'held', 'queued']);
     expect((await db.select().from(outbox).where(eq(outbox.messageId, reply.message.id)))[0]?.state).toBe('queued');
-    expect(feedCampaign({ log, id: c.id, max: 10 }).queued).toBe(0);
-    expect(pauseCampaign({ log, id: c.id }).status).toBe('paused');
-    expect((await appError(() => resumeCampaign({ log, id: c.id + 5 }))).message).toBe(`Campaign ${c.id + 5} not found`);
+    expect((await feedCampaign({ log, id: c.id, max: 10 })).queued).toBe(0);
+    expect((await pauseCampaign({ log, id: c.id })).status).toBe('paused');
+    expect((await appError(async () => await resumeCampaign({ log, id: c.id + 5 }))).message).toBe(`Campaign ${c.id + 5} not found`);
 
-    expect(resumeCampaign({ log, id: c.id }).status).toBe('running');
+    expect((await resumeCampaign({ log, id: c.id })).status).toBe('running');
     expect(states()).toEqual(['sending', 'queued', 'queued']);
-    expect(feedCampaign({ log, id: c.id, max: 10 }).queued).toBe(1);
+    expect((await feedCampaign({ log, id: c.id, max: 10 })).queued).toBe(1);
   });
 
   it('cancel: pending → cancelled, unclaimed messages fail as CANCELLED (with events), claimed ones finish', async () => {
     const c = await create(['+447700900001', '+447700900002', '+447700900003', '+447700900004']);
-    feedCampaign({ log, id: c.id, max: 2 });
+    await feedCampaign({ log, id: c.id, max: 2 });
     const [first, second] = await db.select().from(outbox).orderBy(outbox.messageId);
-    await db.update(outbox)
+    await db
+      .update(outbox)
       .set({ state: 'sending' })
-      .where(eq(outbox.messageId, first?.messageId ?? 0))
-      ;
-    pauseCampaign({ log, id: c.id });
-    const before = log.lastId();
+      .where(eq(outbox.messageId, first?.messageId ?? 0));
+    await pauseCampaign({ log, id: c.id });
+    const before = await log.lastId();
 
-    const cancelled = cancelCampaign({ log, id: c.id });
+    const cancelled = await cancelCampaign({ log, id: c.id });
     expect(cancelled).toMatchObject({ status: 'cancelled', counts: counts({ total: 4, queued: 1, cancelled: 3 }) });
     expect(cancelled.finishedAt).not.toBeNull();
-    expect(
-      (await db
+    expect((await db.select().from(outbox)).map((r) => [r.messageId, r.state])).toEqual([[first?.messageId, 'sending']]);
+    const failed = (
+      await db
         .select()
-        .from(outbox)
-        )
-        .map((r) => [r.messageId, r.state]),
-    ).toEqual([[first?.messageId, 'sending']]);
-    const failed = (await db
-      .select()
-      .from(messages)
-      .where(eq(messages.id, second?.messageId ?? 0))
-      )[0];
+        .from(messages)
+        .where(eq(messages.id, second?.messageId ?? 0))
+    )[0];
     expect(failed).toMatchObject({
       status: 'failed',
       errorCode: 'CANCELLED',
       errorReason: 'Campaign cancelled before this message was sent',
     });
-    expect(log.readAfter(before).map((e) => e.type)).toEqual(['message.status', 'campaign.progress']);
-    expect(listRecipients({ db, id: c.id, state: 'cancelled' }).items.map((r) => [r.line, r.messageId !== null])).toEqual([
+    expect((await log.readAfter(before)).map((e) => e.type)).toEqual(['message.status', 'campaign.progress']);
+    expect((await listRecipients({ db, id: c.id, state: 'cancelled' })).items.map((r) => [r.line, r.messageId !== null])).toEqual([
       [2, true],
       [3, false],
       [4, false],
     ]);
-    expect(cancelCampaign({ log, id: c.id }).status).toBe('cancelled');
-    expect(feedCampaign({ log, id: c.id, max: 10 }).queued).toBe(0);
+    expect((await cancelCampaign({ log, id: c.id })).status).toBe('cancelled');
+    expect((await feedCampaign({ log, id: c.id, max: 10 })).queued).toBe(0);
   });
 
   it('refuses what a done or cancelled campaign cannot do, with a readable reason', async () => {
     const c = await create(['+447700900001']);
-    feedCampaign({ log, id: c.id, max: 10 });
+    await feedCampaign({ log, id: c.id, max: 10 });
     await db.update(messages).set({ status: 'delivered' });
     await db.delete(outbox);
-    finishCampaignIfDone({ log, id: c.id });
-    const e = await appError(() => pauseCampaign({ log, id: c.id }));
+    await finishCampaignIfDone({ log, id: c.id });
+    const e = await appError(async () => await pauseCampaign({ log, id: c.id }));
     expect([e.code, e.message]).toEqual(['PRECONDITION_FAILED', `Campaign ${c.id} is done; only a running campaign can be paused`]);
-    expect((await appError(() => resumeCampaign({ log, id: c.id }))).message).toBe(
+    expect((await appError(async () => await resumeCampaign({ log, id: c.id }))).message).toBe(
       `Campaign ${c.id} is done; only a paused campaign can be resumed`,
     );
-    expect((await appError(() => cancelCampaign({ log, id: c.id }))).message).toBe(
+    expect((await appError(async () => await cancelCampaign({ log, id: c.id }))).message).toBe(
       `Campaign ${c.id} is done; only a running or paused campaign can be cancelled`,
     );
     const other = await create(['+447700900002']);
-    cancelCampaign({ log, id: other.id });
-    expect((await appError(() => resumeCampaign({ log, id: other.id }))).message).toMatch(/is cancelled; only a paused campaign/);
+    await cancelCampaign({ log, id: other.id });
+    expect((await appError(async () => await resumeCampaign({ log, id: other.id }))).message).toMatch(
+      /is cancelled; only a paused campaign/,
+    );
     expect((await db.select().from(contacts)).length).toBe(1);
   });
 });

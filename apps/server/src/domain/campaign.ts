@@ -50,8 +50,7 @@ async function loadOptedOut(db: Db): Promise<Map<string, OptedOutContact>> {
   const rows = await db
     .select({ id: contacts.id, phone: contacts.phone, optedOutAt: contacts.optedOutAt, source: contacts.optOutSource })
     .from(contacts)
-    .where(isNotNull(contacts.optedOutAt))
-    ;
+    .where(isNotNull(contacts.optedOutAt));
   return new Map(rows.map((r) => [r.phone, { id: r.id, optedOutAt: r.optedOutAt ?? 0, source: r.source }]));
 }
 
@@ -67,7 +66,7 @@ async function readAndNormalise(
 /** The validation report and cost of a campaign, nothing written; CSV lines that could not be read are listed in `csvErrors`. */
 export async function previewCampaign({ db, ...input }: CampaignTextInput & { db: Db }): Promise<CampaignPreviewDto> {
   const { normalised, csvErrors } = await readAndNormalise(input);
-  const r = classifyRows(normalised, loadOptedOut(db));
+  const r = classifyRows(normalised, await loadOptedOut(db));
   const count = countSms(input.text);
   return {
     encoding: count.encoding,
@@ -98,7 +97,7 @@ function nothingToSend(r: RecipientReport): string {
 const INSERT_BATCH = 500;
 
 /** Bulk insert in the caller's transaction: a prepared multi-row statement reused per batch. */
-function insertRecipients(db: Db, campaignId: number, rows: CheckedRow[]): void {
+async function insertRecipients(db: Db, campaignId: number, rows: CheckedRow[]): Promise<void> {
   const sqlFor = (n: number) =>
     `insert into campaign_recipients (campaign_id, line, input, phone, name, state, reason, contact_id) values ${Array.from({ length: n }, () => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`;
   const full = db.$client.prepare(sqlFor(INSERT_BATCH));
@@ -134,43 +133,45 @@ export async function createCampaign(opts: CreateCampaignInput): Promise<Campaig
   if (csvErrors.length > 0) {
     throw new AppError('BAD_REQUEST', `The CSV did not parse completely, so no campaign was created: ${describeCsvErrors(csvErrors)}`);
   }
-  return log.write(async (tx, append) => {
-    const r = classifyRows(normalised, loadOptedOut(log.db));
+  return await log.write(async (tx, append) => {
+    const r = classifyRows(normalised, await loadOptedOut(log.db));
     if (r.sendable === 0) throw new AppError('BAD_REQUEST', nothingToSend(r));
     const now = Date.now();
     const count = countSms(opts.text);
-    const row = (await tx
-      .insert(campaigns)
-      .values({
-        name: opts.name.trim(),
-        text: opts.text,
-        status: 'running',
-        ourNumber: opts.ourNumber,
-        provider: opts.provider,
-        encoding: count.encoding,
-        segments: Math.max(count.segments, 1),
-        totalCount: r.counts.total,
-        invalidCount: r.counts.invalid,
-        duplicateCount: r.counts.duplicate,
-        skippedCount: r.counts.skipped,
-        createdByAgentId: opts.agentId,
-        createdAt: now,
-        updatedAt: now,
-        quietHours: opts.quietHours !== false,
-      })
-      .returning()
-      )[0];
-    insertRecipients(log.db, row.id, r.rows);
+    const row = (
+      await tx
+        .insert(campaigns)
+        .values({
+          name: opts.name.trim(),
+          text: opts.text,
+          status: 'running',
+          ourNumber: opts.ourNumber,
+          provider: opts.provider,
+          encoding: count.encoding,
+          segments: Math.max(count.segments, 1),
+          totalCount: r.counts.total,
+          invalidCount: r.counts.invalid,
+          duplicateCount: r.counts.duplicate,
+          skippedCount: r.counts.skipped,
+          createdByAgentId: opts.agentId,
+          createdAt: now,
+          updatedAt: now,
+          quietHours: opts.quietHours !== false,
+        })
+        .returning()
+    )[0];
+    await insertRecipients(log.db, row.id, r.rows);
     const actor = opts.actor ?? SYSTEM_ACTOR;
     const target = { type: 'campaign', id: row.id };
-    recordAudit(tx, {
+    await recordAudit(tx, {
       actor,
       action: 'campaign.created',
       target,
       detail: { name: row.name, recipients: r.sendable, from: row.ourNumber },
       now,
     });
-    if (!row.quietHours) recordAudit(tx, { actor, action: 'campaign.quiet_hours_overridden', target, detail: { name: row.name }, now });
+    if (!row.quietHours)
+      await recordAudit(tx, { actor, action: 'campaign.quiet_hours_overridden', target, detail: { name: row.name }, now });
     const campaign = appendProgressIn(log.db, append, row);
     return { ...campaign, problems: r.problems };
   });
@@ -188,36 +189,52 @@ const queuedMessageIds = (tx: Tx, id: number) =>
  * claimed become `held` (the worker claims only `queued` rows); a send already in flight finishes.
  * Pausing a paused campaign changes nothing.
  */
-export function pauseCampaign({ log, id, actor = SYSTEM_ACTOR }: { log: EventLog; id: number; actor?: AuditActor }): CampaignDto {
-  return log.write(async (tx, append) => {
+export async function pauseCampaign({
+  log,
+  id,
+  actor = SYSTEM_ACTOR,
+}: {
+  log: EventLog;
+  id: number;
+  actor?: AuditActor;
+}): Promise<CampaignDto> {
+  return await log.write(async (tx, append) => {
     const row = requireCampaign(log.db, id);
     if (row.status === 'paused') return toCampaignDto(row, campaignCounts(log.db, row));
     if (row.status !== 'running') {
       throw new AppError('PRECONDITION_FAILED', `Campaign ${id} is ${row.status}; only a running campaign can be paused`);
     }
-    await tx.update(outbox)
+    await tx
+      .update(outbox)
       .set({ state: 'held' })
-      .where(and(eq(outbox.state, 'queued'), inArray(outbox.messageId, queuedMessageIds(tx, id))))
-      ;
-    recordAudit(tx, { actor, action: 'campaign.paused', target: { type: 'campaign', id }, detail: { name: row.name } });
-    return appendProgressIn(log.db, append, setCampaignStatus(tx, id, 'paused', false));
+      .where(and(eq(outbox.state, 'queued'), inArray(outbox.messageId, queuedMessageIds(tx, id))));
+    await recordAudit(tx, { actor, action: 'campaign.paused', target: { type: 'campaign', id }, detail: { name: row.name } });
+    return appendProgressIn(log.db, append, await setCampaignStatus(tx, id, 'paused', false));
   });
 }
 
 /** Resumes a paused campaign: held rows back to `queued`. Wake the outbox and the feeder after. */
-export function resumeCampaign({ log, id, actor = SYSTEM_ACTOR }: { log: EventLog; id: number; actor?: AuditActor }): CampaignDto {
-  return log.write(async (tx, append) => {
+export async function resumeCampaign({
+  log,
+  id,
+  actor = SYSTEM_ACTOR,
+}: {
+  log: EventLog;
+  id: number;
+  actor?: AuditActor;
+}): Promise<CampaignDto> {
+  return await log.write(async (tx, append) => {
     const row = requireCampaign(log.db, id);
     if (row.status === 'running') return toCampaignDto(row, campaignCounts(log.db, row));
     if (row.status !== 'paused') {
       throw new AppError('PRECONDITION_FAILED', `Campaign ${id} is ${row.status}; only a paused campaign can be resumed`);
     }
-    await tx.update(outbox)
+    await tx
+      .update(outbox)
       .set({ state: 'queued' })
-      .where(and(eq(outbox.state, 'held'), inArray(outbox.messageId, queuedMessageIds(tx, id))))
-      ;
-    recordAudit(tx, { actor, action: 'campaign.resumed', target: { type: 'campaign', id }, detail: { name: row.name } });
-    return appendProgressIn(log.db, append, setCampaignStatus(tx, id, 'running', false));
+      .where(and(eq(outbox.state, 'held'), inArray(outbox.messageId, queuedMessageIds(tx, id))));
+    await recordAudit(tx, { actor, action: 'campaign.resumed', target: { type: 'campaign', id }, detail: { name: row.name } });
+    return appendProgressIn(log.db, append, await setCampaignStatus(tx, id, 'running', false));
   });
 }
 
@@ -226,37 +243,46 @@ export function resumeCampaign({ log, id, actor = SYSTEM_ACTOR }: { log: EventLo
  * held messages not yet claimed leave the outbox and fail with code CANCELLED (a `message.status`
  * each); a send already in flight finishes. Cancelling a cancelled campaign changes nothing.
  */
-export function cancelCampaign({ log, id, actor = SYSTEM_ACTOR }: { log: EventLog; id: number; actor?: AuditActor }): CampaignDto {
-  return log.write(async (tx, append) => {
+export async function cancelCampaign({
+  log,
+  id,
+  actor = SYSTEM_ACTOR,
+}: {
+  log: EventLog;
+  id: number;
+  actor?: AuditActor;
+}): Promise<CampaignDto> {
+  return await log.write(async (tx, append) => {
     const row = requireCampaign(log.db, id);
     if (row.status === 'cancelled') return toCampaignDto(row, campaignCounts(log.db, row));
     if (row.status === 'done') {
       throw new AppError('PRECONDITION_FAILED', `Campaign ${id} is done; only a running or paused campaign can be cancelled`);
     }
-    await tx.update(campaignRecipients)
+    await tx
+      .update(campaignRecipients)
       .set({ state: 'cancelled', reason: CANCELLED_REASON, heldUntil: null })
-      .where(and(eq(campaignRecipients.campaignId, id), inArray(campaignRecipients.state, ['pending', 'held'])))
-      ;
+      .where(and(eq(campaignRecipients.campaignId, id), inArray(campaignRecipients.state, ['pending', 'held'])));
     const unsent = await tx
       .select({ m: messages })
       .from(messages)
       .innerJoin(outbox, eq(outbox.messageId, messages.id))
-      .where(and(eq(messages.campaignId, id), eq(messages.status, 'queued'), inArray(outbox.state, ['queued', 'held'])))
-      ;
+      .where(and(eq(messages.campaignId, id), eq(messages.status, 'queued'), inArray(outbox.state, ['queued', 'held'])));
     const now = Date.now();
     for (const { m } of unsent) {
       await tx.delete(outbox).where(eq(outbox.messageId, m.id));
-      const updated = (await tx
-        .update(messages)
-        .set({ status: 'failed', statusAt: now, errorCode: CANCELLED_CODE, errorReason: CANCELLED_REASON })
-        .where(eq(messages.id, m.id))
-        .returning()
-        )[0];
+      const updated = (
+        await tx
+          .update(messages)
+          .set({ status: 'failed', statusAt: now, errorCode: CANCELLED_CODE, errorReason: CANCELLED_REASON })
+          .where(eq(messages.id, m.id))
+          .returning()
+      )[0];
       if (updated) append({ type: 'message.status', payload: { message: toMessageDto(updated, []), previousStatus: 'queued' } });
     }
     const ids = unsent.map((u) => u.m.id);
     for (let i = 0; i < ids.length; i += 500) {
-      await tx.update(campaignRecipients)
+      await tx
+        .update(campaignRecipients)
         .set({ state: 'cancelled', reason: CANCELLED_REASON })
         .where(
           and(
@@ -264,15 +290,14 @@ export function cancelCampaign({ log, id, actor = SYSTEM_ACTOR }: { log: EventLo
             eq(campaignRecipients.state, 'queued'),
             inArray(campaignRecipients.messageId, ids.slice(i, i + 500)),
           ),
-        )
-        ;
+        );
     }
-    recordAudit(tx, {
+    await recordAudit(tx, {
       actor,
       action: 'campaign.cancelled',
       target: { type: 'campaign', id },
       detail: { name: row.name, unsent: unsent.length },
     });
-    return appendProgressIn(log.db, append, setCampaignStatus(tx, id, 'cancelled', true));
+    return appendProgressIn(log.db, append, await setCampaignStatus(tx, id, 'cancelled', true));
   });
 }

@@ -46,51 +46,53 @@ async function checkShortcutFree(tx: Tx, shortcut: string, exceptId?: number): P
   if (taken && taken.id !== exceptId) throw new AppError('CONFLICT', `The shortcut /${shortcut} is already taken`);
 }
 
-export function createCannedReply(opts: {
+export async function createCannedReply(opts: {
   log: EventLog;
   agentId: number | null;
   shortcut: string;
   text: string;
   now?: number;
-}): CannedReplyDto {
+}): Promise<CannedReplyDto> {
   checkText(opts.text);
   const now = opts.now ?? Date.now();
-  return opts.log.write(async (tx) => {
-    checkShortcutFree(tx, opts.shortcut);
-    const row = (await tx
-      .insert(cannedReplies)
-      .values({ shortcut: opts.shortcut, text: opts.text, createdBy: opts.agentId, createdAt: now, updatedAt: now })
-      .returning()
-      )[0];
+  return await opts.log.write(async (tx) => {
+    await checkShortcutFree(tx, opts.shortcut);
+    const row = (
+      await tx
+        .insert(cannedReplies)
+        .values({ shortcut: opts.shortcut, text: opts.text, createdBy: opts.agentId, createdAt: now, updatedAt: now })
+        .returning()
+    )[0];
     return toDto(row);
   });
 }
 
-export function updateCannedReply(opts: {
+export async function updateCannedReply(opts: {
   log: EventLog;
   id: number;
   shortcut?: string | undefined;
   text?: string | undefined;
   now?: number;
-}): CannedReplyDto {
+}): Promise<CannedReplyDto> {
   if (opts.text !== undefined) checkText(opts.text);
   const now = opts.now ?? Date.now();
-  return opts.log.write(async (tx) => {
+  return await opts.log.write(async (tx) => {
     const row = (await tx.select().from(cannedReplies).where(eq(cannedReplies.id, opts.id)))[0];
     if (!row) throw new AppError('NOT_FOUND', `Canned reply ${opts.id} not found`);
-    if (opts.shortcut !== undefined) checkShortcutFree(tx, opts.shortcut, opts.id);
-    const next = (await tx
-      .update(cannedReplies)
-      .set({ shortcut: opts.shortcut ?? row.shortcut, text: opts.text ?? row.text, updatedAt: now })
-      .where(eq(cannedReplies.id, opts.id))
-      .returning()
-      )[0];
+    if (opts.shortcut !== undefined) await checkShortcutFree(tx, opts.shortcut, opts.id);
+    const next = (
+      await tx
+        .update(cannedReplies)
+        .set({ shortcut: opts.shortcut ?? row.shortcut, text: opts.text ?? row.text, updatedAt: now })
+        .where(eq(cannedReplies.id, opts.id))
+        .returning()
+    )[0];
     return toDto(next);
   });
 }
 
-export function deleteCannedReply(opts: { log: EventLog; id: number }): { id: number } {
-  return opts.log.write(async (tx) => {
+export async function deleteCannedReply(opts: { log: EventLog; id: number }): Promise<{ id: number }> {
+  return await opts.log.write(async (tx) => {
     const gone = (await tx.delete(cannedReplies).where(eq(cannedReplies.id, opts.id)).returning({ id: cannedReplies.id }))[0];
     if (!gone) throw new AppError('NOT_FOUND', `Canned reply ${opts.id} not found`);
     return gone;

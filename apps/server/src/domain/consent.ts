@@ -20,16 +20,14 @@ export interface ConsentRecord {
 }
 
 export async function recordConsent(tx: Tx, entry: ConsentRecord): Promise<void> {
-  await tx.insert(consentLedger)
-    .values({
-      contactId: entry.contactId,
-      at: entry.at ?? Date.now(),
-      state: entry.state,
-      source: entry.source,
-      messageId: entry.messageId ?? null,
-      agentId: entry.agentId ?? null,
-    })
-    ;
+  await tx.insert(consentLedger).values({
+    contactId: entry.contactId,
+    at: entry.at ?? Date.now(),
+    state: entry.state,
+    source: entry.source,
+    messageId: entry.messageId ?? null,
+    agentId: entry.agentId ?? null,
+  });
 }
 
 type LedgerRow = typeof consentLedger.$inferSelect;
@@ -56,15 +54,15 @@ async function requireContact(db: Db, id: number): Promise<typeof contacts.$infe
 }
 
 /** `contact.consentHistory`: every consent change of the contact, oldest first. */
-export function consentHistory({ db, id }: { db: Db; id: number }): ConsentEntryDto[] {
-  requireContact(db, id);
-  return ledgerRows(db, id).map(toConsentEntryDto);
+export async function consentHistory({ db, id }: { db: Db; id: number }): Promise<ConsentEntryDto[]> {
+  await requireContact(db, id);
+  return (await ledgerRows(db, id)).map(toConsentEntryDto);
 }
 
 /** The ledger as CSV (`at,state,source,message_id,agent_id`). */
-export function exportConsent({ db, id, now = Date.now() }: { db: Db; id: number; now?: number }): ConsentExportDto {
-  requireContact(db, id);
-  const rows = ledgerRows(db, id);
+export async function exportConsent({ db, id, now = Date.now() }: { db: Db; id: number; now?: number }): Promise<ConsentExportDto> {
+  await requireContact(db, id);
+  const rows = await ledgerRows(db, id);
   const csv = toCsv(
     ['at', 'state', 'source', 'message_id', 'agent_id'],
     rows.map((r) => [

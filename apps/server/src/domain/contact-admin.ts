@@ -50,8 +50,7 @@ export async function listContacts(opts: {
     .from(contacts)
     .where(and(...where))
     .orderBy(desc(contacts.id))
-    .limit(limit + 1)
-    ;
+    .limit(limit + 1);
   const page = rows.slice(0, limit);
   const last = page.at(-1);
   return {
@@ -69,9 +68,9 @@ export async function listContacts(opts: {
  * `conversation.updated` for each of its conversations, so open inboxes show the new name; an
  * unchanged name writes and appends nothing.
  */
-export function updateContactName({ log, id, name }: { log: EventLog; id: number; name: string | null }): ContactDto {
+export async function updateContactName({ log, id, name }: { log: EventLog; id: number; name: string | null }): Promise<ContactDto> {
   const wanted = name === null || name.trim() === '' ? null : name.trim();
-  return log.write(async (tx, append) => {
+  return await log.write(async (tx, append) => {
     const row = (await tx.select().from(contacts).where(eq(contacts.id, id)))[0];
     if (!row) throw new AppError('NOT_FOUND', `Contact ${id} not found`);
     if (row.name === wanted) return toContactDto(row);
@@ -79,8 +78,8 @@ export function updateContactName({ log, id, name }: { log: EventLog; id: number
     if (!updated) throw new Error(`contact ${id} vanished inside its transaction`);
     const contact = toContactDto(updated);
     append({ type: 'contact.updated', payload: { contact } });
-    for (const conversationId of conversationIdsOfContact(tx, id)) {
-      const conversation = loadConversation(tx, conversationId);
+    for (const conversationId of await conversationIdsOfContact(tx, id)) {
+      const conversation = await loadConversation(tx, conversationId);
       if (conversation) append({ type: 'conversation.updated', payload: { conversation } });
     }
     return contact;
@@ -110,8 +109,7 @@ export async function exportOptOuts({ db, now = Date.now() }: { db: Db; now?: nu
     .select({ phone: contacts.phone, name: contacts.name, optedOutAt: contacts.optedOutAt, source: contacts.optOutSource })
     .from(contacts)
     .where(isNotNull(contacts.optedOutAt))
-    .orderBy(asc(contacts.optedOutAt), asc(contacts.id))
-    ;
+    .orderBy(asc(contacts.optedOutAt), asc(contacts.id));
   const csv = toCsv(
     ['phone', 'name', 'opted_out_at', 'source'],
     rows.map((r) => [r.phone, r.name, r.optedOutAt === null ? '' : new Date(r.optedOutAt).toISOString(), r.source]),

@@ -79,8 +79,7 @@ export async function listConversations(opts: {
     .innerJoin(contacts, eq(contacts.id, conversations.contactId))
     .where(and(...where))
     .orderBy(sql`${conversations.lastMessageAt} desc nulls last`, desc(conversations.id))
-    .limit(limit + 1)
-    ;
+    .limit(limit + 1);
   const page = rows.slice(0, limit);
   const last = page.at(-1);
   return {
@@ -139,15 +138,20 @@ function textCondition(text: string, like: string): SQL {
   return sql`${conversations.id} in (select ${messages.conversationId} from ${messages} where ${messages.id} in (select rowid from messages_fts where messages_fts match ${phrase}))`;
 }
 
-export function getConversation({ db, id }: { db: Db; id: number }): ConversationDto {
-  const found = loadConversation(db, id);
+export async function getConversation({ db, id }: { db: Db; id: number }): Promise<ConversationDto> {
+  const found = await loadConversation(db, id);
   if (!found) throw new AppError('NOT_FOUND', `Conversation ${id} not found`);
   return found;
 }
 
 /** A conversation's messages newest first, keyset-paged on (created_at, id). */
-export async function listMessages(opts: { db: Db; conversationId: number; cursor?: string | null; limit?: number }): Promise<Page<MessageDto>> {
-  getConversation({ db: opts.db, id: opts.conversationId });
+export async function listMessages(opts: {
+  db: Db;
+  conversationId: number;
+  cursor?: string | null;
+  limit?: number;
+}): Promise<Page<MessageDto>> {
+  await getConversation({ db: opts.db, id: opts.conversationId });
   const limit = pageSize(opts.limit);
   const where: (SQL | undefined)[] = [eq(messages.conversationId, opts.conversationId)];
   if (opts.cursor) {
@@ -160,12 +164,11 @@ export async function listMessages(opts: { db: Db; conversationId: number; curso
     .from(messages)
     .where(and(...where))
     .orderBy(desc(messages.createdAt), desc(messages.id))
-    .limit(limit + 1)
-    ;
+    .limit(limit + 1);
   const page = rows.slice(0, limit);
   const last = page.at(-1);
   return {
-    items: messageDtosOf(opts.db, page),
+    items: await messageDtosOf(opts.db, page),
     nextCursor: rows.length > limit && last ? encodeCursor([last.createdAt, last.id]) : null,
   };
 }
@@ -178,8 +181,7 @@ export async function getContact({ db, id }: { db: Db; id: number }): Promise<Co
     .select()
     .from(conversations)
     .where(eq(conversations.contactId, id))
-    .orderBy(sql`${conversations.lastMessageAt} desc nulls last`, desc(conversations.id))
-    ;
+    .orderBy(sql`${conversations.lastMessageAt} desc nulls last`, desc(conversations.id));
   return { ...toContactDto(contact), conversations: rows.map((c) => toConversationDto(c, contact)) };
 }
 
@@ -188,26 +190,34 @@ export async function getContact({ db, id }: { db: Db; id: number }): Promise<Co
 type ConversationRow = typeof conversations.$inferSelect;
 type Patch = Partial<Pick<ConversationRow, 'unreadCount' | 'assignedAgentId' | 'status' | 'snoozeUntil'>>;
 
-function update(log: EventLog, id: number, decide: (tx: Tx, row: ConversationRow) => Patch | null): ConversationDto {
-  return log.write(async (tx, append) => {
+async function update(log: EventLog, id: number, decide: (tx: Tx, row: ConversationRow) => Patch | null): Promise<ConversationDto> {
+  return await log.write(async (tx, append) => {
     const row = (await tx.select().from(conversations).where(eq(conversations.id, id)))[0];
     if (!row) throw new AppError('NOT_FOUND', `Conversation ${id} not found`);
     const patch = decide(tx, row);
     if (patch) await tx.update(conversations).set(patch).where(eq(conversations.id, id));
-    const conversation = loadConversation(tx, id);
+    const conversation = await loadConversation(tx, id);
     if (!conversation) throw new Error(`conversation ${id} vanished inside its transaction`);
     if (patch) append({ type: 'conversation.updated', payload: { conversation } });
     return conversation;
   });
 }
 
-export function markRead({ log, id }: { log: EventLog; id: number }): ConversationDto {
-  return update(log, id, (_tx, row) => (row.unreadCount === 0 ? null : { unreadCount: 0 }));
+export async function markRead({ log, id }: { log: EventLog; id: number }): Promise<ConversationDto> {
+  return await update(log, id, (_tx, row) => (row.unreadCount === 0 ? null : { unreadCount: 0 }));
 }
 
 /** Assigns to an existing, enabled agent, or unassigns (null). */
-export function assignConversation({ log, id, agentId }: { log: EventLog; id: number; agentId: number | null }): ConversationDto {
-  return update(log, id, async (tx, row) => {
+export async function assignConversation({
+  log,
+  id,
+  agentId,
+}: {
+  log: EventLog;
+  id: number;
+  agentId: number | null;
+}): Promise<ConversationDto> {
+  return await update(log, id, async (tx, row) => {
     if (agentId !== null) {
       const agent = (await tx.select({ id: agents.id, disabledAt: agents.disabledAt }).from(agents).where(eq(agents.id, agentId)))[0];
       if (!agent) throw new AppError('NOT_FOUND', `Agent ${agentId} not found`);
@@ -225,7 +235,7 @@ export const MAX_SNOOZE_MS = 366 * 86_400_000;
  * Any status but snoozed clears the snooze time. An inbound text reopens pending and snoozed ones
  * (receive-queries), and the snooze waker reopens snoozed ones when their time comes.
  */
-export function setConversationStatus({
+export async function setConversationStatus({
   log,
   id,
   status,
@@ -237,7 +247,7 @@ export function setConversationStatus({
   status: ConversationStatus;
   snoozeUntil?: string | undefined;
   now?: number;
-}): ConversationDto {
+}): Promise<ConversationDto> {
   let until: number | null = null;
   if (status === 'snoozed') {
     if (snoozeUntil === undefined) throw new AppError('BAD_REQUEST', 'snoozed needs snoozeUntil: the ISO time it reopens');
@@ -248,7 +258,7 @@ export function setConversationStatus({
   } else if (snoozeUntil !== undefined) {
     throw new AppError('BAD_REQUEST', `snoozeUntil is only for status snoozed, not ${status}`);
   }
-  return update(log, id, (_tx, row) =>
+  return await update(log, id, (_tx, row) =>
     row.status === status && (row.snoozeUntil ?? null) === until ? null : { status, snoozeUntil: until },
   );
 }
@@ -258,20 +268,19 @@ export function setConversationStatus({
  * `conversation.updated` each, in chunks of `batch` per transaction. The due-time lives in the
  * database, so a restart (or a clock that moved while we were down) wakes what fell due meanwhile.
  */
-export function wakeDueSnoozes({ log, now, batch = 200 }: { log: EventLog; now: number; batch?: number }): number {
+export async function wakeDueSnoozes({ log, now, batch = 200 }: { log: EventLog; now: number; batch?: number }): Promise<number> {
   let woken = 0;
   for (;;) {
-    const n = log.write(async (tx, append) => {
+    const n = await log.write(async (tx, append) => {
       const due = await tx
         .select({ id: conversations.id })
         .from(conversations)
         .where(and(eq(conversations.status, 'snoozed'), lte(conversations.snoozeUntil, now)))
         .orderBy(asc(conversations.snoozeUntil))
-        .limit(batch)
-        ;
+        .limit(batch);
       for (const { id } of due) {
         await tx.update(conversations).set({ status: 'open', snoozeUntil: null }).where(eq(conversations.id, id));
-        const conversation = loadConversation(tx, id);
+        const conversation = await loadConversation(tx, id);
         if (conversation) append({ type: 'conversation.updated', payload: { conversation } });
       }
       return due.length;
@@ -283,10 +292,5 @@ export function wakeDueSnoozes({ log, now, batch = 200 }: { log: EventLog; now: 
 
 /** Ids of a contact's conversations (for opt-out fan-out). */
 export async function conversationIdsOfContact(tx: Tx, contactId: number): Promise<number[]> {
-  return (await tx
-    .select({ id: conversations.id })
-    .from(conversations)
-    .where(eq(conversations.contactId, contactId))
-    )
-    .map((r) => r.id);
+  return (await tx.select({ id: conversations.id }).from(conversations).where(eq(conversations.contactId, contactId))).map((r) => r.id);
 }

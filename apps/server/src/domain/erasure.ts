@@ -49,7 +49,7 @@ async function requireContact(db: Pick<Db, 'select'> | Tx, id: number): Promise<
 }
 
 /** `contact.export`: the JSON document (contact, conversations, messages, notes, status history, consent ledger); audited. */
-export function exportContact({
+export async function exportContact({
   log,
   id,
   actor,
@@ -59,9 +59,9 @@ export function exportContact({
   id: number;
   actor: AuditActor;
   now?: number;
-}): ContactExportDto {
-  return log.write(async (tx) => {
-    const contact = requireContact(tx, id);
+}): Promise<ContactExportDto> {
+  return await log.write(async (tx) => {
+    const contact = await requireContact(tx, id);
     const convs = await tx.select().from(conversations).where(eq(conversations.contactId, id)).orderBy(asc(conversations.id));
     const convIds = convs.map((c) => c.id);
     const msgs =
@@ -71,8 +71,7 @@ export function exportContact({
             .select()
             .from(messages)
             .where(inArray(messages.conversationId, convIds))
-            .orderBy(asc(messages.createdAt), asc(messages.id))
-            ;
+            .orderBy(asc(messages.createdAt), asc(messages.id));
     const noteRows =
       convIds.length === 0
         ? []
@@ -83,8 +82,7 @@ export function exportContact({
         .select()
         .from(messageStatusHistory)
         .where(inArray(messageStatusHistory.messageId, ids))
-        .orderBy(asc(messageStatusHistory.id))
-        ) {
+        .orderBy(asc(messageStatusHistory.id))) {
         statusHistory.push({
           messageId: h.messageId ?? 0,
           status: h.status,
@@ -94,7 +92,7 @@ export function exportContact({
         });
       }
     }
-    recordAudit(tx, {
+    await recordAudit(tx, {
       actor,
       action: 'contact.exported',
       target: { type: 'contact', id },
@@ -106,10 +104,10 @@ export function exportContact({
       exportedAt: new Date(now).toISOString(),
       contact: toContactDto(contact),
       conversations: convs.map((c) => toConversationDto(c, contact)),
-      messages: messageDtosOf(tx, msgs),
+      messages: await messageDtosOf(tx, msgs),
       notes: noteRows.map(toNoteDto),
       statusHistory,
-      consent: ledgerRows(tx, id).map(toConsentEntryDto),
+      consent: (await ledgerRows(tx, id)).map(toConsentEntryDto),
     };
   });
 }
@@ -126,7 +124,7 @@ export interface EraseResult {
 const ERASED_REASON = 'Erased with its contact';
 
 /** `contact.erase`: see the module comment. Appends `contact.erased`; audited without the number or any text. */
-export function eraseContact({
+export async function eraseContact({
   log,
   id,
   actor,
@@ -136,20 +134,15 @@ export function eraseContact({
   id: number;
   actor: AuditActor;
   now?: number;
-}): EraseResult {
+}): Promise<EraseResult> {
   const mediaKeys: string[] = [];
-  log.write(async (tx, append) => {
-    const contact = requireContact(tx, id);
+  await log.write(async (tx, append) => {
+    const contact = await requireContact(tx, id);
     const phone = contact.phone;
     const digits = phone.replace(/\D/g, '');
     // A number is matched in raw payloads by its digits ("+447700900001", "447700900001", "%2B447700900001").
     const needle = digits.length >= 7 ? digits : phone;
-    const convIds = (await tx
-      .select({ id: conversations.id })
-      .from(conversations)
-      .where(eq(conversations.contactId, id))
-      )
-      .map((r) => r.id);
+    const convIds = (await tx.select({ id: conversations.id }).from(conversations).where(eq(conversations.contactId, id))).map((r) => r.id);
     const msgs =
       convIds.length === 0
         ? []
@@ -163,8 +156,7 @@ export function eraseContact({
               clientRef: messages.clientRef,
             })
             .from(messages)
-            .where(inArray(messages.conversationId, convIds))
-            ;
+            .where(inArray(messages.conversationId, convIds));
     const msgIds = msgs.map((m) => m.id);
 
     // Stats volumes survive by themselves (the rollups' triggers subtract nothing on delete). Failure
@@ -194,55 +186,62 @@ export function eraseContact({
     }
     // Status reports never matched to a message (orphans) of these messages; later ones are dropped on arrival.
     const allRefs = msgs.flatMap((m) => [m.uuid, m.clientRef].filter((v): v is string => v !== null));
-    rememberErasedRefs(tx, allRefs, now);
+    await rememberErasedRefs(tx, allRefs, now);
     for (const refs of chunks(allRefs)) {
-      await tx.delete(messageStatusHistory)
-        .where(or(inArray(messageStatusHistory.providerMessageUuid, refs), inArray(messageStatusHistory.clientRef, refs)))
-        ;
+      await tx
+        .delete(messageStatusHistory)
+        .where(or(inArray(messageStatusHistory.providerMessageUuid, refs), inArray(messageStatusHistory.clientRef, refs)));
     }
-    await tx.update(campaignRecipients)
+    await tx
+      .update(campaignRecipients)
       .set({ phone: null, input: '', name: null, reason: 'Contact erased', contactId: null, messageId: null })
-      .where(or(eq(campaignRecipients.contactId, id), eq(campaignRecipients.phone, phone)))
-      ;
-    const webhookRows = (await tx
-      .delete(webhookLog)
-      .where(sql`instr(${webhookLog.rawBody}, ${needle}) > 0 or instr(${webhookLog.headers}, ${needle}) > 0`)
-      ).changes;
+      .where(or(eq(campaignRecipients.contactId, id), eq(campaignRecipients.phone, phone)));
+    const webhookRows = (
+      await tx.delete(webhookLog).where(sql`instr(${webhookLog.rawBody}, ${needle}) > 0 or instr(${webhookLog.headers}, ${needle}) > 0`)
+    ).changes;
     let noteCount = 0;
     let eventCount = 0;
     for (const ids of chunks(convIds)) {
       noteCount += (await tx.delete(notes).where(inArray(notes.conversationId, ids))).changes;
       // Notes' events carry the conversation id, not the number.
-      eventCount += (await tx
-        .update(events)
-        .set({ type: 'event.erased', payload: '{}' })
-        .where(and(eq(events.type, 'note.created'), inArray(sql`json_extract(${events.payload}, '$.note.conversationId')`, ids)))
-        ).changes;
+      eventCount += (
+        await tx
+          .update(events)
+          .set({ type: 'event.erased', payload: '{}' })
+          .where(and(eq(events.type, 'note.created'), inArray(sql`json_extract(${events.payload}, '$.note.conversationId')`, ids)))
+      ).changes;
       await tx.delete(messages).where(inArray(messages.conversationId, ids));
     }
     // Every other event that carried the contact (messages, conversations, the contact) names the number.
-    eventCount += (await tx
-      .update(events)
-      .set({ type: 'event.erased', payload: '{}' })
-      .where(sql`${events.type} <> 'event.erased' and instr(${events.payload}, ${needle}) > 0`)
-      ).changes;
+    eventCount += (
+      await tx
+        .update(events)
+        .set({ type: 'event.erased', payload: '{}' })
+        .where(sql`${events.type} <> 'event.erased' and instr(${events.payload}, ${needle}) > 0`)
+    ).changes;
     await tx.delete(conversations).where(eq(conversations.contactId, id));
 
     // What stays: the suppression entry and the ledger's last word.
-    const suppressedBefore = suppressionOf(tx, phone)?.state === 'opted_out';
+    const suppressedBefore = (await suppressionOf(tx, phone))?.state === 'opted_out';
     const optedOut = contact.optedOutAt !== null || suppressedBefore;
-    suppress(
+    await suppress(
       tx,
       phone,
       {
         state: optedOut ? 'opted_out' : 'opted_in',
-        optedOutAt: optedOut ? (contact.optedOutAt ?? suppressionOf(tx, phone)?.optedOutAt ?? now) : null,
+        optedOutAt: optedOut ? (contact.optedOutAt ?? (await suppressionOf(tx, phone))?.optedOutAt ?? now) : null,
       },
       now,
     );
-    recordConsent(tx, { contactId: id, state: optedOut ? 'opted_out' : 'opted_in', source: 'erasure', agentId: actor.agentId, at: now });
+    await recordConsent(tx, {
+      contactId: id,
+      state: optedOut ? 'opted_out' : 'opted_in',
+      source: 'erasure',
+      agentId: actor.agentId,
+      at: now,
+    });
     await tx.delete(contacts).where(eq(contacts.id, id));
-    recordAudit(tx, {
+    await recordAudit(tx, {
       actor,
       action: 'contact.erased',
       target: { type: 'contact', id },
@@ -258,11 +257,11 @@ export function eraseContact({
     });
     append({ type: 'contact.erased', payload: { contactId: id, conversationIds: convIds } });
   });
-  return { erased: true, checkpointed: checkpoint(log.db), mediaKeys };
+  return { erased: true, checkpointed: await checkpoint(log.db), mediaKeys };
 }
 
 /** Copies the WAL into the database file and truncates it to zero bytes; false when a reader kept it from completing. */
-export function checkpoint(db: Db): boolean {
+export async function checkpoint(db: Db): Promise<boolean> {
   const [row] = db.$client.pragma('wal_checkpoint(TRUNCATE)') as { busy: number; log: number; checkpointed: number }[];
   return row !== undefined && row.busy === 0;
 }

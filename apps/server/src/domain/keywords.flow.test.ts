@@ -16,12 +16,12 @@ afterAll(async () => {
 
 const PHONE = '+447700900321';
 const outboundTexts = async () =>
-  (await s.db
-    .select({ text: messages.text })
-    .from(messages)
-    .where(and(eq(messages.to, PHONE), eq(messages.direction, 'out')))
-    )
-    .map((m) => m.text);
+  (
+    await s.db
+      .select({ text: messages.text })
+      .from(messages)
+      .where(and(eq(messages.to, PHONE), eq(messages.direction, 'out')))
+  ).map((m) => m.text);
 const contact = async () => (await s.db.select().from(contacts).where(eq(contacts.phone, PHONE)))[0];
 const inbound = (text: string) => s.postWebhook('/webhooks/inbound', inboundPayload({ from: PHONE.slice(1), text }));
 
@@ -31,34 +31,40 @@ describe('compliance keywords through the real webhook', () => {
     expect(contact()).toMatchObject({ optOutSource: 'keyword' });
     expect(contact()?.optedOutAt).not.toBeNull();
     expect((await inbound('UNSUBSCRIBE')).status).toBe(200);
-    expect(outboundTexts()).toEqual([STOP_CONFIRMATION]);
+    expect(await outboundTexts()).toEqual([STOP_CONFIRMATION]);
 
     let error: unknown;
     try {
-      queueMessage({ log: s.events, ourNumber: s.config.vonage.number, to: PHONE, text: 'are you there?', agentId: null });
+      await queueMessage({ log: s.events, ourNumber: s.config.vonage.number, to: PHONE, text: 'are you there?', agentId: null });
     } catch (err) {
       error = err;
     }
     expect(error).toBeInstanceOf(AppError);
     expect((error as AppError).code).toBe('OPTED_OUT');
     expect((error as AppError).message).toMatch(/opted out/);
-    expect(outboundTexts()).toEqual([STOP_CONFIRMATION]);
+    expect(await outboundTexts()).toEqual([STOP_CONFIRMATION]);
   });
 
   it('HELP gets the configured help text, START opts back in and sends are allowed again', async () => {
     await inbound('help');
-    expect(outboundTexts()).toContain('Help is on the way: call 0800 000 000.');
+    expect(await outboundTexts()).toContain('Help is on the way: call 0800 000 000.');
     await inbound('START');
     expect(contact()?.optedOutAt).toBeNull();
-    expect(outboundTexts()).toContain(START_CONFIRMATION);
-    const { message } = queueMessage({ log: s.events, ourNumber: s.config.vonage.number, to: PHONE, text: 'welcome back', agentId: null });
+    expect(await outboundTexts()).toContain(START_CONFIRMATION);
+    const { message } = await queueMessage({
+      log: s.events,
+      ourNumber: s.config.vonage.number,
+      to: PHONE,
+      text: 'welcome back',
+      agentId: null,
+    });
     expect(message.status).toBe('queued');
   });
 
   it('a sentence containing stop is just a message', async () => {
-    const before = outboundTexts().length;
+    const before = (await outboundTexts()).length;
     await inbound('please stop by the shop');
     expect(contact()?.optedOutAt).toBeNull();
-    expect(outboundTexts().length).toBe(before);
+    expect((await outboundTexts()).length).toBe(before);
   });
 });

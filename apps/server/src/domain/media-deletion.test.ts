@@ -13,7 +13,7 @@ beforeEach(() => (t = openTempDb('parley-media-deletion-')));
 afterEach(() => t.dispose());
 
 async function photo(from: string, uuid: string, at: string): Promise<{ messageId: number; mediaId: number }> {
-  const r = receiveInbound({
+  const r = await receiveInbound({
     log: t.log,
     inbound: {
       messageUuid: uuid,
@@ -35,25 +35,24 @@ async function photo(from: string, uuid: string, at: string): Promise<{ messageI
   await t.db
     .update(media)
     .set({ state: 'stored', storageKey: `00000000-0000-4000-8000-${String(row.id).padStart(12, '0')}.jpg` })
-    .where(eq(media.id, row.id))
-    ;
+    .where(eq(media.id, row.id));
   return { messageId: r.message.id, mediaId: row.id };
 }
 
 describe('messages with attachments', () => {
   it('retention deletes them (no foreign-key error) and names the files to delete', async () => {
-    const old = photo('+447700900001', 'uuid-old', new Date().toISOString());
+    const old = await photo('+447700900001', 'uuid-old', new Date().toISOString());
     t.db.$client.prepare('update messages set created_at = 0 where id = ?').run(old.messageId);
-    const batch = deleteExpiredBatch({ log: t.log, cutoff: Date.now() - 86_400_000 });
+    const batch = await deleteExpiredBatch({ log: t.log, cutoff: Date.now() - 86_400_000 });
     expect(batch.deleted).toBe(1);
     expect(batch.mediaKeys).toEqual([`00000000-0000-4000-8000-${String(old.mediaId).padStart(12, '0')}.jpg`]);
     expect(await t.db.select().from(media)).toEqual([]);
   });
 
   it('erasure deletes them and names the files to delete', async () => {
-    const p = photo('+447700900002', 'uuid-erase', new Date().toISOString());
+    const p = await photo('+447700900002', 'uuid-erase', new Date().toISOString());
     const contactId = (t.db.$client.prepare("select id from contacts where phone = '+447700900002'").get() as { id: number }).id;
-    const result = eraseContact({ log: t.log, id: contactId, actor: SYSTEM_ACTOR });
+    const result = await eraseContact({ log: t.log, id: contactId, actor: SYSTEM_ACTOR });
     expect(result.mediaKeys).toEqual([`00000000-0000-4000-8000-${String(p.mediaId).padStart(12, '0')}.jpg`]);
     expect(await t.db.select().from(media)).toEqual([]);
   });

@@ -55,7 +55,7 @@ function clientOf(reader: Reader): Client {
   return client;
 }
 
-function prepared(reader: Reader) {
+async function prepared(reader: Reader) {
   const client = clientOf(reader);
   let s = statements.get(client);
   if (!s) {
@@ -69,8 +69,8 @@ function prepared(reader: Reader) {
 }
 
 /** One message's attachments (prepared statement). */
-function mediaOfMessage(db: Reader, messageId: number): MediaDto[] {
-  return (prepared(db).ofMessage.all(messageId) as MediaRow[]).map(toMediaDto);
+async function mediaOfMessage(db: Reader, messageId: number): Promise<MediaDto[]> {
+  return ((await prepared(db)).ofMessage.all(messageId) as MediaRow[]).map(toMediaDto);
 }
 
 /** Each message's attachments (in id order), for a page of messages: one indexed query. */
@@ -81,8 +81,7 @@ export async function mediaByMessage(db: Reader, messageIds: readonly number[]):
     .select()
     .from(media)
     .where(inArray(media.messageId, [...messageIds]))
-    .orderBy(asc(media.id))
-    ;
+    .orderBy(asc(media.id));
   for (const row of rows) {
     if (row.messageId === null) continue;
     const list = out.get(row.messageId) ?? [];
@@ -93,18 +92,18 @@ export async function mediaByMessage(db: Reader, messageIds: readonly number[]):
 }
 
 /** A message row as its DTO, with its attachments. */
-export function messageDtoOf(db: Reader, row: MessageRow): MessageDto {
-  return toMessageDto(row, mediaOfMessage(db, row.id));
+export async function messageDtoOf(db: Reader, row: MessageRow): Promise<MessageDto> {
+  return toMessageDto(row, await mediaOfMessage(db, row.id));
 }
 
 export async function loadMessage(db: Reader, id: number): Promise<MessageDto | null> {
   const row = (await db.select().from(messages).where(eq(messages.id, id)))[0];
-  return row ? messageDtoOf(db, row) : null;
+  return row ? await messageDtoOf(db, row) : null;
 }
 
 /** Rows as DTOs with their attachments (one query for all). */
-export function messageDtosOf(db: Reader, rows: readonly MessageRow[]): MessageDto[] {
-  const byMessage = mediaByMessage(
+export async function messageDtosOf(db: Reader, rows: readonly MessageRow[]): Promise<MessageDto[]> {
+  const byMessage = await mediaByMessage(
     db,
     rows.map((r) => r.id),
   );
@@ -118,22 +117,23 @@ export function insertInboundMediaIn(
 ): MediaDto[] {
   return opts.items.map(async (item) =>
     toMediaDto(
-      (await tx
-        .insert(media)
-        .values({
-          messageId: opts.messageId,
-          direction: 'in',
-          state: item.refusedReason === undefined ? 'pending' : 'refused',
-          reason: item.refusedReason ?? null,
-          provider: opts.provider,
-          sourceUrl: item.url === '' ? null : item.url,
-          claimedType: item.contentType,
-          name: item.name ?? null,
-          nextAttemptAt: item.refusedReason === undefined ? opts.now : null,
-          createdAt: opts.now,
-        })
-        .returning()
-        )[0],
+      (
+        await tx
+          .insert(media)
+          .values({
+            messageId: opts.messageId,
+            direction: 'in',
+            state: item.refusedReason === undefined ? 'pending' : 'refused',
+            reason: item.refusedReason ?? null,
+            provider: opts.provider,
+            sourceUrl: item.url === '' ? null : item.url,
+            claimedType: item.contentType,
+            name: item.name ?? null,
+            nextAttemptAt: item.refusedReason === undefined ? opts.now : null,
+            createdAt: opts.now,
+          })
+          .returning()
+      )[0],
     ),
   );
 }
@@ -151,22 +151,23 @@ export async function recordUpload(
     storageKey: string;
   },
 ): Promise<MediaDto> {
-  const row = (await db
-    .insert(media)
-    .values({
-      direction: 'out',
-      state: 'stored',
-      claimedType: opts.claimedType,
-      contentType: opts.contentType,
-      size: opts.size,
-      name: opts.name,
-      sha256: opts.sha256,
-      storageKey: opts.storageKey,
-      agentId: opts.agentId,
-      createdAt: Date.now(),
-    })
-    .returning()
-    )[0];
+  const row = (
+    await db
+      .insert(media)
+      .values({
+        direction: 'out',
+        state: 'stored',
+        claimedType: opts.claimedType,
+        contentType: opts.contentType,
+        size: opts.size,
+        name: opts.name,
+        sha256: opts.sha256,
+        storageKey: opts.storageKey,
+        agentId: opts.agentId,
+        createdAt: Date.now(),
+      })
+      .returning()
+  )[0];
   return toMediaDto(row);
 }
 
@@ -176,8 +177,7 @@ export async function checkAttachable(db: Reader, ids: readonly number[]): Promi
   const rows = await db
     .select()
     .from(media)
-    .where(inArray(media.id, [...ids]))
-    ;
+    .where(inArray(media.id, [...ids]));
   for (const id of ids) {
     const row = rows.find((r) => r.id === id);
     if (!row || row.direction !== 'out') throw new AppError('NOT_FOUND', `Attachment ${id} not found: upload it with POST /media first`);
@@ -188,31 +188,33 @@ export async function checkAttachable(db: Reader, ids: readonly number[]): Promi
 }
 
 /** Inside message.send's transaction: the uploads become the message's (only if still unattached). */
-export function attachMediaIn(tx: Tx, messageId: number, ids: readonly number[]): MediaDto[] {
-  checkAttachable(tx, ids);
+export async function attachMediaIn(tx: Tx, messageId: number, ids: readonly number[]): Promise<MediaDto[]> {
+  await checkAttachable(tx, ids);
   return ids.map(async (id) => {
-    const row = (await tx
-      .update(media)
-      .set({ messageId })
-      .where(and(eq(media.id, id), isNull(media.messageId)))
-      .returning()
-      )[0];
+    const row = (
+      await tx
+        .update(media)
+        .set({ messageId })
+        .where(and(eq(media.id, id), isNull(media.messageId)))
+        .returning()
+    )[0];
     if (!row) throw new AppError('CONFLICT', `Attachment ${id} was attached to another message meanwhile`);
     return toMediaDto(row);
   });
 }
 
 /** A retry of an MMS: the original's stored attachments again, on the new message (the files are shared). */
-export function copyMediaIn(tx: Tx, fromMessageId: number, toMessageId: number): MediaDto[] {
+export async function copyMediaIn(tx: Tx, fromMessageId: number, toMessageId: number): Promise<MediaDto[]> {
   const now = Date.now();
-  return storedMediaOf(tx, fromMessageId).map(async (row) => {
+  return (await storedMediaOf(tx, fromMessageId)).map(async (row) => {
     const { id: _id, messageId: _m, createdAt: _c, ...rest } = row;
     return toMediaDto(
-      (await tx
-        .insert(media)
-        .values({ ...rest, messageId: toMessageId, createdAt: now })
-        .returning()
-        )[0],
+      (
+        await tx
+          .insert(media)
+          .values({ ...rest, messageId: toMessageId, createdAt: now })
+          .returning()
+      )[0],
     );
   });
 }
@@ -222,8 +224,8 @@ export async function loadMediaRow(db: Reader, id: number): Promise<MediaRow | u
 }
 
 /** A message's stored attachments (what a provider is given to send). */
-export function storedMediaOf(db: Reader, messageId: number): MediaRow[] {
-  return prepared(db).storedOf.all(messageId) as MediaRow[];
+export async function storedMediaOf(db: Reader, messageId: number): Promise<MediaRow[]> {
+  return (await prepared(db)).storedOf.all(messageId) as MediaRow[];
 }
 
 /** The conversation list's preview of a message with attachments: "📷 Photo" for an image alone. */

@@ -44,12 +44,7 @@ export function mentionTokens(text: string): string[] {
 export async function resolveMentions(db: Db, text: string): Promise<number[]> {
   const tokens = new Set(mentionTokens(text));
   if (tokens.size === 0) return [];
-  return (await db
-    .select()
-    .from(agents)
-    .where(isNull(agents.disabledAt))
-    .orderBy(asc(agents.id))
-    )
+  return (await db.select().from(agents).where(isNull(agents.disabledAt)).orderBy(asc(agents.id)))
     .filter((a) => handlesOf(a).some((h) => tokens.has(h)))
     .map((a) => a.id);
 }
@@ -75,25 +70,28 @@ export function toNoteDto(n: NoteRow): NoteDto {
 }
 
 /** Writes a note and its `note.created` event in one transaction. No outbox row: it is never sent. */
-export function addNote(opts: { log: EventLog; agentId: number; conversationId: number; text: string }): NoteDto {
+export async function addNote(opts: { log: EventLog; agentId: number; conversationId: number; text: string }): Promise<NoteDto> {
   const { log } = opts;
   const db = log.db;
   const text = opts.text.trim();
-  const mentions = resolveMentions(db, text);
-  return log.write(async (tx, append) => {
-    const conversation = (await tx.select({ id: conversations.id }).from(conversations).where(eq(conversations.id, opts.conversationId)))[0];
+  const mentions = await resolveMentions(db, text);
+  return await log.write(async (tx, append) => {
+    const conversation = (
+      await tx.select({ id: conversations.id }).from(conversations).where(eq(conversations.id, opts.conversationId))
+    )[0];
     if (!conversation) throw new AppError('NOT_FOUND', `Conversation ${opts.conversationId} not found`);
-    const row = (await tx
-      .insert(notes)
-      .values({
-        conversationId: opts.conversationId,
-        agentId: opts.agentId,
-        text,
-        mentions: JSON.stringify(mentions),
-        createdAt: Date.now(),
-      })
-      .returning()
-      )[0];
+    const row = (
+      await tx
+        .insert(notes)
+        .values({
+          conversationId: opts.conversationId,
+          agentId: opts.agentId,
+          text,
+          mentions: JSON.stringify(mentions),
+          createdAt: Date.now(),
+        })
+        .returning()
+    )[0];
     const note = toNoteDto(row);
     append({ type: 'note.created', payload: { note, mentions } });
     return note;
@@ -109,7 +107,6 @@ export async function listNotes(db: Db, conversationId: number): Promise<NoteDto
     .from(notes)
     .where(eq(notes.conversationId, conversationId))
     .orderBy(desc(notes.createdAt), desc(notes.id))
-    .limit(500)
-    ;
+    .limit(500);
   return rows.reverse().map(toNoteDto);
 }

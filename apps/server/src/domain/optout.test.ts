@@ -18,57 +18,58 @@ beforeEach(() => {
 });
 afterEach(() => t.dispose());
 
-function seed(): { contactId: number; conversationIds: number[] } {
-  const r = receiveInbound({ log, inbound: vonageInboundSchema.parse(inboundPayload({ from: '447700900001' })), helpText: 'help' });
+async function seed(): Promise<{ contactId: number; conversationIds: number[] }> {
+  const r = await receiveInbound({ log, inbound: vonageInboundSchema.parse(inboundPayload({ from: '447700900001' })), helpText: 'help' });
   if (r.duplicate) throw new Error('duplicate');
-  const contactId = getConversation({ db, id: r.message.conversationId }).contactId;
+  const contactId = (await getConversation({ db, id: r.message.conversationId })).contactId;
   // A second conversation with the same contact on another of our numbers.
-  const second = log.write((tx) => upsertConversation(tx, contactId, '+447700900999', Date.now()));
+  const second = await log.write(async (tx) => await upsertConversation(tx, contactId, '+447700900999', Date.now()));
   return { contactId, conversationIds: [r.message.conversationId, second.id] };
 }
 
 describe('setOptOut', () => {
-  it('marks the contact and appends contact.updated plus conversation.updated per conversation', () => {
-    const { contactId, conversationIds } = seed();
-    const before = log.lastId();
-    const { contact, changed } = setOptOut({ log, contactId, optedOut: true, source: 'agent' });
+  it('marks the contact and appends contact.updated plus conversation.updated per conversation', async () => {
+    const { contactId, conversationIds } = await seed();
+    const before = await log.lastId();
+    const { contact, changed } = await setOptOut({ log, contactId, optedOut: true, source: 'agent' });
     expect(changed).toBe(true);
     expect(contact.optedOutAt).not.toBeNull();
     expect(contact.optOutSource).toBe('agent');
-    const events = log.readAfter(before);
+    const events = await log.readAfter(before);
     expect(events.map((e) => e.type)).toEqual(['contact.updated', 'conversation.updated', 'conversation.updated']);
     const updated = events.flatMap((e) => (e.type === 'conversation.updated' ? [e.payload.conversation] : []));
     expect(updated.map((c) => c.id).sort()).toEqual([...conversationIds].sort());
     expect(updated.every((c) => c.contactOptedOut)).toBe(true);
   });
 
-  it('opting out again keeps the first time and source and appends nothing; opting in clears it', () => {
-    const { contactId } = seed();
-    const first = setOptOut({ log, contactId, optedOut: true, source: 'keyword' }).contact;
-    const before = log.lastId();
-    const again = setOptOut({ log, contactId, optedOut: true, source: 'agent' });
+  it('opting out again keeps the first time and source and appends nothing; opting in clears it', async () => {
+    const { contactId } = await seed();
+    const first = (await setOptOut({ log, contactId, optedOut: true, source: 'keyword' })).contact;
+    const before = await log.lastId();
+    const again = await setOptOut({ log, contactId, optedOut: true, source: 'agent' });
     expect(again).toEqual({ contact: first, changed: false });
-    expect(log.readAfter(before)).toEqual([]);
-    const back = setOptOut({ log, contactId, optedOut: false, source: 'keyword' });
+    expect(await log.readAfter(before)).toEqual([]);
+    const back = await setOptOut({ log, contactId, optedOut: false, source: 'keyword' });
     expect(back.contact.optedOutAt).toBeNull();
     expect(back.contact.optOutSource).toBeNull();
-    expect(log.readAfter(before).map((e) => e.type)).toEqual(['contact.updated', 'conversation.updated', 'conversation.updated']);
+    expect((await log.readAfter(before)).map((e) => e.type)).toEqual(['contact.updated', 'conversation.updated', 'conversation.updated']);
   });
 
-  it('setOptOutIn joins the caller transaction: a rollback undoes it and publishes nothing', () => {
-    const { contactId } = seed();
-    const before = log.lastId();
-    expect(() =>
-      log.write((tx, append) => {
-        setOptOutIn(tx, append, { contactId, optedOut: true, source: 'keyword' });
-        throw new Error('later step failed');
-      }),
+  it('setOptOutIn joins the caller transaction: a rollback undoes it and publishes nothing', async () => {
+    const { contactId } = await seed();
+    const before = await log.lastId();
+    expect(
+      async () =>
+        await log.write(async (tx, append) => {
+          await setOptOutIn(tx, append, { contactId, optedOut: true, source: 'keyword' });
+          throw new Error('later step failed');
+        }),
     ).toThrow('later step failed');
-    expect(log.readAfter(before)).toEqual([]);
-    expect(setOptOut({ log, contactId, optedOut: true, source: 'keyword' }).changed).toBe(true);
+    expect(await log.readAfter(before)).toEqual([]);
+    expect((await setOptOut({ log, contactId, optedOut: true, source: 'keyword' })).changed).toBe(true);
   });
 
   it('NOT_FOUND for a missing contact', () => {
-    expect(() => setOptOut({ log, contactId: 999, optedOut: true, source: 'agent' })).toThrow(/Contact 999 not found/);
+    expect(async () => await setOptOut({ log, contactId: 999, optedOut: true, source: 'agent' })).toThrow(/Contact 999 not found/);
   });
 });

@@ -43,19 +43,20 @@ export async function setOptOutIn(tx: Tx, append: Append, input: SetOptOutInput)
   if (!row) throw new AppError('NOT_FOUND', `Contact ${input.contactId} not found`);
   const now = input.now ?? Date.now();
   // A contact re-created for an erased number that had opted out is out too, until it opts in.
-  const suppressed = row.optedOutAt === null && suppressionOf(tx, row.phone)?.state === 'opted_out';
+  const suppressed = row.optedOutAt === null && (await suppressionOf(tx, row.phone))?.state === 'opted_out';
   const isOut = row.optedOutAt !== null || suppressed;
   if (isOut === input.optedOut) return { contact: toContactDto(row), changed: false };
 
-  if (!input.optedOut) liftSuppression(tx, row.phone, now);
-  const updated = (await tx
-    .update(contacts)
-    .set(input.optedOut ? { optedOutAt: now, optOutSource: input.source } : { optedOutAt: null, optOutSource: null })
-    .where(eq(contacts.id, input.contactId))
-    .returning()
-    )[0];
+  if (!input.optedOut) await liftSuppression(tx, row.phone, now);
+  const updated = (
+    await tx
+      .update(contacts)
+      .set(input.optedOut ? { optedOutAt: now, optOutSource: input.source } : { optedOutAt: null, optOutSource: null })
+      .where(eq(contacts.id, input.contactId))
+      .returning()
+  )[0];
   if (!updated) throw new Error(`contact ${input.contactId} vanished inside its transaction`);
-  recordConsent(tx, {
+  await recordConsent(tx, {
     contactId: row.id,
     state: input.optedOut ? 'opted_out' : 'opted_in',
     source: input.source,
@@ -64,7 +65,7 @@ export async function setOptOutIn(tx: Tx, append: Append, input: SetOptOutInput)
     at: now,
   });
   if (input.audit) {
-    recordAudit(tx, {
+    await recordAudit(tx, {
       actor: input.audit,
       action: input.optedOut ? 'contact.opted_out' : 'contact.opted_in',
       target: { type: 'contact', id: row.id },
@@ -74,15 +75,15 @@ export async function setOptOutIn(tx: Tx, append: Append, input: SetOptOutInput)
   }
   // An opt-out settles any possible-opt-out flag of the contact's conversations.
   if (input.optedOut) {
-    await tx.update(conversations)
+    await tx
+      .update(conversations)
       .set({ possibleOptOutAt: null, possibleOptOutMessageId: null })
-      .where(and(eq(conversations.contactId, row.id), isNotNull(conversations.possibleOptOutAt)))
-      ;
+      .where(and(eq(conversations.contactId, row.id), isNotNull(conversations.possibleOptOutAt)));
   }
   const contact = toContactDto(updated);
   append({ type: 'contact.updated', payload: { contact } });
-  for (const id of conversationIdsOfContact(tx, input.contactId)) {
-    const conversation = loadConversation(tx, id);
+  for (const id of await conversationIdsOfContact(tx, input.contactId)) {
+    const conversation = await loadConversation(tx, id);
     if (conversation) append({ type: 'conversation.updated', payload: { conversation } });
   }
   return { contact, changed: true };
@@ -93,7 +94,7 @@ export async function setOptOutIn(tx: Tx, append: Append, input: SetOptOutInput)
  * source agent, ledger row and audit entry) or dismisses (the flag is cleared) a possible opt-out.
  * A conversation without a flag is CONFLICT: someone resolved it already.
  */
-export function resolveOptOutFlag({
+export async function resolveOptOutFlag({
   log,
   id,
   optOut,
@@ -107,8 +108,8 @@ export function resolveOptOutFlag({
   agentId: number;
   audit: AuditActor;
   now?: number;
-}): ConversationDto {
-  return log.write(async (tx, append) => {
+}): Promise<ConversationDto> {
+  return await log.write(async (tx, append) => {
     const row = (await tx.select().from(conversations).where(eq(conversations.id, id)))[0];
     if (!row) throw new AppError('NOT_FOUND', `Conversation ${id} not found`);
     if (row.possibleOptOutAt === null)
@@ -116,10 +117,11 @@ export function resolveOptOutFlag({
     await tx.update(conversations).set({ possibleOptOutAt: null, possibleOptOutMessageId: null }).where(eq(conversations.id, id));
     let fannedOut = false;
     if (optOut) {
-      fannedOut = setOptOutIn(tx, append, { contactId: row.contactId, optedOut: true, source: 'agent', agentId, audit, now }).changed;
+      fannedOut = (await setOptOutIn(tx, append, { contactId: row.contactId, optedOut: true, source: 'agent', agentId, audit, now }))
+        .changed;
     } else {
       // Deciding that a request was not an opt-out is a compliance decision: on the record, with the message it was about.
-      recordAudit(tx, {
+      await recordAudit(tx, {
         actor: audit,
         action: 'conversation.opt_out_dismissed',
         target: { type: 'conversation', id },
@@ -127,7 +129,7 @@ export function resolveOptOutFlag({
         now,
       });
     }
-    const conversation = loadConversation(tx, id);
+    const conversation = await loadConversation(tx, id);
     if (!conversation) throw new Error(`conversation ${id} vanished inside its transaction`);
     if (!fannedOut) append({ type: 'conversation.updated', payload: { conversation } });
     return conversation;
@@ -135,8 +137,8 @@ export function resolveOptOutFlag({
 }
 
 /** setOptOutIn in its own transaction. */
-export function setOptOut({ log, ...input }: SetOptOutInput & { log: EventLog }): SetOptOutResult {
-  return log.write((tx, append) => setOptOutIn(tx, append, input));
+export async function setOptOut({ log, ...input }: SetOptOutInput & { log: EventLog }): Promise<SetOptOutResult> {
+  return await log.write(async (tx, append) => await setOptOutIn(tx, append, input));
 }
 
 /**
@@ -147,19 +149,20 @@ export function setOptOut({ log, ...input }: SetOptOutInput & { log: EventLog })
 export async function inheritSuppressionIn(tx: Tx, append: Append, contactId: number, now = Date.now()): Promise<boolean> {
   const row = (await tx.select().from(contacts).where(eq(contacts.id, contactId)))[0];
   if (!row || row.optedOutAt !== null) return false;
-  const entry = suppressionOf(tx, row.phone);
+  const entry = await suppressionOf(tx, row.phone);
   if (entry?.state !== 'opted_out') return false;
-  const updated = (await tx
-    .update(contacts)
-    .set({ optedOutAt: entry.optedOutAt ?? now, optOutSource: 'erasure' })
-    .where(eq(contacts.id, contactId))
-    .returning()
-    )[0];
+  const updated = (
+    await tx
+      .update(contacts)
+      .set({ optedOutAt: entry.optedOutAt ?? now, optOutSource: 'erasure' })
+      .where(eq(contacts.id, contactId))
+      .returning()
+  )[0];
   if (!updated) return false;
-  recordConsent(tx, { contactId, state: 'opted_out', source: 'erasure', at: now });
+  await recordConsent(tx, { contactId, state: 'opted_out', source: 'erasure', at: now });
   append({ type: 'contact.updated', payload: { contact: toContactDto(updated) } });
-  for (const id of conversationIdsOfContact(tx, contactId)) {
-    const conversation = loadConversation(tx, id);
+  for (const id of await conversationIdsOfContact(tx, contactId)) {
+    const conversation = await loadConversation(tx, id);
     if (conversation) append({ type: 'conversation.updated', payload: { conversation } });
   }
   return true;

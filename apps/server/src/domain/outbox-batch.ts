@@ -47,7 +47,7 @@ function prepareHot(db: Db) {
   };
 }
 const hot = new WeakMap<Db, ReturnType<typeof prepareHot>>();
-function hotStatements(db: Db): ReturnType<typeof prepareHot> {
+async function hotStatements(db: Db): Promise<ReturnType<typeof prepareHot>> {
   let s = hot.get(db);
   if (!s) {
     s = prepareHot(db);
@@ -59,7 +59,7 @@ function hotStatements(db: Db): ReturnType<typeof prepareHot> {
 /**
  * Claims up to `limit` due rows in one transaction (claimDueIn in outbox.ts: the rules of claimNextSend, row by row).
  */
-export function claimDueSends({
+export async function claimDueSends({
   log,
   limit,
   now = Date.now(),
@@ -69,25 +69,25 @@ export function claimDueSends({
   limit: number;
   now?: number;
   provider?: ProviderName;
-}): { claimed: ClaimedSend[]; skipped: number } {
+}): Promise<{ claimed: ClaimedSend[]; skipped: number }> {
   if (limit < 1) return { claimed: [], skipped: 0 };
-  return log.write((tx, append) => claimDueIn(tx, append, { limit, now, provider }));
+  return await log.write(async (tx, append) => await claimDueIn(tx, append, { limit, now, provider }));
 }
 
 /** recordSendAccepted inside a caller's transaction, on prepared statements. */
-function recordSendAcceptedIn(tx: Tx, append: Append, db: Db, messageId: number, providerMessageId: string): boolean {
-  const s = hotStatements(db);
+async function recordSendAcceptedIn(tx: Tx, append: Append, db: Db, messageId: number, providerMessageId: string): Promise<boolean> {
+  const s = await hotStatements(db);
   s.deleteRow.run({ id: messageId });
   const current = s.loadRow.get({ id: messageId });
   if (!current) return true;
   if (current.status === 'queued') {
     const updated = s.submit.get({ id: messageId, at: Date.now(), uuid: providerMessageId });
-    if (updated) append({ type: 'message.status', payload: { message: messageDtoOf(tx, updated), previousStatus: 'queued' } });
+    if (updated) append({ type: 'message.status', payload: { message: await messageDtoOf(tx, updated), previousStatus: 'queued' } });
   } else if (current.providerMessageUuid === null) {
     s.setUuid.run({ id: messageId, uuid: providerMessageId });
   }
   if (s.hasOrphan.get(current.providerMessageUuid ?? providerMessageId, current.clientRef) !== undefined)
-    adoptOrphans(tx, append, messageId);
+    await adoptOrphans(tx, append, messageId);
   return current.providerMessageUuid === null || current.providerMessageUuid === providerMessageId;
 }
 
@@ -96,13 +96,15 @@ function recordSendAcceptedIn(tx: Tx, append: Append, db: Db, messageId: number,
  * All or nothing: when it throws, nothing was written and no event published; record them one by
  * one then (recordSendAccepted), so one bad item cannot hold back the rest.
  */
-export function recordSendsAccepted({
+export async function recordSendsAccepted({
   log,
   sends,
 }: {
   log: EventLog;
   sends: readonly { messageId: number; providerMessageId: string }[];
-}): boolean[] {
+}): Promise<boolean[]> {
   if (sends.length === 0) return [];
-  return log.write((tx, append) => sends.map((x) => recordSendAcceptedIn(tx, append, log.db, x.messageId, x.providerMessageId)));
+  return await log.write((tx, append) =>
+    sends.map(async (x) => await recordSendAcceptedIn(tx, append, log.db, x.messageId, x.providerMessageId)),
+  );
 }

@@ -31,16 +31,17 @@ export const RESTART_REASON = 'Parley restarted while sending; it may or may not
 
 /** Sets a message's fields and status time, appending `message.status`. */
 export async function moveMessage(tx: Tx, append: Append, current: MessageRow, patch: Partial<MessageRow>): Promise<void> {
-  const updated = (await tx
-    .update(messages)
-    .set({ ...patch, statusAt: Date.now() })
-    .where(eq(messages.id, current.id))
-    .returning()
-    )[0];
+  const updated = (
+    await tx
+      .update(messages)
+      .set({ ...patch, statusAt: Date.now() })
+      .where(eq(messages.id, current.id))
+      .returning()
+  )[0];
   if (updated)
     append({
       type: 'message.status',
-      payload: { message: messageDtoOf(tx, updated), previousStatus: current.status as MessageDto['status'] },
+      payload: { message: await messageDtoOf(tx, updated), previousStatus: current.status as MessageDto['status'] },
     });
 }
 
@@ -56,17 +57,16 @@ export const due = (now: number, provider?: ProviderName) => and(queuedOf(provid
  * still `queued` becomes `interrupted` (a later status webhook, found by client_ref, settles it);
  * one a webhook already settled keeps its status. Returns the message ids.
  */
-export function recoverInterruptedSends({ log, provider }: { log: EventLog; provider?: ProviderName }): number[] {
-  return log.write(async (tx, append) => {
+export async function recoverInterruptedSends({ log, provider }: { log: EventLog; provider?: ProviderName }): Promise<number[]> {
+  return await log.write(async (tx, append) => {
     const sending = eq(outbox.state, 'sending');
     const stuck = await tx
       .select({ id: outbox.messageId })
       .from(outbox)
-      .where(provider === undefined ? sending : and(sending, eq(outbox.provider, provider)))
-      ;
+      .where(provider === undefined ? sending : and(sending, eq(outbox.provider, provider)));
     for (const { id } of stuck) {
       const current = loadRow(tx, id);
-      if (current?.status === 'queued') moveMessage(tx, append, current, { status: 'interrupted', errorReason: RESTART_REASON });
+      if (current?.status === 'queued') await moveMessage(tx, append, current, { status: 'interrupted', errorReason: RESTART_REASON });
       deleteRow(tx, id);
     }
     return stuck.map((s) => s.id);
@@ -80,11 +80,12 @@ export async function hasDueSend({ db, now = Date.now(), provider }: { db: Db; n
 /** When the earliest queued row falls due (epoch ms), or null when none is queued. */
 export async function nextSendDueAt({ db, provider }: { db: Db; provider?: ProviderName }): Promise<number | null> {
   return (
-    (await db
-      .select({ at: min(outbox.nextAttemptAt) })
-      .from(outbox)
-      .where(queuedOf(provider))
-      )[0]?.at ?? null
+    (
+      await db
+        .select({ at: min(outbox.nextAttemptAt) })
+        .from(outbox)
+        .where(queuedOf(provider))
+    )[0]?.at ?? null
   );
 }
 
@@ -92,14 +93,15 @@ export async function outboxStats({ db, now = Date.now(), provider }: { db: Db; 
   depth: number;
   oldestQueuedAgeMs: number | null;
 }> {
-  const row = (await db
-    .select({
-      depth: sql<number>`count(*)`,
-      oldest: sql<number | null>`min(case when ${outbox.state} = 'queued' then ${outbox.createdAt} end)`,
-    })
-    .from(outbox)
-    .where(provider === undefined ? undefined : eq(outbox.provider, provider))
-    )[0];
+  const row = (
+    await db
+      .select({
+        depth: sql<number>`count(*)`,
+        oldest: sql<number | null>`min(case when ${outbox.state} = 'queued' then ${outbox.createdAt} end)`,
+      })
+      .from(outbox)
+      .where(provider === undefined ? undefined : eq(outbox.provider, provider))
+  )[0];
   const oldest = row?.oldest ?? null;
   return { depth: row?.depth ?? 0, oldestQueuedAgeMs: oldest === null ? null : Math.max(0, now - oldest) };
 }
@@ -124,8 +126,7 @@ export async function claimDueIn(
     .innerJoin(contacts, eq(contacts.id, conversations.contactId))
     .where(due(opts.now, opts.provider))
     .orderBy(asc(outbox.priority), asc(outbox.nextAttemptAt), asc(outbox.messageId))
-    .limit(opts.limit)
-    ;
+    .limit(opts.limit);
   const claimed: ClaimedSend[] = [];
   let skipped = 0;
   for (const row of rows) {
@@ -136,7 +137,7 @@ export async function claimDueIn(
       continue;
     }
     if (row.optedOutAt !== null && m.createdAt < row.optedOutAt) {
-      moveMessage(tx, append, m, {
+      await moveMessage(tx, append, m, {
         status: 'failed',
         errorCode: 'OPTED_OUT',
         errorReason: 'The contact opted out (STOP) before this message was sent',
@@ -155,20 +156,20 @@ export async function claimDueIn(
     });
   }
   if (claimed.length > 0)
-    await tx.update(outbox)
+    await tx
+      .update(outbox)
       .set({ state: 'sending' })
       .where(
         inArray(
           outbox.messageId,
           claimed.map((c) => c.messageId),
         ),
-      )
-      ;
+      );
   return { claimed, skipped };
 }
 
 /** Claims the next due row (claimDueIn's rules). undefined: nothing due; 'skipped': the row was dropped or failed. */
-export function claimNextSend({
+export async function claimNextSend({
   log,
   now = Date.now(),
   provider,
@@ -176,9 +177,9 @@ export function claimNextSend({
   log: EventLog;
   now?: number;
   provider?: ProviderName;
-}): ClaimedSend | 'skipped' | undefined {
-  return log.write((tx, append) => {
-    const { claimed, skipped } = claimDueIn(tx, append, { limit: 1, now, provider });
+}): Promise<ClaimedSend | 'skipped' | undefined> {
+  return await log.write(async (tx, append) => {
+    const { claimed, skipped } = await claimDueIn(tx, append, { limit: 1, now, provider });
     return claimed[0] ?? (skipped > 0 ? 'skipped' : undefined);
   });
 }
@@ -188,7 +189,7 @@ export function claimNextSend({
  * only if still `queued` (never over a later status), outbox row gone, earlier orphan reports adopted.
  * Returns false when a webhook had already stored a different provider id.
  */
-export function recordSendAccepted({
+export async function recordSendAccepted({
   log,
   messageId,
   providerMessageId,
@@ -196,36 +197,36 @@ export function recordSendAccepted({
   log: EventLog;
   messageId: number;
   providerMessageId: string;
-}): boolean {
-  return log.write(async (tx, append) => {
+}): Promise<boolean> {
+  return await log.write(async (tx, append) => {
     deleteRow(tx, messageId);
     const current = loadRow(tx, messageId);
     if (!current) return true;
     const patch: Partial<MessageRow> = current.providerMessageUuid === null ? { providerMessageUuid: providerMessageId } : {};
-    if (current.status === 'queued') moveMessage(tx, append, current, { ...patch, status: 'submitted' });
+    if (current.status === 'queued') await moveMessage(tx, append, current, { ...patch, status: 'submitted' });
     else if (patch.providerMessageUuid) await tx.update(messages).set(patch).where(eq(messages.id, messageId));
-    adoptOrphans(tx, append, messageId);
+    await adoptOrphans(tx, append, messageId);
     return current.providerMessageUuid === null || current.providerMessageUuid === providerMessageId;
   });
 }
 
 /** Back to 'queued' for another attempt; false (row dropped) if the message was settled meanwhile. */
-export function recordSendRetry(opts: {
+export async function recordSendRetry(opts: {
   log: EventLog;
   messageId: number;
   attempts: number;
   nextAttemptAt: number;
   lastError: string;
-}): boolean {
-  return opts.log.write(async (tx) => {
+}): Promise<boolean> {
+  return await opts.log.write(async (tx) => {
     if (loadRow(tx, opts.messageId)?.status !== 'queued') {
       deleteRow(tx, opts.messageId);
       return false;
     }
-    await tx.update(outbox)
+    await tx
+      .update(outbox)
       .set({ state: 'queued', attempts: opts.attempts, nextAttemptAt: opts.nextAttemptAt, lastError: opts.lastError })
-      .where(eq(outbox.messageId, opts.messageId))
-      ;
+      .where(eq(outbox.messageId, opts.messageId));
     return true;
   });
 }
@@ -238,12 +239,23 @@ export interface SendError {
 }
 
 /** The send ended for good: `failed`, or `interrupted` (may have been sent). Never over a status a webhook set. */
-export function recordSendEnded(opts: { log: EventLog; messageId: number; status: 'failed' | 'interrupted'; error: SendError }): void {
-  opts.log.write((tx, append) => {
+export async function recordSendEnded(opts: {
+  log: EventLog;
+  messageId: number;
+  status: 'failed' | 'interrupted';
+  error: SendError;
+}): Promise<void> {
+  await opts.log.write(async (tx, append) => {
     deleteRow(tx, opts.messageId);
     const current = loadRow(tx, opts.messageId);
     if (current?.status !== 'queued') return;
     const { code, title, detail, reason } = opts.error;
-    moveMessage(tx, append, current, { status: opts.status, errorCode: code, errorTitle: title, errorDetail: detail, errorReason: reason });
+    await moveMessage(tx, append, current, {
+      status: opts.status,
+      errorCode: code,
+      errorTitle: title,
+      errorDetail: detail,
+      errorReason: reason,
+    });
   });
 }

@@ -167,13 +167,12 @@ describe('quiet hours', () => {
     const entries = await p.s.db
       .select()
       .from(auditLog)
-      .where(eq(auditLog.targetId, String(created.id)))
-      ;
+      .where(eq(auditLog.targetId, String(created.id)));
     expect(entries.map((e) => e.action).sort()).toEqual(['campaign.created', 'campaign.quiet_hours_overridden']);
     expect(entries.every((e) => e.via === 'session' && e.agentId !== null)).toBe(true);
 
-    const agent = insertAgent(p.s.db, { email: 'agent@parley.test', name: 'Agent', passwordHash: 'x', role: 'agent' });
-    const { token } = createApiToken({ db: p.s.db, agentId: agent.id, name: 'agent', scopes: ['read', 'send'] });
+    const agent = await insertAgent(p.s.db, { email: 'agent@parley.test', name: 'Agent', passwordHash: 'x', role: 'agent' });
+    const { token } = await createApiToken({ db: p.s.db, agentId: agent.id, name: 'agent', scopes: ['read', 'send'] });
     const res = await fetch(`${p.s.url}/trpc/campaign.create`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },

@@ -40,7 +40,7 @@ export type ReceiveResult =
  * `message.created` + `conversation.updated` appended — one transaction. The same provider uuid again
  * changes nothing and appends nothing.
  */
-export function receiveInbound({
+export async function receiveInbound({
   log,
   inbound,
   provider = 'vonage',
@@ -64,9 +64,9 @@ export function receiveInbound({
   admit?: (tx: Tx) => void;
   /** Agents online now (presence): auto-assignment's candidates. Absent: no auto-assignment. */
   onlineAgentIds?: () => readonly number[];
-}): ReceiveResult {
+}): Promise<ReceiveResult> {
   const q = receiveQueries(log.db);
-  return log.write(async (tx, append) => {
+  return await log.write(async (tx, append) => {
     admit?.(tx);
     const existing = q.existing.get({ uuid: inbound.messageUuid });
     if (existing) return { duplicate: true, messageId: existing.id };
@@ -103,7 +103,7 @@ export function receiveInbound({
     if (!bumped) throw new Error('conversation update returned no row');
     // A conversation's first inbound text: auto-assignment (settings), in the same event.
     if (onlineAgentIds && bumped.assignedAgentId === null) {
-      const assigned = autoAssignIn(tx, { conversationId: conversation.id, onlineAgentIds: onlineAgentIds(), settingsFrom: log.db });
+      const assigned = await autoAssignIn(tx, { conversationId: conversation.id, onlineAgentIds: onlineAgentIds(), settingsFrom: log.db });
       if (assigned !== null) bumped = (await tx.select().from(conversations).where(eq(conversations.id, conversation.id)))[0] ?? bumped;
     }
     const keyword = matchKeyword(inbound.text);
@@ -111,30 +111,37 @@ export function receiveInbound({
     // runs from then) for an agent to confirm or dismiss; it does not opt out by itself.
     if (keyword === null && contact.optedOutAt === null && bumped.possibleOptOutAt === null && looksLikeOptOut(inbound.text)) {
       bumped =
-        (await tx
-          .update(conversations)
-          .set({ possibleOptOutAt: now, possibleOptOutMessageId: row.id })
-          .where(eq(conversations.id, conversation.id))
-          .returning()
-          )[0] ?? bumped;
+        (
+          await tx
+            .update(conversations)
+            .set({ possibleOptOutAt: now, possibleOptOutMessageId: row.id })
+            .where(eq(conversations.id, conversation.id))
+            .returning()
+        )[0] ?? bumped;
     }
 
     const message = toMessageDto(row, attached);
     append({ type: 'message.created', payload: { message } });
     append({ type: 'conversation.updated', payload: { conversation: toConversationDto(bumped, contact) } });
     // A new contact for a number erased while opted out: still opted out.
-    if (contact.createdAt === now) inheritSuppressionIn(tx, append, contact.id, now);
+    if (contact.createdAt === now) await inheritSuppressionIn(tx, append, contact.id, now);
 
     // Compliance keywords (README "Compliance keywords"), in the same transaction: the opt-out and its one confirmation.
     let queuedReply = false;
     /** Queues `text` unless the same automatic reply went to this conversation within the window (SMS pumping). */
-    const reply = (text: string) => {
-      if (autoReplyWindowMs > 0 && repliedRecently(tx, conversation.id, text, now - autoReplyWindowMs)) return;
-      queueMessageIn(tx, append, { ourNumber: inbound.to, conversationId: conversation.id, text, agentId: null, allowOptedOut: true });
+    const reply = async (text: string) => {
+      if (autoReplyWindowMs > 0 && (await repliedRecently(tx, conversation.id, text, now - autoReplyWindowMs))) return;
+      await queueMessageIn(tx, append, {
+        ourNumber: inbound.to,
+        conversationId: conversation.id,
+        text,
+        agentId: null,
+        allowOptedOut: true,
+      });
       queuedReply = true;
     };
     if (keyword === 'stop' || keyword === 'start') {
-      const { changed } = setOptOutIn(tx, append, {
+      const { changed } = await setOptOutIn(tx, append, {
         contactId: contact.id,
         optedOut: keyword === 'stop',
         source: 'keyword',
@@ -143,7 +150,7 @@ export function receiveInbound({
       });
       if (changed) reply(keyword === 'stop' ? STOP_CONFIRMATION : START_CONFIRMATION);
     } else if (keyword === 'help') {
-      reply(getSettings(log.db).helpText ?? helpText);
+      reply((await getSettings(log.db)).helpText ?? helpText);
     }
     return { duplicate: false, message, queuedReply };
   });
@@ -154,7 +161,7 @@ export function receiveInbound({
  * the other webhooks queued meanwhile, resolved once that committed (rejected with its own error only).
  */
 export function receiveInboundBatched(args: Parameters<typeof receiveInbound>[0]): Promise<ReceiveResult> {
-  return args.log.writeBatched(() => receiveInbound(args));
+  return args.log.writeBatched(async () => await receiveInbound(args));
 }
 
 /** Automatic replies of one kind per conversation at most once per this many ms (AUTO_REPLY_WINDOW_SECONDS). */
@@ -162,20 +169,21 @@ export const DEFAULT_AUTO_REPLY_WINDOW_MS = 10 * 60 * 1000;
 
 /** An automatic reply (no agent, no campaign) with this text in this conversation since `since` (indexed by conversation, time). */
 async function repliedRecently(tx: Tx, conversationId: number, text: string, since: number): Promise<boolean> {
-  const row = (await tx
-    .select({ id: messages.id })
-    .from(messages)
-    .where(
-      and(
-        eq(messages.conversationId, conversationId),
-        gt(messages.createdAt, since),
-        eq(messages.direction, 'out'),
-        isNull(messages.agentId),
-        isNull(messages.campaignId),
-        eq(messages.text, text),
-      ),
-    )
-    .limit(1)
-    )[0];
+  const row = (
+    await tx
+      .select({ id: messages.id })
+      .from(messages)
+      .where(
+        and(
+          eq(messages.conversationId, conversationId),
+          gt(messages.createdAt, since),
+          eq(messages.direction, 'out'),
+          isNull(messages.agentId),
+          isNull(messages.campaignId),
+          eq(messages.text, text),
+        ),
+      )
+      .limit(1)
+  )[0];
   return row !== undefined;
 }

@@ -28,7 +28,7 @@ export interface RetentionBatch {
  * One batch: the next `batch` messages by id after `after`; those created before `cutoff` are
  * deleted. Ids grow with arrival time, so the walk stops at the first batch with nothing old in it.
  */
-export function deleteExpiredBatch({
+export async function deleteExpiredBatch({
   log,
   cutoff,
   after = 0,
@@ -38,24 +38,20 @@ export function deleteExpiredBatch({
   cutoff: number;
   after?: number;
   batch?: number;
-}): RetentionBatch {
-  return log.write(async (tx, append) => {
+}): Promise<RetentionBatch> {
+  return await log.write(async (tx, append) => {
     const rows = await tx
       .select({ id: messages.id, createdAt: messages.createdAt, conversationId: messages.conversationId })
       .from(messages)
       .where(gt(messages.id, after))
       .orderBy(asc(messages.id))
-      .limit(batch)
-      ;
+      .limit(batch);
     const old = rows.filter((r) => r.createdAt < cutoff);
     if (old.length === 0) return { deleted: 0, next: null, mediaKeys: [] };
     const ids = old.map((r) => r.id);
-    const mediaKeys = (await tx
-      .delete(media)
-      .where(inArray(media.messageId, ids))
-      .returning({ key: media.storageKey })
-      )
-      .flatMap((m) => (m.key ? [m.key] : []));
+    const mediaKeys = (await tx.delete(media).where(inArray(media.messageId, ids)).returning({ key: media.storageKey })).flatMap((m) =>
+      m.key ? [m.key] : [],
+    );
     await tx.delete(outbox).where(inArray(outbox.messageId, ids));
     await tx.delete(messageStatusHistory).where(inArray(messageStatusHistory.messageId, ids));
     await tx.delete(campaignRecipients).where(inArray(campaignRecipients.messageId, ids));
@@ -63,16 +59,16 @@ export function deleteExpiredBatch({
     for (const conversationId of new Set(old.map((r) => r.conversationId))) {
       const left = (await tx.select({ id: messages.id }).from(messages).where(eq(messages.conversationId, conversationId)).limit(1))[0];
       if (left) continue;
-      await tx.update(conversations)
+      await tx
+        .update(conversations)
         .set({ lastMessagePreview: null, lastMessageDirection: null, unreadCount: 0 })
         .where(
           and(
             eq(conversations.id, conversationId),
             sql`(${conversations.lastMessagePreview} is not null or ${conversations.unreadCount} > 0)`,
           ),
-        )
-        ;
-      const conversation = loadConversation(tx, conversationId);
+        );
+      const conversation = await loadConversation(tx, conversationId);
       if (conversation) append({ type: 'conversation.updated', payload: { conversation } });
     }
     const last = rows.at(-1);

@@ -21,13 +21,14 @@ export const CONVERSATIONAL_WINDOW_MS = 24 * 3_600_000;
 /** Whether the contact sent us a text (in any of their conversations) since `since`. */
 export async function wroteSince(tx: Tx | Db, contactId: number, since: number): Promise<boolean> {
   return (
-    (await tx
-      .select({ id: messages.id })
-      .from(messages)
-      .innerJoin(conversations, eq(conversations.id, messages.conversationId))
-      .where(and(eq(conversations.contactId, contactId), eq(messages.direction, 'in'), gte(messages.createdAt, since)))
-      .limit(1)
-      )[0] !== undefined
+    (
+      await tx
+        .select({ id: messages.id })
+        .from(messages)
+        .innerJoin(conversations, eq(conversations.id, messages.conversationId))
+        .where(and(eq(conversations.contactId, contactId), eq(messages.direction, 'in'), gte(messages.createdAt, since)))
+        .limit(1)
+    )[0] !== undefined
   );
 }
 
@@ -54,10 +55,10 @@ export function checkSendAt(sendAt: string, now: number): number {
  * `held_until` (when their window opens) and the scan passes it by until then — durable, so a
  * restart keeps it. `now` is the injected clock.
  */
-export function releaseDueScheduled({ log, now, batch = 200 }: { log: EventLog; now: number; batch?: number }): number {
+export async function releaseDueScheduled({ log, now, batch = 200 }: { log: EventLog; now: number; batch?: number }): Promise<number> {
   let queued = 0;
   for (;;) {
-    const seen = log.write(async (tx, append) => {
+    const seen = await log.write(async (tx, append) => {
       const due = await tx
         .select({ m: messages, optedOutAt: contacts.optedOutAt, contactId: contacts.id, provider: conversations.provider })
         .from(messages)
@@ -67,28 +68,28 @@ export function releaseDueScheduled({ log, now, batch = 200 }: { log: EventLog; 
           and(eq(messages.status, 'scheduled'), lte(messages.sendAt, now), or(isNull(messages.heldUntil), lte(messages.heldUntil, now))),
         )
         .orderBy(asc(messages.sendAt), asc(messages.id))
-        .limit(batch)
-        ;
-      const window = getSettings(tx).quietHours;
+        .limit(batch);
+      const window = (await getSettings(tx)).quietHours;
       const judge = window ? quietHoursJudge(now, window) : null;
       for (const { m, optedOutAt, contactId, provider } of due) {
         if (optedOutAt !== null) {
-          moveMessage(tx, append, m, {
+          await moveMessage(tx, append, m, {
             status: 'failed',
             errorCode: 'OPTED_OUT',
             errorReason: `The contact opted out (STOP) on ${formatUtc(optedOutAt)}, before this scheduled message was due; it was not sent`,
           });
           continue;
         }
-        if (judge && !wroteSince(tx, contactId, now - CONVERSATIONAL_WINDOW_MS)) {
+        if (judge && !(await wroteSince(tx, contactId, now - CONVERSATIONAL_WINDOW_MS))) {
           const verdict = judge(m.to);
           if (!verdict.open) {
-            moveMessage(tx, append, m, { heldUntil: verdict.until, errorReason: heldReason(verdict) });
+            await moveMessage(tx, append, m, { heldUntil: verdict.until, errorReason: heldReason(verdict) });
             continue;
           }
         }
-        moveMessage(tx, append, m, { status: 'queued', heldUntil: null, errorReason: null });
-        await tx.insert(outbox)
+        await moveMessage(tx, append, m, { status: 'queued', heldUntil: null, errorReason: null });
+        await tx
+          .insert(outbox)
           // Due now on the outbox's own (real) clock: the scan's `now` may be an injected one.
           .values({
             messageId: m.id,
@@ -97,8 +98,7 @@ export function releaseDueScheduled({ log, now, batch = 200 }: { log: EventLog; 
             state: 'queued',
             nextAttemptAt: Date.now(),
             createdAt: Date.now(),
-          })
-          ;
+          });
         queued += 1;
       }
       return due.length;
@@ -108,15 +108,15 @@ export function releaseDueScheduled({ log, now, batch = 200 }: { log: EventLog; 
 }
 
 /** Cancels a scheduled message before it is due: status `failed` with errorCode CANCELLED. */
-export function cancelScheduled({ log, id }: { log: EventLog; id: number }): MessageDto {
-  return log.write((tx, append) => {
+export async function cancelScheduled({ log, id }: { log: EventLog; id: number }): Promise<MessageDto> {
+  return await log.write(async (tx, append) => {
     const m = loadRow(tx, id);
     if (!m) throw new AppError('NOT_FOUND', `Message ${id} not found`);
     if (m.status !== 'scheduled')
       throw new AppError('CONFLICT', `Message ${id} is ${m.status}, not scheduled: it can no longer be cancelled`);
-    moveMessage(tx, append, m, { status: 'failed', errorCode: 'CANCELLED', errorReason: 'Cancelled before it was due' });
+    await moveMessage(tx, append, m, { status: 'failed', errorCode: 'CANCELLED', errorReason: 'Cancelled before it was due' });
     const after = loadRow(tx, id);
     if (!after) throw new Error(`message ${id} vanished inside its transaction`);
-    return messageDtoOf(tx, after);
+    return await messageDtoOf(tx, after);
   });
 }

@@ -32,19 +32,20 @@ async function retryRefusal(tx: Tx, m: MessageRow, contact: ContactRow): Promise
 }
 
 /** Queues a new message (new client_ref) with the failed one's text, linked by retryOf; CONFLICT with the reason otherwise. */
-export function retryMessage({ log, id, agentId }: { log: EventLog; id: number; agentId: number | null }): QueuedMessage {
-  return log.write(async (tx, append) => {
-    const found = (await tx
-      .select({ m: messages, contact: contacts })
-      .from(messages)
-      .innerJoin(conversations, eq(conversations.id, messages.conversationId))
-      .innerJoin(contacts, eq(contacts.id, conversations.contactId))
-      .where(eq(messages.id, id))
-      )[0];
+export async function retryMessage({ log, id, agentId }: { log: EventLog; id: number; agentId: number | null }): Promise<QueuedMessage> {
+  return await log.write(async (tx, append) => {
+    const found = (
+      await tx
+        .select({ m: messages, contact: contacts })
+        .from(messages)
+        .innerJoin(conversations, eq(conversations.id, messages.conversationId))
+        .innerJoin(contacts, eq(contacts.id, conversations.contactId))
+        .where(eq(messages.id, id))
+    )[0];
     if (!found) throw new AppError('NOT_FOUND', `Message ${id} not found`);
-    const refusal = retryRefusal(tx, found.m, found.contact);
+    const refusal = await retryRefusal(tx, found.m, found.contact);
     if (refusal) throw new AppError('CONFLICT', `Message ${id} cannot be retried: ${refusal}`);
-    return queueMessageIn(tx, append, {
+    return await queueMessageIn(tx, append, {
       ourNumber: found.m.from,
       conversationId: found.m.conversationId,
       text: found.m.text,

@@ -22,10 +22,7 @@ afterEach(() => {
 });
 
 const count = async (table: typeof messages | typeof outbox | typeof events | typeof conversations | typeof contacts) =>
-  (await db
-    .select({ n: sql<number>`count(*)` })
-    .from(table)
-    )[0]?.n ?? 0;
+  (await db.select({ n: sql<number>`count(*)` }).from(table))[0]?.n ?? 0;
 
 function appError(fn: () => unknown): AppError {
   try {
@@ -40,7 +37,7 @@ function appError(fn: () => unknown): AppError {
 describe('queueMessage', () => {
   it('queues a message, its outbox row and two events in one go', async () => {
     const before = Date.now();
-    const { message, conversation } = queueMessage({ log, ourNumber: US, to: '+44 7700 900001', text: 'Hello €', agentId: 7 });
+    const { message, conversation } = await queueMessage({ log, ourNumber: US, to: '+44 7700 900001', text: 'Hello €', agentId: 7 });
     expect(message).toMatchObject({
       direction: 'out',
       status: 'queued',
@@ -66,12 +63,12 @@ describe('queueMessage', () => {
     expect(row).toMatchObject({ state: 'queued', priority: 0, attempts: 0, lastError: null });
     expect(row?.nextAttemptAt).toBeGreaterThanOrEqual(before);
     expect(row?.nextAttemptAt).toBeLessThanOrEqual(Date.now());
-    expect(log.readAfter(0).map((e) => e.type)).toEqual(['message.created', 'conversation.updated']);
+    expect((await log.readAfter(0)).map((e) => e.type)).toEqual(['message.created', 'conversation.updated']);
   });
 
   it('counts UCS-2 segments and keeps campaign and priority', async () => {
     const text = '😀'.repeat(40); // 80 UTF-16 units → 2 UCS-2 segments
-    const { message } = queueMessage({
+    const { message } = await queueMessage({
       log,
       ourNumber: US,
       to: '+447700900002',
@@ -84,40 +81,46 @@ describe('queueMessage', () => {
     expect((await db.select().from(outbox))[0]?.priority).toBe(10);
   });
 
-  it('replies in an existing conversation by id, from its number', () => {
-    const first = queueMessage({ log, ourNumber: '+447700900999', to: '+447700900001', text: 'one', agentId: 1 });
-    const { message, conversation } = queueMessage({ log, ourNumber: US, conversationId: first.conversation.id, text: 'two', agentId: 1 });
+  it('replies in an existing conversation by id, from its number', async () => {
+    const first = await queueMessage({ log, ourNumber: '+447700900999', to: '+447700900001', text: 'one', agentId: 1 });
+    const { message, conversation } = await queueMessage({
+      log,
+      ourNumber: US,
+      conversationId: first.conversation.id,
+      text: 'two',
+      agentId: 1,
+    });
     expect(conversation.id).toBe(first.conversation.id);
     expect(message).toMatchObject({ from: '+447700900999', to: '+447700900001' });
-    expect(count(conversations)).toBe(1);
+    expect(await count(conversations)).toBe(1);
   });
 
-  it('refuses bad input with BAD_REQUEST / NOT_FOUND and writes nothing', () => {
-    expect(appError(() => queueMessage({ log, ourNumber: US, conversationId: 12, text: 'hi', agentId: 1 }))).toMatchObject({
+  it('refuses bad input with BAD_REQUEST / NOT_FOUND and writes nothing', async () => {
+    expect(appError(async () => await queueMessage({ log, ourNumber: US, conversationId: 12, text: 'hi', agentId: 1 }))).toMatchObject({
       code: 'NOT_FOUND',
       message: 'Conversation 12 not found',
     });
-    expect(appError(() => queueMessage({ log, ourNumber: US, to: '12', text: 'hi', agentId: 1 }))).toMatchObject({
+    expect(appError(async () => await queueMessage({ log, ourNumber: US, to: '12', text: 'hi', agentId: 1 }))).toMatchObject({
       code: 'BAD_REQUEST',
       message: expect.stringContaining('too short') as string,
     });
-    expect(appError(() => queueMessage({ log, ourNumber: US, text: 'hi', agentId: 1 })).code).toBe('BAD_REQUEST');
-    expect(appError(() => queueMessage({ log, ourNumber: US, to: '+447700900001', conversationId: 1, text: 'hi', agentId: 1 })).code).toBe(
-      'BAD_REQUEST',
-    );
-    expect(appError(() => queueMessage({ log, ourNumber: US, to: '+447700900001', text: ' \n ', agentId: 1 }))).toMatchObject({
+    expect(appError(async () => await queueMessage({ log, ourNumber: US, text: 'hi', agentId: 1 })).code).toBe('BAD_REQUEST');
+    expect(
+      appError(async () => await queueMessage({ log, ourNumber: US, to: '+447700900001', conversationId: 1, text: 'hi', agentId: 1 })).code,
+    ).toBe('BAD_REQUEST');
+    expect(appError(async () => await queueMessage({ log, ourNumber: US, to: '+447700900001', text: ' \n ', agentId: 1 }))).toMatchObject({
       code: 'BAD_REQUEST',
       message: 'Message text is empty',
     });
-    const long = appError(() =>
-      queueMessage({ log, ourNumber: US, to: '+447700900001', text: 'x'.repeat(MAX_TEXT_CHARS + 1), agentId: 1 }),
+    const long = appError(
+      async () => await queueMessage({ log, ourNumber: US, to: '+447700900001', text: 'x'.repeat(MAX_TEXT_CHARS + 1), agentId: 1 }),
     );
     expect(long).toMatchObject({ code: 'BAD_REQUEST', message: expect.stringMatching(/1001 characters; the limit is 1000/) as string });
-    expect(count(messages) + count(outbox) + count(events) + count(contacts)).toBe(0);
+    expect((await count(messages)) + (await count(outbox)) + (await count(events)) + (await count(contacts))).toBe(0);
     // 1000 characters (code points) is fine, even as surrogate pairs (33 per 67-unit segment)
-    expect(queueMessage({ log, ourNumber: US, to: '+447700900001', text: '😀'.repeat(MAX_TEXT_CHARS), agentId: 1 }).message.segments).toBe(
-      31,
-    );
+    expect(
+      (await queueMessage({ log, ourNumber: US, to: '+447700900001', text: '😀'.repeat(MAX_TEXT_CHARS), agentId: 1 })).message.segments,
+    ).toBe(31);
   });
 
   describe('opted-out contacts', () => {
@@ -127,31 +130,39 @@ describe('queueMessage', () => {
       return at;
     }
 
-    it('refuses with OPTED_OUT, by number or by conversation, and writes nothing', () => {
-      const { conversation } = queueMessage({ log, ourNumber: US, to: '+447700900001', text: 'before', agentId: 1 });
-      optOut('+447700900001');
+    it('refuses with OPTED_OUT, by number or by conversation, and writes nothing', async () => {
+      const { conversation } = await queueMessage({ log, ourNumber: US, to: '+447700900001', text: 'before', agentId: 1 });
+      await optOut('+447700900001');
       const snapshot = [count(messages), count(outbox), count(events), count(conversations), count(contacts)];
-      const error = appError(() => queueMessage({ log, ourNumber: US, to: '+447700900001', text: 'hi', agentId: 1 }));
+      const error = appError(async () => await queueMessage({ log, ourNumber: US, to: '+447700900001', text: 'hi', agentId: 1 }));
       expect(error.code).toBe('OPTED_OUT');
       expect(error.message).toBe(
         'The contact +447700900001 opted out (STOP) on 2025-02-03 12:14 UTC; Parley will not text them until they send START',
       );
-      expect(appError(() => queueMessage({ log, ourNumber: US, conversationId: conversation.id, text: 'hi', agentId: 1 })).code).toBe(
-        'OPTED_OUT',
-      );
+      expect(
+        appError(async () => await queueMessage({ log, ourNumber: US, conversationId: conversation.id, text: 'hi', agentId: 1 })).code,
+      ).toBe('OPTED_OUT');
       // a new conversation from another of our numbers is refused too
-      expect(appError(() => queueMessage({ log, ourNumber: '+447700900999', to: '+447700900001', text: 'hi', agentId: 1 })).code).toBe(
-        'OPTED_OUT',
-      );
+      expect(
+        appError(async () => await queueMessage({ log, ourNumber: '+447700900999', to: '+447700900001', text: 'hi', agentId: 1 })).code,
+      ).toBe('OPTED_OUT');
       expect([count(messages), count(outbox), count(events), count(conversations), count(contacts)]).toEqual(snapshot);
     });
 
-    it('queues the STOP confirmation with allowOptedOut', () => {
-      queueMessage({ log, ourNumber: US, to: '+447700900001', text: 'before', agentId: 1 });
-      optOut('+447700900001');
-      const { message } = queueSystemMessage({ log, ourNumber: US, to: '+447700900001', text: 'You are opted out.', allowOptedOut: true });
+    it('queues the STOP confirmation with allowOptedOut', async () => {
+      await queueMessage({ log, ourNumber: US, to: '+447700900001', text: 'before', agentId: 1 });
+      await optOut('+447700900001');
+      const { message } = await queueSystemMessage({
+        log,
+        ourNumber: US,
+        to: '+447700900001',
+        text: 'You are opted out.',
+        allowOptedOut: true,
+      });
       expect(message).toMatchObject({ status: 'queued', agentId: null });
-      expect(appError(() => queueSystemMessage({ log, ourNumber: US, to: '+447700900001', text: 'HELP text' })).code).toBe('OPTED_OUT');
+      expect(appError(async () => await queueSystemMessage({ log, ourNumber: US, to: '+447700900001', text: 'HELP text' })).code).toBe(
+        'OPTED_OUT',
+      );
     });
   });
 });

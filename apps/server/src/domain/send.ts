@@ -60,76 +60,75 @@ export interface QueuedMessage {
  * appended — one transaction. The outbox worker sends it; call its `wake()` after this returns.
  * Throws AppError BAD_REQUEST / NOT_FOUND / OPTED_OUT, writing nothing.
  */
-export function queueMessage(opts: QueueMessageInput & { log: EventLog }): QueuedMessage {
+export async function queueMessage(opts: QueueMessageInput & { log: EventLog }): Promise<QueuedMessage> {
   checkText(opts.text, (opts.mediaIds?.length ?? 0) > 0);
-  return opts.log.write((tx, append) => queueMessageIn(tx, append, opts));
+  return await opts.log.write(async (tx, append) => await queueMessageIn(tx, append, opts));
 }
 
 /** Automatic messages (STOP confirmation, HELP text): no agent, agents' priority. */
-export function queueSystemMessage(opts: {
+export async function queueSystemMessage(opts: {
   log: EventLog;
   ourNumber: string;
   to: string;
   text: string;
   allowOptedOut?: boolean;
-}): QueuedMessage {
-  return queueMessage({ ...opts, agentId: null, priority: PRIORITY.reply });
+}): Promise<QueuedMessage> {
+  return await queueMessage({ ...opts, agentId: null, priority: PRIORITY.reply });
 }
 
 /** queueMessage inside a caller's transaction (e.g. the opt-out that queues its confirmation). */
 export async function queueMessageIn(tx: Tx, append: Append, opts: QueueMessageInput): Promise<QueuedMessage> {
   checkText(opts.text, (opts.mediaIds?.length ?? 0) > 0 || opts.copyMediaFrom !== undefined);
   const now = Date.now();
-  const target = resolveTarget(tx, opts, now);
+  const target = await resolveTarget(tx, opts, now);
   if (target.contact.optedOutAt !== null && opts.allowOptedOut !== true) throw optedOutError(target.contact);
   const count = countSms(opts.text);
-  const row = (await tx
-    .insert(messages)
-    .values({
-      conversationId: target.conversationId,
-      direction: 'out',
-      clientRef: randomUUID(),
-      from: target.ourNumber,
-      to: target.contact.phone,
-      text: opts.text,
-      encoding: count.encoding,
-      segments: Math.max(count.segments, 1),
-      status: opts.sendAt === undefined ? 'queued' : 'scheduled',
-      statusAt: now,
-      agentId: opts.agentId,
-      campaignId: opts.campaignId ?? null,
-      sendAt: opts.sendAt ?? null,
-      retryOf: opts.retryOf ?? null,
-      createdAt: now,
-    })
-    .returning()
-    )[0];
-  if (opts.sendAt === undefined) {
-    await tx.insert(outbox)
+  const row = (
+    await tx
+      .insert(messages)
       .values({
-        messageId: row.id,
-        provider: target.provider,
-        priority: opts.priority ?? PRIORITY.reply,
-        state: 'queued',
-        nextAttemptAt: now,
+        conversationId: target.conversationId,
+        direction: 'out',
+        clientRef: randomUUID(),
+        from: target.ourNumber,
+        to: target.contact.phone,
+        text: opts.text,
+        encoding: count.encoding,
+        segments: Math.max(count.segments, 1),
+        status: opts.sendAt === undefined ? 'queued' : 'scheduled',
+        statusAt: now,
+        agentId: opts.agentId,
+        campaignId: opts.campaignId ?? null,
+        sendAt: opts.sendAt ?? null,
+        retryOf: opts.retryOf ?? null,
         createdAt: now,
       })
-      ;
+      .returning()
+  )[0];
+  if (opts.sendAt === undefined) {
+    await tx.insert(outbox).values({
+      messageId: row.id,
+      provider: target.provider,
+      priority: opts.priority ?? PRIORITY.reply,
+      state: 'queued',
+      nextAttemptAt: now,
+      createdAt: now,
+    });
   }
   const attached = [
-    ...(opts.mediaIds && opts.mediaIds.length > 0 ? attachMediaIn(tx, row.id, opts.mediaIds) : []),
-    ...(opts.copyMediaFrom !== undefined ? copyMediaIn(tx, opts.copyMediaFrom, row.id) : []),
+    ...(opts.mediaIds && opts.mediaIds.length > 0 ? await attachMediaIn(tx, row.id, opts.mediaIds) : []),
+    ...(opts.copyMediaFrom !== undefined ? await copyMediaIn(tx, opts.copyMediaFrom, row.id) : []),
   ];
   const preview =
     mediaPreview(
       opts.text,
       attached.map((m) => m.contentType),
     ) ?? previewOf(opts.text);
-  touchConversation(tx, target.conversationId, { at: now, preview, direction: 'out' });
+  await touchConversation(tx, target.conversationId, { at: now, preview, direction: 'out' });
 
   const message = toMessageDto(row, attached);
   append({ type: 'message.created', payload: { message } });
-  const conversation = loadConversation(tx, target.conversationId);
+  const conversation = await loadConversation(tx, target.conversationId);
   if (!conversation) throw new Error(`conversation ${target.conversationId} vanished inside its transaction`);
   append({ type: 'conversation.updated', payload: { conversation } });
   return { message, conversation };
@@ -159,14 +158,15 @@ async function resolveTarget(tx: Tx, opts: QueueMessageInput, now: number): Prom
   if (hasTo === hasConversation) throw new AppError('BAD_REQUEST', 'Give exactly one of `to` and `conversationId`');
 
   if (opts.conversationId !== undefined) {
-    const found = (await tx
-      .select({ c: conversations, contact: contacts })
-      .from(conversations)
-      .innerJoin(contacts, eq(contacts.id, conversations.contactId))
-      .where(eq(conversations.id, opts.conversationId))
-      )[0];
+    const found = (
+      await tx
+        .select({ c: conversations, contact: contacts })
+        .from(conversations)
+        .innerJoin(contacts, eq(contacts.id, conversations.contactId))
+        .where(eq(conversations.id, opts.conversationId))
+    )[0];
     if (!found) throw new AppError('NOT_FOUND', `Conversation ${opts.conversationId} not found`);
-    if (found.contact.optedOutAt === null && opts.allowOptedOut !== true) refuseSuppressed(tx, found.contact.phone);
+    if (found.contact.optedOutAt === null && opts.allowOptedOut !== true) await refuseSuppressed(tx, found.contact.phone);
     return { contact: found.contact, conversationId: found.c.id, ourNumber: found.c.ourNumber, provider: found.c.provider };
   }
 
@@ -176,15 +176,15 @@ async function resolveTarget(tx: Tx, opts: QueueMessageInput, now: number): Prom
   const existing = (await tx.select().from(contacts).where(eq(contacts.phone, phone.e164)))[0];
   if (existing?.optedOutAt != null && opts.allowOptedOut !== true) throw optedOutError(existing);
   // An erased contact's number that had opted out: only its keyed hash is left, and it still counts.
-  if (opts.allowOptedOut !== true) refuseSuppressed(tx, phone.e164);
-  const contact = existing ?? upsertContact(tx, phone.e164, now);
-  const conversation = upsertConversation(tx, contact.id, opts.ourNumber, now, opts.provider);
+  if (opts.allowOptedOut !== true) await refuseSuppressed(tx, phone.e164);
+  const contact = existing ?? (await upsertContact(tx, phone.e164, now));
+  const conversation = await upsertConversation(tx, contact.id, opts.ourNumber, now, opts.provider);
   return { contact, conversationId: conversation.id, ourNumber: conversation.ourNumber, provider: conversation.provider };
 }
 
 /** OPTED_OUT when the number is on the suppression list as opted out (a contact erased after its STOP). */
-function refuseSuppressed(tx: Tx, phone: string): void {
-  const entry = suppressionOf(tx, phone);
+async function refuseSuppressed(tx: Tx, phone: string): Promise<void> {
+  const entry = await suppressionOf(tx, phone);
   if (entry?.state !== 'opted_out') return;
   const when = entry.optedOutAt === null ? 'earlier' : `on ${formatUtc(entry.optedOutAt)}`;
   throw new AppError(

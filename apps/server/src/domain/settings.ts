@@ -38,8 +38,8 @@ async function rowOf(db: Db | Tx): Promise<typeof settings.$inferSelect | undefi
   return (await db.select().from(settings).where(eq(settings.id, ROW_ID)))[0];
 }
 
-function read(db: Db | Tx): SettingsDto {
-  const row = rowOf(db);
+async function read(db: Db | Tx): Promise<SettingsDto> {
+  const row = await rowOf(db);
   if (!row) return { ...DEFAULT_SETTINGS, updatedAt: null, updatedBy: null };
   if (parsed && parsed.value === row.value && parsed.updatedAt === row.updatedAt && parsed.updatedBy === row.updatedBy)
     return { ...parsed.dto };
@@ -70,47 +70,47 @@ function parse(row: typeof settings.$inferSelect): SettingsDto {
   };
 }
 
-export function getSettings(db: Db | Tx): SettingsDto {
-  return read(db);
+export async function getSettings(db: Db | Tx): Promise<SettingsDto> {
+  return await read(db);
 }
 
 /** Applies `patch` (already validated) and appends `settings.updated` with the whole new document. */
-export function updateSettings(opts: {
+export async function updateSettings(opts: {
   log: EventLog;
   agentId: number | null;
   patch: SettingsUpdate;
   now?: number;
   actor?: AuditActor;
-}): SettingsDto {
+}): Promise<SettingsDto> {
   const now = opts.now ?? Date.now();
-  return opts.log.write(async (tx, append) => {
-    const current = read(tx);
+  return await opts.log.write(async (tx, append) => {
+    const current = await read(tx);
     const { updatedAt: _at, updatedBy: _by, ...values } = current;
     const next: Settings = { ...values };
     for (const [key, value] of Object.entries(opts.patch)) {
       if (value !== undefined) (next as Record<string, unknown>)[key] = value;
     }
     const value = JSON.stringify(next);
-    await tx.insert(settings)
+    await tx
+      .insert(settings)
       .values({ id: ROW_ID, value, updatedAt: now, updatedBy: opts.agentId })
-      .onConflictDoUpdate({ target: settings.id, set: { value, updatedAt: now, updatedBy: opts.agentId } })
-      ;
+      .onConflictDoUpdate({ target: settings.id, set: { value, updatedAt: now, updatedBy: opts.agentId } });
     if (opts.patch.quietHours !== undefined) {
       // A new window (or none): every hold is judged again at the next feeder pass / due scan.
-      await tx.update(campaignRecipients)
+      await tx
+        .update(campaignRecipients)
         .set({ state: 'pending', heldUntil: null, reason: null })
-        .where(eq(campaignRecipients.state, 'held'))
-        ;
-      await tx.update(messages)
+        .where(eq(campaignRecipients.state, 'held'));
+      await tx
+        .update(messages)
         .set({ heldUntil: null })
-        .where(and(eq(messages.status, 'scheduled'), isNotNull(messages.heldUntil)))
-        ;
+        .where(and(eq(messages.status, 'scheduled'), isNotNull(messages.heldUntil)));
     }
     if (opts.actor) {
       // Which fields, and the new values of the short ones (the HELP text is long: named only). No secrets live here.
       const fields = Object.keys(opts.patch).filter((k) => (opts.patch as Record<string, unknown>)[k] !== undefined);
       const values = Object.fromEntries(fields.filter((k) => k !== 'helpText').map((k) => [k, (next as Record<string, unknown>)[k]]));
-      recordAudit(tx, {
+      await recordAudit(tx, {
         actor: opts.actor,
         action: 'settings.updated',
         target: { type: 'settings', id: ROW_ID },

@@ -68,7 +68,7 @@ interface Volumes {
   pending: number;
 }
 
-function volumes(q: Queries, since: number, until: number): Volumes {
+async function volumes(q: Queries, since: number, until: number): Promise<Volumes> {
   const v: Volumes = { inbound: 0, outbound: 0, delivered: 0, failed: 0, pending: 0 };
   for (const status of MESSAGE_STATUSES) {
     v.inbound += q.count.get('in', status, since, until) ?? 0;
@@ -106,7 +106,7 @@ function median(exact: number[], histogram: Map<number, number>): number | null 
 }
 
 const cache = new WeakMap<Db, ReturnType<typeof build>>();
-function queries(db: Db): ReturnType<typeof build> {
+async function queries(db: Db): Promise<ReturnType<typeof build>> {
   let q = cache.get(db);
   if (!q) {
     q = build(db);
@@ -143,7 +143,7 @@ export interface StatsSummaryInput {
  * counted from the messages over their covering index. The median is exact up to EXACT_MEDIAN_MAX
  * delivered messages, beyond that read off the log-scale histogram (within ±1.2 %).
  */
-export function statsSummary(opts: StatsSummaryInput): StatsSummary {
+export async function statsSummary(opts: StatsSummaryInput): Promise<StatsSummary> {
   const until = parseTime(opts.until, opts.now ?? Date.now(), 'until');
   const since = parseTime(opts.since, until - DEFAULT_RANGE, 'since');
   if (since >= until) throw new AppError('BAD_REQUEST', 'since must be before until');
@@ -157,7 +157,7 @@ export function statsSummary(opts: StatsSummaryInput): StatsSummary {
       `That range has ${count} ${bucket}s; at most ${MAX_BUCKETS} buckets fit in one summary — use a longer bucket or a shorter range`,
     );
   }
-  const q = queries(opts.db);
+  const q = await queries(opts.db);
 
   const total: Volumes = { inbound: 0, outbound: 0, delivered: 0, failed: 0, pending: 0 };
   const perBucket: Volumes[] = Array.from({ length: count }, () => ({ inbound: 0, outbound: 0, delivered: 0, failed: 0, pending: 0 }));
@@ -181,12 +181,12 @@ export function statsSummary(opts: StatsSummaryInput): StatsSummary {
     }
   };
   /** A piece shorter than an hour, counted from the messages themselves (the covering index). */
-  const exactly = (from: number, to: number) => {
+  const exactly = async (from: number, to: number) => {
     if (from >= to) return;
     // A piece may span two buckets (a range inside one hour, in hour buckets): split at the boundary.
     for (let start = from; start < to;) {
       const end = Math.min(to, first + (bucketOf(start) + 1) * size);
-      add(perBucket[bucketOf(start)] as Volumes, volumes(q, start, end));
+      add(perBucket[bucketOf(start)] as Volumes, await volumes(q, start, end));
       start = end;
     }
     for (const d of q.durations.all(from, to)) durations.push(d);

@@ -33,7 +33,7 @@ type MessageRow = typeof messages.$inferSelect;
  * forward (status-rules). Found by provider id, else by our client_ref (a status that beats the send
  * response). A report for no known message is kept as an orphan and adopted when the message appears.
  */
-export function recordStatus({
+export async function recordStatus({
   log,
   report,
   admit,
@@ -42,49 +42,51 @@ export function recordStatus({
   report: StatusReport;
   /** Runs first inside the transaction (e.g. records the request's nonce): what it writes commits or rolls back with the report. */
   admit?: (tx: Tx) => void;
-}): StatusOutcome {
-  return log.write(async (tx, append) => {
+}): Promise<StatusOutcome> {
+  return await log.write(async (tx, append) => {
     admit?.(tx);
-    const message = findMessage(tx, report);
+    const message = await findMessage(tx, report);
     // A late report for an erased message would bring its number back in the raw payload.
-    if (!message && isErasedRef(tx, [report.providerMessageId, report.clientRef])) return 'erased';
-    const inserted = (await tx
-      .insert(messageStatusHistory)
-      .values({
-        messageId: message?.id ?? null,
-        providerMessageUuid: report.providerMessageId,
-        clientRef: report.clientRef,
-        status: report.status,
-        providerTimestamp: report.timestamp,
-        receivedAt: Date.now(),
-        raw: JSON.stringify(report),
-      })
-      .onConflictDoNothing()
-      .returning({ id: messageStatusHistory.id })
-      )[0];
+    if (!message && (await isErasedRef(tx, [report.providerMessageId, report.clientRef]))) return 'erased';
+    const inserted = (
+      await tx
+        .insert(messageStatusHistory)
+        .values({
+          messageId: message?.id ?? null,
+          providerMessageUuid: report.providerMessageId,
+          clientRef: report.clientRef,
+          status: report.status,
+          providerTimestamp: report.timestamp,
+          receivedAt: Date.now(),
+          raw: JSON.stringify(report),
+        })
+        .onConflictDoNothing()
+        .returning({ id: messageStatusHistory.id })
+    )[0];
     if (!inserted) return 'duplicate';
     if (!message) return 'orphan';
-    const changed = applyReport(tx, append, message, report, inserted.id);
+    const changed = await applyReport(tx, append, message, report, inserted.id);
     // Found by client_ref, the message may just have learned its provider id: earlier orphans with it apply now.
-    if (message.providerMessageUuid === null) adoptOrphans(tx, append, message.id);
+    if (message.providerMessageUuid === null) await adoptOrphans(tx, append, message.id);
     return changed ? 'applied' : 'unchanged';
   });
 }
 
 /** `recordStatus` by group commit (EventLog.writeBatched): resolved once the batch holding it committed. */
 export function recordStatusBatched(args: Parameters<typeof recordStatus>[0]): Promise<StatusOutcome> {
-  return args.log.writeBatched(() => recordStatus(args));
+  return args.log.writeBatched(async () => await recordStatus(args));
 }
 
 async function findMessage(tx: Tx, report: StatusReport): Promise<MessageRow | undefined> {
   const byUuid = (await tx.select().from(messages).where(eq(messages.providerMessageUuid, report.providerMessageId)))[0];
   if (byUuid) return byUuid;
   if (!report.clientRef) return undefined;
-  return (await tx
-    .select()
-    .from(messages)
-    .where(and(eq(messages.clientRef, report.clientRef), eq(messages.direction, 'out')))
-    )[0];
+  return (
+    await tx
+      .select()
+      .from(messages)
+      .where(and(eq(messages.clientRef, report.clientRef), eq(messages.direction, 'out')))
+  )[0];
 }
 
 /** Applies one report to its message; appends `message.status` if anything changed. */
@@ -120,7 +122,10 @@ async function applyReport(tx: Tx, append: Append, message: MessageRow, report: 
     await tx.update(messageStatusHistory).set({ applied: true }).where(eq(messageStatusHistory.id, historyId));
   }
   if (!updated) return false;
-  append({ type: 'message.status', payload: { message: messageDtoOf(tx, updated), previousStatus: message.status as MessageStatus } });
+  append({
+    type: 'message.status',
+    payload: { message: await messageDtoOf(tx, updated), previousStatus: message.status as MessageStatus },
+  });
   return true;
 }
 
@@ -141,12 +146,11 @@ export async function adoptOrphans(tx: Tx, append: Append, messageId: number): P
     .select()
     .from(messageStatusHistory)
     .where(and(isNull(messageStatusHistory.messageId), or(...matches)))
-    .orderBy(asc(messageStatusHistory.providerTimestamp), asc(messageStatusHistory.id))
-    ;
+    .orderBy(asc(messageStatusHistory.providerTimestamp), asc(messageStatusHistory.id));
   for (const orphan of orphans) {
     await tx.update(messageStatusHistory).set({ messageId }).where(eq(messageStatusHistory.id, orphan.id));
     const report = JSON.parse(orphan.raw) as StatusReport;
     const fresh = (await tx.select().from(messages).where(eq(messages.id, messageId)))[0];
-    if (fresh) applyReport(tx, append, fresh, report, orphan.id);
+    if (fresh) await applyReport(tx, append, fresh, report, orphan.id);
   }
 }

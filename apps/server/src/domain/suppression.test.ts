@@ -22,15 +22,15 @@ function open(file: string, secret?: string): Db {
   opened.push(db);
   return db;
 }
-const write = (db: Db, phone: string) =>
-  new EventLog(db).write((tx) => suppress(tx, phone, { state: 'opted_out', optedOutAt: 1_700_000_000_000 }));
-const read = (db: Db, phone: string) => new EventLog(db).write((tx) => suppressionOf(tx, phone));
+const write = async (db: Db, phone: string) =>
+  await new EventLog(db).write(async (tx) => await suppress(tx, phone, { state: 'opted_out', optedOutAt: 1_700_000_000_000 }));
+const read = async (db: Db, phone: string) => await new EventLog(db).write(async (tx) => await suppressionOf(tx, phone));
 
 describe('the suppression key', () => {
-  it('unset: generated once, kept in the database, the same after a reopen; only a keyed hash is stored', () => {
+  it('unset: generated once, kept in the database, the same after a reopen; only a keyed hash is stored', async () => {
     const file = path();
     const first = open(file);
-    write(first, '+447700900123');
+    await write(first, '+447700900123');
     const stored = first.$client.prepare('select hash from suppression_list').pluck().all() as string[];
     expect(stored).toHaveLength(1);
     expect(stored[0]).toMatch(/^[0-9a-f]{64}$/);
@@ -41,17 +41,17 @@ describe('the suppression key', () => {
     expect(read(again, '+447700900124')).toBeNull();
   });
 
-  it('SUPPRESSION_SECRET: hashes differ from another key; starting with a different key while entries exist is refused', () => {
+  it('SUPPRESSION_SECRET: hashes differ from another key; starting with a different key while entries exist is refused', async () => {
     const a = open(path(), 'a'.repeat(32));
     const b = open(path(), 'b'.repeat(32));
-    write(a, '+447700900123');
-    write(b, '+447700900123');
+    await write(a, '+447700900123');
+    await write(b, '+447700900123');
     const hash = (db: Db) => db.$client.prepare('select hash from suppression_list').pluck().get();
     expect(hash(a)).not.toBe(hash(b));
 
     const file = path();
     const keyed = open(file, 'k'.repeat(32));
-    write(keyed, '+447700900123');
+    await write(keyed, '+447700900123');
     keyed.$client.close();
     expect(() => open(file, 'x'.repeat(32))).toThrow(SuppressionKeyMismatch);
     expect(() => open(file)).toThrow(/different key/);

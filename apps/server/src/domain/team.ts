@@ -7,6 +7,7 @@ import { AppError } from '../errors';
 import { generatePassword, hashPassword } from '../auth/password';
 import { randomToken, sha256Hex } from '../auth/tokens';
 import { getAgent, normalizeEmail, toAgentDto, type AgentDto } from './agents';
+import { runTx } from '../db/store';
 
 /**
  * The team (issue 12): invitations and password-reset links, roles, disabling and per-agent
@@ -23,55 +24,52 @@ export interface TeamMemberDto extends AgentDto {
 
 export async function listTeam(db: Db): Promise<TeamMemberDto[]> {
   const pending = new Set(
-    (await db
-      .select({ agentId: agentInvites.agentId })
-      .from(agentInvites)
-      .innerJoin(agents, eq(agents.id, agentInvites.agentId))
-      .where(and(eq(agentInvites.kind, 'invite'), isNull(agentInvites.usedAt), isNull(agents.lastSeenAt)))
-      )
-      .map((r) => r.agentId),
+    (
+      await db
+        .select({ agentId: agentInvites.agentId })
+        .from(agentInvites)
+        .innerJoin(agents, eq(agents.id, agentInvites.agentId))
+        .where(and(eq(agentInvites.kind, 'invite'), isNull(agentInvites.usedAt), isNull(agents.lastSeenAt)))
+    ).map((r) => r.agentId),
   );
-  return (await db
-    .select()
-    .from(agents)
-    .orderBy(asc(agents.name), asc(agents.id))
-    )
-    .map((row) => ({ ...toAgentDto(row), invitePending: pending.has(row.id) }));
+  return (await db.select().from(agents).orderBy(asc(agents.name), asc(agents.id))).map((row) => ({
+    ...toAgentDto(row),
+    invitePending: pending.has(row.id),
+  }));
 }
 
-function requireAgent(db: Db, id: number): AgentDto {
-  const agent = getAgent(db, id);
+async function requireAgent(db: Db, id: number): Promise<AgentDto> {
+  const agent = await getAgent(db, id);
   if (!agent) throw new AppError('NOT_FOUND', `Agent ${id} not found`);
   return agent;
 }
 
 async function activeAdminCount(db: Db): Promise<number> {
   return (
-    (await db
-      .select({ n: count() })
-      .from(agents)
-      .where(and(eq(agents.role, 'admin'), isNull(agents.disabledAt)))
-      )[0]?.n ?? 0
+    (
+      await db
+        .select({ n: count() })
+        .from(agents)
+        .where(and(eq(agents.role, 'admin'), isNull(agents.disabledAt)))
+    )[0]?.n ?? 0
   );
 }
 
-function guardLastAdmin(db: Db, target: AgentDto, what: string): void {
-  if (target.role === 'admin' && target.disabledAt === null && activeAdminCount(db) <= 1) {
+async function guardLastAdmin(db: Db, target: AgentDto, what: string): Promise<void> {
+  if (target.role === 'admin' && target.disabledAt === null && (await activeAdminCount(db)) <= 1) {
     throw new AppError('CONFLICT', `${target.name} is the last active admin and cannot be ${what}; make another agent an admin first`);
   }
 }
 
 /** A fresh one-time link for an agent; earlier unused links of the agent stop working. */
-function issueLink(db: Db, agentId: number, kind: 'invite' | 'reset', now: number): string {
+async function issueLink(db: Db, agentId: number, kind: 'invite' | 'reset', now: number): Promise<string> {
   const token = randomToken();
-  db.transaction(async (tx) => {
-    await tx.update(agentInvites)
+  await runTx(db, async (tx) => {
+    await tx
+      .update(agentInvites)
       .set({ usedAt: now })
-      .where(and(eq(agentInvites.agentId, agentId), isNull(agentInvites.usedAt)))
-      ;
-    await tx.insert(agentInvites)
-      .values({ tokenHash: sha256Hex(token), agentId, kind, expiresAt: now + INVITE_TTL_MS, createdAt: now })
-      ;
+      .where(and(eq(agentInvites.agentId, agentId), isNull(agentInvites.usedAt)));
+    await tx.insert(agentInvites).values({ tokenHash: sha256Hex(token), agentId, kind, expiresAt: now + INVITE_TTL_MS, createdAt: now });
   });
   return token;
 }
@@ -96,13 +94,11 @@ export async function inviteAgent(opts: {
   // attempt costs a real scrypt check, like any other wrong password).
   const passwordHash = await (opts.hash ?? hashPassword)(generatePassword());
   if (exists()) throw new AppError('CONFLICT', `An agent with the email ${email} already exists`);
-  const row = db.transaction(async (tx) => {
-    const inserted = (await tx
-      .insert(agents)
-      .values({ email, name: opts.name.trim(), role: opts.role, passwordHash, createdAt: now })
-      .returning()
-      )[0];
-    recordAudit(tx, {
+  const row = await runTx(db, async (tx) => {
+    const inserted = (
+      await tx.insert(agents).values({ email, name: opts.name.trim(), role: opts.role, passwordHash, createdAt: now }).returning()
+    )[0];
+    await recordAudit(tx, {
       actor: opts.actor ?? SYSTEM_ACTOR,
       action: 'agent.invited',
       target: { type: 'agent', id: inserted.id },
@@ -111,13 +107,13 @@ export async function inviteAgent(opts: {
     });
     return inserted;
   });
-  return { agent: toAgentDto(row), token: issueLink(db, row.id, 'invite', now) };
+  return { agent: toAgentDto(row), token: await issueLink(db, row.id, 'invite', now) };
 }
 
-export function createResetLink({ db, id, now = Date.now() }: { db: Db; id: number; now?: number }): string {
-  const agent = requireAgent(db, id);
+export async function createResetLink({ db, id, now = Date.now() }: { db: Db; id: number; now?: number }): Promise<string> {
+  const agent = await requireAgent(db, id);
   if (agent.disabledAt !== null) throw new AppError('BAD_REQUEST', `${agent.name} is disabled; enable the account first`);
-  return issueLink(db, id, 'reset', now);
+  return await issueLink(db, id, 'reset', now);
 }
 
 /**
@@ -141,51 +137,50 @@ export async function acceptInvite(opts: {
     if (link.usedAt !== null)
       throw new AppError('UNAUTHORIZED', 'This link was already used (or replaced by a newer one); ask an admin for a new one');
     if (link.expiresAt <= now) throw new AppError('UNAUTHORIZED', 'This link has expired (links last 7 days); ask an admin for a new one');
-    const agent = requireAgent(db, link.agentId);
+    const agent = await requireAgent(db, link.agentId);
     if (agent.disabledAt !== null) throw new AppError('UNAUTHORIZED', 'This account is disabled; ask an admin');
     return link;
   };
   check();
   const passwordHash = await (opts.hash ?? hashPassword)(opts.password);
-  return db.transaction(async (tx) => {
+  return await runTx(db, async (tx) => {
     // Checked again inside the transaction: two concurrent uses of one link, only one wins.
     const link = check();
     const used = await tx
       .update(agentInvites)
       .set({ usedAt: now })
-      .where(and(eq(agentInvites.id, link.id), isNull(agentInvites.usedAt)))
-      ;
+      .where(and(eq(agentInvites.id, link.id), isNull(agentInvites.usedAt)));
     if (used.changes !== 1) throw new AppError('UNAUTHORIZED', 'This link was already used; ask an admin for a new one');
     await tx.update(agents).set({ passwordHash, lastSeenAt: now }).where(eq(agents.id, link.agentId));
     await tx.delete(sessions).where(eq(sessions.agentId, link.agentId));
-    return requireAgent(db, link.agentId);
+    return await requireAgent(db, link.agentId);
   });
 }
 
-export function updateAgent(opts: {
+export async function updateAgent(opts: {
   db: Db;
   id: number;
   name?: string | undefined;
   role?: AgentRole | undefined;
   actor?: AuditActor;
-}): AgentDto {
+}): Promise<AgentDto> {
   const { db, id } = opts;
-  return db.transaction(async (tx) => {
-    const agent = requireAgent(db, id);
-    if (opts.role === 'agent' && agent.role === 'admin') guardLastAdmin(db, agent, 'demoted');
+  return await runTx(db, async (tx) => {
+    const agent = await requireAgent(db, id);
+    if (opts.role === 'agent' && agent.role === 'admin') await guardLastAdmin(db, agent, 'demoted');
     const set: Partial<typeof agents.$inferInsert> = {};
     if (opts.name !== undefined) set.name = opts.name.trim();
     if (opts.role !== undefined) set.role = opts.role;
     await db.update(agents).set(set).where(eq(agents.id, id));
     if (opts.role !== undefined && opts.role !== agent.role) {
-      recordAudit(tx, {
+      await recordAudit(tx, {
         actor: opts.actor ?? SYSTEM_ACTOR,
         action: 'agent.role_changed',
         target: { type: 'agent', id },
         detail: { from: agent.role, to: opts.role },
       });
     }
-    return requireAgent(db, id);
+    return await requireAgent(db, id);
   });
 }
 
@@ -194,47 +189,52 @@ export function updateAgent(opts: {
  * tokens revoked (re-enabling does not revive them) and unused links voided. The credential lookups
  * refuse a disabled agent too, so a request already in flight fails on its next check.
  */
-export function setAgentDisabled(opts: {
+export async function setAgentDisabled(opts: {
   db: Db;
   id: number;
   disabled: boolean;
   actorId: number;
   now?: number;
   actor?: AuditActor;
-}): AgentDto {
+}): Promise<AgentDto> {
   const { db, id } = opts;
   const now = opts.now ?? Date.now();
   const actor = opts.actor ?? { agentId: opts.actorId, via: 'session' as const };
-  return db.transaction(async (tx) => {
-    const agent = requireAgent(db, id);
+  return await runTx(db, async (tx) => {
+    const agent = await requireAgent(db, id);
     if (!opts.disabled) {
       if (agent.disabledAt === null) return agent;
       await db.update(agents).set({ disabledAt: null }).where(eq(agents.id, id));
-      recordAudit(tx, { actor, action: 'agent.enabled', target: { type: 'agent', id }, detail: { email: agent.email }, now });
-      return requireAgent(db, id);
+      await recordAudit(tx, { actor, action: 'agent.enabled', target: { type: 'agent', id }, detail: { email: agent.email }, now });
+      return await requireAgent(db, id);
     }
     if (agent.disabledAt !== null) return agent;
-    guardLastAdmin(db, agent, 'disabled');
+    await guardLastAdmin(db, agent, 'disabled');
     if (id === opts.actorId) throw new AppError('BAD_REQUEST', 'You cannot disable your own account');
     await db.update(agents).set({ disabledAt: now }).where(eq(agents.id, id));
     await db.delete(sessions).where(eq(sessions.agentId, id));
-    await db.update(apiTokens)
+    await db
+      .update(apiTokens)
       .set({ revokedAt: now })
-      .where(and(eq(apiTokens.agentId, id), isNull(apiTokens.revokedAt)))
-      ;
-    await db.update(agentInvites)
+      .where(and(eq(apiTokens.agentId, id), isNull(apiTokens.revokedAt)));
+    await db
+      .update(agentInvites)
       .set({ usedAt: now })
-      .where(and(eq(agentInvites.agentId, id), isNull(agentInvites.usedAt)))
-      ;
-    recordAudit(tx, { actor, action: 'agent.disabled', target: { type: 'agent', id }, detail: { email: agent.email }, now });
-    return requireAgent(db, id);
+      .where(and(eq(agentInvites.agentId, id), isNull(agentInvites.usedAt)));
+    await recordAudit(tx, { actor, action: 'agent.disabled', target: { type: 'agent', id }, detail: { email: agent.email }, now });
+    return await requireAgent(db, id);
   });
 }
 
 /** A new password for the agent; every session but `keepSessionHash` (the caller's own) ends. */
-export function setPasswordHash(opts: { db: Db; agentId: number; passwordHash: string; keepSessionHash: string | null }): void {
+export async function setPasswordHash(opts: {
+  db: Db;
+  agentId: number;
+  passwordHash: string;
+  keepSessionHash: string | null;
+}): Promise<void> {
   const { db, agentId } = opts;
-  db.transaction(async (tx) => {
+  await runTx(db, async (tx) => {
     await tx.update(agents).set({ passwordHash: opts.passwordHash }).where(eq(agents.id, agentId));
     const others =
       opts.keepSessionHash === null
@@ -252,10 +252,10 @@ export async function passwordHashOf(db: Db, agentId: number): Promise<string | 
 const LAST_SEEN_GRANULARITY_MS = 60_000;
 
 export async function touchLastSeen(db: Db, agentId: number, now = Date.now()): Promise<void> {
-  await db.update(agents)
+  await db
+    .update(agents)
     .set({ lastSeenAt: now })
-    .where(and(eq(agents.id, agentId), or(isNull(agents.lastSeenAt), lt(agents.lastSeenAt, now - LAST_SEEN_GRANULARITY_MS))))
-    ;
+    .where(and(eq(agents.id, agentId), or(isNull(agents.lastSeenAt), lt(agents.lastSeenAt, now - LAST_SEEN_GRANULARITY_MS))));
 }
 
 // ── preferences ───────────────────────────────────────────────────────────────────────────────────
@@ -271,18 +271,18 @@ export async function getPreferences(db: Db, agentId: number): Promise<AgentPref
 }
 
 export async function setPreferences(db: Db, agentId: number, change: Partial<AgentPreferences>): Promise<AgentPreferences> {
-  const next: AgentPreferences = { ...getPreferences(db, agentId) };
+  const next: AgentPreferences = { ...(await getPreferences(db, agentId)) };
   if (change.desktop !== undefined) next.desktop = change.desktop;
   if (change.sound !== undefined) next.sound = change.sound;
-  await db.update(agents)
+  await db
+    .update(agents)
     .set({ preferences: JSON.stringify(next) })
-    .where(eq(agents.id, agentId))
-    ;
+    .where(eq(agents.id, agentId));
   return next;
 }
 
 /** Unread inbound texts across open conversations (the tab title's count). */
-export function unreadTotal(db: Db): { messages: number; conversations: number } {
+export async function unreadTotal(db: Db): Promise<{ messages: number; conversations: number }> {
   const row = db.$client
     .prepare(
       "select coalesce(sum(unread_count), 0) as messages, count(*) as conversations from conversations where status = 'open' and unread_count > 0",

@@ -49,8 +49,12 @@ export function toDeliveryDto(row: typeof webhookDeliveries.$inferSelect): Webho
 }
 
 /** Newest first, DELIVERIES_PAGE at a time; `cursor` is the last id of the previous page. */
-export async function listDeliveries(db: Db, id: number, cursor?: number): Promise<{ items: WebhookDeliveryDto[]; nextCursor: number | null }> {
-  endpointRow(db, id);
+export async function listDeliveries(
+  db: Db,
+  id: number,
+  cursor?: number,
+): Promise<{ items: WebhookDeliveryDto[]; nextCursor: number | null }> {
+  await endpointRow(db, id);
   const rows = await db
     .select()
     .from(webhookDeliveries)
@@ -60,8 +64,7 @@ export async function listDeliveries(db: Db, id: number, cursor?: number): Promi
         : and(eq(webhookDeliveries.endpointId, id), lt(webhookDeliveries.id, cursor)),
     )
     .orderBy(desc(webhookDeliveries.id))
-    .limit(DELIVERIES_PAGE + 1)
-    ;
+    .limit(DELIVERIES_PAGE + 1);
   const items = rows.slice(0, DELIVERIES_PAGE).map(toDeliveryDto);
   return { items, nextCursor: rows.length > DELIVERIES_PAGE ? (items[items.length - 1]?.id ?? null) : null };
 }
@@ -82,8 +85,8 @@ export interface DeliveryRecord {
 }
 
 /** Stores an attempt and keeps only the newest DELIVERIES_KEPT of the endpoint. */
-export function recordDelivery(log: EventLog, record: DeliveryRecord): WebhookDeliveryDto {
-  return log.write(async (tx) => {
+export async function recordDelivery(log: EventLog, record: DeliveryRecord): Promise<WebhookDeliveryDto> {
+  return await log.write(async (tx) => {
     const row = (await tx.insert(webhookDeliveries).values(record).returning())[0];
     if (row.id % 20 === 0) {
       log.db.$client
@@ -98,30 +101,38 @@ export function recordDelivery(log: EventLog, record: DeliveryRecord): WebhookDe
 }
 
 /** The cursor moves from `expected` to `to` (failures cleared); false when something else moved it. */
-export function advanceCursor(log: EventLog, id: number, expected: number, to: number): boolean {
-  return log.write(
+export async function advanceCursor(log: EventLog, id: number, expected: number, to: number): Promise<boolean> {
+  return await log.write(
     async (tx) =>
-      (await tx
-        .update(webhookEndpoints)
-        .set({ cursor: to, failures: 0, nextAttemptAt: null })
-        .where(and(eq(webhookEndpoints.id, id), eq(webhookEndpoints.cursor, expected), eq(webhookEndpoints.enabled, true)))
-        ).changes === 1,
+      (
+        await tx
+          .update(webhookEndpoints)
+          .set({ cursor: to, failures: 0, nextAttemptAt: null })
+          .where(and(eq(webhookEndpoints.id, id), eq(webhookEndpoints.cursor, expected), eq(webhookEndpoints.enabled, true)))
+      ).changes === 1,
   );
 }
 
-export function recordFailure(log: EventLog, id: number, expected: number, failures: number, nextAttemptAt: number): boolean {
-  return log.write(
+export async function recordFailure(
+  log: EventLog,
+  id: number,
+  expected: number,
+  failures: number,
+  nextAttemptAt: number,
+): Promise<boolean> {
+  return await log.write(
     async (tx) =>
-      (await tx
-        .update(webhookEndpoints)
-        .set({ failures, nextAttemptAt })
-        .where(and(eq(webhookEndpoints.id, id), eq(webhookEndpoints.cursor, expected), eq(webhookEndpoints.enabled, true)))
-        ).changes === 1,
+      (
+        await tx
+          .update(webhookEndpoints)
+          .set({ failures, nextAttemptAt })
+          .where(and(eq(webhookEndpoints.id, id), eq(webhookEndpoints.cursor, expected), eq(webhookEndpoints.enabled, true)))
+      ).changes === 1,
   );
 }
 
 /** Disabled by Parley after repeated failures: a visible reason and an audit entry, in one transaction. */
-export function disableAfterFailures(
+export async function disableAfterFailures(
   log: EventLog,
   deps: {
     id: number;
@@ -133,16 +144,17 @@ export function disableAfterFailures(
     now: number;
     actor: AuditActor;
   },
-): boolean {
-  return log.write(async (tx) => {
+): Promise<boolean> {
+  return await log.write(async (tx) => {
     const changed =
-      (await tx
-        .update(webhookEndpoints)
-        .set({ enabled: false, disabledReason: deps.reason, failures: deps.failures, nextAttemptAt: null, updatedAt: deps.now })
-        .where(and(eq(webhookEndpoints.id, deps.id), eq(webhookEndpoints.cursor, deps.expected), eq(webhookEndpoints.enabled, true)))
-        ).changes === 1;
+      (
+        await tx
+          .update(webhookEndpoints)
+          .set({ enabled: false, disabledReason: deps.reason, failures: deps.failures, nextAttemptAt: null, updatedAt: deps.now })
+          .where(and(eq(webhookEndpoints.id, deps.id), eq(webhookEndpoints.cursor, deps.expected), eq(webhookEndpoints.enabled, true)))
+      ).changes === 1;
     if (changed) {
-      recordAudit(tx, {
+      await recordAudit(tx, {
         actor: deps.actor,
         action: 'webhook_endpoint.disabled',
         target: { type: 'webhook_endpoint', id: deps.id },
@@ -156,10 +168,5 @@ export function disableAfterFailures(
 
 /** Ids of the endpoints that deliver (enabled). */
 export async function enabledEndpointIds(db: Db): Promise<number[]> {
-  return (await db
-    .select({ id: webhookEndpoints.id })
-    .from(webhookEndpoints)
-    .where(eq(webhookEndpoints.enabled, true))
-    )
-    .map((r) => r.id);
+  return (await db.select({ id: webhookEndpoints.id }).from(webhookEndpoints).where(eq(webhookEndpoints.enabled, true))).map((r) => r.id);
 }

@@ -12,10 +12,10 @@ afterEach(() => {
 });
 
 describe('webhook endpoints (domain)', () => {
-  it('keep only the newest delivery rows of each endpoint, and page them newest first', () => {
+  it('keep only the newest delivery rows of each endpoint, and page them newest first', async () => {
     t = openTempDb();
     const config = testConfig({ databasePath: t.path });
-    const { endpoint } = createEndpoint({
+    const { endpoint } = await createEndpoint({
       log: t.log,
       config,
       actor: SYSTEM_ACTOR,
@@ -24,7 +24,7 @@ describe('webhook endpoints (domain)', () => {
       createdBy: null,
     });
     for (let i = 1; i <= DELIVERIES_KEPT + 100; i++) {
-      recordDelivery(t.log, {
+      await recordDelivery(t.log, {
         endpointId: endpoint.id,
         eventId: i,
         webhookId: String(i),
@@ -45,10 +45,10 @@ describe('webhook endpoints (domain)', () => {
     expect(count.n).toBeLessThanOrEqual(DELIVERIES_KEPT + 20);
     expect(count.n).toBeGreaterThanOrEqual(DELIVERIES_KEPT);
     expect(count.oldest).toBeGreaterThan(100);
-    const first = listDeliveries(t.db, endpoint.id);
+    const first = await listDeliveries(t.db, endpoint.id);
     expect(first.items[0]?.eventId).toBe(DELIVERIES_KEPT + 100);
     expect(first.items).toHaveLength(50);
-    const second = listDeliveries(t.db, endpoint.id, first.nextCursor ?? undefined);
+    const second = await listDeliveries(t.db, endpoint.id, first.nextCursor ?? undefined);
     expect(second.items[0]?.eventId).toBe(DELIVERIES_KEPT + 50);
   });
 

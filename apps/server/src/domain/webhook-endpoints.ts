@@ -85,12 +85,7 @@ export function toEndpointDto(row: EndpointRow, now = Date.now()): WebhookEndpoi
 }
 
 export async function listEndpoints(db: Db): Promise<WebhookEndpointDto[]> {
-  return (await db
-    .select()
-    .from(webhookEndpoints)
-    .orderBy(webhookEndpoints.id)
-    )
-    .map((r) => toEndpointDto(r));
+  return (await db.select().from(webhookEndpoints).orderBy(webhookEndpoints.id)).map((r) => toEndpointDto(r));
 }
 
 export async function endpointRow(db: Db, id: number): Promise<EndpointRow> {
@@ -117,38 +112,35 @@ const origin = (url: string) => {
   }
 };
 
-export function createEndpoint(
+export async function createEndpoint(
   deps: ActionDeps & { url: string; events: WebhookEventType[]; description?: string | undefined; createdBy: number | null },
-): { endpoint: WebhookEndpointDto; secret: string } {
+): Promise<{ endpoint: WebhookEndpointDto; secret: string }> {
   const now = deps.now ?? Date.now();
   const secret = newWebhookSecret();
   const sealed = sealSecret(secretKey(deps.config), secret);
-  const row = deps.log.write(async (tx) => {
-    const count =
-      (await tx
-        .select({ n: sql<number>`count(*)` })
-        .from(webhookEndpoints)
-        )[0]?.n ?? 0;
+  const row = await deps.log.write(async (tx) => {
+    const count = (await tx.select({ n: sql<number>`count(*)` }).from(webhookEndpoints))[0]?.n ?? 0;
     if (count >= MAX_WEBHOOK_ENDPOINTS)
       throw new AppError('CONFLICT', `At most ${MAX_WEBHOOK_ENDPOINTS} webhook endpoints; delete one first`);
     // Deliveries start with the events after this one (replay reaches back further).
-    const last = { id: deps.log.lastId() };
-    const inserted = (await tx
-      .insert(webhookEndpoints)
-      .values({
-        url: deps.url,
-        events: JSON.stringify(deps.events),
-        description: deps.description ?? '',
-        enabled: true,
-        cursor: last.id,
-        secret: sealed,
-        createdBy: deps.createdBy,
-        createdAt: now,
-        updatedAt: now,
-      })
-      .returning()
-      )[0];
-    recordAudit(tx, {
+    const last = { id: await deps.log.lastId() };
+    const inserted = (
+      await tx
+        .insert(webhookEndpoints)
+        .values({
+          url: deps.url,
+          events: JSON.stringify(deps.events),
+          description: deps.description ?? '',
+          enabled: true,
+          cursor: last.id,
+          secret: sealed,
+          createdBy: deps.createdBy,
+          createdAt: now,
+          updatedAt: now,
+        })
+        .returning()
+    )[0];
+    await recordAudit(tx, {
       actor: deps.actor,
       action: 'webhook_endpoint.created',
       target: { type: 'webhook_endpoint', id: inserted.id },
@@ -160,11 +152,11 @@ export function createEndpoint(
   return { endpoint: toEndpointDto(row, now), secret };
 }
 
-export function updateEndpoint(
+export async function updateEndpoint(
   deps: ActionDeps & { id: number; url?: string | undefined; events?: WebhookEventType[] | undefined; enabled?: boolean | undefined },
-): WebhookEndpointDto {
+): Promise<WebhookEndpointDto> {
   const now = deps.now ?? Date.now();
-  const row = deps.log.write(async (tx) => {
+  const row = await deps.log.write(async (tx) => {
     const before = (await tx.select().from(webhookEndpoints).where(eq(webhookEndpoints.id, deps.id)))[0];
     if (!before) throw new AppError('NOT_FOUND', `No webhook endpoint ${deps.id}`);
     const changes: Partial<EndpointRow> = { updatedAt: now };
@@ -185,7 +177,7 @@ export function updateEndpoint(
       else changes.disabledReason = 'Disabled by an admin';
     }
     const after = (await tx.update(webhookEndpoints).set(changes).where(eq(webhookEndpoints.id, deps.id)).returning())[0];
-    recordAudit(tx, {
+    await recordAudit(tx, {
       actor: deps.actor,
       action: 'webhook_endpoint.updated',
       target: { type: 'webhook_endpoint', id: deps.id },
@@ -202,12 +194,12 @@ export function updateEndpoint(
   return toEndpointDto(row, now);
 }
 
-export function deleteEndpoint(deps: ActionDeps & { id: number }): { id: number } {
+export async function deleteEndpoint(deps: ActionDeps & { id: number }): Promise<{ id: number }> {
   const now = deps.now ?? Date.now();
-  deps.log.write(async (tx) => {
+  await deps.log.write(async (tx) => {
     const row = (await tx.delete(webhookEndpoints).where(eq(webhookEndpoints.id, deps.id)).returning())[0];
     if (!row) throw new AppError('NOT_FOUND', `No webhook endpoint ${deps.id}`);
-    recordAudit(tx, {
+    await recordAudit(tx, {
       actor: deps.actor,
       action: 'webhook_endpoint.deleted',
       target: { type: 'webhook_endpoint', id: deps.id },
@@ -219,19 +211,19 @@ export function deleteEndpoint(deps: ActionDeps & { id: number }): { id: number 
 }
 
 /** A new secret; the current one keeps signing beside it for SECRET_OVERLAP_MS (a second rotation drops the oldest). */
-export function rotateSecret(deps: ActionDeps & { id: number }): { secret: string; previousSecretUntil: string } {
+export async function rotateSecret(deps: ActionDeps & { id: number }): Promise<{ secret: string; previousSecretUntil: string }> {
   const now = deps.now ?? Date.now();
   const secret = newWebhookSecret();
   const key = secretKey(deps.config);
   const until = now + SECRET_OVERLAP_MS;
-  deps.log.write(async (tx) => {
+  await deps.log.write(async (tx) => {
     const row = (await tx.select().from(webhookEndpoints).where(eq(webhookEndpoints.id, deps.id)))[0];
     if (!row) throw new AppError('NOT_FOUND', `No webhook endpoint ${deps.id}`);
-    await tx.update(webhookEndpoints)
+    await tx
+      .update(webhookEndpoints)
       .set({ secret: sealSecret(key, secret), previousSecret: row.secret, previousSecretUntil: until, updatedAt: now })
-      .where(eq(webhookEndpoints.id, deps.id))
-      ;
-    recordAudit(tx, {
+      .where(eq(webhookEndpoints.id, deps.id));
+    await recordAudit(tx, {
       actor: deps.actor,
       action: 'webhook_endpoint.secret_rotated',
       target: { type: 'webhook_endpoint', id: deps.id },
@@ -246,22 +238,26 @@ export function rotateSecret(deps: ActionDeps & { id: number }): { secret: strin
  * Deliver again every wanted event with id ≥ fromEventId (in order, each with its own webhook-id):
  * the cursor moves back to fromEventId − 1, and a pending backoff is cleared.
  */
-export function replayEndpoint(deps: ActionDeps & { id: number; fromEventId: number }): WebhookEndpointDto {
+export async function replayEndpoint(deps: ActionDeps & { id: number; fromEventId: number }): Promise<WebhookEndpointDto> {
   const now = deps.now ?? Date.now();
-  if (!deps.log.canResumeAfter(deps.fromEventId - 1)) {
-    throw new AppError('BAD_REQUEST', `Events before #${deps.log.firstId()} were compacted: replay from #${deps.log.firstId()} or later`);
+  if (!(await deps.log.canResumeAfter(deps.fromEventId - 1))) {
+    throw new AppError(
+      'BAD_REQUEST',
+      `Events before #${await deps.log.firstId()} were compacted: replay from #${await deps.log.firstId()} or later`,
+    );
   }
-  const last = deps.log.lastId();
+  const last = await deps.log.lastId();
   if (deps.fromEventId > last + 1) throw new AppError('BAD_REQUEST', `There is no event #${deps.fromEventId} yet (the last is #${last})`);
-  const row = deps.log.write(async (tx) => {
-    const after = (await tx
-      .update(webhookEndpoints)
-      .set({ cursor: deps.fromEventId - 1, failures: 0, nextAttemptAt: null, updatedAt: now })
-      .where(eq(webhookEndpoints.id, deps.id))
-      .returning()
-      )[0];
+  const row = await deps.log.write(async (tx) => {
+    const after = (
+      await tx
+        .update(webhookEndpoints)
+        .set({ cursor: deps.fromEventId - 1, failures: 0, nextAttemptAt: null, updatedAt: now })
+        .where(eq(webhookEndpoints.id, deps.id))
+        .returning()
+    )[0];
     if (!after) throw new AppError('NOT_FOUND', `No webhook endpoint ${deps.id}`);
-    recordAudit(tx, {
+    await recordAudit(tx, {
       actor: deps.actor,
       action: 'webhook_endpoint.replayed',
       target: { type: 'webhook_endpoint', id: deps.id },

@@ -145,10 +145,7 @@ function excerpt(body: Buffer, bytes: number): string {
 export async function createWebhookLog(db: Db, limits: Partial<WebhookLogLimits> = {}): Promise<WebhookLog> {
   const l: WebhookLogLimits = { ...DEFAULT_WEBHOOK_LOG_LIMITS, ...limits };
   const sizeOf = sql<number>`length(CAST(${webhookLog.rawBody} AS BLOB)) + length(CAST(${webhookLog.headers} AS BLOB)) + coalesce(length(${webhookLog.signatureHeaders}), 0)`;
-  const totals = (await db
-    .select({ rows: sql<number>`count(*)`, bytes: sql<number>`coalesce(sum(${sizeOf}), 0)` })
-    .from(webhookLog)
-    )[0];
+  const totals = (await db.select({ rows: sql<number>`count(*)`, bytes: sql<number>`coalesce(sum(${sizeOf}), 0)` }).from(webhookLog))[0];
   let rows = totals?.rows ?? 0;
   let bytes = totals?.bytes ?? 0;
   let stored = 0;
@@ -179,22 +176,11 @@ export async function createWebhookLog(db: Db, limits: Partial<WebhookLogLimits>
   /** Deletes the oldest rows (unauthenticated before authenticated) in one batch; returns how many. */
   const deleteOldest = async (count: number): Promise<number> => {
     const n = Math.max(1, Math.min(count, PRUNE_BATCH));
-    let ids = (await db
-      .select({ id: webhookLog.id })
-      .from(webhookLog)
-      .where(eq(webhookLog.signatureOk, false))
-      .orderBy(asc(webhookLog.id))
-      .limit(n)
-      )
-      .map((r) => r.id);
+    let ids = (
+      await db.select({ id: webhookLog.id }).from(webhookLog).where(eq(webhookLog.signatureOk, false)).orderBy(asc(webhookLog.id)).limit(n)
+    ).map((r) => r.id);
     if (ids.length === 0) {
-      ids = (await db
-        .select({ id: webhookLog.id })
-        .from(webhookLog)
-        .orderBy(asc(webhookLog.id))
-        .limit(n)
-        )
-        .map((r) => r.id);
+      ids = (await db.select({ id: webhookLog.id }).from(webhookLog).orderBy(asc(webhookLog.id)).limit(n)).map((r) => r.id);
     }
     return removeIds(ids);
   };
@@ -212,14 +198,14 @@ export async function createWebhookLog(db: Db, limits: Partial<WebhookLogLimits>
     lastExpiry = now;
     const cutoff = now - l.retentionMs;
     const removeBatch = async (): Promise<void> => {
-      const ids = (await db
-        .select({ id: webhookLog.id })
-        .from(webhookLog)
-        .where(lt(webhookLog.receivedAt, cutoff))
-        .orderBy(asc(webhookLog.id))
-        .limit(PRUNE_BATCH)
-        )
-        .map((r) => r.id);
+      const ids = (
+        await db
+          .select({ id: webhookLog.id })
+          .from(webhookLog)
+          .where(lt(webhookLog.receivedAt, cutoff))
+          .orderBy(asc(webhookLog.id))
+          .limit(PRUNE_BATCH)
+      ).map((r) => r.id);
       // More than a batch: the rest on later turns of the loop, never in one long statement.
       if (removeIds(ids) === PRUNE_BATCH) setImmediate(removeBatch);
     };
@@ -248,23 +234,24 @@ export async function createWebhookLog(db: Db, limits: Partial<WebhookLogLimits>
       const rawBody = entry.signatureOk ? body.toString('utf8') : excerpt(body, l.excerptBytes);
       const headers = JSON.stringify(redactHeaders(entry.headers, entry.signatureOk));
       const signatureHeaders = signatureHeadersOf(entry.headers);
-      const row = (await db
-        .insert(webhookLog)
-        .values({
-          path: entry.path,
-          signatureOk: entry.signatureOk,
-          headers,
-          rawBody,
-          bodySha256: unread ? null : createHash('sha256').update(body).digest('hex'),
-          bodyBytes: unread ? null : body.length,
-          httpStatus: entry.httpStatus,
-          outcome: entry.outcome,
-          error: entry.error === null ? null : entry.error.slice(0, 2000),
-          signatureHeaders: signatureHeaders === null ? null : JSON.stringify(signatureHeaders),
-          receivedAt: now,
-        })
-        .returning({ size: sizeOf })
-        )[0];
+      const row = (
+        await db
+          .insert(webhookLog)
+          .values({
+            path: entry.path,
+            signatureOk: entry.signatureOk,
+            headers,
+            rawBody,
+            bodySha256: unread ? null : createHash('sha256').update(body).digest('hex'),
+            bodyBytes: unread ? null : body.length,
+            httpStatus: entry.httpStatus,
+            outcome: entry.outcome,
+            error: entry.error === null ? null : entry.error.slice(0, 2000),
+            signatureHeaders: signatureHeaders === null ? null : JSON.stringify(signatureHeaders),
+            receivedAt: now,
+          })
+          .returning({ size: sizeOf })
+      )[0];
       rows += 1;
       bytes += row?.size ?? 0;
       stored += 1;
@@ -278,10 +265,10 @@ export async function createWebhookLog(db: Db, limits: Partial<WebhookLogLimits>
 
 /** For routers built without a shared log (unit stacks): one per database, default limits. */
 const perDb = new WeakMap<Db, WebhookLog>();
-export function defaultWebhookLog(db: Db): WebhookLog {
+export async function defaultWebhookLog(db: Db): Promise<WebhookLog> {
   let log = perDb.get(db);
   if (!log) {
-    log = createWebhookLog(db);
+    log = await createWebhookLog(db);
     perDb.set(db, log);
   }
   return log;

@@ -160,8 +160,7 @@ export async function listWebhookLog(
     .from(webhookLog)
     .where(and(filterWhere(f), f.cursor !== undefined ? lt(webhookLog.id, f.cursor) : undefined))
     .orderBy(desc(webhookLog.id))
-    .limit(limit + 1)
-    ;
+    .limit(limit + 1);
   const page = rows.slice(0, limit);
   // The list never carries bodies or headers: those are for get().
   const items = page.map((r) => item({ ...r, headers: '', rawBody: '', bodySha256: null, signatureHeaders: null }));
@@ -170,14 +169,9 @@ export async function listWebhookLog(
 
 /** Every id matching the filter, newest first, at most `max` (replay all matching). */
 export async function webhookLogIds(db: Db, f: WebhookLogFilter, max: number): Promise<number[]> {
-  return (await db
-    .select({ id: webhookLog.id })
-    .from(webhookLog)
-    .where(filterWhere(f))
-    .orderBy(desc(webhookLog.id))
-    .limit(max)
-    )
-    .map((r) => r.id);
+  return (await db.select({ id: webhookLog.id }).from(webhookLog).where(filterWhere(f)).orderBy(desc(webhookLog.id)).limit(max)).map(
+    (r) => r.id,
+  );
 }
 
 export async function getWebhookLog(db: Db, id: number): Promise<WebhookLogDetail | null> {
@@ -204,7 +198,6 @@ export async function webhookLogSummary(db: Db): Promise<{ needsReview: number; 
     .select({ outcome: webhookLog.outcome, count: count() })
     .from(webhookLog)
     .groupBy(webhookLog.outcome)
-    .orderBy(desc(count()))
-    ;
-  return { needsReview: countNeedingReview(db), outcomes };
+    .orderBy(desc(count()));
+  return { needsReview: await countNeedingReview(db), outcomes };
 }

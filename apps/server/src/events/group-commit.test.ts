@@ -87,8 +87,8 @@ describe('EventLog.writeBatched', () => {
     await new Promise((r) => setImmediate(r));
     const good1 = receiveInboundBatched({ log: t.log, inbound: inbound({ text: 'first' }) });
     // Throws after its domain write appended events: the savepoint takes both back.
-    const poison = t.log.writeBatched(() => {
-      receiveInbound({ log: t.log, inbound: inbound({ text: 'poison' }) });
+    const poison = t.log.writeBatched(async () => {
+      await receiveInbound({ log: t.log, inbound: inbound({ text: 'poison' }) });
       throw new Error('poisoned item');
     });
     const good2 = receiveInboundBatched({ log: t.log, inbound: inbound({ text: 'last' }) });
@@ -108,7 +108,7 @@ describe('EventLog.writeBatched', () => {
     // The ids the rolled-back item used are reused by the next one: still strictly increasing, no gap published.
     const ids = published.map((e) => e.id);
     expect(ids).toEqual([...ids].sort((a, b) => a - b));
-    expect(t.log.readAfter(0).map((e) => e.id)).toEqual(ids);
+    expect((await t.log.readAfter(0)).map((e) => e.id)).toEqual(ids);
   });
 
   it('the same message twice in one batch is stored once: the second is a duplicate', async () => {
@@ -153,16 +153,17 @@ describe('EventLog.writeBatched', () => {
   it('a write inside a write is a savepoint: its events are published with the outer one, after the outer commit', async () => {
     const heard = listen(t.log);
     await new Promise((r) => setImmediate(r));
-    expect(() =>
-      t.log.write(() => {
-        receiveInbound({ log: t.log, inbound: inbound() });
-        throw new Error('outer fails after the inner returned');
-      }),
+    expect(
+      async () =>
+        await t.log.write(async () => {
+          await receiveInbound({ log: t.log, inbound: inbound() });
+          throw new Error('outer fails after the inner returned');
+        }),
     ).toThrow('outer fails');
-    expect(t.log.readAfter(0)).toHaveLength(0);
+    expect(await t.log.readAfter(0)).toHaveLength(0);
     const inner: number[] = [];
-    t.log.write((_tx, append) => {
-      receiveInbound({ log: t.log, inbound: inbound() });
+    await t.log.write(async (_tx, append) => {
+      await receiveInbound({ log: t.log, inbound: inbound() });
       // Not yet published: the outer write is still open.
       inner.push(...heard.batches.flat().map((e) => e.id));
       append({ type: 'settings.updated', payload: { settings: {} as never } });

@@ -25,7 +25,7 @@ const contactEvent = (id: number) =>
       },
     },
   }) as const;
-const appendOne = (id: number) => log.write((_tx, append) => append(contactEvent(id)));
+const appendOne = async (id: number) => await log.write((_tx, append) => append(contactEvent(id)));
 
 async function take(iter: AsyncGenerator<ParleyEvent>, n: number): Promise<number[]> {
   const ids: number[] = [];
@@ -38,27 +38,28 @@ async function take(iter: AsyncGenerator<ParleyEvent>, n: number): Promise<numbe
 }
 
 describe('EventLog', () => {
-  it('appends inside the transaction: a rolled-back write leaves no event and wakes nobody', () => {
-    expect(() =>
-      log.write((_tx, append) => {
-        append(contactEvent(1));
-        throw new Error('boom');
-      }),
+  it('appends inside the transaction: a rolled-back write leaves no event and wakes nobody', async () => {
+    expect(
+      async () =>
+        await log.write((_tx, append) => {
+          append(contactEvent(1));
+          throw new Error('boom');
+        }),
     ).toThrow('boom');
-    expect(log.readAfter(0)).toEqual([]);
+    expect(await log.readAfter(0)).toEqual([]);
   });
 
   it('backfills after the cursor, then follows live, in order, with no gap or repeat', async () => {
-    for (let i = 1; i <= 5; i++) appendOne(i);
+    for (let i = 1; i <= 5; i++) await appendOne(i);
     const ac = new AbortController();
     const iter = log.subscribe(2, ac.signal);
     const first = iter.next(); // starts the generator: listener registered, backfill begins
     // Appended while the subscriber is backfilling: must arrive exactly once.
-    appendOne(6);
-    appendOne(7);
+    await appendOne(6);
+    await appendOne(7);
     const got = [(await first).value?.id, ...(await take(iter, 4))];
     expect(got).toEqual([3, 4, 5, 6, 7]);
-    setTimeout(() => appendOne(8), 20);
+    setTimeout(async () => await appendOne(8), 20);
     expect(await take(iter, 1)).toEqual([8]);
     ac.abort();
     await iter.return(undefined);
@@ -66,7 +67,7 @@ describe('EventLog', () => {
   });
 
   it('pages a long backfill (more than one page of 500)', async () => {
-    log.write((_tx, append) => {
+    await log.write((_tx, append) => {
       for (let i = 1; i <= 1203; i++) append(contactEvent(i));
     });
     const ac = new AbortController();
@@ -78,20 +79,20 @@ describe('EventLog', () => {
   });
 
   it('with no cursor, streams only what comes after subscribing', async () => {
-    appendOne(1);
+    await appendOne(1);
     const ac = new AbortController();
     const iter = log.subscribe(null, ac.signal);
     const next = iter.next();
     await new Promise((r) => setTimeout(r, 10));
-    appendOne(2);
+    await appendOne(2);
     expect((await next).value?.id).toBe(2);
     ac.abort();
   });
 });
 
 describe('EventLog compaction and pacing', () => {
-  const appendN = (n: number) =>
-    log.write((_tx, append) => {
+  const appendN = async (n: number) =>
+    await log.write((_tx, append) => {
       for (let i = 1; i <= n; i++) append(contactEvent(i));
     });
 
@@ -102,16 +103,16 @@ describe('EventLog compaction and pacing', () => {
     expect(await take(iter, 1)).toEqual([51]);
     // Keep 10: but the subscriber is at 51, so only 1..51 may go.
     expect(await log.compact({ keepCount: 10, maxAgeMs: 1e12, chunk: 16 })).toBe(51);
-    expect(log.firstId()).toBe(52);
+    expect(await log.firstId()).toBe(52);
     const rest = await take(iter, 149);
     expect(rest).toEqual(Array.from({ length: 149 }, (_, i) => i + 52));
     ac.abort();
     await iter.return(undefined);
     // Nobody reading: down to the newest 10.
     expect(await log.compact({ keepCount: 10, maxAgeMs: 1e12, chunk: 16 })).toBe(139);
-    expect(log.firstId()).toBe(191);
-    expect(log.canResumeAfter(190)).toBe(true);
-    expect(log.canResumeAfter(189)).toBe(false);
+    expect(await log.firstId()).toBe(191);
+    expect(await log.canResumeAfter(190)).toBe(true);
+    expect(await log.canResumeAfter(189)).toBe(false);
   });
 
   it('removes events older than the retention age even under the count', async () => {
@@ -119,9 +120,9 @@ describe('EventLog compaction and pacing', () => {
     const now = Date.now() + 10 * 86_400_000;
     expect(await log.compact({ keepCount: 1000, maxAgeMs: 86_400_000, now })).toBe(29);
     // The newest always stays: ids keep counting from it.
-    expect(log.firstId()).toBe(30);
-    appendOne(31);
-    expect(log.lastId()).toBe(31);
+    expect(await log.firstId()).toBe(30);
+    await appendOne(31);
+    expect(await log.lastId()).toBe(31);
   });
 
   it('reads a page only when pace() lets it, and falls back to the table when live events overflow', async () => {

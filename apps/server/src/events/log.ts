@@ -1,14 +1,19 @@
 import { EventEmitter } from 'node:events';
-import { asc, gt, sql } from 'drizzle-orm';
+import { and, asc, gt, gte, lt, lte, max, min, or } from 'drizzle-orm';
 import type { ParleyEvent, ParleyEventBody } from '@parley/shared';
 import type { Db } from '../db/client';
+import { affected } from '../db/store';
+import type { TxLevel, TxRoot } from '../db/store';
 import { events } from '../db/schema';
 
-/** The transaction handle domain functions write through (drizzle's, inside db.transaction). */
-export type Tx = Parameters<Parameters<Db['transaction']>[0]>[0];
+/**
+ * The handle domain functions write through. Transactions are ambient (db/store.ts): inside a write
+ * it is the same `db`, and every query made from the write's async context runs in its transaction.
+ */
+export type Tx = Db;
 
-/** Appends an event inside the current write (the second argument `EventLog.write` gives its callback). */
-export type Append = (event: ParleyEventBody) => ParleyEvent;
+/** Appends an event to the current write (the second argument `EventLog.write` gives its callback); stored just before COMMIT. */
+export type Append = (event: ParleyEventBody) => void;
 
 const BACKFILL_PAGE = 500;
 /** Live events a subscriber may have waiting; beyond it, it reads from the table again. */
@@ -19,13 +24,6 @@ interface QueuedWrite {
   fn: (tx: Tx, append: Append) => unknown;
   resolve: (value: unknown) => void;
   reject: (error: unknown) => void;
-}
-
-/** One open write (a transaction, a batch, or a savepoint inside one): where its appends are collected. */
-interface WriteScope {
-  appended: ParleyEvent[];
-  /** The transaction handle of the outermost write: savepoints inside reuse it (one drizzle handle per transaction). */
-  tx: Tx;
 }
 
 /** Writes committed together at most (WRITE_BATCH_MAX): a batch is one transaction, so this bounds how long it holds the writer. */
@@ -49,14 +47,18 @@ export interface BatchStats {
 }
 
 /**
- * The event log: `append` inside the writer's transaction; after commit `write` wakes subscribers.
- * `subscribe(afterId)` listens first, then backfills from the table, then follows live events,
- * skipping anything at or before the last id it yielded, so nothing is missed and nothing repeats.
+ * The event log: `append` inside a write; the events are inserted as the write's last statements,
+ * just before COMMIT, and published to subscribers after it. `subscribe(afterId)` listens first,
+ * then backfills from the table, then follows live events, skipping anything at or before the last
+ * id it yielded, so nothing is missed and nothing repeats.
  *
- * Group commit (`writeBatched`): concurrent writes queue and run together in one transaction, each in
- * its own savepoint, so one that throws rolls back alone and fails only its own caller. A `write`
- * called while a write or batch is open runs as a savepoint inside it and its events join the
- * enclosing write's: published once, after the outermost commit, in id order.
+ * A `write` inside an open write (or any store transaction) is a savepoint of it: an error rolls back
+ * only what it did, and its events join the enclosing write's — published once, after the outermost
+ * commit, in id order.
+ *
+ * Group commit (`writeBatched`, on a store that groups commits: SQLite): concurrent writes queue and
+ * run together in one transaction, each in its own savepoint, so one that throws rolls back alone and
+ * fails only its own caller. On PostgreSQL each is its own transaction (they run concurrently).
  */
 export class EventLog {
   private readonly emitter = new EventEmitter();
@@ -64,12 +66,10 @@ export class EventLog {
   private appendedCount = 0;
   private readonly cursors = new Set<{ at: number }>();
 
-  private readonly insertEvent;
   private readonly maxBatch: number;
-  /** The write open on this connection now (better-sqlite3 is synchronous: at most one, with savepoints inside). */
-  private scope: WriteScope | null = null;
   private queue: QueuedWrite[] = [];
   private flushScheduled = false;
+  private running: Promise<void> | null = null;
   private closed = false;
   private readonly batchCounters: BatchStats = { batches: 0, items: 0, failedItems: 0, largest: 0 };
 
@@ -79,47 +79,31 @@ export class EventLog {
   ) {
     this.emitter.setMaxListeners(0);
     this.maxBatch = Math.max(1, Math.floor(opts.maxBatch ?? DEFAULT_WRITE_BATCH_MAX));
-    // Prepared once: appending is on every write's hot path.
-    this.insertEvent = db
-      .insert(events)
-      .values({ type: sql.placeholder('type'), payload: sql.placeholder('payload'), createdAt: sql.placeholder('createdAt') })
-      .returning({ id: events.id })
-      .prepare();
   }
 
   /**
-   * Runs `fn` in one SQLite transaction with an `append` bound to it, then (after commit) publishes
-   * what was appended. The only way state changes in Parley. Inside an open write or batch it is a
-   * savepoint of it instead (an error rolls back only what `fn` did), and its events are published
-   * with the enclosing write's, after that commits.
+   * Runs `fn` in one transaction with an `append` bound to it, then (after commit) publishes what was
+   * appended. The only way state changes in Parley. Inside an open transaction it is a savepoint of
+   * it instead (an error rolls back only what `fn` did), and its events are published with the
+   * enclosing transaction's, after that commits.
    */
-  write<T>(fn: (tx: Tx, append: Append) => T): T {
-    if (this.scope) return this.savepoint(this.scope, fn);
-    let scope: WriteScope | null = null;
-    let result: T;
-    try {
-      result = this.db.transaction((tx) => {
-        const open: WriteScope = { appended: [], tx };
-        this.scope = scope = open;
-        return fn(tx, this.appender(tx, open.appended));
-      });
-    } finally {
-      this.scope = null;
-    }
-    if (scope) this.publish((scope as WriteScope).appended);
-    return result;
+  async write<T>(fn: (tx: Tx, append: Append) => T | Promise<T>): Promise<T> {
+    return this.db.$store.tx(async (tx, level) => {
+      this.hook(level.root);
+      return fn(tx, this.appender(level));
+    });
   }
 
   /**
    * Group commit: queues `fn` for the writer and resolves once the transaction holding it has
    * committed (rejects with `fn`'s own error, which rolled back only `fn`'s savepoint). The first
    * write queued on an idle log runs at the end of this turn of the event loop (setImmediate, no
-   * timer), with whatever else was queued by then, at most `maxBatch` per transaction. `fn` runs
-   * synchronously inside the transaction (better-sqlite3); domain functions that call `write`
-   * themselves may be called from it unchanged. Another process holding the write lock: every write
-   * of that batch rejects with SQLite's busy error (nothing ran), as a lone `write` would throw it.
+   * timer), with whatever else was queued by then, at most `maxBatch` per transaction. Another
+   * process holding the write lock: every write of that batch rejects with SQLite's busy error
+   * (nothing ran), as a lone `write` would. Called inside an open write, it is that write's savepoint.
    */
-  writeBatched<T>(fn: (tx: Tx, append: Append) => T): Promise<T> {
+  writeBatched<T>(fn: (tx: Tx, append: Append) => T | Promise<T>): Promise<T> {
+    if (!this.db.$store.groupsCommits || this.db.$store.current()) return this.write(fn);
     return new Promise<T>((resolve, reject) => {
       if (this.closed) {
         reject(new Error('the event log is closed'));
@@ -135,7 +119,7 @@ export class EventLog {
   }
 
   private scheduleFlush(): void {
-    if (this.flushScheduled || this.queue.length === 0) return;
+    if (this.flushScheduled || this.running || this.queue.length === 0) return;
     this.flushScheduled = true;
     setImmediate(this.flush);
   }
@@ -143,15 +127,19 @@ export class EventLog {
   private readonly flush = (): void => {
     this.flushScheduled = false;
     const items = this.queue.splice(0, this.maxBatch);
-    // More than one batch's worth: the next runs after I/O had its turn (new requests join it).
-    this.scheduleFlush();
-    if (items.length > 0) this.runBatch(items);
+    if (items.length === 0) return;
+    this.running = this.runBatch(items).finally(() => {
+      this.running = null;
+      // More than one batch's worth: the next runs after I/O had its turn (new requests join it).
+      this.scheduleFlush();
+    });
   };
 
   /** One transaction (BEGIN IMMEDIATE) for `items`, a savepoint each; commit, publish, then answer each. */
-  private runBatch(items: QueuedWrite[]): void {
-    type Outcome = { ok: true; value: unknown; events: ParleyEvent[] } | { ok: false; error: unknown };
+  private async runBatch(items: QueuedWrite[]): Promise<void> {
+    type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
     const outcomes: Outcome[] = [];
+    const store = this.db.$store;
     this.batchCounters.batches += 1;
     this.batchCounters.items += items.length;
     this.batchCounters.largest = Math.max(this.batchCounters.largest, items.length);
@@ -160,34 +148,27 @@ export class EventLog {
     /** Items the lost transaction never reached: they go back to the head of the queue. */
     let notRun: QueuedWrite[] = [];
     try {
-      this.db.transaction(
-        (tx) => {
-          for (let i = 0; i < items.length; i++) {
-            const item = items[i] as QueuedWrite;
-            const mine: ParleyEvent[] = [];
-            // A `write` inside the item is a savepoint of it; its events join the item's.
-            this.scope = { appended: mine, tx };
-            try {
-              // Nested: better-sqlite3 runs it as a savepoint of the batch.
-              const value = this.db.$client.transaction(() => item.fn(tx, this.appender(tx, mine)))();
-              outcomes.push({ ok: true, value, events: mine });
-            } catch (error) {
-              outcomes.push({ ok: false, error });
-              if (!this.db.$client.inTransaction) {
-                // SQLite rolled the whole transaction back (busy, disk full…): nothing of this batch is stored.
-                notRun = items.slice(i + 1);
-                batchError = { error };
-                throw error;
-              }
+      await store.tx(async (_tx, root) => {
+        this.hook(root.root);
+        for (let i = 0; i < items.length; i++) {
+          const item = items[i] as QueuedWrite;
+          try {
+            // A savepoint of the batch; its events join the batch's only if it returns.
+            const value = await store.tx((tx, level) => item.fn(tx, this.appender(level)));
+            outcomes.push({ ok: true, value });
+          } catch (error) {
+            outcomes.push({ ok: false, error });
+            if (!store.alive()) {
+              // SQLite rolled the whole transaction back (busy, disk full…): nothing of this batch is stored.
+              notRun = items.slice(i + 1);
+              batchError = { error };
+              throw error;
             }
           }
-        },
-        { behavior: 'immediate' },
-      );
+        }
+      });
     } catch (error) {
       batchError ??= { error };
-    } finally {
-      this.scope = null;
     }
 
     if (batchError) {
@@ -195,42 +176,40 @@ export class EventLog {
       // What had run is rolled back with the transaction: each caller hears its own error, or the batch's.
       outcomes.forEach((o, i) => items[i]?.reject(o.ok ? error : o.error));
       items.slice(outcomes.length, items.length - notRun.length).forEach((item) => item.reject(error));
-      if (notRun.length > 0) {
-        this.queue.unshift(...notRun);
-        this.scheduleFlush();
-      }
+      if (notRun.length > 0) this.queue.unshift(...notRun);
       return;
     }
-    const committed: ParleyEvent[] = [];
-    for (const o of outcomes) {
-      if (o.ok) for (const e of o.events) committed.push(e);
-      else this.batchCounters.failedItems += 1;
-    }
-    this.publish(committed);
+    for (const o of outcomes) if (!o.ok) this.batchCounters.failedItems += 1;
     outcomes.forEach((o, i) => (o.ok ? items[i]?.resolve(o.value) : items[i]?.reject(o.error)));
   }
 
-  /** `fn` as a savepoint of the open write: its events join `outer`'s only if it returns. */
-  private savepoint<T>(outer: WriteScope, fn: (tx: Tx, append: Append) => T): T {
-    const inner: WriteScope = { appended: [], tx: outer.tx };
-    this.scope = inner;
-    let result: T;
-    try {
-      // better-sqlite3 nests it as a savepoint (its statements prepared once per connection).
-      result = this.db.$client.transaction(() => fn(outer.tx, this.appender(outer.tx, inner.appended)))();
-    } finally {
-      this.scope = outer;
-    }
-    for (const e of inner.appended) outer.appended.push(e);
-    return result;
+  private appender(level: TxLevel): Append {
+    return (event) => {
+      level.events.push(event);
+    };
   }
 
-  private appender(tx: Tx, into: ParleyEvent[]): Append {
-    return (event) => {
-      const stored = this.appendIn(tx, event);
-      into.push(stored);
-      return stored;
-    };
+  /** Once per transaction: insert its events last, before COMMIT; publish them after. */
+  private hook(root: TxRoot): void {
+    if (root.marks.has(this)) return;
+    root.marks.add(this);
+    let stored: ParleyEvent[] = [];
+    root.beforeCommit.push(async () => {
+      if (root.events.length > 0) stored = await this.insertEvents(root.events);
+    });
+    root.afterCommit.push(() => this.publish(stored));
+  }
+
+  private async insertEvents(bodies: ParleyEventBody[]): Promise<ParleyEvent[]> {
+    const createdAt = Date.now();
+    const at = new Date(createdAt).toISOString();
+    const rows = await this.db
+      .insert(events)
+      .values(bodies.map((e) => ({ type: e.type, payload: JSON.stringify(e.payload), createdAt })))
+      .returning({ id: events.id });
+    if (rows.length !== bodies.length) throw new Error('event insert returned fewer rows than it inserted');
+    const ids = rows.map((r) => r.id).sort((a, b) => a - b);
+    return bodies.map((e, i) => ({ ...e, id: ids[i] as number, createdAt: at }) as ParleyEvent);
   }
 
   private publish(appended: ParleyEvent[]): void {
@@ -239,37 +218,23 @@ export class EventLog {
     this.emitter.emit('events', appended);
   }
 
-  // Runs on the same connection as `tx` (better-sqlite3 is synchronous), so it is inside the transaction.
-  private appendIn(_tx: Tx, event: ParleyEventBody): ParleyEvent {
-    const createdAt = Date.now();
-    const row = this.insertEvent.get({ type: event.type, payload: JSON.stringify(event.payload), createdAt });
-    if (!row) throw new Error('event insert returned no row');
-    return { ...event, id: row.id, createdAt: new Date(createdAt).toISOString() } as ParleyEvent;
-  }
-
   /** Events with id > afterId, oldest first. */
   async readAfter(afterId: number, limit = BACKFILL_PAGE): Promise<ParleyEvent[]> {
-    return (await this.db
-      .select()
-      .from(events)
-      .where(gt(events.id, afterId))
-      .orderBy(asc(events.id))
-      .limit(limit)
-      )
-      .map(
-        (r) =>
-          ({
-            id: r.id,
-            type: r.type,
-            payload: JSON.parse(r.payload) as unknown,
-            createdAt: new Date(r.createdAt).toISOString(),
-          }) as ParleyEvent,
-      );
+    const rows = await this.db.select().from(events).where(gt(events.id, afterId)).orderBy(asc(events.id)).limit(limit);
+    return rows.map(
+      (r) =>
+        ({
+          id: r.id,
+          type: r.type,
+          payload: JSON.parse(r.payload) as unknown,
+          createdAt: new Date(r.createdAt).toISOString(),
+        }) as ParleyEvent,
+    );
   }
 
-  lastId(): number {
-    const row = this.db.$client.prepare('select max(id) as id from events').get() as { id: number | null };
-    return row.id ?? 0;
+  async lastId(): Promise<number> {
+    const [row] = await this.db.select({ id: max(events.id) }).from(events);
+    return row?.id ?? 0;
   }
 
   get stats(): { subscribers: number; appended: number } {
@@ -277,17 +242,17 @@ export class EventLog {
   }
 
   /** The oldest event still in the table (0 when it is empty). */
-  firstId(): number {
-    const row = this.db.$client.prepare('select min(id) as id from events').get() as { id: number | null };
-    return row.id ?? 0;
+  async firstId(): Promise<number> {
+    const [row] = await this.db.select({ id: min(events.id) }).from(events);
+    return row?.id ?? 0;
   }
 
   /**
    * Whether resuming after `afterId` is still possible: false when compaction removed events after
    * it (the client must refetch its state and start again from the tail).
    */
-  canResumeAfter(afterId: number): boolean {
-    const first = this.firstId();
+  async canResumeAfter(afterId: number): Promise<boolean> {
+    const first = await this.firstId();
     return first === 0 || afterId >= first - 1;
   }
 
@@ -333,7 +298,7 @@ export class EventLog {
     const onAbort = () => wake?.();
     controller.signal.addEventListener('abort', onAbort);
     this.subscribers += 1;
-    const cursor = { at: afterId ?? this.lastId() };
+    const cursor = { at: afterId ?? (await this.lastId()) };
     this.cursors.add(cursor);
     // Behind: read pages from the table. Caught up: take live events from `pending`.
     let fromTable = true;
@@ -342,7 +307,7 @@ export class EventLog {
         if (fromTable) {
           await pace(controller.signal);
           if (controller.signal.aborted) break;
-          const page = this.readAfter(cursor.at);
+          const page = await this.readAfter(cursor.at);
           if (page.length === 0) {
             // Read and switch in one synchronous step: nothing can commit in between.
             fromTable = false;
@@ -393,20 +358,25 @@ export class EventLog {
    */
   async compact(opts: { keepCount: number; maxAgeMs: number; now?: number; chunk?: number }): Promise<number> {
     const chunk = opts.chunk ?? 5000;
-    const lastId = this.lastId();
+    const lastId = await this.lastId();
     if (lastId === 0) return 0;
     const ageCut = (opts.now ?? Date.now()) - opts.maxAgeMs;
     const countCut = lastId - Math.max(1, Math.floor(opts.keepCount));
-    const del = this.db.$client.prepare('delete from events where id >= ? and id < ? and id <= ? and (id <= ? or created_at < ?)');
     let removed = 0;
-    let lo = this.firstId();
+    let lo = await this.firstId();
     for (;;) {
       // Re-read each round: a subscriber may have started meanwhile.
       const oldest = this.oldestCursor();
       const limit = Math.min(lastId - 1, oldest ?? Number.MAX_SAFE_INTEGER);
       if (lo === 0 || lo > limit) break;
       const hi = lo + chunk;
-      const changes = del.run(lo, hi, limit, countCut, ageCut).changes;
+      const changes = affected(
+        await this.db
+          .delete(events)
+          .where(
+            and(gte(events.id, lo), lt(events.id, hi), lte(events.id, limit), or(lte(events.id, countCut), lt(events.createdAt, ageCut))),
+          ),
+      );
       removed += changes;
       // Ids and times grow together: past the count cut, a chunk that removed nothing ends it.
       if (lo > countCut && changes === 0) break;
@@ -417,9 +387,12 @@ export class EventLog {
   }
 
   /** Runs what is still queued (the server closes the database right after), then stops publishing. */
-  close(): void {
-    while (this.queue.length > 0) this.runBatch(this.queue.splice(0, this.maxBatch));
+  async close(): Promise<void> {
     this.closed = true;
+    while (this.running || this.queue.length > 0) {
+      if (this.running) await this.running;
+      else await this.runBatch(this.queue.splice(0, this.maxBatch));
+    }
     this.emitter.removeAllListeners();
   }
 }

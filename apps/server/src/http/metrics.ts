@@ -57,16 +57,16 @@ export function createMetrics() {
     name: 'parley_outbox_depth',
     help: 'Messages waiting in the outbox (queued or being sent)',
     registers: [registry],
-    collect() {
-      this.set(sources?.outbox()?.depth ?? 0);
+    async collect() {
+      this.set((await sources?.outbox())?.depth ?? 0);
     },
   });
   new Gauge({
     name: 'parley_outbox_oldest_queued_age_seconds',
     help: 'Age of the oldest queued outbox row (0 when empty)',
     registers: [registry],
-    collect() {
-      this.set((sources?.outbox()?.oldestQueuedAgeMs ?? 0) / 1000);
+    async collect() {
+      this.set(((await sources?.outbox())?.oldestQueuedAgeMs ?? 0) / 1000);
     },
   });
 
@@ -74,8 +74,8 @@ export function createMetrics() {
     name: 'parley_webhook_refusals_needing_review',
     help: 'Refused provider webhooks kept in webhook_log that are neither replayed successfully nor dismissed',
     registers: [registry],
-    collect() {
-      this.set(sources?.refusalsNeedingReview?.() ?? 0);
+    async collect() {
+      this.set((await sources?.refusalsNeedingReview?.()) ?? 0);
     },
   });
 

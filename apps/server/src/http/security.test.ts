@@ -261,7 +261,7 @@ describe('tRPC batches and body limits', () => {
   it("the 40 MB upload limit is for a signed-in admin's campaign upload only", async () => {
     const s = await start();
     const admin = await cookieOf(s);
-    insertAgent(s.db, {
+    await insertAgent(s.db, {
       email: 'agent@x.test',
       name: 'Agent',
       passwordHash: await hashPassword('agent-password', TEST_PASSWORD_COST),

@@ -98,7 +98,7 @@ export function createWebhookWorker(opts: WebhookWorkerOptions): WebhookWorker {
     // `hard` (stop) also cuts a request in flight; `soft` (an admin's change: restart from the database)
     // lets it finish and be recorded first, so a change never causes a needless redelivery.
     const signal = AbortSignal.any([hard, soft]);
-    const start = deliveryTarget(db, key, id, now());
+    const start = await deliveryTarget(db, key, id, now());
     if (!start || !start.row.enabled) return 'stop';
     let durable = start.row.cursor;
     let failures = start.row.failures;
@@ -113,7 +113,7 @@ export function createWebhookWorker(opts: WebhookWorkerOptions): WebhookWorker {
         if (!start.events.has(event.type)) {
           skippedTo = event.id;
           if (++skipped >= SKIP_SAVE_EVERY) {
-            if (!advanceCursor(log, id, durable, skippedTo)) return 'restart';
+            if (!(await advanceCursor(log, id, durable, skippedTo))) return 'restart';
             durable = skippedTo;
             skipped = 0;
           }
@@ -121,7 +121,7 @@ export function createWebhookWorker(opts: WebhookWorkerOptions): WebhookWorker {
         }
         // Passed-over events before this one are settled first, so the cursor never skips this one.
         if (skipped > 0) {
-          if (!advanceCursor(log, id, durable, skippedTo)) return 'restart';
+          if (!(await advanceCursor(log, id, durable, skippedTo))) return 'restart';
           durable = skippedTo;
           skipped = 0;
         }
@@ -130,13 +130,13 @@ export function createWebhookWorker(opts: WebhookWorkerOptions): WebhookWorker {
           if (nextAttemptAt !== null) await sleep(nextAttemptAt - now(), signal);
           if (signal.aborted) return 'stop';
           // Read each attempt: a rotation signs with both secrets at once; a change of cursor means a replay.
-          const target = deliveryTarget(db, key, id, now());
+          const target = await deliveryTarget(db, key, id, now());
           if (!target || !target.row.enabled) return 'stop';
           if (target.row.cursor !== durable) return 'restart';
           const result = await attempt(target.row.url, target.secrets, String(event.id), body, hard);
           if (hard.aborted && !result.ok) return 'stop';
-          if (!deliveryTarget(db, key, id, now())) return 'stop';
-          recordDelivery(log, {
+          if (!(await deliveryTarget(db, key, id, now()))) return 'stop';
+          await recordDelivery(log, {
             endpointId: id,
             eventId: event.id,
             webhookId: String(event.id),
@@ -146,7 +146,7 @@ export function createWebhookWorker(opts: WebhookWorkerOptions): WebhookWorker {
             at: now(),
           });
           if (result.ok) {
-            if (!advanceCursor(log, id, durable, event.id)) return 'restart';
+            if (!(await advanceCursor(log, id, durable, event.id))) return 'restart';
             durable = event.id;
             skippedTo = durable;
             failures = 0;
@@ -156,7 +156,7 @@ export function createWebhookWorker(opts: WebhookWorkerOptions): WebhookWorker {
           failures += 1;
           if (failures >= maxAttempts) {
             const reason = `Disabled after ${failures} failed attempts to deliver event #${event.id} (last: ${result.error ?? 'no answer'})`;
-            disableAfterFailures(log, {
+            await disableAfterFailures(log, {
               id,
               expected: durable,
               failures,
@@ -170,7 +170,7 @@ export function createWebhookWorker(opts: WebhookWorkerOptions): WebhookWorker {
             return 'stop';
           }
           nextAttemptAt = now() + (delays[failures - 1] ?? 0);
-          if (!recordFailure(log, id, durable, failures, nextAttemptAt)) return 'restart';
+          if (!(await recordFailure(log, id, durable, failures, nextAttemptAt))) return 'restart';
         }
       }
       return 'stop';
@@ -178,7 +178,7 @@ export function createWebhookWorker(opts: WebhookWorkerOptions): WebhookWorker {
       signal.removeEventListener('abort', abort);
       inner.abort();
       // Events passed over since the last write: the cursor moves past them (unless it was moved meanwhile).
-      if (skipped > 0) advanceCursor(log, id, durable, skippedTo);
+      if (skipped > 0) await advanceCursor(log, id, durable, skippedTo);
     }
   }
 
@@ -206,21 +206,21 @@ export function createWebhookWorker(opts: WebhookWorkerOptions): WebhookWorker {
   }
 
   /** Loops for exactly the enabled endpoints. */
-  function reconcile(): void {
+  async function reconcile(): Promise<void> {
     if (!running) return;
-    const enabled = new Set(enabledEndpointIds(db));
+    const enabled = new Set(await enabledEndpointIds(db));
     for (const [id, loop] of loops) if (!enabled.has(id)) loop.soft.abort();
     for (const id of enabled) if (!loops.has(id)) startLoop(id);
   }
 
   return {
-    start() {
+    async start() {
       if (running) return;
       running = true;
-      reconcile();
-      poll = setInterval(() => {
+      await reconcile();
+      poll = setInterval(async () => {
         try {
-          reconcile();
+          await reconcile();
         } catch (err) {
           logger.warn({ err }, 'webhook endpoints could not be read; retried at the next poll');
         }
@@ -234,7 +234,7 @@ export function createWebhookWorker(opts: WebhookWorkerOptions): WebhookWorker {
       for (const loop of all) loop.hard.abort();
       await Promise.all(all.map((l) => l.done));
     },
-    wake(id) {
+    async wake(id) {
       if (!running) return;
       if (id !== undefined) {
         const old = loops.get(id);
@@ -242,11 +242,11 @@ export function createWebhookWorker(opts: WebhookWorkerOptions): WebhookWorker {
           // The new loop starts once the old one has finished (and recorded) a request in flight.
           old.soft.abort();
           loops.delete(id);
-          if (enabledEndpointIds(db).includes(id)) startLoop(id, old.done);
+          if ((await enabledEndpointIds(db)).includes(id)) startLoop(id, old.done);
           return;
         }
       }
-      reconcile();
+      await reconcile();
     },
     async checkUrl(url) {
       try {
@@ -257,7 +257,7 @@ export function createWebhookWorker(opts: WebhookWorkerOptions): WebhookWorker {
       }
     },
     async sendTest(id) {
-      const target = deliveryTarget(db, key, id, now());
+      const target = await deliveryTarget(db, key, id, now());
       if (!target) throw new AppError('NOT_FOUND', `No webhook endpoint ${id}`);
       const webhookId = `test_${randomUUID()}`;
       const body = JSON.stringify({
@@ -266,7 +266,7 @@ export function createWebhookWorker(opts: WebhookWorkerOptions): WebhookWorker {
         data: { endpointId: id, message: 'A test event from Parley' },
       });
       const result = await attempt(target.row.url, target.secrets, webhookId, body, AbortSignal.timeout(timeoutMs + 1000));
-      return recordDelivery(log, {
+      return await recordDelivery(log, {
         endpointId: id,
         eventId: null,
         webhookId,

@@ -123,8 +123,8 @@ describe('retention', () => {
     open.push(b);
     const ran = async () => (await b.db.select().from(jobRuns).where(eq(jobRuns.name, RETENTION_JOB)))[0];
     const deadline = Date.now() + 60_000;
-    const during = await load(b, 2, () => ran() !== undefined || Date.now() > deadline);
-    const run = ran();
+    const during = await load(b, 2, async () => (await ran()) !== undefined || Date.now() > deadline);
+    const run = await ran();
     expect(run).toBeDefined();
     const result = JSON.parse(run?.result ?? '{}') as RetentionResult;
 

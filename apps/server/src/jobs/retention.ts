@@ -56,7 +56,7 @@ export function createRetentionJob(opts: {
   const lastRun = async () => (await db.select().from(jobRuns).where(eq(jobRuns.name, RETENTION_JOB)))[0]?.lastRunAt ?? null;
 
   async function run(): Promise<RetentionResult | null> {
-    const days = getSettings(db).retentionDays;
+    const days = (await getSettings(db)).retentionDays;
     if (days === null || stopped) return null;
     const startedAt = clock();
     const cutoff = startedAt - days * DAY_MS;
@@ -72,7 +72,7 @@ export function createRetentionJob(opts: {
     const spans: number[] = [];
     while (after !== null && !stopped) {
       const t0 = performance.now();
-      const batch = deleteExpiredBatch({ log, cutoff, after });
+      const batch = await deleteExpiredBatch({ log, cutoff, after });
       const span = performance.now() - t0;
       spans.push(span);
       result.longestBatchMs = Math.max(result.longestBatchMs, span);
@@ -87,10 +87,10 @@ export function createRetentionJob(opts: {
     spans.sort((a, b) => a - b);
     result.medianBatchMs = spans[Math.floor(spans.length / 2)] ?? 0;
     if (stopped) return result;
-    await db.insert(jobRuns)
+    await db
+      .insert(jobRuns)
       .values({ name: RETENTION_JOB, lastRunAt: startedAt, result: JSON.stringify(result) })
-      .onConflictDoUpdate({ target: jobRuns.name, set: { lastRunAt: startedAt, result: JSON.stringify(result) } })
-      ;
+      .onConflictDoUpdate({ target: jobRuns.name, set: { lastRunAt: startedAt, result: JSON.stringify(result) } });
     logger.info({ job: RETENTION_JOB, ...result }, 'retention: old messages deleted');
     return result;
   }
@@ -104,15 +104,15 @@ export function createRetentionJob(opts: {
       })
       .finally(() => (running = null)));
 
-  const runIfDue = () => {
-    const last = lastRun();
+  const runIfDue = async () => {
+    const last = await lastRun();
     if (last === null || clock() - last >= everyMs) void runNow();
   };
 
   return {
-    start() {
+    async start() {
       stopped = false;
-      runIfDue();
+      await runIfDue();
       timer = setInterval(runIfDue, opts.checkIntervalMs ?? 3_600_000);
       timer.unref();
     },

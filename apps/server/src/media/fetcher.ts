@@ -134,58 +134,64 @@ export function createMediaFetcher(opts: {
       if (bytes.byteLength === 0) throw new Permanent('the attachment is empty');
       const sniffed = await sniffMedia(bytes, row.claimedType ?? contentType);
       if (!sniffed.ok) {
-        settleMedia(opts.log, row.id, { state: 'refused', reason: sniffed.reason });
+        await settleMedia(opts.log, row.id, { state: 'refused', reason: sniffed.reason });
         logger.warn({ mediaId: row.id, reason: sniffed.reason }, 'media: attachment refused');
         return;
       }
       const { key, sha256 } = await opts.store.put(bytes, sniffed.ext);
-      settleMedia(opts.log, row.id, { state: 'stored', contentType: sniffed.contentType, size: bytes.byteLength, sha256, storageKey: key });
+      await settleMedia(opts.log, row.id, {
+        state: 'stored',
+        contentType: sniffed.contentType,
+        size: bytes.byteLength,
+        sha256,
+        storageKey: key,
+      });
       logger.info({ mediaId: row.id, contentType: sniffed.contentType, size: bytes.byteLength }, 'media: attachment stored');
     } catch (err) {
       if (!running) return; // stopped mid-download: stays pending, resumed at the next start
       if (isDbBusy(err)) {
-        recordLater(row.id, attempts - 1, 'database busy');
+        await recordLater(row.id, attempts - 1, 'database busy');
         return;
       }
       const message = err instanceof Error ? (err.name === 'TimeoutError' ? 'the download timed out' : err.message) : String(err);
       if (err instanceof Permanent || attempts >= opts.config.fetchMaxAttempts) {
         const reason = err instanceof Permanent ? message : `download failed after ${attempts} attempts: ${message}`;
-        settleMedia(opts.log, row.id, { state: 'refused', reason });
+        await settleMedia(opts.log, row.id, { state: 'refused', reason });
         logger.warn({ mediaId: row.id, reason }, 'media: attachment refused');
         return;
       }
-      recordLater(row.id, attempts, message);
+      await recordLater(row.id, attempts, message);
     }
   }
 
-  function recordLater(id: number, attempts: number, lastError: string): void {
+  async function recordLater(id: number, attempts: number, lastError: string): Promise<void> {
     const delay = opts.config.fetchRetryBaseMs * 2 ** Math.max(0, attempts - 1);
     try {
-      recordMediaRetry(opts.db, id, attempts, now() + delay, lastError);
+      await recordMediaRetry(opts.db, id, attempts, now() + delay, lastError);
       logger.info({ mediaId: id, attempts, delayMs: delay, reason: lastError }, 'media: download will be retried');
     } catch (err) {
       logger.warn({ err, mediaId: id }, 'media: could not record a retry (tried again at the next pass)');
     }
   }
 
-  function pass(): void {
+  async function pass(): Promise<void> {
     if (!running) return;
     clearTimeout(timer);
     try {
       const free = CONCURRENCY - inFlight.size;
       if (free > 0) {
-        for (const row of dueMedia(opts.db, now(), free + inFlight.size)) {
+        for (const row of await dueMedia(opts.db, now(), free + inFlight.size)) {
           if (inFlight.has(row.id) || inFlight.size >= CONCURRENCY) continue;
           const task = fetchOne(row)
             .catch((err: unknown) => logger.error({ err, mediaId: row.id }, 'media: download failed unexpectedly'))
-            .finally(() => {
+            .finally(async () => {
               inFlight.delete(row.id);
-              pass();
+              await pass();
             });
           inFlight.set(row.id, task);
         }
       }
-      const next = nextMediaDue(opts.db);
+      const next = await nextMediaDue(opts.db);
       if (inFlight.size === 0 && (next === null || next > now())) {
         for (const resolve of idleWaiters) resolve();
         idleWaiters = [];

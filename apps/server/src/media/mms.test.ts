@@ -152,13 +152,13 @@ describe('inbound MMS: stored at once, media downloaded after', () => {
     payload.image = { url: `${mock.url}/v3/media/79168ddc` };
     const res = await s.postWebhook('/webhooks/inbound', payload);
     expect(res.status).toBe(200);
-    const row = messageByUuid(s, String(payload.message_uuid));
+    const row = await messageByUuid(s, String(payload.message_uuid));
     expect(row).toBeDefined();
     // The webhook did not wait: the file is still being held by the provider.
-    expect(mediaOf(s, row?.id ?? 0)).toMatchObject([{ state: 'pending', claimedType: 'image/*' }]);
+    expect(await mediaOf(s, row?.id ?? 0)).toMatchObject([{ state: 'pending', claimedType: 'image/*' }]);
     release();
     await s.media.fetcher.idle();
-    const [stored] = mediaOf(s, row?.id ?? 0);
+    const [stored] = await mediaOf(s, row?.id ?? 0);
     expect(stored).toMatchObject({ state: 'stored', contentType: 'image/jpeg', size: JPEG.length });
     expect(mock.seen.find((r) => r.path === '/v3/media/79168ddc')?.authorization).toMatch(/^Bearer [\w-]+\.[\w-]+\.[\w-]+$/);
     // The conversation list says what it is.
@@ -197,10 +197,10 @@ describe('inbound MMS: stored at once, media downloaded after', () => {
     mock.files.set('/v3/media/0f1e2d3c', { body: mp4, type: 'video/mp4' });
     const payload = JSON.parse(fixture('vonage/examples/inbound-mms-video.json')) as Record<string, unknown>;
     payload.video = { url: `${mock.url}/v3/media/0f1e2d3c` };
-    const after = s.events.lastId();
+    const after = await s.events.lastId();
     expect((await s.postWebhook('/webhooks/inbound', payload)).status).toBe(200);
     await s.media.fetcher.idle();
-    const updated = s.events.readAfter(after).filter((e) => e.type === 'message.updated');
+    const updated = (await s.events.readAfter(after)).filter((e) => e.type === 'message.updated');
     expect(updated).toHaveLength(1);
     expect(updated[0]?.type === 'message.updated' && updated[0].payload.message.media[0]).toMatchObject({
       contentType: 'video/mp4',
@@ -217,18 +217,19 @@ describe('inbound MMS: stored at once, media downloaded after', () => {
     );
     const res = await postPlivo(s, raw);
     expect(res.status).toBe(200);
-    const row = messageByUuid(s, '3b6f7e1f-5d2c-4c9b-8e4f-7a1d2c3b4e5f');
+    const row = await messageByUuid(s, '3b6f7e1f-5d2c-4c9b-8e4f-7a1d2c3b4e5f');
     expect(row?.text).toBe('Here is the damaged box');
     await s.media.fetcher.idle();
-    expect(mediaOf(s, row?.id ?? 0)).toMatchObject([{ state: 'stored', contentType: 'image/png', size: PNG.length }]);
+    expect(await mediaOf(s, row?.id ?? 0)).toMatchObject([{ state: 'stored', contentType: 'image/png', size: PNG.length }]);
     expect(mock.seen[0]?.authorization).toBe(`Basic ${Buffer.from(`${PLIVO_ID}:${PLIVO_TOKEN}`).toString('base64')}`);
     // Plivo names no type: the list preview, written before the download, is corrected once the bytes say "image".
     expect(
-      (await s.db
-        .select()
-        .from(conversations)
-        .where(eq(conversations.id, row?.conversationId ?? 0))
-        )[0]?.lastMessagePreview,
+      (
+        await s.db
+          .select()
+          .from(conversations)
+          .where(eq(conversations.id, row?.conversationId ?? 0))
+      )[0]?.lastMessagePreview,
     ).toBe('📷 Here is the damaged box');
   });
 
@@ -246,10 +247,10 @@ describe('inbound MMS: stored at once, media downloaded after', () => {
       { content_type: 'image/jpeg', status: 'Failed', code: 2 },
     ];
     expect((await postSinch(s, payload)).status).toBe(200);
-    const row = messageByUuid(s, payload.id);
+    const row = await messageByUuid(s, payload.id);
     expect(row?.text).toBe('Here is the damaged box');
     await s.media.fetcher.idle();
-    const rows = mediaOf(s, row?.id ?? 0);
+    const rows = await mediaOf(s, row?.id ?? 0);
     expect(rows).toMatchObject([
       { state: 'stored', contentType: 'image/jpeg' },
       { state: 'refused', reason: expect.stringContaining('code 2') as unknown },
@@ -295,9 +296,9 @@ describe('inbound MMS: stored at once, media downloaded after', () => {
     });
     expect(res.status).toBe(200);
     await s.media.fetcher.idle();
-    const row = messageByUuid(s, id);
+    const row = await messageByUuid(s, id);
     expect(row?.text).toBe('look');
-    const [m] = mediaOf(s, row?.id ?? 0);
+    const [m] = await mediaOf(s, row?.id ?? 0);
     expect(m?.state).toBe('refused');
     expect(m?.reason).toMatch(/not a recognised file type \(it claims image\/jpeg\)/);
     // Nothing of it is served.
@@ -315,8 +316,11 @@ describe('inbound MMS: stored at once, media downloaded after', () => {
     } as Record<string, unknown>;
     expect((await s.postWebhook('/webhooks/inbound', payload)).status).toBe(200);
     await s.media.fetcher.idle();
-    const row = messageByUuid(s, String(payload.message_uuid));
-    expect(mediaOf(s, row?.id ?? 0)[0]).toMatchObject({ state: 'refused', reason: 'content is application/pdf but it claims image/*' });
+    const row = await messageByUuid(s, String(payload.message_uuid));
+    expect((await mediaOf(s, row?.id ?? 0))[0]).toMatchObject({
+      state: 'refused',
+      reason: 'content is application/pdf but it claims image/*',
+    });
   });
 
   it('beyond MEDIA_MAX_BYTES the download stops and the attachment is refused', async () => {
@@ -332,8 +336,8 @@ describe('inbound MMS: stored at once, media downloaded after', () => {
       body: { media: [{ url: `${mock.url}/media/big.png`, content_type: 'image/png', status: 'Uploaded', code: 0 }] },
     });
     await s.media.fetcher.idle();
-    const row = messageByUuid(s, id);
-    expect(mediaOf(s, row?.id ?? 0)[0]).toMatchObject({
+    const row = await messageByUuid(s, id);
+    expect((await mediaOf(s, row?.id ?? 0))[0]).toMatchObject({
       state: 'refused',
       reason: expect.stringMatching(/larger than the 1000 bytes limit/) as unknown,
     });
@@ -352,10 +356,10 @@ describe('inbound MMS: stored at once, media downloaded after', () => {
       received_at: new Date().toISOString(),
       body: { media: [{ url: `${mock.url}/media/flaky.png`, content_type: 'image/png', status: 'Uploaded', code: 0 }] },
     });
-    const row = messageByUuid(s, id);
+    const row = await messageByUuid(s, id);
     const until = Date.now() + 20_000;
-    while (mediaOf(s, row?.id ?? 0)[0]?.state === 'pending' && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
-    expect(mediaOf(s, row?.id ?? 0)[0]).toMatchObject({ state: 'stored', attempts: 2 });
+    while ((await mediaOf(s, row?.id ?? 0))[0]?.state === 'pending' && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    expect((await mediaOf(s, row?.id ?? 0))[0]).toMatchObject({ state: 'stored', attempts: 2 });
   });
 });
 

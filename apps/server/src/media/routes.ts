@@ -68,9 +68,14 @@ function serve(deps: MediaRouteDeps, row: MediaRow, res: Response): void {
 }
 
 /** The agent of the request's session cookie or API token with `scope`, or the answer already sent (401/403). */
-function agentOf(deps: MediaRouteDeps, req: Request, res: Response, scope: 'read' | 'send'): { id: number; limitKey: string } | null {
+async function agentOf(
+  deps: MediaRouteDeps,
+  req: Request,
+  res: Response,
+  scope: 'read' | 'send',
+): Promise<{ id: number; limitKey: string } | null> {
   const credential = credentialFrom({ authorization: req.headers.authorization, cookie: req.headers.cookie });
-  const access = resolveAccess(deps.db, credential);
+  const access = await resolveAccess(deps.db, credential);
   if (!access) {
     res.status(401).json({ error: 'sign in (session cookie) or send Authorization: Bearer pk_…' });
     return null;
@@ -89,33 +94,33 @@ const idOf = (req: Request): number | null => (/^\d{1,12}$/.test(String(req.para
 export function mediaRouter(deps: MediaRouteDeps): Router {
   const router = express.Router();
 
-  router.get('/media/:id', (req, res) => {
-    if (!agentOf(deps, req, res, 'read')) return;
+  router.get('/media/:id', async (req, res) => {
+    if (!(await agentOf(deps, req, res, 'read'))) return;
     const id = idOf(req);
-    const row = id === null ? undefined : loadMediaRow(deps.db, id);
+    const row = id === null ? undefined : await loadMediaRow(deps.db, id);
     if (!row) return void res.status(404).json({ error: 'attachment not found' });
     serve(deps, row, res);
   });
 
-  router.get('/media/:id/signed', (req, res) => {
+  router.get('/media/:id/signed', async (req, res) => {
     const id = idOf(req);
     const problem = id === null ? 'bad id' : checkSignedLink(deps.signingSecret, id, req.query.exp, req.query.sig);
-    const row = id === null || problem ? undefined : loadMediaRow(deps.db, id);
+    const row = id === null || problem ? undefined : await loadMediaRow(deps.db, id);
     // Only attachments Parley sends are offered on a link; the same answer for every refusal.
     if (problem || !row || row.direction !== 'out')
       return void res.status(403).json({ error: `link refused: ${problem ?? 'not an outbound attachment'}` });
     serve(deps, row, res);
   });
 
-  router.post('/media', (req, res) => {
+  router.post('/media', async (req, res) => {
     // A browser's cross-site form post never carries the (SameSite=Lax) cookie; refuse a foreign Origin all the same.
     if (!sameOrigin(req, deps.publicUrl)) return void res.status(403).json({ error: 'cross-origin upload refused' });
-    const agent = agentOf(deps, req, res, 'send');
+    const agent = await agentOf(deps, req, res, 'send');
     if (!agent) return;
     // Refused before a byte is read: the rate of the credential, then the agent's unsent uploads.
     deps.apiLimiter.call(agent.limitKey).then(
-      () => {
-        if (pendingUploads(deps.db, agent.id) >= PENDING_UPLOADS_MAX) {
+      async () => {
+        if ((await pendingUploads(deps.db, agent.id)) >= PENDING_UPLOADS_MAX) {
           return void res.status(429).json({ error: PENDING_REFUSAL, code: 'TOO_MANY_UPLOADS' });
         }
         upload(deps, req, res, agent.id);
@@ -183,11 +188,11 @@ function upload(deps: MediaRouteDeps, req: Request, res: Response, agentId: numb
           const { key, sha256 } = await deps.store.put(bytes, sniffed.ext);
           const name = info.filename ? info.filename.slice(0, 200) : null;
           // Again at the write (uploads of one agent may run side by side): the check and the insert are one synchronous step.
-          if (pendingUploads(deps.db, agentId) >= PENDING_UPLOADS_MAX) {
+          if ((await pendingUploads(deps.db, agentId)) >= PENDING_UPLOADS_MAX) {
             await deps.store.remove(key);
             return answer(429, { error: PENDING_REFUSAL, code: 'TOO_MANY_UPLOADS' });
           }
-          const dto = recordUpload(deps.db, {
+          const dto = await recordUpload(deps.db, {
             agentId,
             contentType: sniffed.contentType,
             claimedType: claimed,

@@ -93,7 +93,7 @@ describe('POST /media limits', () => {
 
     // An hour short of a day: kept.
     const early = await start({}, dir, { now: () => Date.now() + UPLOAD_TTL_MS - 3_600_000 });
-    expect(removeStaleUploads(early.db, Date.now() + UPLOAD_TTL_MS - 3_600_000)).toEqual([]);
+    expect(await removeStaleUploads(early.db, Date.now() + UPLOAD_TTL_MS - 3_600_000)).toEqual([]);
     expect(await early.db.select().from(media)).toHaveLength(1);
     await early.dispose();
     servers = [];

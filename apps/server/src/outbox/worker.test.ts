@@ -65,12 +65,12 @@ async function setup(o: Setup = {}): Promise<{ server: TestServer; worker: Outbo
     await worker.stop();
     await server.dispose();
   });
-  if (start !== false) worker.start();
+  if (start !== false) await worker.start();
   return { server, worker };
 }
 
-function queue(server: TestServer, worker: OutboxWorker, over: { to?: string; text?: string; priority?: number } = {}) {
-  const { message } = queueMessage({
+async function queue(server: TestServer, worker: OutboxWorker, over: { to?: string; text?: string; priority?: number } = {}) {
+  const { message } = await queueMessage({
     log: server.events,
     ourNumber: US,
     to: over.to ?? THEM,
@@ -91,24 +91,24 @@ const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 describe('outbox worker against the Vonage mock', () => {
   it('202: submitted, provider id stored, one request carrying our client_ref', async () => {
     const { server, worker } = await setup();
-    const m = queue(server, worker);
+    const m = await queue(server, worker);
     await drained(server);
     const [req] = mock.requests;
     expect(mock.requests).toHaveLength(1);
     expect(refOf(req?.body)).toBe(m.clientRef);
-    expect(loadMessage(server.db, m.id)).toMatchObject({ status: 'submitted', providerMessageId: req?.messageUuid });
-    expect(server.events.readAfter(0).map((e) => e.type)).toEqual(['message.created', 'conversation.updated', 'message.status']);
-    expect(worker.stats()).toEqual({ depth: 0, oldestQueuedAgeMs: null, inFlight: 0, state: 'running' });
+    expect(await loadMessage(server.db, m.id)).toMatchObject({ status: 'submitted', providerMessageId: req?.messageUuid });
+    expect((await server.events.readAfter(0)).map((e) => e.type)).toEqual(['message.created', 'conversation.updated', 'message.status']);
+    expect(await worker.stats()).toEqual({ depth: 0, oldestQueuedAgeMs: null, inFlight: 0, state: 'running' });
   });
 
   it('429 twice then 202: three requests, submitted', async () => {
     const { server, worker } = await setup();
     mock.enqueue(vonageProblem(429), vonageProblem(429));
-    const m = queue(server, worker);
+    const m = await queue(server, worker);
     await drained(server);
     expect(mock.requests).toHaveLength(3);
     expect(new Set(mock.requests.map((r) => refOf(r.body)))).toEqual(new Set([m.clientRef]));
-    expect(row(server, m.id)?.status).toBe('submitted');
+    expect((await row(server, m.id))?.status).toBe('submitted');
   });
 
   it('422: failed with the reason and the invalid parameters, one request', async () => {
@@ -120,11 +120,11 @@ describe('outbox worker against the Vonage mock', () => {
         invalid_parameters: [{ name: 'to', reason: 'Not a valid number' }],
       }),
     );
-    const m = queue(server, worker);
+    const m = await queue(server, worker);
     await drained(server);
     await pause(100);
     expect(mock.requests).toHaveLength(1);
-    expect(row(server, m.id)).toMatchObject({
+    expect(await row(server, m.id)).toMatchObject({
       status: 'failed',
       errorCode: 'http_422',
       errorTitle: 'Invalid recipient',
@@ -136,61 +136,64 @@ describe('outbox worker against the Vonage mock', () => {
   it('gives up after maxAttempts retryable failures', async () => {
     const { server, worker } = await setup({ maxAttempts: 3 });
     mock.respond(() => vonageProblem(500));
-    const m = queue(server, worker);
+    const m = await queue(server, worker);
     await drained(server);
     expect(mock.requests).toHaveLength(3);
-    expect(row(server, m.id)).toMatchObject({ status: 'failed', errorReason: 'Vonage had an internal error (gave up after 3 attempts)' });
+    expect(await row(server, m.id)).toMatchObject({
+      status: 'failed',
+      errorReason: 'Vonage had an internal error (gave up after 3 attempts)',
+    });
   });
 
   it('a delivered webhook that beats the 202 is not regressed by it', async () => {
     const { server, worker } = await setup();
     const held = mock.hold();
-    const m = queue(server, worker);
+    const m = await queue(server, worker);
     const req = await held.received;
     const res = await server.postWebhook(
       '/webhooks/status',
       statusPayload({ message_uuid: req.messageUuid, status: 'delivered', client_ref: refOf(req.body) }),
     );
     expect(res.status).toBe(200);
-    expect(row(server, m.id)?.status).toBe('delivered');
+    expect((await row(server, m.id))?.status).toBe('delivered');
     held.release();
     await drained(server);
     expect(await server.db.select().from(messages)).toHaveLength(1);
-    expect(loadMessage(server.db, m.id)).toMatchObject({ status: 'delivered', providerMessageId: req.messageUuid });
-    const statuses = server.events.readAfter(0).flatMap((e) => (e.type === 'message.status' ? [e.payload.message.status] : []));
+    expect(await loadMessage(server.db, m.id)).toMatchObject({ status: 'delivered', providerMessageId: req.messageUuid });
+    const statuses = (await server.events.readAfter(0)).flatMap((e) => (e.type === 'message.status' ? [e.payload.message.status] : []));
     expect(statuses).toEqual(['delivered']);
   });
 
   it('a timeout, a dropped connection or a 202 without an id is interrupted, never resent; a later status webhook settles it', async () => {
     const { server, worker } = await setup({ timeoutMs: 150, concurrency: 1 });
     mock.enqueue({ ...accepted(), delayMs: 400 }, { status: 202, drop: true }, { status: 202, body: '{"message_uuid":"x"}' });
-    const slow = queue(server, worker);
-    const dropped = queue(server, worker);
-    const noId = queue(server, worker);
+    const slow = await queue(server, worker);
+    const dropped = await queue(server, worker);
+    const noId = await queue(server, worker);
     await drained(server);
     await pause(100);
     expect(mock.requests).toHaveLength(3);
-    expect(row(server, noId.id)?.status).toBe('interrupted');
-    expect(row(server, slow.id)).toMatchObject({
+    expect((await row(server, noId.id))?.status).toBe('interrupted');
+    expect(await row(server, slow.id)).toMatchObject({
       status: 'interrupted',
       errorReason: expect.stringMatching(/did not answer within 150 ms; the message may or may not have been sent/) as string,
     });
-    expect(row(server, dropped.id)?.status).toBe('interrupted');
+    expect((await row(server, dropped.id))?.status).toBe('interrupted');
     const req = mock.requests.find((r) => refOf(r.body) === slow.clientRef);
     await server.postWebhook(
       '/webhooks/status',
       statusPayload({ message_uuid: req?.messageUuid ?? 'x', status: 'delivered', client_ref: slow.clientRef }),
     );
-    expect(row(server, slow.id)?.status).toBe('delivered');
+    expect((await row(server, slow.id))?.status).toBe('delivered');
   });
 
   it('connection refused is retried (nothing was sent), then fails after maxAttempts', async () => {
     const dead = await startMockVonage({ keyPair: mock.keyPair });
     await dead.close();
     const { server, worker } = await setup({ apiHost: dead.url, maxAttempts: 2 });
-    const m = queue(server, worker);
+    const m = await queue(server, worker);
     await drained(server);
-    expect(row(server, m.id)).toMatchObject({
+    expect(await row(server, m.id)).toMatchObject({
       status: 'failed',
       errorCode: 'network',
       errorReason: 'Could not reach Vonage (gave up after 2 attempts)',
@@ -199,26 +202,25 @@ describe('outbox worker against the Vonage mock', () => {
 
   it('sends replies before campaign messages and skips contacts who opted out since', async () => {
     const { server, worker } = await setup({ start: false, concurrency: 1 });
-    const campaign = [1, 2].map(() => queue(server, worker, { priority: PRIORITY.campaign }));
-    const reply = queue(server, worker, { to: '+447700900002' });
-    const gone = queue(server, worker, { to: '+447700900003' });
+    const campaign = [1, 2].map(async () => await queue(server, worker, { priority: PRIORITY.campaign }));
+    const reply = await queue(server, worker, { to: '+447700900002' });
+    const gone = await queue(server, worker, { to: '+447700900003' });
     await server.db
       .update(contacts)
       .set({ optedOutAt: Date.now() + 1 })
-      .where(eq(contacts.phone, '+447700900003'))
-      ;
-    expect(worker.stats()).toMatchObject({ depth: 4, inFlight: 0, state: 'stopped' });
-    expect(worker.stats().oldestQueuedAgeMs).toBeGreaterThanOrEqual(0);
-    worker.start();
+      .where(eq(contacts.phone, '+447700900003'));
+    expect(await worker.stats()).toMatchObject({ depth: 4, inFlight: 0, state: 'stopped' });
+    expect((await worker.stats()).oldestQueuedAgeMs).toBeGreaterThanOrEqual(0);
+    await worker.start();
     await drained(server);
     expect(mock.requests.map((r) => refOf(r.body))).toEqual([reply.clientRef, ...campaign.map((c) => c.clientRef)]);
-    expect(row(server, gone.id)).toMatchObject({ status: 'failed', errorCode: 'OPTED_OUT' });
+    expect(await row(server, gone.id)).toMatchObject({ status: 'failed', errorCode: 'OPTED_OUT' });
   });
 
   it('stop() waits for the send in flight', async () => {
     const { server, worker } = await setup();
     const held = mock.hold();
-    const m = queue(server, worker);
+    const m = await queue(server, worker);
     await held.received;
     let stopped = false;
     const stopping = worker.stop().then(() => (stopped = true));
@@ -226,14 +228,14 @@ describe('outbox worker against the Vonage mock', () => {
     expect(stopped).toBe(false);
     held.release();
     await stopping;
-    expect(row(server, m.id)?.status).toBe('submitted');
-    expect(worker.stats().state).toBe('stopped');
+    expect((await row(server, m.id))?.status).toBe('submitted');
+    expect((await worker.stats()).state).toBe('stopped');
   });
 
   it('keeps to the configured rate over a burst', async () => {
     const { server, worker } = await setup({ start: false, ratePerSecond: 30 });
-    for (let i = 0; i < 90; i++) queue(server, worker, { to: `+4477009${10000 + i}` });
-    worker.start();
+    for (let i = 0; i < 90; i++) await queue(server, worker, { to: `+4477009${10000 + i}` });
+    await worker.start();
     await drained(server);
     const times = mock.requests.map((r) => r.receivedAt.getTime());
     expect(times).toHaveLength(90);
@@ -254,9 +256,9 @@ describe('outbox worker at high rates (batched claims and results)', () => {
       bucket: new TokenBucket({ ratePerSecond: 20, capacity: 10 }),
       wrap: (p) => ({ ...p, send: (m) => (started.push(performance.now()), p.send(m)) }),
     });
-    for (let i = 0; i < 45; i++) queue(server, worker, { to: `+4477009${11000 + i}` });
+    for (let i = 0; i < 45; i++) await queue(server, worker, { to: `+4477009${11000 + i}` });
     await pause(600); // idle: the bucket fills to its 10 tokens
-    worker.start();
+    await worker.start();
     await drained(server);
     expect(started).toHaveLength(45);
     expect(mock.requests).toHaveLength(45);
@@ -272,37 +274,43 @@ describe('outbox worker at high rates (batched claims and results)', () => {
 
   it('sends a bulk queue at a high rate exactly once, each recorded submitted with its own provider id', async () => {
     const { server, worker } = await setup({ start: false, ratePerSecond: 2000 });
-    const queued = Array.from({ length: 300 }, (_, i) => queue(server, worker, { to: `+4477009${12000 + (i % 40)}`, text: `bulk ${i}` }));
-    worker.start();
+    const queued = Array.from(
+      { length: 300 },
+      async (_, i) => await queue(server, worker, { to: `+4477009${12000 + (i % 40)}`, text: `bulk ${i}` }),
+    );
+    await worker.start();
     await drained(server);
     const refs = mock.requests.map((r) => refOf(r.body));
     expect(refs).toHaveLength(300);
     expect(new Set(refs)).toEqual(new Set(queued.map((m) => m.clientRef)));
     const uuidByRef = new Map(mock.requests.map((r) => [refOf(r.body), r.messageUuid]));
     for (const m of queued) {
-      expect(row(server, m.id)).toMatchObject({ status: 'submitted', providerMessageUuid: uuidByRef.get(m.clientRef ?? '') });
+      expect(await row(server, m.id)).toMatchObject({ status: 'submitted', providerMessageUuid: uuidByRef.get(m.clientRef ?? '') });
     }
-    const statusEvents = server.events.readAfter(0, 10_000).filter((e) => e.type === 'message.status');
+    const statusEvents = (await server.events.readAfter(0, 10_000)).filter((e) => e.type === 'message.status');
     expect(statusEvents).toHaveLength(300);
   });
 
   it('a send whose outcome cannot be recorded does not hold back the others answered with it', async () => {
     const { server, worker } = await setup({ start: false });
-    const [a, b, c] = [0, 1, 2].map((i) => queue(server, worker, { to: `+4477009${13000 + i}` }));
+    const [a, b, c] = [0, 1, 2].map(async (i) => await queue(server, worker, { to: `+4477009${13000 + i}` }));
     // The same message_uuid for a and b breaks the unique provider id: one of them cannot be recorded.
     const shared = '0bd4c3a8-0000-4000-8000-000000000001';
     mock.respond((req) => ({
       ...accepted(refOf(req.body) === c?.clientRef ? '0bd4c3a8-0000-4000-8000-000000000003' : shared),
       delayMs: 50,
     }));
-    worker.start();
+    await worker.start();
     await vi.waitFor(() => expect(mock.requests).toHaveLength(3), { timeout: 8000 });
-    await vi.waitFor(() => expect(worker.stats().inFlight).toBe(0), { timeout: 8000 });
-    const submitted = [a, b, c].filter((m) => row(server, m?.id ?? 0)?.status === 'submitted');
+    await vi.waitFor(async () => expect((await worker.stats()).inFlight).toBe(0), { timeout: 8000 });
+    const submitted = [a, b, c].filter(async (m) => (await row(server, m?.id ?? 0))?.status === 'submitted');
     // Whichever of the two with the shared id was recorded first keeps it; the third always goes through.
     expect(submitted).toHaveLength(2);
-    expect(row(server, c?.id ?? 0)).toMatchObject({ status: 'submitted', providerMessageUuid: '0bd4c3a8-0000-4000-8000-000000000003' });
-    expect(submitted.map((m) => row(server, m?.id ?? 0)?.providerMessageUuid)).toContain(shared);
+    expect(await row(server, c?.id ?? 0)).toMatchObject({
+      status: 'submitted',
+      providerMessageUuid: '0bd4c3a8-0000-4000-8000-000000000003',
+    });
+    expect(submitted.map(async (m) => (await row(server, m?.id ?? 0))?.providerMessageUuid)).toContain(shared);
     expect(mock.requests).toHaveLength(3);
   });
 });
@@ -313,8 +321,8 @@ describe('crash and restart', () => {
     cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
     const first = await setup({ dir, start: false, concurrency: 3 });
     const holds = [mock.hold(), mock.hold(), mock.hold()];
-    const queued = Array.from({ length: 10 }, (_, i) => queue(first.server, first.worker, { to: `+44770090010${i}` }));
-    first.worker.start();
+    const queued = Array.from({ length: 10 }, async (_, i) => await queue(first.server, first.worker, { to: `+44770090010${i}` }));
+    await first.worker.start();
     const inFlight = await Promise.all(holds.map((h) => h.received));
     expect(await first.server.db.select().from(outbox).where(eq(outbox.state, 'sending'))).toHaveLength(3);
 
@@ -331,7 +339,7 @@ describe('crash and restart', () => {
     expect(new Set(refs)).toEqual(new Set(queued.map((m) => m.clientRef)));
     const heldRefs = new Set(inFlight.map((r) => refOf(r.body)));
     for (const m of queued) {
-      const r = row(second.server, m.id);
+      const r = await row(second.server, m.id);
       if (heldRefs.has(m.clientRef ?? '')) expect(r).toMatchObject({ status: 'interrupted', errorReason: RESTART_REASON });
       else expect(r?.status).toBe('submitted');
     }
@@ -341,6 +349,6 @@ describe('crash and restart', () => {
       statusPayload({ message_uuid: late?.messageUuid ?? 'x', status: 'delivered', client_ref: refOf(late?.body) }),
     );
     const settled = queued.find((m) => m.clientRef === refOf(late?.body));
-    expect(row(second.server, settled?.id ?? 0)).toMatchObject({ status: 'delivered', providerMessageUuid: late?.messageUuid });
+    expect(await row(second.server, settled?.id ?? 0)).toMatchObject({ status: 'delivered', providerMessageUuid: late?.messageUuid });
   });
 });

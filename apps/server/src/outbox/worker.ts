@@ -84,7 +84,7 @@ export function createOutboxWorker(opts: OutboxWorkerOptions): OutboxWorker {
   let pumping: Promise<void> | undefined;
   let again = false;
 
-  function onFailure(claimed: ClaimedSend, failure: ProviderFailure): void {
+  async function onFailure(claimed: ClaimedSend, failure: ProviderFailure): Promise<void> {
     const { messageId } = claimed;
     const attempts = claimed.attempts + 1;
     const verdict = classifyFailure(failure);
@@ -92,14 +92,14 @@ export function createOutboxWorker(opts: OutboxWorkerOptions): OutboxWorker {
     if (verdict === 'retry' && attempts < maxAttempts) {
       const delayMs = retryDelayMs(attempts, opts.backoff, failure.retryAfterMs);
       const lastError = `${code}: ${failure.reason}`;
-      if (recordSendRetry({ log, messageId, attempts, nextAttemptAt: Date.now() + delayMs, lastError })) {
+      if (await recordSendRetry({ log, messageId, attempts, nextAttemptAt: Date.now() + delayMs, lastError })) {
         logger.info({ messageId, attempts, delayMs, code }, 'outbox: send will be retried');
       }
       return;
     }
     if (verdict === 'unknown') {
       const reason = `${failure.reason}; the message may or may not have been sent (not retried, to avoid a double text)`;
-      recordSendEnded({
+      await recordSendEnded({
         log,
         messageId,
         status: 'interrupted',
@@ -110,7 +110,7 @@ export function createOutboxWorker(opts: OutboxWorkerOptions): OutboxWorker {
     }
     const gaveUp = verdict === 'retry' ? ` (gave up after ${attempts} attempts)` : '';
     const error = { code, title: failure.title ?? null, detail: failureDetail(failure), reason: `${failure.reason}${gaveUp}` };
-    recordSendEnded({ log, messageId, status: 'failed', error });
+    await recordSendEnded({ log, messageId, status: 'failed', error });
     logger.warn({ messageId, attempts, code, reason: failure.reason }, 'outbox: send failed');
   }
 
@@ -136,7 +136,7 @@ export function createOutboxWorker(opts: OutboxWorkerOptions): OutboxWorker {
       logger.warn({ err }, 'outbox: metrics callback failed');
     }
     // The provider has answered: its outcome must be recorded even while another process holds the database.
-    if (failure) return retryWhileBusy(() => onFailure(claimed, failure), 8_000);
+    if (failure) return retryWhileBusy(async () => await onFailure(claimed, failure), 8_000);
     if (providerMessageId !== undefined && !(await recordAccepted(claimed.messageId, providerMessageId))) {
       logger.warn({ messageId: claimed.messageId }, 'outbox: the send response id differs from the one a status webhook gave');
     }
@@ -169,7 +169,7 @@ export function createOutboxWorker(opts: OutboxWorkerOptions): OutboxWorker {
     accepts = [];
     flushing = false;
     try {
-      const sameIds = await retryWhileBusy(() => recordSendsAccepted({ log, sends: batch }), 8_000);
+      const sameIds = await retryWhileBusy(async () => await recordSendsAccepted({ log, sends: batch }), 8_000);
       batch.forEach((a, i) => a.resolve(sameIds[i] ?? true));
       return;
     } catch (err) {
@@ -180,7 +180,10 @@ export function createOutboxWorker(opts: OutboxWorkerOptions): OutboxWorker {
     for (const a of batch) {
       try {
         a.resolve(
-          await retryWhileBusy(() => recordSendAccepted({ log, messageId: a.messageId, providerMessageId: a.providerMessageId }), 8_000),
+          await retryWhileBusy(
+            async () => await recordSendAccepted({ log, messageId: a.messageId, providerMessageId: a.providerMessageId }),
+            8_000,
+          ),
         );
       } catch (err) {
         a.reject(err);
@@ -211,7 +214,7 @@ export function createOutboxWorker(opts: OutboxWorkerOptions): OutboxWorker {
       const want = Math.min(concurrency - inFlight.size, MAX_CLAIM);
       let tokens = bucket.takeUpTo(want);
       if (tokens === 0) {
-        if (!hasDueSend({ db, provider: queue })) return;
+        if (!(await hasDueSend({ db, provider: queue }))) return;
         // At high rates, wait for a tick's worth of tokens (timers fire every ms or two at best):
         // one claim transaction per tick rather than one per token. The rate is unchanged.
         const burst = Math.min(want, Math.floor((bucket.ratePerSecond * TICK_MS) / 1000));
@@ -221,7 +224,7 @@ export function createOutboxWorker(opts: OutboxWorkerOptions): OutboxWorker {
       }
       let batch: ReturnType<typeof claimDueSends>;
       try {
-        batch = claimDueSends({ log, provider: queue, limit: tokens });
+        batch = await claimDueSends({ log, provider: queue, limit: tokens });
       } catch (err) {
         for (let i = 0; i < tokens; i++) bucket.refund();
         throw err;
@@ -233,12 +236,12 @@ export function createOutboxWorker(opts: OutboxWorkerOptions): OutboxWorker {
     }
   }
 
-  function schedule(): void {
+  async function schedule(): Promise<void> {
     clearTimeout(timer);
     if (!running) return;
     let delayMs = pollMs;
     try {
-      const next = inFlight.size < concurrency ? nextSendDueAt({ db, provider: queue }) : null;
+      const next = inFlight.size < concurrency ? await nextSendDueAt({ db, provider: queue }) : null;
       if (next !== null) delayMs = Math.min(pollMs, Math.max(0, next - Date.now()));
     } catch (err) {
       logger.error({ err }, 'outbox: could not read the queue');
@@ -261,17 +264,17 @@ export function createOutboxWorker(opts: OutboxWorkerOptions): OutboxWorker {
           logger.error({ err }, 'outbox: drain failed');
         }
       } while (again && running);
-    })().finally(() => {
+    })().finally(async () => {
       pumping = undefined;
-      schedule();
+      await schedule();
     });
   }
 
   return {
-    start() {
+    async start() {
       if (running) return;
       try {
-        const interrupted = recoverInterruptedSends({ log, provider: queue });
+        const interrupted = await recoverInterruptedSends({ log, provider: queue });
         if (interrupted.length > 0) {
           logger.warn({ messageIds: interrupted }, 'outbox: sends in flight at the last shutdown marked interrupted (not resent)');
         }
@@ -290,8 +293,8 @@ export function createOutboxWorker(opts: OutboxWorkerOptions): OutboxWorker {
       await Promise.allSettled([...inFlight]);
     },
     wake,
-    stats() {
-      return { ...outboxStats({ db, provider: queue }), inFlight: inFlight.size, state: running ? 'running' : 'stopped' };
+    async stats() {
+      return { ...(await outboxStats({ db, provider: queue })), inFlight: inFlight.size, state: running ? 'running' : 'stopped' };
     },
   };
 }

@@ -35,9 +35,8 @@ async function waitFor<T>(fn: () => T | undefined | false, ms = 8000): Promise<T
   }
 }
 
-const statusOf = (server: TestServer, id: number) =>
-  server.events
-    .readAfter(0, 10_000)
+const statusOf = async (server: TestServer, id: number) =>
+  (await server.events.readAfter(0, 10_000))
     .flatMap((e) => (e.type === 'message.status' && e.payload.message.id === id ? [e.payload.message.status] : []))
     .at(-1);
 
@@ -71,7 +70,7 @@ describe('live providers wired by createServer', () => {
       },
     });
     expect(s.numbers.list()).toEqual([{ number: PLIVO, provider: 'plivo', sandbox: false, isDefault: true }]);
-    const { message } = queueMessage({
+    const { message } = await queueMessage({
       log: s.events,
       ourNumber: PLIVO,
       provider: 'plivo',
@@ -85,7 +84,7 @@ describe('live providers wired by createServer', () => {
     const body = request.body as { src: string; dst: string; text: string; url: string };
     expect(body).toMatchObject({ src: '14155550100', dst: '447700900001', text: 'hi via Plivo' });
     expect(body.url).toBe(`${publicUrl}/webhooks/plivo/status?ref=${message.clientRef ?? ''}`);
-    await waitFor(() => statusOf(s as TestServer, message.id) === 'submitted');
+    await waitFor(async () => (await statusOf(s as TestServer, message.id)) === 'submitted');
 
     // Plivo calls the public URL; behind the proxy it reaches us on our own address, signed over the public one.
     const params = {
@@ -106,7 +105,7 @@ describe('live providers wired by createServer', () => {
         body: new URLSearchParams(params).toString(),
       });
     expect((await post(signature, nonce)).status).toBe(200);
-    expect(statusOf(s, message.id)).toBe('delivered');
+    expect(await statusOf(s, message.id)).toBe('delivered');
     // The same signed request again is a replay: refused.
     expect((await post(signature, nonce)).status).toBe(401);
   });
@@ -137,7 +136,7 @@ describe('live providers wired by createServer', () => {
         sendRatePerSecond: undefined,
       },
     });
-    const { message } = queueMessage({
+    const { message } = await queueMessage({
       log: s.events,
       ourNumber: SINCH,
       provider: 'sinch',
@@ -151,7 +150,7 @@ describe('live providers wired by createServer', () => {
     // With HMAC signing on, Sinch calls only the dashboard URL: no per-batch callback_url.
     expect(request.body).toMatchObject({ to: ['+447700900002'], from: SINCH, body: 'hi via Sinch', client_reference: message.clientRef });
     expect(request.body).not.toHaveProperty('callback_url');
-    await waitFor(() => statusOf(s as TestServer, message.id) === 'submitted');
+    await waitFor(async () => (await statusOf(s as TestServer, message.id)) === 'submitted');
 
     const report = JSON.stringify({
       type: 'recipient_delivery_report_sms',
@@ -169,8 +168,8 @@ describe('live providers wired by createServer', () => {
         body: report,
       });
     expect((await send({})).status).toBe(401);
-    expect(statusOf(s, message.id)).toBe('submitted');
+    expect(await statusOf(s, message.id)).toBe('submitted');
     expect((await send(signSinchWebhook({ rawBody: report, secret: SECRET }))).status).toBe(200);
-    expect(statusOf(s, message.id)).toBe('delivered');
+    expect(await statusOf(s, message.id)).toBe('delivered');
   });
 });

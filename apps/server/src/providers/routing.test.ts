@@ -76,9 +76,8 @@ function recorder(name: string, opts: { hang?: boolean } = {}): SmsProvider & { 
   };
 }
 
-const statusOf = (server: TestServer, id: number) =>
-  server.events
-    .readAfter(0, 100_000)
+const statusOf = async (server: TestServer, id: number) =>
+  (await server.events.readAfter(0, 100_000))
     .flatMap((e) => (e.type === 'message.status' && e.payload.message.id === id ? [e.payload.message.status] : []))
     .at(-1);
 
@@ -151,16 +150,13 @@ describe('numbers on several providers', () => {
       const from = '+447700900321';
       const ok = await call('sandbox.simulateInbound', { from, to: number, text: `hello ${provider}` });
       expect(ok.status, await ok.clone().text()).toBe(200);
-      const inbound = await waitFor(() =>
-        server.events
-          .readAfter(0, 1000)
-          .flatMap((e) => (e.type === 'conversation.updated' ? [e.payload.conversation] : []))
-          .at(-1),
+      const inbound = await waitFor(async () =>
+        (await server.events.readAfter(0, 1000)).flatMap((e) => (e.type === 'conversation.updated' ? [e.payload.conversation] : [])).at(-1),
       );
       expect(inbound).toMatchObject({ provider, ourNumber: number, contactPhone: from });
       const reply = await dataOf<MessageDto>(await call('message.send', { conversationId: inbound.id, text: 'thanks!' }));
       expect(reply.from).toBe(number);
-      await waitFor(() => statusOf(server, reply.id) === 'delivered', 10_000);
+      await waitFor(async () => (await statusOf(server, reply.id)) === 'delivered', 10_000);
     },
   );
 });

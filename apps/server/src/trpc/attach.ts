@@ -44,7 +44,7 @@ export function attachTrpc({ app, server, deps }: { app: Express; server: Server
   const adapter = (maxBodySize: number) =>
     createExpressMiddleware({
       router: appRouter,
-      createContext: (opts) => createHttpContext(deps, opts),
+      createContext: async (opts) => await createHttpContext(deps, opts),
       onError,
       maxBodySize,
       maxBatchSize: deps.config.trpc.maxBatchSize,
@@ -83,8 +83,8 @@ export function attachTrpc({ app, server, deps }: { app: Express; server: Server
   const handler = applyWSSHandler({
     wss,
     router: appRouter,
-    createContext: (opts) => {
-      const ctx = createWsContext(deps, opts, connections.get(opts.res) ?? null);
+    createContext: async (opts) => {
+      const ctx = await createWsContext(deps, opts, connections.get(opts.res) ?? null);
       contexts.set(opts.res, ctx);
       return ctx;
     },

@@ -56,12 +56,7 @@ const conversationOf = async (phone: string) =>
 const flagged = async () =>
   (await data<{ items: ConversationDto[] }>(call('conversation.list', { filter: 'possible-opt-out' }, agent, 'GET'))).items;
 const history = (contactId: number) => data<ConsentEntryDto[]>(call('contact.consentHistory', { id: contactId }, agent, 'GET'));
-const audits = async (action: string) =>
-  (await s.db
-    .select()
-    .from(auditLog)
-    )
-    .filter((a) => a.action === action);
+const audits = async (action: string) => (await s.db.select().from(auditLog)).filter((a) => a.action === action);
 const lastMessageId = async (conversationId: number) =>
   (await data<{ items: { id: number }[] }>(call('conversation.messages', { conversationId }, agent, 'GET'))).items[0]?.id;
 
@@ -70,7 +65,7 @@ describe('possible opt-out', () => {
     const phone = '+447700900501';
     await inbound(phone, 'stop by tomorrow?');
     expect(await flagged()).toEqual([]);
-    const before = s.events.lastId();
+    const before = await s.events.lastId();
     await inbound(phone, 'Please stop texting me');
     const conv = await conversationOf(phone);
     if (!conv) throw new Error('no conversation');
@@ -83,14 +78,14 @@ describe('possible opt-out', () => {
     expect(conv.contactOptedOut).toBe(false);
     expect((await flagged()).map((c) => c.id)).toEqual([conv.id]);
     // Live: the event stream carries the flag.
-    const live = s.events.readAfter(before).filter((e) => e.type === 'conversation.updated');
+    const live = (await s.events.readAfter(before)).filter((e) => e.type === 'conversation.updated');
     expect(live.some((e) => e.type === 'conversation.updated' && e.payload.conversation.possibleOptOutAt !== null)).toBe(true);
 
     // Dismiss: cleared, on the record, nothing opted out; a second resolve is a conflict.
     const dismissed = await data<ConversationDto>(call('conversation.resolveOptOutFlag', { id: conv.id, optOut: false }, agent));
     expect([dismissed.possibleOptOutAt, dismissed.contactOptedOut]).toEqual([null, false]);
     expect(await flagged()).toEqual([]);
-    expect(audits('conversation.opt_out_dismissed').at(-1)).toMatchObject({ agentId, targetId: String(conv.id) });
+    expect((await audits('conversation.opt_out_dismissed')).at(-1)).toMatchObject({ agentId, targetId: String(conv.id) });
     const again = await call('conversation.resolveOptOutFlag', { id: conv.id, optOut: false }, agent);
     expect([again.status, again.body.error?.message]).toEqual([409, expect.stringMatching(/no possible opt-out/)]);
     expect(await history(conv.contactId)).toEqual([]);
@@ -101,7 +96,7 @@ describe('possible opt-out', () => {
     const confirmed = await data<ConversationDto>(call('conversation.resolveOptOutFlag', { id: conv.id, optOut: true }, agent));
     expect([confirmed.possibleOptOutAt, confirmed.contactOptedOut]).toEqual([null, true]);
     expect(await history(conv.contactId)).toEqual([{ at: expect.any(String), state: 'opted_out', source: 'agent', agentId }]);
-    expect(audits('contact.opted_out').at(-1)).toMatchObject({
+    expect((await audits('contact.opted_out')).at(-1)).toMatchObject({
       agentId,
       via: 'session',
       targetType: 'contact',
@@ -160,13 +155,9 @@ describe('the consent ledger', () => {
       { at: expect.any(String), state: 'opted_out', source: 'agent', agentId: adminId },
       { at: expect.any(String), state: 'opted_in', source: 'api', agentId: adminId },
     ]);
-    const rows = (await s.db
-      .select()
-      .from(consentLedger)
-      )
-      .filter((r) => r.contactId === conv.contactId);
+    const rows = (await s.db.select().from(consentLedger)).filter((r) => r.contactId === conv.contactId);
     expect(rows.map((r) => r.id)).toEqual([...rows.map((r) => r.id)].sort((a, b) => a - b));
-    expect(audits('contact.opted_in').at(-1)).toMatchObject({ agentId: adminId, via: 'token', targetId: String(conv.contactId) });
+    expect((await audits('contact.opted_in')).at(-1)).toMatchObject({ agentId: adminId, via: 'token', targetId: String(conv.contactId) });
 
     // CSV: admins only, audited.
     expect((await call('contact.exportConsent', { id: conv.contactId }, agent, 'GET')).status).toBe(403);
@@ -182,7 +173,7 @@ describe('the consent ledger', () => {
       ['opted_out', 'agent', '', String(adminId)],
       ['opted_in', 'api', '', String(adminId)],
     ]);
-    expect(audits('consent.exported').at(-1)).toMatchObject({ agentId: adminId, targetId: String(conv.contactId) });
+    expect((await audits('consent.exported')).at(-1)).toMatchObject({ agentId: adminId, targetId: String(conv.contactId) });
     expect((await call('contact.consentHistory', { id: 99_999 }, agent, 'GET')).status).toBe(404);
   });
 

@@ -119,15 +119,18 @@ export function createContextInner(opts: {
 }
 
 /** The agent a credential stands for right now (null: unknown, expired, revoked or disabled). */
-export function resolveCredential(db: Db, credential: Credential | null): AgentDto | null {
-  return resolveAccess(db, credential)?.agent ?? null;
+export async function resolveCredential(db: Db, credential: Credential | null): Promise<AgentDto | null> {
+  return (await resolveAccess(db, credential))?.agent ?? null;
 }
 
 /** The agent and scopes a credential stands for right now (a session: every scope), or null. */
-export function resolveAccess(db: Db, credential: Credential | null): { agent: AgentDto; scopes: readonly ApiTokenScope[] } | null {
+export async function resolveAccess(
+  db: Db,
+  credential: Credential | null,
+): Promise<{ agent: AgentDto; scopes: readonly ApiTokenScope[] } | null> {
   if (!credential) return null;
-  if (credential.kind === 'token') return accessForTokenHash(db, credential.hash);
-  const agent = agentForSessionHash(db, credential.hash);
+  if (credential.kind === 'token') return await accessForTokenHash(db, credential.hash);
+  const agent = await agentForSessionHash(db, credential.hash);
   return agent ? { agent, scopes: API_TOKEN_SCOPES } : null;
 }
 
@@ -147,9 +150,9 @@ export function credentialFrom(opts: {
   return session ? { kind: 'session', hash: sha256Hex(session) } : null;
 }
 
-export function createHttpContext(deps: AppDeps, { req, res }: Pick<CreateExpressContextOptions, 'req' | 'res'>): Context {
+export async function createHttpContext(deps: AppDeps, { req, res }: Pick<CreateExpressContextOptions, 'req' | 'res'>): Promise<Context> {
   const credential = credentialFrom({ authorization: req.headers.authorization, cookie: req.headers.cookie });
-  const access = resolveAccess(deps.db, credential);
+  const access = await resolveAccess(deps.db, credential);
   return createContextInner({
     deps,
     agent: access?.agent ?? null,
@@ -167,17 +170,17 @@ export function createHttpContext(deps: AppDeps, { req, res }: Pick<CreateExpres
  * a cookie on a cross-site upgrade is ignored, against cross-site WebSocket hijacking); scripts pass
  * `connectionParams: { token }`. agentProcedure re-checks the credential on every call.
  */
-export function createWsContext(
+export async function createWsContext(
   deps: AppDeps,
   { req, info }: Pick<CreateWSSContextFnOptions, 'req' | 'info'>,
   connection: LiveConnection | null = null,
-): Context {
+): Promise<Context> {
   const credential = credentialFrom({
     authorization: req.headers.authorization,
     token: info.connectionParams?.token,
     cookie: sameOrigin(req, deps.config.publicUrl) ? req.headers.cookie : undefined,
   });
-  const access = resolveAccess(deps.db, credential);
+  const access = await resolveAccess(deps.db, credential);
   return createContextInner({
     deps,
     agent: access?.agent ?? null,

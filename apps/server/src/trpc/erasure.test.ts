@@ -170,22 +170,14 @@ describe('contact export and erasure', () => {
     // Every delivery report of the outbound messages (submitted, delivered) is in the status history.
     const outIds = exported.messages.filter((m) => m.direction === 'out' && m.status === 'delivered').map((m) => m.id);
     for (const id of outIds) expect(exported.statusHistory.filter((h) => h.messageId === id).map((h) => h.status)).toContain('delivered');
-    const audit = (await s.db
-      .select()
-      .from(auditLog)
-      )
-      .filter((a) => a.action === 'contact.exported');
+    const audit = (await s.db.select().from(auditLog)).filter((a) => a.action === 'contact.exported');
     expect(audit).toEqual([expect.objectContaining({ targetType: 'contact', targetId: String(contactId), via: 'session' })]);
   });
 
   it('erase: no trace in any table, the search index or the files; stats kept; the number stays suppressed, across a restart', async () => {
     expect(s.db.$client.pragma('secure_delete', { simple: true })).toBe(1);
     const before = await stats();
-    const eventIds = (await s.db
-      .select({ id: events.id })
-      .from(events)
-      )
-      .map((e) => e.id);
+    const eventIds = (await s.db.select({ id: events.id }).from(events)).map((e) => e.id);
     expect(tableHits().length).toBeGreaterThan(0);
     expect(fileHits().length).toBeGreaterThan(0);
     const search = (text: string) =>
@@ -193,7 +185,7 @@ describe('contact export and erasure', () => {
     expect(search('pineapple')).toBe(1);
 
     expect((await call('contact.erase', { id: contactId }, agent)).status).toBe(403);
-    const lastBefore = s.events.lastId();
+    const lastBefore = await s.events.lastId();
     expect(await data(call('contact.erase', { id: contactId }, admin))).toEqual({ erased: true });
 
     // Gone from the API…
@@ -217,23 +209,13 @@ describe('contact export and erasure', () => {
     expect(tableHits()).toEqual([]);
 
     // The event log keeps its ids; the erasure itself is an event naming ids only.
-    const idsAfter = new Set(
-      (await s.db
-        .select({ id: events.id })
-        .from(events)
-        )
-        .map((e) => e.id),
-    );
+    const idsAfter = new Set((await s.db.select({ id: events.id }).from(events)).map((e) => e.id));
     expect(eventIds.filter((id) => !idsAfter.has(id))).toEqual([]);
-    const erasedEvent = s.events.readAfter(lastBefore).find((e) => e.type === 'contact.erased');
+    const erasedEvent = (await s.events.readAfter(lastBefore)).find((e) => e.type === 'contact.erased');
     expect(erasedEvent?.payload).toEqual({ contactId, conversationIds: [conversationId] });
-    expect(s.events.readAfter(0).some((e) => e.type === 'event.erased')).toBe(true);
+    expect((await s.events.readAfter(0)).some((e) => e.type === 'event.erased')).toBe(true);
     // Audited, with counts and no number or text.
-    const audit = (await s.db
-      .select()
-      .from(auditLog)
-      )
-      .filter((a) => a.action === 'contact.erased');
+    const audit = (await s.db.select().from(auditLog)).filter((a) => a.action === 'contact.erased');
     expect(audit).toEqual([expect.objectContaining({ targetId: String(contactId), via: 'session' })]);
     expect(JSON.parse(audit[0]?.detail ?? '{}')).toMatchObject({ conversations: 1, notes: 1, optedOut: true });
     // Stats volumes are what they were.

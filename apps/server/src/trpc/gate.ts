@@ -39,7 +39,7 @@ const isJson = (contentType: string | undefined) => (contentType ?? '').split(';
  */
 export function trpcGate(deps: AppDeps, adapters: { small: RequestHandler; large: RequestHandler }): RequestHandler {
   const { maxBatchSize, maxBodyBytes, uploadMaxBodyBytes } = deps.config.trpc;
-  return (req: Request, res: Response, next: NextFunction) => {
+  return async (req: Request, res: Response, next: NextFunction) => {
     const paths = procedurePaths(req);
     if (!paths) return refuse(res, 400, 'BAD_REQUEST', 'The procedure path is not valid URL encoding');
     if (paths.length > maxBatchSize) {
@@ -65,7 +65,7 @@ export function trpcGate(deps: AppDeps, adapters: { small: RequestHandler; large
     }
     let limit = maxBodyBytes;
     if (req.method === 'POST' && paths.every((p) => UPLOAD_PROCEDURES.has(p))) {
-      const access = resolveAccess(deps.db, credentialFrom({ authorization: req.headers.authorization, cookie: req.headers.cookie }));
+      const access = await resolveAccess(deps.db, credentialFrom({ authorization: req.headers.authorization, cookie: req.headers.cookie }));
       if (access?.agent.role === 'admin' && access.scopes.includes('admin')) limit = uploadMaxBodyBytes;
     }
     const declared = Number(req.headers['content-length']);

@@ -31,13 +31,13 @@ beforeEach(async () => {
   t = openTempDb('parley-http-');
   ({ db, log } = t);
   const deps = testAppDeps(t);
-  alice = insertAgent(db, {
+  alice = await insertAgent(db, {
     email: 'alice@x.test',
     name: 'Alice',
     passwordHash: await hashPassword('alice-password', TEST_PASSWORD_COST),
     role: 'agent',
   });
-  token = createApiToken({ db, agentId: alice.id, name: 'test' }).token;
+  token = (await createApiToken({ db, agentId: alice.id, name: 'test' })).token;
   const app = express();
   server = createServer(app);
   trpc = attachTrpc({ app, server, deps });
@@ -61,8 +61,8 @@ const get = (path: string, input: unknown, headers: Record<string, string> = {})
   fetch(`${base}/trpc/${path}?input=${encodeURIComponent(JSON.stringify(input))}`, { headers });
 const bearer = () => ({ authorization: `Bearer ${token}` });
 const login = () => post('auth.login', { email: 'alice@x.test', password: 'alice-password' });
-function inbound(from = '447700900001', text = 'hello'): number {
-  const r = receiveInbound({ log, inbound: vonageInboundSchema.parse(inboundPayload({ from, text })), helpText: 'help' });
+async function inbound(from = '447700900001', text = 'hello'): Promise<number> {
+  const r = await receiveInbound({ log, inbound: vonageInboundSchema.parse(inboundPayload({ from, text })), helpText: 'help' });
   if (r.duplicate) throw new Error('duplicate');
   return r.message.conversationId;
 }
@@ -132,7 +132,7 @@ describe('tRPC over HTTP', () => {
     ).result.data;
     // Manual opt-out is admin-only (403 for an agent's token); the opt-out itself as STOP would record it.
     expect((await post('contact.setOptOut', { id: contact.contactId, optedOut: true }, bearer())).status).toBe(403);
-    setOptOut({ log, contactId: contact.contactId, optedOut: true, source: 'keyword' });
+    await setOptOut({ log, contactId: contact.contactId, optedOut: true, source: 'keyword' });
     const refused = await post('message.send', { conversationId: sent.conversationId, text: 'again' }, bearer());
     expect(refused.status).toBe(412);
     const refusedBody = (await refused.json()) as { error: { message: string; data: { appCode: string; stack?: string } } };
@@ -205,29 +205,29 @@ describe('event.stream over a real WebSocket', () => {
     const { trpcClient, wsClient } = client({ token });
     const seen: Seen[] = [];
     const first = await subscribe(trpcClient, null, seen);
-    const conversationId = inbound();
+    const conversationId = await inbound();
     await until(() => seen.length >= 2); // message.created + conversation.updated, within a second
     expect(seen.map((s) => s.event.type)).toEqual(['message.created', 'conversation.updated']);
     expect(seen.map((s) => s.id)).toEqual(seen.map((s) => String(s.event.id)));
     first.unsubscribe();
 
     const lastSeen = seen.at(-1)?.id ?? null;
-    const missedFrom = log.lastId();
-    inbound('447700900002', 'while away');
+    const missedFrom = await log.lastId();
+    await inbound('447700900002', 'while away');
     await trpcClient.conversation.markRead.mutate({ id: conversationId });
-    const missed = log.readAfter(missedFrom).map((e) => String(e.id));
+    const missed = (await log.readAfter(missedFrom)).map((e) => String(e.id));
     expect(missed).toHaveLength(3);
 
     const again: Seen[] = [];
     const second = await subscribe(trpcClient, lastSeen, again);
     await until(() => again.length >= 3);
-    inbound('447700900003', 'live again');
+    await inbound('447700900003', 'live again');
     await until(() => again.length >= 5);
     await new Promise((r) => setTimeout(r, 100));
     const ids = again.map((s) => s.id);
     expect(ids.slice(0, 3)).toEqual(missed);
     expect(new Set(ids).size).toBe(ids.length);
-    expect(ids).toEqual(log.readAfter(Number(lastSeen)).map((e) => String(e.id)));
+    expect(ids).toEqual((await log.readAfter(Number(lastSeen))).map((e) => String(e.id)));
     second.unsubscribe();
     await wsClient.close();
   });
@@ -238,7 +238,7 @@ describe('event.stream over a real WebSocket', () => {
     const same = client({ headers: { cookie, origin: base } });
     const seen: Seen[] = [];
     const sub = await subscribe(same.trpcClient, null, seen);
-    inbound();
+    await inbound();
     await until(() => seen.length >= 1);
     sub.unsubscribe();
     await same.wsClient.close();

@@ -100,7 +100,7 @@ function requireScope(scopes: readonly ApiTokenScope[], scope: ApiTokenScope) {
  */
 export const agentProcedure = publicProcedure.use(async ({ ctx, type, next }) => {
   const access =
-    ctx.via === 'ws' ? resolveAccess(ctx.deps.db, ctx.credential) : ctx.agent ? { agent: ctx.agent, scopes: ctx.scopes } : null;
+    ctx.via === 'ws' ? await resolveAccess(ctx.deps.db, ctx.credential) : ctx.agent ? { agent: ctx.agent, scopes: ctx.scopes } : null;
   if (!access) {
     throw new TRPCError({ code: 'UNAUTHORIZED', message: 'Sign in, or send Authorization: Bearer <API token>' });
   }

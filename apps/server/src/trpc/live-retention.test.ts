@@ -38,7 +38,7 @@ describe('whileSignedIn', () => {
         signal.addEventListener('abort', () => resolve(), { once: true });
       });
     }
-    const stream = whileSignedIn(ctx, undefined, source);
+    const stream = await whileSignedIn(ctx, undefined, source);
     for (let i = 0; i < 50; i++) {
       const r = await stream.next();
       expect(r.done).toBe(false);

@@ -323,9 +323,9 @@ describe('WebSocket limits', () => {
 });
 
 /** `n` events of ~1 KB each (contact.updated with a long name), in one transaction. */
-function appendMany(s: TestServer, n: number): void {
+async function appendMany(s: TestServer, n: number): Promise<void> {
   const name = 'x'.repeat(900);
-  s.events.write((_tx, append) => {
+  await s.events.write((_tx, append) => {
     for (let i = 1; i <= n; i++) {
       append({
         type: 'contact.updated',
@@ -348,7 +348,7 @@ describe('backpressure and replay', () => {
   it('a client that subscribes 3× from lastEventId "1" over 40,000 events and never reads is disconnected, RSS stays flat', async () => {
     const s = await start({ wsSlowConsumerMs: 1500 });
     const base = s.events.stats.subscribers; // the campaign feeder follows the log too
-    appendMany(s, 40_000);
+    await appendMany(s, 40_000);
     const cookie = await login(s);
     global.gc?.();
     const rssBefore = process.memoryUsage().rss;
@@ -373,7 +373,7 @@ describe('backpressure and replay', () => {
   it('an HTTP (SSE) stream that stops reading lets go of its place in the log after WS_SLOW_CONSUMER_MS', async () => {
     const s = await start({ wsSlowConsumerMs: 1000 });
     const base = s.events.stats.subscribers; // the campaign feeder follows the log too
-    appendMany(s, 40_000);
+    await appendMany(s, 40_000);
     const cookie = await login(s);
     const { port } = new URL(s.url);
     const socket = connect(Number(port), '127.0.0.1');
@@ -392,7 +392,7 @@ describe('backpressure and replay', () => {
 
   it('a normal client still replays 40,000 events from lastEventId in order, then follows live', async () => {
     const s = await start();
-    appendMany(s, 40_000);
+    await appendMany(s, 40_000);
     const cookie = await login(s);
     const { trpcClient } = client(s, { cookie });
     const live = await stream(trpcClient, '1');
@@ -408,7 +408,7 @@ describe('backpressure and replay', () => {
   it('after compaction a client asking for a compacted lastEventId gets RESYNC; without an id it follows the tail', async () => {
     const s = await start({ eventsRetentionCount: 100 });
     const base = s.events.stats.subscribers; // the campaign feeder follows the log too
-    appendMany(s, 1000);
+    await appendMany(s, 1000);
     const cookie = await login(s);
     // An open stream holds its cursor: compaction stops behind it.
     const { trpcClient } = client(s, { cookie });
@@ -417,7 +417,7 @@ describe('backpressure and replay', () => {
     holder.unsubscribe();
     await until(() => s.events.stats.subscribers === base, 5000, 'the holder to stop');
     expect(await s.compactEvents()).toBe(900);
-    expect(s.events.firstId()).toBe(901);
+    expect(await s.events.firstId()).toBe(901);
 
     const error = await stream(trpcClient, '10').then(
       () => null,

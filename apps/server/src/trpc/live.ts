@@ -44,7 +44,7 @@ export const SIGNED_OUT_MESSAGE = 'Your session ended (signed out, expired or re
  * Call it from the resolver itself (not inside a generator), so that a refusal comes before
  * the subscription is reported started.
  */
-export function whileSignedIn<T>(
+export async function whileSignedIn<T>(
   ctx: Context,
   signal: AbortSignal | undefined,
   source: (signal: AbortSignal) => AsyncIterable<T>,
@@ -52,7 +52,7 @@ export function whileSignedIn<T>(
   const { deps, connection, credential } = ctx;
   // Checked before the subscription is "started": a refusal is the subscription's only answer.
   // In-process callers (tests, createCaller) bring an agent and no credential: nothing to watch.
-  if (credential ? !resolveCredential(deps.db, credential) : !ctx.agent) {
+  if (credential ? !(await resolveCredential(deps.db, credential)) : !ctx.agent) {
     throw new TRPCError({ code: 'UNAUTHORIZED', message: SIGNED_OUT_MESSAGE });
   }
   const limit = deps.config.live.wsMaxSubscriptionsPerConnection;
@@ -86,7 +86,7 @@ async function* run<T>(
   const unwatch = credential
     ? deps.credentials.watch(
         `${credential.kind}:${credential.hash}`,
-        () => resolveCredential(deps.db, credential) !== null,
+        async () => (await resolveCredential(deps.db, credential)) !== null,
         () => {
           signedOut = true;
           end();

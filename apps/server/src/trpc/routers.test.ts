@@ -26,13 +26,13 @@ beforeEach(async () => {
   ({ db, log } = t);
   wake = vi.fn<() => void>();
   deps = testAppDeps(t, wake);
-  alice = insertAgent(db, {
+  alice = await insertAgent(db, {
     email: 'alice@x.test',
     name: 'Alice',
     passwordHash: await hashPassword('alice-password', TEST_PASSWORD_COST),
     role: 'agent',
   });
-  admin = insertAgent(db, { email: 'root@x.test', name: 'Root', passwordHash: 'x', role: 'admin' });
+  admin = await insertAgent(db, { email: 'root@x.test', name: 'Root', passwordHash: 'x', role: 'admin' });
 });
 afterEach(() => t.dispose());
 
@@ -48,8 +48,8 @@ async function trpcError(p: Promise<unknown>): Promise<TRPCError> {
   return e;
 }
 
-function inbound(from: string, text = 'hello'): number {
-  const r = receiveInbound({ log, inbound: vonageInboundSchema.parse(inboundPayload({ from, text })), helpText: 'help' });
+async function inbound(from: string, text = 'hello'): Promise<number> {
+  const r = await receiveInbound({ log, inbound: vonageInboundSchema.parse(inboundPayload({ from, text })), helpText: 'help' });
   if (r.duplicate) throw new Error('duplicate');
   return r.message.conversationId;
 }
@@ -116,8 +116,8 @@ describe('apiToken', () => {
 
 describe('conversation', () => {
   it('list/get/messages/markRead/assign/setStatus', async () => {
-    const id = inbound('447700900001', 'first');
-    inbound('447700900001', 'second');
+    const id = await inbound('447700900001', 'first');
+    await inbound('447700900001', 'second');
     const c = as(alice);
     const list = await c.conversation.list({ filter: 'unassigned' });
     expect(list.items.map((x) => x.id)).toEqual([id]);
@@ -174,8 +174,8 @@ describe('sandbox.simulateInbound', () => {
 
 describe('event.stream', () => {
   it('yields tracked events after lastEventId, then live ones', async () => {
-    const id = inbound('447700900001');
-    const first = log.lastId();
+    const id = await inbound('447700900001');
+    const first = await log.lastId();
     const ac = new AbortController();
     const caller = createCaller(createContextInner({ deps, agent: alice }), { signal: ac.signal });
     const stream = await caller.event.stream({ lastEventId: String(first - 1) });

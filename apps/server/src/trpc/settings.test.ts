@@ -59,7 +59,7 @@ describe('workspace settings', () => {
     const empty = await call('settings.update', {}, admin);
     expect(empty.status).toBe(400);
 
-    const before = s.events.lastId();
+    const before = await s.events.lastId();
     const changed = await call('settings.update', { autoAssign: 'round-robin', maxOpenPerAgent: 5, retentionDays: 90 }, admin);
     expect(changed.status).toBe(200);
     const dto = changed.body.result?.data as SettingsDto;

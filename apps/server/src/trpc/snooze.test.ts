@@ -77,7 +77,7 @@ describe('pending and snoozed conversations', () => {
     expect(await list(cookie, 'open')).toEqual([]);
 
     // The contact writes: open again, an event says so.
-    const before = s.events.lastId();
+    const before = await s.events.lastId();
     await inbound('447700900001', 'any news?');
     expect((await theOnly(cookie)).status).toBe('open');
     const updates = s.db.$client.prepare("select payload from events where id > ? and type = 'conversation.updated'").all(before) as {

@@ -31,8 +31,8 @@ async function start(overrides: Partial<Config> = {}): Promise<Api> {
   const s = await startTestServer(overrides);
   servers.push(s);
   // Not a quiet-hours test: sends must not depend on the hour the suite runs at (quiet-hours.http.test.ts covers them).
-  updateSettings({ log: s.events, agentId: null, patch: { quietHours: null } });
-  insertAgent(s.db, {
+  await updateSettings({ log: s.events, agentId: null, patch: { quietHours: null } });
+  await insertAgent(s.db, {
     email: AGENT.email,
     name: 'Agent',
     passwordHash: await hashPassword(AGENT.password, TEST_PASSWORD_COST),
@@ -167,8 +167,7 @@ describe('API tokens: minted only by a session, scoped, expiring', () => {
     await api.s.db
       .update(apiTokens)
       .set({ expiresAt: Date.now() - 1 })
-      .where(eq(apiTokens.id, inDays.id))
-      ;
+      .where(eq(apiTokens.id, inDays.id));
     expect((await api.get('auth.me', null, bearer(inDays.token))).status).toBe(401);
     expect(await failure(await api.post('apiToken.create', { name: 'old', expiresAt: '2020-01-01T00:00:00Z' }, { cookie }))).toEqual({
       status: 400,

@@ -51,7 +51,7 @@ describe('group commit (HTTP)', () => {
     expect(new Set(ids).size).toBe(ids.length);
     expect(ids).toEqual([...ids].sort((a, b) => a - b));
     expect(heard.filter((e) => e.type === 'message.created')).toHaveLength(200);
-    expect(ids).toEqual(server.events.readAfter(ids[0] !== undefined ? ids[0] - 1 : 0, 1000).map((e) => e.id));
+    expect(ids).toEqual((await server.events.readAfter(ids[0] !== undefined ? ids[0] - 1 : 0, 1000)).map((e) => e.id));
   });
 
   it('a poison webhook among concurrent ones fails only its own request (500, as alone); the others commit', async () => {

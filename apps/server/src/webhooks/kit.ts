@@ -198,12 +198,12 @@ export interface WebhookRouterDeps {
 }
 
 /** The kit for a router mounted at `mount`, from the core's deps (plus the provider's own kit options). */
-export function kitFor(
+export async function kitFor(
   deps: WebhookRouterDeps,
   mount: string,
   extra: Pick<WebhookKitOptions, 'methodNotAllowed' | 'logPath' | 'answerOk'> = {},
-): WebhookKit & { webhookLog: WebhookLog } {
-  const webhookLog = deps.webhookLog ?? defaultWebhookLog(deps.db);
+): Promise<WebhookKit & { webhookLog: WebhookLog }> {
+  const webhookLog = deps.webhookLog ?? (await defaultWebhookLog(deps.db));
   const kit = createWebhookKit({
     mount,
     maxBodyBytes: deps.maxBodyBytes,

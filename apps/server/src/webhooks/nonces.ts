@@ -17,27 +17,26 @@ export interface NonceStore {
 export function createNonceStore(db: Db, ttlMs = NONCE_TTL_MS): NonceStore {
   let lastPrune = 0;
   const seen = async (provider: string, nonce: string, now: number): Promise<boolean> => {
-    const existing = (await db
-      .select({ seenAt: webhookNonces.seenAt })
-      .from(webhookNonces)
-      .where(and(eq(webhookNonces.provider, provider), eq(webhookNonces.nonce, nonce)))
-      )[0];
+    const existing = (
+      await db
+        .select({ seenAt: webhookNonces.seenAt })
+        .from(webhookNonces)
+        .where(and(eq(webhookNonces.provider, provider), eq(webhookNonces.nonce, nonce)))
+    )[0];
     return existing !== undefined && existing.seenAt >= now - ttlMs;
   };
   return {
-    seen: (provider, nonce, now = Date.now()) => seen(provider, nonce, now),
+    seen: async (provider, nonce, now = Date.now()) => await seen(provider, nonce, now),
     async claim(provider, nonce, now = Date.now()) {
       if (now - lastPrune > 60_000) {
         lastPrune = now;
-        await db.delete(webhookNonces)
-          .where(lt(webhookNonces.seenAt, now - ttlMs))
-          ;
+        await db.delete(webhookNonces).where(lt(webhookNonces.seenAt, now - ttlMs));
       }
-      if (seen(provider, nonce, now)) return false;
-      await db.insert(webhookNonces)
+      if (await seen(provider, nonce, now)) return false;
+      await db
+        .insert(webhookNonces)
         .values({ provider, nonce, seenAt: now })
-        .onConflictDoUpdate({ target: [webhookNonces.provider, webhookNonces.nonce], set: { seenAt: now } })
-        ;
+        .onConflictDoUpdate({ target: [webhookNonces.provider, webhookNonces.nonce], set: { seenAt: now } });
       return true;
     },
   };
@@ -56,11 +55,12 @@ export function createNonceStore(db: Db, ttlMs = NONCE_TTL_MS): NonceStore {
  */
 export function createReplayNonceStore(db: Db, receivedAt: number, ttlMs = NONCE_TTL_MS): NonceStore {
   const usedBeforeReceipt = async (provider: string, nonce: string): Promise<boolean> => {
-    const existing = (await db
-      .select({ seenAt: webhookNonces.seenAt })
-      .from(webhookNonces)
-      .where(and(eq(webhookNonces.provider, provider), eq(webhookNonces.nonce, nonce)))
-      )[0];
+    const existing = (
+      await db
+        .select({ seenAt: webhookNonces.seenAt })
+        .from(webhookNonces)
+        .where(and(eq(webhookNonces.provider, provider), eq(webhookNonces.nonce, nonce)))
+    )[0];
     return existing !== undefined && existing.seenAt < receivedAt && existing.seenAt >= receivedAt - ttlMs;
   };
   return {
@@ -69,13 +69,13 @@ export function createReplayNonceStore(db: Db, receivedAt: number, ttlMs = NONCE
       if (usedBeforeReceipt(provider, nonce)) return false;
       // Recorded if new (or long forgotten); a later use (seenAt after the receipt) is left as it is.
       const now = Date.now();
-      await db.insert(webhookNonces)
+      await db
+        .insert(webhookNonces)
         .values({ provider, nonce, seenAt: now })
         .onConflictDoUpdate({
           target: [webhookNonces.provider, webhookNonces.nonce],
           set: { seenAt: sql`case when ${webhookNonces.seenAt} < ${receivedAt - ttlMs} then ${now} else ${webhookNonces.seenAt} end` },
-        })
-        ;
+        });
       return true;
     },
   };

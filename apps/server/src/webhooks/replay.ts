@@ -97,20 +97,20 @@ export function createWebhookReplayer(opts: {
       for (const id of unique) results.push(await one(id));
       const now = Date.now();
       // Marking the rows and the audit entry: one transaction (the domain writes above committed on their own).
-      opts.log.write(async (tx) => {
+      await opts.log.write(async (tx) => {
         for (const r of results) {
           if (r.outcome === 'not_found') continue;
-          await tx.update(webhookLog)
+          await tx
+            .update(webhookLog)
             .set({
               replayedAt: now,
               replayOutcome: r.outcome,
               replayStatus: r.status,
               replayError: r.reason === null ? null : r.reason.slice(0, 2000),
             })
-            .where(eq(webhookLog.id, r.id))
-            ;
+            .where(eq(webhookLog.id, r.id));
         }
-        recordAudit(tx, {
+        await recordAudit(tx, {
           actor,
           action: 'webhook_log.replayed',
           detail: { count: unique.length, ids: unique, outcomes: tally(results) },
@@ -124,17 +124,16 @@ export function createWebhookReplayer(opts: {
 }
 
 /** Sets refusals aside (they no longer need review); answers how many existed. */
-export function dismissWebhookLog(log: EventLog, ids: readonly number[], actor: AuditActor): number {
+export async function dismissWebhookLog(log: EventLog, ids: readonly number[], actor: AuditActor): Promise<number> {
   const unique = [...new Set(ids)];
-  return log.write(async (tx) => {
+  return await log.write(async (tx) => {
     const now = Date.now();
     const found = await tx
       .update(webhookLog)
       .set({ dismissedAt: now })
       .where(inArray(webhookLog.id, unique))
-      .returning({ id: webhookLog.id })
-      ;
-    recordAudit(tx, { actor, action: 'webhook_log.dismissed', detail: { count: found.length, ids: found.map((f) => f.id) }, now });
+      .returning({ id: webhookLog.id });
+    await recordAudit(tx, { actor, action: 'webhook_log.dismissed', detail: { count: found.length, ids: found.map((f) => f.id) }, now });
     return found.length;
   });
 }

@@ -48,23 +48,23 @@ export async function startBackground(core: Core, providers: Providers, mediaFor
     return job;
   };
   try {
-    return startAll(core, providers, mediaFor, options, started, jobs);
+    return await startAll(core, providers, mediaFor, options, started, jobs);
   } catch (err) {
     for (const job of [...jobs].reverse()) await job.stop();
     throw err;
   }
 }
 
-function startAll(
+async function startAll(
   core: Core,
   providers: Providers,
   mediaFor: MediaFor,
   options: ServerOptions,
   started: <T extends Job>(job: T) => T,
   jobs: Job[],
-): Background {
+): Promise<Background> {
   const { config, db, events, logger, clock: now } = core;
-  const outbox = options.worker === false ? null : started(startOutbox(core, providers, mediaFor));
+  const outbox = options.worker === false ? null : started(await startOutbox(core, providers, mediaFor));
   if (outbox) core.outboxBell.answer(() => outbox.wake());
   const fetcher = started(startMediaFetcher(core, providers.wired));
   // Campaigns feed the outbox a window at a time (after its crash recovery above).
@@ -91,18 +91,18 @@ function startAll(
   const webhooks = started(
     createWebhookWorker({ db, log: events, config, logger: logger.child({ component: 'webhooks' }), ...options.webhooks }),
   );
-  webhooks.start();
+  await webhooks.start();
   // Retention (settings.retentionDays): daily, durable, in small batches.
-  started(createRetentionJob({ db, log: events, logger, now, removeMedia: (key) => core.media.store.remove(key) })).start();
+  await started(createRetentionJob({ db, log: events, logger, now, removeMedia: (key) => core.media.store.remove(key) })).start();
   if (outbox) {
-    const pass = (at: number) => {
-      if (releaseDueScheduled({ log: events, now: at }) > 0) outbox.wake();
+    const pass = async (at: number) => {
+      if ((await releaseDueScheduled({ log: events, now: at })) > 0) outbox.wake();
     };
     started(createDueScanner({ name: 'scheduled-sends', intervalMs, now, logger, pass })).start();
   }
   // Uploads never attached to a message: removed a day after upload (rows, then files).
-  const sweep = (at: number) => {
-    const keys = removeStaleUploads(db, at);
+  const sweep = async (at: number) => {
+    const keys = await removeStaleUploads(db, at);
     Promise.all(keys.map((key) => core.media.store.remove(key))).catch((err: unknown) =>
       logger.warn({ err }, 'stale uploads: a file could not be removed'),
     );
@@ -113,7 +113,7 @@ function startAll(
 }
 
 /** One outbox worker per provider (each at its own rate), started, driven as one. */
-function startOutbox(core: Core, providers: Providers, mediaFor: MediaFor): OutboxWorker {
+async function startOutbox(core: Core, providers: Providers, mediaFor: MediaFor): Promise<OutboxWorker> {
   const outbox = combineWorkers(
     [...providers.senders].map(([name, provider]) =>
       createOutboxWorker({
@@ -128,6 +128,6 @@ function startOutbox(core: Core, providers: Providers, mediaFor: MediaFor): Outb
       }),
     ),
   );
-  outbox.start();
+  await outbox.start();
   return outbox;
 }

@@ -85,7 +85,7 @@ export async function openCore(config: Config, options: ServerOptions): Promise<
       clock: options.now ?? Date.now,
       numbers: createNumberRegistry(configuredNumbers(config)),
       outboxBell: new Bell(),
-      webhookLog: createWebhookLog(db, config.webhookLog),
+      webhookLog: await createWebhookLog(db, config.webhookLog),
       signatureSecret: resolveSignatureSecret(config),
       firstAdmin: await ensureFirstAdmin({ db, config, logger }),
       media: {

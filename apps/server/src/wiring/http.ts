@@ -61,8 +61,8 @@ export function buildHttp(core: Core, server: Server, url: string, providers: Pr
   });
   core.metrics.observe({
     events: () => ({ appended: core.events.stats.appended, subscribers: trpc.subscriberCount() }),
-    outbox: () => jobs.outbox?.stats() ?? null,
-    refusalsNeedingReview: () => countNeedingReview(db),
+    outbox: async () => (await jobs.outbox?.stats()) ?? null,
+    refusalsNeedingReview: async () => await countNeedingReview(db),
   });
   finishApp(app, options.webDistDir ?? fileURLToPath(new URL('../../../web/dist', import.meta.url)), logger);
   return { app, trpc };
@@ -75,7 +75,7 @@ function mountHealth(app: Express, core: Core, jobs: Background): void {
     if (core.draining.now) res.status(503).json({ status: 'draining' });
     else next();
   });
-  const parts = () => ({ outbox: jobs.outbox?.stats() ?? { state: 'disabled' }, webhookLog: core.webhookLog.stats() });
+  const parts = async () => ({ outbox: (await jobs.outbox?.stats()) ?? { state: 'disabled' }, webhookLog: core.webhookLog.stats() });
   app.get(
     '/healthz',
     healthHandler(db, parts, {

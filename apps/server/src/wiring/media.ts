@@ -23,8 +23,8 @@ export type MediaFor = (messageId: number) => { url: string; contentType: string
 export function outboundMediaLinks(core: Core, url: string): MediaFor {
   const { config, db } = core;
   const base = (config.provider === 'sandbox' ? url : (config.publicUrl ?? '')).replace(/\/+$/, '');
-  return (messageId) =>
-    storedMediaOf(db, messageId).map((row) => ({
+  return async (messageId) =>
+    (await storedMediaOf(db, messageId)).map((row) => ({
       url: `${base}${signedMediaPath(core.media.signingSecret, row.id, config.media.linkTtlSeconds)}`,
       contentType: row.contentType ?? 'application/octet-stream',
     }));

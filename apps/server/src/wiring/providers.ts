@@ -40,16 +40,17 @@ export function wireProviders(core: Core, url: string, options: ServerOptions): 
     onQueued: () => core.outboxBell.ring(),
     onOutcome: (path: string, outcome: string) => core.metrics.webhook(path, outcome),
   };
-  const wired = PROVIDERS.filter((p) => p.wired(config)).map((p) =>
-    p.wire({
-      config,
-      logger,
-      url,
-      publicBase,
-      signatureSecret: core.signatureSecret,
-      webhooks,
-      given: options.providers?.[p.name] ?? (p.name === 'vonage' ? options.provider : undefined),
-    }),
+  const wired = PROVIDERS.filter((p) => p.wired(config)).map(
+    async (p) =>
+      await p.wire({
+        config,
+        logger,
+        url,
+        publicBase,
+        signatureSecret: core.signatureSecret,
+        webhooks,
+        given: options.providers?.[p.name] ?? (p.name === 'vonage' ? options.provider : undefined),
+      }),
   );
   const senders = new Map(wired.flatMap((w): [ProviderName, SmsProvider][] => (w.sender ? [[w.name, w.sender]] : [])));
   const main = senders.get(core.numbers.defaultNumber().provider) ?? [...senders.values()][0];

@@ -105,9 +105,9 @@ afterAll(async () => {
   await database?.dispose();
 });
 
-const onSqlite = (q: string) =>
-  listConversations({ db: sqlite.db, agentId: 1, filter: 'all', search: q, limit: 100 })
-    .items.map((c) => c.id)
+const onSqlite = async (q: string) =>
+  (await listConversations({ db: sqlite.db, agentId: 1, filter: 'all', search: q, limit: 100 })).items
+    .map((c) => c.id)
     .sort((a, b) => a - b);
 
 const onPg = async (q: string) =>
@@ -122,7 +122,7 @@ const onPg = async (q: string) =>
 describe('message search', () => {
   it('finds the same conversations on PostgreSQL (pg_trgm) as on SQLite (trigram FTS)', async () => {
     for (const [q, expected] of QUERIES) {
-      expect({ q, sqlite: onSqlite(q) }).toEqual({ q, sqlite: expected });
+      expect({ q, sqlite: await onSqlite(q) }).toEqual({ q, sqlite: expected });
       expect({ q, pg: await onPg(q) }).toEqual({ q, pg: expected });
     }
   });

@@ -147,23 +147,19 @@ async function rollupsOfSqlite() {
     hourly: await db
       .select()
       .from(lite.statsHourly)
-      .orderBy(asc(lite.statsHourly.hour), asc(lite.statsHourly.direction), asc(lite.statsHourly.status))
-      ,
+      .orderBy(asc(lite.statsHourly.hour), asc(lite.statsHourly.direction), asc(lite.statsHourly.status)),
     deliveryDaily: await db
       .select()
       .from(lite.statsDeliveryDaily)
-      .orderBy(asc(lite.statsDeliveryDaily.day), asc(lite.statsDeliveryDaily.bucket))
-      ,
+      .orderBy(asc(lite.statsDeliveryDaily.day), asc(lite.statsDeliveryDaily.bucket)),
     deliveryHourly: await db
       .select()
       .from(lite.statsDeliveryHourly)
-      .orderBy(asc(lite.statsDeliveryHourly.hour), asc(lite.statsDeliveryHourly.bucket))
-      ,
+      .orderBy(asc(lite.statsDeliveryHourly.hour), asc(lite.statsDeliveryHourly.bucket)),
     failures: await db
       .select()
       .from(lite.statsFailuresHourly)
-      .orderBy(asc(lite.statsFailuresHourly.hour), asc(lite.statsFailuresHourly.code), asc(lite.statsFailuresHourly.reason))
-      ,
+      .orderBy(asc(lite.statsFailuresHourly.hour), asc(lite.statsFailuresHourly.code), asc(lite.statsFailuresHourly.reason)),
   };
 }
 
@@ -181,7 +177,7 @@ describe('stats rollup triggers', () => {
       for (const part of chunks(rows, 500)) await tx.insert(lite.messages).values(part);
     });
     for (const part of chunks(rows, 500)) await pgdb.insert(pgs.messages).values(part);
-    const afterInserts = rollupsOfSqlite();
+    const afterInserts = await rollupsOfSqlite();
     expect(afterInserts.deliveryDaily.length).toBeGreaterThan(500); // every bucket edge is there
     expect(await rollupsOfPg()).toEqual(afterInserts);
 
@@ -191,7 +187,7 @@ describe('stats rollup triggers', () => {
     await pgdb.transaction(async (tx) => {
       for (const [id, patch] of patches) await tx.update(pgs.messages).set(patch).where(eq(pgs.messages.id, id));
     });
-    const afterChanges = rollupsOfSqlite();
+    const afterChanges = await rollupsOfSqlite();
     expect(afterChanges).not.toEqual(afterInserts);
     expect(afterChanges.hourly.some((r) => r.n === 0)).toBe(true); // counts moved out of some rows entirely
     expect(afterChanges.failures.length).toBeGreaterThan(10);
@@ -200,7 +196,7 @@ describe('stats rollup triggers', () => {
     // Deletes subtract nothing on either store.
     await sqlite.db.delete(lite.messages);
     await pgdb.delete(pgs.messages);
-    expect(rollupsOfSqlite()).toEqual(afterChanges);
+    expect(await rollupsOfSqlite()).toEqual(afterChanges);
     expect(await rollupsOfPg()).toEqual(afterChanges);
   });
 });

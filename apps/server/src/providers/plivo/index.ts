@@ -12,7 +12,7 @@ import { plivoWebhookHandler, plivoWebhookRouter, type PlivoWebhookOptions } fro
 export const plivo: ProviderAdapter = {
   name: 'plivo',
   wired: (config) => config.plivo.enabled,
-  wire({ config, logger, url, publicBase, given, webhooks }) {
+  async wire({ config, logger, url, publicBase, given, webhooks }) {
     // Sandbox (or no PLIVO_AUTH_TOKEN): the stand-in signs with a token generated beside the database.
     const authToken = config.plivo.authToken ?? keptSecret(config, 'plivo-auth-token');
     const options = (core: typeof webhooks): PlivoWebhookOptions => ({
@@ -23,9 +23,9 @@ export const plivo: ProviderAdapter = {
       // Plivo signs the exact URL it called: behind a proxy that is PUBLIC_URL, never Host/protocol as seen here.
       publicUrl: () => publicBase,
     });
-    const router = plivoWebhookRouter(options(webhooks));
+    const router = await plivoWebhookRouter(options(webhooks));
     const replay: WebhookReplay = async (kind, req, body, receivedAt) =>
-      plivoWebhookHandler(options(replayCore(webhooks, receivedAt)))(kind, req, body);
+      (await plivoWebhookHandler(options(replayCore(webhooks, receivedAt))))(kind, req, body);
     if (given) return { name: 'plivo', mount: '/webhooks/plivo', router, replay, sender: given, ...plivoMediaAuth(config) };
     if (config.provider === 'sandbox') {
       const sandbox = createPlivoSandbox({ baseUrl: () => url, authToken, logger: logger.child({ component: 'sandbox:plivo' }) });

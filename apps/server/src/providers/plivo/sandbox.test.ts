@@ -38,7 +38,7 @@ async function startLoop(opts: { sandboxToken?: string } = {}): Promise<Loop> {
   const app = express();
   app.use(
     '/webhooks/plivo',
-    plivoWebhookRouter({
+    await plivoWebhookRouter({
       db: tmp.db,
       log: tmp.log,
       logger,
@@ -72,7 +72,7 @@ async function startLoop(opts: { sandboxToken?: string } = {}): Promise<Loop> {
     backoff: { baseMs: 5, capMs: 20 },
     metrics: { onSend: (_ms, outcome) => void sends.push(outcome) },
   });
-  worker.start();
+  await worker.start();
   cleanups.push(async () => {
     await worker.stop();
     await sandbox.close();
@@ -86,8 +86,8 @@ async function startLoop(opts: { sandboxToken?: string } = {}): Promise<Loop> {
     sandbox,
     outcomes,
     sends,
-    send(to) {
-      const { message } = queueMessage({
+    async send(to) {
+      const { message } = await queueMessage({
         log: tmp.log,
         ourNumber: OUR,
         provider: 'plivo',
@@ -103,14 +103,13 @@ async function startLoop(opts: { sandboxToken?: string } = {}): Promise<Loop> {
 
 const row = async (l: Loop, id: number) => (await l.tmp.db.select().from(messages).where(eq(messages.id, id)))[0];
 const settle = (l: Loop, id: number, status: string) =>
-  vi.waitFor(() => expect(row(l, id)?.status).toBe(status), { timeout: 5000, interval: 10 });
+  vi.waitFor(async () => expect((await row(l, id))?.status).toBe(status), { timeout: 5000, interval: 10 });
 const historyOf = async (l: Loop, id: number) =>
   await l.tmp.db
     .select()
     .from(messageStatusHistory)
     .where(eq(messageStatusHistory.messageId, id))
-    .orderBy(asc(messageStatusHistory.providerTimestamp))
-    ;
+    .orderBy(asc(messageStatusHistory.providerTimestamp));
 
 describe('Plivo sandbox', () => {
   it('is named sandbox:plivo and documents the same test numbers as the Vonage sandbox', async () => {
@@ -122,9 +121,9 @@ describe('Plivo sandbox', () => {
 
   it('a normal number: queued (ignored) → sent → delivered through the V3-signed /webhooks/plivo/status?ref= path', async () => {
     const l = await startLoop();
-    const id = l.send('+14155550123');
+    const id = await l.send('+14155550123');
     await settle(l, id, 'delivered');
-    const m = row(l, id);
+    const m = await row(l, id);
     expect(m).toMatchObject({ status: 'delivered', price: '0.00790', errorCode: null });
     expect(historyOf(l, id).map((h) => [h.status, h.providerMessageUuid, h.clientRef])).toEqual([
       ['submitted', m?.providerMessageUuid, m?.clientRef],
@@ -137,23 +136,23 @@ describe('Plivo sandbox', () => {
 
   it('+447700900666 ends rejected with ErrorCode 100', async () => {
     const l = await startLoop();
-    const id = l.send('+447700900666');
+    const id = await l.send('+447700900666');
     await settle(l, id, 'rejected');
-    expect(row(l, id)).toMatchObject({ errorCode: '100', errorReason: 'Prohibited by the carrier' });
+    expect(await row(l, id)).toMatchObject({ errorCode: '100', errorReason: 'Prohibited by the carrier' });
   });
 
   it('+447700900429 is throttled (HTTP 429) twice, then delivered', async () => {
     const l = await startLoop();
-    const id = l.send('+447700900429');
+    const id = await l.send('+447700900429');
     await settle(l, id, 'delivered');
     expect(l.sends).toEqual(['http_429', 'http_429', 'ok']);
   });
 
   it('+447700900500 is sent, then undeliverable with ErrorCode 70', async () => {
     const l = await startLoop();
-    const id = l.send('+447700900500');
+    const id = await l.send('+447700900500');
     await settle(l, id, 'undeliverable');
-    expect(row(l, id)).toMatchObject({ errorCode: '70', errorReason: 'Destination permanently unavailable' });
+    expect(await row(l, id)).toMatchObject({ errorCode: '70', errorReason: 'Destination permanently unavailable' });
     expect(historyOf(l, id).map((h) => h.status)).toEqual(['submitted', 'undeliverable']);
   });
 
@@ -176,13 +175,10 @@ describe('Plivo sandbox', () => {
   it('a refused callback is retried, re-signed with a fresh nonce each time; simulateInbound throws when refused', async () => {
     const l = await startLoop({ sandboxToken: 'NotTheRouterTokenNotTheRouterToken01' });
     await expect(l.sandbox.simulateInbound({ from: '+14155550123', to: OUR, text: 'x' })).rejects.toThrow(/HTTP 401/);
-    const id = l.send('+14155550123');
+    const id = await l.send('+14155550123');
     await settle(l, id, 'submitted');
     await vi.waitFor(() => expect(l.tmp.db.$count(webhookLog)).resolves.toBeGreaterThanOrEqual(6), { timeout: 5000, interval: 10 });
-    const nonces = (await l.tmp.db
-      .select()
-      .from(webhookLog)
-      )
+    const nonces = (await l.tmp.db.select().from(webhookLog))
       .filter((r) => r.path.startsWith('/webhooks/plivo/status'))
       .map((r) => (JSON.parse(r.headers) as Record<string, string>)['x-plivo-signature-v3-nonce']);
     expect(nonces.length).toBeGreaterThanOrEqual(5);

@@ -64,7 +64,7 @@ async function startStack(
   const app = express();
   app.use(
     '/webhooks/plivo',
-    plivoWebhookRouter({
+    await plivoWebhookRouter({
       db: tmp.db,
       log: tmp.log,
       logger,
@@ -104,7 +104,7 @@ async function startStack(
       pollMs: 50,
       backoff: { baseMs: 5, capMs: 20 },
     });
-    stack.worker.start();
+    await stack.worker.start();
   }
   stack.post = async (path, body, o = {}) => {
     const fields = typeof body === 'string' ? [...new URLSearchParams(body)] : body;
@@ -145,8 +145,8 @@ const logRows = async (s: Stack) => await s.tmp.db.select().from(webhookLog).ord
 const lastOutcome = (s: Stack) => s.outcomes.at(-1);
 
 /** An outbound message queued (no worker): its id and client ref. */
-function queued(s: Stack, to = CUSTOMER): { id: number; ref: string } {
-  const { message } = queueMessage({
+async function queued(s: Stack, to = CUSTOMER): Promise<{ id: number; ref: string }> {
+  const { message } = await queueMessage({
     log: s.tmp.log,
     ourNumber: OUR,
     provider: 'plivo',
@@ -205,17 +205,19 @@ describe('the byte-exact examples through the router, behind a proxy (PUBLIC_URL
       price: '0',
       currency: null,
     });
-    const conv = (await s.tmp.db
-      .select()
-      .from(conversations)
-      .where(eq(conversations.id, msg?.conversationId ?? -1))
-      )[0];
+    const conv = (
+      await s.tmp.db
+        .select()
+        .from(conversations)
+        .where(eq(conversations.id, msg?.conversationId ?? -1))
+    )[0];
     expect(conv).toMatchObject({ ourNumber: OUR, provider: 'plivo', unreadCount: 1 });
-    const contact = (await s.tmp.db
-      .select()
-      .from(contacts)
-      .where(eq(contacts.id, conv?.contactId ?? -1))
-      )[0];
+    const contact = (
+      await s.tmp.db
+        .select()
+        .from(contacts)
+        .where(eq(contacts.id, conv?.contactId ?? -1))
+    )[0];
     expect(contact?.phone).toBe(CUSTOMER);
     expect(logRows(s)).toEqual([]); // V3 and stored: nothing to review
   });
@@ -238,7 +240,7 @@ describe('the byte-exact examples through the router, behind a proxy (PUBLIC_URL
 
   it('status-delivered.txt with its worked V3 headers (URL with ?ref=): delivered, matched by the signed ref', async () => {
     const s = await startStack({ publicUrl: PUBLIC });
-    const { id } = queued(s);
+    const { id } = await queued(s);
     // Give the queued message the example's ref, as if Parley had sent it with that client_ref.
     await s.tmp.db.update(messages).set({ clientRef: '01J9Z6Q4W3E2R1T0Y9U8I7O6P5' }).where(eq(messages.id, id));
     const ex = worked.v3[1];
@@ -249,7 +251,7 @@ describe('the byte-exact examples through the router, behind a proxy (PUBLIC_URL
     });
     expect(res.status).toBe(200);
     expect(JSON.parse(res.text)).toEqual({ ok: true, outcome: 'applied' });
-    expect(messageRow(s, id)).toMatchObject({
+    expect(await messageRow(s, id)).toMatchObject({
       status: 'delivered',
       providerMessageUuid: '9b2d1f7a-3c4e-4d5f-8a6b-7c8d9e0f1a2b',
       price: '0.00790',
@@ -268,10 +270,10 @@ describe('the byte-exact examples through the router, behind a proxy (PUBLIC_URL
 
   it('status-undelivered.txt (ErrorCode 30) → undeliverable, with the spam reason', async () => {
     const s = await startStack({ publicUrl: PUBLIC });
-    const { id, ref } = queued(s);
+    const { id, ref } = await queued(s);
     const res = await s.post(`/webhooks/plivo/status?ref=${ref}`, text('status-undelivered.txt'));
     expect(res.status).toBe(200);
-    expect(messageRow(s, id)).toMatchObject({
+    expect(await messageRow(s, id)).toMatchObject({
       status: 'undeliverable',
       errorCode: '30',
       errorReason: 'Blocked by the carrier as spam (do not resend the same text)',
@@ -282,9 +284,9 @@ describe('the byte-exact examples through the router, behind a proxy (PUBLIC_URL
 
   it('status-failed.txt (ErrorCode 900, no SentTime) → failed, insufficient credit, time from QueuedTime', async () => {
     const s = await startStack({ publicUrl: PUBLIC });
-    const { id, ref } = queued(s);
+    const { id, ref } = await queued(s);
     expect((await s.post(`/webhooks/plivo/status?ref=${ref}`, text('status-failed.txt'))).status).toBe(200);
-    expect(messageRow(s, id)).toMatchObject({
+    expect(await messageRow(s, id)).toMatchObject({
       status: 'failed',
       errorCode: '900',
       errorReason: 'Plivo account has insufficient credit',
@@ -295,7 +297,7 @@ describe('the byte-exact examples through the router, behind a proxy (PUBLIC_URL
 
   it('the worked V2 headers are accepted, flagged in webhook_log, and their ref is not trusted (matched by uuid only)', async () => {
     const s = await startStack({ publicUrl: PUBLIC });
-    const { id } = queued(s);
+    const { id } = await queued(s);
     await s.tmp.db.update(messages).set({ clientRef: '01J9Z6Q4W3E2R1T0Y9U8I7O6P5' }).where(eq(messages.id, id));
     const v2 = (JSON.parse(text('signature-worked-example.json')) as { v2: { headers: Record<string, string> } }).v2.headers;
     const res = await s.post('/webhooks/plivo/status?ref=01J9Z6Q4W3E2R1T0Y9U8I7O6P5', text('status-delivered.txt'), {
@@ -304,7 +306,7 @@ describe('the byte-exact examples through the router, behind a proxy (PUBLIC_URL
     });
     expect(res.status).toBe(200);
     expect(JSON.parse(res.text)).toEqual({ ok: true, outcome: 'orphan' });
-    expect(messageRow(s, id)?.status).toBe('queued');
+    expect((await messageRow(s, id))?.status).toBe('queued');
     const orphan = (await s.tmp.db.select().from(messageStatusHistory))[0];
     expect(orphan).toMatchObject({ messageId: null, clientRef: null, providerMessageUuid: '9b2d1f7a-3c4e-4d5f-8a6b-7c8d9e0f1a2b' });
     expect(logRows(s)).toMatchObject([
@@ -426,7 +428,7 @@ describe('odd but genuine callbacks: 200 so Plivo does not retry, kept for revie
 
   it('status without MessageUUID → schema_error; queued → ignored (nothing recorded); an unknown status → ignored and logged', async () => {
     const s = await startStack();
-    const { id, ref } = queued(s);
+    const { id, ref } = await queued(s);
     const path = `/webhooks/plivo/status?ref=${ref}`;
     const noUuid = statusFields('x', 'delivered').filter(([k]) => k !== 'MessageUUID');
     expect((await s.post(path, noUuid)).status).toBe(200);
@@ -436,7 +438,7 @@ describe('odd but genuine callbacks: 200 so Plivo does not retry, kept for revie
     expect((await s.post(path, statusFields(randomUUID(), 'teleported'))).status).toBe(200);
     expect(lastOutcome(s)).toEqual(['/webhooks/plivo/status', 'ignored']);
     expect(await s.tmp.db.$count(messageStatusHistory)).toBe(0);
-    expect(messageRow(s, id)?.status).toBe('queued');
+    expect((await messageRow(s, id))?.status).toBe('queued');
     expect(logRows(s).map((r) => r.outcome)).toEqual(['schema_error', 'ignored']);
     expect(logRows(s)[1]?.error).toMatch(/teleported/);
   });
@@ -458,7 +460,7 @@ describe('full loop: outbox → Plivo provider → mock Plivo → signed callbac
   it('sends the documented request; callbacks in shuffled order with a duplicate end delivered with both in history', async () => {
     const mock = await withMock();
     const s = await startStack({ mock });
-    const { message } = queueMessage({
+    const { message } = await queueMessage({
       log: s.tmp.log,
       ourNumber: OUR,
       provider: 'plivo',
@@ -467,13 +469,13 @@ describe('full loop: outbox → Plivo provider → mock Plivo → signed callbac
       agentId: 1,
     });
     s.worker?.wake();
-    await vi.waitFor(() => expect(messageRow(s, message.id)?.status).toBe('submitted'), { timeout: 5000, interval: 10 });
+    await vi.waitFor(async () => expect((await messageRow(s, message.id))?.status).toBe('submitted'), { timeout: 5000, interval: 10 });
     const req = mock.requests[0];
     expect(req?.specErrors).toEqual([]);
     const expected = JSON.parse(text('send-request.json')) as Record<string, string>;
     expect(req?.body).toEqual({ ...expected, url: `${s.url}/webhooks/plivo/status?ref=${message.clientRef ?? ''}` });
     const uuid = req?.messageUuid ?? '';
-    expect(messageRow(s, message.id)?.providerMessageUuid).toBe(uuid);
+    expect((await messageRow(s, message.id))?.providerMessageUuid).toBe(uuid);
 
     const path = `/webhooks/plivo/status?ref=${message.clientRef ?? ''}`;
     const delivered = statusFields(uuid, 'delivered', {
@@ -488,7 +490,7 @@ describe('full loop: outbox → Plivo provider → mock Plivo → signed callbac
     expect(lastOutcome(s)?.[1]).toBe('unchanged');
     expect((await s.post(path, delivered)).status).toBe(200); // Plivo's retry: fresh nonce, same body
     expect(lastOutcome(s)?.[1]).toBe('duplicate');
-    expect(messageRow(s, message.id)).toMatchObject({ status: 'delivered', price: '0.00790' });
+    expect(await messageRow(s, message.id)).toMatchObject({ status: 'delivered', price: '0.00790' });
     expect(history(s, message.id).map((h) => [h.status, h.applied])).toEqual([
       ['delivered', true],
       ['submitted', false],
@@ -499,7 +501,14 @@ describe('full loop: outbox → Plivo provider → mock Plivo → signed callbac
     const mock = await withMock();
     const s = await startStack({ mock });
     const held = mock.hold();
-    const { message } = queueMessage({ log: s.tmp.log, ourNumber: OUR, provider: 'plivo', to: CUSTOMER, text: 'Early bird', agentId: 1 });
+    const { message } = await queueMessage({
+      log: s.tmp.log,
+      ourNumber: OUR,
+      provider: 'plivo',
+      to: CUSTOMER,
+      text: 'Early bird',
+      agentId: 1,
+    });
     s.worker?.wake();
     const req = await held.received;
     const statusUrl = (req.body as { url: string }).url;
@@ -508,7 +517,7 @@ describe('full loop: outbox → Plivo provider → mock Plivo → signed callbac
     const res = await s.post(path, statusFields(req.messageUuid, 'sent', { sent: '2025-02-03 12:14:25.731560' }));
     expect(res.status).toBe(200);
     expect(lastOutcome(s)?.[1]).toBe('applied');
-    expect(messageRow(s, message.id)).toMatchObject({ status: 'submitted', providerMessageUuid: req.messageUuid });
+    expect(await messageRow(s, message.id)).toMatchObject({ status: 'submitted', providerMessageUuid: req.messageUuid });
     expect((await s.tmp.db.select().from(outbox))[0]?.state).toBe('sending'); // the send has not answered yet
     held.release();
     await vi.waitFor(async () => expect(await s.tmp.db.$count(outbox)).toBe(0), { timeout: 5000, interval: 10 });
@@ -516,14 +525,14 @@ describe('full loop: outbox → Plivo provider → mock Plivo → signed callbac
       path,
       statusFields(req.messageUuid, 'delivered', { sent: '2025-02-03 12:14:25.731560', report: '2025-02-03 12:14:31.052187' }),
     );
-    expect(messageRow(s, message.id)).toMatchObject({ status: 'delivered', providerMessageUuid: req.messageUuid });
+    expect(await messageRow(s, message.id)).toMatchObject({ status: 'delivered', providerMessageUuid: req.messageUuid });
   });
 
   it('under V2 an early callback is an orphan (ref ignored), adopted by uuid when the 202 arrives', async () => {
     const mock = await withMock();
     const s = await startStack({ mock });
     const held = mock.hold();
-    const { message } = queueMessage({
+    const { message } = await queueMessage({
       log: s.tmp.log,
       ourNumber: OUR,
       provider: 'plivo',
@@ -536,9 +545,9 @@ describe('full loop: outbox → Plivo provider → mock Plivo → signed callbac
     const path = (req.body as { url: string }).url.slice(s.url.length);
     await s.post(path, statusFields(req.messageUuid, 'delivered', { report: '2025-02-03 12:14:31.052187' }), { scheme: 'v2' });
     expect(lastOutcome(s)?.[1]).toBe('orphan');
-    expect(messageRow(s, message.id)?.status).toBe('queued');
+    expect((await messageRow(s, message.id))?.status).toBe('queued');
     held.release();
-    await vi.waitFor(() => expect(messageRow(s, message.id)?.status).toBe('delivered'), { timeout: 5000, interval: 10 });
+    await vi.waitFor(async () => expect((await messageRow(s, message.id))?.status).toBe('delivered'), { timeout: 5000, interval: 10 });
     expect(logRows(s)).toMatchObject([{ outcome: 'orphan', signatureOk: true, error: expect.stringMatching(/V2/) }]);
   });
 
@@ -546,18 +555,25 @@ describe('full loop: outbox → Plivo provider → mock Plivo → signed callbac
     const mock = await withMock();
     const s = await startStack({ mock });
     mock.enqueue({ status: 429, body: { api_id: 'x', error: 'rate_limit_exceeded' } }, { status: 503, body: 'unavailable' });
-    const { message } = queueMessage({ log: s.tmp.log, ourNumber: OUR, provider: 'plivo', to: CUSTOMER, text: 'Retry me', agentId: 1 });
+    const { message } = await queueMessage({
+      log: s.tmp.log,
+      ourNumber: OUR,
+      provider: 'plivo',
+      to: CUSTOMER,
+      text: 'Retry me',
+      agentId: 1,
+    });
     s.worker?.wake();
-    await vi.waitFor(() => expect(messageRow(s, message.id)?.status).toBe('submitted'), { timeout: 5000, interval: 10 });
+    await vi.waitFor(async () => expect((await messageRow(s, message.id))?.status).toBe('submitted'), { timeout: 5000, interval: 10 });
     expect(mock.requests).toHaveLength(3);
-    expect(messageRow(s, message.id)?.providerMessageUuid).toBe(mock.requests[2]?.messageUuid);
+    expect((await messageRow(s, message.id))?.providerMessageUuid).toBe(mock.requests[2]?.messageUuid);
   });
 
   it('a 403 (Geo Permissions) fails the message with that reason, not retried', async () => {
     const mock = await withMock();
     const s = await startStack({ mock });
     mock.enqueue({ status: 403, body: { api_id: 'x', error: 'This destination country is not enabled in your Geo Permissions.' } });
-    const { message } = queueMessage({
+    const { message } = await queueMessage({
       log: s.tmp.log,
       ourNumber: OUR,
       provider: 'plivo',
@@ -566,8 +582,8 @@ describe('full loop: outbox → Plivo provider → mock Plivo → signed callbac
       agentId: 1,
     });
     s.worker?.wake();
-    await vi.waitFor(() => expect(messageRow(s, message.id)?.status).toBe('failed'), { timeout: 5000, interval: 10 });
-    expect(messageRow(s, message.id)?.errorReason).toMatch(/Geo Permissions/);
+    await vi.waitFor(async () => expect((await messageRow(s, message.id))?.status).toBe('failed'), { timeout: 5000, interval: 10 });
+    expect((await messageRow(s, message.id))?.errorReason).toMatch(/Geo Permissions/);
     expect(mock.requests).toHaveLength(1);
   });
 

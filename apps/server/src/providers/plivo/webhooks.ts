@@ -43,20 +43,20 @@ const EMPTY_RESPONSE = '<Response></Response>';
 const V2_NOTE = 'accepted with a V2 signature only: the query (ref) and the body are not authenticated';
 const TIME_FIELDS = ['DeliveryReportTime', 'SentTime', 'QueuedTime', 'MessageTime'] as const;
 
-export function plivoWebhookRouter(opts: PlivoWebhookOptions): Router {
-  return plivoKit(opts).router(plivoWebhookHandler(opts));
+export async function plivoWebhookRouter(opts: PlivoWebhookOptions): Promise<Router> {
+  return (await plivoKit(opts)).router(await plivoWebhookHandler(opts));
 }
 
 /** One request, live or replayed from webhook_log (webhooks/replay.ts). */
-export function plivoWebhookHandler(opts: PlivoWebhookOptions): WebhookHandler {
-  const kit = plivoKit(opts);
+export async function plivoWebhookHandler(opts: PlivoWebhookOptions): Promise<WebhookHandler> {
+  const kit = await plivoKit(opts);
   // Group commit: the whole (synchronous) handling runs in the next batch transaction, nonce claim and
   // webhook_log included, and is answered once that committed.
-  return (kind, req, body) => opts.log.writeBatched(() => handle(opts, kit, kit.webhookLog, kind, req, body));
+  return (kind, req, body) => opts.log.writeBatched(async () => await handle(opts, kit, kit.webhookLog, kind, req, body));
 }
 
-function plivoKit(opts: PlivoWebhookOptions) {
-  return kitFor(opts, '/webhooks/plivo', {
+async function plivoKit(opts: PlivoWebhookOptions) {
+  return await kitFor(opts, '/webhooks/plivo', {
     methodNotAllowed: 'method not allowed: use POST (set message_method / method to POST at Plivo)',
     // Kept with its query: `?ref=` is part of what Plivo signed.
     logPath: (req) => req.originalUrl,
@@ -84,14 +84,14 @@ const countOrNull = (value: string | undefined): number | null =>
   value !== undefined && /^\d+$/.test(value.trim()) && Number(value) > 0 ? Number(value) : null;
 const textOrNull = (value: string | undefined): string | null => (value === undefined || value.trim() === '' ? null : value.trim());
 
-function handle(
+async function handle(
   opts: PlivoWebhookOptions,
   kit: WebhookKit,
   webhookLog: WebhookLog,
   kind: WebhookKind,
   req: RawWebhookRequest,
   body: Buffer,
-): WebhookOutcome {
+): Promise<WebhookOutcome> {
   const rawBody = body.toString('utf8');
   /** Set once the signature verified. */
   const auth: { scheme?: Scheme } = {};
@@ -132,13 +132,13 @@ function handle(
 
   const field = (name: string): string | undefined => form.get(name) ?? undefined;
   const query = new URLSearchParams(req.originalUrl.split('?').slice(1).join('?'));
-  return kind === 'inbound' ? inbound(opts, field, done) : status(opts, field, pairs, query, verified.scheme, done);
+  return kind === 'inbound' ? await inbound(opts, field, done) : await status(opts, field, pairs, query, verified.scheme, done);
 }
 
 type Field = (name: string) => string | undefined;
 type Done = (status: number, outcome: string, problem?: string) => WebhookOutcome;
 
-function inbound(opts: PlivoWebhookOptions, field: Field, done: Done): WebhookOutcome {
+async function inbound(opts: PlivoWebhookOptions, field: Field, done: Done): Promise<WebhookOutcome> {
   const type = (field('Type') ?? 'sms').trim().toLowerCase();
   if (type !== 'sms' && type !== 'mms' && type !== '')
     return done(200, 'ignored_type', `Type "${type}" is not handled (Parley takes SMS and MMS)`);
@@ -168,7 +168,7 @@ function inbound(opts: PlivoWebhookOptions, field: Field, done: Done): WebhookOu
     // Signed but not for us: kept, answered 200 (Plivo would retry a 4xx to no avail), nothing created or sent.
     return done(200, 'not_our_number', `inbound to ${sms.to}, which is not one of Parley's Plivo numbers`);
   }
-  const result = receiveInbound({
+  const result = await receiveInbound({
     log: opts.log,
     inbound: sms,
     provider: 'plivo',
@@ -190,14 +190,14 @@ function plivoMedia(field: Field): InboundMedia[] {
   return out;
 }
 
-function status(
+async function status(
   opts: PlivoWebhookOptions,
   field: Field,
   pairs: [string, string][],
   query: URLSearchParams,
   scheme: Scheme,
   done: Done,
-): WebhookOutcome {
+): Promise<WebhookOutcome> {
   const messageUuid = textOrNull(field('MessageUUID'));
   const plivoStatus = textOrNull(field('Status'));
   if (messageUuid === null || plivoStatus === null) {
@@ -215,7 +215,7 @@ function status(
   const errorCode = textOrNull(field('ErrorCode'));
   const code = isPlivoNoError(errorCode) ? null : errorCode;
   const at = TIME_FIELDS.map((name) => plivoTime(field(name))).find((t) => t !== undefined);
-  const outcome = recordStatus({
+  const outcome = await recordStatus({
     log: opts.log,
     report: {
       // Split messages: current docs say ParentMessageUUID equals MessageUUID; older ones, that parts

@@ -12,20 +12,22 @@ import { sinchWebhookHandler, sinchWebhookRouter } from './webhooks';
 export const sinch: ProviderAdapter = {
   name: 'sinch',
   wired: (config) => config.sinch.enabled,
-  wire({ config, logger, url, publicBase, given, webhooks }) {
+  async wire({ config, logger, url, publicBase, given, webhooks }) {
     const sandbox = config.provider === 'sandbox';
     // Sandbox: the stand-in signs with a secret generated beside the database, verified by the real route.
     const webhookSecret = config.sinch.webhookSecret ?? (sandbox ? keptSecret(config, 'sinch-webhook-secret') : undefined);
     if (webhookSecret === undefined) {
       logger.warn('Sinch callbacks are unauthenticated: ask Sinch to enable HMAC signing and set SINCH_WEBHOOK_SECRET (README)');
     }
-    const router = sinchWebhookRouter({ ...webhooks, ...(webhookSecret ? { webhookSecret } : {}) });
+    const router = await sinchWebhookRouter({ ...webhooks, ...(webhookSecret ? { webhookSecret } : {}) });
     const replay: WebhookReplay = async (kind, req, body, receivedAt) =>
-      sinchWebhookHandler({ ...replayCore(webhooks, receivedAt), ...(webhookSecret ? { webhookSecret } : {}), now: () => receivedAt })(
-        kind,
-        req,
-        body,
-      );
+      (
+        await sinchWebhookHandler({
+          ...replayCore(webhooks, receivedAt),
+          ...(webhookSecret ? { webhookSecret } : {}),
+          now: () => receivedAt,
+        })
+      )(kind, req, body);
     if (given) return { name: 'sinch', mount: '/webhooks/sinch', router, replay, sender: given, ...sinchMediaAuth(config) };
     if (sandbox && webhookSecret !== undefined) {
       const stand = createSinchSandbox({ baseUrl: () => url, webhookSecret, logger: logger.child({ component: 'sandbox:sinch' }) });

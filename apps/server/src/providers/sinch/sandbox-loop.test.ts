@@ -46,7 +46,7 @@ async function startLoop(makeProvider: (baseUrl: string) => SmsProvider) {
   let wake = () => {};
   app.use(
     '/webhooks/sinch',
-    sinchWebhookRouter({
+    await sinchWebhookRouter({
       db: t.db,
       log: t.log,
       logger,
@@ -72,7 +72,7 @@ async function startLoop(makeProvider: (baseUrl: string) => SmsProvider) {
     backoff: { baseMs: 5, capMs: 20 },
   });
   wake = () => worker.wake();
-  worker.start();
+  await worker.start();
   cleanups.push(async () => {
     await worker.stop();
     await provider.close?.();
@@ -81,13 +81,14 @@ async function startLoop(makeProvider: (baseUrl: string) => SmsProvider) {
     t.dispose();
   });
 
-  function send(to = THEM, text = 'Hello from Parley via Sinch') {
-    const { message } = queueMessage({ log: t.log, ourNumber: OUR, provider: 'sinch', to, text, agentId: 1 });
+  async function send(to = THEM, text = 'Hello from Parley via Sinch') {
+    const { message } = await queueMessage({ log: t.log, ourNumber: OUR, provider: 'sinch', to, text, agentId: 1 });
     worker.wake();
     return message;
   }
   const row = async (id: number) => (await t.db.select().from(messages).where(eq(messages.id, id)))[0];
-  const settle = (id: number, status: string) => vi.waitFor(() => expect(row(id)?.status).toBe(status), { timeout: 5000, interval: 10 });
+  const settle = (id: number, status: string) =>
+    vi.waitFor(async () => expect((await row(id))?.status).toBe(status), { timeout: 5000, interval: 10 });
   async function callback(path: '/status' | '/inbound', body: Record<string, unknown>) {
     const raw = JSON.stringify(body);
     const res = await fetch(`${url}/webhooks/sinch${path}`, {
@@ -224,7 +225,7 @@ describe('Sinch loop through the sandbox', () => {
     expect(row?.providerMessageUuid).toMatch(/^[0-9A-HJKMNP-TV-Z]{26}$/);
     const history = await s.db.select().from(messageStatusHistory).where(eq(messageStatusHistory.messageId, m.id));
     expect(history.map((h) => h.status)).toEqual(['submitted', 'delivered']);
-    expect(s.worker.stats().depth).toBe(0);
+    expect((await s.worker.stats()).depth).toBe(0);
   });
 
   it('+447700900666 ends rejected, +447700900500 undeliverable, +447700900429 delivered after two 429s', async () => {

@@ -39,8 +39,8 @@ afterEach(() => t.dispose());
 
 /** Epoch ms at the vector's own timestamp (+ offset seconds). */
 const at = (v: Vector, offsetS = 0) => (Number(v.headers[SINCH_TIMESTAMP_HEADER]) + offsetS) * 1000;
-const verify = (v: Vector, over: { headers?: IncomingHttpHeaders; rawBody?: Buffer; secret?: string; now?: number } = {}) =>
-  verifySinchSignature({
+const verify = async (v: Vector, over: { headers?: IncomingHttpHeaders; rawBody?: Buffer; secret?: string; now?: number } = {}) =>
+  await verifySinchSignature({
     headers: over.headers ?? v.headers,
     rawBody: over.rawBody ?? Buffer.from(v.rawBody, 'utf8'),
     secret: over.secret ?? v.secret,
@@ -50,8 +50,8 @@ const verify = (v: Vector, over: { headers?: IncomingHttpHeaders; rawBody?: Buff
 const without = (headers: Record<string, string>, name: string) => Object.fromEntries(Object.entries(headers).filter(([k]) => k !== name));
 
 describe.each(VECTORS)('verifySinchSignature on %s', (_name, v) => {
-  it('verifies', () => {
-    expect(verify(v)).toMatchObject({ ok: true });
+  it('verifies', async () => {
+    expect(await verify(v)).toMatchObject({ ok: true });
   });
 
   it('is reproduced by signSinchWebhook (HMAC-SHA256 over body.nonce.timestamp, key = the secret as UTF-8)', () => {
@@ -64,26 +64,33 @@ describe.each(VECTORS)('verifySinchSignature on %s', (_name, v) => {
     expect(headers).toEqual(v.headers);
   });
 
-  it('refuses a changed status and a single changed body byte', () => {
-    expect(verify(v, { rawBody: Buffer.from(v.rawBody.replace('"Delivered"', '"Failed"')) })).toMatchObject({ ok: false, status: 401 });
+  it('refuses a changed status and a single changed body byte', async () => {
+    expect(await verify(v, { rawBody: Buffer.from(v.rawBody.replace('"Delivered"', '"Failed"')) })).toMatchObject({
+      ok: false,
+      status: 401,
+    });
     const flipped = Buffer.from(v.rawBody, 'utf8');
     flipped[10] = (flipped[10] ?? 0) ^ 1;
-    expect(verify(v, { rawBody: flipped })).toMatchObject({ ok: false, status: 401, reason: expect.stringContaining('does not match') });
+    expect(await verify(v, { rawBody: flipped })).toMatchObject({
+      ok: false,
+      status: 401,
+      reason: expect.stringContaining('does not match'),
+    });
     // A re-serialised body (same JSON, other bytes) is not the signed body either.
     const reindented = Buffer.from(JSON.stringify(JSON.parse(v.rawBody), null, 2));
-    expect(verify(v, { rawBody: reindented }).ok).toBe(false);
+    expect((await verify(v, { rawBody: reindented })).ok).toBe(false);
   });
 
-  it('refuses a wrong secret, and a base64-decoded key (the Voice/Verification scheme)', () => {
-    expect(verify(v, { secret: `${v.secret}x` })).toMatchObject({ ok: false, status: 401 });
+  it('refuses a wrong secret, and a base64-decoded key (the Voice/Verification scheme)', async () => {
+    expect(await verify(v, { secret: `${v.secret}x` })).toMatchObject({ ok: false, status: 401 });
     const decodedKeySig = createHmac('sha256', Buffer.from(v.secret, 'base64'))
       .update(`${v.rawBody}.${v.headers[SINCH_NONCE_HEADER]}.${v.headers[SINCH_TIMESTAMP_HEADER]}`)
       .digest('base64');
-    expect(verify(v, { headers: { ...v.headers, [SINCH_SIGNATURE_HEADER]: decodedKeySig } }).ok).toBe(false);
+    expect((await verify(v, { headers: { ...v.headers, [SINCH_SIGNATURE_HEADER]: decodedKeySig } })).ok).toBe(false);
   });
 
-  it.each(['HmacSHA512', 'hmacsha256', 'HMACSHA256', 'sha256', 'none'])('refuses algorithm %s', (algorithm) => {
-    expect(verify(v, { headers: { ...v.headers, [SINCH_ALGORITHM_HEADER]: algorithm } })).toMatchObject({
+  it.each(['HmacSHA512', 'hmacsha256', 'HMACSHA256', 'sha256', 'none'])('refuses algorithm %s', async (algorithm) => {
+    expect(await verify(v, { headers: { ...v.headers, [SINCH_ALGORITHM_HEADER]: algorithm } })).toMatchObject({
       ok: false,
       status: 401,
       reason: expect.stringContaining('algorithm'),
@@ -92,8 +99,8 @@ describe.each(VECTORS)('verifySinchSignature on %s', (_name, v) => {
 
   it.each([SINCH_SIGNATURE_HEADER, SINCH_ALGORITHM_HEADER, SINCH_NONCE_HEADER, SINCH_TIMESTAMP_HEADER])(
     'refuses a request without %s',
-    (name) => {
-      expect(verify(v, { headers: without(v.headers, name) })).toEqual({
+    async (name) => {
+      expect(await verify(v, { headers: without(v.headers, name) })).toEqual({
         ok: false,
         status: 401,
         reason: `unsigned callback: missing ${name}`,
@@ -101,53 +108,53 @@ describe.each(VECTORS)('verifySinchSignature on %s', (_name, v) => {
     },
   );
 
-  it('refuses malformed values and a header given twice', () => {
-    expect(verify(v, { headers: { ...v.headers, [SINCH_SIGNATURE_HEADER]: '!!not base64!!' } }).ok).toBe(false);
-    expect(verify(v, { headers: { ...v.headers, [SINCH_SIGNATURE_HEADER]: '' } }).ok).toBe(false);
-    expect(verify(v, { headers: { ...v.headers, [SINCH_TIMESTAMP_HEADER]: '2025-02-03T12:14:31Z' } })).toMatchObject({
+  it('refuses malformed values and a header given twice', async () => {
+    expect((await verify(v, { headers: { ...v.headers, [SINCH_SIGNATURE_HEADER]: '!!not base64!!' } })).ok).toBe(false);
+    expect((await verify(v, { headers: { ...v.headers, [SINCH_SIGNATURE_HEADER]: '' } })).ok).toBe(false);
+    expect(await verify(v, { headers: { ...v.headers, [SINCH_TIMESTAMP_HEADER]: '2025-02-03T12:14:31Z' } })).toMatchObject({
       reason: 'signature timestamp is not Unix seconds',
     });
     const sig = v.headers[SINCH_SIGNATURE_HEADER] ?? '';
-    expect(verify(v, { headers: { ...v.headers, [SINCH_SIGNATURE_HEADER]: [sig, sig] } })).toMatchObject({
+    expect(await verify(v, { headers: { ...v.headers, [SINCH_SIGNATURE_HEADER]: [sig, sig] } })).toMatchObject({
       ok: false,
       reason: expect.stringContaining('more than once'),
     });
   });
 
-  it('accepts up to 23 h old (a Sinch retry) and 5 min ahead; refuses older or further ahead', () => {
-    expect(verify(v, { now: at(v, MAX_AGE_S + 1) })).toMatchObject({ ok: false, reason: 'signature timestamp is too old' });
-    expect(verify(v, { now: at(v, -(MAX_FUTURE_SKEW_S + 1)) })).toMatchObject({
+  it('accepts up to 23 h old (a Sinch retry) and 5 min ahead; refuses older or further ahead', async () => {
+    expect(await verify(v, { now: at(v, MAX_AGE_S + 1) })).toMatchObject({ ok: false, reason: 'signature timestamp is too old' });
+    expect(await verify(v, { now: at(v, -(MAX_FUTURE_SKEW_S + 1)) })).toMatchObject({
       ok: false,
       reason: 'signature timestamp is in the future',
     });
     // Refused requests did not claim the nonce: the genuine one still passes.
-    expect(verify(v, { now: at(v, 22 * 3600 + 45 * 60) })).toMatchObject({ ok: true });
+    expect(await verify(v, { now: at(v, 22 * 3600 + 45 * 60) })).toMatchObject({ ok: true });
   });
 
-  it('accepts 5 min ahead of our clock', () => {
-    expect(verify(v, { now: at(v, -MAX_FUTURE_SKEW_S) })).toMatchObject({ ok: true });
+  it('accepts 5 min ahead of our clock', async () => {
+    expect(await verify(v, { now: at(v, -MAX_FUTURE_SKEW_S) })).toMatchObject({ ok: true });
   });
 
-  it('refuses a replay (the same nonce again), even hours later', () => {
-    expect(verify(v)).toMatchObject({ ok: true });
-    expect(verify(v)).toEqual({ ok: false, status: 401, reason: 'replayed callback (nonce already used)' });
-    expect(verify(v, { now: at(v, 3600) })).toMatchObject({ ok: false, reason: expect.stringContaining('replayed') });
+  it('refuses a replay (the same nonce again), even hours later', async () => {
+    expect(await verify(v)).toMatchObject({ ok: true });
+    expect(await verify(v)).toEqual({ ok: false, status: 401, reason: 'replayed callback (nonce already used)' });
+    expect(await verify(v, { now: at(v, 3600) })).toMatchObject({ ok: false, reason: expect.stringContaining('replayed') });
   });
 
-  it('claims the nonce only after the MAC verifies: a forgery with a genuine nonce does not burn it', () => {
-    expect(verify(v, { secret: 'forger' }).ok).toBe(false);
-    expect(verify(v, { rawBody: Buffer.from('{}') }).ok).toBe(false);
-    expect(verify(v)).toMatchObject({ ok: true });
+  it('claims the nonce only after the MAC verifies: a forgery with a genuine nonce does not burn it', async () => {
+    expect((await verify(v, { secret: 'forger' })).ok).toBe(false);
+    expect((await verify(v, { rawBody: Buffer.from('{}') })).ok).toBe(false);
+    expect(await verify(v)).toMatchObject({ ok: true });
   });
 });
 
 describe('signSinchWebhook / ulidLike', () => {
-  it('signs a fresh body with a 26-char ULID-like nonce and the current Unix seconds', () => {
+  it('signs a fresh body with a 26-char ULID-like nonce and the current Unix seconds', async () => {
     const headers = signSinchWebhook({ rawBody: Buffer.from('{"a":1}'), secret: 's' });
     expect(headers[SINCH_NONCE_HEADER]).toMatch(/^[0-9A-HJKMNP-TV-Z]{26}$/);
     expect(Math.abs(Number(headers[SINCH_TIMESTAMP_HEADER]) - Date.now() / 1000)).toBeLessThan(5);
     expect(headers[SINCH_ALGORITHM_HEADER]).toBe('HmacSHA256');
-    expect(verifySinchSignature({ headers, rawBody: Buffer.from('{"a":1}'), secret: 's', nonces })).toMatchObject({ ok: true });
+    expect(await verifySinchSignature({ headers, rawBody: Buffer.from('{"a":1}'), secret: 's', nonces })).toMatchObject({ ok: true });
   });
 
   it('ulidLike sorts by time and does not repeat', () => {

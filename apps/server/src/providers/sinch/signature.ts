@@ -93,7 +93,7 @@ function single(headers: IncomingHttpHeaders, name: string): string | undefined 
  * constant time, the timestamp must lie within [now - 23 h, now + 5 min], and the nonce is claimed
  * only after the MAC verifies (so a forger cannot burn nonces); a nonce seen before is a replay.
  */
-export function verifySinchSignature(opts: {
+export async function verifySinchSignature(opts: {
   headers: IncomingHttpHeaders;
   rawBody: Buffer;
   secret: string;
@@ -105,7 +105,7 @@ export function verifySinchSignature(opts: {
    * in the transaction that stores what the request carried (so a retry after a failure is not a "replay").
    */
   claim?: boolean;
-}): SinchSignatureResult {
+}): Promise<SinchSignatureResult> {
   const now = opts.now ?? Date.now();
   const values: string[] = [];
   for (const name of [SINCH_SIGNATURE_HEADER, SINCH_ALGORITHM_HEADER, SINCH_NONCE_HEADER, SINCH_TIMESTAMP_HEADER]) {
@@ -130,7 +130,7 @@ export function verifySinchSignature(opts: {
   if (ts > nowS + MAX_FUTURE_SKEW_S) return refuse('signature timestamp is in the future');
   if (ts < nowS - MAX_AGE_S) return refuse('signature timestamp is too old');
   const replay =
-    opts.claim === false ? opts.nonces.seen(SINCH_NONCE_PROVIDER, nonce, now) : !opts.nonces.claim(SINCH_NONCE_PROVIDER, nonce, now);
+    opts.claim === false ? await opts.nonces.seen(SINCH_NONCE_PROVIDER, nonce, now) : !opts.nonces.claim(SINCH_NONCE_PROVIDER, nonce, now);
   if (replay) return refuse('replayed callback (nonce already used)');
   return { ok: true, nonce };
 }

@@ -41,7 +41,7 @@ async function startStack(o: { webhookSecret?: string; maxBodyBytes?: number; on
   const app = express();
   app.use(
     '/webhooks/sinch',
-    sinchWebhookRouter({
+    await sinchWebhookRouter({
       db: t.db,
       log: t.log,
       logger,
@@ -77,8 +77,8 @@ async function startStack(o: { webhookSecret?: string; maxBodyBytes?: number; on
   const lastLogged = async () => (await t.db.select().from(webhookLog).orderBy(desc(webhookLog.id)).limit(1))[0];
   const message = async (id: number) => (await t.db.select().from(messages).where(eq(messages.id, id)))[0];
   /** An outbound Sinch message, queued (as the outbox leaves it before the send response). */
-  function outbound() {
-    const { message: m } = queueMessage({
+  async function outbound() {
+    const { message: m } = await queueMessage({
       log: t.log,
       ourNumber: OUR,
       provider: 'sinch',
@@ -101,12 +101,7 @@ function reportFor(m: { clientRef: string }, file: string, over: Record<string, 
 }
 
 const history = async (s: Stack, id: number) =>
-  (await s.db
-    .select()
-    .from(messageStatusHistory)
-    .where(eq(messageStatusHistory.messageId, id))
-    )
-    .map((h) => [h.status, h.applied]);
+  (await s.db.select().from(messageStatusHistory).where(eq(messageStatusHistory.messageId, id))).map((h) => [h.status, h.applied]);
 
 describe('Sinch webhooks: inbound mo_text', () => {
   it('stores examples/inbound-mo-text.json (emoji, numbers without +) on a sinch conversation for the `to` number', async () => {
@@ -125,11 +120,12 @@ describe('Sinch webhooks: inbound mo_text', () => {
       providerTimestamp: Date.parse('2024-06-06T07:52:37.386Z'),
       price: null,
     });
-    const conv = (await s.db
-      .select()
-      .from(conversations)
-      .where(eq(conversations.id, row?.conversationId ?? -1))
-      )[0];
+    const conv = (
+      await s.db
+        .select()
+        .from(conversations)
+        .where(eq(conversations.id, row?.conversationId ?? -1))
+    )[0];
     expect(conv).toMatchObject({ ourNumber: '+12017777777', provider: 'sinch', unreadCount: 1 });
     expect(await s.post('/inbound', body)).toEqual({ status: 200, json: { ok: true, outcome: 'duplicate' } });
     expect(s.outcomes).toEqual([
@@ -150,13 +146,7 @@ describe('Sinch webhooks: inbound mo_text', () => {
     };
     expect((await s.post('/status', plus)).json.outcome).toBe('stored');
     expect(await s.db.select().from(conversations)).toHaveLength(1);
-    expect(
-      (await s.db
-        .select()
-        .from(messages)
-        )
-        .map((m) => [m.from, m.to, m.text]),
-    ).toEqual([
+    expect((await s.db.select().from(messages)).map((m) => [m.from, m.to, m.text])).toEqual([
       ['+12015555555', '+12017777777', 'Hello John! 👋'],
       ['+12015555555', '+12017777777', 'again'],
     ]);

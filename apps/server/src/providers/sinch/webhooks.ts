@@ -26,6 +26,7 @@ import {
 } from '../../webhooks/kit';
 import { readSinchBatchReport, readSinchInbound, readSinchRecipientReport } from './payloads';
 import { SINCH_NONCE_PROVIDER, verifySinchSignature } from './signature';
+import { runTx } from '../../db/store';
 
 export interface SinchWebhookOptions extends WebhookRouterDeps {
   nonces: NonceStore;
@@ -50,14 +51,14 @@ const outcomeOf = (r: Result): WebhookOutcome => ({
   ...(r.type ? { log: { type: r.type } } : {}),
 });
 
-export function sinchWebhookRouter(opts: SinchWebhookOptions): Router {
-  return kitFor(opts, '/webhooks/sinch').router(sinchWebhookHandler(opts));
+export async function sinchWebhookRouter(opts: SinchWebhookOptions): Promise<Router> {
+  return (await kitFor(opts, '/webhooks/sinch')).router(await sinchWebhookHandler(opts));
 }
 
 /** One request, live or replayed from webhook_log (webhooks/replay.ts). */
-export function sinchWebhookHandler(opts: SinchWebhookOptions): WebhookHandler {
+export async function sinchWebhookHandler(opts: SinchWebhookOptions): Promise<WebhookHandler> {
   let warnedUnsigned = false;
-  const kit = kitFor(opts, '/webhooks/sinch');
+  const kit = await kitFor(opts, '/webhooks/sinch');
   const { webhookLog } = kit;
 
   const handle = async (kind: WebhookKind, req: RawWebhookRequest, body: Buffer): Promise<WebhookOutcome> => {
@@ -67,25 +68,25 @@ export function sinchWebhookHandler(opts: SinchWebhookOptions): WebhookHandler {
     const admit = (): void => {
       if (auth.nonce !== undefined && !opts.nonces.claim(SINCH_NONCE_PROVIDER, auth.nonce)) throw new ReplayError();
     };
-    const store = (r: Result, signatureOk: boolean): Result => {
+    const store = async (r: Result, signatureOk: boolean): Promise<Result> => {
       const write = () => {
         if (signatureOk) admit();
         webhookLog.write(kit.entry(req, kind, body, outcomeOf(r), signatureOk));
       };
-      if (signatureOk) opts.db.transaction(write);
+      if (signatureOk) await runTx(opts.db, write);
       else write();
       return r;
     };
     let result: Result;
     try {
       // Group commit: handled in the next batch transaction (a savepoint of its own), answered once it committed.
-      result = await opts.log.writeBatched(() => dispatch(req, body, store, admit, auth));
+      result = await opts.log.writeBatched(async () => await dispatch(req, body, store, admit, auth));
     } catch (err) {
       // Another process holds SQLite's write lock: nothing was committed (nor can be logged now);
       // the app's error handler answers 503 with Retry-After, and Sinch retries.
       if (isDbBusy(err)) throw err;
       if (err instanceof ReplayError) {
-        result = store({ status: 401, outcome: 'bad_signature', error: 'replayed callback (nonce already used)' }, false);
+        result = await store({ status: 401, outcome: 'bad_signature', error: 'replayed callback (nonce already used)' }, false);
       } else {
         opts.logger.error({ err, webhook: path }, 'sinch webhook: processing failed');
         // 5xx: Sinch retries. The nonce was not recorded (it rolled back with the data), so the retry is accepted.
@@ -100,19 +101,19 @@ export function sinchWebhookHandler(opts: SinchWebhookOptions): WebhookHandler {
     return outcomeOf(result);
   };
 
-  function dispatch(
+  async function dispatch(
     req: RawWebhookRequest,
     body: Buffer,
     store: (r: Result, signatureOk: boolean) => Result,
     admit: () => void,
     auth: { nonce?: string; signatureOk: boolean },
-  ): Result {
+  ): Promise<Result> {
     if (!JSON_TYPE.test(req.get('content-type') ?? '')) {
       return store({ status: 415, outcome: 'unsupported_media_type', error: 'Content-Type must be application/json' }, false);
     }
     let signatureOk = false;
     if (opts.webhookSecret !== undefined && opts.webhookSecret !== '') {
-      const verified = verifySinchSignature({
+      const verified = await verifySinchSignature({
         headers: req.headers,
         rawBody: body,
         secret: opts.webhookSecret,
@@ -152,7 +153,7 @@ export function sinchWebhookHandler(opts: SinchWebhookOptions): WebhookHandler {
           signatureOk,
         );
       }
-      const received = receiveInbound({
+      const received = await receiveInbound({
         log: opts.log,
         inbound,
         provider: 'sinch',
@@ -168,13 +169,13 @@ export function sinchWebhookHandler(opts: SinchWebhookOptions): WebhookHandler {
     if (type === 'recipient_delivery_report_sms') {
       const read = readSinchRecipientReport(json);
       if (!read.ok) return schemaError(read.error);
-      return { status: 200, outcome: recordStatus({ log: opts.log, report: read.value, admit }), type };
+      return { status: 200, outcome: await recordStatus({ log: opts.log, report: read.value, admit }), type };
     }
 
     if (type === 'delivery_report_sms') {
       const read = readSinchBatchReport(json);
       if (!read.ok) return schemaError(read.error);
-      if (read.value !== null) return { status: 200, outcome: recordStatus({ log: opts.log, report: read.value, admit }), type };
+      if (read.value !== null) return { status: 200, outcome: await recordStatus({ log: opts.log, report: read.value, admit }), type };
       return store(
         { status: 200, outcome: 'ignored_batch_report', error: 'batch report for several recipients: not a Parley send', type },
         signatureOk,

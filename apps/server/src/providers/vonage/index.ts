@@ -16,10 +16,10 @@ export const vonage: ProviderAdapter = {
   // Its routes are mounted even with Vonage off (as they always were): signed posts to a number
   // that is not ours are kept in webhook_log and answered not_our_number.
   wired: () => true,
-  wire({ config, logger, url, signatureSecret, given, webhooks }) {
+  async wire({ config, logger, url, signatureSecret, given, webhooks }) {
     const sandbox = config.provider === 'sandbox';
     const verifier = createSignatureVerifier({ secret: signatureSecret, maxAgeSeconds: config.webhookMaxAgeSeconds });
-    const router = vonageWebhookRouter({ ...webhooks, verifier });
+    const router = await vonageWebhookRouter({ ...webhooks, verifier });
     const sender = !config.vonage.enabled
       ? undefined
       : (given ??
@@ -31,10 +31,12 @@ export const vonage: ProviderAdapter = {
       mount: '/webhooks',
       router,
       replay: async (kind, req, body, receivedAt) =>
-        vonageWebhookHandler({
-          ...replayCore(webhooks, receivedAt),
-          verifier: { verify: (auth, raw) => verifier.verify(auth, raw, receivedAt) },
-        })(kind, req, body),
+        (
+          await vonageWebhookHandler({
+            ...replayCore(webhooks, receivedAt),
+            verifier: { verify: (auth, raw) => verifier.verify(auth, raw, receivedAt) },
+          })
+        )(kind, req, body),
       ...(sender ? { sender } : {}),
       ...(sandbox ? { simulateInbound: (input) => simulateVonageInbound(url, signatureSecret, input) } : {}),
       ...vonageMediaAuth(config),

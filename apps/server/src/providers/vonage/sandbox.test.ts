@@ -41,14 +41,14 @@ async function setup() {
     backoff: { baseMs: 5, capMs: 20 },
     metrics: { onSend: (_ms, outcome) => void outcomes.push(outcome) },
   });
-  worker.start();
+  await worker.start();
   cleanups.push(async () => {
     await worker.stop();
     await sandbox.close();
     await server.dispose();
   });
-  const send = (to: string) => {
-    const { message } = queueMessage({ log: server.events, ourNumber: US, to, text: 'Hello from the sandbox', agentId: 1 });
+  const send = async (to: string) => {
+    const { message } = await queueMessage({ log: server.events, ourNumber: US, to, text: 'Hello from the sandbox', agentId: 1 });
     worker.wake();
     return message;
   };
@@ -57,7 +57,7 @@ async function setup() {
 
 const messageRow = async (server: TestServer, id: number) => (await server.db.select().from(messages).where(eq(messages.id, id)))[0];
 const settle = (server: TestServer, id: number, status: string) =>
-  vi.waitFor(() => expect(messageRow(server, id)?.status).toBe(status), { timeout: 5000, interval: 10 });
+  vi.waitFor(async () => expect((await messageRow(server, id))?.status).toBe(status), { timeout: 5000, interval: 10 });
 
 describe('sandbox provider', () => {
   it('documents its test numbers', () => {
@@ -79,7 +79,7 @@ describe('sandbox provider', () => {
     await watching;
     controller.abort();
     expect(seen.filter((s, i) => s !== seen[i - 1])).toEqual(['queued', 'submitted', 'delivered']);
-    const row = messageRow(server, m.id);
+    const row = await messageRow(server, m.id);
     expect(row).toMatchObject({ status: 'delivered', price: '0.0333', currency: 'EUR', errorCode: null });
     const history = await server.db.select().from(messageStatusHistory).where(eq(messageStatusHistory.messageId, m.id));
     expect(history.map((h) => [h.status, h.providerMessageUuid])).toEqual([
@@ -92,7 +92,7 @@ describe('sandbox provider', () => {
     const { server, send } = await setup();
     const m = send('+447700900666');
     await settle(server, m.id, 'rejected');
-    expect(messageRow(server, m.id)).toMatchObject({
+    expect(await messageRow(server, m.id)).toMatchObject({
       errorCode: '1170',
       errorReason: 'Number is invalid or missing',
       errorDetail: 'Invalid or missing number',
@@ -111,7 +111,7 @@ describe('sandbox provider', () => {
     const { server, send } = await setup();
     const m = send('+447700900500');
     await settle(server, m.id, 'undeliverable');
-    expect(messageRow(server, m.id)).toMatchObject({
+    expect(await messageRow(server, m.id)).toMatchObject({
       errorCode: '1190',
       errorReason: 'Recipient number no longer active (absent subscriber)',
     });

@@ -22,31 +22,32 @@ const count = (table: typeof messages | typeof events | typeof webhookLog | type
 const nowS = () => Math.floor(Date.now() / 1000);
 
 /** An outbound message as the outbox leaves it before the send response: queued, with our client_ref. */
-function insertOutbound(clientRef: string): number {
-  return s.events.write(async (tx) => {
+async function insertOutbound(clientRef: string): Promise<number> {
+  return await s.events.write(async (tx) => {
     await tx.insert(contacts).values({ phone: '+447700900777', createdAt: Date.now() }).onConflictDoNothing();
     const c = (await tx.select().from(contacts).where(eq(contacts.phone, '+447700900777')))[0];
     if (!c) throw new Error('no contact');
     await tx.insert(conversations).values({ contactId: c.id, ourNumber: '+447700900000', createdAt: Date.now() }).onConflictDoNothing();
     const conv = (await tx.select().from(conversations).where(eq(conversations.contactId, c.id)))[0];
     if (!conv) throw new Error('no conversation');
-    return (await tx
-      .insert(messages)
-      .values({
-        conversationId: conv.id,
-        direction: 'out',
-        clientRef,
-        from: '+447700900000',
-        to: '+447700900777',
-        text: 'hi',
-        encoding: 'gsm7',
-        segments: 1,
-        status: 'queued',
-        statusAt: Date.now(),
-        createdAt: Date.now(),
-      })
-      .returning({ id: messages.id })
-      )[0].id;
+    return (
+      await tx
+        .insert(messages)
+        .values({
+          conversationId: conv.id,
+          direction: 'out',
+          clientRef,
+          from: '+447700900000',
+          to: '+447700900777',
+          text: 'hi',
+          encoding: 'gsm7',
+          segments: 1,
+          status: 'queued',
+          statusAt: Date.now(),
+          createdAt: Date.now(),
+        })
+        .returning({ id: messages.id })
+    )[0].id;
   });
 }
 
@@ -66,16 +67,14 @@ describe('POST /webhooks/inbound', () => {
       segments: 2,
       price: '0.0333',
     });
-    const conv = (await s.db
-      .select()
-      .from(conversations)
-      .where(eq(conversations.id, msg?.conversationId ?? -1))
-      )[0];
+    const conv = (
+      await s.db
+        .select()
+        .from(conversations)
+        .where(eq(conversations.id, msg?.conversationId ?? -1))
+    )[0];
     expect(conv).toMatchObject({ ourNumber: '+447700900000', unreadCount: 1, lastMessagePreview: 'Hello From Vonage!', status: 'open' });
-    const types = s.events
-      .readAfter(0)
-      .slice(before)
-      .map((e) => e.type);
+    const types = (await s.events.readAfter(0)).slice(before).map((e) => e.type);
     expect(types).toEqual(['message.created', 'conversation.updated']);
   });
 
@@ -97,12 +96,13 @@ describe('POST /webhooks/inbound', () => {
     const results = await Promise.all(Array.from({ length: 50 }, () => s.postWebhook('/webhooks/inbound', body)));
     expect(results.map((r) => r.status)).toEqual(Array(50).fill(200));
     expect(await count(messages)).toBe(m + 1);
-    const conv = (await s.db
-      .select({ unread: conversations.unreadCount })
-      .from(conversations)
-      .innerJoin(contacts, eq(contacts.id, conversations.contactId))
-      .where(eq(contacts.phone, '+447700900555'))
-      )[0];
+    const conv = (
+      await s.db
+        .select({ unread: conversations.unreadCount })
+        .from(conversations)
+        .innerJoin(contacts, eq(contacts.id, conversations.contactId))
+        .where(eq(contacts.phone, '+447700900555'))
+    )[0];
     expect(conv?.unread).toBe(1);
   });
 
@@ -193,7 +193,7 @@ describe('POST /webhooks/status', () => {
   const final = async (statuses: string[]) => {
     const ref = crypto.randomUUID();
     const uuid = crypto.randomUUID();
-    const id = insertOutbound(ref);
+    const id = await insertOutbound(ref);
     let t = Date.parse('2025-02-03T12:14:25Z');
     for (const status of statuses) {
       t += 1000;
@@ -230,7 +230,7 @@ describe('POST /webhooks/status', () => {
   it('records every distinct status in history, and a duplicate adds nothing', async () => {
     const ref = crypto.randomUUID();
     const uuid = crypto.randomUUID();
-    const id = insertOutbound(ref);
+    const id = await insertOutbound(ref);
     const body = statusPayload({ message_uuid: uuid, client_ref: ref, status: 'delivered', timestamp: '2025-02-03T12:14:31Z' });
     const e = await count(events);
     for (let i = 0; i < 3; i++) expect((await s.postWebhook('/webhooks/status', body)).status).toBe(200);
@@ -248,11 +248,12 @@ describe('POST /webhooks/status', () => {
     const res = await s.postWebhook('/webhooks/status', example('status-delivered.json'));
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ outcome: 'orphan' });
-    const row = (await s.db
-      .select()
-      .from(messageStatusHistory)
-      .where(eq(messageStatusHistory.providerMessageUuid, 'aaaaaaaa-bbbb-4ccc-8ddd-0123456789ab'))
-      )[0];
+    const row = (
+      await s.db
+        .select()
+        .from(messageStatusHistory)
+        .where(eq(messageStatusHistory.providerMessageUuid, 'aaaaaaaa-bbbb-4ccc-8ddd-0123456789ab'))
+    )[0];
     expect(row?.messageId).toBeNull();
   });
 
@@ -270,7 +271,7 @@ describe('POST /webhooks/status', () => {
       }),
     );
     expect(await orphan.json()).toMatchObject({ outcome: 'orphan' });
-    const id = insertOutbound(ref);
+    const id = await insertOutbound(ref);
     // Then a status carrying our client_ref: found by it, uuid learned, the orphan adopted.
     const res = await s.postWebhook(
       '/webhooks/status',

@@ -23,16 +23,16 @@ export interface VonageWebhookOptions extends WebhookRouterDeps {
  * POST /webhooks/inbound and /webhooks/status (Vonage's paths, mounted at /webhooks):
  * raw body → signature (JWT) → JSON → schema → domain → 200. Refusals are kept in webhook_log.
  */
-export function vonageWebhookRouter(deps: VonageWebhookOptions): Router {
-  return vonageKit(deps).router(vonageWebhookHandler(deps));
+export async function vonageWebhookRouter(deps: VonageWebhookOptions): Promise<Router> {
+  return (await vonageKit(deps)).router(await vonageWebhookHandler(deps));
 }
 
 // Kept under the path inside the mount (`/inbound`, `/status`), as it always was.
-const vonageKit = (deps: VonageWebhookOptions) => kitFor(deps, '/webhooks', { logPath: (req) => req.path });
+const vonageKit = async (deps: VonageWebhookOptions) => await kitFor(deps, '/webhooks', { logPath: (req) => req.path });
 
 /** One request, live or replayed from webhook_log (webhooks/replay.ts): verify, parse, map, store. */
-export function vonageWebhookHandler(deps: VonageWebhookOptions): WebhookHandler {
-  const kit = vonageKit(deps);
+export async function vonageWebhookHandler(deps: VonageWebhookOptions): Promise<WebhookHandler> {
+  const kit = await vonageKit(deps);
   return async (kind: WebhookKind, req: RawWebhookRequest, body: Buffer): Promise<WebhookOutcome> => {
     const refuse = (status: number, outcome: string, error: string, signatureOk: boolean) =>
       kit.keep(req, kind, body, { status, outcome, error }, signatureOk);

@@ -16,7 +16,7 @@ function inviteUrl(ctx: Pick<Context, 'deps' | 'origin'>, token: string): string
 
 export const agentRouter = {
   /** Everyone who can be assigned a conversation (and who cannot: disabledAt), with role and last seen. */
-  list: agentProcedure.query(({ ctx }) => listTeam(ctx.deps.db)),
+  list: agentProcedure.query(async ({ ctx }) => await listTeam(ctx.deps.db)),
 
   /** Admins: creates the agent and answers a one-time link (7 days) for them to choose a password. */
   invite: adminProcedure.input(inviteAgentInput).mutation(async ({ ctx, input }) => {
@@ -33,11 +33,11 @@ export const agentRouter = {
   /** Admins: rename, or change role (the last active admin cannot be demoted). */
   update: adminProcedure
     .input(updateAgentInput)
-    .mutation(({ ctx, input }) => updateAgent({ db: ctx.deps.db, ...input, actor: auditActor(ctx) })),
+    .mutation(async ({ ctx, input }) => await updateAgent({ db: ctx.deps.db, ...input, actor: auditActor(ctx) })),
 
   /** Admins: disabling ends the agent's sessions, API tokens and presence at once. */
-  setDisabled: adminProcedure.input(setAgentDisabledInput).mutation(({ ctx, input }) => {
-    const agent = setAgentDisabled({ db: ctx.deps.db, ...input, actorId: ctx.agent.id, actor: auditActor(ctx) });
+  setDisabled: adminProcedure.input(setAgentDisabledInput).mutation(async ({ ctx, input }) => {
+    const agent = await setAgentDisabled({ db: ctx.deps.db, ...input, actorId: ctx.agent.id, actor: auditActor(ctx) });
     if (input.disabled) {
       ctx.deps.presence.remove(agent.id);
       // Their open streams (event.stream, presence.stream) end now, not at the next re-check.
@@ -47,11 +47,13 @@ export const agentRouter = {
   }),
 
   /** Admins: a one-time link for the agent to choose a new password (their earlier links stop working). */
-  resetPassword: adminProcedure.input(agentIdInput).mutation(({ ctx, input }) => ({
-    inviteUrl: inviteUrl(ctx, createResetLink({ db: ctx.deps.db, id: input.id })),
+  resetPassword: adminProcedure.input(agentIdInput).mutation(async ({ ctx, input }) => ({
+    inviteUrl: inviteUrl(ctx, await createResetLink({ db: ctx.deps.db, id: input.id })),
   })),
 
   /** The signed-in agent's notification choices (kept server-side, so they follow the agent). */
-  preferences: agentProcedure.query(({ ctx }) => getPreferences(ctx.deps.db, ctx.agent.id)),
-  setPreferences: agentProcedure.input(setPreferencesInput).mutation(({ ctx, input }) => setPreferences(ctx.deps.db, ctx.agent.id, input)),
+  preferences: agentProcedure.query(async ({ ctx }) => await getPreferences(ctx.deps.db, ctx.agent.id)),
+  setPreferences: agentProcedure
+    .input(setPreferencesInput)
+    .mutation(async ({ ctx, input }) => await setPreferences(ctx.deps.db, ctx.agent.id, input)),
 } satisfies TRPCRouterRecord;

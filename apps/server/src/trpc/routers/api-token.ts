@@ -32,7 +32,7 @@ export const apiTokenRouter = {
    * `token` is in this answer only; Parley keeps its hash. Only from a signed-in session: a token
    * cannot mint tokens (which would outlive its own revocation). The `admin` scope only for an admin.
    */
-  create: sessionProcedure.input(createInput).mutation(({ ctx, input }) => {
+  create: sessionProcedure.input(createInput).mutation(async ({ ctx, input }) => {
     const scopes = input.scopes ?? DEFAULT_API_TOKEN_SCOPES;
     if (scopes.includes('admin') && ctx.agent.role !== 'admin') {
       throw new AppError('FORBIDDEN', 'Only an admin can create a token with the admin scope');
@@ -45,15 +45,15 @@ export const apiTokenRouter = {
           ? now + input.expiresInDays * DAY_MS
           : null;
     if (expiresAt !== null && expiresAt <= now) throw new AppError('BAD_REQUEST', 'expiresAt: must be in the future');
-    return createApiToken({ db: ctx.deps.db, agentId: ctx.agent.id, name: input.name, scopes, expiresAt, actor: auditActor(ctx) });
+    return await createApiToken({ db: ctx.deps.db, agentId: ctx.agent.id, name: input.name, scopes, expiresAt, actor: auditActor(ctx) });
   }),
 
   /** Your tokens (an admin sees everyone's), newest first, without the secrets. */
-  list: agentProcedure.query(({ ctx }) => listApiTokensFor({ db: ctx.deps.db, agent: ctx.agent })),
+  list: agentProcedure.query(async ({ ctx }) => await listApiTokensFor({ db: ctx.deps.db, agent: ctx.agent })),
 
   /** A token may revoke itself (or its agent's others): a script can retire a leaked token. */
-  revoke: agentProcedure.input(z.object({ id })).mutation(({ ctx, input }) => {
-    const revoked = revokeApiToken({ db: ctx.deps.db, agent: ctx.agent, id: input.id, actor: auditActor(ctx) });
+  revoke: agentProcedure.input(z.object({ id })).mutation(async ({ ctx, input }) => {
+    const revoked = await revokeApiToken({ db: ctx.deps.db, agent: ctx.agent, id: input.id, actor: auditActor(ctx) });
     // Streams opened with it end now.
     ctx.deps.credentials.revoked();
     return revoked;

@@ -18,8 +18,8 @@ let agent = '';
 beforeEach(async () => {
   s = await startTestServer();
   // Not a quiet-hours test: sends must not depend on the hour the suite runs at.
-  updateSettings({ log: s.events, agentId: null, patch: { quietHours: null } });
-  insertAgent(s.db, {
+  await updateSettings({ log: s.events, agentId: null, patch: { quietHours: null } });
+  await insertAgent(s.db, {
     email: AGENT.email,
     name: 'Agent',
     passwordHash: await hashPassword(AGENT.password, TEST_PASSWORD_COST),

@@ -11,9 +11,11 @@ export const auditRouter = {
   /** Newest first, 50 a page; `action` filters. */
   list: adminProcedure
     .input(z.object({ cursor: z.string().max(200).nullish(), action, limit: z.number().int().min(1).max(200).optional() }).optional())
-    .query(({ ctx, input }) => listAudit({ db: ctx.deps.db, cursor: input?.cursor, action: input?.action, limit: input?.limit })),
+    .query(
+      async ({ ctx, input }) => await listAudit({ db: ctx.deps.db, cursor: input?.cursor, action: input?.action, limit: input?.limit }),
+    ),
   /** The log as CSV (a mutation: the export is itself recorded, as `audit.exported`). */
   export: adminProcedure
     .input(z.object({ action }).optional())
-    .mutation(({ ctx, input }) => exportAudit({ db: ctx.deps.db, action: input?.action, actor: auditActor(ctx) })),
+    .mutation(async ({ ctx, input }) => await exportAudit({ db: ctx.deps.db, action: input?.action, actor: auditActor(ctx) })),
 } satisfies TRPCRouterRecord;

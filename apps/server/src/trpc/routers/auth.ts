@@ -37,7 +37,7 @@ export const authRouter = {
       ...input,
     });
     setSessionCookie(ctx, setCookie, session.token);
-    touchLastSeen(deps.db, agent.id);
+    await touchLastSeen(deps.db, agent.id);
     return { agent };
   }),
 
@@ -56,7 +56,7 @@ export const authRouter = {
     });
     // A reset link ends the agent's other sessions: their open streams end now.
     deps.credentials.revoked();
-    setSessionCookie(ctx, setCookie, createSession(deps.db, agent.id).token);
+    setSessionCookie(ctx, setCookie, (await createSession(deps.db, agent.id)).token);
     return { agent };
   }),
 
@@ -68,7 +68,7 @@ export const authRouter = {
     deps.loginLimiter.attempt(keys);
     let ok: boolean;
     try {
-      ok = await deps.hashGate.run(() => verifyPassword(input.currentPassword, passwordHashOf(deps.db, agent.id) ?? ''));
+      ok = await deps.hashGate.run(async () => verifyPassword(input.currentPassword, (await passwordHashOf(deps.db, agent.id)) ?? ''));
     } catch (error) {
       deps.loginLimiter.refund(keys);
       throw error;
@@ -77,7 +77,7 @@ export const authRouter = {
     if (!ok) throw new AppError('BAD_REQUEST', 'The current password is wrong');
     deps.loginLimiter.refund(keys);
     const passwordHash = await deps.hashGate.run(() => hashPassword(input.newPassword, deps.config.passwordCost));
-    setPasswordHash({
+    await setPasswordHash({
       db: deps.db,
       agentId: agent.id,
       passwordHash,
@@ -89,9 +89,9 @@ export const authRouter = {
   }),
 
   /** Ends the cookie's session (a Bearer token stays valid: revoke it with apiToken.revoke). */
-  logout: agentProcedure.mutation(({ ctx }) => {
+  logout: agentProcedure.mutation(async ({ ctx }) => {
     if (ctx.credential?.kind === 'session') {
-      endSession(ctx.deps.db, ctx.credential.hash);
+      await endSession(ctx.deps.db, ctx.credential.hash);
       // Its open streams (every tab) end now, not at the next re-check.
       ctx.deps.credentials.revoked();
     }

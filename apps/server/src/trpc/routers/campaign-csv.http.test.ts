@@ -13,7 +13,7 @@ let cookie = '';
 beforeEach(async () => {
   s = await startTestServer();
   // Not a quiet-hours test: sends must not depend on the hour the suite runs at (quiet-hours.http.test.ts covers them).
-  updateSettings({ log: s.events, agentId: null, patch: { quietHours: null } });
+  await updateSettings({ log: s.events, agentId: null, patch: { quietHours: null } });
   const res = await call('auth.login', { email: 'admin@parley.test', password: 'parley-test-password' });
   expect(res.status).toBe(200);
   cookie = (res.headers.get('set-cookie') ?? '').split(';')[0] ?? '';

@@ -14,16 +14,16 @@ let alice: AgentDto;
 let bob: AgentDto;
 let wakeFeeder: Mock<() => void>;
 let wakeOutbox: Mock<() => void>;
-beforeEach(() => {
+beforeEach(async () => {
   t = openTempDb('parley-campaign-router-');
   // Not a quiet-hours test: it must not depend on the hour it runs at (quiet hours are tested in domain/quiet-hours*).
-  updateSettings({ log: t.log, agentId: null, patch: { quietHours: null } });
+  await updateSettings({ log: t.log, agentId: null, patch: { quietHours: null } });
   wakeOutbox = vi.fn<() => void>();
   wakeFeeder = vi.fn<() => void>();
   deps = { ...testAppDeps(t, wakeOutbox), campaigns: { wake: wakeFeeder } };
   // Campaigns are run by admins (create, preview, pause, resume, cancel); agents see them.
-  alice = insertAgent(t.db, { email: 'alice@x.test', name: 'Alice', passwordHash: 'x', role: 'admin' });
-  bob = insertAgent(t.db, { email: 'bob@x.test', name: 'Bob', passwordHash: 'x', role: 'agent' });
+  alice = await insertAgent(t.db, { email: 'alice@x.test', name: 'Alice', passwordHash: 'x', role: 'admin' });
+  bob = await insertAgent(t.db, { email: 'bob@x.test', name: 'Bob', passwordHash: 'x', role: 'agent' });
 });
 afterEach(() => t.dispose());
 
@@ -71,7 +71,7 @@ describe('campaign router', () => {
     expect((await c.campaign.list({ limit: 1, cursor: page.nextCursor })).items.map((x) => x.id)).toEqual([created.id]);
     expect((await c.campaign.get({ id: created.id })).counts).toMatchObject({ total: 2, invalid: 1, pending: 1 });
 
-    feedCampaign({ log: t.log, id: created.id, max: 10 });
+    await feedCampaign({ log: t.log, id: created.id, max: 10 });
     const recipients = await c.campaign.recipients({ id: created.id });
     expect(recipients.items.map((r) => [r.line, r.state, r.name, r.conversationId !== null])).toEqual([
       [2, 'queued', 'Ann', true],

@@ -31,19 +31,21 @@ export const campaignRouter = {
     return previewCampaign({ db: ctx.deps.db, text: input.text, recipients: input.recipients });
   }),
 
-  list: agentProcedure.input(campaignListInput).query(({ ctx, input }) => listCampaigns({ db: ctx.deps.db, ...input })),
+  list: agentProcedure.input(campaignListInput).query(async ({ ctx, input }) => await listCampaigns({ db: ctx.deps.db, ...input })),
 
   get: agentProcedure.input(campaignIdInput).query(({ ctx, input }) => loadCampaignDto(ctx.deps.db, input.id)),
 
   /** One row per recipient given, in list order, with its live state and reason. */
-  recipients: agentProcedure.input(campaignRecipientsListInput).query(({ ctx, input }) => listRecipients({ db: ctx.deps.db, ...input })),
+  recipients: agentProcedure
+    .input(campaignRecipientsListInput)
+    .query(async ({ ctx, input }) => await listRecipients({ db: ctx.deps.db, ...input })),
 
   pause: adminProcedure
     .input(campaignIdInput)
-    .mutation(({ ctx, input }) => pauseCampaign({ log: ctx.deps.log, id: input.id, actor: auditActor(ctx) })),
+    .mutation(async ({ ctx, input }) => await pauseCampaign({ log: ctx.deps.log, id: input.id, actor: auditActor(ctx) })),
 
-  resume: adminProcedure.input(campaignIdInput).mutation(({ ctx, input }) => {
-    const campaign = resumeCampaign({ log: ctx.deps.log, id: input.id, actor: auditActor(ctx) });
+  resume: adminProcedure.input(campaignIdInput).mutation(async ({ ctx, input }) => {
+    const campaign = await resumeCampaign({ log: ctx.deps.log, id: input.id, actor: auditActor(ctx) });
     ctx.deps.outbox.wake();
     ctx.deps.campaigns.wake();
     return campaign;
@@ -51,5 +53,5 @@ export const campaignRouter = {
 
   cancel: adminProcedure
     .input(campaignIdInput)
-    .mutation(({ ctx, input }) => cancelCampaign({ log: ctx.deps.log, id: input.id, actor: auditActor(ctx) })),
+    .mutation(async ({ ctx, input }) => await cancelCampaign({ log: ctx.deps.log, id: input.id, actor: auditActor(ctx) })),
 } satisfies TRPCRouterRecord;

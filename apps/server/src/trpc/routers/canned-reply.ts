@@ -19,12 +19,14 @@ const text = z.string().trim().min(1, 'Type the reply').max(MAX_CANNED_TEXT_CHAR
 export const cannedReplyRouter = {
   list: agentProcedure
     .input(z.object({ search: z.string().max(100).optional() }).optional())
-    .query(({ ctx, input }) => listCannedReplies(ctx.deps.db, input?.search)),
+    .query(async ({ ctx, input }) => await listCannedReplies(ctx.deps.db, input?.search)),
   create: agentProcedure
     .input(z.strictObject({ shortcut, text }))
-    .mutation(({ ctx, input }) => createCannedReply({ log: ctx.deps.log, agentId: ctx.agent.id, ...input })),
+    .mutation(async ({ ctx, input }) => await createCannedReply({ log: ctx.deps.log, agentId: ctx.agent.id, ...input })),
   update: agentProcedure
     .input(z.strictObject({ id, shortcut: shortcut.optional(), text: text.optional() }))
-    .mutation(({ ctx, input }) => updateCannedReply({ log: ctx.deps.log, ...input })),
-  delete: agentProcedure.input(z.strictObject({ id })).mutation(({ ctx, input }) => deleteCannedReply({ log: ctx.deps.log, id: input.id })),
+    .mutation(async ({ ctx, input }) => await updateCannedReply({ log: ctx.deps.log, ...input })),
+  delete: agentProcedure
+    .input(z.strictObject({ id }))
+    .mutation(async ({ ctx, input }) => await deleteCannedReply({ log: ctx.deps.log, id: input.id })),
 } satisfies TRPCRouterRecord;

@@ -10,11 +10,11 @@ let t: TempDb;
 let deps: AppDeps;
 let alice: AgentDto;
 let admin: AgentDto;
-beforeEach(() => {
+beforeEach(async () => {
   t = openTempDb('parley-contact-router-');
   deps = testAppDeps(t);
-  alice = insertAgent(t.db, { email: 'alice@x.test', name: 'Alice', passwordHash: 'x', role: 'agent' });
-  admin = insertAgent(t.db, { email: 'root@x.test', name: 'Root', passwordHash: 'x', role: 'admin' });
+  alice = await insertAgent(t.db, { email: 'alice@x.test', name: 'Alice', passwordHash: 'x', role: 'agent' });
+  admin = await insertAgent(t.db, { email: 'root@x.test', name: 'Root', passwordHash: 'x', role: 'admin' });
 });
 afterEach(() => t.dispose());
 

@@ -15,15 +15,15 @@ export const eventRouter = {
    * subscribe again without an id. The replay is read page by page at the consumer's pace; the
    * stream ends when the credential does (whileSignedIn).
    */
-  stream: agentProcedure.input(eventStreamInput).subscription(({ ctx, input, signal }) => {
+  stream: agentProcedure.input(eventStreamInput).subscription(async ({ ctx, input, signal }) => {
     const { log } = ctx.deps;
     const requested = input?.lastEventId ? Number(input.lastEventId) : null;
-    const known = requested !== null && Number.isFinite(requested) && requested <= log.lastId();
-    if (known && !log.canResumeAfter(requested)) {
+    const known = requested !== null && Number.isFinite(requested) && requested <= (await log.lastId());
+    if (known && !(await log.canResumeAfter(requested))) {
       throw new AppError('RESYNC', `Events after ${requested} were compacted: refetch, then subscribe again without lastEventId`);
     }
     const after = known ? requested : null;
-    return whileSignedIn(ctx, signal, async function* (s) {
+    return await whileSignedIn(ctx, signal, async function* (s) {
       for await (const event of log.subscribe(after, s, { pace: (p) => paceConsumer(ctx, p) })) {
         yield tracked(String(event.id), event);
       }

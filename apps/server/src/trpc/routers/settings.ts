@@ -5,9 +5,11 @@ import { adminProcedure, agentProcedure, auditActor } from '../init';
 
 export const settingsRouter = {
   /** The workspace settings (every agent reads them: the UI follows them). */
-  get: agentProcedure.query(({ ctx }) => getSettings(ctx.deps.db)),
+  get: agentProcedure.query(async ({ ctx }) => await getSettings(ctx.deps.db)),
   /** Admins: change any subset; an event (`settings.updated`) tells every open inbox. */
   update: adminProcedure
     .input(settingsUpdateInput)
-    .mutation(({ ctx, input }) => updateSettings({ log: ctx.deps.log, agentId: ctx.agent.id, patch: input, actor: auditActor(ctx) })),
+    .mutation(
+      async ({ ctx, input }) => await updateSettings({ log: ctx.deps.log, agentId: ctx.agent.id, patch: input, actor: auditActor(ctx) }),
+    ),
 } satisfies TRPCRouterRecord;

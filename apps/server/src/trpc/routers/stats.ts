@@ -4,5 +4,5 @@ import { statsSummary } from '../../domain/stats';
 import { agentProcedure } from '../init';
 
 export const statsRouter = {
-  summary: agentProcedure.input(statsSummaryInput).query(({ ctx, input }) => statsSummary({ db: ctx.deps.db, ...input })),
+  summary: agentProcedure.input(statsSummaryInput).query(async ({ ctx, input }) => await statsSummary({ db: ctx.deps.db, ...input })),
 } satisfies TRPCRouterRecord;

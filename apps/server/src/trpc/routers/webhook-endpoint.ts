@@ -34,43 +34,43 @@ export const webhookEndpointRouter = {
     .mutation(async ({ ctx, input }) => {
       const svc = service(ctx);
       await svc.checkUrl(input.url);
-      const created = createEndpoint({
+      const created = await createEndpoint({
         log: ctx.deps.log,
         config: ctx.deps.config,
         actor: auditActor(ctx),
         createdBy: ctx.agent.id,
         ...input,
       });
-      svc.wake(created.endpoint.id);
+      await svc.wake(created.endpoint.id);
       return created;
     }),
-  list: adminProcedure.query(({ ctx }) => listEndpoints(ctx.deps.db)),
+  list: adminProcedure.query(async ({ ctx }) => await listEndpoints(ctx.deps.db)),
   update: adminProcedure
     .input(z.strictObject({ id, url: url.optional(), events: events.optional(), enabled: z.boolean().optional() }))
     .mutation(async ({ ctx, input }) => {
       const svc = service(ctx);
       if (input.url !== undefined) await svc.checkUrl(input.url);
-      const endpoint = updateEndpoint({ log: ctx.deps.log, config: ctx.deps.config, actor: auditActor(ctx), ...input });
-      svc.wake(input.id);
+      const endpoint = await updateEndpoint({ log: ctx.deps.log, config: ctx.deps.config, actor: auditActor(ctx), ...input });
+      await svc.wake(input.id);
       return endpoint;
     }),
-  delete: adminProcedure.input(z.strictObject({ id })).mutation(({ ctx, input }) => {
+  delete: adminProcedure.input(z.strictObject({ id })).mutation(async ({ ctx, input }) => {
     const svc = service(ctx);
-    const result = deleteEndpoint({ log: ctx.deps.log, config: ctx.deps.config, actor: auditActor(ctx), id: input.id });
-    svc.wake(input.id);
+    const result = await deleteEndpoint({ log: ctx.deps.log, config: ctx.deps.config, actor: auditActor(ctx), id: input.id });
+    await svc.wake(input.id);
     return result;
   }),
-  rotateSecret: adminProcedure.input(z.strictObject({ id })).mutation(({ ctx, input }) => {
+  rotateSecret: adminProcedure.input(z.strictObject({ id })).mutation(async ({ ctx, input }) => {
     service(ctx);
-    return rotateSecret({ log: ctx.deps.log, config: ctx.deps.config, actor: auditActor(ctx), id: input.id });
+    return await rotateSecret({ log: ctx.deps.log, config: ctx.deps.config, actor: auditActor(ctx), id: input.id });
   }),
   deliveries: adminProcedure
     .input(z.strictObject({ id, cursor: z.number().int().positive().optional() }))
-    .query(({ ctx, input }) => listDeliveries(ctx.deps.db, input.id, input.cursor)),
-  replay: adminProcedure.input(z.strictObject({ id, fromEventId: z.number().int().positive() })).mutation(({ ctx, input }) => {
+    .query(async ({ ctx, input }) => await listDeliveries(ctx.deps.db, input.id, input.cursor)),
+  replay: adminProcedure.input(z.strictObject({ id, fromEventId: z.number().int().positive() })).mutation(async ({ ctx, input }) => {
     const svc = service(ctx);
-    const endpoint = replayEndpoint({ log: ctx.deps.log, config: ctx.deps.config, actor: auditActor(ctx), ...input });
-    svc.wake(input.id);
+    const endpoint = await replayEndpoint({ log: ctx.deps.log, config: ctx.deps.config, actor: auditActor(ctx), ...input });
+    await svc.wake(input.id);
     return endpoint;
   }),
   sendTest: adminProcedure.input(z.strictObject({ id })).mutation(({ ctx, input }) => service(ctx).sendTest(input.id)),

@@ -22,17 +22,19 @@ const ids = z.object({ ids: z.array(z.number().int().positive()).min(1).max(WEBH
 export const webhookLogRouter = {
   list: adminProcedure
     .input(filter.extend({ cursor: z.number().int().positive().optional() }))
-    .query(({ ctx, input }) => listWebhookLog(ctx.deps.db, input)),
+    .query(async ({ ctx, input }) => await listWebhookLog(ctx.deps.db, input)),
   /** One entry raw: the redacted headers kept at receipt and the body as kept. */
-  get: adminProcedure.input(z.object({ id: z.number().int().positive() })).query(({ ctx, input }) => {
-    const entry = getWebhookLog(ctx.deps.db, input.id);
+  get: adminProcedure.input(z.object({ id: z.number().int().positive() })).query(async ({ ctx, input }) => {
+    const entry = await getWebhookLog(ctx.deps.db, input.id);
     if (!entry) throw new TRPCError({ code: 'NOT_FOUND', message: `No webhook_log entry ${input.id}` });
     return entry;
   }),
   /** How many still need review (the banner) and which outcomes there are (the filter). */
-  summary: adminProcedure.query(({ ctx }) => webhookLogSummary(ctx.deps.db)),
+  summary: adminProcedure.query(async ({ ctx }) => await webhookLogSummary(ctx.deps.db)),
   /** Every id matching a filter, newest first (the page replays them in batches). */
-  matchingIds: adminProcedure.input(filter).query(({ ctx, input }) => ({ ids: webhookLogIds(ctx.deps.db, input, MATCHING_MAX) })),
+  matchingIds: adminProcedure
+    .input(filter)
+    .query(async ({ ctx, input }) => ({ ids: await webhookLogIds(ctx.deps.db, input, MATCHING_MAX) })),
   /** Verifies each again with the current secrets and, if it passes, stores it as a live webhook would (idempotent). */
   replay: adminProcedure.input(ids).mutation(async ({ ctx, input }) => {
     const replayer = ctx.deps.webhookReplayer;
@@ -43,5 +45,5 @@ export const webhookLogRouter = {
   /** Sets entries aside: they no longer need review (an unauthenticated probe, a request no secret will ever verify). */
   dismiss: adminProcedure
     .input(ids)
-    .mutation(({ ctx, input }) => ({ dismissed: dismissWebhookLog(ctx.deps.log, input.ids, auditActor(ctx)) })),
+    .mutation(async ({ ctx, input }) => ({ dismissed: await dismissWebhookLog(ctx.deps.log, input.ids, auditActor(ctx)) })),
 } satisfies TRPCRouterRecord;
