@@ -100,7 +100,7 @@ export async function feedCampaign({
         await tx.update(campaignRecipients).set(patch).where(eq(campaignRecipients.id, r.id));
       const verdict = judge && r.phone ? judge(r.phone) : null;
       if (verdict && !verdict.open) {
-        mark({ state: 'held', heldUntil: verdict.until, reason: heldReason(verdict) });
+        await mark({ state: 'held', heldUntil: verdict.until, reason: heldReason(verdict) });
         result.held += 1;
         continue;
       }
@@ -121,7 +121,7 @@ export async function feedCampaign({
           campaignId: id,
           priority: PRIORITY.campaign,
         });
-        mark({ state: 'queued', messageId: message.id, contactId: conversation.contactId });
+        await mark({ state: 'queued', messageId: message.id, contactId: conversation.contactId });
         result.queued += 1;
       } catch (err) {
         // queueMessageIn refuses before it writes anything: the rest of the batch goes on.
@@ -134,13 +134,13 @@ export async function feedCampaign({
         )[0];
         if (err.code === 'OPTED_OUT' && contact?.optedOutAt != null) {
           const reason = `${optedOutReason({ optedOutAt: contact.optedOutAt, source: contact.optOutSource })}, after the campaign was created`;
-          mark({ state: 'skipped', reason, contactId: contact.id });
+          await mark({ state: 'skipped', reason, contactId: contact.id });
         } else if (err.code === 'OPTED_OUT') {
           // On the suppression list (erased after opting out): a contact the CSV re-created inherits it.
           if (contact) await inheritSuppressionIn(tx, append, contact.id);
-          mark({ state: 'skipped', reason: 'Opted out (STOP) before its contact was erased', contactId: contact?.id ?? null });
+          await mark({ state: 'skipped', reason: 'Opted out (STOP) before its contact was erased', contactId: contact?.id ?? null });
         } else {
-          mark({ state: 'invalid', reason: err.message });
+          await mark({ state: 'invalid', reason: err.message });
         }
         result.skipped += 1;
       }

@@ -251,17 +251,17 @@ describe('feeding', () => {
         .update(messages)
         .set({ status, ...extra })
         .where(eq(messages.id, id ?? 0));
-    settle(ids[0], 'delivered');
-    settle(ids[1], 'undeliverable', { errorCode: '1170', errorReason: 'Number is invalid or missing' });
+    await settle(ids[0], 'delivered');
+    await settle(ids[1], 'undeliverable', { errorCode: '1170', errorReason: 'Number is invalid or missing' });
     expect(await finishCampaignIfDone({ log, id: c.id })).toBeNull();
-    settle(ids[2], 'interrupted', { errorReason: 'Parley restarted while sending' });
+    await settle(ids[2], 'interrupted', { errorReason: 'Parley restarted while sending' });
     await db.delete(outbox);
 
     const before = await log.lastId();
     const done = await finishCampaignIfDone({ log, id: c.id });
     expect(done).toMatchObject({ status: 'done', counts: counts({ total: 4, invalid: 1, delivered: 1, failed: 1, interrupted: 1 }) });
     expect(done?.finishedAt).not.toBeNull();
-    expect(progressEvents(before).map((e) => e.payload.campaign.status)).toEqual(['done']);
+    expect((await progressEvents(before)).map((e) => e.payload.campaign.status)).toEqual(['done']);
     expect((await listRecipients({ db, id: c.id, state: 'failed' })).items).toEqual([
       expect.objectContaining({
         line: 2,
@@ -304,14 +304,14 @@ describe('pause, resume, cancel', () => {
     const states = async () =>
       (await db.select({ id: outbox.messageId, state: outbox.state }).from(outbox).orderBy(outbox.messageId)).map((r) => r.state);
     // The claimed send and the agent's reply are untouched.
-    expect(states()).toEqual(['sending', 'held', 'queued']);
+    expect(await states()).toEqual(['sending', 'held', 'queued']);
     expect((await db.select().from(outbox).where(eq(outbox.messageId, reply.message.id)))[0]?.state).toBe('queued');
     expect((await feedCampaign({ log, id: c.id, max: 10 })).queued).toBe(0);
     expect((await pauseCampaign({ log, id: c.id })).status).toBe('paused');
     expect((await appError(async () => await resumeCampaign({ log, id: c.id + 5 }))).message).toBe(`Campaign ${c.id + 5} not found`);
 
     expect((await resumeCampaign({ log, id: c.id })).status).toBe('running');
-    expect(states()).toEqual(['sending', 'queued', 'queued']);
+    expect(await states()).toEqual(['sending', 'queued', 'queued']);
     expect((await feedCampaign({ log, id: c.id, max: 10 })).queued).toBe(1);
   });
 

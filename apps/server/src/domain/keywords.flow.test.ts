@@ -28,8 +28,8 @@ const inbound = (text: string) => s.postWebhook('/webhooks/inbound', inboundPayl
 describe('compliance keywords through the real webhook', () => {
   it('STOP opts out with one confirmation; sends are then refused with a clear error', async () => {
     expect((await inbound('Stop')).status).toBe(200);
-    expect(contact()).toMatchObject({ optOutSource: 'keyword' });
-    expect(contact()?.optedOutAt).not.toBeNull();
+    expect(await contact()).toMatchObject({ optOutSource: 'keyword' });
+    expect((await contact())?.optedOutAt).not.toBeNull();
     expect((await inbound('UNSUBSCRIBE')).status).toBe(200);
     expect(await outboundTexts()).toEqual([STOP_CONFIRMATION]);
 
@@ -49,7 +49,7 @@ describe('compliance keywords through the real webhook', () => {
     await inbound('help');
     expect(await outboundTexts()).toContain('Help is on the way: call 0800 000 000.');
     await inbound('START');
-    expect(contact()?.optedOutAt).toBeNull();
+    expect((await contact())?.optedOutAt).toBeNull();
     expect(await outboundTexts()).toContain(START_CONFIRMATION);
     const { message } = await queueMessage({
       log: s.events,
@@ -64,7 +64,7 @@ describe('compliance keywords through the real webhook', () => {
   it('a sentence containing stop is just a message', async () => {
     const before = (await outboundTexts()).length;
     await inbound('please stop by the shop');
-    expect(contact()?.optedOutAt).toBeNull();
+    expect((await contact())?.optedOutAt).toBeNull();
     expect((await outboundTexts()).length).toBe(before);
   });
 });

@@ -65,9 +65,9 @@ export async function recoverInterruptedSends({ log, provider }: { log: EventLog
       .from(outbox)
       .where(provider === undefined ? sending : and(sending, eq(outbox.provider, provider)));
     for (const { id } of stuck) {
-      const current = loadRow(tx, id);
+      const current = await loadRow(tx, id);
       if (current?.status === 'queued') await moveMessage(tx, append, current, { status: 'interrupted', errorReason: RESTART_REASON });
-      deleteRow(tx, id);
+      await deleteRow(tx, id);
     }
     return stuck.map((s) => s.id);
   });
@@ -132,7 +132,7 @@ export async function claimDueIn(
   for (const row of rows) {
     const { m } = row;
     if (m.status !== 'queued') {
-      deleteRow(tx, m.id);
+      await deleteRow(tx, m.id);
       skipped += 1;
       continue;
     }
@@ -142,7 +142,7 @@ export async function claimDueIn(
         errorCode: 'OPTED_OUT',
         errorReason: 'The contact opted out (STOP) before this message was sent',
       });
-      deleteRow(tx, m.id);
+      await deleteRow(tx, m.id);
       skipped += 1;
       continue;
     }
@@ -199,8 +199,8 @@ export async function recordSendAccepted({
   providerMessageId: string;
 }): Promise<boolean> {
   return await log.write(async (tx, append) => {
-    deleteRow(tx, messageId);
-    const current = loadRow(tx, messageId);
+    await deleteRow(tx, messageId);
+    const current = await loadRow(tx, messageId);
     if (!current) return true;
     const patch: Partial<MessageRow> = current.providerMessageUuid === null ? { providerMessageUuid: providerMessageId } : {};
     if (current.status === 'queued') await moveMessage(tx, append, current, { ...patch, status: 'submitted' });
@@ -219,8 +219,8 @@ export async function recordSendRetry(opts: {
   lastError: string;
 }): Promise<boolean> {
   return await opts.log.write(async (tx) => {
-    if (loadRow(tx, opts.messageId)?.status !== 'queued') {
-      deleteRow(tx, opts.messageId);
+    if ((await loadRow(tx, opts.messageId))?.status !== 'queued') {
+      await deleteRow(tx, opts.messageId);
       return false;
     }
     await tx
@@ -246,8 +246,8 @@ export async function recordSendEnded(opts: {
   error: SendError;
 }): Promise<void> {
   await opts.log.write(async (tx, append) => {
-    deleteRow(tx, opts.messageId);
-    const current = loadRow(tx, opts.messageId);
+    await deleteRow(tx, opts.messageId);
+    const current = await loadRow(tx, opts.messageId);
     if (current?.status !== 'queued') return;
     const { code, title, detail, reason } = opts.error;
     await moveMessage(tx, append, current, {

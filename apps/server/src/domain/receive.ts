@@ -61,24 +61,24 @@ export async function receiveInbound({
    */
   autoReplyWindowMs?: number;
   /** Runs first inside the transaction (e.g. records the request's nonce): it commits or rolls back with the message. */
-  admit?: (tx: Tx) => void;
+  admit?: (tx: Tx) => void | Promise<void>;
   /** Agents online now (presence): auto-assignment's candidates. Absent: no auto-assignment. */
   onlineAgentIds?: () => readonly number[];
 }): Promise<ReceiveResult> {
   const q = receiveQueries(log.db);
   return await log.write(async (tx, append) => {
-    admit?.(tx);
-    const existing = q.existing.get({ uuid: inbound.messageUuid });
+    await admit?.(tx);
+    const existing = await q.existing({ uuid: inbound.messageUuid });
     if (existing) return { duplicate: true, messageId: existing.id };
 
     const now = Date.now();
-    const contact = q.upsertContact.get({ phone: inbound.from, now });
+    const contact = await q.upsertContact({ phone: inbound.from, now });
     if (!contact) throw new Error('contact upsert returned no row');
-    const conversation = q.upsertConversation.get({ contactId: contact.id, ourNumber: inbound.to, provider, now });
+    const conversation = await q.upsertConversation({ contactId: contact.id, ourNumber: inbound.to, provider, now });
     if (!conversation) throw new Error('conversation upsert returned no row');
     const count = countSms(inbound.text);
     const providerTs = Date.parse(inbound.timestamp);
-    const row = q.insertMessage.get({
+    const row = await q.insertMessage({
       conversationId: conversation.id,
       uuid: inbound.messageUuid,
       from: inbound.from,
@@ -99,7 +99,7 @@ export async function receiveInbound({
         inbound.text,
         attached.map((m) => m.contentType),
       ) ?? previewOf(inbound.text);
-    let bumped = q.bumpConversation.get({ id: conversation.id, now, preview });
+    let bumped = await q.bumpConversation({ id: conversation.id, now, preview });
     if (!bumped) throw new Error('conversation update returned no row');
     // A conversation's first inbound text: auto-assignment (settings), in the same event.
     if (onlineAgentIds && bumped.assignedAgentId === null) {
@@ -148,9 +148,9 @@ export async function receiveInbound({
         messageId: row.id,
         now,
       });
-      if (changed) reply(keyword === 'stop' ? STOP_CONFIRMATION : START_CONFIRMATION);
+      if (changed) await reply(keyword === 'stop' ? STOP_CONFIRMATION : START_CONFIRMATION);
     } else if (keyword === 'help') {
-      reply((await getSettings(log.db)).helpText ?? helpText);
+      await reply((await getSettings(log.db)).helpText ?? helpText);
     }
     return { duplicate: false, message, queuedReply };
   });
@@ -160,8 +160,8 @@ export async function receiveInbound({
  * `receiveInbound` by group commit (EventLog.writeBatched): stored in the next batch transaction with
  * the other webhooks queued meanwhile, resolved once that committed (rejected with its own error only).
  */
-export function receiveInboundBatched(args: Parameters<typeof receiveInbound>[0]): Promise<ReceiveResult> {
-  return args.log.writeBatched(async () => await receiveInbound(args));
+export async function receiveInboundBatched(args: Parameters<typeof receiveInbound>[0]): Promise<ReceiveResult> {
+  return await args.log.writeBatched(async () => await receiveInbound(args));
 }
 
 /** Automatic replies of one kind per conversation at most once per this many ms (AUTO_REPLY_WINDOW_SECONDS). */

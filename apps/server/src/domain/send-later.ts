@@ -110,12 +110,12 @@ export async function releaseDueScheduled({ log, now, batch = 200 }: { log: Even
 /** Cancels a scheduled message before it is due: status `failed` with errorCode CANCELLED. */
 export async function cancelScheduled({ log, id }: { log: EventLog; id: number }): Promise<MessageDto> {
   return await log.write(async (tx, append) => {
-    const m = loadRow(tx, id);
+    const m = await loadRow(tx, id);
     if (!m) throw new AppError('NOT_FOUND', `Message ${id} not found`);
     if (m.status !== 'scheduled')
       throw new AppError('CONFLICT', `Message ${id} is ${m.status}, not scheduled: it can no longer be cancelled`);
     await moveMessage(tx, append, m, { status: 'failed', errorCode: 'CANCELLED', errorReason: 'Cancelled before it was due' });
-    const after = loadRow(tx, id);
+    const after = await loadRow(tx, id);
     if (!after) throw new Error(`message ${id} vanished inside its transaction`);
     return await messageDtoOf(tx, after);
   });

@@ -197,10 +197,10 @@ export async function statsSummary(opts: StatsSummaryInput): Promise<StatsSummar
   const firstHour = Math.ceil(since / HOUR);
   const endHour = Math.floor(until / HOUR);
   if (firstHour >= endHour) {
-    exactly(since, until);
+    await exactly(since, until);
   } else {
-    exactly(since, firstHour * HOUR);
-    exactly(endHour * HOUR, until);
+    await exactly(since, firstHour * HOUR);
+    await exactly(endHour * HOUR, until);
     for (const r of q.hourly.all(firstHour, endHour)) {
       const v = perBucket[bucketOf(r.hour * HOUR)] as Volumes;
       if (r.direction === 'in') v.inbound += r.n;

@@ -73,8 +73,8 @@ export async function recordStatus({
 }
 
 /** `recordStatus` by group commit (EventLog.writeBatched): resolved once the batch holding it committed. */
-export function recordStatusBatched(args: Parameters<typeof recordStatus>[0]): Promise<StatusOutcome> {
-  return args.log.writeBatched(async () => await recordStatus(args));
+export async function recordStatusBatched(args: Parameters<typeof recordStatus>[0]): Promise<StatusOutcome> {
+  return await args.log.writeBatched(async () => await recordStatus(args));
 }
 
 async function findMessage(tx: Tx, report: StatusReport): Promise<MessageRow | undefined> {

@@ -37,8 +37,8 @@ describe('the suppression key', () => {
     expect(stored[0]).not.toContain('447700900123');
     first.$client.close();
     const again = open(file);
-    expect(read(again, '+447700900123')).toEqual({ state: 'opted_out', optedOutAt: 1_700_000_000_000 });
-    expect(read(again, '+447700900124')).toBeNull();
+    expect(await read(again, '+447700900123')).toEqual({ state: 'opted_out', optedOutAt: 1_700_000_000_000 });
+    expect(await read(again, '+447700900124')).toBeNull();
   });
 
   it('SUPPRESSION_SECRET: hashes differ from another key; starting with a different key while entries exist is refused', async () => {
@@ -56,7 +56,7 @@ describe('the suppression key', () => {
     expect(() => open(file, 'x'.repeat(32))).toThrow(SuppressionKeyMismatch);
     expect(() => open(file)).toThrow(/different key/);
     const right = open(file, 'k'.repeat(32));
-    expect(read(right, '+447700900123')?.state).toBe('opted_out');
+    expect((await read(right, '+447700900123'))?.state).toBe('opted_out');
   });
 
   it('a key may change while the list is empty', () => {

@@ -89,11 +89,11 @@ export async function inviteAgent(opts: {
   const now = opts.now ?? Date.now();
   const email = normalizeEmail(opts.email);
   const exists = async () => (await db.select({ id: agents.id }).from(agents).where(eq(agents.email, email)))[0];
-  if (exists()) throw new AppError('CONFLICT', `An agent with the email ${email} already exists`);
+  if (await exists()) throw new AppError('CONFLICT', `An agent with the email ${email} already exists`);
   // Until the invitation is accepted the account has a random password nobody knows (so a sign-in
   // attempt costs a real scrypt check, like any other wrong password).
   const passwordHash = await (opts.hash ?? hashPassword)(generatePassword());
-  if (exists()) throw new AppError('CONFLICT', `An agent with the email ${email} already exists`);
+  if (await exists()) throw new AppError('CONFLICT', `An agent with the email ${email} already exists`);
   const row = await runTx(db, async (tx) => {
     const inserted = (
       await tx.insert(agents).values({ email, name: opts.name.trim(), role: opts.role, passwordHash, createdAt: now }).returning()
@@ -141,11 +141,11 @@ export async function acceptInvite(opts: {
     if (agent.disabledAt !== null) throw new AppError('UNAUTHORIZED', 'This account is disabled; ask an admin');
     return link;
   };
-  check();
+  await check();
   const passwordHash = await (opts.hash ?? hashPassword)(opts.password);
   return await runTx(db, async (tx) => {
     // Checked again inside the transaction: two concurrent uses of one link, only one wins.
-    const link = check();
+    const link = await check();
     const used = await tx
       .update(agentInvites)
       .set({ usedAt: now })

@@ -182,7 +182,7 @@ export async function createWebhookLog(db: Db, limits: Partial<WebhookLogLimits>
     if (ids.length === 0) {
       ids = (await db.select({ id: webhookLog.id }).from(webhookLog).orderBy(asc(webhookLog.id)).limit(n)).map((r) => r.id);
     }
-    return removeIds(ids);
+    return await removeIds(ids);
   };
 
   const removeIds = async (ids: number[]): Promise<number> => {
@@ -194,7 +194,7 @@ export async function createWebhookLog(db: Db, limits: Partial<WebhookLogLimits>
     return gone.length;
   };
 
-  const pruneExpired = (now = Date.now()): void => {
+  const pruneExpired = async (now = Date.now()): Promise<void> => {
     lastExpiry = now;
     const cutoff = now - l.retentionMs;
     const removeBatch = async (): Promise<void> => {
@@ -207,17 +207,17 @@ export async function createWebhookLog(db: Db, limits: Partial<WebhookLogLimits>
           .limit(PRUNE_BATCH)
       ).map((r) => r.id);
       // More than a batch: the rest on later turns of the loop, never in one long statement.
-      if (removeIds(ids) === PRUNE_BATCH) setImmediate(removeBatch);
+      if ((await removeIds(ids)) === PRUNE_BATCH) setImmediate(removeBatch);
     };
-    removeBatch();
+    await removeBatch();
   };
 
-  const enforceCaps = (): void => {
+  const enforceCaps = async (): Promise<void> => {
     // A few batches at most per write: the table converges under its caps without a long stall.
     for (let round = 0; round < 4 && (rows > l.maxRows || bytes > l.maxBytes) && rows > 0; round++) {
       const overRows = rows - l.maxRows;
       const estimate = bytes > l.maxBytes ? Math.ceil((bytes - l.maxBytes) / Math.max(1, bytes / Math.max(rows, 1))) : 0;
-      if (deleteOldest(Math.max(overRows, estimate, 1)) === 0) break;
+      if ((await deleteOldest(Math.max(overRows, estimate, 1))) === 0) break;
     }
   };
 
@@ -255,8 +255,8 @@ export async function createWebhookLog(db: Db, limits: Partial<WebhookLogLimits>
       rows += 1;
       bytes += row?.size ?? 0;
       stored += 1;
-      enforceCaps();
-      if (now - lastExpiry > 60_000) pruneExpired(now);
+      await enforceCaps();
+      if (now - lastExpiry > 60_000) await pruneExpired(now);
     },
     stats: () => ({ stored, dropped, pruned, rows, bytes }),
     pruneExpired,

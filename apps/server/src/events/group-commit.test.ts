@@ -68,7 +68,9 @@ describe('EventLog.writeBatched', () => {
     })();
     await new Promise((r) => setImmediate(r));
     const before = t.log.batchStats;
-    const results = await Promise.all(Array.from({ length: 10 }, () => receiveInboundBatched({ log: t.log, inbound: inbound() })));
+    const results = await Promise.all(
+      Array.from({ length: 10 }, async () => await receiveInboundBatched({ log: t.log, inbound: inbound() })),
+    );
     const after = t.log.batchStats;
     expect(after.batches - before.batches).toBe(1);
     expect(after.items - before.items).toBe(10);
@@ -85,13 +87,13 @@ describe('EventLog.writeBatched', () => {
   it('a write that throws fails only its own caller; the rest of its batch commits and nothing of it is published', async () => {
     const heard = listen(t.log);
     await new Promise((r) => setImmediate(r));
-    const good1 = receiveInboundBatched({ log: t.log, inbound: inbound({ text: 'first' }) });
+    const good1 = await receiveInboundBatched({ log: t.log, inbound: inbound({ text: 'first' }) });
     // Throws after its domain write appended events: the savepoint takes both back.
-    const poison = t.log.writeBatched(async () => {
+    const poison = await t.log.writeBatched(async () => {
       await receiveInbound({ log: t.log, inbound: inbound({ text: 'poison' }) });
       throw new Error('poisoned item');
     });
-    const good2 = receiveInboundBatched({ log: t.log, inbound: inbound({ text: 'last' }) });
+    const good2 = await receiveInboundBatched({ log: t.log, inbound: inbound({ text: 'last' }) });
     const settled = await Promise.allSettled([good1, poison, good2]);
     expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     expect(settled[1]?.status === 'rejected' && (settled[1].reason as Error).message).toBe('poisoned item');
@@ -143,7 +145,7 @@ describe('EventLog.writeBatched', () => {
 
   it('bounds a batch: more than maxBatch queued at once commit in several transactions, all of them', async () => {
     const log = new EventLog(t.db, { maxBatch: 4 });
-    const results = await Promise.all(Array.from({ length: 10 }, () => receiveInboundBatched({ log, inbound: inbound() })));
+    const results = await Promise.all(Array.from({ length: 10 }, async () => await receiveInboundBatched({ log, inbound: inbound() })));
     expect(results).toHaveLength(10);
     expect(log.batchStats).toMatchObject({ batches: 3, items: 10, largest: 4 });
     expect(await messageCount(t)).toBe(10);
@@ -179,11 +181,15 @@ describe('EventLog.writeBatched', () => {
     const busyLog = new EventLog(t.db);
     t.db.$client.pragma('busy_timeout = 0');
     const lock = await holdWriteLock(t.path, 400);
-    const during = await Promise.allSettled(Array.from({ length: 5 }, () => receiveInboundBatched({ log: busyLog, inbound: inbound() })));
+    const during = await Promise.allSettled(
+      Array.from({ length: 5 }, async () => await receiveInboundBatched({ log: busyLog, inbound: inbound() })),
+    );
     expect(during.every((s) => s.status === 'rejected' && isDbBusy(s.reason))).toBe(true);
     await lock.released;
     expect(await messageCount(t)).toBe(0);
-    const after = await Promise.all(Array.from({ length: 5 }, () => receiveInboundBatched({ log: busyLog, inbound: inbound() })));
+    const after = await Promise.all(
+      Array.from({ length: 5 }, async () => await receiveInboundBatched({ log: busyLog, inbound: inbound() })),
+    );
     expect(after.every((r) => !r.duplicate)).toBe(true);
     expect(await messageCount(t)).toBe(5);
     busyLog.close();
@@ -191,10 +197,10 @@ describe('EventLog.writeBatched', () => {
 
   it('close() commits what is still queued', async () => {
     const log = new EventLog(t.db);
-    const p = receiveInboundBatched({ log, inbound: inbound() });
+    const p = await receiveInboundBatched({ log, inbound: inbound() });
     log.close();
     expect((await p).duplicate).toBe(false);
     expect(await messageCount(t)).toBe(1);
-    await expect(receiveInboundBatched({ log, inbound: inbound() })).rejects.toThrow('closed');
+    await expect(await receiveInboundBatched({ log, inbound: inbound() })).rejects.toThrow('closed');
   });
 });

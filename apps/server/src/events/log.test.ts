@@ -97,7 +97,7 @@ describe('EventLog compaction and pacing', () => {
     });
 
   it('keeps the newest events and never removes what an open subscriber still has to read', async () => {
-    appendN(200);
+    await appendN(200);
     const ac = new AbortController();
     const iter = log.subscribe(50, ac.signal);
     expect(await take(iter, 1)).toEqual([51]);
@@ -116,7 +116,7 @@ describe('EventLog compaction and pacing', () => {
   });
 
   it('removes events older than the retention age even under the count', async () => {
-    appendN(30);
+    await appendN(30);
     const now = Date.now() + 10 * 86_400_000;
     expect(await log.compact({ keepCount: 1000, maxAgeMs: 86_400_000, now })).toBe(29);
     // The newest always stays: ids keep counting from it.
@@ -126,7 +126,7 @@ describe('EventLog compaction and pacing', () => {
   });
 
   it('reads a page only when pace() lets it, and falls back to the table when live events overflow', async () => {
-    appendN(1200);
+    await appendN(1200);
     const ac = new AbortController();
     let release!: () => void;
     let paced = 0;
@@ -141,7 +141,7 @@ describe('EventLog compaction and pacing', () => {
     await new Promise((r) => setTimeout(r, 20));
     expect(paced).toBe(2); // waiting before the second page
     // Meanwhile a burst bigger than the live buffer commits.
-    appendN(3000);
+    await appendN(3000);
     release();
     const ids = [(await next).value?.id, ...(await take(iter, 3699))];
     expect(ids).toEqual(Array.from({ length: 3700 }, (_, i) => i + 501));

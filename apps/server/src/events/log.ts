@@ -102,8 +102,8 @@ export class EventLog {
    * process holding the write lock: every write of that batch rejects with SQLite's busy error
    * (nothing ran), as a lone `write` would. Called inside an open write, it is that write's savepoint.
    */
-  writeBatched<T>(fn: (tx: Tx, append: Append) => T | Promise<T>): Promise<T> {
-    if (!this.db.$store.groupsCommits || this.db.$store.current()) return this.write(fn);
+  async writeBatched<T>(fn: (tx: Tx, append: Append) => T | Promise<T>): Promise<T> {
+    if (!this.db.$store.groupsCommits || this.db.$store.current()) return await this.write(fn);
     return new Promise<T>((resolve, reject) => {
       if (this.closed) {
         reject(new Error('the event log is closed'));

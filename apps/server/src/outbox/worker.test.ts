@@ -85,7 +85,8 @@ async function queue(server: TestServer, worker: OutboxWorker, over: { to?: stri
 const row = async (server: TestServer, id: number) => (await server.db.select().from(messages).where(eq(messages.id, id)))[0];
 const outboxRows = async (server: TestServer) => await server.db.select().from(outbox);
 const refOf = (body: unknown) => (body as { client_ref?: string }).client_ref;
-const drained = (server: TestServer) => vi.waitFor(() => expect(outboxRows(server)).toEqual([]), { timeout: 8000, interval: 10 });
+const drained = (server: TestServer) =>
+  vi.waitFor(async () => expect(await outboxRows(server)).toEqual([]), { timeout: 8000, interval: 10 });
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('outbox worker against the Vonage mock', () => {

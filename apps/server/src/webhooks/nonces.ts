@@ -64,9 +64,9 @@ export function createReplayNonceStore(db: Db, receivedAt: number, ttlMs = NONCE
     return existing !== undefined && existing.seenAt < receivedAt && existing.seenAt >= receivedAt - ttlMs;
   };
   return {
-    seen: (provider, nonce) => usedBeforeReceipt(provider, nonce),
+    seen: async (provider, nonce) => await usedBeforeReceipt(provider, nonce),
     async claim(provider, nonce) {
-      if (usedBeforeReceipt(provider, nonce)) return false;
+      if (await usedBeforeReceipt(provider, nonce)) return false;
       // Recorded if new (or long forgotten); a later use (seenAt after the receipt) is left as it is.
       const now = Date.now();
       await db

@@ -125,7 +125,7 @@ describe('Plivo sandbox', () => {
     await settle(l, id, 'delivered');
     const m = await row(l, id);
     expect(m).toMatchObject({ status: 'delivered', price: '0.00790', errorCode: null });
-    expect(historyOf(l, id).map((h) => [h.status, h.providerMessageUuid, h.clientRef])).toEqual([
+    expect((await historyOf(l, id)).map((h) => [h.status, h.providerMessageUuid, h.clientRef])).toEqual([
       ['submitted', m?.providerMessageUuid, m?.clientRef],
       ['delivered', m?.providerMessageUuid, m?.clientRef],
     ]);
@@ -153,7 +153,7 @@ describe('Plivo sandbox', () => {
     const id = await l.send('+447700900500');
     await settle(l, id, 'undeliverable');
     expect(await row(l, id)).toMatchObject({ errorCode: '70', errorReason: 'Destination permanently unavailable' });
-    expect(historyOf(l, id).map((h) => h.status)).toEqual(['submitted', 'undeliverable']);
+    expect((await historyOf(l, id)).map((h) => h.status)).toEqual(['submitted', 'undeliverable']);
   });
 
   it('the throttled send is a retryable ProviderError 429', async () => {
@@ -183,6 +183,6 @@ describe('Plivo sandbox', () => {
       .map((r) => (JSON.parse(r.headers) as Record<string, string>)['x-plivo-signature-v3-nonce']);
     expect(nonces.length).toBeGreaterThanOrEqual(5);
     expect(new Set(nonces).size).toBe(nonces.length);
-    expect(historyOf(l, id)).toEqual([]);
+    expect(await historyOf(l, id)).toEqual([]);
   });
 });

@@ -219,7 +219,7 @@ describe('the byte-exact examples through the router, behind a proxy (PUBLIC_URL
         .where(eq(contacts.id, conv?.contactId ?? -1))
     )[0];
     expect(contact?.phone).toBe(CUSTOMER);
-    expect(logRows(s)).toEqual([]); // V3 and stored: nothing to review
+    expect(await logRows(s)).toEqual([]); // V3 and stored: nothing to review
   });
 
   it('the same headers again are a replay: 401, kept in webhook_log; the same body with a fresh nonce is a duplicate', async () => {
@@ -229,7 +229,7 @@ describe('the byte-exact examples through the router, behind a proxy (PUBLIC_URL
     const replay = await s.post('/webhooks/plivo/inbound', text('inbound-sms.txt'), { scheme: 'none', headers });
     expect(replay.status).toBe(401);
     expect(JSON.parse(replay.text)).toMatchObject({ outcome: 'bad_signature', error: 'V3 nonce already used (replay)' });
-    expect(logRows(s)).toMatchObject([
+    expect(await logRows(s)).toMatchObject([
       { path: '/webhooks/plivo/inbound', signatureOk: false, httpStatus: 401, outcome: 'bad_signature', rawBody: text('inbound-sms.txt') },
     ]);
     const again = await s.post('/webhooks/plivo/inbound', text('inbound-sms.txt'));
@@ -258,7 +258,7 @@ describe('the byte-exact examples through the router, behind a proxy (PUBLIC_URL
       currency: null,
       errorCode: null,
     });
-    expect(history(s, id)).toMatchObject([
+    expect(await history(s, id)).toMatchObject([
       {
         status: 'delivered',
         clientRef: '01J9Z6Q4W3E2R1T0Y9U8I7O6P5',
@@ -279,7 +279,7 @@ describe('the byte-exact examples through the router, behind a proxy (PUBLIC_URL
       errorReason: 'Blocked by the carrier as spam (do not resend the same text)',
       price: '0.00790',
     });
-    expect(history(s, id)[0]?.providerTimestamp).toBe(Date.parse('2025-02-03T12:14:33.400Z'));
+    expect((await history(s, id))[0]?.providerTimestamp).toBe(Date.parse('2025-02-03T12:14:33.400Z'));
   });
 
   it('status-failed.txt (ErrorCode 900, no SentTime) → failed, insufficient credit, time from QueuedTime', async () => {
@@ -292,7 +292,7 @@ describe('the byte-exact examples through the router, behind a proxy (PUBLIC_URL
       errorReason: 'Plivo account has insufficient credit',
       price: '0.00000',
     });
-    expect(history(s, id)[0]?.providerTimestamp).toBe(Date.parse('2025-02-03T12:14:25.118Z'));
+    expect((await history(s, id))[0]?.providerTimestamp).toBe(Date.parse('2025-02-03T12:14:25.118Z'));
   });
 
   it('the worked V2 headers are accepted, flagged in webhook_log, and their ref is not trusted (matched by uuid only)', async () => {
@@ -309,7 +309,7 @@ describe('the byte-exact examples through the router, behind a proxy (PUBLIC_URL
     expect((await messageRow(s, id))?.status).toBe('queued');
     const orphan = (await s.tmp.db.select().from(messageStatusHistory))[0];
     expect(orphan).toMatchObject({ messageId: null, clientRef: null, providerMessageUuid: '9b2d1f7a-3c4e-4d5f-8a6b-7c8d9e0f1a2b' });
-    expect(logRows(s)).toMatchObject([
+    expect(await logRows(s)).toMatchObject([
       {
         signatureOk: true,
         httpStatus: 200,
@@ -326,7 +326,7 @@ describe('refusals: 401/415/405/413, each kept whole in webhook_log', () => {
   const refused = async (s: Stack, path: string, body: string, o: PostOptions, expected: number, reason: RegExp) => {
     const res = await s.post(path, body, o);
     expect(res.status).toBe(expected);
-    const row = logRows(s).at(-1);
+    const row = (await logRows(s)).at(-1);
     expect(row).toMatchObject({ path, signatureOk: false, httpStatus: expected, rawBody: body });
     expect(row?.error).toMatch(reason);
     expect(JSON.parse(row?.headers ?? '{}')).toHaveProperty('content-type');
@@ -404,7 +404,7 @@ describe('refusals: 401/415/405/413, each kept whole in webhook_log', () => {
     expect(get.headers.get('allow')).toBe('POST');
     const res = await s.post('/webhooks/plivo/inbound', `Text=${'x'.repeat(500)}`);
     expect(res.status).toBe(413);
-    expect(logRows(s).at(-1)).toMatchObject({ outcome: 'too_large', httpStatus: 413, signatureOk: false });
+    expect((await logRows(s)).at(-1)).toMatchObject({ outcome: 'too_large', httpStatus: 413, signatureOk: false });
     expect(lastOutcome(s)).toEqual(['/webhooks/plivo/inbound', 'too_large']);
   });
 });
@@ -419,7 +419,7 @@ describe('odd but genuine callbacks: 200 so Plivo does not retry, kept for revie
     const noUuid = text('inbound-sms.txt').replace('MessageUUID=2a5f6e0e-4c1b-4b8a-9d3e-6f0c1b2a3d4e&', '');
     expect((await s.post('/webhooks/plivo/inbound', noUuid)).status).toBe(200);
     expect(lastOutcome(s)).toEqual(['/webhooks/plivo/inbound', 'schema_error']);
-    expect(logRows(s)).toMatchObject([
+    expect(await logRows(s)).toMatchObject([
       { outcome: 'ignored_type', signatureOk: true, httpStatus: 200, rawBody: mms },
       { outcome: 'schema_error', signatureOk: true, httpStatus: 200, rawBody: noUuid, error: expect.stringMatching(/MessageUUID/) },
     ]);
@@ -439,8 +439,8 @@ describe('odd but genuine callbacks: 200 so Plivo does not retry, kept for revie
     expect(lastOutcome(s)).toEqual(['/webhooks/plivo/status', 'ignored']);
     expect(await s.tmp.db.$count(messageStatusHistory)).toBe(0);
     expect((await messageRow(s, id))?.status).toBe('queued');
-    expect(logRows(s).map((r) => r.outcome)).toEqual(['schema_error', 'ignored']);
-    expect(logRows(s)[1]?.error).toMatch(/teleported/);
+    expect((await logRows(s)).map((r) => r.outcome)).toEqual(['schema_error', 'ignored']);
+    expect((await logRows(s))[1]?.error).toMatch(/teleported/);
   });
 
   it('accepts `+` numbers (To=%2B60…) and normalises them to E.164', async () => {
@@ -491,7 +491,7 @@ describe('full loop: outbox → Plivo provider → mock Plivo → signed callbac
     expect((await s.post(path, delivered)).status).toBe(200); // Plivo's retry: fresh nonce, same body
     expect(lastOutcome(s)?.[1]).toBe('duplicate');
     expect(await messageRow(s, message.id)).toMatchObject({ status: 'delivered', price: '0.00790' });
-    expect(history(s, message.id).map((h) => [h.status, h.applied])).toEqual([
+    expect((await history(s, message.id)).map((h) => [h.status, h.applied])).toEqual([
       ['delivered', true],
       ['submitted', false],
     ]);
@@ -548,7 +548,7 @@ describe('full loop: outbox → Plivo provider → mock Plivo → signed callbac
     expect((await messageRow(s, message.id))?.status).toBe('queued');
     held.release();
     await vi.waitFor(async () => expect((await messageRow(s, message.id))?.status).toBe('delivered'), { timeout: 5000, interval: 10 });
-    expect(logRows(s)).toMatchObject([{ outcome: 'orphan', signatureOk: true, error: expect.stringMatching(/V2/) }]);
+    expect(await logRows(s)).toMatchObject([{ outcome: 'orphan', signatureOk: true, error: expect.stringMatching(/V2/) }]);
   });
 
   it('a 429 from Plivo is retried by the outbox until accepted', async () => {

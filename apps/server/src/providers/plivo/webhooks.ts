@@ -52,7 +52,7 @@ export async function plivoWebhookHandler(opts: PlivoWebhookOptions): Promise<We
   const kit = await plivoKit(opts);
   // Group commit: the whole (synchronous) handling runs in the next batch transaction, nonce claim and
   // webhook_log included, and is answered once that committed.
-  return (kind, req, body) => opts.log.writeBatched(async () => await handle(opts, kit, kit.webhookLog, kind, req, body));
+  return async (kind, req, body) => await opts.log.writeBatched(async () => await handle(opts, kit, kit.webhookLog, kind, req, body));
 }
 
 async function plivoKit(opts: PlivoWebhookOptions) {

@@ -86,7 +86,7 @@ async function startStack(o: { webhookSecret?: string; maxBodyBytes?: number; on
       text: 'Your order #42 is ready',
       agentId: 1,
     });
-    const row = message(m.id);
+    const row = await message(m.id);
     if (!row?.clientRef) throw new Error('no client_ref');
     return { id: m.id, clientRef: row.clientRef };
   }
@@ -182,7 +182,7 @@ describe('Sinch webhooks: delivery reports', () => {
     expect(s.message(m.id)).toMatchObject({ status: 'submitted', providerMessageUuid: `BATCH-${m.clientRef}` });
     expect((await s.post('/status', reportFor(m, 'recipient-delivery-report-delivered.json'))).json.outcome).toBe('applied');
     expect(s.message(m.id)).toMatchObject({ status: 'delivered', errorCode: null, errorReason: null });
-    expect(history(s, m.id)).toEqual([
+    expect(await history(s, m.id)).toEqual([
       ['submitted', true],
       ['delivered', true],
     ]);
@@ -226,7 +226,7 @@ describe('Sinch webhooks: delivery reports', () => {
     );
     expect(unknown.json.outcome).toBe('unchanged');
     expect(s.message(m.id)?.status).toBe('submitted');
-    expect(history(s, m.id)).toEqual([
+    expect(await history(s, m.id)).toEqual([
       ['Queued', false],
       ['submitted', true],
       ['submitted', false],
