@@ -78,5 +78,5 @@ export interface ProviderAdapter {
   /** Whether this configuration wires the provider at all (its routes; its sender when the result has one). */
   wired(config: Config): boolean;
   /** Builds routes and sender; throws (a clear message) when the configuration cannot work. */
-  wire(ctx: ProviderContext): WiredProvider;
+  wire(ctx: ProviderContext): Promise<WiredProvider>;
 }

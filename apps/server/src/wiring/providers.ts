@@ -23,7 +23,7 @@ export interface Providers {
  * Wires every provider this configuration enables, in registry order (a test's given senders replace
  * configured ones).
  */
-export function wireProviders(core: Core, url: string, options: ServerOptions): Providers {
+export async function wireProviders(core: Core, url: string, options: ServerOptions): Promise<Providers> {
   const { config, db, events, logger, presence } = core;
   const publicBase = publicBaseOf(config, url);
   const webhooks = {
@@ -40,9 +40,9 @@ export function wireProviders(core: Core, url: string, options: ServerOptions): 
     onQueued: () => core.outboxBell.ring(),
     onOutcome: (path: string, outcome: string) => core.metrics.webhook(path, outcome),
   };
-  const wired = PROVIDERS.filter((p) => p.wired(config)).map(
-    async (p) =>
-      await p.wire({
+  const wired = await Promise.all(
+    PROVIDERS.filter((p) => p.wired(config)).map((p) =>
+      p.wire({
         config,
         logger,
         url,
@@ -51,6 +51,7 @@ export function wireProviders(core: Core, url: string, options: ServerOptions): 
         webhooks,
         given: options.providers?.[p.name] ?? (p.name === 'vonage' ? options.provider : undefined),
       }),
+    ),
   );
   const senders = new Map(wired.flatMap((w): [ProviderName, SmsProvider][] => (w.sender ? [[w.name, w.sender]] : [])));
   const main = senders.get(core.numbers.defaultNumber().provider) ?? [...senders.values()][0];
