@@ -1,14 +1,12 @@
 import AxeBuilder from '@axe-core/playwright';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, screenshot, signIn } from './support/browser';
-import { ADMIN, ServerHarness } from './support/server';
-import { ensureWebBuilt } from './support/web-build';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { screenshot, signIn } from './support/browser';
+import { useE2e } from './support/e2e';
+import { ADMIN } from './support/server';
 
 const CUSTOMER = '+447700900123';
 
-let harness: ServerHarness;
-let browser: Browser;
 let page: Page;
 let baseUrl: string;
 
@@ -25,20 +23,8 @@ async function seriousViolations(): Promise<string[]> {
 }
 
 describe('axe finds no serious or critical violation', () => {
-  beforeAll(async () => {
-    ensureWebBuilt();
-    harness = new ServerHarness();
-    baseUrl = (await harness.start()).url;
-    browser = await launchChromium();
-    // AxeBuilder needs a page of its own context (it opens a blank page beside it to finish the run).
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    page = await context.newPage();
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await harness?.stop();
-  });
+  // AxeBuilder needs a page of its own context (it opens a blank page beside it to finish the run): useE2e's is.
+  useE2e({ signIn: false }, (e2e) => void ({ page, baseUrl } = e2e));
 
   it('on the sign-in page', async () => {
     await page.goto(baseUrl);

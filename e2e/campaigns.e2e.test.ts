@@ -1,8 +1,8 @@
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, launchChromium, screenshot, signIn } from './support/browser';
-import { ADMIN, ServerHarness, switchQuietHoursOff } from './support/server';
-import { ensureWebBuilt } from './support/web-build';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { eventually, screenshot, signIn } from './support/browser';
+import { useE2e } from './support/e2e';
+import { ADMIN, switchQuietHoursOff } from './support/server';
 
 /** Opted out (texts STOP) before the campaign: the campaign skips it. */
 const OPTED_OUT = '+447700900300';
@@ -39,8 +39,6 @@ const CSV = [
 ].join('\n');
 const SENDABLE = VALID.length + 1;
 
-let harness: ServerHarness;
-let browser: Browser;
 let page: Page;
 let baseUrl: string;
 
@@ -56,20 +54,11 @@ const chartSvg = (testId: string) =>
   page.getByTestId(testId).locator('svg.recharts-surface', { has: page.locator('.recharts-cartesian-grid') });
 
 describe('campaigns, stats and contacts in Chromium', () => {
-  beforeAll(async () => {
-    ensureWebBuilt();
-    // Slow enough to watch the bar move, fast enough to finish in a few seconds.
-    harness = new ServerHarness({ SEND_RATE_PER_SECOND: '6' });
-    baseUrl = (await harness.start()).url;
+  // Slow enough to watch the bar move, fast enough to finish in a few seconds.
+  useE2e({ env: { SEND_RATE_PER_SECOND: '6' }, viewport: { width: 1280, height: 900 }, signIn: false }, async (e2e) => {
+    ({ page, baseUrl } = e2e);
     // Not a quiet-hours test: the campaign must go out whatever the hour (compliance tests cover them).
     await switchQuietHoursOff(baseUrl);
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await harness?.stop();
   });
 
   it('signs in; a contact texts STOP', async () => {

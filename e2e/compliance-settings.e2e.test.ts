@@ -1,28 +1,13 @@
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, launchChromium, screenshot, signIn } from './support/browser';
-import { ADMIN, ServerHarness } from './support/server';
-import { ensureWebBuilt } from './support/web-build';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { eventually, screenshot } from './support/browser';
+import { useE2e } from './support/e2e';
 
 /** An admin edits the compliance settings (with a readable refusal) and finds the change on the Audit page (issue 19). */
-let harness: ServerHarness;
-let browser: Browser;
 let page: Page;
-let baseUrl: string;
 
 describe('compliance settings and the audit log in Chromium', () => {
-  beforeAll(async () => {
-    ensureWebBuilt();
-    harness = new ServerHarness();
-    baseUrl = (await harness.start()).url;
-    browser = await launchChromium();
-    page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
-    await signIn(page, baseUrl, ADMIN);
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await harness?.stop();
-  });
+  useE2e({ viewport: { width: 1280, height: 900 } }, (e2e) => void ({ page } = e2e));
 
   it('refuses a window that starts when it ends, saves a valid one with retention and HELP text', async () => {
     await page.getByRole('link', { name: 'Team' }).click();

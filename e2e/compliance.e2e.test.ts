@@ -1,16 +1,13 @@
 import AxeBuilder from '@axe-core/playwright';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, launchChromium, screenshot, signIn } from './support/browser';
-import { ADMIN, ServerHarness } from './support/server';
-import { ensureWebBuilt } from './support/web-build';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { eventually, screenshot } from './support/browser';
+import { useE2e } from './support/e2e';
 
 /** Compliance in Chromium (issue 19): a possible opt-out flagged live and confirmed in one click; an erasure dropping the conversation from another browser live. */
 const ASKER = '+447700900611';
 const ERASED = '+447700900612';
 
-let harness: ServerHarness;
-let browser: Browser;
 let a: Page;
 let b: Page;
 let baseUrl: string;
@@ -30,22 +27,10 @@ async function seriousViolations(page: Page): Promise<string[]> {
 }
 
 describe('compliance in Chromium', () => {
-  beforeAll(async () => {
-    ensureWebBuilt();
-    harness = new ServerHarness();
-    baseUrl = (await harness.start()).url;
-    browser = await launchChromium();
-    const first = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    const second = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-    a = await first.newPage();
-    b = await second.newPage();
-    await signIn(a, baseUrl, ADMIN);
-    await signIn(b, baseUrl, ADMIN);
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await harness?.stop();
+  // Two browsers (contexts), both signed in as the admin.
+  useE2e({}, async (e2e) => {
+    ({ page: a, baseUrl } = e2e);
+    b = await e2e.newPage();
   });
 
   it('a text that reads like an opt-out is flagged live, listed under its filter, and confirmed in one click', async () => {

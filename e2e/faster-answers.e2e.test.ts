@@ -1,15 +1,12 @@
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, launchChromium, screenshot, signIn } from './support/browser';
-import { ADMIN, ServerHarness } from './support/server';
-import { ensureWebBuilt } from './support/web-build';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { eventually, screenshot } from './support/browser';
+import { useE2e } from './support/e2e';
 
 /** Issue 13 (faster answers) in Chromium: canned replies through `/`, snooze woken by an inbound, Retry. */
 const ADA = '+447700900124';
 const REFUSED_ONCE = '+447700900422';
 
-let harness: ServerHarness;
-let browser: Browser;
 let page: Page;
 let baseUrl: string;
 
@@ -23,19 +20,7 @@ const row = (text: string) => page.locator('.conversation-row', { hasText: text 
 const bubble = (text: string) => page.locator('.message', { has: page.locator('.bubble', { hasText: text }) });
 
 describe('faster answers in Chromium', () => {
-  beforeAll(async () => {
-    ensureWebBuilt();
-    harness = new ServerHarness();
-    baseUrl = (await harness.start()).url;
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    await signIn(page, baseUrl, ADMIN);
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await harness?.stop();
-  });
+  useE2e({}, (e2e) => void ({ page, baseUrl } = e2e));
 
   it('manages canned replies, refusing an unknown field by name', async () => {
     await page.getByRole('link', { name: 'Canned replies' }).click();

@@ -1,16 +1,13 @@
-import type { Browser, ConsoleMessage, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, screenshot, signIn } from './support/browser';
-import { ADMIN, ServerHarness } from './support/server';
-import { ensureWebBuilt } from './support/web-build';
+import type { ConsoleMessage, Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { screenshot } from './support/browser';
+import { useE2e } from './support/e2e';
 
 /**
  * The header at the widths agents use: every control fully inside the window from 1024 px up (one row)
  * and on a phone (wrapped), each still named for screen readers when only its icon shows; and an inbox
  * load with nothing in the console (no 404 for a favicon, no error).
  */
-let harness: ServerHarness;
-let browser: Browser;
 let page: Page;
 let baseUrl: string;
 const consoleErrors: string[] = [];
@@ -50,23 +47,17 @@ async function expectAllInside(width: number, inbox: boolean): Promise<void> {
 }
 
 describe('the header in Chromium', () => {
-  beforeAll(async () => {
-    ensureWebBuilt();
-    harness = new ServerHarness();
-    baseUrl = (await harness.start()).url;
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    page.on('console', (message: ConsoleMessage) => {
-      if (message.type() === 'error') consoleErrors.push(`${message.text()} (${message.location().url})`);
-    });
-    page.on('pageerror', (error) => consoleErrors.push(`page error: ${error.message}`));
-    await signIn(page, baseUrl, ADMIN);
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await harness?.stop();
-  });
+  useE2e(
+    {
+      preparePage: (fresh) => {
+        fresh.on('console', (message: ConsoleMessage) => {
+          if (message.type() === 'error') consoleErrors.push(`${message.text()} (${message.location().url})`);
+        });
+        fresh.on('pageerror', (error) => consoleErrors.push(`page error: ${error.message}`));
+      },
+    },
+    (e2e) => void ({ page, baseUrl } = e2e),
+  );
 
   it('loads the inbox with no error in the console (a favicon is there, nothing is missing)', async () => {
     consoleErrors.length = 0;

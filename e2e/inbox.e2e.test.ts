@@ -1,14 +1,13 @@
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, launchChromium, screenshot } from './support/browser';
-import { ADMIN, ServerHarness } from './support/server';
-import { ensureWebBuilt } from './support/web-build';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { eventually, screenshot } from './support/browser';
+import { useE2e } from './support/e2e';
+import { ADMIN, type ServerHarness } from './support/server';
 
 const CUSTOMER = '+447700900123';
 const REJECTED = '+447700900666';
 
 let harness: ServerHarness;
-let browser: Browser;
 let page: Page;
 let baseUrl: string;
 
@@ -22,18 +21,7 @@ const row = (text: string) => page.locator('.conversation-row', { hasText: text 
 const bubble = (text: string) => page.locator('.message', { has: page.locator('.bubble', { hasText: text }) });
 
 describe('the inbox in Chromium', () => {
-  beforeAll(async () => {
-    ensureWebBuilt();
-    harness = new ServerHarness();
-    baseUrl = (await harness.start()).url;
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await harness?.stop();
-  });
+  useE2e({ signIn: false }, (e2e) => void ({ harness, page, baseUrl } = e2e));
 
   it('signs in and shows the agent and a live connection', async () => {
     await page.goto(baseUrl);

@@ -1,11 +1,11 @@
 import { createHmac } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, launchChromium, screenshot, signIn } from './support/browser';
-import { ADMIN, ServerHarness } from './support/server';
-import { ensureWebBuilt } from './support/web-build';
+import { eventually, screenshot, signIn } from './support/browser';
+import { useE2e } from './support/e2e';
+import { ADMIN } from './support/server';
 
 /** Issue 15: an admin registers a webhook endpoint in Chromium, and the page shows its deliveries. */
 interface Hit {
@@ -15,8 +15,6 @@ interface Hit {
   body: string;
 }
 
-let harness: ServerHarness;
-let browser: Browser;
 let page: Page;
 let baseUrl: string;
 let receiver: Server;
@@ -31,7 +29,6 @@ function expectedSignature(secret: string, hit: Hit): string {
 
 describe('Integrations: outbound webhooks in Chromium', () => {
   beforeAll(async () => {
-    ensureWebBuilt();
     receiver = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
@@ -47,15 +44,13 @@ describe('Integrations: outbound webhooks in Chromium', () => {
     });
     await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', () => resolve()));
     receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/parley`;
-    harness = new ServerHarness({ PARLEY_ALLOW_HTTP_WEBHOOKS: '1' });
-    baseUrl = (await harness.start()).url;
-    browser = await launchChromium();
-    page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
   });
+  useE2e(
+    { env: { PARLEY_ALLOW_HTTP_WEBHOOKS: '1' }, viewport: { width: 1280, height: 900 }, signIn: false },
+    (e2e) => void ({ page, baseUrl } = e2e),
+  );
 
   afterAll(async () => {
-    await browser?.close();
-    await harness?.stop();
     await new Promise<void>((resolve) => (receiver ? receiver.close(() => resolve()) : resolve()));
   });
 

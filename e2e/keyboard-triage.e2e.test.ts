@@ -1,8 +1,7 @@
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, launchChromium, screenshot, signIn } from './support/browser';
-import { ADMIN, ServerHarness } from './support/server';
-import { ensureWebBuilt } from './support/web-build';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { eventually, screenshot } from './support/browser';
+import { useE2e } from './support/e2e';
 
 /**
  * Issue 13, keyboard: three inbound conversations triaged with the keyboard alone (no mouse after sign-in):
@@ -22,8 +21,6 @@ interface Conversation {
   snoozeUntil: string | null;
 }
 
-let harness: ServerHarness;
-let browser: Browser;
 let page: Page;
 let baseUrl: string;
 let meId: number;
@@ -73,13 +70,8 @@ async function expectFocusOnRow(phone: string): Promise<void> {
 const openIds = async () => (await query<{ items: Conversation[] }>('conversation.list', { filter: 'open' })).items.map((c) => c.id);
 
 describe('keyboard-only triage in Chromium', () => {
-  beforeAll(async () => {
-    ensureWebBuilt();
-    harness = new ServerHarness();
-    baseUrl = (await harness.start()).url;
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    await signIn(page, baseUrl, ADMIN);
+  useE2e({}, async (e2e) => {
+    ({ page, baseUrl } = e2e);
     meId = (await query<{ id: number }>('auth.me')).id;
     // Oldest first: the list shows the newest on top (THIRD, SECOND, FIRST).
     for (const [from, text] of [
@@ -93,11 +85,6 @@ describe('keyboard-only triage in Chromium', () => {
     const all = await query<{ items: Conversation[] }>('conversation.list', { filter: 'all' });
     for (const c of all.items) ids[c.contactPhone] = c.id;
     expect(Object.keys(ids).sort()).toEqual([FIRST, SECOND, THIRD]);
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await harness?.stop();
   });
 
   it('moves with j and k, opens with Enter, assigns with a, replies with r and closes with e', async () => {

@@ -1,34 +1,18 @@
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { eventually, launchChromium, screenshot, signIn } from './support/browser';
-import { ADMIN, ServerHarness } from './support/server';
-import { ensureWebBuilt } from './support/web-build';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { eventually, screenshot } from './support/browser';
+import { useE2e } from './support/e2e';
 
 /** MMS in the sandbox: a photo from a US phone to the Plivo number, and a picture sent back. */
 const PLIVO_NUMBER = '+14155550100';
 const CUSTOMER = '+12015550199';
 
-let harness: ServerHarness;
-let browser: Browser;
 let page: Page;
-let baseUrl: string;
 
 const row = (text: string) => page.locator('.conversation-row', { hasText: text });
 
 describe('MMS in Chromium', () => {
-  beforeAll(async () => {
-    ensureWebBuilt();
-    harness = new ServerHarness();
-    baseUrl = (await harness.start()).url;
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    await signIn(page, baseUrl, ADMIN);
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await harness?.stop();
-  });
+  useE2e({}, (e2e) => void ({ page } = e2e));
 
   it('an inbound photo (sandbox) appears live in the thread and opens full size in a dialog', async () => {
     await page.getByRole('button', { name: /sandbox/i }).click();

@@ -1,36 +1,20 @@
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, screenshot, signIn } from './support/browser';
-import { ADMIN, ServerHarness } from './support/server';
-import { ensureWebBuilt } from './support/web-build';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { screenshot } from './support/browser';
+import { useE2e } from './support/e2e';
 
 /** One inbox, numbers on three providers (all sandboxed): a text on the Plivo number is answered through Plivo. */
 const PLIVO_NUMBER = '+14155550100';
 const SINCH_NUMBER = '+14155550142';
 const CUSTOMER = '+447700900777';
 
-let harness: ServerHarness;
-let browser: Browser;
 let page: Page;
-let baseUrl: string;
 
 const row = (text: string) => page.locator('.conversation-row', { hasText: text });
 const bubble = (text: string) => page.locator('.message', { has: page.locator('.bubble', { hasText: text }) });
 
 describe('several providers in one inbox, in Chromium', () => {
-  beforeAll(async () => {
-    ensureWebBuilt();
-    harness = new ServerHarness();
-    baseUrl = (await harness.start()).url;
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    await signIn(page, baseUrl, ADMIN);
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await harness?.stop();
-  });
+  useE2e({}, (e2e) => void ({ page } = e2e));
 
   it('receives on the Plivo number through the signed Plivo webhook and replies through Plivo', async () => {
     // The sandbox panel sends through the chosen number's provider: here Plivo's form-encoded, V3-signed path.

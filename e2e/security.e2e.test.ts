@@ -1,38 +1,33 @@
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchChromium, signIn } from './support/browser';
-import { ADMIN, ServerHarness } from './support/server';
-import { ensureWebBuilt } from './support/web-build';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { signIn } from './support/browser';
+import { useE2e } from './support/e2e';
+import { ADMIN } from './support/server';
 
-let harness: ServerHarness;
-let browser: Browser;
 let page: Page;
 let baseUrl: string;
 const violations: string[] = [];
 
 describe('the built web app under its Content-Security-Policy, in Chromium', () => {
-  beforeAll(async () => {
-    ensureWebBuilt();
-    harness = new ServerHarness();
-    baseUrl = (await harness.start()).url;
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-    // Every CSP refusal fires securitypolicyviolation on the document; Chromium also logs it.
-    await page.exposeFunction('__cspViolation', (v: string) => violations.push(v));
-    await page.addInitScript(() => {
-      document.addEventListener('securitypolicyviolation', (e) => {
-        (window as unknown as { __cspViolation(v: string): void }).__cspViolation(`${e.violatedDirective} ${e.blockedURI}`);
-      });
-    });
-    page.on('console', (m) => {
-      if (/Content Security Policy/i.test(m.text())) violations.push(m.text());
-    });
-  });
-
-  afterAll(async () => {
-    await browser?.close();
-    await harness?.stop();
-  });
+  useE2e(
+    {
+      viewport: { width: 1280, height: 900 },
+      signIn: false,
+      preparePage: async (fresh) => {
+        // Every CSP refusal fires securitypolicyviolation on the document; Chromium also logs it.
+        await fresh.exposeFunction('__cspViolation', (v: string) => violations.push(v));
+        await fresh.addInitScript(() => {
+          document.addEventListener('securitypolicyviolation', (e) => {
+            (window as unknown as { __cspViolation(v: string): void }).__cspViolation(`${e.violatedDirective} ${e.blockedURI}`);
+          });
+        });
+        fresh.on('console', (m) => {
+          if (/Content Security Policy/i.test(m.text())) violations.push(m.text());
+        });
+      },
+    },
+    (e2e) => void ({ page, baseUrl } = e2e),
+  );
 
   it('serves the page with the CSP, signs in, goes live over the WebSocket and renders every page without a violation', async () => {
     const res = await page.goto(baseUrl);
