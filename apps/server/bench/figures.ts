@@ -19,12 +19,12 @@ export interface Latency {
 }
 
 /** Runs `fn` `warmup` times untimed, then `runs` times timed one by one. */
-export function measure(fn: () => unknown, runs: number, warmup = 3): Latency {
-  for (let i = 0; i < warmup; i++) fn();
+export async function measure(fn: () => unknown, runs: number, warmup = 3): Promise<Latency> {
+  for (let i = 0; i < warmup; i++) await fn();
   const samples: number[] = [];
   for (let i = 0; i < runs; i++) {
     const started = performance.now();
-    fn();
+    await fn();
     samples.push(performance.now() - started);
   }
   samples.sort((a, b) => a - b);

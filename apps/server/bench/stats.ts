@@ -112,7 +112,7 @@ async function run(): Promise<void> {
       ['conversation.list — first page', async () => await listConversations({ db, agentId: 1 }), 200],
     ];
     const second = (await listConversations({ db, agentId: 1 })).nextCursor;
-    const deep = (async () => {
+    const deep = await (async () => {
       let cursor = second;
       for (let i = 0; i < 20; i++) cursor = (await listConversations({ db, agentId: 1, cursor })).nextCursor;
       return cursor;
@@ -122,7 +122,8 @@ async function run(): Promise<void> {
       ['conversation.list — open', async () => await listConversations({ db, agentId: 1, filter: 'open' }), 200],
       ['conversation.list — search "7700 0001"', async () => await listConversations({ db, agentId: 1, search: '7700 0001' }), 20],
     );
-    const results: [string, Latency][] = cases.map(([name, fn, runs]) => [name, measure(fn, runs)]);
+    const results: [string, Latency][] = [];
+    for (const [name, fn, runs] of cases) results.push([name, await measure(fn, runs)]);
     db.$client.close();
 
     printTable([

@@ -35,10 +35,10 @@ const call = (path: string, input: unknown) =>
     body: JSON.stringify(input),
   });
 
-async function waitFor<T>(fn: () => T | undefined, ms = 5000): Promise<T> {
+async function waitFor<T>(fn: () => T | undefined | Promise<T | undefined>, ms = 5000): Promise<T> {
   const until = Date.now() + ms;
   for (;;) {
-    const v = fn();
+    const v = await fn();
     if (v !== undefined) return v;
     if (Date.now() > until) throw new Error('timed out');
     await new Promise((r) => setTimeout(r, 25));

@@ -82,7 +82,7 @@ export async function createServer(config: Config, options: ServerOptions = {}):
   let background: Background | null = null;
   try {
     const url = await listen(server, config);
-    const providers: Providers = wireProviders(core, url, options);
+    const providers: Providers = await wireProviders(core, url, options);
     const jobs = (background = await startBackground(core, providers, outboundMediaLinks(core, url), options));
     const { app, trpc } = buildHttp(core, server, url, providers, jobs, options);
     server.on('request', app);

@@ -5,14 +5,14 @@
  * disabled). A check that fails ends that watcher (its `onEnd` runs once).
  */
 export interface CredentialWatch {
-  /** Something may have ended a credential: re-check every open watcher now (synchronously). */
-  revoked(): void;
+  /** Something may have ended a credential: re-check every open watcher now (resolves when checked). */
+  revoked(): Promise<void>;
   /**
    * Watches one credential. `key` groups watchers of the same credential (one check per key per
    * round); `check` answers whether it still stands (a throw counts as "still stands": a busy
    * database must not sign everyone out). Returns a function that stops watching.
    */
-  watch(key: string, check: () => boolean, onEnd: () => void): () => void;
+  watch(key: string, check: () => Promise<boolean>, onEnd: () => void): () => void;
   /** Open watchers (tests, metrics). */
   size(): number;
   close(): void;
@@ -20,7 +20,7 @@ export interface CredentialWatch {
 
 interface Watcher {
   key: string;
-  check: () => boolean;
+  check: () => Promise<boolean>;
   onEnd: () => void;
 }
 
@@ -28,13 +28,13 @@ export function createCredentialWatch({ intervalMs }: { intervalMs: number }): C
   const watchers = new Set<Watcher>();
   let timer: ReturnType<typeof setInterval> | undefined;
 
-  const round = () => {
+  const round = async () => {
     const verdicts = new Map<string, boolean>();
     for (const w of [...watchers]) {
       let ok = verdicts.get(w.key);
       if (ok === undefined) {
         try {
-          ok = w.check();
+          ok = await w.check();
         } catch {
           ok = true;
         }
@@ -55,7 +55,7 @@ export function createCredentialWatch({ intervalMs }: { intervalMs: number }): C
       const w: Watcher = { key, check, onEnd };
       watchers.add(w);
       if (!timer) {
-        timer = setInterval(round, intervalMs);
+        timer = setInterval(() => void round(), intervalMs);
         timer.unref();
       }
       return () => {

@@ -107,7 +107,7 @@ describe('API tokens', () => {
     await createApiToken({ db, agentId: b.id, name: 'b' });
     expect((await listApiTokensFor({ db, agent: a })).map((t) => t.name)).toEqual(['a']);
     expect((await listApiTokensFor({ db, agent: admin })).map((t) => t.name).sort()).toEqual(['a', 'b']);
-    expect(async () => await revokeApiToken({ db, agent: b, id: ta.id })).toThrow(/not found/);
+    await expect(revokeApiToken({ db, agent: b, id: ta.id })).rejects.toThrow(/not found/);
     expect((await revokeApiToken({ db, agent: admin, id: ta.id })).revokedAt).not.toBeNull();
   });
 });

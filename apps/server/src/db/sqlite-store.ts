@@ -140,6 +140,31 @@ export class SqliteStore implements Store {
     }
   }
 
+  /** A write between transactions with a short busy timeout of its own (the health probe: a lock held elsewhere answers at once). */
+  async executeImpatient(query: SQL, busyTimeoutMs: number): Promise<number> {
+    const { sql: text, params } = dialect.sqlToQuery(query);
+    const release = await this.writerLock.acquire();
+    const previous = Number(this.writer.pragma('busy_timeout', { simple: true }));
+    try {
+      this.writer.pragma(`busy_timeout = ${busyTimeoutMs}`);
+      return this.writerStatements.get(text).run(...params).changes;
+    } finally {
+      if (Number.isFinite(previous)) this.writer.pragma(`busy_timeout = ${previous}`);
+      release();
+    }
+  }
+
+  /** WAL checkpoint (TRUNCATE) on the writer between transactions; false when a reader kept it from completing. */
+  async checkpoint(): Promise<boolean> {
+    const release = await this.writerLock.acquire();
+    try {
+      const [row] = this.writer.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];
+      return row !== undefined && row.busy === 0;
+    } finally {
+      release();
+    }
+  }
+
   /** Closes the read connection (the writer is closed by its owner): for callers that close `$client` themselves. */
   closeReader(): void {
     if (this.reader !== this.writer && this.reader.open) this.reader.close();

@@ -105,3 +105,17 @@ export class Mutex {
     return ready;
   }
 }
+
+/** The one row a write's `returning()` gave back (an insert or an update by primary key that must match). */
+export function one<T>(rows: readonly T[]): T {
+  const row = rows[0];
+  if (row === undefined) throw new Error('expected the statement to return a row');
+  return row;
+}
+
+/** `items.map(fn)` for an async `fn`, one after another (statements of one transaction run in order). */
+export async function mapInOrder<T, R>(items: readonly T[], fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = [];
+  for (const item of items) out.push(await fn(item));
+  return out;
+}

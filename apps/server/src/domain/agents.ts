@@ -1,6 +1,7 @@
 import { and, asc, count, desc, eq, gt, isNull, lt, or } from 'drizzle-orm';
 import { isDbBusy, type Db } from '../db/client';
 import { agents, apiTokens, sessions } from '../db/schema';
+import { one, affected } from '../db/store';
 
 /**
  * Agents, their sessions and API tokens: the SQL behind auth/. These rows are access control, not
@@ -83,12 +84,12 @@ export async function countAgents(db: Db): Promise<number> {
 }
 
 export async function insertAgent(db: Db, a: { email: string; name: string; passwordHash: string; role: AgentRole }): Promise<AgentDto> {
-  const row = (
+  const row = one(
     await db
       .insert(agents)
       .values({ ...a, email: normalizeEmail(a.email), createdAt: Date.now() })
-      .returning()
-  )[0];
+      .returning(),
+  );
   return toAgentDto(row);
 }
 
@@ -106,12 +107,12 @@ export async function findAgentForLogin(db: Db, email: string): Promise<{ agent:
 /** Replaces a password hash (a rehash at a higher cost) unless it changed meanwhile; true when written. */
 export async function setAgentPasswordHash(db: Db, id: number, hash: { from: string; to: string }): Promise<boolean> {
   return (
-    (
+    affected(
       await db
         .update(agents)
         .set({ passwordHash: hash.to })
-        .where(and(eq(agents.id, id), eq(agents.passwordHash, hash.from)))
-    ).changes === 1
+        .where(and(eq(agents.id, id), eq(agents.passwordHash, hash.from))),
+    ) === 1
   );
 }
 
@@ -147,7 +148,7 @@ export async function deleteSession(db: Db, tokenHash: string): Promise<void> {
 }
 
 export async function deleteExpiredSessions(db: Db, now = Date.now()): Promise<number> {
-  return (await db.delete(sessions).where(lt(sessions.expiresAt, now))).changes;
+  return affected(await db.delete(sessions).where(lt(sessions.expiresAt, now)));
 }
 
 // ── API tokens ────────────────────────────────────────────────────────────────────────────────────
@@ -157,12 +158,12 @@ export async function insertApiToken(
   t: { name: string; tokenHash: string; prefix: string; agentId: number; scopes: readonly ApiTokenScope[]; expiresAt: number | null },
 ): Promise<ApiTokenDto> {
   return toApiTokenDto(
-    (
+    one(
       await db
         .insert(apiTokens)
         .values({ ...t, scopes: API_TOKEN_SCOPES.filter((s) => t.scopes.includes(s)).join(','), createdAt: Date.now() })
-        .returning()
-    )[0],
+        .returning(),
+    ),
   );
 }
 

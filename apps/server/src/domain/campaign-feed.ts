@@ -11,6 +11,7 @@ import { queueMessageIn } from './send';
 import { inheritSuppressionIn } from './optout';
 import { heldReason, quietHoursJudge } from './quiet-hours';
 import { getSettings } from './settings';
+import { affected } from '../db/store';
 
 /**
  * The campaign feeder's steps (campaigns/feeder.ts owns the loop and the pace). Each is one
@@ -82,7 +83,7 @@ export async function feedCampaign({
 }): Promise<FeedResult> {
   return await log.write(async (tx, append) => {
     const result: FeedResult = { queued: 0, skipped: 0, held: 0, more: false };
-    const campaign = findCampaign(log.db, id);
+    const campaign = await findCampaign(log.db, id);
     if (!campaign || campaign.status !== 'running' || max <= 0) return result;
     // Quiet hours (the workspace window, unless an admin switched them off for this campaign),
     // judged in each recipient's own time zone at the feeder's clock.
@@ -156,23 +157,23 @@ export async function feedCampaign({
  */
 export async function releaseHeldRecipients({ log, id, now }: { log: EventLog; id: number; now: number }): Promise<number> {
   return await log.write(async (tx) => {
-    const campaign = findCampaign(log.db, id);
+    const campaign = await findCampaign(log.db, id);
     if (!campaign) return 0;
     const applies = campaign.quietHours && (await getSettings(tx)).quietHours !== null;
     const held = and(eq(campaignRecipients.campaignId, id), eq(campaignRecipients.state, 'held'));
-    return (
+    return affected(
       await tx
         .update(campaignRecipients)
         .set({ state: 'pending', heldUntil: null, reason: null })
-        .where(applies ? and(held, lte(campaignRecipients.heldUntil, now)) : held)
-    ).changes;
+        .where(applies ? and(held, lte(campaignRecipients.heldUntil, now)) : held),
+    );
   });
 }
 
 /** A running campaign with nothing pending and nothing queued becomes done (with a progress event). */
 export async function finishCampaignIfDone({ log, id }: { log: EventLog; id: number }): Promise<CampaignDto | null> {
   return await log.write(async (tx, append) => {
-    const campaign = findCampaign(log.db, id);
+    const campaign = await findCampaign(log.db, id);
     if (!campaign || campaign.status !== 'running') return null;
     const pending = (
       await tx
@@ -182,11 +183,11 @@ export async function finishCampaignIfDone({ log, id }: { log: EventLog; id: num
         .limit(1)
     )[0];
     if (pending || (await queuedCampaignMessages(log.db, id)) > 0) return null;
-    return appendProgressIn(log.db, append, await setCampaignStatus(tx, id, 'done', true));
+    return await appendProgressIn(log.db, append, await setCampaignStatus(tx, id, 'done', true));
   });
 }
 
 /** A `campaign.progress` event in its own transaction (the feeder's coalesced updates). */
 export async function appendCampaignProgress({ log, id }: { log: EventLog; id: number }): Promise<CampaignDto> {
-  return await log.write((_tx, append) => appendProgressIn(log.db, append, requireCampaign(log.db, id)));
+  return await log.write(async (_tx, append) => await appendProgressIn(log.db, append, await requireCampaign(log.db, id)));
 }

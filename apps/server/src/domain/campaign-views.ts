@@ -9,6 +9,7 @@ import type {
   CampaignStatus,
 } from '@parley/shared';
 import type { Db } from '../db/client';
+import { mapInOrder } from '../db/store';
 import { campaignRecipients, campaigns, messages } from '../db/schema';
 import { AppError } from '../errors';
 import type { Append } from '../events/log';
@@ -51,47 +52,26 @@ const STATUSES_OF: Record<LiveState, string[]> = {
 };
 
 const notCancelled = or(isNull(messages.errorCode), ne(messages.errorCode, CANCELLED_CODE));
-const p = sql.placeholder;
-
-function build(db: Db) {
-  return {
-    byId: db
-      .select()
-      .from(campaigns)
-      .where(eq(campaigns.id, p('id')))
-      .prepare(),
-    // Both covering: campaign_recipients_state_idx and the partial messages_campaign_status_idx.
-    recipientStates: db
-      .select({ state: campaignRecipients.state, n: sql<number>`count(*)` })
-      .from(campaignRecipients)
-      .where(eq(campaignRecipients.campaignId, p('id')))
-      .groupBy(campaignRecipients.state)
-      .prepare(),
-    messageStatuses: db
-      .select({ status: messages.status, n: sql<number>`count(*)` })
-      .from(messages)
-      .where(and(eq(messages.campaignId, p('id')), notCancelled))
-      .groupBy(messages.status)
-      .prepare(),
-  };
-}
-
-const cache = new WeakMap<Db, ReturnType<typeof build>>();
-export function campaignQueries(db: Db): ReturnType<typeof build> {
-  let q = cache.get(db);
-  if (!q) {
-    q = build(db);
-    cache.set(db, q);
-  }
-  return q;
-}
+const byId = (db: Db, id: number) => db.select().from(campaigns).where(eq(campaigns.id, id));
+// Both covering: campaign_recipients_state_idx and the partial messages_campaign_status_idx.
+const recipientStates = (db: Db, id: number) =>
+  db
+    .select({ state: campaignRecipients.state, n: sql<number>`count(*)` })
+    .from(campaignRecipients)
+    .where(eq(campaignRecipients.campaignId, id))
+    .groupBy(campaignRecipients.state);
+const messageStatuses = (db: Db, id: number) =>
+  db
+    .select({ status: messages.status, n: sql<number>`count(*)` })
+    .from(messages)
+    .where(and(eq(messages.campaignId, id), notCancelled))
+    .groupBy(messages.status);
 
 /**
  * A campaign's counts now: recipients not handed to the outbox by their own state, the others by
  * their message's status. Two grouped index-only scans.
  */
-export function campaignCounts(db: Db, row: CampaignRow): CampaignCounts {
-  const q = campaignQueries(db);
+export async function campaignCounts(db: Db, row: CampaignRow): Promise<CampaignCounts> {
   const counts: CampaignCounts = {
     total: row.totalCount,
     invalid: 0,
@@ -106,10 +86,10 @@ export function campaignCounts(db: Db, row: CampaignRow): CampaignCounts {
     interrupted: 0,
     cancelled: 0,
   };
-  for (const { state, n } of q.recipientStates.all({ id: row.id })) {
-    if (state !== 'queued') counts[state] += n;
+  for (const { state, n } of await recipientStates(db, row.id)) {
+    if (state !== 'queued') counts[state] += Number(n);
   }
-  for (const { status, n } of q.messageStatuses.all({ id: row.id })) counts[stateOfStatus(status)] += n;
+  for (const { status, n } of await messageStatuses(db, row.id)) counts[stateOfStatus(status)] += Number(n);
   return counts;
 }
 
@@ -133,26 +113,26 @@ export function toCampaignDto(row: CampaignRow, counts: CampaignCounts): Campaig
   };
 }
 
-export function findCampaign(db: Db, id: number): CampaignRow | undefined {
-  return campaignQueries(db).byId.get({ id });
+export async function findCampaign(db: Db, id: number): Promise<CampaignRow | undefined> {
+  return (await byId(db, id))[0];
 }
 
-export function requireCampaign(db: Db, id: number): CampaignRow {
-  const row = findCampaign(db, id);
+export async function requireCampaign(db: Db, id: number): Promise<CampaignRow> {
+  const row = await findCampaign(db, id);
   if (!row) throw new AppError('NOT_FOUND', `Campaign ${id} not found`);
   return row;
 }
 
 /** Appends `campaign.progress` with the counts now, inside the caller's transaction. */
-export function appendProgressIn(db: Db, append: Append, row: CampaignRow): CampaignDto {
-  const campaign = toCampaignDto(row, campaignCounts(db, row));
+export async function appendProgressIn(db: Db, append: Append, row: CampaignRow): Promise<CampaignDto> {
+  const campaign = toCampaignDto(row, await campaignCounts(db, row));
   append({ type: 'campaign.progress', payload: { campaign } });
   return campaign;
 }
 
-export function loadCampaignDto(db: Db, id: number): CampaignDto {
-  const row = requireCampaign(db, id);
-  return toCampaignDto(row, campaignCounts(db, row));
+export async function loadCampaignDto(db: Db, id: number): Promise<CampaignDto> {
+  const row = await requireCampaign(db, id);
+  return toCampaignDto(row, await campaignCounts(db, row));
 }
 
 // ── pages ─────────────────────────────────────────────────────────────────────────────────────────
@@ -175,7 +155,12 @@ export function decodeIdCursor(cursor: string): number {
 }
 
 /** Campaigns newest first, with live counts. */
-export async function listCampaigns(opts: { db: Db; status?: CampaignStatus; cursor?: string | null; limit?: number }): Promise<CampaignListDto> {
+export async function listCampaigns(opts: {
+  db: Db;
+  status?: CampaignStatus;
+  cursor?: string | null;
+  limit?: number;
+}): Promise<CampaignListDto> {
   const limit = pageSize(opts.limit);
   const where: (SQL | undefined)[] = [opts.status ? eq(campaigns.status, opts.status) : undefined];
   if (opts.cursor) where.push(lt(campaigns.id, decodeIdCursor(opts.cursor)));
@@ -184,12 +169,11 @@ export async function listCampaigns(opts: { db: Db; status?: CampaignStatus; cur
     .from(campaigns)
     .where(and(...where))
     .orderBy(desc(campaigns.id))
-    .limit(limit + 1)
-    ;
+    .limit(limit + 1);
   const page = rows.slice(0, limit);
   const last = page.at(-1);
   return {
-    items: page.map((r) => toCampaignDto(r, campaignCounts(opts.db, r))),
+    items: await mapInOrder(page, async (r) => toCampaignDto(r, await campaignCounts(opts.db, r))),
     nextCursor: rows.length > limit && last ? encodeIdCursor(last.id) : null,
   };
 }
@@ -222,7 +206,7 @@ export async function listRecipients(opts: {
   cursor?: string | null;
   limit?: number;
 }): Promise<CampaignRecipientsPageDto> {
-  requireCampaign(opts.db, opts.id);
+  await requireCampaign(opts.db, opts.id);
   const limit = pageSize(opts.limit);
   const where: (SQL | undefined)[] = [eq(campaignRecipients.campaignId, opts.id)];
   const state = opts.state;
@@ -251,8 +235,7 @@ export async function listRecipients(opts: {
     .leftJoin(messages, eq(messages.id, campaignRecipients.messageId))
     .where(and(...where))
     .orderBy(campaignRecipients.id)
-    .limit(limit + 1)
-    ;
+    .limit(limit + 1);
   const page = rows.slice(0, limit);
   const last = page.at(-1);
   return {

@@ -143,8 +143,8 @@ describe('createCampaign', () => {
     expect((await appError(create('email\nx@y.z'))).message).toMatch(/no phone column: its header has "email"/);
     expect((await appError(create([]))).message).toBe('No recipients given');
     expect((await appError(create(['+447700900001'], '   '))).message).toBe('Type the message');
-    expect(loadCampaignDto(db, c.id).id).toBe(c.id);
-    expect((await appError(() => loadCampaignDto(db, c.id + 1))).code).toBe('NOT_FOUND');
+    expect((await loadCampaignDto(db, c.id)).id).toBe(c.id);
+    expect((await appError(async () => await loadCampaignDto(db, c.id + 1))).code).toBe('NOT_FOUND');
   });
 
   it('marks a row invalid when its name makes the text too long, or no name leaves it empty', async () => {
@@ -214,7 +214,7 @@ describe('feeding', () => {
       }),
     ]);
     expect(await queuedCampaignMessages(db, c.id)).toBe(2);
-    expect(loadCampaignDto(db, c.id).counts).toEqual(counts({ total: 4, skipped: 1, pending: 1, queued: 2 }));
+    expect((await loadCampaignDto(db, c.id)).counts).toEqual(counts({ total: 4, skipped: 1, pending: 1, queued: 2 }));
 
     expect(await feedCampaign({ log, id: c.id, max: 10 })).toEqual({ queued: 1, skipped: 0, held: 0, more: false });
     expect(await feedCampaign({ log, id: c.id, max: 10 })).toEqual({ queued: 0, skipped: 0, held: 0, more: false });

@@ -20,6 +20,7 @@ import { setCampaignStatus } from './campaign-feed';
 import { CANCELLED_CODE, CANCELLED_REASON, appendProgressIn, campaignCounts, requireCampaign, toCampaignDto } from './campaign-views';
 import { toMessageDto } from './views';
 import { SYSTEM_ACTOR, recordAudit, type AuditActor } from './audit';
+import { one } from '../db/store';
 
 export interface CampaignTextInput {
   text: string;
@@ -96,26 +97,21 @@ function nothingToSend(r: RecipientReport): string {
 /** One multi-row INSERT per this many recipients (8 columns each: well under SQLite's 32,766 variables). */
 const INSERT_BATCH = 500;
 
-/** Bulk insert in the caller's transaction: a prepared multi-row statement reused per batch. */
+/** Bulk insert in the caller's transaction: one multi-row statement per INSERT_BATCH recipients. */
 async function insertRecipients(db: Db, campaignId: number, rows: CheckedRow[]): Promise<void> {
-  const sqlFor = (n: number) =>
-    `insert into campaign_recipients (campaign_id, line, input, phone, name, state, reason, contact_id) values ${Array.from({ length: n }, () => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`;
-  const full = db.$client.prepare(sqlFor(INSERT_BATCH));
-  const params: unknown[] = [];
-  let i = 0;
-  for (; i + INSERT_BATCH <= rows.length; i += INSERT_BATCH) {
-    params.length = 0;
-    for (let j = i; j < i + INSERT_BATCH; j++) {
-      const r = rows[j] as CheckedRow;
-      params.push(campaignId, r.line, r.input, r.phone, r.name, r.state, r.reason, r.contactId);
-    }
-    full.run(params);
-  }
-  const rest = rows.slice(i);
-  if (rest.length > 0) {
-    db.$client
-      .prepare(sqlFor(rest.length))
-      .run(rest.flatMap((r) => [campaignId, r.line, r.input, r.phone, r.name, r.state, r.reason, r.contactId]));
+  for (let i = 0; i < rows.length; i += INSERT_BATCH) {
+    await db.insert(campaignRecipients).values(
+      rows.slice(i, i + INSERT_BATCH).map((r) => ({
+        campaignId,
+        line: r.line,
+        input: r.input,
+        phone: r.phone,
+        name: r.name,
+        state: r.state,
+        reason: r.reason,
+        contactId: r.contactId,
+      })),
+    );
   }
 }
 
@@ -138,7 +134,7 @@ export async function createCampaign(opts: CreateCampaignInput): Promise<Campaig
     if (r.sendable === 0) throw new AppError('BAD_REQUEST', nothingToSend(r));
     const now = Date.now();
     const count = countSms(opts.text);
-    const row = (
+    const row = one(
       await tx
         .insert(campaigns)
         .values({
@@ -158,8 +154,8 @@ export async function createCampaign(opts: CreateCampaignInput): Promise<Campaig
           updatedAt: now,
           quietHours: opts.quietHours !== false,
         })
-        .returning()
-    )[0];
+        .returning(),
+    );
     await insertRecipients(log.db, row.id, r.rows);
     const actor = opts.actor ?? SYSTEM_ACTOR;
     const target = { type: 'campaign', id: row.id };
@@ -172,7 +168,7 @@ export async function createCampaign(opts: CreateCampaignInput): Promise<Campaig
     });
     if (!row.quietHours)
       await recordAudit(tx, { actor, action: 'campaign.quiet_hours_overridden', target, detail: { name: row.name }, now });
-    const campaign = appendProgressIn(log.db, append, row);
+    const campaign = await appendProgressIn(log.db, append, row);
     return { ...campaign, problems: r.problems };
   });
 }
@@ -199,8 +195,8 @@ export async function pauseCampaign({
   actor?: AuditActor;
 }): Promise<CampaignDto> {
   return await log.write(async (tx, append) => {
-    const row = requireCampaign(log.db, id);
-    if (row.status === 'paused') return toCampaignDto(row, campaignCounts(log.db, row));
+    const row = await requireCampaign(log.db, id);
+    if (row.status === 'paused') return toCampaignDto(row, await campaignCounts(log.db, row));
     if (row.status !== 'running') {
       throw new AppError('PRECONDITION_FAILED', `Campaign ${id} is ${row.status}; only a running campaign can be paused`);
     }
@@ -209,7 +205,7 @@ export async function pauseCampaign({
       .set({ state: 'held' })
       .where(and(eq(outbox.state, 'queued'), inArray(outbox.messageId, queuedMessageIds(tx, id))));
     await recordAudit(tx, { actor, action: 'campaign.paused', target: { type: 'campaign', id }, detail: { name: row.name } });
-    return appendProgressIn(log.db, append, await setCampaignStatus(tx, id, 'paused', false));
+    return await appendProgressIn(log.db, append, await setCampaignStatus(tx, id, 'paused', false));
   });
 }
 
@@ -224,8 +220,8 @@ export async function resumeCampaign({
   actor?: AuditActor;
 }): Promise<CampaignDto> {
   return await log.write(async (tx, append) => {
-    const row = requireCampaign(log.db, id);
-    if (row.status === 'running') return toCampaignDto(row, campaignCounts(log.db, row));
+    const row = await requireCampaign(log.db, id);
+    if (row.status === 'running') return toCampaignDto(row, await campaignCounts(log.db, row));
     if (row.status !== 'paused') {
       throw new AppError('PRECONDITION_FAILED', `Campaign ${id} is ${row.status}; only a paused campaign can be resumed`);
     }
@@ -234,7 +230,7 @@ export async function resumeCampaign({
       .set({ state: 'queued' })
       .where(and(eq(outbox.state, 'held'), inArray(outbox.messageId, queuedMessageIds(tx, id))));
     await recordAudit(tx, { actor, action: 'campaign.resumed', target: { type: 'campaign', id }, detail: { name: row.name } });
-    return appendProgressIn(log.db, append, await setCampaignStatus(tx, id, 'running', false));
+    return await appendProgressIn(log.db, append, await setCampaignStatus(tx, id, 'running', false));
   });
 }
 
@@ -253,8 +249,8 @@ export async function cancelCampaign({
   actor?: AuditActor;
 }): Promise<CampaignDto> {
   return await log.write(async (tx, append) => {
-    const row = requireCampaign(log.db, id);
-    if (row.status === 'cancelled') return toCampaignDto(row, campaignCounts(log.db, row));
+    const row = await requireCampaign(log.db, id);
+    if (row.status === 'cancelled') return toCampaignDto(row, await campaignCounts(log.db, row));
     if (row.status === 'done') {
       throw new AppError('PRECONDITION_FAILED', `Campaign ${id} is done; only a running or paused campaign can be cancelled`);
     }
@@ -298,6 +294,6 @@ export async function cancelCampaign({
       target: { type: 'campaign', id },
       detail: { name: row.name, unsent: unsent.length },
     });
-    return appendProgressIn(log.db, append, await setCampaignStatus(tx, id, 'cancelled', true));
+    return await appendProgressIn(log.db, append, await setCampaignStatus(tx, id, 'cancelled', true));
   });
 }

@@ -5,6 +5,7 @@ import type { Db } from '../db/client';
 import { cannedReplies } from '../db/schema';
 import { AppError } from '../errors';
 import type { EventLog, Tx } from '../events/log';
+import { one } from '../db/store';
 
 type Row = typeof cannedReplies.$inferSelect;
 
@@ -57,12 +58,12 @@ export async function createCannedReply(opts: {
   const now = opts.now ?? Date.now();
   return await opts.log.write(async (tx) => {
     await checkShortcutFree(tx, opts.shortcut);
-    const row = (
+    const row = one(
       await tx
         .insert(cannedReplies)
         .values({ shortcut: opts.shortcut, text: opts.text, createdBy: opts.agentId, createdAt: now, updatedAt: now })
-        .returning()
-    )[0];
+        .returning(),
+    );
     return toDto(row);
   });
 }
@@ -80,13 +81,13 @@ export async function updateCannedReply(opts: {
     const row = (await tx.select().from(cannedReplies).where(eq(cannedReplies.id, opts.id)))[0];
     if (!row) throw new AppError('NOT_FOUND', `Canned reply ${opts.id} not found`);
     if (opts.shortcut !== undefined) await checkShortcutFree(tx, opts.shortcut, opts.id);
-    const next = (
+    const next = one(
       await tx
         .update(cannedReplies)
         .set({ shortcut: opts.shortcut ?? row.shortcut, text: opts.text ?? row.text, updatedAt: now })
         .where(eq(cannedReplies.id, opts.id))
-        .returning()
-    )[0];
+        .returning(),
+    );
     return toDto(next);
   });
 }

@@ -74,7 +74,7 @@ describe('updateContactName', () => {
     await updateContactName({ log, id, name: 'Ann Lee' });
     expect(await log.lastId()).toBe(again);
     expect((await updateContactName({ log, id, name: '  ' })).name).toBeNull();
-    expect(async () => await updateContactName({ log, id: 999, name: 'x' })).toThrow('Contact 999 not found');
+    await expect(updateContactName({ log, id: 999, name: 'x' })).rejects.toThrow('Contact 999 not found');
   });
 });
 

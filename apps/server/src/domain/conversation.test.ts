@@ -40,7 +40,8 @@ const setLastAt = async (id: number, at: number | null) =>
 
 describe('listConversations', () => {
   it('orders by last activity desc then id desc, never-messaged last, and pages with a keyset cursor', async () => {
-    const ids = ['447700900001', '447700900002', '447700900003', '447700900004', '447700900005'].map(async (n) => await inbound(n));
+    const ids: number[] = [];
+    for (const n of ['447700900001', '447700900002', '447700900003', '447700900004', '447700900005']) ids.push(await inbound(n));
     const [a, b, c, d, e] = ids as [number, number, number, number, number];
     await setLastAt(a, 3000);
     await setLastAt(b, 1000);
@@ -108,8 +109,8 @@ describe('listConversations', () => {
     expect((await ids('late')).sort()).toEqual([b, c].sort());
   });
 
-  it('refuses a cursor it did not make', () => {
-    expect(async () => await listConversations({ db, agentId, cursor: 'garbage' })).toThrow(/Invalid cursor/);
+  it('refuses a cursor it did not make', async () => {
+    await expect(listConversations({ db, agentId, cursor: 'garbage' })).rejects.toThrow(/Invalid cursor/);
   });
 });
 
@@ -129,8 +130,8 @@ describe('listMessages', () => {
     expect(texts).toEqual(['m6', 'm5', 'm4', 'm3', 'm2', 'm1', 'm0']);
   });
 
-  it('NOT_FOUND for a missing conversation', () => {
-    expect(async () => await listMessages({ db, conversationId: 999 })).toThrow(/Conversation 999 not found/);
+  it('NOT_FOUND for a missing conversation', async () => {
+    await expect(listMessages({ db, conversationId: 999 })).rejects.toThrow(/Conversation 999 not found/);
   });
 });
 
@@ -151,7 +152,7 @@ describe('conversation changes', () => {
 
   it('assign needs an existing agent; same assignee is a no-op; null unassigns', async () => {
     const id = await inbound('447700900001');
-    expect(async () => await assignConversation({ log, id, agentId: 999 })).toThrow(/Agent 999 not found/);
+    await expect(assignConversation({ log, id, agentId: 999 })).rejects.toThrow(/Agent 999 not found/);
     const before = await afterNow();
     expect((await assignConversation({ log, id, agentId })).assignedAgentId).toBe(agentId);
     await assignConversation({ log, id, agentId });
@@ -169,7 +170,7 @@ describe('conversation changes', () => {
     expect(closed.status).toBe('closed');
     const [event] = await log.readAfter(before);
     expect(event?.type === 'conversation.updated' && event.payload.conversation.status).toBe('closed');
-    expect(async () => await setConversationStatus({ log, id: 999, status: 'closed' })).toThrow(/not found/);
+    await expect(setConversationStatus({ log, id: 999, status: 'closed' })).rejects.toThrow(/not found/);
   });
 
   it('getContact returns the contact with its conversations', async () => {
@@ -178,6 +179,6 @@ describe('conversation changes', () => {
     const contact = await getContact({ db, id: contactId });
     expect(contact.phone).toBe('+447700900001');
     expect(contact.conversations.map((c) => c.id)).toEqual([id]);
-    expect(async () => await getContact({ db, id: 999 })).toThrow(/Contact 999 not found/);
+    await expect(getContact({ db, id: 999 })).rejects.toThrow(/Contact 999 not found/);
   });
 });

@@ -190,11 +190,15 @@ export async function getContact({ db, id }: { db: Db; id: number }): Promise<Co
 type ConversationRow = typeof conversations.$inferSelect;
 type Patch = Partial<Pick<ConversationRow, 'unreadCount' | 'assignedAgentId' | 'status' | 'snoozeUntil'>>;
 
-async function update(log: EventLog, id: number, decide: (tx: Tx, row: ConversationRow) => Patch | null): Promise<ConversationDto> {
+async function update(
+  log: EventLog,
+  id: number,
+  decide: (tx: Tx, row: ConversationRow) => Patch | null | Promise<Patch | null>,
+): Promise<ConversationDto> {
   return await log.write(async (tx, append) => {
     const row = (await tx.select().from(conversations).where(eq(conversations.id, id)))[0];
     if (!row) throw new AppError('NOT_FOUND', `Conversation ${id} not found`);
-    const patch = decide(tx, row);
+    const patch = await decide(tx, row);
     if (patch) await tx.update(conversations).set(patch).where(eq(conversations.id, id));
     const conversation = await loadConversation(tx, id);
     if (!conversation) throw new Error(`conversation ${id} vanished inside its transaction`);

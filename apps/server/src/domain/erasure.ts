@@ -17,6 +17,7 @@
 import { and, asc, eq, inArray, or, sql } from 'drizzle-orm';
 import type { ContactExportDto, StatusHistoryDto } from '@parley/shared';
 import type { Db } from '../db/client';
+import { SqliteStore } from '../db/sqlite-store';
 import {
   campaignRecipients,
   contacts,
@@ -37,6 +38,7 @@ import { rememberErasedRefs, suppress, suppressionOf } from './suppression';
 import { toNoteDto } from './notes';
 import { messageDtosOf } from './media';
 import { toContactDto, toConversationDto } from './views';
+import { affected } from '../db/store';
 
 const CHUNK = 500;
 const chunks = <T>(items: T[]): T[][] =>
@@ -165,16 +167,16 @@ export async function eraseContact({
     for (const ids of chunks(msgIds)) {
       const list = sql.raw(ids.map((i) => String(Math.trunc(i))).join(', '));
       const failedHere = sql`direction = 'out' and status in ('rejected', 'undeliverable', 'failed') and id in (${list})`;
-      tx.run(sql`update stats_failures_hourly set n = n - (
+      await tx.$store.execute(sql`update stats_failures_hourly set n = n - (
           select count(*) from messages m where m.id in (${list}) and m.direction = 'out' and m.status in ('rejected', 'undeliverable', 'failed')
             and m.created_at / 3600000 = stats_failures_hourly.hour and coalesce(m.error_code, '') = stats_failures_hourly.code
             and coalesce(m.error_reason, m.error_title, m.error_code, 'Unknown reason') = stats_failures_hourly.reason)
         where hour in (select created_at / 3600000 from messages where ${failedHere})`);
-      tx.run(sql`insert into stats_failures_hourly (hour, code, reason, n)
+      await tx.$store.execute(sql`insert into stats_failures_hourly (hour, code, reason, n)
         select created_at / 3600000, coalesce(error_code, ''), ${ERASED_REASON}, count(*) from messages where ${failedHere} group by 1, 2
         on conflict (hour, code, reason) do update set n = n + excluded.n`);
     }
-    tx.run(sql`delete from stats_failures_hourly where n <= 0`);
+    await tx.$store.execute(sql`delete from stats_failures_hourly where n <= 0`);
 
     for (const ids of chunks(msgIds)) {
       // Attachments: their rows now, their files once this commits (the caller).
@@ -196,29 +198,29 @@ export async function eraseContact({
       .update(campaignRecipients)
       .set({ phone: null, input: '', name: null, reason: 'Contact erased', contactId: null, messageId: null })
       .where(or(eq(campaignRecipients.contactId, id), eq(campaignRecipients.phone, phone)));
-    const webhookRows = (
-      await tx.delete(webhookLog).where(sql`instr(${webhookLog.rawBody}, ${needle}) > 0 or instr(${webhookLog.headers}, ${needle}) > 0`)
-    ).changes;
+    const webhookRows = affected(
+      await tx.delete(webhookLog).where(sql`instr(${webhookLog.rawBody}, ${needle}) > 0 or instr(${webhookLog.headers}, ${needle}) > 0`),
+    );
     let noteCount = 0;
     let eventCount = 0;
     for (const ids of chunks(convIds)) {
-      noteCount += (await tx.delete(notes).where(inArray(notes.conversationId, ids))).changes;
+      noteCount += affected(await tx.delete(notes).where(inArray(notes.conversationId, ids)));
       // Notes' events carry the conversation id, not the number.
-      eventCount += (
+      eventCount += affected(
         await tx
           .update(events)
           .set({ type: 'event.erased', payload: '{}' })
-          .where(and(eq(events.type, 'note.created'), inArray(sql`json_extract(${events.payload}, '$.note.conversationId')`, ids)))
-      ).changes;
+          .where(and(eq(events.type, 'note.created'), inArray(sql`json_extract(${events.payload}, '$.note.conversationId')`, ids))),
+      );
       await tx.delete(messages).where(inArray(messages.conversationId, ids));
     }
     // Every other event that carried the contact (messages, conversations, the contact) names the number.
-    eventCount += (
+    eventCount += affected(
       await tx
         .update(events)
         .set({ type: 'event.erased', payload: '{}' })
-        .where(sql`${events.type} <> 'event.erased' and instr(${events.payload}, ${needle}) > 0`)
-    ).changes;
+        .where(sql`${events.type} <> 'event.erased' and instr(${events.payload}, ${needle}) > 0`),
+    );
     await tx.delete(conversations).where(eq(conversations.contactId, id));
 
     // What stays: the suppression entry and the ledger's last word.
@@ -262,6 +264,6 @@ export async function eraseContact({
 
 /** Copies the WAL into the database file and truncates it to zero bytes; false when a reader kept it from completing. */
 export async function checkpoint(db: Db): Promise<boolean> {
-  const [row] = db.$client.pragma('wal_checkpoint(TRUNCATE)') as { busy: number; log: number; checkpointed: number }[];
-  return row !== undefined && row.busy === 0;
+  // PostgreSQL has no WAL file of Parley's to truncate: its own checkpoints recycle WAL segments.
+  return db.$store instanceof SqliteStore ? await db.$store.checkpoint() : true;
 }

@@ -7,6 +7,7 @@ import { and, asc, eq, inArray, isNull } from 'drizzle-orm';
 import type { MediaDto, MediaState, MessageDto, ProviderName } from '@parley/shared';
 import { media, messages } from '../db/schema';
 import type { Db } from '../db/client';
+import { mapInOrder, one } from '../db/store';
 import type { Tx } from '../events/log';
 import { AppError } from '../errors';
 import { toMessageDto } from './views';
@@ -36,41 +37,9 @@ export function toMediaDto(row: MediaRow): MediaDto {
   };
 }
 
-// ---- Hot path: one message's attachments, asked on every send and status change ----
-// A drizzle select is built and prepared anew per call (~0.2 ms here); these run on every outbox
-// send and every status event, so they are prepared once per connection instead.
-
-type Statement = { all(...params: unknown[]): unknown[] };
-type Client = { prepare(source: string): Statement };
-const statements = new WeakMap<object, { ofMessage: Statement; storedOf: Statement }>();
-const COLUMNS = `id, message_id AS messageId, direction, state, reason, provider, source_url AS sourceUrl, claimed_type AS claimedType,
-  content_type AS contentType, size, name, sha256, storage_key AS storageKey, attempts, next_attempt_at AS nextAttemptAt,
-  agent_id AS agentId, created_at AS createdAt`;
-
-/** The better-sqlite3 connection under a Db or a transaction (drizzle keeps it as the session's client). */
-function clientOf(reader: Reader): Client {
-  const r = reader as unknown as { $client?: Client; session?: { client?: Client } };
-  const client = r.$client ?? r.session?.client;
-  if (!client) throw new Error('media: no SQLite connection under this reader');
-  return client;
-}
-
-async function prepared(reader: Reader) {
-  const client = clientOf(reader);
-  let s = statements.get(client);
-  if (!s) {
-    s = {
-      ofMessage: client.prepare(`SELECT ${COLUMNS} FROM media WHERE message_id = ? ORDER BY id`),
-      storedOf: client.prepare(`SELECT ${COLUMNS} FROM media WHERE message_id = ? AND state = 'stored' ORDER BY id`),
-    };
-    statements.set(client, s);
-  }
-  return s;
-}
-
-/** One message's attachments (prepared statement). */
+/** One message's attachments, in id order. */
 async function mediaOfMessage(db: Reader, messageId: number): Promise<MediaDto[]> {
-  return ((await prepared(db)).ofMessage.all(messageId) as MediaRow[]).map(toMediaDto);
+  return (await db.select().from(media).where(eq(media.messageId, messageId)).orderBy(asc(media.id))).map(toMediaDto);
 }
 
 /** Each message's attachments (in id order), for a page of messages: one indexed query. */
@@ -111,13 +80,13 @@ export async function messageDtosOf(db: Reader, rows: readonly MessageRow[]): Pr
 }
 
 /** Inside the webhook's transaction: one pending row per attachment, due for download at once. */
-export function insertInboundMediaIn(
+export async function insertInboundMediaIn(
   tx: Tx,
   opts: { messageId: number; provider: ProviderName; items: readonly InboundMedia[]; now: number },
-): MediaDto[] {
-  return opts.items.map(async (item) =>
+): Promise<MediaDto[]> {
+  return mapInOrder(opts.items, async (item) =>
     toMediaDto(
-      (
+      one(
         await tx
           .insert(media)
           .values({
@@ -132,8 +101,8 @@ export function insertInboundMediaIn(
             nextAttemptAt: item.refusedReason === undefined ? opts.now : null,
             createdAt: opts.now,
           })
-          .returning()
-      )[0],
+          .returning(),
+      ),
     ),
   );
 }
@@ -151,7 +120,7 @@ export async function recordUpload(
     storageKey: string;
   },
 ): Promise<MediaDto> {
-  const row = (
+  const row = one(
     await db
       .insert(media)
       .values({
@@ -166,8 +135,8 @@ export async function recordUpload(
         agentId: opts.agentId,
         createdAt: Date.now(),
       })
-      .returning()
-  )[0];
+      .returning(),
+  );
   return toMediaDto(row);
 }
 
@@ -190,7 +159,7 @@ export async function checkAttachable(db: Reader, ids: readonly number[]): Promi
 /** Inside message.send's transaction: the uploads become the message's (only if still unattached). */
 export async function attachMediaIn(tx: Tx, messageId: number, ids: readonly number[]): Promise<MediaDto[]> {
   await checkAttachable(tx, ids);
-  return ids.map(async (id) => {
+  return mapInOrder(ids, async (id) => {
     const row = (
       await tx
         .update(media)
@@ -206,15 +175,15 @@ export async function attachMediaIn(tx: Tx, messageId: number, ids: readonly num
 /** A retry of an MMS: the original's stored attachments again, on the new message (the files are shared). */
 export async function copyMediaIn(tx: Tx, fromMessageId: number, toMessageId: number): Promise<MediaDto[]> {
   const now = Date.now();
-  return (await storedMediaOf(tx, fromMessageId)).map(async (row) => {
+  return mapInOrder(await storedMediaOf(tx, fromMessageId), async (row) => {
     const { id: _id, messageId: _m, createdAt: _c, ...rest } = row;
     return toMediaDto(
-      (
+      one(
         await tx
           .insert(media)
           .values({ ...rest, messageId: toMessageId, createdAt: now })
-          .returning()
-      )[0],
+          .returning(),
+      ),
     );
   });
 }
@@ -225,7 +194,11 @@ export async function loadMediaRow(db: Reader, id: number): Promise<MediaRow | u
 
 /** A message's stored attachments (what a provider is given to send). */
 export async function storedMediaOf(db: Reader, messageId: number): Promise<MediaRow[]> {
-  return (await prepared(db)).storedOf.all(messageId) as MediaRow[];
+  return await db
+    .select()
+    .from(media)
+    .where(and(eq(media.messageId, messageId), eq(media.state, 'stored')))
+    .orderBy(asc(media.id));
 }
 
 /** The conversation list's preview of a message with attachments: "📷 Photo" for an image alone. */

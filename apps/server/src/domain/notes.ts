@@ -9,6 +9,7 @@ import { agents, conversations, notes } from '../db/schema';
 import { AppError } from '../errors';
 import type { EventLog } from '../events/log';
 import type { AgentDto } from './agents';
+import { one } from '../db/store';
 
 // ── notes and @mentions ───────────────────────────────────────────────────────────────────────────
 
@@ -80,7 +81,7 @@ export async function addNote(opts: { log: EventLog; agentId: number; conversati
       await tx.select({ id: conversations.id }).from(conversations).where(eq(conversations.id, opts.conversationId))
     )[0];
     if (!conversation) throw new AppError('NOT_FOUND', `Conversation ${opts.conversationId} not found`);
-    const row = (
+    const row = one(
       await tx
         .insert(notes)
         .values({
@@ -90,8 +91,8 @@ export async function addNote(opts: { log: EventLog; agentId: number; conversati
           mentions: JSON.stringify(mentions),
           createdAt: Date.now(),
         })
-        .returning()
-    )[0];
+        .returning(),
+    );
     const note = toNoteDto(row);
     append({ type: 'note.created', payload: { note, mentions } });
     return note;

@@ -58,18 +58,17 @@ describe('setOptOut', () => {
   it('setOptOutIn joins the caller transaction: a rollback undoes it and publishes nothing', async () => {
     const { contactId } = await seed();
     const before = await log.lastId();
-    expect(
-      async () =>
-        await log.write(async (tx, append) => {
-          await setOptOutIn(tx, append, { contactId, optedOut: true, source: 'keyword' });
-          throw new Error('later step failed');
-        }),
-    ).toThrow('later step failed');
+    await expect(
+      log.write(async (tx, append) => {
+        await setOptOutIn(tx, append, { contactId, optedOut: true, source: 'keyword' });
+        throw new Error('later step failed');
+      }),
+    ).rejects.toThrow('later step failed');
     expect(await log.readAfter(before)).toEqual([]);
     expect((await setOptOut({ log, contactId, optedOut: true, source: 'keyword' })).changed).toBe(true);
   });
 
-  it('NOT_FOUND for a missing contact', () => {
-    expect(async () => await setOptOut({ log, contactId: 999, optedOut: true, source: 'agent' })).toThrow(/Contact 999 not found/);
+  it('NOT_FOUND for a missing contact', async () => {
+    await expect(setOptOut({ log, contactId: 999, optedOut: true, source: 'agent' })).rejects.toThrow(/Contact 999 not found/);
   });
 });

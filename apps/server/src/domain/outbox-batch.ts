@@ -1,60 +1,15 @@
 /**
  * The outbox worker's batched transitions, its hot path at high rates (issue 17): claim a tick's worth
- * of due rows in one transaction, and record the answers of one event-loop turn in one transaction,
- * on statements prepared once per connection. The rules are those of outbox.ts, row by row.
+ * of due rows in one transaction, and record the answers of one event-loop turn in one transaction. The rules are those of outbox.ts, row by row.
  */
-import { and, eq, isNull, sql } from 'drizzle-orm';
+import { and, eq, isNull, or, sql } from 'drizzle-orm';
 import type { ProviderName } from '@parley/shared';
-import { messages, outbox } from '../db/schema';
-import type { Db } from '../db/client';
+import { messageStatusHistory, messages, outbox } from '../db/schema';
+import { mapInOrder } from '../db/store';
 import type { EventLog, Tx, Append } from '../events/log';
 import { adoptOrphans } from './status';
 import { messageDtoOf } from './media';
 import { claimDueIn, type ClaimedSend } from './outbox';
-
-/** The hot path's statements, prepared once per connection (a drizzle query is otherwise built and prepared on every call). */
-function prepareHot(db: Db) {
-  return {
-    deleteRow: db
-      .delete(outbox)
-      .where(eq(outbox.messageId, sql.placeholder('id')))
-      .prepare(),
-    loadRow: db
-      .select()
-      .from(messages)
-      .where(eq(messages.id, sql.placeholder('id')))
-      .prepare(),
-    /** queued → submitted, keeping a provider id a status webhook stored first. */
-    submit: db
-      .update(messages)
-      .set({
-        status: 'submitted',
-        statusAt: sql`${sql.placeholder('at')}`,
-        providerMessageUuid: sql`coalesce(${messages.providerMessageUuid}, ${sql.placeholder('uuid')})`,
-      })
-      .where(and(eq(messages.id, sql.placeholder('id')), eq(messages.status, 'queued')))
-      .returning()
-      .prepare(),
-    setUuid: db
-      .update(messages)
-      .set({ providerMessageUuid: sql`${sql.placeholder('uuid')}` })
-      .where(and(eq(messages.id, sql.placeholder('id')), isNull(messages.providerMessageUuid)))
-      .prepare(),
-    /** Whether an orphan status report may belong to this message (adoptOrphans then does the work). */
-    hasOrphan: db.$client.prepare(
-      `select 1 from message_status_history where message_id is null and (provider_message_uuid = ? or client_ref = ?) limit 1`,
-    ),
-  };
-}
-const hot = new WeakMap<Db, ReturnType<typeof prepareHot>>();
-async function hotStatements(db: Db): Promise<ReturnType<typeof prepareHot>> {
-  let s = hot.get(db);
-  if (!s) {
-    s = prepareHot(db);
-    hot.set(db, s);
-  }
-  return s;
-}
 
 /**
  * Claims up to `limit` due rows in one transaction (claimDueIn in outbox.ts: the rules of claimNextSend, row by row).
@@ -74,20 +29,46 @@ export async function claimDueSends({
   return await log.write(async (tx, append) => await claimDueIn(tx, append, { limit, now, provider }));
 }
 
-/** recordSendAccepted inside a caller's transaction, on prepared statements. */
-async function recordSendAcceptedIn(tx: Tx, append: Append, db: Db, messageId: number, providerMessageId: string): Promise<boolean> {
-  const s = await hotStatements(db);
-  s.deleteRow.run({ id: messageId });
-  const current = s.loadRow.get({ id: messageId });
+/** recordSendAccepted inside a caller's transaction. */
+async function recordSendAcceptedIn(tx: Tx, append: Append, messageId: number, providerMessageId: string): Promise<boolean> {
+  await tx.delete(outbox).where(eq(outbox.messageId, messageId));
+  const current = (await tx.select().from(messages).where(eq(messages.id, messageId)))[0];
   if (!current) return true;
   if (current.status === 'queued') {
-    const updated = s.submit.get({ id: messageId, at: Date.now(), uuid: providerMessageId });
+    // queued → submitted, keeping a provider id a status webhook stored first.
+    const updated = (
+      await tx
+        .update(messages)
+        .set({
+          status: 'submitted',
+          statusAt: Date.now(),
+          providerMessageUuid: sql`coalesce(${messages.providerMessageUuid}, ${providerMessageId})`,
+        })
+        .where(and(eq(messages.id, messageId), eq(messages.status, 'queued')))
+        .returning()
+    )[0];
     if (updated) append({ type: 'message.status', payload: { message: await messageDtoOf(tx, updated), previousStatus: 'queued' } });
   } else if (current.providerMessageUuid === null) {
-    s.setUuid.run({ id: messageId, uuid: providerMessageId });
+    await tx
+      .update(messages)
+      .set({ providerMessageUuid: providerMessageId })
+      .where(and(eq(messages.id, messageId), isNull(messages.providerMessageUuid)));
   }
-  if (s.hasOrphan.get(current.providerMessageUuid ?? providerMessageId, current.clientRef) !== undefined)
-    await adoptOrphans(tx, append, messageId);
+  // Whether an orphan status report may belong to this message (adoptOrphans then does the work).
+  const uuid = current.providerMessageUuid ?? providerMessageId;
+  const orphan = await tx
+    .select({ id: messageStatusHistory.id })
+    .from(messageStatusHistory)
+    .where(
+      and(
+        isNull(messageStatusHistory.messageId),
+        current.clientRef === null
+          ? eq(messageStatusHistory.providerMessageUuid, uuid)
+          : or(eq(messageStatusHistory.providerMessageUuid, uuid), eq(messageStatusHistory.clientRef, current.clientRef)),
+      ),
+    )
+    .limit(1);
+  if (orphan.length > 0) await adoptOrphans(tx, append, messageId);
   return current.providerMessageUuid === null || current.providerMessageUuid === providerMessageId;
 }
 
@@ -105,6 +86,6 @@ export async function recordSendsAccepted({
 }): Promise<boolean[]> {
   if (sends.length === 0) return [];
   return await log.write((tx, append) =>
-    sends.map(async (x) => await recordSendAcceptedIn(tx, append, log.db, x.messageId, x.providerMessageId)),
+    mapInOrder(sends, async (x) => await recordSendAcceptedIn(tx, append, x.messageId, x.providerMessageId)),
   );
 }

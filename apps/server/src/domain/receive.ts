@@ -93,7 +93,9 @@ export async function receiveInbound({
     });
     if (!row) throw new Error('message insert returned no row');
     const attached =
-      inbound.media && inbound.media.length > 0 ? insertInboundMediaIn(tx, { messageId: row.id, provider, items: inbound.media, now }) : [];
+      inbound.media && inbound.media.length > 0
+        ? await insertInboundMediaIn(tx, { messageId: row.id, provider, items: inbound.media, now })
+        : [];
     const preview =
       mediaPreview(
         inbound.text,

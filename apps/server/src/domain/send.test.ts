@@ -16,8 +16,8 @@ beforeEach(() => {
   db = openDb(':memory:');
   log = new EventLog(db);
 });
-afterEach(() => {
-  log.close();
+afterEach(async () => {
+  await log.close();
   db.$client.close();
 });
 

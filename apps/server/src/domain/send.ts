@@ -15,6 +15,7 @@ import { formatUtc, loadConversation, previewOf, toMessageDto } from './views';
 import { attachMediaIn, copyMediaIn, mediaPreview } from './media';
 import { suppressionOf } from './suppression';
 import { PRIORITY } from './outbox';
+import { one } from '../db/store';
 
 // The due scan of send later, named here for the server's composition root.
 
@@ -83,7 +84,7 @@ export async function queueMessageIn(tx: Tx, append: Append, opts: QueueMessageI
   const target = await resolveTarget(tx, opts, now);
   if (target.contact.optedOutAt !== null && opts.allowOptedOut !== true) throw optedOutError(target.contact);
   const count = countSms(opts.text);
-  const row = (
+  const row = one(
     await tx
       .insert(messages)
       .values({
@@ -103,8 +104,8 @@ export async function queueMessageIn(tx: Tx, append: Append, opts: QueueMessageI
         retryOf: opts.retryOf ?? null,
         createdAt: now,
       })
-      .returning()
-  )[0];
+      .returning(),
+  );
   if (opts.sendAt === undefined) {
     await tx.insert(outbox).values({
       messageId: row.id,

@@ -15,26 +15,7 @@ const ROW_ID = 1;
 /** The last document parsed, by its stored text: an unchanged row is not parsed and validated again (every inbound reads it). */
 let parsed: { value: string; updatedAt: number; updatedBy: number | null; dto: SettingsDto } | null = null;
 
-function buildRead(db: Db) {
-  return db
-    .select()
-    .from(settings)
-    .where(eq(settings.id, sql.placeholder('id')))
-    .prepare();
-}
-/** The row read prepared once per connection: every inbound may read the settings (auto-assignment, HELP). */
-const preparedRead = new WeakMap<Db, ReturnType<typeof buildRead>>();
-
 async function rowOf(db: Db | Tx): Promise<typeof settings.$inferSelect | undefined> {
-  // A Db (not a transaction handle): its prepared statement; it runs inside whatever transaction is open on it.
-  if ('$client' in db) {
-    let q = preparedRead.get(db);
-    if (!q) {
-      q = buildRead(db);
-      preparedRead.set(db, q);
-    }
-    return q.get({ id: ROW_ID });
-  }
   return (await db.select().from(settings).where(eq(settings.id, ROW_ID)))[0];
 }
 

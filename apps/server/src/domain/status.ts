@@ -41,10 +41,10 @@ export async function recordStatus({
   log: EventLog;
   report: StatusReport;
   /** Runs first inside the transaction (e.g. records the request's nonce): what it writes commits or rolls back with the report. */
-  admit?: (tx: Tx) => void;
+  admit?: (tx: Tx) => void | Promise<void>;
 }): Promise<StatusOutcome> {
   return await log.write(async (tx, append) => {
-    admit?.(tx);
+    await admit?.(tx);
     const message = await findMessage(tx, report);
     // A late report for an erased message would bring its number back in the raw payload.
     if (!message && (await isErasedRef(tx, [report.providerMessageId, report.clientRef]))) return 'erased';

@@ -19,6 +19,7 @@ import type Database from 'better-sqlite3';
 import { eq, lt, or, sql } from 'drizzle-orm';
 import { erasedMessageRefs, suppressionList } from '../db/schema';
 import type { Tx } from '../events/log';
+import { affected } from '../db/store';
 
 const KEY_NAME = 'suppression_key';
 const CHECK_NAME = 'suppression_key_check';
@@ -69,29 +70,31 @@ export interface SuppressionEntry {
 
 /** The entry of an (erased) number, if any. */
 export async function suppressionOf(tx: Pick<Tx, 'select'>, phone: string): Promise<SuppressionEntry | null> {
-  const row = (await tx
-    .select({ state: suppressionList.state, optedOutAt: suppressionList.optedOutAt })
-    .from(suppressionList)
-    .where(eq(suppressionList.hash, hashOf(phone)))
-    )[0];
+  const row = (
+    await tx
+      .select({ state: suppressionList.state, optedOutAt: suppressionList.optedOutAt })
+      .from(suppressionList)
+      .where(eq(suppressionList.hash, hashOf(phone)))
+  )[0];
   return row ?? null;
 }
 
 /** Writes (or overwrites) a number's entry. */
 export async function suppress(tx: Tx, phone: string, entry: SuppressionEntry, now = Date.now()): Promise<void> {
-  await tx.insert(suppressionList)
+  await tx
+    .insert(suppressionList)
     .values({ hash: hashOf(phone), state: entry.state, optedOutAt: entry.optedOutAt, updatedAt: now })
-    .onConflictDoUpdate({ target: suppressionList.hash, set: { state: entry.state, optedOutAt: entry.optedOutAt, updatedAt: now } })
-    ;
+    .onConflictDoUpdate({ target: suppressionList.hash, set: { state: entry.state, optedOutAt: entry.optedOutAt, updatedAt: now } });
 }
 
 /** An opt-in of a number with an entry: the entry says opted_in from now on (it no longer suppresses). */
 export async function liftSuppression(tx: Tx, phone: string, now = Date.now()): Promise<boolean> {
-  const changed = (await tx
-    .update(suppressionList)
-    .set({ state: 'opted_in', optedOutAt: null, updatedAt: now })
-    .where(sql`${suppressionList.hash} = ${hashOf(phone)} and ${suppressionList.state} = 'opted_out'`)
-    ).changes;
+  const changed = affected(
+    await tx
+      .update(suppressionList)
+      .set({ state: 'opted_in', optedOutAt: null, updatedAt: now })
+      .where(sql`${suppressionList.hash} = ${hashOf(phone)} and ${suppressionList.state} = 'opted_out'`),
+  );
   return changed > 0;
 }
 
@@ -100,14 +103,12 @@ export const ERASED_REF_TTL_MS = 7 * 86_400_000;
 
 /** Remembers erased messages' provider ids and client refs (hashed), and forgets those older than the TTL. */
 export async function rememberErasedRefs(tx: Tx, refs: string[], now = Date.now()): Promise<void> {
-  await tx.delete(erasedMessageRefs)
-    .where(lt(erasedMessageRefs.erasedAt, now - ERASED_REF_TTL_MS))
-    ;
+  await tx.delete(erasedMessageRefs).where(lt(erasedMessageRefs.erasedAt, now - ERASED_REF_TTL_MS));
   for (const ref of refs) {
-    await tx.insert(erasedMessageRefs)
+    await tx
+      .insert(erasedMessageRefs)
       .values({ hash: hashOf(`ref:${ref}`), erasedAt: now })
-      .onConflictDoNothing()
-      ;
+      .onConflictDoNothing();
   }
 }
 
@@ -115,10 +116,11 @@ export async function rememberErasedRefs(tx: Tx, refs: string[], now = Date.now(
 export async function isErasedRef(tx: Pick<Tx, 'select'>, refs: (string | null)[]): Promise<boolean> {
   const given = refs.filter((r): r is string => r !== null && r !== '');
   if (given.length === 0) return false;
-  const row = (await tx
-    .select({ hash: erasedMessageRefs.hash })
-    .from(erasedMessageRefs)
-    .where(or(...given.map((r) => eq(erasedMessageRefs.hash, hashOf(`ref:${r}`)))))
-    )[0];
+  const row = (
+    await tx
+      .select({ hash: erasedMessageRefs.hash })
+      .from(erasedMessageRefs)
+      .where(or(...given.map((r) => eq(erasedMessageRefs.hash, hashOf(`ref:${r}`)))))
+  )[0];
   return row !== undefined;
 }

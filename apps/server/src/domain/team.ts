@@ -1,13 +1,13 @@
 import { SYSTEM_ACTOR, recordAudit, type AuditActor } from './audit';
-import { and, asc, count, eq, isNull, lt, ne, or } from 'drizzle-orm';
+import { and, asc, count, eq, gt, isNull, lt, ne, or, sql } from 'drizzle-orm';
 import { DEFAULT_PREFERENCES, preferencesSchema, type AgentPreferences, type AgentRole } from '@parley/shared';
 import type { Db } from '../db/client';
-import { agentInvites, agents, apiTokens, sessions } from '../db/schema';
+import { agentInvites, agents, apiTokens, conversations, sessions } from '../db/schema';
 import { AppError } from '../errors';
 import { generatePassword, hashPassword } from '../auth/password';
 import { randomToken, sha256Hex } from '../auth/tokens';
 import { getAgent, normalizeEmail, toAgentDto, type AgentDto } from './agents';
-import { runTx } from '../db/store';
+import { runTx, one, affected } from '../db/store';
 
 /**
  * The team (issue 12): invitations and password-reset links, roles, disabling and per-agent
@@ -95,9 +95,9 @@ export async function inviteAgent(opts: {
   const passwordHash = await (opts.hash ?? hashPassword)(generatePassword());
   if (await exists()) throw new AppError('CONFLICT', `An agent with the email ${email} already exists`);
   const row = await runTx(db, async (tx) => {
-    const inserted = (
-      await tx.insert(agents).values({ email, name: opts.name.trim(), role: opts.role, passwordHash, createdAt: now }).returning()
-    )[0];
+    const inserted = one(
+      await tx.insert(agents).values({ email, name: opts.name.trim(), role: opts.role, passwordHash, createdAt: now }).returning(),
+    );
     await recordAudit(tx, {
       actor: opts.actor ?? SYSTEM_ACTOR,
       action: 'agent.invited',
@@ -150,7 +150,7 @@ export async function acceptInvite(opts: {
       .update(agentInvites)
       .set({ usedAt: now })
       .where(and(eq(agentInvites.id, link.id), isNull(agentInvites.usedAt)));
-    if (used.changes !== 1) throw new AppError('UNAUTHORIZED', 'This link was already used; ask an admin for a new one');
+    if (affected(used) !== 1) throw new AppError('UNAUTHORIZED', 'This link was already used; ask an admin for a new one');
     await tx.update(agents).set({ passwordHash, lastSeenAt: now }).where(eq(agents.id, link.agentId));
     await tx.delete(sessions).where(eq(sessions.agentId, link.agentId));
     return await requireAgent(db, link.agentId);
@@ -283,10 +283,9 @@ export async function setPreferences(db: Db, agentId: number, change: Partial<Ag
 
 /** Unread inbound texts across open conversations (the tab title's count). */
 export async function unreadTotal(db: Db): Promise<{ messages: number; conversations: number }> {
-  const row = db.$client
-    .prepare(
-      "select coalesce(sum(unread_count), 0) as messages, count(*) as conversations from conversations where status = 'open' and unread_count > 0",
-    )
-    .get() as { messages: number; conversations: number };
-  return { messages: row.messages, conversations: row.conversations };
+  const [row] = await db
+    .select({ messages: sql<number>`coalesce(sum(${conversations.unreadCount}), 0)`, conversations: sql<number>`count(*)` })
+    .from(conversations)
+    .where(and(eq(conversations.status, 'open'), gt(conversations.unreadCount, 0)));
+  return { messages: Number(row?.messages ?? 0), conversations: Number(row?.conversations ?? 0) };
 }

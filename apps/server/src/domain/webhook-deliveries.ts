@@ -3,13 +3,14 @@
  * secrets that sign now), its writes (compare-and-set on the cursor: a replay meanwhile wins), and the
  * bounded record of attempts an admin pages through. The endpoints themselves: webhook-endpoints.ts.
  */
-import { and, desc, eq, lt } from 'drizzle-orm';
+import { and, desc, eq, lt, sql } from 'drizzle-orm';
 import type { WebhookDeliveryDto } from '@parley/shared';
 import type { Db } from '../db/client';
 import { webhookDeliveries, webhookEndpoints } from '../db/schema';
 import type { EventLog } from '../events/log';
 import { recordAudit, type AuditActor } from './audit';
 import { endpointRow, openSecret, parseEvents, type EndpointRow } from './webhook-endpoints';
+import { one, affected } from '../db/store';
 
 /** Delivery rows kept per endpoint (older ones are deleted). */
 export const DELIVERIES_KEPT = 200;
@@ -87,14 +88,12 @@ export interface DeliveryRecord {
 /** Stores an attempt and keeps only the newest DELIVERIES_KEPT of the endpoint. */
 export async function recordDelivery(log: EventLog, record: DeliveryRecord): Promise<WebhookDeliveryDto> {
   return await log.write(async (tx) => {
-    const row = (await tx.insert(webhookDeliveries).values(record).returning())[0];
+    const row = one(await tx.insert(webhookDeliveries).values(record).returning());
     if (row.id % 20 === 0) {
-      log.db.$client
-        .prepare(
-          `delete from webhook_deliveries where endpoint_id = ? and id <= (
-             select id from webhook_deliveries where endpoint_id = ? order by id desc limit 1 offset ?)`,
-        )
-        .run(record.endpointId, record.endpointId, DELIVERIES_KEPT);
+      await log.db.$store.execute(
+        sql`delete from webhook_deliveries where endpoint_id = ${record.endpointId} and id <= (
+              select id from webhook_deliveries where endpoint_id = ${record.endpointId} order by id desc limit 1 offset ${DELIVERIES_KEPT})`,
+      );
     }
     return toDeliveryDto(row);
   });
@@ -104,12 +103,12 @@ export async function recordDelivery(log: EventLog, record: DeliveryRecord): Pro
 export async function advanceCursor(log: EventLog, id: number, expected: number, to: number): Promise<boolean> {
   return await log.write(
     async (tx) =>
-      (
+      affected(
         await tx
           .update(webhookEndpoints)
           .set({ cursor: to, failures: 0, nextAttemptAt: null })
-          .where(and(eq(webhookEndpoints.id, id), eq(webhookEndpoints.cursor, expected), eq(webhookEndpoints.enabled, true)))
-      ).changes === 1,
+          .where(and(eq(webhookEndpoints.id, id), eq(webhookEndpoints.cursor, expected), eq(webhookEndpoints.enabled, true))),
+      ) === 1,
   );
 }
 
@@ -122,12 +121,12 @@ export async function recordFailure(
 ): Promise<boolean> {
   return await log.write(
     async (tx) =>
-      (
+      affected(
         await tx
           .update(webhookEndpoints)
           .set({ failures, nextAttemptAt })
-          .where(and(eq(webhookEndpoints.id, id), eq(webhookEndpoints.cursor, expected), eq(webhookEndpoints.enabled, true)))
-      ).changes === 1,
+          .where(and(eq(webhookEndpoints.id, id), eq(webhookEndpoints.cursor, expected), eq(webhookEndpoints.enabled, true))),
+      ) === 1,
   );
 }
 
@@ -147,12 +146,12 @@ export async function disableAfterFailures(
 ): Promise<boolean> {
   return await log.write(async (tx) => {
     const changed =
-      (
+      affected(
         await tx
           .update(webhookEndpoints)
           .set({ enabled: false, disabledReason: deps.reason, failures: deps.failures, nextAttemptAt: null, updatedAt: deps.now })
-          .where(and(eq(webhookEndpoints.id, deps.id), eq(webhookEndpoints.cursor, deps.expected), eq(webhookEndpoints.enabled, true)))
-      ).changes === 1;
+          .where(and(eq(webhookEndpoints.id, deps.id), eq(webhookEndpoints.cursor, deps.expected), eq(webhookEndpoints.enabled, true))),
+      ) === 1;
     if (changed) {
       await recordAudit(tx, {
         actor: deps.actor,

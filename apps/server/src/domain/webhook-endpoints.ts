@@ -18,6 +18,7 @@ import { AppError } from '../errors';
 import type { EventLog } from '../events/log';
 import { keptSecret } from '../secrets';
 import { recordAudit, type AuditActor } from './audit';
+import { one } from '../db/store';
 
 /** After a rotation the previous secret keeps signing (beside the new one) this long. */
 export const SECRET_OVERLAP_MS = 24 * 60 * 60 * 1000;
@@ -124,7 +125,7 @@ export async function createEndpoint(
       throw new AppError('CONFLICT', `At most ${MAX_WEBHOOK_ENDPOINTS} webhook endpoints; delete one first`);
     // Deliveries start with the events after this one (replay reaches back further).
     const last = { id: await deps.log.lastId() };
-    const inserted = (
+    const inserted = one(
       await tx
         .insert(webhookEndpoints)
         .values({
@@ -138,8 +139,8 @@ export async function createEndpoint(
           createdAt: now,
           updatedAt: now,
         })
-        .returning()
-    )[0];
+        .returning(),
+    );
     await recordAudit(tx, {
       actor: deps.actor,
       action: 'webhook_endpoint.created',
@@ -176,7 +177,7 @@ export async function updateEndpoint(
       if (deps.enabled) Object.assign(changes, { disabledReason: null, failures: 0, nextAttemptAt: null });
       else changes.disabledReason = 'Disabled by an admin';
     }
-    const after = (await tx.update(webhookEndpoints).set(changes).where(eq(webhookEndpoints.id, deps.id)).returning())[0];
+    const after = one(await tx.update(webhookEndpoints).set(changes).where(eq(webhookEndpoints.id, deps.id)).returning());
     await recordAudit(tx, {
       actor: deps.actor,
       action: 'webhook_endpoint.updated',

@@ -149,19 +149,18 @@ describe('EventLog.writeBatched', () => {
     expect(results).toHaveLength(10);
     expect(log.batchStats).toMatchObject({ batches: 3, items: 10, largest: 4 });
     expect(await messageCount(t)).toBe(10);
-    log.close();
+    await log.close();
   });
 
   it('a write inside a write is a savepoint: its events are published with the outer one, after the outer commit', async () => {
     const heard = listen(t.log);
     await new Promise((r) => setImmediate(r));
-    expect(
-      async () =>
-        await t.log.write(async () => {
-          await receiveInbound({ log: t.log, inbound: inbound() });
-          throw new Error('outer fails after the inner returned');
-        }),
-    ).toThrow('outer fails');
+    await expect(
+      t.log.write(async () => {
+        await receiveInbound({ log: t.log, inbound: inbound() });
+        throw new Error('outer fails after the inner returned');
+      }),
+    ).rejects.toThrow('outer fails');
     expect(await t.log.readAfter(0)).toHaveLength(0);
     const inner: number[] = [];
     await t.log.write(async (_tx, append) => {
@@ -192,13 +191,13 @@ describe('EventLog.writeBatched', () => {
     );
     expect(after.every((r) => !r.duplicate)).toBe(true);
     expect(await messageCount(t)).toBe(5);
-    busyLog.close();
+    await busyLog.close();
   });
 
   it('close() commits what is still queued', async () => {
     const log = new EventLog(t.db);
     const p = await receiveInboundBatched({ log, inbound: inbound() });
-    log.close();
+    await log.close();
     expect((await p).duplicate).toBe(false);
     expect(await messageCount(t)).toBe(1);
     await expect(await receiveInboundBatched({ log, inbound: inbound() })).rejects.toThrow('closed');

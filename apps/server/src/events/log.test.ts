@@ -39,13 +39,12 @@ async function take(iter: AsyncGenerator<ParleyEvent>, n: number): Promise<numbe
 
 describe('EventLog', () => {
   it('appends inside the transaction: a rolled-back write leaves no event and wakes nobody', async () => {
-    expect(
-      async () =>
-        await log.write((_tx, append) => {
-          append(contactEvent(1));
-          throw new Error('boom');
-        }),
-    ).toThrow('boom');
+    await expect(
+      log.write((_tx, append) => {
+        append(contactEvent(1));
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
     expect(await log.readAfter(0)).toEqual([]);
   });
 

@@ -1,9 +1,11 @@
 import { statfs } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import type { Request, Response } from 'express';
+import { sql } from 'drizzle-orm';
 import type { Db } from '../db/client';
+import { SqliteStore } from '../db/sqlite-store';
 
-export type HealthExtras = () => Record<string, unknown>;
+export type HealthExtras = () => Record<string, unknown> | Promise<Record<string, unknown>>;
 
 export interface HealthOptions {
   /** The database file (':memory:' has no disk to check). */
@@ -41,16 +43,12 @@ export function healthHandler(db: Db, extras: HealthExtras = () => ({}), opts: H
     const now = Date.now();
     // A short busy timeout for the probe alone: a database another process holds locked is reported
     // at once, instead of /healthz (and the whole process with it) waiting out the connection's timeout.
-    const previous = Number(db.$client.pragma('busy_timeout', { simple: true }));
+    const write = sql`insert into health_probe (id, checked_at) values (1, ${now}) on conflict (id) do update set checked_at = excluded.checked_at`;
     try {
-      db.$client.pragma(`busy_timeout = ${PROBE_BUSY_TIMEOUT_MS}`);
-      db.$client
-        .prepare('insert into health_probe (id, checked_at) values (1, ?) on conflict (id) do update set checked_at = excluded.checked_at')
-        .run(now);
+      if (db.$store instanceof SqliteStore) await db.$store.executeImpatient(write, PROBE_BUSY_TIMEOUT_MS);
+      else await db.$store.execute(write);
     } catch (err) {
       return { at: now, problem: `database cannot be written: ${err instanceof Error ? err.message : String(err)}`, freeBytes: null };
-    } finally {
-      if (Number.isFinite(previous)) db.$client.pragma(`busy_timeout = ${previous}`);
     }
     if (dir === undefined) return { at: now, problem: null, freeBytes: null };
     try {
@@ -70,7 +68,7 @@ export function healthHandler(db: Db, extras: HealthExtras = () => ({}), opts: H
 
   return async (_req: Request, res: Response): Promise<void> => {
     try {
-      db.$client.prepare('select 1').get();
+      await db.$store.rows(sql`select 1`);
     } catch (err) {
       res.status(503).json({ status: 'unavailable', db: err instanceof Error ? err.message : 'unusable' });
       return;
@@ -86,6 +84,6 @@ export function healthHandler(db: Db, extras: HealthExtras = () => ({}), opts: H
       res.status(503).json({ status: 'unavailable', db: 'ok', reason: last.problem, ...disk });
       return;
     }
-    res.status(200).json({ status: 'ok', db: 'ok', ...disk, ...extras() });
+    res.status(200).json({ status: 'ok', db: 'ok', ...disk, ...(await extras()) });
   };
 }

@@ -3,9 +3,9 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 
 export interface MetricSources {
   events: () => { appended: number; subscribers: number };
-  outbox: () => { depth: number; oldestQueuedAgeMs: number | null; inFlight: number } | null;
+  outbox: () => Promise<{ depth: number; oldestQueuedAgeMs: number | null; inFlight: number } | null>;
   /** Refused webhooks still needing review (webhook_log). */
-  refusalsNeedingReview?: () => number;
+  refusalsNeedingReview?: () => Promise<number>;
 }
 
 /**

@@ -108,9 +108,9 @@ async function inbound(s: TestServer, n: number): Promise<void> {
 const messageEventIds = (s: TestServer) =>
   (s.db.$client.prepare("select id from events where type = 'message.created' order by id").all() as { id: number }[]).map((r) => r.id);
 
-async function until(cond: () => boolean, ms: number, what: string): Promise<void> {
+async function until(cond: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
   const deadline = Date.now() + ms;
-  while (!cond()) {
+  while (!(await cond())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
   }

@@ -79,12 +79,16 @@ function seed(s: TestServer): void {
 }
 
 /** Signed inbound webhooks, `loops` at a time, until `done()`; each answer's status and time. */
-async function load(s: TestServer, loops: number, done: () => boolean): Promise<{ status: number; ms: number; at: number }[]> {
+async function load(
+  s: TestServer,
+  loops: number,
+  done: () => boolean | Promise<boolean>,
+): Promise<{ status: number; ms: number; at: number }[]> {
   const out: { status: number; ms: number; at: number }[] = [];
   let n = 0;
   await Promise.all(
     Array.from({ length: loops }, async () => {
-      while (!done()) {
+      while (!(await done())) {
         n += 1;
         const t0 = performance.now();
         const res = await s.postWebhook(

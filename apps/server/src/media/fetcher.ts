@@ -120,7 +120,7 @@ export function createMediaFetcher(opts: {
   let running = false;
   let idleWaiters: (() => void)[] = [];
 
-  async function fetchOne(row: ReturnType<typeof dueMedia>[number]): Promise<void> {
+  async function fetchOne(row: Awaited<ReturnType<typeof dueMedia>>[number]): Promise<void> {
     const attempts = row.attempts + 1;
     try {
       if (!row.sourceUrl) throw new Permanent('no URL to download from');

@@ -68,10 +68,10 @@ async function signIn(s: TestServer): Promise<Agent> {
   };
 }
 
-async function waitFor<T>(fn: () => T | undefined | false | null, ms = 15_000): Promise<T> {
+async function waitFor<T>(fn: () => T | undefined | false | null | Promise<T | undefined | false | null>, ms = 15_000): Promise<T> {
   const until = Date.now() + ms;
   for (;;) {
-    const v = fn();
+    const v = await fn();
     if (v !== undefined && v !== false && v !== null) return v;
     if (Date.now() > until) throw new Error('timed out');
     await new Promise((r) => setTimeout(r, 25));
@@ -127,11 +127,12 @@ describe('outbound MMS: each provider gets its documented request', () => {
     await expectServes(body.image.url, s.url);
     await waitFor(
       async () =>
-        (await s.db
-          .select()
-          .from(messages)
-          .where(eq(messages.id, sent.data?.id ?? 0))
-          )[0]?.status === 'submitted',
+        (
+          await s.db
+            .select()
+            .from(messages)
+            .where(eq(messages.id, sent.data?.id ?? 0))
+        )[0]?.status === 'submitted',
     );
   });
 
@@ -230,18 +231,20 @@ describe('sandbox MMS', () => {
     expect(sent.data?.status).toBe('queued');
     await waitFor(
       async () =>
-        (await s.db
-          .select()
-          .from(messages)
-          .where(eq(messages.id, sent.data?.id ?? 0))
-          )[0]?.status === 'delivered',
+        (
+          await s.db
+            .select()
+            .from(messages)
+            .where(eq(messages.id, sent.data?.id ?? 0))
+        )[0]?.status === 'delivered',
     );
     expect(
-      (await s.db
-        .select()
-        .from(conversations)
-        .where(eq(conversations.id, sent.data?.conversationId ?? 0))
-        )[0]?.lastMessagePreview,
+      (
+        await s.db
+          .select()
+          .from(conversations)
+          .where(eq(conversations.id, sent.data?.conversationId ?? 0))
+      )[0]?.lastMessagePreview,
     ).toBe('📷 Photo');
   });
 

@@ -30,7 +30,7 @@ export interface MediaRouteDeps {
   apiLimiter: ApiRateLimiter;
 }
 
-type MediaRow = NonNullable<ReturnType<typeof loadMediaRow>>;
+type MediaRow = NonNullable<Awaited<ReturnType<typeof loadMediaRow>>>;
 
 /** `inline` (images, shown in the thread) or `attachment`, with an ASCII fallback name and the UTF-8 one. */
 function disposition(row: MediaRow): string {

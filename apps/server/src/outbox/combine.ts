@@ -3,13 +3,15 @@ import type { OutboxWorker } from './worker';
 /** One worker per provider, driven as one: start/stop/wake all, stats summed. */
 export function combineWorkers(workers: OutboxWorker[]): OutboxWorker {
   return {
-    start: () => workers.forEach(async (w) => await w.start()),
+    start: async () => {
+      await Promise.all(workers.map((w) => w.start()));
+    },
     stop: async () => {
       await Promise.all(workers.map((w) => w.stop()));
     },
     wake: () => workers.forEach((w) => w.wake()),
-    stats() {
-      const all = workers.map(async (w) => await w.stats());
+    async stats() {
+      const all = await Promise.all(workers.map((w) => w.stats()));
       const ages = all.map((s) => s.oldestQueuedAgeMs).filter((a): a is number => a !== null);
       return {
         depth: all.reduce((n, s) => n + s.depth, 0),

@@ -203,7 +203,10 @@ describe('outbox worker against the Vonage mock', () => {
 
   it('sends replies before campaign messages and skips contacts who opted out since', async () => {
     const { server, worker } = await setup({ start: false, concurrency: 1 });
-    const campaign = [1, 2].map(async () => await queue(server, worker, { priority: PRIORITY.campaign }));
+    const campaign = [
+      await queue(server, worker, { priority: PRIORITY.campaign }),
+      await queue(server, worker, { priority: PRIORITY.campaign }),
+    ];
     const reply = await queue(server, worker, { to: '+447700900002' });
     const gone = await queue(server, worker, { to: '+447700900003' });
     await server.db
@@ -275,10 +278,8 @@ describe('outbox worker at high rates (batched claims and results)', () => {
 
   it('sends a bulk queue at a high rate exactly once, each recorded submitted with its own provider id', async () => {
     const { server, worker } = await setup({ start: false, ratePerSecond: 2000 });
-    const queued = Array.from(
-      { length: 300 },
-      async (_, i) => await queue(server, worker, { to: `+4477009${12000 + (i % 40)}`, text: `bulk ${i}` }),
-    );
+    const queued = [];
+    for (let i = 0; i < 300; i++) queued.push(await queue(server, worker, { to: `+4477009${12000 + (i % 40)}`, text: `bulk ${i}` }));
     await worker.start();
     await drained(server);
     const refs = mock.requests.map((r) => refOf(r.body));
@@ -294,7 +295,9 @@ describe('outbox worker at high rates (batched claims and results)', () => {
 
   it('a send whose outcome cannot be recorded does not hold back the others answered with it', async () => {
     const { server, worker } = await setup({ start: false });
-    const [a, b, c] = [0, 1, 2].map(async (i) => await queue(server, worker, { to: `+4477009${13000 + i}` }));
+    const a = await queue(server, worker, { to: '+447700913000' });
+    const b = await queue(server, worker, { to: '+447700913001' });
+    const c = await queue(server, worker, { to: '+447700913002' });
     // The same message_uuid for a and b breaks the unique provider id: one of them cannot be recorded.
     const shared = '0bd4c3a8-0000-4000-8000-000000000001';
     mock.respond((req) => ({
@@ -311,7 +314,7 @@ describe('outbox worker at high rates (batched claims and results)', () => {
       status: 'submitted',
       providerMessageUuid: '0bd4c3a8-0000-4000-8000-000000000003',
     });
-    expect(submitted.map(async (m) => (await row(server, m?.id ?? 0))?.providerMessageUuid)).toContain(shared);
+    expect(await Promise.all(submitted.map(async (m) => (await row(server, m?.id ?? 0))?.providerMessageUuid))).toContain(shared);
     expect(mock.requests).toHaveLength(3);
   });
 });
@@ -322,7 +325,8 @@ describe('crash and restart', () => {
     cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
     const first = await setup({ dir, start: false, concurrency: 3 });
     const holds = [mock.hold(), mock.hold(), mock.hold()];
-    const queued = Array.from({ length: 10 }, async (_, i) => await queue(first.server, first.worker, { to: `+44770090010${i}` }));
+    const queued = [];
+    for (let i = 0; i < 10; i++) queued.push(await queue(first.server, first.worker, { to: `+44770090010${i}` }));
     await first.worker.start();
     const inFlight = await Promise.all(holds.map((h) => h.received));
     expect(await first.server.db.select().from(outbox).where(eq(outbox.state, 'sending'))).toHaveLength(3);
@@ -349,7 +353,7 @@ describe('crash and restart', () => {
       '/webhooks/status',
       statusPayload({ message_uuid: late?.messageUuid ?? 'x', status: 'delivered', client_ref: refOf(late?.body) }),
     );
-    const settled = queued.find((m) => m.clientRef === refOf(late?.body));
+    const settled = await queued.find((m) => m.clientRef === refOf(late?.body));
     expect(await row(second.server, settled?.id ?? 0)).toMatchObject({ status: 'delivered', providerMessageUuid: late?.messageUuid });
   });
 });

@@ -25,7 +25,7 @@ export interface OutboxWorkerOptions {
   log: EventLog;
   provider: SmsProvider;
   /** MMS: a message's attachments as the provider is given them (signed links); absent: texts only. */
-  mediaFor?: (messageId: number) => OutboundMedia[];
+  mediaFor?: (messageId: number) => Promise<OutboundMedia[]>;
   /** Claim only rows queued for this provider (each provider has its own worker and rate); default: every row. */
   queue?: ProviderName;
   ratePerSecond: number;
@@ -53,12 +53,12 @@ export interface OutboxStats {
 
 export interface OutboxWorker {
   /** Recovers rows left 'sending' by a crash (→ interrupted), then drains. */
-  start(): void;
+  start(): Promise<void>;
   /** Stops taking rows and waits for the sends in flight to settle. */
   stop(): Promise<void>;
   /** Something was queued: look now rather than at the next poll. */
   wake(): void;
-  stats(): OutboxStats;
+  stats(): Promise<OutboxStats>;
 }
 
 function unexpected(error: unknown): ProviderFailure {
@@ -119,7 +119,7 @@ export function createOutboxWorker(opts: OutboxWorkerOptions): OutboxWorker {
     let providerMessageId: string | undefined;
     let failure: ProviderFailure | undefined;
     try {
-      const media = opts.mediaFor?.(claimed.messageId) ?? [];
+      const media = (await opts.mediaFor?.(claimed.messageId)) ?? [];
       ({ providerMessageId } = await provider.send({
         messageId: claimed.clientRef,
         from: claimed.from,
@@ -222,7 +222,7 @@ export function createOutboxWorker(opts: OutboxWorkerOptions): OutboxWorker {
         if (!(await bucket.take(signal)) || !running) return;
         tokens = 1 + bucket.takeUpTo(want - 1);
       }
-      let batch: ReturnType<typeof claimDueSends>;
+      let batch: Awaited<ReturnType<typeof claimDueSends>>;
       try {
         batch = await claimDueSends({ log, provider: queue, limit: tokens });
       } catch (err) {

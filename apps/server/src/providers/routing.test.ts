@@ -45,10 +45,10 @@ async function dataOf<T>(res: Response): Promise<T> {
   return body.result.data;
 }
 
-async function waitFor<T>(fn: () => T | undefined | false, ms = 8000): Promise<T> {
+async function waitFor<T>(fn: () => T | undefined | false | Promise<T | undefined | false>, ms = 8000): Promise<T> {
   const until = Date.now() + ms;
   for (;;) {
-    const v = fn();
+    const v = await fn();
     if (v !== undefined && v !== false) return v;
     if (Date.now() > until) throw new Error('timed out');
     await new Promise((r) => setTimeout(r, 25));

@@ -23,8 +23,8 @@ export function openTempDb(prefix = 'parley-db-'): TempDb {
     path,
     db,
     log,
-    dispose() {
-      log.close();
+    async dispose() {
+      await log.close();
       db.$client.close();
       rmSync(dir, { recursive: true, force: true });
     },

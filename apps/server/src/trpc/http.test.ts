@@ -192,9 +192,9 @@ async function subscribe(
   return { unsubscribe: () => sub?.unsubscribe() };
 }
 
-async function until(check: () => boolean, ms = 1000): Promise<void> {
+async function until(check: () => boolean | Promise<boolean>, ms = 1000): Promise<void> {
   const deadline = Date.now() + ms;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > deadline) throw new Error('timed out');
     await new Promise((r) => setTimeout(r, 10));
   }

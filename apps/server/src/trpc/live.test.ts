@@ -96,9 +96,9 @@ async function stream(c: ReturnType<typeof client>['trpcClient'], lastEventId: s
   return { seen, ended, unsubscribe: () => sub?.unsubscribe() };
 }
 
-async function until(check: () => boolean, ms = 5000, what = 'condition'): Promise<void> {
+async function until(check: () => boolean | Promise<boolean>, ms = 5000, what = 'condition'): Promise<void> {
   const deadline = Date.now() + ms;
-  while (!check()) {
+  while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
   }

@@ -48,7 +48,7 @@ export async function whileSignedIn<T>(
   ctx: Context,
   signal: AbortSignal | undefined,
   source: (signal: AbortSignal) => AsyncIterable<T>,
-): AsyncGenerator<T> {
+): Promise<AsyncGenerator<T>> {
   const { deps, connection, credential } = ctx;
   // Checked before the subscription is "started": a refusal is the subscription's only answer.
   // In-process callers (tests, createCaller) bring an agent and no credential: nothing to watch.

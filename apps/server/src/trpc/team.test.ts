@@ -115,10 +115,10 @@ function wsClientFor(cookie: string) {
   return client;
 }
 
-async function waitFor<T>(fn: () => T | undefined | false, ms = 8000): Promise<T> {
+async function waitFor<T>(fn: () => T | undefined | false | Promise<T | undefined | false>, ms = 8000): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
-    const v = fn();
+    const v = await fn();
     if (v !== undefined && v !== false) return v;
     if (Date.now() > deadline) throw new Error('timed out');
     await new Promise((r) => setTimeout(r, 20));
@@ -193,8 +193,7 @@ describe('agents and roles', () => {
     await server()
       .db.update(agentInvites)
       .set({ expiresAt: Date.now() - 1 })
-      .where(eq(agentInvites.agentId, inv.data.agent.id))
-      ;
+      .where(eq(agentInvites.agentId, inv.data.agent.id));
     const expired = await call('auth.acceptInvite', { token: tokenOf(inv.data.inviteUrl), password: 'cy-long-password' });
     expect(expired.status).toBe(401);
     expect(expired.body.error?.message).toMatch(/expired/);

@@ -9,9 +9,9 @@ export interface NonceStore {
    * Records a nonce of a request whose signature verified. false: it was seen within the TTL
    * (a replay) and the request must be refused. Kept in SQLite, so a restart does not forget.
    */
-  claim(provider: string, nonce: string, now?: number): boolean;
+  claim(provider: string, nonce: string, now?: number): Promise<boolean>;
   /** Whether the nonce was seen within the TTL, recording nothing (claim it with the data it admits). */
-  seen(provider: string, nonce: string, now?: number): boolean;
+  seen(provider: string, nonce: string, now?: number): Promise<boolean>;
 }
 
 export function createNonceStore(db: Db, ttlMs = NONCE_TTL_MS): NonceStore {

@@ -14,7 +14,7 @@ import type { ProviderName } from '@parley/shared';
 import type { Core } from './core';
 
 /** An outbound message's attachments as the provider fetches them. */
-export type MediaFor = (messageId: number) => { url: string; contentType: string }[];
+export type MediaFor = (messageId: number) => Promise<{ url: string; contentType: string }[]>;
 
 /**
  * Where providers fetch an outbound attachment: a signed, expiring link on PUBLIC_URL live, on our

@@ -41,16 +41,17 @@ export async function wireProviders(core: Core, url: string, options: ServerOpti
     onOutcome: (path: string, outcome: string) => core.metrics.webhook(path, outcome),
   };
   const wired = await Promise.all(
-    PROVIDERS.filter((p) => p.wired(config)).map((p) =>
-      p.wire({
-        config,
-        logger,
-        url,
-        publicBase,
-        signatureSecret: core.signatureSecret,
-        webhooks,
-        given: options.providers?.[p.name] ?? (p.name === 'vonage' ? options.provider : undefined),
-      }),
+    PROVIDERS.filter((p) => p.wired(config)).map(
+      async (p) =>
+        await p.wire({
+          config,
+          logger,
+          url,
+          publicBase,
+          signatureSecret: core.signatureSecret,
+          webhooks,
+          given: options.providers?.[p.name] ?? (p.name === 'vonage' ? options.provider : undefined),
+        }),
     ),
   );
   const senders = new Map(wired.flatMap((w): [ProviderName, SmsProvider][] => (w.sender ? [[w.name, w.sender]] : [])));

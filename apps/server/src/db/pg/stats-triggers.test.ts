@@ -173,7 +173,7 @@ describe('stats rollup triggers', () => {
     await pgdb.insert(pgs.contacts).values(contact);
     await pgdb.insert(pgs.conversations).values(conversation);
 
-    sqlite.db.transaction(async (tx) => {
+    await sqlite.db.transaction(async (tx) => {
       for (const part of chunks(rows, 500)) await tx.insert(lite.messages).values(part);
     });
     for (const part of chunks(rows, 500)) await pgdb.insert(pgs.messages).values(part);
@@ -181,7 +181,7 @@ describe('stats rollup triggers', () => {
     expect(afterInserts.deliveryDaily.length).toBeGreaterThan(500); // every bucket edge is there
     expect(await rollupsOfPg()).toEqual(afterInserts);
 
-    sqlite.db.transaction(async (tx) => {
+    await sqlite.db.transaction(async (tx) => {
       for (const [id, patch] of patches) await tx.update(lite.messages).set(patch).where(eq(lite.messages.id, id));
     });
     await pgdb.transaction(async (tx) => {

@@ -27,7 +27,7 @@ interface Loop {
   sandbox: PlivoSandbox;
   outcomes: string[];
   sends: string[];
-  send(to: string): number;
+  send(to: string): Promise<number>;
 }
 
 /** Parley's Plivo path in miniature: router on 127.0.0.1:0, the sandbox posting to it, an outbox worker sending through it. */

@@ -40,14 +40,15 @@ function memoryNonces(): NonceStore & { claims: [string, string][] } {
   const claims: [string, string][] = [];
   return {
     claims,
-    claim(provider, nonce) {
+    async claim(provider, nonce) {
+      await Promise.resolve();
       claims.push([provider, nonce]);
       const key = `${provider}\u0000${nonce}`;
       if (seen.has(key)) return false;
       seen.add(key);
       return true;
     },
-    seen: (provider, nonce) => seen.has(`${provider}\u0000${nonce}`),
+    seen: async (provider, nonce) => Promise.resolve(seen.has(`${provider}\u0000${nonce}`)),
   };
 }
 

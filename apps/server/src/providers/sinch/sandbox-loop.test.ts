@@ -119,11 +119,11 @@ function report(batchId: string, clientRef: string, status: string, code: number
 describe('Sinch loop through the API (mock Sinch)', () => {
   it('queued → 201 → submitted; reports in shuffled order with a duplicate end delivered', async () => {
     const s = await startLoop(apiProvider);
-    const m = s.send();
+    const m = await s.send();
     await s.settle(m.id, 'submitted');
     const [req] = mock.requests;
     const batchId = req?.batchId ?? '';
-    expect(s.row(m.id)?.providerMessageUuid).toBe(batchId);
+    expect((await s.row(m.id))?.providerMessageUuid).toBe(batchId);
     expect(req?.body).toMatchObject({
       to: [THEM],
       from: OUR,
@@ -132,7 +132,7 @@ describe('Sinch loop through the API (mock Sinch)', () => {
       delivery_report: 'per_recipient',
     });
     const clientRef = (req?.body as { client_reference: string }).client_reference;
-    expect(clientRef).toBe(s.row(m.id)?.clientRef);
+    expect(clientRef).toBe((await s.row(m.id))?.clientRef);
 
     const delivered = {
       ...report(batchId, clientRef, 'Delivered', 0, '2025-02-03T12:14:31.052Z'),
@@ -144,7 +144,7 @@ describe('Sinch loop through the API (mock Sinch)', () => {
       await s.callback('/status', delivered),
     ];
     expect(outcomes).toEqual(['applied', 'unchanged', 'duplicate']);
-    expect(s.row(m.id)).toMatchObject({ status: 'delivered', errorCode: null });
+    expect(await s.row(m.id)).toMatchObject({ status: 'delivered', errorCode: null });
     const history = await s.db.select().from(messageStatusHistory).where(eq(messageStatusHistory.messageId, m.id));
     expect(history.map((h) => [h.status, h.applied])).toEqual([
       ['delivered', true],
@@ -156,27 +156,27 @@ describe('Sinch loop through the API (mock Sinch)', () => {
   it('a report that beats the 201 is matched by client_reference; the 201 then changes nothing', async () => {
     const s = await startLoop(apiProvider);
     const held = mock.hold();
-    const m = s.send();
+    const m = await s.send();
     const req = await held.received;
     const clientRef = (req.body as { client_reference: string }).client_reference;
     expect(await s.callback('/status', report(req.batchId, clientRef, 'Delivered', 0, new Date().toISOString()))).toBe('applied');
-    expect(s.row(m.id)).toMatchObject({ status: 'delivered', providerMessageUuid: req.batchId });
+    expect(await s.row(m.id)).toMatchObject({ status: 'delivered', providerMessageUuid: req.batchId });
     held.release();
     await vi.waitFor(async () => expect(await s.db.select().from(outbox)).toEqual([]), { timeout: 5000, interval: 10 });
-    expect(s.row(m.id)).toMatchObject({ status: 'delivered', providerMessageUuid: req.batchId });
+    expect(await s.row(m.id)).toMatchObject({ status: 'delivered', providerMessageUuid: req.batchId });
   });
 
   it('429 (Retry-After 0) is retried, then accepted; a 400 fails the message with a readable reason', async () => {
     const s = await startLoop(apiProvider);
     mock.enqueue(sinchError(429, { headers: { 'retry-after': '0' } }));
-    const retried = s.send();
+    const retried = await s.send();
     await s.settle(retried.id, 'submitted');
     expect(mock.requests).toHaveLength(2);
 
     mock.enqueue(sinchError(400, { code: 'syntax_invalid_parameter_format', text: 'Invalid number' }));
-    const failed = s.send('+14155550198');
+    const failed = await s.send('+14155550198');
     await s.settle(failed.id, 'failed');
-    expect(s.row(failed.id)).toMatchObject({
+    expect(await s.row(failed.id)).toMatchObject({
       errorCode: 'syntax_invalid_parameter_format',
       errorReason: 'Invalid number or parameter',
       errorDetail: 'Invalid number',
@@ -219,9 +219,9 @@ describe('Sinch loop through the sandbox', () => {
 
   it('a normal number goes queued → submitted → delivered through signed callbacks', async () => {
     const s = await sandboxLoop();
-    const m = s.send();
+    const m = await s.send();
     await s.settle(m.id, 'delivered');
-    const row = s.row(m.id);
+    const row = await s.row(m.id);
     expect(row?.providerMessageUuid).toMatch(/^[0-9A-HJKMNP-TV-Z]{26}$/);
     const history = await s.db.select().from(messageStatusHistory).where(eq(messageStatusHistory.messageId, m.id));
     expect(history.map((h) => h.status)).toEqual(['submitted', 'delivered']);
@@ -230,14 +230,14 @@ describe('Sinch loop through the sandbox', () => {
 
   it('+447700900666 ends rejected, +447700900500 undeliverable, +447700900429 delivered after two 429s', async () => {
     const s = await sandboxLoop();
-    const rejected = s.send('+447700900666');
-    const undeliverable = s.send('+447700900500');
-    const throttled = s.send('+447700900429');
+    const rejected = await s.send('+447700900666');
+    const undeliverable = await s.send('+447700900500');
+    const throttled = await s.send('+447700900429');
     await s.settle(rejected.id, 'rejected');
     await s.settle(undeliverable.id, 'undeliverable');
     await s.settle(throttled.id, 'delivered');
-    expect(s.row(rejected.id)).toMatchObject({ errorCode: '11', errorTitle: 'Rejected' });
-    expect(s.row(undeliverable.id)).toMatchObject({
+    expect(await s.row(rejected.id)).toMatchObject({ errorCode: '11', errorTitle: 'Rejected' });
+    expect(await s.row(undeliverable.id)).toMatchObject({
       errorCode: '27',
       errorTitle: 'Expired',
       errorReason: 'Operator reported Expired (SMPP error code 27)',

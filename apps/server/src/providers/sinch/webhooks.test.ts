@@ -170,18 +170,18 @@ describe('Sinch webhooks: inbound mo_text', () => {
     });
     const res = await s.post('/inbound', { ...example('inbound-mo-text.json'), body: 'HELP' });
     expect(res).toMatchObject({ status: 500, json: { outcome: 'error' } });
-    expect(s.lastLogged()).toMatchObject({ httpStatus: 500, outcome: 'error', path: '/webhooks/sinch/inbound' });
+    expect(await s.lastLogged()).toMatchObject({ httpStatus: 500, outcome: 'error', path: '/webhooks/sinch/inbound' });
   });
 });
 
 describe('Sinch webhooks: delivery reports', () => {
   it('Dispatched → submitted, then Delivered → delivered (the batch id becomes the provider id)', async () => {
     const s = await startStack();
-    const m = s.outbound();
+    const m = await s.outbound();
     expect((await s.post('/status', reportFor(m, 'recipient-delivery-report-dispatched.json'))).json.outcome).toBe('applied');
-    expect(s.message(m.id)).toMatchObject({ status: 'submitted', providerMessageUuid: `BATCH-${m.clientRef}` });
+    expect(await s.message(m.id)).toMatchObject({ status: 'submitted', providerMessageUuid: `BATCH-${m.clientRef}` });
     expect((await s.post('/status', reportFor(m, 'recipient-delivery-report-delivered.json'))).json.outcome).toBe('applied');
-    expect(s.message(m.id)).toMatchObject({ status: 'delivered', errorCode: null, errorReason: null });
+    expect(await s.message(m.id)).toMatchObject({ status: 'delivered', errorCode: null, errorReason: null });
     expect(await history(s, m.id)).toEqual([
       ['submitted', true],
       ['delivered', true],
@@ -190,9 +190,9 @@ describe('Sinch webhooks: delivery reports', () => {
 
   it('Aborted (code 412) → rejected with a readable reason; the Sinch status is kept as the title', async () => {
     const s = await startStack();
-    const m = s.outbound();
+    const m = await s.outbound();
     await s.post('/status', reportFor(m, 'recipient-delivery-report-aborted.json'));
-    expect(s.message(m.id)).toMatchObject({
+    expect(await s.message(m.id)).toMatchObject({
       status: 'rejected',
       errorCode: '412',
       errorTitle: 'Aborted',
@@ -202,9 +202,9 @@ describe('Sinch webhooks: delivery reports', () => {
 
   it('Expired with an SMPP code → undeliverable; the recipient may carry a +', async () => {
     const s = await startStack();
-    const m = s.outbound();
+    const m = await s.outbound();
     await s.post('/status', reportFor(m, 'recipient-delivery-report-delivered.json', { status: 'Expired', code: 27, recipient: THEM }));
-    expect(s.message(m.id)).toMatchObject({
+    expect(await s.message(m.id)).toMatchObject({
       status: 'undeliverable',
       errorCode: '27',
       errorReason: 'Operator reported Expired (SMPP error code 27)',
@@ -213,19 +213,19 @@ describe('Sinch webhooks: delivery reports', () => {
 
   it('Queued changes nothing (kept in history only); Unknown leaves a submitted message submitted', async () => {
     const s = await startStack();
-    const m = s.outbound();
+    const m = await s.outbound();
     await s.post(
       '/status',
       reportFor(m, 'recipient-delivery-report-dispatched.json', { status: 'Queued', code: 400, at: '2025-02-03T12:14:25.100Z' }),
     );
-    expect(s.message(m.id)?.status).toBe('queued');
+    expect((await s.message(m.id))?.status).toBe('queued');
     await s.post('/status', reportFor(m, 'recipient-delivery-report-dispatched.json'));
     const unknown = await s.post(
       '/status',
       reportFor(m, 'recipient-delivery-report-dispatched.json', { status: 'Unknown', code: 0, at: '2025-02-03T12:20:00Z' }),
     );
     expect(unknown.json.outcome).toBe('unchanged');
-    expect(s.message(m.id)?.status).toBe('submitted');
+    expect((await s.message(m.id))?.status).toBe('submitted');
     expect(await history(s, m.id)).toEqual([
       ['Queued', false],
       ['submitted', true],
@@ -235,11 +235,11 @@ describe('Sinch webhooks: delivery reports', () => {
 
   it('a late Dispatched after Delivered does not regress; an identical redelivery is a duplicate', async () => {
     const s = await startStack();
-    const m = s.outbound();
+    const m = await s.outbound();
     await s.post('/status', reportFor(m, 'recipient-delivery-report-delivered.json'));
     expect((await s.post('/status', reportFor(m, 'recipient-delivery-report-dispatched.json'))).json.outcome).toBe('unchanged');
     expect((await s.post('/status', reportFor(m, 'recipient-delivery-report-delivered.json'))).json.outcome).toBe('duplicate');
-    expect(s.message(m.id)?.status).toBe('delivered');
+    expect((await s.message(m.id))?.status).toBe('delivered');
   });
 
   it('a report for no known message is kept as an orphan; a report may arrive on /inbound too', async () => {
@@ -252,7 +252,7 @@ describe('Sinch webhooks: delivery reports', () => {
 
   it("a one-recipient batch report is that recipient's status; a several-recipient one is stored raw and answered 200", async () => {
     const s = await startStack();
-    const m = s.outbound();
+    const m = await s.outbound();
     const single = {
       type: 'delivery_report_sms',
       batch_id: `BATCH-${m.clientRef}`,
@@ -261,11 +261,11 @@ describe('Sinch webhooks: delivery reports', () => {
       statuses: [{ code: 0, count: 1, status: 'Delivered', recipients: ['12015550123'] }],
     };
     expect((await s.post('/status', single)).json.outcome).toBe('applied');
-    expect(s.message(m.id)?.status).toBe('delivered');
+    expect((await s.message(m.id))?.status).toBe('delivered');
 
     const raw = JSON.stringify(example('delivery-report-batch.json'));
     expect(await s.post('/status', raw)).toEqual({ status: 200, json: { ok: true, outcome: 'ignored_batch_report' } });
-    expect(s.lastLogged()).toMatchObject({ rawBody: raw, httpStatus: 200, outcome: 'ignored_batch_report', signatureOk: false });
+    expect(await s.lastLogged()).toMatchObject({ rawBody: raw, httpStatus: 200, outcome: 'ignored_batch_report', signatureOk: false });
   });
 });
 
@@ -289,7 +289,7 @@ describe('Sinch webhooks: what Parley does not use, and what it refuses', () => 
     const s = await startStack();
     const raw = JSON.stringify(body);
     expect(await s.post('/inbound', raw)).toEqual({ status: 200, json: { ok: true, outcome: 'ignored_type' } });
-    expect(s.lastLogged()).toMatchObject({ path: '/webhooks/sinch/inbound', rawBody: raw, httpStatus: 200, outcome: 'ignored_type' });
+    expect(await s.lastLogged()).toMatchObject({ path: '/webhooks/sinch/inbound', rawBody: raw, httpStatus: 200, outcome: 'ignored_type' });
     expect(await s.db.select().from(messages)).toEqual([]);
   });
 
@@ -304,7 +304,7 @@ describe('Sinch webhooks: what Parley does not use, and what it refuses', () => 
       received_at: '2024-06-06T07:52:37.386Z',
     };
     expect(await s.post('/inbound', JSON.stringify(body))).toEqual({ status: 200, json: { ok: true, outcome: 'schema_error' } });
-    expect(s.lastLogged()).toMatchObject({ outcome: 'schema_error', error: expect.stringContaining('media') });
+    expect(await s.lastLogged()).toMatchObject({ outcome: 'schema_error', error: expect.stringContaining('media') });
     expect(await s.db.select().from(messages)).toEqual([]);
   });
 
@@ -312,7 +312,7 @@ describe('Sinch webhooks: what Parley does not use, and what it refuses', () => 
     const s = await startStack();
     const { batch_id: _dropped, ...noBatch } = example('recipient-delivery-report-delivered.json');
     expect(await s.post('/status', noBatch)).toEqual({ status: 200, json: { ok: true, outcome: 'schema_error' } });
-    expect(s.lastLogged()).toMatchObject({ outcome: 'schema_error', error: expect.stringContaining('batch_id') });
+    expect(await s.lastLogged()).toMatchObject({ outcome: 'schema_error', error: expect.stringContaining('batch_id') });
     const badTime = { ...example('inbound-mo-text.json'), received_at: 'yesterday' };
     expect((await s.post('/inbound', badTime)).json.outcome).toBe('schema_error');
   });
@@ -320,20 +320,20 @@ describe('Sinch webhooks: what Parley does not use, and what it refuses', () => 
   it('invalid JSON: the raw body is stored first, then 400', async () => {
     const s = await startStack();
     expect(await s.post('/inbound', '{"type":"mo_text",')).toMatchObject({ status: 400, json: { outcome: 'invalid_json' } });
-    expect(s.lastLogged()).toMatchObject({ rawBody: '{"type":"mo_text",', httpStatus: 400, outcome: 'invalid_json' });
+    expect(await s.lastLogged()).toMatchObject({ rawBody: '{"type":"mo_text",', httpStatus: 400, outcome: 'invalid_json' });
   });
 
   it('another Content-Type: stored, 415; GET: 405; too large: stored, 413', async () => {
     const s = await startStack({ maxBodyBytes: 1024 });
     expect(await s.post('/inbound', 'from=1&text=hi', { contentType: 'application/x-www-form-urlencoded' })).toMatchObject({ status: 415 });
-    expect(s.lastLogged()).toMatchObject({ rawBody: 'from=1&text=hi', httpStatus: 415, outcome: 'unsupported_media_type' });
+    expect(await s.lastLogged()).toMatchObject({ rawBody: 'from=1&text=hi', httpStatus: 415, outcome: 'unsupported_media_type' });
     const get = await fetch(`${s.url}/webhooks/sinch/status`);
     expect([get.status, get.headers.get('allow')]).toEqual([405, 'POST']);
     expect(await s.post('/status', { ...example('inbound-mo-text.json'), body: 'x'.repeat(2000) })).toMatchObject({
       status: 413,
       json: { outcome: 'too_large' },
     });
-    expect(s.lastLogged()).toMatchObject({ path: '/webhooks/sinch/status', httpStatus: 413, outcome: 'too_large' });
+    expect(await s.lastLogged()).toMatchObject({ path: '/webhooks/sinch/status', httpStatus: 413, outcome: 'too_large' });
     expect(s.outcomes.at(-1)).toEqual(['/webhooks/sinch/status', 'too_large']);
   });
 
@@ -367,7 +367,7 @@ describe('Sinch webhooks with SINCH_WEBHOOK_SECRET', () => {
     const raw = JSON.stringify(example('inbound-mo-text.json'));
     const res = await s.post('/inbound', raw, opts);
     expect(res).toMatchObject({ status: 401, json: { outcome: 'bad_signature' } });
-    const logged = s.lastLogged();
+    const logged = await s.lastLogged();
     expect(logged).toMatchObject({ rawBody: raw, httpStatus: 401, outcome: 'bad_signature', signatureOk: false });
     expect(JSON.parse(logged?.headers ?? '{}')).toHaveProperty('content-type', 'application/json');
     expect(await s.db.select().from(messages)).toEqual([]);
@@ -382,7 +382,7 @@ describe('Sinch webhooks with SINCH_WEBHOOK_SECRET', () => {
     expect((await s.post('/inbound', raw, { secret: null, headers })).status).toBe(200);
     const replay = await s.post('/inbound', raw, { secret: null, headers });
     expect(replay).toMatchObject({ status: 401, json: { error: 'replayed callback (nonce already used)' } });
-    expect(s.lastLogged()).toMatchObject({ outcome: 'bad_signature', error: 'replayed callback (nonce already used)' });
+    expect(await s.lastLogged()).toMatchObject({ outcome: 'bad_signature', error: 'replayed callback (nonce already used)' });
   });
 
   it('refuses a signature older than 23 h', async () => {

@@ -65,16 +65,16 @@ export async function sinchWebhookHandler(opts: SinchWebhookOptions): Promise<We
     const path = kit.route(kind);
     /** The verified nonce: recorded in the transaction that stores what the request admitted. */
     const auth: { nonce?: string; signatureOk: boolean } = { signatureOk: false };
-    const admit = (): void => {
-      if (auth.nonce !== undefined && !opts.nonces.claim(SINCH_NONCE_PROVIDER, auth.nonce)) throw new ReplayError();
+    const admit = async (): Promise<void> => {
+      if (auth.nonce !== undefined && !(await opts.nonces.claim(SINCH_NONCE_PROVIDER, auth.nonce))) throw new ReplayError();
     };
     const store = async (r: Result, signatureOk: boolean): Promise<Result> => {
-      const write = () => {
-        if (signatureOk) admit();
+      const write = async () => {
+        if (signatureOk) await admit();
         webhookLog.write(kit.entry(req, kind, body, outcomeOf(r), signatureOk));
       };
       if (signatureOk) await runTx(opts.db, write);
-      else write();
+      else await write();
       return r;
     };
     let result: Result;
@@ -104,8 +104,8 @@ export async function sinchWebhookHandler(opts: SinchWebhookOptions): Promise<We
   async function dispatch(
     req: RawWebhookRequest,
     body: Buffer,
-    store: (r: Result, signatureOk: boolean) => Result,
-    admit: () => void,
+    store: (r: Result, signatureOk: boolean) => Promise<Result>,
+    admit: () => Promise<void>,
     auth: { nonce?: string; signatureOk: boolean },
   ): Promise<Result> {
     if (!JSON_TYPE.test(req.get('content-type') ?? '')) {
@@ -139,7 +139,7 @@ export async function sinchWebhookHandler(opts: SinchWebhookOptions): Promise<We
       return store({ status: 400, outcome: 'invalid_json', error: 'body is not valid JSON' }, signatureOk);
     }
     const type = typeof json === 'object' && json !== null && 'type' in json && typeof json.type === 'string' ? json.type : undefined;
-    const schemaError = (error: z.ZodError): Result =>
+    const schemaError = (error: z.ZodError): Promise<Result> =>
       store({ status: 200, outcome: 'schema_error', error: z.prettifyError(error), type }, signatureOk);
 
     if (type === 'mo_text' || type === 'mo_media') {

@@ -75,7 +75,7 @@ describe('sandbox provider', () => {
         if (event.type === 'message.status' && event.payload.message.status === 'delivered') break;
       }
     })();
-    const m = send('+447700900001');
+    const m = await send('+447700900001');
     await watching;
     controller.abort();
     expect(seen.filter((s, i) => s !== seen[i - 1])).toEqual(['queued', 'submitted', 'delivered']);
@@ -90,7 +90,7 @@ describe('sandbox provider', () => {
 
   it('+447700900666 ends rejected with error 1170', async () => {
     const { server, send } = await setup();
-    const m = send('+447700900666');
+    const m = await send('+447700900666');
     await settle(server, m.id, 'rejected');
     expect(await messageRow(server, m.id)).toMatchObject({
       errorCode: '1170',
@@ -101,7 +101,7 @@ describe('sandbox provider', () => {
 
   it('+447700900429 is throttled twice, retried, then delivered', async () => {
     const { server, send, outcomes } = await setup();
-    const m = send('+447700900429');
+    const m = await send('+447700900429');
     await settle(server, m.id, 'delivered');
     expect(outcomes).toEqual(['1000', '1000', 'ok']);
     expect(await server.db.select().from(outbox)).toEqual([]);
@@ -109,7 +109,7 @@ describe('sandbox provider', () => {
 
   it('+447700900500 ends undeliverable with error 1190', async () => {
     const { server, send } = await setup();
-    const m = send('+447700900500');
+    const m = await send('+447700900500');
     await settle(server, m.id, 'undeliverable');
     expect(await messageRow(server, m.id)).toMatchObject({
       errorCode: '1190',

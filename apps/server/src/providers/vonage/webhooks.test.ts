@@ -47,7 +47,7 @@ async function insertOutbound(clientRef: string): Promise<number> {
           createdAt: Date.now(),
         })
         .returning({ id: messages.id })
-    )[0].id;
+    )[0]!.id;
   });
 }
 

@@ -41,7 +41,7 @@ export const agentRouter = {
     if (input.disabled) {
       ctx.deps.presence.remove(agent.id);
       // Their open streams (event.stream, presence.stream) end now, not at the next re-check.
-      ctx.deps.credentials.revoked();
+      await ctx.deps.credentials.revoked();
     }
     return agent;
   }),

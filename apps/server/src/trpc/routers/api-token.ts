@@ -55,7 +55,7 @@ export const apiTokenRouter = {
   revoke: agentProcedure.input(z.object({ id })).mutation(async ({ ctx, input }) => {
     const revoked = await revokeApiToken({ db: ctx.deps.db, agent: ctx.agent, id: input.id, actor: auditActor(ctx) });
     // Streams opened with it end now.
-    ctx.deps.credentials.revoked();
+    await ctx.deps.credentials.revoked();
     return revoked;
   }),
 } satisfies TRPCRouterRecord;

@@ -55,7 +55,7 @@ export const authRouter = {
       hash: (password) => deps.hashGate.run(() => hashPassword(password, deps.config.passwordCost)),
     });
     // A reset link ends the agent's other sessions: their open streams end now.
-    deps.credentials.revoked();
+    await deps.credentials.revoked();
     setSessionCookie(ctx, setCookie, (await createSession(deps.db, agent.id)).token);
     return { agent };
   }),
@@ -84,7 +84,7 @@ export const authRouter = {
       keepSessionHash: ctx.credential?.kind === 'session' ? ctx.credential.hash : null,
     });
     // The other sessions' open streams end now.
-    deps.credentials.revoked();
+    await deps.credentials.revoked();
     return { ok: true as const };
   }),
 
@@ -93,7 +93,7 @@ export const authRouter = {
     if (ctx.credential?.kind === 'session') {
       await endSession(ctx.deps.db, ctx.credential.hash);
       // Its open streams (every tab) end now, not at the next re-check.
-      ctx.deps.credentials.revoked();
+      await ctx.deps.credentials.revoked();
     }
     ctx.deps.presence.remove(ctx.agent.id);
     ctx.setCookie?.(serializeCookie(SESSION_COOKIE, '', { secure: cookieSecure(ctx.deps.config), maxAgeSeconds: 0 }));

@@ -33,7 +33,7 @@ export const campaignRouter = {
 
   list: agentProcedure.input(campaignListInput).query(async ({ ctx, input }) => await listCampaigns({ db: ctx.deps.db, ...input })),
 
-  get: agentProcedure.input(campaignIdInput).query(({ ctx, input }) => loadCampaignDto(ctx.deps.db, input.id)),
+  get: agentProcedure.input(campaignIdInput).query(async ({ ctx, input }) => await loadCampaignDto(ctx.deps.db, input.id)),
 
   /** One row per recipient given, in list order, with its live state and reason. */
   recipients: agentProcedure
