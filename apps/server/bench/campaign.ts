@@ -89,7 +89,7 @@ async function run(): Promise<void> {
     loop.disable();
     const rows = (base.prepare('select count(*) as n from campaign_recipients').get() as { n: number }).n;
     if (rows !== ROWS) throw new Error(`wrote ${rows} recipient rows, expected ${ROWS}`);
-    log.close();
+    await log.close();
     base.close();
 
     const rate = (ms: number) => Math.round((ROWS / ms) * 1000).toLocaleString('en');

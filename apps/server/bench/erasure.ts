@@ -79,7 +79,7 @@ async function run(): Promise<void> {
       ['baseline: store one inbound text', `${storeUs.toFixed(0)} µs`],
     ]);
   } finally {
-    log.close();
+    await log.close();
     db.$client.close();
     rmSync(dir, { recursive: true, force: true });
   }

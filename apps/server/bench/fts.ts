@@ -55,7 +55,7 @@ async function once(withFts: boolean): Promise<number> {
     if (withFts && indexed !== INBOUND) throw new Error(`the FTS index holds ${indexed} of ${INBOUND} messages`);
     return us;
   } finally {
-    log.close();
+    await log.close();
     db.$client.close();
     rmSync(dir, { recursive: true, force: true });
   }

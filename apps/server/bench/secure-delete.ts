@@ -80,7 +80,7 @@ async function once(secure: boolean): Promise<Round> {
     const compactMs = performance.now() - t;
     return { inboundUs, cycleUs, compactMs };
   } finally {
-    log.close();
+    await log.close();
     db.$client.close();
     rmSync(dir, { recursive: true, force: true });
   }

@@ -13,7 +13,7 @@ beforeEach(() => {
   t = openTempDb('parley-boot-');
   db = t.db;
 });
-afterEach(() => t.dispose());
+afterEach(async () => await t.dispose());
 
 describe('ensureFirstAdmin', () => {
   it('creates admin@parley.local with a generated password printed once, then does nothing', async () => {

@@ -24,7 +24,7 @@ beforeEach(() => {
   t = openTempDb('parley-session-');
   db = t.db;
 });
-afterEach(() => t.dispose());
+afterEach(async () => await t.dispose());
 
 const agent = async (email = 'a@x.test', role: 'admin' | 'agent' = 'agent', passwordHash = 'x') =>
   await insertAgent(db, { email, name: email, passwordHash, role });

@@ -33,7 +33,7 @@ export interface CampaignFeederOptions {
 }
 
 export interface CampaignFeeder {
-  start(): void;
+  start(): Promise<void>;
   /** Stops feeding and publishing progress; waits for the step in progress. */
   stop(): Promise<void>;
   /** A campaign was created or resumed: look now. */
@@ -143,7 +143,7 @@ export function createCampaignFeeder(opts: CampaignFeederOptions): CampaignFeede
     }
     // A slow count (a huge campaign on a busy disk) spaces the updates out rather than eating the loop.
     const spent = performance.now() - started;
-    progressTimer = setTimeout(publishProgress, Math.max(progressMs, spent * 10));
+    progressTimer = setTimeout(() => void publishProgress(), Math.max(progressMs, spent * 10));
   }
 
   /** Campaign message events (status webhooks, sends, recoveries) mark their campaign dirty. */
@@ -162,7 +162,7 @@ export function createCampaignFeeder(opts: CampaignFeederOptions): CampaignFeede
       abort = new AbortController();
       following = follow(abort.signal).catch((err: unknown) => logger.error({ err }, 'campaign feeder: event follow failed'));
       for (const { id } of await runningCampaigns(db)) dirty.add(id);
-      progressTimer = setTimeout(publishProgress, progressMs);
+      progressTimer = setTimeout(() => void publishProgress(), progressMs);
       wake();
     },
     async stop() {

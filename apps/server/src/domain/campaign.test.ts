@@ -25,7 +25,7 @@ beforeEach(async () => {
   // Not a quiet-hours test: sends must not depend on the hour the suite runs at (quiet-hours.http.test.ts covers them).
   await updateSettings({ log, agentId: null, patch: { quietHours: null } });
 });
-afterEach(() => t.dispose());
+afterEach(async () => await t.dispose());
 
 const create = (recipients: Parameters<typeof createCampaign>[0]['recipients'], text = 'Sale {name}!', name = 'Spring') =>
   createCampaign({ log, name, text, recipients, ourNumber: US, provider: 'vonage', agentId: 1 });

@@ -18,7 +18,7 @@ beforeEach(() => {
   t = openTempDb('parley-contacts-');
   ({ db, log } = t);
 });
-afterEach(() => t.dispose());
+afterEach(async () => await t.dispose());
 
 const contact = async (phone: string, name: string | null = null) => {
   const id = (await log.write(async (tx) => await upsertContact(tx, phone, Date.now()))).id;

@@ -27,7 +27,7 @@ beforeEach(async () => {
   ({ db, log } = t);
   agentId = (await insertAgent(db, { email: 'a@x.test', name: 'A', passwordHash: 'x', role: 'agent' })).id;
 });
-afterEach(() => t.dispose());
+afterEach(async () => await t.dispose());
 
 /** An inbound text from `from` (digits), returning its conversation id. */
 async function inbound(from: string, text = 'hello'): Promise<number> {

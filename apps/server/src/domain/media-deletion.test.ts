@@ -10,7 +10,7 @@ import { deleteExpiredBatch } from './retention';
 
 let t: TempDb;
 beforeEach(() => (t = openTempDb('parley-media-deletion-')));
-afterEach(() => t.dispose());
+afterEach(async () => await t.dispose());
 
 async function photo(from: string, uuid: string, at: string): Promise<{ messageId: number; mediaId: number }> {
   const r = await receiveInbound({

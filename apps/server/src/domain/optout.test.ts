@@ -16,7 +16,7 @@ beforeEach(() => {
   t = openTempDb('parley-optout-');
   ({ db, log } = t);
 });
-afterEach(() => t.dispose());
+afterEach(async () => await t.dispose());
 
 async function seed(): Promise<{ contactId: number; conversationIds: number[] }> {
   const r = await receiveInbound({ log, inbound: vonageInboundSchema.parse(inboundPayload({ from: '447700900001' })), helpText: 'help' });

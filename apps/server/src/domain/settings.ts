@@ -3,7 +3,7 @@
  * fields over DEFAULT_SETTINGS, so a field added later has its default until an admin sets it.
  * Changes go through the event log (`settings.updated`), like every other state change.
  */
-import { and, eq, isNotNull, sql } from 'drizzle-orm';
+import { and, eq, isNotNull } from 'drizzle-orm';
 import { DEFAULT_SETTINGS, settingsSchema, type Settings, type SettingsDto, type SettingsUpdate } from '@parley/shared';
 import type { Db } from '../db/client';
 import { campaignRecipients, messages, settings } from '../db/schema';

@@ -16,7 +16,7 @@ beforeEach(async () => {
     await t.log.write(async (tx) => await upsertConversation(tx, (await upsertContact(tx, '+447700900001', 0)).id, '+447700900000', 0))
   ).id;
 });
-afterEach(() => t.dispose());
+afterEach(async () => await t.dispose());
 
 const at = (iso: string) => Date.parse(iso);
 let n = 0;

@@ -6,8 +6,8 @@ import { DELIVERIES_KEPT, listDeliveries, recordDelivery } from './webhook-deliv
 import { createEndpoint, openSecret, secretKey, sealSecret } from './webhook-endpoints';
 
 let t: TempDb | undefined;
-afterEach(() => {
-  t?.dispose();
+afterEach(async () => {
+  await t?.dispose();
   t = undefined;
 });
 

@@ -50,10 +50,10 @@ export interface WebhookLogStats {
 }
 
 export interface WebhookLog {
-  write(entry: WebhookLogEntry): void;
+  write(entry: WebhookLogEntry): Promise<void>;
   stats(): WebhookLogStats;
   /** Deletes rows past the retention now (also runs by itself about once a minute). */
-  pruneExpired(now?: number): void;
+  pruneExpired(now?: number): Promise<void>;
 }
 
 /**
@@ -207,7 +207,7 @@ export async function createWebhookLog(db: Db, limits: Partial<WebhookLogLimits>
           .limit(PRUNE_BATCH)
       ).map((r) => r.id);
       // More than a batch: the rest on later turns of the loop, never in one long statement.
-      if ((await removeIds(ids)) === PRUNE_BATCH) setImmediate(removeBatch);
+      if ((await removeIds(ids)) === PRUNE_BATCH) setImmediate(() => void removeBatch());
     };
     await removeBatch();
   };

@@ -16,7 +16,7 @@ let t: TempDb;
 beforeEach(() => {
   t = openTempDb('parley-group-');
 });
-afterEach(() => t.dispose());
+afterEach(async () => await t.dispose());
 
 let seq = 0;
 const inbound = (over: Partial<InboundSms> = {}): InboundSms => {
@@ -200,6 +200,6 @@ describe('EventLog.writeBatched', () => {
     await log.close();
     expect((await p).duplicate).toBe(false);
     expect(await messageCount(t)).toBe(1);
-    await expect(await receiveInboundBatched({ log, inbound: inbound() })).rejects.toThrow('closed');
+    await expect(receiveInboundBatched({ log, inbound: inbound() })).rejects.toThrow('closed');
   });
 });

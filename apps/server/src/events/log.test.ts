@@ -9,7 +9,7 @@ beforeEach(() => {
   t = openTempDb('parley-log-');
   log = t.log;
 });
-afterEach(() => t.dispose());
+afterEach(async () => await t.dispose());
 
 const contactEvent = (id: number) =>
   ({
@@ -58,7 +58,7 @@ describe('EventLog', () => {
     await appendOne(7);
     const got = [(await first).value?.id, ...(await take(iter, 4))];
     expect(got).toEqual([3, 4, 5, 6, 7]);
-    setTimeout(async () => await appendOne(8), 20);
+    setTimeout(() => void appendOne(8), 20);
     expect(await take(iter, 1)).toEqual([8]);
     ac.abort();
     await iter.return(undefined);

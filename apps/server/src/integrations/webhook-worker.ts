@@ -56,10 +56,10 @@ export interface WebhookWorkerOptions {
 }
 
 export interface WebhookWorker {
-  start(): void;
+  start(): Promise<void>;
   stop(): Promise<void>;
   /** Something changed for endpoint `id` (or for any, without one): its loop restarts from the database. */
-  wake(id?: number): void;
+  wake(id?: number): Promise<void>;
   /** Throws BAD_REQUEST with the reason when the URL may not be a target (resolved now). */
   checkUrl(url: string): Promise<void>;
   /** One `webhook.test` delivery now, outside the cursor; its record. */
@@ -218,13 +218,11 @@ export function createWebhookWorker(opts: WebhookWorkerOptions): WebhookWorker {
       if (running) return;
       running = true;
       await reconcile();
-      poll = setInterval(async () => {
-        try {
-          await reconcile();
-        } catch (err) {
-          logger.warn({ err }, 'webhook endpoints could not be read; retried at the next poll');
-        }
-      }, opts.pollIntervalMs ?? POLL_INTERVAL_MS);
+      poll = setInterval(
+        () =>
+          void reconcile().catch((err: unknown) => logger.warn({ err }, 'webhook endpoints could not be read; retried at the next poll')),
+        opts.pollIntervalMs ?? POLL_INTERVAL_MS,
+      );
       poll.unref();
     },
     async stop() {

@@ -20,17 +20,17 @@ export function createDueScanner(opts: {
   intervalMs: number;
   now: () => number;
   logger: Logger;
-  pass: (now: number) => void;
+  pass: (now: number) => void | Promise<void>;
 }): DueScanner {
   let timer: ReturnType<typeof setInterval> | undefined;
   let running: Promise<void> | null = null;
   let stopped = false;
   const runNow = () =>
     (running ??= (async () => {
-      // Yield first: `running` must be set before the pass (synchronous) ends and clears it.
+      // Yield first: `running` must be set before the pass ends and clears it.
       await Promise.resolve();
       try {
-        if (!stopped) opts.pass(opts.now());
+        if (!stopped) await opts.pass(opts.now());
       } catch (err) {
         if (isDbBusy(err)) opts.logger.warn({ job: opts.name }, 'database busy: due scan retried at the next tick');
         else opts.logger.error({ err, job: opts.name }, 'due scan failed; retried at the next tick');

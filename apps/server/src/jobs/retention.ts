@@ -29,7 +29,7 @@ export interface RetentionResult {
 }
 
 export interface RetentionJob {
-  start(): void;
+  start(): Promise<void>;
   /** Stops the schedule and the run in progress (after its current batch). */
   stop(): Promise<void>;
   /** Runs now if retention is on (whether due or not); null when off or stopped. */
@@ -113,7 +113,11 @@ export function createRetentionJob(opts: {
     async start() {
       stopped = false;
       await runIfDue();
-      timer = setInterval(runIfDue, opts.checkIntervalMs ?? 3_600_000);
+      timer = setInterval(
+        () =>
+          void runIfDue().catch((err: unknown) => logger.warn({ err }, 'retention: could not read when it last ran; checked again later')),
+        opts.checkIntervalMs ?? 3_600_000,
+      );
       timer.unref();
     },
     async stop() {

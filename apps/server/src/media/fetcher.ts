@@ -197,11 +197,11 @@ export function createMediaFetcher(opts: {
         idleWaiters = [];
       }
       const wait = next === null ? MAX_TIMER_MS : Math.min(MAX_TIMER_MS, Math.max(50, next - now()));
-      timer = setTimeout(pass, wait);
+      timer = setTimeout(() => void pass(), wait);
       timer.unref();
     } catch (err) {
       logger.warn({ err }, 'media: pass failed; tried again shortly');
-      timer = setTimeout(pass, 1000);
+      timer = setTimeout(() => void pass(), 1000);
       timer.unref();
     }
   }
@@ -209,7 +209,8 @@ export function createMediaFetcher(opts: {
   /** A new message with pending attachments (after its commit): download now. */
   async function follow(signal: AbortSignal): Promise<void> {
     for await (const event of opts.log.subscribe(null, signal)) {
-      if (event.type === 'message.created' && event.payload.message.media.some((m) => m.state === 'pending')) setImmediate(pass);
+      if (event.type === 'message.created' && event.payload.message.media.some((m) => m.state === 'pending'))
+        setImmediate(() => void pass());
     }
   }
 
@@ -221,10 +222,10 @@ export function createMediaFetcher(opts: {
       follow(abort.signal).catch((err: unknown) => {
         if (running) logger.error({ err }, 'media: event follow failed (downloads still run on the timer)');
       });
-      setImmediate(pass);
+      setImmediate(() => void pass());
     },
     wake() {
-      if (running) setImmediate(pass);
+      if (running) setImmediate(() => void pass());
     },
     async stop() {
       running = false;
@@ -237,7 +238,7 @@ export function createMediaFetcher(opts: {
     idle() {
       return new Promise<void>((resolve) => {
         idleWaiters.push(resolve);
-        if (running) setImmediate(pass);
+        if (running) setImmediate(() => void pass());
         else resolve();
       });
     },

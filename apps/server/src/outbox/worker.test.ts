@@ -307,7 +307,8 @@ describe('outbox worker at high rates (batched claims and results)', () => {
     await worker.start();
     await vi.waitFor(() => expect(mock.requests).toHaveLength(3), { timeout: 8000 });
     await vi.waitFor(async () => expect((await worker.stats()).inFlight).toBe(0), { timeout: 8000 });
-    const submitted = [a, b, c].filter(async (m) => (await row(server, m?.id ?? 0))?.status === 'submitted');
+    const submitted = [];
+    for (const m of [a, b, c]) if ((await row(server, m.id))?.status === 'submitted') submitted.push(m);
     // Whichever of the two with the shared id was recorded first keeps it; the third always goes through.
     expect(submitted).toHaveLength(2);
     expect(await row(server, c?.id ?? 0)).toMatchObject({

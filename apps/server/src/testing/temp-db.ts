@@ -9,7 +9,7 @@ export interface TempDb {
   path: string;
   db: Db;
   log: EventLog;
-  dispose(): void;
+  dispose(): Promise<void>;
 }
 
 /** A migrated database in a fresh temp directory, with its event log; dispose() closes and removes it. */
@@ -25,7 +25,7 @@ export function openTempDb(prefix = 'parley-db-'): TempDb {
     log,
     async dispose() {
       await log.close();
-      db.$client.close();
+      await db.$store.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -48,7 +48,7 @@ afterEach(async () => {
   await trpc.close();
   server.closeAllConnections();
   await new Promise<void>((resolve) => server.close(() => resolve()));
-  t.dispose();
+  await t.dispose();
 });
 
 const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>

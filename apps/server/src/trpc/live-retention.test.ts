@@ -17,7 +17,7 @@ const gc = runInNewContext('gc') as () => void;
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 
 let t: TempDb | undefined;
-afterEach(() => t?.dispose());
+afterEach(async () => await t?.dispose());
 
 describe('whileSignedIn', () => {
   it('lets go of each delivered value while the stream stays open', async () => {

@@ -34,7 +34,7 @@ beforeEach(async () => {
   });
   admin = await insertAgent(db, { email: 'root@x.test', name: 'Root', passwordHash: 'x', role: 'admin' });
 });
-afterEach(() => t.dispose());
+afterEach(async () => await t.dispose());
 
 const as = (agent: AgentDto | null, extra: Partial<Parameters<typeof createContextInner>[0]> = {}) =>
   createCaller(createContextInner({ deps, agent, ...extra }));

@@ -103,7 +103,7 @@ export interface WebhookKit {
   /** The webhook_log record for a request and what it came to. */
   entry(req: RawWebhookRequest, kind: WebhookKind, body: Buffer | null, r: WebhookOutcome, signatureOk: boolean): WebhookLogEntry;
   /** Keeps the request in webhook_log and returns `r` (for `return kit.keep(...)`). */
-  keep(req: RawWebhookRequest, kind: WebhookKind, body: Buffer, r: WebhookOutcome, signatureOk: boolean): WebhookOutcome;
+  keep(req: RawWebhookRequest, kind: WebhookKind, body: Buffer, r: WebhookOutcome, signatureOk: boolean): Promise<WebhookOutcome>;
   /**
    * The router: `handle` decides each POST's outcome (it keeps what it must with `keep`); the kit
    * reports, logs and answers it. Errors thrown by `handle` go to Express (the app's 503/500 handler).
@@ -144,8 +144,8 @@ export function createWebhookKit(opts: WebhookKitOptions): WebhookKit {
   return {
     route,
     entry,
-    keep(req, kind, body, r, signatureOk) {
-      opts.webhookLog.write(entry(req, kind, body, r, signatureOk));
+    async keep(req, kind, body, r, signatureOk) {
+      await opts.webhookLog.write(entry(req, kind, body, r, signatureOk));
       return r;
     },
     router(handle) {
@@ -169,8 +169,10 @@ export function createWebhookKit(opts: WebhookKitOptions): WebhookKit {
           status === 413
             ? { status, outcome: 'too_large', error: 'body exceeds the webhook size limit' }
             : { status, outcome: 'unreadable_body', error: 'body could not be read' };
-        opts.webhookLog.write(entry(req, kind, null, r, false));
-        finish(kind, req, res, r);
+        opts.webhookLog.write(entry(req, kind, null, r, false)).then(
+          () => finish(kind, req, res, r),
+          (logErr: unknown) => next(logErr),
+        );
       });
       return router;
     },

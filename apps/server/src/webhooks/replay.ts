@@ -27,9 +27,9 @@ export type WebhookReplay = (kind: WebhookKind, req: RawWebhookRequest, body: Bu
 
 /** Nothing is written to webhook_log again by a replay: its outcome goes on the row replayed. */
 const DISCARD: WebhookLog = {
-  write: () => undefined,
+  write: () => Promise.resolve(),
   stats: () => ({ stored: 0, dropped: 0, pruned: 0, rows: 0, bytes: 0 }),
-  pruneExpired: () => undefined,
+  pruneExpired: () => Promise.resolve(),
 };
 
 /** The core a provider's handler runs with on replay: nonces judged as of receipt, no second webhook_log row, no metrics. */

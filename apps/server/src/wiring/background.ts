@@ -80,7 +80,7 @@ async function startAll(
         }),
       )
     : null;
-  campaigns?.start();
+  await campaigns?.start();
   // Snoozed conversations whose time came reopen; scheduled sends whose time came go into the
   // outbox (opt-out checked then). Scans of the database, so a restart catches up at once.
   const intervalMs = config.dueScanIntervalMs;

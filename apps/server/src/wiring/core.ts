@@ -45,7 +45,7 @@ export interface Core {
   firstAdmin: FirstAdminResult;
   media: { store: MediaStore; signingSecret: string };
   /** Closes what the core opened (credentials, presence, event log, database). */
-  stop(): void;
+  stop(): Promise<void>;
 }
 
 /** A doorbell: `ring` calls whoever `answer`ed it (nobody yet: nothing happens). */
@@ -65,11 +65,11 @@ export async function openCore(config: Config, options: ServerOptions): Promise<
   const events = new EventLog(db);
   const credentials = createCredentialWatch({ intervalMs: config.live.credentialRecheckMs });
   const presence = new PresenceHub({ ttlMs: config.presenceTtlMs });
-  const stop = () => {
+  const stop = async () => {
     credentials.close();
     presence.close();
-    events.close();
-    db.$client.close();
+    await events.close();
+    await db.$store.close();
   };
   try {
     return {
@@ -95,7 +95,7 @@ export async function openCore(config: Config, options: ServerOptions): Promise<
       stop,
     };
   } catch (err) {
-    stop();
+    await stop();
     throw err;
   }
 }

@@ -25,7 +25,7 @@ export async function failedStart(err: unknown, core: Core, server: Server, jobs
     for (const job of [...jobs].reverse()) await job.stop();
     if (server.listening) await new Promise((resolve) => server.close(resolve));
   } finally {
-    core.stop();
+    await core.stop();
   }
   throw err;
 }
@@ -60,7 +60,7 @@ export async function drainAndClose(core: Core, server: Server, trpc: Trpc, jobs
       for (const job of [...jobs].reverse()) await job.stop();
       await Promise.all([...providers.senders.values()].map((provider) => provider.close?.()));
     } finally {
-      core.stop();
+      await core.stop();
       core.logger.info('stopped: outbox stopped, database closed');
     }
   }

@@ -22,7 +22,7 @@ beforeAllPg(async () => {
 });
 
 afterAll(async () => {
-  sqlite?.dispose();
+  await sqlite?.dispose();
   await pool?.end();
   await database?.dispose();
 });

@@ -27,7 +27,7 @@ beforeAllPg(async () => {
 });
 
 afterAll(async () => {
-  sqlite?.dispose();
+  await sqlite?.dispose();
   await pool?.end();
   await database?.dispose();
 });

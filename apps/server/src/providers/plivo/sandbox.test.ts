@@ -78,7 +78,7 @@ async function startLoop(opts: { sandboxToken?: string } = {}): Promise<Loop> {
     await sandbox.close();
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
-    tmp.dispose();
+    await tmp.dispose();
   });
   return {
     tmp,

@@ -146,7 +146,7 @@ const refuse = (reason: string): PlivoVerifyResult => ({ ok: false, status: 401,
  * V2-only is accepted only with `allowV2` (Plivo's documented fallback, flagged `scheme: 'v2'`: its
  * body is not authenticated). When both are present, both nonces are recorded. No headers → 401 (Plivo retries 4xx three times, then gives up).
  */
-export function verifyPlivoRequest(opts: VerifyPlivoRequestOptions): PlivoVerifyResult {
+export async function verifyPlivoRequest(opts: VerifyPlivoRequestOptions): Promise<PlivoVerifyResult> {
   const get = (name: string) => headerOf(opts.headers, name);
   const mainToken = opts.mainAuthToken && opts.mainAuthToken !== '' ? opts.mainAuthToken : opts.authToken;
 
@@ -161,11 +161,11 @@ export function verifyPlivoRequest(opts: VerifyPlivoRequestOptions): PlivoVerify
       (v3 !== undefined && opts.authToken !== '' && anyMatches(v3, hmac(opts.authToken, payload))) ||
       (maV3 !== undefined && mainToken !== '' && anyMatches(maV3, hmac(mainToken, payload)));
     if (!good) return refuse(`V3 signature does not match (signed URL ${describeUrl(opts.url)}; check PUBLIC_URL and PLIVO_AUTH_TOKEN)`);
-    if (!opts.nonces.claim(PLIVO_NONCE_PROVIDER, v3Nonce, opts.now)) return refuse('V3 nonce already used (replay)');
+    if (!(await opts.nonces.claim(PLIVO_NONCE_PROVIDER, v3Nonce, opts.now))) return refuse('V3 nonce already used (replay)');
     // Plivo sends V2 headers beside V3: their nonce is recorded too, or those V2 headers (which sign
     // no body) could be replayed on their own with a forged body.
     const v2NonceToo = get(H.v2Nonce);
-    if (v2NonceToo !== undefined && v2NonceToo !== v3Nonce) opts.nonces.claim(PLIVO_NONCE_PROVIDER, v2NonceToo, opts.now);
+    if (v2NonceToo !== undefined && v2NonceToo !== v3Nonce) await opts.nonces.claim(PLIVO_NONCE_PROVIDER, v2NonceToo, opts.now);
     return { ok: true, scheme: 'v3' };
   }
 
@@ -187,7 +187,7 @@ export function verifyPlivoRequest(opts: VerifyPlivoRequestOptions): PlivoVerify
       (maV2 !== undefined && mainToken !== '' && anyMatches(maV2, signPlivoV2({ url: opts.url, nonce: v2Nonce, authToken: mainToken })));
     if (!good) return refuse(`V2 signature does not match (signed URL ${describeUrl(opts.url)}; check PUBLIC_URL and PLIVO_AUTH_TOKEN)`);
     // V2 covers no body: the nonce is all that stops a captured header set from being reused.
-    if (!opts.nonces.claim(PLIVO_NONCE_PROVIDER, v2Nonce, opts.now)) return refuse('V2 nonce already used (replay)');
+    if (!(await opts.nonces.claim(PLIVO_NONCE_PROVIDER, v2Nonce, opts.now))) return refuse('V2 nonce already used (replay)');
     return { ok: true, scheme: 'v2' };
   }
 

@@ -127,7 +127,7 @@ async function startStack(
     await stack.worker?.stop();
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
-    tmp.dispose();
+    await tmp.dispose();
   });
   return stack;
 }

@@ -97,11 +97,11 @@ async function handle(
   const auth: { scheme?: Scheme } = {};
 
   /** What the request came to; `problem` (or a V2 signature) also keeps it in webhook_log. */
-  const done = (status: number, outcome: string, problem?: string): WebhookOutcome => {
+  const done = async (status: number, outcome: string, problem?: string): Promise<WebhookOutcome> => {
     const scheme = auth.scheme;
     const r: WebhookOutcome = { status, outcome, ...(problem ? { error: problem } : {}), log: { scheme: scheme ?? null } };
     const note = [problem, scheme === 'v2' ? V2_NOTE : undefined].filter((p) => p !== undefined);
-    if (note.length > 0) webhookLog.write({ ...kit.entry(req, kind, body, r, scheme !== undefined), error: note.join('; ') });
+    if (note.length > 0) await webhookLog.write({ ...kit.entry(req, kind, body, r, scheme !== undefined), error: note.join('; ') });
     return r;
   };
 
@@ -117,7 +117,7 @@ async function handle(
   // (and a client-chosen Host must not decide what we verify against).
   const base = opts.publicUrl().replace(/\/+$/, '');
   const url = `${base}${req.originalUrl}`;
-  const verified = verifyPlivoRequest({
+  const verified = await verifyPlivoRequest({
     method: req.method,
     url,
     headers: req.headers,
@@ -136,7 +136,7 @@ async function handle(
 }
 
 type Field = (name: string) => string | undefined;
-type Done = (status: number, outcome: string, problem?: string) => WebhookOutcome;
+type Done = (status: number, outcome: string, problem?: string) => Promise<WebhookOutcome>;
 
 async function inbound(opts: PlivoWebhookOptions, field: Field, done: Done): Promise<WebhookOutcome> {
   const type = (field('Type') ?? 'sms').trim().toLowerCase();

@@ -78,7 +78,7 @@ async function startLoop(makeProvider: (baseUrl: string) => SmsProvider) {
     await provider.close?.();
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
-    t.dispose();
+    await t.dispose();
   });
 
   async function send(to = THEM, text = 'Hello from Parley via Sinch') {

@@ -35,7 +35,7 @@ beforeEach(() => {
   t = openTempDb('parley-sinch-sig-');
   nonces = createNonceStore(t.db);
 });
-afterEach(() => t.dispose());
+afterEach(async () => await t.dispose());
 
 /** Epoch ms at the vector's own timestamp (+ offset seconds). */
 const at = (v: Vector, offsetS = 0) => (Number(v.headers[SINCH_TIMESTAMP_HEADER]) + offsetS) * 1000;

@@ -130,7 +130,9 @@ export async function verifySinchSignature(opts: {
   if (ts > nowS + MAX_FUTURE_SKEW_S) return refuse('signature timestamp is in the future');
   if (ts < nowS - MAX_AGE_S) return refuse('signature timestamp is too old');
   const replay =
-    opts.claim === false ? await opts.nonces.seen(SINCH_NONCE_PROVIDER, nonce, now) : !opts.nonces.claim(SINCH_NONCE_PROVIDER, nonce, now);
+    opts.claim === false
+      ? await opts.nonces.seen(SINCH_NONCE_PROVIDER, nonce, now)
+      : !(await opts.nonces.claim(SINCH_NONCE_PROVIDER, nonce, now));
   if (replay) return refuse('replayed callback (nonce already used)');
   return { ok: true, nonce };
 }

@@ -59,7 +59,7 @@ async function startStack(o: { webhookSecret?: string; maxBodyBytes?: number; on
   cleanups.push(async () => {
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
-    t.dispose();
+    await t.dispose();
   });
 
   async function post(path: '/inbound' | '/status', body: unknown, opts: PostOptions = {}) {

@@ -71,7 +71,7 @@ export async function sinchWebhookHandler(opts: SinchWebhookOptions): Promise<We
     const store = async (r: Result, signatureOk: boolean): Promise<Result> => {
       const write = async () => {
         if (signatureOk) await admit();
-        webhookLog.write(kit.entry(req, kind, body, outcomeOf(r), signatureOk));
+        await webhookLog.write(kit.entry(req, kind, body, outcomeOf(r), signatureOk));
       };
       if (signatureOk) await runTx(opts.db, write);
       else await write();
@@ -92,7 +92,7 @@ export async function sinchWebhookHandler(opts: SinchWebhookOptions): Promise<We
         // 5xx: Sinch retries. The nonce was not recorded (it rolled back with the data), so the retry is accepted.
         result = { status: 500, outcome: 'error', error: 'internal error while processing the callback' };
         try {
-          webhookLog.write(kit.entry(req, kind, body, outcomeOf(result), auth.signatureOk));
+          await webhookLog.write(kit.entry(req, kind, body, outcomeOf(result), auth.signatureOk));
         } catch (logErr) {
           opts.logger.error({ err: logErr, webhook: path }, 'sinch webhook: could not keep the failed callback in webhook_log');
         }

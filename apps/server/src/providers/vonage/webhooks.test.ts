@@ -2,6 +2,7 @@ import { createHash, createSecretKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { SignJWT, UnsecuredJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { one } from '../../db/store';
 import { eq } from 'drizzle-orm';
 import { contacts, conversations, events, messageStatusHistory, messages, webhookLog } from '../../db/schema';
 import { inboundPayload, startTestServer, statusPayload, type TestServer } from '../../testing/harness';
@@ -30,7 +31,7 @@ async function insertOutbound(clientRef: string): Promise<number> {
     await tx.insert(conversations).values({ contactId: c.id, ourNumber: '+447700900000', createdAt: Date.now() }).onConflictDoNothing();
     const conv = (await tx.select().from(conversations).where(eq(conversations.contactId, c.id)))[0];
     if (!conv) throw new Error('no conversation');
-    return (
+    return one(
       await tx
         .insert(messages)
         .values({
@@ -46,8 +47,8 @@ async function insertOutbound(clientRef: string): Promise<number> {
           statusAt: Date.now(),
           createdAt: Date.now(),
         })
-        .returning({ id: messages.id })
-    )[0]!.id;
+        .returning({ id: messages.id }),
+    ).id;
   });
 }
 

@@ -25,7 +25,7 @@ beforeEach(async () => {
   alice = await insertAgent(t.db, { email: 'alice@x.test', name: 'Alice', passwordHash: 'x', role: 'admin' });
   bob = await insertAgent(t.db, { email: 'bob@x.test', name: 'Bob', passwordHash: 'x', role: 'agent' });
 });
-afterEach(() => t.dispose());
+afterEach(async () => await t.dispose());
 
 const as = (agent: AgentDto | null) => createCaller(createContextInner({ deps, agent }));
 async function trpcError(p: Promise<unknown>): Promise<TRPCError> {

@@ -16,7 +16,7 @@ beforeEach(async () => {
   alice = await insertAgent(t.db, { email: 'alice@x.test', name: 'Alice', passwordHash: 'x', role: 'agent' });
   admin = await insertAgent(t.db, { email: 'root@x.test', name: 'Root', passwordHash: 'x', role: 'admin' });
 });
-afterEach(() => t.dispose());
+afterEach(async () => await t.dispose());
 
 const as = (agent: AgentDto | null) => createCaller(createContextInner({ deps, agent }));
 async function trpcError(p: Promise<unknown>): Promise<TRPCError> {
