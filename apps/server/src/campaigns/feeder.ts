@@ -1,6 +1,7 @@
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { ProviderName } from '@parley/shared';
+import { detached } from '../db/store';
 import type { Db } from '../db/client';
 import type { EventLog } from '../events/log';
 import {
@@ -113,21 +114,24 @@ export function createCampaignFeeder(opts: CampaignFeederOptions): CampaignFeede
       again = true;
       return;
     }
-    feeding = (async () => {
-      let busy = false;
-      do {
-        again = false;
-        try {
-          busy = await feedAll();
-        } catch (err) {
-          logger.error({ err }, 'campaign feeder: step failed');
-          busy = false;
-        }
-      } while (again && running);
-      scheduleFeed(busy ? tickMs : idleMs);
-    })().finally(() => {
-      feeding = undefined;
-    });
+    // Detached: a wake from inside a write must not run the feed in that transaction.
+    feeding = detached(() =>
+      (async () => {
+        let busy = false;
+        do {
+          again = false;
+          try {
+            busy = await feedAll();
+          } catch (err) {
+            logger.error({ err }, 'campaign feeder: step failed');
+            busy = false;
+          }
+        } while (again && running);
+        scheduleFeed(busy ? tickMs : idleMs);
+      })().finally(() => {
+        feeding = undefined;
+      }),
+    );
   }
 
   async function publishProgress(): Promise<void> {

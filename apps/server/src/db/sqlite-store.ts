@@ -11,19 +11,15 @@
  * better-sqlite3 is synchronous: each statement still runs to completion on the event loop, as
  * before; only the gaps between a transaction's statements became awaits.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import Database from 'better-sqlite3';
 import type { SQL } from 'drizzle-orm';
 import { SQLiteSyncDialect } from 'drizzle-orm/sqlite-core';
 import type { Db } from './client';
-import { Mutex, newRoot, type Store, type TxLevel, type TxOptions, type TxRoot } from './store';
+import { Mutex, newRoot, txFrames, type Store, type TxFrame, type TxLevel, type TxOptions, type TxRoot } from './store';
 
 type Method = 'run' | 'all' | 'values' | 'get';
 
-interface Frame {
-  level: TxLevel;
-  root: TxRoot;
-}
+type Frame = TxFrame;
 
 /** Prepared statements kept per connection (drizzle's SQL for one query shape is always the same text). */
 const STATEMENT_CACHE_MAX = 1000;
@@ -49,7 +45,6 @@ export class SqliteStore implements Store {
   readonly groupsCommits = true;
   /** Set by openDb right after construction. */
   db!: Db;
-  private readonly als = new AsyncLocalStorage<Frame>();
   private readonly writerLock = new Mutex();
   private readonly reader: Database.Database;
   private readonly writerStatements: StatementCache;
@@ -154,6 +149,25 @@ export class SqliteStore implements Store {
     }
   }
 
+  /**
+   * Resolves once no transaction of this process is open or waiting (tests: the first passes of the
+   * background jobs right after a start have committed before a test touches the file itself).
+   */
+  async quiesce(): Promise<void> {
+    for (let i = 0; i < 100; i++) {
+      (await this.writerLock.acquire())();
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      if (!this.writerLock.busy) return;
+    }
+  }
+
+  /** Whether the writer is open and answers (the health check's first question). */
+  async ping(): Promise<void> {
+    if (!this.writer.open) throw new Error('the database connection is closed');
+    this.writerStatements.get('select 1').get();
+    await Promise.resolve();
+  }
+
   /** WAL checkpoint (TRUNCATE) on the writer between transactions; false when a reader kept it from completing. */
   async checkpoint(): Promise<boolean> {
     const release = await this.writerLock.acquire();
@@ -171,15 +185,15 @@ export class SqliteStore implements Store {
   }
 
   private frame(): Frame | undefined {
-    const f = this.als.getStore();
-    return f && !f.root.closed ? f : undefined;
+    const f = txFrames.getStore();
+    return f && f.store === this && !f.root.closed ? f : undefined;
   }
 
   private async runRoot<T>(fn: (tx: Db, level: TxLevel) => Promise<T> | T): Promise<T> {
     const root = newRoot();
     this.writer.exec('BEGIN IMMEDIATE');
     try {
-      const result = await this.als.run({ level: root, root }, async () => {
+      const result = await txFrames.run({ store: this, level: root, root }, async () => {
         const value = await fn(this.db, root);
         for (const hook of root.beforeCommit) await hook();
         return value;
@@ -200,7 +214,7 @@ export class SqliteStore implements Store {
     this.writer.exec(`SAVEPOINT ${name}`);
     const level: TxLevel = { events: [], root: outer.root };
     try {
-      const result = await this.als.run({ level, root: outer.root }, () => fn(this.db, level));
+      const result = await txFrames.run({ store: this, level, root: outer.root }, () => fn(this.db, level));
       this.writer.exec(`RELEASE ${name}`);
       outer.level.events.push(...level.events);
       return result;

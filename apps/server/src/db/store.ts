@@ -12,11 +12,29 @@
  * `beforeCommit` hooks (the event log inserts the events there, last, just before COMMIT) and, once
  * committed, its `afterCommit` hooks (the event log publishes).
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { SQL } from 'drizzle-orm';
 import type { ParleyEventBody } from '@parley/shared';
 import type { Db } from './client';
 
 export type Dialect = 'sqlite' | 'pg';
+
+/** The transaction open in an async context: which store, which level (shared by every store, so `detached` leaves all). */
+export interface TxFrame {
+  store: object;
+  level: TxLevel;
+  root: TxRoot;
+}
+export const txFrames = new AsyncLocalStorage<TxFrame>();
+
+/**
+ * Runs `fn` outside any transaction of this async context, and so does everything it starts. For
+ * work that a write only *triggers* (waking the outbox worker, a feeder, a fetcher): started inside
+ * an open transaction it would otherwise join it, without the writer's lock, and roll back with it.
+ */
+export function detached<T>(fn: () => T): T {
+  return txFrames.exit(fn);
+}
 
 /** One level of a transaction: the outermost or a savepoint in it. */
 export interface TxLevel {

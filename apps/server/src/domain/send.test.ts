@@ -24,9 +24,9 @@ afterEach(async () => {
 const count = async (table: typeof messages | typeof outbox | typeof events | typeof conversations | typeof contacts) =>
   (await db.select({ n: sql<number>`count(*)` }).from(table))[0]?.n ?? 0;
 
-function appError(fn: () => unknown): AppError {
+async function appError(fn: () => unknown): Promise<AppError> {
   try {
-    fn();
+    await fn();
   } catch (error) {
     expect(error).toBeInstanceOf(AppError);
     return error as AppError;
@@ -96,23 +96,31 @@ describe('queueMessage', () => {
   });
 
   it('refuses bad input with BAD_REQUEST / NOT_FOUND and writes nothing', async () => {
-    expect(appError(async () => await queueMessage({ log, ourNumber: US, conversationId: 12, text: 'hi', agentId: 1 }))).toMatchObject({
+    expect(
+      await appError(async () => await queueMessage({ log, ourNumber: US, conversationId: 12, text: 'hi', agentId: 1 })),
+    ).toMatchObject({
       code: 'NOT_FOUND',
       message: 'Conversation 12 not found',
     });
-    expect(appError(async () => await queueMessage({ log, ourNumber: US, to: '12', text: 'hi', agentId: 1 }))).toMatchObject({
+    expect(await appError(async () => await queueMessage({ log, ourNumber: US, to: '12', text: 'hi', agentId: 1 }))).toMatchObject({
       code: 'BAD_REQUEST',
       message: expect.stringContaining('too short') as string,
     });
-    expect(appError(async () => await queueMessage({ log, ourNumber: US, text: 'hi', agentId: 1 })).code).toBe('BAD_REQUEST');
+    expect((await appError(async () => await queueMessage({ log, ourNumber: US, text: 'hi', agentId: 1 }))).code).toBe('BAD_REQUEST');
     expect(
-      appError(async () => await queueMessage({ log, ourNumber: US, to: '+447700900001', conversationId: 1, text: 'hi', agentId: 1 })).code,
+      (
+        await appError(
+          async () => await queueMessage({ log, ourNumber: US, to: '+447700900001', conversationId: 1, text: 'hi', agentId: 1 }),
+        )
+      ).code,
     ).toBe('BAD_REQUEST');
-    expect(appError(async () => await queueMessage({ log, ourNumber: US, to: '+447700900001', text: ' \n ', agentId: 1 }))).toMatchObject({
+    expect(
+      await appError(async () => await queueMessage({ log, ourNumber: US, to: '+447700900001', text: ' \n ', agentId: 1 })),
+    ).toMatchObject({
       code: 'BAD_REQUEST',
       message: 'Message text is empty',
     });
-    const long = appError(
+    const long = await appError(
       async () => await queueMessage({ log, ourNumber: US, to: '+447700900001', text: 'x'.repeat(MAX_TEXT_CHARS + 1), agentId: 1 }),
     );
     expect(long).toMatchObject({ code: 'BAD_REQUEST', message: expect.stringMatching(/1001 characters; the limit is 1000/) as string });
@@ -134,17 +142,19 @@ describe('queueMessage', () => {
       const { conversation } = await queueMessage({ log, ourNumber: US, to: '+447700900001', text: 'before', agentId: 1 });
       await optOut('+447700900001');
       const snapshot = [count(messages), count(outbox), count(events), count(conversations), count(contacts)];
-      const error = appError(async () => await queueMessage({ log, ourNumber: US, to: '+447700900001', text: 'hi', agentId: 1 }));
+      const error = await appError(async () => await queueMessage({ log, ourNumber: US, to: '+447700900001', text: 'hi', agentId: 1 }));
       expect(error.code).toBe('OPTED_OUT');
       expect(error.message).toBe(
         'The contact +447700900001 opted out (STOP) on 2025-02-03 12:14 UTC; Parley will not text them until they send START',
       );
       expect(
-        appError(async () => await queueMessage({ log, ourNumber: US, conversationId: conversation.id, text: 'hi', agentId: 1 })).code,
+        (await appError(async () => await queueMessage({ log, ourNumber: US, conversationId: conversation.id, text: 'hi', agentId: 1 })))
+          .code,
       ).toBe('OPTED_OUT');
       // a new conversation from another of our numbers is refused too
       expect(
-        appError(async () => await queueMessage({ log, ourNumber: '+447700900999', to: '+447700900001', text: 'hi', agentId: 1 })).code,
+        (await appError(async () => await queueMessage({ log, ourNumber: '+447700900999', to: '+447700900001', text: 'hi', agentId: 1 })))
+          .code,
       ).toBe('OPTED_OUT');
       expect([count(messages), count(outbox), count(events), count(conversations), count(contacts)]).toEqual(snapshot);
     });
@@ -160,9 +170,9 @@ describe('queueMessage', () => {
         allowOptedOut: true,
       });
       expect(message).toMatchObject({ status: 'queued', agentId: null });
-      expect(appError(async () => await queueSystemMessage({ log, ourNumber: US, to: '+447700900001', text: 'HELP text' })).code).toBe(
-        'OPTED_OUT',
-      );
+      expect(
+        (await appError(async () => await queueSystemMessage({ log, ourNumber: US, to: '+447700900001', text: 'HELP text' }))).code,
+      ).toBe('OPTED_OUT');
     });
   });
 });

@@ -127,20 +127,20 @@ describe('statsSummary', () => {
       failuresByReason: [],
     });
     expect(empty.buckets).toHaveLength(31);
-    const refused = (f: () => unknown) => {
+    const refused = async (f: () => unknown) => {
       try {
-        f();
+        await f();
       } catch (e) {
         expect(e).toBeInstanceOf(AppError);
         return (e as AppError).message;
       }
       return 'no error';
     };
-    expect(refused(async () => await statsSummary({ db, since: '2026-03-10T00:00:00Z', until: '2026-03-09T00:00:00Z' }))).toBe(
+    expect(await refused(async () => await statsSummary({ db, since: '2026-03-10T00:00:00Z', until: '2026-03-09T00:00:00Z' }))).toBe(
       'since must be before until',
     );
     expect(
-      refused(async () => await statsSummary({ db, since: '2025-01-01T00:00:00Z', until: '2026-03-09T00:00:00Z', bucket: 'hour' })),
+      await refused(async () => await statsSummary({ db, since: '2025-01-01T00:00:00Z', until: '2026-03-09T00:00:00Z', bucket: 'hour' })),
     ).toMatch(/at most 2200 buckets/);
   });
 });

@@ -87,13 +87,13 @@ describe('EventLog.writeBatched', () => {
   it('a write that throws fails only its own caller; the rest of its batch commits and nothing of it is published', async () => {
     const heard = listen(t.log);
     await new Promise((r) => setImmediate(r));
-    const good1 = await receiveInboundBatched({ log: t.log, inbound: inbound({ text: 'first' }) });
+    const good1 = receiveInboundBatched({ log: t.log, inbound: inbound({ text: 'first' }) });
     // Throws after its domain write appended events: the savepoint takes both back.
-    const poison = await t.log.writeBatched(async () => {
+    const poison = t.log.writeBatched(async () => {
       await receiveInbound({ log: t.log, inbound: inbound({ text: 'poison' }) });
       throw new Error('poisoned item');
     });
-    const good2 = await receiveInboundBatched({ log: t.log, inbound: inbound({ text: 'last' }) });
+    const good2 = receiveInboundBatched({ log: t.log, inbound: inbound({ text: 'last' }) });
     const settled = await Promise.allSettled([good1, poison, good2]);
     expect(settled.map((s) => s.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     expect(settled[1]?.status === 'rejected' && (settled[1].reason as Error).message).toBe('poisoned item');

@@ -68,7 +68,8 @@ export function healthHandler(db: Db, extras: HealthExtras = () => ({}), opts: H
 
   return async (_req: Request, res: Response): Promise<void> => {
     try {
-      await db.$store.rows(sql`select 1`);
+      if (db.$store instanceof SqliteStore) await db.$store.ping();
+      else await db.$store.rows(sql`select 1`);
     } catch (err) {
       res.status(503).json({ status: 'unavailable', db: err instanceof Error ? err.message : 'unusable' });
       return;

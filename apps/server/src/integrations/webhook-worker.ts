@@ -12,6 +12,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { WEBHOOK_TEST_EVENT_TYPE, type ParleyEvent, type WebhookDeliveryDto } from '@parley/shared';
 import type { Config } from '../config';
+import { detached } from '../db/store';
 import type { Db } from '../db/client';
 import { SYSTEM_ACTOR } from '../domain/audit';
 import {
@@ -213,6 +214,21 @@ export function createWebhookWorker(opts: WebhookWorkerOptions): WebhookWorker {
     for (const id of enabled) if (!loops.has(id)) startLoop(id);
   }
 
+  async function wakeNow(id: number | undefined): Promise<void> {
+    if (!running) return;
+    if (id !== undefined) {
+      const old = loops.get(id);
+      if (old) {
+        // The new loop starts once the old one has finished (and recorded) a request in flight.
+        old.soft.abort();
+        loops.delete(id);
+        if ((await enabledEndpointIds(db)).includes(id)) startLoop(id, old.done);
+        return;
+      }
+    }
+    await reconcile();
+  }
+
   return {
     async start() {
       if (running) return;
@@ -233,18 +249,8 @@ export function createWebhookWorker(opts: WebhookWorkerOptions): WebhookWorker {
       await Promise.all(all.map((l) => l.done));
     },
     async wake(id) {
-      if (!running) return;
-      if (id !== undefined) {
-        const old = loops.get(id);
-        if (old) {
-          // The new loop starts once the old one has finished (and recorded) a request in flight.
-          old.soft.abort();
-          loops.delete(id);
-          if ((await enabledEndpointIds(db)).includes(id)) startLoop(id, old.done);
-          return;
-        }
-      }
-      await reconcile();
+      // Detached: a wake from inside a write must not read endpoints or start loops in that transaction.
+      await detached(() => wakeNow(id));
     },
     async checkUrl(url) {
       try {

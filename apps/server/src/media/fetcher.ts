@@ -9,6 +9,7 @@
  */
 import type { Logger } from 'pino';
 import type { ProviderName } from '@parley/shared';
+import { detached } from '../db/store';
 import type { Db } from '../db/client';
 import { isDbBusy } from '../db/client';
 import type { EventLog } from '../events/log';
@@ -225,7 +226,8 @@ export function createMediaFetcher(opts: {
       setImmediate(() => void pass());
     },
     wake() {
-      if (running) setImmediate(() => void pass());
+      // Detached: a wake from inside a write must not run the pass in that transaction.
+      if (running) detached(() => setImmediate(() => void pass()));
     },
     async stop() {
       running = false;

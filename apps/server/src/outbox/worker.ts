@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
+import { detached } from '../db/store';
 import { retryWhileBusy, type Db } from '../db/client';
 import type { EventLog } from '../events/log';
 import {
@@ -255,19 +256,22 @@ export function createOutboxWorker(opts: OutboxWorkerOptions): OutboxWorker {
       again = true;
       return;
     }
-    pumping = (async () => {
-      do {
-        again = false;
-        try {
-          await drain();
-        } catch (err) {
-          logger.error({ err }, 'outbox: drain failed');
-        }
-      } while (again && running);
-    })().finally(async () => {
-      pumping = undefined;
-      await schedule();
-    });
+    // Detached: a wake from inside a write (onQueued) must not run its claims in that transaction.
+    pumping = detached(() =>
+      (async () => {
+        do {
+          again = false;
+          try {
+            await drain();
+          } catch (err) {
+            logger.error({ err }, 'outbox: drain failed');
+          }
+        } while (again && running);
+      })().finally(async () => {
+        pumping = undefined;
+        await schedule();
+      }),
+    );
   }
 
   return {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { testConfig, type ConfigOverrides } from '../config';
 import { createServer, type ParleyServer, type ServerOptions } from '../server';
 import { signVonageWebhook } from '../providers/vonage/sign';
+import { SqliteStore } from '../db/sqlite-store';
 
 export interface TestServer extends ParleyServer {
   dir: string;
@@ -20,6 +21,8 @@ export interface TestServer extends ParleyServer {
 export async function startTestServer(overrides: ConfigOverrides = {}, dir?: string, options: ServerOptions = {}): Promise<TestServer> {
   const ownDir = dir ?? mkdtempSync(join(tmpdir(), 'parley-test-'));
   const server = await createServer(testConfig({ databasePath: join(ownDir, 'parley.db'), ...overrides }), options);
+  // The background jobs' first passes (recovery, due scans) run right after the start: let them commit.
+  if (server.db.$store instanceof SqliteStore) await server.db.$store.quiesce();
   return {
     ...server,
     dir: ownDir,

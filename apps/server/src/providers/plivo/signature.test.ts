@@ -69,7 +69,7 @@ async function verify(e: V3Example, over: Partial<Parameters<typeof verifyPlivoR
 }
 
 describe('V3 worked examples', () => {
-  it.each(ex.v3.map((e) => [e.name, e] as const))('%s: base string, signature and verification', (_name, e) => {
+  it.each(ex.v3.map((e) => [e.name, e] as const))('%s: base string, signature and verification', async (_name, e) => {
     expect(`${plivoV3Payload({ url: e.url, params: pairs(e.rawBody), method: e.method })}.${e.headers['X-Plivo-Signature-V3-Nonce']}`).toBe(
       e.baseString,
     );
@@ -79,7 +79,7 @@ describe('V3 worked examples', () => {
     expect(signPlivoV3({ url: e.url, params: e.decodedParams, nonce, authToken: TOKEN })).toBe(e.expectedSignature);
     expect(e.headers['X-Plivo-Signature-V3']).toBe(e.expectedSignature);
     const nonces = memoryNonces();
-    expect(verify(e, { nonces })).toEqual({ ok: true, scheme: 'v3' });
+    expect(await verify(e, { nonces })).toEqual({ ok: true, scheme: 'v3' });
     expect(nonces.claims).toEqual([['plivo', nonce]]);
   });
 
@@ -95,12 +95,12 @@ describe('V3 worked examples', () => {
     expect(raw).not.toBe(inbound.expectedSignature);
   });
 
-  it('empty fields count: dropping `ErrorCode=` (or `MessageIntent=`) breaks the signature', () => {
+  it('empty fields count: dropping `ErrorCode=` (or `MessageIntent=`) breaks the signature', async () => {
     expect(status.baseString).toContain('ErrorCodeFrom');
     const dropped = pairs(status.rawBody).filter(([k]) => k !== 'ErrorCode');
-    expect(verify(status, { params: dropped })).toMatchObject({ ok: false, status: 401 });
+    expect(await verify(status, { params: dropped })).toMatchObject({ ok: false, status: 401 });
     const droppedIntent = pairs(inbound.rawBody).filter(([k]) => k !== 'MessageIntent');
-    expect(verify(inbound, { params: droppedIntent })).toMatchObject({ ok: false, status: 401 });
+    expect(await verify(inbound, { params: droppedIntent })).toMatchObject({ ok: false, status: 401 });
   });
 
   it('sorts keys by code unit (requester_ip after every capital), not localeCompare', () => {
@@ -132,7 +132,7 @@ describe('V3 worked examples', () => {
     expect(plivoV3Payload({ url: 'https://h.example/p', params: [['A', '1']] })).toBe('https://h.example/p?A1');
   });
 
-  it('accepts a comma-separated header when any candidate matches, and headers in any case', () => {
+  it('accepts a comma-separated header when any candidate matches, and headers in any case', async () => {
     const nonce = inbound.headers['X-Plivo-Signature-V3-Nonce'] ?? '';
     const bogus = hmac('someone-else', 'x');
     for (const header of [
@@ -140,17 +140,19 @@ describe('V3 worked examples', () => {
       `${bogus}, ${inbound.expectedSignature}`,
       `${inbound.expectedSignature},${bogus}`,
     ]) {
-      expect(verify(inbound, { headers: { 'x-plivo-signature-v3': header, 'x-plivo-signature-v3-nonce': nonce } })).toEqual({
+      expect(await verify(inbound, { headers: { 'x-plivo-signature-v3': header, 'x-plivo-signature-v3-nonce': nonce } })).toEqual({
         ok: true,
         scheme: 'v3',
       });
     }
     expect(
-      verify(inbound, { headers: { 'x-plivo-signature-v3': `${bogus},${bogus}`, 'x-plivo-signature-v3-nonce': nonce } }),
+      await verify(inbound, { headers: { 'x-plivo-signature-v3': `${bogus},${bogus}`, 'x-plivo-signature-v3-nonce': nonce } }),
     ).toMatchObject({ ok: false });
     // A truncated candidate (wrong length) is refused without throwing.
     expect(
-      verify(inbound, { headers: { 'x-plivo-signature-v3': inbound.expectedSignature.slice(0, 10), 'x-plivo-signature-v3-nonce': nonce } }),
+      await verify(inbound, {
+        headers: { 'x-plivo-signature-v3': inbound.expectedSignature.slice(0, 10), 'x-plivo-signature-v3-nonce': nonce },
+      }),
     ).toMatchObject({ ok: false });
   });
 });
@@ -174,51 +176,51 @@ describe('V3 refusals', () => {
     if (!result.ok) expect(result.reason).toMatch(/V3 signature does not match/);
   });
 
-  it('refuses a V3 signature without its nonce, and a nonce without a signature', () => {
-    expect(verify(status, { headers: { 'X-Plivo-Signature-V3': status.expectedSignature } })).toMatchObject({
+  it('refuses a V3 signature without its nonce, and a nonce without a signature', async () => {
+    expect(await verify(status, { headers: { 'X-Plivo-Signature-V3': status.expectedSignature } })).toMatchObject({
       ok: false,
       reason: expect.stringMatching(/Nonce/),
     });
-    expect(verify(status, { headers: { 'X-Plivo-Signature-V3-Nonce': '1' } })).toMatchObject({ ok: false, status: 401 });
+    expect(await verify(status, { headers: { 'X-Plivo-Signature-V3-Nonce': '1' } })).toMatchObject({ ok: false, status: 401 });
   });
 
-  it('never falls back to V2 when a V3 header is present', () => {
+  it('never falls back to V2 when a V3 header is present', async () => {
     // Valid V2 headers for this URL, plus a broken V3: refused, and V2 is not consulted.
     const headers = {
       ...ex.v2.headers,
       'X-Plivo-Signature-V3': hmac(TOKEN, 'tampered'),
       'X-Plivo-Signature-V3-Nonce': '59102837465019283746',
     };
-    const result = verify(status, { headers });
+    const result = await verify(status, { headers });
     expect(result).toMatchObject({ ok: false, status: 401, reason: expect.stringMatching(/^V3/) });
     // The same V2 headers alone are accepted (as V2): so the refusal above is the no-fallback rule.
-    expect(verify(status, { headers: ex.v2.headers })).toEqual({ ok: true, scheme: 'v2' });
+    expect(await verify(status, { headers: ex.v2.headers })).toEqual({ ok: true, scheme: 'v2' });
   });
 
-  it('refuses a request with no signature headers at all, saying so', () => {
-    const result = verify(status, { headers: { 'content-type': 'application/x-www-form-urlencoded' } });
+  it('refuses a request with no signature headers at all, saying so', async () => {
+    const result = await verify(status, { headers: { 'content-type': 'application/x-www-form-urlencoded' } });
     expect(result).toMatchObject({ ok: false, status: 401, reason: expect.stringMatching(/unsigned/) });
   });
 });
 
 describe('nonces', () => {
-  it('refuses a replay of a verified request', () => {
+  it('refuses a replay of a verified request', async () => {
     const nonces = memoryNonces();
-    expect(verify(inbound, { nonces })).toEqual({ ok: true, scheme: 'v3' });
-    expect(verify(inbound, { nonces })).toEqual({ ok: false, status: 401, reason: 'V3 nonce already used (replay)' });
+    expect(await verify(inbound, { nonces })).toEqual({ ok: true, scheme: 'v3' });
+    expect(await verify(inbound, { nonces })).toEqual({ ok: false, status: 401, reason: 'V3 nonce already used (replay)' });
   });
 
-  it('claims the nonce only after the signature verifies (a forgery cannot burn it)', () => {
+  it('claims the nonce only after the signature verifies (a forgery cannot burn it)', async () => {
     const nonces = memoryNonces();
-    expect(verify(inbound, { nonces, authToken: 'wrong' })).toMatchObject({ ok: false });
+    expect(await verify(inbound, { nonces, authToken: 'wrong' })).toMatchObject({ ok: false });
     expect(nonces.claims).toEqual([]);
-    expect(verify(inbound, { nonces })).toEqual({ ok: true, scheme: 'v3' });
+    expect(await verify(inbound, { nonces })).toEqual({ ok: true, scheme: 'v3' });
   });
 
-  it('refuses a replayed V2 header set', () => {
+  it('refuses a replayed V2 header set', async () => {
     const nonces = memoryNonces();
-    expect(verify(status, { nonces, headers: ex.v2.headers })).toEqual({ ok: true, scheme: 'v2' });
-    expect(verify(status, { nonces, headers: ex.v2.headers })).toMatchObject({ ok: false, reason: 'V2 nonce already used (replay)' });
+    expect(await verify(status, { nonces, headers: ex.v2.headers })).toEqual({ ok: true, scheme: 'v2' });
+    expect(await verify(status, { nonces, headers: ex.v2.headers })).toMatchObject({ ok: false, reason: 'V2 nonce already used (replay)' });
   });
 });
 
@@ -227,33 +229,36 @@ describe('-Ma-V3 (main account token)', () => {
   const nonce = '11112222333344445555';
   const sign = (token: string) => signPlivoV3({ url: status.url, params: pairs(status.rawBody), nonce, authToken: token });
 
-  it('verifies -Ma-V3 with mainAuthToken when configured', () => {
+  it('verifies -Ma-V3 with mainAuthToken when configured', async () => {
     const headers = { 'X-Plivo-Signature-Ma-V3': sign(MAIN), 'X-Plivo-Signature-V3-Nonce': nonce };
-    expect(verify(status, { headers, mainAuthToken: MAIN })).toEqual({ ok: true, scheme: 'v3' });
-    expect(verify(status, { headers })).toMatchObject({ ok: false, status: 401 });
+    expect(await verify(status, { headers, mainAuthToken: MAIN })).toEqual({ ok: true, scheme: 'v3' });
+    expect(await verify(status, { headers })).toMatchObject({ ok: false, status: 401 });
   });
 
-  it('accepts either header: a wrong -V3 with a good -Ma-V3, or the reverse', () => {
+  it('accepts either header: a wrong -V3 with a good -Ma-V3, or the reverse', async () => {
     const both = (v3: string, ma: string) => ({
       'X-Plivo-Signature-V3': v3,
       'X-Plivo-Signature-Ma-V3': ma,
       'X-Plivo-Signature-V3-Nonce': nonce,
     });
-    expect(verify(status, { headers: both(sign('x'), sign(MAIN)), mainAuthToken: MAIN })).toEqual({ ok: true, scheme: 'v3' });
-    expect(verify(status, { headers: both(sign(TOKEN), sign('x')), mainAuthToken: MAIN })).toEqual({ ok: true, scheme: 'v3' });
+    expect(await verify(status, { headers: both(sign('x'), sign(MAIN)), mainAuthToken: MAIN })).toEqual({ ok: true, scheme: 'v3' });
+    expect(await verify(status, { headers: both(sign(TOKEN), sign('x')), mainAuthToken: MAIN })).toEqual({ ok: true, scheme: 'v3' });
   });
 
-  it('does not accept -V3 signed with the main token, nor -Ma-V3 with the subaccount token once a main token is set', () => {
+  it('does not accept -V3 signed with the main token, nor -Ma-V3 with the subaccount token once a main token is set', async () => {
     expect(
-      verify(status, { headers: { 'X-Plivo-Signature-V3': sign(MAIN), 'X-Plivo-Signature-V3-Nonce': nonce }, mainAuthToken: MAIN }),
+      await verify(status, { headers: { 'X-Plivo-Signature-V3': sign(MAIN), 'X-Plivo-Signature-V3-Nonce': nonce }, mainAuthToken: MAIN }),
     ).toMatchObject({ ok: false });
     expect(
-      verify(status, { headers: { 'X-Plivo-Signature-Ma-V3': sign(TOKEN), 'X-Plivo-Signature-V3-Nonce': nonce }, mainAuthToken: MAIN }),
+      await verify(status, {
+        headers: { 'X-Plivo-Signature-Ma-V3': sign(TOKEN), 'X-Plivo-Signature-V3-Nonce': nonce },
+        mainAuthToken: MAIN,
+      }),
     ).toMatchObject({ ok: false });
   });
 
-  it('without a main token configured, checks -Ma-V3 with the account token (a main account signs both with its own)', () => {
-    expect(verify(status, { headers: { 'X-Plivo-Signature-Ma-V3': sign(TOKEN), 'X-Plivo-Signature-V3-Nonce': nonce } })).toEqual({
+  it('without a main token configured, checks -Ma-V3 with the account token (a main account signs both with its own)', async () => {
+    expect(await verify(status, { headers: { 'X-Plivo-Signature-Ma-V3': sign(TOKEN), 'X-Plivo-Signature-V3-Nonce': nonce } })).toEqual({
       ok: true,
       scheme: 'v3',
     });
@@ -261,27 +266,27 @@ describe('-Ma-V3 (main account token)', () => {
 });
 
 describe('V2 worked example', () => {
-  it('signs scheme://host/path + nonce only, and verifies flagged as v2', () => {
+  it('signs scheme://host/path + nonce only, and verifies flagged as v2', async () => {
     expect(signPlivoV2({ url: ex.v2.url, nonce: ex.v2.nonce, authToken: TOKEN })).toBe(ex.v2.expectedSignature);
     expect(hmac(TOKEN, ex.v2.baseString)).toBe(ex.v2.expectedSignature);
-    expect(verify(status, { headers: ex.v2.headers })).toEqual({ ok: true, scheme: 'v2' });
+    expect(await verify(status, { headers: ex.v2.headers })).toEqual({ ok: true, scheme: 'v2' });
   });
 
-  it('V2 does not cover the body or the query (why ref is not trusted under V2)', () => {
+  it('V2 does not cover the body or the query (why ref is not trusted under V2)', async () => {
     const forged = pairs(status.rawBody.replace('Status=delivered', 'Status=failed'));
-    expect(verify(status, { headers: ex.v2.headers, params: forged, url: status.url.replace('ref=01J9', 'ref=OTHER') })).toEqual({
+    expect(await verify(status, { headers: ex.v2.headers, params: forged, url: status.url.replace('ref=01J9', 'ref=OTHER') })).toEqual({
       ok: true,
       scheme: 'v2',
     });
   });
 
-  it('refuses V2 with a wrong token, another host or http', () => {
-    expect(verify(status, { headers: ex.v2.headers, authToken: 'wrong' })).toMatchObject({
+  it('refuses V2 with a wrong token, another host or http', async () => {
+    expect(await verify(status, { headers: ex.v2.headers, authToken: 'wrong' })).toMatchObject({
       ok: false,
       reason: expect.stringMatching(/^V2/),
     });
-    expect(verify(status, { headers: ex.v2.headers, url: status.url.replace('parley.', 'evil.') })).toMatchObject({ ok: false });
-    expect(verify(status, { headers: ex.v2.headers, url: status.url.replace('https:', 'http:') })).toMatchObject({ ok: false });
+    expect(await verify(status, { headers: ex.v2.headers, url: status.url.replace('parley.', 'evil.') })).toMatchObject({ ok: false });
+    expect(await verify(status, { headers: ex.v2.headers, url: status.url.replace('https:', 'http:') })).toMatchObject({ ok: false });
   });
 });
 
