@@ -60,6 +60,9 @@ export interface BatchStats {
  * run together in one transaction, each in its own savepoint, so one that throws rolls back alone and
  * fails only its own caller. On PostgreSQL each is its own transaction (they run concurrently).
  */
+/** Events per INSERT statement (3 parameters each). */
+const EVENT_INSERT_BATCH = 500;
+
 export class EventLog {
   private readonly emitter = new EventEmitter();
   private subscribers = 0;
@@ -203,10 +206,17 @@ export class EventLog {
   private async insertEvents(bodies: ParleyEventBody[]): Promise<ParleyEvent[]> {
     const createdAt = Date.now();
     const at = new Date(createdAt).toISOString();
-    const rows = await this.db
-      .insert(events)
-      .values(bodies.map((e) => ({ type: e.type, payload: JSON.stringify(e.payload), createdAt })))
-      .returning({ id: events.id });
+    const rows: { id: number }[] = [];
+    // A few hundred rows per statement: well under SQLite's 32,766 and PostgreSQL's 65,535 parameters.
+    for (let i = 0; i < bodies.length; i += EVENT_INSERT_BATCH) {
+      const chunk = bodies.slice(i, i + EVENT_INSERT_BATCH);
+      rows.push(
+        ...(await this.db
+          .insert(events)
+          .values(chunk.map((e) => ({ type: e.type, payload: JSON.stringify(e.payload), createdAt })))
+          .returning({ id: events.id })),
+      );
+    }
     if (rows.length !== bodies.length) throw new Error('event insert returned fewer rows than it inserted');
     const ids = rows.map((r) => r.id).sort((a, b) => a - b);
     return bodies.map((e, i) => ({ ...e, id: ids[i] as number, createdAt: at }) as ParleyEvent);
