@@ -15,7 +15,7 @@ import Database from 'better-sqlite3';
 import type { SQL } from 'drizzle-orm';
 import { SQLiteSyncDialect } from 'drizzle-orm/sqlite-core';
 import type { Db } from './client';
-import { Mutex, newRoot, txFrames, type Store, type TxFrame, type TxLevel, type TxOptions, type TxRoot } from './store';
+import { Mutex, newRoot, txFrames, type Store, type TxFrame, type TxLevel, type TxOptions } from './store';
 
 type Method = 'run' | 'all' | 'values' | 'get';
 
