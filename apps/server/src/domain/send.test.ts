@@ -141,7 +141,8 @@ describe('queueMessage', () => {
     it('refuses with OPTED_OUT, by number or by conversation, and writes nothing', async () => {
       const { conversation } = await queueMessage({ log, ourNumber: US, to: '+447700900001', text: 'before', agentId: 1 });
       await optOut('+447700900001');
-      const snapshot = [count(messages), count(outbox), count(events), count(conversations), count(contacts)];
+      const counts = async () => [await count(messages), await count(outbox), await count(events), await count(conversations), await count(contacts)];
+      const snapshot = await counts();
       const error = await appError(async () => await queueMessage({ log, ourNumber: US, to: '+447700900001', text: 'hi', agentId: 1 }));
       expect(error.code).toBe('OPTED_OUT');
       expect(error.message).toBe(
@@ -156,7 +157,7 @@ describe('queueMessage', () => {
         (await appError(async () => await queueMessage({ log, ourNumber: '+447700900999', to: '+447700900001', text: 'hi', agentId: 1 })))
           .code,
       ).toBe('OPTED_OUT');
-      expect([count(messages), count(outbox), count(events), count(conversations), count(contacts)]).toEqual(snapshot);
+      expect(await counts()).toEqual(snapshot);
     });
 
     it('queues the STOP confirmation with allowOptedOut', async () => {
