@@ -16,7 +16,7 @@ import { Agent, request } from 'node:http';
 import Database from 'better-sqlite3';
 import { eq } from 'drizzle-orm';
 import { openDb } from '../src/db/client';
-import { agents } from '../src/db/schema';
+import { agents } from '../src/db/tables';
 import { createApiToken } from '../src/auth/tokens';
 import { inboundPayload } from '../src/testing/harness';
 import { signVonageWebhook } from '../src/providers/vonage/sign';

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eq } from 'drizzle-orm';
 import { openDb, type Db } from '../src/db/client';
-import { messages } from '../src/db/schema';
+import { messages } from '../src/db/tables';
 import { listConversations } from '../src/domain/conversation';
 import { statsSummary } from '../src/domain/stats';
 import { fmtMs, measure, printTable, type Latency } from './figures';

@@ -2,7 +2,7 @@ import { eq } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Db } from '../db/client';
 import { openTempDb, type TempDb } from '../testing/temp-db';
-import { agents, apiTokens, sessions } from '../db/schema';
+import { agents, apiTokens, sessions } from '../db/tables';
 import { insertAgent } from '../domain/agents';
 import { TEST_PASSWORD_COST, hashPassword } from './password';
 import { createLoginRateLimiter } from './rate-limit';

@@ -11,7 +11,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import type { CampaignCreatedDto, CampaignDto, CampaignRecipientDto, MessageDto } from '@parley/shared';
 import { createApiToken } from '../auth/tokens';
 import { loadConfig } from '../config';
-import { agents, events, messages } from '../db/schema';
+import { agents, events, messages } from '../db/tables';
 import { upsertContact } from '../domain/contacts';
 import { setOptOut } from '../domain/optout';
 import { createServer, type ParleyServer } from '../server';

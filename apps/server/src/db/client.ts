@@ -6,7 +6,7 @@ import { drizzle as syncDrizzle } from 'drizzle-orm/better-sqlite3';
 import { drizzle, type SqliteRemoteDatabase } from 'drizzle-orm/sqlite-proxy';
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator';
 import * as schema from './schema';
-import { installSuppressionKey } from '../domain/suppression';
+import { resolveSuppressionKeySqlite } from '../domain/suppression';
 import { SqliteStore } from './sqlite-store';
 import type { Store } from './store';
 
@@ -65,8 +65,9 @@ export function openDb(path: string, opts: { busyTimeoutMs?: number; suppression
   // Migrating may wait longer: nothing else is served yet.
   sqlite.pragma('busy_timeout = 5000');
   migrate(syncDrizzle(sqlite, { schema }), { migrationsFolder });
+  let suppressionKey: Buffer;
   try {
-    installSuppressionKey(sqlite, opts.suppressionSecret);
+    suppressionKey = resolveSuppressionKeySqlite(sqlite, opts.suppressionSecret);
   } catch (err) {
     sqlite.close();
     throw err;
@@ -74,6 +75,7 @@ export function openDb(path: string, opts: { busyTimeoutMs?: number; suppression
   const busyTimeoutMs = Math.max(0, Math.floor(opts.busyTimeoutMs ?? 5000));
   sqlite.pragma(`busy_timeout = ${busyTimeoutMs}`);
   const store = new SqliteStore(sqlite, path === ':memory:' ? null : path, busyTimeoutMs);
+  store.suppressionKey = suppressionKey;
   const db = drizzle(store.callback, { schema }) as Db;
   db.$client = sqlite;
   db.$store = store;

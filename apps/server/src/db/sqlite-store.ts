@@ -45,6 +45,7 @@ export class SqliteStore implements Store {
   readonly groupsCommits = true;
   /** Set by openDb right after construction. */
   db!: Db;
+  suppressionKey?: Buffer;
   private readonly writerLock = new Mutex();
   private readonly reader: Database.Database;
   private readonly writerStatements: StatementCache;

@@ -76,6 +76,10 @@ export interface Store {
   rows<T extends Record<string, unknown>>(query: SQL): Promise<T[]>;
   /** Rows changed by a raw statement. */
   execute(query: SQL): Promise<number>;
+  /** PostgreSQL: tells every instance (NOTIFY, delivered at commit) that events up to this id were appended. */
+  announce?(lastEventId: number): Promise<void>;
+  /** The suppression list's HMAC key (domain/suppression.ts), loaded when the database is opened. */
+  suppressionKey?: Buffer;
   close(): Promise<void>;
 }
 

@@ -1,6 +1,6 @@
 import { and, asc, count, desc, eq, gt, isNull, lt, or } from 'drizzle-orm';
 import { isDbBusy, type Db } from '../db/client';
-import { agents, apiTokens, sessions } from '../db/schema';
+import { agents, apiTokens, sessions } from '../db/tables';
 import { one, affected } from '../db/store';
 
 /**

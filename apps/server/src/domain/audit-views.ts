@@ -6,7 +6,7 @@ import { and, desc, eq, lt, type SQL } from 'drizzle-orm';
 import { stringify } from 'csv-stringify/sync';
 import type { AuditAction, AuditEntryDto, AuditVia } from '@parley/shared';
 import type { Db } from '../db/client';
-import { agents, auditLog } from '../db/schema';
+import { agents, auditLog } from '../db/tables';
 import { recordAudit, type AuditActor } from './audit';
 import { decodeIdCursor, encodeIdCursor } from './campaign-views';
 import { runTx } from '../db/store';

@@ -4,7 +4,7 @@
  * update or delete here on purpose: the log is append-only.
  */
 import type { AuditAction, AuditVia } from '@parley/shared';
-import { auditLog } from '../db/schema';
+import { auditLog } from '../db/tables';
 import type { Tx } from '../events/log';
 
 export interface AuditActor {

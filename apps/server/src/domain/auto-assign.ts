@@ -6,7 +6,7 @@
  * transaction, so the assignment is in the same `conversation.updated` event as the message.
  */
 import { and, asc, count, desc, eq, inArray, isNotNull, isNull } from 'drizzle-orm';
-import { agents, conversations, messages } from '../db/schema';
+import { agents, conversations, messages } from '../db/tables';
 import type { Db } from '../db/client';
 import type { Tx } from '../events/log';
 import { getSettings } from './settings';

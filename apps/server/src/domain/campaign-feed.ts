@@ -1,7 +1,7 @@
 import { and, asc, eq, inArray, lte, sql } from 'drizzle-orm';
 import type { CampaignDto, ProviderName } from '@parley/shared';
 import type { Db } from '../db/client';
-import { campaignRecipients, campaigns, contacts, messages } from '../db/schema';
+import { campaignRecipients, campaigns, contacts, messages } from '../db/tables';
 import { AppError } from '../errors';
 import type { EventLog, Tx } from '../events/log';
 import { optedOutReason, personalise } from './campaign-recipients';

@@ -10,7 +10,7 @@ import type {
 } from '@parley/shared';
 import type { Db } from '../db/client';
 import { mapInOrder } from '../db/store';
-import { campaignRecipients, campaigns, messages } from '../db/schema';
+import { campaignRecipients, campaigns, messages } from '../db/tables';
 import { AppError } from '../errors';
 import type { Append } from '../events/log';
 import { DEFAULT_PAGE, MAX_PAGE } from './conversation';

@@ -3,7 +3,7 @@ import { eq, inArray } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { CampaignCounts, ParleyEvent } from '@parley/shared';
 import type { Db } from '../db/client';
-import { campaignRecipients, contacts, messages, outbox } from '../db/schema';
+import { campaignRecipients, contacts, messages, outbox } from '../db/tables';
 import { AppError } from '../errors';
 import type { EventLog } from '../events/log';
 import { openTempDb, type TempDb } from '../testing/temp-db';

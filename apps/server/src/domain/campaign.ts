@@ -2,7 +2,7 @@ import { and, eq, inArray, isNotNull } from 'drizzle-orm';
 import { MAX_TEXT_CHARS, countSms } from '@parley/shared';
 import type { CampaignCreatedDto, CampaignDto, CampaignPreviewDto, ProviderName } from '@parley/shared';
 import type { Db } from '../db/client';
-import { campaignRecipients, campaigns, contacts, messages, outbox } from '../db/schema';
+import { campaignRecipients, campaigns, contacts, messages, outbox } from '../db/tables';
 import { AppError } from '../errors';
 import type { EventLog, Tx } from '../events/log';
 import {

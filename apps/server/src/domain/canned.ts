@@ -2,7 +2,7 @@
 import { asc, eq, like, or } from 'drizzle-orm';
 import { CANNED_FIELDS, unknownCannedFields, type CannedReplyDto } from '@parley/shared';
 import type { Db } from '../db/client';
-import { cannedReplies } from '../db/schema';
+import { cannedReplies } from '../db/tables';
 import { AppError } from '../errors';
 import type { EventLog, Tx } from '../events/log';
 import { one } from '../db/store';

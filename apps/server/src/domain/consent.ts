@@ -5,7 +5,7 @@
 import { asc, eq } from 'drizzle-orm';
 import type { ConsentEntryDto, ConsentExportDto, ConsentSource, ConsentState } from '@parley/shared';
 import type { Db } from '../db/client';
-import { consentLedger, contacts } from '../db/schema';
+import { consentLedger, contacts } from '../db/tables';
 import { AppError } from '../errors';
 import type { Tx } from '../events/log';
 import { toCsv } from './contact-admin';

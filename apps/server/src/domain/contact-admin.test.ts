@@ -2,7 +2,7 @@ import { eq } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { vonageInboundSchema } from '@parley/shared';
 import type { Db } from '../db/client';
-import { contacts } from '../db/schema';
+import { contacts } from '../db/tables';
 import type { EventLog } from '../events/log';
 import { inboundPayload } from '../testing/harness';
 import { openTempDb, type TempDb } from '../testing/temp-db';

@@ -3,7 +3,7 @@ import { and, asc, desc, eq, isNotNull, isNull, lt, or, sql, type SQL } from 'dr
 import type { ContactDto, ContactListDto, OptOutExportDto } from '@parley/shared';
 import { stripControlChars } from '@parley/shared';
 import type { Db } from '../db/client';
-import { contacts } from '../db/schema';
+import { contacts } from '../db/tables';
 import { AppError } from '../errors';
 import type { EventLog } from '../events/log';
 import { decodeIdCursor, encodeIdCursor } from './campaign-views';

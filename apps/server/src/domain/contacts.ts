@@ -1,6 +1,6 @@
 import { eq, sql } from 'drizzle-orm';
 import type { ProviderName } from '@parley/shared';
-import { contacts, conversations } from '../db/schema';
+import { contacts, conversations } from '../db/tables';
 import type { Tx } from '../events/log';
 
 // DO UPDATE (a no-op) rather than DO NOTHING so RETURNING gives the row either way: one statement

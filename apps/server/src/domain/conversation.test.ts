@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { vonageInboundSchema } from '@parley/shared';
 import type { Db } from '../db/client';
 import { openTempDb, type TempDb } from '../testing/temp-db';
-import { conversations, messages } from '../db/schema';
+import { conversations, messages } from '../db/tables';
 import type { EventLog } from '../events/log';
 import { inboundPayload } from '../testing/harness';
 import { insertAgent } from './agents';

@@ -2,7 +2,7 @@ import { and, asc, desc, eq, isNotNull, isNull, lt, lte, or, sql, type SQL } fro
 import type { ContactDto, ConversationDto, ConversationFilter, ConversationStatus, MessageDto } from '@parley/shared';
 import { MAX_PAGE, stripControlChars } from '@parley/shared';
 import type { Db } from '../db/client';
-import { agents, contacts, conversations, messages } from '../db/schema';
+import { agents, contacts, conversations, messages } from '../db/tables';
 import { AppError } from '../errors';
 import type { EventLog, Tx } from '../events/log';
 import { loadConversation, toContactDto, toConversationDto } from './views';

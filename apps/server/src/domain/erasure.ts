@@ -29,7 +29,7 @@ import {
   notes,
   outbox,
   webhookLog,
-} from '../db/schema';
+} from '../db/tables';
 import { AppError } from '../errors';
 import type { EventLog, Tx } from '../events/log';
 import { recordAudit, type AuditActor } from './audit';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { and, eq } from 'drizzle-orm';
-import { contacts, messages } from '../db/schema';
+import { contacts, messages } from '../db/tables';
 import { AppError } from '../errors';
 import { inboundPayload, startTestServer, type TestServer } from '../testing/harness';
 import { START_CONFIRMATION, STOP_CONFIRMATION } from './keywords';

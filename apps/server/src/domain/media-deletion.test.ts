@@ -1,7 +1,7 @@
 /** Deleting messages that carry attachments: retention and erasure remove the media rows and name their files. */
 import { eq } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { media } from '../db/schema';
+import { media } from '../db/tables';
 import { openTempDb, type TempDb } from '../testing/temp-db';
 import { SYSTEM_ACTOR } from './audit';
 import { eraseContact } from './erasure';

@@ -5,7 +5,7 @@
  */
 import { and, asc, desc, eq, lte, ne } from 'drizzle-orm';
 import type { MessageDto } from '@parley/shared';
-import { conversations, media, messages } from '../db/schema';
+import { conversations, media, messages } from '../db/tables';
 import type { Db } from '../db/client';
 import type { EventLog, Tx } from '../events/log';
 import { loadConversation, previewOf } from './views';

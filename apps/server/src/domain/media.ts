@@ -5,7 +5,7 @@
  */
 import { and, asc, eq, inArray, isNull } from 'drizzle-orm';
 import type { MediaDto, MediaState, MessageDto, ProviderName } from '@parley/shared';
-import { media, messages } from '../db/schema';
+import { media, messages } from '../db/tables';
 import type { Db } from '../db/client';
 import { mapInOrder, one } from '../db/store';
 import type { Tx } from '../events/log';

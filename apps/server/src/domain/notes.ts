@@ -5,7 +5,7 @@
 import { asc, desc, eq, isNull } from 'drizzle-orm';
 import type { NoteDto } from '@parley/shared';
 import type { Db } from '../db/client';
-import { agents, conversations, notes } from '../db/schema';
+import { agents, conversations, notes } from '../db/tables';
 import { AppError } from '../errors';
 import type { EventLog } from '../events/log';
 import type { AgentDto } from './agents';

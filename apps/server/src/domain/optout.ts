@@ -1,6 +1,6 @@
 import { and, eq, isNotNull } from 'drizzle-orm';
 import type { ConsentSource, ContactDto, ConversationDto } from '@parley/shared';
-import { contacts, conversations } from '../db/schema';
+import { contacts, conversations } from '../db/tables';
 import { AppError } from '../errors';
 import type { EventLog, Tx, Append } from '../events/log';
 import { recordAudit, type AuditActor } from './audit';

@@ -4,7 +4,7 @@
  */
 import { and, eq, isNull, or, sql } from 'drizzle-orm';
 import type { ProviderName } from '@parley/shared';
-import { messageStatusHistory, messages, outbox } from '../db/schema';
+import { messageStatusHistory, messages, outbox } from '../db/tables';
 import { mapInOrder } from '../db/store';
 import type { EventLog, Tx, Append } from '../events/log';
 import { adoptOrphans } from './status';

@@ -5,7 +5,7 @@
  */
 import { and, asc, eq, inArray, lte, min, sql } from 'drizzle-orm';
 import type { MessageDto, ProviderName } from '@parley/shared';
-import { contacts, conversations, messages, outbox } from '../db/schema';
+import { contacts, conversations, messages, outbox } from '../db/tables';
 import type { Db } from '../db/client';
 import type { EventLog, Tx, Append } from '../events/log';
 import { adoptOrphans } from './status';

@@ -12,7 +12,7 @@ import { DateTime } from 'luxon';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { CampaignCreatedDto, CampaignDto, CampaignRecipientDto, MessageDto } from '@parley/shared';
 import { createApiToken } from '../auth/tokens';
-import { auditLog } from '../db/schema';
+import { auditLog } from '../db/tables';
 import { insertAgent } from './agents';
 import { inboundPayload, startTestServer, type TestServer } from '../testing/harness';
 import { trpcCall } from '../testing/trpc-http';

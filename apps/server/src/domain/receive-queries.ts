@@ -1,6 +1,6 @@
 import { eq, sql } from 'drizzle-orm';
 import type { Db } from '../db/client';
-import { contacts, conversations, messages } from '../db/schema';
+import { contacts, conversations, messages } from '../db/tables';
 
 /** The inbound hot path's statements (the store keeps each one prepared per connection). */
 export function receiveQueries(db: Db) {

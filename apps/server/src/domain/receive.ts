@@ -1,6 +1,6 @@
 import { countSms, type MessageDto, type ProviderName } from '@parley/shared';
 import { and, eq, gt, isNull } from 'drizzle-orm';
-import { messages } from '../db/schema';
+import { messages } from '../db/tables';
 import type { EventLog, Tx } from '../events/log';
 import { DEFAULT_HELP_TEXT, looksLikeOptOut, matchKeyword, START_CONFIRMATION, STOP_CONFIRMATION } from './keywords';
 import { inheritSuppressionIn, setOptOutIn } from './optout';
@@ -9,7 +9,7 @@ import { queueMessageIn } from './send';
 import { previewOf, toConversationDto, toMessageDto } from './views';
 import { receiveQueries } from './receive-queries';
 import { autoAssignIn } from './auto-assign';
-import { conversations } from '../db/schema';
+import { conversations } from '../db/tables';
 import { insertInboundMediaIn, mediaPreview, type InboundMedia } from './media';
 
 /** An inbound text, provider-neutral: each webhook route maps its provider's payload onto this. */

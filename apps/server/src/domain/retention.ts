@@ -8,7 +8,7 @@
  * to it keep working) with its preview cleared; a `conversation.updated` event tells open inboxes.
  */
 import { and, asc, eq, gt, inArray, sql } from 'drizzle-orm';
-import { campaignRecipients, conversations, media, messageStatusHistory, messages, outbox } from '../db/schema';
+import { campaignRecipients, conversations, media, messageStatusHistory, messages, outbox } from '../db/tables';
 import type { EventLog } from '../events/log';
 import { loadConversation } from './views';
 

@@ -5,7 +5,7 @@
  */
 import { and, asc, eq, gte, isNull, lte, or } from 'drizzle-orm';
 import type { MessageDto } from '@parley/shared';
-import { contacts, conversations, messages, outbox } from '../db/schema';
+import { contacts, conversations, messages, outbox } from '../db/tables';
 import { AppError } from '../errors';
 import type { Db } from '../db/client';
 import type { EventLog, Tx } from '../events/log';

@@ -3,7 +3,7 @@
  * retryOf) only when Parley knows the first never reached the handset, and at most once.
  */
 import { eq } from 'drizzle-orm';
-import { contacts, conversations, messages } from '../db/schema';
+import { contacts, conversations, messages } from '../db/tables';
 import { AppError } from '../errors';
 import type { EventLog, Tx } from '../events/log';
 import type { MessageRow } from './outbox';

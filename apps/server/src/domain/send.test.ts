@@ -2,7 +2,7 @@ import { eq, sql } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDb } from '../db/client';
 import type { Db } from '../db/client';
-import { contacts, conversations, events, messages, outbox } from '../db/schema';
+import { contacts, conversations, events, messages, outbox } from '../db/tables';
 import { AppError } from '../errors';
 import { EventLog } from '../events/log';
 import { PRIORITY } from './outbox';

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { eq } from 'drizzle-orm';
 import { MAX_TEXT_CHARS, countSms, normalizePhone } from '@parley/shared';
 import type { ConversationDto, MessageDto, ProviderName } from '@parley/shared';
-import { contacts, conversations, messages, outbox } from '../db/schema';
+import { contacts, conversations, messages, outbox } from '../db/tables';
 import { AppError } from '../errors';
 import type { EventLog, Tx, Append } from '../events/log';
 import { touchConversation, upsertContact, upsertConversation } from './contacts';

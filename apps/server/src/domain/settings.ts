@@ -6,7 +6,7 @@
 import { and, eq, isNotNull } from 'drizzle-orm';
 import { DEFAULT_SETTINGS, settingsSchema, type Settings, type SettingsDto, type SettingsUpdate } from '@parley/shared';
 import type { Db } from '../db/client';
-import { campaignRecipients, messages, settings } from '../db/schema';
+import { campaignRecipients, messages, settings } from '../db/tables';
 import type { EventLog, Tx } from '../events/log';
 import { recordAudit, type AuditActor } from './audit';
 

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Db } from '../db/client';
-import { messages } from '../db/schema';
+import { messages } from '../db/tables';
 import { AppError } from '../errors';
 import { openTempDb, type TempDb } from '../testing/temp-db';
 import { upsertContact, upsertConversation } from './contacts';

@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { MESSAGE_STATUSES, type StatsBucket, type StatsSummary } from '@parley/shared';
 import type { Db } from '../db/client';
 import { AppError } from '../errors';
@@ -21,40 +22,64 @@ const list = (statuses: string[]) => `(${statuses.map((x) => `'${x}'`).join(', '
 // range per (direction, status), so counting evaluates no per-row expression and never reads the
 // table; only the failures read it, for failed messages alone.
 function build(db: Db) {
-  const c = db.$client;
+  const store = db.$store;
+  // SQLite's planner is told the index (it would otherwise pick the status index); PostgreSQL's picks it itself.
+  const byStatsIdx = sql.raw(store.dialect === 'sqlite' ? 'indexed by messages_stats_idx' : '');
+  const delivered = sql.raw(list(DELIVERED));
+  const failed = sql.raw(list(FAILED));
+  const num = (v: unknown) => Number(v ?? 0);
   return {
-    count: c
-      .prepare<[string, string, number, number], number>(
-        `select count(*) from messages indexed by messages_stats_idx where direction = ? and status = ? and created_at >= ? and created_at < ?`,
-      )
-      .pluck(),
-    durations: c
-      .prepare<[number, number], number>(
-        `select status_at - created_at from messages indexed by messages_stats_idx
-          where direction = 'out' and status in ${list(DELIVERED)} and created_at >= ? and created_at < ?`,
-      )
-      .pluck(),
-    failures: c.prepare<[number, number, number], { code: string | null; reason: string; count: number }>(
-      `select error_code as code, coalesce(error_reason, error_title, error_code, 'Unknown reason') as reason, count(*) as count
-         from messages indexed by messages_stats_idx
-        where direction = 'out' and status in ${list(FAILED)} and created_at >= ? and created_at < ?
-        group by 1, 2
-        order by 3 desc, 2
-        limit ?`,
-    ),
+    count: async (direction: string, status: string, since: number, until: number): Promise<number> =>
+      num(
+        (
+          await store.rows<{ n: number }>(
+            sql`select count(*) as n from messages ${byStatsIdx} where direction = ${direction} and status = ${status} and created_at >= ${since} and created_at < ${until}`,
+          )
+        )[0]?.n,
+      ),
+    durations: async (since: number, until: number): Promise<number[]> =>
+      (
+        await store.rows<{ d: number }>(
+          sql`select status_at - created_at as d from messages ${byStatsIdx}
+            where direction = 'out' and status in ${delivered} and created_at >= ${since} and created_at < ${until}`,
+        )
+      ).map((r) => num(r.d)),
+    failures: async (since: number, until: number, limit: number) =>
+      (
+        await store.rows<{ code: string | null; reason: string; count: number }>(
+          sql`select error_code as code, coalesce(error_reason, error_title, error_code, 'Unknown reason') as reason, count(*) as count
+             from messages ${byStatsIdx}
+            where direction = 'out' and status in ${failed} and created_at >= ${since} and created_at < ${until}
+            group by 1, 2
+            order by 3 desc, 2
+            limit ${limit}`,
+        )
+      ).map((r) => ({ ...r, count: num(r.count) })),
     // The rollups (migration 0012; kept by triggers on messages).
-    hourly: c.prepare<[number, number], { hour: number; direction: string; status: string; n: number }>(
-      `select hour, direction, status, n from stats_hourly where hour >= ? and hour < ? and n <> 0`,
-    ),
-    deliveryDaily: c.prepare<[number, number], { bucket: number; n: number }>(
-      `select bucket, sum(n) as n from stats_delivery_daily where day >= ? and day < ? group by bucket`,
-    ),
-    deliveryHourly: c.prepare<[number, number], { bucket: number; n: number }>(
-      `select bucket, sum(n) as n from stats_delivery_hourly where hour >= ? and hour < ? group by bucket`,
-    ),
-    failuresHourly: c.prepare<[number, number], { code: string; reason: string; count: number }>(
-      `select code, reason, sum(n) as count from stats_failures_hourly where hour >= ? and hour < ? group by code, reason`,
-    ),
+    hourly: async (from: number, to: number) =>
+      (
+        await store.rows<{ hour: number; direction: string; status: string; n: number }>(
+          sql`select hour, direction, status, n from stats_hourly where hour >= ${from} and hour < ${to} and n <> 0`,
+        )
+      ).map((r) => ({ ...r, hour: num(r.hour), n: num(r.n) })),
+    deliveryDaily: async (from: number, to: number) =>
+      (
+        await store.rows<{ bucket: number; n: number }>(
+          sql`select bucket, sum(n) as n from stats_delivery_daily where day >= ${from} and day < ${to} group by bucket`,
+        )
+      ).map((r) => ({ bucket: num(r.bucket), n: num(r.n) })),
+    deliveryHourly: async (from: number, to: number) =>
+      (
+        await store.rows<{ bucket: number; n: number }>(
+          sql`select bucket, sum(n) as n from stats_delivery_hourly where hour >= ${from} and hour < ${to} group by bucket`,
+        )
+      ).map((r) => ({ bucket: num(r.bucket), n: num(r.n) })),
+    failuresHourly: async (from: number, to: number) =>
+      (
+        await store.rows<{ code: string; reason: string; count: number }>(
+          sql`select code, reason, sum(n) as count from stats_failures_hourly where hour >= ${from} and hour < ${to} group by code, reason`,
+        )
+      ).map((r) => ({ ...r, count: num(r.count) })),
   };
 }
 
@@ -71,8 +96,8 @@ interface Volumes {
 async function volumes(q: Queries, since: number, until: number): Promise<Volumes> {
   const v: Volumes = { inbound: 0, outbound: 0, delivered: 0, failed: 0, pending: 0 };
   for (const status of MESSAGE_STATUSES) {
-    v.inbound += q.count.get('in', status, since, until) ?? 0;
-    const out = q.count.get('out', status, since, until) ?? 0;
+    v.inbound += await q.count('in', status, since, until) ?? 0;
+    const out = await q.count('out', status, since, until) ?? 0;
     v.outbound += out;
     if (DELIVERED.includes(status)) v.delivered += out;
     else if (FAILED.includes(status)) v.failed += out;
@@ -189,8 +214,8 @@ export async function statsSummary(opts: StatsSummaryInput): Promise<StatsSummar
       add(perBucket[bucketOf(start)] as Volumes, await volumes(q, start, end));
       start = end;
     }
-    for (const d of q.durations.all(from, to)) durations.push(d);
-    addFailures(q.failures.all(from, to, Number.MAX_SAFE_INTEGER));
+    for (const d of await q.durations(from, to)) durations.push(d);
+    addFailures(await q.failures(from, to, Number.MAX_SAFE_INTEGER));
   };
 
   // Whole hours from the rollups; the partial hours at either edge exactly.
@@ -201,7 +226,7 @@ export async function statsSummary(opts: StatsSummaryInput): Promise<StatsSummar
   } else {
     await exactly(since, firstHour * HOUR);
     await exactly(endHour * HOUR, until);
-    for (const r of q.hourly.all(firstHour, endHour)) {
+    for (const r of await q.hourly(firstHour, endHour)) {
       const v = perBucket[bucketOf(r.hour * HOUR)] as Volumes;
       if (r.direction === 'in') v.inbound += r.n;
       else {
@@ -215,13 +240,13 @@ export async function statsSummary(opts: StatsSummaryInput): Promise<StatsSummar
     const firstDay = Math.ceil((firstHour * HOUR) / DAY);
     const endDay = Math.floor((endHour * HOUR) / DAY);
     if (firstDay < endDay) {
-      addHistogram(q.deliveryHourly.all(firstHour, (firstDay * DAY) / HOUR));
-      addHistogram(q.deliveryDaily.all(firstDay, endDay));
-      addHistogram(q.deliveryHourly.all((endDay * DAY) / HOUR, endHour));
+      addHistogram(await q.deliveryHourly(firstHour, (firstDay * DAY) / HOUR));
+      addHistogram(await q.deliveryDaily(firstDay, endDay));
+      addHistogram(await q.deliveryHourly((endDay * DAY) / HOUR, endHour));
     } else {
-      addHistogram(q.deliveryHourly.all(firstHour, endHour));
+      addHistogram(await q.deliveryHourly(firstHour, endHour));
     }
-    addFailures(q.failuresHourly.all(firstHour, endHour));
+    addFailures(await q.failuresHourly(firstHour, endHour));
   }
 
   const buckets: StatsBucket[] = perBucket.map((v, i) => {
@@ -245,7 +270,7 @@ export async function statsSummary(opts: StatsSummaryInput): Promise<StatsSummar
       total.delivered === 0
         ? null
         : total.delivered <= (opts.exactMedianMax ?? EXACT_MEDIAN_MAX)
-          ? median(q.durations.all(since, until), new Map())
+          ? median(await q.durations(since, until), new Map())
           : median(durations, histogram),
     failuresByReason: [...failures.values()]
       .filter((f) => f.count > 0)

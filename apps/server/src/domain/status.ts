@@ -1,6 +1,6 @@
 import { and, asc, eq, isNull, or } from 'drizzle-orm';
 import type { MessageStatus } from '@parley/shared';
-import { messageStatusHistory, messages } from '../db/schema';
+import { messageStatusHistory, messages } from '../db/tables';
 import type { EventLog, Tx, Append } from '../events/log';
 import { canTransition, isFailureStatus } from './status-rules';
 import { messageDtoOf } from './media';

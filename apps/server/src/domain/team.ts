@@ -2,7 +2,7 @@ import { SYSTEM_ACTOR, recordAudit, type AuditActor } from './audit';
 import { and, asc, count, eq, gt, isNull, lt, ne, or, sql } from 'drizzle-orm';
 import { DEFAULT_PREFERENCES, preferencesSchema, type AgentPreferences, type AgentRole } from '@parley/shared';
 import type { Db } from '../db/client';
-import { agentInvites, agents, apiTokens, conversations, sessions } from '../db/schema';
+import { agentInvites, agents, apiTokens, conversations, sessions } from '../db/tables';
 import { AppError } from '../errors';
 import { generatePassword, hashPassword } from '../auth/password';
 import { randomToken, sha256Hex } from '../auth/tokens';

@@ -6,7 +6,7 @@
  */
 import { and, count, eq, gte, isNull, lt } from 'drizzle-orm';
 import type { Db } from '../db/client';
-import { media } from '../db/schema';
+import { media } from '../db/tables';
 import { runTx } from '../db/store';
 
 /** Unattached uploads one agent may hold at once. */

@@ -8,7 +8,7 @@ import {
   type MessageDto,
   type MessageStatus,
 } from '@parley/shared';
-import { contacts, conversations, type messages } from '../db/schema';
+import { contacts, conversations, type messages } from '../db/tables';
 import type { Tx } from '../events/log';
 import type { Db } from '../db/client';
 

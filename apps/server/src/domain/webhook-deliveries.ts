@@ -6,7 +6,7 @@
 import { and, desc, eq, lt, sql } from 'drizzle-orm';
 import type { WebhookDeliveryDto } from '@parley/shared';
 import type { Db } from '../db/client';
-import { webhookDeliveries, webhookEndpoints } from '../db/schema';
+import { webhookDeliveries, webhookEndpoints } from '../db/tables';
 import type { EventLog } from '../events/log';
 import { recordAudit, type AuditActor } from './audit';
 import { endpointRow, openSecret, parseEvents, type EndpointRow } from './webhook-endpoints';

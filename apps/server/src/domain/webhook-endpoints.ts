@@ -13,7 +13,7 @@ import { eq, sql } from 'drizzle-orm';
 import { MAX_WEBHOOK_ENDPOINTS, WEBHOOK_EVENT_TYPES, type WebhookEndpointDto, type WebhookEventType } from '@parley/shared';
 import type { Config } from '../config';
 import type { Db } from '../db/client';
-import { webhookEndpoints } from '../db/schema';
+import { webhookEndpoints } from '../db/tables';
 import { AppError } from '../errors';
 import type { EventLog } from '../events/log';
 import { keptSecret } from '../secrets';

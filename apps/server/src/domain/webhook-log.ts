@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { isIPv6 } from 'node:net';
 import { asc, eq, inArray, lt, sql } from 'drizzle-orm';
 import type { Db } from '../db/client';
-import { webhookLog } from '../db/schema';
+import { webhookLog } from '../db/tables';
 
 export interface WebhookLogEntry {
   path: string;

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { and, count, desc, eq, gte, inArray, isNull, like, lt, not, or, sql, type SQL } from 'drizzle-orm';
 import type { ProviderName } from '@parley/shared';
 import type { Db } from '../db/client';
-import { webhookLog } from '../db/schema';
+import { webhookLog } from '../db/tables';
 import type { WebhookKind } from '../webhooks/kit';
 
 export const WEBHOOK_LOG_PAGE = 50;

@@ -5,7 +5,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ParleyEvent } from '@parley/shared';
-import { messages } from '../db/schema';
+import { messages } from '../db/tables';
 import { isDbBusy } from '../db/client';
 import { receiveInbound, receiveInboundBatched, type InboundSms } from '../domain/receive';
 import { openTempDb, type TempDb } from '../testing/temp-db';

@@ -2,9 +2,9 @@ import { EventEmitter } from 'node:events';
 import { and, asc, gt, gte, lt, lte, max, min, or } from 'drizzle-orm';
 import type { ParleyEvent, ParleyEventBody } from '@parley/shared';
 import type { Db } from '../db/client';
-import { affected } from '../db/store';
+import { affected, detached } from '../db/store';
 import type { TxLevel, TxRoot } from '../db/store';
-import { events } from '../db/schema';
+import { events } from '../db/tables';
 
 /**
  * The handle domain functions write through. Transactions are ambient (db/store.ts): inside a write
@@ -75,6 +75,13 @@ export class EventLog {
   private running: Promise<void> | null = null;
   private closed = false;
   private readonly batchCounters: BatchStats = { batches: 0, items: 0, failedItems: 0, largest: 0 };
+  /**
+   * Tail mode (PostgreSQL: several instances may append): what subscribers hear is read back from the
+   * table in id order after each commit, this instance's or another's (woken by LISTEN/NOTIFY through
+   * `poke`), rather than handed over in-process. Appends are serialised by the store's write turn, so
+   * ids become visible in order and the tail never skips one that commits late.
+   */
+  private readonly tail: { at: number | null; running: Promise<void> | null; again: boolean } | null;
 
   constructor(
     readonly db: Db,
@@ -82,6 +89,50 @@ export class EventLog {
   ) {
     this.emitter.setMaxListeners(0);
     this.maxBatch = Math.max(1, Math.floor(opts.maxBatch ?? DEFAULT_WRITE_BATCH_MAX));
+    this.tail = db.$store.dialect === 'pg' ? { at: null, running: null, again: false } : null;
+  }
+
+  /**
+   * Tail mode: read what was committed after the last published id and publish it (coalesced: one
+   * reader at a time, run again if poked meanwhile). Called after each local commit and on every
+   * NOTIFY from another instance; a no-op on SQLite.
+   */
+  poke(): void {
+    const tail = this.tail;
+    if (!tail || this.closed) return;
+    if (tail.running) {
+      tail.again = true;
+      return;
+    }
+    tail.running = detached(async () => {
+      try {
+        do {
+          tail.again = false;
+          tail.at ??= await this.lastIdBeforeTail();
+          for (;;) {
+            const page = await this.readAfter(tail.at, BACKFILL_PAGE);
+            if (page.length === 0) break;
+            tail.at = page[page.length - 1]?.id ?? tail.at;
+            this.publish(page);
+            if (page.length < BACKFILL_PAGE) break;
+          }
+        } while (tail.again && !this.closed);
+      } catch {
+        // The next poke (a commit, a NOTIFY, the poll) reads again from the same id: nothing is lost.
+      } finally {
+        tail.running = null;
+      }
+    });
+  }
+
+  /** Where the tail starts: the table's last id when this log was first poked (older events are history, not news). */
+  private async lastIdBeforeTail(): Promise<number> {
+    return await this.lastId();
+  }
+
+  /** Tail mode: starts at the table's current end (call once at start, before anything is appended). */
+  async startTail(): Promise<void> {
+    if (this.tail) this.tail.at ??= await this.lastId();
   }
 
   /**
@@ -198,9 +249,12 @@ export class EventLog {
     root.marks.add(this);
     let stored: ParleyEvent[] = [];
     root.beforeCommit.push(async () => {
-      if (root.events.length > 0) stored = await this.insertEvents(root.events);
+      if (root.events.length === 0) return;
+      stored = await this.insertEvents(root.events);
+      const last = stored[stored.length - 1];
+      if (this.tail && last) await this.db.$store.announce?.(last.id);
     });
-    root.afterCommit.push(() => this.publish(stored));
+    root.afterCommit.push(() => (this.tail ? stored.length > 0 && this.poke() : this.publish(stored)));
   }
 
   private async insertEvents(bodies: ParleyEventBody[]): Promise<ParleyEvent[]> {

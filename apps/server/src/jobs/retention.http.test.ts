@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eq } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
-import { jobRuns } from '../db/schema';
+import { jobRuns } from '../db/tables';
 import { inboundPayload, startTestServer, type TestServer } from '../testing/harness';
 import { trpcCall } from '../testing/trpc-http';
 import { RETENTION_BATCH } from '../domain/retention';

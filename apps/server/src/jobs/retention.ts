@@ -9,7 +9,7 @@ import { eq } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { Db } from '../db/client';
 import { isDbBusy } from '../db/client';
-import { jobRuns } from '../db/schema';
+import { jobRuns } from '../db/tables';
 import type { EventLog } from '../events/log';
 import { deleteExpiredBatch } from '../domain/retention';
 import { getSettings } from '../domain/settings';

@@ -8,7 +8,7 @@
 import { eq } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { MessageDto } from '@parley/shared';
-import { conversations, media, messages, outbox } from '../db/schema';
+import { conversations, media, messages, outbox } from '../db/tables';
 import { startTestServer, type TestServer } from '../testing/harness';
 import { generateTestKeyPair, startMockVonage } from '../testing/mock-vonage';
 import { validateSendRequest } from '../testing/openapi';

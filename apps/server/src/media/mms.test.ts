@@ -11,7 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { eq } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { MessageDto } from '@parley/shared';
-import { conversations, media, messages } from '../db/schema';
+import { conversations, media, messages } from '../db/tables';
 import { startTestServer, type TestServer } from '../testing/harness';
 import { generateTestKeyPair } from '../testing/mock-vonage';
 import { signPlivoV3 } from '../providers/plivo/signature';

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TEST_ADMIN, type ConfigOverrides } from '../config';
-import { media } from '../db/schema';
+import { media } from '../db/tables';
 import { PENDING_UPLOADS_MAX, removeStaleUploads, UPLOAD_TTL_MS } from '../domain/uploads';
 import { startTestServer, type TestServer } from '../testing/harness';
 import type { ServerOptions } from '../server';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eq } from 'drizzle-orm';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { contacts, messages, outbox } from '../db/schema';
+import { contacts, messages, outbox } from '../db/tables';
 import { PRIORITY, RESTART_REASON } from '../domain/outbox';
 import { queueMessage } from '../domain/send';
 import { loadMessage } from '../domain/media';

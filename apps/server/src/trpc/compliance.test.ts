@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addBusinessDays, type ConsentEntryDto, type ConversationDto } from '@parley/shared';
-import { auditLog, consentLedger } from '../db/schema';
+import { auditLog, consentLedger } from '../db/tables';
 import { inboundPayload, startTestServer, type TestServer } from '../testing/harness';
 import { trpcCall, type TrpcReply } from '../testing/trpc-http';
 import { TEST_ADMIN } from '../config';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ConsentEntryDto, ContactExportDto, ConversationDto, MessageDto, NoteDto, StatsSummary } from '@parley/shared';
-import { auditLog, events } from '../db/schema';
+import { auditLog, events } from '../db/tables';
 import { inboundPayload, startTestServer, statusPayload, type TestServer } from '../testing/harness';
 import { trpcCall, type TrpcReply } from '../testing/trpc-http';
 import { TEST_ADMIN } from '../config';

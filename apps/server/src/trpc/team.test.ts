@@ -3,7 +3,7 @@ import { WebSocket as WsWebSocket, type ClientOptions } from 'ws';
 import { createTRPCClient, createWSClient, httpBatchLink, splitLink, wsLink } from '@trpc/client';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ParleyEvent, PresenceEntry } from '@parley/shared';
-import { agentInvites, agents } from '../db/schema';
+import { agentInvites, agents } from '../db/tables';
 import { createVonageProvider } from '../providers/vonage/sender';
 import { accepted, startMockVonage, type MockVonage } from '../testing/mock-vonage';
 import { inboundPayload, startTestServer, type TestServer } from '../testing/harness';

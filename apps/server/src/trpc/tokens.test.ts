@@ -5,7 +5,7 @@ import { WebSocket as WsWebSocket } from 'ws';
 import type { AppRouter } from './root';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Config } from '../config';
-import { apiTokens } from '../db/schema';
+import { apiTokens } from '../db/tables';
 import { TEST_PASSWORD_COST, hashPassword } from '../auth/password';
 import { insertAgent } from '../domain/agents';
 import { startTestServer, type TestServer } from '../testing/harness';

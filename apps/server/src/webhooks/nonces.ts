@@ -1,6 +1,6 @@
 import { and, eq, lt, sql } from 'drizzle-orm';
 import type { Db } from '../db/client';
-import { webhookNonces } from '../db/schema';
+import { webhookNonces } from '../db/tables';
 
 export const NONCE_TTL_MS = 24 * 60 * 60 * 1000;
 

@@ -14,7 +14,7 @@ import { inArray, eq } from 'drizzle-orm';
 import type { Logger } from 'pino';
 import type { ProviderName } from '@parley/shared';
 import { isDbBusy, type Db } from '../db/client';
-import { webhookLog } from '../db/schema';
+import { webhookLog } from '../db/tables';
 import { recordAudit, type AuditActor } from '../domain/audit';
 import type { WebhookLog } from '../domain/webhook-log';
 import { bodyComplete, routeOfLogPath } from '../domain/webhook-review';

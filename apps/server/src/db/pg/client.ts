@@ -3,11 +3,14 @@ import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres';
 import { migrate } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
 import * as schema from './schema';
+import type { Db } from '../client';
+import { useTables } from '../tables';
+import { resolveSuppressionKey } from '../../domain/suppression';
+import { PgStore } from './pg-store';
 
 /**
- * PostgreSQL beside SQLite (issue 16, groundwork): the schema, its migrations and a way to apply them.
- * The server does not run on PostgreSQL yet (config.ts still refuses a postgres:// DATABASE_URL): the
- * domain is synchronous over better-sqlite3 today. See docs/notes for the store this is meant to carry.
+ * PostgreSQL beside SQLite: the schema, its migrations, a way to apply them, and Parley's database on it
+ * (openPgStoreDb: the domain over the PgStore, db/pg/pg-store.ts).
  */
 export type PgDb = NodePgDatabase<typeof schema> & { $client: pg.Pool };
 
@@ -63,5 +66,28 @@ export async function migratePg(url: string): Promise<void> {
     }
   } finally {
     await client.end();
+  }
+}
+
+/**
+ * Parley's database on PostgreSQL: migrated, the domain's tables pointed at PostgreSQL's
+ * (db/tables.ts), drizzle over the PgStore (ambient transactions, serialised write turns), and the
+ * suppression key loaded. The handle has the same type as SQLite's; `$client` is not a SQLite
+ * connection here (SQLite-only code must check `$store.dialect`).
+ */
+export async function openPgStoreDb(url: string, opts: { suppressionSecret?: string | undefined; poolSize?: number } = {}): Promise<Db> {
+  await migratePg(url);
+  useTables('pg');
+  const pool = openPgPool(url, { max: opts.poolSize ?? 10 });
+  const store = new PgStore(pool);
+  try {
+    const db = drizzle({ client: store.client as unknown as pg.Pool, schema }) as unknown as Db;
+    db.$store = store;
+    store.db = db;
+    store.suppressionKey = await resolveSuppressionKey(store, opts.suppressionSecret);
+    return db;
+  } catch (err) {
+    await store.close();
+    throw err;
   }
 }

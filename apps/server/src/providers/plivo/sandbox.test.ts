@@ -4,7 +4,7 @@ import { asc, eq } from 'drizzle-orm';
 import express from 'express';
 import pino from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { conversations, messageStatusHistory, messages, webhookLog } from '../../db/schema';
+import { conversations, messageStatusHistory, messages, webhookLog } from '../../db/tables';
 import { queueMessage } from '../../domain/send';
 import { createOutboxWorker } from '../../outbox/worker';
 import { openTempDb, type TempDb } from '../../testing/temp-db';

@@ -6,7 +6,7 @@ import { asc, eq } from 'drizzle-orm';
 import express from 'express';
 import pino from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { contacts, conversations, messageStatusHistory, messages, outbox, webhookLog } from '../../db/schema';
+import { contacts, conversations, messageStatusHistory, messages, outbox, webhookLog } from '../../db/tables';
 import { queueMessage } from '../../domain/send';
 import { STOP_CONFIRMATION } from '../../domain/keywords';
 import { createOutboxWorker, type OutboxWorker } from '../../outbox/worker';

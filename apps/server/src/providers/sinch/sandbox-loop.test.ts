@@ -9,7 +9,7 @@ import { eq } from 'drizzle-orm';
 import express from 'express';
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { conversations, messageStatusHistory, messages, outbox } from '../../db/schema';
+import { conversations, messageStatusHistory, messages, outbox } from '../../db/tables';
 import { queueMessage } from '../../domain/send';
 import { createOutboxWorker } from '../../outbox/worker';
 import { createSinchProvider } from './sender';

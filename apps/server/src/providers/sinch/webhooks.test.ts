@@ -5,7 +5,7 @@ import { desc, eq } from 'drizzle-orm';
 import express from 'express';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { conversations, messageStatusHistory, messages, webhookLog } from '../../db/schema';
+import { conversations, messageStatusHistory, messages, webhookLog } from '../../db/tables';
 import { queueMessage } from '../../domain/send';
 import { openTempDb } from '../../testing/temp-db';
 import { createNonceStore } from '../../webhooks/nonces';

@@ -4,7 +4,7 @@ import { eq } from 'drizzle-orm';
 import pino from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { MessageDto, ParleyEvent } from '@parley/shared';
-import { messageStatusHistory, messages, outbox } from '../../db/schema';
+import { messageStatusHistory, messages, outbox } from '../../db/tables';
 import { queueMessage } from '../../domain/send';
 import { createOutboxWorker } from '../../outbox/worker';
 import { startTestServer } from '../../testing/harness';

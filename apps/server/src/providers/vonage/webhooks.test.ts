@@ -4,7 +4,7 @@ import { SignJWT, UnsecuredJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { one } from '../../db/store';
 import { eq } from 'drizzle-orm';
-import { contacts, conversations, events, messageStatusHistory, messages, webhookLog } from '../../db/schema';
+import { contacts, conversations, events, messageStatusHistory, messages, webhookLog } from '../../db/tables';
 import { inboundPayload, startTestServer, statusPayload, type TestServer } from '../../testing/harness';
 import { signVonageWebhook } from './sign';
 

@@ -1,0 +1,207 @@
+/**
+ * The PostgreSQL store: drizzle's node-postgres driver over a pool, with the same ambient
+ * transactions as the SQLite store (db/store.ts).
+ *
+ * - `tx` takes a connection from the pool, BEGINs and runs its callback with that connection in the
+ *   async context (txFrames): every query of that context goes to it; a `tx` inside is a SAVEPOINT.
+ *   Queries outside any transaction take any pooled connection (autocommit).
+ * - Write transactions take turns, across every Parley instance on the database: the first
+ *   statement of each is `pg_advisory_xact_lock(WRITE_LOCK)`, held until COMMIT or ROLLBACK. The
+ *   domain was written for SQLite's single writer (read, decide, write in one transaction); with the
+ *   lock it keeps exactly those semantics on PostgreSQL, and the event ids a transaction appends are
+ *   assigned and committed in one order, so a reader tailing `events` by id never sees 11 before 10.
+ *   Reads (the large majority: lists, streams, stats) never wait for it. Inside one process the
+ *   transactions queue on a mutex first, so waiting writers hold no pooled connection.
+ * - After the events of a transaction are inserted, `pg_notify('parley_events', lastId)` is sent in
+ *   it: PostgreSQL delivers it at COMMIT, to every instance LISTENing (see events/pg-tail.ts).
+ */
+import type { SQL } from 'drizzle-orm';
+import { PgDialect } from 'drizzle-orm/pg-core';
+import type pg from 'pg';
+import type { Db } from '../client';
+import { Mutex, newRoot, txFrames, type Store, type TxFrame, type TxLevel, type TxOptions } from '../store';
+
+/** The key of the write turn (any fixed int8; 'prly'). */
+export const WRITE_LOCK_KEY = 0x70726c79;
+/** The channel a committed append is announced on. */
+export const EVENTS_CHANNEL = 'parley_events';
+
+type PgFrame = TxFrame & { conn: pg.PoolClient };
+
+const dialect = new PgDialect();
+
+/** The client drizzle is given: each query goes to this context's transaction connection, else to the pool. */
+class RoutingClient {
+  constructor(
+    private readonly store: PgStore,
+    private readonly pool: pg.Pool,
+  ) {}
+
+  query(config: unknown, values?: unknown): Promise<unknown> {
+    const target = this.store.connection() ?? this.pool;
+    return (target.query as (c: unknown, v?: unknown) => Promise<unknown>)(config, values);
+  }
+}
+
+/** serialization_failure, deadlock_detected: the whole transaction may simply run again. */
+const RETRYABLE = new Set(['40001', '40P01']);
+
+export class PgStore implements Store {
+  readonly dialect = 'pg' as const;
+  readonly groupsCommits = false;
+  /** Set by openPgDb right after construction. */
+  db!: Db;
+  suppressionKey?: Buffer;
+  readonly client: RoutingClient;
+  private readonly writers = new Mutex();
+  private savepoints = 0;
+  private closed = false;
+
+  constructor(readonly pool: pg.Pool) {
+    this.client = new RoutingClient(this, pool);
+  }
+
+  /** The connection of the transaction open in this async context, if any. */
+  connection(): pg.PoolClient | undefined {
+    return this.frame()?.conn;
+  }
+
+  current(): TxLevel | undefined {
+    return this.frame()?.level;
+  }
+
+  alive(): boolean {
+    const f = this.frame();
+    return f !== undefined && !f.root.closed;
+  }
+
+  async tx<T>(fn: (tx: Db, level: TxLevel) => Promise<T> | T, opts?: TxOptions): Promise<T> {
+    const frame = this.frame();
+    if (frame) return this.savepoint(frame, fn);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.runRoot(fn);
+      } catch (err) {
+        const code = (err as { code?: unknown }).code;
+        if (opts?.retry !== true || typeof code !== 'string' || !RETRYABLE.has(code) || attempt >= 4) throw err;
+        await new Promise((resolve) => setTimeout(resolve, 10 * 2 ** attempt));
+      }
+    }
+  }
+
+  async rows<T extends Record<string, unknown>>(query: SQL): Promise<T[]> {
+    const { sql: text, params } = dialect.sqlToQuery(query);
+    const target = this.connection() ?? this.pool;
+    const result = await target.query<T>(text, params);
+    return result.rows;
+  }
+
+  async execute(query: SQL): Promise<number> {
+    const { sql: text, params } = dialect.sqlToQuery(query);
+    const target = this.connection() ?? this.pool;
+    const result = await target.query(text, params);
+    return result.rowCount ?? 0;
+  }
+
+  /** Announces appended events (inside the transaction: delivered to listeners at its COMMIT). */
+  async announce(lastEventId: number): Promise<void> {
+    const conn = this.connection();
+    if (!conn) return;
+    await conn.query('select pg_notify($1, $2)', [EVENTS_CHANNEL, String(lastEventId)]);
+  }
+
+  /**
+   * LISTENs for appends announced by any instance (a connection of its own, reconnected after an
+   * error); `onNotify` also runs after each reconnect, since notifications sent meanwhile are lost.
+   * Returns the function that stops listening.
+   */
+  async listen(onNotify: () => void): Promise<() => Promise<void>> {
+    let stopped = false;
+    let conn: pg.PoolClient | undefined;
+    let retry: ReturnType<typeof setTimeout> | undefined;
+    const connect = async (): Promise<void> => {
+      const c = await this.pool.connect();
+      c.on('notification', (n) => {
+        if (n.channel === EVENTS_CHANNEL) onNotify();
+      });
+      c.on('error', () => {
+        c.release(true);
+        if (conn === c) conn = undefined;
+        if (!stopped) retry = setTimeout(() => void connect().then(onNotify, () => undefined), 1000);
+      });
+      await c.query(`LISTEN ${EVENTS_CHANNEL}`);
+      conn = c;
+    };
+    await connect();
+    return async () => {
+      stopped = true;
+      clearTimeout(retry);
+      const c = conn;
+      conn = undefined;
+      if (c) {
+        await c.query(`UNLISTEN ${EVENTS_CHANNEL}`).catch(() => undefined);
+        c.release();
+      }
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    const release = await this.writers.acquire();
+    try {
+      await this.pool.end();
+    } finally {
+      release();
+    }
+  }
+
+  private frame(): PgFrame | undefined {
+    const f = txFrames.getStore() as PgFrame | undefined;
+    return f && f.store === this && !f.root.closed ? f : undefined;
+  }
+
+  private async runRoot<T>(fn: (tx: Db, level: TxLevel) => Promise<T> | T): Promise<T> {
+    const release = await this.writers.acquire();
+    let conn: pg.PoolClient | undefined;
+    const root = newRoot();
+    try {
+      conn = await this.pool.connect();
+      await conn.query('BEGIN');
+      await conn.query('select pg_advisory_xact_lock($1)', [WRITE_LOCK_KEY]);
+      const frame: PgFrame = { store: this, level: root, root, conn };
+      const result = await txFrames.run(frame, async () => {
+        const value = await fn(this.db, root);
+        for (const hook of root.beforeCommit) await hook();
+        return value;
+      });
+      await conn.query('COMMIT');
+      root.closed = true;
+      for (const hook of root.afterCommit) hook();
+      return result;
+    } catch (err) {
+      root.closed = true;
+      if (conn) await conn.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      conn?.release();
+      release();
+    }
+  }
+
+  private async savepoint<T>(outer: PgFrame, fn: (tx: Db, level: TxLevel) => Promise<T> | T): Promise<T> {
+    const name = `parley_sp_${++this.savepoints}`;
+    await outer.conn.query(`SAVEPOINT ${name}`);
+    const level: TxLevel = { events: [], root: outer.root };
+    try {
+      const result = await txFrames.run({ ...outer, level }, () => fn(this.db, level));
+      await outer.conn.query(`RELEASE SAVEPOINT ${name}`);
+      outer.level.events.push(...level.events);
+      return result;
+    } catch (err) {
+      await outer.conn.query(`ROLLBACK TO SAVEPOINT ${name}`).catch(() => undefined);
+      await outer.conn.query(`RELEASE SAVEPOINT ${name}`).catch(() => undefined);
+      throw err;
+    }
+  }
+}
