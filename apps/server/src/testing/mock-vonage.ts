@@ -1,13 +1,13 @@
 /**
- * A programmable stand-in for `POST {apiHost}/v1/messages` (a real node:http server on 127.0.0.1).
+ * A programmable stand-in for `POST {apiHost}/v1/messages` (a real node:http server on 127.0.0.1, on a
+ * worker thread of its own).
  *
  * Like Vonage it checks the RS256 JWT bearer (against the mock's key pair) and the JSON body (against
  * the published spec via ./openapi), then answers from a per-test script: queued responses first,
  * then the `respond` function, else `202 {"message_uuid"}`.
  */
-import { createServer } from 'node:http';
-import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingHttpHeaders } from 'node:http';
+import { Worker } from 'node:worker_threads';
 import { generateKeyPairSync, randomUUID, verify } from 'node:crypto';
 import { validateSendRequest } from './openapi';
 
@@ -177,19 +177,53 @@ function invalidParams(errors: string[]): { name: string; reason: string }[] {
   });
 }
 
-async function readAll(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-function send(res: ServerResponse, r: MockResponse): void {
+/** A scripted response as the front writes it: status, headers, payload. */
+function wire(r: MockResponse): { status: number; headers: Record<string, string>; payload: string } {
   const isText = typeof r.body === 'string';
   const payload = r.body === undefined ? '' : isText ? String(r.body) : JSON.stringify(r.body);
-  const type = r.body === undefined ? {} : { 'content-type': isText ? 'text/plain' : 'application/json' };
-  res.writeHead(r.status, { ...type, ...r.headers });
-  res.end(payload);
+  const type: Record<string, string> = r.body === undefined ? {} : { 'content-type': isText ? 'text/plain' : 'application/json' };
+  return { status: r.status, headers: { ...type, ...r.headers }, payload };
 }
+
+type FrontMessage =
+  | { type: 'listening'; port: number }
+  | { type: 'closed' }
+  | { type: 'request'; id: number; method: string; url: string; headers: IncomingHttpHeaders; rawBody: string };
+
+/** The worker thread's code: a node:http server on 127.0.0.1 that hands each whole request to the
+ * script on the parent thread and writes back the answer it is given (or drops the connection). */
+const FRONT = `
+const { parentPort } = require('node:worker_threads');
+const { createServer } = require('node:http');
+const open = new Map();
+let next = 0;
+const server = createServer((req, res) => {
+  const chunks = [];
+  req.on('data', (c) => chunks.push(c));
+  req.on('end', () => {
+    const id = ++next;
+    open.set(id, { req, res });
+    res.on('close', () => open.delete(id));
+    parentPort.postMessage({ type: 'request', id, method: req.method ?? '', url: req.url ?? '', headers: req.headers, rawBody: Buffer.concat(chunks).toString('utf8') });
+  });
+});
+parentPort.on('message', (m) => {
+  if (m.type === 'answer') {
+    const at = open.get(m.id);
+    if (!at) return;
+    open.delete(m.id);
+    if (m.drop) at.req.socket.destroy();
+    else {
+      at.res.writeHead(m.status, m.headers);
+      at.res.end(m.payload);
+    }
+  } else if (m.type === 'close') {
+    server.closeAllConnections();
+    server.close(() => parentPort.postMessage({ type: 'closed' }));
+  }
+});
+server.listen(0, '127.0.0.1', () => parentPort.postMessage({ type: 'listening', port: server.address().port }));
+`;
 
 export async function startMockVonage(opts: MockVonageOptions = {}): Promise<MockVonage> {
   const keyPair = opts.keyPair ?? generateTestKeyPair();
@@ -214,21 +248,27 @@ export async function startMockVonage(opts: MockVonageOptions = {}): Promise<Moc
     return responder ? responder(req, req.n) : accepted(req.messageUuid);
   }
 
-  const server = createServer((incoming, res) => {
+  // The HTTP side runs on a worker thread with a loop of its own: Node accepts one connection per
+  // event-loop turn, so a mock on the loop of a busy Parley (200 sends in flight under a loaded CI
+  // machine) left fresh connections unaccepted for seconds and sends timed out. Vonage accepts
+  // promptly; so does the worker. The script (queue, respond, hold) stays on this thread.
+  const front = new Worker(FRONT, { eval: true });
+  front.unref();
+  front.on('message', (m: FrontMessage) => {
+    if (m.type !== 'request') return;
     void (async () => {
-      const rawBody = await readAll(incoming);
       let body: unknown;
       try {
-        body = JSON.parse(rawBody);
+        body = JSON.parse(m.rawBody);
       } catch {
         body = undefined;
       }
       const req: RecordedRequest = {
         n: requests.length + 1,
-        method: incoming.method ?? '',
-        url: incoming.url ?? '',
-        headers: incoming.headers,
-        rawBody,
+        method: m.method,
+        url: m.url,
+        headers: m.headers,
+        rawBody: m.rawBody,
         body,
         receivedAt: new Date(),
         specErrors: [],
@@ -240,14 +280,19 @@ export async function startMockVonage(opts: MockVonageOptions = {}): Promise<Moc
       checkSpec(req);
       const response = await answer(req);
       if (response.delayMs) await new Promise((r) => setTimeout(r, response.delayMs));
-      if (response.drop) incoming.socket.destroy();
-      else send(res, response);
+      front.postMessage(response.drop ? { type: 'answer', id: m.id, drop: true } : { type: 'answer', id: m.id, ...wire(response) });
     })().catch((error: unknown) => {
-      if (!res.headersSent) send(res, { status: 500, body: { title: 'mock-vonage failure', detail: String(error) } });
+      front.postMessage({
+        type: 'answer',
+        id: m.id,
+        ...wire({ status: 500, body: { title: 'mock-vonage failure', detail: String(error) } }),
+      });
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const port = await new Promise<number>((resolve, reject) => {
+    front.once('error', reject);
+    front.on('message', (m: FrontMessage) => m.type === 'listening' && resolve(m.port));
+  });
 
   return {
     url: `http://127.0.0.1:${port}`,
@@ -275,8 +320,10 @@ export async function startMockVonage(opts: MockVonageOptions = {}): Promise<Moc
     },
     async close() {
       for (const release of pendingReleases) release();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      const closed = new Promise<void>((resolve) => front.on('message', (m: FrontMessage) => m.type === 'closed' && resolve()));
+      front.postMessage({ type: 'close' });
+      await closed;
+      await front.terminate();
     },
   };
 }
