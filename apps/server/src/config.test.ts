@@ -69,13 +69,14 @@ describe('loadConfig', () => {
       PORT: 'eighty',
       SEND_RATE_PER_SECOND: '-1',
       SMS_PROVIDER: 'twilio',
-      DATABASE_URL: 'postgres://x',
+      DATABASE_URL: 'mysql://root:hunter2@db/parley',
       LOG_LEVEL: 'loud',
     });
     expect(problems.join('\n')).toMatch(/PORT: must be a port number/);
     expect(problems.join('\n')).toMatch(/SEND_RATE_PER_SECOND: must be a positive number/);
     expect(problems.join('\n')).toMatch(/SMS_PROVIDER/);
-    expect(problems.join('\n')).toMatch(/DATABASE_URL: must be a SQLite URL/);
+    expect(problems.join('\n')).toMatch(/DATABASE_URL: must be a SQLite URL like file:.* or a PostgreSQL URL/);
+    expect(problems.join('\n')).not.toContain('hunter2');
     expect(problems.join('\n')).toMatch(/LOG_LEVEL/);
   });
 
@@ -92,6 +93,11 @@ describe('loadConfig', () => {
   it('accepts :memory: and file: URLs', () => {
     expect(loadConfig({ DATABASE_URL: ':memory:' }).databasePath).toBe(':memory:');
     expect(loadConfig({ DATABASE_URL: 'file:/tmp/p.db' }).databasePath).toBe('/tmp/p.db');
+    expect(loadConfig({ DATABASE_URL: 'file:/tmp/p.db' }).databaseUrl).toBeUndefined();
+    const onPg = loadConfig({ DATABASE_URL: 'postgres://parley:secret@127.0.0.1:5432/parley' });
+    expect(onPg.databaseUrl).toBe('postgres://parley:secret@127.0.0.1:5432/parley');
+    expect(onPg.databasePath).toBe('');
+    expect(loadConfig({ DATABASE_URL: 'postgresql://h/parley' }).databaseUrl).toBe('postgresql://h/parley');
   });
 
   it('sandbox mode simulates every provider, each with a fictional number, Vonage the default', () => {

@@ -69,12 +69,25 @@ const envSchema = z.object({
   HOST: optionalString,
   DATABASE_URL: optionalString.transform((v, ctx) => {
     const url = v ?? 'file:./data/parley.db';
-    if (url === ':memory:' || url === 'file::memory:') return ':memory:';
+    if (url === ':memory:' || url === 'file::memory:') return { path: ':memory:' };
+    if (/^postgres(ql)?:\/\//.test(url)) {
+      try {
+        new URL(url);
+      } catch {
+        ctx.addIssue({ code: 'custom', message: 'must be a URL like postgres://user:password@host:5432/parley' });
+        return z.NEVER;
+      }
+      return { path: '', pgUrl: url };
+    }
     if (!url.startsWith('file:')) {
-      ctx.addIssue({ code: 'custom', message: `must be a SQLite URL like file:./data/parley.db, got "${url}"` });
+      // The value itself is not echoed: a mistyped URL may carry a password.
+      ctx.addIssue({
+        code: 'custom',
+        message: 'must be a SQLite URL like file:./data/parley.db or a PostgreSQL URL like postgres://user:password@host:5432/parley',
+      });
       return z.NEVER;
     }
-    return url.slice('file:'.length);
+    return { path: url.slice('file:'.length) };
   }),
   SMS_PROVIDER: optionalString
     .pipe(z.enum(['sandbox', 'vonage', 'plivo', 'sinch'], { message: 'must be sandbox, vonage, plivo or sinch' }).optional())
@@ -135,6 +148,7 @@ const envSchema = z.object({
   EVENTS_COMPACT_INTERVAL_MS: positiveNumber(60_000),
   SHUTDOWN_GRACE_MS: positiveNumber(5000),
   DB_BUSY_TIMEOUT_MS: positiveNumber(100),
+  PG_POOL_SIZE: positiveInteger(10),
   DB_BUSY_RETRY_MS: positiveNumber(5000),
   TRUST_PROXY: trustProxy,
   LOGIN_MAX_FAILURES: positiveInteger(5),
@@ -173,8 +187,12 @@ export type ProviderMode = 'sandbox' | ProviderName;
 export interface Config {
   port: number;
   host: string | undefined;
-  /** SQLite file path, or ':memory:'. */
+  /** SQLite file path, or ':memory:'; '' on PostgreSQL. */
   databasePath: string;
+  /** DATABASE_URL when it is postgres://… (then Parley runs on PostgreSQL); undefined on SQLite. */
+  databaseUrl?: string | undefined;
+  /** PG_POOL_SIZE: connections this instance keeps to PostgreSQL (default 10). */
+  pgPoolSize: number;
   /** 'sandbox': every provider simulated; otherwise the provider of the default number, live. */
   provider: ProviderMode;
   /** DEFAULT_NUMBER: new conversations and campaigns start from it (default: the first number of SMS_PROVIDER's provider). */
@@ -401,7 +419,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   return {
     port: e.PORT,
     host: e.HOST,
-    databasePath: e.DATABASE_URL,
+    databasePath: e.DATABASE_URL.path,
+    databaseUrl: e.DATABASE_URL.pgUrl,
+    pgPoolSize: e.PG_POOL_SIZE,
     provider: e.SMS_PROVIDER,
     defaultNumber,
     vonage: {

@@ -1,6 +1,13 @@
 import { ConfigError, loadConfig } from './config';
 import { createServer } from './server';
 
+/** postgres://user:…@host/db for the log: never the password. */
+function redactedUrl(url: string): string {
+  const u = new URL(url);
+  if (u.password) u.password = '***';
+  return u.toString();
+}
+
 async function main(): Promise<void> {
   let config;
   try {
@@ -13,7 +20,10 @@ async function main(): Promise<void> {
     throw err;
   }
   const parley = await createServer(config);
-  parley.logger.info({ url: parley.url, provider: config.provider, database: config.databasePath }, 'Parley is listening');
+  parley.logger.info(
+    { url: parley.url, provider: config.provider, database: config.databaseUrl ? redactedUrl(config.databaseUrl) : config.databasePath },
+    'Parley is listening',
+  );
 
   let stopping = false;
   const stop = (signal: string) => {

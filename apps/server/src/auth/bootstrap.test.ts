@@ -1,7 +1,7 @@
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Db } from '../db/client';
-import { openTempDb, type TempDb } from '../testing/temp-db';
+import { openTestDb, type TempDb } from '../testing/temp-db';
 import { countAgents, findAgentForLogin } from '../domain/agents';
 import { DEFAULT_ADMIN_EMAIL, ensureFirstAdmin } from './bootstrap';
 import { verifyPassword } from './password';
@@ -9,8 +9,8 @@ import { verifyPassword } from './password';
 let t: TempDb;
 let db: Db;
 const logger = pino({ level: 'silent' });
-beforeEach(() => {
-  t = openTempDb('parley-boot-');
+beforeEach(async () => {
+  t = await openTestDb('parley-boot-');
   db = t.db;
 });
 afterEach(async () => await t.dispose());

@@ -1,7 +1,7 @@
 import { eq } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Db } from '../db/client';
-import { openTempDb, type TempDb } from '../testing/temp-db';
+import { openTestDb, type TempDb } from '../testing/temp-db';
 import { agents, apiTokens, sessions } from '../db/tables';
 import { insertAgent } from '../domain/agents';
 import { TEST_PASSWORD_COST, hashPassword } from './password';
@@ -20,8 +20,8 @@ import { authenticateApiToken, createApiToken, listApiTokensFor, revokeApiToken,
 
 let t: TempDb;
 let db: Db;
-beforeEach(() => {
-  t = openTempDb('parley-session-');
+beforeEach(async () => {
+  t = await openTestDb('parley-session-');
   db = t.db;
 });
 afterEach(async () => await t.dispose());

@@ -8,7 +8,6 @@ import * as lite from './schema';
 import * as pgs from './pg/schema';
 import type { Dialect } from './store';
 
-
 export let contacts = lite.contacts;
 export let conversations = lite.conversations;
 export let messages = lite.messages;

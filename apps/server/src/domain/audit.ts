@@ -24,15 +24,13 @@ export interface AuditRecord {
 }
 
 export async function recordAudit(tx: Tx, entry: AuditRecord): Promise<void> {
-  await tx.insert(auditLog)
-    .values({
-      at: entry.now ?? Date.now(),
-      agentId: entry.actor.agentId,
-      via: entry.actor.via,
-      action: entry.action,
-      targetType: entry.target?.type ?? null,
-      targetId: entry.target ? String(entry.target.id) : null,
-      detail: entry.detail ? JSON.stringify(entry.detail) : null,
-    })
-    ;
+  await tx.insert(auditLog).values({
+    at: entry.now ?? Date.now(),
+    agentId: entry.actor.agentId,
+    via: entry.actor.via,
+    action: entry.action,
+    targetType: entry.target?.type ?? null,
+    targetId: entry.target ? String(entry.target.id) : null,
+    detail: entry.detail ? JSON.stringify(entry.detail) : null,
+  });
 }

@@ -6,7 +6,7 @@ import type { Db } from '../db/client';
 import { campaignRecipients, contacts, messages, outbox } from '../db/tables';
 import { AppError } from '../errors';
 import type { EventLog } from '../events/log';
-import { openTempDb, type TempDb } from '../testing/temp-db';
+import { openTestDb, type TempDb } from '../testing/temp-db';
 import { cancelCampaign, createCampaign, pauseCampaign, previewCampaign, resumeCampaign } from './campaign';
 import { appendCampaignProgress, feedCampaign, finishCampaignIfDone, queuedCampaignMessages } from './campaign-feed';
 import { personalise } from './campaign-recipients';
@@ -20,7 +20,7 @@ let t: TempDb;
 let db: Db;
 let log: EventLog;
 beforeEach(async () => {
-  t = openTempDb('parley-campaign-');
+  t = await openTestDb('parley-campaign-');
   ({ db, log } = t);
   // Not a quiet-hours test: sends must not depend on the hour the suite runs at (quiet-hours.http.test.ts covers them).
   await updateSettings({ log, agentId: null, patch: { quietHours: null } });

@@ -5,7 +5,7 @@ import type { Db } from '../db/client';
 import { contacts } from '../db/tables';
 import type { EventLog } from '../events/log';
 import { inboundPayload } from '../testing/harness';
-import { openTempDb, type TempDb } from '../testing/temp-db';
+import { openTestDb, type TempDb } from '../testing/temp-db';
 import { exportOptOuts, listContacts, updateContactName } from './contact-admin';
 import { upsertContact } from './contacts';
 import { setOptOut } from './optout';
@@ -14,8 +14,8 @@ import { receiveInbound } from './receive';
 let t: TempDb;
 let db: Db;
 let log: EventLog;
-beforeEach(() => {
-  t = openTempDb('parley-contacts-');
+beforeEach(async () => {
+  t = await openTestDb('parley-contacts-');
   ({ db, log } = t);
 });
 afterEach(async () => await t.dispose());

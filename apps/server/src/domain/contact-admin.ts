@@ -9,6 +9,7 @@ import type { EventLog } from '../events/log';
 import { decodeIdCursor, encodeIdCursor } from './campaign-views';
 import { DEFAULT_PAGE, MAX_PAGE, conversationIdsOfContact } from './conversation';
 import { loadConversation, toContactDto } from './views';
+import { likeInsensitive } from '../db/dialect';
 
 const pageSize = (limit: number | undefined) => Math.min(Math.max(Math.trunc(limit ?? DEFAULT_PAGE), 1), MAX_PAGE);
 /** `%text%` for LIKE with its wildcards escaped (paired with `escape '\'`). */
@@ -18,10 +19,10 @@ function searchCondition(search: string | undefined): SQL | undefined {
   // Control characters (a NUL would break the FTS5 phrase) never reach SQL, whoever calls.
   const text = stripControlChars(search ?? '').trim();
   if (text === '') return undefined;
-  const matches: SQL[] = [sql`${contacts.name} like ${containing(text)} escape '\\'`];
+  const matches: SQL[] = [likeInsensitive(contacts.name, containing(text))];
   // '+44 7700 900', '(415) 555': the phone by its digits, whatever the format.
   const digits = text.replace(/\D/g, '');
-  if (digits.length > 0 && /^[\d\s+().-]+$/.test(text)) matches.push(sql`${contacts.phone} like ${containing(digits)} escape '\\'`);
+  if (digits.length > 0 && /^[\d\s+().-]+$/.test(text)) matches.push(likeInsensitive(contacts.phone, containing(digits)));
   return or(...matches);
 }
 

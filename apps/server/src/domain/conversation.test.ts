@@ -2,7 +2,7 @@ import { eq } from 'drizzle-orm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { vonageInboundSchema } from '@parley/shared';
 import type { Db } from '../db/client';
-import { openTempDb, type TempDb } from '../testing/temp-db';
+import { openTestDb, type TempDb } from '../testing/temp-db';
 import { conversations, messages } from '../db/tables';
 import type { EventLog } from '../events/log';
 import { inboundPayload } from '../testing/harness';
@@ -23,7 +23,7 @@ let db: Db;
 let log: EventLog;
 let agentId: number;
 beforeEach(async () => {
-  t = openTempDb('parley-conv-');
+  t = await openTestDb('parley-conv-');
   ({ db, log } = t);
   agentId = (await insertAgent(db, { email: 'a@x.test', name: 'A', passwordHash: 'x', role: 'agent' })).id;
 });

@@ -2,11 +2,13 @@ import { and, asc, desc, eq, isNotNull, isNull, lt, lte, or, sql, type SQL } fro
 import type { ContactDto, ConversationDto, ConversationFilter, ConversationStatus, MessageDto } from '@parley/shared';
 import { MAX_PAGE, stripControlChars } from '@parley/shared';
 import type { Db } from '../db/client';
-import { agents, contacts, conversations, messages } from '../db/tables';
+import { agents, contacts, conversations, messages, tablesDialect } from '../db/tables';
 import { AppError } from '../errors';
 import type { EventLog, Tx } from '../events/log';
 import { loadConversation, toContactDto, toConversationDto } from './views';
 import { messageDtosOf } from './media';
+import { likeInsensitive } from '../db/dialect';
+import { pgMessageTextCondition } from '../db/pg/search';
 
 export type { ConversationFilter };
 export interface Page<T> {
@@ -115,11 +117,11 @@ function searchCondition(search: string | undefined): SQL | undefined {
   const text = stripControlChars(search ?? '').trim();
   if (text === '') return undefined;
   const like = containing(text);
-  const matches: SQL[] = [sql`${contacts.name} like ${like} escape '\\'`, textCondition(text, like)];
+  const matches: SQL[] = [likeInsensitive(contacts.name, like), textCondition(text, like)];
   // Number-like searches ('+44 7700 900', '(415) 555') match the phone by its digits, whatever the format.
   const digits = text.replace(/\D/g, '');
   if (digits.length > 0 && /^[\d\s+().-]+$/.test(text)) {
-    matches.push(sql`${contacts.phone} like ${containing(digits)} escape '\\'`);
+    matches.push(likeInsensitive(contacts.phone, containing(digits)));
   }
   return or(...matches);
 }
@@ -132,8 +134,9 @@ function searchCondition(search: string | undefined): SQL | undefined {
  */
 function textCondition(text: string, like: string): SQL {
   if (Array.from(text).length < 3) {
-    return sql`exists (select 1 from ${messages} where ${messages.conversationId} = ${conversations.id} and ${messages.text} like ${like} escape '\\')`;
+    return sql`exists (select 1 from ${messages} where ${messages.conversationId} = ${conversations.id} and ${likeInsensitive(messages.text, like)})`;
   }
+  if (tablesDialect() === 'pg') return pgMessageTextCondition(text);
   const phrase = `"${text.replaceAll('"', '""')}"`;
   return sql`${conversations.id} in (select ${messages.conversationId} from ${messages} where ${messages.id} in (select rowid from messages_fts where messages_fts match ${phrase}))`;
 }

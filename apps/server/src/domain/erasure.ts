@@ -14,7 +14,7 @@
  * `secure_delete` on for the connection (db/client.ts) the deleted bytes were zeroed in the pages,
  * and the old page images in the WAL are gone with it.
  */
-import { and, asc, eq, inArray, or, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, ne, or, sql } from 'drizzle-orm';
 import type { ContactExportDto, StatusHistoryDto } from '@parley/shared';
 import type { Db } from '../db/client';
 import { SqliteStore } from '../db/sqlite-store';
@@ -39,6 +39,7 @@ import { toNoteDto } from './notes';
 import { messageDtosOf } from './media';
 import { toContactDto, toConversationDto } from './views';
 import { affected } from '../db/store';
+import { containsText, jsonInteger } from '../db/dialect';
 
 const CHUNK = 500;
 const chunks = <T>(items: T[]): T[][] =>
@@ -174,7 +175,7 @@ export async function eraseContact({
         where hour in (select created_at / 3600000 from messages where ${failedHere})`);
       await tx.$store.execute(sql`insert into stats_failures_hourly (hour, code, reason, n)
         select created_at / 3600000, coalesce(error_code, ''), ${ERASED_REASON}, count(*) from messages where ${failedHere} group by 1, 2
-        on conflict (hour, code, reason) do update set n = n + excluded.n`);
+        on conflict (hour, code, reason) do update set n = stats_failures_hourly.n + excluded.n`);
     }
     await tx.$store.execute(sql`delete from stats_failures_hourly where n <= 0`);
 
@@ -199,7 +200,7 @@ export async function eraseContact({
       .set({ phone: null, input: '', name: null, reason: 'Contact erased', contactId: null, messageId: null })
       .where(or(eq(campaignRecipients.contactId, id), eq(campaignRecipients.phone, phone)));
     const webhookRows = affected(
-      await tx.delete(webhookLog).where(sql`instr(${webhookLog.rawBody}, ${needle}) > 0 or instr(${webhookLog.headers}, ${needle}) > 0`),
+      await tx.delete(webhookLog).where(or(containsText(webhookLog.rawBody, needle), containsText(webhookLog.headers, needle))),
     );
     let noteCount = 0;
     let eventCount = 0;
@@ -210,7 +211,7 @@ export async function eraseContact({
         await tx
           .update(events)
           .set({ type: 'event.erased', payload: '{}' })
-          .where(and(eq(events.type, 'note.created'), inArray(sql`json_extract(${events.payload}, '$.note.conversationId')`, ids))),
+          .where(and(eq(events.type, 'note.created'), inArray(jsonInteger(events.payload, 'note', 'conversationId'), ids))),
       );
       await tx.delete(messages).where(inArray(messages.conversationId, ids));
     }
@@ -219,7 +220,7 @@ export async function eraseContact({
       await tx
         .update(events)
         .set({ type: 'event.erased', payload: '{}' })
-        .where(sql`${events.type} <> 'event.erased' and instr(${events.payload}, ${needle}) > 0`),
+        .where(and(ne(events.type, 'event.erased'), containsText(events.payload, needle))),
     );
     await tx.delete(conversations).where(eq(conversations.contactId, id));
 

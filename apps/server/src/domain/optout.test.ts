@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { vonageInboundSchema } from '@parley/shared';
 import type { Db } from '../db/client';
 import type { EventLog } from '../events/log';
-import { openTempDb, type TempDb } from '../testing/temp-db';
+import { openTestDb, type TempDb } from '../testing/temp-db';
 import { inboundPayload } from '../testing/harness';
 import { upsertConversation } from './contacts';
 import { getConversation } from './conversation';
@@ -12,8 +12,8 @@ import { receiveInbound } from './receive';
 let t: TempDb;
 let db: Db;
 let log: EventLog;
-beforeEach(() => {
-  t = openTempDb('parley-optout-');
+beforeEach(async () => {
+  t = await openTestDb('parley-optout-');
   ({ db, log } = t);
 });
 afterEach(async () => await t.dispose());

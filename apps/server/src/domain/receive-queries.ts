@@ -1,6 +1,7 @@
 import { eq, sql } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { contacts, conversations, messages } from '../db/tables';
+import { greatest } from '../db/dialect';
 
 /** The inbound hot path's statements (the store keeps each one prepared per connection). */
 export function receiveQueries(db: Db) {
@@ -48,7 +49,7 @@ export function receiveQueries(db: Db) {
         await db
           .update(conversations)
           .set({
-            lastMessageAt: sql`max(coalesce(${conversations.lastMessageAt}, 0), ${a.now})`,
+            lastMessageAt: greatest(sql`coalesce(${conversations.lastMessageAt}, 0)`, a.now),
             lastMessagePreview: a.preview,
             lastMessageDirection: 'in',
             unreadCount: sql`${conversations.unreadCount} + 1`,

@@ -141,7 +141,13 @@ describe('queueMessage', () => {
     it('refuses with OPTED_OUT, by number or by conversation, and writes nothing', async () => {
       const { conversation } = await queueMessage({ log, ourNumber: US, to: '+447700900001', text: 'before', agentId: 1 });
       await optOut('+447700900001');
-      const counts = async () => [await count(messages), await count(outbox), await count(events), await count(conversations), await count(contacts)];
+      const counts = async () => [
+        await count(messages),
+        await count(outbox),
+        await count(events),
+        await count(conversations),
+        await count(contacts),
+      ];
       const snapshot = await counts();
       const error = await appError(async () => await queueMessage({ log, ourNumber: US, to: '+447700900001', text: 'hi', agentId: 1 }));
       expect(error.code).toBe('OPTED_OUT');

@@ -96,8 +96,8 @@ interface Volumes {
 async function volumes(q: Queries, since: number, until: number): Promise<Volumes> {
   const v: Volumes = { inbound: 0, outbound: 0, delivered: 0, failed: 0, pending: 0 };
   for (const status of MESSAGE_STATUSES) {
-    v.inbound += await q.count('in', status, since, until) ?? 0;
-    const out = await q.count('out', status, since, until) ?? 0;
+    v.inbound += (await q.count('in', status, since, until)) ?? 0;
+    const out = (await q.count('out', status, since, until)) ?? 0;
     v.outbound += out;
     if (DELIVERED.includes(status)) v.delivered += out;
     else if (FAILED.includes(status)) v.failed += out;

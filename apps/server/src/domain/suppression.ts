@@ -59,7 +59,8 @@ function decideKey(secret: string | undefined, state: KeyState): { key: Buffer; 
   return { key, check, ...(freshKey ? { freshKey } : {}) };
 }
 
-const PUT_SECRET = 'insert into app_secrets (name, value, created_at) values (?, ?, ?) on conflict(name) do update set value = excluded.value';
+const PUT_SECRET =
+  'insert into app_secrets (name, value, created_at) values (?, ?, ?) on conflict(name) do update set value = excluded.value';
 
 /** SQLite, at open (synchronous, before the store exists): the key, generated and kept on first use. */
 export function resolveSuppressionKeySqlite(sqlite: Database.Database, secret: string | undefined, now = Date.now()): Buffer {

@@ -85,12 +85,13 @@ export function toConversationDto(c: ConversationRow, contact: ContactRow): Conv
 }
 
 export async function loadConversation(db: Reader, id: number): Promise<ConversationDto | null> {
-  const row = (await db
-    .select({ c: conversations, contact: contacts })
-    .from(conversations)
-    .innerJoin(contacts, eq(contacts.id, conversations.contactId))
-    .where(eq(conversations.id, id))
-    )[0];
+  const row = (
+    await db
+      .select({ c: conversations, contact: contacts })
+      .from(conversations)
+      .innerJoin(contacts, eq(contacts.id, conversations.contactId))
+      .where(eq(conversations.id, id))
+  )[0];
   return row ? toConversationDto(row.c, row.contact) : null;
 }
 

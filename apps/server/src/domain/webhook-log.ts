@@ -3,6 +3,7 @@ import { isIPv6 } from 'node:net';
 import { asc, eq, inArray, lt, sql } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { webhookLog } from '../db/tables';
+import { byteLength } from '../db/dialect';
 
 export interface WebhookLogEntry {
   path: string;
@@ -144,7 +145,7 @@ function excerpt(body: Buffer, bytes: number): string {
  */
 export async function createWebhookLog(db: Db, limits: Partial<WebhookLogLimits> = {}): Promise<WebhookLog> {
   const l: WebhookLogLimits = { ...DEFAULT_WEBHOOK_LOG_LIMITS, ...limits };
-  const sizeOf = sql<number>`length(CAST(${webhookLog.rawBody} AS BLOB)) + length(CAST(${webhookLog.headers} AS BLOB)) + coalesce(length(${webhookLog.signatureHeaders}), 0)`;
+  const sizeOf = sql<number>`${byteLength(webhookLog.rawBody)} + ${byteLength(webhookLog.headers)} + coalesce(length(${webhookLog.signatureHeaders}), 0)`;
   const totals = (await db.select({ rows: sql<number>`count(*)`, bytes: sql<number>`coalesce(sum(${sizeOf}), 0)` }).from(webhookLog))[0];
   let rows = totals?.rows ?? 0;
   let bytes = totals?.bytes ?? 0;

@@ -1,12 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ParleyEvent } from '@parley/shared';
-import { openTempDb, type TempDb } from '../testing/temp-db';
+import { openTestDb, type TempDb } from '../testing/temp-db';
 import type { EventLog } from './log';
 
 let t: TempDb;
 let log: EventLog;
-beforeEach(() => {
-  t = openTempDb('parley-log-');
+beforeEach(async () => {
+  t = await openTestDb('parley-log-');
   log = t.log;
 });
 afterEach(async () => await t.dispose());

@@ -252,7 +252,12 @@ export class EventLog {
       if (root.events.length === 0) return;
       stored = await this.insertEvents(root.events);
       const last = stored[stored.length - 1];
-      if (this.tail && last) await this.db.$store.announce?.(last.id);
+      if (this.tail && last) {
+        // Not started yet (startTail): everything before this append is history. Appends take turns,
+        // so every id below ours is committed.
+        this.tail.at ??= (stored[0]?.id ?? last.id) - 1;
+        await this.db.$store.announce?.(last.id);
+      }
     });
     root.afterCommit.push(() => (this.tail ? stored.length > 0 && this.poke() : this.publish(stored)));
   }

@@ -9,6 +9,7 @@ import { TEST_PASSWORD_COST, hashPassword } from '../auth/password';
 import { insertAgent } from '../domain/agents';
 import { startTestServer, type TestServer } from '../testing/harness';
 import { TEST_ADMIN } from '../config';
+import { itSqlite } from '../testing/temp-db';
 
 const ADMIN = TEST_ADMIN;
 let servers: TestServer[] = [];
@@ -297,7 +298,7 @@ describe('smaller edges', () => {
     expect(found.result.data.items).toHaveLength(1);
   });
 
-  it('the database, its WAL and SHM are created 0600', async () => {
+  itSqlite('the database, its WAL and SHM are created 0600', async () => {
     const s = await start();
     await post(s, 'auth.login', ADMIN);
     for (const file of ['parley.db', 'parley.db-wal', 'parley.db-shm']) {

@@ -11,6 +11,8 @@ import { trpcCall, type TrpcReply } from '../testing/trpc-http';
 import type { ServerOptions } from '../server';
 import { checkTarget, parseTarget, refusalOf, type Post, type Resolve } from './target-guard';
 import { TEST_ADMIN } from '../config';
+import { raw } from '../testing/raw';
+import { TEST_DB } from '../testing/temp-db';
 
 /** Outbound webhooks end to end: a real Parley, receivers on loopback, every delivery verified. */
 const ADMIN = TEST_ADMIN;
@@ -105,8 +107,8 @@ async function inbound(s: TestServer, n: number): Promise<void> {
 }
 
 /** The ids of the message.created events, in order. */
-const messageEventIds = (s: TestServer) =>
-  (s.db.$client.prepare("select id from events where type = 'message.created' order by id").all() as { id: number }[]).map((r) => r.id);
+const messageEventIds = async (s: TestServer) =>
+  ((await raw(s.db).all("select id from events where type = 'message.created' order by id")) as { id: number }[]).map((r) => r.id);
 
 async function until(cond: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
   const deadline = Date.now() + ms;
@@ -142,14 +144,14 @@ describe('outbound webhooks', () => {
     await receiver.close();
     await inbound(s, 5);
     await until(
-      () => (s.db.$client.prepare("select count(*) as n from webhook_deliveries where status = 'failed'").get() as { n: number }).n >= 1,
+      async () => ((await raw(s.db).get("select count(*) as n from webhook_deliveries where status = 'failed'")) as { n: number }).n >= 1,
       10_000,
       'a failed attempt',
     );
     receiver = await startReceiver({ port });
     receiver.state.secret = secret;
     await inbound(s, 2);
-    const all = messageEventIds(s);
+    const all = await messageEventIds(s);
     expect(all).toHaveLength(12);
     await until(() => new Set(receiver.received.map((r) => r.id)).size === 7, 20_000, 'the rest after the restart');
 
@@ -191,7 +193,7 @@ describe('outbound webhooks', () => {
     ({ s, admin } = await start({}, dir));
     await inbound(s, 3);
     await until(() => receiver.received.length >= 6, 10_000, 'six');
-    expectInOrderOnce(receiver.received, messageEventIds(s));
+    expectInOrderOnce(receiver.received, await messageEventIds(s));
 
     const rotated = await call(s, 'webhookEndpoint.rotateSecret', { id: endpoint.id }, admin);
     const fresh = (rotated.body.result?.data as { secret: string }).secret;
@@ -207,7 +209,11 @@ describe('outbound webhooks', () => {
     // No secret is ever read back, nor kept in the clear (in the database, or the log).
     const list = await call(s, 'webhookEndpoint.list', undefined, admin, 'GET');
     expect(JSON.stringify(list.body)).not.toContain(secret.slice(6, 20));
-    const stored = readFileSync(join(dir, 'parley.db')).toString('latin1') + readFileSync(join(dir, 'parley.db-wal')).toString('latin1');
+    const stored =
+      JSON.stringify(await raw(s.db).all('select * from webhook_endpoints')) +
+      (TEST_DB === 'sqlite'
+        ? readFileSync(join(dir, 'parley.db')).toString('latin1') + readFileSync(join(dir, 'parley.db-wal')).toString('latin1')
+        : '');
     expect(stored).not.toContain(fresh.slice(6, 30));
     expect(stored).not.toContain(secret.slice(6, 30));
   });
@@ -218,7 +224,7 @@ describe('outbound webhooks', () => {
     const { endpoint, secret } = await createEndpoint(s, admin, receiver.url);
     receiver.state.secret = secret;
     await inbound(s, 6);
-    const ids = messageEventIds(s);
+    const ids = await messageEventIds(s);
     await until(() => receiver.received.length === 6, 10_000, 'six');
     const from = ids[3] as number;
     const r = await call(s, 'webhookEndpoint.replay', { id: endpoint.id, fromEventId: from }, admin);
@@ -227,7 +233,7 @@ describe('outbound webhooks', () => {
     await new Promise((res) => setTimeout(res, 300));
     expect(receiver.received.slice(6).map((x) => x.eventId)).toEqual(ids.slice(3));
     expect(receiver.received).toHaveLength(9);
-    const audit = s.db.$client.prepare("select detail from audit_log where action = 'webhook_endpoint.replayed'").all() as {
+    const audit = (await raw(s.db).all("select detail from audit_log where action = 'webhook_endpoint.replayed'")) as {
       detail: string;
     }[];
     expect(audit.map((a) => JSON.parse(a.detail))).toEqual([{ fromEventId: from }]);
@@ -245,11 +251,10 @@ describe('outbound webhooks', () => {
     healthy.state.secret = b.secret;
     await inbound(s, 10);
     await until(() => healthy.received.length === 10, 10_000, 'the healthy endpoint');
-    expectInOrderOnce(healthy.received, messageEventIds(s));
+    expectInOrderOnce(healthy.received, await messageEventIds(s));
     await until(
-      () =>
-        (s.db.$client.prepare('select enabled from webhook_endpoints where id = ?').get(a.endpoint.id) as { enabled: number }).enabled ===
-        0,
+      async () =>
+        ((await raw(s.db).get('select enabled from webhook_endpoints where id = ?', a.endpoint.id)) as { enabled: number }).enabled === 0,
       10_000,
       'the failing endpoint to be disabled',
     );
@@ -261,7 +266,7 @@ describe('outbound webhooks', () => {
     const disabled = list.find((e) => e.id === a.endpoint.id);
     expect(disabled?.enabled).toBe(false);
     expect(disabled?.disabledReason).toMatch(/after 8 failed attempts.*HTTP 500/);
-    const audit = s.db.$client.prepare("select agent_id, via, target_id from audit_log where action = 'webhook_endpoint.disabled'").all();
+    const audit = await raw(s.db).all("select agent_id, via, target_id from audit_log where action = 'webhook_endpoint.disabled'");
     expect(audit).toEqual([{ agent_id: null, via: 'system', target_id: String(a.endpoint.id) }]);
 
     // Enabled again it resumes with the event that kept failing, which now lands.
@@ -269,7 +274,7 @@ describe('outbound webhooks', () => {
     ok.state.secret = a.secret;
     await call(s, 'webhookEndpoint.update', { id: a.endpoint.id, url: ok.url, enabled: true }, admin);
     await until(() => ok.received.length === 10, 10_000, 'all ten after re-enabling');
-    expectInOrderOnce(ok.received, messageEventIds(s));
+    expectInOrderOnce(ok.received, await messageEventIds(s));
   });
 
   it('a receiver that never answers holds up only itself', async () => {
@@ -304,7 +309,7 @@ describe('outbound webhooks', () => {
     receiver.release();
     await until(() => receiver.received.length >= 3, 10_000, 'the three');
     await new Promise((res) => setTimeout(res, 300));
-    expectInOrderOnce(receiver.received, messageEventIds(s));
+    expectInOrderOnce(receiver.received, await messageEventIds(s));
     expect(receiver.received).toHaveLength(3);
   });
 
@@ -327,7 +332,7 @@ describe('outbound webhooks', () => {
     const del = await call(s, 'webhookEndpoint.delete', { id: endpoint.id }, admin);
     expect(del.status).toBe(200);
     const actions = (
-      s.db.$client.prepare("select action from audit_log where action like 'webhook_endpoint.%' order by id").all() as { action: string }[]
+      (await raw(s.db).all("select action from audit_log where action like 'webhook_endpoint.%' order by id")) as { action: string }[]
     ).map((r) => r.action);
     expect(actions).toEqual(['webhook_endpoint.created', 'webhook_endpoint.deleted']);
   });
@@ -439,13 +444,13 @@ describe('no server-side request forgery', () => {
     const created = await createEndpoint(s, admin, 'https://rebind.test/hook');
     await inbound(s, 1);
     await until(
-      () =>
-        (s.db.$client.prepare('select enabled from webhook_endpoints where id = ?').get(created.endpoint.id) as { enabled: number })
+      async () =>
+        ((await raw(s.db).get('select enabled from webhook_endpoints where id = ?', created.endpoint.id)) as { enabled: number })
           .enabled === 0,
       10_000,
       'the endpoint to be disabled',
     );
-    const errors = (s.db.$client.prepare('select error from webhook_deliveries').all() as { error: string }[]).map((r) => r.error);
+    const errors = ((await raw(s.db).all('select error from webhook_deliveries')) as { error: string }[]).map((r) => r.error);
     expect(errors).toHaveLength(2);
     for (const e of errors) expect(e).toMatch(/^refused: rebind\.test resolves to 10\.0\.0\.7/);
     expect(connects).toEqual([]);

@@ -14,6 +14,7 @@ import { trpcCall } from '../testing/trpc-http';
 import { RETENTION_BATCH } from '../domain/retention';
 import { RETENTION_JOB, type RetentionResult } from './retention';
 import { TEST_ADMIN } from '../config';
+import { itSqlite } from '../testing/temp-db';
 
 const ADMIN = TEST_ADMIN;
 const DAY = 86_400_000;
@@ -111,62 +112,69 @@ const summary = (xs: number[]) => {
 };
 
 describe('retention', () => {
-  it('deletes old messages with their history, index entries and outbox rows in batches while webhooks keep answering', async () => {
-    dir = mkdtempSync(join(tmpdir(), 'parley-retention-'));
-    const a = await startTestServer({}, dir);
-    const cookie = (await trpcCall(a.url, 'auth.login', ADMIN, '')).cookie ?? '';
-    expect((await trpcCall(a.url, 'settings.update', { retentionDays: 30 }, cookie)).status).toBe(200);
-    seed(a);
-    // The same webhook load without the job, for comparison.
-    const until = Date.now() + 1500;
-    const baseline = await load(a, 2, () => Date.now() > until);
-    await a.close();
+  itSqlite(
+    'deletes old messages with their history, index entries and outbox rows in batches while webhooks keep answering',
+    async () => {
+      dir = mkdtempSync(join(tmpdir(), 'parley-retention-'));
+      const a = await startTestServer({}, dir);
+      const cookie = (await trpcCall(a.url, 'auth.login', ADMIN, '')).cookie ?? '';
+      expect((await trpcCall(a.url, 'settings.update', { retentionDays: 30 }, cookie)).status).toBe(200);
+      seed(a);
+      // The same webhook load without the job, for comparison.
+      const until = Date.now() + 1500;
+      const baseline = await load(a, 2, () => Date.now() > until);
+      await a.close();
 
-    // A start with retention on and no run recorded: the job runs now.
-    const b = await startTestServer({}, dir);
-    open.push(b);
-    const ran = async () => (await b.db.select().from(jobRuns).where(eq(jobRuns.name, RETENTION_JOB)))[0];
-    const deadline = Date.now() + 60_000;
-    const during = await load(b, 2, async () => (await ran()) !== undefined || Date.now() > deadline);
-    const run = await ran();
-    expect(run).toBeDefined();
-    const result = JSON.parse(run?.result ?? '{}') as RetentionResult;
+      // A start with retention on and no run recorded: the job runs now.
+      const b = await startTestServer({}, dir);
+      open.push(b);
+      const ran = async () => (await b.db.select().from(jobRuns).where(eq(jobRuns.name, RETENTION_JOB)))[0];
+      const deadline = Date.now() + 60_000;
+      const during = await load(b, 2, async () => (await ran()) !== undefined || Date.now() > deadline);
+      const run = await ran();
+      expect(run).toBeDefined();
+      const result = JSON.parse(run?.result ?? '{}') as RetentionResult;
 
-    expect(result).toMatchObject({ deleted: OLD, retentionDays: 30 });
-    expect(result.batches).toBeGreaterThanOrEqual(OLD / RETENTION_BATCH);
-    // Generous: one batch of 100 deletes is a few ms; a loaded 2-core machine may stretch it.
-    expect(result.longestBatchMs).toBeLessThan(1000);
-    expect(during.every((r) => r.status === 200)).toBe(true);
-    expect(during.length).toBeGreaterThan(0);
-    console.log('retention', {
-      ...result,
-      webhooksBefore: summary(baseline.map((r) => r.ms)),
-      webhooksDuring: summary(during.map((r) => r.ms)),
-    });
+      expect(result).toMatchObject({ deleted: OLD, retentionDays: 30 });
+      expect(result.batches).toBeGreaterThanOrEqual(OLD / RETENTION_BATCH);
+      // Generous: one batch of 100 deletes is a few ms; a loaded 2-core machine may stretch it.
+      expect(result.longestBatchMs).toBeLessThan(1000);
+      expect(during.every((r) => r.status === 200)).toBe(true);
+      expect(during.length).toBeGreaterThan(0);
+      console.log('retention', {
+        ...result,
+        webhooksBefore: summary(baseline.map((r) => r.ms)),
+        webhooksDuring: summary(during.map((r) => r.ms)),
+      });
 
-    // Nothing old is left anywhere; the recent messages (and the load's) stay.
-    expect(count(b, "select count(*) n from messages where text like 'ancient%'")).toBe(0);
-    expect(count(b, "select count(*) n from messages where text like 'recent%'")).toBe(CONVERSATIONS / 2);
-    expect(count(b, "select count(*) n from message_status_history where provider_message_uuid like 'old-%'")).toBe(0);
-    expect(count(b, 'select count(*) n from outbox where message_id not in (select id from messages)')).toBe(0);
-    expect(count(b, 'select count(*) n from messages_fts where messages_fts match \'"ancient secret"\'')).toBe(0);
-    expect(count(b, 'select count(*) n from messages_fts')).toBe(count(b, 'select count(*) n from messages'));
-    // Conversations are kept: emptied ones without a preview, the others as they were.
-    expect(count(b, 'select count(*) n from conversations where id <= 200')).toBe(CONVERSATIONS);
-    expect(
-      count(b, 'select count(*) n from conversations where id <= 200 and id % 2 = 1 and last_message_preview is null and unread_count = 0'),
-    ).toBe(CONVERSATIONS / 2);
-    expect(count(b, "select count(*) n from conversations where id <= 200 and id % 2 = 0 and last_message_preview = 'recent text'")).toBe(
-      CONVERSATIONS / 2,
-    );
+      // Nothing old is left anywhere; the recent messages (and the load's) stay.
+      expect(count(b, "select count(*) n from messages where text like 'ancient%'")).toBe(0);
+      expect(count(b, "select count(*) n from messages where text like 'recent%'")).toBe(CONVERSATIONS / 2);
+      expect(count(b, "select count(*) n from message_status_history where provider_message_uuid like 'old-%'")).toBe(0);
+      expect(count(b, 'select count(*) n from outbox where message_id not in (select id from messages)')).toBe(0);
+      expect(count(b, 'select count(*) n from messages_fts where messages_fts match \'"ancient secret"\'')).toBe(0);
+      expect(count(b, 'select count(*) n from messages_fts')).toBe(count(b, 'select count(*) n from messages'));
+      // Conversations are kept: emptied ones without a preview, the others as they were.
+      expect(count(b, 'select count(*) n from conversations where id <= 200')).toBe(CONVERSATIONS);
+      expect(
+        count(
+          b,
+          'select count(*) n from conversations where id <= 200 and id % 2 = 1 and last_message_preview is null and unread_count = 0',
+        ),
+      ).toBe(CONVERSATIONS / 2);
+      expect(count(b, "select count(*) n from conversations where id <= 200 and id % 2 = 0 and last_message_preview = 'recent text'")).toBe(
+        CONVERSATIONS / 2,
+      );
 
-    // Durable: the next start within a day does not run it again.
-    const lastRunAt = run?.lastRunAt;
-    await b.close();
-    open.splice(0);
-    const c = await startTestServer({}, dir);
-    open.push(c);
-    await new Promise((r) => setTimeout(r, 300));
-    expect((await c.db.select().from(jobRuns).where(eq(jobRuns.name, RETENTION_JOB)))[0]?.lastRunAt).toBe(lastRunAt);
-  }, 120_000);
+      // Durable: the next start within a day does not run it again.
+      const lastRunAt = run?.lastRunAt;
+      await b.close();
+      open.splice(0);
+      const c = await startTestServer({}, dir);
+      open.push(c);
+      await new Promise((r) => setTimeout(r, 300));
+      expect((await c.db.select().from(jobRuns).where(eq(jobRuns.name, RETENTION_JOB)))[0]?.lastRunAt).toBe(lastRunAt);
+    },
+    120_000,
+  );
 });

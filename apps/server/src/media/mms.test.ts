@@ -139,7 +139,7 @@ async function messageByUuid(server: TestServer, uuid: string) {
   return (await server.db.select().from(messages).where(eq(messages.providerMessageUuid, uuid)))[0];
 }
 async function mediaOf(server: TestServer, messageId: number) {
-  return await server.db.select().from(media).where(eq(media.messageId, messageId));
+  return await server.db.select().from(media).where(eq(media.messageId, messageId)).orderBy(media.id);
 }
 
 describe('inbound MMS: stored at once, media downloaded after', () => {

@@ -187,20 +187,24 @@ function upload(deps: MediaRouteDeps, req: Request, res: Response, agentId: numb
             return answer(415, { error: `Only ${SENDABLE_NAMES} images can be sent: ${sniffed.reason}`, code: 'WRONG_TYPE' });
           const { key, sha256 } = await deps.store.put(bytes, sniffed.ext);
           const name = info.filename ? info.filename.slice(0, 200) : null;
-          // Again at the write (uploads of one agent may run side by side): the check and the insert are one synchronous step.
-          if ((await pendingUploads(deps.db, agentId)) >= PENDING_UPLOADS_MAX) {
+          // Again at the write (uploads of one agent may run side by side): the check and the insert
+          // are one transaction, and write transactions take turns (db/store.ts), so no two pass at once.
+          const dto = await deps.db.$store.tx(async () => {
+            if ((await pendingUploads(deps.db, agentId)) >= PENDING_UPLOADS_MAX) return null;
+            return recordUpload(deps.db, {
+              agentId,
+              contentType: sniffed.contentType,
+              claimedType: claimed,
+              size,
+              name,
+              sha256,
+              storageKey: key,
+            });
+          });
+          if (!dto) {
             await deps.store.remove(key);
             return answer(429, { error: PENDING_REFUSAL, code: 'TOO_MANY_UPLOADS' });
           }
-          const dto = await recordUpload(deps.db, {
-            agentId,
-            contentType: sniffed.contentType,
-            claimedType: claimed,
-            size,
-            name,
-            sha256,
-            storageKey: key,
-          });
           answer(201, { id: dto.id, contentType: dto.contentType, size: dto.size, name: dto.name });
         })()
           .catch((err: unknown) => {

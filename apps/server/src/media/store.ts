@@ -19,6 +19,8 @@ export interface MediaStore {
 /** MEDIA_DIR, else `media` beside the database (a fresh temp folder for `:memory:`). */
 export function resolveMediaDir(config: Config): string {
   if (config.media.dir) return config.media.dir;
+  // PostgreSQL: ./data/media (several instances need one shared MEDIA_DIR: README, Operations).
+  if (config.databaseUrl) return join('data', 'media');
   if (config.databasePath === ':memory:') return mkdtempSync(join(tmpdir(), 'parley-media-'));
   return join(dirname(config.databasePath), 'media');
 }

@@ -14,7 +14,12 @@ function main(): void {
   }
   let databasePath: string;
   try {
-    databasePath = loadConfig(process.env).databasePath;
+    const config = loadConfig(process.env);
+    if (config.databaseUrl) {
+      console.error('DATABASE_URL is PostgreSQL: back it up with pg_dump -Fc (README, Operations: backups)');
+      process.exit(2);
+    }
+    databasePath = config.databasePath;
   } catch (err) {
     console.error(err instanceof ConfigError ? err.message : String(err));
     process.exit(1);

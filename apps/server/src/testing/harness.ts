@@ -1,10 +1,31 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { testConfig, type ConfigOverrides } from '../config';
+import { testConfig, type Config, type ConfigOverrides } from '../config';
 import { createServer, type ParleyServer, type ServerOptions } from '../server';
 import { signVonageWebhook } from '../providers/vonage/sign';
 import { SqliteStore } from '../db/sqlite-store';
+import { TEST_DB } from './temp-db';
+import { createMigratedTestPgDatabase, type TestPgDatabase } from './pg';
+
+const pgDatabases = new Map<string, Promise<TestPgDatabase>>();
+
+function pgDatabaseOf(dir: string): Promise<TestPgDatabase> {
+  let database = pgDatabases.get(dir);
+  if (!database) {
+    database = createMigratedTestPgDatabase();
+    pgDatabases.set(dir, database);
+  }
+  return database;
+}
+
+/** Drops the PostgreSQL database of a test directory (a test that passed its own `dir` calls it when done with it). */
+export async function dropPgDatabaseOf(dir: string): Promise<void> {
+  const database = pgDatabases.get(dir);
+  if (!database) return;
+  pgDatabases.delete(dir);
+  await (await database).dispose();
+}
 
 export interface TestServer extends ParleyServer {
   dir: string;
@@ -20,7 +41,18 @@ export interface TestServer extends ParleyServer {
 /** A real Parley on port 0 with a temp database directory; `dispose()` closes it and removes the files. */
 export async function startTestServer(overrides: ConfigOverrides = {}, dir?: string, options: ServerOptions = {}): Promise<TestServer> {
   const ownDir = dir ?? mkdtempSync(join(tmpdir(), 'parley-test-'));
-  const server = await createServer(testConfig({ databasePath: join(ownDir, 'parley.db'), ...overrides }), options);
+  // PostgreSQL (TEST_DB): one database per directory, so a test restarting a server on `dir` finds its data again.
+  const database = TEST_DB === 'pg' ? await pgDatabaseOf(ownDir) : undefined;
+  const server = await createServer(
+    testConfig({
+      databasePath: join(ownDir, 'parley.db'),
+      // PARLEY_TEST_LOG_LEVEL=error shows what a failing test's server logged.
+      ...(process.env.PARLEY_TEST_LOG_LEVEL ? { logLevel: process.env.PARLEY_TEST_LOG_LEVEL as Config['logLevel'] } : {}),
+      ...(database ? { databaseUrl: database.url, media: { dir: join(ownDir, 'media') } } : {}),
+      ...overrides,
+    }),
+    options,
+  );
   // The background jobs' first passes (recovery, due scans) run right after the start: let them commit.
   if (server.db.$store instanceof SqliteStore) await server.db.$store.quiesce();
   return {
@@ -35,7 +67,10 @@ export async function startTestServer(overrides: ConfigOverrides = {}, dir?: str
     },
     async dispose() {
       await server.close();
-      if (!dir) rmSync(ownDir, { recursive: true, force: true });
+      if (!dir) {
+        rmSync(ownDir, { recursive: true, force: true });
+        await dropPgDatabaseOf(ownDir);
+      }
     },
   };
 }

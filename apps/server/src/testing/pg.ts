@@ -1,10 +1,11 @@
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { beforeAll, beforeEach, inject } from 'vitest';
 import { PG_MISSING_HELP, sharedCluster, stopCluster } from './pg-cluster';
+import { migratePg, pgMigrationsFolder } from '../db/pg/client';
 
 /**
  * PostgreSQL for tests. `PARLEY_TEST_PG_URL` (a postgres://… URL of a role that may create databases)
@@ -75,18 +76,67 @@ async function withAdmin<T>(url: string, fn: (client: pg.Client) => Promise<T>):
   }
 }
 
+async function createDatabase(client: pg.Client, name: string, template = 'template0'): Promise<void> {
+  try {
+    await client.query(`create database "${name}" template ${template} encoding 'UTF8' lc_collate 'C.UTF-8' lc_ctype 'C.UTF-8'`);
+  } catch (err) {
+    if (template !== 'template0') throw err;
+    // A server without the C.UTF-8 locale: its default locale.
+    await client.query(`create database "${name}" template template0 encoding 'UTF8'`);
+  }
+}
+
 /** A fresh empty database for one test file (call in beforeAll, dispose in afterAll). */
 export async function createTestPgDatabase(): Promise<TestPgDatabase> {
   const admin = await adminUrl();
   const name = `parley_test_${process.pid}_${randomBytes(4).toString('hex')}`;
+  await withAdmin(admin, (client) => createDatabase(client, name));
+  return {
+    url: withDatabase(admin, name),
+    async dispose() {
+      await withAdmin(admin, (client) => client.query(`drop database if exists "${name}" with (force)`));
+    },
+  };
+}
+
+/** The migrated template of this run's Parley databases (its name names the migrations it holds). */
+let template: Promise<string> | undefined;
+
+async function migratedTemplate(admin: string): Promise<string> {
+  const files = readdirSync(pgMigrationsFolder)
+    .filter((f) => f.endsWith('.sql'))
+    .sort();
+  const digest = createHash('sha256');
+  for (const f of files) digest.update(f).update(readFileSync(join(pgMigrationsFolder, f)));
+  const name = `parley_template_${digest.digest('hex').slice(0, 12)}`;
   await withAdmin(admin, async (client) => {
+    // One test worker builds it; the others wait on the lock and find it there.
+    await client.query('select pg_advisory_lock($1)', [TEMPLATE_LOCK_KEY]);
     try {
-      await client.query(`create database "${name}" template template0 encoding 'UTF8' lc_collate 'C.UTF-8' lc_ctype 'C.UTF-8'`);
-    } catch {
-      // A server without the C.UTF-8 locale: its default locale.
-      await client.query(`create database "${name}" template template0 encoding 'UTF8'`);
+      const { rowCount } = await client.query('select 1 from pg_database where datname = $1', [name]);
+      if (rowCount) return;
+      const building = `${name}_building_${process.pid}`;
+      await createDatabase(client, building);
+      await migratePg(withDatabase(admin, building));
+      await client.query(`alter database "${building}" rename to "${name}"`);
+    } finally {
+      await client.query('select pg_advisory_unlock($1)', [TEMPLATE_LOCK_KEY]);
     }
   });
+  return name;
+}
+const TEMPLATE_LOCK_KEY = 0x7074706c; // 'ptpl'
+
+/**
+ * A fresh database with Parley's migrations applied, copied from a template built once per run (a
+ * copy takes milliseconds; migrating each one would take the suite minutes).
+ */
+export async function createMigratedTestPgDatabase(): Promise<TestPgDatabase> {
+  const admin = await adminUrl();
+  template ??= migratedTemplate(admin);
+  const from = await template;
+  const name = `parley_test_${process.pid}_${randomBytes(4).toString('hex')}`;
+  await withAdmin(admin, (client) => createDatabase(client, name, `"${from}"`));
   return {
     url: withDatabase(admin, name),
     async dispose() {

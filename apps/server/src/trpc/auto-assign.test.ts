@@ -3,6 +3,7 @@ import type { ConversationDto } from '@parley/shared';
 import { inboundPayload, startTestServer, type TestServer } from '../testing/harness';
 import { trpcCall, type TrpcReply } from '../testing/trpc-http';
 import { TEST_ADMIN } from '../config';
+import { raw } from '../testing/raw';
 
 /** Round-robin auto-assignment over real HTTP: online agents in turn, offline and capped ones skipped, an event. */
 const ADMIN = TEST_ADMIN;
@@ -34,7 +35,8 @@ const online = async (cookie: string) =>
 async function newConversation(from: string): Promise<ConversationDto> {
   const res = await s?.postWebhook('/webhooks/inbound', inboundPayload({ from }));
   expect(res?.status).toBe(200);
-  const row = s?.db.$client.prepare("select payload from events where type = 'conversation.updated' order by id desc limit 1").get() as {
+  if (!s) throw new Error('no server');
+  const row = (await raw(s.db).get("select payload from events where type = 'conversation.updated' order by id desc limit 1")) as {
     payload: string;
   };
   return (JSON.parse(row.payload) as { conversation: ConversationDto }).conversation;

@@ -7,6 +7,7 @@ import { auditLog, consentLedger } from '../db/tables';
 import { inboundPayload, startTestServer, type TestServer } from '../testing/harness';
 import { trpcCall, type TrpcReply } from '../testing/trpc-http';
 import { TEST_ADMIN } from '../config';
+import { raw } from '../testing/raw';
 
 /**
  * Opt-out language, the possible-opt-out flag and the consent ledger, over real HTTP against a real
@@ -195,7 +196,7 @@ describe('the consent ledger', () => {
     await data(
       call('settings.update', { helpText: 'Acme Support: call 0800 123. Msg & data rates may apply. Reply STOP to stop.' }, admin),
     );
-    s.db.$client.prepare("update messages set created_at = created_at - 3600000 where direction = 'out'").run();
+    await raw(s.db).run("update messages set created_at = created_at - 3600000 where direction = 'out'");
     await inbound(phone, 'info');
     expect((await texts())[0]).toBe('Acme Support: call 0800 123. Msg & data rates may apply. Reply STOP to stop.');
   });

@@ -7,6 +7,8 @@ import { auditLog, events } from '../db/tables';
 import { inboundPayload, startTestServer, statusPayload, type TestServer } from '../testing/harness';
 import { trpcCall, type TrpcReply } from '../testing/trpc-http';
 import { TEST_ADMIN } from '../config';
+import { raw } from '../testing/raw';
+import { TEST_DB } from '../testing/temp-db';
 
 /**
  * contact.export and contact.erase over real HTTP against a real server whose sandbox providers
@@ -73,16 +75,18 @@ const stats = () =>
     ),
   );
 
-/** Every value of every row of every table (FTS shadow tables too), as text or bytes, that contains a needle. */
-function tableHits(): string[] {
-  const db = s.db.$client;
-  const tables = db.prepare("select name from sqlite_master where type = 'table'").pluck().all() as string[];
+/** Every value of every row of every table (SQLite's FTS shadow tables too), as text or bytes, that contains a needle. */
+async function tableHits(): Promise<string[]> {
+  const tables =
+    TEST_DB === 'sqlite'
+      ? await raw(s.db).all<{ name: string }>("select name from sqlite_master where type = 'table'")
+      : await raw(s.db).all<{ name: string }>("select table_name as name from information_schema.tables where table_schema = 'public'");
   const hits: string[] = [];
-  for (const table of tables) {
+  for (const { name: table } of tables) {
     // The FTS5 table itself reads the content table (messages); its shadow tables are scanned below.
     if (table === 'messages_fts') continue;
-    for (const row of db.prepare(`select * from "${table}"`).raw().all() as unknown[][]) {
-      for (const value of row) {
+    for (const row of await raw(s.db).all(`select * from "${table}"`)) {
+      for (const value of Object.values(row)) {
         const bytes = typeof value === 'string' ? Buffer.from(value) : Buffer.isBuffer(value) ? value : null;
         if (!bytes) continue;
         for (const needle of NEEDLES) if (bytes.includes(Buffer.from(needle))) hits.push(`${table}: ${needle}`);
@@ -92,8 +96,9 @@ function tableHits(): string[] {
   return hits;
 }
 
-/** The needles found in the database's files as they are on disk. */
+/** SQLite: the needles found in the database's files as they are on disk (PostgreSQL's files are the server's). */
 function fileHits(): string[] {
+  if (TEST_DB !== 'sqlite') return [];
   const base = join(dir, 'parley.db');
   const hits: string[] = [];
   for (const file of [base, `${base}-wal`, `${base}-shm`]) {
@@ -175,14 +180,17 @@ describe('contact export and erasure', () => {
   });
 
   it('erase: no trace in any table, the search index or the files; stats kept; the number stays suppressed, across a restart', async () => {
-    expect(s.db.$client.pragma('secure_delete', { simple: true })).toBe(1);
+    if (TEST_DB === 'sqlite') expect(s.db.$client.pragma('secure_delete', { simple: true })).toBe(1);
     const before = await stats();
     const eventIds = (await s.db.select({ id: events.id }).from(events)).map((e) => e.id);
-    expect(tableHits().length).toBeGreaterThan(0);
-    expect(fileHits().length).toBeGreaterThan(0);
-    const search = (text: string) =>
-      s.db.$client.prepare('select count(*) from messages_fts where messages_fts match ?').pluck().get(`"${text}"`);
-    expect(search('pineapple')).toBe(1);
+    expect((await tableHits()).length).toBeGreaterThan(0);
+    if (TEST_DB === 'sqlite') expect(fileHits().length).toBeGreaterThan(0);
+    // SQLite's trigram index is a table of its own; PostgreSQL's (pg_trgm) indexes messages.text itself.
+    const search = async (text: string) =>
+      TEST_DB === 'sqlite'
+        ? (await raw(s.db).get<{ n: number }>('select count(*) as n from messages_fts where messages_fts match ?', `"${text}"`))?.n
+        : (await raw(s.db).get<{ n: number }>('select count(*) as n from messages where text ilike ?', `%${text}%`))?.n;
+    expect(await search('pineapple')).toBe(1);
 
     expect((await call('contact.erase', { id: contactId }, agent)).status).toBe(403);
     const lastBefore = await s.events.lastId();
@@ -193,10 +201,10 @@ describe('contact export and erasure', () => {
     expect((await call('conversation.get', { id: conversationId }, agent, 'GET')).status).toBe(404);
     expect(await conversationOf(PHONE)).toBeUndefined();
     // …from every table and the search index…
-    expect(tableHits()).toEqual([]);
-    expect(search('pineapple')).toBe(0);
-    expect(search('zanzibar')).toBe(0);
-    s.db.$client.prepare("insert into messages_fts(messages_fts, rank) values ('integrity-check', 1)").run();
+    expect(await tableHits()).toEqual([]);
+    expect(await search('pineapple')).toBe(0);
+    expect(await search('zanzibar')).toBe(0);
+    if (TEST_DB === 'sqlite') await raw(s.db).run("insert into messages_fts(messages_fts, rank) values ('integrity-check', 1)");
     // …and from the bytes of the database files.
     expect(fileHits()).toEqual([]);
     // A delivery report arriving after the erasure is answered 200 and dropped (no orphan holding the number).
@@ -206,7 +214,7 @@ describe('contact export and erasure', () => {
       statusPayload({ message_uuid: reply?.providerMessageId ?? '', status: 'read', to: PHONE.slice(1), client_ref: reply?.clientRef }),
     );
     expect([late.status, ((await late.json()) as { outcome: string }).outcome]).toEqual([200, 'erased']);
-    expect(tableHits()).toEqual([]);
+    expect(await tableHits()).toEqual([]);
 
     // The event log keeps its ids; the erasure itself is an event naming ids only.
     const idsAfter = new Set((await s.db.select({ id: events.id }).from(events)).map((e) => e.id));
@@ -222,7 +230,7 @@ describe('contact export and erasure', () => {
     const after = await stats();
     expect([after.inbound, after.outbound, after.delivered]).toEqual([before.inbound, before.outbound, before.delivered]);
     // The ledger keeps its rows (no number in them) and says erasure last.
-    expect(s.db.$client.prepare('select state, source from consent_ledger where contact_id = ? order by id').all(contactId)).toEqual([
+    expect(await raw(s.db).all('select state, source from consent_ledger where contact_id = ? order by id', contactId)).toEqual([
       { state: 'opted_out', source: 'keyword' },
       { state: 'opted_out', source: 'erasure' },
     ]);

@@ -9,7 +9,7 @@ import { TEST_PASSWORD_COST, hashPassword } from '../auth/password';
 import { createApiToken } from '../auth/tokens';
 import type { Db } from '../db/client';
 import { testAppDeps } from '../testing/app-deps';
-import { openTempDb, type TempDb } from '../testing/temp-db';
+import { openTestDb, type TempDb } from '../testing/temp-db';
 import { insertAgent, type AgentDto } from '../domain/agents';
 import { setOptOut } from '../domain/optout';
 import { receiveInbound } from '../domain/receive';
@@ -28,7 +28,7 @@ let alice: AgentDto;
 let token: string;
 
 beforeEach(async () => {
-  t = openTempDb('parley-http-');
+  t = await openTestDb('parley-http-');
   ({ db, log } = t);
   const deps = testAppDeps(t);
   alice = await insertAgent(db, {

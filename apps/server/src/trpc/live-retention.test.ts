@@ -7,7 +7,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AgentDto } from '../domain/agents';
-import { openTempDb, type TempDb } from '../testing/temp-db';
+import { openTestDb, type TempDb } from '../testing/temp-db';
 import { testAppDeps } from '../testing/app-deps';
 import { createContextInner } from './context';
 import { whileSignedIn } from './live';
@@ -21,7 +21,7 @@ afterEach(async () => await t?.dispose());
 
 describe('whileSignedIn', () => {
   it('lets go of each delivered value while the stream stays open', async () => {
-    t = openTempDb();
+    t = await openTestDb();
     const deps = testAppDeps(t);
     const ctx = createContextInner({ deps, agent: { id: 1 } as AgentDto });
     const refs: WeakRef<object>[] = [];

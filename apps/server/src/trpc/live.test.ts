@@ -6,6 +6,7 @@ import type { ParleyEvent } from '@parley/shared';
 import type { LiveConfig } from '../config';
 import { inboundPayload, startTestServer, type TestServer } from '../testing/harness';
 import type { AppRouter } from './root';
+import { raw } from '../testing/raw';
 
 let parley: TestServer | undefined;
 const closers: Array<() => void> = [];
@@ -207,7 +208,7 @@ describe('a live stream ends with its credential', () => {
     const { trpcClient } = client(s, { cookie });
     const live = await stream(trpcClient);
     // The session's time runs out (as if the clock moved past its expiry): nothing calls revoked().
-    s.db.$client.prepare('update sessions set expires_at = ?').run(Date.now() - 1);
+    await raw(s.db).run('update sessions set expires_at = ?', Date.now() - 1);
     const { value: error, ms } = await within(live.ended, 1500);
     expect(ms).toBeLessThan(1000);
     expect(error?.data?.code).toBe('UNAUTHORIZED');
@@ -222,7 +223,7 @@ describe('a live stream ends with its credential', () => {
     const { trpcClient } = client(s, { cookie });
     const live = await stream(trpcClient);
     // As the team inbox's "disable agent" will do (it also calls deps.credentials.revoked() for at once).
-    s.db.$client.prepare('update agents set disabled_at = ?').run(Date.now());
+    await raw(s.db).run('update agents set disabled_at = ?', Date.now());
     const { value: error, ms } = await within(live.ended, 1500);
     expect(ms).toBeLessThan(1000);
     expect(error?.data?.code).toBe('UNAUTHORIZED');

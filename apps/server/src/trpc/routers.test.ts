@@ -4,7 +4,7 @@ import { vonageInboundSchema, type ParleyEvent } from '@parley/shared';
 import { TEST_PASSWORD_COST, hashPassword } from '../auth/password';
 import type { Db } from '../db/client';
 import { testAppDeps } from '../testing/app-deps';
-import { openTempDb, type TempDb } from '../testing/temp-db';
+import { openTestDb, type TempDb } from '../testing/temp-db';
 import { insertAgent, type AgentDto } from '../domain/agents';
 import { receiveInbound } from '../domain/receive';
 import type { EventLog } from '../events/log';
@@ -22,7 +22,7 @@ let alice: AgentDto;
 let admin: AgentDto;
 
 beforeEach(async () => {
-  t = openTempDb('parley-trpc-');
+  t = await openTestDb('parley-trpc-');
   ({ db, log } = t);
   wake = vi.fn<() => void>();
   deps = testAppDeps(t, wake);

@@ -6,6 +6,7 @@ import type { MessageDto } from '@parley/shared';
 import { inboundPayload, startTestServer, type TestServer } from '../testing/harness';
 import { trpcCall, type TrpcReply } from '../testing/trpc-http';
 import { TEST_ADMIN } from '../config';
+import { raw } from '../testing/raw';
 
 /** Send later (scheduled, cancel, opt-out at send time, durable) and safe retry over real HTTP with the sandbox provider. */
 const ADMIN = TEST_ADMIN;
@@ -82,7 +83,7 @@ describe('send later', () => {
     // Not due yet: still scheduled, nothing in the outbox.
     await new Promise((r) => setTimeout(r, 300));
     expect((await messageOf(cookie, later)).status).toBe('scheduled');
-    expect(s.db.$client.prepare('select count(*) as n from outbox').get()).toEqual({ n: 0 });
+    expect(await raw(s.db).get('select count(*) as n from outbox')).toEqual({ n: 0 });
 
     // The contact opts out meanwhile (allowed at scheduling time); at its time it is refused, with why.
     await stop('+447700900201');

@@ -6,6 +6,7 @@ import type { SettingsDto } from '@parley/shared';
 import { startTestServer, type TestServer } from '../testing/harness';
 import { trpcCall, type TrpcReply } from '../testing/trpc-http';
 import { TEST_ADMIN } from '../config';
+import { raw } from '../testing/raw';
 
 /** settings.get / settings.update over real HTTP: defaults, admin only, validated, stored, an event. */
 const ADMIN = TEST_ADMIN;
@@ -70,7 +71,7 @@ describe('workspace settings', () => {
       quietHours: { start: '08:00', end: '21:00' },
     });
     expect(dto.updatedBy).toBe(1);
-    const events = s.db.$client.prepare('select type, payload from events where id > ?').all(before) as { type: string; payload: string }[];
+    const events = (await raw(s.db).all('select type, payload from events where id > ?', before)) as { type: string; payload: string }[];
     expect(events.map((e) => e.type)).toEqual(['settings.updated']);
     expect((JSON.parse(events[0]?.payload ?? '{}') as { settings: SettingsDto }).settings.maxOpenPerAgent).toBe(5);
 

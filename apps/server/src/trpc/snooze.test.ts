@@ -6,6 +6,7 @@ import type { ConversationDto } from '@parley/shared';
 import { inboundPayload, startTestServer, type TestServer } from '../testing/harness';
 import { trpcCall, type TrpcReply } from '../testing/trpc-http';
 import { TEST_ADMIN } from '../config';
+import { raw } from '../testing/raw';
 
 /** Pending and snoozed over real HTTP: validation, list filters, inbound reopens, the durable wake-up. */
 const ADMIN = TEST_ADMIN;
@@ -80,7 +81,7 @@ describe('pending and snoozed conversations', () => {
     const before = await s.events.lastId();
     await inbound('447700900001', 'any news?');
     expect((await theOnly(cookie)).status).toBe('open');
-    const updates = s.db.$client.prepare("select payload from events where id > ? and type = 'conversation.updated'").all(before) as {
+    const updates = (await raw(s.db).all("select payload from events where id > ? and type = 'conversation.updated'", before)) as {
       payload: string;
     }[];
     expect(updates.map((u) => (JSON.parse(u.payload) as { conversation: ConversationDto }).conversation.status)).toContain('open');
@@ -127,7 +128,7 @@ describe('pending and snoozed conversations', () => {
       now = await theOnly(cookie);
     }
     expect(now).toMatchObject({ status: 'open', snoozeUntil: null });
-    const woke = s.db.$client.prepare("select payload from events where type = 'conversation.updated' order by id desc limit 1").get() as {
+    const woke = (await raw(s.db).get("select payload from events where type = 'conversation.updated' order by id desc limit 1")) as {
       payload: string;
     };
     expect((JSON.parse(woke.payload) as { conversation: ConversationDto }).conversation).toMatchObject({ id: c.id, status: 'open' });

@@ -14,6 +14,8 @@ import type { OutboundSms, SmsProvider } from '../providers/types';
 import { testConfig, type Config } from '../config';
 import { signPlivoV2, signPlivoV3 } from '../providers/plivo/signature';
 import { signSinchWebhook } from '../providers/sinch/signature';
+import { raw } from '../testing/raw';
+import { itSqlite, TEST_DB } from '../testing/temp-db';
 
 let s: TestServer | undefined;
 /** The server the running test started. */
@@ -38,8 +40,8 @@ type Row = {
   outcome: string;
   received_at: number;
 };
-const logRows = (t: TestServer) => t.db.$client.prepare('select * from webhook_log order by id').all() as Row[];
-const countOf = (t: TestServer, table: string) => (t.db.$client.prepare(`select count(*) as n from ${table}`).get() as { n: number }).n;
+const logRows = async (t: TestServer) => (await raw(t.db).all('select * from webhook_log order by id')) as Row[];
+const countOf = async (t: TestServer, table: string) => ((await raw(t.db).get(`select count(*) as n from ${table}`)) as { n: number }).n;
 const fileBytes = (path: string) => (existsSync(path) ? statSync(path).size : 0);
 
 /** A provider that records every send (none may happen for forged traffic). */
@@ -72,13 +74,14 @@ describe('the refusal log is bounded', () => {
     s = await startTestServer({ webhookLog: limits({ maxRows: 50 }) });
     const dbPath = s.config.databasePath;
     const big = JSON.stringify({ junk: 'x'.repeat(60_000) });
-    s.db.$client.pragma('wal_checkpoint(TRUNCATE)');
-    const before = fileBytes(dbPath) + fileBytes(`${dbPath}-wal`);
+    const sqlite = TEST_DB === 'sqlite';
+    if (sqlite) s.db.$client.pragma('wal_checkpoint(TRUNCATE)');
+    const before = sqlite ? fileBytes(dbPath) + fileBytes(`${dbPath}-wal`) : 0;
     for (let i = 0; i < 300; i += 20) {
       const answers = await Promise.all(Array.from({ length: 20 }, () => unsigned(s as TestServer, big)));
       for (const a of answers) expect(a.status).toBe(503);
     }
-    const rows = logRows(s);
+    const rows = await logRows(s);
     expect(rows.length).toBeLessThanOrEqual(50);
     expect(rows.length).toBeGreaterThan(0);
     for (const r of rows) {
@@ -89,8 +92,11 @@ describe('the refusal log is bounded', () => {
     }
     // Kept whole, 300 × 60 KB would be ~18 MB; bounded, the database grows by well under 2 MB
     // (measured after a checkpoint: the WAL itself is bounded by SQLite's autocheckpoint, ~4 MB).
-    s.db.$client.pragma('wal_checkpoint(TRUNCATE)');
-    const grown = fileBytes(dbPath) + fileBytes(`${dbPath}-wal`) - before;
+    // (PostgreSQL: the table's own size, indexes and TOAST included.)
+    if (sqlite) s.db.$client.pragma('wal_checkpoint(TRUNCATE)');
+    const grown = sqlite
+      ? fileBytes(dbPath) + fileBytes(`${dbPath}-wal`) - before
+      : ((await raw(s.db).get<{ n: number }>("select pg_total_relation_size('webhook_log') as n"))?.n ?? 0);
     expect(grown).toBeLessThan(2 * 1024 * 1024);
     // A genuine signed inbound still gets through.
     expect((await s.postWebhook('/webhooks/inbound', inboundPayload())).status).toBe(200);
@@ -102,7 +108,7 @@ describe('the refusal log is bounded', () => {
       Array.from({ length: 20 }, () => srv().postWebhook('/webhooks/inbound', inboundPayload(), { authorization: 'Bearer forged' })),
     );
     expect(answers.map((a) => a.status)).toEqual(Array(20).fill(401));
-    expect(logRows(s)).toHaveLength(5);
+    expect(await logRows(s)).toHaveLength(5);
     const health = (await (await fetch(`${s.url}/healthz`)).json()) as { webhookLog: { dropped: number; stored: number } };
     expect(health.webhookLog).toMatchObject({ dropped: 15, stored: 5 });
   });
@@ -114,7 +120,7 @@ describe('the refusal log is bounded', () => {
     const signed = await s.postWebhook('/webhooks/inbound', null, { raw: signedBad });
     expect(signed.status).toBe(400);
     for (let i = 0; i < 100; i++) expect((await unsigned(s, JSON.stringify({ pad: 'z'.repeat(9_000), i }))).status).toBe(503);
-    const rows = logRows(s);
+    const rows = await logRows(s);
     const total = rows.reduce((n, r) => n + Buffer.byteLength(r.raw_body) + Buffer.byteLength(r.headers), 0);
     expect(total).toBeLessThanOrEqual(100_000);
     const kept = rows.find((r) => r.signature_ok === 1);
@@ -126,21 +132,21 @@ describe('the refusal log is bounded', () => {
     s = await startTestServer();
     const res = await unsigned(s, JSON.stringify({ pad: 'q'.repeat(200_000) }));
     expect(res.status).toBe(413);
-    const [row] = logRows(s);
+    const [row] = await logRows(s);
     expect(row).toMatchObject({ outcome: 'too_large', raw_body: '', body_sha256: null, body_bytes: null, signature_ok: 0 });
   });
 
   it('rows past the retention are deleted', async () => {
     s = await startTestServer({ webhookLog: limits({ retentionMs: 24 * 3600 * 1000 }) });
-    const insert = s.db.$client.prepare(
-      "insert into webhook_log (path, received_at, signature_ok, headers, raw_body, http_status, outcome) values ('/webhooks/inbound', ?, 0, '{}', 'old', 401, 'bad_signature')",
-    );
     const old = Date.now() - 2 * 24 * 3600 * 1000;
-    for (let i = 0; i < 1200; i++) insert.run(old);
+    await raw(s.db).run(
+      "with recursive n(i) as (select 1 union all select i + 1 from n where i < 1200) insert into webhook_log (path, received_at, signature_ok, headers, raw_body, http_status, outcome) select '/webhooks/inbound', ?, false, '{}', 'old', 401, 'bad_signature' from n",
+      old,
+    );
     // The first refusal after start prunes (and every minute after); batches of a few hundred, each on its own turn of the loop.
     expect((await unsigned(s, '{}')).status).toBe(503);
-    await expect.poll(() => logRows(srv()).length, { timeout: 5000 }).toBe(1);
-    expect(logRows(s)[0]?.raw_body).toBe('{}');
+    await expect.poll(async () => (await logRows(srv())).length, { timeout: 5000 }).toBe(1);
+    expect((await logRows(s))[0]?.raw_body).toBe('{}');
   });
 
   it('never stores credentials: Cookie is kept as its length only; signature headers are shown as their length, their value kept aside for replay', async () => {
@@ -155,7 +161,7 @@ describe('the refusal log is bounded', () => {
       'x-plivo-signature-v3-nonce': '12345',
     });
     expect(res.status).toBe(503);
-    const [first, second] = logRows(s);
+    const [first, second] = await logRows(s);
     const h1 = JSON.parse(first?.headers ?? '{}') as Record<string, string>;
     expect(first?.signature_ok).toBe(1);
     expect(first?.raw_body).toBe('{oops');
@@ -164,11 +170,11 @@ describe('the refusal log is bounded', () => {
     expect(h2.cookie).toBe(`[redacted: ${'parley_session=secret-session-value'.length} chars]`);
     expect(h2['x-plivo-signature-v3']).toBe('[redacted: 12 chars]');
     expect(h2['x-plivo-signature-v3-nonce']).toBe('12345');
-    const all = JSON.stringify(logRows(s));
+    const all = JSON.stringify(await logRows(s));
     expect(all).not.toContain('secret-session-value');
     // The per-request signatures (Vonage's JWT over this body, Plivo's HMAC) are kept in their own column,
     // which only a replay reads (never the review API): the headers column, which is shown, has none.
-    expect(JSON.stringify(logRows(s).map((r) => r.headers))).not.toContain('Bearer ');
+    expect(JSON.stringify((await logRows(s)).map((r) => r.headers))).not.toContain('Bearer ');
     const kept1 = JSON.parse(String(first?.signature_headers)) as Record<string, string>;
     expect(Object.keys(kept1)).toEqual(['authorization']);
     expect(kept1.authorization).toMatch(/^Bearer [\w-]+\.[\w-]+\.[\w-]+$/);
@@ -178,7 +184,7 @@ describe('the refusal log is bounded', () => {
 });
 
 describe('/healthz tells a database that cannot be written', () => {
-  it('answers 503 with a reason when writes fail (the connection turned read-only), 200 again once they work', async () => {
+  itSqlite('answers 503 with a reason when writes fail (the connection turned read-only), 200 again once they work', async () => {
     s = await startTestServer({ healthProbeIntervalMs: 0 });
     expect((await fetch(`${s.url}/healthz`)).status).toBe(200);
     s.db.$client.pragma('query_only = ON');
@@ -191,7 +197,7 @@ describe('/healthz tells a database that cannot be written', () => {
     expect((await fetch(`${s.url}/healthz`)).status).toBe(200);
   });
 
-  it('answers 503 at once while another process holds the database locked for writing', async () => {
+  itSqlite('answers 503 at once while another process holds the database locked for writing', async () => {
     s = await startTestServer({ healthProbeIntervalMs: 0 });
     const other = new Database(s.config.databasePath);
     try {
@@ -221,9 +227,9 @@ describe('/healthz tells a database that cannot be written', () => {
   it('probes at most once per interval: a burst of /healthz rewrites the probe row once', async () => {
     s = await startTestServer({ healthProbeIntervalMs: 60_000 });
     await fetch(`${s.url}/healthz`);
-    const at = (s.db.$client.prepare('select checked_at from health_probe').get() as { checked_at: number }).checked_at;
+    const at = ((await raw(s.db).get('select checked_at from health_probe')) as { checked_at: number }).checked_at;
     await Promise.all(Array.from({ length: 20 }, () => fetch(`${srv().url}/healthz`)));
-    expect((s.db.$client.prepare('select checked_at from health_probe').get() as { checked_at: number }).checked_at).toBe(at);
+    expect(((await raw(s.db).get('select checked_at from health_probe')) as { checked_at: number }).checked_at).toBe(at);
   });
 });
 
@@ -234,8 +240,13 @@ describe('an inbound to a number that is not ours', () => {
     const res = await s.postWebhook('/webhooks/inbound', inboundPayload({ to: 'MYBANK', text: 'HELP' }));
     expect(res.status).toBe(200);
     expect(((await res.json()) as { outcome: string }).outcome).toBe('not_our_number');
-    expect([countOf(s, 'conversations'), countOf(s, 'messages'), countOf(s, 'outbox'), countOf(s, 'contacts')]).toEqual([0, 0, 0, 0]);
-    const [row] = logRows(s);
+    expect([
+      await countOf(s, 'conversations'),
+      await countOf(s, 'messages'),
+      await countOf(s, 'outbox'),
+      await countOf(s, 'contacts'),
+    ]).toEqual([0, 0, 0, 0]);
+    const [row] = await logRows(s);
     expect(row).toMatchObject({ outcome: 'not_our_number', signature_ok: 1 });
     expect(row?.raw_body).toContain('"MYBANK"');
     await new Promise((r) => setTimeout(r, 300));
@@ -266,7 +277,7 @@ describe('an inbound to a number that is not ours', () => {
       expect(res.status).toBe(200);
       expect(((await res.json()) as { outcome: string }).outcome).toBe('not_our_number');
     }
-    expect(countOf(s, 'messages')).toBe(0);
+    expect(await countOf(s, 'messages')).toBe(0);
     expect(provider.sent).toEqual([]);
   });
 });
@@ -276,8 +287,8 @@ describe('automatic replies are rationed', () => {
     const provider = recordingProvider('vonage');
     s = await startTestServer({}, undefined, { providers: { vonage: provider } });
     for (let i = 0; i < 5; i++) expect((await s.postWebhook('/webhooks/inbound', inboundPayload({ text: 'HELP' }))).status).toBe(200);
-    expect(countOf(s, "messages where direction = 'in'")).toBe(5);
-    expect(countOf(s, "messages where direction = 'out'")).toBe(1);
+    expect(await countOf(s, "messages where direction = 'in'")).toBe(5);
+    expect(await countOf(s, "messages where direction = 'out'")).toBe(1);
     await expect.poll(() => provider.sent.length, { timeout: 5000 }).toBe(1);
     await new Promise((r) => setTimeout(r, 300));
     expect(provider.sent).toHaveLength(1);
@@ -287,12 +298,12 @@ describe('automatic replies are rationed', () => {
     s = await startTestServer();
     for (const text of ['STOP', 'START', 'STOP', 'START', 'STOP'])
       expect((await s.postWebhook('/webhooks/inbound', inboundPayload({ text }))).status).toBe(200);
-    const contact = s.db.$client.prepare('select opted_out_at from contacts').get() as { opted_out_at: number | null };
+    const contact = (await raw(s.db).get('select opted_out_at from contacts')) as { opted_out_at: number | null };
     expect(contact.opted_out_at).not.toBeNull();
-    expect(countOf(s, "messages where direction = 'out'")).toBe(2);
+    expect(await countOf(s, "messages where direction = 'out'")).toBe(2);
     // Another contact is not rationed by the first one's replies.
     expect((await s.postWebhook('/webhooks/inbound', inboundPayload({ text: 'HELP', from: '447700900777' }))).status).toBe(200);
-    expect(countOf(s, "messages where direction = 'out'")).toBe(3);
+    expect(await countOf(s, "messages where direction = 'out'")).toBe(3);
   });
 });
 
@@ -313,8 +324,8 @@ describe('Plivo: every nonce recorded, V2-only a setting', () => {
       body: new URLSearchParams(form).toString(),
     });
   const plivoWith = (allowV2: boolean): Config['plivo'] => ({ ...testConfig({ databasePath: ':memory:' }).plivo, allowV2 });
-  const optedOut = (t: TestServer) =>
-    (t.db.$client.prepare('select opted_out_at from contacts where phone = ?').get(THEM) as { opted_out_at: number | null } | undefined)
+  const optedOut = async (t: TestServer) =>
+    ((await raw(t.db).get('select opted_out_at from contacts where phone = ?', THEM)) as { opted_out_at: number | null } | undefined)
       ?.opted_out_at ?? null;
 
   async function replayV2WithForgedBody(allowV2: boolean) {
@@ -337,15 +348,15 @@ describe('Plivo: every nonce recorded, V2-only a setting', () => {
     // The attacker keeps the V2 headers and posts another body: STOP.
     const forged = await post(s, fields('STOP'), v2Headers);
     expect(forged.status).toBe(401);
-    expect(optedOut(s)).toBeNull();
-    expect(countOf(s, 'messages')).toBe(1);
+    expect(await optedOut(s)).toBeNull();
+    expect(await countOf(s, 'messages')).toBe(1);
     return s;
   }
 
   it('the V2 headers of a V3+V2 request replayed with Text=STOP are refused even with PLIVO_ALLOW_V2=true (their nonce was recorded)', async () => {
     const t = await replayV2WithForgedBody(true);
-    expect(logRows(t).at(-1)?.headers).toBeDefined();
-    expect(logRows(t).at(-1)?.outcome).toBe('bad_signature');
+    expect((await logRows(t)).at(-1)?.headers).toBeDefined();
+    expect((await logRows(t)).at(-1)?.outcome).toBe('bad_signature');
   });
 
   it('by default (PLIVO_ALLOW_V2 unset) a V2-only request is refused 401; with it, a fresh V2 request is accepted', async () => {
@@ -387,19 +398,27 @@ describe('Sinch: the nonce is recorded with the data it admitted', () => {
     const headers = { 'content-type': 'application/json', ...signSinchWebhook({ rawBody: body, secret }) };
     const send = () => fetch(`${srv().url}/webhooks/sinch/inbound`, { method: 'POST', headers, body });
     // Force the processing to fail inside its transaction.
-    s.db.$client.exec(
-      "create trigger fail_boom before insert on messages when new.text = 'boom' begin select raise(abort, 'forced failure'); end",
-    );
+    if (TEST_DB === 'sqlite')
+      s.db.$client.exec(
+        "create trigger fail_boom before insert on messages when new.text = 'boom' begin select raise(abort, 'forced failure'); end",
+      );
+    else {
+      await raw(s.db).run(
+        "create function fail_boom() returns trigger language plpgsql as $$ begin if new.text = 'boom' then raise exception 'forced failure'; end if; return new; end $$",
+      );
+      await raw(s.db).run('create trigger fail_boom before insert on messages for each row execute function fail_boom()');
+    }
     expect((await send()).status).toBe(500);
-    expect(countOf(s, 'messages')).toBe(0);
-    s.db.$client.exec('drop trigger fail_boom');
+    expect(await countOf(s, 'messages')).toBe(0);
+    if (TEST_DB === 'sqlite') s.db.$client.exec('drop trigger fail_boom');
+    else await raw(s.db).run('drop trigger fail_boom on messages');
     // Sinch's retry: the same headers and body. Refused 401 as a "replay" before; Sinch drops 4xx.
     const retry = await send();
     expect(retry.status).toBe(200);
     expect(((await retry.json()) as { outcome: string }).outcome).toBe('stored');
-    expect(countOf(s, 'messages')).toBe(1);
+    expect(await countOf(s, 'messages')).toBe(1);
     const replay = await send();
     expect(replay.status).toBe(401);
-    expect(countOf(s, 'messages')).toBe(1);
+    expect(await countOf(s, 'messages')).toBe(1);
   });
 });

@@ -9,6 +9,7 @@ import { signVonageWebhook } from '../providers/vonage/sign';
 import { signPlivoV3 } from '../providers/plivo/signature';
 import { signSinchWebhook } from '../providers/sinch/signature';
 import { TEST_ADMIN } from '../config';
+import { raw } from '../testing/raw';
 
 /**
  * Refused-webhook review and replay (issue 15, item 2), over real HTTP against real servers: refusals
@@ -133,8 +134,8 @@ function sinchRequest(secret: string, id = randomUUID()): { raw: string; headers
 const post = (s: TestServer, path: string, r: { raw: string; headers: Record<string, string> }) =>
   fetch(`${s.url}${path}`, { method: 'POST', headers: r.headers, body: r.raw });
 
-const inboundCount = (s: TestServer): number =>
-  (s.db.$client.prepare("select count(*) as n from messages where direction = 'in'").get() as { n: number }).n;
+const inboundCount = async (s: TestServer): Promise<number> =>
+  ((await raw(s.db).get("select count(*) as n from messages where direction = 'in'")) as { n: number }).n;
 
 async function gauge(s: TestServer): Promise<number> {
   const text = await (await fetch(`${s.url}/metrics`)).text();
@@ -169,7 +170,7 @@ describe('refused webhooks: review and replay', () => {
     for (let i = 0; i < 20; i++) expect((await vonageInbound(a, RIGHT.vonage, { text: `lost ${i}` })).status).toBe(401);
     expect((await plivoInbound(a, RIGHT.plivo)).status).toBe(401);
     expect((await post(a, '/webhooks/sinch/inbound', sinchRequest(RIGHT.sinch))).status).toBe(401);
-    expect(inboundCount(a)).toBe(0);
+    expect(await inboundCount(a)).toBe(0);
     expect(await gauge(a)).toBe(22);
     const port = a.port;
     await stop(a);
@@ -209,8 +210,8 @@ describe('refused webhooks: review and replay', () => {
     const first = await trpc<Replayed>(b, 'webhookLog.replay', { ids: ids.data.ids }, admin, 'POST');
     expect(first.status).toBe(200);
     expect(first.data.map((r) => r.outcome)).toEqual(Array<string>(22).fill('stored'));
-    expect(inboundCount(b)).toBe(22);
-    const texts = (b.db.$client.prepare("select text from messages where direction = 'in' order by id").all() as { text: string }[]).map(
+    expect(await inboundCount(b)).toBe(22);
+    const texts = ((await raw(b.db).all("select text from messages where direction = 'in' order by id")) as { text: string }[]).map(
       (r) => r.text,
     );
     expect(texts).toEqual(expect.arrayContaining(['lost 0', 'lost 19', 'plivo hello', 'sinch hello']));
@@ -225,13 +226,13 @@ describe('refused webhooks: review and replay', () => {
     // Again: nothing more is stored.
     const again = await trpc<Replayed>(b, 'webhookLog.replay', { ids: ids.data.ids }, admin, 'POST');
     expect(again.data.map((r) => r.outcome)).toEqual(Array<string>(22).fill('duplicate'));
-    expect(inboundCount(b)).toBe(22);
+    expect(await inboundCount(b)).toBe(22);
     expect(await gauge(b)).toBe(0);
 
     // Audited: one entry per call, with the count and the ids.
-    const audit = b.db.$client
-      .prepare("select agent_id, via, detail from audit_log where action = 'webhook_log.replayed' order by id")
-      .all() as { agent_id: number; via: string; detail: string }[];
+    const audit = (await raw(b.db).all(
+      "select agent_id, via, detail from audit_log where action = 'webhook_log.replayed' order by id",
+    )) as { agent_id: number; via: string; detail: string }[];
     expect(audit).toHaveLength(2);
     expect(audit[0]?.via).toBe('session');
     expect(JSON.parse(audit[0]?.detail ?? '{}')).toMatchObject({ count: 22, ids: ids.data.ids, outcomes: { stored: 22 } });
@@ -248,7 +249,7 @@ describe('refused webhooks: review and replay', () => {
       { id: row.id, outcome: 'bad_signature', status: 401, reason: expect.stringMatching(/signature does not verify/) },
       { id: 999_999, outcome: 'not_found', status: null, reason: expect.any(String) },
     ]);
-    expect(inboundCount(s)).toBe(0);
+    expect(await inboundCount(s)).toBe(0);
     expect(await gauge(s)).toBe(1);
 
     const raw = await trpc<{
@@ -282,16 +283,16 @@ describe('refused webhooks: review and replay', () => {
     const port = a.port;
     await stop(a);
     const b = await start(dir, RIGHT, port);
-    const rows = b.db.$client.prepare('select id, raw_body from webhook_log order by id').all() as { id: number; raw_body: string }[];
+    const rows = (await raw(b.db).all('select id, raw_body from webhook_log order by id')) as { id: number; raw_body: string }[];
     expect(rows).toHaveLength(2);
     const [fresh, stale] = rows;
     if (!fresh || !stale) throw new Error('rows missing');
     // The first is reviewed two days after it came: its receipt moved back, and it re-signed as Vonage
     // did then (iat then), with the exact body.
     const shift = 2 * 24 * 3600;
-    b.db.$client.prepare('update webhook_log set received_at = received_at - ? where id = ?').run(shift * 1000, fresh.id);
+    await raw(b.db).run('update webhook_log set received_at = received_at - ? where id = ?', shift * 1000, fresh.id);
     const authorization = await signVonageWebhook(fresh.raw_body, RIGHT.vonage, { iat: nowS - shift });
-    b.db.$client.prepare('update webhook_log set signature_headers = ? where id = ?').run(JSON.stringify({ authorization }), fresh.id);
+    await raw(b.db).run('update webhook_log set signature_headers = ? where id = ?', JSON.stringify({ authorization }), fresh.id);
     // Posted live now, that token is refused as too old…
     const live = await fetch(`${b.url}/webhooks/inbound`, {
       method: 'POST',
@@ -307,7 +308,7 @@ describe('refused webhooks: review and replay', () => {
       ['stored', null],
       ['bad_signature', 'iat is too old'],
     ]);
-    expect(inboundCount(b)).toBe(1);
+    expect(await inboundCount(b)).toBe(1);
   });
 
   it('nonces are judged as of receipt: a refusal whose request a retry later stored replays as duplicate; a captured replay stays refused', async () => {
@@ -320,7 +321,7 @@ describe('refused webhooks: review and replay', () => {
     const b = await start(dir, RIGHT, port);
     // Sinch retries the very same request (same nonce) once the secret is fixed: stored live.
     expect((await post(b, '/webhooks/sinch/inbound', retried)).status).toBe(200);
-    expect(inboundCount(b)).toBe(1);
+    expect(await inboundCount(b)).toBe(1);
     // Someone posts a captured, already-accepted request again: refused live (nonce used) and kept.
     const captured = sinchRequest(RIGHT.sinch);
     expect((await post(b, '/webhooks/sinch/inbound', captured)).status).toBe(200);
@@ -337,7 +338,7 @@ describe('refused webhooks: review and replay', () => {
       ['bad_signature', 'replayed callback (nonce already used)'],
       ['duplicate', null],
     ]);
-    expect(inboundCount(b)).toBe(2);
+    expect(await inboundCount(b)).toBe(2);
     expect(await gauge(b)).toBe(1);
   });
 
@@ -354,7 +355,7 @@ describe('refused webhooks: review and replay', () => {
     expect((await trpc<{ bodyComplete: boolean }>(b, 'webhookLog.get', { id: row.id }, admin)).data.bodyComplete).toBe(false);
     const replayed = await trpc<Replayed>(b, 'webhookLog.replay', { ids: [row.id] }, admin, 'POST');
     expect(replayed.data).toEqual([{ id: row.id, outcome: 'not_replayable', status: null, reason: expect.stringMatching(/excerpt/) }]);
-    expect(inboundCount(b)).toBe(0);
+    expect(await inboundCount(b)).toBe(0);
     expect(await gauge(b)).toBe(1);
   });
 
@@ -388,7 +389,7 @@ describe('refused webhooks: review and replay', () => {
       expect((await trpc(s, 'webhookLog.dismiss', { ids: [id] }, cookie, 'POST')).status).toBe(want);
     }
     // Nothing was replayed or dismissed by them.
-    const row = s.db.$client.prepare('select replayed_at, dismissed_at from webhook_log where id = ?').get(id) as {
+    const row = (await raw(s.db).get('select replayed_at, dismissed_at from webhook_log where id = ?', id)) as {
       replayed_at: number | null;
       dismissed_at: number | null;
     };

@@ -11,7 +11,9 @@ import { ensureFirstAdmin, type FirstAdminResult } from '../auth/bootstrap';
 import { EventLog } from '../events/log';
 import { createMetrics, type Metrics } from '../http/metrics';
 import { createLogger } from '../logger';
-import { keptSecret, resolveSignatureSecret } from '../secrets';
+import { keptSecret, loadKeptSecrets, resolveSignatureSecret } from '../secrets';
+import { openPgStoreDb } from '../db/pg/client';
+import { PgStore } from '../db/pg/pg-store';
 import { createWebhookLog, type WebhookLog } from '../domain/webhook-log';
 import { PresenceHub } from '../presence/hub';
 import { createNumberRegistry, type NumberRegistry } from '../numbers';
@@ -59,19 +61,41 @@ export class Bell {
   }
 }
 
+/**
+ * PostgreSQL: every instance's subscribers hear every committed event. The log reads the table after
+ * its last published id when poked: after each local commit, on each NOTIFY from another instance, and
+ * once a second (a NOTIFY lost to a reconnect is then late, never missed).
+ */
+async function tailPgEvents(store: PgStore, events: EventLog): Promise<() => Promise<void>> {
+  await events.startTail();
+  const unlisten = await store.listen(() => events.poke());
+  const poll = setInterval(() => events.poke(), 1000);
+  poll.unref();
+  return async () => {
+    clearInterval(poll);
+    await unlisten();
+  };
+}
+
 export async function openCore(config: Config, options: ServerOptions): Promise<Core> {
   const logger = createLogger(config.logLevel, options.logDestination);
-  const db = openDb(config.databasePath, { busyTimeoutMs: config.live.dbBusyTimeoutMs, suppressionSecret: config.suppressionSecret });
+  const db = config.databaseUrl
+    ? await openPgStoreDb(config.databaseUrl, { suppressionSecret: config.suppressionSecret, poolSize: config.pgPoolSize })
+    : openDb(config.databasePath, { busyTimeoutMs: config.live.dbBusyTimeoutMs, suppressionSecret: config.suppressionSecret });
   const events = new EventLog(db);
   const credentials = createCredentialWatch({ intervalMs: config.live.credentialRecheckMs });
   const presence = new PresenceHub({ ttlMs: config.presenceTtlMs });
+  let stopTail = async (): Promise<void> => {};
   const stop = async () => {
     credentials.close();
     presence.close();
+    await stopTail();
     await events.close();
     await db.$store.close();
   };
   try {
+    if (db.$store instanceof PgStore) stopTail = await tailPgEvents(db.$store, events);
+    await loadKeptSecrets(config, db);
     return {
       config,
       logger,

@@ -27,21 +27,27 @@ const MIGRATION_LOCK_KEY = 0x7061726c; // 'parl'
  * in raw `sql` results the schema's bigint mode 'number' does not map. Parley's ids and times stay far
  * below 2^53; a value beyond it is left a string rather than rounded.
  */
-function parseInt8(value: string): number | string {
+export function parseInt8(value: string): number | string {
   const n = Number(value);
   return Number.isSafeInteger(n) ? n : value;
 }
 
+/** numeric (what sum() of integers gives) likewise, when it is a safe integer; other values stay strings. */
+export const isNumeric = (oid: number): boolean => oid === pg.types.builtins.INT8 || oid === pg.types.builtins.NUMERIC;
+
 const pgTypes: pg.CustomTypesConfig = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-    oid === pg.types.builtins.INT8 && format !== 'binary'
-      ? parseInt8
-      : pg.types.getTypeParser(oid, format)) as pg.CustomTypesConfig['getTypeParser'],
+    isNumeric(oid) && format !== 'binary' ? parseInt8 : pg.types.getTypeParser(oid, format)) as pg.CustomTypesConfig['getTypeParser'],
 };
 
 /** A pool on `url` (postgres://…), int8 read as numbers (this pool only: pg's global parsers are left alone). */
 export function openPgPool(url: string, opts: { max?: number } = {}): pg.Pool {
-  return new pg.Pool({ connectionString: url, max: opts.max ?? 10, types: pgTypes });
+  const pool = new pg.Pool({ connectionString: url, max: opts.max ?? 10, types: pgTypes });
+  // An idle connection the server ends (a restart, a failover, an admin's terminate) errors on the
+  // pool: without a listener that would end the process. The pool drops it and opens a new one when
+  // needed; a query on a broken connection fails on its own.
+  pool.on('error', () => undefined);
+  return pool;
 }
 
 /** drizzle over a pool. */

@@ -17,8 +17,11 @@
  */
 import type { SQL } from 'drizzle-orm';
 import { PgDialect } from 'drizzle-orm/pg-core';
-import type pg from 'pg';
+import pg from 'pg';
+
+const PgClient = pg.Client;
 import type { Db } from '../client';
+import { isNumeric, parseInt8 } from './client';
 import { Mutex, newRoot, txFrames, type Store, type TxFrame, type TxLevel, type TxOptions } from '../store';
 
 /** The key of the write turn (any fixed int8; 'prly'). */
@@ -39,8 +42,22 @@ class RoutingClient {
 
   query(config: unknown, values?: unknown): Promise<unknown> {
     const target = this.store.connection() ?? this.pool;
-    return (target.query as (c: unknown, v?: unknown) => Promise<unknown>)(config, values);
+    return (target.query as (c: unknown, v?: unknown) => Promise<unknown>)(withNumbers(config), values);
   }
+}
+
+/**
+ * drizzle hands each query its own type parsers (over pg's global ones), so the pool's int8/numeric
+ * parsers (db/pg/client.ts) would not apply to raw `sql` columns: put them in front of drizzle's.
+ */
+function withNumbers(config: unknown): unknown {
+  const c = config as { types?: pg.CustomTypesConfig } | null;
+  if (typeof c !== 'object' || c === null || !c.types) return config;
+  const inner = c.types.getTypeParser.bind(c.types) as (oid: number, format?: string) => unknown;
+  return {
+    ...c,
+    types: { getTypeParser: (oid: number, format?: string) => (isNumeric(oid) && format !== 'binary' ? parseInt8 : inner(oid, format)) },
+  };
 }
 
 /** serialization_failure, deadlock_detected: the whole transaction may simply run again. */
@@ -117,20 +134,34 @@ export class PgStore implements Store {
    */
   async listen(onNotify: () => void): Promise<() => Promise<void>> {
     let stopped = false;
-    let conn: pg.PoolClient | undefined;
+    let conn: pg.Client | undefined;
     let retry: ReturnType<typeof setTimeout> | undefined;
+    // A connection of its own, outside the pool: it stays LISTENing for the life of the instance.
     const connect = async (): Promise<void> => {
-      const c = await this.pool.connect();
+      const c = new PgClient(this.pool.options);
+      let failed = false;
       c.on('notification', (n) => {
         if (n.channel === EVENTS_CHANNEL) onNotify();
       });
       c.on('error', () => {
-        c.release(true);
+        if (failed) return;
+        failed = true;
         if (conn === c) conn = undefined;
-        if (!stopped) retry = setTimeout(() => void connect().then(onNotify, () => undefined), 1000);
+        void c.end().catch(() => undefined);
+        if (!stopped) retry = setTimeout(reconnect, 1000);
       });
+      await c.connect();
       await c.query(`LISTEN ${EVENTS_CHANNEL}`);
+      if (stopped) {
+        await c.end().catch(() => undefined);
+        return;
+      }
       conn = c;
+    };
+    const reconnect = (): void => {
+      connect().then(onNotify, () => {
+        if (!stopped) retry = setTimeout(reconnect, 1000);
+      });
     };
     await connect();
     return async () => {
@@ -139,8 +170,9 @@ export class PgStore implements Store {
       const c = conn;
       conn = undefined;
       if (c) {
-        await c.query(`UNLISTEN ${EVENTS_CHANNEL}`).catch(() => undefined);
-        c.release();
+        c.removeAllListeners('error');
+        c.on('error', () => undefined);
+        await c.end().catch(() => undefined);
       }
     };
   }

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { conversations, messageStatusHistory, messages, webhookLog } from '../../db/tables';
 import { queueMessage } from '../../domain/send';
 import { createOutboxWorker } from '../../outbox/worker';
-import { openTempDb, type TempDb } from '../../testing/temp-db';
+import { openTestDb, type TempDb } from '../../testing/temp-db';
 import { createNonceStore } from '../../webhooks/nonces';
 import { plivoWebhookRouter } from './webhooks';
 import { PLIVO_SANDBOX_TEST_NUMBERS, createPlivoSandbox, plivoTimestamp, type PlivoSandbox } from './sandbox';
@@ -32,7 +32,7 @@ interface Loop {
 
 /** Parley's Plivo path in miniature: router on 127.0.0.1:0, the sandbox posting to it, an outbox worker sending through it. */
 async function startLoop(opts: { sandboxToken?: string } = {}): Promise<Loop> {
-  const tmp = openTempDb('parley-plivo-sandbox-');
+  const tmp = await openTestDb('parley-plivo-sandbox-');
   const outcomes: string[] = [];
   let url = '';
   const app = express();

@@ -12,7 +12,7 @@ import { STOP_CONFIRMATION } from '../../domain/keywords';
 import { createOutboxWorker, type OutboxWorker } from '../../outbox/worker';
 import { createPlivoProvider } from './sender';
 import { startMockPlivo, type MockPlivo } from '../../testing/mock-plivo';
-import { openTempDb, type TempDb } from '../../testing/temp-db';
+import { openTestDb, type TempDb } from '../../testing/temp-db';
 import { createNonceStore } from '../../webhooks/nonces';
 import { plivoWebhookRouter } from './webhooks';
 import { signPlivoV2, signPlivoV3 } from './signature';
@@ -57,7 +57,7 @@ const nonce = () => String(BigInt(`0x${randomUUID().replace(/-/g, '')}`)).slice(
 async function startStack(
   opts: { publicUrl?: string; mainAuthToken?: string; mock?: MockPlivo; maxBodyBytes?: number; allowV2?: boolean } = {},
 ): Promise<Stack> {
-  const tmp = openTempDb('parley-plivo-');
+  const tmp = await openTestDb('parley-plivo-');
   const outcomes: [string, string][] = [];
   let url = '';
   const stack: Stack = { url, tmp, outcomes, queued: 0, post: async () => ({ status: 0, text: '', type: null }) };

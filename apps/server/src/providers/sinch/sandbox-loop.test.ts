@@ -16,7 +16,7 @@ import { createSinchProvider } from './sender';
 import { SINCH_SANDBOX_TEST_NUMBERS, createSinchSandbox } from './sandbox';
 import type { SmsProvider } from '../types';
 import { sinchError, startMockSinch, type MockSinch } from '../../testing/mock-sinch';
-import { openTempDb } from '../../testing/temp-db';
+import { openTestDb } from '../../testing/temp-db';
 import { createNonceStore } from '../../webhooks/nonces';
 import { sinchWebhookRouter } from './webhooks';
 import { signSinchWebhook } from './signature';
@@ -41,7 +41,7 @@ afterEach(async () => {
 
 /** Router + worker; the provider is built once the stack knows its own URL (the sandbox posts to it). */
 async function startLoop(makeProvider: (baseUrl: string) => SmsProvider) {
-  const t = openTempDb('parley-sinch-loop-');
+  const t = await openTestDb('parley-sinch-loop-');
   const app = express();
   let wake = () => {};
   app.use(

@@ -2,7 +2,7 @@ import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { IncomingHttpHeaders } from 'node:http';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openTempDb, type TempDb } from '../../testing/temp-db';
+import { openTestDb, type TempDb } from '../../testing/temp-db';
 import { NONCE_TTL_MS, createNonceStore, type NonceStore } from '../../webhooks/nonces';
 import {
   MAX_AGE_S,
@@ -31,8 +31,8 @@ const VECTORS: [string, Vector][] = [
 
 let t: TempDb;
 let nonces: NonceStore;
-beforeEach(() => {
-  t = openTempDb('parley-sinch-sig-');
+beforeEach(async () => {
+  t = await openTestDb('parley-sinch-sig-');
   nonces = createNonceStore(t.db);
 });
 afterEach(async () => await t.dispose());

@@ -7,7 +7,7 @@ import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { conversations, messageStatusHistory, messages, webhookLog } from '../../db/tables';
 import { queueMessage } from '../../domain/send';
-import { openTempDb } from '../../testing/temp-db';
+import { openTestDb } from '../../testing/temp-db';
 import { createNonceStore } from '../../webhooks/nonces';
 import { sinchWebhookRouter } from './webhooks';
 import { signSinchWebhook } from './signature';
@@ -34,7 +34,7 @@ interface PostOptions {
 
 /** A mini stack: temp database, event log, and only the Sinch router on 127.0.0.1:0. */
 async function startStack(o: { webhookSecret?: string; maxBodyBytes?: number; onQueued?: () => void } = {}) {
-  const t = openTempDb('parley-sinch-webhook-');
+  const t = await openTestDb('parley-sinch-webhook-');
   const lines: Record<string, unknown>[] = [];
   const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
   const outcomes: [string, string][] = [];

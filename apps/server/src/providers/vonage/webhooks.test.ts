@@ -7,6 +7,7 @@ import { eq } from 'drizzle-orm';
 import { contacts, conversations, events, messageStatusHistory, messages, webhookLog } from '../../db/tables';
 import { inboundPayload, startTestServer, statusPayload, type TestServer } from '../../testing/harness';
 import { signVonageWebhook } from './sign';
+import { itSqlite } from '../../testing/temp-db';
 
 const example = (name: string) =>
   JSON.parse(readFileSync(new URL(`../../../test/fixtures/vonage/examples/${name}`, import.meta.url), 'utf8')) as Record<string, unknown>;
@@ -294,7 +295,7 @@ describe('POST /webhooks/status', () => {
 });
 
 describe('GET /healthz', () => {
-  it('answers 503 when the database is unusable', async () => {
+  itSqlite('answers 503 when the database is unusable', async () => {
     const t = await startTestServer();
     expect((await fetch(`${t.url}/healthz`)).status).toBe(200);
     t.db.$client.close();

@@ -4,7 +4,7 @@ import { insertAgent, type AgentDto } from '../../domain/agents';
 import { feedCampaign } from '../../domain/campaign-feed';
 import { updateSettings } from '../../domain/settings';
 import { testAppDeps } from '../../testing/app-deps';
-import { openTempDb, type TempDb } from '../../testing/temp-db';
+import { openTestDb, type TempDb } from '../../testing/temp-db';
 import { createContextInner, type AppDeps } from '../context';
 import { createCaller } from '../root';
 
@@ -15,7 +15,7 @@ let bob: AgentDto;
 let wakeFeeder: Mock<() => void>;
 let wakeOutbox: Mock<() => void>;
 beforeEach(async () => {
-  t = openTempDb('parley-campaign-router-');
+  t = await openTestDb('parley-campaign-router-');
   // Not a quiet-hours test: it must not depend on the hour it runs at (quiet hours are tested in domain/quiet-hours*).
   await updateSettings({ log: t.log, agentId: null, patch: { quietHours: null } });
   wakeOutbox = vi.fn<() => void>();

@@ -2,7 +2,7 @@ import { TRPCError } from '@trpc/server';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { insertAgent, type AgentDto } from '../../domain/agents';
 import { testAppDeps } from '../../testing/app-deps';
-import { openTempDb, type TempDb } from '../../testing/temp-db';
+import { openTestDb, type TempDb } from '../../testing/temp-db';
 import { createContextInner, type AppDeps } from '../context';
 import { createCaller } from '../root';
 
@@ -11,7 +11,7 @@ let deps: AppDeps;
 let alice: AgentDto;
 let admin: AgentDto;
 beforeEach(async () => {
-  t = openTempDb('parley-contact-router-');
+  t = await openTestDb('parley-contact-router-');
   deps = testAppDeps(t);
   alice = await insertAgent(t.db, { email: 'alice@x.test', name: 'Alice', passwordHash: 'x', role: 'agent' });
   admin = await insertAgent(t.db, { email: 'root@x.test', name: 'Root', passwordHash: 'x', role: 'admin' });
