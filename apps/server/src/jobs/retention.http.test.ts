@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { eq } from 'drizzle-orm';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect } from 'vitest';
 import { jobRuns } from '../db/tables';
 import { inboundPayload, startTestServer, type TestServer } from '../testing/harness';
 import { trpcCall } from '../testing/trpc-http';
