@@ -149,6 +149,7 @@ const envSchema = z.object({
   SHUTDOWN_GRACE_MS: positiveNumber(5000),
   DB_BUSY_TIMEOUT_MS: positiveNumber(100),
   PG_POOL_SIZE: positiveInteger(10),
+  LEADER_LEASE_MS: positiveInteger(10_000),
   DB_BUSY_RETRY_MS: positiveNumber(5000),
   TRUST_PROXY: trustProxy,
   LOGIN_MAX_FAILURES: positiveInteger(5),
@@ -193,6 +194,8 @@ export interface Config {
   databaseUrl?: string | undefined;
   /** PG_POOL_SIZE: connections this instance keeps to PostgreSQL (default 10). */
   pgPoolSize: number;
+  /** LEADER_LEASE_MS: PostgreSQL, several instances: how long the background lease lasts unrenewed (a crashed holder's work resumes elsewhere within it). */
+  leaderLeaseMs: number;
   /** 'sandbox': every provider simulated; otherwise the provider of the default number, live. */
   provider: ProviderMode;
   /** DEFAULT_NUMBER: new conversations and campaigns start from it (default: the first number of SMS_PROVIDER's provider). */
@@ -422,6 +425,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     databasePath: e.DATABASE_URL.path,
     databaseUrl: e.DATABASE_URL.pgUrl,
     pgPoolSize: e.PG_POOL_SIZE,
+    leaderLeaseMs: e.LEADER_LEASE_MS,
     provider: e.SMS_PROVIDER,
     defaultNumber,
     vonage: {

@@ -36,9 +36,12 @@ export async function ensureFirstAdmin({
   const password = config.adminPassword ?? generatePassword();
   const generatedPassword = config.adminPassword === undefined ? password : null;
   const passwordHash = await hashPassword(password, config.passwordCost);
-  // Checked again after the (slow) hash: another instance may have bootstrapped meanwhile.
-  if ((await countAgents(db)) > 0) return { created: false };
-  const agent = await insertAgent(db, { email, name: 'Admin', passwordHash, role: 'admin' });
+  // Checked again after the (slow) hash, with the insert in one write transaction: instances
+  // starting together take turns there, so exactly one creates the admin.
+  const agent = await db.$store.tx(async () =>
+    (await countAgents(db)) > 0 ? null : await insertAgent(db, { email, name: 'Admin', passwordHash, role: 'admin' }),
+  );
+  if (!agent) return { created: false };
   logger.info({ agentId: agent.id, email: agent.email }, 'created the first admin');
   if (generatedPassword !== null) print(passwordBox(agent.email, generatedPassword));
   return { created: true, agent, generatedPassword };

@@ -602,3 +602,14 @@ export const jobRuns = sqliteTable('job_runs', {
   /** What the last run did, as JSON (e.g. rows deleted, batches, longest batch). */
   result: text('result'),
 });
+
+/**
+ * Leases: which Parley instance does the work that must run once (PostgreSQL, several instances:
+ * wiring/leadership.ts). A row names the holder and when its hold ends unless renewed (epoch ms,
+ * the database's clock).
+ */
+export const leases = sqliteTable('leases', {
+  name: text('name').primaryKey(),
+  holder: text('holder').notNull(),
+  until: ms('until').notNull(),
+});

@@ -39,6 +39,7 @@ export let erasedMessageRefs = lite.erasedMessageRefs;
 export let webhookEndpoints = lite.webhookEndpoints;
 export let webhookDeliveries = lite.webhookDeliveries;
 export let jobRuns = lite.jobRuns;
+export let leases = lite.leases;
 
 let current: Dialect = 'sqlite';
 
@@ -82,4 +83,5 @@ export function useTables(dialect: Dialect): void {
   webhookEndpoints = from.webhookEndpoints;
   webhookDeliveries = from.webhookDeliveries;
   jobRuns = from.jobRuns;
+  leases = from.leases;
 }

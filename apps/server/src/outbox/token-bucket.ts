@@ -30,6 +30,10 @@ export class TokenBucket {
   /** What each ring slot held before its last take (so a refund can restore it). */
   private readonly before: Float64Array;
   private head = 0;
+  /** When each of the last floor(rate) requests was written (dispatchSlot). */
+  private readonly dispatchedAt: Float64Array;
+  private dispatchHead = 0;
+  private dispatching: Promise<void> = Promise.resolve();
 
   constructor(opts: TokenBucketOptions) {
     if (!(opts.ratePerSecond > 0)) throw new Error(`ratePerSecond must be positive, got ${opts.ratePerSecond}`);
@@ -44,6 +48,7 @@ export class TokenBucket {
     const perWindow = Math.max(1, Math.floor(opts.ratePerSecond));
     this.takenAt = new Float64Array(perWindow).fill(Number.NEGATIVE_INFINITY);
     this.before = new Float64Array(perWindow).fill(Number.NEGATIVE_INFINITY);
+    this.dispatchedAt = new Float64Array(perWindow).fill(Number.NEGATIVE_INFINITY);
   }
 
   /** Most tokens taken in any 1 s window. */
@@ -88,6 +93,23 @@ export class TokenBucket {
     this.tokens = Math.min(this.capacity, this.tokens + 1);
     this.head = (this.head - 1 + this.takenAt.length) % this.takenAt.length;
     this.takenAt[this.head] = this.before[this.head] ?? Number.NEGATIVE_INFINITY;
+  }
+
+  /**
+   * Resolves when a request may be written now: never more than floor(rate) writes in any 1000 ms.
+   * The tokens are taken before the rows are claimed, and a claim takes a variable time (a
+   * PostgreSQL round trip under load), which would bunch the writes that follow; the provider
+   * counts what arrives, so the writes are held to the window too. Calls are served in order.
+   */
+  dispatchSlot(): Promise<void> {
+    const turn = this.dispatching.then(async () => {
+      const wait = (this.dispatchedAt[this.dispatchHead] ?? Number.NEGATIVE_INFINITY) + WINDOW_MS - this.now();
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, Math.ceil(wait)));
+      this.dispatchedAt[this.dispatchHead] = this.now();
+      this.dispatchHead = (this.dispatchHead + 1) % this.dispatchedAt.length;
+    });
+    this.dispatching = turn;
+    return turn;
   }
 
   /** Resolves true once a token is taken, or false if `signal` aborts first. */

@@ -49,7 +49,8 @@ export interface OutboxStats {
   depth: number;
   oldestQueuedAgeMs: number | null;
   inFlight: number;
-  state: 'running' | 'stopped';
+  /** standby: another instance holds the background lease and sends (PostgreSQL). */
+  state: 'running' | 'stopped' | 'standby';
 }
 
 export interface OutboxWorker {
@@ -116,11 +117,13 @@ export function createOutboxWorker(opts: OutboxWorkerOptions): OutboxWorker {
   }
 
   async function sendOne(claimed: ClaimedSend): Promise<void> {
-    const started = performance.now();
+    let started = performance.now();
     let providerMessageId: string | undefined;
     let failure: ProviderFailure | undefined;
     try {
       const media = (await opts.mediaFor?.(claimed.messageId)) ?? [];
+      await bucket.dispatchSlot();
+      started = performance.now();
       ({ providerMessageId } = await provider.send({
         messageId: claimed.clientRef,
         from: claimed.from,

@@ -188,7 +188,7 @@ function wire(r: MockResponse): { status: number; headers: Record<string, string
 type FrontMessage =
   | { type: 'listening'; port: number }
   | { type: 'closed' }
-  | { type: 'request'; id: number; method: string; url: string; headers: IncomingHttpHeaders; rawBody: string };
+  | { type: 'request'; id: number; method: string; url: string; headers: IncomingHttpHeaders; rawBody: string; receivedAt: number };
 
 /** The worker thread's code: a node:http server on 127.0.0.1 that hands each whole request to the
  * script on the parent thread and writes back the answer it is given (or drops the connection). */
@@ -204,7 +204,7 @@ const server = createServer((req, res) => {
     const id = ++next;
     open.set(id, { req, res });
     res.on('close', () => open.delete(id));
-    parentPort.postMessage({ type: 'request', id, method: req.method ?? '', url: req.url ?? '', headers: req.headers, rawBody: Buffer.concat(chunks).toString('utf8') });
+    parentPort.postMessage({ type: 'request', id, method: req.method ?? '', url: req.url ?? '', headers: req.headers, rawBody: Buffer.concat(chunks).toString('utf8'), receivedAt: Date.now() });
   });
 });
 parentPort.on('message', (m) => {
@@ -270,7 +270,8 @@ export async function startMockVonage(opts: MockVonageOptions = {}): Promise<Moc
         headers: m.headers,
         rawBody: m.rawBody,
         body,
-        receivedAt: new Date(),
+        // Stamped by the front when the request arrived (this thread may see it later).
+        receivedAt: new Date(m.receivedAt),
         specErrors: [],
         messageUuid: randomUUID(),
       };

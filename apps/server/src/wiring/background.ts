@@ -20,6 +20,8 @@ import type { Core } from './core';
 import type { MediaFor } from './media';
 import { startMediaFetcher } from './media';
 import type { Providers } from './providers';
+import { createLeadership } from './leadership';
+import { outboxStats } from '../domain/outbox';
 
 /** How often unattached uploads past their day are looked for. */
 const UPLOAD_SWEEP_MS = 15 * 60_000;
@@ -40,8 +42,71 @@ export interface Background {
   jobs: Job[];
 }
 
-/** Starts every job; if one fails to start, the ones already started are stopped and the error stands. */
+/**
+ * Starts every job; if one fails to start, the ones already started are stopped and the error stands.
+ * PostgreSQL: only while this instance holds the background lease (wiring/leadership.ts).
+ */
 export async function startBackground(core: Core, providers: Providers, mediaFor: MediaFor, options: ServerOptions): Promise<Background> {
+  if (core.db.$store.dialect === 'pg') return startLed(core, providers, mediaFor, options);
+  return startEverything(core, providers, mediaFor, options);
+}
+
+/**
+ * Several instances: the jobs run on the lease holder only, started when it gains the lease (the
+ * outbox's crash recovery then marks the previous holder's sends in flight interrupted) and stopped
+ * when it loses it. Every instance answers for them: wakes reach the holder's jobs (here, or through
+ * NOTIFY on another instance), stats read the database, webhook URL checks and test sends run here.
+ */
+async function startLed(core: Core, providers: Providers, mediaFor: MediaFor, options: ServerOptions): Promise<Background> {
+  const { db, events, config, logger } = core;
+  let current: Background | null = null;
+  const leadership = createLeadership({ db, leaseMs: config.leaderLeaseMs, logger: logger.child({ component: 'leadership' }) });
+  const stopCurrent = async () => {
+    const was = current;
+    current = null;
+    for (const job of [...(was?.jobs ?? [])].reverse()) await job.stop();
+  };
+  const here = createWebhookWorker({ db, log: events, config, logger: logger.child({ component: 'webhooks' }), ...options.webhooks });
+  const wakeAll = () => {
+    current?.outbox?.wake();
+    current?.campaigns?.wake();
+    current?.fetcher.wake();
+  };
+  core.outboxBell.answer(() => current?.outbox?.wake());
+  core.notified.answer(wakeAll);
+  await leadership.start({
+    onGain: async () => {
+      current = await startEverything(core, providers, mediaFor, options);
+    },
+    onLose: stopCurrent,
+  });
+  const noop = async () => {};
+  const outbox: OutboxWorker | null =
+    options.worker === false
+      ? null
+      : {
+          start: noop,
+          stop: noop,
+          wake: () => current?.outbox?.wake(),
+          stats: async () => (await current?.outbox?.stats()) ?? { ...(await outboxStats({ db })), inFlight: 0, state: 'standby' },
+        };
+  return {
+    outbox,
+    campaigns: outbox ? { start: noop, stop: noop, wake: () => current?.campaigns?.wake() } : null,
+    fetcher: { start: () => undefined, stop: noop, wake: () => current?.fetcher.wake(), idle: async () => await current?.fetcher.idle() },
+    webhooks: {
+      start: noop,
+      stop: noop,
+      wake: async (id) => await current?.webhooks.wake(id),
+      checkUrl: (url) => here.checkUrl(url),
+      sendTest: (id) => here.sendTest(id),
+    },
+    compactEvents: async () => (current ? await current.compactEvents() : 0),
+    jobs: [{ stop: () => leadership.stop() }],
+  };
+}
+
+async function startEverything(core: Core, providers: Providers, mediaFor: MediaFor, options: ServerOptions): Promise<Background> {
   const jobs: Job[] = [];
   const started = <T extends Job>(job: T): T => {
     jobs.push(job);
@@ -65,7 +130,7 @@ async function startAll(
 ): Promise<Background> {
   const { config, db, events, logger, clock: now } = core;
   const outbox = options.worker === false ? null : started(await startOutbox(core, providers, mediaFor));
-  if (outbox) core.outboxBell.answer(() => outbox.wake());
+  if (outbox && core.db.$store.dialect === 'sqlite') core.outboxBell.answer(() => outbox.wake());
   const fetcher = started(startMediaFetcher(core, providers.wired));
   // Campaigns feed the outbox a window at a time (after its crash recovery above).
   const campaigns = outbox

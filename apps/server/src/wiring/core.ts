@@ -40,6 +40,8 @@ export interface Core {
    * the outbox answers it once it runs. Parts built before the outbox ring it instead of holding it.
    */
   outboxBell: Bell;
+  /** PostgreSQL: rung on every NOTIFY of an append (any instance's): the lease holder's jobs look again. */
+  notified: Bell;
   /** One bounded refusal log for every webhook route (per-source rate, size caps and retention shared). */
   webhookLog: WebhookLog;
   /** The secret Vonage webhooks are verified with (the sandbox signs with it too). */
@@ -66,9 +68,12 @@ export class Bell {
  * its last published id when poked: after each local commit, on each NOTIFY from another instance, and
  * once a second (a NOTIFY lost to a reconnect is then late, never missed).
  */
-async function tailPgEvents(store: PgStore, events: EventLog): Promise<() => Promise<void>> {
+async function tailPgEvents(store: PgStore, events: EventLog, notified: Bell): Promise<() => Promise<void>> {
   await events.startTail();
-  const unlisten = await store.listen(() => events.poke());
+  const unlisten = await store.listen(() => {
+    events.poke();
+    notified.ring();
+  });
   const poll = setInterval(() => events.poke(), 1000);
   poll.unref();
   return async () => {
@@ -86,6 +91,7 @@ export async function openCore(config: Config, options: ServerOptions): Promise<
   const credentials = createCredentialWatch({ intervalMs: config.live.credentialRecheckMs });
   const presence = new PresenceHub({ ttlMs: config.presenceTtlMs });
   let stopTail = async (): Promise<void> => {};
+  const notified = new Bell();
   const stop = async () => {
     credentials.close();
     presence.close();
@@ -94,7 +100,7 @@ export async function openCore(config: Config, options: ServerOptions): Promise<
     await db.$store.close();
   };
   try {
-    if (db.$store instanceof PgStore) stopTail = await tailPgEvents(db.$store, events);
+    if (db.$store instanceof PgStore) stopTail = await tailPgEvents(db.$store, events, notified);
     await loadKeptSecrets(config, db);
     return {
       config,
@@ -109,6 +115,7 @@ export async function openCore(config: Config, options: ServerOptions): Promise<
       clock: options.now ?? Date.now,
       numbers: createNumberRegistry(configuredNumbers(config)),
       outboxBell: new Bell(),
+      notified,
       webhookLog: await createWebhookLog(db, config.webhookLog),
       signatureSecret: resolveSignatureSecret(config),
       firstAdmin: await ensureFirstAdmin({ db, config, logger }),

@@ -617,3 +617,10 @@ export const jobRuns = pgTable('job_runs', {
   /** What the last run did, as JSON (e.g. rows deleted, batches, longest batch). */
   result: text('result'),
 });
+
+/** Leases (see db/schema.ts). */
+export const leases = pgTable('leases', {
+  name: text('name').primaryKey(),
+  holder: text('holder').notNull(),
+  until: ms('until').notNull(),
+});
