@@ -111,20 +111,20 @@ export async function loginWithPassword(opts: {
   const cost = opts.cost ?? PASSWORD_COST;
   const gate = opts.hashGate ?? { run: <T>(fn: () => Promise<T>) => fn() };
   const keys = loginKeys(opts.email, opts.ip);
-  opts.limiter.attempt(keys);
+  await opts.limiter.attempt(keys);
   const found = await findAgentForLogin(opts.db, opts.email);
   let ok: boolean;
   try {
     ok = await gate.run(() => verifyPassword(opts.password, found?.passwordHash ?? dummyPasswordHash(cost)));
   } catch (error) {
     // Never checked (sign-in busy): the attempt does not count.
-    opts.limiter.refund(keys);
+    await opts.limiter.refund(keys);
     throw error;
   }
   if (!found || !ok) throw new AppError('UNAUTHORIZED', 'Wrong email or password');
-  opts.limiter.refund(keys);
+  await opts.limiter.refund(keys);
   const [emailKey] = keys;
-  if (emailKey) opts.limiter.reset(emailKey);
+  if (emailKey) await opts.limiter.reset(emailKey);
   if (found.agent.disabledAt !== null) throw new AppError('FORBIDDEN', 'This account is disabled; ask an admin');
   if (needsRehash(found.passwordHash, cost)) {
     // Upgraded while we know the password; when sign-in is busy it waits for the next login.

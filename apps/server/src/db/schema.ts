@@ -613,3 +613,10 @@ export const leases = sqliteTable('leases', {
   holder: text('holder').notNull(),
   until: ms('until').notNull(),
 });
+
+/** Failed sign-in counts per key (email, client IP) shared by every instance (PostgreSQL: auth/rate-limit.ts). */
+export const loginWindows = sqliteTable('login_windows', {
+  key: text('key').primaryKey(),
+  failures: integer('failures').notNull(),
+  startedAt: ms('started_at').notNull(),
+});

@@ -40,6 +40,7 @@ export let webhookEndpoints = lite.webhookEndpoints;
 export let webhookDeliveries = lite.webhookDeliveries;
 export let jobRuns = lite.jobRuns;
 export let leases = lite.leases;
+export let loginWindows = lite.loginWindows;
 
 let current: Dialect = 'sqlite';
 
@@ -84,4 +85,5 @@ export function useTables(dialect: Dialect): void {
   webhookDeliveries = from.webhookDeliveries;
   jobRuns = from.jobRuns;
   leases = from.leases;
+  loginWindows = from.loginWindows;
 }

@@ -7,7 +7,7 @@ import type { Server } from 'node:http';
 import type { Express } from 'express';
 import { createApp, finishApp } from '../http/app';
 import { healthHandler } from '../http/health';
-import { createLoginRateLimiter } from '../auth/rate-limit';
+import { createLoginRateLimiter, createSharedLoginRateLimiter, type LoginRateLimiterOptions } from '../auth/rate-limit';
 import { createApiRateLimiter } from '../auth/api-rate-limit';
 import { createHashGate } from '../auth/hash-gate';
 import { countNeedingReview } from '../domain/webhook-review';
@@ -48,7 +48,13 @@ export function buildHttp(core: Core, server: Server, url: string, providers: Pr
       numbers: core.numbers,
       now: core.clock,
       mediaStore: store,
-      loginLimiter: createLoginRateLimiter({ maxFailures: config.login.maxFailures, windowMs: config.login.windowSeconds * 1000 }),
+      // Several instances (PostgreSQL) count failed sign-ins together, in the database.
+      loginLimiter: (db.$store.dialect === 'pg'
+        ? (o: LoginRateLimiterOptions) => createSharedLoginRateLimiter(db, o)
+        : createLoginRateLimiter)({
+        maxFailures: config.login.maxFailures,
+        windowMs: config.login.windowSeconds * 1000,
+      }),
       hashGate: createHashGate(config.passwordHash),
       apiLimiter,
       outbox: { wake: () => core.outboxBell.ring() },

@@ -624,3 +624,10 @@ export const leases = pgTable('leases', {
   holder: text('holder').notNull(),
   until: ms('until').notNull(),
 });
+
+/** Failed sign-in counts (see db/schema.ts). */
+export const loginWindows = pgTable('login_windows', {
+  key: text('key').primaryKey(),
+  failures: integer('failures').notNull(),
+  startedAt: ms('started_at').notNull(),
+});

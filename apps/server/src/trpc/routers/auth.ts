@@ -65,17 +65,17 @@ export const authRouter = {
     const { deps, agent } = ctx;
     const keys = loginKeys(agent.email, ctx.ip);
     // Counted before the hash like a sign-in (a stolen session cannot guess the password quickly).
-    deps.loginLimiter.attempt(keys);
+    await deps.loginLimiter.attempt(keys);
     let ok: boolean;
     try {
       ok = await deps.hashGate.run(async () => verifyPassword(input.currentPassword, (await passwordHashOf(deps.db, agent.id)) ?? ''));
     } catch (error) {
-      deps.loginLimiter.refund(keys);
+      await deps.loginLimiter.refund(keys);
       throw error;
     }
     // Not 401: the session is fine, only the password typed is wrong.
     if (!ok) throw new AppError('BAD_REQUEST', 'The current password is wrong');
-    deps.loginLimiter.refund(keys);
+    await deps.loginLimiter.refund(keys);
     const passwordHash = await deps.hashGate.run(() => hashPassword(input.newPassword, deps.config.passwordCost));
     await setPasswordHash({
       db: deps.db,

@@ -1,0 +1,5 @@
+CREATE TABLE `login_windows` (
+	`key` text PRIMARY KEY NOT NULL,
+	`failures` integer NOT NULL,
+	`started_at` integer NOT NULL
+);
