@@ -40,7 +40,14 @@ export function loginKeys(email: string, ip: string | null): string[] {
  * Every attempt counts when it starts and a right password refunds it, so only failures remain
  * counted and an agent who types the password right is never slowed down.
  */
-export function createLoginRateLimiter(opts: LoginRateLimiterOptions = {}): LoginRateLimiter {
+/** The in-memory limiter answers at once. */
+export interface MemoryLoginRateLimiter extends LoginRateLimiter {
+  attempt(keys: readonly string[]): void;
+  refund(keys: readonly string[]): void;
+  reset(key: string): void;
+}
+
+export function createLoginRateLimiter(opts: LoginRateLimiterOptions = {}): MemoryLoginRateLimiter {
   const maxFailures = opts.maxFailures ?? 5;
   const windowMs = opts.windowMs ?? 15 * 60 * 1000;
   const now = opts.now ?? Date.now;
