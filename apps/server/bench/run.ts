@@ -18,9 +18,11 @@ import { secureDeleteBenchmark } from './secure-delete';
 import { soakBenchmark } from './soak';
 import { statsBenchmark } from './stats';
 import { webhooksBenchmark } from './webhooks';
+import { pgBenchmark } from './pg';
 
 export const benchmarks: readonly Benchmark[] = [
   webhooksBenchmark,
+  pgBenchmark,
   outboxBenchmark,
   latencyBenchmark,
   campaignBenchmark,

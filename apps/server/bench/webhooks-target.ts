@@ -16,6 +16,7 @@ import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import express from 'express';
+import pg from 'pg';
 import pino from 'pino';
 import { WebSocketServer } from 'ws';
 import { testConfig } from '../src/config';
@@ -27,7 +28,9 @@ export type WebhooksTargetArgs =
   | { kind: 'parley'; databasePath: string; signatureSecret: string; withoutFts?: boolean }
   | { kind: 'baseline'; databasePath: string }
   | { kind: 'push'; databasePath: string }
-  | { kind: 'express' };
+  | { kind: 'express' }
+  | { kind: 'parley-pg'; databaseUrl: string; signatureSecret: string; mediaDir: string }
+  | { kind: 'baseline-pg'; databaseUrl: string };
 
 async function startParley(databasePath: string, signatureSecret: string, withoutFts: boolean): Promise<RunningTarget> {
   const base = testConfig({ databasePath, logLevel: 'silent', port: 0, host: '127.0.0.1' });
@@ -100,6 +103,59 @@ async function startBaseline(databasePath: string, push = false): Promise<Runnin
   };
 }
 
+/** Parley on PostgreSQL (DATABASE_URL=postgres://…), as every instance of several runs. */
+async function startParleyPg(databaseUrl: string, signatureSecret: string, mediaDir: string): Promise<RunningTarget> {
+  const base = testConfig({ databasePath: '', databaseUrl, logLevel: 'silent', port: 0, host: '127.0.0.1' });
+  const server = await createServer({ ...base, vonage: { ...base.vonage, signatureSecret }, media: { ...base.media, dir: mediaDir } });
+  return { url: server.url, close: () => server.close() };
+}
+
+/** bare node:http + one `pg` insert per request (a pool of 10), then 200: the PostgreSQL baseline. */
+async function startBaselinePg(databaseUrl: string): Promise<RunningTarget> {
+  const pool = new pg.Pool({ connectionString: databaseUrl, max: 10 });
+  await pool.query(`create table if not exists inbound (
+    id bigserial primary key, message_uuid text not null, sender text not null, recipient text not null,
+    body text not null, received_at bigint not null)`);
+  const server = createHttpServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      let json: Record<string, unknown>;
+      try {
+        json = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
+      } catch {
+        res.writeHead(400, { 'content-type': 'application/json' }).end('{"error":"invalid json"}');
+        return;
+      }
+      pool
+        .query('insert into inbound (message_uuid, sender, recipient, body, received_at) values ($1, $2, $3, $4, $5)', [
+          text(json.message_uuid),
+          text(json.from),
+          text(json.to),
+          text(json.text),
+          Date.now(),
+        ])
+        .then(
+          () => res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}'),
+          () => res.writeHead(500).end(),
+        );
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => void pool.end().then(resolve));
+        server.closeIdleConnections();
+      }),
+  };
+}
+
 /** The seed's handler, as every tutorial writes it: parse JSON, log the message, answer 200. */
 async function startExpress(): Promise<RunningTarget> {
   // A real log line, written where it costs a write but nothing more (not a terminal).
@@ -137,5 +193,9 @@ await serveTarget<WebhooksTargetArgs>((args) => {
       return startBaseline(args.databasePath, true);
     case 'express':
       return startExpress();
+    case 'parley-pg':
+      return startParleyPg(args.databaseUrl, args.signatureSecret, args.mediaDir);
+    case 'baseline-pg':
+      return startBaselinePg(args.databaseUrl);
   }
 });

@@ -143,7 +143,7 @@ async function measure(
 }
 
 /** Distinct inbound payloads (fresh message_uuid each, senders reused), each with its own JWT. */
-async function signedInbounds(from: number, n: number, secret: string): Promise<LoadRequest[]> {
+export async function signedInbounds(from: number, n: number, secret: string): Promise<LoadRequest[]> {
   const out: LoadRequest[] = [];
   const BATCH = 500;
   for (let start = from; start < from + n; start += BATCH) {

@@ -312,11 +312,15 @@ describe('WebSocket limits', () => {
     const got = messagesOf(ws);
     for (let id = 1; id <= 5; id++) ws.send(subscribeMessage(id, null));
     await until(() => got.filter((m) => m.result?.type === 'started' || m.error).length >= 5, 5000, 'five answers');
-    expect(got.filter((m) => m.result?.type === 'started').map((m) => m.id)).toEqual([1, 2, 3]);
+    // Three of the five start (which three: the order their credential checks finish, on PostgreSQL
+    // not always the order sent), each once; the other two are refused.
+    const started = got.filter((m) => m.result?.type === 'started').map((m) => Number(m.id));
+    expect(started).toHaveLength(3);
+    expect(new Set(started).size).toBe(3);
     expect(got.filter((m) => m.error).map((m) => m.error?.data?.code)).toEqual(['TOO_MANY_REQUESTS', 'TOO_MANY_REQUESTS']);
     expect(s.events.stats.subscribers).toBe(base + 3);
     // Stopping one frees its slot.
-    ws.send(JSON.stringify({ id: 1, method: 'subscription.stop' }));
+    ws.send(JSON.stringify({ id: started[0], method: 'subscription.stop' }));
     await until(() => s.events.stats.subscribers === base + 2, 5000, 'the stop');
     ws.send(subscribeMessage(6, null));
     await until(() => got.some((m) => m.id === 6 && m.result?.type === 'started'), 5000, 'a sixth start');
