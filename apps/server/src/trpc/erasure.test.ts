@@ -151,6 +151,12 @@ describe('contact export and erasure', () => {
     );
     await inbound(PHONE, 'please stop texting me'); // a flag…
     await inbound(PHONE, 'STOP'); // …settled by the keyword
+    // The keyword's confirmation is queued behind the inbound; read only once the outbox is done with it,
+    // so the export and the screens below see the same status.
+    await waitFor(async () => {
+      const out = (await messagesOf(conversationId)).filter((m) => m.direction === 'out');
+      return out.length === 3 && out.every((m) => m.status === 'delivered');
+    }, 'the opt-out confirmation to be delivered');
 
     expect((await call('contact.export', { id: contactId }, agent, 'GET')).status).toBe(403);
     exported = await data<ContactExportDto>(call('contact.export', { id: contactId }, admin, 'GET'));

@@ -13,16 +13,16 @@
  *   Reads (the large majority: lists, streams, stats) never wait for it. Inside one process the
  *   transactions queue on a mutex first, so waiting writers hold no pooled connection.
  * - After the events of a transaction are inserted, `pg_notify('parley_events', lastId)` is sent in
- *   it: PostgreSQL delivers it at COMMIT, to every instance LISTENing (see events/pg-tail.ts).
+ *   it: PostgreSQL delivers it at COMMIT, to every instance LISTENing (see tailPgEvents in wiring/core.ts).
  */
 import type { SQL } from 'drizzle-orm';
 import { PgDialect } from 'drizzle-orm/pg-core';
 import pg from 'pg';
-
-const PgClient = pg.Client;
 import type { Db } from '../client';
 import { isNumeric, parseInt8 } from './client';
 import { Mutex, newRoot, txFrames, type Store, type TxFrame, type TxLevel, type TxOptions } from '../store';
+
+const PgClient = pg.Client;
 
 /** The key of the write turn (any fixed int8; 'prly'). */
 export const WRITE_LOCK_KEY = 0x70726c79;
@@ -66,7 +66,7 @@ const RETRYABLE = new Set(['40001', '40P01']);
 export class PgStore implements Store {
   readonly dialect = 'pg' as const;
   readonly groupsCommits = false;
-  /** Set by openPgDb right after construction. */
+  /** Set by openPgStoreDb (db/pg/client.ts) right after construction. */
   db!: Db;
   suppressionKey?: Buffer;
   readonly client: RoutingClient;
@@ -196,6 +196,8 @@ export class PgStore implements Store {
   private async runRoot<T>(fn: (tx: Db, level: TxLevel) => Promise<T> | T): Promise<T> {
     const release = await this.writers.acquire();
     let conn: pg.PoolClient | undefined;
+    /** A connection whose ROLLBACK failed may still be inside the transaction: the pool must drop it. */
+    let broken: Error | undefined;
     const root = newRoot();
     try {
       conn = await this.pool.connect();
@@ -213,10 +215,14 @@ export class PgStore implements Store {
       return result;
     } catch (err) {
       root.closed = true;
-      if (conn) await conn.query('ROLLBACK').catch(() => undefined);
+      if (conn) {
+        await conn.query('ROLLBACK').catch((e: unknown) => {
+          broken = e instanceof Error ? e : new Error(String(e));
+        });
+      }
       throw err;
     } finally {
-      conn?.release();
+      conn?.release(broken);
       release();
     }
   }
