@@ -2,14 +2,12 @@ import { configDefaults, defineConfig } from 'vitest/config';
 
 /**
  * PARLEY_TEST_DB=pg (`pnpm test:pg`): the suites again on PostgreSQL. Left out there: the tests of
- * SQLite's own machinery (its write lock held by another process, group commit, the online file
+ * SQLite's own machinery (its write lock held by another process, the online file
  * backup) and the PostgreSQL files themselves (db/pg, multi-instance: on PostgreSQL in every run).
  * Single tests of SQLite's files and pragmas inside other files are `itSqlite` (testing/temp-db.ts).
  */
 const SQLITE_ONLY = [
   'src/db/busy.test.ts',
-  'src/webhooks/group-commit.test.ts',
-  'src/events/group-commit.test.ts',
   'src/ops/backup.test.ts',
   'src/db/pg/**',
   'src/multi-instance.test.ts',

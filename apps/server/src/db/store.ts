@@ -70,7 +70,7 @@ export interface Store {
   current(): TxLevel | undefined;
   /** Whether the transaction open in this context is still alive (SQLite rolls everything back on some errors). */
   alive(): boolean;
-  /** Whether writes from different callers may share one transaction (group commit): SQLite's single writer gains, PostgreSQL's concurrent ones do not. */
+  /** Whether writes from different callers may share one transaction (group commit): both stores serialise write turns, so both gain. */
   readonly groupsCommits: boolean;
   /** Rows of a raw query as objects (column name → value), in this context's transaction if one is open. */
   rows<T extends Record<string, unknown>>(query: SQL): Promise<T[]>;

@@ -56,9 +56,10 @@ export interface BatchStats {
  * only what it did, and its events join the enclosing write's — published once, after the outermost
  * commit, in id order.
  *
- * Group commit (`writeBatched`, on a store that groups commits: SQLite): concurrent writes queue and
- * run together in one transaction, each in its own savepoint, so one that throws rolls back alone and
- * fails only its own caller. On PostgreSQL each is its own transaction (they run concurrently).
+ * Group commit (`writeBatched`): concurrent writes queue and run together in one transaction, each in
+ * its own savepoint, so one that throws rolls back alone and fails only its own caller. Both stores
+ * take write turns one at a time (SQLite's writer; PostgreSQL's advisory lock across instances), so a
+ * batch pays for one BEGIN, one turn and one durable COMMIT instead of one each.
  */
 /** Events per INSERT statement (3 parameters each). */
 const EVENT_INSERT_BATCH = 500;

@@ -8,6 +8,8 @@ import type { ParleyEvent } from '@parley/shared';
 import { signSinchWebhook } from '../providers/sinch/signature';
 import { committedCount, holdWriteLock } from '../testing/db-lock';
 import { inboundPayload, startTestServer, type TestServer } from '../testing/harness';
+import { raw } from '../testing/raw';
+import { itSqlite, TEST_DB } from '../testing/temp-db';
 
 let s: TestServer | undefined;
 afterEach(async () => {
@@ -15,8 +17,13 @@ afterEach(async () => {
   s = undefined;
 });
 
+/** A count of committed rows only: SQLite's from a connection of its own; PostgreSQL's from the pool, outside any transaction. */
+const committed = async (server: TestServer, query: string, ...params: unknown[]): Promise<number> =>
+  TEST_DB === 'sqlite'
+    ? committedCount(server.config.databasePath, query, ...params)
+    : Number((await raw(server.db).get<{ n: number }>(query, ...params))?.n);
 const committedMessages = (server: TestServer, uuid: string) =>
-  committedCount(server.config.databasePath, 'select count(*) as n from messages where provider_message_uuid = ?', uuid);
+  committed(server, 'select count(*) as n from messages where provider_message_uuid = ?', uuid);
 
 describe('group commit (HTTP)', () => {
   it('200 concurrent signed inbounds: each answered 200 only once committed, stored once, each event heard once in id order', async () => {
@@ -34,12 +41,12 @@ describe('group commit (HTTP)', () => {
       payloads.map(async (p) => {
         const res = await server.postWebhook('/webhooks/inbound', p);
         // Read from another connection the moment the answer arrives: only committed rows are there.
-        return { status: res.status, committed: committedMessages(server, p.message_uuid as string) };
+        return { status: res.status, committed: await committedMessages(server, p.message_uuid as string) };
       }),
     );
     expect(answers.every((a) => a.status === 200)).toBe(true);
     expect(answers.every((a) => a.committed === 1)).toBe(true);
-    expect(committedCount(server.config.databasePath, "select count(*) as n from messages where text like 'concurrent %'")).toBe(200);
+    expect(await committed(server, "select count(*) as n from messages where text like 'concurrent %'")).toBe(200);
     const stats = server.events.batchStats;
     expect(stats.items - before.items).toBe(200);
     // Concurrent requests shared transactions.
@@ -56,10 +63,17 @@ describe('group commit (HTTP)', () => {
 
   it('a poison webhook among concurrent ones fails only its own request (500, as alone); the others commit', async () => {
     const server = (s = await startTestServer());
-    // A constraint the write trips on: SQLite aborts that message's insert (the savepoint), nothing else.
-    server.db.$client.exec(
-      "create trigger poison_inbound before insert on messages when new.text = 'poison' begin select raise(abort, 'poisoned message'); end",
-    );
+    // A constraint the write trips on: the store aborts that message's insert (the savepoint), nothing else.
+    if (TEST_DB === 'sqlite') {
+      server.db.$client.exec(
+        "create trigger poison_inbound before insert on messages when new.text = 'poison' begin select raise(abort, 'poisoned message'); end",
+      );
+    } else {
+      await raw(server.db).run(
+        "create function poison_inbound() returns trigger language plpgsql as $$ begin if new.text = 'poison' then raise exception 'poisoned message'; end if; return new; end $$",
+      );
+      await raw(server.db).run('create trigger poison_inbound before insert on messages for each row execute function poison_inbound()');
+    }
     const texts = Array.from({ length: 30 }, (_, i) => (i === 13 ? 'poison' : `healthy ${i}`));
     const before = server.events.batchStats;
     const answers = await Promise.all(
@@ -71,8 +85,8 @@ describe('group commit (HTTP)', () => {
     const poison = answers.find((a) => a.text === 'poison');
     expect(poison).toMatchObject({ status: 500, body: { error: 'internal error' } });
     expect(answers.filter((a) => a.text !== 'poison').every((a) => a.status === 200)).toBe(true);
-    expect(committedCount(server.config.databasePath, "select count(*) as n from messages where text like 'healthy %'")).toBe(29);
-    expect(committedCount(server.config.databasePath, "select count(*) as n from messages where text = 'poison'")).toBe(0);
+    expect(await committed(server, "select count(*) as n from messages where text like 'healthy %'")).toBe(29);
+    expect(await committed(server, "select count(*) as n from messages where text = 'poison'")).toBe(0);
     expect(server.events.batchStats.failedItems - before.failedItems).toBe(1);
     // Alone, it is answered the same.
     const alone = await server.postWebhook('/webhooks/inbound', inboundPayload({ text: 'poison' }));
@@ -91,7 +105,7 @@ describe('group commit (HTTP)', () => {
     expect(answers.every((a) => a.status === 200)).toBe(true);
     expect(answers.filter((a) => a.outcome === 'stored')).toHaveLength(1);
     expect(answers.filter((a) => a.outcome === 'duplicate')).toHaveLength(19);
-    expect(committedMessages(server, p.message_uuid as string)).toBe(1);
+    expect(await committedMessages(server, p.message_uuid as string)).toBe(1);
   });
 
   it('a replayed Sinch callback in the same batch as its original: the original stored, the replay refused 401, as one after the other', async () => {
@@ -109,7 +123,7 @@ describe('group commit (HTTP)', () => {
     const post = () => fetch(`${server.url}/webhooks/sinch/inbound`, { method: 'POST', headers, body });
     const statuses = (await Promise.all([post(), post(), post()])).map((r) => r.status).sort();
     expect(statuses).toEqual([200, 401, 401]);
-    expect(committedCount(server.config.databasePath, "select count(*) as n from messages where text = 'sent twice with one nonce'")).toBe(
+    expect(await committed(server, "select count(*) as n from messages where text = 'sent twice with one nonce'")).toBe(
       1,
     );
   });
@@ -120,13 +134,13 @@ describe('group commit (HTTP)', () => {
     const p = inboundPayload({ text: 'alone' });
     const res = await server.postWebhook('/webhooks/inbound', p);
     expect(res.status).toBe(200);
-    expect(committedMessages(server, p.message_uuid as string)).toBe(1);
+    expect(await committedMessages(server, p.message_uuid as string)).toBe(1);
     const after = server.events.batchStats;
     expect(after.batches - before.batches).toBe(1);
     expect(after.items - before.items).toBe(1);
   });
 
-  it('another process holding the write lock during a batch: 503 with Retry-After while it is held (never 500, nothing half-stored); retried, each stored once', async () => {
+  itSqlite('another process holding the write lock during a batch: 503 with Retry-After while it is held (never 500, nothing half-stored); retried, each stored once', async () => {
     const server = (s = await startTestServer());
     const payloads = Array.from({ length: 20 }, (_, i) => inboundPayload({ text: `locked ${i}` }));
     // Stored before the lock: its retry below is a duplicate.
@@ -143,11 +157,11 @@ describe('group commit (HTTP)', () => {
     ).toBe(true);
     expect(statuses.filter((st) => st === '503 5').length).toBeGreaterThan(0);
     const okDuring = during.filter((r) => r.status === 200).length;
-    expect(committedCount(server.config.databasePath, "select count(*) as n from messages where text like 'locked %'")).toBe(1 + okDuring);
+    expect(await committed(server, "select count(*) as n from messages where text like 'locked %'")).toBe(1 + okDuring);
     // The provider retries (re-signed, as Vonage does): all 200, each stored exactly once.
     const retried = await Promise.all(payloads.map((p) => server.postWebhook('/webhooks/inbound', p)));
     expect(retried.every((r) => r.status === 200)).toBe(true);
-    expect(committedCount(server.config.databasePath, "select count(*) as n from messages where text like 'locked %'")).toBe(20);
-    for (const p of payloads) expect(committedMessages(server, p.message_uuid as string)).toBe(1);
+    expect(await committed(server, "select count(*) as n from messages where text like 'locked %'")).toBe(20);
+    for (const p of payloads) expect(await committedMessages(server, p.message_uuid as string)).toBe(1);
   });
 });

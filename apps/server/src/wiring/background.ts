@@ -16,6 +16,7 @@ import { releaseDueScheduled } from '../domain/send-later';
 import type { MediaFetcher } from '../media/fetcher';
 import { removeStaleUploads } from '../domain/uploads';
 import type { ServerOptions } from '../server';
+import type { PgStore } from '../db/pg/pg-store';
 import type { Core } from './core';
 import type { MediaFor } from './media';
 import { startMediaFetcher } from './media';
@@ -67,13 +68,19 @@ async function startLed(core: Core, providers: Providers, mediaFor: MediaFor, op
     for (const job of [...(was?.jobs ?? [])].reverse()) await job.stop();
   };
   const here = createWebhookWorker({ db, log: events, config, logger: logger.child({ component: 'webhooks' }), ...options.webhooks });
-  const wakeAll = () => {
-    current?.outbox?.wake();
-    current?.campaigns?.wake();
-    current?.fetcher.wake();
+  // A job asked to look again: here when this instance holds the lease, else on the holder (NOTIFY).
+  // The fetcher and the webhook loops follow the event log as well; the outbox and the feeder poll.
+  const wakeHere = (job: string | null) => {
+    if (job === null || job === 'outbox') current?.outbox?.wake();
+    if (job === null || job === 'campaigns') current?.campaigns?.wake();
+    if (job === null || job === 'fetcher') current?.fetcher.wake();
+    if (job === null) void current?.webhooks.wake();
+    else if (job.startsWith('webhooks:')) void current?.webhooks.wake(Number(job.slice('webhooks:'.length)) || undefined);
   };
-  core.outboxBell.answer(() => current?.outbox?.wake());
-  core.notified.answer(wakeAll);
+  const store = db.$store as PgStore;
+  const wake = (job: string) => (current ? wakeHere(job) : store.wake(job));
+  core.outboxBell.answer(() => wake('outbox'));
+  core.wakes.answer(wakeHere);
   await leadership.start({
     onGain: async () => {
       current = await startEverything(core, providers, mediaFor, options);
@@ -87,17 +94,17 @@ async function startLed(core: Core, providers: Providers, mediaFor: MediaFor, op
       : {
           start: noop,
           stop: noop,
-          wake: () => current?.outbox?.wake(),
+          wake: () => wake('outbox'),
           stats: async () => (await current?.outbox?.stats()) ?? { ...(await outboxStats({ db })), inFlight: 0, state: 'standby' },
         };
   return {
     outbox,
-    campaigns: outbox ? { start: noop, stop: noop, wake: () => current?.campaigns?.wake() } : null,
-    fetcher: { start: () => undefined, stop: noop, wake: () => current?.fetcher.wake(), idle: async () => await current?.fetcher.idle() },
+    campaigns: outbox ? { start: noop, stop: noop, wake: () => wake('campaigns') } : null,
+    fetcher: { start: () => undefined, stop: noop, wake: () => wake('fetcher'), idle: async () => await current?.fetcher.idle() },
     webhooks: {
       start: noop,
       stop: noop,
-      wake: async (id) => await current?.webhooks.wake(id),
+      wake: async (id) => (current ? await current.webhooks.wake(id) : store.wake(id === undefined ? 'webhooks:' : `webhooks:${id}`)),
       checkUrl: (url) => here.checkUrl(url),
       sendTest: (id) => here.sendTest(id),
     },

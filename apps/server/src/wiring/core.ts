@@ -40,8 +40,11 @@ export interface Core {
    * the outbox answers it once it runs. Parts built before the outbox ring it instead of holding it.
    */
   outboxBell: Bell;
-  /** PostgreSQL: rung on every NOTIFY of an append (any instance's): the lease holder's jobs look again. */
-  notified: Bell;
+  /**
+   * PostgreSQL: rung with a job's name when any instance asked the lease holder's job to look again
+   * (NOTIFY on WAKE_CHANNEL), with null after the listening connection was lost (a wake may be lost).
+   */
+  wakes: Bell<string | null>;
   /** One bounded refusal log for every webhook route (per-source rate, size caps and retention shared). */
   webhookLog: WebhookLog;
   /** The secret Vonage webhooks are verified with (the sandbox signs with it too). */
@@ -53,12 +56,12 @@ export interface Core {
 }
 
 /** A doorbell: `ring` calls whoever `answer`ed it (nobody yet: nothing happens). */
-export class Bell {
-  private readonly listeners: (() => void)[] = [];
-  ring(): void {
-    for (const listener of this.listeners) listener();
+export class Bell<T = void> {
+  private readonly listeners: ((value: T) => void)[] = [];
+  ring(value: T): void {
+    for (const listener of this.listeners) listener(value);
   }
-  answer(listener: () => void): void {
+  answer(listener: (value: T) => void): void {
     this.listeners.push(listener);
   }
 }
@@ -66,14 +69,12 @@ export class Bell {
 /**
  * PostgreSQL: every instance's subscribers hear every committed event. The log reads the table after
  * its last published id when poked: after each local commit, on each NOTIFY from another instance, and
- * once a second (a NOTIFY lost to a reconnect is then late, never missed).
+ * once a second (a NOTIFY lost to a reconnect is then late, never missed). Wakes for the lease
+ * holder's jobs come on a channel of their own, so an append wakes no job that did not ask for it.
  */
-async function tailPgEvents(store: PgStore, events: EventLog, notified: Bell): Promise<() => Promise<void>> {
+async function tailPgEvents(store: PgStore, events: EventLog, wakes: Bell<string | null>): Promise<() => Promise<void>> {
   await events.startTail();
-  const unlisten = await store.listen(() => {
-    events.poke();
-    notified.ring();
-  });
+  const unlisten = await store.listen({ onAppended: () => events.poke(), onWake: (job) => wakes.ring(job) });
   const poll = setInterval(() => events.poke(), 1000);
   poll.unref();
   return async () => {
@@ -91,7 +92,7 @@ export async function openCore(config: Config, options: ServerOptions): Promise<
   const credentials = createCredentialWatch({ intervalMs: config.live.credentialRecheckMs });
   const presence = new PresenceHub({ ttlMs: config.presenceTtlMs });
   let stopTail = async (): Promise<void> => {};
-  const notified = new Bell();
+  const wakes = new Bell<string | null>();
   const stop = async () => {
     credentials.close();
     presence.close();
@@ -100,7 +101,7 @@ export async function openCore(config: Config, options: ServerOptions): Promise<
     await db.$store.close();
   };
   try {
-    if (db.$store instanceof PgStore) stopTail = await tailPgEvents(db.$store, events, notified);
+    if (db.$store instanceof PgStore) stopTail = await tailPgEvents(db.$store, events, wakes);
     await loadKeptSecrets(config, db);
     return {
       config,
@@ -115,7 +116,7 @@ export async function openCore(config: Config, options: ServerOptions): Promise<
       clock: options.now ?? Date.now,
       numbers: createNumberRegistry(configuredNumbers(config)),
       outboxBell: new Bell(),
-      notified,
+      wakes,
       webhookLog: await createWebhookLog(db, config.webhookLog),
       signatureSecret: resolveSignatureSecret(config),
       firstAdmin: await ensureFirstAdmin({ db, config, logger }),

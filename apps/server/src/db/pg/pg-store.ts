@@ -28,6 +28,15 @@ const PgClient = pg.Client;
 export const WRITE_LOCK_KEY = 0x70726c79;
 /** The channel a committed append is announced on. */
 export const EVENTS_CHANNEL = 'parley_events';
+/** The channel an instance asks the lease holder's job (the payload: its name) to look again on. */
+export const WAKE_CHANNEL = 'parley_wake';
+
+export interface Listeners {
+  /** Some instance committed an append (or the connection was back after a loss: look anyway). */
+  onAppended(): void;
+  /** Some instance asked `job` to look again; null after a loss (wakes sent meanwhile are gone). */
+  onWake(job: string | null): void;
+}
 
 type PgFrame = TxFrame & { conn: pg.PoolClient };
 
@@ -60,12 +69,16 @@ function withNumbers(config: unknown): unknown {
   };
 }
 
+/** A checked-out connection's 'error' event: the query it was running rejects with the same error, which the transaction handles. */
+function onLost(): void {}
+
 /** serialization_failure, deadlock_detected: the whole transaction may simply run again. */
 const RETRYABLE = new Set(['40001', '40P01']);
 
 export class PgStore implements Store {
   readonly dialect = 'pg' as const;
-  readonly groupsCommits = false;
+  /** Write turns are serialised (the advisory lock), so sharing one among several writes saves a BEGIN, a lock hand-over and a COMMIT's flush each. */
+  readonly groupsCommits = true;
   /** Set by openPgStoreDb (db/pg/client.ts) right after construction. */
   db!: Db;
   suppressionKey?: Buffer;
@@ -73,6 +86,8 @@ export class PgStore implements Store {
   private readonly writers = new Mutex();
   private savepoints = 0;
   private closed = false;
+  /** Transactions PostgreSQL aborted (a savepoint could not be rolled back): nothing more runs in them, and COMMIT would only roll back. */
+  private readonly aborted = new WeakSet<object>();
 
   constructor(readonly pool: pg.Pool) {
     this.client = new RoutingClient(this, pool);
@@ -89,7 +104,7 @@ export class PgStore implements Store {
 
   alive(): boolean {
     const f = this.frame();
-    return f !== undefined && !f.root.closed;
+    return f !== undefined && !f.root.closed && !this.aborted.has(f.root);
   }
 
   async tx<T>(fn: (tx: Db, level: TxLevel) => Promise<T> | T, opts?: TxOptions): Promise<T> {
@@ -127,12 +142,21 @@ export class PgStore implements Store {
     await conn.query('select pg_notify($1, $2)', [EVENTS_CHANNEL, String(lastEventId)]);
   }
 
+  /** Asks the lease holder's `job` to look again (NOTIFY, from outside any transaction; best effort: jobs also poll). */
+  wake(job: string): void {
+    this.pool.query('select pg_notify($1, $2)', [WAKE_CHANNEL, job]).catch(() => undefined);
+  }
+
   /**
-   * LISTENs for appends announced by any instance (a connection of its own, reconnected after an
-   * error); `onNotify` also runs after each reconnect, since notifications sent meanwhile are lost.
-   * Returns the function that stops listening.
+   * LISTENs for appends announced and wakes asked by any instance (a connection of its own,
+   * reconnected after an error); both listeners also run after each reconnect, since notifications
+   * sent meanwhile are lost. Returns the function that stops listening.
    */
-  async listen(onNotify: () => void): Promise<() => Promise<void>> {
+  async listen(listeners: Listeners): Promise<() => Promise<void>> {
+    const onLoss = (): void => {
+      listeners.onAppended();
+      listeners.onWake(null);
+    };
     let stopped = false;
     let conn: pg.Client | undefined;
     let retry: ReturnType<typeof setTimeout> | undefined;
@@ -141,7 +165,8 @@ export class PgStore implements Store {
       const c = new PgClient(this.pool.options);
       let failed = false;
       c.on('notification', (n) => {
-        if (n.channel === EVENTS_CHANNEL) onNotify();
+        if (n.channel === EVENTS_CHANNEL) listeners.onAppended();
+        else if (n.channel === WAKE_CHANNEL && n.payload) listeners.onWake(n.payload);
       });
       c.on('error', () => {
         if (failed) return;
@@ -151,7 +176,7 @@ export class PgStore implements Store {
         if (!stopped) retry = setTimeout(reconnect, 1000);
       });
       await c.connect();
-      await c.query(`LISTEN ${EVENTS_CHANNEL}`);
+      await c.query(`LISTEN ${EVENTS_CHANNEL}; LISTEN ${WAKE_CHANNEL}`);
       if (stopped) {
         await c.end().catch(() => undefined);
         return;
@@ -159,7 +184,7 @@ export class PgStore implements Store {
       conn = c;
     };
     const reconnect = (): void => {
-      connect().then(onNotify, () => {
+      connect().then(onLoss, () => {
         if (!stopped) retry = setTimeout(reconnect, 1000);
       });
     };
@@ -201,6 +226,10 @@ export class PgStore implements Store {
     const root = newRoot();
     try {
       conn = await this.pool.connect();
+      // The pool listens for errors of idle connections only: one lost while checked out (PostgreSQL
+      // restarted, the backend was ended) would otherwise be an uncaught 'error' and end the process.
+      // Its pending query rejects as well, and the transaction with it.
+      conn.on('error', onLost);
       await conn.query('BEGIN');
       await conn.query('select pg_advisory_xact_lock($1)', [WRITE_LOCK_KEY]);
       const frame: PgFrame = { store: this, level: root, root, conn };
@@ -209,7 +238,9 @@ export class PgStore implements Store {
         for (const hook of root.beforeCommit) await hook();
         return value;
       });
-      await conn.query('COMMIT');
+      // COMMIT of a transaction PostgreSQL aborted answers ROLLBACK, not an error: callers must not hear success.
+      const committed = await conn.query('COMMIT');
+      if (committed.command !== 'COMMIT') throw new Error('the transaction was aborted and rolled back at COMMIT');
       root.closed = true;
       for (const hook of root.afterCommit) hook();
       return result;
@@ -222,6 +253,7 @@ export class PgStore implements Store {
       }
       throw err;
     } finally {
+      conn?.off('error', onLost);
       conn?.release(broken);
       release();
     }
@@ -237,8 +269,13 @@ export class PgStore implements Store {
       outer.level.events.push(...level.events);
       return result;
     } catch (err) {
-      await outer.conn.query(`ROLLBACK TO SAVEPOINT ${name}`).catch(() => undefined);
-      await outer.conn.query(`RELEASE SAVEPOINT ${name}`).catch(() => undefined);
+      try {
+        await outer.conn.query(`ROLLBACK TO SAVEPOINT ${name}`);
+        await outer.conn.query(`RELEASE SAVEPOINT ${name}`);
+      } catch {
+        // The transaction is lost (the connection broke, or PostgreSQL aborted it): alive() says so.
+        this.aborted.add(outer.root);
+      }
       throw err;
     }
   }
