@@ -53,8 +53,9 @@ export const latencyBenchmark: Benchmark = {
   run,
 };
 
-interface RateResult {
-  target: 'baseline' | 'parley';
+export interface RateResult {
+  /** Which server (a name of the caller's; the report pairs a subject with its baseline by rate). */
+  target: string;
   rate: number;
   sent: number;
   ok: number;
@@ -89,8 +90,7 @@ async function run(): Promise<void> {
     const secret = randomBytes(32).toString('hex');
     const signStarted = performance.now();
     // One distinct signed request per scheduled slot, the same list for both targets.
-    const perRate = new Map<number, Signed[]>();
-    for (const rate of RATES) perRate.set(rate, await signInbounds(Math.ceil((rate * (WARMUP_MS + MEASURE_MS)) / 1000), secret, rate));
+    const perRate = await signSchedule(RATES, secret);
     const signSeconds = (performance.now() - signStarted) / 1000;
 
     const results: RateResult[] = [];
@@ -98,31 +98,48 @@ async function run(): Promise<void> {
       kind: 'push',
       databasePath: join(dir, 'push', 'push.db'),
     } satisfies WebhooksTargetArgs);
-    results.push(...(await runTarget('baseline', baseline, perRate, (onEvent) => bareSubscriber(baseline, onEvent))));
+    try {
+      results.push(...(await runTarget('baseline', [baseline], perRate, (onEvent) => bareSubscriber(baseline, onEvent))));
+    } finally {
+      await baseline.stop();
+    }
     const parley = await spawnTarget(TARGET_ENTRY, {
       kind: 'parley',
       databasePath: join(dir, 'parley', 'parley.db'),
       signatureSecret: secret,
     } satisfies WebhooksTargetArgs);
-    results.push(...(await runTarget('parley', parley, perRate, (onEvent) => trpcSubscriber(parley, onEvent))));
+    try {
+      results.push(...(await runTarget('parley', [parley], perRate, (onEvent) => trpcSubscriber(parley, onEvent))));
+    } finally {
+      await parley.stop();
+    }
 
     report(results, signSeconds);
-    const problems = results.flatMap((r) => {
-      const p: string[] = [];
-      const name = `${r.target} ${r.rate}/s`;
-      if (r.nonOk.size > 0) p.push(`${name}: non-2xx ${[...r.nonOk].map(([s, n]) => `${n}× ${s}`).join(', ')}`);
-      if (r.errors > 0) p.push(`${name}: ${r.errors} request errors (e.g. ${errorSamples.join(' | ') || 'unanswered'})`);
-      return p;
-    });
-    if (problems.length > 0) throw new Error(`latency bench failed:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    assertAnswered(results);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-async function runTarget(
+/** Throws when a request of any phase was refused or unanswered. */
+export function assertAnswered(results: readonly RateResult[]): void {
+  const problems = results.flatMap((r) => {
+    const p: string[] = [];
+    const name = `${r.target} ${r.rate}/s`;
+    if (r.nonOk.size > 0) p.push(`${name}: non-2xx ${[...r.nonOk].map(([s, n]) => `${n}× ${s}`).join(', ')}`);
+    if (r.errors > 0) p.push(`${name}: ${r.errors} request errors (e.g. ${errorSamples.join(' | ') || 'unanswered'})`);
+    return p;
+  });
+  if (problems.length > 0) throw new Error(`latency bench failed:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+}
+
+/**
+ * Every rate of `perRate` in turn against `targets` (requests round-robin over them, one subscriber
+ * from `subscribe` for all phases). The caller starts and stops the targets.
+ */
+export async function runTarget(
   name: RateResult['target'],
-  target: Target,
+  targets: readonly Target[],
   perRate: ReadonlyMap<number, readonly Signed[]>,
   subscribe: (onEvent: OnEvent) => Promise<Subscriber>,
 ): Promise<RateResult[]> {
@@ -155,15 +172,14 @@ async function runTarget(
   let subscriber: Subscriber | undefined;
   try {
     subscriber = await subscribe(onEvent);
-    for (const rate of RATES) {
-      const requests = perRate.get(rate) ?? [];
+    for (const [rate, requests] of perRate) {
       index = new Map(requests.map((r, i) => [r.uuid, i]));
       seenAt = new Array<number | undefined>(requests.length);
       duplicates = 0;
       streamOutOfOrder = 0;
       behindLater = 0;
       maxSeenIndex = -1;
-      results.push(await phase(name, target, agent, rate, requests, () => ({ seenAt, duplicates, streamOutOfOrder, behindLater })));
+      results.push(await phase(name, targets, agent, rate, requests, () => ({ seenAt, duplicates, streamOutOfOrder, behindLater })));
       await sleep(500);
     }
     if (subscriber.interruptions() > 0)
@@ -172,19 +188,19 @@ async function runTarget(
   } finally {
     await subscriber?.close().catch(() => undefined);
     agent.destroy();
-    await target.stop();
   }
 }
 
 async function phase(
   name: RateResult['target'],
-  target: Target,
+  targets: readonly Target[],
   agent: Agent,
   rate: number,
   requests: readonly Signed[],
   events: () => { seenAt: readonly (number | undefined)[]; duplicates: number; streamOutOfOrder: number; behindLater: number },
 ): Promise<RateResult> {
-  const url = new URL(target.url);
+  const urls = targets.map((t) => new URL(t.url));
+  const cpuMs = () => targets.reduce((sum, t) => sum + procCpuMs(t.pid), 0);
   const n = requests.length;
   const warm = Math.ceil((rate * WARMUP_MS) / 1000);
   const scheduled = new Float64Array(n);
@@ -204,14 +220,14 @@ async function phase(
     while (i < n && start + i * interval <= now) {
       if (i === warm) {
         loop.enable();
-        cpuAtMeasure = procCpuMs(target.pid);
+        cpuAtMeasure = cpuMs();
         cpuAtMeasureWall = performance.now();
       }
       const req = requests[i];
       if (!req) throw new Error(`no signed request #${i}`);
       const k = i;
       scheduled[k] = start + k * interval;
-      post(agent, url, req, () => (sentAt[k] = performance.now())).then(
+      post(agent, urls[k % urls.length] as URL, req, () => (sentAt[k] = performance.now())).then(
         (code) => {
           respondedAt[k] = performance.now();
           status[k] = code;
@@ -234,7 +250,7 @@ async function phase(
   while ((responses < n || !allSeen()) && performance.now() < deadline) await sleep(5);
   // The server's CPU up to the last response (its work for the measured requests), per wall second.
   const lastResponse = Math.max(...Array.from(respondedAt.subarray(warm)));
-  const serverCpu = (procCpuMs(target.pid) - cpuAtMeasure) / Math.max(1, performance.now() - cpuAtMeasureWall);
+  const serverCpu = (cpuMs() - cpuAtMeasure) / Math.max(1, performance.now() - cpuAtMeasureWall);
   loop.disable();
   // Late duplicates would still arrive now.
   await sleep(200);
@@ -288,6 +304,13 @@ async function phase(
   };
 }
 
+/** One distinct signed request per scheduled slot (warm-up and measured) of every rate, in rate order. */
+export async function signSchedule(rates: readonly number[], secret: string): Promise<Map<number, Signed[]>> {
+  const perRate = new Map<number, Signed[]>();
+  for (const rate of rates) perRate.set(rate, await signInbounds(Math.ceil((rate * (WARMUP_MS + MEASURE_MS)) / 1000), secret, rate));
+  return perRate;
+}
+
 /** Distinct inbound payloads (fresh uuid each), signed ahead so signing stays out of the timings. */
 async function signInbounds(n: number, secret: string, rate: number): Promise<Signed[]> {
   const out: Signed[] = [];
@@ -310,7 +333,7 @@ async function signInbounds(n: number, secret: string, rate: number): Promise<Si
 }
 
 /** The baseline's subscriber: a bare `ws` client; each message is a webhook body. */
-async function bareSubscriber(target: Target, onEvent: OnEvent): Promise<Subscriber> {
+export async function bareSubscriber(target: Target, onEvent: OnEvent): Promise<Subscriber> {
   const socket = new WsWebSocket(`${target.url.replace('http', 'ws')}/push`);
   await new Promise<void>((resolve, reject) => {
     socket.once('open', () => resolve());
@@ -333,7 +356,18 @@ async function bareSubscriber(target: Target, onEvent: OnEvent): Promise<Subscri
   };
 }
 
-function report(results: readonly RateResult[], signSeconds: number): void {
+/** Names in a report: the baseline's rows and the subject's (judged against the goal only when `judge`). */
+export interface ReportNames {
+  baseline: string;
+  subject: string;
+  judge: boolean;
+}
+
+export function report(
+  results: readonly RateResult[],
+  signSeconds: number,
+  names: ReportNames = { baseline: 'baseline', subject: 'parley', judge: true },
+): void {
   printTable([
     [
       '',
@@ -358,7 +392,7 @@ function report(results: readonly RateResult[], signSeconds: number): void {
       r.donePerSecond.toFixed(0),
       `${r.seen}/${r.sent}`,
       String(r.duplicates),
-      r.target === 'parley' ? String(r.streamOutOfOrder) : '–',
+      r.target === names.baseline ? '–' : String(r.streamOutOfOrder),
       fmtMs(percentile(r.eventMs, 0.5)),
       fmtMs(percentile(r.eventMs, 0.9)),
       fmtMs(percentile(r.eventMs, 0.99)),
@@ -383,19 +417,19 @@ function report(results: readonly RateResult[], signSeconds: number): void {
   console.log(
     `  ${results.reduce((a, r) => a + r.sent, 0)} measured webhooks per target, ${signSeconds.toFixed(1)} s to sign ahead; load average ${one?.toFixed(2) ?? '?'} / ${five?.toFixed(2) ?? '?'} on ${availableParallelism()} cpus (shared machine)`,
   );
-  for (const r of results.filter((x) => x.target === 'parley')) {
-    const base = results.find((b) => b.target === 'baseline' && b.rate === r.rate);
+  for (const r of results.filter((x) => x.target === names.subject)) {
+    const base = results.find((b) => b.target === names.baseline && b.rate === r.rate);
     const p99 = percentile(r.eventMs, 0.99);
     const basep99 = base ? percentile(base.eventMs, 0.99) : Number.NaN;
     const once = r.seen === r.sent && r.duplicates === 0 && r.streamOutOfOrder === 0;
     const line = `p99 ${fmtMs(p99)} ms (${(p99 / GOAL_P99_MS).toFixed(2)}× the goal, ${(p99 / basep99).toFixed(1)}× the baseline's ${fmtMs(basep99)} ms), events ${r.seen}/${r.sent} once, ${r.duplicates} duplicates, ${r.streamOutOfOrder} out of order`;
-    if (r.rate === GOAL_RATE)
+    if (r.rate === GOAL_RATE && names.judge)
       console.log(
         `  webhook → subscriber at ${r.rate}/s (open loop): ${line}: ${p99 <= GOAL_P99_MS && once ? 'met' : 'MISSED'} (goal p99 ≤ ${GOAL_P99_MS} ms, every event once)`,
       );
     else console.log(`  at ${r.rate}/s: ${line}`);
   }
-  if (!RATES.includes(GOAL_RATE)) console.log(`  webhook → subscriber goal is judged at ${GOAL_RATE}/s, not in LATENCY_RATES: not judged`);
+  if (names.judge && !RATES.includes(GOAL_RATE)) console.log(`  webhook → subscriber goal is judged at ${GOAL_RATE}/s, not in LATENCY_RATES: not judged`);
 }
 
 function parseList(spec: string | undefined, fallback: number[]): number[] {

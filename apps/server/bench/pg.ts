@@ -3,6 +3,11 @@
  * one database, the load spread evenly) against the PostgreSQL baseline measured in the same run:
  * bare node:http + one `pg` insert per request. Each target is its own process; the database is a
  * throwaway cluster of this machine's PostgreSQL (or PARLEY_TEST_PG_URL), as in the tests.
+ *
+ * Then webhook → subscriber latency across instances, open loop (bench/latency.ts's schedule and
+ * measure): webhooks posted round-robin to instances B and C, the `event.stream` subscriber on A.
+ * Baseline, same schedule: three bare processes that insert and NOTIFY the body in one statement,
+ * each LISTENing and pushing what it hears to its `ws` clients (webhooks-target.ts, push-pg).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -10,6 +15,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { sharedCluster, stopCluster } from '../src/testing/pg-cluster';
+import { assertAnswered, bareSubscriber, report, runTarget, signSchedule } from './latency';
+import { trpcSubscriber } from './live-client';
 import { onceSource, runLoad, type LoadRequest, type LoadResult } from './load';
 import { spawnTarget, type Target } from './target';
 import type { Benchmark } from './types';
@@ -21,10 +28,15 @@ const CONNECTIONS = 12;
 const WARMUP_MS = 1_500;
 const MEASURE_MS = 8_000;
 const POOL = 30_000;
+/** Open-loop rates of the latency-across-instances phase (LATENCY_PG_RATES): below what three instances take (see the throughput above). */
+const LATENCY_RATES = (process.env.LATENCY_PG_RATES ?? '25,50').split(',').map(Number);
+const BASE_LATENCY = 'pg insert+NOTIFY→ws ×3';
+const PARLEY_LATENCY = 'Parley ×3';
 
 export const pgBenchmark: Benchmark = {
   name: 'pg',
-  description: 'signed inbound webhooks per second on PostgreSQL: Parley ×1 and ×3 (one database) vs bare node:http + one pg insert',
+  description:
+    'signed inbound webhooks per second on PostgreSQL: Parley ×1 and ×3 (one database) vs bare node:http + one pg insert; webhook → subscriber latency across instances vs insert + NOTIFY → ws',
   run,
 };
 
@@ -66,7 +78,19 @@ async function run(): Promise<void> {
     const three = [first, ...rest];
     targets.push(...three);
     const spread = await measure(three, signed.slice(15_000));
-    for (const t of three) await t.stop();
+
+    // Webhook → subscriber across instances: posted to B and C, heard on A.
+    const schedule = await signSchedule(LATENCY_RATES, secret);
+    const pushUrl = await database('bench_push');
+    const pushFirst = await spawnTarget(TARGET_ENTRY, { kind: 'push-pg', databaseUrl: pushUrl } satisfies WebhooksTargetArgs);
+    const pushRest = await Promise.all([1, 2].map(() => spawnTarget(TARGET_ENTRY, { kind: 'push-pg', databaseUrl: pushUrl })));
+    const pushes = [pushFirst, ...pushRest];
+    targets.push(...pushes);
+    const across = [
+      ...(await runTarget(BASE_LATENCY, pushes.slice(1), schedule, (onEvent) => bareSubscriber(pushFirst, onEvent))),
+      ...(await runTarget(PARLEY_LATENCY, three.slice(1), schedule, (onEvent) => trpcSubscriber(first, onEvent))),
+    ];
+    for (const t of [...pushes, ...three]) await t.stop();
 
     const line = (name: string, r: LoadResult) =>
       `  ${name.padEnd(34)} ${Math.round(r.okPerSecond).toLocaleString('en').padStart(6)} req/s   p50 ${r.latencyMs.p50.toFixed(1)} ms   p99 ${r.latencyMs.p99.toFixed(1)} ms`;
@@ -76,6 +100,10 @@ async function run(): Promise<void> {
     console.log(
       `  ratio: Parley ×1 / baseline ${(single.okPerSecond / base.okPerSecond).toFixed(2)}×, ×3 / ×1 ${(spread.okPerSecond / single.okPerSecond).toFixed(2)}×`,
     );
+    console.log('');
+    console.log('  webhook → subscriber across instances (posted round-robin to B and C, subscriber on A):');
+    report(across, 0, { baseline: BASE_LATENCY, subject: PARLEY_LATENCY, judge: false });
+    assertAnswered(across);
     for (const [name, r] of [
       ['baseline', base],
       ['Parley ×1', single],

@@ -9,9 +9,11 @@
  *   no signature check.
  * - push (bench/latency.ts): the baseline as above, and after its insert it sends the request's body,
  *   as is, to every WebSocket client of `ws` on /push — the least a live view over HTTP and a socket costs.
+ * - parley-pg, baseline-pg, push-pg (bench/pg.ts): the same on PostgreSQL; push-pg hands the body from
+ *   process to process through NOTIFY, as Parley's instances do.
  */
 import { mkdirSync } from 'node:fs';
-import { createServer as createHttpServer } from 'node:http';
+import { createServer as createHttpServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
@@ -30,7 +32,8 @@ export type WebhooksTargetArgs =
   | { kind: 'push'; databasePath: string }
   | { kind: 'express' }
   | { kind: 'parley-pg'; databaseUrl: string; signatureSecret: string; mediaDir: string }
-  | { kind: 'baseline-pg'; databaseUrl: string };
+  | { kind: 'baseline-pg'; databaseUrl: string }
+  | { kind: 'push-pg'; databaseUrl: string };
 
 async function startParley(databasePath: string, signatureSecret: string, withoutFts: boolean): Promise<RunningTarget> {
   const base = testConfig({ databasePath, logLevel: 'silent', port: 0, host: '127.0.0.1' });
@@ -50,6 +53,63 @@ function text(v: unknown): string {
   return typeof v === 'string' ? v : String(v ?? '');
 }
 
+/**
+ * The baselines' server: bare node:http that reads the body and JSON.parses it (400 when it is not
+ * JSON), then hands both to `handle`, which answers; with `push`, a `ws` server on /push as well.
+ */
+async function bodyServer(
+  handle: (json: Record<string, unknown>, body: string, res: ServerResponse) => void,
+  opts: { push?: boolean; onClose?: () => Promise<void> | void } = {},
+): Promise<RunningTarget & { sockets: WebSocketServer | null }> {
+  const server = createHttpServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      let json: Record<string, unknown>;
+      try {
+        json = JSON.parse(body) as Record<string, unknown>;
+      } catch {
+        res.writeHead(400, { 'content-type': 'application/json' }).end('{"error":"invalid json"}');
+        return;
+      }
+      handle(json, body, res);
+    });
+  });
+  const sockets = opts.push ? new WebSocketServer({ server, path: '/push' }) : null;
+  const target = await listening(server, async () => {
+    for (const client of sockets?.clients ?? []) client.terminate();
+    sockets?.close();
+  }, opts.onClose);
+  return { ...target, sockets };
+}
+
+/** Listens on a loopback port; `close` runs `beforeClose`, closes the server (idle keep-alive sockets too), then `afterClose`. */
+async function listening(
+  server: Server,
+  beforeClose?: () => Promise<void> | void,
+  afterClose?: () => Promise<void> | void,
+): Promise<RunningTarget> {
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: async () => {
+      await beforeClose?.();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+      await afterClose?.();
+    },
+  };
+}
+
+const ok = (res: ServerResponse) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+
 async function startBaseline(databasePath: string, push = false): Promise<RunningTarget> {
   mkdirSync(dirname(databasePath), { recursive: true });
   const db = new Database(databasePath);
@@ -64,43 +124,15 @@ async function startBaseline(databasePath: string, push = false): Promise<Runnin
     received_at integer not null
   )`);
   const insert = db.prepare('insert into inbound (message_uuid, sender, recipient, body, received_at) values (?, ?, ?, ?, ?)');
-
-  const server = createHttpServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      let json: Record<string, unknown>;
-      const body = Buffer.concat(chunks).toString('utf8');
-      try {
-        json = JSON.parse(body) as Record<string, unknown>;
-      } catch {
-        res.writeHead(400, { 'content-type': 'application/json' }).end('{"error":"invalid json"}');
-        return;
-      }
+  const target = await bodyServer(
+    (json, body, res) => {
       insert.run(text(json.message_uuid), text(json.from), text(json.to), text(json.text), Date.now());
-      res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
-      if (sockets) for (const client of sockets.clients) client.send(body);
-    });
-  });
-  const sockets = push ? new WebSocketServer({ server, path: '/push' }) : null;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        for (const client of sockets?.clients ?? []) client.terminate();
-        sockets?.close();
-        server.close(() => {
-          db.close();
-          resolve();
-        });
-        server.closeIdleConnections();
-      }),
-  };
+      ok(res);
+      if (target.sockets) for (const client of target.sockets.clients) client.send(body);
+    },
+    { push, onClose: () => void db.close() },
+  );
+  return target;
 }
 
 /** Parley on PostgreSQL (DATABASE_URL=postgres://…), as every instance of several runs. */
@@ -110,50 +142,46 @@ async function startParleyPg(databaseUrl: string, signatureSecret: string, media
   return { url: server.url, close: () => server.close() };
 }
 
-/** bare node:http + one `pg` insert per request (a pool of 10), then 200: the PostgreSQL baseline. */
-async function startBaselinePg(databaseUrl: string): Promise<RunningTarget> {
+const PUSH_CHANNEL = 'bench_push';
+
+/**
+ * bare node:http + one `pg` insert per request (a pool of 10), then 200: the PostgreSQL baseline.
+ * With `push` (bench/pg.ts's latency across instances), the insert also NOTIFYs the body, and every
+ * process of this kind LISTENs and sends what it hears to its `ws` clients on /push: HTTP on one
+ * process, a durable write, PostgreSQL's delivery to another process, a socket.
+ */
+async function startBaselinePg(databaseUrl: string, push = false): Promise<RunningTarget> {
   const pool = new pg.Pool({ connectionString: databaseUrl, max: 10 });
   await pool.query(`create table if not exists inbound (
     id bigserial primary key, message_uuid text not null, sender text not null, recipient text not null,
     body text not null, received_at bigint not null)`);
-  const server = createHttpServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      let json: Record<string, unknown>;
-      try {
-        json = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
-      } catch {
-        res.writeHead(400, { 'content-type': 'application/json' }).end('{"error":"invalid json"}');
-        return;
-      }
-      pool
-        .query('insert into inbound (message_uuid, sender, recipient, body, received_at) values ($1, $2, $3, $4, $5)', [
-          text(json.message_uuid),
-          text(json.from),
-          text(json.to),
-          text(json.text),
-          Date.now(),
-        ])
-        .then(
-          () => res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}'),
-          () => res.writeHead(500).end(),
-        );
+  const insert = 'insert into inbound (message_uuid, sender, recipient, body, received_at) values ($1, $2, $3, $4, $5)';
+  const statement = push ? `with stored as (${insert} returning id) select pg_notify('${PUSH_CHANNEL}', $6) from stored` : insert;
+  const listener = push ? new pg.Client({ connectionString: databaseUrl }) : null;
+  const target = await bodyServer(
+    (json, body, res) => {
+      const values = [text(json.message_uuid), text(json.from), text(json.to), text(json.text), Date.now()];
+      pool.query(statement, push ? [...values, body] : values).then(
+        () => ok(res),
+        () => res.writeHead(500).end(),
+      );
+    },
+    {
+      push,
+      onClose: async () => {
+        await listener?.end();
+        await pool.end();
+      },
+    },
+  );
+  if (listener) {
+    await listener.connect();
+    listener.on('notification', (n) => {
+      for (const client of target.sockets?.clients ?? []) client.send(n.payload ?? '');
     });
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => void pool.end().then(resolve));
-        server.closeIdleConnections();
-      }),
-  };
+    await listener.query(`LISTEN ${PUSH_CHANNEL}`);
+  }
+  return target;
 }
 
 /** The seed's handler, as every tutorial writes it: parse JSON, log the message, answer 200. */
@@ -167,20 +195,7 @@ async function startExpress(): Promise<RunningTarget> {
     logger.info({ from: body.from, text: body.text }, 'inbound message');
     res.status(200).end();
   });
-  const server = createHttpServer(app);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeIdleConnections();
-      }),
-  };
+  return await listening(createHttpServer(app));
 }
 
 await serveTarget<WebhooksTargetArgs>((args) => {
@@ -197,5 +212,7 @@ await serveTarget<WebhooksTargetArgs>((args) => {
       return startParleyPg(args.databaseUrl, args.signatureSecret, args.mediaDir);
     case 'baseline-pg':
       return startBaselinePg(args.databaseUrl);
+    case 'push-pg':
+      return startBaselinePg(args.databaseUrl, true);
   }
 });
