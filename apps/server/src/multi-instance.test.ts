@@ -5,6 +5,7 @@
  *
  * - Signed webhooks round-robin over A, B, C: a live subscriber on A hears every event once, in id
  *   order, and resumes on C from its last id with exactly what it missed.
+ * - Presence updated through A and C shows on a presence stream of B; a sign-out through A ends it.
  * - A 300-recipient campaign at 100/s with the instance doing the sending killed (-9) midway: nobody
  *   texted twice, the rate never above 100 in any second (the mock's arrival times), the campaign
  *   finishes on a survivor, nothing left in the outbox.
@@ -18,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { createTRPCClient, createWSClient, httpBatchLink, splitLink, wsLink } from '@trpc/client';
 import { WebSocket as WsWebSocket } from 'ws';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import type { CampaignCreatedDto, CampaignDto, CampaignRecipientDto, ParleyEvent } from '@parley/shared';
+import type { CampaignCreatedDto, CampaignDto, CampaignRecipientDto, ParleyEvent, PresenceEntry } from '@parley/shared';
 import { createApiToken } from './auth/tokens';
 import { openPgStoreDb } from './db/pg/client';
 import type { Db } from './db/client';
@@ -209,6 +210,30 @@ describe('three Parley instances on one PostgreSQL', () => {
     expect(again.map((e) => e.id)).toEqual(all);
     await onC.stop();
   }, 60_000);
+
+  it('presence is shared: what an agent does through one instance shows on a stream of another, and signing out there ends it', async () => {
+    const [a, b, c] = instances as [Instance, Instance, Instance];
+    const { trpc, wsClient } = clientOf(b);
+    const lists: PresenceEntry[][] = [];
+    const sub = trpc.presence.stream.subscribe(undefined, { onData: (list) => lists.push(list) });
+    try {
+      await vi.waitFor(() => expect(lists.length).toBeGreaterThan(0), { timeout: 5_000, interval: 20 });
+      const conversationId = (await raw(db).get<{ id: number }>('select id from conversations order by id limit 1'))?.id ?? null;
+      await call(a, 'presence.update', { conversationId, typing: false }, 'POST');
+      await vi.waitFor(() => expect(lists.at(-1)).toEqual([expect.objectContaining({ conversationId, typing: false })]), {
+        timeout: 5_000,
+        interval: 20,
+      });
+      // The same agent, another tab on another instance: the latest wins everywhere.
+      await call(c, 'presence.update', { conversationId, typing: true }, 'POST');
+      await vi.waitFor(() => expect(lists.at(-1)).toEqual([expect.objectContaining({ typing: true })]), { timeout: 5_000, interval: 20 });
+      await call(a, 'auth.logout', undefined, 'POST');
+      await vi.waitFor(() => expect(lists.at(-1)).toEqual([]), { timeout: 5_000, interval: 20 });
+    } finally {
+      sub.unsubscribe();
+      await wsClient.close();
+    }
+  }, 30_000);
 
   it('a 300-recipient campaign at 100/s survives kill -9 of the sending instance: nobody texted twice, the rate holds, it finishes', async () => {
     const before = mock.requests.length;

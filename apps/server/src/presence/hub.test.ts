@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { PresenceHub } from './hub';
+import { PresenceHub, type PresenceChange } from './hub';
 
 afterEach(() => {
   vi.useRealTimers();
@@ -45,6 +45,22 @@ describe('PresenceHub', () => {
     expect(hub.watcherCount).toBe(0);
     hub.update({ agentId: 3, name: 'Cy', conversationId: null, typing: false });
     expect(vi.getTimerCount()).toBe(0);
+    hub.close();
+  });
+
+  it('relays every local change, heartbeats included, and applies relayed ones without relaying them again', () => {
+    const relayed: PresenceChange[] = [];
+    const hub = new PresenceHub({ relay: (c) => relayed.push(c) });
+    const bob = { agentId: 2, name: 'Bob', conversationId: 5, typing: false };
+    hub.update(bob);
+    hub.update(bob);
+    hub.remove(2);
+    expect(relayed).toEqual([{ op: 'update', entry: bob }, { op: 'update', entry: bob }, { op: 'remove', agentId: 2 }]);
+    hub.apply({ op: 'update', entry: { ...bob, agentId: 3, name: 'Cy' } });
+    expect(hub.list()).toEqual([{ ...bob, agentId: 3, name: 'Cy' }]);
+    hub.apply({ op: 'remove', agentId: 3 });
+    expect(hub.list()).toEqual([]);
+    expect(relayed).toHaveLength(3);
     hub.close();
   });
 });

@@ -1,10 +1,15 @@
 import { EventEmitter, on } from 'node:events';
 import type { PresenceEntry } from '@parley/shared';
 
+/** A change made on this instance, for the others (several instances on one database). */
+export type PresenceChange = { op: 'update'; entry: PresenceEntry } | { op: 'remove'; agentId: number };
+
 export interface PresenceHubOptions {
   /** An entry lives this long after its last update (the web sends one every ttl/3). Default 30 s. */
   ttlMs?: number;
   now?: () => number;
+  /** Called with every local update (heartbeats too: they keep the other instances' copies alive) and removal. */
+  relay?: (change: PresenceChange) => void;
 }
 
 interface Entry extends PresenceEntry {
@@ -13,7 +18,8 @@ interface Entry extends PresenceEntry {
 
 /**
  * Who is online, viewing and typing: in memory only (never in the event log, gone on restart). One
- * entry per agent (their latest tab wins). Costs nothing when nobody watches: expiry runs on a timer
+ * entry per agent (their latest tab wins, on whichever instance). With several instances each change
+ * is relayed to the others (PostgreSQL NOTIFY), which apply it to their own copy. Costs nothing when nobody watches: expiry runs on a timer
  * only while a stream is open; otherwise stale entries are dropped when the list is next read.
  */
 export class PresenceHub {
@@ -23,15 +29,34 @@ export class PresenceHub {
   private timer: ReturnType<typeof setTimeout> | undefined;
   readonly ttlMs: number;
   private readonly now: () => number;
+  private readonly relay: ((change: PresenceChange) => void) | undefined;
 
   constructor(opts: PresenceHubOptions = {}) {
     this.ttlMs = opts.ttlMs ?? 30_000;
     this.now = opts.now ?? Date.now;
+    this.relay = opts.relay;
     this.emitter.setMaxListeners(0);
   }
 
   /** Records an agent's state; announces a change only when what others see changed. */
   update(entry: PresenceEntry): void {
+    this.set(entry);
+    this.relay?.({ op: 'update', entry });
+  }
+
+  /** Forgets an agent at once (signed out, disabled). */
+  remove(agentId: number): void {
+    this.delete(agentId);
+    this.relay?.({ op: 'remove', agentId });
+  }
+
+  /** A change relayed from another instance: applied here, not relayed again. */
+  apply(change: PresenceChange): void {
+    if (change.op === 'update') this.set(change.entry);
+    else this.delete(change.agentId);
+  }
+
+  private set(entry: PresenceEntry): void {
     const old = this.entries.get(entry.agentId);
     this.entries.set(entry.agentId, { ...entry, expiresAt: this.now() + this.ttlMs });
     const changed = !old || old.conversationId !== entry.conversationId || old.typing !== entry.typing || old.name !== entry.name;
@@ -39,8 +64,7 @@ export class PresenceHub {
     else this.schedule();
   }
 
-  /** Forgets an agent at once (signed out, disabled). */
-  remove(agentId: number): void {
+  private delete(agentId: number): void {
     if (this.entries.delete(agentId)) this.changed();
   }
 

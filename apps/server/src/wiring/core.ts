@@ -3,7 +3,9 @@
  * numbers, the webhook refusal log, secrets, the first admin and the media store. Opened first by
  * createServer; `stop` closes what it opened (last, after every part built on it has stopped).
  */
+import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
+import { z } from 'zod';
 import { configuredNumbers, type Config } from '../config';
 import { openDb, type Db } from '../db/client';
 import { createCredentialWatch, type CredentialWatch } from '../auth/credential-watch';
@@ -13,7 +15,7 @@ import { createMetrics, type Metrics } from '../http/metrics';
 import { createLogger } from '../logger';
 import { keptSecret, loadKeptSecrets, resolveSignatureSecret } from '../secrets';
 import { openPgStoreDb } from '../db/pg/client';
-import { PgStore } from '../db/pg/pg-store';
+import { PgStore, PRESENCE_CHANNEL } from '../db/pg/pg-store';
 import { createWebhookLog, type WebhookLog } from '../domain/webhook-log';
 import { PresenceHub } from '../presence/hub';
 import { createNumberRegistry, type NumberRegistry } from '../numbers';
@@ -72,15 +74,42 @@ export class Bell<T = void> {
  * once a second (a NOTIFY lost to a reconnect is then late, never missed). Wakes for the lease
  * holder's jobs come on a channel of their own, so an append wakes no job that did not ask for it.
  */
-async function tailPgEvents(store: PgStore, events: EventLog, wakes: Bell<string | null>): Promise<() => Promise<void>> {
+async function tailPgEvents(
+  store: PgStore,
+  events: EventLog,
+  wakes: Bell<string | null>,
+  onPresence: (payload: string) => void,
+): Promise<() => Promise<void>> {
   await events.startTail();
-  const unlisten = await store.listen({ onAppended: () => events.poke(), onWake: (job) => wakes.ring(job) });
+  const unlisten = await store.listen({ onAppended: () => events.poke(), onWake: (job) => wakes.ring(job), onPresence });
   const poll = setInterval(() => events.poke(), 1000);
   poll.unref();
   return async () => {
     clearInterval(poll);
     await unlisten();
   };
+}
+
+const relayed = z.object({
+  from: z.string(),
+  change: z.discriminatedUnion('op', [
+    z.object({
+      op: z.literal('update'),
+      entry: z.object({ agentId: z.number().int(), name: z.string(), conversationId: z.number().int().nullable(), typing: z.boolean() }),
+    }),
+    z.object({ op: z.literal('remove'), agentId: z.number().int() }),
+  ]),
+});
+
+/** Another instance's presence change (its NOTIFY): applied here; this instance's own come back too and are skipped. */
+function relayedPresence(payload: string, instance: string, presence: PresenceHub): void {
+  let parsed: z.infer<typeof relayed>;
+  try {
+    parsed = relayed.parse(JSON.parse(payload));
+  } catch {
+    return;
+  }
+  if (parsed.from !== instance) presence.apply(parsed.change);
 }
 
 export async function openCore(config: Config, options: ServerOptions): Promise<Core> {
@@ -90,7 +119,12 @@ export async function openCore(config: Config, options: ServerOptions): Promise<
     : openDb(config.databasePath, { busyTimeoutMs: config.live.dbBusyTimeoutMs, suppressionSecret: config.suppressionSecret });
   const events = new EventLog(db);
   const credentials = createCredentialWatch({ intervalMs: config.live.credentialRecheckMs });
-  const presence = new PresenceHub({ ttlMs: config.presenceTtlMs });
+  const pgStore = db.$store instanceof PgStore ? db.$store : null;
+  const instance = randomUUID();
+  const presence = new PresenceHub({
+    ttlMs: config.presenceTtlMs,
+    relay: pgStore ? (change) => pgStore.notify(PRESENCE_CHANNEL, JSON.stringify({ from: instance, change })) : undefined,
+  });
   let stopTail = async (): Promise<void> => {};
   const wakes = new Bell<string | null>();
   const stop = async () => {
@@ -101,7 +135,7 @@ export async function openCore(config: Config, options: ServerOptions): Promise<
     await db.$store.close();
   };
   try {
-    if (db.$store instanceof PgStore) stopTail = await tailPgEvents(db.$store, events, wakes);
+    if (pgStore) stopTail = await tailPgEvents(pgStore, events, wakes, (payload) => relayedPresence(payload, instance, presence));
     await loadKeptSecrets(config, db);
     return {
       config,

@@ -26,6 +26,7 @@ afterAll(async () => {
 });
 afterEach(async () => {
   await raw(db).run('delete from messages');
+  await raw(db).run("delete from contacts where phone like '+4477009200%'");
 });
 
 let seq = 0;
@@ -57,6 +58,53 @@ describe('PgStore transactions', () => {
     // The connection went back to the pool usable: the next transaction commits.
     await db.$store.tx(async () => await raw(db).run("insert into contacts (phone, created_at) values ('+447700910099', 1)"));
     expect(await raw(db).get('select id from contacts where phone = ?', '+447700910099')).toBeDefined();
+  });
+
+  it('savepoints, set lazily: each failed level undoes exactly its own statements, at any depth, whether or not anything ran in it', async () => {
+    const add = (phone: string) => raw(db).run('insert into contacts (phone, created_at) values (?, 1)', phone);
+    const fail = (msg: string) => {
+      throw new Error(msg);
+    };
+    await db.$store.tx(async () => {
+      await add('+447700920001');
+      // Nothing ran in it: nothing to undo.
+      await expect(db.$store.tx(() => fail('empty level'))).rejects.toThrow('empty level');
+      // Succeeds, then a sibling fails after a statement: only the sibling's row goes.
+      await db.$store.tx(async () => await add('+447700920002'));
+      await expect(
+        db.$store.tx(async () => {
+          await add('+447700920003');
+          fail('sibling');
+        }),
+      ).rejects.toThrow('sibling');
+      // Two levels deep, the inner one succeeded: the outer's failure takes both back.
+      await expect(
+        db.$store.tx(async () => {
+          await db.$store.tx(async () => {
+            await db.$store.tx(async () => await add('+447700920004'));
+            await add('+447700920005');
+          });
+          fail('outer');
+        }),
+      ).rejects.toThrow('outer');
+      // An inner failure caught by its level, which then goes on and succeeds.
+      await db.$store.tx(async () => {
+        await add('+447700920006');
+        await expect(
+          db.$store.tx(async () => {
+            await add('+447700920007');
+            await raw(db).run('select 1 / 0');
+          }),
+        ).rejects.toThrow();
+        await add('+447700920008');
+      });
+      // A statement error rolled back to its level leaves the transaction usable.
+      await add('+447700920009');
+    });
+    const phones = (await raw(db).all<{ phone: string }>("select phone from contacts where phone like '+4477009200%' order by phone")).map(
+      (r) => r.phone.slice(-1),
+    );
+    expect(phones).toEqual(['1', '2', '6', '8', '9']);
   });
 
   it('group commit: a write that loses the connection mid-batch fails the batch it ran in; the writes after it run again in a new transaction and commit', async () => {

@@ -30,15 +30,89 @@ export const WRITE_LOCK_KEY = 0x70726c79;
 export const EVENTS_CHANNEL = 'parley_events';
 /** The channel an instance asks the lease holder's job (the payload: its name) to look again on. */
 export const WAKE_CHANNEL = 'parley_wake';
+/** The channel presence changes are relayed on (in memory everywhere, never stored). */
+export const PRESENCE_CHANNEL = 'parley_presence';
 
 export interface Listeners {
   /** Some instance committed an append (or the connection was back after a loss: look anyway). */
   onAppended(): void;
   /** Some instance asked `job` to look again; null after a loss (wakes sent meanwhile are gone). */
   onWake(job: string | null): void;
+  /** A payload on PRESENCE_CHANNEL (this instance's own too: the sender recognises its own). */
+  onPresence?(payload: string): void;
 }
 
-type PgFrame = TxFrame & { conn: pg.PoolClient };
+type PgFrame = TxFrame & { conn: TxConn };
+
+/**
+ * A transaction's connection, with its savepoints set lazily, to spare round trips (each is one on
+ * the network; a webhook's write used four for its two nested savepoints):
+ * - a level opened is *pending* until a statement runs inside it: the statement is preceded, in one
+ *   message, by the SAVEPOINTs of every pending level (a level in which nothing ran needs none, and
+ *   rolls back for free);
+ * - a level that succeeds is not RELEASEd then: the next SAVEPOINT sent releases it in the same
+ *   message (releasing a savepoint releases every one set after it; COMMIT releases the rest);
+ * - a level that fails is rolled back to at once (ROLLBACK TO keeps it set; it is then released with
+ *   the next, like a successful one).
+ * Levels nest (statements of one transaction run in order), so the closed savepoints still set are
+ * always the innermost ones.
+ */
+class TxConn {
+  /** Savepoints set on the server, outermost first: the open levels, then closed ones not yet released. */
+  private set: string[] = [];
+  /** Levels opened in which nothing ran yet, outermost first (all inside every set one). */
+  private pending: string[] = [];
+  private readonly open = new Set<string>();
+
+  constructor(readonly conn: pg.PoolClient) {}
+
+  query(config: unknown, values?: unknown): Promise<unknown> {
+    const run = this.conn.query.bind(this.conn) as (c: unknown, v?: unknown) => Promise<unknown>;
+    const before = this.establish();
+    if (before === null) return run(config, values);
+    // pg runs a client's queries in the order they were issued: the savepoints first.
+    return Promise.all([this.conn.query(before), run(config, values)]).then(([, result]) => result);
+  }
+
+  opened(name: string): void {
+    this.open.add(name);
+    this.pending.push(name);
+  }
+
+  succeeded(name: string): void {
+    this.open.delete(name);
+    this.pending = this.pending.filter((n) => n !== name);
+  }
+
+  /** The statement that undoes the failed level now, or null when nothing ran in it. */
+  failed(name: string): string | null {
+    this.open.delete(name);
+    const waiting = this.pending.indexOf(name);
+    if (waiting >= 0) {
+      this.pending.length = waiting;
+      return null;
+    }
+    const at = this.set.indexOf(name);
+    if (at < 0) return null;
+    this.set.length = at + 1;
+    return `ROLLBACK TO SAVEPOINT ${name}`;
+  }
+
+  /** The SAVEPOINTs (and the RELEASE of closed levels) to send before the next statement, or null. */
+  private establish(): string | null {
+    if (this.pending.length === 0) return null;
+    const parts: string[] = [];
+    const closed = this.set.findIndex((n) => !this.open.has(n));
+    if (closed >= 0) {
+      parts.push(`RELEASE SAVEPOINT ${this.set[closed] as string}`);
+      this.set.length = closed;
+    }
+    for (const name of this.pending) parts.push(`SAVEPOINT ${name}`);
+    this.set.push(...this.pending);
+    this.pending = [];
+    return parts.join('; ');
+  }
+}
 
 const dialect = new PgDialect();
 
@@ -94,7 +168,7 @@ export class PgStore implements Store {
   }
 
   /** The connection of the transaction open in this async context, if any. */
-  connection(): pg.PoolClient | undefined {
+  connection(): TxConn | undefined {
     return this.frame()?.conn;
   }
 
@@ -122,17 +196,18 @@ export class PgStore implements Store {
   }
 
   async rows<T extends Record<string, unknown>>(query: SQL): Promise<T[]> {
-    const { sql: text, params } = dialect.sqlToQuery(query);
-    const target = this.connection() ?? this.pool;
-    const result = await target.query<T>(text, params);
-    return result.rows;
+    return ((await this.run(query)) as pg.QueryResult<T>).rows;
   }
 
   async execute(query: SQL): Promise<number> {
+    return (await this.run(query)).rowCount ?? 0;
+  }
+
+  /** A raw query in this context's transaction, else on any pooled connection. */
+  private async run(query: SQL): Promise<pg.QueryResult> {
     const { sql: text, params } = dialect.sqlToQuery(query);
-    const target = this.connection() ?? this.pool;
-    const result = await target.query(text, params);
-    return result.rowCount ?? 0;
+    const conn = this.connection();
+    return (conn ? await conn.query(text, params) : await this.pool.query(text, params)) as pg.QueryResult;
   }
 
   /** Announces appended events (inside the transaction: delivered to listeners at its COMMIT). */
@@ -144,7 +219,12 @@ export class PgStore implements Store {
 
   /** Asks the lease holder's `job` to look again (NOTIFY, from outside any transaction; best effort: jobs also poll). */
   wake(job: string): void {
-    this.pool.query('select pg_notify($1, $2)', [WAKE_CHANNEL, job]).catch(() => undefined);
+    this.notify(WAKE_CHANNEL, job);
+  }
+
+  /** NOTIFY from outside any transaction, best effort (a lost one is covered by each channel's own fallback). */
+  notify(channel: string, payload: string): void {
+    this.pool.query('select pg_notify($1, $2)', [channel, payload]).catch(() => undefined);
   }
 
   /**
@@ -167,6 +247,7 @@ export class PgStore implements Store {
       c.on('notification', (n) => {
         if (n.channel === EVENTS_CHANNEL) listeners.onAppended();
         else if (n.channel === WAKE_CHANNEL && n.payload) listeners.onWake(n.payload);
+        else if (n.channel === PRESENCE_CHANNEL && n.payload) listeners.onPresence?.(n.payload);
       });
       c.on('error', () => {
         if (failed) return;
@@ -176,7 +257,7 @@ export class PgStore implements Store {
         if (!stopped) retry = setTimeout(reconnect, 1000);
       });
       await c.connect();
-      await c.query(`LISTEN ${EVENTS_CHANNEL}; LISTEN ${WAKE_CHANNEL}`);
+      await c.query(`LISTEN ${EVENTS_CHANNEL}; LISTEN ${WAKE_CHANNEL}; LISTEN ${PRESENCE_CHANNEL}`);
       if (stopped) {
         await c.end().catch(() => undefined);
         return;
@@ -230,9 +311,9 @@ export class PgStore implements Store {
       // restarted, the backend was ended) would otherwise be an uncaught 'error' and end the process.
       // Its pending query rejects as well, and the transaction with it.
       conn.on('error', onLost);
-      await conn.query('BEGIN');
-      await conn.query('select pg_advisory_xact_lock($1)', [WRITE_LOCK_KEY]);
-      const frame: PgFrame = { store: this, level: root, root, conn };
+      // One round trip: BEGIN, then wait for the write turn.
+      await conn.query(`BEGIN; SELECT pg_advisory_xact_lock(${WRITE_LOCK_KEY})`);
+      const frame: PgFrame = { store: this, level: root, root, conn: new TxConn(conn) };
       const result = await txFrames.run(frame, async () => {
         const value = await fn(this.db, root);
         for (const hook of root.beforeCommit) await hook();
@@ -261,20 +342,22 @@ export class PgStore implements Store {
 
   private async savepoint<T>(outer: PgFrame, fn: (tx: Db, level: TxLevel) => Promise<T> | T): Promise<T> {
     const name = `parley_sp_${++this.savepoints}`;
-    await outer.conn.query(`SAVEPOINT ${name}`);
+    outer.conn.opened(name);
     const level: TxLevel = { events: [], root: outer.root };
     try {
       const result = await txFrames.run({ ...outer, level }, () => fn(this.db, level));
-      await outer.conn.query(`RELEASE SAVEPOINT ${name}`);
+      outer.conn.succeeded(name);
       outer.level.events.push(...level.events);
       return result;
     } catch (err) {
-      try {
-        await outer.conn.query(`ROLLBACK TO SAVEPOINT ${name}`);
-        await outer.conn.query(`RELEASE SAVEPOINT ${name}`);
-      } catch {
-        // The transaction is lost (the connection broke, or PostgreSQL aborted it): alive() says so.
-        this.aborted.add(outer.root);
+      const undo = outer.conn.failed(name);
+      if (undo !== null) {
+        try {
+          await outer.conn.conn.query(undo);
+        } catch {
+          // The transaction is lost (the connection broke, or PostgreSQL aborted it): alive() says so.
+          this.aborted.add(outer.root);
+        }
       }
       throw err;
     }
