@@ -6,12 +6,7 @@ import { configDefaults, defineConfig } from 'vitest/config';
  * backup) and the PostgreSQL files themselves (db/pg, multi-instance: on PostgreSQL in every run).
  * Single tests of SQLite's files and pragmas inside other files are `itSqlite` (testing/temp-db.ts).
  */
-const SQLITE_ONLY = [
-  'src/db/busy.test.ts',
-  'src/ops/backup.test.ts',
-  'src/db/pg/**',
-  'src/multi-instance.test.ts',
-];
+const SQLITE_ONLY = ['src/db/busy.test.ts', 'src/ops/backup.test.ts', 'src/db/pg/**', 'src/multi-instance.test.ts'];
 const onPg = process.env.PARLEY_TEST_DB === 'pg';
 
 export default defineConfig({

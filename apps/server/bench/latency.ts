@@ -430,7 +430,8 @@ export function report(
       );
     else console.log(`  at ${r.rate}/s: ${line}`);
   }
-  if (names.judge && !RATES.includes(GOAL_RATE)) console.log(`  webhook → subscriber goal is judged at ${GOAL_RATE}/s, not in LATENCY_RATES: not judged`);
+  if (names.judge && !RATES.includes(GOAL_RATE))
+    console.log(`  webhook → subscriber goal is judged at ${GOAL_RATE}/s, not in LATENCY_RATES: not judged`);
 }
 
 function parseList(spec: string | undefined, fallback: number[]): number[] {

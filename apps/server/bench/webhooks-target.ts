@@ -77,10 +77,14 @@ async function bodyServer(
     });
   });
   const sockets = opts.push ? new WebSocketServer({ server, path: '/push' }) : null;
-  const target = await listening(server, async () => {
-    for (const client of sockets?.clients ?? []) client.terminate();
-    sockets?.close();
-  }, opts.onClose);
+  const target = await listening(
+    server,
+    async () => {
+      for (const client of sockets?.clients ?? []) client.terminate();
+      sockets?.close();
+    },
+    opts.onClose,
+  );
   return { ...target, sockets };
 }
 

@@ -180,23 +180,26 @@ describe('EventLog.writeBatched', () => {
     expect(heard.batches[0]?.map((e) => e.type)).toEqual(['message.created', 'conversation.updated', 'settings.updated']);
   });
 
-  itSqlite('another process holding the write lock: every write of the batch rejects busy (nothing stored); the next batch commits', async () => {
-    const busyLog = new EventLog(t.db);
-    t.db.$client.pragma('busy_timeout = 0');
-    const lock = await holdWriteLock(t.path, 400);
-    const during = await Promise.allSettled(
-      Array.from({ length: 5 }, async () => await receiveInboundBatched({ log: busyLog, inbound: inbound() })),
-    );
-    expect(during.every((s) => s.status === 'rejected' && isDbBusy(s.reason))).toBe(true);
-    await lock.released;
-    expect(await messageCount(t)).toBe(0);
-    const after = await Promise.all(
-      Array.from({ length: 5 }, async () => await receiveInboundBatched({ log: busyLog, inbound: inbound() })),
-    );
-    expect(after.every((r) => !r.duplicate)).toBe(true);
-    expect(await messageCount(t)).toBe(5);
-    await busyLog.close();
-  });
+  itSqlite(
+    'another process holding the write lock: every write of the batch rejects busy (nothing stored); the next batch commits',
+    async () => {
+      const busyLog = new EventLog(t.db);
+      t.db.$client.pragma('busy_timeout = 0');
+      const lock = await holdWriteLock(t.path, 400);
+      const during = await Promise.allSettled(
+        Array.from({ length: 5 }, async () => await receiveInboundBatched({ log: busyLog, inbound: inbound() })),
+      );
+      expect(during.every((s) => s.status === 'rejected' && isDbBusy(s.reason))).toBe(true);
+      await lock.released;
+      expect(await messageCount(t)).toBe(0);
+      const after = await Promise.all(
+        Array.from({ length: 5 }, async () => await receiveInboundBatched({ log: busyLog, inbound: inbound() })),
+      );
+      expect(after.every((r) => !r.duplicate)).toBe(true);
+      expect(await messageCount(t)).toBe(5);
+      await busyLog.close();
+    },
+  );
 
   it('close() commits what is still queued', async () => {
     const log = new EventLog(t.db);

@@ -55,7 +55,11 @@ describe('PresenceHub', () => {
     hub.update(bob);
     hub.update(bob);
     hub.remove(2);
-    expect(relayed).toEqual([{ op: 'update', entry: bob }, { op: 'update', entry: bob }, { op: 'remove', agentId: 2 }]);
+    expect(relayed).toEqual([
+      { op: 'update', entry: bob },
+      { op: 'update', entry: bob },
+      { op: 'remove', agentId: 2 },
+    ]);
     hub.apply({ op: 'update', entry: { ...bob, agentId: 3, name: 'Cy' } });
     expect(hub.list()).toEqual([{ ...bob, agentId: 3, name: 'Cy' }]);
     hub.apply({ op: 'remove', agentId: 3 });

@@ -123,9 +123,7 @@ describe('group commit (HTTP)', () => {
     const post = () => fetch(`${server.url}/webhooks/sinch/inbound`, { method: 'POST', headers, body });
     const statuses = (await Promise.all([post(), post(), post()])).map((r) => r.status).sort();
     expect(statuses).toEqual([200, 401, 401]);
-    expect(await committed(server, "select count(*) as n from messages where text = 'sent twice with one nonce'")).toBe(
-      1,
-    );
+    expect(await committed(server, "select count(*) as n from messages where text = 'sent twice with one nonce'")).toBe(1);
   });
 
   it('a lone webhook is committed in a batch of its own, without waiting for others', async () => {
@@ -140,28 +138,31 @@ describe('group commit (HTTP)', () => {
     expect(after.items - before.items).toBe(1);
   });
 
-  itSqlite('another process holding the write lock during a batch: 503 with Retry-After while it is held (never 500, nothing half-stored); retried, each stored once', async () => {
-    const server = (s = await startTestServer());
-    const payloads = Array.from({ length: 20 }, (_, i) => inboundPayload({ text: `locked ${i}` }));
-    // Stored before the lock: its retry below is a duplicate.
-    const early = payloads[0] as Record<string, unknown>;
-    expect((await server.postWebhook('/webhooks/inbound', early)).status).toBe(200);
-    const lock = await holdWriteLock(server.config.databasePath, 1500);
-    const during = await Promise.all(payloads.slice(1).map((p) => server.postWebhook('/webhooks/inbound', p)));
-    await lock.released;
-    // While the lock is held: 503 (Retry-After, never 500); one that reached the writer after the release: 200, committed.
-    const statuses = during.map((r) => `${r.status}${r.status === 503 ? ` ${r.headers.get('retry-after')}` : ''}`);
-    expect(
-      statuses.every((st) => st === '503 5' || st === '200'),
-      statuses.join(','),
-    ).toBe(true);
-    expect(statuses.filter((st) => st === '503 5').length).toBeGreaterThan(0);
-    const okDuring = during.filter((r) => r.status === 200).length;
-    expect(await committed(server, "select count(*) as n from messages where text like 'locked %'")).toBe(1 + okDuring);
-    // The provider retries (re-signed, as Vonage does): all 200, each stored exactly once.
-    const retried = await Promise.all(payloads.map((p) => server.postWebhook('/webhooks/inbound', p)));
-    expect(retried.every((r) => r.status === 200)).toBe(true);
-    expect(await committed(server, "select count(*) as n from messages where text like 'locked %'")).toBe(20);
-    for (const p of payloads) expect(await committedMessages(server, p.message_uuid as string)).toBe(1);
-  });
+  itSqlite(
+    'another process holding the write lock during a batch: 503 with Retry-After while it is held (never 500, nothing half-stored); retried, each stored once',
+    async () => {
+      const server = (s = await startTestServer());
+      const payloads = Array.from({ length: 20 }, (_, i) => inboundPayload({ text: `locked ${i}` }));
+      // Stored before the lock: its retry below is a duplicate.
+      const early = payloads[0] as Record<string, unknown>;
+      expect((await server.postWebhook('/webhooks/inbound', early)).status).toBe(200);
+      const lock = await holdWriteLock(server.config.databasePath, 1500);
+      const during = await Promise.all(payloads.slice(1).map((p) => server.postWebhook('/webhooks/inbound', p)));
+      await lock.released;
+      // While the lock is held: 503 (Retry-After, never 500); one that reached the writer after the release: 200, committed.
+      const statuses = during.map((r) => `${r.status}${r.status === 503 ? ` ${r.headers.get('retry-after')}` : ''}`);
+      expect(
+        statuses.every((st) => st === '503 5' || st === '200'),
+        statuses.join(','),
+      ).toBe(true);
+      expect(statuses.filter((st) => st === '503 5').length).toBeGreaterThan(0);
+      const okDuring = during.filter((r) => r.status === 200).length;
+      expect(await committed(server, "select count(*) as n from messages where text like 'locked %'")).toBe(1 + okDuring);
+      // The provider retries (re-signed, as Vonage does): all 200, each stored exactly once.
+      const retried = await Promise.all(payloads.map((p) => server.postWebhook('/webhooks/inbound', p)));
+      expect(retried.every((r) => r.status === 200)).toBe(true);
+      expect(await committed(server, "select count(*) as n from messages where text like 'locked %'")).toBe(20);
+      for (const p of payloads) expect(await committedMessages(server, p.message_uuid as string)).toBe(1);
+    },
+  );
 });
