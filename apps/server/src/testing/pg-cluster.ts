@@ -10,6 +10,11 @@ export const PG_MISSING_HELP =
   'its binaries are looked for in /usr/lib/postgresql/<version>/bin, or set PARLEY_PG_BIN to the directory holding initdb and pg_ctl), ' +
   'or set PARLEY_TEST_PG_URL=postgres://user:password@host:port/db for a server where that role may create databases.';
 
+/** The names of one test run's databases start with this (lower case: PostgreSQL folds unquoted names). */
+export function runDatabasePrefix(run: string): string {
+  return `parley_test_${run.toLowerCase()}_`;
+}
+
 export interface ClusterInfo {
   url: string;
   binDir: string;

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { beforeAll, beforeEach, inject } from 'vitest';
-import { PG_MISSING_HELP, sharedCluster, stopCluster } from './pg-cluster';
+import { PG_MISSING_HELP, runDatabasePrefix, sharedCluster, stopCluster } from './pg-cluster';
 import { migratePg, pgMigrationsFolder } from '../db/pg/client';
 
 /**
@@ -20,6 +20,8 @@ declare module 'vitest' {
   export interface ProvidedContext {
     /** Where the run's throwaway cluster lives once a test file starts it (pg-global-setup.ts). */
     parleyPgStateDir: string;
+    /** This run's tag, in the name of every test database it creates (its teardown drops them). */
+    parleyPgRun: string;
   }
 }
 
@@ -47,6 +49,17 @@ function stateDirOfRun(): string {
     process.once('exit', () => stopCluster(created));
   }
   return ownStateDir;
+}
+
+/** The names this run's test databases start with (the run's tag from pg-global-setup.ts, else this process's id). */
+function databasePrefix(): string {
+  let run: string | undefined;
+  try {
+    run = inject('parleyPgRun');
+  } catch {
+    run = undefined;
+  }
+  return runDatabasePrefix(run ?? `p${process.pid}`);
 }
 
 /** A URL for the server's administrative connection (a role that may create databases). */
@@ -89,7 +102,7 @@ async function createDatabase(client: pg.Client, name: string, template = 'templ
 /** A fresh empty database for one test file (call in beforeAll, dispose in afterAll). */
 export async function createTestPgDatabase(): Promise<TestPgDatabase> {
   const admin = await adminUrl();
-  const name = `parley_test_${process.pid}_${randomBytes(4).toString('hex')}`;
+  const name = `${databasePrefix()}${randomBytes(4).toString('hex')}`;
   await withAdmin(admin, (client) => createDatabase(client, name));
   return {
     url: withDatabase(admin, name),
@@ -135,7 +148,7 @@ export async function createMigratedTestPgDatabase(): Promise<TestPgDatabase> {
   const admin = await adminUrl();
   template ??= migratedTemplate(admin);
   const from = await template;
-  const name = `parley_test_${process.pid}_${randomBytes(4).toString('hex')}`;
+  const name = `${databasePrefix()}${randomBytes(4).toString('hex')}`;
   await withAdmin(admin, (client) => createDatabase(client, name, `"${from}"`));
   return {
     url: withDatabase(admin, name),
