@@ -1,4 +1,5 @@
-import { and, asc, eq, isNull, or } from 'drizzle-orm';
+import { and, asc, eq, isNull, or, sql } from 'drizzle-orm';
+import type { Db } from '../db/client';
 import type { MessageStatus } from '@parley/shared';
 import { messageStatusHistory, messages } from '../db/tables';
 import type { EventLog, Tx, Append } from '../events/log';
@@ -28,6 +29,40 @@ export type StatusOutcome = 'applied' | 'unchanged' | 'duplicate' | 'orphan' | '
 
 type MessageRow = typeof messages.$inferSelect;
 
+/** A bound parameter of a prepared statement, typed as the column it fills. */
+const param = <T>(name: string): T => sql.placeholder(name) as unknown as T;
+
+/** A receipt's fixed statements, prepared once per database handle (as the inbound's: receive-queries.ts). */
+function build(db: Db) {
+  return {
+    byUuid: db.select().from(messages).where(eq(messages.providerMessageUuid, sql.placeholder('uuid'))).prepare(),
+    history: db
+      .insert(messageStatusHistory)
+      .values({
+        messageId: param('messageId'),
+        providerMessageUuid: param('uuid'),
+        clientRef: param('clientRef'),
+        status: param('status'),
+        providerTimestamp: param('providerTimestamp'),
+        receivedAt: param('receivedAt'),
+        raw: param('raw'),
+      })
+      .onConflictDoNothing()
+      .returning({ id: messageStatusHistory.id })
+      .prepare(),
+    applied: db.update(messageStatusHistory).set({ applied: true }).where(eq(messageStatusHistory.id, sql.placeholder('id'))).prepare(),
+  };
+}
+const built = new WeakMap<Db, ReturnType<typeof build>>();
+function statusQueries(db: Db): ReturnType<typeof build> {
+  let q = built.get(db);
+  if (!q) {
+    q = build(db);
+    built.set(db, q);
+  }
+  return q;
+}
+
 /**
  * Records a delivery report. Every distinct report lands in the history; the message moves only
  * forward (status-rules). Found by provider id, else by our client_ref (a status that beats the send
@@ -49,19 +84,15 @@ export async function recordStatus({
     // A late report for an erased message would bring its number back in the raw payload.
     if (!message && (await isErasedRef(tx, [report.providerMessageId, report.clientRef]))) return 'erased';
     const inserted = (
-      await tx
-        .insert(messageStatusHistory)
-        .values({
-          messageId: message?.id ?? null,
-          providerMessageUuid: report.providerMessageId,
-          clientRef: report.clientRef,
-          status: report.status,
-          providerTimestamp: report.timestamp,
-          receivedAt: Date.now(),
-          raw: JSON.stringify(report),
-        })
-        .onConflictDoNothing()
-        .returning({ id: messageStatusHistory.id })
+      await statusQueries(log.db).history.execute({
+        messageId: message?.id ?? null,
+        uuid: report.providerMessageId,
+        clientRef: report.clientRef,
+        status: report.status,
+        providerTimestamp: report.timestamp,
+        receivedAt: Date.now(),
+        raw: JSON.stringify(report),
+      })
     )[0];
     if (!inserted) return 'duplicate';
     if (!message) return 'orphan';
@@ -78,7 +109,7 @@ export async function recordStatusBatched(args: Parameters<typeof recordStatus>[
 }
 
 async function findMessage(tx: Tx, report: StatusReport): Promise<MessageRow | undefined> {
-  const byUuid = (await tx.select().from(messages).where(eq(messages.providerMessageUuid, report.providerMessageId)))[0];
+  const byUuid = (await statusQueries(tx).byUuid.execute({ uuid: report.providerMessageId }))[0];
   if (byUuid) return byUuid;
   if (!report.clientRef) return undefined;
   return (
@@ -119,7 +150,7 @@ async function applyReport(tx: Tx, append: Append, message: MessageRow, report: 
 
   const updated = (await tx.update(messages).set(patch).where(eq(messages.id, message.id)).returning())[0];
   if (moves) {
-    await tx.update(messageStatusHistory).set({ applied: true }).where(eq(messageStatusHistory.id, historyId));
+    await statusQueries(tx).applied.execute({ id: historyId });
   }
   if (!updated) return false;
   append({
