@@ -35,7 +35,11 @@ const param = <T>(name: string): T => sql.placeholder(name) as unknown as T;
 /** A receipt's fixed statements, prepared once per database handle (as the inbound's: receive-queries.ts). */
 function build(db: Db) {
   return {
-    byUuid: db.select().from(messages).where(eq(messages.providerMessageUuid, sql.placeholder('uuid'))).prepare(),
+    byUuid: db
+      .select()
+      .from(messages)
+      .where(eq(messages.providerMessageUuid, sql.placeholder('uuid')))
+      .prepare(),
     history: db
       .insert(messageStatusHistory)
       .values({
@@ -50,7 +54,11 @@ function build(db: Db) {
       .onConflictDoNothing()
       .returning({ id: messageStatusHistory.id })
       .prepare(),
-    applied: db.update(messageStatusHistory).set({ applied: true }).where(eq(messageStatusHistory.id, sql.placeholder('id'))).prepare(),
+    applied: db
+      .update(messageStatusHistory)
+      .set({ applied: true })
+      .where(eq(messageStatusHistory.id, sql.placeholder('id')))
+      .prepare(),
   };
 }
 const built = new WeakMap<Db, ReturnType<typeof build>>();
