@@ -34,14 +34,18 @@ export interface TestPgDatabase {
 
 let ownStateDir: string | undefined;
 
+/** What pg-global-setup.ts provided, or undefined outside vitest's global setup. */
+function provided<K extends 'parleyPgStateDir' | 'parleyPgRun'>(key: K): string | undefined {
+  try {
+    return inject(key);
+  } catch {
+    return undefined;
+  }
+}
+
 /** The run's state directory: from pg-global-setup.ts, or (outside vitest's global setup) one of this process's, removed at exit. */
 function stateDirOfRun(): string {
-  let dir: string | undefined;
-  try {
-    dir = inject('parleyPgStateDir');
-  } catch {
-    dir = undefined;
-  }
+  const dir = provided('parleyPgStateDir');
   if (dir) return dir;
   if (!ownStateDir) {
     const created = mkdtempSync(join(tmpdir(), 'parley-pg-'));
@@ -53,13 +57,7 @@ function stateDirOfRun(): string {
 
 /** The names this run's test databases start with (the run's tag from pg-global-setup.ts, else this process's id). */
 function databasePrefix(): string {
-  let run: string | undefined;
-  try {
-    run = inject('parleyPgRun');
-  } catch {
-    run = undefined;
-  }
-  return runDatabasePrefix(run ?? `p${process.pid}`);
+  return runDatabasePrefix(provided('parleyPgRun') ?? `p${process.pid}`);
 }
 
 /** A URL for the server's administrative connection (a role that may create databases). */
