@@ -10,16 +10,13 @@
  *   texted twice, the rate never above 100 in any second (the mock's arrival times), the campaign
  *   finishes on a survivor, nothing left in the outbox.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { createTRPCClient, createWSClient, httpBatchLink, splitLink, wsLink } from '@trpc/client';
 import { WebSocket as WsWebSocket } from 'ws';
 import { afterAll, describe, expect, it, vi } from 'vitest';
-import type { CampaignCreatedDto, CampaignDto, CampaignRecipientDto, ParleyEvent, PresenceEntry } from '@parley/shared';
+import type { CampaignCreatedDto, CampaignDto, ParleyEvent, PresenceEntry } from '@parley/shared';
 import { createApiToken } from './auth/tokens';
 import { openPgStoreDb } from './db/pg/client';
 import type { Db } from './db/client';
@@ -28,21 +25,16 @@ import { signVonageWebhook } from './providers/vonage/sign';
 import type { AppRouter } from './trpc/root';
 import { inboundPayload } from './testing/harness';
 import { startMockVonage, type MockVonage } from './testing/mock-vonage';
+import { allRecipients, killParley, startParleyProcess, trpcCall, type ParleyProcess } from './testing/parley-process';
 import { beforeAllPg, createTestPgDatabase, type TestPgDatabase } from './testing/pg';
 import { raw } from './testing/raw';
 
-const serverDir = fileURLToPath(new URL('..', import.meta.url));
 const APP_ID = 'c0ffee00-0000-4000-8000-0000000c1a57';
 const SECRET = 'multi-instance-signature-secret';
 const ADMIN = { email: 'admin@parley.test', password: 'multi-instance-password' };
 const RATE = 100;
 
-interface Instance {
-  name: string;
-  child: ChildProcess;
-  url: string;
-  log: string[];
-}
+type Instance = ParleyProcess;
 
 let database: TestPgDatabase;
 const mediaDir = mkdtempSync(join(tmpdir(), 'parley-multi-media-'));
@@ -51,51 +43,25 @@ let db: Db;
 let token: string;
 const instances: Instance[] = [];
 
-function startParley(name: string): Promise<Instance> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: serverDir,
-    env: {
-      PATH: process.env.PATH ?? '',
-      PORT: '0',
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'info',
-      DATABASE_URL: database.url,
-      PG_POOL_SIZE: '5',
-      LEADER_LEASE_MS: '3000',
-      SMS_PROVIDER: 'vonage',
-      VONAGE_APPLICATION_ID: APP_ID,
-      VONAGE_PRIVATE_KEY: mock.keyPair.privateKeyPem,
-      VONAGE_SIGNATURE_SECRET: SECRET,
-      VONAGE_NUMBER: '+447700900000',
-      VONAGE_API_HOST: mock.url,
-      SEND_RATE_PER_SECOND: String(RATE),
-      ADMIN_EMAIL: ADMIN.email,
-      ADMIN_PASSWORD: ADMIN.password,
-      MEDIA_DIR: mediaDir,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+const startParley = (name: string): Promise<Instance> =>
+  startParleyProcess(name, {
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'info',
+    DATABASE_URL: database.url,
+    PG_POOL_SIZE: '5',
+    LEADER_LEASE_MS: '3000',
+    SMS_PROVIDER: 'vonage',
+    VONAGE_APPLICATION_ID: APP_ID,
+    VONAGE_PRIVATE_KEY: mock.keyPair.privateKeyPem,
+    VONAGE_SIGNATURE_SECRET: SECRET,
+    VONAGE_NUMBER: '+447700900000',
+    VONAGE_API_HOST: mock.url,
+    SEND_RATE_PER_SECOND: String(RATE),
+    ADMIN_EMAIL: ADMIN.email,
+    ADMIN_PASSWORD: ADMIN.password,
+    MEDIA_DIR: mediaDir,
   });
-  const log: string[] = [];
-  child.stderr?.on('data', (chunk: Buffer) => log.push(chunk.toString()));
-  return new Promise<Instance>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${name} did not start:\n${log.join('')}`)), 60_000);
-    child.once('exit', (code) => reject(new Error(`${name} exited (${code}):\n${log.join('')}`)));
-    if (!child.stdout) return reject(new Error('no stdout'));
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      log.push(line);
-      if (!line.includes('Parley is listening')) return;
-      clearTimeout(timer);
-      resolve({ name, child, url: (JSON.parse(line) as { url: string }).url, log });
-    });
-  });
-}
-
-async function kill(p: Instance): Promise<void> {
-  if (p.child.exitCode !== null || p.child.signalCode !== null) return;
-  const exited = new Promise((resolve) => p.child.once('exit', resolve));
-  p.child.kill('SIGKILL');
-  await exited;
-}
 
 beforeAllPg(async () => {
   database = await createTestPgDatabase();
@@ -108,7 +74,7 @@ beforeAllPg(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  for (const p of instances) await kill(p);
+  for (const p of instances) await killParley(p);
   await db?.$store.close();
   await mock?.close();
   await database?.dispose();
@@ -171,17 +137,8 @@ async function roundRobin(from: number, to: number): Promise<void> {
 const idsOf = async (afterId: number) =>
   (await raw(db).all<{ id: number }>('select id from events where id > ? order by id', afterId)).map((r) => r.id);
 
-async function call<T>(p: Instance, path: string, input: unknown, method: 'GET' | 'POST'): Promise<T> {
-  const query = method === 'GET' ? `?input=${encodeURIComponent(JSON.stringify(input))}` : '';
-  const res = await fetch(`${p.url}/trpc/${path}${query}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    ...(method === 'POST' ? { body: JSON.stringify(input) } : {}),
-  });
-  const body = (await res.json()) as { result?: { data: T }; error?: { message: string } };
-  if (!body.result) throw new Error(`${path} on ${p.name}: ${res.status} ${body.error?.message ?? ''}`);
-  return body.result.data;
-}
+const call = <T>(p: Instance, path: string, input: unknown, method: 'GET' | 'POST') =>
+  trpcCall<T>(p.url, { authorization: `Bearer ${token}` }, path, input, method);
 
 describe('three Parley instances on one PostgreSQL', () => {
   it('a subscriber on A hears every event written through B and C once, in id order, and resumes on C from its last id', async () => {
@@ -251,7 +208,7 @@ describe('three Parley instances on one PostgreSQL', () => {
     );
     expect([...states].sort()).toEqual(['running', 'standby', 'standby']);
     const leader = instances[states.indexOf('running')] as Instance;
-    await kill(leader);
+    await killParley(leader);
     const survivor = instances.find((p) => p !== leader) as Instance;
 
     let final: CampaignDto | undefined;
@@ -277,18 +234,7 @@ describe('three Parley instances on one PostgreSQL', () => {
     }
     expect(most).toBeLessThanOrEqual(RATE);
 
-    const recipients: CampaignRecipientDto[] = [];
-    let cursor: string | null = null;
-    do {
-      const page: { items: CampaignRecipientDto[]; nextCursor: string | null } = await call(
-        survivor,
-        'campaign.recipients',
-        { id: created.id, cursor, limit: 200 },
-        'GET',
-      );
-      recipients.push(...page.items);
-      cursor = page.nextCursor;
-    } while (cursor);
+    const recipients = await allRecipients(survivor.url, { authorization: `Bearer ${token}` }, created.id);
     const seenPhones = new Set(sent);
     for (const r of recipients) {
       // Sent once (the mock saw it, Parley recorded it), or interrupted: in flight at the kill, never resent.

@@ -4,17 +4,14 @@
  * flight, restarted on the same database, and left to finish. The mock's record is the truth about
  * what went out.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { CampaignCreatedDto, CampaignDto, CampaignRecipientDto } from '@parley/shared';
+import type { CampaignCreatedDto, CampaignDto } from '@parley/shared';
 import { startMockVonage, type MockVonage } from '../testing/mock-vonage';
+import { allRecipients, killParley, startParleyProcess, trpcCall } from '../testing/parley-process';
 
-const serverDir = fileURLToPath(new URL('../..', import.meta.url));
 const APP_ID = 'c0ffee00-0000-4000-8000-00000000c4a5';
 const ADMIN = { email: 'admin@parley.test', password: 'crash-test-password' };
 
@@ -29,16 +26,10 @@ afterAll(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-interface Running {
-  child: ChildProcess;
-  url: string;
-}
-
-async function startParley(): Promise<Running> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: serverDir,
-    env: {
-      PATH: process.env.PATH ?? '',
+const startParley = () =>
+  startParleyProcess(
+    'Parley',
+    {
       PORT: '0',
       LOG_LEVEL: 'info',
       DATABASE_URL: `file:${join(dir, 'parley.db')}`,
@@ -52,29 +43,8 @@ async function startParley(): Promise<Running> {
       ADMIN_EMAIL: ADMIN.email,
       ADMIN_PASSWORD: ADMIN.password,
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const log: string[] = [];
-  child.stderr?.on('data', (chunk: Buffer) => log.push(chunk.toString()));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`Parley did not start:\n${log.join('')}`)), 30_000);
-    child.once('exit', (code) => reject(new Error(`Parley exited (${code}):\n${log.join('')}`)));
-    if (!child.stdout) return reject(new Error('no stdout'));
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      if (!line.includes('Parley is listening')) return;
-      clearTimeout(timer);
-      resolve((JSON.parse(line) as { url: string }).url);
-    });
-  });
-  return { child, url };
-}
-
-async function kill(p: Running): Promise<void> {
-  if (p.child.exitCode !== null) return;
-  const exited = new Promise((resolve) => p.child.once('exit', resolve));
-  p.child.kill('SIGKILL');
-  await exited;
-}
+    30_000,
+  );
 
 async function signIn(url: string): Promise<string> {
   const res = await fetch(`${url}/trpc/auth.login`, {
@@ -87,17 +57,8 @@ async function signIn(url: string): Promise<string> {
   return cookie;
 }
 
-async function call<T>(url: string, cookie: string, path: string, input: unknown, method: 'GET' | 'POST'): Promise<T> {
-  const query = method === 'GET' ? `?input=${encodeURIComponent(JSON.stringify(input))}` : '';
-  const res = await fetch(`${url}/trpc/${path}${query}`, {
-    method,
-    headers: { cookie, 'content-type': 'application/json' },
-    ...(method === 'POST' ? { body: JSON.stringify(input) } : {}),
-  });
-  const body = (await res.json()) as { result?: { data: T }; error?: { message: string } };
-  if (!body.result) throw new Error(`${path}: ${res.status} ${body.error?.message ?? ''}`);
-  return body.result.data;
-}
+const call = <T>(url: string, cookie: string, path: string, input: unknown, method: 'GET' | 'POST') =>
+  trpcCall<T>(url, { cookie }, path, input, method);
 
 const toOf = (r: { body: unknown }) => `+${(r.body as { to: string }).to}`;
 
@@ -120,7 +81,7 @@ describe('a campaign survives kill -9', () => {
       );
       expect(created.counts.pending).toBe(1_200);
       await vi.waitFor(() => expect(mock.requests.length).toBeGreaterThan(300), { timeout: 20_000, interval: 5 });
-      await kill(parley);
+      await killParley(parley);
       const atKill = mock.requests.length;
       expect(atKill).toBeLessThan(1_200);
 
@@ -137,19 +98,7 @@ describe('a campaign survives kill -9', () => {
 
       const sent = mock.requests.map(toOf);
       expect(sent.length).toBe(new Set(sent).size); // nobody twice
-      const recipients: CampaignRecipientDto[] = [];
-      let cursor: string | null = null;
-      do {
-        const page: { items: CampaignRecipientDto[]; nextCursor: string | null } = await call(
-          parley.url,
-          cookie,
-          'campaign.recipients',
-          { id: created.id, cursor, limit: 200 },
-          'GET',
-        );
-        recipients.push(...page.items);
-        cursor = page.nextCursor;
-      } while (cursor);
+      const recipients = await allRecipients(parley.url, { cookie }, created.id);
       expect(recipients).toHaveLength(1_200);
       const seen = new Set(sent);
       for (const r of recipients) {
@@ -173,7 +122,7 @@ describe('a campaign survives kill -9', () => {
       expect(interrupted.length).toBeLessThanOrEqual(30);
       expect(mock.specViolations()).toEqual([]);
     } finally {
-      await kill(parley);
+      await killParley(parley);
     }
   }, 90_000);
 });
