@@ -2,16 +2,14 @@ import { eq, sql } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { contacts, conversations, messages } from '../db/tables';
 import { greatest } from '../db/dialect';
-
-/** A bound parameter of a prepared statement, typed as the column it fills. */
-const param = <T>(name: string): T => sql.placeholder(name) as unknown as T;
+import { param, perHandle } from '../db/prepared';
 
 /**
  * The inbound hot path's statements, built once per database handle: drizzle turns each into SQL
  * once (with placeholders) instead of on every webhook, and the store keeps each one prepared per
  * connection. Built with the table bindings of the handle's dialect (db/tables.ts).
  */
-function build(db: Db) {
+const prepared = perHandle((db: Db) => {
   const existing = db
     .select({ id: messages.id })
     .from(messages)
@@ -66,18 +64,11 @@ function build(db: Db) {
     .returning()
     .prepare();
   return { existing, upsertContact, upsertConversation, insertMessage, bumpConversation };
-}
+});
 
-const built = new WeakMap<Db, ReturnType<typeof build>>();
-
-/** The inbound hot path's statements (prepared once per database handle; see `build`). */
+/** The inbound hot path's statements (prepared once per database handle; see `prepared`). */
 export function receiveQueries(db: Db) {
-  let q = built.get(db);
-  if (!q) {
-    q = build(db);
-    built.set(db, q);
-  }
-  const { existing, upsertContact, upsertConversation, insertMessage, bumpConversation } = q;
+  const { existing, upsertContact, upsertConversation, insertMessage, bumpConversation } = prepared(db);
   return {
     existing: async (a: { uuid: string }) => (await existing.execute(a))[0],
     upsertContact: async (a: { phone: string; now: number }) => (await upsertContact.execute(a))[0],

@@ -2,6 +2,7 @@ import { and, asc, eq, isNull, or, sql } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import type { MessageStatus } from '@parley/shared';
 import { messageStatusHistory, messages } from '../db/tables';
+import { param, perHandle } from '../db/prepared';
 import type { EventLog, Tx, Append } from '../events/log';
 import { canTransition, isFailureStatus } from './status-rules';
 import { messageDtoOf } from './media';
@@ -29,47 +30,33 @@ export type StatusOutcome = 'applied' | 'unchanged' | 'duplicate' | 'orphan' | '
 
 type MessageRow = typeof messages.$inferSelect;
 
-/** A bound parameter of a prepared statement, typed as the column it fills. */
-const param = <T>(name: string): T => sql.placeholder(name) as unknown as T;
-
 /** A receipt's fixed statements, prepared once per database handle (as the inbound's: receive-queries.ts). */
-function build(db: Db) {
-  return {
-    byUuid: db
-      .select()
-      .from(messages)
-      .where(eq(messages.providerMessageUuid, sql.placeholder('uuid')))
-      .prepare(),
-    history: db
-      .insert(messageStatusHistory)
-      .values({
-        messageId: param('messageId'),
-        providerMessageUuid: param('uuid'),
-        clientRef: param('clientRef'),
-        status: param('status'),
-        providerTimestamp: param('providerTimestamp'),
-        receivedAt: param('receivedAt'),
-        raw: param('raw'),
-      })
-      .onConflictDoNothing()
-      .returning({ id: messageStatusHistory.id })
-      .prepare(),
-    applied: db
-      .update(messageStatusHistory)
-      .set({ applied: true })
-      .where(eq(messageStatusHistory.id, sql.placeholder('id')))
-      .prepare(),
-  };
-}
-const built = new WeakMap<Db, ReturnType<typeof build>>();
-function statusQueries(db: Db): ReturnType<typeof build> {
-  let q = built.get(db);
-  if (!q) {
-    q = build(db);
-    built.set(db, q);
-  }
-  return q;
-}
+const statusQueries = perHandle((db: Db) => ({
+  byUuid: db
+    .select()
+    .from(messages)
+    .where(eq(messages.providerMessageUuid, sql.placeholder('uuid')))
+    .prepare(),
+  history: db
+    .insert(messageStatusHistory)
+    .values({
+      messageId: param('messageId'),
+      providerMessageUuid: param('uuid'),
+      clientRef: param('clientRef'),
+      status: param('status'),
+      providerTimestamp: param('providerTimestamp'),
+      receivedAt: param('receivedAt'),
+      raw: param('raw'),
+    })
+    .onConflictDoNothing()
+    .returning({ id: messageStatusHistory.id })
+    .prepare(),
+  applied: db
+    .update(messageStatusHistory)
+    .set({ applied: true })
+    .where(eq(messageStatusHistory.id, sql.placeholder('id')))
+    .prepare(),
+}));
 
 /**
  * Records a delivery report. Every distinct report lands in the history; the message moves only
