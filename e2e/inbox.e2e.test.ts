@@ -72,6 +72,40 @@ describe('the inbox in Chromium', () => {
     await screenshot(page, 'inbox');
   });
 
+  it('keeps a reply typed while the last one is still sending, and Enter sends it next, in order', async () => {
+    const input = page.getByLabel('Reply');
+    // Hold the first send's request until the second reply has been typed and Enter pressed.
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let sends = 0;
+    await page.route('**/trpc/message.send**', async (route) => {
+      sends += 1;
+      if (sends === 1) await held;
+      await route.continue();
+    });
+    try {
+      await input.fill('Checking with the courier.');
+      await input.press('Enter');
+      await eventually(async () => expect(sends).toBe(1));
+      await input.fill('One moment please.');
+      await input.press('Enter');
+      await expect(page.getByRole('button', { name: 'Sending…' }).count()).resolves.toBe(1);
+      release();
+      await bubble('One moment please.').waitFor();
+      // Sent once each, the first first, and the box empty once both went.
+      const texts = await page.locator('.message .bubble').allTextContents();
+      const first = texts.indexOf('Checking with the courier.');
+      expect(first).toBeGreaterThanOrEqual(0);
+      expect(texts.indexOf('One moment please.')).toBe(first + 1);
+      expect(texts.filter((t) => t === 'One moment please.')).toHaveLength(1);
+      await eventually(async () => expect(await input.inputValue()).toBe(''));
+      expect(sends).toBe(2);
+    } finally {
+      release();
+      await page.unroute('**/trpc/message.send**');
+    }
+  });
+
   it('shows a failed send with its reason', async () => {
     await page.getByRole('button', { name: 'New conversation' }).click();
     await page.getByLabel('To', { exact: true }).fill('+44 7700');

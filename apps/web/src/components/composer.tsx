@@ -1,4 +1,4 @@
-import { useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
+import { useEffect, useRef, useState, type FormEvent, type KeyboardEvent } from 'react';
 import { useMutation, useQuery } from '@tanstack/react-query';
 import type { ConversationDto, MessageDto } from '@parley/shared/dto';
 import type { RouterOutputs } from '@parley/server';
@@ -67,10 +67,13 @@ export function ComposerForm({
   const attach = useAttachment();
   const [dragging, setDragging] = useState(false);
   const mediaIds = attach.attachment ? [attach.attachment.id] : undefined;
+  // Cleared once sent — unless the agent has already begun the next one (the live view can show a
+  // sent reply before its own request answers): what they typed since is theirs, not the sent text.
+  const clearIfSent = (sent: string) => setText((current) => (current === sent ? '' : current));
   const send = useMutation(
     trpc.message.send.mutationOptions({
-      onSuccess: () => {
-        setText('');
+      onSuccess: (_sent, input) => {
+        clearIfSent(input.text);
         attach.clear();
         openedAt.current = Date.now();
       },
@@ -78,13 +81,16 @@ export function ComposerForm({
   );
   const note = useMutation(
     trpc.note.add.mutationOptions({
-      onSuccess: (added) => {
-        setText('');
+      onSuccess: (added, input) => {
+        clearIfSent(input.text);
         addNote(queryClient, added);
       },
     }),
   );
   const pending = send.isPending || note.isPending || attach.uploading;
+  // Enter while the last one is still on its way: this one goes next, in order (never two at once,
+  // never a keypress silently dropped).
+  const [queued, setQueued] = useState(false);
   /** Nothing to send: no text (and, for a reply, no picture). */
   const empty = text.trim() === '' && (mode === 'note' || !attach.attachment);
   const error = mode === 'reply' ? send.error : note.error;
@@ -94,7 +100,11 @@ export function ComposerForm({
     send.mutate({ conversationId, text, ...(mediaIds ? { mediaIds } : {}) });
   };
   const submit = () => {
-    if (empty || pending) return;
+    if (empty) return;
+    if (pending) {
+      setQueued(true);
+      return;
+    }
     if (mode === 'note') {
       note.mutate({ conversationId, text });
       return;
@@ -106,6 +116,15 @@ export function ComposerForm({
     }
     sendReply();
   };
+  const latestSubmit = useRef(submit);
+  useEffect(() => {
+    latestSubmit.current = submit;
+  });
+  useEffect(() => {
+    if (!queued || pending) return;
+    setQueued(false);
+    latestSubmit.current();
+  }, [queued, pending]);
   const onKeyDown = (event: KeyboardEvent<HTMLTextAreaElement>) => {
     if (picker.onKeyDown(event)) return;
     if (event.key === 'Enter' && !event.shiftKey && !event.nativeEvent.isComposing) {
