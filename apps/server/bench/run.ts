@@ -19,9 +19,11 @@ import { soakBenchmark } from './soak';
 import { statsBenchmark } from './stats';
 import { webhooksBenchmark } from './webhooks';
 import { pgBenchmark } from './pg';
+import { receiptsBenchmark } from './receipts';
 
 export const benchmarks: readonly Benchmark[] = [
   webhooksBenchmark,
+  receiptsBenchmark,
   pgBenchmark,
   outboxBenchmark,
   latencyBenchmark,

@@ -7,6 +7,9 @@
  *   better-sqlite3 insert per request (WAL, synchronous=NORMAL, like openDb), then answers 200.
  * - express: the tutorials' handler — `express.json()`, one log line (pino), 200; nothing durable,
  *   no signature check.
+ * - parley with `seedOutbound` (bench/receipts.ts): first n sent messages (status submitted, each with
+ *   its provider uuid, receiptUuid(i)) across SEED_CONVERSATIONS conversations, as a campaign leaves them.
+ * - baseline-receipts: bare node:http + one prepared update by provider uuid (the same n rows, indexed).
  * - push (bench/latency.ts): the baseline as above, and after its insert it sends the request's body,
  *   as is, to every WebSocket client of `ws` on /push — the least a live view over HTTP and a socket costs.
  * - parley-pg, baseline-pg, push-pg (bench/pg.ts): the same on PostgreSQL; push-pg hands the body from
@@ -24,20 +27,46 @@ import { WebSocketServer } from 'ws';
 import { testConfig } from '../src/config';
 import { createServer } from '../src/server';
 import { FTS_INSERT_TRIGGER } from './fts';
+import { receiptUuid } from './receipts';
 import { serveTarget, type RunningTarget } from './target';
 
 export type WebhooksTargetArgs =
-  | { kind: 'parley'; databasePath: string; signatureSecret: string; withoutFts?: boolean }
+  | { kind: 'parley'; databasePath: string; signatureSecret: string; withoutFts?: boolean; seedOutbound?: number }
   | { kind: 'baseline'; databasePath: string }
+  | { kind: 'baseline-receipts'; databasePath: string; seedOutbound: number }
   | { kind: 'push'; databasePath: string }
   | { kind: 'express' }
   | { kind: 'parley-pg'; databaseUrl: string; signatureSecret: string; mediaDir: string }
   | { kind: 'baseline-pg'; databaseUrl: string }
   | { kind: 'push-pg'; databaseUrl: string };
 
-async function startParley(databasePath: string, signatureSecret: string, withoutFts: boolean): Promise<RunningTarget> {
+const SEED_CONVERSATIONS = 200;
+/** What seeded messages are sent from: the harness's inbound `to` (statusPayload's `from`). */
+const SEED_FROM = '+447700900000';
+
+/** `n` outbound messages as the outbox leaves them once the provider took them: submitted, with their uuids. */
+function seedOutbound(db: Database.Database, n: number): void {
+  const now = Date.now();
+  db.transaction(() => {
+    const contact = db.prepare('insert into contacts (phone, created_at) values (?, ?)');
+    const conversation = db.prepare("insert into conversations (contact_id, our_number, provider, created_at) values (?, ?, 'vonage', ?)");
+    for (let c = 1; c <= SEED_CONVERSATIONS; c++) {
+      const { lastInsertRowid } = contact.run(`+4477009${String(20_000 + c).padStart(5, '0')}`, now);
+      conversation.run(lastInsertRowid, SEED_FROM, now);
+    }
+    const message = db.prepare(
+      `insert into messages (conversation_id, direction, provider_message_uuid, "from", "to", text, encoding, segments, status, status_at, created_at)
+       select c.id, 'out', ?, ?, k.phone, ?, 'gsm7', 1, 'submitted', ?, ? from conversations c join contacts k on k.id = c.contact_id where c.id = ?`,
+    );
+    for (let i = 0; i < n; i++)
+      message.run(receiptUuid(i), SEED_FROM, `Your order ${i} is on its way`, now, now, (i % SEED_CONVERSATIONS) + 1);
+  })();
+}
+
+async function startParley(databasePath: string, signatureSecret: string, withoutFts: boolean, seed = 0): Promise<RunningTarget> {
   const base = testConfig({ databasePath, logLevel: 'silent', port: 0, host: '127.0.0.1' });
   const server = await createServer({ ...base, vonage: { ...base.vonage, signatureSecret } });
+  if (seed > 0) seedOutbound(server.db.$client, seed);
   if (withoutFts) {
     const found = server.db.$client.prepare(`select 1 from sqlite_master where type = 'trigger' and name = ?`).get(FTS_INSERT_TRIGGER);
     if (!found) {
@@ -139,6 +168,32 @@ async function startBaseline(databasePath: string, push = false): Promise<Runnin
   return target;
 }
 
+/**
+ * bare node:http + one prepared update of a seeded row by its provider uuid per receipt, then 200.
+ * It is sent the receipts over and over (it outruns any pool worth signing): each update counts itself.
+ */
+async function startReceiptsBaseline(databasePath: string, n: number): Promise<RunningTarget> {
+  mkdirSync(dirname(databasePath), { recursive: true });
+  const db = new Database(databasePath);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.exec(
+    `create table outbound (id integer primary key, uuid text not null unique, status text not null, status_at integer not null, updates integer not null default 0)`,
+  );
+  const seed = db.prepare("insert into outbound (uuid, status, status_at) values (?, 'submitted', ?)");
+  db.transaction(() => {
+    for (let i = 0; i < n; i++) seed.run(receiptUuid(i), Date.now());
+  })();
+  const update = db.prepare('update outbound set status = ?, status_at = ?, updates = updates + 1 where uuid = ?');
+  return await bodyServer(
+    (json, _body, res) => {
+      update.run(text(json.status), Date.now(), text(json.message_uuid));
+      ok(res);
+    },
+    { onClose: () => void db.close() },
+  );
+}
+
 /** Parley on PostgreSQL (DATABASE_URL=postgres://…), as every instance of several runs. */
 async function startParleyPg(databaseUrl: string, signatureSecret: string, mediaDir: string): Promise<RunningTarget> {
   const base = testConfig({ databasePath: '', databaseUrl, logLevel: 'silent', port: 0, host: '127.0.0.1' });
@@ -205,9 +260,11 @@ async function startExpress(): Promise<RunningTarget> {
 await serveTarget<WebhooksTargetArgs>((args) => {
   switch (args.kind) {
     case 'parley':
-      return startParley(args.databasePath, args.signatureSecret, args.withoutFts ?? false);
+      return startParley(args.databasePath, args.signatureSecret, args.withoutFts ?? false, args.seedOutbound);
     case 'baseline':
       return startBaseline(args.databasePath);
+    case 'baseline-receipts':
+      return startReceiptsBaseline(args.databasePath, args.seedOutbound);
     case 'push':
       return startBaseline(args.databasePath, true);
     case 'express':

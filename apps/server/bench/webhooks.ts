@@ -31,7 +31,7 @@ export const webhooksBenchmark: Benchmark = {
   run,
 };
 
-interface Measured {
+export interface Measured {
   warmup: LoadResult;
   measured: LoadResult;
   stored: number;
@@ -119,7 +119,7 @@ async function run(): Promise<void> {
 }
 
 /** Warm up, measure, stop the target, then count what it stored. */
-async function measure(
+export async function measure(
   target: Target,
   source: RequestSource,
   hooks: {
@@ -127,9 +127,10 @@ async function measure(
     count(): number;
     measured?: (m: { warmup: LoadResult; measured: LoadResult }) => void;
   },
+  path = '/webhooks/inbound',
 ): Promise<Measured> {
   try {
-    const opts = { url: target.url, method: 'POST', path: '/webhooks/inbound', connections: CONNECTIONS, source } as const;
+    const opts = { url: target.url, method: 'POST', path, connections: CONNECTIONS, source } as const;
     const warmup = await runLoad({ ...opts, durationMs: WARMUP_MS });
     await hooks.betweenPhases(warmup);
     const measured = await runLoad({ ...opts, durationMs: MEASURE_MS });
@@ -164,7 +165,7 @@ export async function signedInbounds(from: number, n: number, secret: string): P
   return out;
 }
 
-function check(name: string, m: Measured): string[] {
+export function check(name: string, m: Measured): string[] {
   const problems: string[] = [];
   for (const [phase, r] of [
     ['warm-up', m.warmup],
@@ -190,36 +191,12 @@ function report(
   noFts: Measured,
   extra: { contacts: number; conversations: number; poolEndedEarly: boolean },
 ): void {
-  const rows = [
-    ['', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'requests', 'seconds', 'non-2xx', 'errors', 'stored'],
-    ...(
-      [
-        ['parley', parley],
-        ['baseline', baseline],
-        ['express', expressHandler],
-        ['parley, no FTS trigger', noFts],
-      ] as const
-    ).map(([name, m]) => {
-      const r = m.measured;
-      const nonOk = [...r.nonOk.values()].reduce((a, b) => a + b, 0);
-      const storedOk = m.stored === m.warmup.ok + m.measured.ok;
-      return [
-        name,
-        fmt(r.okPerSecond, 0),
-        fmt(r.latencyMs.p50, 2),
-        fmt(r.latencyMs.p99, 2),
-        fmt(r.latencyMs.max, 1),
-        String(r.completed),
-        fmt(r.elapsedS, 2),
-        String(nonOk),
-        String(r.errors),
-        `${m.stored} ${storedOk ? '= 2xx' : '≠ 2xx!'}`,
-      ];
-    }),
-  ];
-  const widths = rows[0]?.map((_, c) => Math.max(...rows.map((row) => (row[c] ?? '').length))) ?? [];
-  for (const row of rows)
-    console.log(`  ${row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c] ?? 0) : cell.padStart(widths[c] ?? 0))).join('  ')}`);
+  printResults([
+    ['parley', parley],
+    ['baseline', baseline],
+    ['express', expressHandler],
+    ['parley, no FTS trigger', noFts],
+  ]);
 
   const ratio = parley.measured.okPerSecond / baseline.measured.okPerSecond;
   const verdict = ratio >= GOAL ? 'met' : 'MISSED';
@@ -248,11 +225,38 @@ function report(
   );
 }
 
+/** The figures of each measured target, a row each (`stored`: rows found after the run, which must equal the 2xx answers). */
+export function printResults(results: readonly (readonly [string, Measured])[]): void {
+  const rows = [
+    ['', 'req/s', 'p50 ms', 'p99 ms', 'max ms', 'requests', 'seconds', 'non-2xx', 'errors', 'stored'],
+    ...results.map(([name, m]) => {
+      const r = m.measured;
+      const nonOk = [...r.nonOk.values()].reduce((a, b) => a + b, 0);
+      const storedOk = m.stored === m.warmup.ok + m.measured.ok;
+      return [
+        name,
+        fmt(r.okPerSecond, 0),
+        fmt(r.latencyMs.p50, 2),
+        fmt(r.latencyMs.p99, 2),
+        fmt(r.latencyMs.max, 1),
+        String(r.completed),
+        fmt(r.elapsedS, 2),
+        String(nonOk),
+        String(r.errors),
+        `${m.stored} ${storedOk ? '= 2xx' : '≠ 2xx!'}`,
+      ];
+    }),
+  ];
+  const widths = rows[0]?.map((_, c) => Math.max(...rows.map((row) => (row[c] ?? '').length))) ?? [];
+  for (const row of rows)
+    console.log(`  ${row.map((cell, c) => (c === 0 ? cell.padEnd(widths[c] ?? 0) : cell.padStart(widths[c] ?? 0))).join('  ')}`);
+}
+
 function fmt(n: number, digits: number): string {
   return n.toFixed(digits);
 }
 
-function withDb<T>(path: string, fn: (db: Database.Database) => T): T {
+export function withDb<T>(path: string, fn: (db: Database.Database) => T): T {
   const db = new Database(path, { readonly: true, fileMustExist: true });
   try {
     return fn(db);
