@@ -3,11 +3,12 @@
  * moved to `stored` / `refused` by the media fetcher (each move appends `message.updated`: see
  * media-downloads.ts), and outbound uploads attached to a message by message.send.
  */
-import { and, asc, eq, inArray, isNull } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { MediaDto, MediaState, MessageDto, ProviderName } from '@parley/shared';
 import { media, messages } from '../db/tables';
 import type { Db } from '../db/client';
 import { mapInOrder, one } from '../db/store';
+import { perHandle } from '../db/prepared';
 import type { Tx } from '../events/log';
 import { AppError } from '../errors';
 import { toMessageDto } from './views';
@@ -38,8 +39,18 @@ export function toMediaDto(row: MediaRow): MediaDto {
 }
 
 /** One message's attachments, in id order. */
-async function mediaOfMessage(db: Reader, messageId: number): Promise<MediaDto[]> {
-  return (await db.select().from(media).where(eq(media.messageId, messageId)).orderBy(asc(media.id))).map(toMediaDto);
+/** One message's attachments, in id order: on every receipt's event (prepared once per database handle). */
+const mediaOfMessageQuery = perHandle((db: Db) =>
+  db
+    .select()
+    .from(media)
+    .where(eq(media.messageId, sql.placeholder('messageId')))
+    .orderBy(asc(media.id))
+    .prepare(),
+);
+
+async function mediaOfMessage(db: Db, messageId: number): Promise<MediaDto[]> {
+  return (await mediaOfMessageQuery(db).execute({ messageId })).map(toMediaDto);
 }
 
 /** Each message's attachments (in id order), for a page of messages: one indexed query. */
@@ -61,11 +72,11 @@ export async function mediaByMessage(db: Reader, messageIds: readonly number[]):
 }
 
 /** A message row as its DTO, with its attachments. */
-export async function messageDtoOf(db: Reader, row: MessageRow): Promise<MessageDto> {
+export async function messageDtoOf(db: Db, row: MessageRow): Promise<MessageDto> {
   return toMessageDto(row, await mediaOfMessage(db, row.id));
 }
 
-export async function loadMessage(db: Reader, id: number): Promise<MessageDto | null> {
+export async function loadMessage(db: Db, id: number): Promise<MessageDto | null> {
   const row = (await db.select().from(messages).where(eq(messages.id, id)))[0];
   return row ? await messageDtoOf(db, row) : null;
 }

@@ -1,4 +1,4 @@
-import { and, asc, eq, isNull, or, sql } from 'drizzle-orm';
+import { and, asc, eq, isNull, or, sql, type AnyColumn } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import type { MessageStatus } from '@parley/shared';
 import { messageStatusHistory, messages } from '../db/tables';
@@ -30,6 +30,10 @@ export type StatusOutcome = 'applied' | 'unchanged' | 'duplicate' | 'orphan' | '
 
 type MessageRow = typeof messages.$inferSelect;
 
+/** `value` where the flag parameter is 1, else the column's own value. */
+const when = (flag: string, value: string, column: AnyColumn) =>
+  sql`case when ${sql.placeholder(flag)} = 1 then ${sql.placeholder(value)} else ${column} end`;
+
 /** A receipt's fixed statements, prepared once per database handle (as the inbound's: receive-queries.ts). */
 const statusQueries = perHandle((db: Db) => ({
   byUuid: db
@@ -50,6 +54,24 @@ const statusQueries = perHandle((db: Db) => ({
     })
     .onConflictDoNothing()
     .returning({ id: messageStatusHistory.id })
+    .prepare(),
+  // The report's changes to its message, one statement for every shape of report: each group of
+  // columns is written only when its flag is 1 (SQLite binds no booleans), else kept as it is.
+  move: db
+    .update(messages)
+    .set({
+      providerMessageUuid: sql`coalesce(${messages.providerMessageUuid}, ${sql.placeholder('uuid')})`,
+      status: when('moves', 'status', messages.status),
+      statusAt: when('moves', 'statusAt', messages.statusAt),
+      errorCode: when('errors', 'errorCode', messages.errorCode),
+      errorTitle: when('errors', 'errorTitle', messages.errorTitle),
+      errorDetail: when('errors', 'errorDetail', messages.errorDetail),
+      errorReason: when('errors', 'errorReason', messages.errorReason),
+      price: when('prices', 'price', messages.price),
+      currency: when('prices', 'currency', messages.currency),
+    })
+    .where(eq(messages.id, sql.placeholder('id')))
+    .returning()
     .prepare(),
   applied: db
     .update(messageStatusHistory)
@@ -117,33 +139,32 @@ async function findMessage(tx: Tx, report: StatusReport): Promise<MessageRow | u
 
 /** Applies one report to its message; appends `message.status` if anything changed. */
 async function applyReport(tx: Tx, append: Append, message: MessageRow, report: StatusReport, historyId: number): Promise<boolean> {
-  const patch: Partial<MessageRow> = {};
-  if (message.providerMessageUuid === null) patch.providerMessageUuid = report.providerMessageId;
+  const learnsUuid = message.providerMessageUuid === null;
   const moves = canTransition(message.status, report.status);
-  if (moves) {
-    patch.status = report.status;
-    patch.statusAt = Date.now();
-    if (message.status === 'interrupted' && !isFailureStatus(report.status)) {
-      // The provider settled an unknown send as a success: the "may not have been sent" note no longer applies.
-      patch.errorCode = null;
-      patch.errorTitle = null;
-      patch.errorDetail = null;
-      patch.errorReason = null;
-    }
-    if (isFailureStatus(report.status)) {
-      patch.errorCode = report.errorCode;
-      patch.errorTitle = report.errorTitle;
-      patch.errorDetail = report.errorDetail;
-      patch.errorReason = report.errorReason ?? report.errorDetail ?? report.errorTitle ?? `Message ${report.status}`;
-    }
-  }
-  if (report.price !== null && message.price === null) {
-    patch.price = report.price;
-    patch.currency = report.currency;
-  }
-  if (Object.keys(patch).length === 0) return false;
+  const fails = moves && isFailureStatus(report.status);
+  // A failure records its error; the provider settling an unknown send ('interrupted') as a success
+  // clears the "may not have been sent" note.
+  const errors = fails || (moves && message.status === 'interrupted');
+  const prices = report.price !== null && message.price === null;
+  if (!learnsUuid && !moves && !prices) return false;
 
-  const updated = (await tx.update(messages).set(patch).where(eq(messages.id, message.id)).returning())[0];
+  const updated = (
+    await statusQueries(tx).move.execute({
+      id: message.id,
+      uuid: report.providerMessageId,
+      moves: moves ? 1 : 0,
+      status: report.status,
+      statusAt: Date.now(),
+      errors: errors ? 1 : 0,
+      errorCode: fails ? report.errorCode : null,
+      errorTitle: fails ? report.errorTitle : null,
+      errorDetail: fails ? report.errorDetail : null,
+      errorReason: fails ? (report.errorReason ?? report.errorDetail ?? report.errorTitle ?? `Message ${report.status}`) : null,
+      prices: prices ? 1 : 0,
+      price: report.price,
+      currency: report.currency,
+    })
+  )[0];
   if (moves) {
     await statusQueries(tx).applied.execute({ id: historyId });
   }

@@ -185,7 +185,13 @@ describe('outbox worker against the Vonage mock', () => {
       '/webhooks/status',
       statusPayload({ message_uuid: req?.messageUuid ?? 'x', status: 'delivered', client_ref: slow.clientRef }),
     );
-    expect((await row(server, slow.id))?.status).toBe('delivered');
+    // Settled as a success: it learns its provider id, and the "may not have been sent" note is gone.
+    expect(await row(server, slow.id)).toMatchObject({
+      status: 'delivered',
+      providerMessageUuid: req?.messageUuid,
+      errorCode: null,
+      errorReason: null,
+    });
   });
 
   it('connection refused is retried (nothing was sent), then fails after maxAttempts', async () => {
