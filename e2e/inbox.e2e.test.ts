@@ -106,6 +106,39 @@ describe('the inbox in Chromium', () => {
     }
   });
 
+  it('a refused send keeps what was typed after it: not sent by itself, sent on the next Enter', async () => {
+    const input = page.getByLabel('Reply');
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    let sends = 0;
+    // The first send reaches the server over the 1,000-character limit, so the server refuses it.
+    await page.route('**/trpc/message.send**', async (route) => {
+      sends += 1;
+      if (sends > 1) return await route.continue();
+      await held;
+      await route.continue({ postData: (route.request().postData() ?? '').replace('First try.', 'x'.repeat(1200)) });
+    });
+    try {
+      await input.fill('First try.');
+      await input.press('Enter');
+      await eventually(async () => expect(sends).toBe(1));
+      await input.fill('Typed while it was sending.');
+      await input.press('Enter');
+      release();
+      await page.getByTestId('send-error').waitFor();
+      await expect(input.inputValue()).resolves.toBe('Typed while it was sending.');
+      expect(sends).toBe(1);
+      expect(await bubble('Typed while it was sending.').count()).toBe(0);
+      await input.press('Enter');
+      await bubble('Typed while it was sending.').waitFor();
+      await page.getByTestId('send-error').waitFor({ state: 'detached' });
+      expect(sends).toBe(2);
+    } finally {
+      release();
+      await page.unroute('**/trpc/message.send**');
+    }
+  });
+
   it('shows a failed send with its reason', async () => {
     await page.getByRole('button', { name: 'New conversation' }).click();
     await page.getByLabel('To', { exact: true }).fill('+44 7700');

@@ -38,7 +38,6 @@ export function toMediaDto(row: MediaRow): MediaDto {
   };
 }
 
-/** One message's attachments, in id order. */
 /** One message's attachments, in id order: on every receipt's event (prepared once per database handle). */
 const mediaOfMessageQuery = perHandle((db: Db) =>
   db

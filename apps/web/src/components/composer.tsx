@@ -67,6 +67,9 @@ export function ComposerForm({
   const attach = useAttachment();
   const [dragging, setDragging] = useState(false);
   const mediaIds = attach.attachment ? [attach.attachment.id] : undefined;
+  // Enter while the last one is still on its way: this one goes next, in order (never two at once,
+  // never a keypress silently dropped).
+  const [queued, setQueued] = useState(false);
   // Cleared once sent — unless the agent has already begun the next one (the live view can show a
   // sent reply before its own request answers): what they typed since is theirs, not the sent text.
   const clearIfSent = (sent: string) => setText((current) => (current === sent ? '' : current));
@@ -77,6 +80,8 @@ export function ComposerForm({
         attach.clear();
         openedAt.current = Date.now();
       },
+      // Refused: its error shows, and what was typed next waits for the agent to send it again.
+      onError: () => setQueued(false),
     }),
   );
   const note = useMutation(
@@ -85,12 +90,10 @@ export function ComposerForm({
         clearIfSent(input.text);
         addNote(queryClient, added);
       },
+      onError: () => setQueued(false),
     }),
   );
   const pending = send.isPending || note.isPending || attach.uploading;
-  // Enter while the last one is still on its way: this one goes next, in order (never two at once,
-  // never a keypress silently dropped).
-  const [queued, setQueued] = useState(false);
   /** Nothing to send: no text (and, for a reply, no picture). */
   const empty = text.trim() === '' && (mode === 'note' || !attach.attachment);
   const error = mode === 'reply' ? send.error : note.error;
