@@ -87,6 +87,40 @@ describe('EventLog', () => {
     expect((await next).value?.id).toBe(2);
     ac.abort();
   });
+
+  it('with no cursor, misses nothing that commits while it starts, however slow the table is to answer', async () => {
+    await appendOne(1);
+    // The table's end answers late (a busy database): what commits meanwhile came after subscribing.
+    const lastId = log.lastId.bind(log);
+    log.lastId = async () => {
+      await new Promise((r) => setTimeout(r, 300));
+      return await lastId();
+    };
+    const ac = new AbortController();
+    const iter = log.subscribe(null, ac.signal);
+    const next = iter.next();
+    await appendOne(2);
+    await appendOne(3);
+    expect([(await next).value?.id, ...(await take(iter, 1))]).toEqual([2, 3]);
+    ac.abort();
+  });
+
+  it('with no cursor on a log that has published nothing yet, delivers what commits while it starts, once', async () => {
+    const lastId = log.lastId.bind(log);
+    log.lastId = async () => {
+      await new Promise((r) => setTimeout(r, 300));
+      return await lastId();
+    };
+    const ac = new AbortController();
+    const iter = log.subscribe(null, ac.signal);
+    const next = iter.next();
+    await appendOne(1);
+    await appendOne(2);
+    expect([(await next).value?.id, ...(await take(iter, 1))]).toEqual([1, 2]);
+    setTimeout(() => void appendOne(3), 20);
+    expect(await take(iter, 1)).toEqual([3]);
+    ac.abort();
+  });
 });
 
 describe('EventLog compaction and pacing', () => {

@@ -68,6 +68,12 @@ export class EventLog {
   private readonly emitter = new EventEmitter();
   private subscribers = 0;
   private appendedCount = 0;
+  /**
+   * The newest id this log knows to be before "now" without asking the table: the last it published,
+   * the last this instance committed, or (tail mode) where the tail started. null until one is known.
+   * A subscriber with no cursor starts here, fixed in the same tick its listener is registered.
+   */
+  private knownEnd: number | null = null;
   private readonly cursors = new Set<{ at: number }>();
 
   private readonly maxBatch: number;
@@ -260,7 +266,10 @@ export class EventLog {
         await this.db.$store.announce?.(last.id);
       }
     });
-    root.afterCommit.push(() => (this.tail ? stored.length > 0 && this.poke() : this.publish(stored)));
+    root.afterCommit.push(() => {
+      this.advanceKnownEnd(stored[stored.length - 1]?.id);
+      return this.tail ? stored.length > 0 && this.poke() : this.publish(stored);
+    });
   }
 
   private async insertEvents(bodies: ParleyEventBody[]): Promise<ParleyEvent[]> {
@@ -282,8 +291,13 @@ export class EventLog {
     return bodies.map((e, i) => ({ ...e, id: ids[i] as number, createdAt: at }) as ParleyEvent);
   }
 
+  private advanceKnownEnd(id: number | null | undefined): void {
+    if (id !== null && id !== undefined) this.knownEnd = Math.max(this.knownEnd ?? 0, id);
+  }
+
   private publish(appended: ParleyEvent[]): void {
     if (appended.length === 0) return;
+    this.advanceKnownEnd(appended[appended.length - 1]?.id);
     this.appendedCount += appended.length;
     this.emitter.emit('events', appended);
   }
@@ -368,7 +382,15 @@ export class EventLog {
     const onAbort = () => wake?.();
     controller.signal.addEventListener('abort', onAbort);
     this.subscribers += 1;
-    const cursor = { at: afterId ?? (await this.lastId()) };
+    // No cursor: from now on, fixed in this tick with the listener already registered, so whatever is
+    // published from here on is in `pending`, and nothing committed here before is repeated. (Reading
+    // the table's end instead, awaited, skipped whatever committed during the read.)
+    const ends = [this.knownEnd, this.tail?.at ?? null].filter((id) => id !== null);
+    const known = afterId ?? (ends.length > 0 ? Math.max(...ends) : null);
+    const cursor = { at: known ?? (await this.lastId()) };
+    // Nothing known yet (no commit or publish since start): what was published during that read came
+    // after subscribing, even if the read already counted it.
+    if (known === null && pending[0]) cursor.at = Math.min(cursor.at, pending[0].id - 1);
     this.cursors.add(cursor);
     // Behind: read pages from the table. Caught up: take live events from `pending`.
     let fromTable = true;
