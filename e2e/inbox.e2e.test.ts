@@ -20,6 +20,33 @@ async function simulateInbound(from: string, text: string): Promise<void> {
 const row = (text: string) => page.locator('.conversation-row', { hasText: text });
 const bubble = (text: string) => page.locator('.message', { has: page.locator('.bubble', { hasText: text }) });
 
+const SEND = '**/trpc/message.send**';
+
+/**
+ * Holds the page's first message.send request until `release()` (its body rewritten by `rewrite`,
+ * if given); later ones pass at once. `count`: requests seen so far; `done()` releases and unroutes.
+ */
+async function holdFirstSend(rewrite?: (body: string) => string) {
+  let release: () => void = () => undefined;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  const sends = {
+    count: 0,
+    release: () => release(),
+    done: async () => {
+      release();
+      await page.unroute(SEND);
+    },
+  };
+  await page.route(SEND, async (route) => {
+    sends.count += 1;
+    if (sends.count > 1) return await route.continue();
+    await held;
+    const body = route.request().postData() ?? '';
+    await route.continue(rewrite ? { postData: rewrite(body) } : {});
+  });
+  return sends;
+}
+
 describe('the inbox in Chromium', () => {
   useE2e({ signIn: false }, (e2e) => void ({ harness, page, baseUrl } = e2e));
 
@@ -75,22 +102,15 @@ describe('the inbox in Chromium', () => {
   it('keeps a reply typed while the last one is still sending, and Enter sends it next, in order', async () => {
     const input = page.getByLabel('Reply');
     // Hold the first send's request until the second reply has been typed and Enter pressed.
-    let release: () => void = () => undefined;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    let sends = 0;
-    await page.route('**/trpc/message.send**', async (route) => {
-      sends += 1;
-      if (sends === 1) await held;
-      await route.continue();
-    });
+    const sends = await holdFirstSend();
     try {
       await input.fill('Checking with the courier.');
       await input.press('Enter');
-      await eventually(async () => expect(sends).toBe(1));
+      await eventually(async () => expect(sends.count).toBe(1));
       await input.fill('One moment please.');
       await input.press('Enter');
       await expect(page.getByRole('button', { name: 'Sending…' }).count()).resolves.toBe(1);
-      release();
+      sends.release();
       await bubble('One moment please.').waitFor();
       // Sent once each, the first first, and the box empty once both went.
       const texts = await page.locator('.message .bubble').allTextContents();
@@ -99,43 +119,33 @@ describe('the inbox in Chromium', () => {
       expect(texts.indexOf('One moment please.')).toBe(first + 1);
       expect(texts.filter((t) => t === 'One moment please.')).toHaveLength(1);
       await eventually(async () => expect(await input.inputValue()).toBe(''));
-      expect(sends).toBe(2);
+      expect(sends.count).toBe(2);
     } finally {
-      release();
-      await page.unroute('**/trpc/message.send**');
+      await sends.done();
     }
   });
 
   it('a refused send keeps what was typed after it: not sent by itself, sent on the next Enter', async () => {
     const input = page.getByLabel('Reply');
-    let release: () => void = () => undefined;
-    const held = new Promise<void>((resolve) => (release = resolve));
-    let sends = 0;
     // The first send reaches the server over the 1,000-character limit, so the server refuses it.
-    await page.route('**/trpc/message.send**', async (route) => {
-      sends += 1;
-      if (sends > 1) return await route.continue();
-      await held;
-      await route.continue({ postData: (route.request().postData() ?? '').replace('First try.', 'x'.repeat(1200)) });
-    });
+    const sends = await holdFirstSend((body) => body.replace('First try.', 'x'.repeat(1200)));
     try {
       await input.fill('First try.');
       await input.press('Enter');
-      await eventually(async () => expect(sends).toBe(1));
+      await eventually(async () => expect(sends.count).toBe(1));
       await input.fill('Typed while it was sending.');
       await input.press('Enter');
-      release();
+      sends.release();
       await page.getByTestId('send-error').waitFor();
       await expect(input.inputValue()).resolves.toBe('Typed while it was sending.');
-      expect(sends).toBe(1);
+      expect(sends.count).toBe(1);
       expect(await bubble('Typed while it was sending.').count()).toBe(0);
       await input.press('Enter');
       await bubble('Typed while it was sending.').waitFor();
       await page.getByTestId('send-error').waitFor({ state: 'detached' });
-      expect(sends).toBe(2);
+      expect(sends.count).toBe(2);
     } finally {
-      release();
-      await page.unroute('**/trpc/message.send**');
+      await sends.done();
     }
   });
 

@@ -27,6 +27,15 @@ const contactEvent = (id: number) =>
   }) as const;
 const appendOne = async (id: number) => await log.write((_tx, append) => append(contactEvent(id)));
 
+/** The table's end answers late (a busy database): what commits meanwhile came after subscribing. */
+function slowTableEnd(): void {
+  const lastId = log.lastId.bind(log);
+  log.lastId = async () => {
+    await new Promise((r) => setTimeout(r, 300));
+    return await lastId();
+  };
+}
+
 async function take(iter: AsyncGenerator<ParleyEvent>, n: number): Promise<number[]> {
   const ids: number[] = [];
   while (ids.length < n) {
@@ -90,12 +99,7 @@ describe('EventLog', () => {
 
   it('with no cursor, misses nothing that commits while it starts, however slow the table is to answer', async () => {
     await appendOne(1);
-    // The table's end answers late (a busy database): what commits meanwhile came after subscribing.
-    const lastId = log.lastId.bind(log);
-    log.lastId = async () => {
-      await new Promise((r) => setTimeout(r, 300));
-      return await lastId();
-    };
+    slowTableEnd();
     const ac = new AbortController();
     const iter = log.subscribe(null, ac.signal);
     const next = iter.next();
@@ -106,11 +110,7 @@ describe('EventLog', () => {
   });
 
   it('with no cursor on a log that has published nothing yet, delivers what commits while it starts, once', async () => {
-    const lastId = log.lastId.bind(log);
-    log.lastId = async () => {
-      await new Promise((r) => setTimeout(r, 300));
-      return await lastId();
-    };
+    slowTableEnd();
     const ac = new AbortController();
     const iter = log.subscribe(null, ac.signal);
     const next = iter.next();
